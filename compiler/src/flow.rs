@@ -1,0 +1,360 @@
+//! Reading a flow file: the top-level forms Node-RED produces, the objects in
+//! it, their ids, what is disabled, and `${ENV}` substitution. What comes out
+//! is still untyped; `lower` turns it into the IR.
+
+use std::collections::HashMap;
+
+use crate::diagnostic::{Code, Diagnostic, NodeRef, SourceFile};
+use crate::json::{self, Json, JsonValue, Span};
+
+/// Looks up an environment variable (the process environment, or a fixed map
+/// in tests).
+pub type Environment<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// One object of the flow file, with a string `id` and `type`.
+#[derive(Clone, Debug)]
+pub struct RawNode {
+    pub id: String,
+    pub type_name: String,
+    /// The whole object, with `${ENV}` references substituted.
+    pub json: Json,
+    /// The tab or subflow the node is on (`z`).
+    pub z: Option<String>,
+    /// The group the node is in (`g`).
+    pub g: Option<String>,
+    /// `d: true` on the node.
+    pub disabled: bool,
+}
+
+impl RawNode {
+    pub fn name(&self) -> &str {
+        self.json.get("name").and_then(Json::as_str).unwrap_or("")
+    }
+
+    pub fn node_ref(&self) -> NodeRef {
+        NodeRef {
+            id: self.id.clone(),
+            name: self.name().to_string(),
+            type_name: self.type_name.clone(),
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        self.json.span
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.json.get(key)
+    }
+
+    /// Where a property's value stands, or the node itself when it has none.
+    pub fn value_span(&self, key: &str) -> Span {
+        self.get(key).map_or(self.span(), |value| value.span)
+    }
+
+    /// An error about this node, pointing at one of its properties (or at
+    /// the whole node when the property is absent).
+    pub fn error(
+        &self,
+        code: Code,
+        property: &str,
+        message: impl Into<String>,
+        label: &str,
+    ) -> Diagnostic {
+        Diagnostic::error(code, message)
+            .node(self.node_ref())
+            .property(property)
+            .label(self.value_span(property), label)
+    }
+}
+
+/// The objects of a flow file in file order, found by id.
+#[derive(Debug, Default)]
+pub struct RawFlow {
+    pub nodes: Vec<RawNode>,
+    by_id: HashMap<String, usize>,
+}
+
+impl RawFlow {
+    pub fn find(&self, id: &str) -> Option<&RawNode> {
+        self.by_id.get(id).and_then(|index| self.nodes.get(*index))
+    }
+
+    pub fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// Whether a node takes part in the running flow: not disabled itself,
+    /// not on a disabled tab.
+    pub fn is_enabled(&self, node: &RawNode) -> bool {
+        if node.disabled {
+            return false;
+        }
+        match node.z.as_deref().and_then(|z| self.find(z)) {
+            Some(tab) if tab.type_name == "tab" => {
+                !tab.get("disabled").is_some_and(Json::is_truthy)
+            }
+            _ => true,
+        }
+    }
+
+    /// The groups that hold a node, innermost first.
+    pub fn groups_of<'a>(&'a self, node: &'a RawNode) -> impl Iterator<Item = &'a RawNode> + 'a {
+        let mut next = node.g.as_deref();
+        let mut seen = 0;
+        std::iter::from_fn(move || {
+            // A group chain that loops back on itself is bounded by the
+            // number of objects in the file.
+            seen += 1;
+            if seen > self.nodes.len() {
+                return None;
+            }
+            let group = self
+                .find(next?)
+                .filter(|group| group.type_name == "group")?;
+            next = group.g.as_deref();
+            Some(group)
+        })
+    }
+
+    /// Node-RED's `env` lookup for a node: its groups (innermost first), its
+    /// tab, the flow's `global-config` node, then the process environment.
+    pub fn env_var(
+        &self,
+        node: &RawNode,
+        name: &str,
+        environment: Environment<'_>,
+    ) -> Option<String> {
+        let tab = node.z.as_deref().and_then(|z| self.find(z));
+        let global = self
+            .nodes
+            .iter()
+            .find(|node| node.type_name == "global-config");
+        let scopes = self.groups_of(node).chain(tab).chain(global);
+        for scope in scopes {
+            if let Some(value) = scope_env(scope, name, environment) {
+                return Some(value);
+            }
+        }
+        environment(name)
+    }
+}
+
+/// A variable set in a tab's or group's `env` list.
+pub fn scope_env(scope: &RawNode, name: &str, environment: Environment<'_>) -> Option<String> {
+    let entries = scope.get("env")?.as_array()?;
+    let entry = entries
+        .iter()
+        .rev()
+        .find(|entry| entry.get("name").and_then(Json::as_str) == Some(name))?;
+    let value = entry.get("value")?;
+    let text = match &value.value {
+        JsonValue::String(s) => s.clone(),
+        JsonValue::Number(n) => n.to_string(),
+        JsonValue::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    match entry.get("type").and_then(Json::as_str) {
+        // An `env` entry names another variable of the process environment.
+        Some("env") => environment(&text),
+        _ => Some(text),
+    }
+}
+
+/// Reads the flow file into its objects. Returns `None` only when the file is
+/// not a flow at all; problems with single objects become diagnostics and the
+/// rest of the file is still read.
+pub fn read(
+    source: &SourceFile,
+    environment: Environment<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<RawFlow> {
+    let document = match json::parse(&source.text) {
+        Ok(document) => document,
+        Err(error) => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::MalformedJson,
+                    format!("the file is not valid JSON: {}", error.message),
+                )
+                .label(error.span, "the JSON breaks here")
+                .help("a flow file is what Node-RED exports: Menu → Export → Download"),
+            );
+            return None;
+        }
+    };
+    let items = match top_level_items(&document) {
+        Some(items) => items,
+        None => {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::NotAFlow,
+                    format!("the file holds {}, not a flow", document.kind_name()),
+                )
+                .label(document.span, "expected a flow here")
+                .help("a flow is a JSON array of node objects, or {\"flows\": [...], \"rev\": \"...\"}"),
+            );
+            return None;
+        }
+    };
+
+    let mut flow = RawFlow::default();
+    let mut first_span: HashMap<String, Span> = HashMap::new();
+    for item in items {
+        let Some(node) = raw_node(item, diagnostics) else {
+            continue;
+        };
+        if let Some(first) = first_span.get(&node.id) {
+            diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateId,
+                    format!("the id {:?} is used twice", node.id),
+                )
+                .node(node.node_ref())
+                .property("id")
+                .label(node.value_span("id"), "second use")
+                .label(*first, "first use")
+                .help(
+                    "every object in a flow needs its own id; Node-RED gives fresh ids on import",
+                ),
+            );
+            continue;
+        }
+        first_span.insert(node.id.clone(), node.value_span("id"));
+        flow.by_id.insert(node.id.clone(), flow.nodes.len());
+        flow.nodes.push(node);
+    }
+    substitute_environment(&mut flow, environment, diagnostics);
+    Some(flow)
+}
+
+fn top_level_items(document: &Json) -> Option<&[Json]> {
+    match &document.value {
+        JsonValue::Array(items) => Some(items),
+        JsonValue::Object(_) => document.get("flows")?.as_array(),
+        _ => None,
+    }
+}
+
+fn raw_node(item: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RawNode> {
+    if !matches!(item.value, JsonValue::Object(_)) {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NotAnObject,
+                format!("a flow holds node objects, not {}", item.kind_name()),
+            )
+            .label(item.span, "not a node")
+            .help("each element of the flow array is an object with at least \"id\" and \"type\""),
+        );
+        return None;
+    }
+    let id = item.get("id").and_then(Json::as_str);
+    let type_name = item.get("type").and_then(Json::as_str);
+    let (Some(id), Some(type_name)) = (id, type_name) else {
+        let missing = if id.is_none() { "id" } else { "type" };
+        let span = item.get(missing).map_or(item.span, |value| value.span);
+        diagnostics.push(
+            Diagnostic::error(
+                Code::MissingId,
+                format!("this object has no string `{missing}`"),
+            )
+            .property(missing)
+            .label(span, format!("`{missing}` must be a string"))
+            .help("each node object needs a string \"id\" and a string \"type\""),
+        );
+        return None;
+    };
+    let string_member = |key: &str| item.get(key).and_then(Json::as_str).map(str::to_string);
+    Some(RawNode {
+        id: id.to_string(),
+        type_name: type_name.to_string(),
+        z: string_member("z"),
+        g: string_member("g"),
+        disabled: item.get("d").is_some_and(Json::is_truthy),
+        json: item.clone(),
+    })
+}
+
+/// Replaces every string property of a node that is exactly `${NAME}` (or the
+/// older `$(NAME)`) with the variable's value, as Node-RED does when it
+/// starts a flow. A variable that is not set leaves the string as it is.
+fn substitute_environment(
+    flow: &mut RawFlow,
+    environment: Environment<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let mut replacements = Vec::new();
+    for (index, node) in flow.nodes.iter().enumerate() {
+        if matches!(node.type_name.as_str(), "tab" | "group" | "subflow") {
+            continue;
+        }
+        let mut found = Vec::new();
+        collect_env_references(&node.json, &mut found);
+        for (span, name) in found {
+            match flow.env_var(node, &name, environment) {
+                Some(value) if !value.is_empty() => replacements.push((index, span, value)),
+                _ => diagnostics.push(
+                    Diagnostic::warning(
+                        Code::UnsetEnvironmentVariable,
+                        format!("the environment variable {name:?} is not set; the text stays as it is"),
+                    )
+                    .node(node.node_ref())
+                    .label(span, "refers to it")
+                    .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+                ),
+            }
+        }
+    }
+    for (index, span, value) in replacements {
+        if let Some(node) = flow.nodes.get_mut(index) {
+            replace_string_at(&mut node.json, span, &value);
+        }
+    }
+}
+
+fn env_reference(text: &str) -> Option<&str> {
+    let name = text
+        .strip_prefix("${")
+        .and_then(|rest| rest.strip_suffix('}'))
+        .or_else(|| {
+            text.strip_prefix("$(")
+                .and_then(|rest| rest.strip_suffix(')'))
+        })?;
+    (!name.is_empty() && !name.chars().any(char::is_whitespace)).then_some(name)
+}
+
+fn collect_env_references(json: &Json, found: &mut Vec<(Span, String)>) {
+    match &json.value {
+        JsonValue::String(text) => {
+            if let Some(name) = env_reference(text) {
+                found.push((json.span, name.to_string()));
+            }
+        }
+        JsonValue::Array(items) => items
+            .iter()
+            .for_each(|item| collect_env_references(item, found)),
+        JsonValue::Object(members) => members
+            .iter()
+            .filter(|member| !matches!(member.key.as_str(), "id" | "type" | "z" | "g" | "wires"))
+            .for_each(|member| collect_env_references(&member.value, found)),
+        _ => {}
+    }
+}
+
+fn replace_string_at(json: &mut Json, span: Span, value: &str) {
+    if json.span == span {
+        if let JsonValue::String(text) = &mut json.value {
+            *text = value.to_string();
+            return;
+        }
+    }
+    match &mut json.value {
+        JsonValue::Array(items) => items
+            .iter_mut()
+            .for_each(|item| replace_string_at(item, span, value)),
+        JsonValue::Object(members) => members
+            .iter_mut()
+            .for_each(|member| replace_string_at(&mut member.value, span, value)),
+        _ => {}
+    }
+}

@@ -1,0 +1,202 @@
+//! The typed intermediate representation: devices, nodes with validated
+//! configuration, and resolved wires. Every stage after the front end works
+//! on this and never looks at raw JSON.
+
+use serde::Serialize;
+
+use crate::json::Span;
+
+pub type NodeIndex = usize;
+pub type DeviceIndex = usize;
+
+/// A whole flow, ready for placement and code generation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flow {
+    /// The flow file's name (no directories), as generated headers show it.
+    pub file_name: String,
+    pub devices: Vec<Device>,
+    /// In file order.
+    pub nodes: Vec<Node>,
+    /// Every wire between two runtime nodes, with junctions and links
+    /// resolved away, sorted by source node, port, then target.
+    pub wires: Vec<Wire>,
+}
+
+impl Flow {
+    /// The wires leaving a node's port, in the order Node-RED delivers them.
+    pub fn wires_from(&self, node: NodeIndex, port: usize) -> impl Iterator<Item = &Wire> + '_ {
+        self.wires
+            .iter()
+            .filter(move |wire| wire.from == node && wire.port == port)
+    }
+
+    /// The nodes placed on a device, in file order.
+    pub fn nodes_on(&self, device: DeviceIndex) -> impl Iterator<Item = (NodeIndex, &Node)> + '_ {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(move |(_, node)| node.device == device)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// The `psos-device` node's id; `None` for the implicit host device.
+    pub id: Option<String>,
+    /// The crate name.
+    pub name: String,
+    pub board: Board,
+    pub span: Option<Span>,
+}
+
+/// The boards psosc can generate firmware for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Board {
+    #[serde(rename = "host")]
+    Host,
+}
+
+impl Board {
+    pub const ALL: &'static [Board] = &[Board::Host];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Board::Host => "host",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Board> {
+        Board::ALL
+            .iter()
+            .copied()
+            .find(|board| board.name() == name)
+    }
+}
+
+/// How a node came to be on its device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// By its own `device` property.
+    PinnedByProperty,
+    /// By `PSOS_DEVICE` in the `env` of the tab or group with this id.
+    PinnedByEnv { scope_id: String },
+    /// The flow has only this device.
+    OnlyDevice,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub id: String,
+    pub name: String,
+    pub type_name: String,
+    pub span: Span,
+    pub device: DeviceIndex,
+    pub placement: Placement,
+    pub kind: NodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Wire {
+    pub from: NodeIndex,
+    pub port: usize,
+    pub to: NodeIndex,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Inject(Inject),
+    Change(Change),
+    Switch(Switch),
+    Debug(Debug),
+}
+
+impl NodeKind {
+    pub fn outputs(&self) -> usize {
+        match self {
+            NodeKind::Inject(_) | NodeKind::Change(_) => 1,
+            NodeKind::Switch(switch) => switch.rules.len(),
+            NodeKind::Debug(_) => 0,
+        }
+    }
+}
+
+/// A value written in the flow, fixed at build time.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Literal>),
+    Object(Vec<(String, Literal)>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inject {
+    pub props: Vec<InjectProp>,
+    /// `repeat`: the interval between messages.
+    pub repeat_ms: Option<u64>,
+    /// `once` + `onceDelay`: a first message this long after start-up.
+    pub once_delay_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InjectProp {
+    pub property: String,
+    pub value: InjectValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InjectValue {
+    Literal(Literal),
+    Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub rules: Vec<ChangeRule>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeRule {
+    Set { property: String, value: Literal },
+    Delete { property: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Switch {
+    pub property: String,
+    pub rules: Vec<SwitchRule>,
+    pub check_all: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwitchRule {
+    pub op: SwitchOp,
+    pub value: Literal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SwitchOp {
+    Eq,
+    Neq,
+    Lt,
+    Lte,
+    Gt,
+    Gte,
+    Else,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Debug {
+    pub target: DebugTarget,
+    /// `active: false` silences the node, as the toggle in the editor does.
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DebugTarget {
+    Payload,
+    WholeMessage,
+    Property(String),
+}

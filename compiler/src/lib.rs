@@ -1,0 +1,29 @@
+//! psosc: reads a Node-RED flow, checks it, places its nodes on devices and
+//! writes one firmware crate per device.
+//!
+//! The pipeline: [`flow::read`] (JSON with spans, top-level forms, ids,
+//! `${ENV}`) → [`lower::lower`] (typed IR, wires resolved, placement) →
+//! [`codegen::generate`] (files in memory). Each stage returns what it could
+//! make together with every problem it found; none stops at the first.
+
+pub mod codegen;
+pub mod diagnostic;
+pub mod flow;
+pub mod ir;
+pub mod json;
+pub mod lower;
+pub mod nodes;
+
+pub use diagnostic::{Diagnostic, SourceFile};
+
+/// Checks a flow and lowers it to the IR. The flow is `None` when any error
+/// was found; the diagnostics hold all of them, and the warnings.
+pub fn check(
+    source: &SourceFile,
+    environment: flow::Environment<'_>,
+) -> (Option<ir::Flow>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let flow = flow::read(source, environment, &mut diagnostics)
+        .and_then(|raw| lower::lower(&raw, &source.name, environment, &mut diagnostics));
+    (flow, diagnostics)
+}

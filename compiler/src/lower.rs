@@ -1,0 +1,899 @@
+//! From the flow file's objects to the IR: devices, typed nodes, and wires
+//! with junctions and links resolved into direct connections.
+
+use std::collections::HashMap;
+
+use petgraph::graph::DiGraph;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::flow::{Environment, RawFlow, RawNode};
+use crate::ir::{self, Board, Device, Flow, Placement, Wire};
+use crate::json::Json;
+use crate::nodes::{self, Reader};
+
+/// Objects that describe the editor's view, not the running flow.
+const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
+
+/// Configuration nodes: referenced by other nodes, never wired.
+const CONFIG_TYPES: &[&str] = &[
+    "psos-device",
+    "mqtt-broker",
+    "tls-config",
+    "global-config",
+    "http proxy",
+    "websocket-listener",
+    "websocket-client",
+];
+
+/// Nodes that only route messages and vanish at build time.
+const ROUTING_TYPES: &[&str] = &["junction", "link in", "link out", "link call"];
+
+/// The longest device name psosc accepts (it becomes a crate name).
+const MAX_DEVICE_NAME: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Skipped: layout, disabled, or inside a subflow definition.
+    Absent,
+    Config,
+    Routing,
+    /// A node that runs on a device, with its index in the IR.
+    Runtime(ir::NodeIndex),
+    /// A node that would run but was refused; its wires are not checked.
+    Refused,
+}
+
+struct Lowering<'a> {
+    raw: &'a RawFlow,
+    environment: Environment<'a>,
+    diagnostics: &'a mut Vec<Diagnostic>,
+    roles: Vec<Role>,
+    /// The configuration of each node that runs, with its raw index.
+    kinds: Vec<(usize, ir::NodeKind)>,
+    /// Per raw node, per output port, the raw targets of its wires.
+    ports: Vec<Vec<Vec<usize>>>,
+    /// Per `link out` (link mode) and `link call`, the `link in` nodes named
+    /// by its `links` property.
+    link_targets: Vec<Vec<usize>>,
+    /// A return-mode `link out` → the `link call` whose subroutine ends there.
+    returns: HashMap<usize, usize>,
+}
+
+/// Lowers a read flow into the IR. Returns `None` when errors were reported.
+pub fn lower(
+    raw: &RawFlow,
+    file_name: &str,
+    environment: Environment<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Flow> {
+    let errors_before = count_errors(diagnostics);
+    let mut lowering = Lowering {
+        raw,
+        environment,
+        diagnostics,
+        roles: vec![Role::Absent; raw.nodes.len()],
+        kinds: Vec::new(),
+        ports: vec![Vec::new(); raw.nodes.len()],
+        link_targets: vec![Vec::new(); raw.nodes.len()],
+        returns: HashMap::new(),
+    };
+    let mut devices = lowering.devices();
+    lowering.check_config_references();
+    lowering.classify();
+    lowering.read_wires();
+    lowering.resolve_link_returns();
+    let wires = lowering.resolve_wires();
+    let nodes = lowering.place(&mut devices);
+    let flow = Flow {
+        file_name: file_name.to_string(),
+        devices,
+        nodes,
+        wires,
+    };
+    lowering.check_device_boundaries(&flow);
+    lowering.check_cycles(&flow);
+    (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
+}
+
+fn count_errors(diagnostics: &[Diagnostic]) -> usize {
+    diagnostics.iter().filter(|d| d.is_error()).count()
+}
+
+impl<'a> Lowering<'a> {
+    fn enabled(&self) -> Vec<(usize, &'a RawNode)> {
+        let raw = self.raw;
+        raw.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| raw.is_enabled(node) && !self.in_subflow_definition(node))
+            .collect()
+    }
+
+    fn in_subflow_definition(&self, node: &RawNode) -> bool {
+        node.z
+            .as_deref()
+            .and_then(|z| self.raw.find(z))
+            .is_some_and(|parent| parent.type_name == "subflow")
+    }
+
+    fn role(&self, index: usize) -> Role {
+        self.roles.get(index).copied().unwrap_or(Role::Absent)
+    }
+
+    fn node(&self, index: usize) -> Option<&'a RawNode> {
+        self.raw.nodes.get(index)
+    }
+
+    /// The declared devices, each checked.
+    fn devices(&mut self) -> Vec<Device> {
+        let mut devices: Vec<Device> = Vec::new();
+        let declared: Vec<&RawNode> = self
+            .enabled()
+            .into_iter()
+            .filter(|(_, node)| node.type_name == "psos-device")
+            .map(|(_, node)| node)
+            .collect();
+        for node in declared {
+            let mut reader = Reader::new(node, self.diagnostics);
+            let name = reader.required_string("name", "\"sensor\" (it becomes the crate name)");
+            let board_name = reader.required_string("board", &format!("one of: {}", board_names()));
+            let (Some(name), Some(board_name)) = (name, board_name) else {
+                continue;
+            };
+            let name_ok = valid_device_name(name);
+            if !name_ok {
+                self.diagnostics.push(
+                    node.error(Code::InvalidDeviceName, "name", format!("{name:?} cannot name a device crate"), "here")
+                        .help(format!(
+                            "use a lowercase letter, then lowercase letters, digits, `-` or `_` (at most {MAX_DEVICE_NAME})"
+                        )),
+                );
+            }
+            let board = Board::from_name(board_name);
+            if board.is_none() {
+                let help = match suggest(board_name, Board::ALL.iter().map(|board| board.name())) {
+                    Some(near) => {
+                        format!("did you mean {near:?}? The boards are: {}", board_names())
+                    }
+                    None => format!("the boards are: {}", board_names()),
+                };
+                self.diagnostics.push(
+                    node.error(
+                        Code::UnknownBoard,
+                        "board",
+                        format!("psosc has no board {board_name:?}"),
+                        "unknown board",
+                    )
+                    .help(help),
+                );
+            }
+            if let Some(first) = devices.iter().find(|device| device.name == name) {
+                let mut diagnostic = node.error(
+                    Code::DuplicateDevice,
+                    "name",
+                    format!("the device {name:?} is declared twice"),
+                    "declared again here",
+                );
+                if let Some(span) = first.span {
+                    diagnostic = diagnostic.label(span, "first declared here");
+                }
+                self.diagnostics
+                    .push(diagnostic.help("give each psos-device its own name, or remove one"));
+                continue;
+            }
+            if let (Some(board), true) = (board, name_ok) {
+                devices.push(Device {
+                    id: Some(node.id.clone()),
+                    name: name.to_string(),
+                    board,
+                    span: Some(node.value_span("name")),
+                });
+            }
+        }
+        devices
+    }
+
+    /// References from nodes to configuration nodes must lead to one of the
+    /// right type.
+    fn check_config_references(&mut self) {
+        const REFERENCES: &[(&str, &str, &str)] = &[
+            ("psos-device", "broker", "mqtt-broker"),
+            ("mqtt-broker", "tls", "tls-config"),
+        ];
+        let mut found = Vec::new();
+        for (_, node) in self.enabled() {
+            for (owner, key, wanted) in REFERENCES {
+                if node.type_name != *owner {
+                    continue;
+                }
+                let Some(id) = node
+                    .get(key)
+                    .and_then(Json::as_str)
+                    .filter(|id| !id.is_empty())
+                else {
+                    continue;
+                };
+                let target_type = self.raw.find(id).map(|target| target.type_name.as_str());
+                if target_type != Some(*wanted) {
+                    let problem = match target_type {
+                        None => format!("refers to {id:?}, which is not in the flow"),
+                        Some(other) => {
+                            format!("refers to {id:?}, a {other} node, not a {wanted} node")
+                        }
+                    };
+                    found.push(
+                        node.error(Code::MissingConfigNode, key, problem, "this reference")
+                            .help(format!("give the id of a {wanted} configuration node")),
+                    );
+                }
+            }
+        }
+        self.diagnostics.extend(found);
+    }
+
+    /// Decides what each object is, and lowers the configuration of the
+    /// nodes that run.
+    fn classify(&mut self) {
+        let enabled: Vec<usize> = self.enabled().into_iter().map(|(index, _)| index).collect();
+        for index in enabled {
+            let Some(node) = self.node(index) else {
+                continue;
+            };
+            let type_name = node.type_name.as_str();
+            let role = if LAYOUT_TYPES.contains(&type_name) {
+                Role::Absent
+            } else if CONFIG_TYPES.contains(&type_name) {
+                Role::Config
+            } else if ROUTING_TYPES.contains(&type_name) {
+                self.check_link_call(node);
+                Role::Routing
+            } else if let Some(node_type) = nodes::find(type_name) {
+                let mut reader = Reader::new(node, self.diagnostics);
+                match (node_type.lower)(&mut reader) {
+                    Some(kind) => {
+                        self.kinds.push((index, kind));
+                        Role::Runtime(self.kinds.len() - 1)
+                    }
+                    None => Role::Refused,
+                }
+            } else {
+                self.diagnostics.push(unsupported_type(node));
+                Role::Refused
+            };
+            if let Some(slot) = self.roles.get_mut(index) {
+                *slot = role;
+            }
+        }
+    }
+
+    fn check_link_call(&mut self, node: &RawNode) {
+        if node.type_name == "link call"
+            && node.get("linkType").and_then(Json::as_str) == Some("dynamic")
+        {
+            let span = node.value_span("linkType");
+            Reader::new(node, self.diagnostics).unsupported(
+                "linkType",
+                span,
+                "a dynamic link call (target chosen by msg.target) cannot be wired at build time"
+                    .to_string(),
+                "choose the target link in node in the link call's settings",
+            );
+        }
+    }
+
+    /// How many output ports a node has; `None` for nodes without wires.
+    fn outputs(&self, index: usize) -> Option<usize> {
+        match self.role(index) {
+            Role::Runtime(kind_index) => self.kinds.get(kind_index).map(|(_, kind)| kind.outputs()),
+            Role::Routing => self
+                .node(index)
+                .map(|node| usize::from(node.type_name != "link out")),
+            _ => None,
+        }
+    }
+
+    /// Reads and checks the `wires` of every node that runs or routes, and
+    /// the `links` of link out and link call nodes.
+    fn read_wires(&mut self) {
+        for index in 0..self.raw.nodes.len() {
+            let Some(outputs) = self.outputs(index) else {
+                continue;
+            };
+            let Some(node) = self.node(index) else {
+                continue;
+            };
+            let ports = self.wires_of(node, outputs);
+            let links = self.links_of(node);
+            if let Some(slot) = self.ports.get_mut(index) {
+                *slot = ports;
+            }
+            if let Some(slot) = self.link_targets.get_mut(index) {
+                *slot = links;
+            }
+        }
+    }
+
+    fn wires_of(&mut self, node: &RawNode, outputs: usize) -> Vec<Vec<usize>> {
+        let Some(wires) = node.get("wires") else {
+            return Vec::new();
+        };
+        let Some(ports) = wires.as_array() else {
+            self.diagnostics.push(
+                node.error(
+                    Code::MalformedProperty,
+                    "wires",
+                    format!("expected a list of ports, found {}", wires.kind_name()),
+                    "here",
+                )
+                .help(
+                    "write \"wires\": [[\"target-id\", ...], ...], one list of node ids per output",
+                ),
+            );
+            return Vec::new();
+        };
+        let mut resolved = Vec::new();
+        for (port, port_json) in ports.iter().enumerate() {
+            let mut targets = Vec::new();
+            let Some(items) = port_json.as_array() else {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        Code::MalformedProperty,
+                        format!(
+                            "port {port} must be a list of node ids, not {}",
+                            port_json.kind_name()
+                        ),
+                    )
+                    .node(node.node_ref())
+                    .property("wires")
+                    .label(port_json.span, "here")
+                    .help("write one list of node ids per output, such as [\"a1\", \"b2\"]"),
+                );
+                resolved.push(targets);
+                continue;
+            };
+            if port >= outputs && !items.is_empty() {
+                let ports_phrase = match outputs {
+                    0 => "no outputs".to_string(),
+                    1 => "one output (port 0)".to_string(),
+                    n => format!("{n} outputs (ports 0 to {})", n - 1),
+                };
+                self.diagnostics.push(
+                    Diagnostic::error(Code::PortOutOfRange, format!("wires leave output port {port}, but the node has {ports_phrase}"))
+                        .node(node.node_ref())
+                        .property("wires")
+                        .label(port_json.span, format!("port {port}"))
+                        .help("remove these wires, or give the node more outputs (for a switch, more rules)"),
+                );
+                resolved.push(targets);
+                continue;
+            }
+            for item in items {
+                if let Some(target) = self.target(node, "wires", item, false) {
+                    targets.push(target);
+                }
+            }
+            resolved.push(targets);
+        }
+        resolved
+    }
+
+    fn links_of(&mut self, node: &RawNode) -> Vec<usize> {
+        let returns = node.get("mode").and_then(Json::as_str) == Some("return");
+        let has_links = node.type_name == "link call" || (node.type_name == "link out" && !returns);
+        let Some(links) = node.get("links").filter(|_| has_links) else {
+            return Vec::new();
+        };
+        let Some(items) = links.as_array() else {
+            self.diagnostics.push(
+                node.error(
+                    Code::MalformedProperty,
+                    "links",
+                    format!(
+                        "expected a list of link in ids, found {}",
+                        links.kind_name()
+                    ),
+                    "here",
+                )
+                .help("write \"links\": [\"link-in-id\"]"),
+            );
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|item| self.target(node, "links", item, true))
+            .collect()
+    }
+
+    /// Checks one wire target; `None` when it is bad or silently dropped.
+    fn target(
+        &mut self,
+        node: &RawNode,
+        key: &str,
+        item: &Json,
+        must_be_link_in: bool,
+    ) -> Option<usize> {
+        let Some(id) = item.as_str() else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MalformedProperty,
+                    format!("a wire target must be a node id, not {}", item.kind_name()),
+                )
+                .node(node.node_ref())
+                .property(key)
+                .label(item.span, "here"),
+            );
+            return None;
+        };
+        let Some(target_index) = self.raw.index_of(id) else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::WireToMissingNode,
+                    format!("a wire leads to {id:?}, which is not in the flow"),
+                )
+                .node(node.node_ref())
+                .property(key)
+                .label(item.span, "no node has this id")
+                .help("remove the wire, or add the node it should reach"),
+            );
+            return None;
+        };
+        let target = self.node(target_index)?;
+        let receives = match self.role(target_index) {
+            Role::Config => false,
+            Role::Absent => !LAYOUT_TYPES.contains(&target.type_name.as_str()),
+            Role::Routing | Role::Runtime(_) | Role::Refused => true,
+        };
+        if !receives {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::WireToConfigNode,
+                    format!("a wire leads to {id:?}, a {} node, which cannot receive messages", target.type_name),
+                )
+                .node(node.node_ref())
+                .property(key)
+                .label(item.span, "this target")
+                .label(target.span(), "the target")
+                .help("wires connect nodes that run; configuration, tabs, groups and comments take no messages"),
+            );
+            return None;
+        }
+        if must_be_link_in && target.type_name != "link in" {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::MalformedProperty,
+                    format!(
+                        "links must name link in nodes, and {id:?} is a {} node",
+                        target.type_name
+                    ),
+                )
+                .node(node.node_ref())
+                .property(key)
+                .label(item.span, "this target"),
+            );
+            return None;
+        }
+        // Wires to disabled nodes are dropped, as Node-RED drops them.
+        matches!(self.role(target_index), Role::Absent)
+            .then_some(())
+            .map_or(Some(target_index), |()| None)
+    }
+
+    /// Finds, for each return-mode link out, the one link call whose
+    /// subroutine it ends. A subroutine called from several places would
+    /// need a return address at run time, which is not supported yet.
+    fn resolve_link_returns(&mut self) {
+        let mut callers: HashMap<usize, Vec<usize>> = HashMap::new();
+        for call in 0..self.raw.nodes.len() {
+            if self.role(call) != Role::Routing
+                || self.node(call).map(|n| n.type_name.as_str()) != Some("link call")
+            {
+                continue;
+            }
+            let mut seen = vec![false; self.raw.nodes.len()];
+            let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
+            while let Some(index) = stack.pop() {
+                if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
+                    continue;
+                }
+                let Some(node) = self.node(index) else {
+                    continue;
+                };
+                let is_return = node.type_name == "link out"
+                    && node.get("mode").and_then(Json::as_str) == Some("return");
+                if is_return {
+                    callers.entry(index).or_default().push(call);
+                    continue;
+                }
+                stack.extend(
+                    self.ports
+                        .get(index)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .copied(),
+                );
+                if node.type_name == "link out" {
+                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
+                }
+            }
+        }
+        let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
+        sorted.sort();
+        for (link_out, calls) in sorted {
+            match calls.as_slice() {
+                [call] => {
+                    self.returns.insert(link_out, *call);
+                }
+                _ => {
+                    let Some(node) = self.node(link_out) else {
+                        continue;
+                    };
+                    let mut diagnostic = Diagnostic::error(
+                        Code::LinkReturn,
+                        format!(
+                            "this return is reached from {} link call nodes",
+                            calls.len()
+                        ),
+                    )
+                    .node(node.node_ref())
+                    .property("mode")
+                    .label(node.value_span("mode"), "returns to its caller");
+                    for call in calls.iter().filter_map(|call| self.node(*call)) {
+                        diagnostic = diagnostic.label(call.span(), "a caller");
+                    }
+                    self.diagnostics.push(diagnostic.help(
+                        "psosc resolves link calls at build time and cannot yet return to one of several callers; \
+                         give each caller its own copy of the subroutine",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Every wire between runtime nodes, junctions and links followed.
+    fn resolve_wires(&self) -> Vec<Wire> {
+        let mut wires = Vec::new();
+        let mut on_path = vec![false; self.raw.nodes.len()];
+        for (from, (raw_index, _)) in self.kinds.iter().enumerate() {
+            let Some(ports) = self.ports.get(*raw_index) else {
+                continue;
+            };
+            for (port, targets) in ports.iter().enumerate() {
+                let mut reached = Vec::new();
+                for target in targets {
+                    self.expand(*target, &mut reached, &mut on_path);
+                }
+                wires.extend(reached.into_iter().map(|to| Wire { from, port, to }));
+            }
+        }
+        wires
+    }
+
+    /// The runtime nodes a message sent to `target` reaches.
+    fn expand(&self, target: usize, reached: &mut Vec<ir::NodeIndex>, on_path: &mut Vec<bool>) {
+        match self.role(target) {
+            Role::Runtime(node) => reached.push(node),
+            Role::Routing => {
+                // A loop made only of junctions and links carries nothing.
+                if on_path.get(target).copied().unwrap_or(true) {
+                    return;
+                }
+                if let Some(flag) = on_path.get_mut(target) {
+                    *flag = true;
+                }
+                let Some(node) = self.node(target) else {
+                    return;
+                };
+                let next: Vec<usize> = match node.type_name.as_str() {
+                    "link out" => match self.returns.get(&target) {
+                        Some(call) => self.port_targets(*call, 0),
+                        None => self.link_targets.get(target).cloned().unwrap_or_default(),
+                    },
+                    "link call" => self.link_targets.get(target).cloned().unwrap_or_default(),
+                    _ => self.port_targets(target, 0),
+                };
+                for next in next {
+                    self.expand(next, reached, on_path);
+                }
+                if let Some(flag) = on_path.get_mut(target) {
+                    *flag = false;
+                }
+            }
+            Role::Absent | Role::Config | Role::Refused => {}
+        }
+    }
+
+    fn port_targets(&self, index: usize, port: usize) -> Vec<usize> {
+        self.ports
+            .get(index)
+            .and_then(|ports| ports.get(port))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Puts every node on a device: where it is pinned, or on the only
+    /// device. With several devices every node must be pinned until psosc
+    /// places nodes itself.
+    fn place(&mut self, devices: &mut Vec<Device>) -> Vec<ir::Node> {
+        if devices.is_empty()
+            && !self
+                .enabled()
+                .iter()
+                .any(|(_, node)| node.type_name == "psos-device")
+        {
+            devices.push(Device {
+                id: None,
+                name: "host".to_string(),
+                board: Board::Host,
+                span: None,
+            });
+            self.diagnostics.push(
+                Diagnostic::warning(Code::ImplicitDevice, "the flow declares no device: all of it runs on one `host` device")
+                    .help("declare devices with config nodes such as {\"type\": \"psos-device\", \"id\": \"d1\", \"name\": \"sensor\", \"board\": \"host\"}"),
+            );
+        }
+        let mut nodes = Vec::new();
+        let kinds = std::mem::take(&mut self.kinds);
+        for (raw_index, kind) in &kinds {
+            let Some(raw) = self.node(*raw_index) else {
+                continue;
+            };
+            let (device, placement) = match self.pin(raw, devices) {
+                Some(Ok(pinned)) => pinned,
+                Some(Err(())) => (0, Placement::OnlyDevice),
+                None if devices.len() == 1 => (0, Placement::OnlyDevice),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::error(Code::UnpinnedNode, format!("the flow has {} devices and this node is on none of them", devices.len()))
+                            .node(raw.node_ref())
+                            .label(raw.value_span("type"), "not pinned")
+                            .help(format!(
+                                "set the node's \"device\" property, or PSOS_DEVICE in the env of its tab or group, to one of: {}",
+                                devices.iter().map(|device| device.name.as_str()).collect::<Vec<_>>().join(", ")
+                            )),
+                    );
+                    (0, Placement::OnlyDevice)
+                }
+            };
+            nodes.push(ir::Node {
+                id: raw.id.clone(),
+                name: raw.name().to_string(),
+                type_name: raw.type_name.clone(),
+                span: raw.span(),
+                device,
+                placement,
+                kind: kind.clone(),
+            });
+        }
+        self.kinds = kinds;
+        nodes
+    }
+
+    /// Where a node is pinned: its `device` property, else `PSOS_DEVICE` in
+    /// the env of its innermost group, outer groups, then its tab.
+    fn pin(
+        &mut self,
+        node: &RawNode,
+        devices: &[Device],
+    ) -> Option<Result<(ir::DeviceIndex, Placement), ()>> {
+        let (wanted, span, placement) = match node.get("device") {
+            Some(value) if value.as_str().is_some_and(|name| !name.is_empty()) => (
+                value.as_str().unwrap_or_default().to_string(),
+                value.span,
+                Placement::PinnedByProperty,
+            ),
+            _ => {
+                let tab = node.z.as_deref().and_then(|z| self.raw.find(z));
+                let scope = self.raw.groups_of(node).chain(tab).find_map(|scope| {
+                    crate::flow::scope_env(scope, "PSOS_DEVICE", self.environment)
+                        .map(|name| (scope, name))
+                })?;
+                let (scope, name) = scope;
+                (
+                    name,
+                    scope.value_span("env"),
+                    Placement::PinnedByEnv {
+                        scope_id: scope.id.clone(),
+                    },
+                )
+            }
+        };
+        let found = devices.iter().position(|device| {
+            device.name == wanted || device.id.as_deref() == Some(wanted.as_str())
+        });
+        match found {
+            Some(index) => Some(Ok((index, placement))),
+            None => {
+                let names: Vec<&str> = devices.iter().map(|device| device.name.as_str()).collect();
+                let mut diagnostic = Diagnostic::error(
+                    Code::UndeclaredDevice,
+                    format!("the node is pinned to {wanted:?}, which is not a declared device"),
+                )
+                .node(node.node_ref())
+                .property("device")
+                .label(span, "pinned here");
+                diagnostic = diagnostic.help(match suggest(&wanted, names.iter().copied()) {
+                    Some(near) => format!(
+                        "did you mean {near:?}? The devices are: {}",
+                        names.join(", ")
+                    ),
+                    None if names.is_empty() => {
+                        "declare it with a psos-device config node".to_string()
+                    }
+                    None => format!(
+                        "the devices are: {}; or declare it with a psos-device config node",
+                        names.join(", ")
+                    ),
+                });
+                self.diagnostics.push(diagnostic);
+                Some(Err(()))
+            }
+        }
+    }
+
+    /// Wires between devices travel over MQTT, which psosc does not generate yet.
+    fn check_device_boundaries(&mut self, flow: &Flow) {
+        for wire in &flow.wires {
+            let (Some(from), Some(to)) = (flow.nodes.get(wire.from), flow.nodes.get(wire.to))
+            else {
+                continue;
+            };
+            if from.device == to.device {
+                continue;
+            }
+            let device_name = |index: usize| {
+                flow.devices
+                    .get(index)
+                    .map_or("?", |device| device.name.as_str())
+            };
+            self.diagnostics.push(
+                Diagnostic::error(
+                    Code::CrossDeviceWire,
+                    format!(
+                        "a wire leads from device {:?} to device {:?}; wires between devices are not generated yet",
+                        device_name(from.device),
+                        device_name(to.device)
+                    ),
+                )
+                .node(node_ref(from))
+                .property("wires")
+                .label(from.span, "on one device")
+                .label(to.span, "on another")
+                .help("pin both nodes to one device; MQTT wires between devices come in a later psosc"),
+            );
+        }
+    }
+
+    /// A loop of local wires would call a node while it is still busy; it
+    /// needs a queue that psosc does not insert yet.
+    fn check_cycles(&mut self, flow: &Flow) {
+        let mut graph = DiGraph::<ir::NodeIndex, ()>::new();
+        let indices: Vec<_> = (0..flow.nodes.len())
+            .map(|node| graph.add_node(node))
+            .collect();
+        for wire in &flow.wires {
+            if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
+                graph.add_edge(*from, *to, ());
+            }
+        }
+        let mut components = petgraph::algo::tarjan_scc(&graph);
+        for component in &mut components {
+            component.sort();
+        }
+        components.sort();
+        for component in components {
+            let looped = component.len() > 1
+                || component
+                    .first()
+                    .is_some_and(|node| graph.contains_edge(*node, *node));
+            if !looped {
+                continue;
+            }
+            let members: Vec<&ir::Node> = component
+                .iter()
+                .filter_map(|index| graph.node_weight(*index))
+                .filter_map(|node| flow.nodes.get(*node))
+                .collect();
+            let Some(first) = members.first() else {
+                continue;
+            };
+            let mut diagnostic = Diagnostic::error(
+                Code::LocalCycle,
+                format!("these {} nodes form a loop of wires", members.len()),
+            )
+            .node(node_ref(first))
+            .property("wires");
+            for member in &members {
+                diagnostic = diagnostic.label(
+                    member.span,
+                    format!("{} {:?}", member.type_name, label_of(member)),
+                );
+            }
+            self.diagnostics.push(diagnostic.help(
+                "a message would come back to a node that is still handling it; break the loop \
+                 (psosc will insert a bounded queue in a later version)",
+            ));
+        }
+    }
+}
+
+fn node_ref(node: &ir::Node) -> crate::diagnostic::NodeRef {
+    crate::diagnostic::NodeRef {
+        id: node.id.clone(),
+        name: node.name.clone(),
+        type_name: node.type_name.clone(),
+    }
+}
+
+fn label_of(node: &ir::Node) -> &str {
+    if node.name.is_empty() {
+        &node.id
+    } else {
+        &node.name
+    }
+}
+
+fn board_names() -> String {
+    Board::ALL
+        .iter()
+        .map(|board| board.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn valid_device_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() <= MAX_DEVICE_NAME
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// The nearest of `candidates` to `name`, if one is near enough to be a typo.
+fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+fn unsupported_type(node: &RawNode) -> Diagnostic {
+    let type_name = node.type_name.as_str();
+    let supported = nodes::NODE_TYPES
+        .iter()
+        .map(|node_type| node_type.type_name);
+    let known = supported.clone().chain(ROUTING_TYPES.iter().copied());
+    let why = match type_name {
+        "function" => Some("a function node runs JavaScript, which a device cannot"),
+        t if t.starts_with("subflow:") => Some("subflow instances are not expanded yet"),
+        t if t.starts_with("http")
+            || t.starts_with("websocket")
+            || t.starts_with("tcp")
+            || t.starts_with("udp") =>
+        {
+            Some("network servers and clients other than MQTT do not run on a device")
+        }
+        t if t.starts_with("ui_") || t.starts_with("ui-") => {
+            Some("dashboard nodes need a browser and a server")
+        }
+        _ => None,
+    };
+    let mut help = match suggest(type_name, known) {
+        Some(near) => format!("did you mean {near:?}? "),
+        None => String::new(),
+    };
+    if let Some(why) = why {
+        help.push_str(why);
+        help.push_str(". ");
+    }
+    help.push_str("The node types that run on a device are: ");
+    help.push_str(&supported.collect::<Vec<_>>().join(", "));
+    Diagnostic::error(
+        Code::UnsupportedNodeType,
+        format!("psosc does not support the node type {type_name:?}"),
+    )
+    .node(node.node_ref())
+    .property("type")
+    .label(node.value_span("type"), "unsupported type")
+    .help(help)
+}

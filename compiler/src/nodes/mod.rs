@@ -1,0 +1,311 @@
+//! The node types psosc supports, and how each one's configuration is read
+//! and checked. One module per node type; this one holds what they share.
+
+mod change;
+mod debug;
+mod inject;
+mod switch;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::flow::RawNode;
+use crate::ir::{Literal, NodeKind};
+use crate::json::{Json, JsonValue, Span};
+
+/// A node type that runs on a device.
+pub struct NodeType {
+    pub type_name: &'static str,
+    /// Reads and checks the node's configuration; `None` after reporting
+    /// why it cannot be used.
+    pub lower: fn(&mut Reader<'_, '_>) -> Option<NodeKind>,
+}
+
+/// Every node type that becomes code on a device.
+pub const NODE_TYPES: &[NodeType] = &[
+    NodeType {
+        type_name: "inject",
+        lower: inject::lower,
+    },
+    NodeType {
+        type_name: "change",
+        lower: change::lower,
+    },
+    NodeType {
+        type_name: "switch",
+        lower: switch::lower,
+    },
+    NodeType {
+        type_name: "debug",
+        lower: debug::lower,
+    },
+];
+
+pub fn find(type_name: &str) -> Option<&'static NodeType> {
+    NODE_TYPES
+        .iter()
+        .find(|node_type| node_type.type_name == type_name)
+}
+
+/// Reads one node's properties, reporting each problem as a diagnostic that
+/// names the node, the property and its place in the file.
+pub struct Reader<'a, 'd> {
+    pub node: &'a RawNode,
+    pub diagnostics: &'d mut Vec<Diagnostic>,
+}
+
+impl<'a, 'd> Reader<'a, 'd> {
+    pub fn new(node: &'a RawNode, diagnostics: &'d mut Vec<Diagnostic>) -> Self {
+        Self { node, diagnostics }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Json> {
+        self.node.get(key)
+    }
+
+    /// An optional string property; a value of another kind is reported.
+    pub fn string(&mut self, key: &str) -> Option<&'a str> {
+        let value = self.get(key)?;
+        match &value.value {
+            JsonValue::String(text) => Some(text),
+            _ => {
+                self.malformed(
+                    key,
+                    value.span,
+                    format!("expected a string, found {}", value.kind_name()),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    /// A string property the node cannot do without.
+    pub fn required_string(&mut self, key: &str, accepted: &str) -> Option<&'a str> {
+        if self.get(key).is_none() {
+            self.diagnostics.push(
+                self.node
+                    .error(
+                        Code::MissingProperty,
+                        key,
+                        format!("the property `{key}` is missing"),
+                        "in this node",
+                    )
+                    .help(format!("add \"{key}\": {accepted}")),
+            );
+            return None;
+        }
+        self.string(key)
+    }
+
+    /// A list property the node cannot do without.
+    pub fn required_array(&mut self, key: &str, accepted: &str) -> Option<&'a [Json]> {
+        let Some(value) = self.get(key) else {
+            self.diagnostics.push(
+                self.node
+                    .error(
+                        Code::MissingProperty,
+                        key,
+                        format!("the property `{key}` is missing"),
+                        "in this node",
+                    )
+                    .help(format!("add \"{key}\": {accepted}")),
+            );
+            return None;
+        };
+        match &value.value {
+            JsonValue::Array(items) => Some(items),
+            _ => {
+                self.malformed(
+                    key,
+                    value.span,
+                    format!("expected a list, found {}", value.kind_name()),
+                    Some(format!("write \"{key}\": {accepted}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A flag as Node-RED stores it: `true`/`false` or `"true"`/`"false"`.
+    pub fn flag(&mut self, key: &str, default: bool) -> bool {
+        let Some(value) = self.get(key) else {
+            return default;
+        };
+        match &value.value {
+            JsonValue::Bool(b) => *b,
+            JsonValue::String(s) if s == "true" => true,
+            JsonValue::String(s) if s == "false" || s.is_empty() => false,
+            _ => {
+                self.malformed(
+                    key,
+                    value.span,
+                    format!("expected true or false, found {}", value.kind_name()),
+                    None,
+                );
+                default
+            }
+        }
+    }
+
+    pub fn malformed(&mut self, key: &str, span: Span, message: String, help: Option<String>) {
+        let mut diagnostic = crate::diagnostic::Diagnostic::error(Code::MalformedProperty, message)
+            .node(self.node.node_ref())
+            .property(key)
+            .label(span, "here");
+        if let Some(help) = help {
+            diagnostic = diagnostic.help(help);
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// A value psosc understands but cannot put on a device (yet).
+    pub fn unsupported(&mut self, key: &str, span: Span, message: String, help: impl Into<String>) {
+        self.diagnostics.push(
+            Diagnostic::error(Code::UnsupportedValue, message)
+                .node(self.node.node_ref())
+                .property(key)
+                .label(span, "not supported on a device")
+                .help(help),
+        );
+    }
+
+    /// A message property named by a node (`p`, `property`), which must be
+    /// a property of `msg` at the top level.
+    pub fn msg_property(
+        &mut self,
+        key: &str,
+        name: &str,
+        kind: Option<&str>,
+        span: Span,
+    ) -> Option<String> {
+        if let Some(kind) = kind.filter(|kind| *kind != "msg") {
+            self.unsupported(
+                key,
+                span,
+                format!("{kind} properties are not supported, only msg properties"),
+                "use a property of msg, such as payload or topic",
+            );
+            return None;
+        }
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            self.unsupported(
+                key,
+                span,
+                format!(
+                    "the property path {name:?} is not supported: only a top-level msg property"
+                ),
+                "name a property of msg directly, such as payload or topic",
+            );
+            return None;
+        }
+        Some(name.to_string())
+    }
+
+    /// A value written in the node with its Node-RED type (`str`, `num`,
+    /// `bool`, `json`), checked and converted now so the device does no
+    /// parsing.
+    pub fn literal(
+        &mut self,
+        key: &str,
+        value: Option<&Json>,
+        value_type: &str,
+        span: Span,
+    ) -> Option<Literal> {
+        let text = match value.map(|value| &value.value) {
+            None | Some(JsonValue::Null) => String::new(),
+            Some(JsonValue::String(text)) => text.clone(),
+            Some(JsonValue::Number(n)) => psos::Value::Number(*n).to_string(),
+            Some(JsonValue::Bool(b)) => b.to_string(),
+            // A structured value where Node-RED expects text is passed as is
+            // for json, and refused otherwise.
+            Some(JsonValue::Array(_) | JsonValue::Object(_)) if value_type == "json" => {
+                return value.map(literal_from_json);
+            }
+            Some(_) => {
+                self.malformed(
+                    key,
+                    span,
+                    format!("expected a {value_type} value written as text"),
+                    None,
+                );
+                return None;
+            }
+        };
+        match value_type {
+            "str" => Some(Literal::String(text)),
+            "num" => {
+                let number = psos::Value::String(text.clone()).to_number();
+                if number.is_nan() {
+                    self.malformed(
+                        key,
+                        span,
+                        format!("{text:?} is not a number"),
+                        Some("write a number such as 42, -1.5 or 1e3".to_string()),
+                    );
+                    return None;
+                }
+                Some(Literal::Number(number))
+            }
+            "bool" => match text.as_str() {
+                "true" => Some(Literal::Bool(true)),
+                "false" => Some(Literal::Bool(false)),
+                _ => {
+                    self.malformed(
+                        key,
+                        span,
+                        format!("{text:?} is not a boolean"),
+                        Some("write true or false".to_string()),
+                    );
+                    None
+                }
+            },
+            "json" => match crate::json::parse(&text) {
+                Ok(json) => Some(literal_from_json(&json)),
+                Err(error) => {
+                    self.malformed(
+                        key,
+                        span,
+                        format!("{text:?} is not valid JSON: {}", error.message),
+                        Some("write a JSON value, such as {\"a\": 1} or [1, 2]".to_string()),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.unsupported(
+                    key,
+                    span,
+                    format!("the value type {other:?} is not supported"),
+                    "use one of: str, num, bool, json",
+                );
+                None
+            }
+        }
+    }
+}
+
+pub fn literal_from_json(json: &Json) -> Literal {
+    match &json.value {
+        JsonValue::Null => Literal::Null,
+        JsonValue::Bool(b) => Literal::Bool(*b),
+        JsonValue::Number(n) => Literal::Number(*n),
+        JsonValue::String(s) => Literal::String(s.clone()),
+        JsonValue::Array(items) => Literal::Array(items.iter().map(literal_from_json).collect()),
+        JsonValue::Object(members) => {
+            // JSON.parse keeps the last of repeated keys, in the place of the first.
+            let mut props: Vec<(String, Literal)> = Vec::new();
+            for member in members {
+                let value = literal_from_json(&member.value);
+                match props.iter_mut().find(|(key, _)| *key == member.key) {
+                    Some((_, slot)) => *slot = value,
+                    None => props.push((member.key.clone(), value)),
+                }
+            }
+            Literal::Object(props)
+        }
+    }
+}

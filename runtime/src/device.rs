@@ -1,0 +1,71 @@
+//! The device a firmware runs on: its identity, its error counters, and the
+//! timers that drive its time-based nodes.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+/// The kinds of error event a device counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum ErrorKind {
+    /// A message reached a node that was still handling an earlier one.
+    Reentered,
+    /// A node received a value it cannot work with (wrong type, out of range).
+    BadValue,
+}
+
+const N_ERROR_KINDS: usize = 2;
+
+/// One device of the flow, as the generated crate declares it.
+pub struct Device {
+    pub name: &'static str,
+    /// The flow file this firmware was generated from.
+    pub flow: &'static str,
+    errors: [AtomicU32; N_ERROR_KINDS],
+}
+
+impl Device {
+    pub const fn new(name: &'static str, flow: &'static str) -> Self {
+        Self {
+            name,
+            flow,
+            errors: [AtomicU32::new(0), AtomicU32::new(0)],
+        }
+    }
+
+    /// Records an error event.
+    pub fn report(&self, kind: ErrorKind) {
+        if let Some(counter) = self.errors.get(kind as usize) {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many error events of a kind happened since start-up.
+    pub fn error_count(&self, kind: ErrorKind) -> u32 {
+        self.errors
+            .get(kind as usize)
+            .map_or(0, |counter| counter.load(Ordering::Relaxed))
+    }
+}
+
+/// A timer that fires a node: after `first_ms` from start-up (if set), then
+/// every `every_ms` (if set). The compiler emits one per time-driven node.
+#[derive(Clone, Copy, Debug)]
+pub struct Timer {
+    pub first_ms: Option<u64>,
+    pub every_ms: Option<u64>,
+    pub fire: fn(),
+}
+
+impl Timer {
+    /// When the timer fires first, in milliseconds after start-up.
+    pub fn first_deadline(&self) -> Option<u64> {
+        self.first_ms.or(self.every_ms)
+    }
+
+    /// When the timer fires again after firing at `now`.
+    pub fn next_deadline(&self, fired_at: u64) -> Option<u64> {
+        self.every_ms
+            .filter(|every| *every > 0)
+            .map(|every| fired_at.saturating_add(every))
+    }
+}
