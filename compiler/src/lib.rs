@@ -13,6 +13,7 @@ pub mod ir;
 pub mod json;
 pub mod lower;
 pub mod nodes;
+pub mod partition;
 
 pub use diagnostic::{Diagnostic, SourceFile};
 

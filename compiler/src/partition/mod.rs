@@ -1,0 +1,1 @@
+//! Placement of nodes on devices (being written).
