@@ -13,6 +13,7 @@ pub mod ir;
 pub mod json;
 pub mod lower;
 pub mod nodes;
+pub mod output;
 pub mod partition;
 
 pub use diagnostic::{Diagnostic, SourceFile};
@@ -26,5 +27,9 @@ pub fn check(
     let mut diagnostics = Vec::new();
     let flow = flow::read(source, environment, &mut diagnostics)
         .and_then(|raw| lower::lower(&raw, &source.name, environment, &mut diagnostics));
+    // In file order, so a reader can walk down the file; problems with no
+    // place in it (about the flow as a whole) come first.
+    diagnostics.sort_by_key(|diagnostic| diagnostic.labels.first().map(|label| label.span.start));
+    let flow = flow.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
     (flow, diagnostics)
 }

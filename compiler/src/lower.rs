@@ -31,6 +31,15 @@ const ROUTING_TYPES: &[&str] = &["junction", "link in", "link out", "link call"]
 /// The longest device name psosc accepts (it becomes a crate name).
 const MAX_DEVICE_NAME: usize = 64;
 
+/// Whether psosc knows what to do with a node type: run it, route through
+/// it, read it as configuration, or leave it out as layout.
+pub fn understands(type_name: &str) -> bool {
+    nodes::find(type_name).is_some()
+        || [LAYOUT_TYPES, CONFIG_TYPES, ROUTING_TYPES]
+            .iter()
+            .any(|types| types.contains(&type_name))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     /// Skipped: layout, disabled, or inside a subflow definition.
@@ -153,7 +162,7 @@ impl<'a> Lowering<'a> {
             if board.is_none() {
                 let help = match suggest(board_name, Board::ALL.iter().map(|board| board.name())) {
                     Some(near) => {
-                        format!("did you mean {near:?}? The boards are: {}", board_names())
+                        format!("Did you mean {near:?}? The boards are: {}", board_names())
                     }
                     None => format!("the boards are: {}", board_names()),
                 };
@@ -714,7 +723,7 @@ impl<'a> Lowering<'a> {
                 .label(span, "pinned here");
                 diagnostic = diagnostic.help(match suggest(&wanted, names.iter().copied()) {
                     Some(near) => format!(
-                        "did you mean {near:?}? The devices are: {}",
+                        "Did you mean {near:?}? The devices are: {}",
                         names.join(", ")
                     ),
                     None if names.is_empty() => {
@@ -864,28 +873,26 @@ fn unsupported_type(node: &RawNode) -> Diagnostic {
         .map(|node_type| node_type.type_name);
     let known = supported.clone().chain(ROUTING_TYPES.iter().copied());
     let why = match type_name {
-        "function" => Some("a function node runs JavaScript, which a device cannot"),
-        t if t.starts_with("subflow:") => Some("subflow instances are not expanded yet"),
+        "function" => Some("A function node runs JavaScript, which a device cannot"),
+        t if t.starts_with("subflow:") => Some("Subflow instances are not expanded yet"),
         t if t.starts_with("http")
             || t.starts_with("websocket")
             || t.starts_with("tcp")
             || t.starts_with("udp") =>
         {
-            Some("network servers and clients other than MQTT do not run on a device")
+            Some("Network servers and clients other than MQTT do not run on a device")
         }
         t if t.starts_with("ui_") || t.starts_with("ui-") => {
-            Some("dashboard nodes need a browser and a server")
+            Some("Dashboard nodes need a browser and a server")
         }
         _ => None,
     };
-    let mut help = match suggest(type_name, known) {
-        Some(near) => format!("did you mean {near:?}? "),
-        None => String::new(),
+    // A known reason beats a guess at a typo.
+    let mut help = match (why, suggest(type_name, known)) {
+        (Some(why), _) => format!("{why}. "),
+        (None, Some(near)) => format!("Did you mean {near:?}? "),
+        (None, None) => String::new(),
     };
-    if let Some(why) = why {
-        help.push_str(why);
-        help.push_str(". ");
-    }
     help.push_str("The node types that run on a device are: ");
     help.push_str(&supported.collect::<Vec<_>>().join(", "));
     Diagnostic::error(

@@ -127,46 +127,21 @@ fn default_runtime() -> PathBuf {
 }
 
 fn write_crates(flow: &psosc::ir::Flow, out_dir: &Path, runtime: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(out_dir)
-        .map_err(|error| format!("cannot create {}: {error}", out_dir.display()))?;
-    let out_abs = out_dir
-        .canonicalize()
-        .map_err(|error| format!("cannot resolve {}: {error}", out_dir.display()))?;
-    let runtime_abs = runtime.canonicalize().map_err(|error| {
-        format!(
-            "cannot find the psos runtime at {}: {error}; pass --runtime DIR",
-            runtime.display()
-        )
-    })?;
-    // Every device crate sits one level below the output directory.
-    let runtime_path = pathdiff::diff_paths(&runtime_abs, out_abs.join("device"))
-        .unwrap_or(runtime_abs)
-        .to_string_lossy()
-        .replace('\\', "/");
-    let files = psosc::codegen::generate(flow, &psosc::codegen::Options { runtime_path });
-    for file in &files {
-        let path = out_dir.join(&file.path);
-        if std::fs::read_to_string(&path).ok().as_deref() == Some(file.contents.as_str()) {
-            continue;
-        }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
-        }
-        std::fs::write(&path, &file.contents)
-            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-    }
+    let written =
+        psosc::output::write_crates(flow, out_dir, runtime).map_err(|error| error.to_string())?;
     let names: Vec<&str> = flow
         .devices
         .iter()
         .map(|device| device.name.as_str())
         .collect();
     eprintln!(
-        "psosc: wrote {} ({} device{}: {})",
+        "psosc: wrote {} ({} device{}: {}; {} file{} changed)",
         out_dir.display(),
         names.len(),
         if names.len() == 1 { "" } else { "s" },
-        names.join(", ")
+        names.join(", "),
+        written,
+        if written == 1 { "" } else { "s" },
     );
     Ok(())
 }

@@ -1,0 +1,166 @@
+//! What the front end makes of valid flows: which nodes run where, and which
+//! wires connect them once junctions, links and disabled nodes are resolved.
+
+use psosc::ir::{Flow, InjectValue, Literal, NodeKind};
+use psosc::SourceFile;
+
+fn lower(json: &str) -> Flow {
+    let source = SourceFile::new("test.json", json);
+    let environment = |name: &str| (name == "FROM_PROCESS").then(|| "process".to_string());
+    let (flow, diagnostics) = psosc::check(&source, &environment);
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.headline())
+        .collect();
+    assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
+    flow.expect("a flow without errors lowers")
+}
+
+/// Lowers a flow and compares its wires, written `from:port->to` with node
+/// ids, in delivery order.
+fn check_wires(json: &str, expect: &[&str]) {
+    let flow = lower(json);
+    let wires: Vec<String> = flow
+        .wires
+        .iter()
+        .map(|wire| {
+            format!(
+                "{}:{}->{}",
+                flow.nodes[wire.from].id, wire.port, flow.nodes[wire.to].id
+            )
+        })
+        .collect();
+    assert_eq!(wires, expect);
+}
+
+const DEBUG_X: &str = r#"{"id": "x", "type": "debug", "wires": []}"#;
+const DEBUG_Y: &str = r#"{"id": "y", "type": "debug", "wires": []}"#;
+
+#[test]
+fn junctions_become_direct_wires() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["j1"]]}},
+                {{"id": "j1", "type": "junction", "wires": [["x", "j2"]]}},
+                {{"id": "j2", "type": "junction", "wires": [["y"]]}},
+                {DEBUG_X}, {DEBUG_Y}]"#
+        ),
+        &["a:0->x", "a:0->y"],
+    );
+}
+
+#[test]
+fn link_out_reaches_every_named_link_in() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["out"]]}},
+                {{"id": "out", "type": "link out", "mode": "link", "links": ["in1", "in2"]}},
+                {{"id": "in1", "type": "link in", "wires": [["x"]]}},
+                {{"id": "in2", "type": "link in", "wires": [["y"]]}},
+                {DEBUG_X}, {DEBUG_Y}]"#
+        ),
+        &["a:0->x", "a:0->y"],
+    );
+}
+
+#[test]
+fn link_call_returns_to_its_caller() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["call"]]}},
+                {{"id": "call", "type": "link call", "links": ["sub"], "wires": [["y"]]}},
+                {{"id": "sub", "type": "link in", "wires": [["work"]]}},
+                {{"id": "work", "type": "change", "rules": [], "wires": [["ret"]]}},
+                {{"id": "ret", "type": "link out", "mode": "return"}},
+                {DEBUG_Y}]"#
+        ),
+        &["a:0->work", "work:0->y"],
+    );
+}
+
+#[test]
+fn disabled_nodes_and_tabs_drop_out_with_their_wires() {
+    let flow = r#"[{"id": "off", "type": "tab", "disabled": true},
+        {"id": "a", "type": "inject", "wires": [["x", "y", "z"]]},
+        {"id": "x", "type": "debug", "d": true, "wires": []},
+        {"id": "y", "type": "debug", "z": "off", "wires": []},
+        {"id": "z", "type": "function", "d": true, "wires": []}]"#;
+    check_wires(flow, &[]);
+    assert_eq!(lower(flow).nodes.len(), 1);
+}
+
+#[test]
+fn fan_out_keeps_the_order_of_the_wires() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["y", "x"]]}}, {DEBUG_X}, {DEBUG_Y}]"#
+        ),
+        &["a:0->y", "a:0->x"],
+    );
+}
+
+#[test]
+fn environment_comes_from_group_then_tab_then_process() {
+    let flow = lower(
+        r#"[{"id": "t", "type": "tab", "env": [{"name": "WHO", "value": "tab", "type": "str"}, {"name": "TAB_ONLY", "value": "t", "type": "str"}]},
+            {"id": "g", "type": "group", "z": "t", "env": [{"name": "WHO", "value": "group", "type": "str"}]},
+            {"id": "a", "type": "inject", "z": "t", "g": "g", "topic": "${WHO}", "payload": "$(FROM_PROCESS)", "payloadType": "str", "wires": []},
+            {"id": "b", "type": "inject", "z": "t", "topic": "${WHO}", "payload": "${TAB_ONLY}", "payloadType": "str", "wires": []}]"#,
+    );
+    let values = |index: usize| -> Vec<Literal> {
+        let NodeKind::Inject(inject) = &flow.nodes[index].kind else {
+            panic!("an inject")
+        };
+        inject
+            .props
+            .iter()
+            .map(|prop| match &prop.value {
+                InjectValue::Literal(literal) => literal.clone(),
+                InjectValue::Timestamp => Literal::Null,
+            })
+            .collect()
+    };
+    let text = |s: &str| Literal::String(s.to_string());
+    assert_eq!(values(0), vec![text("process"), text("group")]);
+    assert_eq!(values(1), vec![text("t"), text("tab")]);
+}
+
+#[test]
+fn nodes_are_pinned_by_property_or_by_group_env() {
+    let flow = lower(
+        r#"[{"id": "d1", "type": "psos-device", "name": "sensor", "board": "host"},
+            {"id": "d2", "type": "psos-device", "name": "actuator", "board": "host"},
+            {"id": "outer", "type": "group", "env": [{"name": "PSOS_DEVICE", "value": "sensor", "type": "str"}]},
+            {"id": "inner", "type": "group", "g": "outer", "env": [{"name": "PSOS_DEVICE", "value": "actuator", "type": "str"}]},
+            {"id": "a", "type": "debug", "g": "inner", "wires": []},
+            {"id": "b", "type": "debug", "g": "outer", "wires": []},
+            {"id": "c", "type": "debug", "device": "d2", "wires": []}]"#,
+    );
+    let devices: Vec<&str> = flow
+        .nodes
+        .iter()
+        .map(|node| flow.devices[node.device].name.as_str())
+        .collect();
+    assert_eq!(devices, ["actuator", "sensor", "actuator"]);
+}
+
+#[test]
+fn admin_api_form_and_legacy_inject_are_read() {
+    let flow = lower(
+        r#"{"flows": [{"id": "a", "type": "inject", "payload": "42", "payloadType": "num", "topic": "t", "repeat": 2.5, "wires": []}], "rev": "x"}"#,
+    );
+    let NodeKind::Inject(inject) = &flow.nodes[0].kind else {
+        panic!("an inject")
+    };
+    assert_eq!(inject.repeat_ms, Some(2500));
+    assert_eq!(inject.once_delay_ms, None);
+    assert_eq!(
+        inject.props[0].value,
+        InjectValue::Literal(Literal::Number(42.0))
+    );
+    assert_eq!(
+        inject.props[1].value,
+        InjectValue::Literal(Literal::String("t".into()))
+    );
+}

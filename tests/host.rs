@@ -1,0 +1,109 @@
+//! Generated host crates build with plain cargo, pass clippy, run, and print
+//! Node-RED's debug lines with the flow's strings unchanged.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{build_device, cargo, check_flow, repo_root, without_time, Running};
+
+#[test]
+fn blink_prints_a_debug_line_every_second() {
+    let workspace = repo_root().join("generated").join("blink");
+    let device = Running::start(&build_device(&workspace, "host"));
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .filter(|line| without_time(line).is_some())
+            .count()
+            >= 3
+    });
+    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
+    assert_eq!(
+        debug, ["[host] [debug:led] blink : on"; 3],
+        "all output: {lines:#?}"
+    );
+}
+
+#[test]
+fn greenhouse_devices_each_run_their_part() {
+    let workspace = repo_root().join("generated").join("greenhouse");
+    let expect = [
+        ("sensor", "[sensor] [debug:temperature] greenhouse/temperature : 31.5"),
+        ("controller", "[controller] [debug:command] greenhouse/command : {\"fan\":true,\"heater\":false}"),
+        (
+            "actuator",
+            "[actuator] [debug:actuators] greenhouse/actuators : {\"payload\":{\"fan\":false,\"heater\":false},\"topic\":\"greenhouse/actuators\"}",
+        ),
+    ];
+    for (name, line) in expect {
+        let device = Running::start(&build_device(&workspace, name));
+        let lines = device.read_until(Duration::from_secs(10), |lines| {
+            lines.iter().any(|l| without_time(l).is_some())
+        });
+        let first = lines.iter().find_map(|line| without_time(line));
+        assert_eq!(first, Some(line), "device {name}, all output: {lines:#?}");
+    }
+}
+
+#[test]
+fn strings_from_the_flow_reach_the_device_unchanged() {
+    let flow_path = repo_root()
+        .join("tests")
+        .join("flows")
+        .join("escaping.json");
+    let flow = check_flow(&flow_path);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
+        .expect("the crate is written");
+    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
+    let device = Running::start(&build_device(dir.path(), "escaping"));
+
+    // The flow file is the source of truth for what must come out.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&flow_path).expect("readable"))
+            .expect("valid JSON");
+    let nodes = json.as_array().expect("a flow array");
+    let mut expected = Vec::new();
+    for inject in nodes
+        .iter()
+        .filter(|node| node["type"] == "inject" && node["payloadType"] == "str")
+    {
+        let debug_id = inject["wires"][0][0].as_str().expect("wired");
+        let debug = nodes
+            .iter()
+            .find(|node| node["id"] == debug_id)
+            .expect("the debug node");
+        expected.push(format!(
+            "[escaping] [debug:{}] {} : {}",
+            debug["name"].as_str().expect("named"),
+            inject["topic"].as_str().expect("a topic"),
+            inject["payload"].as_str().expect("a payload"),
+        ));
+    }
+    expected.push(
+        r#"[escaping] [debug:json] {"quote\"key":"va\\lue\n","nested":[1.5,0,1e+21,1e-7,true,null,"🌱"]}"#.to_string(),
+    );
+
+    let lines = device.read_until(Duration::from_secs(15), |lines| {
+        let output = lines.join("\n");
+        expected.iter().all(|line| output.contains(line.as_str()))
+    });
+    let output = lines.join("\n");
+    for line in &expected {
+        assert!(
+            output.contains(line.as_str()),
+            "missing {line:?} in:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn example_crates_are_clippy_clean() {
+    for flow in ["blink", "greenhouse"] {
+        cargo(
+            &repo_root().join("generated").join(flow),
+            &["clippy", "--quiet", "--", "-D", "warnings"],
+        );
+    }
+}

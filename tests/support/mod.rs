@@ -1,0 +1,152 @@
+//! What the end-to-end tests share: where things are, building generated
+//! crates into one shared target directory, and running a device for a while.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate sits in the repository")
+        .to_path_buf()
+}
+
+/// Every generated crate of every test builds into this one directory, so
+/// the runtime and its dependencies are compiled once.
+pub fn shared_target_dir() -> PathBuf {
+    repo_root().join("target").join("generated-crates")
+}
+
+/// The flow files in `flows/`, sorted.
+pub fn example_flows() -> Vec<PathBuf> {
+    let mut flows: Vec<PathBuf> = std::fs::read_dir(repo_root().join("flows"))
+        .expect("flows/ exists")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    flows.sort();
+    flows
+}
+
+/// Checks a flow file and panics with the rendered diagnostics on errors.
+pub fn check_flow(path: &Path) -> psosc::ir::Flow {
+    let text = std::fs::read_to_string(path).expect("the flow is readable");
+    let name = path
+        .file_name()
+        .expect("a file")
+        .to_string_lossy()
+        .into_owned();
+    let source = psosc::SourceFile::new(name, text);
+    let environment = |name: &str| std::env::var(name).ok();
+    let (flow, diagnostics) = psosc::check(&source, &environment);
+    flow.unwrap_or_else(|| {
+        panic!(
+            "{}",
+            psosc::diagnostic::render_human(
+                &diagnostics,
+                &source,
+                psosc::diagnostic::Style::Plain { width: 100 }
+            )
+        )
+    })
+}
+
+/// Runs cargo in a generated workspace with the shared target directory.
+pub fn cargo(workspace: &Path, args: &[&str]) {
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .status()
+        .expect("cargo starts");
+    assert!(
+        status.success(),
+        "cargo {args:?} failed in {}",
+        workspace.display()
+    );
+}
+
+/// Builds a generated workspace and returns the path of a device's binary.
+pub fn build_device(workspace: &Path, device: &str) -> PathBuf {
+    cargo(workspace, &["build", "--quiet", "--package", device]);
+    shared_target_dir().join("debug").join(device)
+}
+
+/// A running device whose process is killed when this is dropped, so no
+/// test leaves a process behind, even when it fails.
+pub struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    pub fn start(binary: &Path) -> Self {
+        let mut child = Command::new(binary)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{} starts: {error}", binary.display()));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            // Split on '\n' only: a '\r' the device printed stays in the line.
+            let mut reader = BufReader::new(stdout);
+            let mut buffer = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut buffer), Ok(n) if n > 0) {
+                if buffer.last() == Some(&b'\n') {
+                    buffer.pop();
+                }
+                let line = String::from_utf8_lossy(&buffer).into_owned();
+                buffer.clear();
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// Collects output lines until `done` says enough, or the time is up.
+    pub fn read_until(
+        &self,
+        timeout: Duration,
+        mut done: impl FnMut(&[String]) -> bool,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + timeout;
+        let mut lines = Vec::new();
+        while !done(&lines) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        lines
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A debug line without its time stamp: `[device] [debug:name] topic : payload`.
+pub fn without_time(line: &str) -> Option<&str> {
+    let (stamp, rest) = line.split_once(" - ")?;
+    // "26 Nov 05:41:57.945": a day, a month, a time with milliseconds.
+    let parts: Vec<&str> = stamp.split(' ').collect();
+    let well_formed = parts.len() == 3
+        && parts[0].parse::<u8>().is_ok()
+        && parts[1].len() == 3
+        && parts[2].len() == 12
+        && parts[2].as_bytes()[2] == b':'
+        && parts[2].as_bytes()[8] == b'.';
+    well_formed.then_some(rest)
+}
