@@ -2,6 +2,8 @@
 //! function that calls its receivers directly, and the timers that start
 //! messages. Built as tokens with `quote` and printed with `prettyplease`.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -21,85 +23,264 @@ struct Names {
     output: Ident,
 }
 
+impl Names {
+    fn new(node: &Node, position: usize) -> Self {
+        let base = format!("{}_{}", type_slug(&node.kind), position + 1);
+        Self {
+            cell: format_ident!("{}", base.to_uppercase()),
+            input: format_ident!("{}", base),
+            output: format_ident!("{}_out", base),
+        }
+    }
+}
+
+/// The runtime items a file refers to, so it imports exactly those.
+#[derive(Default)]
+struct Imports {
+    root: BTreeSet<&'static str>,
+    nodes: BTreeSet<&'static str>,
+}
+
+impl Imports {
+    /// An item at the root of `psos`.
+    fn root(&mut self, name: &'static str) -> Ident {
+        self.root.insert(name);
+        format_ident!("{}", name)
+    }
+
+    /// An item of `psos::nodes`.
+    fn node(&mut self, name: &'static str) -> Ident {
+        self.nodes.insert(name);
+        format_ident!("{}", name)
+    }
+
+    fn merge(&mut self, other: Imports) {
+        self.root.extend(other.root);
+        self.nodes.extend(other.nodes);
+    }
+
+    fn tokens(&self) -> TokenStream {
+        let root = self.root.iter().map(|name| format_ident!("{}", name));
+        let nodes = self.nodes.iter().map(|name| format_ident!("{}", name));
+        let root = (!self.root.is_empty()).then(|| quote!(use psos::{#(#root),*};));
+        let nodes = (!self.nodes.is_empty()).then(|| quote!(use psos::nodes::{#(#nodes),*};));
+        quote!(#nodes #root)
+    }
+}
+
+/// One device's nodes, and who receives what each of them sends.
+struct DeviceCode<'a> {
+    /// The nodes of the device that get code, in file order.
+    nodes: Vec<&'a Node>,
+    /// Per node (by position), per output port, the positions of the
+    /// receivers in delivery order.
+    receivers: Vec<Vec<Vec<usize>>>,
+}
+
+impl<'a> DeviceCode<'a> {
+    fn new(flow: &'a Flow, device_index: usize) -> Self {
+        let on_device: Vec<(NodeIndex, &Node)> = flow
+            .nodes_on(device_index)
+            .filter(|(_, node)| has_code(node))
+            .collect();
+        let mut position_of: Vec<Option<usize>> = vec![None; flow.nodes.len()];
+        for (position, (node_index, _)) in on_device.iter().enumerate() {
+            if let Some(slot) = position_of.get_mut(*node_index) {
+                *slot = Some(position);
+            }
+        }
+        let mut receivers: Vec<Vec<Vec<usize>>> = on_device
+            .iter()
+            .map(|(_, node)| vec![Vec::new(); node.kind.outputs()])
+            .collect();
+        for wire in &flow.wires {
+            let (Some(Some(from)), Some(Some(to))) =
+                (position_of.get(wire.from), position_of.get(wire.to))
+            else {
+                continue;
+            };
+            if let Some(port) = receivers
+                .get_mut(*from)
+                .and_then(|ports| ports.get_mut(wire.port))
+            {
+                port.push(*to);
+            }
+        }
+        Self {
+            nodes: on_device.into_iter().map(|(_, node)| node).collect(),
+            receivers,
+        }
+    }
+
+    fn names(&self, position: usize) -> Option<Names> {
+        self.nodes
+            .get(position)
+            .map(|node| Names::new(node, position))
+    }
+
+    /// The static, input function and output function of each node in
+    /// `positions`, formatted.
+    fn node_items(&self, positions: std::ops::Range<usize>, imports: &mut Imports) -> String {
+        let msg = imports.root("Msg");
+        let node_cell = imports.root("NodeCell");
+        let mut items = Vec::new();
+        for position in positions {
+            let (Some(node), Some(names)) = (self.nodes.get(position), self.names(position)) else {
+                continue;
+            };
+            let Names {
+                cell,
+                input,
+                output,
+            } = &names;
+            let (node_type, constructor) = constructor(node, imports);
+            let ports: Vec<Vec<Ident>> = self
+                .receivers
+                .get(position)
+                .into_iter()
+                .flatten()
+                .map(|port| {
+                    port.iter()
+                        .filter_map(|to| self.names(*to))
+                        .map(|names| names.input)
+                        .collect()
+                })
+                .collect();
+            let (output_fn, outputs) = match output_function(output, &msg, &ports) {
+                Some(function) => (function, quote!(&mut #output)),
+                None => {
+                    let discard = imports.root("Discard");
+                    (quote!(), quote!(&mut #discard))
+                }
+            };
+            items.push(quote! {
+                static #cell: #node_cell<#node_type> = #node_cell::new(#constructor);
+
+                fn #input(msg: #msg) {
+                    #cell.input(&DEVICE, msg, #outputs);
+                }
+
+                #output_fn
+            });
+        }
+        format_file(quote!(#(#items)*))
+    }
+
+    /// The timers that start messages: one per inject node with a schedule.
+    fn timers(&self, imports: &mut Imports) -> TokenStream {
+        let timer = imports.root("Timer");
+        let msg = imports.root("Msg");
+        let mut timers = Vec::new();
+        for (position, node) in self.nodes.iter().enumerate() {
+            let (NodeKind::Inject(inject), Some(names)) = (&node.kind, self.names(position)) else {
+                continue;
+            };
+            if inject.once_delay_ms.is_none() && inject.repeat_ms.is_none() {
+                continue;
+            }
+            let input = names.input;
+            let first = option_u64(inject.once_delay_ms);
+            let every = option_u64(inject.repeat_ms);
+            timers.push(quote! {
+                #timer {
+                    first_ms: #first,
+                    every_ms: #every,
+                    fire: || #input(#msg::new()),
+                }
+            });
+        }
+        let n_timers = Literal::usize_unsuffixed(timers.len());
+        quote!(static TIMERS: [#timer; #n_timers] = [#(#timers),*];)
+    }
+}
+
 pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let Some(device) = flow.devices.get(device_index) else {
         return String::new();
     };
-    let on_device: Vec<(NodeIndex, &Node)> = flow
-        .nodes_on(device_index)
-        .filter(|(_, node)| has_code(node))
-        .collect();
-    let names = |node_index: NodeIndex| -> Option<Names> {
-        let position = on_device
-            .iter()
-            .position(|(index, _)| *index == node_index)?;
-        let (_, node) = on_device.get(position)?;
-        let base = format!("{}_{}", type_slug(&node.kind), position + 1);
-        Some(Names {
-            cell: format_ident!("{}", base.to_uppercase()),
-            input: format_ident!("{}", base),
-            output: format_ident!("{}_out", base),
-        })
-    };
-
-    let mut items = Vec::new();
-    let mut timers = Vec::new();
-    for (node_index, node) in &on_device {
-        let Some(node_names) = names(*node_index) else {
-            continue;
-        };
-        let Names { cell, input, .. } = &node_names;
-        let (node_type, constructor) = constructor(node);
-        let (output_fn, outputs) = output_function(flow, *node_index, node, &node_names, &names);
-        items.push(quote! {
-            static #cell: ::psos::NodeCell<#node_type> = ::psos::NodeCell::new(#constructor);
-
-            fn #input(msg: ::psos::Msg) {
-                #cell.input(&DEVICE, msg, #outputs);
-            }
-
-            #output_fn
-        });
-        if let NodeKind::Inject(inject) = &node.kind {
-            if inject.once_delay_ms.is_some() || inject.repeat_ms.is_some() {
-                let first = option_u64(inject.once_delay_ms);
-                let every = option_u64(inject.repeat_ms);
-                timers.push(quote! {
-                    ::psos::Timer {
-                        first_ms: #first,
-                        every_ms: #every,
-                        fire: || #input(::psos::Msg::new()),
-                    }
-                });
-            }
-        }
-    }
-
+    let code = DeviceCode::new(flow, device_index);
+    let mut imports = Imports::default();
+    let nodes = format_in_parallel(&code, &mut imports);
+    let timers = code.timers(&mut imports);
+    let device_type = imports.root("Device");
     let device_name = Literal::string(&device.name);
     let flow_name = Literal::string(&flow.file_name);
-    let n_timers = Literal::usize_unsuffixed(timers.len());
-    let file = quote! {
+    let use_items = imports.tokens();
+    let head = format_file(quote! {
         //! Firmware for one device of a PSOS flow: its nodes as statics,
         //! wired to each other by direct calls.
         #![forbid(unsafe_code)]
         // Numbers in the flow are the user's; one may look like a constant.
         #![allow(clippy::approx_constant)]
 
-        static DEVICE: ::psos::Device = ::psos::Device::new(#device_name, #flow_name);
+        #use_items
 
-        #(#items)*
-
-        static TIMERS: [::psos::Timer; #n_timers] = [#(#timers),*];
+        static DEVICE: #device_type = #device_type::new(#device_name, #flow_name);
+    });
+    let tail = format_file(quote! {
+        #timers
 
         fn main() {
-            ::psos::host::run(&DEVICE, &TIMERS)
+            psos::host::run(&DEVICE, &TIMERS)
         }
+    });
+    separate_items(&format!("{head}{nodes}{tail}"))
+}
+
+/// Formats the node items on every core: parsing and printing Rust is most
+/// of the time psosc takes on a large flow. Each thread takes a contiguous
+/// run of nodes, so the output is the same whatever the number of threads.
+fn format_in_parallel(code: &DeviceCode<'_>, imports: &mut Imports) -> String {
+    const NODES_PER_THREAD_AT_LEAST: usize = 256;
+    let n_nodes = code.nodes.len();
+    let n_threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(n_nodes / NODES_PER_THREAD_AT_LEAST)
+        .max(1);
+    let chunk = n_nodes.div_ceil(n_threads).max(1);
+    let ranges: Vec<std::ops::Range<usize>> = (0..n_threads)
+        .map(|thread| (thread * chunk).min(n_nodes)..((thread + 1) * chunk).min(n_nodes))
+        .collect();
+    let results: Vec<(String, Imports)> = if n_threads == 1 {
+        ranges
+            .into_iter()
+            .map(|range| {
+                let mut local = Imports::default();
+                (code.node_items(range, &mut local), local)
+            })
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .into_iter()
+                .map(|range| {
+                    scope.spawn(move || {
+                        let mut local = Imports::default();
+                        (code.node_items(range, &mut local), local)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|handle| handle.join().ok())
+                .collect()
+        })
     };
-    match syn::parse2::<syn::File>(file) {
-        Ok(parsed) => separate_items(&prettyplease::unparse(&parsed)),
+    let mut text = String::new();
+    for (part, local) in results {
+        text.push_str(&part);
+        imports.merge(local);
+    }
+    text
+}
+
+/// Prints items with prettyplease.
+fn format_file(items: TokenStream) -> String {
+    match syn::parse2::<syn::File>(items) {
+        Ok(parsed) => prettyplease::unparse(&parsed),
         // The tokens come from quote with escaped literals only, so they
-        // always parse; should that ever break, the raw tokens still compile
-        // as well as they can and show the problem.
+        // always parse; should that ever break, the file says so where the
+        // build will show it.
         Err(error) => format!("compile_error!({:?});\n", error.to_string()),
     }
 }
@@ -110,11 +291,10 @@ fn separate_items(code: &str) -> String {
     let mut previous = "";
     for line in code.lines() {
         let starts_item = line.starts_with("static ") || line.starts_with("fn ");
-        let after_item = previous.starts_with('}')
-            || previous.starts_with(')')
-            || previous.ends_with(';')
-            || previous.starts_with("#![");
-        if starts_item && after_item {
+        let after_item =
+            previous.starts_with('}') || previous.starts_with(')') || previous.ends_with(';');
+        let first_use = line.starts_with("use ") && previous.starts_with("#![");
+        if (starts_item && after_item) || first_use {
             out.push('\n');
         }
         out.push_str(line);
@@ -138,36 +318,22 @@ fn type_slug(kind: &NodeKind) -> &'static str {
     }
 }
 
-/// The output function of a node, and the expression passed as its outputs.
-fn output_function(
-    flow: &Flow,
-    node_index: NodeIndex,
-    node: &Node,
-    names: &Names,
-    names_of: &dyn Fn(NodeIndex) -> Option<Names>,
-) -> (TokenStream, TokenStream) {
-    let mut arms = Vec::new();
-    for port in 0..node.kind.outputs() {
-        let receivers: Vec<Ident> = flow
-            .wires_from(node_index, port)
-            .filter(|wire| flow.nodes.get(wire.to).is_some_and(has_code))
-            .filter_map(|wire| names_of(wire.to))
-            .map(|receiver| receiver.input)
-            .collect();
-        if receivers.is_empty() {
-            continue;
-        }
-        arms.push((port, fan_out(&receivers)));
-    }
-    let output = &names.output;
+/// The function a node's outputs leave by, or `None` when no port is wired.
+fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Ident>]) -> Option<TokenStream> {
+    let arms: Vec<(usize, TokenStream)> = ports
+        .iter()
+        .enumerate()
+        .filter(|(_, receivers)| !receivers.is_empty())
+        .map(|(port, receivers)| (port, fan_out(receivers)))
+        .collect();
     let body = match arms.as_slice() {
-        [] => return (quote!(), quote!(&mut ::psos::Discard)),
+        [] => return None,
         [(port, call)] => {
-            let port_literal = Literal::usize_unsuffixed(*port);
+            let port = Literal::usize_unsuffixed(*port);
             quote! {
-            if port == #port_literal {
-                #call
-            }
+                if port == #port {
+                    #call
+                }
             }
         }
         _ => {
@@ -183,14 +349,11 @@ fn output_function(
             }
         }
     };
-    (
-        quote! {
-            fn #output(port: usize, msg: ::psos::Msg) {
-                #body
-            }
-        },
-        quote!(&mut #output),
-    )
+    Some(quote! {
+        fn #output(port: usize, msg: #msg) {
+            #body
+        }
+    })
 }
 
 /// Delivers one message to several receivers: the first gets the original,
@@ -210,113 +373,143 @@ fn fan_out(receivers: &[Ident]) -> TokenStream {
 }
 
 /// The runtime type of a node and the constant expression that builds it.
-fn constructor(node: &Node) -> (TokenStream, TokenStream) {
+fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream) {
     let info = {
+        let node_info = imports.root("NodeInfo");
         let id = Literal::string(&node.id);
         let name = Literal::string(&node.name);
         let type_name = Literal::string(&node.type_name);
-        quote!(::psos::NodeInfo::new(#id, #name, #type_name))
+        quote!(#node_info::new(#id, #name, #type_name))
     };
     match &node.kind {
         NodeKind::Inject(inject) => {
-            let props = inject.props.iter().map(|prop| {
-                let property = Literal::string(&prop.property);
-                let value = match &prop.value {
-                    InjectValue::Literal(value) => {
-                        let value = const_value(value);
-                        quote!(::psos::nodes::InjectValue::Const(#value))
-                    }
-                    InjectValue::Timestamp => quote!(::psos::nodes::InjectValue::Timestamp),
-                };
-                quote!(::psos::nodes::InjectProp { property: #property, value: #value })
-            });
+            let inject_type = imports.node("Inject");
+            let prop_type = imports.node("InjectProp");
+            let props: Vec<TokenStream> = inject
+                .props
+                .iter()
+                .map(|prop| {
+                    let property = Literal::string(&prop.property);
+                    let value_type = imports.node("InjectValue");
+                    let value = match &prop.value {
+                        InjectValue::Literal(value) => {
+                            let value = const_value(value, imports);
+                            quote!(#value_type::Const(#value))
+                        }
+                        InjectValue::Timestamp => quote!(#value_type::Timestamp),
+                    };
+                    quote!(#prop_type { property: #property, value: #value })
+                })
+                .collect();
             (
-                quote!(::psos::nodes::Inject),
-                quote!(::psos::nodes::Inject::new(#info, &[#(#props),*])),
+                quote!(#inject_type),
+                quote!(#inject_type::new(#info, &[#(#props),*])),
             )
         }
         NodeKind::Change(change) => {
-            let rules = change.rules.iter().map(|rule| match rule {
-                ChangeRule::Set { property, value } => {
-                    let property = Literal::string(property);
-                    let value = const_value(value);
-                    quote!(::psos::nodes::ChangeRule::Set { property: #property, value: #value })
-                }
-                ChangeRule::Delete { property } => {
-                    let property = Literal::string(property);
-                    quote!(::psos::nodes::ChangeRule::Delete { property: #property })
-                }
-            });
+            let change_type = imports.node("Change");
+            let rule_type = imports.node("ChangeRule");
+            let rules: Vec<TokenStream> = change
+                .rules
+                .iter()
+                .map(|rule| match rule {
+                    ChangeRule::Set { property, value } => {
+                        let property = Literal::string(property);
+                        let value = const_value(value, imports);
+                        quote!(#rule_type::Set { property: #property, value: #value })
+                    }
+                    ChangeRule::Delete { property } => {
+                        let property = Literal::string(property);
+                        quote!(#rule_type::Delete { property: #property })
+                    }
+                })
+                .collect();
             (
-                quote!(::psos::nodes::Change),
-                quote!(::psos::nodes::Change::new(#info, &[#(#rules),*])),
+                quote!(#change_type),
+                quote!(#change_type::new(#info, &[#(#rules),*])),
             )
         }
         NodeKind::Switch(switch) => {
+            let switch_type = imports.node("Switch");
+            let rule_type = imports.node("SwitchRule");
+            let op_type = imports.node("SwitchOp");
             let property = Literal::string(&switch.property);
             let check_all = switch.check_all;
-            let rules = switch.rules.iter().map(|rule| {
-                let op = format_ident!(
-                    "{}",
-                    match rule.op {
-                        SwitchOp::Eq => "Eq",
-                        SwitchOp::Neq => "Neq",
-                        SwitchOp::Lt => "Lt",
-                        SwitchOp::Lte => "Lte",
-                        SwitchOp::Gt => "Gt",
-                        SwitchOp::Gte => "Gte",
-                        SwitchOp::Else => "Else",
-                    }
-                );
-                let value = const_value(&rule.value);
-                quote!(::psos::nodes::SwitchRule { op: ::psos::nodes::SwitchOp::#op, value: #value })
-            });
+            let rules: Vec<TokenStream> = switch
+                .rules
+                .iter()
+                .map(|rule| {
+                    let op = format_ident!(
+                        "{}",
+                        match rule.op {
+                            SwitchOp::Eq => "Eq",
+                            SwitchOp::Neq => "Neq",
+                            SwitchOp::Lt => "Lt",
+                            SwitchOp::Lte => "Lte",
+                            SwitchOp::Gt => "Gt",
+                            SwitchOp::Gte => "Gte",
+                            SwitchOp::Else => "Else",
+                        }
+                    );
+                    let value = const_value(&rule.value, imports);
+                    quote!(#rule_type { op: #op_type::#op, value: #value })
+                })
+                .collect();
             (
-                quote!(::psos::nodes::Switch),
-                quote!(::psos::nodes::Switch::new(#info, #property, &[#(#rules),*], #check_all)),
+                quote!(#switch_type),
+                quote!(#switch_type::new(#info, #property, &[#(#rules),*], #check_all)),
             )
         }
         NodeKind::Debug(debug) => {
+            let debug_type = imports.node("Debug");
+            let target_type = imports.node("DebugTarget");
             let target = match &debug.target {
-                DebugTarget::Payload => quote!(::psos::nodes::DebugTarget::Payload),
-                DebugTarget::WholeMessage => quote!(::psos::nodes::DebugTarget::WholeMessage),
+                DebugTarget::Payload => quote!(#target_type::Payload),
+                DebugTarget::WholeMessage => quote!(#target_type::WholeMessage),
                 DebugTarget::Property(name) => {
                     let name = Literal::string(name);
-                    quote!(::psos::nodes::DebugTarget::Property(#name))
+                    quote!(#target_type::Property(#name))
                 }
             };
             (
-                quote!(::psos::nodes::Debug),
-                quote!(::psos::nodes::Debug::new(#info, #target)),
+                quote!(#debug_type),
+                quote!(#debug_type::new(#info, #target)),
             )
         }
     }
 }
 
 /// A flow literal as a `psos::ConstValue` constant expression.
-fn const_value(value: &Value) -> TokenStream {
+fn const_value(value: &Value, imports: &mut Imports) -> TokenStream {
+    let const_type = imports.root("ConstValue");
     match value {
-        Value::Null => quote!(::psos::ConstValue::Null),
-        Value::Bool(b) => quote!(::psos::ConstValue::Bool(#b)),
+        Value::Null => quote!(#const_type::Null),
+        Value::Bool(b) => quote!(#const_type::Bool(#b)),
         Value::Number(n) => {
             let number = float(*n);
-            quote!(::psos::ConstValue::Number(#number))
+            quote!(#const_type::Number(#number))
         }
         Value::String(s) => {
             let s = Literal::string(s);
-            quote!(::psos::ConstValue::Str(#s))
+            quote!(#const_type::Str(#s))
         }
         Value::Array(items) => {
-            let items = items.iter().map(const_value);
-            quote!(::psos::ConstValue::Array(&[#(#items),*]))
+            let items: Vec<TokenStream> = items
+                .iter()
+                .map(|item| const_value(item, imports))
+                .collect();
+            quote!(#const_type::Array(&[#(#items),*]))
         }
         Value::Object(props) => {
-            let props = props.iter().map(|(key, value)| {
-                let key = Literal::string(key);
-                let value = const_value(value);
-                quote!((#key, #value))
-            });
-            quote!(::psos::ConstValue::Object(&[#(#props),*]))
+            let props: Vec<TokenStream> = props
+                .iter()
+                .map(|(key, value)| {
+                    let key = Literal::string(key);
+                    let value = const_value(value, imports);
+                    quote!((#key, #value))
+                })
+                .collect();
+            quote!(#const_type::Object(&[#(#props),*]))
         }
     }
 }

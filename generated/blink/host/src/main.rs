@@ -5,81 +5,81 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-static DEVICE: ::psos::Device = ::psos::Device::new("host", "blink.json");
+use psos::nodes::{
+    Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue,
+};
+use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
 
-static INJECT_1: ::psos::NodeCell<::psos::nodes::Inject> = ::psos::NodeCell::new(
-    ::psos::nodes::Inject::new(
-        ::psos::NodeInfo::new("1a2b3c4d00000001", "every second", "inject"),
+static DEVICE: Device = Device::new("host", "blink.json");
+
+static INJECT_1: NodeCell<Inject> = NodeCell::new(
+    Inject::new(
+        NodeInfo::new("1a2b3c4d00000001", "every second", "inject"),
         &[
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "payload",
-                value: ::psos::nodes::InjectValue::Timestamp,
+                value: InjectValue::Timestamp,
             },
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "topic",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Str("blink"),
-                ),
+                value: InjectValue::Const(ConstValue::Str("blink")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: ::psos::Msg) {
+fn inject_1(msg: Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: ::psos::Msg) {
+fn inject_1_out(port: usize, msg: Msg) {
     if port == 0 {
         change_2(msg);
     }
 }
 
-static CHANGE_2: ::psos::NodeCell<::psos::nodes::Change> = ::psos::NodeCell::new(
-    ::psos::nodes::Change::new(
-        ::psos::NodeInfo::new("1a2b3c4d00000002", "led on", "change"),
+static CHANGE_2: NodeCell<Change> = NodeCell::new(
+    Change::new(
+        NodeInfo::new("1a2b3c4d00000002", "led on", "change"),
         &[
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "payload",
-                value: ::psos::ConstValue::Str("on"),
+                value: ConstValue::Str("on"),
             },
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "led",
-                value: ::psos::ConstValue::Number(13.0),
+                value: ConstValue::Number(13.0),
             },
         ],
     ),
 );
 
-fn change_2(msg: ::psos::Msg) {
+fn change_2(msg: Msg) {
     CHANGE_2.input(&DEVICE, msg, &mut change_2_out);
 }
 
-fn change_2_out(port: usize, msg: ::psos::Msg) {
+fn change_2_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_3(msg);
     }
 }
 
-static DEBUG_3: ::psos::NodeCell<::psos::nodes::Debug> = ::psos::NodeCell::new(
-    ::psos::nodes::Debug::new(
-        ::psos::NodeInfo::new("1a2b3c4d00000003", "led", "debug"),
-        ::psos::nodes::DebugTarget::Payload,
-    ),
+static DEBUG_3: NodeCell<Debug> = NodeCell::new(
+    Debug::new(NodeInfo::new("1a2b3c4d00000003", "led", "debug"), DebugTarget::Payload),
 );
 
-fn debug_3(msg: ::psos::Msg) {
-    DEBUG_3.input(&DEVICE, msg, &mut ::psos::Discard);
+fn debug_3(msg: Msg) {
+    DEBUG_3.input(&DEVICE, msg, &mut Discard);
 }
 
-static TIMERS: [::psos::Timer; 1] = [
-    ::psos::Timer {
+static TIMERS: [Timer; 1] = [
+    Timer {
         first_ms: Some(100),
         every_ms: Some(1000),
-        fire: || inject_1(::psos::Msg::new()),
+        fire: || inject_1(Msg::new()),
     },
 ];
 
 fn main() {
-    ::psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run(&DEVICE, &TIMERS)
 }

@@ -5,62 +5,63 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-static DEVICE: ::psos::Device = ::psos::Device::new("actuator", "greenhouse.json");
+use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
+use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
 
-static INJECT_1: ::psos::NodeCell<::psos::nodes::Inject> = ::psos::NodeCell::new(
-    ::psos::nodes::Inject::new(
-        ::psos::NodeInfo::new("9e0a0000000000c1", "start-up state", "inject"),
+static DEVICE: Device = Device::new("actuator", "greenhouse.json");
+
+static INJECT_1: NodeCell<Inject> = NodeCell::new(
+    Inject::new(
+        NodeInfo::new("9e0a0000000000c1", "start-up state", "inject"),
         &[
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "payload",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Object(
+                value: InjectValue::Const(
+                    ConstValue::Object(
                         &[
-                            ("fan", ::psos::ConstValue::Bool(false)),
-                            ("heater", ::psos::ConstValue::Bool(false)),
+                            ("fan", ConstValue::Bool(false)),
+                            ("heater", ConstValue::Bool(false)),
                         ],
                     ),
                 ),
             },
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "topic",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Str("greenhouse/actuators"),
-                ),
+                value: InjectValue::Const(ConstValue::Str("greenhouse/actuators")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: ::psos::Msg) {
+fn inject_1(msg: Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: ::psos::Msg) {
+fn inject_1_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_2(msg);
     }
 }
 
-static DEBUG_2: ::psos::NodeCell<::psos::nodes::Debug> = ::psos::NodeCell::new(
-    ::psos::nodes::Debug::new(
-        ::psos::NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
-        ::psos::nodes::DebugTarget::WholeMessage,
+static DEBUG_2: NodeCell<Debug> = NodeCell::new(
+    Debug::new(
+        NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
+        DebugTarget::WholeMessage,
     ),
 );
 
-fn debug_2(msg: ::psos::Msg) {
-    DEBUG_2.input(&DEVICE, msg, &mut ::psos::Discard);
+fn debug_2(msg: Msg) {
+    DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
-static TIMERS: [::psos::Timer; 1] = [
-    ::psos::Timer {
+static TIMERS: [Timer; 1] = [
+    Timer {
         first_ms: Some(100),
         every_ms: None,
-        fire: || inject_1(::psos::Msg::new()),
+        fire: || inject_1(Msg::new()),
     },
 ];
 
 fn main() {
-    ::psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run(&DEVICE, &TIMERS)
 }

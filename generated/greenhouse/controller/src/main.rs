@@ -5,65 +5,67 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-static DEVICE: ::psos::Device = ::psos::Device::new("controller", "greenhouse.json");
+use psos::nodes::{
+    Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue, Switch,
+    SwitchOp, SwitchRule,
+};
+use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
 
-static INJECT_1: ::psos::NodeCell<::psos::nodes::Inject> = ::psos::NodeCell::new(
-    ::psos::nodes::Inject::new(
-        ::psos::NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
+static DEVICE: Device = Device::new("controller", "greenhouse.json");
+
+static INJECT_1: NodeCell<Inject> = NodeCell::new(
+    Inject::new(
+        NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
         &[
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "payload",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Number(31.5),
-                ),
+                value: InjectValue::Const(ConstValue::Number(31.5)),
             },
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "topic",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Str("greenhouse/temperature"),
-                ),
+                value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: ::psos::Msg) {
+fn inject_1(msg: Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: ::psos::Msg) {
+fn inject_1_out(port: usize, msg: Msg) {
     if port == 0 {
         switch_2(msg);
     }
 }
 
-static SWITCH_2: ::psos::NodeCell<::psos::nodes::Switch> = ::psos::NodeCell::new(
-    ::psos::nodes::Switch::new(
-        ::psos::NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
+static SWITCH_2: NodeCell<Switch> = NodeCell::new(
+    Switch::new(
+        NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
         "payload",
         &[
-            ::psos::nodes::SwitchRule {
-                op: ::psos::nodes::SwitchOp::Gt,
-                value: ::psos::ConstValue::Number(30.0),
+            SwitchRule {
+                op: SwitchOp::Gt,
+                value: ConstValue::Number(30.0),
             },
-            ::psos::nodes::SwitchRule {
-                op: ::psos::nodes::SwitchOp::Lt,
-                value: ::psos::ConstValue::Number(12.0),
+            SwitchRule {
+                op: SwitchOp::Lt,
+                value: ConstValue::Number(12.0),
             },
-            ::psos::nodes::SwitchRule {
-                op: ::psos::nodes::SwitchOp::Else,
-                value: ::psos::ConstValue::Null,
+            SwitchRule {
+                op: SwitchOp::Else,
+                value: ConstValue::Null,
             },
         ],
         false,
     ),
 );
 
-fn switch_2(msg: ::psos::Msg) {
+fn switch_2(msg: Msg) {
     SWITCH_2.input(&DEVICE, msg, &mut switch_2_out);
 }
 
-fn switch_2_out(port: usize, msg: ::psos::Msg) {
+fn switch_2_out(port: usize, msg: Msg) {
     match port {
         0 => {
             change_3(msg);
@@ -78,118 +80,118 @@ fn switch_2_out(port: usize, msg: ::psos::Msg) {
     }
 }
 
-static CHANGE_3: ::psos::NodeCell<::psos::nodes::Change> = ::psos::NodeCell::new(
-    ::psos::nodes::Change::new(
-        ::psos::NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
+static CHANGE_3: NodeCell<Change> = NodeCell::new(
+    Change::new(
+        NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
         &[
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "payload",
-                value: ::psos::ConstValue::Object(
+                value: ConstValue::Object(
                     &[
-                        ("fan", ::psos::ConstValue::Bool(true)),
-                        ("heater", ::psos::ConstValue::Bool(false)),
+                        ("fan", ConstValue::Bool(true)),
+                        ("heater", ConstValue::Bool(false)),
                     ],
                 ),
             },
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "topic",
-                value: ::psos::ConstValue::Str("greenhouse/command"),
+                value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_3(msg: ::psos::Msg) {
+fn change_3(msg: Msg) {
     CHANGE_3.input(&DEVICE, msg, &mut change_3_out);
 }
 
-fn change_3_out(port: usize, msg: ::psos::Msg) {
+fn change_3_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_6(msg);
     }
 }
 
-static CHANGE_4: ::psos::NodeCell<::psos::nodes::Change> = ::psos::NodeCell::new(
-    ::psos::nodes::Change::new(
-        ::psos::NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
+static CHANGE_4: NodeCell<Change> = NodeCell::new(
+    Change::new(
+        NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
         &[
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "payload",
-                value: ::psos::ConstValue::Object(
+                value: ConstValue::Object(
                     &[
-                        ("fan", ::psos::ConstValue::Bool(false)),
-                        ("heater", ::psos::ConstValue::Bool(true)),
+                        ("fan", ConstValue::Bool(false)),
+                        ("heater", ConstValue::Bool(true)),
                     ],
                 ),
             },
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "topic",
-                value: ::psos::ConstValue::Str("greenhouse/command"),
+                value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_4(msg: ::psos::Msg) {
+fn change_4(msg: Msg) {
     CHANGE_4.input(&DEVICE, msg, &mut change_4_out);
 }
 
-fn change_4_out(port: usize, msg: ::psos::Msg) {
+fn change_4_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_6(msg);
     }
 }
 
-static CHANGE_5: ::psos::NodeCell<::psos::nodes::Change> = ::psos::NodeCell::new(
-    ::psos::nodes::Change::new(
-        ::psos::NodeInfo::new("9e0a0000000000b5", "all off", "change"),
+static CHANGE_5: NodeCell<Change> = NodeCell::new(
+    Change::new(
+        NodeInfo::new("9e0a0000000000b5", "all off", "change"),
         &[
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "payload",
-                value: ::psos::ConstValue::Object(
+                value: ConstValue::Object(
                     &[
-                        ("fan", ::psos::ConstValue::Bool(false)),
-                        ("heater", ::psos::ConstValue::Bool(false)),
+                        ("fan", ConstValue::Bool(false)),
+                        ("heater", ConstValue::Bool(false)),
                     ],
                 ),
             },
-            ::psos::nodes::ChangeRule::Set {
+            ChangeRule::Set {
                 property: "topic",
-                value: ::psos::ConstValue::Str("greenhouse/command"),
+                value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_5(msg: ::psos::Msg) {
+fn change_5(msg: Msg) {
     CHANGE_5.input(&DEVICE, msg, &mut change_5_out);
 }
 
-fn change_5_out(port: usize, msg: ::psos::Msg) {
+fn change_5_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_6(msg);
     }
 }
 
-static DEBUG_6: ::psos::NodeCell<::psos::nodes::Debug> = ::psos::NodeCell::new(
-    ::psos::nodes::Debug::new(
-        ::psos::NodeInfo::new("9e0a0000000000b6", "command", "debug"),
-        ::psos::nodes::DebugTarget::Payload,
+static DEBUG_6: NodeCell<Debug> = NodeCell::new(
+    Debug::new(
+        NodeInfo::new("9e0a0000000000b6", "command", "debug"),
+        DebugTarget::Payload,
     ),
 );
 
-fn debug_6(msg: ::psos::Msg) {
-    DEBUG_6.input(&DEVICE, msg, &mut ::psos::Discard);
+fn debug_6(msg: Msg) {
+    DEBUG_6.input(&DEVICE, msg, &mut Discard);
 }
 
-static TIMERS: [::psos::Timer; 1] = [
-    ::psos::Timer {
+static TIMERS: [Timer; 1] = [
+    Timer {
         first_ms: Some(300),
         every_ms: Some(2000),
-        fire: || inject_1(::psos::Msg::new()),
+        fire: || inject_1(Msg::new()),
     },
 ];
 
 fn main() {
-    ::psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run(&DEVICE, &TIMERS)
 }

@@ -5,57 +5,56 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-static DEVICE: ::psos::Device = ::psos::Device::new("sensor", "greenhouse.json");
+use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
+use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
 
-static INJECT_1: ::psos::NodeCell<::psos::nodes::Inject> = ::psos::NodeCell::new(
-    ::psos::nodes::Inject::new(
-        ::psos::NodeInfo::new("9e0a0000000000a1", "read temperature", "inject"),
+static DEVICE: Device = Device::new("sensor", "greenhouse.json");
+
+static INJECT_1: NodeCell<Inject> = NodeCell::new(
+    Inject::new(
+        NodeInfo::new("9e0a0000000000a1", "read temperature", "inject"),
         &[
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "payload",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Number(31.5),
-                ),
+                value: InjectValue::Const(ConstValue::Number(31.5)),
             },
-            ::psos::nodes::InjectProp {
+            InjectProp {
                 property: "topic",
-                value: ::psos::nodes::InjectValue::Const(
-                    ::psos::ConstValue::Str("greenhouse/temperature"),
-                ),
+                value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: ::psos::Msg) {
+fn inject_1(msg: Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: ::psos::Msg) {
+fn inject_1_out(port: usize, msg: Msg) {
     if port == 0 {
         debug_2(msg);
     }
 }
 
-static DEBUG_2: ::psos::NodeCell<::psos::nodes::Debug> = ::psos::NodeCell::new(
-    ::psos::nodes::Debug::new(
-        ::psos::NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
-        ::psos::nodes::DebugTarget::Payload,
+static DEBUG_2: NodeCell<Debug> = NodeCell::new(
+    Debug::new(
+        NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
+        DebugTarget::Payload,
     ),
 );
 
-fn debug_2(msg: ::psos::Msg) {
-    DEBUG_2.input(&DEVICE, msg, &mut ::psos::Discard);
+fn debug_2(msg: Msg) {
+    DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
-static TIMERS: [::psos::Timer; 1] = [
-    ::psos::Timer {
+static TIMERS: [Timer; 1] = [
+    Timer {
         first_ms: Some(200),
         every_ms: Some(2000),
-        fire: || inject_1(::psos::Msg::new()),
+        fire: || inject_1(Msg::new()),
     },
 ];
 
 fn main() {
-    ::psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run(&DEVICE, &TIMERS)
 }

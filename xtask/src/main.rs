@@ -1,0 +1,149 @@
+//! Project tasks, run as `cargo xtask <task>`:
+//!
+//! - `demo`: builds psosc, compiles `flows/blink.json`, builds its device and
+//!   runs it for a few seconds, printing its debug lines.
+//! - `test`: installs what the tests need when it is missing (Debian
+//!   packages, rustup targets, the pinned Node-RED from npm), then checks
+//!   formatting and lints and runs every test. CI runs exactly this.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "demo" => demo(),
+        "test" => test(),
+        _ => Err("usage: cargo xtask demo | cargo xtask test".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// Runs a command in a directory, failing with its name if it fails.
+fn run(dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
+    eprintln!("xtask: {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|error| format!("cannot start {program}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{program} {} failed ({status})", args.join(" ")))
+    }
+}
+
+fn has_program(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+fn demo() -> Result<(), String> {
+    let root = root();
+    let cargo = env!("CARGO");
+    run(
+        &root,
+        cargo,
+        &[
+            "run",
+            "--quiet",
+            "--package",
+            "psosc",
+            "--",
+            "build",
+            "flows/blink.json",
+        ],
+    )?;
+    let workspace = root.join("generated").join("blink");
+    run(&workspace, cargo, &["build", "--quiet"])?;
+    let binary = workspace.join("target").join("debug").join("host");
+    let seconds = 5;
+    eprintln!("xtask: running the device `host` of flows/blink.json for {seconds} s");
+    let mut child = Command::new(&binary)
+        .spawn()
+        .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(seconds) {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("the device stopped early ({status})"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+        .kill()
+        .map_err(|error| format!("cannot stop the device: {error}"))?;
+    let _ = child.wait();
+    Ok(())
+}
+
+/// Debian packages the tests use, by the program that shows each is there.
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[("npm", "npm"), ("node", "nodejs")];
+
+fn install_prerequisites(root: &Path) -> Result<(), String> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .iter()
+        .filter(|(program, _)| !has_program(program))
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        run(root, "apt-get", &["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq"];
+        args.extend(&missing);
+        run(root, "apt-get", &args)?;
+    }
+    let node_red = root.join("tests").join("node-red");
+    if !node_red
+        .join("node_modules")
+        .join("node-red")
+        .join("package.json")
+        .exists()
+    {
+        run(
+            &node_red,
+            "npm",
+            &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        )?;
+    }
+    Ok(())
+}
+
+fn test() -> Result<(), String> {
+    let root = root();
+    let cargo = env!("CARGO");
+    install_prerequisites(&root)?;
+    run(&root, cargo, &["fmt", "--all", "--", "--check"])?;
+    run(
+        &root,
+        cargo,
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )?;
+    run(&root, cargo, &["test", "--workspace", "--all-features"])?;
+    Ok(())
+}
