@@ -31,6 +31,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod console;
 mod device;
 #[cfg(feature = "std")]
 pub mod host;
@@ -38,8 +39,10 @@ mod msg;
 mod node;
 pub mod nodes;
 mod platform;
+pub mod timers;
 mod value;
 
+pub use console::Console;
 pub use device::{Device, ErrorKind, Timer};
 pub use msg::Msg;
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};

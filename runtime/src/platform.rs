@@ -1,7 +1,7 @@
 //! What the runtime needs from the board it runs on: a clock and a console.
-//! The `std` feature supplies both for the host board.
 
-/// Milliseconds since the Unix epoch where the board has a wall clock.
+/// Milliseconds since the Unix epoch on boards with a wall clock (the host),
+/// since start-up on the others.
 #[cfg(feature = "std")]
 pub(crate) fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -11,18 +11,12 @@ pub(crate) fn now_ms() -> u64 {
         })
 }
 
-/// Boards without a wall clock have no time source yet: they report 0.
 #[cfg(not(feature = "std"))]
 pub(crate) fn now_ms() -> u64 {
-    0
+    embassy_time::Instant::now().as_millis()
 }
 
 /// Writes one debug line to the board's console.
-#[cfg(feature = "std")]
 pub(crate) fn debug_line(line: core::fmt::Arguments<'_>) {
-    crate::host::print_debug_line(line);
+    crate::console::write_line(line);
 }
-
-/// Boards without a console drop debug lines.
-#[cfg(not(feature = "std"))]
-pub(crate) fn debug_line(_line: core::fmt::Arguments<'_>) {}
