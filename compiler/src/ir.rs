@@ -46,6 +46,8 @@ pub struct Device {
     /// The crate name.
     pub name: String,
     pub board: Board,
+    /// The bytes a message may take on this device (`messageCapacity`).
+    pub message_capacity: usize,
     pub span: Option<Span>,
 }
 
@@ -131,6 +133,21 @@ pub enum Literal {
     Object(Vec<(String, Literal)>),
 }
 
+/// One step of a property path: `payload.a[0]` is `Key("payload")`,
+/// `Key("a")`, `Index(0)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSegment {
+    Key(String),
+    Index(usize),
+}
+
+pub type Path = Vec<PathSegment>;
+
+/// A path of one top-level property.
+pub fn top_level(name: &str) -> Path {
+    vec![PathSegment::Key(name.to_string())]
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Inject {
     pub props: Vec<InjectProp>,
@@ -142,7 +159,7 @@ pub struct Inject {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct InjectProp {
-    pub property: String,
+    pub path: Path,
     pub value: InjectValue,
 }
 
@@ -159,13 +176,13 @@ pub struct Change {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChangeRule {
-    Set { property: String, value: Literal },
-    Delete { property: String },
+    Set { path: Path, value: Literal },
+    Delete { path: Path },
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Switch {
-    pub property: String,
+    pub path: Path,
     pub rules: Vec<SwitchRule>,
     pub check_all: bool,
 }
@@ -196,7 +213,6 @@ pub struct Debug {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DebugTarget {
-    Payload,
     WholeMessage,
-    Property(String),
+    Property(Path),
 }

@@ -8,7 +8,7 @@ use petgraph::graph::DiGraph;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::{Environment, RawFlow, RawNode};
 use crate::ir::{self, Board, Device, Flow, Placement, Wire};
-use crate::json::Json;
+use crate::json::{Json, JsonValue};
 use crate::nodes::{self, Reader};
 
 /// Objects that describe the editor's view, not the running flow.
@@ -30,6 +30,46 @@ const ROUTING_TYPES: &[&str] = &["junction", "link in", "link out", "link call"]
 
 /// The longest device name psosc accepts (it becomes a crate name).
 const MAX_DEVICE_NAME: usize = 64;
+
+/// The bytes a message may take on a device unless its `messageCapacity`
+/// says otherwise: a few dozen properties with short strings.
+pub const DEFAULT_MESSAGE_CAPACITY: usize = 512;
+
+/// The range of `messageCapacity`: lengths inside a message are 16 bits.
+const MESSAGE_CAPACITY_RANGE: std::ops::RangeInclusive<usize> = 32..=65_535;
+
+/// A device's `messageCapacity`, checked; the default when it is absent.
+fn message_capacity(reader: &mut Reader<'_, '_>) -> Option<usize> {
+    let Some(value) = reader.get("messageCapacity") else {
+        return Some(DEFAULT_MESSAGE_CAPACITY);
+    };
+    let number = match &value.value {
+        JsonValue::Number(n) => *n,
+        JsonValue::String(s) => psos::number_from_str(s),
+        _ => f64::NAN,
+    };
+    let whole =
+        number.fract() == 0.0 && number >= 0.0 && number <= *MESSAGE_CAPACITY_RANGE.end() as f64;
+    match Some(number as usize).filter(|bytes| whole && MESSAGE_CAPACITY_RANGE.contains(bytes)) {
+        Some(bytes) => Some(bytes),
+        None => {
+            reader.malformed(
+                "messageCapacity",
+                value.span,
+                format!(
+                    "{} is not a message capacity",
+                    crate::nodes::js_number_text(number)
+                ),
+                Some(format!(
+                    "give the bytes a message may take, from {} to {}",
+                    MESSAGE_CAPACITY_RANGE.start(),
+                    MESSAGE_CAPACITY_RANGE.end()
+                )),
+            );
+            None
+        }
+    }
+}
 
 /// Whether psosc knows what to do with a node type: run it, route through
 /// it, read it as configuration, or leave it out as layout.
@@ -190,11 +230,14 @@ impl<'a> Lowering<'a> {
                     .push(diagnostic.help("give each psos-device its own name, or remove one"));
                 continue;
             }
-            if let (Some(board), true) = (board, name_ok) {
+            let message_capacity = message_capacity(&mut Reader::new(node, self.diagnostics));
+            if let (Some(board), true, Some(message_capacity)) = (board, name_ok, message_capacity)
+            {
                 devices.push(Device {
                     id: Some(node.id.clone()),
                     name: name.to_string(),
                     board,
+                    message_capacity,
                     span: Some(node.value_span("name")),
                 });
             }
@@ -634,6 +677,7 @@ impl<'a> Lowering<'a> {
                 id: None,
                 name: "host".to_string(),
                 board: Board::Host,
+                message_capacity: DEFAULT_MESSAGE_CAPACITY,
                 span: None,
             });
             self.diagnostics.push(

@@ -11,9 +11,11 @@ pub enum ErrorKind {
     Reentered,
     /// A node received a value it cannot work with (wrong type, out of range).
     BadValue,
+    /// A message would have outgrown the device's message capacity.
+    Oversize,
 }
 
-const N_ERROR_KINDS: usize = 2;
+const N_ERROR_KINDS: usize = 3;
 
 /// One device of the flow, as the generated crate declares it.
 pub struct Device {
@@ -28,7 +30,18 @@ impl Device {
         Self {
             name,
             flow,
-            errors: [AtomicU32::new(0), AtomicU32::new(0)],
+            errors: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
+        }
+    }
+
+    /// Records an error event, or its absence.
+    pub fn check<T, E>(&self, result: Result<T, E>, kind: ErrorKind) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.report(kind);
+                None
+            }
         }
     }
 

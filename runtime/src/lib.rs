@@ -6,33 +6,47 @@
 //! in the message path looks up a topic or dispatches dynamically.
 //!
 //! ```
-//! use psos::nodes::{Debug, DebugTarget};
-//! use psos::{Device, Discard, Msg, NodeCell, NodeInfo, Value};
+//! use psos::nodes::{Change, ChangeRule, Debug, DebugTarget};
+//! use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
+//!
+//! /// Each device picks its message capacity, in bytes.
+//! type Msg = psos::Msg<256>;
+//! const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
 //!
 //! static DEVICE: Device = Device::new("doc", "example.json");
-//! static DEBUG: NodeCell<Debug> = NodeCell::new(Debug::new(
+//! static SET: NodeCell<Change> = NodeCell::new(Change::new(
+//!     NodeInfo::new("c1", "greet", "change"),
+//!     &[ChangeRule::Set { path: PAYLOAD, value: ConstValue::Str("hello") }],
+//! ));
+//! static SHOW: NodeCell<Debug> = NodeCell::new(Debug::new(
 //!     NodeInfo::new("d1", "show", "debug"),
-//!     DebugTarget::Payload,
+//!     DebugTarget::Property(PAYLOAD),
 //! ));
 //!
-//! let mut msg = Msg::new();
-//! msg.set_payload(Value::from("hello"));
-//! DEBUG.input(&DEVICE, msg, &mut Discard);
+//! // The wire from SET to SHOW is a direct call.
+//! fn set_out(_port: usize, msg: &mut Msg) {
+//!     SHOW.input(&DEVICE, msg, &mut Discard);
+//! }
+//! SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
 //! ```
 #![no_std]
-#![warn(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
+// Data must never panic the firmware; tests may unwrap what they set up.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
 )]
 
-extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
 pub mod console;
 mod device;
+pub mod encoding;
 #[cfg(feature = "std")]
 pub mod host;
 mod msg;
@@ -44,10 +58,10 @@ mod value;
 
 pub use console::Console;
 pub use device::{Device, ErrorKind, Timer};
-pub use msg::Msg;
+pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};
 pub use psos_macros::node;
-pub use value::{ConstValue, Value};
+pub use value::{number_from_str, ConstValue, Items, Members, Primitive, ValueRef};
 
 /// What the code that `#[psos::node]` and `psosc` emit refers to. Not a public
 /// API: its contents change with the compiler.

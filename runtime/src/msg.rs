@@ -1,79 +1,488 @@
-//! A Node-RED `msg`: named properties, of which `payload` and `topic` are the
-//! ones every node knows.
+//! A Node-RED `msg` in a fixed buffer: its properties as an encoded object
+//! (see `encoding`), read in place and changed by splicing bytes, so the
+//! message path never allocates and a copy is one `memcpy`.
 
-use alloc::string::String;
-use alloc::vec::Vec;
+use core::fmt;
 
-use crate::Value;
+use crate::encoding::{
+    self, decode, decode_member, read_u16, write_u16, EmptyContainer, Encode, ARRAY, LENGTH, NULL,
+    OBJECT,
+};
+use crate::value::{write_members_json, Members, ValueRef};
 
-/// A message: its properties in insertion order, as a JavaScript object
-/// keeps them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Msg {
-    properties: Vec<(String, Value)>,
+/// One step of a property path, as Node-RED writes `msg.payload.a["b"][0]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathSegment<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
-impl Msg {
-    /// An empty message, with no `payload` nor `topic` yet.
-    pub fn new() -> Self {
-        Self::default()
-    }
+/// Why a message could not be changed. The message is left as it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MsgError {
+    /// The message would outgrow its capacity (or a length field).
+    Full,
+    /// The path goes through a value that is not an object or an array.
+    NotAContainer,
+    /// The path is empty or deeper than [`encoding::MAX_DEPTH`].
+    BadPath,
+}
 
-    /// The value of a top-level property, if the message has it.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.properties
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value)
-    }
+/// A message with room for `N` bytes of encoded properties.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Msg<const N: usize> {
+    bytes: heapless::Vec<u8, N>,
+}
 
-    /// Sets a top-level property, keeping its place if it exists already.
-    pub fn set(&mut self, name: &str, value: Value) {
-        match self.properties.iter_mut().find(|(key, _)| key == name) {
-            Some((_, slot)) => *slot = value,
-            None => self.properties.push((String::from(name), value)),
+impl<const N: usize> Default for Msg<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Where a container's members or items are: the whole message, or the
+/// body of an array or object inside it.
+#[derive(Clone, Copy, Debug)]
+struct Container {
+    kind: u8,
+    body_start: usize,
+    body_end: usize,
+}
+
+/// Where a value stands inside the message.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    /// Where the member starts: its key for an object member, else the value.
+    member_start: usize,
+    value_start: usize,
+    value_end: usize,
+    parent_kind: u8,
+}
+
+/// The offsets of the length fields of the containers around a place, which
+/// change when bytes are inserted or removed there.
+type Ancestors = heapless::Vec<usize, { encoding::MAX_DEPTH }>;
+
+enum Located {
+    Found(Slot, Ancestors),
+    /// `path[depth]` is missing from `parent`.
+    Missing {
+        depth: usize,
+        parent: Container,
+        ancestors: Ancestors,
+    },
+    /// `path[..depth]` leads to a value that is not a container.
+    Blocked,
+}
+
+impl<const N: usize> Msg<N> {
+    /// An empty message: no `payload` nor `topic` yet.
+    pub const fn new() -> Self {
+        Self {
+            bytes: heapless::Vec::new(),
         }
     }
 
-    /// Removes a top-level property and hands its value back.
-    pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let index = self.properties.iter().position(|(key, _)| key == name)?;
-        Some(self.properties.remove(index).1)
+    /// How many bytes of its capacity the message uses.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
     }
 
-    pub fn payload(&self) -> Option<&Value> {
-        self.get("payload")
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 
-    pub fn set_payload(&mut self, value: Value) {
-        self.set("payload", value);
+    /// The message's properties in insertion order.
+    pub fn properties(&self) -> Members<'_> {
+        Members::new(&self.bytes)
     }
 
-    pub fn topic(&self) -> Option<&Value> {
-        self.get("topic")
+    /// The value at a property path, if it exists.
+    pub fn get(&self, path: &[PathSegment<'_>]) -> Option<ValueRef<'_>> {
+        match self.locate(path) {
+            Located::Found(slot, _) => {
+                decode(self.bytes.get(slot.value_start..slot.value_end)?).map(|(value, _)| value)
+            }
+            _ => None,
+        }
     }
 
-    /// The message as one JSON object, as Node-RED shows a whole `msg`.
-    pub fn to_value(&self) -> Value {
-        Value::Object(self.properties.clone())
+    /// A top-level property.
+    pub fn property(&self, name: &str) -> Option<ValueRef<'_>> {
+        self.get(&[PathSegment::Key(name)])
+    }
+
+    pub fn payload(&self) -> Option<ValueRef<'_>> {
+        self.property("payload")
+    }
+
+    pub fn topic(&self) -> Option<ValueRef<'_>> {
+        self.property("topic")
+    }
+
+    /// Sets the value at a property path, creating missing objects (or
+    /// arrays, before an index) on the way, as Node-RED does.
+    pub fn set<E: Encode>(&mut self, path: &[PathSegment<'_>], value: &E) -> Result<(), MsgError> {
+        if path.is_empty() || path.len() > encoding::MAX_DEPTH {
+            return Err(MsgError::BadPath);
+        }
+        // Each round either sets the value or creates one missing container.
+        for _ in 0..=path.len() {
+            match self.locate(path) {
+                Located::Found(slot, ancestors) => {
+                    return self.replace(
+                        slot.value_start,
+                        slot.value_end - slot.value_start,
+                        value,
+                        &ancestors,
+                    );
+                }
+                Located::Missing {
+                    depth,
+                    parent,
+                    ancestors,
+                } => {
+                    let segment = *path.get(depth).ok_or(MsgError::BadPath)?;
+                    match path.get(depth + 1) {
+                        None => return self.insert(parent, segment, value, &ancestors),
+                        Some(PathSegment::Index(_)) => {
+                            self.insert(parent, segment, &EmptyContainer(ARRAY), &ancestors)?;
+                        }
+                        Some(PathSegment::Key(_)) => {
+                            self.insert(parent, segment, &EmptyContainer(OBJECT), &ancestors)?;
+                        }
+                    }
+                }
+                Located::Blocked => return Err(MsgError::NotAContainer),
+            }
+        }
+        Err(MsgError::BadPath)
+    }
+
+    /// Sets a top-level property.
+    pub fn set_property<E: Encode>(&mut self, name: &str, value: &E) -> Result<(), MsgError> {
+        self.set(&[PathSegment::Key(name)], value)
+    }
+
+    /// Deletes the value at a path, as JavaScript's `delete` does: an object
+    /// member goes away, an array item becomes a hole (printed as null).
+    /// Returns whether there was anything to delete.
+    pub fn remove(&mut self, path: &[PathSegment<'_>]) -> bool {
+        let Located::Found(slot, ancestors) = self.locate(path) else {
+            return false;
+        };
+        if slot.parent_kind == ARRAY {
+            self.replace(
+                slot.value_start,
+                slot.value_end - slot.value_start,
+                &Null,
+                &ancestors,
+            )
+            .is_ok()
+        } else {
+            self.splice(
+                slot.member_start,
+                slot.value_end - slot.member_start,
+                0,
+                &ancestors,
+            )
+            .is_ok()
+        }
+    }
+
+    /// Writes the whole message as compact JSON, as Node-RED shows a msg.
+    pub fn write_json<W: fmt::Write>(&self, out: &mut W) -> fmt::Result {
+        write_members_json(&self.properties(), out)
+    }
+
+    fn locate(&self, path: &[PathSegment<'_>]) -> Located {
+        let mut container = Container {
+            kind: OBJECT,
+            body_start: 0,
+            body_end: self.bytes.len(),
+        };
+        let mut ancestors = Ancestors::new();
+        for (depth, segment) in path.iter().enumerate() {
+            let Some(slot) = self.find_in(container, *segment) else {
+                return Located::Missing {
+                    depth,
+                    parent: container,
+                    ancestors,
+                };
+            };
+            if depth + 1 == path.len() {
+                return Located::Found(slot, ancestors);
+            }
+            let kind = self.bytes.get(slot.value_start).copied().unwrap_or(NULL);
+            let body_len = read_u16(&self.bytes, slot.value_start + 1);
+            match (kind, body_len) {
+                (ARRAY | OBJECT, Some(body_len)) => {
+                    if ancestors.push(slot.value_start + 1).is_err() {
+                        return Located::Blocked;
+                    }
+                    let body_start = slot.value_start + 1 + LENGTH;
+                    container = Container {
+                        kind,
+                        body_start,
+                        body_end: body_start + body_len,
+                    };
+                }
+                _ => return Located::Blocked,
+            }
+        }
+        Located::Blocked
+    }
+
+    /// Finds one segment among a container's members or items.
+    fn find_in(&self, container: Container, segment: PathSegment<'_>) -> Option<Slot> {
+        let body = self.bytes.get(container.body_start..container.body_end)?;
+        let mut at = 0;
+        let mut index = 0;
+        while at < body.len() {
+            let rest = body.get(at..)?;
+            let (matches, value_offset, len) = if container.kind == OBJECT {
+                let (key, _, value_offset, len) = decode_member(rest)?;
+                let matches = match segment {
+                    PathSegment::Key(wanted) => key == wanted,
+                    // JavaScript reads obj[0] as obj["0"].
+                    PathSegment::Index(wanted) => {
+                        key.parse::<usize>() == Ok(wanted) && !key.starts_with('+')
+                    }
+                };
+                (matches, value_offset, len)
+            } else {
+                let (_, len) = decode(rest)?;
+                (segment == PathSegment::Index(index), 0, len)
+            };
+            if matches {
+                let member_start = container.body_start + at;
+                return Some(Slot {
+                    member_start,
+                    value_start: member_start + value_offset,
+                    value_end: member_start + len,
+                    parent_kind: container.kind,
+                });
+            }
+            at += len;
+            index += 1;
+        }
+        None
+    }
+
+    /// Adds a member (or item) that is missing from a container.
+    fn insert<E: Encode>(
+        &mut self,
+        parent: Container,
+        segment: PathSegment<'_>,
+        value: &E,
+        ancestors: &Ancestors,
+    ) -> Result<(), MsgError> {
+        let at = parent.body_end;
+        let value_len = value.encoded_len();
+        if parent.kind == ARRAY {
+            let PathSegment::Index(index) = segment else {
+                return Err(MsgError::NotAContainer);
+            };
+            let body = self
+                .bytes
+                .get(parent.body_start..parent.body_end)
+                .ok_or(MsgError::Full)?;
+            let items = crate::value::Items::new(body).len();
+            // Writing past the end leaves holes, which JSON shows as null.
+            let holes = index.saturating_sub(items);
+            self.splice(at, 0, holes + value_len, ancestors)?;
+            let region = self
+                .bytes
+                .get_mut(at..at + holes + value_len)
+                .ok_or(MsgError::Full)?;
+            let (nulls, slot) = region.split_at_mut(holes);
+            nulls.fill(NULL);
+            value.encode(slot).ok_or(MsgError::Full)?;
+            return Ok(());
+        }
+        let mut digits = heapless::String::<20>::new();
+        let key = match segment {
+            PathSegment::Key(key) => key,
+            PathSegment::Index(index) => {
+                fmt::Write::write_fmt(&mut digits, format_args!("{index}"))
+                    .map_err(|_| MsgError::BadPath)?;
+                digits.as_str()
+            }
+        };
+        let member_len = LENGTH + key.len() + value_len;
+        self.splice(at, 0, member_len, ancestors)?;
+        let region = self
+            .bytes
+            .get_mut(at..at + member_len)
+            .ok_or(MsgError::Full)?;
+        write_u16(region, 0, key.len()).ok_or(MsgError::Full)?;
+        let (key_slot, value_slot) = region
+            .get_mut(LENGTH..)
+            .ok_or(MsgError::Full)?
+            .split_at_mut(key.len());
+        key_slot.copy_from_slice(key.as_bytes());
+        value.encode(value_slot).ok_or(MsgError::Full)?;
+        Ok(())
+    }
+
+    /// Replaces `old_len` bytes at `start` with the encoding of `value`.
+    fn replace<E: Encode>(
+        &mut self,
+        start: usize,
+        old_len: usize,
+        value: &E,
+        ancestors: &Ancestors,
+    ) -> Result<(), MsgError> {
+        let new_len = value.encoded_len();
+        self.splice(start, old_len, new_len, ancestors)?;
+        let slot = self
+            .bytes
+            .get_mut(start..start + new_len)
+            .ok_or(MsgError::Full)?;
+        value.encode(slot).ok_or(MsgError::Full)?;
+        Ok(())
+    }
+
+    /// Makes `old_len` bytes at `start` into `new_len` bytes (contents left
+    /// for the caller to write), moving what follows and updating the
+    /// lengths of the containers around. Checks everything before changing
+    /// anything, so a failure leaves the message as it was.
+    fn splice(
+        &mut self,
+        start: usize,
+        old_len: usize,
+        new_len: usize,
+        ancestors: &Ancestors,
+    ) -> Result<(), MsgError> {
+        let total = self.bytes.len();
+        let new_total = (total - old_len)
+            .checked_add(new_len)
+            .ok_or(MsgError::Full)?;
+        if new_total > N || start + old_len > total {
+            return Err(MsgError::Full);
+        }
+        for field in ancestors {
+            let current = read_u16(&self.bytes, *field).ok_or(MsgError::Full)?;
+            let updated = (current + new_len)
+                .checked_sub(old_len)
+                .ok_or(MsgError::Full)?;
+            if updated > usize::from(u16::MAX) {
+                return Err(MsgError::Full);
+            }
+        }
+        if new_len > old_len {
+            self.bytes
+                .resize(new_total, 0)
+                .map_err(|_| MsgError::Full)?;
+            self.bytes
+                .copy_within(start + old_len..total, start + new_len);
+        } else {
+            self.bytes
+                .copy_within(start + old_len..total, start + new_len);
+            self.bytes.truncate(new_total);
+        }
+        for field in ancestors {
+            let current = read_u16(&self.bytes, *field).ok_or(MsgError::Full)?;
+            let updated = (current + new_len)
+                .checked_sub(old_len)
+                .ok_or(MsgError::Full)?;
+            write_u16(&mut self.bytes, *field, updated).ok_or(MsgError::Full)?;
+        }
+        Ok(())
+    }
+}
+
+/// JSON's null, to write into a message.
+struct Null;
+
+impl Encode for Null {
+    fn encoded_len(&self) -> usize {
+        1
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        *out.first_mut()? = NULL;
+        Some(1)
+    }
+}
+
+impl<const N: usize> fmt::Debug for Msg<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_json(f)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+
+    use super::PathSegment::{Index, Key};
     use super::*;
+    use crate::encoding::Str;
+    use crate::ConstValue;
+
+    fn json<const N: usize>(msg: &Msg<N>) -> String {
+        let mut out = String::new();
+        msg.write_json(&mut out).expect("writes");
+        out
+    }
 
     #[test]
     fn set_keeps_insertion_order_and_replaces_in_place() {
-        let mut msg = Msg::new();
-        msg.set("topic", Value::from("t"));
-        msg.set_payload(Value::Number(1.0));
-        msg.set("topic", Value::from("u"));
-        assert_eq!(
-            alloc::string::ToString::to_string(&msg.to_value()),
-            r#"{"topic":"u","payload":1}"#
-        );
-        assert_eq!(msg.remove("topic"), Some(Value::from("u")));
+        let mut msg = Msg::<128>::new();
+        msg.set_property("topic", &Str("t")).unwrap();
+        msg.set_property("payload", &1.0).unwrap();
+        msg.set_property("topic", &Str("longer topic")).unwrap();
+        assert_eq!(json(&msg), r#"{"topic":"longer topic","payload":1}"#);
+        assert!(msg.remove(&[Key("topic")]));
         assert_eq!(msg.topic(), None);
+        assert_eq!(json(&msg), r#"{"payload":1}"#);
+    }
+
+    #[test]
+    fn deep_paths_create_what_is_missing() {
+        let mut msg = Msg::<256>::new();
+        msg.set(&[Key("payload"), Key("a"), Index(2), Key("b")], &true)
+            .unwrap();
+        assert_eq!(json(&msg), r#"{"payload":{"a":[null,null,{"b":true}]}}"#);
+        msg.set(&[Key("payload"), Key("a"), Index(0)], &Str("first"))
+            .unwrap();
+        msg.set(
+            &[Key("payload"), Key("z")],
+            &ConstValue::Array(&[ConstValue::Number(1.5)]),
+        )
+        .unwrap();
+        assert_eq!(
+            json(&msg),
+            r#"{"payload":{"a":["first",null,{"b":true}],"z":[1.5]}}"#
+        );
+        assert_eq!(
+            msg.get(&[Key("payload"), Key("a"), Index(2), Key("b")])
+                .map(|v| v.to_string()),
+            Some("true".to_string())
+        );
+        assert!(msg.remove(&[Key("payload"), Key("a"), Index(0)]));
+        assert_eq!(
+            json(&msg),
+            r#"{"payload":{"a":[null,null,{"b":true}],"z":[1.5]}}"#
+        );
+    }
+
+    #[test]
+    fn a_full_message_is_an_error_and_stays_as_it_was() {
+        let mut msg = Msg::<24>::new();
+        msg.set_property("payload", &Str("0123456789")).unwrap();
+        let before = msg.clone();
+        assert_eq!(
+            msg.set_property("topic", &Str("too long to fit")),
+            Err(MsgError::Full)
+        );
+        assert_eq!(msg, before);
+        assert_eq!(
+            msg.set(&[Key("payload"), Key("x")], &1.0),
+            Err(MsgError::NotAContainer)
+        );
+        assert_eq!(msg.set(&[], &1.0), Err(MsgError::BadPath));
     }
 }

@@ -31,13 +31,14 @@ impl NodeInfo {
 
 /// Where a node sends what it produces. The compiler implements it for each
 /// node with a function that calls the receivers of each port directly, so a
-/// send is a static call, never a lookup.
-pub trait Outputs {
-    fn send(&mut self, port: usize, msg: Msg);
+/// send is a static call, never a lookup. The message is lent, not moved: a
+/// receiver that wants to keep it copies it.
+pub trait Outputs<const N: usize> {
+    fn send(&mut self, port: usize, msg: &mut Msg<N>);
 }
 
-impl<F: FnMut(usize, Msg)> Outputs for F {
-    fn send(&mut self, port: usize, msg: Msg) {
+impl<const N: usize, F: FnMut(usize, &mut Msg<N>)> Outputs<N> for F {
+    fn send(&mut self, port: usize, msg: &mut Msg<N>) {
         self(port, msg)
     }
 }
@@ -45,13 +46,14 @@ impl<F: FnMut(usize, Msg)> Outputs for F {
 /// The outputs of a node whose ports lead nowhere.
 pub struct Discard;
 
-impl Outputs for Discard {
-    fn send(&mut self, _port: usize, _msg: Msg) {}
+impl<const N: usize> Outputs<N> for Discard {
+    fn send(&mut self, _port: usize, _msg: &mut Msg<N>) {}
 }
 
-/// A node: state plus what it does with each message that arrives.
-pub trait Node {
-    fn input<O: Outputs>(&mut self, device: &Device, msg: Msg, out: &mut O);
+/// A node: state plus what it does with each message that arrives. `N` is
+/// the device's message capacity, which the compiler chooses.
+pub trait Node<const N: usize> {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O);
 }
 
 /// The Node-RED type name a `#[psos::node]` type stands for.
@@ -62,12 +64,12 @@ pub trait NodeType {
 /// A node held in a `static`. A message that arrives while the node is still
 /// busy with an earlier one (a wiring cycle the compiler did not break, or a
 /// second thread) is dropped and counted, never a panic.
-pub struct NodeCell<N> {
-    node: spin::Mutex<N>,
+pub struct NodeCell<T> {
+    node: spin::Mutex<T>,
 }
 
-impl<N> NodeCell<N> {
-    pub const fn new(node: N) -> Self {
+impl<T> NodeCell<T> {
+    pub const fn new(node: T) -> Self {
         Self {
             node: spin::Mutex::new(node),
         }
@@ -75,7 +77,7 @@ impl<N> NodeCell<N> {
 
     /// Runs `f` on the node unless it is busy, in which case the device
     /// counts a re-entry error and `f` does not run.
-    pub fn with<R>(&self, device: &Device, f: impl FnOnce(&mut N) -> R) -> Option<R> {
+    pub fn with<R>(&self, device: &Device, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         match self.node.try_lock() {
             Some(mut node) => Some(f(&mut node)),
             None => {
@@ -84,11 +86,16 @@ impl<N> NodeCell<N> {
             }
         }
     }
-}
 
-impl<N: Node> NodeCell<N> {
     /// Delivers one message to the node.
-    pub fn input<O: Outputs>(&self, device: &Device, msg: Msg, out: &mut O) {
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) where
+        T: Node<N>,
+    {
         self.with(device, |node| node.input(device, msg, out));
     }
 }

@@ -1,23 +1,9 @@
-//! Payload values with JavaScript's meaning, and how Node-RED prints them.
+//! Values with JavaScript's meaning: constants the compiler emits, views of
+//! values inside a message, and how Node-RED compares and prints them.
 
-use alloc::string::String;
-use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
-/// A value carried by a message: what a JSON document can hold, plus bytes
-/// (Node-RED's `Buffer`).
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum Value {
-    #[default]
-    Null,
-    Bool(bool),
-    Number(f64),
-    String(String),
-    Array(Vec<Value>),
-    /// Properties in insertion order, as JavaScript keeps them.
-    Object(Vec<(String, Value)>),
-    Bytes(Vec<u8>),
-}
+use crate::encoding::{decode, decode_member};
 
 /// A value fixed at build time: how the compiler emits a flow's literals as
 /// constants that cost no start-up work.
@@ -31,102 +17,188 @@ pub enum ConstValue {
     Object(&'static [(&'static str, ConstValue)]),
 }
 
-impl From<&ConstValue> for Value {
-    fn from(value: &ConstValue) -> Self {
-        match *value {
-            ConstValue::Null => Value::Null,
-            ConstValue::Bool(b) => Value::Bool(b),
-            ConstValue::Number(n) => Value::Number(n),
-            ConstValue::Str(s) => Value::String(String::from(s)),
-            ConstValue::Array(items) => Value::Array(items.iter().map(Value::from).collect()),
-            ConstValue::Object(props) => Value::Object(
-                props
-                    .iter()
-                    .map(|(key, value)| (String::from(*key), Value::from(value)))
-                    .collect(),
-            ),
+/// A value inside a message, read in place.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(&'a str),
+    /// Node-RED's `Buffer`.
+    Bytes(&'a [u8]),
+    Array(Items<'a>),
+    /// Properties in insertion order, as JavaScript keeps them.
+    Object(Members<'a>),
+}
+
+/// The items of an array inside a message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Items<'a> {
+    body: &'a [u8],
+}
+
+impl<'a> Items<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        Self { body }
+    }
+
+    pub(crate) fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ValueRef<'a>> + 'a {
+        let mut rest = self.body;
+        core::iter::from_fn(move || {
+            let (value, len) = decode(rest)?;
+            rest = rest.get(len..)?;
+            Some(value)
+        })
+    }
+
+    pub fn get(&self, index: usize) -> Option<ValueRef<'a>> {
+        self.iter().nth(index)
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+}
+
+/// The members of an object inside a message (or of the message itself).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Members<'a> {
+    body: &'a [u8],
+}
+
+impl<'a> Members<'a> {
+    pub(crate) fn new(body: &'a [u8]) -> Self {
+        Self { body }
+    }
+
+    pub(crate) fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
+        let mut rest = self.body;
+        core::iter::from_fn(move || {
+            let (key, value, _, len) = decode_member(rest)?;
+            rest = rest.get(len..)?;
+            Some((key, value))
+        })
+    }
+
+    /// A member by key; the last wins should a key repeat.
+    pub fn get(&self, key: &str) -> Option<ValueRef<'a>> {
+        self.iter()
+            .filter(|(name, _)| *name == key)
+            .map(|(_, value)| value)
+            .last()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.body.is_empty()
+    }
+}
+
+/// The primitive side of a value, which is all JavaScript's `==` and `<`
+/// look at; arrays, objects and buffers compare by identity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Primitive<'a> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Str(&'a str),
+    /// An array, object or buffer.
+    Reference,
+}
+
+impl<'a> From<ValueRef<'a>> for Primitive<'a> {
+    fn from(value: ValueRef<'a>) -> Self {
+        match value {
+            ValueRef::Null => Primitive::Null,
+            ValueRef::Bool(b) => Primitive::Bool(b),
+            ValueRef::Number(n) => Primitive::Number(n),
+            ValueRef::Str(s) => Primitive::Str(s),
+            ValueRef::Bytes(_) | ValueRef::Array(_) | ValueRef::Object(_) => Primitive::Reference,
         }
     }
 }
 
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::String(String::from(s))
-    }
-}
-
-impl From<f64> for Value {
-    fn from(n: f64) -> Self {
-        Value::Number(n)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Self {
-        Value::Bool(b)
-    }
-}
-
-impl Value {
-    /// JavaScript's `typeof`-level name, as Node-RED's `istype` uses it.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-            Value::Bytes(_) => "buffer",
+impl<'a> From<&'a ConstValue> for Primitive<'a> {
+    fn from(value: &'a ConstValue) -> Self {
+        match value {
+            ConstValue::Null => Primitive::Null,
+            ConstValue::Bool(b) => Primitive::Bool(*b),
+            ConstValue::Number(n) => Primitive::Number(*n),
+            ConstValue::Str(s) => Primitive::Str(s),
+            ConstValue::Array(_) | ConstValue::Object(_) => Primitive::Reference,
         }
     }
+}
 
-    /// JavaScript's `Number(value)` for the primitive values; `NaN` otherwise.
-    pub fn to_number(&self) -> f64 {
+impl Primitive<'_> {
+    /// JavaScript's `Number(value)`.
+    pub fn to_number(self) -> f64 {
         match self {
-            Value::Null => 0.0,
-            Value::Bool(b) => f64::from(u8::from(*b)),
-            Value::Number(n) => *n,
-            Value::String(s) => string_to_number(s),
-            Value::Array(_) | Value::Object(_) | Value::Bytes(_) => f64::NAN,
+            Primitive::Null => 0.0,
+            Primitive::Bool(b) => f64::from(u8::from(b)),
+            Primitive::Number(n) => n,
+            Primitive::Str(s) => number_from_str(s),
+            Primitive::Reference => f64::NAN,
         }
     }
 
     /// JavaScript's loose equality (`==`), which Node-RED's switch `==` uses.
-    pub fn loose_eq(&self, other: &Value) -> bool {
+    pub fn loose_eq(self, other: Primitive<'_>) -> bool {
         match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Null, _) | (_, Value::Null) => false,
-            (Value::String(a), Value::String(b)) => a == b,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Number(a), Value::Number(b)) => a == b,
-            // Objects compare by identity in JavaScript: two distinct
-            // messages never hold the same object.
-            (Value::Array(_) | Value::Object(_) | Value::Bytes(_), _)
-            | (_, Value::Array(_) | Value::Object(_) | Value::Bytes(_)) => false,
-            // The remaining mixes of number, string and boolean compare as numbers.
+            (Primitive::Null, Primitive::Null) => true,
+            (Primitive::Null, _) | (_, Primitive::Null) => false,
+            // Two distinct messages never hold the same object.
+            (Primitive::Reference, _) | (_, Primitive::Reference) => false,
+            (Primitive::Str(a), Primitive::Str(b)) => a == b,
+            (Primitive::Bool(a), Primitive::Bool(b)) => a == b,
             (a, b) => a.to_number() == b.to_number(),
         }
     }
 
-    /// JavaScript's `a < b` on primitives: strings compare by UTF-16 code
-    /// units when both are strings, everything else as numbers.
-    pub fn loose_lt(&self, other: &Value) -> bool {
+    /// JavaScript's `a < b`: strings compare by UTF-16 code units when both
+    /// are strings, everything else as numbers.
+    pub fn loose_lt(self, other: Primitive<'_>) -> bool {
         match (self, other) {
-            (Value::String(a), Value::String(b)) => a.encode_utf16().lt(b.encode_utf16()),
+            (Primitive::Str(a), Primitive::Str(b)) => a.encode_utf16().lt(b.encode_utf16()),
             (a, b) => a.to_number() < b.to_number(),
+        }
+    }
+}
+
+impl ValueRef<'_> {
+    /// JavaScript's `typeof`-level name, as Node-RED's `istype` uses it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueRef::Null => "null",
+            ValueRef::Bool(_) => "boolean",
+            ValueRef::Number(_) => "number",
+            ValueRef::Str(_) => "string",
+            ValueRef::Array(_) => "array",
+            ValueRef::Object(_) => "object",
+            ValueRef::Bytes(_) => "buffer",
         }
     }
 
     /// Writes the value as `JSON.stringify` would, compactly.
     pub fn write_json<W: Write>(&self, out: &mut W) -> fmt::Result {
         match self {
-            Value::Null => out.write_str("null"),
-            Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
-            Value::Number(n) if !n.is_finite() => out.write_str("null"),
-            Value::Number(n) => write_number(*n, out),
-            Value::String(s) => write_json_string(s, out),
-            Value::Array(items) => {
+            ValueRef::Null => out.write_str("null"),
+            ValueRef::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+            ValueRef::Number(n) if !n.is_finite() => out.write_str("null"),
+            ValueRef::Number(n) => write_number(*n, out),
+            ValueRef::Str(s) => write_json_string(s, out),
+            ValueRef::Array(items) => {
                 out.write_char('[')?;
                 for (index, item) in items.iter().enumerate() {
                     if index > 0 {
@@ -136,20 +208,9 @@ impl Value {
                 }
                 out.write_char(']')
             }
-            Value::Object(props) => {
-                out.write_char('{')?;
-                for (index, (key, value)) in props.iter().enumerate() {
-                    if index > 0 {
-                        out.write_char(',')?;
-                    }
-                    write_json_string(key, out)?;
-                    out.write_char(':')?;
-                    value.write_json(out)?;
-                }
-                out.write_char('}')
-            }
+            ValueRef::Object(members) => write_members_json(members, out),
             // Node.js serialises a Buffer as {"type":"Buffer","data":[...]}.
-            Value::Bytes(bytes) => {
+            ValueRef::Bytes(bytes) => {
                 out.write_str("{\"type\":\"Buffer\",\"data\":[")?;
                 for (index, byte) in bytes.iter().enumerate() {
                     if index > 0 {
@@ -163,13 +224,26 @@ impl Value {
     }
 }
 
+pub(crate) fn write_members_json<W: Write>(members: &Members<'_>, out: &mut W) -> fmt::Result {
+    out.write_char('{')?;
+    for (index, (key, value)) in members.iter().enumerate() {
+        if index > 0 {
+            out.write_char(',')?;
+        }
+        write_json_string(key, out)?;
+        out.write_char(':')?;
+        value.write_json(out)?;
+    }
+    out.write_char('}')
+}
+
 /// Prints the value as Node-RED's debug output does: strings as they are,
 /// numbers as JavaScript prints them, everything else as compact JSON.
-impl fmt::Display for Value {
+impl fmt::Display for ValueRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::String(s) => f.write_str(s),
-            Value::Number(n) => write_number(*n, f),
+            ValueRef::Str(s) => f.write_str(s),
+            ValueRef::Number(n) => write_number(*n, f),
             other => other.write_json(f),
         }
     }
@@ -201,7 +275,7 @@ fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
 
 /// JavaScript's `Number(string)`: surrounding white space is ignored, the
 /// empty string is 0, and anything that is not a whole numeric literal is NaN.
-fn string_to_number(s: &str) -> f64 {
+pub fn number_from_str(s: &str) -> f64 {
     let trimmed = s.trim();
     if trimmed.is_empty() {
         return 0.0;
@@ -246,54 +320,84 @@ fn string_to_number(s: &str) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use alloc::string::ToString;
-    use alloc::vec;
+    extern crate std;
+    use std::string::{String, ToString};
 
-    fn check_display(value: Value, expect: &str) {
-        assert_eq!(value.to_string(), expect);
+    use super::*;
+    use crate::encoding::Encode;
+
+    fn encoded(value: &ConstValue) -> std::vec::Vec<u8> {
+        let mut bytes = std::vec![0; value.encoded_len()];
+        assert_eq!(value.encode(&mut bytes), Some(bytes.len()));
+        bytes
+    }
+
+    fn check_display(value: ConstValue, expect: &str) {
+        let bytes = encoded(&value);
+        let (decoded, len) = decode(&bytes).expect("decodes");
+        assert_eq!(len, bytes.len());
+        assert_eq!(decoded.to_string(), expect);
     }
 
     #[test]
     fn numbers_print_as_javascript_does() {
-        check_display(Value::Number(1.0), "1");
-        check_display(Value::Number(-0.5), "-0.5");
-        check_display(Value::Number(1e21), "1e+21");
-        check_display(Value::Number(1.5e-7), "1.5e-7");
-        check_display(Value::Number(123456789012.0), "123456789012");
-        check_display(Value::Number(f64::NAN), "NaN");
+        check_display(ConstValue::Number(1.0), "1");
+        check_display(ConstValue::Number(-0.5), "-0.5");
+        check_display(ConstValue::Number(1e21), "1e+21");
+        check_display(ConstValue::Number(1.5e-7), "1.5e-7");
+        check_display(ConstValue::Number(123456789012.0), "123456789012");
+        check_display(ConstValue::Number(f64::NAN), "NaN");
     }
 
     #[test]
     fn objects_print_as_compact_json() {
-        let value = Value::Object(vec![
-            ("a".to_string(), Value::Number(1.0)),
+        const NESTED: ConstValue = ConstValue::Object(&[
+            ("a", ConstValue::Number(1.0)),
             (
-                "b\"".to_string(),
-                Value::Array(vec![Value::Null, Value::from("x\ny")]),
+                "b\"",
+                ConstValue::Array(&[ConstValue::Null, ConstValue::Str("x\ny")]),
             ),
         ]);
-        check_display(value, r#"{"a":1,"b\"":[null,"x\ny"]}"#);
-        check_display(
-            Value::Bytes(vec![1, 2]),
-            r#"{"type":"Buffer","data":[1,2]}"#,
-        );
+        check_display(NESTED, r#"{"a":1,"b\"":[null,"x\ny"]}"#);
+        let mut out = String::new();
+        ValueRef::Bytes(&[1, 2])
+            .write_json(&mut out)
+            .expect("writes");
+        assert_eq!(out, r#"{"type":"Buffer","data":[1,2]}"#);
     }
 
     #[test]
     fn strings_print_as_they_are() {
-        check_display(Value::from("a \"quoted\" \\ line"), "a \"quoted\" \\ line");
+        check_display(
+            ConstValue::Str("a \"quoted\" \\ line"),
+            "a \"quoted\" \\ line",
+        );
     }
 
     #[test]
     fn loose_comparison_follows_javascript() {
-        assert!(Value::from("5").loose_eq(&Value::Number(5.0)));
-        assert!(Value::Bool(true).loose_eq(&Value::Number(1.0)));
-        assert!(!Value::Null.loose_eq(&Value::Number(0.0)));
-        assert!(Value::from(" 0x10 ").loose_eq(&Value::Number(16.0)));
-        assert!(!Value::from("inf").loose_eq(&Value::Number(f64::INFINITY)));
-        assert!(Value::from("10").loose_lt(&Value::Number(11.0)));
-        assert!(Value::from("10").loose_lt(&Value::from("9")));
-        assert!(!Value::from("abc").loose_lt(&Value::Number(1.0)));
+        let p = |s: &'static str| Primitive::Str(s);
+        assert!(p("5").loose_eq(Primitive::Number(5.0)));
+        assert!(Primitive::Bool(true).loose_eq(Primitive::Number(1.0)));
+        assert!(!Primitive::Null.loose_eq(Primitive::Number(0.0)));
+        assert!(p(" 0x10 ").loose_eq(Primitive::Number(16.0)));
+        assert!(!p("inf").loose_eq(Primitive::Number(f64::INFINITY)));
+        assert!(p("10").loose_lt(Primitive::Number(11.0)));
+        assert!(p("10").loose_lt(p("9")));
+        assert!(!p("abc").loose_lt(Primitive::Number(1.0)));
+        assert!(!Primitive::Reference.loose_eq(Primitive::Reference));
+    }
+
+    #[test]
+    fn malformed_bytes_decode_as_nothing() {
+        for bytes in [
+            &[][..],
+            &[9],
+            &[3, 1, 2],
+            &[4, 5, 0, b'a'],
+            &[4, 1, 0, 0xff],
+        ] {
+            assert_eq!(decode(bytes), None, "{bytes:?}");
+        }
     }
 }

@@ -8,8 +8,8 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    ChangeRule, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex, NodeKind,
-    SwitchOp,
+    ChangeRule, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex, NodeKind, Path,
+    PathSegment, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -121,7 +121,7 @@ impl<'a> DeviceCode<'a> {
     /// The static, input function and output function of each node in
     /// `positions`, formatted.
     fn node_items(&self, positions: std::ops::Range<usize>, imports: &mut Imports) -> String {
-        let msg = imports.root("Msg");
+        let msg = format_ident!("Msg");
         let node_cell = imports.root("NodeCell");
         let mut items = Vec::new();
         for position in positions {
@@ -156,7 +156,7 @@ impl<'a> DeviceCode<'a> {
             items.push(quote! {
                 static #cell: #node_cell<#node_type> = #node_cell::new(#constructor);
 
-                fn #input(msg: #msg) {
+                fn #input(msg: &mut #msg) {
                     #cell.input(&DEVICE, msg, #outputs);
                 }
 
@@ -169,7 +169,7 @@ impl<'a> DeviceCode<'a> {
     /// The timers that start messages: one per inject node with a schedule.
     fn timers(&self, imports: &mut Imports) -> TokenStream {
         let timer = imports.root("Timer");
-        let msg = imports.root("Msg");
+        let msg = format_ident!("Msg");
         let mut timers = Vec::new();
         for (position, node) in self.nodes.iter().enumerate() {
             let (NodeKind::Inject(inject), Some(names)) = (&node.kind, self.names(position)) else {
@@ -185,7 +185,7 @@ impl<'a> DeviceCode<'a> {
                 #timer {
                     first_ms: #first,
                     every_ms: #every,
-                    fire: || #input(#msg::new()),
+                    fire: || #input(&mut #msg::new()),
                 }
             });
         }
@@ -205,6 +205,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let device_type = imports.root("Device");
     let device_name = Literal::string(&device.name);
     let flow_name = Literal::string(&flow.file_name);
+    let capacity = Literal::usize_unsuffixed(device.message_capacity);
     let use_items = imports.tokens();
     let head = format_file(quote! {
         //! Firmware for one device of a PSOS flow: its nodes as statics,
@@ -214,6 +215,9 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
         #![allow(clippy::approx_constant)]
 
         #use_items
+
+        /// A message on this device: its properties take at most this many bytes.
+        type Msg = psos::Msg<#capacity>;
 
         static DEVICE: #device_type = #device_type::new(#device_name, #flow_name);
     });
@@ -290,7 +294,9 @@ fn separate_items(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut previous = "";
     for line in code.lines() {
-        let starts_item = line.starts_with("static ") || line.starts_with("fn ");
+        let starts_item = ["static ", "fn ", "type ", "///"]
+            .iter()
+            .any(|start| line.starts_with(start));
         let after_item =
             previous.starts_with('}') || previous.starts_with(')') || previous.ends_with(';');
         let first_use = line.starts_with("use ") && previous.starts_with("#![");
@@ -350,7 +356,7 @@ fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Ident>]) -> Option<
         }
     };
     Some(quote! {
-        fn #output(port: usize, msg: #msg) {
+        fn #output(port: usize, msg: &mut #msg) {
             #body
         }
     })
@@ -366,9 +372,9 @@ fn fan_out(receivers: &[Ident]) -> TokenStream {
         .map(|n| format_ident!("copy_{}", n))
         .collect();
     quote! {
-        #(let #copies = msg.clone();)*
+        #(let mut #copies = msg.clone();)*
         #first(msg);
-        #(#rest(#copies);)*
+        #(#rest(&mut #copies);)*
     }
 }
 
@@ -389,7 +395,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 .props
                 .iter()
                 .map(|prop| {
-                    let property = Literal::string(&prop.property);
+                    let property = path(&prop.path, imports);
                     let value_type = imports.node("InjectValue");
                     let value = match &prop.value {
                         InjectValue::Literal(value) => {
@@ -398,7 +404,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                         }
                         InjectValue::Timestamp => quote!(#value_type::Timestamp),
                     };
-                    quote!(#prop_type { property: #property, value: #value })
+                    quote!(#prop_type { path: #property, value: #value })
                 })
                 .collect();
             (
@@ -413,14 +419,17 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 .rules
                 .iter()
                 .map(|rule| match rule {
-                    ChangeRule::Set { property, value } => {
-                        let property = Literal::string(property);
+                    ChangeRule::Set {
+                        path: target,
+                        value,
+                    } => {
+                        let target = path(target, imports);
                         let value = const_value(value, imports);
-                        quote!(#rule_type::Set { property: #property, value: #value })
+                        quote!(#rule_type::Set { path: #target, value: #value })
                     }
-                    ChangeRule::Delete { property } => {
-                        let property = Literal::string(property);
-                        quote!(#rule_type::Delete { property: #property })
+                    ChangeRule::Delete { path: target } => {
+                        let target = path(target, imports);
+                        quote!(#rule_type::Delete { path: #target })
                     }
                 })
                 .collect();
@@ -433,7 +442,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             let switch_type = imports.node("Switch");
             let rule_type = imports.node("SwitchRule");
             let op_type = imports.node("SwitchOp");
-            let property = Literal::string(&switch.property);
+            let property = path(&switch.path, imports);
             let check_all = switch.check_all;
             let rules: Vec<TokenStream> = switch
                 .rules
@@ -464,11 +473,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             let debug_type = imports.node("Debug");
             let target_type = imports.node("DebugTarget");
             let target = match &debug.target {
-                DebugTarget::Payload => quote!(#target_type::Payload),
                 DebugTarget::WholeMessage => quote!(#target_type::WholeMessage),
-                DebugTarget::Property(name) => {
-                    let name = Literal::string(name);
-                    quote!(#target_type::Property(#name))
+                DebugTarget::Property(target) => {
+                    let target = path(target, imports);
+                    quote!(#target_type::Property(#target))
                 }
             };
             (
@@ -477,6 +485,22 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
     }
+}
+
+/// A property path as a constant slice of `psos::PathSegment`.
+fn path(path: &Path, imports: &mut Imports) -> TokenStream {
+    let segment_type = imports.root("PathSegment");
+    let segments = path.iter().map(|segment| match segment {
+        PathSegment::Key(key) => {
+            let key = Literal::string(key);
+            quote!(#segment_type::Key(#key))
+        }
+        PathSegment::Index(index) => {
+            let index = Literal::usize_unsuffixed(*index);
+            quote!(#segment_type::Index(#index))
+        }
+    });
+    quote!(&[#(#segments),*])
 }
 
 /// A flow literal as a `psos::ConstValue` constant expression.

@@ -32,15 +32,15 @@ fn rule(reader: &mut Reader<'_, '_>, item: &Json) -> Option<ChangeRule> {
         return None;
     };
     let kind = item.get("pt").and_then(Json::as_str);
-    let property = reader.msg_property("rules", name, kind, item.span)?;
+    let path = reader.msg_property("rules", name, kind, item.span)?;
     match action {
         "set" => {
             let value_type = item.get("tot").and_then(Json::as_str).unwrap_or("str");
             let span = item.get("to").map_or(item.span, |to| to.span);
             let value = reader.literal("rules", item.get("to"), value_type, span)?;
-            Some(ChangeRule::Set { property, value })
+            Some(ChangeRule::Set { path, value })
         }
-        "delete" => Some(ChangeRule::Delete { property }),
+        "delete" => Some(ChangeRule::Delete { path }),
         other => {
             let span = item.get("t").map_or(item.span, |t| t.span);
             reader.unsupported(

@@ -1,7 +1,7 @@
 //! `debug`: what it shows, and whether it is active.
 
 use super::Reader;
-use crate::ir::{Debug, DebugTarget, NodeKind};
+use crate::ir::{top_level, Debug, DebugTarget, NodeKind};
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let active = reader.flag("active", true);
@@ -9,7 +9,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let target_type = reader.string("targetType");
     let target = match (complete, target_type) {
         (_, Some("full")) | ("true", _) => DebugTarget::WholeMessage,
-        ("false" | "payload", _) => DebugTarget::Payload,
+        ("false" | "payload", _) => DebugTarget::Property(top_level("payload")),
         (name, kind) => {
             let span = reader.node.value_span("complete");
             DebugTarget::Property(reader.msg_property("complete", name, kind, span)?)

@@ -1,7 +1,7 @@
 //! `inject`: its properties (or the older payload/topic fields) and timing.
 
 use super::Reader;
-use crate::ir::{Inject, InjectProp, InjectValue, NodeKind};
+use crate::ir::{top_level, Inject, InjectProp, InjectValue, NodeKind};
 use crate::json::{Json, JsonValue};
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
@@ -40,7 +40,7 @@ fn props(reader: &mut Reader<'_, '_>) -> Option<Vec<InjectProp>> {
         let mut props = vec![payload_prop(reader)?];
         if let Some(topic) = reader.string("topic").filter(|topic| !topic.is_empty()) {
             props.push(InjectProp {
-                property: "topic".to_string(),
+                path: top_level("topic"),
                 value: InjectValue::Literal(crate::ir::Literal::String(topic.to_string())),
             });
         }
@@ -84,15 +84,15 @@ fn prop(reader: &mut Reader<'_, '_>, item: &Json) -> Option<InjectProp> {
         "topic" => {
             let topic = reader.string("topic").unwrap_or("");
             Some(InjectProp {
-                property: "topic".to_string(),
+                path: top_level("topic"),
                 value: InjectValue::Literal(crate::ir::Literal::String(topic.to_string())),
             })
         }
         _ => {
-            let property = reader.msg_property("props", name, None, item.span)?;
+            let path = reader.msg_property("props", name, None, item.span)?;
             let value_type = item.get("vt").and_then(Json::as_str).unwrap_or("str");
             value(reader, "props", item.get("v"), value_type, item.span)
-                .map(|value| InjectProp { property, value })
+                .map(|value| InjectProp { path, value })
         }
     }
 }
@@ -104,7 +104,7 @@ fn payload_prop(reader: &mut Reader<'_, '_>) -> Option<InjectProp> {
     let payload = reader.get("payload");
     let value = value(reader, "payload", payload, value_type, span)?;
     Some(InjectProp {
-        property: "payload".to_string(),
+        path: top_level("payload"),
         value,
     })
 }
@@ -132,7 +132,7 @@ fn seconds(reader: &mut Reader<'_, '_>, key: &str) -> Option<Option<u64>> {
     let seconds = match &value.value {
         JsonValue::Number(n) => *n,
         JsonValue::String(s) if s.trim().is_empty() => return Some(None),
-        JsonValue::String(s) => psos::Value::String(s.clone()).to_number(),
+        JsonValue::String(s) => psos::number_from_str(s),
         _ => f64::NAN,
     };
     // Node-RED refuses intervals beyond 2^31 - 1 milliseconds (about 24 days).

@@ -4,11 +4,12 @@
 mod change;
 mod debug;
 mod inject;
+pub mod path;
 mod switch;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::RawNode;
-use crate::ir::{Literal, NodeKind};
+use crate::ir::{Literal, NodeKind, Path};
 use crate::json::{Json, JsonValue, Span};
 
 /// A node type that runs on a device.
@@ -168,15 +169,15 @@ impl<'a, 'd> Reader<'a, 'd> {
         );
     }
 
-    /// A message property named by a node (`p`, `property`), which must be
-    /// a property of `msg` at the top level.
+    /// A message property named by a node (`p`, `property`): a property
+    /// expression of `msg`, such as `payload` or `payload.a[0]`.
     pub fn msg_property(
         &mut self,
         key: &str,
-        name: &str,
+        expression: &str,
         kind: Option<&str>,
         span: Span,
-    ) -> Option<String> {
+    ) -> Option<Path> {
         if let Some(kind) = kind.filter(|kind| *kind != "msg") {
             self.unsupported(
                 key,
@@ -186,23 +187,33 @@ impl<'a, 'd> Reader<'a, 'd> {
             );
             return None;
         }
-        let valid = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if !valid {
-            self.unsupported(
-                key,
-                span,
-                format!(
-                    "the property path {name:?} is not supported: only a top-level msg property"
-                ),
-                "name a property of msg directly, such as payload or topic",
-            );
-            return None;
+        match path::parse(expression) {
+            Ok(path) if path.len() <= psos::encoding::MAX_DEPTH => Some(path),
+            Ok(path) => {
+                self.malformed(
+                    key,
+                    span,
+                    format!("the property {expression:?} is {} levels deep", path.len()),
+                    Some(format!(
+                        "a device follows at most {} levels",
+                        psos::encoding::MAX_DEPTH
+                    )),
+                );
+                None
+            }
+            Err(problem) => {
+                self.malformed(
+                    key,
+                    span,
+                    format!("the property {expression:?} cannot be read: {problem}"),
+                    Some(
+                        "write a property of msg such as payload, payload.a or payload[\"b c\"][0]"
+                            .to_string(),
+                    ),
+                );
+                None
+            }
         }
-        Some(name.to_string())
     }
 
     /// A value written in the node with its Node-RED type (`str`, `num`,
@@ -218,7 +229,7 @@ impl<'a, 'd> Reader<'a, 'd> {
         let text = match value.map(|value| &value.value) {
             None | Some(JsonValue::Null) => String::new(),
             Some(JsonValue::String(text)) => text.clone(),
-            Some(JsonValue::Number(n)) => psos::Value::Number(*n).to_string(),
+            Some(JsonValue::Number(n)) => js_number_text(*n),
             Some(JsonValue::Bool(b)) => b.to_string(),
             // A structured value where Node-RED expects text is passed as is
             // for json, and refused otherwise.
@@ -238,7 +249,7 @@ impl<'a, 'd> Reader<'a, 'd> {
         match value_type {
             "str" => Some(Literal::String(text)),
             "num" => {
-                let number = psos::Value::String(text.clone()).to_number();
+                let number = psos::number_from_str(&text);
                 if number.is_nan() {
                     self.malformed(
                         key,
@@ -308,4 +319,9 @@ pub fn literal_from_json(json: &Json) -> Literal {
             Literal::Object(props)
         }
     }
+}
+
+/// A number as JavaScript's `String(n)` writes it.
+pub fn js_number_text(n: f64) -> String {
+    ryu_js::Buffer::new().format(n).to_string()
 }

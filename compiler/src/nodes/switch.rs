@@ -8,7 +8,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let name = reader.string("property").unwrap_or("payload");
     let kind = reader.string("propertyType");
     let span = reader.node.value_span("property");
-    let property = reader.msg_property("property", name, kind, span);
+    let path = reader.msg_property("property", name, kind, span);
     let items = reader.required_array(
         "rules",
         "[{\"t\": \"eq\", \"v\": \"on\", \"vt\": \"str\"}, {\"t\": \"else\"}]",
@@ -26,7 +26,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         return None;
     }
     Some(NodeKind::Switch(Switch {
-        property: property?,
+        path: path?,
         rules,
         check_all,
     }))

@@ -1,15 +1,16 @@
 //! `change`: sets and deletes message properties, rule by rule.
 
-use crate::{ConstValue, Device, Msg, Node, NodeInfo, Outputs, Value};
+use crate::msg::PathSegment;
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ChangeRule {
     Set {
-        property: &'static str,
+        path: &'static [PathSegment<'static>],
         value: ConstValue,
     },
     Delete {
-        property: &'static str,
+        path: &'static [PathSegment<'static>],
     },
 }
 
@@ -24,13 +25,23 @@ impl Change {
     }
 }
 
-impl Node for Change {
-    fn input<O: Outputs>(&mut self, _device: &Device, mut msg: Msg, out: &mut O) {
+impl<const N: usize> Node<N> for Change {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         for rule in self.rules {
             match rule {
-                ChangeRule::Set { property, value } => msg.set(property, Value::from(value)),
-                ChangeRule::Delete { property } => {
-                    msg.remove(property);
+                ChangeRule::Set { path, value } => {
+                    // Node-RED stops at a rule that fails and drops the message.
+                    let result = msg.set(path, value);
+                    let kind = match result {
+                        Err(crate::MsgError::Full) => ErrorKind::Oversize,
+                        _ => ErrorKind::BadValue,
+                    };
+                    if device.check(result, kind).is_none() {
+                        return;
+                    }
+                }
+                ChangeRule::Delete { path } => {
+                    msg.remove(path);
                 }
             }
         }

@@ -1,13 +1,15 @@
 //! `debug`: prints one line per message, as Node-RED's console output does.
 
-use crate::{Device, Msg, Node, NodeInfo, Outputs, Value};
+use core::fmt;
+
+use crate::msg::PathSegment;
+use crate::{Device, Msg, Node, NodeInfo, Outputs};
 
 /// What a debug node shows of each message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DebugTarget {
-    Payload,
     WholeMessage,
-    Property(&'static str),
+    Property(&'static [PathSegment<'static>]),
 }
 
 pub struct Debug {
@@ -21,19 +23,30 @@ impl Debug {
     }
 }
 
-impl Node for Debug {
-    fn input<O: Outputs>(&mut self, device: &Device, msg: Msg, _out: &mut O) {
-        let whole;
-        let shown = match self.target {
-            DebugTarget::Payload => msg.payload(),
-            DebugTarget::Property(name) => msg.get(name),
-            DebugTarget::WholeMessage => {
-                whole = msg.to_value();
-                Some(&whole)
-            }
+/// What the line shows, printed without building a string.
+struct Shown<'a, const N: usize> {
+    msg: &'a Msg<N>,
+    target: DebugTarget,
+}
+
+impl<const N: usize> fmt::Display for Shown<'_, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.target {
+            DebugTarget::WholeMessage => self.msg.write_json(f),
+            DebugTarget::Property(path) => match self.msg.get(path) {
+                Some(value) => value.fmt(f),
+                None => f.write_str("undefined"),
+            },
+        }
+    }
+}
+
+impl<const N: usize> Node<N> for Debug {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, _out: &mut O) {
+        let shown = Shown {
+            msg,
+            target: self.target,
         };
-        let undefined = Value::String(alloc::string::String::from("undefined"));
-        let shown = shown.unwrap_or(&undefined);
         let label = self.info.label();
         match msg.topic() {
             Some(topic) => crate::platform::debug_line(format_args!(

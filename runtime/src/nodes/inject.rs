@@ -1,7 +1,8 @@
 //! `inject`: starts a message, with the properties the flow configures, each
 //! time its timer fires.
 
-use crate::{ConstValue, Device, Msg, Node, NodeInfo, Outputs, Value};
+use crate::msg::PathSegment;
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 /// The value an inject node gives one property.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -14,7 +15,7 @@ pub enum InjectValue {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct InjectProp {
-    pub property: &'static str,
+    pub path: &'static [PathSegment<'static>],
     pub value: InjectValue,
 }
 
@@ -29,18 +30,20 @@ impl Inject {
     }
 }
 
-impl Node for Inject {
+impl<const N: usize> Node<N> for Inject {
     /// Whatever arrives (the timer sends an empty message), the node sends a
     /// fresh message built from its properties.
-    fn input<O: Outputs>(&mut self, _device: &Device, _msg: Msg, out: &mut O) {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, _msg: &mut Msg<N>, out: &mut O) {
         let mut msg = Msg::new();
         for prop in self.props {
-            let value = match &prop.value {
-                InjectValue::Const(value) => Value::from(value),
-                InjectValue::Timestamp => Value::Number(crate::platform::now_ms() as f64),
+            let result = match &prop.value {
+                InjectValue::Const(value) => msg.set(prop.path, value),
+                InjectValue::Timestamp => msg.set(prop.path, &(crate::platform::now_ms() as f64)),
             };
-            msg.set(prop.property, value);
+            if device.check(result, ErrorKind::Oversize).is_none() {
+                return;
+            }
         }
-        out.send(0, msg);
+        out.send(0, &mut msg);
     }
 }

@@ -1,6 +1,8 @@
 //! `switch`: routes a message to the outputs whose rules it matches.
 
-use crate::{ConstValue, Device, Msg, Node, NodeInfo, Outputs, Value};
+use crate::msg::PathSegment;
+use crate::value::Primitive;
+use crate::{ConstValue, Device, Msg, Node, NodeInfo, Outputs, ValueRef};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SwitchOp {
@@ -23,7 +25,7 @@ pub struct SwitchRule {
 
 pub struct Switch {
     pub info: NodeInfo,
-    property: &'static str,
+    path: &'static [PathSegment<'static>],
     rules: &'static [SwitchRule],
     /// Node-RED's `checkall`: every matching rule sends, not just the first.
     check_all: bool,
@@ -32,39 +34,39 @@ pub struct Switch {
 impl Switch {
     pub const fn new(
         info: NodeInfo,
-        property: &'static str,
+        path: &'static [PathSegment<'static>],
         rules: &'static [SwitchRule],
         check_all: bool,
     ) -> Self {
         Self {
             info,
-            property,
+            path,
             rules,
             check_all,
         }
     }
 
-    fn matches(&self, rule: &SwitchRule, subject: Option<&Value>, matched_before: bool) -> bool {
-        let expected = Value::from(&rule.value);
-        match (rule.op, subject) {
+    fn matches(rule: &SwitchRule, subject: Option<ValueRef<'_>>, matched_before: bool) -> bool {
+        let expected = Primitive::from(&rule.value);
+        match (rule.op, subject.map(Primitive::from)) {
             (SwitchOp::Else, _) => !matched_before,
             // A missing property is JavaScript's `undefined`: unequal to
             // everything here, and never ordered.
             (SwitchOp::Neq, None) => true,
             (_, None) => false,
-            (SwitchOp::Eq, Some(value)) => value.loose_eq(&expected),
-            (SwitchOp::Neq, Some(value)) => !value.loose_eq(&expected),
-            (SwitchOp::Lt, Some(value)) => value.loose_lt(&expected),
+            (SwitchOp::Eq, Some(value)) => value.loose_eq(expected),
+            (SwitchOp::Neq, Some(value)) => !value.loose_eq(expected),
+            (SwitchOp::Lt, Some(value)) => value.loose_lt(expected),
             (SwitchOp::Gt, Some(value)) => expected.loose_lt(value),
-            (SwitchOp::Lte, Some(value)) => value.loose_lt(&expected) || value.loose_eq(&expected),
-            (SwitchOp::Gte, Some(value)) => expected.loose_lt(value) || value.loose_eq(&expected),
+            (SwitchOp::Lte, Some(value)) => value.loose_lt(expected) || value.loose_eq(expected),
+            (SwitchOp::Gte, Some(value)) => expected.loose_lt(value) || value.loose_eq(expected),
         }
     }
 
     /// The ports the message goes to, in rule order.
     fn matching_ports<'a>(
         &'a self,
-        subject: Option<&'a Value>,
+        subject: Option<ValueRef<'a>>,
     ) -> impl Iterator<Item = usize> + 'a {
         let mut matched_before = false;
         let mut stopped = false;
@@ -72,7 +74,7 @@ impl Switch {
             .iter()
             .enumerate()
             .filter_map(move |(port, rule)| {
-                if stopped || !self.matches(rule, subject, matched_before) {
+                if stopped || !Self::matches(rule, subject, matched_before) {
                     return None;
                 }
                 matched_before = true;
@@ -82,19 +84,28 @@ impl Switch {
     }
 }
 
-impl Node for Switch {
-    fn input<O: Outputs>(&mut self, _device: &Device, msg: Msg, out: &mut O) {
+impl<const N: usize> Node<N> for Switch {
+    fn input<O: Outputs<N>>(&mut self, _device: &Device, msg: &mut Msg<N>, out: &mut O) {
         // Node-RED decides every port before sending anything, so receivers
-        // get copies and cannot change what later rules see; the last port
-        // that matches gets the original.
-        let Some(last) = self.matching_ports(msg.get(self.property)).last() else {
+        // cannot change what later rules see: those before the last get
+        // copies, the last gets the message itself.
+        let Some(last) = self.matching_ports(msg.get(self.path)).last() else {
             return;
         };
-        for port in self.matching_ports(msg.get(self.property)) {
-            if port == last {
-                break;
+        let mut ports = [0usize; 32];
+        let mut n_ports = 0;
+        for port in self
+            .matching_ports(msg.get(self.path))
+            .take_while(|port| *port != last)
+        {
+            if let Some(slot) = ports.get_mut(n_ports) {
+                *slot = port;
+                n_ports += 1;
             }
-            out.send(port, msg.clone());
+        }
+        for port in ports.iter().take(n_ports) {
+            let mut copy = msg.clone();
+            out.send(*port, &mut copy);
         }
         out.send(last, msg);
     }

@@ -8,7 +8,10 @@
 use psos::nodes::{
     Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue,
 };
-use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
+use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+
+/// A message on this device: its properties take at most this many bytes.
+type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("host", "blink.json");
 
@@ -17,22 +20,22 @@ static INJECT_1: NodeCell<Inject> = NodeCell::new(
         NodeInfo::new("1a2b3c4d00000001", "every second", "inject"),
         &[
             InjectProp {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: InjectValue::Timestamp,
             },
             InjectProp {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: InjectValue::Const(ConstValue::Str("blink")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: Msg) {
+fn inject_1(msg: &mut Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: Msg) {
+fn inject_1_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         change_2(msg);
     }
@@ -43,32 +46,35 @@ static CHANGE_2: NodeCell<Change> = NodeCell::new(
         NodeInfo::new("1a2b3c4d00000002", "led on", "change"),
         &[
             ChangeRule::Set {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: ConstValue::Str("on"),
             },
             ChangeRule::Set {
-                property: "led",
+                path: &[PathSegment::Key("led")],
                 value: ConstValue::Number(13.0),
             },
         ],
     ),
 );
 
-fn change_2(msg: Msg) {
+fn change_2(msg: &mut Msg) {
     CHANGE_2.input(&DEVICE, msg, &mut change_2_out);
 }
 
-fn change_2_out(port: usize, msg: Msg) {
+fn change_2_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_3(msg);
     }
 }
 
 static DEBUG_3: NodeCell<Debug> = NodeCell::new(
-    Debug::new(NodeInfo::new("1a2b3c4d00000003", "led", "debug"), DebugTarget::Payload),
+    Debug::new(
+        NodeInfo::new("1a2b3c4d00000003", "led", "debug"),
+        DebugTarget::Property(&[PathSegment::Key("payload")]),
+    ),
 );
 
-fn debug_3(msg: Msg) {
+fn debug_3(msg: &mut Msg) {
     DEBUG_3.input(&DEVICE, msg, &mut Discard);
 }
 
@@ -76,7 +82,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
         every_ms: Some(1000),
-        fire: || inject_1(Msg::new()),
+        fire: || inject_1(&mut Msg::new()),
     },
 ];
 

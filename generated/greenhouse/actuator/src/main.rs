@@ -6,7 +6,10 @@
 #![allow(clippy::approx_constant)]
 
 use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
-use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
+use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+
+/// A message on this device: its properties take at most this many bytes.
+type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("actuator", "greenhouse.json");
 
@@ -15,7 +18,7 @@ static INJECT_1: NodeCell<Inject> = NodeCell::new(
         NodeInfo::new("9e0a0000000000c1", "start-up state", "inject"),
         &[
             InjectProp {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: InjectValue::Const(
                     ConstValue::Object(
                         &[
@@ -26,18 +29,18 @@ static INJECT_1: NodeCell<Inject> = NodeCell::new(
                 ),
             },
             InjectProp {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: InjectValue::Const(ConstValue::Str("greenhouse/actuators")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: Msg) {
+fn inject_1(msg: &mut Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: Msg) {
+fn inject_1_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_2(msg);
     }
@@ -50,7 +53,7 @@ static DEBUG_2: NodeCell<Debug> = NodeCell::new(
     ),
 );
 
-fn debug_2(msg: Msg) {
+fn debug_2(msg: &mut Msg) {
     DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
@@ -58,7 +61,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
         every_ms: None,
-        fire: || inject_1(Msg::new()),
+        fire: || inject_1(&mut Msg::new()),
     },
 ];
 

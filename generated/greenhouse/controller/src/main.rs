@@ -9,7 +9,10 @@ use psos::nodes::{
     Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue, Switch,
     SwitchOp, SwitchRule,
 };
-use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
+use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+
+/// A message on this device: its properties take at most this many bytes.
+type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("controller", "greenhouse.json");
 
@@ -18,22 +21,22 @@ static INJECT_1: NodeCell<Inject> = NodeCell::new(
         NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
         &[
             InjectProp {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: InjectValue::Const(ConstValue::Number(31.5)),
             },
             InjectProp {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: Msg) {
+fn inject_1(msg: &mut Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: Msg) {
+fn inject_1_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         switch_2(msg);
     }
@@ -42,7 +45,7 @@ fn inject_1_out(port: usize, msg: Msg) {
 static SWITCH_2: NodeCell<Switch> = NodeCell::new(
     Switch::new(
         NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
-        "payload",
+        &[PathSegment::Key("payload")],
         &[
             SwitchRule {
                 op: SwitchOp::Gt,
@@ -61,11 +64,11 @@ static SWITCH_2: NodeCell<Switch> = NodeCell::new(
     ),
 );
 
-fn switch_2(msg: Msg) {
+fn switch_2(msg: &mut Msg) {
     SWITCH_2.input(&DEVICE, msg, &mut switch_2_out);
 }
 
-fn switch_2_out(port: usize, msg: Msg) {
+fn switch_2_out(port: usize, msg: &mut Msg) {
     match port {
         0 => {
             change_3(msg);
@@ -85,7 +88,7 @@ static CHANGE_3: NodeCell<Change> = NodeCell::new(
         NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
         &[
             ChangeRule::Set {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: ConstValue::Object(
                     &[
                         ("fan", ConstValue::Bool(true)),
@@ -94,18 +97,18 @@ static CHANGE_3: NodeCell<Change> = NodeCell::new(
                 ),
             },
             ChangeRule::Set {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_3(msg: Msg) {
+fn change_3(msg: &mut Msg) {
     CHANGE_3.input(&DEVICE, msg, &mut change_3_out);
 }
 
-fn change_3_out(port: usize, msg: Msg) {
+fn change_3_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_6(msg);
     }
@@ -116,7 +119,7 @@ static CHANGE_4: NodeCell<Change> = NodeCell::new(
         NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
         &[
             ChangeRule::Set {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: ConstValue::Object(
                     &[
                         ("fan", ConstValue::Bool(false)),
@@ -125,18 +128,18 @@ static CHANGE_4: NodeCell<Change> = NodeCell::new(
                 ),
             },
             ChangeRule::Set {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_4(msg: Msg) {
+fn change_4(msg: &mut Msg) {
     CHANGE_4.input(&DEVICE, msg, &mut change_4_out);
 }
 
-fn change_4_out(port: usize, msg: Msg) {
+fn change_4_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_6(msg);
     }
@@ -147,7 +150,7 @@ static CHANGE_5: NodeCell<Change> = NodeCell::new(
         NodeInfo::new("9e0a0000000000b5", "all off", "change"),
         &[
             ChangeRule::Set {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: ConstValue::Object(
                     &[
                         ("fan", ConstValue::Bool(false)),
@@ -156,18 +159,18 @@ static CHANGE_5: NodeCell<Change> = NodeCell::new(
                 ),
             },
             ChangeRule::Set {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: ConstValue::Str("greenhouse/command"),
             },
         ],
     ),
 );
 
-fn change_5(msg: Msg) {
+fn change_5(msg: &mut Msg) {
     CHANGE_5.input(&DEVICE, msg, &mut change_5_out);
 }
 
-fn change_5_out(port: usize, msg: Msg) {
+fn change_5_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_6(msg);
     }
@@ -176,11 +179,11 @@ fn change_5_out(port: usize, msg: Msg) {
 static DEBUG_6: NodeCell<Debug> = NodeCell::new(
     Debug::new(
         NodeInfo::new("9e0a0000000000b6", "command", "debug"),
-        DebugTarget::Payload,
+        DebugTarget::Property(&[PathSegment::Key("payload")]),
     ),
 );
 
-fn debug_6(msg: Msg) {
+fn debug_6(msg: &mut Msg) {
     DEBUG_6.input(&DEVICE, msg, &mut Discard);
 }
 
@@ -188,7 +191,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(300),
         every_ms: Some(2000),
-        fire: || inject_1(Msg::new()),
+        fire: || inject_1(&mut Msg::new()),
     },
 ];
 

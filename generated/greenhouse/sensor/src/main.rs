@@ -6,7 +6,10 @@
 #![allow(clippy::approx_constant)]
 
 use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
-use psos::{ConstValue, Device, Discard, Msg, NodeCell, NodeInfo, Timer};
+use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+
+/// A message on this device: its properties take at most this many bytes.
+type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("sensor", "greenhouse.json");
 
@@ -15,22 +18,22 @@ static INJECT_1: NodeCell<Inject> = NodeCell::new(
         NodeInfo::new("9e0a0000000000a1", "read temperature", "inject"),
         &[
             InjectProp {
-                property: "payload",
+                path: &[PathSegment::Key("payload")],
                 value: InjectValue::Const(ConstValue::Number(31.5)),
             },
             InjectProp {
-                property: "topic",
+                path: &[PathSegment::Key("topic")],
                 value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
             },
         ],
     ),
 );
 
-fn inject_1(msg: Msg) {
+fn inject_1(msg: &mut Msg) {
     INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
 }
 
-fn inject_1_out(port: usize, msg: Msg) {
+fn inject_1_out(port: usize, msg: &mut Msg) {
     if port == 0 {
         debug_2(msg);
     }
@@ -39,11 +42,11 @@ fn inject_1_out(port: usize, msg: Msg) {
 static DEBUG_2: NodeCell<Debug> = NodeCell::new(
     Debug::new(
         NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
-        DebugTarget::Payload,
+        DebugTarget::Property(&[PathSegment::Key("payload")]),
     ),
 );
 
-fn debug_2(msg: Msg) {
+fn debug_2(msg: &mut Msg) {
     DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
@@ -51,7 +54,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(200),
         every_ms: Some(2000),
-        fire: || inject_1(Msg::new()),
+        fire: || inject_1(&mut Msg::new()),
     },
 ];
 

@@ -1,0 +1,118 @@
+//! The message path allocates nothing: a counting global allocator watches
+//! messages go through a chain of change and switch nodes after start-up.
+
+// A global allocator can only be written with `unsafe`; it only counts.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use psos::nodes::{Change, ChangeRule, Switch, SwitchOp, SwitchRule};
+use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+type Msg = psos::Msg<256>;
+
+const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
+const DEEP: &[PathSegment<'static>] = &[
+    PathSegment::Key("payload"),
+    PathSegment::Key("reading"),
+    PathSegment::Index(1),
+];
+
+static DEVICE: Device = Device::new("bench", "no_alloc.rs");
+static SET: NodeCell<Change> = NodeCell::new(Change::new(
+    NodeInfo::new("c1", "", "change"),
+    &[
+        ChangeRule::Set {
+            path: DEEP,
+            value: ConstValue::Number(21.5),
+        },
+        ChangeRule::Set {
+            path: &[PathSegment::Key("topic")],
+            value: ConstValue::Str("greenhouse/temperature"),
+        },
+    ],
+));
+static GATE: NodeCell<Switch> = NodeCell::new(Switch::new(
+    NodeInfo::new("s1", "", "switch"),
+    &[PathSegment::Key("topic")],
+    &[
+        SwitchRule {
+            op: SwitchOp::Eq,
+            value: ConstValue::Str("greenhouse/temperature"),
+        },
+        SwitchRule {
+            op: SwitchOp::Else,
+            value: ConstValue::Null,
+        },
+    ],
+    true,
+));
+static LABEL: NodeCell<Change> = NodeCell::new(Change::new(
+    NodeInfo::new("c2", "", "change"),
+    &[
+        ChangeRule::Set {
+            path: PAYLOAD,
+            value: ConstValue::Object(&[
+                ("fan", ConstValue::Bool(true)),
+                ("level", ConstValue::Number(3.0)),
+            ]),
+        },
+        ChangeRule::Delete {
+            path: &[PathSegment::Key("topic")],
+        },
+    ],
+));
+
+static DELIVERED: AtomicUsize = AtomicUsize::new(0);
+
+fn set_out(_port: usize, msg: &mut Msg) {
+    GATE.input(&DEVICE, msg, &mut gate_out);
+}
+
+fn gate_out(port: usize, msg: &mut Msg) {
+    if port == 0 {
+        LABEL.input(&DEVICE, msg, &mut label_out);
+    }
+}
+
+fn label_out(_port: usize, msg: &mut Msg) {
+    if msg.payload().is_some() {
+        DELIVERED.fetch_add(1, Ordering::Relaxed);
+    }
+    let _ = Discard;
+}
+
+#[test]
+fn messages_through_change_and_switch_nodes_allocate_nothing() {
+    // Start-up: the first message may touch lazily built state.
+    SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..10_000 {
+        SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
+    }
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert_eq!(DELIVERED.load(Ordering::Relaxed), 10_001);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
