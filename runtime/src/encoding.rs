@@ -70,6 +70,20 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<(ValueRef<'_>, usize)> {
     }
 }
 
+/// How many bytes the value at the start of `bytes` takes, without reading
+/// it: the step that walking a message repeats most.
+pub(crate) fn encoded_len_at(bytes: &[u8]) -> Option<usize> {
+    match *bytes.first()? {
+        NULL | FALSE | TRUE => Some(1),
+        NUMBER => (bytes.len() >= 9).then_some(9),
+        STRING | BYTES | ARRAY | OBJECT => {
+            let len = 1 + LENGTH + read_u16(bytes, 1)?;
+            (bytes.len() >= len).then_some(len)
+        }
+        _ => None,
+    }
+}
+
 /// Decodes one object member at the start of `bytes`: its key, its value,
 /// where the value starts, and the member's whole length.
 pub(crate) fn decode_member(bytes: &[u8]) -> Option<(&str, ValueRef<'_>, usize, usize)> {

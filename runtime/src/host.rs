@@ -3,6 +3,7 @@
 
 use std::boxed::Box;
 use std::println;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::console::{set_console, Console};
 use crate::{Device, Timer};
@@ -24,12 +25,38 @@ impl Console for Stdout {
 
 static STDOUT: Stdout = Stdout;
 
-/// Runs the device until the process is stopped.
+/// Set when the device should stop: only `PSOS_RUN_FOR_MS` sets it.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Stops the device after a while, so tests and benchmarks end by themselves.
+#[embassy_executor::task]
+async fn stop_after(millis: u64) {
+    embassy_time::Timer::after_millis(millis).await;
+    STOP.store(true, Ordering::Relaxed);
+}
+
+/// Runs the device until the process is stopped, or for `PSOS_RUN_FOR_MS`
+/// milliseconds when that variable is set.
 pub fn run(device: &'static Device, timers: &'static [Timer]) -> ! {
     set_console(&STDOUT);
     println!("psos: device {} of {} started", device.name, device.flow);
+    let run_for = std::env::var("PSOS_RUN_FOR_MS")
+        .ok()
+        .and_then(|millis| millis.parse::<u64>().ok());
     // The executor lives as long as the process: leaking it is how it gets
     // the 'static lifetime it needs.
     let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
-    executor.run(|spawner| crate::timers::spawn(spawner, device, timers))
+    executor.run_until(
+        |spawner| {
+            crate::timers::spawn(spawner, device, timers);
+            if let Some(millis) = run_for {
+                match stop_after(millis) {
+                    Ok(token) => spawner.spawn(token),
+                    Err(_) => STOP.store(true, Ordering::Relaxed),
+                }
+            }
+        },
+        || STOP.load(Ordering::Relaxed),
+    );
+    std::process::exit(0)
 }

@@ -5,8 +5,7 @@
 use core::fmt;
 
 use crate::encoding::{
-    self, decode, decode_member, read_u16, write_u16, EmptyContainer, Encode, ARRAY, LENGTH, NULL,
-    OBJECT,
+    self, decode, read_u16, write_u16, EmptyContainer, Encode, ARRAY, LENGTH, NULL, OBJECT,
 };
 use crate::value::{write_members_json, Members, ValueRef};
 
@@ -61,7 +60,35 @@ struct Slot {
 
 /// The offsets of the length fields of the containers around a place, which
 /// change when bytes are inserted or removed there.
-type Ancestors = heapless::Vec<usize, { encoding::MAX_DEPTH }>;
+/// Offsets fit in 16 bits, as lengths inside a message do, which keeps this
+/// small enough to return by value cheaply.
+#[derive(Clone, Copy, Debug, Default)]
+struct Ancestors {
+    offsets: [u16; encoding::MAX_DEPTH],
+    len: usize,
+}
+
+impl Ancestors {
+    /// Adds a length field; false when the path is too deep or the offset
+    /// does not fit.
+    fn push(&mut self, offset: usize) -> bool {
+        match (self.offsets.get_mut(self.len), u16::try_from(offset)) {
+            (Some(slot), Ok(offset)) => {
+                *slot = offset;
+                self.len += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.offsets
+            .iter()
+            .take(self.len)
+            .map(|offset| usize::from(*offset))
+    }
+}
 
 enum Located {
     Found(Slot, Ancestors),
@@ -201,7 +228,7 @@ impl<const N: usize> Msg<N> {
             body_start: 0,
             body_end: self.bytes.len(),
         };
-        let mut ancestors = Ancestors::new();
+        let mut ancestors = Ancestors::default();
         for (depth, segment) in path.iter().enumerate() {
             let Some(slot) = self.find_in(container, *segment) else {
                 return Located::Missing {
@@ -217,7 +244,7 @@ impl<const N: usize> Msg<N> {
             let body_len = read_u16(&self.bytes, slot.value_start + 1);
             match (kind, body_len) {
                 (ARRAY | OBJECT, Some(body_len)) => {
-                    if ancestors.push(slot.value_start + 1).is_err() {
+                    if !ancestors.push(slot.value_start + 1) {
                         return Located::Blocked;
                     }
                     let body_start = slot.value_start + 1 + LENGTH;
@@ -241,17 +268,20 @@ impl<const N: usize> Msg<N> {
         while at < body.len() {
             let rest = body.get(at..)?;
             let (matches, value_offset, len) = if container.kind == OBJECT {
-                let (key, _, value_offset, len) = decode_member(rest)?;
+                // Keys are compared as bytes: the message only ever holds
+                // UTF-8 keys, so there is nothing to validate on this path.
+                let key_len = read_u16(rest, 0)?;
+                let key = rest.get(LENGTH..LENGTH + key_len)?;
+                let value_offset = LENGTH + key_len;
+                let value_len = encoding::encoded_len_at(rest.get(value_offset..)?)?;
                 let matches = match segment {
-                    PathSegment::Key(wanted) => key == wanted,
+                    PathSegment::Key(wanted) => key == wanted.as_bytes(),
                     // JavaScript reads obj[0] as obj["0"].
-                    PathSegment::Index(wanted) => {
-                        key.parse::<usize>() == Ok(wanted) && !key.starts_with('+')
-                    }
+                    PathSegment::Index(wanted) => index_key_matches(key, wanted),
                 };
-                (matches, value_offset, len)
+                (matches, value_offset, value_offset + value_len)
             } else {
-                let (_, len) = decode(rest)?;
+                let len = encoding::encoded_len_at(rest)?;
                 (segment == PathSegment::Index(index), 0, len)
             };
             if matches {
@@ -361,14 +391,19 @@ impl<const N: usize> Msg<N> {
         if new_total > N || start + old_len > total {
             return Err(MsgError::Full);
         }
-        for field in ancestors {
-            let current = read_u16(&self.bytes, *field).ok_or(MsgError::Full)?;
+        for field in ancestors.iter() {
+            let current = read_u16(&self.bytes, field).ok_or(MsgError::Full)?;
             let updated = (current + new_len)
                 .checked_sub(old_len)
                 .ok_or(MsgError::Full)?;
             if updated > usize::from(u16::MAX) {
                 return Err(MsgError::Full);
             }
+        }
+        if new_len == old_len {
+            // A value replaced by one of the same size (a number by a
+            // number, say) moves nothing.
+            return Ok(());
         }
         if new_len > old_len {
             self.bytes
@@ -381,15 +416,25 @@ impl<const N: usize> Msg<N> {
                 .copy_within(start + old_len..total, start + new_len);
             self.bytes.truncate(new_total);
         }
-        for field in ancestors {
-            let current = read_u16(&self.bytes, *field).ok_or(MsgError::Full)?;
+        for field in ancestors.iter() {
+            let current = read_u16(&self.bytes, field).ok_or(MsgError::Full)?;
             let updated = (current + new_len)
                 .checked_sub(old_len)
                 .ok_or(MsgError::Full)?;
-            write_u16(&mut self.bytes, *field, updated).ok_or(MsgError::Full)?;
+            write_u16(&mut self.bytes, field, updated).ok_or(MsgError::Full)?;
         }
         Ok(())
     }
+}
+
+/// Whether an object key is the decimal form of an index, as JavaScript
+/// finds `obj[0]` under the key "0".
+fn index_key_matches(key: &[u8], index: usize) -> bool {
+    core::str::from_utf8(key)
+        .ok()
+        .and_then(|key| key.parse::<usize>().ok())
+        == Some(index)
+        && key.first() != Some(&b'+')
 }
 
 /// JSON's null, to write into a message.

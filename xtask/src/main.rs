@@ -5,6 +5,10 @@
 //! - `test`: installs what the tests need when it is missing (Debian
 //!   packages, rustup targets, the pinned Node-RED from npm), then checks
 //!   formatting and lints and runs every test. CI runs exactly this.
+//! - `bench`: the benchmarks that need more than `cargo bench`: the per-hop
+//!   cost of generated wiring in instructions (callgrind).
+
+mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -15,7 +19,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "test" => test(),
-        _ => Err("usage: cargo xtask demo | cargo xtask test".to_string()),
+        "bench" => bench::hops(),
+        _ => Err("usage: cargo xtask demo | cargo xtask test | cargo xtask bench".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -122,7 +122,6 @@ impl<'a> DeviceCode<'a> {
     /// `positions`, formatted.
     fn node_items(&self, positions: std::ops::Range<usize>, imports: &mut Imports) -> String {
         let msg = format_ident!("Msg");
-        let node_cell = imports.root("NodeCell");
         let mut items = Vec::new();
         for position in positions {
             let (Some(node), Some(names)) = (self.nodes.get(position), self.names(position)) else {
@@ -153,8 +152,16 @@ impl<'a> DeviceCode<'a> {
                     (quote!(), quote!(&mut #discard))
                 }
             };
+            // Built-in nodes keep no state, so they are immutable statics the
+            // optimiser can see through; nodes with state live in a cell.
+            let declaration = if is_stateless(&node.kind) {
+                quote!(static #cell: #node_type = #constructor;)
+            } else {
+                let node_cell = imports.root("NodeCell");
+                quote!(static #cell: #node_cell<#node_type> = #node_cell::new(#constructor);)
+            };
             items.push(quote! {
-                static #cell: #node_cell<#node_type> = #node_cell::new(#constructor);
+                #declaration
 
                 fn #input(msg: &mut #msg) {
                     #cell.input(&DEVICE, msg, #outputs);
@@ -308,6 +315,15 @@ fn separate_items(code: &str) -> String {
         previous = line;
     }
     out
+}
+
+/// Whether a node keeps no state between messages.
+fn is_stateless(kind: &NodeKind) -> bool {
+    match kind {
+        NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::Switch(_) | NodeKind::Debug(_) => {
+            true
+        }
+    }
 }
 
 /// An inactive debug node does nothing on a device, so it gets no code.

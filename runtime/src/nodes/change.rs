@@ -25,8 +25,16 @@ impl Change {
     }
 }
 
-impl<const N: usize> Node<N> for Change {
-    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+/// Built-in nodes keep no state: their configuration is a constant the
+/// compiler emits, so a device holds them in immutable statics and the
+/// optimiser sees through them.
+impl Change {
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
         for rule in self.rules {
             match rule {
                 ChangeRule::Set { path, value } => {
@@ -46,5 +54,11 @@ impl<const N: usize> Node<N> for Change {
             }
         }
         out.send(0, msg);
+    }
+}
+
+impl<const N: usize> Node<N> for Change {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        Change::input(self, device, msg, out);
     }
 }

@@ -30,10 +30,18 @@ impl Inject {
     }
 }
 
-impl<const N: usize> Node<N> for Inject {
+/// Built-in nodes keep no state: their configuration is a constant the
+/// compiler emits, so a device holds them in immutable statics and the
+/// optimiser sees through them.
+impl Inject {
     /// Whatever arrives (the timer sends an empty message), the node sends a
     /// fresh message built from its properties.
-    fn input<O: Outputs<N>>(&mut self, device: &Device, _msg: &mut Msg<N>, out: &mut O) {
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        _msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
         let mut msg = Msg::new();
         for prop in self.props {
             let result = match &prop.value {
@@ -45,5 +53,11 @@ impl<const N: usize> Node<N> for Inject {
             }
         }
         out.send(0, &mut msg);
+    }
+}
+
+impl<const N: usize> Node<N> for Inject {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        Inject::input(self, device, msg, out);
     }
 }

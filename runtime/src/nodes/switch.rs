@@ -84,8 +84,16 @@ impl Switch {
     }
 }
 
-impl<const N: usize> Node<N> for Switch {
-    fn input<O: Outputs<N>>(&mut self, _device: &Device, msg: &mut Msg<N>, out: &mut O) {
+/// Built-in nodes keep no state: their configuration is a constant the
+/// compiler emits, so a device holds them in immutable statics and the
+/// optimiser sees through them.
+impl Switch {
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        _device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
         // Node-RED decides every port before sending anything, so receivers
         // cannot change what later rules see: those before the last get
         // copies, the last gets the message itself.
@@ -108,5 +116,11 @@ impl<const N: usize> Node<N> for Switch {
             out.send(*port, &mut copy);
         }
         out.send(last, msg);
+    }
+}
+
+impl<const N: usize> Node<N> for Switch {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        Switch::input(self, device, msg, out);
     }
 }

@@ -1,0 +1,170 @@
+//! `cargo xtask bench`: the per-hop cost of generated wiring, in
+//! instructions counted by callgrind, against a hand-written baseline.
+//!
+//! A flow with three devices holds chains of 1, 10 and 100 change nodes
+//! after one inject node; psosc generates them and cargo builds them in
+//! release. Callgrind counts the instructions of the one message the inject
+//! node starts (everything under the executor's task polls, which also hold
+//! the timer task's fixed bookkeeping), and the same for the baseline
+//! function doing the same work by hand. The difference between
+//! the 100 and the 1 chain, over 99, is the cost of one hop.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::{has_program, root, run};
+
+const CHAINS: [usize; 3] = [1, 10, 100];
+
+/// A flow with one device per chain length.
+fn chain_flow() -> String {
+    let mut nodes = Vec::new();
+    for hops in CHAINS {
+        let device = format!("chain{hops}");
+        nodes.push(format!(
+            r#"{{"id": "{device}", "type": "psos-device", "name": "{device}", "board": "host"}}"#
+        ));
+        nodes.push(format!(
+            r#"{{"id": "{device}.inject", "type": "inject", "device": "{device}", "props": [{{"p": "payload"}}, {{"p": "topic", "vt": "str"}}], "payload": "0", "payloadType": "num", "topic": "bench", "once": true, "onceDelay": "0.05", "repeat": "", "wires": [["{device}.1"]]}}"#
+        ));
+        for hop in 1..=hops {
+            let next = if hop < hops {
+                format!(r#""{device}.{}""#, hop + 1)
+            } else {
+                String::new()
+            };
+            nodes.push(format!(
+                r#"{{"id": "{device}.{hop}", "type": "change", "device": "{device}", "rules": [{{"t": "set", "p": "payload", "pt": "msg", "to": "{hop}", "tot": "num"}}], "wires": [[{next}]]}}"#
+            ));
+        }
+    }
+    format!("[\n{}\n]\n", nodes.join(",\n"))
+}
+
+/// Instructions callgrind collects under the functions matching `pattern`.
+fn instructions(
+    binary: &Path,
+    args: &[&str],
+    pattern: &str,
+    out_file: &Path,
+) -> Result<u64, String> {
+    let status = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out_file.display()))
+        .arg(format!("--toggle-collect={pattern}"))
+        .arg("--collect-atstart=no")
+        .arg(binary)
+        .args(args)
+        .env("PSOS_RUN_FOR_MS", "1500")
+        .output()
+        .map_err(|error| format!("cannot start valgrind: {error}"))?;
+    if !status.status.success() {
+        return Err(format!(
+            "valgrind failed: {}",
+            String::from_utf8_lossy(&status.stderr)
+        ));
+    }
+    let text = std::fs::read_to_string(out_file).map_err(|error| error.to_string())?;
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix("totals: ")
+                .or_else(|| line.strip_prefix("summary: "))
+        })
+        .and_then(|totals| totals.split_whitespace().next())
+        .and_then(|count| count.parse().ok())
+        .ok_or_else(|| format!("no totals in {}", out_file.display()))
+}
+
+pub fn hops() -> Result<(), String> {
+    let root = root();
+    let cargo = env!("CARGO");
+    if !has_program("valgrind") {
+        run(&root, "apt-get", &["install", "-y", "-qq", "valgrind"])?;
+    }
+    let work = root.join("target").join("bench");
+    std::fs::create_dir_all(&work).map_err(|error| error.to_string())?;
+    let flow = work.join("chains.json");
+    std::fs::write(&flow, chain_flow()).map_err(|error| error.to_string())?;
+    let out = work.join("chains");
+    let (flow_arg, out_arg) = (flow.display().to_string(), out.display().to_string());
+    run(
+        &root,
+        cargo,
+        &[
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "psosc",
+            "--",
+            "build",
+            &flow_arg,
+            "-o",
+            &out_arg,
+        ],
+    )?;
+    run(&out, cargo, &["build", "--quiet", "--release"])?;
+    let baseline_dir = root.join("benchmarks").join("hand-written-chain");
+    run(&baseline_dir, cargo, &["build", "--quiet", "--release"])?;
+    let baseline = baseline_dir
+        .join("target")
+        .join("release")
+        .join("hand-written-chain");
+
+    let mut generated = Vec::new();
+    let mut hand_written = Vec::new();
+    for hops in CHAINS {
+        let device = format!("chain{hops}");
+        let binary = out.join("target").join("release").join(&device);
+        let callgrind_out = work.join(format!("callgrind.{device}.out"));
+        // With LTO the timer table's calls are inlined into the executor's
+        // task polls, so those are what is counted; their own fixed cost
+        // drops out of the per-hop difference.
+        generated.push(instructions(
+            &binary,
+            &[],
+            "*TaskStorage*poll*",
+            &callgrind_out,
+        )?);
+        let callgrind_out = work.join(format!("callgrind.hand{hops}.out"));
+        hand_written.push(instructions(
+            &baseline,
+            &[&hops.to_string()],
+            "*run_chain*",
+            &callgrind_out,
+        )?);
+    }
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "Per-hop cost of a chain of change nodes (instructions, callgrind, release)"
+    );
+    let _ = writeln!(
+        report,
+        "{:>6} | {:>12} {:>14} | {:>6}",
+        "hops", "generated", "hand-written", "ratio"
+    );
+    for ((hops, generated), hand) in CHAINS.iter().zip(&generated).zip(&hand_written) {
+        let _ = writeln!(
+            report,
+            "{hops:>6} | {generated:>12} {hand:>14} | {:>6.3}",
+            *generated as f64 / (*hand).max(1) as f64
+        );
+    }
+    let per_hop = |counts: &[u64]| -> f64 {
+        let (first, last) = (
+            counts.first().copied().unwrap_or(0),
+            counts.last().copied().unwrap_or(0),
+        );
+        (last as f64 - first as f64) / (CHAINS[2] - CHAINS[0]) as f64
+    };
+    let (generated_hop, hand_hop) = (per_hop(&generated), per_hop(&hand_written));
+    let _ = writeln!(
+        report,
+        "per hop: generated {generated_hop:.1}, hand-written {hand_hop:.1}, ratio {:.3} (goal: at most 1.10)",
+        generated_hop / hand_hop.max(1.0)
+    );
+    print!("{report}");
+    Ok(())
+}
