@@ -3,8 +3,9 @@
 //! - `demo`: builds psosc, compiles `flows/blink.json`, builds its device and
 //!   runs it for a few seconds, printing its debug lines.
 //! - `test`: installs what the tests need when it is missing (Debian
-//!   packages, rustup targets, the pinned Node-RED from npm), then checks
-//!   formatting and lints and runs every test. CI runs exactly this.
+//!   packages such as QEMU, rustup targets, the pinned Node-RED from npm),
+//!   then checks formatting and lints and runs every test. CI runs exactly
+//!   this.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -95,7 +96,14 @@ fn demo() -> Result<(), String> {
 }
 
 /// Debian packages the tests use, by the program that shows each is there.
-const DEBIAN_PACKAGES: &[(&str, &str)] = &[("npm", "npm"), ("node", "nodejs")];
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("npm", "npm"),
+    ("node", "nodejs"),
+    ("qemu-system-arm", "qemu-system-arm"),
+];
+
+/// Rust targets the tests build firmware for (the `qemu-lm3s6965` board).
+const RUST_TARGETS: &[&str] = &["thumbv7m-none-eabi"];
 
 fn install_prerequisites(root: &Path) -> Result<(), String> {
     let missing: Vec<&str> = DEBIAN_PACKAGES
@@ -108,6 +116,16 @@ fn install_prerequisites(root: &Path) -> Result<(), String> {
         let mut args = vec!["install", "-y", "-qq"];
         args.extend(&missing);
         run(root, "apt-get", &args)?;
+    }
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|error| format!("cannot start rustup: {error}"))?;
+    let installed = String::from_utf8_lossy(&installed.stdout);
+    for target in RUST_TARGETS {
+        if !installed.lines().any(|line| line.trim() == *target) {
+            run(root, "rustup", &["target", "add", target])?;
+        }
     }
     let node_red = root.join("tests").join("node-red");
     if !node_red
