@@ -32,6 +32,21 @@
 //! }
 //! ```
 //!
+//! The rest of a device crate for this board, which psosc writes:
+//!
+//! - `Cargo.toml` depends on `psos` (without features) and on this crate,
+//!   nothing else: no cortex-m-rt, embassy, panic handler or allocator crate.
+//! - `.cargo/config.toml` sets `build.target = "thumbv7m-none-eabi"` and,
+//!   under `[target.'cfg(all(target_arch = "arm", target_os = "none"))']`,
+//!   `rustflags = ["-C", "link-arg=-Tlink.x"]` and the QEMU runner, as this
+//!   crate's own configuration does.
+//! - No `memory.x`: this crate's build script provides the chip's. The
+//!   linker runs in the workspace root, so a copy in a member's directory is
+//!   never read, and one in the flow's workspace root would override the
+//!   board's for every device of the flow.
+//! - `embassy-executor`'s `executor-thread` must stay off in the whole build:
+//!   this crate defines `__pender` for its own `wfi` loop.
+//!
 //! Set `PSOS_RUN_FOR_MS` (a number of milliseconds) when building to make
 //! [`run`] stop the device after that time and end QEMU with status 0, as
 //! tests do; without it the device runs until QEMU is stopped.
