@@ -3,13 +3,16 @@
 //! qemu-system-arm with the runner its crate configures, prints the same
 //! debug lines as the host device, and stops by itself with status 0; its
 //! `echo` example carries bytes both ways over UART0 and a TCP socket.
+//!
+//! The `blink` example follows `generated/blink/host/src/main.rs`; when that
+//! changes, `PSOS_BLESS=1 cargo test -p psos-tests --test qemu` rewrites it.
 
 mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -181,6 +184,74 @@ fn echo_on_qemu_sends_back_what_uart0_receives() {
         status.is_some_and(|status| status.success()),
         "QEMU ends with status 0, not {status:?}; output: {lines:#?}"
     );
+}
+
+/// The example's lines that differ from the generated host device.
+const EXAMPLE_HEAD: &str = "\
+//! The `blink` flow on this board: `generated/blink/host/src/main.rs` with
+//! the board's entry instead of the host's, as psosc will generate it for a
+//! `qemu-lm3s6965` device (`cargo run --release --example blink`).
+#![no_std]
+#![no_main]
+// TEMPORARY: `forbid` again once the runtime stops allocating; the
+// allocator module is the only unsafe code and goes with it.
+#![deny(unsafe_code)]
+";
+const HOST_MAIN: &str = "fn main() {\n    psos::host::run(&DEVICE, &TIMERS)\n}\n";
+const BOARD_MAIN: &str = "\
+#[psos_board_qemu_lm3s6965::entry]
+fn main() -> ! {
+    psos_board_qemu_lm3s6965::run(&DEVICE, &TIMERS)
+}
+
+// TEMPORARY: a global allocator until the runtime stops using `alloc`.
+#[path = \"common/temporary_allocator.rs\"]
+mod temporary_allocator;
+";
+
+#[test]
+fn blink_example_is_the_generated_host_device_with_the_boards_entry() {
+    let host = std::fs::read_to_string(repo_root().join("generated/blink/host/src/main.rs"))
+        .expect("the generated host device");
+    // Without the generated header and module docs, and its `forbid`.
+    let body: String = host
+        .lines()
+        .skip_while(|line| line.starts_with("//"))
+        .filter(|line| *line != "#![forbid(unsafe_code)]")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert!(
+        body.ends_with(HOST_MAIN),
+        "the host device ends with its main"
+    );
+    let body = body.replace(HOST_MAIN, BOARD_MAIN);
+    let expected = rustfmt(&format!("{EXAMPLE_HEAD}{body}"));
+
+    let path = board_dir().join("examples").join("blink.rs");
+    if std::env::var_os("PSOS_BLESS").is_some() {
+        std::fs::write(&path, &expected).expect("the example is written");
+    }
+    let actual = std::fs::read_to_string(&path).expect("the example");
+    assert!(
+        actual == expected,
+        "{} is stale; to rewrite it: PSOS_BLESS=1 cargo test -p psos-tests --test qemu",
+        path.display()
+    );
+}
+
+fn rustfmt(source: &str) -> String {
+    let mut child = Command::new("rustfmt")
+        .args(["--edition", "2021", "--emit", "stdout"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("rustfmt starts");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    stdin.write_all(source.as_bytes()).expect("rustfmt reads");
+    drop(stdin);
+    let output = child.wait_with_output().expect("rustfmt ends");
+    assert!(output.status.success(), "rustfmt failed on:\n{source}");
+    String::from_utf8(output.stdout).expect("UTF-8")
 }
 
 #[test]
