@@ -55,10 +55,10 @@ fn generated_files_match_the_flows() {
                 .expect("generated/ is writable");
             continue;
         }
-        let runtime_path = psosc::output::runtime_path(&out_dir, &repo_root().join("runtime"))
+        let options = psosc::output::options(&out_dir, &repo_root().join("runtime"))
             .expect("the runtime exists");
-        assert_eq!(runtime_path, "../../../runtime");
-        let files = psosc::codegen::generate(&flow, &psosc::codegen::Options { runtime_path });
+        assert_eq!(options.runtime_path, "../../../runtime");
+        let files = psosc::codegen::generate(&flow, &options);
         let mut expected = BTreeSet::new();
         for file in &files {
             expected.insert(file.path.clone());

@@ -77,6 +77,7 @@ fn main() {
         };
         let options = psosc::codegen::Options {
             runtime_path: "../../runtime".to_string(),
+            boards_path: "../../boards".to_string(),
         };
         let mut size = 0;
         let codegen = median(runs, || {

@@ -56,14 +56,32 @@ pub struct Device {
 pub enum Board {
     #[serde(rename = "host")]
     Host,
+    #[serde(rename = "qemu-lm3s6965")]
+    QemuLm3s6965,
 }
 
 impl Board {
-    pub const ALL: &'static [Board] = &[Board::Host];
+    pub const ALL: &'static [Board] = &[Board::Host, Board::QemuLm3s6965];
 
     pub fn name(self) -> &'static str {
         match self {
             Board::Host => "host",
+            Board::QemuLm3s6965 => "qemu-lm3s6965",
+        }
+    }
+
+    /// Whether the device runs as a process on the build machine.
+    pub fn is_host(self) -> bool {
+        self == Board::Host
+    }
+
+    /// The board support crate a device on this board depends on, under the
+    /// repository's `boards/` directory; `None` for the host, whose support
+    /// is the runtime's `std` feature.
+    pub fn support_crate(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Board::Host => None,
+            Board::QemuLm3s6965 => Some(("psos-board-qemu-lm3s6965", "qemu-lm3s6965")),
         }
     }
 

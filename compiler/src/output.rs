@@ -37,12 +37,25 @@ pub fn runtime_path(out_dir: &Path, runtime: &Path) -> Result<String, OutputErro
     Ok(relative.to_string_lossy().replace('\\', "/"))
 }
 
+/// The options for generating into `out_dir` against a runtime: the board
+/// support crates live in `boards/` beside the runtime, as in the repository.
+pub fn options(out_dir: &Path, runtime: &Path) -> Result<codegen::Options, OutputError> {
+    let runtime_path = runtime_path(out_dir, runtime)?;
+    let boards_path = match runtime_path.rsplit_once('/') {
+        Some((parent, _)) => format!("{parent}/boards"),
+        None => "boards".to_string(),
+    };
+    Ok(codegen::Options {
+        runtime_path,
+        boards_path,
+    })
+}
+
 /// Generates the flow's crates into `out_dir`. Files whose contents did not
 /// change are left alone, so cargo does not rebuild them. Returns how many
 /// files were written.
 pub fn write_crates(flow: &Flow, out_dir: &Path, runtime: &Path) -> Result<usize, OutputError> {
-    let runtime_path = runtime_path(out_dir, runtime)?;
-    let files = codegen::generate(flow, &codegen::Options { runtime_path });
+    let files = codegen::generate(flow, &options(out_dir, runtime)?);
     write_files(out_dir, &files)
 }
 

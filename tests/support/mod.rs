@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -86,11 +86,16 @@ pub struct Running {
 
 impl Running {
     pub fn start(binary: &Path) -> Self {
-        let mut child = Command::new(binary)
+        Self::spawn(Command::new(binary))
+    }
+
+    /// Starts a command (an emulator, say) and reads its standard output.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .unwrap_or_else(|error| panic!("{} starts: {error}", binary.display()));
+            .unwrap_or_else(|error| panic!("{command:?} starts: {error}"));
         let stdout = child.stdout.take().expect("stdout is piped");
         let (sender, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -127,6 +132,24 @@ impl Running {
             }
         }
         lines
+    }
+}
+
+impl Running {
+    /// Collects the output until the process closes it, then waits for its
+    /// exit status; `None` if it has not ended when the time is up.
+    pub fn read_to_end(&mut self, timeout: Duration) -> (Vec<String>, Option<ExitStatus>) {
+        let deadline = Instant::now() + timeout;
+        let lines = self.read_until(timeout, |_| false);
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return (lines, Some(status)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                _ => return (lines, None),
+            }
+        }
     }
 }
 

@@ -168,3 +168,138 @@ pub fn hops() -> Result<(), String> {
     print!("{report}");
     Ok(())
 }
+
+/// The reference device of the size benchmark: inject → switch → change →
+/// debug on one `qemu-lm3s6965` device; its baseline is the same device with
+/// no nodes (the board, the executor and the runtime's fixed part).
+fn size_flow(with_nodes: bool) -> String {
+    let device =
+        r#"{"id": "dev", "type": "psos-device", "name": "reference", "board": "qemu-lm3s6965"}"#;
+    if !with_nodes {
+        return format!("[{device}]\n");
+    }
+    format!(
+        r#"[{device},
+{{"id": "tick", "type": "inject", "props": [{{"p": "payload"}}, {{"p": "topic", "vt": "str"}}], "payload": "21.5", "payloadType": "num", "topic": "greenhouse/temperature", "repeat": "1", "wires": [["gate"]]}},
+{{"id": "gate", "type": "switch", "property": "payload", "rules": [{{"t": "gt", "v": "20", "vt": "num"}}, {{"t": "else"}}], "checkall": "false", "wires": [["warm"], []]}},
+{{"id": "warm", "type": "change", "rules": [{{"t": "set", "p": "payload", "pt": "msg", "to": "warm", "tot": "str"}}], "wires": [["show"]]}},
+{{"id": "show", "type": "debug", "name": "state", "wires": []}}]
+"#
+    )
+}
+
+/// Flash and static RAM of an ELF file, from `size -A`.
+fn flash_and_ram(elf: &Path) -> Result<(u64, u64), String> {
+    let output = Command::new("size")
+        .arg("-A")
+        .arg(elf)
+        .output()
+        .map_err(|error| format!("cannot start size: {error}"))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let (mut flash, mut ram) = (0, 0);
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(section), Some(bytes)) = (
+            words.next(),
+            words.next().and_then(|w| w.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        match section {
+            ".vector_table" | ".text" | ".rodata" => flash += bytes,
+            ".data" => {
+                flash += bytes;
+                ram += bytes;
+            }
+            ".bss" | ".uninit" => ram += bytes,
+            _ => {}
+        }
+    }
+    Ok((flash, ram))
+}
+
+/// The largest symbols of an ELF file, largest first.
+fn biggest_symbols(elf: &Path, count: usize) -> Result<Vec<String>, String> {
+    let output = Command::new("nm")
+        .args([
+            "--demangle",
+            "--size-sort",
+            "--print-size",
+            "--reverse-sort",
+        ])
+        .arg(elf)
+        .output()
+        .map_err(|error| format!("cannot start nm: {error}"))?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .take(count)
+        .filter_map(|line| {
+            let mut words = line.splitn(4, ' ');
+            let (_, size, kind, name) =
+                (words.next()?, words.next()?, words.next()?, words.next()?);
+            let size = u64::from_str_radix(size, 16).ok()?;
+            let place = if matches!(kind, "b" | "B" | "d" | "D") {
+                "RAM  "
+            } else {
+                "flash"
+            };
+            Some(format!("{size:>7} {place} {name}"))
+        })
+        .collect())
+}
+
+pub fn sizes() -> Result<(), String> {
+    let root = root();
+    let cargo = env!("CARGO");
+    let work = root.join("target").join("bench");
+    let mut measured = Vec::new();
+    for (name, with_nodes) in [("baseline", false), ("reference", true)] {
+        let flow = work.join(format!("size-{name}.json"));
+        std::fs::create_dir_all(&work).map_err(|error| error.to_string())?;
+        std::fs::write(&flow, size_flow(with_nodes)).map_err(|error| error.to_string())?;
+        let out = work.join(format!("size-{name}"));
+        let (flow_arg, out_arg) = (flow.display().to_string(), out.display().to_string());
+        run(
+            &root,
+            cargo,
+            &[
+                "run",
+                "--quiet",
+                "--release",
+                "--package",
+                "psosc",
+                "--",
+                "build",
+                &flow_arg,
+                "-o",
+                &out_arg,
+            ],
+        )?;
+        let device = out.join("reference");
+        run(&device, cargo, &["build", "--quiet", "--release"])?;
+        let elf = out
+            .join("target")
+            .join("thumbv7m-none-eabi")
+            .join("release")
+            .join("reference");
+        measured.push((name, flash_and_ram(&elf)?, elf));
+    }
+    println!("Size of a reference device on qemu-lm3s6965 (thumbv7m, opt-level s, LTO)");
+    println!("{:>10} | {:>8} {:>8}", "", "flash", "RAM");
+    for (name, (flash, ram), _) in &measured {
+        println!("{name:>10} | {flash:>8} {ram:>8}");
+    }
+    if let [(_, (base_flash, base_ram), _), (_, (flash, ram), elf)] = measured.as_slice() {
+        println!(
+            "inject → switch → change → debug adds {} bytes of flash and {} of RAM to the board's baseline",
+            flash.saturating_sub(*base_flash),
+            ram.saturating_sub(*base_ram)
+        );
+        println!("goal: flash at most 32768 ({flash} now), static RAM at most 8192 ({ram} now)");
+        println!("largest symbols of the reference device:");
+        for line in biggest_symbols(elf, 12)? {
+            println!("  {line}");
+        }
+    }
+    Ok(())
+}

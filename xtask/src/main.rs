@@ -3,10 +3,12 @@
 //! - `demo`: builds psosc, compiles `flows/blink.json`, builds its device and
 //!   runs it for a few seconds, printing its debug lines.
 //! - `test`: installs what the tests need when it is missing (Debian
-//!   packages, rustup targets, the pinned Node-RED from npm), then checks
-//!   formatting and lints and runs every test. CI runs exactly this.
+//!   packages such as QEMU, rustup targets, the pinned Node-RED from npm),
+//!   then checks formatting and lints and runs every test. CI runs exactly
+//!   this.
 //! - `bench`: the benchmarks that need more than `cargo bench`: the per-hop
-//!   cost of generated wiring in instructions (callgrind).
+//!   cost of generated wiring in instructions (callgrind), and the flash and
+//!   RAM of a reference device on thumbv7m.
 
 mod bench;
 
@@ -19,7 +21,7 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "test" => test(),
-        "bench" => bench::hops(),
+        "bench" => bench::hops().and_then(|()| bench::sizes()),
         _ => Err("usage: cargo xtask demo | cargo xtask test | cargo xtask bench".to_string()),
     };
     match result {
@@ -100,7 +102,14 @@ fn demo() -> Result<(), String> {
 }
 
 /// Debian packages the tests use, by the program that shows each is there.
-const DEBIAN_PACKAGES: &[(&str, &str)] = &[("npm", "npm"), ("node", "nodejs")];
+const DEBIAN_PACKAGES: &[(&str, &str)] = &[
+    ("npm", "npm"),
+    ("node", "nodejs"),
+    ("qemu-system-arm", "qemu-system-arm"),
+];
+
+/// Rust targets the tests build firmware for (the `qemu-lm3s6965` board).
+const RUST_TARGETS: &[&str] = &["thumbv7m-none-eabi"];
 
 fn install_prerequisites(root: &Path) -> Result<(), String> {
     let missing: Vec<&str> = DEBIAN_PACKAGES
@@ -113,6 +122,16 @@ fn install_prerequisites(root: &Path) -> Result<(), String> {
         let mut args = vec!["install", "-y", "-qq"];
         args.extend(&missing);
         run(root, "apt-get", &args)?;
+    }
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|error| format!("cannot start rustup: {error}"))?;
+    let installed = String::from_utf8_lossy(&installed.stdout);
+    for target in RUST_TARGETS {
+        if !installed.lines().any(|line| line.trim() == *target) {
+            run(root, "rustup", &["target", "add", target])?;
+        }
     }
     let node_red = root.join("tests").join("node-red");
     if !node_red

@@ -18,6 +18,8 @@ pub struct Options {
     /// The path of the `psos` runtime crate as seen from a device crate's
     /// directory (the `path` of its dependency).
     pub runtime_path: String,
+    /// The path of the directory of board support crates, seen the same way.
+    pub boards_path: String,
 }
 
 /// One file to write, relative to the output directory.
@@ -40,6 +42,12 @@ pub fn generate(flow: &Flow, options: &Options) -> Vec<GeneratedFile> {
                 .iter()
                 .map(|device| toml_string(&device.name))
                 .collect(),
+            default_members: flow
+                .devices
+                .iter()
+                .filter(|device| device.board.is_host())
+                .map(|device| toml_string(&device.name))
+                .collect(),
         }),
     });
     for (device_index, device) in flow.devices.iter().enumerate() {
@@ -53,8 +61,7 @@ pub fn generate(flow: &Flow, options: &Options) -> Vec<GeneratedFile> {
                     "Firmware for the device {} of {}",
                     device.name, flow.file_name
                 )),
-                runtime_path: toml_string(&options.runtime_path),
-                std: device.board == Board::Host,
+                dependencies: dependencies(device, options),
             }),
         });
         files.push(GeneratedFile {
@@ -112,11 +119,27 @@ impl Header {
 }
 
 fn cargo_config(device: &Device, header: &Header) -> String {
+    let header = header.hash_comment();
     match device.board {
-        Board::Host => render(&HostConfig {
-            header: header.hash_comment(),
-        }),
+        Board::Host => render(&HostConfig { header }),
+        Board::QemuLm3s6965 => render(&QemuLm3s6965Config { header }),
     }
+}
+
+/// A device crate's dependencies, as `Cargo.toml` lines: the runtime (with
+/// `std` on the host) and the board's support crate.
+fn dependencies(device: &Device, options: &Options) -> Vec<String> {
+    let runtime = toml_string(&options.runtime_path);
+    let mut lines = vec![if device.board.is_host() {
+        format!("psos = {{ path = {runtime}, features = [\"std\"] }}")
+    } else {
+        format!("psos = {{ path = {runtime} }}")
+    }];
+    if let Some((package, dir)) = device.board.support_crate() {
+        let path = toml_string(&format!("{}/{dir}", options.boards_path));
+        lines.push(format!("{package} = {{ path = {path} }}"));
+    }
+    lines
 }
 
 /// A TOML basic string, quoted and escaped.
@@ -137,6 +160,7 @@ fn render(template: &impl Template) -> String {
 struct WorkspaceManifest {
     header: String,
     members: Vec<String>,
+    default_members: Vec<String>,
 }
 
 #[derive(Template)]
@@ -145,12 +169,17 @@ struct DeviceManifest {
     header: String,
     name: String,
     description: String,
-    runtime_path: String,
-    std: bool,
+    dependencies: Vec<String>,
 }
 
 #[derive(Template)]
 #[template(path = "host.config.toml", escape = "none")]
 struct HostConfig {
+    header: String,
+}
+
+#[derive(Template)]
+#[template(path = "qemu-lm3s6965.config.toml", escape = "none")]
+struct QemuLm3s6965Config {
     header: String,
 }

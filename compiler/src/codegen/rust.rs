@@ -214,9 +214,37 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let flow_name = Literal::string(&flow.file_name);
     let capacity = Literal::usize_unsuffixed(device.message_capacity);
     let use_items = imports.tokens();
+    // A microcontroller has no standard library and starts at the board's
+    // entry; the host starts at `main`.
+    let (no_std, entry) = match device.board.support_crate() {
+        None => (
+            quote!(),
+            quote! {
+                fn main() {
+                    psos::host::run(&DEVICE, &TIMERS)
+                }
+            },
+        ),
+        Some((package, _)) => {
+            let board = format_ident!("{}", package.replace('-', "_"));
+            (
+                quote! {
+                    #![no_std]
+                    #![no_main]
+                },
+                quote! {
+                    #[#board::entry]
+                    fn main() -> ! {
+                        #board::run(&DEVICE, &TIMERS)
+                    }
+                },
+            )
+        }
+    };
     let head = format_file(quote! {
         //! Firmware for one device of a PSOS flow: its nodes as statics,
         //! wired to each other by direct calls.
+        #no_std
         #![forbid(unsafe_code)]
         // Numbers in the flow are the user's; one may look like a constant.
         #![allow(clippy::approx_constant)]
@@ -231,9 +259,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let tail = format_file(quote! {
         #timers
 
-        fn main() {
-            psos::host::run(&DEVICE, &TIMERS)
-        }
+        #entry
     });
     separate_items(&format!("{head}{nodes}{tail}"))
 }
@@ -301,7 +327,7 @@ fn separate_items(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut previous = "";
     for line in code.lines() {
-        let starts_item = ["static ", "fn ", "type ", "///"]
+        let starts_item = ["static ", "fn ", "type ", "///", "#["]
             .iter()
             .any(|start| line.starts_with(start));
         let after_item =

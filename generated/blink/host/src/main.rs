@@ -8,27 +8,25 @@
 use psos::nodes::{
     Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue,
 };
-use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("host", "blink.json");
 
-static INJECT_1: NodeCell<Inject> = NodeCell::new(
-    Inject::new(
-        NodeInfo::new("1a2b3c4d00000001", "every second", "inject"),
-        &[
-            InjectProp {
-                path: &[PathSegment::Key("payload")],
-                value: InjectValue::Timestamp,
-            },
-            InjectProp {
-                path: &[PathSegment::Key("topic")],
-                value: InjectValue::Const(ConstValue::Str("blink")),
-            },
-        ],
-    ),
+static INJECT_1: Inject = Inject::new(
+    NodeInfo::new("1a2b3c4d00000001", "every second", "inject"),
+    &[
+        InjectProp {
+            path: &[PathSegment::Key("payload")],
+            value: InjectValue::Timestamp,
+        },
+        InjectProp {
+            path: &[PathSegment::Key("topic")],
+            value: InjectValue::Const(ConstValue::Str("blink")),
+        },
+    ],
 );
 
 fn inject_1(msg: &mut Msg) {
@@ -41,20 +39,18 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static CHANGE_2: NodeCell<Change> = NodeCell::new(
-    Change::new(
-        NodeInfo::new("1a2b3c4d00000002", "led on", "change"),
-        &[
-            ChangeRule::Set {
-                path: &[PathSegment::Key("payload")],
-                value: ConstValue::Str("on"),
-            },
-            ChangeRule::Set {
-                path: &[PathSegment::Key("led")],
-                value: ConstValue::Number(13.0),
-            },
-        ],
-    ),
+static CHANGE_2: Change = Change::new(
+    NodeInfo::new("1a2b3c4d00000002", "led on", "change"),
+    &[
+        ChangeRule::Set {
+            path: &[PathSegment::Key("payload")],
+            value: ConstValue::Str("on"),
+        },
+        ChangeRule::Set {
+            path: &[PathSegment::Key("led")],
+            value: ConstValue::Number(13.0),
+        },
+    ],
 );
 
 fn change_2(msg: &mut Msg) {
@@ -67,11 +63,9 @@ fn change_2_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static DEBUG_3: NodeCell<Debug> = NodeCell::new(
-    Debug::new(
-        NodeInfo::new("1a2b3c4d00000003", "led", "debug"),
-        DebugTarget::Property(&[PathSegment::Key("payload")]),
-    ),
+static DEBUG_3: Debug = Debug::new(
+    NodeInfo::new("1a2b3c4d00000003", "led", "debug"),
+    DebugTarget::Property(&[PathSegment::Key("payload")]),
 );
 
 fn debug_3(msg: &mut Msg) {

@@ -6,34 +6,32 @@
 #![allow(clippy::approx_constant)]
 
 use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
-use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("actuator", "greenhouse.json");
 
-static INJECT_1: NodeCell<Inject> = NodeCell::new(
-    Inject::new(
-        NodeInfo::new("9e0a0000000000c1", "start-up state", "inject"),
-        &[
-            InjectProp {
-                path: &[PathSegment::Key("payload")],
-                value: InjectValue::Const(
-                    ConstValue::Object(
-                        &[
-                            ("fan", ConstValue::Bool(false)),
-                            ("heater", ConstValue::Bool(false)),
-                        ],
-                    ),
+static INJECT_1: Inject = Inject::new(
+    NodeInfo::new("9e0a0000000000c1", "start-up state", "inject"),
+    &[
+        InjectProp {
+            path: &[PathSegment::Key("payload")],
+            value: InjectValue::Const(
+                ConstValue::Object(
+                    &[
+                        ("fan", ConstValue::Bool(false)),
+                        ("heater", ConstValue::Bool(false)),
+                    ],
                 ),
-            },
-            InjectProp {
-                path: &[PathSegment::Key("topic")],
-                value: InjectValue::Const(ConstValue::Str("greenhouse/actuators")),
-            },
-        ],
-    ),
+            ),
+        },
+        InjectProp {
+            path: &[PathSegment::Key("topic")],
+            value: InjectValue::Const(ConstValue::Str("greenhouse/actuators")),
+        },
+    ],
 );
 
 fn inject_1(msg: &mut Msg) {
@@ -46,11 +44,9 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static DEBUG_2: NodeCell<Debug> = NodeCell::new(
-    Debug::new(
-        NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
-        DebugTarget::WholeMessage,
-    ),
+static DEBUG_2: Debug = Debug::new(
+    NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
+    DebugTarget::WholeMessage,
 );
 
 fn debug_2(msg: &mut Msg) {

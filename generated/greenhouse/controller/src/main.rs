@@ -9,27 +9,25 @@ use psos::nodes::{
     Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue, Switch,
     SwitchOp, SwitchRule,
 };
-use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("controller", "greenhouse.json");
 
-static INJECT_1: NodeCell<Inject> = NodeCell::new(
-    Inject::new(
-        NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
-        &[
-            InjectProp {
-                path: &[PathSegment::Key("payload")],
-                value: InjectValue::Const(ConstValue::Number(31.5)),
-            },
-            InjectProp {
-                path: &[PathSegment::Key("topic")],
-                value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
-            },
-        ],
-    ),
+static INJECT_1: Inject = Inject::new(
+    NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
+    &[
+        InjectProp {
+            path: &[PathSegment::Key("payload")],
+            value: InjectValue::Const(ConstValue::Number(31.5)),
+        },
+        InjectProp {
+            path: &[PathSegment::Key("topic")],
+            value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
+        },
+    ],
 );
 
 fn inject_1(msg: &mut Msg) {
@@ -42,26 +40,24 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static SWITCH_2: NodeCell<Switch> = NodeCell::new(
-    Switch::new(
-        NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
-        &[PathSegment::Key("payload")],
-        &[
-            SwitchRule {
-                op: SwitchOp::Gt,
-                value: ConstValue::Number(30.0),
-            },
-            SwitchRule {
-                op: SwitchOp::Lt,
-                value: ConstValue::Number(12.0),
-            },
-            SwitchRule {
-                op: SwitchOp::Else,
-                value: ConstValue::Null,
-            },
-        ],
-        false,
-    ),
+static SWITCH_2: Switch = Switch::new(
+    NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
+    &[PathSegment::Key("payload")],
+    &[
+        SwitchRule {
+            op: SwitchOp::Gt,
+            value: ConstValue::Number(30.0),
+        },
+        SwitchRule {
+            op: SwitchOp::Lt,
+            value: ConstValue::Number(12.0),
+        },
+        SwitchRule {
+            op: SwitchOp::Else,
+            value: ConstValue::Null,
+        },
+    ],
+    false,
 );
 
 fn switch_2(msg: &mut Msg) {
@@ -83,25 +79,20 @@ fn switch_2_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static CHANGE_3: NodeCell<Change> = NodeCell::new(
-    Change::new(
-        NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
-        &[
-            ChangeRule::Set {
-                path: &[PathSegment::Key("payload")],
-                value: ConstValue::Object(
-                    &[
-                        ("fan", ConstValue::Bool(true)),
-                        ("heater", ConstValue::Bool(false)),
-                    ],
-                ),
-            },
-            ChangeRule::Set {
-                path: &[PathSegment::Key("topic")],
-                value: ConstValue::Str("greenhouse/command"),
-            },
-        ],
-    ),
+static CHANGE_3: Change = Change::new(
+    NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
+    &[
+        ChangeRule::Set {
+            path: &[PathSegment::Key("payload")],
+            value: ConstValue::Object(
+                &[("fan", ConstValue::Bool(true)), ("heater", ConstValue::Bool(false))],
+            ),
+        },
+        ChangeRule::Set {
+            path: &[PathSegment::Key("topic")],
+            value: ConstValue::Str("greenhouse/command"),
+        },
+    ],
 );
 
 fn change_3(msg: &mut Msg) {
@@ -114,25 +105,20 @@ fn change_3_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static CHANGE_4: NodeCell<Change> = NodeCell::new(
-    Change::new(
-        NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
-        &[
-            ChangeRule::Set {
-                path: &[PathSegment::Key("payload")],
-                value: ConstValue::Object(
-                    &[
-                        ("fan", ConstValue::Bool(false)),
-                        ("heater", ConstValue::Bool(true)),
-                    ],
-                ),
-            },
-            ChangeRule::Set {
-                path: &[PathSegment::Key("topic")],
-                value: ConstValue::Str("greenhouse/command"),
-            },
-        ],
-    ),
+static CHANGE_4: Change = Change::new(
+    NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
+    &[
+        ChangeRule::Set {
+            path: &[PathSegment::Key("payload")],
+            value: ConstValue::Object(
+                &[("fan", ConstValue::Bool(false)), ("heater", ConstValue::Bool(true))],
+            ),
+        },
+        ChangeRule::Set {
+            path: &[PathSegment::Key("topic")],
+            value: ConstValue::Str("greenhouse/command"),
+        },
+    ],
 );
 
 fn change_4(msg: &mut Msg) {
@@ -145,25 +131,20 @@ fn change_4_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static CHANGE_5: NodeCell<Change> = NodeCell::new(
-    Change::new(
-        NodeInfo::new("9e0a0000000000b5", "all off", "change"),
-        &[
-            ChangeRule::Set {
-                path: &[PathSegment::Key("payload")],
-                value: ConstValue::Object(
-                    &[
-                        ("fan", ConstValue::Bool(false)),
-                        ("heater", ConstValue::Bool(false)),
-                    ],
-                ),
-            },
-            ChangeRule::Set {
-                path: &[PathSegment::Key("topic")],
-                value: ConstValue::Str("greenhouse/command"),
-            },
-        ],
-    ),
+static CHANGE_5: Change = Change::new(
+    NodeInfo::new("9e0a0000000000b5", "all off", "change"),
+    &[
+        ChangeRule::Set {
+            path: &[PathSegment::Key("payload")],
+            value: ConstValue::Object(
+                &[("fan", ConstValue::Bool(false)), ("heater", ConstValue::Bool(false))],
+            ),
+        },
+        ChangeRule::Set {
+            path: &[PathSegment::Key("topic")],
+            value: ConstValue::Str("greenhouse/command"),
+        },
+    ],
 );
 
 fn change_5(msg: &mut Msg) {
@@ -176,11 +157,9 @@ fn change_5_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static DEBUG_6: NodeCell<Debug> = NodeCell::new(
-    Debug::new(
-        NodeInfo::new("9e0a0000000000b6", "command", "debug"),
-        DebugTarget::Property(&[PathSegment::Key("payload")]),
-    ),
+static DEBUG_6: Debug = Debug::new(
+    NodeInfo::new("9e0a0000000000b6", "command", "debug"),
+    DebugTarget::Property(&[PathSegment::Key("payload")]),
 );
 
 fn debug_6(msg: &mut Msg) {

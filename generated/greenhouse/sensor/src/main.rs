@@ -6,27 +6,25 @@
 #![allow(clippy::approx_constant)]
 
 use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
-use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment, Timer};
+use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("sensor", "greenhouse.json");
 
-static INJECT_1: NodeCell<Inject> = NodeCell::new(
-    Inject::new(
-        NodeInfo::new("9e0a0000000000a1", "read temperature", "inject"),
-        &[
-            InjectProp {
-                path: &[PathSegment::Key("payload")],
-                value: InjectValue::Const(ConstValue::Number(31.5)),
-            },
-            InjectProp {
-                path: &[PathSegment::Key("topic")],
-                value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
-            },
-        ],
-    ),
+static INJECT_1: Inject = Inject::new(
+    NodeInfo::new("9e0a0000000000a1", "read temperature", "inject"),
+    &[
+        InjectProp {
+            path: &[PathSegment::Key("payload")],
+            value: InjectValue::Const(ConstValue::Number(31.5)),
+        },
+        InjectProp {
+            path: &[PathSegment::Key("topic")],
+            value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
+        },
+    ],
 );
 
 fn inject_1(msg: &mut Msg) {
@@ -39,11 +37,9 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
     }
 }
 
-static DEBUG_2: NodeCell<Debug> = NodeCell::new(
-    Debug::new(
-        NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
-        DebugTarget::Property(&[PathSegment::Key("payload")]),
-    ),
+static DEBUG_2: Debug = Debug::new(
+    NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
+    DebugTarget::Property(&[PathSegment::Key("payload")]),
 );
 
 fn debug_2(msg: &mut Msg) {
