@@ -1,49 +1,44 @@
-//! `#[psos::node]`: marks a Rust type as a PSOS node type.
+//! `#[psos::node]`: makes a Rust type a PSOS node type, re-exported by `psos`.
 //!
-//! `#[psos::node(type = "moving-average")]` on a struct declares which flow
-//! node type it implements. Errors are spanned on the offending tokens, and
-//! the item is emitted beside them so IDEs keep working.
+//! The entry point is thin: `definition` reads and checks the attribute and
+//! the impl block, `expand` writes what the runtime needs. Both are ordinary
+//! modules with unit tests; `psos`'s `tests/macro_ui.rs` checks the errors as
+//! a user sees them.
+
+mod definition;
+mod expand;
 
 use proc_macro::TokenStream;
-use quote::quote;
-use syn::{parse_macro_input, Item, LitStr};
 
+/// Declares a node type: goes on the inherent impl block of the type.
+///
+/// ```text
+/// #[psos::node(type = "hysteresis", outputs = 1)]   // optional: tick_ms = 1000
+/// impl Hysteresis {
+///     /// Each parameter is a property of the node in the flow, by the same
+///     /// name: bool, u8..u64, i8..i64, f32, f64 or &'static str.
+///     pub const fn new(setpoint: f64, band: f64) -> Self { ... }
+///     pub fn input<const N: usize>(&mut self, device: &psos::Device,
+///         msg: &mut psos::Msg<N>, out: &mut impl psos::Outputs<N>) { ... }
+///     // Optional hooks, found by name:
+///     pub fn start<const N: usize>(&mut self, device: &psos::Device,
+///         out: &mut impl psos::Outputs<N>) { ... }   // once at start-up
+///     pub fn tick<const N: usize>(&mut self, device: &psos::Device,
+///         out: &mut impl psos::Outputs<N>) { ... }   // every tick_ms
+/// }
+/// ```
+///
+/// Arguments: `type`, the node's type name in the flow; `outputs`, its number
+/// of output ports; `tick_ms`, how often `tick` runs (given exactly when there
+/// is a `tick`).
+///
+/// The impl block is emitted unchanged, with `psos::Node<N>` (for every `N`)
+/// forwarding to its methods, `psos::__private::NodeType` with the type name,
+/// the number of outputs and the tick period, and a hidden exported macro named
+/// after the type name, so that two node types with one type name in a crate
+/// do not compile. A literal port `K` in `out.send(K, msg)` must be below
+/// `outputs`. See `psos`'s crate documentation for a runnable example.
 #[proc_macro_attribute]
-pub fn node(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item = parse_macro_input!(item as Item);
-    let mut type_name: Option<LitStr> = None;
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("type") {
-            type_name = Some(meta.value()?.parse()?);
-            Ok(())
-        } else {
-            Err(meta.error("unknown argument: expected `type = \"node-type\"`"))
-        }
-    });
-    let mut errors = Vec::new();
-    if let Err(error) = syn::parse::Parser::parse(parser, attr) {
-        errors.push(error);
-    }
-    let Item::Struct(item_struct) = &item else {
-        let error = syn::Error::new_spanned(&item, "#[psos::node] applies to a struct");
-        let compile_error = error.to_compile_error();
-        return quote!(#item #compile_error).into();
-    };
-    let ident = &item_struct.ident;
-    let implementation = match &type_name {
-        Some(name) => quote! {
-            impl ::psos::__private::NodeType for #ident {
-                const TYPE_NAME: &'static str = #name;
-            }
-        },
-        None => {
-            errors.push(syn::Error::new_spanned(
-                ident,
-                "#[psos::node] needs the flow node type: #[psos::node(type = \"my-node\")]",
-            ));
-            quote!()
-        }
-    };
-    let compile_errors = errors.iter().map(syn::Error::to_compile_error);
-    quote!(#item #implementation #(#compile_errors)*).into()
+pub fn node(arguments: TokenStream, item: TokenStream) -> TokenStream {
+    expand::node(arguments.into(), item.into()).into()
 }

@@ -29,6 +29,55 @@
 //! }
 //! SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
 //! ```
+//!
+//! # Custom nodes
+//!
+//! A node type of your own is a Rust type whose impl block carries
+//! [`#[psos::node]`](node). The parameters of `new` are the node's properties
+//! in the flow, by the same names; the compiler builds the node in a `static`
+//! from them. `start` (once at start-up) and `tick` (every `tick_ms`) are
+//! optional.
+//!
+//! ```
+//! use psos::encoding::Str;
+//! use psos::{Device, Msg, NodeCell, Outputs};
+//!
+//! /// Counts messages and sends the count on, under a configured topic.
+//! pub struct Counter {
+//!     topic: &'static str,
+//!     count: u32,
+//! }
+//!
+//! #[psos::node(type = "counter", outputs = 1)]
+//! impl Counter {
+//!     pub const fn new(topic: &'static str) -> Self {
+//!         Self { topic, count: 0 }
+//!     }
+//!
+//!     pub fn input<const N: usize>(
+//!         &mut self,
+//!         device: &Device,
+//!         msg: &mut Msg<N>,
+//!         out: &mut impl Outputs<N>,
+//!     ) {
+//!         self.count += 1;
+//!         let result = msg
+//!             .set_property("topic", &Str(self.topic))
+//!             .and_then(|()| msg.set_property("payload", &f64::from(self.count)));
+//!         if device.check(result, psos::ErrorKind::Oversize).is_some() {
+//!             out.send(0, msg);
+//!         }
+//!     }
+//! }
+//!
+//! static DEVICE: Device = Device::new("doc", "example.json");
+//! static COUNTER: NodeCell<Counter> = NodeCell::new(Counter::new("visits"));
+//!
+//! let mut shown = Vec::new();
+//! let mut record = |_port: usize, msg: &mut psos::Msg<64>| shown.push(format!("{msg:?}"));
+//! COUNTER.input(&DEVICE, &mut Msg::new(), &mut record);
+//! assert_eq!(shown, [r#"{"topic":"visits","payload":1}"#]);
+//! ```
 #![no_std]
 // Data must never panic the firmware; tests may unwrap what they set up.
 #![cfg_attr(
@@ -68,4 +117,5 @@ pub use value::{number_from_str, ConstValue, Items, Members, Primitive, ValueRef
 #[doc(hidden)]
 pub mod __private {
     pub use crate::node::NodeType;
+    pub use crate::{Device, Msg, Node, Outputs};
 }

@@ -54,11 +54,30 @@ impl<const N: usize> Outputs<N> for Discard {
 /// the device's message capacity, which the compiler chooses.
 pub trait Node<const N: usize> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O);
+
+    /// Runs once at start-up, before any message arrives. Most nodes have
+    /// nothing to do then, so doing nothing is the default.
+    fn start<O: Outputs<N>>(&mut self, _device: &Device, _out: &mut O) {}
+
+    /// Runs every [`NodeType::TICK_MS`] milliseconds, for nodes that act on
+    /// time rather than on messages. The compiler only calls it for nodes
+    /// that declare a tick.
+    fn tick<O: Outputs<N>>(&mut self, _device: &Device, _out: &mut O) {}
 }
 
-/// The Node-RED type name a `#[psos::node]` type stands for.
+/// What `#[psos::node]` declares about a node type: the facts about it that
+/// do not depend on the message capacity.
 pub trait NodeType {
+    /// The type name the node has in the flow, as Node-RED writes it.
     const TYPE_NAME: &'static str;
+    /// How many output ports the node has; it sends on ports `0..OUTPUTS`.
+    const OUTPUTS: usize;
+    /// How often [`Node::tick`] runs, in milliseconds, if the node has one.
+    const TICK_MS: Option<u64> = None;
+    /// The node's properties in the flow, in the order its `new` takes them:
+    /// each a name and the Rust type its value becomes (`"f64"`,
+    /// `"&'static str"`).
+    const PROPERTIES: &'static [(&'static str, &'static str)] = &[];
 }
 
 /// A node held in a `static`. A message that arrives while the node is still
@@ -97,5 +116,21 @@ impl<T> NodeCell<T> {
         T: Node<N>,
     {
         self.with(device, |node| node.input(device, msg, out));
+    }
+
+    /// Runs the node's start-up hook.
+    pub fn start<const N: usize, O: Outputs<N>>(&self, device: &Device, out: &mut O)
+    where
+        T: Node<N>,
+    {
+        self.with(device, |node| node.start(device, out));
+    }
+
+    /// Runs the node's timer hook once.
+    pub fn tick<const N: usize, O: Outputs<N>>(&self, device: &Device, out: &mut O)
+    where
+        T: Node<N>,
+    {
+        self.with(device, |node| node.tick(device, out));
     }
 }

@@ -4,8 +4,8 @@
 //!   runs it for a few seconds, printing its debug lines.
 //! - `test`: installs what the tests need when it is missing (Debian
 //!   packages such as QEMU, rustup targets, the pinned Node-RED from npm),
-//!   then checks formatting and lints and runs every test. CI runs exactly
-//!   this.
+//!   then checks formatting and lints and runs every test, the workspace's
+//!   and each example crate's. CI runs exactly this.
 //! - `bench`: the benchmarks that need more than `cargo bench`: the per-hop
 //!   cost of generated wiring in instructions (callgrind), and the flash and
 //!   RAM of a reference device on thumbv7m.
@@ -169,5 +169,30 @@ fn test() -> Result<(), String> {
         ],
     )?;
     run(&root, cargo, &["test", "--workspace", "--all-features"])?;
+    // Each example is a workspace of its own, which the commands above do
+    // not reach.
+    for example in examples(&root)? {
+        run(&example, cargo, &["fmt", "--", "--check"])?;
+        run(
+            &example,
+            cargo,
+            &["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"],
+        )?;
+        run(&example, cargo, &["test"])?;
+    }
     Ok(())
+}
+
+/// The crates under `examples/`, in name order.
+fn examples(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let dir = root.join("examples");
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+    let mut examples: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join("Cargo.toml").is_file())
+        .collect();
+    examples.sort();
+    Ok(examples)
 }
