@@ -55,7 +55,7 @@ fn generated_files_match_the_flows() {
                 .expect("generated/ is writable");
             continue;
         }
-        let options = psosc::output::options(&out_dir, &repo_root().join("runtime"))
+        let options = psosc::output::options(&flow, &out_dir, &repo_root().join("runtime"))
             .expect("the runtime exists");
         assert_eq!(options.runtime_path, "../../../runtime");
         let files = psosc::codegen::generate(&flow, &options);

@@ -47,6 +47,29 @@ fn greenhouse_devices_each_run_their_part() {
 }
 
 #[test]
+fn custom_nodes_smooth_readings_and_switch_the_heater() {
+    let workspace = repo_root().join("generated").join("thermostat");
+    let device = Running::start(&build_device(&workspace, "thermostat"));
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .filter(|line| without_time(line).is_some())
+            .count()
+            >= 3
+    });
+    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
+    // Readings 17, 18, 22, 23, 19, 18 averaged over two: 17, 17.5, 20, 22.5,
+    // 21, 18.5; the heater goes on below 19, off above 21.
+    let heater =
+        |state: &str| format!("[thermostat] [debug:heater] greenhouse/temperature : {state}");
+    assert_eq!(
+        debug,
+        [heater("true"), heater("false"), heater("true")],
+        "all output: {lines:#?}"
+    );
+}
+
+#[test]
 fn strings_from_the_flow_reach_the_device_unchanged() {
     let flow_path = repo_root()
         .join("tests")
@@ -100,7 +123,7 @@ fn strings_from_the_flow_reach_the_device_unchanged() {
 
 #[test]
 fn example_crates_are_clippy_clean() {
-    for flow in ["blink", "greenhouse"] {
+    for flow in ["blink", "greenhouse", "thermostat"] {
         cargo(
             &repo_root().join("generated").join(flow),
             &["clippy", "--quiet", "--", "-D", "warnings"],

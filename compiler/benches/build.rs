@@ -78,6 +78,7 @@ fn main() {
         let options = psosc::codegen::Options {
             runtime_path: "../../runtime".to_string(),
             boards_path: "../../boards".to_string(),
+            node_crate_paths: Vec::new(),
         };
         let mut size = 0;
         let codegen = median(runs, || {

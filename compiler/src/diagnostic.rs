@@ -26,6 +26,8 @@ pub enum Code {
     MissingProperty,
     MalformedProperty,
     UnsupportedValue,
+    UnknownProperty,
+    NodeCrate,
     MissingConfigNode,
     DuplicateDevice,
     InvalidDeviceName,
@@ -54,6 +56,8 @@ impl Code {
             Code::MissingProperty => "psosc::node::missing_property",
             Code::MalformedProperty => "psosc::node::malformed_property",
             Code::UnsupportedValue => "psosc::node::unsupported_value",
+            Code::UnknownProperty => "psosc::node::unknown_property",
+            Code::NodeCrate => "psosc::nodes::unreadable_crate",
             Code::MissingConfigNode => "psosc::node::missing_config_node",
             Code::DuplicateDevice => "psosc::device::duplicate",
             Code::InvalidDeviceName => "psosc::device::invalid_name",
@@ -178,6 +182,8 @@ impl Diagnostic {
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    /// The directory the file is in, which paths in the flow are relative to.
+    pub dir: Option<std::path::PathBuf>,
 }
 
 impl SourceFile {
@@ -185,7 +191,14 @@ impl SourceFile {
         Self {
             name: name.into(),
             text: text.into(),
+            dir: None,
         }
+    }
+
+    /// The same file, with the directory its relative paths start from.
+    pub fn in_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.dir = Some(dir.into());
+        self
     }
 
     /// 1-based line and column (in characters) of a byte offset.

@@ -18,8 +18,19 @@ pub struct Flow {
     /// In file order.
     pub nodes: Vec<Node>,
     /// Every wire between two runtime nodes, with junctions and links
-    /// resolved away, sorted by source node, port, then target.
+    /// resolved away, grouped by source node and port, in delivery order.
     pub wires: Vec<Wire>,
+    /// The crates of custom node types the flow names (`psos-nodes`).
+    pub node_crates: Vec<NodeCrateRef>,
+}
+
+/// A crate of custom node types, as a device crate depends on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeCrateRef {
+    pub package: String,
+    /// The crate's directory, resolved; generated files only ever hold a
+    /// path relative to the output.
+    pub dir: std::path::PathBuf,
 }
 
 impl Flow {
@@ -128,6 +139,7 @@ pub enum NodeKind {
     Change(Change),
     Switch(Switch),
     Debug(Debug),
+    Custom(Custom),
 }
 
 impl NodeKind {
@@ -136,8 +148,33 @@ impl NodeKind {
             NodeKind::Inject(_) | NodeKind::Change(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) => 0,
+            NodeKind::Custom(custom) => custom.outputs,
         }
     }
+}
+
+/// A node of a custom type (`#[psos::node]`), with its properties checked
+/// against the type's `new`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Custom {
+    /// Which of [`Flow::node_crates`] holds the type.
+    pub crate_index: usize,
+    /// The type's Rust path, crate name first.
+    pub rust_path: Vec<String>,
+    pub outputs: usize,
+    pub tick_ms: Option<u64>,
+    pub has_start: bool,
+    /// The arguments of `new`, in its order.
+    pub args: Vec<Arg>,
+}
+
+/// A property value of a custom node, typed as `new` takes it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    Bool(bool),
+    Integer(i128),
+    Float(f64),
+    Str(String),
 }
 
 /// A value written in the flow, fixed at build time.

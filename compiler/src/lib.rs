@@ -7,6 +7,7 @@
 //! make together with every problem it found; none stops at the first.
 
 pub mod codegen;
+pub mod custom;
 pub mod diagnostic;
 pub mod flow;
 pub mod ir;
@@ -25,8 +26,15 @@ pub fn check(
     environment: flow::Environment<'_>,
 ) -> (Option<ir::Flow>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
-    let flow = flow::read(source, environment, &mut diagnostics)
-        .and_then(|raw| lower::lower(&raw, &source.name, environment, &mut diagnostics));
+    let flow = flow::read(source, environment, &mut diagnostics).and_then(|raw| {
+        lower::lower(
+            &raw,
+            &source.name,
+            source.dir.as_deref(),
+            environment,
+            &mut diagnostics,
+        )
+    });
     // In file order, so a reader can walk down the file; problems with no
     // place in it (about the flow as a whole) come first.
     diagnostics.sort_by_key(|diagnostic| diagnostic.labels.first().map(|label| label.span.start));

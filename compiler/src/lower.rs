@@ -2,14 +2,16 @@
 //! with junctions and links resolved into direct connections.
 
 use std::collections::HashMap;
+use std::path::Path;
 
 use petgraph::graph::DiGraph;
 
+use crate::custom::NodeCrate;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::{Environment, RawFlow, RawNode};
 use crate::ir::{self, Board, Device, Flow, Placement, Wire};
 use crate::json::{Json, JsonValue};
-use crate::nodes::{self, Reader};
+use crate::nodes::{self, suggest, Reader};
 
 /// Objects that describe the editor's view, not the running flow.
 const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
@@ -17,6 +19,7 @@ const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
 /// Configuration nodes: referenced by other nodes, never wired.
 const CONFIG_TYPES: &[&str] = &[
     "psos-device",
+    "psos-nodes",
     "mqtt-broker",
     "tls-config",
     "global-config",
@@ -106,12 +109,17 @@ struct Lowering<'a> {
     link_targets: Vec<Vec<usize>>,
     /// A return-mode `link out` → the `link call` whose subroutine ends there.
     returns: HashMap<usize, usize>,
+    /// Where paths in the flow (a `psos-nodes` crate) are relative to.
+    base_dir: Option<&'a Path>,
+    /// The crates of custom node types the flow names.
+    node_crates: Vec<NodeCrate>,
 }
 
 /// Lowers a read flow into the IR. Returns `None` when errors were reported.
 pub fn lower(
     raw: &RawFlow,
     file_name: &str,
+    base_dir: Option<&Path>,
     environment: Environment<'_>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Flow> {
@@ -125,9 +133,12 @@ pub fn lower(
         ports: vec![Vec::new(); raw.nodes.len()],
         link_targets: vec![Vec::new(); raw.nodes.len()],
         returns: HashMap::new(),
+        base_dir,
+        node_crates: Vec::new(),
     };
     let mut devices = lowering.devices();
     lowering.check_config_references();
+    lowering.load_node_crates();
     lowering.classify();
     lowering.read_wires();
     lowering.resolve_link_returns();
@@ -138,6 +149,14 @@ pub fn lower(
         devices,
         nodes,
         wires,
+        node_crates: lowering
+            .node_crates
+            .iter()
+            .map(|node_crate| ir::NodeCrateRef {
+                package: node_crate.package.clone(),
+                dir: node_crate.dir.clone(),
+            })
+            .collect(),
     };
     lowering.check_device_boundaries(&flow);
     lowering.check_cycles(&flow);
@@ -283,6 +302,65 @@ impl<'a> Lowering<'a> {
         self.diagnostics.extend(found);
     }
 
+    /// Reads the crates of custom node types that `psos-nodes` config nodes
+    /// name, by their `path` (relative to the flow file).
+    fn load_node_crates(&mut self) {
+        for (_, node) in self.enabled() {
+            if node.type_name != "psos-nodes" {
+                continue;
+            }
+            let mut reader = Reader::new(node, self.diagnostics);
+            let Some(path) = reader.required_string(
+                "path",
+                "the directory of a crate of node types, relative to the flow file",
+            ) else {
+                continue;
+            };
+            let dir = self
+                .base_dir
+                .map_or_else(|| Path::new(path).to_path_buf(), |base| base.join(path));
+            match crate::custom::load(&dir, path) {
+                Ok(node_crate) => {
+                    for custom_type in &node_crate.types {
+                        let taken = nodes::find(&custom_type.type_name).is_some()
+                            || self.node_crates.iter().any(|other| {
+                                other
+                                    .types
+                                    .iter()
+                                    .any(|t| t.type_name == custom_type.type_name)
+                            });
+                        if taken {
+                            self.diagnostics.push(
+                                node.error(
+                                    Code::NodeCrate,
+                                    "path",
+                                    format!(
+                                        "the node type {:?} of this crate is defined twice",
+                                        custom_type.type_name
+                                    ),
+                                    "this crate",
+                                )
+                                .help("give each node type its own type name"),
+                            );
+                        }
+                    }
+                    self.node_crates.push(node_crate);
+                }
+                Err(problem) => self.diagnostics.push(
+                    node.error(
+                        Code::NodeCrate,
+                        "path",
+                        format!("cannot read the node crate: {problem}"),
+                        "this crate",
+                    )
+                    .help(
+                        "give the directory of a crate whose node types are marked #[psos::node]",
+                    ),
+                ),
+            }
+        }
+    }
+
     /// Decides what each object is, and lowers the configuration of the
     /// nodes that run.
     fn classify(&mut self) {
@@ -299,18 +377,37 @@ impl<'a> Lowering<'a> {
             } else if ROUTING_TYPES.contains(&type_name) {
                 self.check_link_call(node);
                 Role::Routing
-            } else if let Some(node_type) = nodes::find(type_name) {
+            } else {
                 let mut reader = Reader::new(node, self.diagnostics);
-                match (node_type.lower)(&mut reader) {
-                    Some(kind) => {
+                let lowered = if let Some(node_type) = nodes::find(type_name) {
+                    Some((node_type.lower)(&mut reader))
+                } else {
+                    self.node_crates
+                        .iter()
+                        .enumerate()
+                        .find_map(|(crate_index, node_crate)| {
+                            let custom_type =
+                                node_crate.types.iter().find(|t| t.type_name == type_name)?;
+                            Some(nodes::custom::lower(&mut reader, custom_type, crate_index))
+                        })
+                };
+                match lowered {
+                    Some(Some(kind)) => {
                         self.kinds.push((index, kind));
                         Role::Runtime(self.kinds.len() - 1)
                     }
-                    None => Role::Refused,
+                    Some(None) => Role::Refused,
+                    None => {
+                        let custom: Vec<&str> = self
+                            .node_crates
+                            .iter()
+                            .flat_map(|node_crate| &node_crate.types)
+                            .map(|t| t.type_name.as_str())
+                            .collect();
+                        self.diagnostics.push(unsupported_type(node, &custom));
+                        Role::Refused
+                    }
                 }
-            } else {
-                self.diagnostics.push(unsupported_type(node));
-                Role::Refused
             };
             if let Some(slot) = self.roles.get_mut(index) {
                 *slot = role;
@@ -901,20 +998,12 @@ fn valid_device_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-/// The nearest of `candidates` to `name`, if one is near enough to be a typo.
-fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
-        .min()
-        .map(|(_, candidate)| candidate)
-}
-
-fn unsupported_type(node: &RawNode) -> Diagnostic {
+fn unsupported_type(node: &RawNode, custom: &[&str]) -> Diagnostic {
     let type_name = node.type_name.as_str();
     let supported = nodes::NODE_TYPES
         .iter()
-        .map(|node_type| node_type.type_name);
+        .map(|node_type| node_type.type_name)
+        .chain(custom.iter().copied());
     let known = supported.clone().chain(ROUTING_TYPES.iter().copied());
     let why = match type_name {
         "function" => Some("A function node runs JavaScript, which a device cannot"),

@@ -89,7 +89,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         || flow_path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let source = SourceFile::new(file_name, text);
+    let dir = flow_path
+        .parent()
+        .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
+    let source = SourceFile::new(file_name, text).in_dir(dir);
     let environment = |name: &str| std::env::var(name).ok();
     let (flow, diagnostics) = psosc::check(&source, &environment);
     let rendered = match report.message_format {

@@ -37,17 +37,40 @@ pub fn runtime_path(out_dir: &Path, runtime: &Path) -> Result<String, OutputErro
     Ok(relative.to_string_lossy().replace('\\', "/"))
 }
 
-/// The options for generating into `out_dir` against a runtime: the board
-/// support crates live in `boards/` beside the runtime, as in the repository.
-pub fn options(out_dir: &Path, runtime: &Path) -> Result<codegen::Options, OutputError> {
+/// The options for generating `flow` into `out_dir` against a runtime: the
+/// board support crates live in `boards/` beside the runtime, as in the
+/// repository; node crates are where the flow says.
+pub fn options(
+    flow: &Flow,
+    out_dir: &Path,
+    runtime: &Path,
+) -> Result<codegen::Options, OutputError> {
     let runtime_path = runtime_path(out_dir, runtime)?;
     let boards_path = match runtime_path.rsplit_once('/') {
         Some((parent, _)) => format!("{parent}/boards"),
         None => "boards".to_string(),
     };
+    let device_dir = out_dir
+        .canonicalize()
+        .map_err(|source| OutputError::Write {
+            path: out_dir.to_path_buf(),
+            source,
+        })?
+        .join("device");
+    let node_crate_paths = flow
+        .node_crates
+        .iter()
+        .map(|node_crate| {
+            pathdiff::diff_paths(&node_crate.dir, &device_dir)
+                .unwrap_or_else(|| node_crate.dir.clone())
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect();
     Ok(codegen::Options {
         runtime_path,
         boards_path,
+        node_crate_paths,
     })
 }
 
@@ -55,7 +78,7 @@ pub fn options(out_dir: &Path, runtime: &Path) -> Result<codegen::Options, Outpu
 /// change are left alone, so cargo does not rebuild them. Returns how many
 /// files were written.
 pub fn write_crates(flow: &Flow, out_dir: &Path, runtime: &Path) -> Result<usize, OutputError> {
-    let files = codegen::generate(flow, &options(out_dir, runtime)?);
+    let files = codegen::generate(flow, &options(flow, out_dir, runtime)?);
     write_files(out_dir, &files)
 }
 

@@ -19,7 +19,7 @@ fn check(flow_path: &Path) -> Result<(), String> {
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let source = SourceFile::new(name, text);
+    let source = SourceFile::new(name, text).in_dir(flow_path.parent().unwrap_or(Path::new(".")));
     let (flow, diagnostics) = psosc::check(&source, &environment);
     if diagnostics.is_empty() {
         return Err(format!("{}: no diagnostics at all", flow_path.display()));

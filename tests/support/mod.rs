@@ -41,7 +41,7 @@ pub fn check_flow(path: &Path) -> psosc::ir::Flow {
         .expect("a file")
         .to_string_lossy()
         .into_owned();
-    let source = psosc::SourceFile::new(name, text);
+    let source = psosc::SourceFile::new(name, text).in_dir(path.parent().expect("a directory"));
     let environment = |name: &str| std::env::var(name).ok();
     let (flow, diagnostics) = psosc::check(&source, &environment);
     flow.unwrap_or_else(|| {

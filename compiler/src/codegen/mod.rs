@@ -20,6 +20,8 @@ pub struct Options {
     pub runtime_path: String,
     /// The path of the directory of board support crates, seen the same way.
     pub boards_path: String,
+    /// The path of each of the flow's node crates, seen the same way.
+    pub node_crate_paths: Vec<String>,
 }
 
 /// One file to write, relative to the output directory.
@@ -61,7 +63,7 @@ pub fn generate(flow: &Flow, options: &Options) -> Vec<GeneratedFile> {
                     "Firmware for the device {} of {}",
                     device.name, flow.file_name
                 )),
-                dependencies: dependencies(device, options),
+                dependencies: dependencies(flow, device_index, options),
             }),
         });
         files.push(GeneratedFile {
@@ -127,8 +129,12 @@ fn cargo_config(device: &Device, header: &Header) -> String {
 }
 
 /// A device crate's dependencies, as `Cargo.toml` lines: the runtime (with
-/// `std` on the host) and the board's support crate.
-fn dependencies(device: &Device, options: &Options) -> Vec<String> {
+/// `std` on the host), the board's support crate, and the crates of the
+/// custom node types on the device.
+fn dependencies(flow: &Flow, device_index: usize, options: &Options) -> Vec<String> {
+    let Some(device) = flow.devices.get(device_index) else {
+        return Vec::new();
+    };
     let runtime = toml_string(&options.runtime_path);
     let mut lines = vec![if device.board.is_host() {
         format!("psos = {{ path = {runtime}, features = [\"std\"] }}")
@@ -138,6 +144,27 @@ fn dependencies(device: &Device, options: &Options) -> Vec<String> {
     if let Some((package, dir)) = device.board.support_crate() {
         let path = toml_string(&format!("{}/{dir}", options.boards_path));
         lines.push(format!("{package} = {{ path = {path} }}"));
+    }
+    let mut used: Vec<usize> = flow
+        .nodes_on(device_index)
+        .filter_map(|(_, node)| match &node.kind {
+            crate::ir::NodeKind::Custom(custom) => Some(custom.crate_index),
+            _ => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for crate_index in used {
+        if let (Some(node_crate), Some(path)) = (
+            flow.node_crates.get(crate_index),
+            options.node_crate_paths.get(crate_index),
+        ) {
+            lines.push(format!(
+                "{} = {{ path = {} }}",
+                node_crate.package,
+                toml_string(path)
+            ));
+        }
     }
     lines
 }

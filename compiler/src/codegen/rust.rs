@@ -8,8 +8,8 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    ChangeRule, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex, NodeKind, Path,
-    PathSegment, SwitchOp,
+    Arg, ChangeRule, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex, NodeKind,
+    Path, PathSegment, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -173,28 +173,65 @@ impl<'a> DeviceCode<'a> {
         format_file(quote!(#(#items)*))
     }
 
-    /// The timers that start messages: one per inject node with a schedule.
+    /// The timers that start messages: one per inject node with a schedule,
+    /// and the start-up and tick hooks of custom nodes.
     fn timers(&self, imports: &mut Imports) -> TokenStream {
         let timer = imports.root("Timer");
         let msg = format_ident!("Msg");
         let mut timers = Vec::new();
-        for (position, node) in self.nodes.iter().enumerate() {
-            let (NodeKind::Inject(inject), Some(names)) = (&node.kind, self.names(position)) else {
-                continue;
-            };
-            if inject.once_delay_ms.is_none() && inject.repeat_ms.is_none() {
-                continue;
-            }
-            let input = names.input;
-            let first = option_u64(inject.once_delay_ms);
-            let every = option_u64(inject.repeat_ms);
+        let mut push = |first: Option<u64>, every: Option<u64>, fire: TokenStream| {
+            let (first, every) = (option_u64(first), option_u64(every));
             timers.push(quote! {
                 #timer {
                     first_ms: #first,
                     every_ms: #every,
-                    fire: || #input(&mut #msg::new()),
+                    fire: || #fire,
                 }
             });
+        };
+        for (position, node) in self.nodes.iter().enumerate() {
+            let Some(Names {
+                cell,
+                input,
+                output,
+            }) = self.names(position)
+            else {
+                continue;
+            };
+            match &node.kind {
+                NodeKind::Inject(inject)
+                    if inject.once_delay_ms.is_some() || inject.repeat_ms.is_some() =>
+                {
+                    push(
+                        inject.once_delay_ms,
+                        inject.repeat_ms,
+                        quote!(#input(&mut #msg::new())),
+                    );
+                }
+                NodeKind::Custom(custom) => {
+                    let wired = self
+                        .receivers
+                        .get(position)
+                        .is_some_and(|ports| ports.iter().any(|p| !p.is_empty()));
+                    let outputs = if wired {
+                        quote!(&mut #output)
+                    } else {
+                        let discard = imports.root("Discard");
+                        quote!(&mut #discard)
+                    };
+                    if custom.has_start {
+                        push(Some(0), None, quote!(#cell.start(&DEVICE, #outputs)));
+                    }
+                    if let Some(tick) = custom.tick_ms {
+                        push(
+                            Some(tick),
+                            Some(tick),
+                            quote!(#cell.tick(&DEVICE, #outputs)),
+                        );
+                    }
+                }
+                _ => {}
+            }
         }
         let n_timers = Literal::usize_unsuffixed(timers.len());
         quote!(static TIMERS: [#timer; #n_timers] = [#(#timers),*];)
@@ -349,6 +386,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::Switch(_) | NodeKind::Debug(_) => {
             true
         }
+        NodeKind::Custom(_) => false,
     }
 }
 
@@ -357,12 +395,30 @@ fn has_code(node: &Node) -> bool {
     !matches!(&node.kind, NodeKind::Debug(debug) if !debug.active)
 }
 
-fn type_slug(kind: &NodeKind) -> &'static str {
+/// The start of a node's names: its type, in snake case. A custom type's
+/// name comes from its Rust type, which is an identifier already.
+fn type_slug(kind: &NodeKind) -> String {
     match kind {
-        NodeKind::Inject(_) => "inject",
-        NodeKind::Change(_) => "change",
-        NodeKind::Switch(_) => "switch",
-        NodeKind::Debug(_) => "debug",
+        NodeKind::Inject(_) => "inject".to_string(),
+        NodeKind::Change(_) => "change".to_string(),
+        NodeKind::Switch(_) => "switch".to_string(),
+        NodeKind::Debug(_) => "debug".to_string(),
+        NodeKind::Custom(custom) => {
+            let mut slug = String::new();
+            for (index, c) in custom
+                .rust_path
+                .last()
+                .map_or("custom", String::as_str)
+                .chars()
+                .enumerate()
+            {
+                if c.is_uppercase() && index > 0 {
+                    slug.push('_');
+                }
+                slug.extend(c.to_lowercase());
+            }
+            slug
+        }
     }
 }
 
@@ -525,6 +581,30 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 quote!(#debug_type),
                 quote!(#debug_type::new(#info, #target)),
             )
+        }
+        NodeKind::Custom(custom) => {
+            let segments = custom
+                .rust_path
+                .iter()
+                .map(|segment| format_ident!("{}", segment));
+            let path = quote!(#(#segments)::*);
+            let args = custom.args.iter().map(|arg| match arg {
+                Arg::Bool(b) => quote!(#b),
+                Arg::Integer(n) => {
+                    let literal = Literal::u128_unsuffixed(n.unsigned_abs());
+                    if *n < 0 {
+                        quote!(-#literal)
+                    } else {
+                        quote!(#literal)
+                    }
+                }
+                Arg::Float(n) => float(*n),
+                Arg::Str(text) => {
+                    let literal = Literal::string(text);
+                    quote!(#literal)
+                }
+            });
+            (quote!(#path), quote!(#path::new(#(#args),*)))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and checked. One module per node type; this one holds what they share.
 
 mod change;
+pub mod custom;
 mod debug;
 mod inject;
 pub mod path;
@@ -324,4 +325,13 @@ pub fn literal_from_json(json: &Json) -> Literal {
 /// A number as JavaScript's `String(n)` writes it.
 pub fn js_number_text(n: f64) -> String {
     ryu_js::Buffer::new().format(n).to_string()
+}
+
+/// The nearest of `candidates` to `name`, if one is near enough to be a typo.
+pub fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min()
+        .map(|(_, candidate)| candidate)
 }
