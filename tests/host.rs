@@ -70,6 +70,40 @@ fn custom_nodes_smooth_readings_and_switch_the_heater() {
 }
 
 #[test]
+fn a_loop_of_local_wires_runs_through_the_loop_queue() {
+    let flow = check_flow(&repo_root().join("tests").join("flows").join("loop.json"));
+    assert_eq!(
+        flow.wires.iter().filter(|wire| wire.queued).count(),
+        2,
+        "both wires back to the switch are queued"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
+        .expect("the crate is written");
+    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
+    let device = Running::start(&build_device(dir.path(), "looper"));
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .filter(|line| without_time(line).is_some())
+            .count()
+            >= 2
+    });
+    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
+    // 1 goes to "two", which sends 2 to the debug node at once and back to
+    // the switch through the queue; 2 goes to "three", whose 3 comes back
+    // through the queue and leaves by the switch's last port.
+    assert_eq!(
+        debug,
+        [
+            "[looper] [debug:seen] count : 2",
+            "[looper] [debug:seen] count : 3"
+        ],
+        "all output: {lines:#?}"
+    );
+}
+
+#[test]
 fn strings_from_the_flow_reach_the_device_unchanged() {
     let flow_path = repo_root()
         .join("tests")

@@ -36,7 +36,6 @@ pub enum Code {
     UnpinnedNode,
     ImplicitDevice,
     UnsetEnvironmentVariable,
-    LocalCycle,
     CrossDeviceWire,
     LinkReturn,
 }
@@ -66,7 +65,6 @@ impl Code {
             Code::UnpinnedNode => "psosc::device::unpinned_node",
             Code::ImplicitDevice => "psosc::device::implicit_host",
             Code::UnsetEnvironmentVariable => "psosc::flow::unset_env",
-            Code::LocalCycle => "psosc::wire::local_cycle",
             Code::CrossDeviceWire => "psosc::wire::cross_device",
             Code::LinkReturn => "psosc::link::ambiguous_return",
         }

@@ -131,6 +131,9 @@ pub struct Wire {
     pub from: NodeIndex,
     pub port: usize,
     pub to: NodeIndex,
+    /// The wire closes a loop of local wires, so its messages go through
+    /// the device's bounded queue rather than a direct call.
+    pub queued: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

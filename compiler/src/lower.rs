@@ -144,7 +144,7 @@ pub fn lower(
     lowering.resolve_link_returns();
     let wires = lowering.resolve_wires();
     let nodes = lowering.place(&mut devices);
-    let flow = Flow {
+    let mut flow = Flow {
         file_name: file_name.to_string(),
         devices,
         nodes,
@@ -159,7 +159,7 @@ pub fn lower(
             .collect(),
     };
     lowering.check_device_boundaries(&flow);
-    lowering.check_cycles(&flow);
+    Lowering::break_cycles(&mut flow);
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
 
@@ -712,7 +712,12 @@ impl<'a> Lowering<'a> {
                 for target in targets {
                     self.expand(*target, &mut reached, &mut on_path);
                 }
-                wires.extend(reached.into_iter().map(|to| Wire { from, port, to }));
+                wires.extend(reached.into_iter().map(|to| Wire {
+                    from,
+                    port,
+                    to,
+                    queued: false,
+                }));
             }
         }
         wires
@@ -914,55 +919,28 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// A loop of local wires would call a node while it is still busy; it
-    /// needs a queue that psosc does not insert yet.
-    fn check_cycles(&mut self, flow: &Flow) {
-        let mut graph = DiGraph::<ir::NodeIndex, ()>::new();
-        let indices: Vec<_> = (0..flow.nodes.len())
-            .map(|node| graph.add_node(node))
-            .collect();
+    /// Breaks every loop of local wires: a message that came back to a node
+    /// still handling it would have nowhere to go. A depth-first walk in
+    /// file order finds the wires that close a loop (those leading back to a
+    /// node on the walk's path); each of them goes through the device's
+    /// bounded queue instead of a direct call, so the loop runs one message
+    /// at a time, after the call that started it returns.
+    fn break_cycles(flow: &mut Flow) {
+        let mut graph = DiGraph::<(), ()>::new();
+        let indices: Vec<_> = (0..flow.nodes.len()).map(|_| graph.add_node(())).collect();
         for wire in &flow.wires {
             if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
                 graph.add_edge(*from, *to, ());
             }
         }
-        let mut components = petgraph::algo::tarjan_scc(&graph);
-        for component in &mut components {
-            component.sort();
-        }
-        components.sort();
-        for component in components {
-            let looped = component.len() > 1
-                || component
-                    .first()
-                    .is_some_and(|node| graph.contains_edge(*node, *node));
-            if !looped {
-                continue;
+        let mut closing = std::collections::BTreeSet::new();
+        petgraph::visit::depth_first_search(&graph, indices.iter().copied(), |event| {
+            if let petgraph::visit::DfsEvent::BackEdge(from, to) = event {
+                closing.insert((from.index(), to.index()));
             }
-            let members: Vec<&ir::Node> = component
-                .iter()
-                .filter_map(|index| graph.node_weight(*index))
-                .filter_map(|node| flow.nodes.get(*node))
-                .collect();
-            let Some(first) = members.first() else {
-                continue;
-            };
-            let mut diagnostic = Diagnostic::error(
-                Code::LocalCycle,
-                format!("these {} nodes form a loop of wires", members.len()),
-            )
-            .node(node_ref(first))
-            .property("wires");
-            for member in &members {
-                diagnostic = diagnostic.label(
-                    member.span,
-                    format!("{} {:?}", member.type_name, label_of(member)),
-                );
-            }
-            self.diagnostics.push(diagnostic.help(
-                "a message would come back to a node that is still handling it; break the loop \
-                 (psosc will insert a bounded queue in a later version)",
-            ));
+        });
+        for wire in &mut flow.wires {
+            wire.queued = closing.contains(&(wire.from, wire.to));
         }
     }
 }
@@ -972,14 +950,6 @@ fn node_ref(node: &ir::Node) -> crate::diagnostic::NodeRef {
         id: node.id.clone(),
         name: node.name.clone(),
         type_name: node.type_name.clone(),
-    }
-}
-
-fn label_of(node: &ir::Node) -> &str {
-    if node.name.is_empty() {
-        &node.id
-    } else {
-        &node.name
     }
 }
 

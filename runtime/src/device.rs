@@ -13,9 +13,11 @@ pub enum ErrorKind {
     BadValue,
     /// A message would have outgrown the device's message capacity.
     Oversize,
+    /// A message on a wire that closes a loop found the loop's queue full.
+    QueueFull,
 }
 
-const N_ERROR_KINDS: usize = 3;
+const N_ERROR_KINDS: usize = 4;
 
 /// One device of the flow, as the generated crate declares it.
 pub struct Device {
@@ -30,7 +32,12 @@ impl Device {
         Self {
             name,
             flow,
-            errors: [AtomicU32::new(0), AtomicU32::new(0), AtomicU32::new(0)],
+            errors: [
+                AtomicU32::new(0),
+                AtomicU32::new(0),
+                AtomicU32::new(0),
+                AtomicU32::new(0),
+            ],
         }
     }
 

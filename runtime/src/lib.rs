@@ -98,6 +98,7 @@ mod device;
 pub mod encoding;
 #[cfg(feature = "std")]
 pub mod host;
+mod loopback;
 mod msg;
 mod node;
 pub mod nodes;
@@ -107,6 +108,7 @@ mod value;
 
 pub use console::Console;
 pub use device::{Device, ErrorKind, Timer};
+pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};
 pub use psos_macros::node;

@@ -72,9 +72,12 @@ impl Imports {
 struct DeviceCode<'a> {
     /// The nodes of the device that get code, in file order.
     nodes: Vec<&'a Node>,
-    /// Per node (by position), per output port, the positions of the
-    /// receivers in delivery order.
-    receivers: Vec<Vec<Vec<usize>>>,
+    /// Per node (by position), per output port, the receivers in delivery
+    /// order: each a position, and whether the wire closes a loop.
+    receivers: Vec<Vec<Vec<(usize, bool)>>>,
+    /// The positions of the nodes that wires closing a loop lead to; a
+    /// queued message carries its receiver's index in this list.
+    loop_targets: Vec<usize>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -89,10 +92,11 @@ impl<'a> DeviceCode<'a> {
                 *slot = Some(position);
             }
         }
-        let mut receivers: Vec<Vec<Vec<usize>>> = on_device
+        let mut receivers: Vec<Vec<Vec<(usize, bool)>>> = on_device
             .iter()
             .map(|(_, node)| vec![Vec::new(); node.kind.outputs()])
             .collect();
+        let mut loop_targets = Vec::new();
         for wire in &flow.wires {
             let (Some(Some(from)), Some(Some(to))) =
                 (position_of.get(wire.from), position_of.get(wire.to))
@@ -103,12 +107,70 @@ impl<'a> DeviceCode<'a> {
                 .get_mut(*from)
                 .and_then(|ports| ports.get_mut(wire.port))
             {
-                port.push(*to);
+                port.push((*to, wire.queued));
+            }
+            if wire.queued && !loop_targets.contains(to) {
+                loop_targets.push(*to);
             }
         }
         Self {
             nodes: on_device.into_iter().map(|(_, node)| node).collect(),
             receivers,
+            loop_targets,
+        }
+    }
+
+    /// How a message reaches a receiver: its input function, or the loop
+    /// queue with the receiver's index there.
+    fn receiver(&self, (position, queued): (usize, bool)) -> Option<Receiver> {
+        if queued {
+            let index = self
+                .loop_targets
+                .iter()
+                .position(|target| *target == position)?;
+            Some(Receiver::Queued(u8::try_from(index).ok()?))
+        } else {
+            self.names(position)
+                .map(|names| Receiver::Direct(names.input))
+        }
+    }
+
+    /// The loop queue and the function that delivers what waits in it, when
+    /// the device has loops.
+    fn loopback(&self, imports: &mut Imports, capacity: &Literal) -> TokenStream {
+        if self.loop_targets.is_empty() {
+            return quote!();
+        }
+        let loopback = imports.root("Loopback");
+        let budget = imports.root("LOOPBACK_BUDGET");
+        let arms: Vec<(Literal, TokenStream)> = self
+            .loop_targets
+            .iter()
+            .enumerate()
+            .filter_map(|(index, position)| {
+                let input = self.names(*position)?.input;
+                let index = Literal::u8_unsuffixed(u8::try_from(index).ok()?);
+                Some((index, quote!(#input(&mut msg);)))
+            })
+            .collect();
+        let dispatch = dispatch(quote!(target), arms);
+        quote! {
+            /// Messages on the wires that close a loop wait here until the
+            /// call that sent them returns.
+            static LOOPBACK: #loopback<#capacity, LOOPBACK_CAPACITY> = #loopback::new();
+
+            /// How many messages the loop queue holds.
+            const LOOPBACK_CAPACITY: usize = 4;
+
+            /// Delivers what waits in the loop queue, a bounded number at a time.
+            fn drain_loopback() {
+                for _ in 0..#budget {
+                    let Some((target, mut msg)) = LOOPBACK.pop() else {
+                        return;
+                    };
+                    #dispatch
+                }
+            }
         }
     }
 
@@ -133,15 +195,14 @@ impl<'a> DeviceCode<'a> {
                 output,
             } = &names;
             let (node_type, constructor) = constructor(node, imports);
-            let ports: Vec<Vec<Ident>> = self
+            let ports: Vec<Vec<Receiver>> = self
                 .receivers
                 .get(position)
                 .into_iter()
                 .flatten()
                 .map(|port| {
                     port.iter()
-                        .filter_map(|to| self.names(*to))
-                        .map(|names| names.input)
+                        .filter_map(|receiver| self.receiver(*receiver))
                         .collect()
                 })
                 .collect();
@@ -179,8 +240,15 @@ impl<'a> DeviceCode<'a> {
         let timer = imports.root("Timer");
         let msg = format_ident!("Msg");
         let mut timers = Vec::new();
+        // With loops, what an event put in the loop queue is delivered right
+        // after it.
+        let drain = (!self.loop_targets.is_empty()).then(|| quote!(drain_loopback();));
         let mut push = |first: Option<u64>, every: Option<u64>, fire: TokenStream| {
             let (first, every) = (option_u64(first), option_u64(every));
+            let fire = match &drain {
+                Some(drain) => quote!({ #fire; #drain }),
+                None => fire,
+            };
             timers.push(quote! {
                 #timer {
                     first_ms: #first,
@@ -250,6 +318,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let device_name = Literal::string(&device.name);
     let flow_name = Literal::string(&flow.file_name);
     let capacity = Literal::usize_unsuffixed(device.message_capacity);
+    let loopback = code.loopback(&mut imports, &capacity);
     let use_items = imports.tokens();
     // A microcontroller has no standard library and starts at the board's
     // entry; the host starts at `main`.
@@ -294,6 +363,8 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
         static DEVICE: #device_type = #device_type::new(#device_name, #flow_name);
     });
     let tail = format_file(quote! {
+        #loopback
+
         #timers
 
         #entry
@@ -422,37 +493,50 @@ fn type_slug(kind: &NodeKind) -> String {
     }
 }
 
-/// The function a node's outputs leave by, or `None` when no port is wired.
-fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Ident>]) -> Option<TokenStream> {
-    let arms: Vec<(usize, TokenStream)> = ports
-        .iter()
-        .enumerate()
-        .filter(|(_, receivers)| !receivers.is_empty())
-        .map(|(port, receivers)| (port, fan_out(receivers)))
-        .collect();
-    let body = match arms.as_slice() {
-        [] => return None,
-        [(port, call)] => {
-            let port = Literal::usize_unsuffixed(*port);
-            quote! {
-                if port == #port {
-                    #call
-                }
+/// Runs the code of the arm whose number `subject` equals: an `if` for one
+/// arm, a `match` for more, as clippy wants them.
+fn dispatch(subject: TokenStream, arms: Vec<(Literal, TokenStream)>) -> TokenStream {
+    match arms.as_slice() {
+        [] => quote!(),
+        [(number, code)] => quote! {
+            if #subject == #number {
+                #code
             }
-        }
+        },
         _ => {
-            let arms = arms.iter().map(|(port, call)| {
-                let port = Literal::usize_unsuffixed(*port);
-                quote!(#port => { #call })
-            });
+            let arms = arms
+                .iter()
+                .map(|(number, code)| quote!(#number => { #code }));
             quote! {
-                match port {
+                match #subject {
                     #(#arms)*
                     _ => {}
                 }
             }
         }
-    };
+    }
+}
+
+/// How a message reaches one receiver of a port.
+enum Receiver {
+    /// A direct call of its input function.
+    Direct(Ident),
+    /// Through the loop queue, to the receiver with this index there.
+    Queued(u8),
+}
+
+/// The function a node's outputs leave by, or `None` when no port is wired.
+fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Receiver>]) -> Option<TokenStream> {
+    let arms: Vec<(Literal, TokenStream)> = ports
+        .iter()
+        .enumerate()
+        .filter(|(_, receivers)| !receivers.is_empty())
+        .map(|(port, receivers)| (Literal::usize_unsuffixed(port), fan_out(receivers)))
+        .collect();
+    if arms.is_empty() {
+        return None;
+    }
+    let body = dispatch(quote!(port), arms);
     Some(quote! {
         fn #output(port: usize, msg: &mut #msg) {
             #body
@@ -462,17 +546,38 @@ fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Ident>]) -> Option<
 
 /// Delivers one message to several receivers: the first gets the original,
 /// the others copies made before anyone can change it, as Node-RED does.
-fn fan_out(receivers: &[Ident]) -> TokenStream {
-    let Some((first, rest)) = receivers.split_first() else {
-        return quote!();
-    };
-    let copies: Vec<Ident> = (1..=rest.len())
-        .map(|n| format_ident!("copy_{}", n))
+/// Queued receivers get their copies first, taken from the untouched message.
+fn fan_out(receivers: &[Receiver]) -> TokenStream {
+    let queued = receivers.iter().filter_map(|receiver| match receiver {
+        Receiver::Queued(index) => {
+            let index = Literal::u8_unsuffixed(*index);
+            Some(quote!(LOOPBACK.push(&DEVICE, #index, msg);))
+        }
+        Receiver::Direct(_) => None,
+    });
+    let direct: Vec<&Ident> = receivers
+        .iter()
+        .filter_map(|receiver| match receiver {
+            Receiver::Direct(input) => Some(input),
+            Receiver::Queued(_) => None,
+        })
         .collect();
+    let calls = match direct.split_first() {
+        None => quote!(),
+        Some((first, rest)) => {
+            let copies: Vec<Ident> = (1..=rest.len())
+                .map(|n| format_ident!("copy_{}", n))
+                .collect();
+            quote! {
+                #(let mut #copies = msg.clone();)*
+                #first(msg);
+                #(#rest(&mut #copies);)*
+            }
+        }
+    };
     quote! {
-        #(let mut #copies = msg.clone();)*
-        #first(msg);
-        #(#rest(&mut #copies);)*
+        #(#queued)*
+        #calls
     }
 }
 
