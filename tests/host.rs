@@ -104,6 +104,38 @@ fn a_loop_of_local_wires_runs_through_the_loop_queue() {
 }
 
 #[test]
+fn local_topics_are_wired_on_the_device() {
+    let flow = check_flow(
+        &repo_root()
+            .join("tests")
+            .join("flows")
+            .join("local_topics.json"),
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
+        .expect("the crate is written");
+    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
+    let device = Running::start(&build_device(dir.path(), "local"));
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .filter(|line| without_time(line).is_some())
+            .count()
+            >= 2
+    });
+    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
+    // The fixed topic reaches `home/+/temp` at build time, with the node's
+    // QoS 1; the topic taken from msg.topic matches `home/+/temp` (not
+    // `garden/#`) at run time, with QoS 0 as the message has none.
+    let seen = |qos: u8| {
+        format!(
+            r#"[local] [debug:got] home/kitchen/temp : {{"topic":"home/kitchen/temp","payload":"{{\"t\":21.5}}","qos":{qos},"retain":false}}"#
+        )
+    };
+    assert_eq!(debug, [seen(1), seen(0)], "all output: {lines:#?}");
+}
+
+#[test]
 fn strings_from_the_flow_reach_the_device_unchanged() {
     let flow_path = repo_root()
         .join("tests")

@@ -134,6 +134,10 @@ pub struct Wire {
     /// The wire closes a loop of local wires, so its messages go through
     /// the device's bounded queue rather than a direct call.
     pub queued: bool,
+    /// For a wire from an `mqtt out` whose topic is only known at run time
+    /// to an `mqtt in` of its device: the `mqtt in`'s filter, which
+    /// `msg.topic` must match for the message to go this way.
+    pub topic_filter: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -143,17 +147,67 @@ pub enum NodeKind {
     Switch(Switch),
     Debug(Debug),
     Custom(Custom),
+    MqttIn(MqttIn),
+    MqttOut(MqttOut),
 }
 
 impl NodeKind {
+    /// The output ports the flow's `wires` may use.
     pub fn outputs(&self) -> usize {
         match self {
-            NodeKind::Inject(_) | NodeKind::Change(_) => 1,
+            NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::MqttIn(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
-            NodeKind::Debug(_) => 0,
+            NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
         }
     }
+
+    /// The output ports the device has for the node: the flow's, and for an
+    /// `mqtt out` one port on which it delivers to the `mqtt in` nodes of
+    /// its own device that subscribe to its topic.
+    pub fn runtime_outputs(&self) -> usize {
+        match self {
+            NodeKind::MqttOut(_) => 1,
+            other => other.outputs(),
+        }
+    }
+}
+
+/// An `mqtt in` node: what it subscribes to and how it reads payloads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttIn {
+    /// The topic filter, `+` and `#` wildcards included.
+    pub topic: String,
+    pub qos: u8,
+    pub datatype: Datatype,
+    /// The `mqtt-broker` config node's id.
+    pub broker: String,
+}
+
+/// How an `mqtt in` node turns a payload into `msg.payload` (Node-RED's
+/// `datatype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Datatype {
+    /// Parsed JSON if it parses, else a string if it is UTF-8, else bytes.
+    AutoDetect,
+    /// A string if it is UTF-8, else bytes (Node-RED's older "auto").
+    Auto,
+    Utf8,
+    Json,
+    Buffer,
+    Base64,
+}
+
+/// An `mqtt out` node: where it publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MqttOut {
+    /// The topic; `None` publishes to `msg.topic`.
+    pub topic: Option<String>,
+    /// The QoS; `None` takes `msg.qos` (0 when absent).
+    pub qos: Option<u8>,
+    /// Whether to retain; `None` takes `msg.retain`.
+    pub retain: Option<bool>,
+    pub broker: String,
 }
 
 /// A node of a custom type (`#[psos::node]`), with its properties checked

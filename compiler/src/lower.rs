@@ -159,6 +159,7 @@ pub fn lower(
             .collect(),
     };
     lowering.check_device_boundaries(&flow);
+    lowering.wire_local_topics(&mut flow);
     Lowering::break_cycles(&mut flow);
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
@@ -270,6 +271,8 @@ impl<'a> Lowering<'a> {
         const REFERENCES: &[(&str, &str, &str)] = &[
             ("psos-device", "broker", "mqtt-broker"),
             ("mqtt-broker", "tls", "tls-config"),
+            ("mqtt in", "broker", "mqtt-broker"),
+            ("mqtt out", "broker", "mqtt-broker"),
         ];
         let mut found = Vec::new();
         for (_, node) in self.enabled() {
@@ -717,6 +720,7 @@ impl<'a> Lowering<'a> {
                     port,
                     to,
                     queued: false,
+                    topic_filter: None,
                 }));
             }
         }
@@ -917,6 +921,73 @@ impl<'a> Lowering<'a> {
                 .help("pin both nodes to one device; MQTT wires between devices come in a later psosc"),
             );
         }
+    }
+
+    /// Wires each `mqtt out` to the `mqtt in` nodes of its own device that
+    /// subscribe to its topic, as PSOS wires local topics: at build time
+    /// when the topic is fixed, through a small match on `msg.topic` when it
+    /// is only known at run time. Until psosc generates the MQTT client,
+    /// nothing else reaches the broker, and the diagnostics say so.
+    fn wire_local_topics(&mut self, flow: &mut Flow) {
+        let mut added = Vec::new();
+        let mut reached = vec![false; flow.nodes.len()];
+        for (from, node) in flow.nodes.iter().enumerate() {
+            let ir::NodeKind::MqttOut(out) = &node.kind else {
+                continue;
+            };
+            let mut local = 0;
+            for (to, receiver) in flow.nodes.iter().enumerate() {
+                let ir::NodeKind::MqttIn(input) = &receiver.kind else {
+                    continue;
+                };
+                if receiver.device != node.device {
+                    continue;
+                }
+                let topic_filter = match &out.topic {
+                    Some(topic) if psos::topic::matches(&input.topic, topic) => None,
+                    Some(_) => continue,
+                    None => Some(input.topic.clone()),
+                };
+                added.push(Wire {
+                    from,
+                    port: 0,
+                    to,
+                    queued: false,
+                    topic_filter,
+                });
+                if let Some(slot) = reached.get_mut(to) {
+                    *slot = true;
+                }
+                local += 1;
+            }
+            if local == 0 || out.topic.is_none() {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::BrokerNotGenerated,
+                        "what this node publishes reaches only mqtt in nodes of its own device: psosc does not generate the MQTT client yet",
+                    )
+                    .node(node_ref(node))
+                    .label(node.span, "publishes to the broker")
+                    .help("MQTT between devices and to other clients comes in a later psosc"),
+                );
+            }
+        }
+        for (index, node) in flow.nodes.iter().enumerate() {
+            if matches!(node.kind, ir::NodeKind::MqttIn(_))
+                && !reached.get(index).copied().unwrap_or(false)
+            {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::BrokerNotGenerated,
+                        "no mqtt out node of this device publishes to this topic, and psosc does not generate the MQTT client yet: the node receives nothing",
+                    )
+                    .node(node_ref(node))
+                    .label(node.span, "subscribes at the broker")
+                    .help("MQTT between devices and to other clients comes in a later psosc"),
+                );
+            }
+        }
+        flow.wires.extend(added);
     }
 
     /// Breaks every loop of local wires: a message that came back to a node

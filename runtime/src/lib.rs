@@ -104,6 +104,7 @@ mod node;
 pub mod nodes;
 mod platform;
 pub mod timers;
+pub mod topic;
 mod value;
 
 pub use console::Console;

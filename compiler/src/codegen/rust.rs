@@ -8,8 +8,8 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    Arg, ChangeRule, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex, NodeKind,
-    Path, PathSegment, SwitchOp,
+    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex,
+    NodeKind, Path, PathSegment, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -68,13 +68,18 @@ impl Imports {
     }
 }
 
+/// How one receiver is wired: its position on the device, whether the wire
+/// closes a loop, and the topic filter `msg.topic` must match, if any.
+type Wiring<'a> = (usize, bool, Option<&'a str>);
+
 /// One device's nodes, and who receives what each of them sends.
 struct DeviceCode<'a> {
     /// The nodes of the device that get code, in file order.
     nodes: Vec<&'a Node>,
     /// Per node (by position), per output port, the receivers in delivery
-    /// order: each a position, and whether the wire closes a loop.
-    receivers: Vec<Vec<Vec<(usize, bool)>>>,
+    /// order: each a position, whether the wire closes a loop, and the topic
+    /// filter `msg.topic` must match for the message to go that way.
+    receivers: Vec<Vec<Vec<Wiring<'a>>>>,
     /// The positions of the nodes that wires closing a loop lead to; a
     /// queued message carries its receiver's index in this list.
     loop_targets: Vec<usize>,
@@ -92,9 +97,9 @@ impl<'a> DeviceCode<'a> {
                 *slot = Some(position);
             }
         }
-        let mut receivers: Vec<Vec<Vec<(usize, bool)>>> = on_device
+        let mut receivers: Vec<Vec<Vec<Wiring<'_>>>> = on_device
             .iter()
-            .map(|(_, node)| vec![Vec::new(); node.kind.outputs()])
+            .map(|(_, node)| vec![Vec::new(); node.kind.runtime_outputs()])
             .collect();
         let mut loop_targets = Vec::new();
         for wire in &flow.wires {
@@ -107,7 +112,7 @@ impl<'a> DeviceCode<'a> {
                 .get_mut(*from)
                 .and_then(|ports| ports.get_mut(wire.port))
             {
-                port.push((*to, wire.queued));
+                port.push((*to, wire.queued, wire.topic_filter.as_deref()));
             }
             if wire.queued && !loop_targets.contains(to) {
                 loop_targets.push(*to);
@@ -120,19 +125,28 @@ impl<'a> DeviceCode<'a> {
         }
     }
 
-    /// How a message reaches a receiver: its input function, or the loop
-    /// queue with the receiver's index there.
-    fn receiver(&self, (position, queued): (usize, bool)) -> Option<Receiver> {
+    /// How a message reaches a receiver: its input function (when
+    /// `msg.topic` matches, for a local topic known only at run time), or
+    /// the loop queue with the receiver's index there.
+    fn receiver(
+        &self,
+        (position, queued, filter): (usize, bool, Option<&str>),
+    ) -> Option<Receiver> {
         if queued {
             let index = self
                 .loop_targets
                 .iter()
                 .position(|target| *target == position)?;
-            Some(Receiver::Queued(u8::try_from(index).ok()?))
-        } else {
-            self.names(position)
-                .map(|names| Receiver::Direct(names.input))
+            return Some(Receiver::Queued(
+                u8::try_from(index).ok()?,
+                filter.map(str::to_string),
+            ));
         }
+        let input = self.names(position)?.input;
+        Some(match filter {
+            Some(filter) => Receiver::IfTopic(filter.to_string(), input),
+            None => Receiver::Direct(input),
+        })
     }
 
     /// The loop queue and the function that delivers what waits in it, when
@@ -454,9 +468,12 @@ fn separate_items(code: &str) -> String {
 /// Whether a node keeps no state between messages.
 fn is_stateless(kind: &NodeKind) -> bool {
     match kind {
-        NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::Switch(_) | NodeKind::Debug(_) => {
-            true
-        }
+        NodeKind::Inject(_)
+        | NodeKind::Change(_)
+        | NodeKind::Switch(_)
+        | NodeKind::Debug(_)
+        | NodeKind::MqttIn(_)
+        | NodeKind::MqttOut(_) => true,
         NodeKind::Custom(_) => false,
     }
 }
@@ -474,6 +491,8 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Change(_) => "change".to_string(),
         NodeKind::Switch(_) => "switch".to_string(),
         NodeKind::Debug(_) => "debug".to_string(),
+        NodeKind::MqttIn(_) => "mqtt_in".to_string(),
+        NodeKind::MqttOut(_) => "mqtt_out".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -521,8 +540,11 @@ fn dispatch(subject: TokenStream, arms: Vec<(Literal, TokenStream)>) -> TokenStr
 enum Receiver {
     /// A direct call of its input function.
     Direct(Ident),
-    /// Through the loop queue, to the receiver with this index there.
-    Queued(u8),
+    /// Through the loop queue, to the receiver with this index there (when
+    /// `msg.topic` matches the filter, if there is one).
+    Queued(u8, Option<String>),
+    /// A copy, by a direct call, when `msg.topic` matches the filter.
+    IfTopic(String, Ident),
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -549,17 +571,35 @@ fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Receiver>]) -> Opti
 /// Queued receivers get their copies first, taken from the untouched message.
 fn fan_out(receivers: &[Receiver]) -> TokenStream {
     let queued = receivers.iter().filter_map(|receiver| match receiver {
-        Receiver::Queued(index) => {
+        Receiver::Queued(index, filter) => {
             let index = Literal::u8_unsuffixed(*index);
-            Some(quote!(LOOPBACK.push(&DEVICE, #index, msg);))
+            let push = quote!(LOOPBACK.push(&DEVICE, #index, msg););
+            Some(match filter {
+                Some(filter) => {
+                    let filter = Literal::string(filter);
+                    quote!(if psos::nodes::topic_matches(#filter, msg) { #push })
+                }
+                None => push,
+            })
         }
-        Receiver::Direct(_) => None,
+        Receiver::Direct(_) | Receiver::IfTopic(..) => None,
+    });
+    let filtered = receivers.iter().filter_map(|receiver| match receiver {
+        Receiver::IfTopic(filter, input) => {
+            let filter = Literal::string(filter);
+            Some(quote! {
+                if psos::nodes::topic_matches(#filter, msg) {
+                    #input(&mut msg.clone());
+                }
+            })
+        }
+        Receiver::Direct(_) | Receiver::Queued(..) => None,
     });
     let direct: Vec<&Ident> = receivers
         .iter()
         .filter_map(|receiver| match receiver {
             Receiver::Direct(input) => Some(input),
-            Receiver::Queued(_) => None,
+            Receiver::Queued(..) | Receiver::IfTopic(..) => None,
         })
         .collect();
     let calls = match direct.split_first() {
@@ -577,6 +617,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
     };
     quote! {
         #(#queued)*
+        #(#filtered)*
         #calls
     }
 }
@@ -685,6 +726,50 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             (
                 quote!(#debug_type),
                 quote!(#debug_type::new(#info, #target)),
+            )
+        }
+        NodeKind::MqttIn(mqtt_in) => {
+            let in_type = imports.node("MqttIn");
+            let datatype_type = imports.node("Datatype");
+            let datatype = format_ident!(
+                "{}",
+                match mqtt_in.datatype {
+                    Datatype::Auto => "Auto",
+                    Datatype::Utf8 => "Utf8",
+                    Datatype::Buffer => "Buffer",
+                    Datatype::Base64 => "Base64",
+                    // Refused by the front end until JSON payloads are read.
+                    Datatype::AutoDetect | Datatype::Json => "Auto",
+                }
+            );
+            (
+                quote!(#in_type),
+                quote!(#in_type::new(#info, #datatype_type::#datatype)),
+            )
+        }
+        NodeKind::MqttOut(mqtt_out) => {
+            let out_type = imports.node("MqttOut");
+            let topic = match &mqtt_out.topic {
+                Some(topic) => {
+                    let topic = Literal::string(topic);
+                    quote!(Some(#topic))
+                }
+                None => quote!(None),
+            };
+            let qos = match mqtt_out.qos {
+                Some(qos) => {
+                    let qos = Literal::u8_unsuffixed(qos);
+                    quote!(Some(#qos))
+                }
+                None => quote!(None),
+            };
+            let retain = match mqtt_out.retain {
+                Some(retain) => quote!(Some(#retain)),
+                None => quote!(None),
+            };
+            (
+                quote!(#out_type),
+                quote!(#out_type::new(#info, #topic, #qos, #retain)),
             )
         }
         NodeKind::Custom(custom) => {

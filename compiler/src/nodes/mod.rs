@@ -5,6 +5,7 @@ mod change;
 pub mod custom;
 mod debug;
 mod inject;
+mod mqtt;
 pub mod path;
 mod switch;
 
@@ -38,6 +39,14 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "debug",
         lower: debug::lower,
+    },
+    NodeType {
+        type_name: "mqtt in",
+        lower: mqtt::lower_in,
+    },
+    NodeType {
+        type_name: "mqtt out",
+        lower: mqtt::lower_out,
     },
 ];
 

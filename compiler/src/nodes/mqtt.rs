@@ -1,0 +1,178 @@
+//! `mqtt in` and `mqtt out`: topics, QoS, retain and datatype, checked as
+//! Node-RED would take them.
+
+use super::Reader;
+use crate::diagnostic::Code;
+use crate::ir::{Datatype, MqttIn, MqttOut, NodeKind};
+use crate::json::{Json, JsonValue};
+
+pub fn lower_in(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
+    let broker = broker(reader);
+    let topic = reader.required_string(
+        "topic",
+        "a topic filter such as \"greenhouse/+/temperature\"",
+    );
+    let topic = topic.and_then(|topic| {
+        if psos::topic::valid_filter(topic) {
+            Some(topic.to_string())
+        } else {
+            let span = reader.node.value_span("topic");
+            reader.malformed(
+                "topic",
+                span,
+                format!("{topic:?} is not a topic filter"),
+                Some(
+                    "`+` stands for one whole level and `#` for the whole rest: a/+/c, a/#"
+                        .to_string(),
+                ),
+            );
+            None
+        }
+    });
+    // Node-RED subscribes with QoS 2 by default. The devices' client does
+    // QoS 1 at most; a subscription asks for a maximum, so QoS 1 serves it.
+    let qos = qos(reader).map(|qos| match qos {
+        Some(2) | None => {
+            let span = reader.node.value_span("qos");
+            reader.diagnostics.push(
+                crate::diagnostic::Diagnostic::warning(
+                    Code::UnsupportedValue,
+                    "QoS 2 is not supported: the node subscribes with QoS 1",
+                )
+                .node(reader.node.node_ref())
+                .property("qos")
+                .label(span, "QoS 2")
+                .help("set the node's QoS to 1 or 0 to silence this"),
+            );
+            1
+        }
+        Some(qos) => qos,
+    });
+    let datatype = datatype(reader);
+    Some(NodeKind::MqttIn(MqttIn {
+        topic: topic?,
+        qos: qos?,
+        datatype: datatype?,
+        broker: broker?,
+    }))
+}
+
+pub fn lower_out(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
+    let broker = broker(reader);
+    let topic = match reader.string("topic") {
+        None | Some("") => Some(None),
+        Some(topic) if psos::topic::valid_topic(topic) => Some(Some(topic.to_string())),
+        Some(topic) => {
+            let span = reader.node.value_span("topic");
+            reader.malformed(
+                "topic",
+                span,
+                format!("{topic:?} cannot be published to"),
+                Some(
+                    "a topic has no wildcards (+, #); leave it empty to publish to msg.topic"
+                        .to_string(),
+                ),
+            );
+            None
+        }
+    };
+    let qos = match qos(reader) {
+        Some(Some(2)) => {
+            let span = reader.node.value_span("qos");
+            reader.unsupported(
+                "qos",
+                span,
+                "QoS 2 (exactly once) is not supported".to_string(),
+                "use QoS 1 (at least once) or 0 (at most once)",
+            );
+            None
+        }
+        other => other,
+    };
+    let retain = match reader.get("retain").map(|value| &value.value) {
+        None | Some(JsonValue::Null) => Some(None),
+        Some(JsonValue::String(s)) if s.is_empty() => Some(None),
+        _ => Some(Some(reader.flag("retain", false))),
+    };
+    Some(NodeKind::MqttOut(MqttOut {
+        topic: topic?,
+        qos: qos?,
+        retain: retain?,
+        broker: broker?,
+    }))
+}
+
+/// The `mqtt-broker` the node uses; the reference itself is checked with
+/// the other references to config nodes.
+fn broker(reader: &mut Reader<'_, '_>) -> Option<String> {
+    reader
+        .required_string("broker", "the id of an mqtt-broker config node")
+        .map(str::to_string)
+}
+
+/// `qos`: 0, 1 or 2; empty means "from the message" (mqtt out) or the
+/// default. The devices' client does not do QoS 2's four-way handshake,
+/// which each node handles its own way.
+fn qos(reader: &mut Reader<'_, '_>) -> Option<Option<u8>> {
+    let Some(value) = reader.get("qos") else {
+        return Some(None);
+    };
+    let number = match &value.value {
+        JsonValue::Number(n) => Some(*n),
+        JsonValue::String(s) if s.is_empty() => return Some(None),
+        JsonValue::String(s) => Some(psos::number_from_str(s)),
+        _ => None,
+    };
+    match number {
+        Some(n) if n == 0.0 || n == 1.0 || n == 2.0 => Some(Some(n as u8)),
+        _ => {
+            reader.malformed(
+                "qos",
+                value.span,
+                "expected 0, 1 or 2".to_string(),
+                Some("write \"qos\": \"1\"".to_string()),
+            );
+            None
+        }
+    }
+}
+
+fn datatype(reader: &mut Reader<'_, '_>) -> Option<Datatype> {
+    // Node-RED's default for a new node is auto-detect.
+    let value = reader
+        .get("datatype")
+        .and_then(Json::as_str)
+        .unwrap_or("auto-detect");
+    let datatype = match value {
+        // Parsing JSON payloads comes with the MQTT client.
+        "auto-detect" | "json" => {
+            let span = reader.node.value_span("datatype");
+            reader.unsupported(
+                "datatype",
+                span,
+                format!("the datatype {value:?} (JSON payloads) is not supported yet"),
+                "use auto (a string, or a buffer when not UTF-8), utf8, buffer or base64",
+            );
+            return None;
+        }
+        "auto" => Datatype::Auto,
+        "utf8" => Datatype::Utf8,
+        "buffer" => Datatype::Buffer,
+        "base64" => Datatype::Base64,
+        other => {
+            reader.diagnostics.push(
+                reader
+                    .node
+                    .error(
+                        Code::MalformedProperty,
+                        "datatype",
+                        format!("{other:?} is not a datatype"),
+                        "here",
+                    )
+                    .help("use one of: auto-detect, auto, utf8, json, buffer, base64"),
+            );
+            return None;
+        }
+    };
+    Some(datatype)
+}

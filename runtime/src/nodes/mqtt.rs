@@ -1,0 +1,410 @@
+//! `mqtt out` and `mqtt in` on one device: an `mqtt out` turns a message
+//! into what MQTT would carry (a topic, a payload of bytes, QoS, retain) and
+//! hands it to the `mqtt in` nodes of its device that subscribe to the
+//! topic; an `mqtt in` turns that back into a message by its datatype, as
+//! Node-RED's nodes do on either side of a broker.
+
+use core::fmt::{self, Write};
+
+use crate::encoding::{Bytes, Encode, Str, BYTES, LENGTH, STRING};
+use crate::msg::PathSegment;
+use crate::value::ValueRef;
+use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
+
+/// How an `mqtt in` node reads a payload (Node-RED's `datatype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Datatype {
+    /// A string if the bytes are UTF-8, else a buffer.
+    Auto,
+    /// A string, invalid UTF-8 replaced by U+FFFD.
+    Utf8,
+    Buffer,
+    /// The bytes as a base64 string.
+    Base64,
+}
+
+pub struct MqttOut {
+    pub info: NodeInfo,
+    /// The topic; `None` publishes to `msg.topic`.
+    topic: Option<&'static str>,
+    /// The QoS; `None` takes `msg.qos`.
+    qos: Option<u8>,
+    /// Whether to retain; `None` takes `msg.retain`.
+    retain: Option<bool>,
+}
+
+impl MqttOut {
+    pub const fn new(
+        info: NodeInfo,
+        topic: Option<&'static str>,
+        qos: Option<u8>,
+        retain: Option<bool>,
+    ) -> Self {
+        Self {
+            info,
+            topic,
+            qos,
+            retain,
+        }
+    }
+
+    /// Sends, on port 0 (the device's local subscribers), the message as
+    /// MQTT carries it: `topic`, `payload` as bytes, `qos`, `retain`.
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let topic = match (self.topic, msg.topic()) {
+            (Some(topic), _) => topic,
+            (None, Some(ValueRef::Str(topic))) if crate::topic::valid_topic(topic) => topic,
+            // Node-RED refuses to publish without a valid topic.
+            _ => {
+                device.report(ErrorKind::BadValue);
+                return;
+            }
+        };
+        let qos = self.qos.unwrap_or(match msg.property("qos") {
+            Some(ValueRef::Number(n)) if n == 1.0 || n == 2.0 => n as u8,
+            _ => 0,
+        });
+        let retain = self
+            .retain
+            .unwrap_or(matches!(msg.property("retain"), Some(ValueRef::Bool(true))));
+        let mut published = Msg::<N>::new();
+        let payload = msg.payload().unwrap_or(ValueRef::Null);
+        let result = published
+            .set_property("topic", &Str(topic))
+            .and_then(|()| published.set_property("payload", &WirePayload(payload)))
+            .and_then(|()| published.set_property("qos", &f64::from(qos)))
+            .and_then(|()| published.set_property("retain", &retain));
+        if device.check(result, ErrorKind::Oversize).is_some() {
+            out.send(0, &mut published);
+        }
+    }
+}
+
+impl<const N: usize> Node<N> for MqttOut {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        MqttOut::input(self, device, msg, out);
+    }
+}
+
+pub struct MqttIn {
+    pub info: NodeInfo,
+    datatype: Datatype,
+}
+
+impl MqttIn {
+    pub const fn new(info: NodeInfo, datatype: Datatype) -> Self {
+        Self { info, datatype }
+    }
+
+    /// Turns what MQTT carried into the message Node-RED's `mqtt in` sends:
+    /// `topic`, `payload` by the datatype, `qos`, `retain`.
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        carried: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let (Some(ValueRef::Str(topic)), Some(ValueRef::Bytes(bytes))) =
+            (carried.topic(), carried.payload())
+        else {
+            device.report(ErrorKind::BadValue);
+            return;
+        };
+        let mut msg = Msg::<N>::new();
+        let payload = &[PathSegment::Key("payload")];
+        let result = msg
+            .set_property("topic", &Str(topic))
+            .and_then(|()| match self.datatype {
+                Datatype::Buffer => msg.set(payload, &Bytes(bytes)),
+                Datatype::Auto => match core::str::from_utf8(bytes) {
+                    Ok(text) => msg.set(payload, &Str(text)),
+                    Err(_) => msg.set(payload, &Bytes(bytes)),
+                },
+                Datatype::Utf8 => msg.set(payload, &LossyUtf8(bytes)),
+                Datatype::Base64 => msg.set(payload, &Base64(bytes)),
+            });
+        let qos = carried.property("qos").unwrap_or(ValueRef::Number(0.0));
+        let retain = carried.property("retain").unwrap_or(ValueRef::Bool(false));
+        let result = result
+            .and_then(|()| msg.set_property("qos", &qos))
+            .and_then(|()| msg.set_property("retain", &retain));
+        if device.check(result, ErrorKind::Oversize).is_some() {
+            out.send(0, &mut msg);
+        }
+    }
+}
+
+impl<const N: usize> Node<N> for MqttIn {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        MqttIn::input(self, device, msg, out);
+    }
+}
+
+/// Whether a message's `msg.topic` matches a topic filter: the run-time
+/// side of local topics, for an `mqtt out` that publishes to `msg.topic`.
+pub fn topic_matches<const N: usize>(filter: &str, msg: &Msg<N>) -> bool {
+    matches!(msg.topic(), Some(ValueRef::Str(topic)) if crate::topic::matches(filter, topic))
+}
+
+/// Counts the bytes written, to size an encoding before writing it.
+struct Counter(usize);
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Writes into a slice, failing when it is full.
+struct SliceWriter<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.out
+            .get_mut(self.at..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.at = end;
+        Ok(())
+    }
+}
+
+/// Encodes a tag, a length and then text written by `write`.
+fn encode_written(
+    tag: u8,
+    len: usize,
+    out: &mut [u8],
+    write: impl FnOnce(&mut SliceWriter<'_>) -> fmt::Result,
+) -> Option<usize> {
+    *out.first_mut()? = tag;
+    crate::encoding::write_u16(out, 1, len)?;
+    let mut writer = SliceWriter {
+        out: out.get_mut(1 + LENGTH..1 + LENGTH + len)?,
+        at: 0,
+    };
+    write(&mut writer).ok()?;
+    (writer.at == len).then_some(1 + LENGTH + len)
+}
+
+/// A payload as `mqtt out` puts it on the wire: bytes as they are, strings
+/// as UTF-8, numbers and booleans as JavaScript prints them, objects and
+/// arrays as JSON, nothing (null) as empty.
+struct WirePayload<'a>(ValueRef<'a>);
+
+impl WirePayload<'_> {
+    fn write<W: Write>(&self, out: &mut W) -> fmt::Result {
+        match self.0 {
+            ValueRef::Null => Ok(()),
+            ValueRef::Str(text) => out.write_str(text),
+            ValueRef::Bytes(_) => Ok(()),
+            ValueRef::Number(_) | ValueRef::Bool(_) => write!(out, "{}", self.0),
+            ValueRef::Array(_) | ValueRef::Object(_) => self.0.write_json(out),
+        }
+    }
+
+    fn text_len(&self) -> usize {
+        let mut counter = Counter(0);
+        let _ = self.write(&mut counter);
+        counter.0
+    }
+}
+
+impl Encode for WirePayload<'_> {
+    fn encoded_len(&self) -> usize {
+        match self.0 {
+            ValueRef::Bytes(bytes) => Bytes(bytes).encoded_len(),
+            _ => 1 + LENGTH + self.text_len(),
+        }
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        match self.0 {
+            ValueRef::Bytes(bytes) => Bytes(bytes).encode(out),
+            _ => encode_written(BYTES, self.text_len(), out, |writer| self.write(writer)),
+        }
+    }
+}
+
+/// Bytes read as UTF-8, each invalid sequence replaced by U+FFFD, as
+/// Node.js's `buffer.toString("utf8")` does.
+struct LossyUtf8<'a>(&'a [u8]);
+
+impl LossyUtf8<'_> {
+    fn write<W: Write>(&self, out: &mut W) -> fmt::Result {
+        for chunk in self.0.utf8_chunks() {
+            out.write_str(chunk.valid())?;
+            if !chunk.invalid().is_empty() {
+                out.write_char(char::REPLACEMENT_CHARACTER)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn text_len(&self) -> usize {
+        let mut counter = Counter(0);
+        let _ = self.write(&mut counter);
+        counter.0
+    }
+}
+
+impl Encode for LossyUtf8<'_> {
+    fn encoded_len(&self) -> usize {
+        1 + LENGTH + self.text_len()
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        encode_written(STRING, self.text_len(), out, |writer| self.write(writer))
+    }
+}
+
+/// Bytes as a base64 string (standard alphabet, padded), as Node-RED's
+/// `base64` datatype gives them.
+struct Base64<'a>(&'a [u8]);
+
+impl Encode for Base64<'_> {
+    fn encoded_len(&self) -> usize {
+        1 + LENGTH + base64::encoded_len(self.0.len(), true).unwrap_or(usize::MAX / 2)
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        use base64::Engine;
+        let len = base64::encoded_len(self.0.len(), true)?;
+        *out.first_mut()? = STRING;
+        crate::encoding::write_u16(out, 1, len)?;
+        let slot = out.get_mut(1 + LENGTH..1 + LENGTH + len)?;
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(self.0, slot)
+            .ok()?;
+        (written == len).then_some(1 + LENGTH + len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::{String, ToString};
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::encoding::Str as S;
+    use crate::ConstValue;
+
+    static DEVICE: Device = Device::new("test", "mqtt.rs");
+
+    fn json<const N: usize>(msg: &Msg<N>) -> String {
+        let mut out = String::new();
+        msg.write_json(&mut out).unwrap();
+        out
+    }
+
+    /// Publishes `payload` through an `mqtt out` into an `mqtt in` with the
+    /// datatype, and returns what the `mqtt in` sends, as JSON.
+    fn check(payload: &ConstValue, datatype: Datatype, expect: &str) {
+        let out_node = MqttOut::new(
+            NodeInfo::new("o", "", "mqtt out"),
+            Some("a/b"),
+            Some(1),
+            None,
+        );
+        let in_node = MqttIn::new(NodeInfo::new("i", "", "mqtt in"), datatype);
+        let mut msg = Msg::<256>::new();
+        msg.set_property("payload", payload).unwrap();
+        let mut received = Vec::new();
+        out_node.input(
+            &DEVICE,
+            &mut msg,
+            &mut |_port: usize, carried: &mut Msg<256>| {
+                in_node.input(&DEVICE, carried, &mut |_port: usize, msg: &mut Msg<256>| {
+                    received.push(json(msg))
+                });
+            },
+        );
+        assert_eq!(received, [expect]);
+    }
+
+    #[test]
+    fn payloads_cross_as_node_red_carries_them() {
+        check(
+            &ConstValue::Str("on"),
+            Datatype::Auto,
+            r#"{"topic":"a/b","payload":"on","qos":1,"retain":false}"#,
+        );
+        check(
+            &ConstValue::Number(21.5),
+            Datatype::Utf8,
+            r#"{"topic":"a/b","payload":"21.5","qos":1,"retain":false}"#,
+        );
+        check(
+            &ConstValue::Object(&[("fan", ConstValue::Bool(true))]),
+            Datatype::Utf8,
+            r#"{"topic":"a/b","payload":"{\"fan\":true}","qos":1,"retain":false}"#,
+        );
+        check(
+            &ConstValue::Str("hi"),
+            Datatype::Buffer,
+            r#"{"topic":"a/b","payload":{"type":"Buffer","data":[104,105]},"qos":1,"retain":false}"#,
+        );
+        check(
+            &ConstValue::Str("hi!"),
+            Datatype::Base64,
+            r#"{"topic":"a/b","payload":"aGkh","qos":1,"retain":false}"#,
+        );
+        check(
+            &ConstValue::Null,
+            Datatype::Auto,
+            r#"{"topic":"a/b","payload":"","qos":1,"retain":false}"#,
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_or_kept_as_bytes() {
+        let mut carried = Msg::<64>::new();
+        carried.set_property("topic", &S("t")).unwrap();
+        carried
+            .set_property("payload", &Bytes(&[b'a', 0xff, b'b']))
+            .unwrap();
+        for (datatype, expect) in [
+            (
+                Datatype::Utf8,
+                r#""a\u{fffd}b""#.replace("\\u{fffd}", "\u{fffd}"),
+            ),
+            (
+                Datatype::Auto,
+                r#"{"type":"Buffer","data":[97,255,98]}"#.to_string(),
+            ),
+        ] {
+            let node = MqttIn::new(NodeInfo::new("i", "", "mqtt in"), datatype);
+            let mut seen = String::new();
+            node.input(
+                &DEVICE,
+                &mut carried.clone(),
+                &mut |_: usize, msg: &mut Msg<64>| {
+                    msg.payload().unwrap().write_json(&mut seen).unwrap();
+                },
+            );
+            assert_eq!(seen, expect);
+        }
+    }
+
+    #[test]
+    fn a_message_without_a_valid_topic_is_not_published() {
+        let node = MqttOut::new(NodeInfo::new("o", "", "mqtt out"), None, None, None);
+        let mut msg = Msg::<64>::new();
+        msg.set_property("topic", &S("a/+")).unwrap();
+        let before = DEVICE.error_count(ErrorKind::BadValue);
+        node.input(&DEVICE, &mut msg, &mut |_: usize, _: &mut Msg<64>| {
+            panic!("nothing is sent")
+        });
+        assert_eq!(DEVICE.error_count(ErrorKind::BadValue), before + 1);
+    }
+}
