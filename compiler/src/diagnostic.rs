@@ -37,7 +37,7 @@ pub enum Code {
     ImplicitDevice,
     UnsetEnvironmentVariable,
     CrossDeviceWire,
-    BrokerNotGenerated,
+    SecondBroker,
     LinkReturn,
 }
 
@@ -67,7 +67,7 @@ impl Code {
             Code::ImplicitDevice => "psosc::device::implicit_host",
             Code::UnsetEnvironmentVariable => "psosc::flow::unset_env",
             Code::CrossDeviceWire => "psosc::wire::cross_device",
-            Code::BrokerNotGenerated => "psosc::mqtt::broker_not_generated",
+            Code::SecondBroker => "psosc::mqtt::second_broker",
             Code::LinkReturn => "psosc::link::ambiguous_return",
         }
     }

@@ -60,6 +60,22 @@ pub struct Device {
     /// The bytes a message may take on this device (`messageCapacity`).
     pub message_capacity: usize,
     pub span: Option<Span>,
+    /// The broker the device keeps a session with, when it uses MQTT.
+    pub broker: Option<Broker>,
+}
+
+/// An `mqtt-broker` config node, as a device connects to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Broker {
+    /// The config node's id.
+    pub id: String,
+    pub host: String,
+    pub port: u16,
+    /// The device's client id at the broker, unique per device.
+    pub client_id: String,
+    pub keepalive_s: u16,
+    /// Where the device retains its `online` / `offline` status.
+    pub status_topic: String,
 }
 
 /// The boards psosc can generate firmware for.

@@ -160,6 +160,7 @@ pub fn lower(
     };
     lowering.check_device_boundaries(&flow);
     lowering.wire_local_topics(&mut flow);
+    lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
@@ -259,6 +260,7 @@ impl<'a> Lowering<'a> {
                     board,
                     message_capacity,
                     span: Some(node.value_span("name")),
+                    broker: None,
                 });
             }
         }
@@ -785,6 +787,7 @@ impl<'a> Lowering<'a> {
                 board: Board::Host,
                 message_capacity: DEFAULT_MESSAGE_CAPACITY,
                 span: None,
+                broker: None,
             });
             self.diagnostics.push(
                 Diagnostic::warning(Code::ImplicitDevice, "the flow declares no device: all of it runs on one `host` device")
@@ -926,16 +929,15 @@ impl<'a> Lowering<'a> {
     /// Wires each `mqtt out` to the `mqtt in` nodes of its own device that
     /// subscribe to its topic, as PSOS wires local topics: at build time
     /// when the topic is fixed, through a small match on `msg.topic` when it
-    /// is only known at run time. Until psosc generates the MQTT client,
-    /// nothing else reaches the broker, and the diagnostics say so.
+    /// is only known at run time. The broker does not echo a device's own
+    /// publications back to it (its subscriptions are "no local"), so each
+    /// message arrives once.
     fn wire_local_topics(&mut self, flow: &mut Flow) {
         let mut added = Vec::new();
-        let mut reached = vec![false; flow.nodes.len()];
         for (from, node) in flow.nodes.iter().enumerate() {
             let ir::NodeKind::MqttOut(out) = &node.kind else {
                 continue;
             };
-            let mut local = 0;
             for (to, receiver) in flow.nodes.iter().enumerate() {
                 let ir::NodeKind::MqttIn(input) = &receiver.kind else {
                     continue;
@@ -955,39 +957,91 @@ impl<'a> Lowering<'a> {
                     queued: false,
                     topic_filter,
                 });
-                if let Some(slot) = reached.get_mut(to) {
-                    *slot = true;
-                }
-                local += 1;
-            }
-            if local == 0 || out.topic.is_none() {
-                self.diagnostics.push(
-                    Diagnostic::warning(
-                        Code::BrokerNotGenerated,
-                        "what this node publishes reaches only mqtt in nodes of its own device: psosc does not generate the MQTT client yet",
-                    )
-                    .node(node_ref(node))
-                    .label(node.span, "publishes to the broker")
-                    .help("MQTT between devices and to other clients comes in a later psosc"),
-                );
-            }
-        }
-        for (index, node) in flow.nodes.iter().enumerate() {
-            if matches!(node.kind, ir::NodeKind::MqttIn(_))
-                && !reached.get(index).copied().unwrap_or(false)
-            {
-                self.diagnostics.push(
-                    Diagnostic::warning(
-                        Code::BrokerNotGenerated,
-                        "no mqtt out node of this device publishes to this topic, and psosc does not generate the MQTT client yet: the node receives nothing",
-                    )
-                    .node(node_ref(node))
-                    .label(node.span, "subscribes at the broker")
-                    .help("MQTT between devices and to other clients comes in a later psosc"),
-                );
             }
         }
         flow.wires.extend(added);
+    }
+
+    /// Gives each device that uses MQTT its broker: the one its
+    /// `psos-device` names, or else the one its mqtt nodes use. A device
+    /// keeps one session, so its nodes must agree on the broker.
+    fn assign_brokers(&mut self, flow: &mut Flow) {
+        let flow_stem = flow
+            .file_name
+            .rsplit_once('.')
+            .map_or(flow.file_name.as_str(), |(stem, _)| stem)
+            .to_string();
+        let shared_by = devices_per_broker(flow, self.raw);
+        for (device_index, device) in flow.devices.iter_mut().enumerate() {
+            let declared = device
+                .id
+                .as_deref()
+                .and_then(|id| self.raw.find(id))
+                .and_then(|node| node.get("broker"))
+                .and_then(Json::as_str)
+                .filter(|id| !id.is_empty())
+                .map(str::to_string);
+            let mut used: Vec<(String, &ir::Node)> = flow
+                .nodes
+                .iter()
+                .filter(|node| node.device == device_index)
+                .filter_map(|node| match &node.kind {
+                    ir::NodeKind::MqttIn(input) => Some((input.broker.clone(), node)),
+                    ir::NodeKind::MqttOut(out) => Some((out.broker.clone(), node)),
+                    _ => None,
+                })
+                .collect();
+            used.sort_by(|a, b| a.0.cmp(&b.0));
+            let chosen = declared
+                .clone()
+                .or_else(|| used.first().map(|(id, _)| id.clone()));
+            let Some(chosen) = chosen else { continue };
+            for (broker, node) in &used {
+                if *broker != chosen {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            Code::SecondBroker,
+                            format!("this node uses the broker {broker:?}, but its device {:?} connects to {chosen:?}", device.name),
+                        )
+                        .node(node_ref(node))
+                        .property("broker")
+                        .label(node.span, "another broker")
+                        .help("a device keeps one session: use one mqtt-broker for all mqtt nodes of a device"),
+                    );
+                }
+            }
+            let Some(config) = self
+                .raw
+                .find(&chosen)
+                .filter(|node| node.type_name == "mqtt-broker")
+            else {
+                continue;
+            };
+            let mut reader = Reader::new(config, self.diagnostics);
+            let host = reader.string("broker").unwrap_or("localhost").to_string();
+            let port = whole_number(&mut reader, "port", 1883, 1..=65_535);
+            let keepalive = whole_number(&mut reader, "keepalive", 60, 0..=65_535);
+            let client_id = match reader.string("clientid").filter(|id| !id.is_empty()) {
+                // A client id shared by several devices would have the broker
+                // drop one session for the other.
+                Some(id) if shared_by.get(&chosen).copied().unwrap_or(0) > 1 => {
+                    format!("{id}-{}", device.name)
+                }
+                Some(id) => id.to_string(),
+                None => format!("psos-{flow_stem}-{}", device.name),
+            };
+            let (Some(port), Some(keepalive)) = (port, keepalive) else {
+                continue;
+            };
+            device.broker = Some(ir::Broker {
+                id: chosen,
+                host,
+                port: port as u16,
+                client_id,
+                keepalive_s: keepalive as u16,
+                status_topic: format!("psos/{flow_stem}/{}/status", device.name),
+            });
+        }
     }
 
     /// Breaks every loop of local wires: a message that came back to a node
@@ -1077,4 +1131,69 @@ fn unsupported_type(node: &RawNode, custom: &[&str]) -> Diagnostic {
     .property("type")
     .label(node.value_span("type"), "unsupported type")
     .help(help)
+}
+
+/// How many devices use each broker, by the broker's id.
+fn devices_per_broker(flow: &Flow, raw: &RawFlow) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for (device_index, device) in flow.devices.iter().enumerate() {
+        let mut ids: Vec<String> = flow
+            .nodes
+            .iter()
+            .filter(|node| node.device == device_index)
+            .filter_map(|node| match &node.kind {
+                ir::NodeKind::MqttIn(input) => Some(input.broker.clone()),
+                ir::NodeKind::MqttOut(out) => Some(out.broker.clone()),
+                _ => None,
+            })
+            .collect();
+        if let Some(id) = device
+            .id
+            .as_deref()
+            .and_then(|id| raw.find(id))
+            .and_then(|node| node.get("broker"))
+            .and_then(Json::as_str)
+        {
+            ids.push(id.to_string());
+        }
+        ids.sort();
+        ids.dedup();
+        for id in ids {
+            *counts.entry(id).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// A whole number property in a range, or the default when absent or empty.
+fn whole_number(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Option<u64> {
+    let Some(value) = reader.get(key) else {
+        return Some(default);
+    };
+    let number = match &value.value {
+        JsonValue::Number(n) => *n,
+        JsonValue::String(s) if s.trim().is_empty() => return Some(default),
+        JsonValue::String(s) => psos::number_from_str(s),
+        _ => f64::NAN,
+    };
+    if number.fract() == 0.0 && number >= *range.start() as f64 && number <= *range.end() as f64 {
+        Some(number as u64)
+    } else {
+        reader.malformed(
+            key,
+            value.span,
+            format!(
+                "expected a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+            None,
+        );
+        None
+    }
 }

@@ -15,9 +15,13 @@ pub enum ErrorKind {
     Oversize,
     /// A message on a wire that closes a loop found the loop's queue full.
     QueueFull,
+    /// The MQTT outbox was full: its oldest message was dropped.
+    OutboxFull,
+    /// The MQTT session failed: the broker refused or the link broke.
+    Mqtt,
 }
 
-const N_ERROR_KINDS: usize = 4;
+const N_ERROR_KINDS: usize = 6;
 
 /// One device of the flow, as the generated crate declares it.
 pub struct Device {
@@ -33,6 +37,8 @@ impl Device {
             name,
             flow,
             errors: [
+                AtomicU32::new(0),
+                AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),

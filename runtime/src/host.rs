@@ -3,6 +3,7 @@
 
 use std::boxed::Box;
 use std::println;
+use std::string::ToString;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::console::{set_console, Console};
@@ -38,6 +39,15 @@ async fn stop_after(millis: u64) {
 /// Runs the device until the process is stopped, or for `PSOS_RUN_FOR_MS`
 /// milliseconds when that variable is set.
 pub fn run(device: &'static Device, timers: &'static [Timer]) -> ! {
+    run_with(device, timers, |_| {})
+}
+
+/// Runs the device with more tasks, which `init` spawns (the MQTT client).
+pub fn run_with(
+    device: &'static Device,
+    timers: &'static [Timer],
+    init: impl FnOnce(embassy_executor::Spawner),
+) -> ! {
     set_console(&STDOUT);
     println!("psos: device {} of {} started", device.name, device.flow);
     let run_for = std::env::var("PSOS_RUN_FOR_MS")
@@ -49,6 +59,7 @@ pub fn run(device: &'static Device, timers: &'static [Timer]) -> ! {
     executor.run_until(
         |spawner| {
             crate::timers::spawn(spawner, device, timers);
+            init(spawner);
             if let Some(millis) = run_for {
                 match stop_after(millis) {
                     Ok(token) => spawner.spawn(token),
@@ -59,4 +70,41 @@ pub fn run(device: &'static Device, timers: &'static [Timer]) -> ! {
         || STOP.load(Ordering::Relaxed),
     );
     std::process::exit(0)
+}
+
+/// A TCP connection to the broker, for the MQTT client.
+pub struct Tcp {
+    address: std::string::String,
+}
+
+impl Tcp {
+    /// The broker at `PSOS_BROKER` (`mqtt://HOST:PORT`, as `psosc run` sets
+    /// it), or else at the address the flow gives.
+    pub fn from_env_or(address: &str) -> Self {
+        let address = std::env::var("PSOS_BROKER")
+            .ok()
+            .map(|url| {
+                url.trim_start_matches("mqtt://")
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+            .unwrap_or_else(|| address.to_string());
+        Self { address }
+    }
+}
+
+impl crate::mqtt::Transport for Tcp {
+    type Io = embedded_io_adapters::futures_03::FromFutures<async_io::Async<std::net::TcpStream>>;
+
+    async fn connect(&mut self) -> Option<Self::Io> {
+        use std::net::ToSocketAddrs;
+        // Name resolution blocks, but only while the broker is unreachable
+        // anyway, and then only briefly.
+        let address = self.address.to_socket_addrs().ok()?.next()?;
+        let stream = async_io::Async::<std::net::TcpStream>::connect(address)
+            .await
+            .ok()?;
+        let _ = stream.get_ref().set_nodelay(true);
+        Some(embedded_io_adapters::futures_03::FromFutures::new(stream))
+    }
 }

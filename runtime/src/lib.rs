@@ -99,6 +99,7 @@ pub mod encoding;
 #[cfg(feature = "std")]
 pub mod host;
 mod loopback;
+pub mod mqtt;
 mod msg;
 mod node;
 pub mod nodes;

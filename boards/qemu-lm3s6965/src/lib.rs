@@ -66,7 +66,7 @@ use psos::{Device, Timer};
 
 use crate::console::CONSOLE;
 
-pub use crate::serial::{uart0, Serial};
+pub use crate::serial::{uart0, Serial, Uart0};
 pub use crate::time_driver::CORE_CLOCK_HZ;
 pub use embassy_executor::Spawner;
 

@@ -86,3 +86,33 @@ impl Write for Serial {
         Ok(())
     }
 }
+
+/// UART0 as the MQTT client's transport: the one stream it has, lent to
+/// each session in turn, since a UART cannot be dialled again.
+pub struct Uart0 {
+    serial: Option<Serial>,
+}
+
+impl Uart0 {
+    pub fn new() -> Self {
+        Self { serial: uart0() }
+    }
+}
+
+impl Default for Uart0 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl psos::mqtt::Transport for Uart0 {
+    type Io = Serial;
+
+    async fn connect(&mut self) -> Option<Serial> {
+        self.serial.take()
+    }
+
+    fn release(&mut self, io: Serial) {
+        self.serial = Some(io);
+    }
+}

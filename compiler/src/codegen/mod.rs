@@ -11,6 +11,10 @@ use askama::Template;
 
 use crate::ir::{Board, Device, Flow};
 
+/// The embassy-executor the runtime is built on, which a device crate that
+/// declares a task must use too.
+const EMBASSY_EXECUTOR: &str = "0.10";
+
 /// The compiler's version, stamped into every generated file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -141,6 +145,14 @@ fn dependencies(flow: &Flow, device_index: usize, options: &Options) -> Vec<Stri
     } else {
         format!("psos = {{ path = {runtime} }}")
     }];
+    if device.broker.is_some() {
+        // The MQTT client runs as a task the device crate declares; the
+        // version is the runtime's (runtime/Cargo.toml).
+        lines.push(format!(
+            "embassy-executor = {}",
+            toml_string(EMBASSY_EXECUTOR)
+        ));
+    }
     if let Some((package, dir)) = device.board.support_crate() {
         let path = toml_string(&format!("{}/{dir}", options.boards_path));
         lines.push(format!("{package} = {{ path = {path} }}"));

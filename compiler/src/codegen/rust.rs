@@ -83,6 +83,8 @@ struct DeviceCode<'a> {
     /// The positions of the nodes that wires closing a loop lead to; a
     /// queued message carries its receiver's index in this list.
     loop_targets: Vec<usize>,
+    /// The device keeps an MQTT session, so `mqtt out` nodes also publish.
+    has_broker: bool,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -122,6 +124,10 @@ impl<'a> DeviceCode<'a> {
             nodes: on_device.into_iter().map(|(_, node)| node).collect(),
             receivers,
             loop_targets,
+            has_broker: flow
+                .devices
+                .get(device_index)
+                .is_some_and(|device| device.broker.is_some()),
         }
     }
 
@@ -188,6 +194,86 @@ impl<'a> DeviceCode<'a> {
         }
     }
 
+    /// The device's MQTT client, when it has a broker: who it is there,
+    /// the outbox, what it subscribes to (each `mqtt in`), and its task.
+    fn mqtt(&self, device: &crate::ir::Device, capacity: &Literal) -> TokenStream {
+        let Some(broker) = &device.broker else {
+            return quote!();
+        };
+        let client_id = Literal::string(&broker.client_id);
+        let status_topic = Literal::string(&broker.status_topic);
+        let keepalive = Literal::u16_unsuffixed(broker.keepalive_s);
+        let drain = !self.loop_targets.is_empty();
+        let mut deliveries = Vec::new();
+        let subscriptions: Vec<TokenStream> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(position, node)| {
+                let NodeKind::MqttIn(input) = &node.kind else { return None };
+                let names = self.names(position)?;
+                let filter = Literal::string(&input.topic);
+                let qos = Literal::u8_unsuffixed(input.qos);
+                // What arrives may start a loop: its queue is drained after.
+                let deliver = if drain {
+                    let deliver = format_ident!("{}_from_broker", names.input);
+                    let input_fn = names.input;
+                    deliveries.push(quote! {
+                        fn #deliver(msg: &mut Msg) {
+                            #input_fn(msg);
+                            drain_loopback();
+                        }
+                    });
+                    deliver
+                } else {
+                    names.input
+                };
+                Some(quote!(psos::mqtt::Subscription { filter: #filter, qos: #qos, deliver: #deliver }))
+            })
+            .collect();
+        let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
+        let transport = match device.board.support_crate() {
+            None => {
+                let address = Literal::string(&format!("{}:{}", broker.host, broker.port));
+                quote!(psos::host::Tcp::from_env_or(#address))
+            }
+            Some((package, _)) => {
+                let board = format_ident!("{}", package.replace('-', "_"));
+                quote!(#board::Uart0::new())
+            }
+        };
+        quote! {
+            /// Who the device is at its broker.
+            static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
+                client_id: #client_id,
+                keepalive_s: #keepalive,
+                status_topic: #status_topic,
+            };
+
+            /// What waits to be published.
+            static OUTBOX: psos::mqtt::Outbox<#capacity, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
+
+            /// How many messages wait for the broker at most.
+            const OUTBOX_CAPACITY: usize = 16;
+
+            /// What the device subscribes to, and where each message goes.
+            static SUBSCRIPTIONS: [psos::mqtt::Subscription<#capacity>; #n_subscriptions] = [#(#subscriptions),*];
+
+            #(#deliveries)*
+
+            #[embassy_executor::task]
+            async fn mqtt() {
+                psos::mqtt::run(&DEVICE, &BROKER, &SUBSCRIPTIONS, &OUTBOX, #transport).await;
+            }
+
+            fn start_mqtt(spawner: embassy_executor::Spawner) {
+                if let Ok(token) = mqtt() {
+                    spawner.spawn(token);
+                }
+            }
+        }
+    }
+
     fn names(&self, position: usize) -> Option<Names> {
         self.nodes
             .get(position)
@@ -209,7 +295,7 @@ impl<'a> DeviceCode<'a> {
                 output,
             } = &names;
             let (node_type, constructor) = constructor(node, imports);
-            let ports: Vec<Vec<Receiver>> = self
+            let mut ports: Vec<Vec<Receiver>> = self
                 .receivers
                 .get(position)
                 .into_iter()
@@ -220,6 +306,12 @@ impl<'a> DeviceCode<'a> {
                         .collect()
                 })
                 .collect();
+            // An `mqtt out` on a device with a broker publishes there too.
+            if self.has_broker && matches!(node.kind, NodeKind::MqttOut(_)) {
+                if let Some(port) = ports.first_mut() {
+                    port.insert(0, Receiver::Outbox);
+                }
+            }
             let (output_fn, outputs) = match output_function(output, &msg, &ports) {
                 Some(function) => (function, quote!(&mut #output)),
                 None => {
@@ -336,12 +428,20 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let use_items = imports.tokens();
     // A microcontroller has no standard library and starts at the board's
     // entry; the host starts at `main`.
+    let mqtt = code.mqtt(device, &capacity);
+    // With MQTT, the board starts the client's task beside the timers.
+    let start = match &device.broker {
+        Some(_) => quote!(run_with(&DEVICE, &TIMERS, start_mqtt)),
+        None => quote!(run(&DEVICE, &TIMERS)),
+    };
+    // A microcontroller has no standard library and starts at the board's
+    // entry; the host starts at `main`.
     let (no_std, entry) = match device.board.support_crate() {
         None => (
             quote!(),
             quote! {
                 fn main() {
-                    psos::host::run(&DEVICE, &TIMERS)
+                    psos::host::#start
                 }
             },
         ),
@@ -355,7 +455,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
                 quote! {
                     #[#board::entry]
                     fn main() -> ! {
-                        #board::run(&DEVICE, &TIMERS)
+                        #board::#start
                     }
                 },
             )
@@ -378,6 +478,8 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     });
     let tail = format_file(quote! {
         #loopback
+
+        #mqtt
 
         #timers
 
@@ -545,6 +647,8 @@ enum Receiver {
     Queued(u8, Option<String>),
     /// A copy, by a direct call, when `msg.topic` matches the filter.
     IfTopic(String, Ident),
+    /// A copy into the MQTT outbox, for the broker.
+    Outbox,
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -582,6 +686,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 None => push,
             })
         }
+        Receiver::Outbox => Some(quote!(OUTBOX.publish(&DEVICE, msg);)),
         Receiver::Direct(_) | Receiver::IfTopic(..) => None,
     });
     let filtered = receivers.iter().filter_map(|receiver| match receiver {
@@ -593,13 +698,13 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 }
             })
         }
-        Receiver::Direct(_) | Receiver::Queued(..) => None,
+        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox => None,
     });
     let direct: Vec<&Ident> = receivers
         .iter()
         .filter_map(|receiver| match receiver {
             Receiver::Direct(input) => Some(input),
-            Receiver::Queued(..) | Receiver::IfTopic(..) => None,
+            Receiver::Queued(..) | Receiver::IfTopic(..) | Receiver::Outbox => None,
         })
         .collect();
     let calls = match direct.split_first() {
