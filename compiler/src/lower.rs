@@ -5,11 +5,12 @@ use std::collections::HashMap;
 
 use petgraph::graph::DiGraph;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, NodeRef};
 use crate::flow::{Environment, RawFlow, RawNode};
-use crate::ir::{self, Board, Device, Flow, Placement, Wire};
+use crate::ir::{self, Board, Device, Flow, Wire};
 use crate::json::{Json, JsonValue};
 use crate::nodes::{self, Reader};
+use crate::place::{Previous, RuntimeNode};
 
 /// Objects that describe the editor's view, not the running flow.
 const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
@@ -108,11 +109,14 @@ struct Lowering<'a> {
     returns: HashMap<usize, usize>,
 }
 
-/// Lowers a read flow into the IR. Returns `None` when errors were reported.
+/// Lowers a read flow into the IR and places its nodes on devices, keeping
+/// them where `previous` had them when that costs no more. Returns `None`
+/// when errors were reported.
 pub fn lower(
     raw: &RawFlow,
     file_name: &str,
     environment: Environment<'_>,
+    previous: &Previous,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Flow> {
     let errors_before = count_errors(diagnostics);
@@ -131,15 +135,16 @@ pub fn lower(
     lowering.classify();
     lowering.read_wires();
     lowering.resolve_link_returns();
-    let wires = lowering.resolve_wires();
-    let nodes = lowering.place(&mut devices);
+    let mut wires = lowering.resolve_wires();
+    let placed = lowering.place(&mut devices, &mut wires, previous);
     let flow = Flow {
         file_name: file_name.to_string(),
         devices,
-        nodes,
+        nodes: placed.nodes,
         wires,
+        cost: placed.cost,
+        optimal: placed.optimal,
     };
-    lowering.check_device_boundaries(&flow);
     lowering.check_cycles(&flow);
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
@@ -231,13 +236,22 @@ impl<'a> Lowering<'a> {
                 continue;
             }
             let message_capacity = message_capacity(&mut Reader::new(node, self.diagnostics));
-            if let (Some(board), true, Some(message_capacity)) = (board, name_ok, message_capacity)
+            let budget = board.and_then(|board| {
+                crate::place::resources::device_budget(
+                    &mut Reader::new(node, self.diagnostics),
+                    board,
+                )
+            });
+            if let (Some(board), true, Some(message_capacity), Some(budget)) =
+                (board, name_ok, message_capacity, budget)
             {
                 devices.push(Device {
                     id: Some(node.id.clone()),
                     name: name.to_string(),
                     board,
                     message_capacity,
+                    budget,
+                    load: ir::Resources::ZERO,
                     span: Some(node.value_span("name")),
                 });
             }
@@ -615,7 +629,13 @@ impl<'a> Lowering<'a> {
                 for target in targets {
                     self.expand(*target, &mut reached, &mut on_path);
                 }
-                wires.extend(reached.into_iter().map(|to| Wire { from, port, to }));
+                wires.extend(reached.into_iter().map(|to| Wire {
+                    from,
+                    port,
+                    to,
+                    // Placement weighs the wires once they are all known.
+                    weight: 1,
+                }));
             }
         }
         wires
@@ -663,158 +683,37 @@ impl<'a> Lowering<'a> {
             .unwrap_or_default()
     }
 
-    /// Puts every node on a device: where it is pinned, or on the only
-    /// device. With several devices every node must be pinned until psosc
-    /// places nodes itself.
-    fn place(&mut self, devices: &mut Vec<Device>) -> Vec<ir::Node> {
-        if devices.is_empty()
-            && !self
-                .enabled()
-                .iter()
-                .any(|(_, node)| node.type_name == "psos-device")
-        {
-            devices.push(Device {
-                id: None,
-                name: "host".to_string(),
-                board: Board::Host,
-                message_capacity: DEFAULT_MESSAGE_CAPACITY,
-                span: None,
-            });
-            self.diagnostics.push(
-                Diagnostic::warning(Code::ImplicitDevice, "the flow declares no device: all of it runs on one `host` device")
-                    .help("declare devices with config nodes such as {\"type\": \"psos-device\", \"id\": \"d1\", \"name\": \"sensor\", \"board\": \"host\"}"),
-            );
-        }
-        let mut nodes = Vec::new();
-        let kinds = std::mem::take(&mut self.kinds);
-        for (raw_index, kind) in &kinds {
-            let Some(raw) = self.node(*raw_index) else {
-                continue;
-            };
-            let (device, placement) = match self.pin(raw, devices) {
-                Some(Ok(pinned)) => pinned,
-                Some(Err(())) => (0, Placement::OnlyDevice),
-                None if devices.len() == 1 => (0, Placement::OnlyDevice),
-                None => {
-                    self.diagnostics.push(
-                        Diagnostic::error(Code::UnpinnedNode, format!("the flow has {} devices and this node is on none of them", devices.len()))
-                            .node(raw.node_ref())
-                            .label(raw.value_span("type"), "not pinned")
-                            .help(format!(
-                                "set the node's \"device\" property, or PSOS_DEVICE in the env of its tab or group, to one of: {}",
-                                devices.iter().map(|device| device.name.as_str()).collect::<Vec<_>>().join(", ")
-                            )),
-                    );
-                    (0, Placement::OnlyDevice)
-                }
-            };
-            nodes.push(ir::Node {
-                id: raw.id.clone(),
-                name: raw.name().to_string(),
-                type_name: raw.type_name.clone(),
-                span: raw.span(),
-                device,
-                placement,
-                kind: kind.clone(),
-            });
-        }
-        self.kinds = kinds;
-        nodes
-    }
-
-    /// Where a node is pinned: its `device` property, else `PSOS_DEVICE` in
-    /// the env of its innermost group, outer groups, then its tab.
-    fn pin(
+    /// Puts every node on a device (see `place`): the declared devices, or
+    /// one host device when the flow declares none.
+    fn place(
         &mut self,
-        node: &RawNode,
-        devices: &[Device],
-    ) -> Option<Result<(ir::DeviceIndex, Placement), ()>> {
-        let (wanted, span, placement) = match node.get("device") {
-            Some(value) if value.as_str().is_some_and(|name| !name.is_empty()) => (
-                value.as_str().unwrap_or_default().to_string(),
-                value.span,
-                Placement::PinnedByProperty,
-            ),
-            _ => {
-                let tab = node.z.as_deref().and_then(|z| self.raw.find(z));
-                let scope = self.raw.groups_of(node).chain(tab).find_map(|scope| {
-                    crate::flow::scope_env(scope, "PSOS_DEVICE", self.environment)
-                        .map(|name| (scope, name))
-                })?;
-                let (scope, name) = scope;
-                (
-                    name,
-                    scope.value_span("env"),
-                    Placement::PinnedByEnv {
-                        scope_id: scope.id.clone(),
-                    },
-                )
-            }
-        };
-        let found = devices.iter().position(|device| {
-            device.name == wanted || device.id.as_deref() == Some(wanted.as_str())
-        });
-        match found {
-            Some(index) => Some(Ok((index, placement))),
-            None => {
-                let names: Vec<&str> = devices.iter().map(|device| device.name.as_str()).collect();
-                let mut diagnostic = Diagnostic::error(
-                    Code::UndeclaredDevice,
-                    format!("the node is pinned to {wanted:?}, which is not a declared device"),
-                )
-                .node(node.node_ref())
-                .property("device")
-                .label(span, "pinned here");
-                diagnostic = diagnostic.help(match suggest(&wanted, names.iter().copied()) {
-                    Some(near) => format!(
-                        "Did you mean {near:?}? The devices are: {}",
-                        names.join(", ")
-                    ),
-                    None if names.is_empty() => {
-                        "declare it with a psos-device config node".to_string()
-                    }
-                    None => format!(
-                        "the devices are: {}; or declare it with a psos-device config node",
-                        names.join(", ")
-                    ),
-                });
-                self.diagnostics.push(diagnostic);
-                Some(Err(()))
-            }
+        devices: &mut Vec<Device>,
+        wires: &mut [Wire],
+        previous: &Previous,
+    ) -> crate::place::Placed {
+        if devices.is_empty() {
+            devices.extend(crate::place::implicit_device(self.raw, self.diagnostics));
         }
-    }
-
-    /// Wires between devices travel over MQTT, which psosc does not generate yet.
-    fn check_device_boundaries(&mut self, flow: &Flow) {
-        for wire in &flow.wires {
-            let (Some(from), Some(to)) = (flow.nodes.get(wire.from), flow.nodes.get(wire.to))
-            else {
-                continue;
-            };
-            if from.device == to.device {
-                continue;
-            }
-            let device_name = |index: usize| {
-                flow.devices
-                    .get(index)
-                    .map_or("?", |device| device.name.as_str())
-            };
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::CrossDeviceWire,
-                    format!(
-                        "a wire leads from device {:?} to device {:?}; wires between devices are not generated yet",
-                        device_name(from.device),
-                        device_name(to.device)
-                    ),
-                )
-                .node(node_ref(from))
-                .property("wires")
-                .label(from.span, "on one device")
-                .label(to.span, "on another")
-                .help("pin both nodes to one device; MQTT wires between devices come in a later psosc"),
-            );
-        }
+        let raw = self.raw;
+        let nodes: Vec<RuntimeNode<'_>> = self
+            .kinds
+            .iter()
+            .filter_map(|(raw_index, kind)| {
+                Some(RuntimeNode {
+                    raw: raw.nodes.get(*raw_index)?,
+                    kind,
+                })
+            })
+            .collect();
+        crate::place::place(
+            raw,
+            self.environment,
+            devices,
+            &nodes,
+            wires,
+            previous,
+            self.diagnostics,
+        )
     }
 
     /// A loop of local wires would call a node while it is still busy; it
@@ -854,7 +753,7 @@ impl<'a> Lowering<'a> {
                 Code::LocalCycle,
                 format!("these {} nodes form a loop of wires", members.len()),
             )
-            .node(node_ref(first))
+            .node(NodeRef::of(first))
             .property("wires");
             for member in &members {
                 diagnostic = diagnostic.label(
@@ -867,14 +766,6 @@ impl<'a> Lowering<'a> {
                  (psosc will insert a bounded queue in a later version)",
             ));
         }
-    }
-}
-
-fn node_ref(node: &ir::Node) -> crate::diagnostic::NodeRef {
-    crate::diagnostic::NodeRef {
-        id: node.id.clone(),
-        name: node.name.clone(),
-        type_name: node.type_name.clone(),
     }
 }
 
@@ -902,7 +793,10 @@ fn valid_device_name(name: &str) -> bool {
 }
 
 /// The nearest of `candidates` to `name`, if one is near enough to be a typo.
-fn suggest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn suggest<'a>(
+    name: &str,
+    candidates: impl Iterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .map(|candidate| (strsim::damerau_levenshtein(name, candidate), candidate))
         .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
