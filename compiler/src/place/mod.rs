@@ -92,13 +92,13 @@ pub fn place(
         .iter()
         .map(|node| pins.pin(node.raw, diagnostics))
         .collect();
-    if devices.len() > 1 {
-        for (node, pin) in nodes.iter().zip(&node_pins) {
-            if *pin == Pin::Free && resources::is_hardware(&node.raw.type_name) {
-                diagnostics.push(unpinned_hardware(node.raw, devices));
-            }
-        }
-    }
+    check_hardware_pins(
+        nodes.iter().map(|node| node.raw),
+        &node_pins,
+        devices,
+        resources::is_hardware,
+        diagnostics,
+    );
 
     let traffic_nodes: Vec<TrafficNode<'_>> = nodes
         .iter()
@@ -195,6 +195,25 @@ pub fn place(
         nodes: placed,
         cost,
         optimal,
+    }
+}
+
+/// A node that drives hardware cannot be moved between boards: with
+/// several devices it must be pinned.
+fn check_hardware_pins<'a>(
+    nodes: impl Iterator<Item = &'a RawNode>,
+    pins: &[Pin],
+    devices: &[Device],
+    is_hardware: impl Fn(&str) -> bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if devices.len() < 2 {
+        return;
+    }
+    for (node, pin) in nodes.zip(pins) {
+        if *pin == Pin::Free && is_hardware(&node.type_name) {
+            diagnostics.push(unpinned_hardware(node, devices));
+        }
     }
 }
 
@@ -534,4 +553,62 @@ pub fn check_cut_wires(flow: &Flow) -> Vec<Diagnostic> {
         );
     }
     diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hardware flag of `resources::NODE_TYPES` is set by no type yet,
+    /// so this stands in a flag of its own for `gpio out`.
+    fn check(n_devices: usize, pins: &[Pin], expect: &[&str]) {
+        let source = crate::SourceFile::new(
+            "t.json",
+            r#"[{"id": "led", "type": "gpio out"}, {"id": "show", "type": "debug"}]"#,
+        );
+        let raw = crate::flow::read(&source, &|_| None, &mut Vec::new()).unwrap_or_default();
+        let devices: Vec<Device> = (0..n_devices)
+            .map(|index| Device {
+                id: None,
+                name: format!("d{index}"),
+                board: Board::Host,
+                message_capacity: DEFAULT_MESSAGE_CAPACITY,
+                budget: Board::Host.budget(),
+                load: Resources::ZERO,
+                span: None,
+            })
+            .collect();
+        let mut diagnostics = Vec::new();
+        check_hardware_pins(
+            raw.nodes.iter(),
+            pins,
+            &devices,
+            |type_name| type_name == "gpio out",
+            &mut diagnostics,
+        );
+        let found: Vec<String> = diagnostics
+            .iter()
+            .map(|diagnostic| format!("{} {}", diagnostic.code.as_str(), diagnostic.headline()))
+            .collect();
+        assert_eq!(found, expect);
+    }
+
+    #[test]
+    fn a_hardware_node_must_be_pinned_when_there_are_several_devices() {
+        check(
+            2,
+            &[Pin::Free, Pin::Free],
+            &[
+                "psosc::device::unpinned_node gpio out node \"led\", property `device`: \
+               a gpio out node drives the hardware of its board, and the flow has 2 devices: \
+               psosc cannot choose one for it",
+            ],
+        );
+        check(
+            2,
+            &[Pin::Pinned(1, Placement::PinnedByProperty), Pin::Free],
+            &[],
+        );
+        check(1, &[Pin::Free, Pin::Free], &[]);
+    }
 }
