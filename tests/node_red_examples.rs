@@ -57,7 +57,20 @@ fn node_red_example_flows_are_accepted_or_rejected_with_reasons() {
             problems.push(format!("{name}: psosc panicked"));
             continue;
         };
-        if flow.is_some() {
+        if let Some(flow) = &flow {
+            // Every form of the plan is drawn for any flow psosc accepts.
+            let shown = std::panic::catch_unwind(|| {
+                [
+                    psosc::plan::text(flow),
+                    psosc::plan::json(flow),
+                    psosc::plan::dot(flow),
+                    psosc::plan::svg(flow),
+                    psosc::plan::html(flow),
+                ]
+            });
+            if shown.is_err() {
+                problems.push(format!("{name}: psosc panicked drawing the plan"));
+            }
             accepted += 1;
             continue;
         }

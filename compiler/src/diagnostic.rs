@@ -39,6 +39,10 @@ pub enum Code {
     CrossDeviceWire,
     SecondBroker,
     LinkReturn,
+    ConflictingPins,
+    DeviceOverflow,
+    NoRoom,
+    PlacementFailed,
 }
 
 impl Code {
@@ -69,6 +73,10 @@ impl Code {
             Code::CrossDeviceWire => "psosc::wire::cross_device",
             Code::SecondBroker => "psosc::mqtt::second_broker",
             Code::LinkReturn => "psosc::link::ambiguous_return",
+            Code::ConflictingPins => "psosc::device::conflicting_pins",
+            Code::DeviceOverflow => "psosc::device::over_budget",
+            Code::NoRoom => "psosc::device::no_room",
+            Code::PlacementFailed => "psosc::device::placement_failed",
         }
     }
 }
@@ -87,6 +95,17 @@ pub struct NodeRef {
     pub name: String,
     #[serde(rename = "type")]
     pub type_name: String,
+}
+
+impl NodeRef {
+    /// The node of the IR, as the editor shows it.
+    pub fn of(node: &crate::ir::Node) -> NodeRef {
+        NodeRef {
+            id: node.id.clone(),
+            name: node.name.clone(),
+            type_name: node.type_name.clone(),
+        }
+    }
 }
 
 impl fmt::Display for NodeRef {

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::json::Span;
+pub use crate::partition::Resources;
 
 pub type NodeIndex = usize;
 pub type DeviceIndex = usize;
@@ -22,6 +23,11 @@ pub struct Flow {
     pub wires: Vec<Wire>,
     /// The crates of custom node types the flow names (`psos-nodes`).
     pub node_crates: Vec<NodeCrateRef>,
+    /// The total weight of the wires between devices.
+    pub cost: u64,
+    /// Whether the placement is proven to cut the least weight that the
+    /// pins and budgets allow.
+    pub optimal: bool,
 }
 
 /// A crate of custom node types, as a device crate depends on it.
@@ -48,6 +54,27 @@ impl Flow {
             .enumerate()
             .filter(move |(_, node)| node.device == device)
     }
+
+    /// The wires whose ends run on different devices, in wire order.
+    pub fn cut_wires(&self) -> impl Iterator<Item = &Wire> + '_ {
+        self.wires.iter().filter(move |wire| {
+            let device = |node: NodeIndex| self.nodes.get(node).map(|node| node.device);
+            device(wire.from) != device(wire.to)
+        })
+    }
+
+    /// The flow's name in MQTT topics and pictures.
+    pub fn name(&self) -> &str {
+        flow_name(&self.file_name)
+    }
+}
+
+/// A flow's name: its file name without `.json`.
+pub fn flow_name(file_name: &str) -> &str {
+    file_name
+        .strip_suffix(".json")
+        .filter(|stem| !stem.is_empty())
+        .unwrap_or(file_name)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +86,10 @@ pub struct Device {
     pub board: Board,
     /// The bytes a message may take on this device (`messageCapacity`).
     pub message_capacity: usize,
+    /// What the device has: its board's, or its own `flash` and `ram`.
+    pub budget: Resources,
+    /// What psosc estimates the device needs: the runtime and its nodes.
+    pub load: Resources,
     pub span: Option<Span>,
     /// The broker the device keeps a session with, when it uses MQTT.
     pub broker: Option<Broker>,
@@ -112,6 +143,25 @@ impl Board {
         }
     }
 
+    /// The flash and RAM a device on this board has unless its `flash` and
+    /// `ram` say otherwise. A host device is a process on a computer: its
+    /// budget is as good as unlimited, yet small enough that sums of many
+    /// budgets and loads stay far from overflowing.
+    pub fn budget(self) -> Resources {
+        const GIB: u64 = 1 << 30;
+        match self {
+            Board::Host => Resources {
+                flash: GIB,
+                ram: GIB,
+            },
+            // The LM3S6965 as QEMU models it (the board's memory.x).
+            Board::QemuLm3s6965 => Resources {
+                flash: 256 * 1024,
+                ram: 64 * 1024,
+            },
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Board> {
         Board::ALL
             .iter()
@@ -125,10 +175,22 @@ impl Board {
 pub enum Placement {
     /// By its own `device` property.
     PinnedByProperty,
-    /// By `PSOS_DEVICE` in the `env` of the tab or group with this id.
-    PinnedByEnv { scope_id: String },
+    /// By `PSOS_DEVICE` in the `env` of a tab or group.
+    PinnedByEnv(Scope),
     /// The flow has only this device.
     OnlyDevice,
+    /// The partitioner chose the device.
+    Placed,
+}
+
+/// A tab or group, as the editor shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    pub id: String,
+    /// `tab` or `group`.
+    pub type_name: String,
+    /// The tab's label or the group's name; may be empty.
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -139,6 +201,8 @@ pub struct Node {
     pub span: Span,
     pub device: DeviceIndex,
     pub placement: Placement,
+    /// What psosc estimates the node needs on a device.
+    pub resources: Resources,
     pub kind: NodeKind,
 }
 
@@ -154,6 +218,9 @@ pub struct Wire {
     /// to an `mqtt in` of its device: the `mqtt in`'s filter, which
     /// `msg.topic` must match for the message to go this way.
     pub topic_filter: Option<String>,
+    /// The traffic the wire carries, in bytes a minute as psosc estimates
+    /// it; what cutting it costs the placement.
+    pub weight: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -7,11 +7,12 @@ use std::path::Path;
 use petgraph::graph::DiGraph;
 
 use crate::custom::NodeCrate;
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, NodeRef};
 use crate::flow::{Environment, RawFlow, RawNode};
-use crate::ir::{self, Board, Device, Flow, Placement, Wire};
+use crate::ir::{self, Board, Device, Flow, Wire};
 use crate::json::{Json, JsonValue};
 use crate::nodes::{self, suggest, Reader};
+use crate::place::{Previous, RuntimeNode};
 
 /// Objects that describe the editor's view, not the running flow.
 const LAYOUT_TYPES: &[&str] = &["tab", "group", "comment", "subflow"];
@@ -115,12 +116,15 @@ struct Lowering<'a> {
     node_crates: Vec<NodeCrate>,
 }
 
-/// Lowers a read flow into the IR. Returns `None` when errors were reported.
+/// Lowers a read flow into the IR and places its nodes on devices, keeping
+/// them where `previous` had them when that costs no more. Returns `None`
+/// when errors were reported.
 pub fn lower(
     raw: &RawFlow,
     file_name: &str,
     base_dir: Option<&Path>,
     environment: Environment<'_>,
+    previous: &Previous,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<Flow> {
     let errors_before = count_errors(diagnostics);
@@ -142,12 +146,12 @@ pub fn lower(
     lowering.classify();
     lowering.read_wires();
     lowering.resolve_link_returns();
-    let wires = lowering.resolve_wires();
-    let nodes = lowering.place(&mut devices);
+    let mut wires = lowering.resolve_wires();
+    let placed = lowering.place(&mut devices, &mut wires, previous);
     let mut flow = Flow {
         file_name: file_name.to_string(),
         devices,
-        nodes,
+        nodes: placed.nodes,
         wires,
         node_crates: lowering
             .node_crates
@@ -157,8 +161,9 @@ pub fn lower(
                 dir: node_crate.dir.clone(),
             })
             .collect(),
+        cost: placed.cost,
+        optimal: placed.optimal,
     };
-    lowering.check_device_boundaries(&flow);
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);
@@ -252,13 +257,22 @@ impl<'a> Lowering<'a> {
                 continue;
             }
             let message_capacity = message_capacity(&mut Reader::new(node, self.diagnostics));
-            if let (Some(board), true, Some(message_capacity)) = (board, name_ok, message_capacity)
+            let budget = board.and_then(|board| {
+                crate::place::resources::device_budget(
+                    &mut Reader::new(node, self.diagnostics),
+                    board,
+                )
+            });
+            if let (Some(board), true, Some(message_capacity), Some(budget)) =
+                (board, name_ok, message_capacity, budget)
             {
                 devices.push(Device {
                     id: Some(node.id.clone()),
                     name: name.to_string(),
                     board,
                     message_capacity,
+                    budget,
+                    load: ir::Resources::ZERO,
                     span: Some(node.value_span("name")),
                     broker: None,
                 });
@@ -723,6 +737,8 @@ impl<'a> Lowering<'a> {
                     to,
                     queued: false,
                     topic_filter: None,
+                    // Placement weighs the wires once they are all known.
+                    weight: 1,
                 }));
             }
         }
@@ -771,159 +787,37 @@ impl<'a> Lowering<'a> {
             .unwrap_or_default()
     }
 
-    /// Puts every node on a device: where it is pinned, or on the only
-    /// device. With several devices every node must be pinned until psosc
-    /// places nodes itself.
-    fn place(&mut self, devices: &mut Vec<Device>) -> Vec<ir::Node> {
-        if devices.is_empty()
-            && !self
-                .enabled()
-                .iter()
-                .any(|(_, node)| node.type_name == "psos-device")
-        {
-            devices.push(Device {
-                id: None,
-                name: "host".to_string(),
-                board: Board::Host,
-                message_capacity: DEFAULT_MESSAGE_CAPACITY,
-                span: None,
-                broker: None,
-            });
-            self.diagnostics.push(
-                Diagnostic::warning(Code::ImplicitDevice, "the flow declares no device: all of it runs on one `host` device")
-                    .help("declare devices with config nodes such as {\"type\": \"psos-device\", \"id\": \"d1\", \"name\": \"sensor\", \"board\": \"host\"}"),
-            );
-        }
-        let mut nodes = Vec::new();
-        let kinds = std::mem::take(&mut self.kinds);
-        for (raw_index, kind) in &kinds {
-            let Some(raw) = self.node(*raw_index) else {
-                continue;
-            };
-            let (device, placement) = match self.pin(raw, devices) {
-                Some(Ok(pinned)) => pinned,
-                Some(Err(())) => (0, Placement::OnlyDevice),
-                None if devices.len() == 1 => (0, Placement::OnlyDevice),
-                None => {
-                    self.diagnostics.push(
-                        Diagnostic::error(Code::UnpinnedNode, format!("the flow has {} devices and this node is on none of them", devices.len()))
-                            .node(raw.node_ref())
-                            .label(raw.value_span("type"), "not pinned")
-                            .help(format!(
-                                "set the node's \"device\" property, or PSOS_DEVICE in the env of its tab or group, to one of: {}",
-                                devices.iter().map(|device| device.name.as_str()).collect::<Vec<_>>().join(", ")
-                            )),
-                    );
-                    (0, Placement::OnlyDevice)
-                }
-            };
-            nodes.push(ir::Node {
-                id: raw.id.clone(),
-                name: raw.name().to_string(),
-                type_name: raw.type_name.clone(),
-                span: raw.span(),
-                device,
-                placement,
-                kind: kind.clone(),
-            });
-        }
-        self.kinds = kinds;
-        nodes
-    }
-
-    /// Where a node is pinned: its `device` property, else `PSOS_DEVICE` in
-    /// the env of its innermost group, outer groups, then its tab.
-    fn pin(
+    /// Puts every node on a device (see `place`): the declared devices, or
+    /// one host device when the flow declares none.
+    fn place(
         &mut self,
-        node: &RawNode,
-        devices: &[Device],
-    ) -> Option<Result<(ir::DeviceIndex, Placement), ()>> {
-        let (wanted, span, placement) = match node.get("device") {
-            Some(value) if value.as_str().is_some_and(|name| !name.is_empty()) => (
-                value.as_str().unwrap_or_default().to_string(),
-                value.span,
-                Placement::PinnedByProperty,
-            ),
-            _ => {
-                let tab = node.z.as_deref().and_then(|z| self.raw.find(z));
-                let scope = self.raw.groups_of(node).chain(tab).find_map(|scope| {
-                    crate::flow::scope_env(scope, "PSOS_DEVICE", self.environment)
-                        .map(|name| (scope, name))
-                })?;
-                let (scope, name) = scope;
-                (
-                    name,
-                    scope.value_span("env"),
-                    Placement::PinnedByEnv {
-                        scope_id: scope.id.clone(),
-                    },
-                )
-            }
-        };
-        let found = devices.iter().position(|device| {
-            device.name == wanted || device.id.as_deref() == Some(wanted.as_str())
-        });
-        match found {
-            Some(index) => Some(Ok((index, placement))),
-            None => {
-                let names: Vec<&str> = devices.iter().map(|device| device.name.as_str()).collect();
-                let mut diagnostic = Diagnostic::error(
-                    Code::UndeclaredDevice,
-                    format!("the node is pinned to {wanted:?}, which is not a declared device"),
-                )
-                .node(node.node_ref())
-                .property("device")
-                .label(span, "pinned here");
-                diagnostic = diagnostic.help(match suggest(&wanted, names.iter().copied()) {
-                    Some(near) => format!(
-                        "Did you mean {near:?}? The devices are: {}",
-                        names.join(", ")
-                    ),
-                    None if names.is_empty() => {
-                        "declare it with a psos-device config node".to_string()
-                    }
-                    None => format!(
-                        "the devices are: {}; or declare it with a psos-device config node",
-                        names.join(", ")
-                    ),
-                });
-                self.diagnostics.push(diagnostic);
-                Some(Err(()))
-            }
+        devices: &mut Vec<Device>,
+        wires: &mut [Wire],
+        previous: &Previous,
+    ) -> crate::place::Placed {
+        if devices.is_empty() {
+            devices.extend(crate::place::implicit_device(self.raw, self.diagnostics));
         }
-    }
-
-    /// Wires between devices travel over MQTT, which psosc does not generate yet.
-    fn check_device_boundaries(&mut self, flow: &Flow) {
-        for wire in &flow.wires {
-            let (Some(from), Some(to)) = (flow.nodes.get(wire.from), flow.nodes.get(wire.to))
-            else {
-                continue;
-            };
-            if from.device == to.device {
-                continue;
-            }
-            let device_name = |index: usize| {
-                flow.devices
-                    .get(index)
-                    .map_or("?", |device| device.name.as_str())
-            };
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::CrossDeviceWire,
-                    format!(
-                        "a wire leads from device {:?} to device {:?}; wires between devices are not generated yet",
-                        device_name(from.device),
-                        device_name(to.device)
-                    ),
-                )
-                .node(node_ref(from))
-                .property("wires")
-                .label(from.span, "on one device")
-                .label(to.span, "on another")
-                .help("pin both nodes to one device; MQTT wires between devices come in a later psosc"),
-            );
-        }
+        let raw = self.raw;
+        let nodes: Vec<RuntimeNode<'_>> = self
+            .kinds
+            .iter()
+            .filter_map(|(raw_index, kind)| {
+                Some(RuntimeNode {
+                    raw: raw.nodes.get(*raw_index)?,
+                    kind,
+                })
+            })
+            .collect();
+        crate::place::place(
+            raw,
+            self.environment,
+            devices,
+            &nodes,
+            wires,
+            previous,
+            self.diagnostics,
+        )
     }
 
     /// Wires each `mqtt out` to the `mqtt in` nodes of its own device that
@@ -956,6 +850,8 @@ impl<'a> Lowering<'a> {
                     to,
                     queued: false,
                     topic_filter,
+                    // On one device: never cut, so its weight does not count.
+                    weight: 1,
                 });
             }
         }
@@ -1003,7 +899,7 @@ impl<'a> Lowering<'a> {
                             Code::SecondBroker,
                             format!("this node uses the broker {broker:?}, but its device {:?} connects to {chosen:?}", device.name),
                         )
-                        .node(node_ref(node))
+                        .node(NodeRef::of(node))
                         .property("broker")
                         .label(node.span, "another broker")
                         .help("a device keeps one session: use one mqtt-broker for all mqtt nodes of a device"),
@@ -1067,14 +963,6 @@ impl<'a> Lowering<'a> {
         for wire in &mut flow.wires {
             wire.queued = closing.contains(&(wire.from, wire.to));
         }
-    }
-}
-
-fn node_ref(node: &ir::Node) -> crate::diagnostic::NodeRef {
-    crate::diagnostic::NodeRef {
-        id: node.id.clone(),
-        name: node.name.clone(),
-        type_name: node.type_name.clone(),
     }
 }
 

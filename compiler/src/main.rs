@@ -1,5 +1,6 @@
 //! The `psosc` command line: a thin layer over the psosc library.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +13,9 @@ use psosc::SourceFile;
 /// A flow is the JSON that Node-RED exports. Declare devices with config
 /// nodes {"type": "psos-device", "id": "...", "name": "sensor", "board": "host"}
 /// and pin nodes to them with a "device" property (or PSOS_DEVICE in the env
-/// of their tab or group). A flow without devices runs on one host device.
+/// of their tab or group); psosc places the other nodes where the wires
+/// between devices carry least. A flow without devices runs on one host
+/// device.
 #[derive(Parser)]
 #[command(name = "psosc", version, propagate_version = true)]
 struct Cli {
@@ -30,6 +33,25 @@ enum Command {
         /// The flow file (a Node-RED export).
         flow: PathBuf,
         #[command(flatten)]
+        placement: PlacementOptions,
+        #[command(flatten)]
+        report: ReportOptions,
+    },
+    /// Show which node runs on which device and why, and the wires between
+    /// devices with their MQTT topics, without writing anything.
+    ///
+    /// The plan is what `psosc build` with the same OUT_DIR would write as
+    /// plan.json. Exit status as for check.
+    Plan {
+        /// The flow file (a Node-RED export).
+        flow: PathBuf,
+        /// text for a terminal, json (plan.json), dot (Graphviz), svg (a
+        /// picture), html (the picture and tables).
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+        #[command(flatten)]
+        placement: PlacementOptions,
+        #[command(flatten)]
         report: ReportOptions,
     },
     /// Check a flow and write one Cargo crate per device, plus plan.json.
@@ -40,9 +62,8 @@ enum Command {
     Build {
         /// The flow file (a Node-RED export).
         flow: PathBuf,
-        /// Where to write the crates [default: generated/<flow file stem>].
-        #[arg(short, long, value_name = "OUT_DIR")]
-        out_dir: Option<PathBuf>,
+        #[command(flatten)]
+        placement: PlacementOptions,
         /// The psos runtime crate the generated crates depend on
         /// [default: the runtime psosc was built with].
         #[arg(long, value_name = "DIR", env = "PSOS_RUNTIME")]
@@ -50,6 +71,27 @@ enum Command {
         #[command(flatten)]
         report: ReportOptions,
     },
+}
+
+#[derive(clap::Args)]
+struct PlacementOptions {
+    /// Where the crates go [default: generated/<flow file stem>]. The
+    /// plan.json of an earlier build there is the previous placement: among
+    /// placements that cost the same, psosc keeps nodes where it had them.
+    #[arg(short, long, value_name = "OUT_DIR")]
+    out_dir: Option<PathBuf>,
+    /// Place every node afresh, ignoring OUT_DIR/plan.json.
+    #[arg(long)]
+    fresh: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+    Dot,
+    Svg,
+    Html,
 }
 
 #[derive(clap::Args)]
@@ -80,8 +122,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
-    let (flow_path, report) = match &cli.command {
-        Command::Check { flow, report } | Command::Build { flow, report, .. } => (flow, report),
+    let (flow_path, placement, report) = match &cli.command {
+        Command::Check {
+            flow,
+            placement,
+            report,
+        }
+        | Command::Plan {
+            flow,
+            placement,
+            report,
+            ..
+        }
+        | Command::Build {
+            flow,
+            placement,
+            report,
+            ..
+        } => (flow, placement, report),
     };
     let text = std::fs::read_to_string(flow_path)
         .map_err(|error| format!("cannot read {}: {error}", flow_path.display()))?;
@@ -94,7 +152,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     let source = SourceFile::new(file_name, text).in_dir(dir);
     let environment = |name: &str| std::env::var(name).ok();
-    let (flow, diagnostics) = psosc::check(&source, &environment);
+    let out_dir = placement
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| default_out_dir(flow_path));
+    // A plan.json that is missing or unreadable only means no hint.
+    let previous = (!placement.fresh)
+        .then(|| std::fs::read_to_string(out_dir.join("plan.json")).ok())
+        .flatten()
+        .and_then(|text| psosc::plan::read_previous(&text));
+    let options = psosc::Options {
+        previous: previous.as_ref(),
+    };
+    let (flow, diagnostics) = match &cli.command {
+        Command::Plan { .. } => psosc::plan(&source, &environment, &options),
+        Command::Check { .. } | Command::Build { .. } => {
+            psosc::check_with(&source, &environment, &options)
+        }
+    };
     let rendered = match report.message_format {
         MessageFormat::Human => render_human(&diagnostics, &source, Style::Terminal),
         MessageFormat::Json => render_json(&diagnostics, &source),
@@ -103,15 +178,24 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let Some(flow) = flow else {
         return Ok(ExitCode::from(EXIT_FLOW_ERRORS));
     };
-    if let Command::Build {
-        out_dir, runtime, ..
-    } = &cli.command
-    {
-        let out_dir = out_dir
-            .clone()
-            .unwrap_or_else(|| default_out_dir(flow_path));
-        let runtime = runtime.clone().unwrap_or_else(default_runtime);
-        write_crates(&flow, &out_dir, &runtime)?;
+    match &cli.command {
+        Command::Check { .. } => {}
+        Command::Plan { format, .. } => {
+            let shown = match format {
+                PlanFormat::Text => psosc::plan::text(&flow),
+                PlanFormat::Json => psosc::plan::json(&flow),
+                PlanFormat::Dot => psosc::plan::dot(&flow),
+                PlanFormat::Svg => psosc::plan::svg(&flow),
+                PlanFormat::Html => psosc::plan::html(&flow),
+            };
+            std::io::stdout()
+                .write_all(shown.as_bytes())
+                .map_err(|error| format!("cannot write the plan: {error}"))?;
+        }
+        Command::Build { runtime, .. } => {
+            let runtime = runtime.clone().unwrap_or_else(default_runtime);
+            write_crates(&flow, &out_dir, &runtime)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,6 @@
 //! workspace that joins them, and `plan.json`. Everything happens in memory;
 //! the caller decides where the files go.
 
-mod plan;
 mod rust;
 
 use std::path::PathBuf;
@@ -85,7 +84,7 @@ pub fn generate(flow: &Flow, options: &Options) -> Vec<GeneratedFile> {
     }
     files.push(GeneratedFile {
         path: PathBuf::from("plan.json"),
-        contents: plan::plan_json(flow),
+        contents: crate::plan::json(flow),
     });
     files
 }

@@ -1,0 +1,616 @@
+//! Placement in the pipeline: pins, wire weights and budgets are read from
+//! the flow, [`crate::partition`] decides where every other node runs, and
+//! whatever does not fit is reported against the nodes and devices at fault.
+//!
+//! The partitioner knows nothing of flows; this module is the bridge. It
+//! is deterministic: nodes and devices are numbered in file order, the
+//! partitioner's own ties go to lower numbers, and the previous placement
+//! (from the `plan.json` of the last build, when there is one) only breaks
+//! ties between placements of equal cost, in favour of moving fewer nodes.
+
+pub mod pins;
+pub mod resources;
+pub mod topic;
+pub mod traffic;
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Code, Diagnostic, NodeRef};
+use crate::flow::{Environment, RawFlow, RawNode};
+use crate::ir::{self, Board, Device, DeviceIndex, Flow, NodeKind, Placement, Resources, Wire};
+use crate::json::JsonValue;
+use crate::lower::DEFAULT_MESSAGE_CAPACITY;
+use crate::nodes::Reader;
+use crate::partition::{self, PlaceError, Problem};
+use pins::{Pin, Pins};
+use traffic::{Overrides, TrafficNode};
+
+/// The most labels one diagnostic shows; the rest are counted.
+const MAX_LABELS: usize = 12;
+
+/// Where an earlier build put each node: node id → device name. Nodes and
+/// devices it does not know are placed afresh.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Previous {
+    pub device_of: BTreeMap<String, String>,
+}
+
+/// A node that runs on a device, before placement.
+pub struct RuntimeNode<'a> {
+    pub raw: &'a RawNode,
+    pub kind: &'a NodeKind,
+}
+
+/// What placement decided.
+pub struct Placed {
+    pub nodes: Vec<ir::Node>,
+    pub cost: u64,
+    pub optimal: bool,
+}
+
+/// The device of a flow that declares none: one host, with a warning.
+pub fn implicit_device(raw: &RawFlow, diagnostics: &mut Vec<Diagnostic>) -> Option<Device> {
+    if raw
+        .nodes
+        .iter()
+        .any(|node| node.type_name == "psos-device" && raw.is_enabled(node))
+    {
+        return None;
+    }
+    diagnostics.push(
+        Diagnostic::warning(Code::ImplicitDevice, "the flow declares no device: all of it runs on one `host` device")
+            .help("declare devices with config nodes such as {\"type\": \"psos-device\", \"id\": \"d1\", \"name\": \"sensor\", \"board\": \"host\"}"),
+    );
+    let board = Board::Host;
+    Some(Device {
+        id: None,
+        name: "host".to_string(),
+        board,
+        message_capacity: DEFAULT_MESSAGE_CAPACITY,
+        budget: board.budget(),
+        load: Resources::ZERO,
+        span: None,
+        broker: None,
+    })
+}
+
+/// Puts every node on a device: pinned nodes where they are pinned, the
+/// others where the wires they cut weigh least within the budgets. Sets
+/// each wire's weight and each device's load, and reports broken pins,
+/// unpinned hardware nodes, bad `psosRate`/`psosSize`, and devices that
+/// cannot hold their nodes.
+pub fn place(
+    raw: &RawFlow,
+    environment: Environment<'_>,
+    devices: &mut [Device],
+    nodes: &[RuntimeNode<'_>],
+    wires: &mut [Wire],
+    previous: &Previous,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Placed {
+    let mut pins = Pins::new(raw, environment, devices);
+    let node_pins: Vec<Pin> = nodes
+        .iter()
+        .map(|node| pins.pin(node.raw, diagnostics))
+        .collect();
+    check_hardware_pins(
+        nodes.iter().map(|node| node.raw),
+        &node_pins,
+        devices,
+        resources::is_hardware,
+        diagnostics,
+    );
+
+    let traffic_nodes: Vec<TrafficNode<'_>> = nodes
+        .iter()
+        .map(|node| TrafficNode {
+            kind: node.kind,
+            overrides: overrides(node.raw, diagnostics),
+        })
+        .collect();
+    let weights = traffic::wire_weights(&traffic_nodes, wires);
+    for (wire, weight) in wires.iter_mut().zip(weights) {
+        wire.weight = weight;
+    }
+
+    let node_resources: Vec<Resources> = nodes
+        .iter()
+        .map(|node| resources::node_resources(&node.raw.type_name))
+        .collect();
+    let runtime: Vec<Resources> = devices
+        .iter()
+        .map(|device| resources::runtime_resources(device.message_capacity))
+        .collect();
+    let problem = Problem {
+        n_devices: devices.len(),
+        budgets: devices
+            .iter()
+            .zip(&runtime)
+            .map(|(device, runtime)| device.budget.saturating_sub(*runtime))
+            .collect(),
+        node_costs: node_resources.clone(),
+        pins: node_pins
+            .iter()
+            .map(|pin| match pin {
+                Pin::Pinned(device, _) => Some(*device),
+                Pin::Free | Pin::Broken => None,
+            })
+            .collect(),
+        edges: wires
+            .iter()
+            .map(|wire| partition::Edge {
+                from: wire.from,
+                to: wire.to,
+                weight: wire.weight,
+            })
+            .collect(),
+    };
+    // Without a device every psos-device was refused, each with its error.
+    let device_of = if devices.is_empty() {
+        Err(())
+    } else {
+        solve(&problem, nodes, devices, &runtime, previous, diagnostics)
+    };
+
+    let (cost, optimal) = match &device_of {
+        Ok(placement) => (placement.cost, placement.exact),
+        Err(_) => (0, false),
+    };
+    let mut placed = Vec::with_capacity(nodes.len());
+    for (index, (node, pin)) in nodes.iter().zip(node_pins).enumerate() {
+        let pinned_device = match &pin {
+            Pin::Pinned(device, _) => Some(*device),
+            _ => None,
+        };
+        let device = match &device_of {
+            Ok(placement) => placement.device_of.get(index).copied(),
+            Err(()) => pinned_device,
+        }
+        .unwrap_or(0);
+        let placement = match pin {
+            Pin::Pinned(_, placement) => placement,
+            _ if devices.len() == 1 => Placement::OnlyDevice,
+            _ => Placement::Placed,
+        };
+        placed.push(ir::Node {
+            id: node.raw.id.clone(),
+            name: node.raw.name().to_string(),
+            type_name: node.raw.type_name.clone(),
+            span: node.raw.span(),
+            device,
+            placement,
+            resources: node_resources.get(index).copied().unwrap_or_default(),
+            kind: node.kind.clone(),
+        });
+    }
+    for (device_index, device) in devices.iter_mut().enumerate() {
+        device.load = placed
+            .iter()
+            .filter(|node| node.device == device_index)
+            .fold(
+                runtime.get(device_index).copied().unwrap_or_default(),
+                |load, node| load.saturating_add(node.resources),
+            );
+    }
+    Placed {
+        nodes: placed,
+        cost,
+        optimal,
+    }
+}
+
+/// A node that drives hardware cannot be moved between boards: with
+/// several devices it must be pinned.
+fn check_hardware_pins<'a>(
+    nodes: impl Iterator<Item = &'a RawNode>,
+    pins: &[Pin],
+    devices: &[Device],
+    is_hardware: impl Fn(&str) -> bool,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if devices.len() < 2 {
+        return;
+    }
+    for (node, pin) in nodes.zip(pins) {
+        if *pin == Pin::Free && is_hardware(&node.type_name) {
+            diagnostics.push(unpinned_hardware(node, devices));
+        }
+    }
+}
+
+/// Runs the partitioner, or reports every reason it cannot run.
+fn solve(
+    problem: &Problem,
+    nodes: &[RuntimeNode<'_>],
+    devices: &[Device],
+    runtime: &[Resources],
+    previous: &Previous,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<partition::Placement, ()> {
+    let mut overflowing: BTreeMap<DeviceIndex, Vec<usize>> = BTreeMap::new();
+    for (device_index, (device, runtime)) in devices.iter().zip(runtime).enumerate() {
+        if !runtime.fits_within(device.budget) {
+            overflowing.insert(device_index, Vec::new());
+        }
+    }
+    let mut other_errors = Vec::new();
+    for error in partition::check(problem) {
+        match error {
+            PlaceError::Overflow { device, pinned, .. } => {
+                overflowing.insert(device, pinned);
+            }
+            other => other_errors.push(other),
+        }
+    }
+    let pinned_to = |device_index: DeviceIndex| -> Vec<usize> {
+        (0..nodes.len())
+            .filter(|&node| problem.pins.get(node) == Some(&Some(device_index)))
+            .collect()
+    };
+    for (&device_index, pinned) in &overflowing {
+        let pinned = if pinned.is_empty() {
+            pinned_to(device_index)
+        } else {
+            pinned.clone()
+        };
+        if let (Some(device), Some(runtime)) =
+            (devices.get(device_index), runtime.get(device_index))
+        {
+            diagnostics.push(overflow(device, *runtime, &pinned, problem, nodes));
+        }
+    }
+    if !overflowing.is_empty() || !other_errors.is_empty() {
+        diagnostics.extend(other_errors.iter().map(|error| internal(error, nodes)));
+        return Err(());
+    }
+    let hint: Vec<Option<usize>> = nodes
+        .iter()
+        .map(|node| {
+            let name = previous.device_of.get(&node.raw.id)?;
+            devices.iter().position(|device| &device.name == name)
+        })
+        .collect();
+    let options = partition::Options {
+        previous: Some(&hint),
+        ..partition::Options::default()
+    };
+    match partition::place_with(problem, &options) {
+        Ok(placement) => Ok(placement),
+        Err(PlaceError::NoRoom {
+            unplaced,
+            shortfall,
+            room_left,
+            proven,
+        }) => {
+            diagnostics.push(no_room(
+                &unplaced, shortfall, &room_left, proven, nodes, devices,
+            ));
+            Err(())
+        }
+        Err(error) => {
+            diagnostics.push(internal(&error, nodes));
+            Err(())
+        }
+    }
+}
+
+/// `psosRate` and `psosSize` of a node, checked.
+fn overrides(node: &RawNode, diagnostics: &mut Vec<Diagnostic>) -> Overrides {
+    let mut reader = Reader::new(node, diagnostics);
+    Overrides {
+        rate: number_property(
+            &mut reader,
+            "psosRate",
+            0.0,
+            1_000_000.0,
+            "the messages a second each output sends, such as 0.5 or 10, from 0 to 1000000",
+        ),
+        size: number_property(
+            &mut reader,
+            "psosSize",
+            1.0,
+            16_777_216.0,
+            "the bytes of a message as JSON, a whole number such as 200, from 1 to 16777216",
+        )
+        .map(|bytes| bytes.round() as u64),
+    }
+}
+
+/// A number property in a range: a JSON number or a numeric string.
+fn number_property(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    least: f64,
+    most: f64,
+    accepted: &str,
+) -> Option<f64> {
+    let value = reader.get(key)?;
+    let number = match &value.value {
+        JsonValue::Number(number) => *number,
+        JsonValue::String(text) if text.trim().is_empty() => return None,
+        JsonValue::String(text) => psos::number_from_str(text),
+        _ => f64::NAN,
+    };
+    if (least..=most).contains(&number) {
+        return Some(number);
+    }
+    let shown = match &value.value {
+        JsonValue::Number(number) => crate::nodes::js_number_text(*number),
+        JsonValue::String(text) => format!("{text:?}"),
+        _ => value.kind_name().to_string(),
+    };
+    reader.malformed(
+        key,
+        value.span,
+        format!("{shown} is out of range or not a number"),
+        Some(format!("give {accepted}")),
+    );
+    None
+}
+
+/// How a device's nodes overflow it, resource by resource.
+fn over_phrase(over: Resources) -> String {
+    match (over.flash, over.ram) {
+        (0, ram) => format!("{ram} bytes of RAM"),
+        (flash, 0) => format!("{flash} bytes of flash"),
+        (flash, ram) => format!("{flash} bytes of flash and {ram} bytes of RAM"),
+    }
+}
+
+fn overflow(
+    device: &Device,
+    runtime: Resources,
+    pinned: &[usize],
+    problem: &Problem,
+    nodes: &[RuntimeNode<'_>],
+) -> Diagnostic {
+    let need = pinned
+        .iter()
+        .filter_map(|&node| problem.node_costs.get(node))
+        .fold(runtime, |total, cost| total.saturating_add(*cost));
+    let over = need.saturating_sub(device.budget);
+    let property = if over.flash > 0 { "flash" } else { "ram" };
+    let pinned_phrase = match pinned.len() {
+        0 => "the runtime alone".to_string(),
+        1 => "the node pinned to it and the runtime".to_string(),
+        n => format!("the {n} nodes pinned to it and the runtime"),
+    };
+    let mut diagnostic = Diagnostic::error(
+        Code::DeviceOverflow,
+        format!(
+            "device {:?} is over its budget by {}: {pinned_phrase} need {need}, it has {}",
+            device.name,
+            over_phrase(over),
+            device.budget
+        ),
+    );
+    if let Some(id) = &device.id {
+        diagnostic = diagnostic.node(NodeRef {
+            id: id.clone(),
+            name: device.name.clone(),
+            type_name: "psos-device".to_string(),
+        });
+    }
+    diagnostic = diagnostic.property(property);
+    if let Some(span) = device.span {
+        diagnostic = diagnostic.label(span, format!("{} on {}", device.name, device.board.name()));
+    }
+    for &node in pinned.iter().take(MAX_LABELS) {
+        if let (Some(runtime_node), Some(cost)) = (nodes.get(node), problem.node_costs.get(node)) {
+            diagnostic = diagnostic.label(
+                runtime_node.raw.value_span("id"),
+                format!(
+                    "pinned here: {} {}, {} B flash, {} B RAM",
+                    runtime_node.raw.type_name,
+                    label_of(runtime_node.raw),
+                    cost.flash,
+                    cost.ram
+                ),
+            );
+        }
+    }
+    let more = pinned.len().saturating_sub(MAX_LABELS);
+    let more = if more > 0 {
+        format!(" ({more} more pinned nodes are not shown)")
+    } else {
+        String::new()
+    };
+    diagnostic.help(format!(
+        "give the psos-device a larger `{property}` ({}), or pin fewer nodes to it{more}",
+        resources::BUDGET_FORMS
+    ))
+}
+
+fn no_room(
+    unplaced: &[usize],
+    shortfall: Resources,
+    room_left: &[Resources],
+    proven: bool,
+    nodes: &[RuntimeNode<'_>],
+    devices: &[Device],
+) -> Diagnostic {
+    let why = if shortfall == Resources::ZERO {
+        "the budgets hold them in total, but not split into devices".to_string()
+    } else {
+        format!(
+            "all nodes together need {} more than all budgets",
+            over_phrase(shortfall)
+        )
+    };
+    let verdict = if proven {
+        "no placement fits"
+    } else {
+        "psosc found no placement that fits"
+    };
+    let mut diagnostic = Diagnostic::error(
+        Code::NoRoom,
+        format!(
+            "{} node{} found no device with room: {why}; {verdict}",
+            unplaced.len(),
+            if unplaced.len() == 1 { "" } else { "s" }
+        ),
+    );
+    if let Some(first) = unplaced.first().and_then(|&node| nodes.get(node)) {
+        diagnostic = diagnostic.node(first.raw.node_ref()).property("device");
+    }
+    for node in unplaced
+        .iter()
+        .take(MAX_LABELS)
+        .filter_map(|&node| nodes.get(node))
+    {
+        diagnostic = diagnostic.label(node.raw.value_span("id"), "no room for this node");
+    }
+    let room: Vec<String> = devices
+        .iter()
+        .zip(room_left)
+        .map(|(device, room)| format!("{} {} B flash, {} B RAM", device.name, room.flash, room.ram))
+        .collect();
+    diagnostic.help(format!(
+        "room left: {}. Give a psos-device a larger `flash` or `ram`, declare another device, or remove nodes",
+        room.join("; ")
+    ))
+}
+
+/// A problem psosc's own bridge should have prevented, or an instance too
+/// large to place: reported rather than a panic.
+fn internal(error: &PlaceError, nodes: &[RuntimeNode<'_>]) -> Diagnostic {
+    let diagnostic = Diagnostic::error(
+        Code::PlacementFailed,
+        format!("psosc cannot place this flow: {error}"),
+    );
+    let diagnostic = match nodes.first() {
+        Some(node) => diagnostic.label(node.raw.value_span("id"), "the first node to place"),
+        None => diagnostic,
+    };
+    diagnostic
+        .help("pin more nodes or split the flow; if the flow is small, this is a bug in psosc")
+}
+
+fn unpinned_hardware(node: &RawNode, devices: &[Device]) -> Diagnostic {
+    Diagnostic::error(
+        Code::UnpinnedNode,
+        format!(
+            "a {} node drives the hardware of its board, and the flow has {} devices: psosc cannot choose one for it",
+            node.type_name,
+            devices.len()
+        ),
+    )
+    .node(node.node_ref())
+    .property("device")
+    .label(node.value_span("type"), "not pinned")
+    .help(format!(
+        "set the node's \"device\" property, or {} in the env of its tab or group, to one of: {}",
+        pins::ENV_VARIABLE,
+        devices
+            .iter()
+            .map(|device| device.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+fn label_of(node: &RawNode) -> String {
+    if node.name().is_empty() {
+        format!("{:?}", node.id)
+    } else {
+        format!("{:?}", node.name())
+    }
+}
+
+/// Wires between devices will travel over MQTT, which psosc does not
+/// generate yet: `psosc build` (and `check`) refuse each one, naming the
+/// topic it will use. `psosc plan` shows them without complaint.
+pub fn check_cut_wires(flow: &Flow) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    for wire in flow.cut_wires() {
+        let (Some(from), Some(to)) = (flow.nodes.get(wire.from), flow.nodes.get(wire.to)) else {
+            continue;
+        };
+        let device_name = |index: usize| {
+            flow.devices
+                .get(index)
+                .map_or("?", |device| device.name.as_str())
+        };
+        let topic = topic::wire_topic(flow.name(), &from.id, wire.port);
+        diagnostics.push(
+            Diagnostic::error(
+                Code::CrossDeviceWire,
+                format!(
+                    "the placement puts this node on device {:?} and the node its port {} feeds on device {:?}; \
+                     the wire needs MQTT topic {topic:?}, which psosc does not generate yet",
+                    device_name(from.device),
+                    wire.port,
+                    device_name(to.device)
+                ),
+            )
+            .node(NodeRef::of(from))
+            .property("wires")
+            .label(from.span, format!("on {}", device_name(from.device)))
+            .label(to.span, format!("on {}", device_name(to.device)))
+            .help(
+                "`psosc plan FLOW` shows why each node is where it is; pin both nodes to one device \
+                 (or give the devices room to keep them together) until MQTT wires come in a later psosc",
+            ),
+        );
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hardware flag of `resources::NODE_TYPES` is set by no type yet,
+    /// so this stands in a flag of its own for `gpio out`.
+    fn check(n_devices: usize, pins: &[Pin], expect: &[&str]) {
+        let source = crate::SourceFile::new(
+            "t.json",
+            r#"[{"id": "led", "type": "gpio out"}, {"id": "show", "type": "debug"}]"#,
+        );
+        let raw = crate::flow::read(&source, &|_| None, &mut Vec::new()).unwrap_or_default();
+        let devices: Vec<Device> = (0..n_devices)
+            .map(|index| Device {
+                id: None,
+                name: format!("d{index}"),
+                board: Board::Host,
+                message_capacity: DEFAULT_MESSAGE_CAPACITY,
+                budget: Board::Host.budget(),
+                load: Resources::ZERO,
+                span: None,
+                broker: None,
+            })
+            .collect();
+        let mut diagnostics = Vec::new();
+        check_hardware_pins(
+            raw.nodes.iter(),
+            pins,
+            &devices,
+            |type_name| type_name == "gpio out",
+            &mut diagnostics,
+        );
+        let found: Vec<String> = diagnostics
+            .iter()
+            .map(|diagnostic| format!("{} {}", diagnostic.code.as_str(), diagnostic.headline()))
+            .collect();
+        assert_eq!(found, expect);
+    }
+
+    #[test]
+    fn a_hardware_node_must_be_pinned_when_there_are_several_devices() {
+        check(
+            2,
+            &[Pin::Free, Pin::Free],
+            &[
+                "psosc::device::unpinned_node gpio out node \"led\", property `device`: \
+               a gpio out node drives the hardware of its board, and the flow has 2 devices: \
+               psosc cannot choose one for it",
+            ],
+        );
+        check(
+            2,
+            &[Pin::Pinned(1, Placement::PinnedByProperty), Pin::Free],
+            &[],
+        );
+        check(1, &[Pin::Free, Pin::Free], &[]);
+    }
+}

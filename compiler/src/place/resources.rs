@@ -1,0 +1,200 @@
+//! What nodes need and devices have: the one table of per-node-type
+//! estimates (flash, RAM, whether the type touches hardware), what the
+//! runtime itself takes on a device, and a device's `flash` and `ram`.
+
+use crate::ir::{Board, Resources};
+use crate::json::JsonValue;
+use crate::nodes::Reader;
+
+/// What psosc knows about a node type when it places nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TypeFacts {
+    pub type_name: &'static str,
+    /// The flash and RAM one node of this type adds to a device.
+    pub resources: Resources,
+    /// A node of this type drives a pin, a bus or a radio of the board it
+    /// runs on, so it must be pinned to a device: the placer may not move
+    /// it. No such type exists yet; GPIO, I²C and the like will set this.
+    pub hardware: bool,
+}
+
+/// Per node type, what one more node adds to a device: its wiring and its
+/// static in flash, its state in RAM. Measured on `qemu-lm3s6965`
+/// (thumbv7m, opt-level s, LTO): a second inject → switch → change → debug
+/// chain adds 720 bytes of flash and no static RAM to the first, so each
+/// node is counted at about 200 bytes of flash, rounded up, and the few
+/// bytes of state a `NodeCell` or a timer holds. The code of the node types
+/// themselves is shared by all their nodes and counted once per device in
+/// [`runtime_resources`].
+pub const NODE_TYPES: &[TypeFacts] = &[
+    TypeFacts {
+        type_name: "inject",
+        resources: Resources {
+            flash: 256,
+            ram: 32,
+        },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "change",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "switch",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "debug",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
+];
+
+/// A node type the table does not list (a custom node, say): its code is
+/// unknown, so it is counted as a small node type of its own, code and all.
+pub const OTHER_NODE_TYPE: Resources = Resources {
+    flash: 2048,
+    ram: 64,
+};
+
+/// The facts of a node type; `None` for a type the table does not list.
+pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
+    NODE_TYPES.iter().find(|facts| facts.type_name == type_name)
+}
+
+/// What one node of a type needs on a device.
+pub fn node_resources(type_name: &str) -> Resources {
+    type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources)
+}
+
+/// Whether nodes of a type must be pinned.
+pub fn is_hardware(type_name: &str) -> bool {
+    type_facts(type_name).is_some_and(|facts| facts.hardware)
+}
+
+/// What a device needs before its nodes. Measured on `qemu-lm3s6965`: the
+/// board's baseline (runtime, executor, drivers) is 8.4 KiB of flash and
+/// 1.3 KiB of static RAM, and the first inject → switch → change → debug
+/// chain adds 29.4 KiB of code that every later node shares (the message
+/// encoding, number formatting, the node types), so 40 KiB of flash. RAM:
+/// the statics, the stacks, and a message in flight plus a copy for
+/// fan-out, each `message_capacity` bytes. A host binary is larger, but a
+/// host's budget is as good as unlimited, so one estimate serves all boards.
+pub fn runtime_resources(message_capacity: usize) -> Resources {
+    Resources {
+        flash: 40 * 1024,
+        ram: 4 * 1024 + 2 * message_capacity as u64,
+    }
+}
+
+/// The largest budget psosc accepts: a terabyte keeps every sum of budgets
+/// and loads far from 64 bits.
+const MAX_BUDGET: u64 = 1 << 40;
+
+/// What `flash` and `ram` accept, for help texts.
+pub const BUDGET_FORMS: &str =
+    "a whole number of bytes (65536), or with a suffix k or K (×1024) or M (×1024×1024), as memory.x writes them (\"256K\", \"1M\")";
+
+/// A device's budget: its board's, with `flash` and `ram` where the
+/// `psos-device` sets them. `None` after reporting a bad value.
+pub fn device_budget(reader: &mut Reader<'_, '_>, board: Board) -> Option<Resources> {
+    let default = board.budget();
+    let flash = budget_property(reader, "flash", default.flash);
+    let ram = budget_property(reader, "ram", default.ram);
+    Some(Resources {
+        flash: flash?,
+        ram: ram?,
+    })
+}
+
+fn budget_property(reader: &mut Reader<'_, '_>, key: &str, default: u64) -> Option<u64> {
+    let Some(value) = reader.get(key) else {
+        return Some(default);
+    };
+    let parsed = match &value.value {
+        JsonValue::Number(number) => whole_bytes(*number),
+        JsonValue::String(text) => parse_bytes(text),
+        _ => None,
+    };
+    match parsed.filter(|bytes| (1..=MAX_BUDGET).contains(bytes)) {
+        Some(bytes) => Some(bytes),
+        None => {
+            let shown = match &value.value {
+                JsonValue::Number(number) => crate::nodes::js_number_text(*number),
+                JsonValue::String(text) => format!("{text:?}"),
+                _ => value.kind_name().to_string(),
+            };
+            reader.malformed(
+                key,
+                value.span,
+                format!("{shown} is not an amount of {}", resource_name(key)),
+                Some(format!(
+                    "give {BUDGET_FORMS}, from 1 byte to 1 TiB; without `{key}` the board's {default} bytes count"
+                )),
+            );
+            None
+        }
+    }
+}
+
+fn resource_name(key: &str) -> &str {
+    match key {
+        "ram" => "RAM",
+        other => other,
+    }
+}
+
+fn whole_bytes(number: f64) -> Option<u64> {
+    (number.fract() == 0.0 && number >= 0.0 && number <= MAX_BUDGET as f64).then_some(number as u64)
+}
+
+/// `65536`, `64k`, `64K`, `1M`: bytes, KiB or MiB, as linker scripts write
+/// them. Spaces around the number are allowed; fractions are not.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last()? {
+        (at, 'k' | 'K') => (text.get(..at)?, 1024),
+        (at, 'm' | 'M') => (text.get(..at)?, 1024 * 1024),
+        _ => (text, 1),
+    };
+    let digits = digits.trim_end();
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str, expect: Option<u64>) {
+        assert_eq!(parse_bytes(text), expect, "{text:?}");
+    }
+
+    #[test]
+    fn bytes_as_linker_scripts_write_them() {
+        check("65536", Some(65536));
+        check("64k", Some(65536));
+        check(" 256K ", Some(262_144));
+        check("1M", Some(1_048_576));
+        check("1 M", Some(1_048_576));
+        check("1.5M", None);
+        check("-1", None);
+        check("K", None);
+        check("12kb", None);
+        check("", None);
+        check("99999999999999999999K", None);
+    }
+}

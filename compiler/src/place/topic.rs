@@ -1,0 +1,65 @@
+//! The MQTT topic of a wire between devices: the one home of the scheme
+//! `psos/<flow>/<source node id>/<port>` that the README documents and
+//! the MQTT wiring will publish and subscribe to.
+//!
+//! The topic names the sending end only, so a port wired to nodes on
+//! several other devices publishes each message once, and every receiving
+//! device subscribes to the same topic. It depends on nothing the
+//! placement decides, so it stays the same when nodes move. Node-RED's ids
+//! are hexadecimal and flow names are file names, so topics are usually
+//! readable as they are; any byte outside `A-Z a-z 0-9 - _ .` is written
+//! `%XX` (as in URLs), which keeps `/`, `+`, `#` and `%` itself from
+//! changing the topic's levels or reading as wildcards.
+
+/// The first level of every topic psosc chooses.
+pub const ROOT: &str = "psos";
+
+/// The topic that carries messages from a node's output `port` to nodes on
+/// other devices.
+pub fn wire_topic(flow_name: &str, source_id: &str, port: usize) -> String {
+    format!(
+        "{ROOT}/{}/{}/{port}",
+        topic_level(flow_name),
+        topic_level(source_id)
+    )
+}
+
+/// One level of a topic, escaped so that it stays one level.
+fn topic_level(text: &str) -> String {
+    let mut level = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+            level.push(char::from(byte));
+        } else {
+            level.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    if level.is_empty() {
+        // An empty level would still be a level, but an invisible one.
+        level.push_str("%00");
+    }
+    level
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(flow: &str, id: &str, port: usize, expect: &str) {
+        assert_eq!(wire_topic(flow, id, port), expect);
+    }
+
+    #[test]
+    fn topics_are_readable_and_one_level_per_part() {
+        check(
+            "greenhouse",
+            "9e0a0000000000b1",
+            0,
+            "psos/greenhouse/9e0a0000000000b1/0",
+        );
+        check("my flow", "a/b+#", 2, "psos/my%20flow/a%2Fb%2B%23/2");
+        check("f", "50%", 1, "psos/f/50%25/1");
+        check("f", "é", 0, "psos/f/%C3%A9/0");
+        check("", "a", 0, "psos/%00/a/0");
+    }
+}
