@@ -57,10 +57,13 @@ impl Flow {
 
     /// The wires whose ends run on different devices, in wire order.
     pub fn cut_wires(&self) -> impl Iterator<Item = &Wire> + '_ {
-        self.wires.iter().filter(move |wire| {
-            let device = |node: NodeIndex| self.nodes.get(node).map(|node| node.device);
-            device(wire.from) != device(wire.to)
-        })
+        self.wires.iter().filter(move |wire| !self.same_device(wire))
+    }
+
+    /// Whether both ends of a wire run on one device.
+    pub fn same_device(&self, wire: &Wire) -> bool {
+        let device = |node: NodeIndex| self.nodes.get(node).map(|node| node.device);
+        device(wire.from) == device(wire.to)
     }
 
     /// The flow's name in MQTT topics and pictures.

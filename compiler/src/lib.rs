@@ -47,22 +47,18 @@ pub fn check_with(
     environment: flow::Environment<'_>,
     options: &Options<'_>,
 ) -> (Option<ir::Flow>, Vec<Diagnostic>) {
-    let (flow, mut diagnostics) = front_end(source, environment, options);
-    if let Some(flow) = &flow {
-        diagnostics.extend(place::check_cut_wires(flow));
-    }
+    let (flow, diagnostics) = front_end(source, environment, options);
     finish(flow, diagnostics)
 }
 
-/// Checks a flow and places its nodes, as [`check_with`] does, but accepts
-/// wires between devices: they are what a plan shows.
+/// What `psosc plan` shows: the checked, placed flow, as [`check_with`]
+/// makes it.
 pub fn plan(
     source: &SourceFile,
     environment: flow::Environment<'_>,
     options: &Options<'_>,
 ) -> (Option<ir::Flow>, Vec<Diagnostic>) {
-    let (flow, diagnostics) = front_end(source, environment, options);
-    finish(flow, diagnostics)
+    check_with(source, environment, options)
 }
 
 fn front_end(

@@ -860,14 +860,21 @@ impl<'a> Lowering<'a> {
 
     /// Gives each device that uses MQTT its broker: the one its
     /// `psos-device` names, or else the one its mqtt nodes use. A device
-    /// keeps one session, so its nodes must agree on the broker.
+    /// keeps one session, so its nodes must agree on the broker. A device
+    /// that only exchanges messages with other devices of the flow, with no
+    /// broker named, uses `localhost:1883` (which `psosc run` and the
+    /// `PSOS_BROKER` environment variable replace).
     fn assign_brokers(&mut self, flow: &mut Flow) {
-        let flow_stem = flow
-            .file_name
-            .rsplit_once('.')
-            .map_or(flow.file_name.as_str(), |(stem, _)| stem)
-            .to_string();
+        let flow_name = flow.name().to_string();
         let shared_by = devices_per_broker(flow, self.raw);
+        let mut on_cut = vec![false; flow.devices.len()];
+        for wire in flow.cut_wires() {
+            for end in [wire.from, wire.to] {
+                if let Some(slot) = flow.nodes.get(end).and_then(|node| on_cut.get_mut(node.device)) {
+                    *slot = true;
+                }
+            }
+        }
         for (device_index, device) in flow.devices.iter_mut().enumerate() {
             let declared = device
                 .id
@@ -888,10 +895,22 @@ impl<'a> Lowering<'a> {
                 })
                 .collect();
             used.sort_by(|a, b| a.0.cmp(&b.0));
-            let chosen = declared
-                .clone()
-                .or_else(|| used.first().map(|(id, _)| id.clone()));
-            let Some(chosen) = chosen else { continue };
+            let default_client_id = format!("psos-{flow_name}-{}", device.name);
+            let status_topic = crate::place::topic::status_topic(&flow_name, &device.name);
+            let chosen = declared.clone().or_else(|| used.first().map(|(id, _)| id.clone()));
+            let Some(chosen) = chosen else {
+                if on_cut.get(device_index).copied().unwrap_or(false) {
+                    device.broker = Some(ir::Broker {
+                        id: String::new(),
+                        host: "localhost".to_string(),
+                        port: 1883,
+                        client_id: default_client_id,
+                        keepalive_s: 60,
+                        status_topic,
+                    });
+                }
+                continue;
+            };
             for (broker, node) in &used {
                 if *broker != chosen {
                     self.diagnostics.push(
@@ -906,11 +925,7 @@ impl<'a> Lowering<'a> {
                     );
                 }
             }
-            let Some(config) = self
-                .raw
-                .find(&chosen)
-                .filter(|node| node.type_name == "mqtt-broker")
-            else {
+            let Some(config) = self.raw.find(&chosen).filter(|node| node.type_name == "mqtt-broker") else {
                 continue;
             };
             let mut reader = Reader::new(config, self.diagnostics);
@@ -920,22 +935,18 @@ impl<'a> Lowering<'a> {
             let client_id = match reader.string("clientid").filter(|id| !id.is_empty()) {
                 // A client id shared by several devices would have the broker
                 // drop one session for the other.
-                Some(id) if shared_by.get(&chosen).copied().unwrap_or(0) > 1 => {
-                    format!("{id}-{}", device.name)
-                }
+                Some(id) if shared_by.get(&chosen).copied().unwrap_or(0) > 1 => format!("{id}-{}", device.name),
                 Some(id) => id.to_string(),
-                None => format!("psos-{flow_stem}-{}", device.name),
+                None => default_client_id,
             };
-            let (Some(port), Some(keepalive)) = (port, keepalive) else {
-                continue;
-            };
+            let (Some(port), Some(keepalive)) = (port, keepalive) else { continue };
             device.broker = Some(ir::Broker {
                 id: chosen,
                 host,
                 port: port as u16,
                 client_id,
                 keepalive_s: keepalive as u16,
-                status_topic: format!("psos/{flow_stem}/{}/status", device.name),
+                status_topic,
             });
         }
     }
@@ -949,7 +960,9 @@ impl<'a> Lowering<'a> {
     fn break_cycles(flow: &mut Flow) {
         let mut graph = DiGraph::<(), ()>::new();
         let indices: Vec<_> = (0..flow.nodes.len()).map(|_| graph.add_node(())).collect();
-        for wire in &flow.wires {
+        // Only wires on one device are calls; a loop through MQTT waits in
+        // the broker between devices anyway.
+        for wire in flow.wires.iter().filter(|wire| flow.same_device(wire)) {
             if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
                 graph.add_edge(*from, *to, ());
             }

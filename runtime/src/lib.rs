@@ -104,6 +104,7 @@ mod msg;
 mod node;
 pub mod nodes;
 mod platform;
+mod text;
 pub mod timers;
 pub mod topic;
 mod value;

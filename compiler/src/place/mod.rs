@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic, NodeRef};
 use crate::flow::{Environment, RawFlow, RawNode};
-use crate::ir::{self, Board, Device, DeviceIndex, Flow, NodeKind, Placement, Resources, Wire};
+use crate::ir::{self, Board, Device, DeviceIndex, NodeKind, Placement, Resources, Wire};
 use crate::json::JsonValue;
 use crate::lower::DEFAULT_MESSAGE_CAPACITY;
 use crate::nodes::Reader;
@@ -517,44 +517,6 @@ fn label_of(node: &RawNode) -> String {
     }
 }
 
-/// Wires between devices will travel over MQTT, which psosc does not
-/// generate yet: `psosc build` (and `check`) refuse each one, naming the
-/// topic it will use. `psosc plan` shows them without complaint.
-pub fn check_cut_wires(flow: &Flow) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    for wire in flow.cut_wires() {
-        let (Some(from), Some(to)) = (flow.nodes.get(wire.from), flow.nodes.get(wire.to)) else {
-            continue;
-        };
-        let device_name = |index: usize| {
-            flow.devices
-                .get(index)
-                .map_or("?", |device| device.name.as_str())
-        };
-        let topic = topic::wire_topic(flow.name(), &from.id, wire.port);
-        diagnostics.push(
-            Diagnostic::error(
-                Code::CrossDeviceWire,
-                format!(
-                    "the placement puts this node on device {:?} and the node its port {} feeds on device {:?}; \
-                     the wire needs MQTT topic {topic:?}, which psosc does not generate yet",
-                    device_name(from.device),
-                    wire.port,
-                    device_name(to.device)
-                ),
-            )
-            .node(NodeRef::of(from))
-            .property("wires")
-            .label(from.span, format!("on {}", device_name(from.device)))
-            .label(to.span, format!("on {}", device_name(to.device)))
-            .help(
-                "`psosc plan FLOW` shows why each node is where it is; pin both nodes to one device \
-                 (or give the devices room to keep them together) until MQTT wires come in a later psosc",
-            ),
-        );
-    }
-    diagnostics
-}
 
 #[cfg(test)]
 mod tests {

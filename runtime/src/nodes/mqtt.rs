@@ -6,6 +6,8 @@
 
 use core::fmt::{self, Write};
 
+use crate::text::{encode_written, Counter};
+
 use crate::encoding::{Bytes, Encode, Str, BYTES, LENGTH, STRING};
 use crate::msg::PathSegment;
 use crate::value::ValueRef;
@@ -149,51 +151,6 @@ impl<const N: usize> Node<N> for MqttIn {
 /// side of local topics, for an `mqtt out` that publishes to `msg.topic`.
 pub fn topic_matches<const N: usize>(filter: &str, msg: &Msg<N>) -> bool {
     matches!(msg.topic(), Some(ValueRef::Str(topic)) if crate::topic::matches(filter, topic))
-}
-
-/// Counts the bytes written, to size an encoding before writing it.
-struct Counter(usize);
-
-impl Write for Counter {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0 += s.len();
-        Ok(())
-    }
-}
-
-/// Writes into a slice, failing when it is full.
-struct SliceWriter<'a> {
-    out: &'a mut [u8],
-    at: usize,
-}
-
-impl Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
-        self.out
-            .get_mut(self.at..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.at = end;
-        Ok(())
-    }
-}
-
-/// Encodes a tag, a length and then text written by `write`.
-fn encode_written(
-    tag: u8,
-    len: usize,
-    out: &mut [u8],
-    write: impl FnOnce(&mut SliceWriter<'_>) -> fmt::Result,
-) -> Option<usize> {
-    *out.first_mut()? = tag;
-    crate::encoding::write_u16(out, 1, len)?;
-    let mut writer = SliceWriter {
-        out: out.get_mut(1 + LENGTH..1 + LENGTH + len)?,
-        at: 0,
-    };
-    write(&mut writer).ok()?;
-    (writer.at == len).then_some(1 + LENGTH + len)
 }
 
 /// A payload as `mqtt out` puts it on the wire: bytes as they are, strings

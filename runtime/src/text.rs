@@ -1,0 +1,52 @@
+//! Text that `core::fmt` writes, encoded straight into a message: sized by
+//! a first pass that only counts, then written into its slot.
+
+use core::fmt::{self, Write};
+
+use crate::encoding::LENGTH;
+
+/// Counts the bytes written, to size an encoding before writing it.
+pub(crate) struct Counter(pub(crate) usize);
+
+impl Write for Counter {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Writes into a slice, failing when it is full.
+pub(crate) struct SliceWriter<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.out
+            .get_mut(self.at..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.at = end;
+        Ok(())
+    }
+}
+
+/// Encodes a tag, a length and then text written by `write`.
+pub(crate) fn encode_written(
+    tag: u8,
+    len: usize,
+    out: &mut [u8],
+    write: impl FnOnce(&mut SliceWriter<'_>) -> fmt::Result,
+) -> Option<usize> {
+    *out.first_mut()? = tag;
+    crate::encoding::write_u16(out, 1, len)?;
+    let mut writer = SliceWriter {
+        out: out.get_mut(1 + LENGTH..1 + LENGTH + len)?,
+        at: 0,
+    };
+    write(&mut writer).ok()?;
+    (writer.at == len).then_some(1 + LENGTH + len)
+}
+
