@@ -120,10 +120,7 @@ impl<const N: usize> Msg<N> {
 
 /// Reads any JSON value into `scratch`, in the message encoding; the result
 /// can be written at any path of a message with [`Msg::set`].
-pub fn value_from_json<'s>(
-    text: &[u8],
-    scratch: &'s mut [u8],
-) -> Result<ValueRef<'s>, JsonError> {
+pub fn value_from_json<'s>(text: &[u8], scratch: &'s mut [u8]) -> Result<ValueRef<'s>, JsonError> {
     let mut sink = Scratch {
         buf: scratch,
         len: 0,
@@ -1009,7 +1006,10 @@ mod tests {
         check_value("-0", "number 0");
         check_value("1.5e3", "number 1500");
         check_value("1E-7", "number 1e-7");
-        check_value("123456789012345678901234567890", "number 1.2345678901234568e+29");
+        check_value(
+            "123456789012345678901234567890",
+            "number 1.2345678901234568e+29",
+        );
         // 2^53 + 1 rounds to even, as it does in JavaScript.
         check_value("9007199254740993", "number 9007199254740992");
         check_value("9007199254740995", "number 9007199254740996");
@@ -1085,7 +1085,10 @@ mod tests {
             r#"{"a":"short","b":"x","c":{"a":{"z":[]}}}"#,
         );
         check(r#"{"a":1,"a":2,"a":3}"#, r#"{"a":3}"#);
-        check(r#"{"a":"","a":"a longer value"}"#, r#"{"a":"a longer value"}"#);
+        check(
+            r#"{"a":"","a":"a longer value"}"#,
+            r#"{"a":"a longer value"}"#,
+        );
     }
 
     #[test]
@@ -1095,12 +1098,18 @@ mod tests {
             r#"{"0":5,"2":4,"10":2,"4294967294":9,"b":1,"a":3,"01":6,"-1":7,"4294967295":8}"#,
         );
         check(r#"{"1":1,"b":2,"1":3}"#, r#"{"1":3,"b":2}"#);
-        check_value(r#"{"z":{"9":1,"x":2,"1":3}}"#, r#"object {"z":{"1":3,"9":1,"x":2}}"#);
+        check_value(
+            r#"{"z":{"9":1,"x":2,"1":3}}"#,
+            r#"object {"z":{"1":3,"9":1,"x":2}}"#,
+        );
     }
 
     #[test]
     fn buffers_become_bytes() {
-        check_value(r#"{"type":"Buffer","data":[]}"#, r#"buffer {"type":"Buffer","data":[]}"#);
+        check_value(
+            r#"{"type":"Buffer","data":[]}"#,
+            r#"buffer {"type":"Buffer","data":[]}"#,
+        );
         check_value(
             r#"{ "type" : "Buffer" , "data" : [ 0 , 255, 1e2, -0, 2.0 ] }"#,
             r#"buffer {"type":"Buffer","data":[0,255,100,0,2]}"#,
@@ -1176,7 +1185,10 @@ mod tests {
         );
         let deep_value = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         check_value(&deep_value, &format!("array {deep_value}"));
-        check_value(&format!("[{deep_value}]"), &format!("TooDeep {{ at: {MAX_DEPTH} }}"));
+        check_value(
+            &format!("[{deep_value}]"),
+            &format!("TooDeep {{ at: {MAX_DEPTH} }}"),
+        );
     }
 
     #[test]
@@ -1187,19 +1199,32 @@ mod tests {
         );
         assert!(Msg::<24>::from_json(br#"{"payload":"0123456789"}"#).is_ok());
         let mut scratch = [0; 8];
-        assert_eq!(value_from_json(b"1", &mut scratch).map(|_| ()), Err(JsonError::TooBig));
-        assert_eq!(value_from_json(b"\"1234\"", &mut scratch).map(|_| ()), Ok(()));
+        assert_eq!(
+            value_from_json(b"1", &mut scratch).map(|_| ()),
+            Err(JsonError::TooBig)
+        );
+        assert_eq!(
+            value_from_json(b"\"1234\"", &mut scratch).map(|_| ()),
+            Ok(())
+        );
         // Lengths are 16 bits.
         let mut big = std::vec![0; 70_000];
         let long = std::format!("\"{}\"", "x".repeat(66_000));
-        assert_eq!(value_from_json(long.as_bytes(), &mut big).map(|_| ()), Err(JsonError::TooBig));
+        assert_eq!(
+            value_from_json(long.as_bytes(), &mut big).map(|_| ()),
+            Err(JsonError::TooBig)
+        );
     }
 
     #[test]
     fn one_property_replaces_in_place_or_is_added() {
         let mut msg = Msg::<128>::from_json(br#"{"topic":"t","payload":"old","qos":1}"#).unwrap();
-        msg.set_property_json("payload", br#" {"a":[1,2]} "#).unwrap();
-        assert_eq!(format!("{msg:?}"), r#"{"topic":"t","payload":{"a":[1,2]},"qos":1}"#);
+        msg.set_property_json("payload", br#" {"a":[1,2]} "#)
+            .unwrap();
+        assert_eq!(
+            format!("{msg:?}"),
+            r#"{"topic":"t","payload":{"a":[1,2]},"qos":1}"#
+        );
         msg.set_property_json("retain", b"false").unwrap();
         assert_eq!(
             format!("{msg:?}"),
@@ -1212,7 +1237,8 @@ mod tests {
             assert!(msg.set_property_json("payload", bad).is_err());
             assert_eq!(msg, before);
         }
-        msg.set_property_json("payload", br#"{"type":"Buffer","data":[9]}"#).unwrap();
+        msg.set_property_json("payload", br#"{"type":"Buffer","data":[9]}"#)
+            .unwrap();
         assert_eq!(msg.payload(), Some(ValueRef::Bytes(&[9])));
     }
 
@@ -1222,6 +1248,9 @@ mod tests {
             format!("{}", JsonError::Unexpected { at: 3 }),
             "unexpected character at byte 3"
         );
-        assert_eq!(format!("{}", JsonError::TooBig), "the value does not fit the message");
+        assert_eq!(
+            format!("{}", JsonError::TooBig),
+            "the value does not fit the message"
+        );
     }
 }

@@ -28,8 +28,8 @@ fn random_messages_survive_a_round_trip() {
             continue;
         };
         let text = json(&msg);
-        let parsed = Big::from_json(text.as_bytes())
-            .unwrap_or_else(|error| panic!("{error} in {text}"));
+        let parsed =
+            Big::from_json(text.as_bytes()).unwrap_or_else(|error| panic!("{error} in {text}"));
         assert_eq!(parsed, msg, "{text}");
         assert_eq!(json(&parsed), text);
         tested += 1;
@@ -147,7 +147,10 @@ fn random_and_mutated_bytes_never_panic() {
     }
     println!("{inputs} inputs, {accepted} accepted");
     assert!(inputs >= 50_000);
-    assert!(accepted > 5_000, "the mutations hardly ever keep a text valid");
+    assert!(
+        accepted > 5_000,
+        "the mutations hardly ever keep a text valid"
+    );
 }
 
 fn check_error(input: &[u8], expect: JsonError) {
@@ -159,18 +162,11 @@ fn check_error(input: &[u8], expect: JsonError) {
 fn hostile_inputs_are_errors() {
     for depth in [MAX_DEPTH + 1, 1_000, 100_000] {
         let arrays = format!("{{\"p\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
-        check_error(
-            arrays.as_bytes(),
-            JsonError::TooDeep {
-                at: 5 + MAX_DEPTH,
-            },
-        );
+        check_error(arrays.as_bytes(), JsonError::TooDeep { at: 5 + MAX_DEPTH });
         let unclosed = format!("{{\"p\":{}", "[".repeat(depth));
         check_error(
             unclosed.as_bytes(),
-            JsonError::TooDeep {
-                at: 5 + MAX_DEPTH,
-            },
+            JsonError::TooDeep { at: 5 + MAX_DEPTH },
         );
         let objects = format!("{}1{}", "{\"a\":".repeat(depth + 1), "}".repeat(depth + 1));
         check_error(
@@ -199,15 +195,27 @@ fn hostile_inputs_are_errors() {
         assert_eq!(value.to_string(), expect);
     }
     for (input, expect) in [
-        (&br#"{"s":"\ud800"}"#[..], JsonError::LoneSurrogate { at: 6 }),
+        (
+            &br#"{"s":"\ud800"}"#[..],
+            JsonError::LoneSurrogate { at: 6 },
+        ),
         (br#"{"s":"\udfff"}"#, JsonError::LoneSurrogate { at: 6 }),
-        (br#"{"s":"\ud83d\ud83d"}"#, JsonError::LoneSurrogate { at: 6 }),
+        (
+            br#"{"s":"\ud83d\ud83d"}"#,
+            JsonError::LoneSurrogate { at: 6 },
+        ),
         (br#"{"\ud83d":1}"#, JsonError::LoneSurrogate { at: 2 }),
         (br#"{"s":"\ud83d"#, JsonError::Truncated),
         (br#"{"s":"\ud83d\"#, JsonError::Truncated),
-        (b"{\"s\":\"\xed\xa0\x80\"}", JsonError::InvalidUtf8 { at: 6 }),
+        (
+            b"{\"s\":\"\xed\xa0\x80\"}",
+            JsonError::InvalidUtf8 { at: 6 },
+        ),
         (b"{\"s\":\"\xc0\xaf\"}", JsonError::InvalidUtf8 { at: 6 }),
-        (b"{\"s\":\"\xf4\x90\x80\x80\"}", JsonError::InvalidUtf8 { at: 6 }),
+        (
+            b"{\"s\":\"\xf4\x90\x80\x80\"}",
+            JsonError::InvalidUtf8 { at: 6 },
+        ),
         (b"{\"s\":1}\x00", JsonError::TrailingCharacters { at: 7 }),
         (b"{\"s\":1}{}", JsonError::TrailingCharacters { at: 7 }),
         (b"\x00{}", JsonError::NotAnObject { at: 0 }),
@@ -218,7 +226,10 @@ fn hostile_inputs_are_errors() {
     let long_string = format!("{{\"s\":\"{}\"}}", "x".repeat(70_000));
     check_error(long_string.as_bytes(), JsonError::TooBig);
     let many_keys: String = (0..5_000).map(|i| format!("\"k{i}\":{i},")).collect();
-    check_error(format!("{{{many_keys}\"z\":0}}").as_bytes(), JsonError::TooBig);
+    check_error(
+        format!("{{{many_keys}\"z\":0}}").as_bytes(),
+        JsonError::TooBig,
+    );
     let many_items = format!("{{\"a\":[{}0]}}", "0,".repeat(70_000));
     check_error(many_items.as_bytes(), JsonError::TooBig);
     let big_buffer = format!(
@@ -242,6 +253,9 @@ fn a_buffer_fits_where_its_bytes_fit() {
         panic!("not bytes")
     };
     assert_eq!(bytes.len(), 3_200);
-    assert!(bytes.iter().enumerate().all(|(i, b)| usize::from(*b) == i % 256));
+    assert!(bytes
+        .iter()
+        .enumerate()
+        .all(|(i, b)| usize::from(*b) == i % 256));
     assert_eq!(json(&msg), text);
 }
