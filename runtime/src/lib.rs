@@ -98,6 +98,7 @@ mod device;
 pub mod encoding;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod json;
 mod loopback;
 pub mod mqtt;
 mod msg;
@@ -111,6 +112,7 @@ mod value;
 
 pub use console::Console;
 pub use device::{Device, ErrorKind, Timer};
+pub use json::{value_from_json, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};

@@ -119,6 +119,11 @@ impl<const N: usize> Msg<N> {
         self.bytes.is_empty()
     }
 
+    /// The encoded properties, for `json`, which parses into them in place.
+    pub(crate) fn bytes_mut(&mut self) -> &mut heapless::Vec<u8, N> {
+        &mut self.bytes
+    }
+
     /// The message's properties in insertion order.
     pub fn properties(&self) -> Members<'_> {
         Members::new(&self.bytes)
