@@ -26,27 +26,6 @@ fn blink_prints_a_debug_line_every_second() {
 }
 
 #[test]
-fn greenhouse_devices_each_run_their_part() {
-    let workspace = repo_root().join("generated").join("greenhouse");
-    let expect = [
-        ("sensor", "[sensor] [debug:temperature] greenhouse/temperature : 31.5"),
-        ("controller", "[controller] [debug:command] greenhouse/command : {\"fan\":true,\"heater\":false}"),
-        (
-            "actuator",
-            "[actuator] [debug:actuators] greenhouse/actuators : {\"payload\":{\"fan\":false,\"heater\":false},\"topic\":\"greenhouse/actuators\"}",
-        ),
-    ];
-    for (name, line) in expect {
-        let device = Running::start(&build_device(&workspace, name));
-        let lines = device.read_until(Duration::from_secs(10), |lines| {
-            lines.iter().any(|l| without_time(l).is_some())
-        });
-        let first = lines.iter().find_map(|line| without_time(line));
-        assert_eq!(first, Some(line), "device {name}, all output: {lines:#?}");
-    }
-}
-
-#[test]
 fn custom_nodes_smooth_readings_and_switch_the_heater() {
     let workspace = repo_root().join("generated").join("thermostat");
     let device = Running::start(&build_device(&workspace, "thermostat"));

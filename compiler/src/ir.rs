@@ -57,7 +57,9 @@ impl Flow {
 
     /// The wires whose ends run on different devices, in wire order.
     pub fn cut_wires(&self) -> impl Iterator<Item = &Wire> + '_ {
-        self.wires.iter().filter(move |wire| !self.same_device(wire))
+        self.wires
+            .iter()
+            .filter(move |wire| !self.same_device(wire))
     }
 
     /// Whether both ends of a wire run on one device.

@@ -870,7 +870,11 @@ impl<'a> Lowering<'a> {
         let mut on_cut = vec![false; flow.devices.len()];
         for wire in flow.cut_wires() {
             for end in [wire.from, wire.to] {
-                if let Some(slot) = flow.nodes.get(end).and_then(|node| on_cut.get_mut(node.device)) {
+                if let Some(slot) = flow
+                    .nodes
+                    .get(end)
+                    .and_then(|node| on_cut.get_mut(node.device))
+                {
                     *slot = true;
                 }
             }
@@ -897,7 +901,9 @@ impl<'a> Lowering<'a> {
             used.sort_by(|a, b| a.0.cmp(&b.0));
             let default_client_id = format!("psos-{flow_name}-{}", device.name);
             let status_topic = crate::place::topic::status_topic(&flow_name, &device.name);
-            let chosen = declared.clone().or_else(|| used.first().map(|(id, _)| id.clone()));
+            let chosen = declared
+                .clone()
+                .or_else(|| used.first().map(|(id, _)| id.clone()));
             let Some(chosen) = chosen else {
                 if on_cut.get(device_index).copied().unwrap_or(false) {
                     device.broker = Some(ir::Broker {
@@ -925,7 +931,11 @@ impl<'a> Lowering<'a> {
                     );
                 }
             }
-            let Some(config) = self.raw.find(&chosen).filter(|node| node.type_name == "mqtt-broker") else {
+            let Some(config) = self
+                .raw
+                .find(&chosen)
+                .filter(|node| node.type_name == "mqtt-broker")
+            else {
                 continue;
             };
             let mut reader = Reader::new(config, self.diagnostics);
@@ -935,11 +945,15 @@ impl<'a> Lowering<'a> {
             let client_id = match reader.string("clientid").filter(|id| !id.is_empty()) {
                 // A client id shared by several devices would have the broker
                 // drop one session for the other.
-                Some(id) if shared_by.get(&chosen).copied().unwrap_or(0) > 1 => format!("{id}-{}", device.name),
+                Some(id) if shared_by.get(&chosen).copied().unwrap_or(0) > 1 => {
+                    format!("{id}-{}", device.name)
+                }
                 Some(id) => id.to_string(),
                 None => default_client_id,
             };
-            let (Some(port), Some(keepalive)) = (port, keepalive) else { continue };
+            let (Some(port), Some(keepalive)) = (port, keepalive) else {
+                continue;
+            };
             device.broker = Some(ir::Broker {
                 id: chosen,
                 host,

@@ -90,6 +90,20 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         self.ready.signal(());
     }
 
+    /// Queues a whole message for a wire between devices: as JSON (what a
+    /// Node-RED `mqtt in` reads), on the wire's topic.
+    pub fn publish_msg(&self, device: &Device, topic: &str, qos: u8, msg: &Msg<N>) {
+        let mut carried = Msg::<N>::new();
+        let result = carried
+            .set_property("topic", &Str(topic))
+            .and_then(|()| carried.set_property("payload", &MsgJson(msg)))
+            .and_then(|()| carried.set_property("qos", &f64::from(qos)))
+            .and_then(|()| carried.set_property("retain", &false));
+        if device.check(result, ErrorKind::Oversize).is_some() {
+            self.publish(device, &carried);
+        }
+    }
+
     fn front(&self) -> Option<Msg<N>> {
         self.queue.try_lock()?.front().cloned()
     }
@@ -98,6 +112,42 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         if let Some(mut queue) = self.queue.try_lock() {
             queue.pop_front();
         }
+    }
+}
+
+/// Reads the message a wire between devices carried (its JSON payload) and
+/// hands it to `deliver`; a payload that is not a message is counted.
+pub fn receive_msg<const N: usize>(
+    device: &Device,
+    carried: &Msg<N>,
+    deliver: impl FnOnce(&mut Msg<N>),
+) {
+    let Some(ValueRef::Bytes(json)) = carried.payload() else {
+        device.report(ErrorKind::BadValue);
+        return;
+    };
+    match Msg::<N>::from_json(json) {
+        Ok(mut msg) => deliver(&mut msg),
+        Err(crate::JsonError::TooBig) => device.report(ErrorKind::Oversize),
+        Err(_) => device.report(ErrorKind::BadValue),
+    }
+}
+
+/// A whole message as its JSON text, encoded as bytes.
+struct MsgJson<'a, const N: usize>(&'a Msg<N>);
+
+impl<const N: usize> crate::encoding::Encode for MsgJson<'_, N> {
+    fn encoded_len(&self) -> usize {
+        let mut counter = crate::text::Counter(0);
+        let _ = self.0.write_json(&mut counter);
+        1 + crate::encoding::LENGTH + counter.0
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        let len = self.encoded_len() - 1 - crate::encoding::LENGTH;
+        crate::text::encode_written(crate::encoding::BYTES, len, out, |writer| {
+            self.0.write_json(writer)
+        })
     }
 }
 

@@ -49,4 +49,3 @@ pub(crate) fn encode_written(
     write(&mut writer).ok()?;
     (writer.at == len).then_some(1 + LENGTH + len)
 }
-

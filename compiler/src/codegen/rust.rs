@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::place::topic::wire_topic;
+
 use crate::ir::{
     Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex,
     NodeKind, Path, PathSegment, SwitchOp,
@@ -85,6 +87,12 @@ struct DeviceCode<'a> {
     loop_targets: Vec<usize>,
     /// The device keeps an MQTT session, so `mqtt out` nodes also publish.
     has_broker: bool,
+    /// Per node (by position), the ports wired to other devices, each with
+    /// the topic that carries them.
+    publishes: Vec<Vec<(usize, String)>>,
+    /// The topics of wires from other devices, each with the positions of
+    /// the nodes here they lead to.
+    remote: Vec<(String, Vec<usize>)>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -104,20 +112,46 @@ impl<'a> DeviceCode<'a> {
             .map(|(_, node)| vec![Vec::new(); node.kind.runtime_outputs()])
             .collect();
         let mut loop_targets = Vec::new();
+        let mut publishes: Vec<Vec<(usize, String)>> = vec![Vec::new(); receivers.len()];
+        let mut remote: Vec<(String, Vec<usize>)> = Vec::new();
         for wire in &flow.wires {
-            let (Some(Some(from)), Some(Some(to))) =
-                (position_of.get(wire.from), position_of.get(wire.to))
-            else {
-                continue;
-            };
-            if let Some(port) = receivers
-                .get_mut(*from)
-                .and_then(|ports| ports.get_mut(wire.port))
-            {
-                port.push((*to, wire.queued, wire.topic_filter.as_deref()));
-            }
-            if wire.queued && !loop_targets.contains(to) {
-                loop_targets.push(*to);
+            match (position_of.get(wire.from), position_of.get(wire.to)) {
+                (Some(Some(from)), Some(Some(to))) => {
+                    if let Some(port) = receivers
+                        .get_mut(*from)
+                        .and_then(|ports| ports.get_mut(wire.port))
+                    {
+                        port.push((*to, wire.queued, wire.topic_filter.as_deref()));
+                    }
+                    if wire.queued && !loop_targets.contains(to) {
+                        loop_targets.push(*to);
+                    }
+                }
+                // A wire to another device publishes the message once per
+                // port, on the port's topic.
+                (Some(Some(from)), _) => {
+                    let Some(source) = flow.nodes.get(wire.from) else {
+                        continue;
+                    };
+                    let topic = wire_topic(flow.name(), &source.id, wire.port);
+                    if let Some(list) = publishes.get_mut(*from) {
+                        if !list.iter().any(|(port, _)| *port == wire.port) {
+                            list.push((wire.port, topic));
+                        }
+                    }
+                }
+                // A wire from another device arrives on that port's topic.
+                (_, Some(Some(to))) => {
+                    let Some(source) = flow.nodes.get(wire.from) else {
+                        continue;
+                    };
+                    let topic = wire_topic(flow.name(), &source.id, wire.port);
+                    match remote.iter_mut().find(|(known, _)| *known == topic) {
+                        Some((_, targets)) => targets.push(*to),
+                        None => remote.push((topic, vec![*to])),
+                    }
+                }
+                _ => {}
             }
         }
         Self {
@@ -128,6 +162,8 @@ impl<'a> DeviceCode<'a> {
                 .devices
                 .get(device_index)
                 .is_some_and(|device| device.broker.is_some()),
+            publishes,
+            remote,
         }
     }
 
@@ -231,6 +267,29 @@ impl<'a> DeviceCode<'a> {
                 Some(quote!(psos::mqtt::Subscription { filter: #filter, qos: #qos, deliver: #deliver }))
             })
             .collect();
+        let mut subscriptions = subscriptions;
+        for (index, (topic, targets)) in self.remote.iter().enumerate() {
+            let deliver = format_ident!("wire_{}_from_broker", index + 1);
+            let receivers: Vec<Receiver> = targets
+                .iter()
+                .filter_map(|position| self.names(*position))
+                .map(|names| Receiver::Direct(names.input))
+                .collect();
+            let delivery = fan_out(&receivers);
+            let drain_after = drain.then(|| quote!(drain_loopback();));
+            deliveries.push(quote! {
+                fn #deliver(carried: &mut Msg) {
+                    psos::mqtt::receive_msg(&DEVICE, carried, |msg| {
+                        #delivery
+                    });
+                    #drain_after
+                }
+            });
+            let filter = Literal::string(topic);
+            subscriptions.push(
+                quote!(psos::mqtt::Subscription { filter: #filter, qos: 1, deliver: #deliver }),
+            );
+        }
         let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
         let transport = match device.board.support_crate() {
             None => {
@@ -310,6 +369,11 @@ impl<'a> DeviceCode<'a> {
             if self.has_broker && matches!(node.kind, NodeKind::MqttOut(_)) {
                 if let Some(port) = ports.first_mut() {
                     port.insert(0, Receiver::Outbox);
+                }
+            }
+            for (port, topic) in self.publishes.get(position).into_iter().flatten() {
+                if let Some(receivers) = ports.get_mut(*port) {
+                    receivers.insert(0, Receiver::Publish(topic.clone()));
                 }
             }
             let (output_fn, outputs) = match output_function(output, &msg, &ports) {
@@ -649,6 +713,9 @@ enum Receiver {
     IfTopic(String, Ident),
     /// A copy into the MQTT outbox, for the broker.
     Outbox,
+    /// The whole message, as JSON, to the other devices on a wire's topic,
+    /// at QoS 1: a wire between devices delivers at least once.
+    Publish(String),
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -687,6 +754,10 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             })
         }
         Receiver::Outbox => Some(quote!(OUTBOX.publish(&DEVICE, msg);)),
+        Receiver::Publish(topic) => {
+            let topic = Literal::string(topic);
+            Some(quote!(OUTBOX.publish_msg(&DEVICE, #topic, 1, msg);))
+        }
         Receiver::Direct(_) | Receiver::IfTopic(..) => None,
     });
     let filtered = receivers.iter().filter_map(|receiver| match receiver {
@@ -698,13 +769,18 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 }
             })
         }
-        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox => None,
+        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox | Receiver::Publish(_) => {
+            None
+        }
     });
     let direct: Vec<&Ident> = receivers
         .iter()
         .filter_map(|receiver| match receiver {
             Receiver::Direct(input) => Some(input),
-            Receiver::Queued(..) | Receiver::IfTopic(..) | Receiver::Outbox => None,
+            Receiver::Queued(..)
+            | Receiver::IfTopic(..)
+            | Receiver::Outbox
+            | Receiver::Publish(_) => None,
         })
         .collect();
     let calls = match direct.split_first() {

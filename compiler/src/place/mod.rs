@@ -517,7 +517,6 @@ fn label_of(node: &RawNode) -> String {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,7 +26,11 @@ pub fn wire_topic(flow_name: &str, source_id: &str, port: usize) -> String {
 
 /// The topic where a device retains its `online` / `offline` status.
 pub fn status_topic(flow_name: &str, device: &str) -> String {
-    format!("{ROOT}/{}/{}/status", topic_level(flow_name), topic_level(device))
+    format!(
+        "{ROOT}/{}/{}/status",
+        topic_level(flow_name),
+        topic_level(device)
+    )
 }
 
 /// One level of a topic, escaped so that it stays one level.

@@ -55,10 +55,7 @@ pub fn text(flow: &Flow) -> String {
         }
     }
     if !plan.cut.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nwires between devices, each an MQTT topic (psosc build does not generate them yet):"
-        );
+        let _ = writeln!(out, "\nwires between devices, each an MQTT topic:");
         for wire in &plan.cut {
             let _ = writeln!(
                 out,

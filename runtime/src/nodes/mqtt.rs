@@ -16,8 +16,12 @@ use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 /// How an `mqtt in` node reads a payload (Node-RED's `datatype`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Datatype {
+    /// Parsed JSON when the text is a JSON object or array, else as `Auto`.
+    AutoDetect,
     /// A string if the bytes are UTF-8, else a buffer.
     Auto,
+    /// Parsed JSON; a payload that is not JSON is an error.
+    Json,
     /// A string, invalid UTF-8 replaced by U+FFFD.
     Utf8,
     Buffer,
@@ -129,13 +133,32 @@ impl MqttIn {
                 },
                 Datatype::Utf8 => msg.set(payload, &LossyUtf8(bytes)),
                 Datatype::Base64 => msg.set(payload, &Base64(bytes)),
+                Datatype::Json => msg
+                    .set_property_json("payload", bytes)
+                    .map_err(|_| crate::MsgError::NotAContainer),
+                Datatype::AutoDetect => {
+                    let structured = matches!(bytes.trim_ascii_start().first(), Some(b'{' | b'['));
+                    match core::str::from_utf8(bytes) {
+                        Ok(text) if structured => msg
+                            .set_property_json("payload", bytes)
+                            .or_else(|_| msg.set(payload, &Str(text))),
+                        Ok(text) => msg.set(payload, &Str(text)),
+                        Err(_) => msg.set(payload, &Bytes(bytes)),
+                    }
+                }
             });
         let qos = carried.property("qos").unwrap_or(ValueRef::Number(0.0));
         let retain = carried.property("retain").unwrap_or(ValueRef::Bool(false));
         let result = result
             .and_then(|()| msg.set_property("qos", &qos))
             .and_then(|()| msg.set_property("retain", &retain));
-        if device.check(result, ErrorKind::Oversize).is_some() {
+        // A JSON payload that does not parse is Node-RED's "bad value"; the
+        // rest can only fail for room.
+        let kind = match result {
+            Err(crate::MsgError::NotAContainer) => ErrorKind::BadValue,
+            _ => ErrorKind::Oversize,
+        };
+        if device.check(result, kind).is_some() {
             out.send(0, &mut msg);
         }
     }

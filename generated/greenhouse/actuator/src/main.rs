@@ -53,6 +53,86 @@ fn debug_2(msg: &mut Msg) {
     DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
+/// Who the device is at its broker.
+static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
+    client_id: "psos-greenhouse-actuator",
+    keepalive_s: 60,
+    status_topic: "psos/greenhouse/actuator/status",
+};
+
+/// What waits to be published.
+static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
+
+/// How many messages wait for the broker at most.
+const OUTBOX_CAPACITY: usize = 16;
+
+/// What the device subscribes to, and where each message goes.
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 3] = [
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/9e0a0000000000b3/0",
+        qos: 1,
+        deliver: wire_1_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/9e0a0000000000b4/0",
+        qos: 1,
+        deliver: wire_2_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/9e0a0000000000b5/0",
+        qos: 1,
+        deliver: wire_3_from_broker,
+    },
+];
+
+fn wire_1_from_broker(carried: &mut Msg) {
+    psos::mqtt::receive_msg(
+        &DEVICE,
+        carried,
+        |msg| {
+            debug_2(msg);
+        },
+    );
+}
+
+fn wire_2_from_broker(carried: &mut Msg) {
+    psos::mqtt::receive_msg(
+        &DEVICE,
+        carried,
+        |msg| {
+            debug_2(msg);
+        },
+    );
+}
+
+fn wire_3_from_broker(carried: &mut Msg) {
+    psos::mqtt::receive_msg(
+        &DEVICE,
+        carried,
+        |msg| {
+            debug_2(msg);
+        },
+    );
+}
+
+#[embassy_executor::task]
+async fn mqtt() {
+    psos::mqtt::run(
+            &DEVICE,
+            &BROKER,
+            &SUBSCRIPTIONS,
+            &OUTBOX,
+            psos::host::Tcp::from_env_or("localhost:1883"),
+        )
+        .await;
+}
+
+fn start_mqtt(spawner: embassy_executor::Spawner) {
+    if let Ok(token) = mqtt() {
+        spawner.spawn(token);
+    }
+}
+
 static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
@@ -62,5 +142,5 @@ static TIMERS: [Timer; 1] = [
 ];
 
 fn main() {
-    psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run_with(&DEVICE, &TIMERS, start_mqtt)
 }

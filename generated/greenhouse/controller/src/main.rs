@@ -5,10 +5,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-use psos::nodes::{
-    Change, ChangeRule, Debug, DebugTarget, Inject, InjectProp, InjectValue, Switch,
-    SwitchOp, SwitchRule,
-};
+use psos::nodes::{Change, ChangeRule, Debug, DebugTarget, Switch, SwitchOp, SwitchRule};
 use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
@@ -16,31 +13,7 @@ type Msg = psos::Msg<512>;
 
 static DEVICE: Device = Device::new("controller", "greenhouse.json");
 
-static INJECT_1: Inject = Inject::new(
-    NodeInfo::new("9e0a0000000000b1", "latest reading", "inject"),
-    &[
-        InjectProp {
-            path: &[PathSegment::Key("payload")],
-            value: InjectValue::Const(ConstValue::Number(31.5)),
-        },
-        InjectProp {
-            path: &[PathSegment::Key("topic")],
-            value: InjectValue::Const(ConstValue::Str("greenhouse/temperature")),
-        },
-    ],
-);
-
-fn inject_1(msg: &mut Msg) {
-    INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
-}
-
-fn inject_1_out(port: usize, msg: &mut Msg) {
-    if port == 0 {
-        switch_2(msg);
-    }
-}
-
-static SWITCH_2: Switch = Switch::new(
+static SWITCH_1: Switch = Switch::new(
     NodeInfo::new("9e0a0000000000b2", "too hot or too cold?", "switch"),
     &[PathSegment::Key("payload")],
     &[
@@ -60,26 +33,26 @@ static SWITCH_2: Switch = Switch::new(
     false,
 );
 
-fn switch_2(msg: &mut Msg) {
-    SWITCH_2.input(&DEVICE, msg, &mut switch_2_out);
+fn switch_1(msg: &mut Msg) {
+    SWITCH_1.input(&DEVICE, msg, &mut switch_1_out);
 }
 
-fn switch_2_out(port: usize, msg: &mut Msg) {
+fn switch_1_out(port: usize, msg: &mut Msg) {
     match port {
         0 => {
-            change_3(msg);
+            change_2(msg);
         }
         1 => {
-            change_4(msg);
+            change_3(msg);
         }
         2 => {
-            change_5(msg);
+            change_4(msg);
         }
         _ => {}
     }
 }
 
-static CHANGE_3: Change = Change::new(
+static CHANGE_2: Change = Change::new(
     NodeInfo::new("9e0a0000000000b3", "fan on", "change"),
     &[
         ChangeRule::Set {
@@ -95,17 +68,18 @@ static CHANGE_3: Change = Change::new(
     ],
 );
 
-fn change_3(msg: &mut Msg) {
-    CHANGE_3.input(&DEVICE, msg, &mut change_3_out);
+fn change_2(msg: &mut Msg) {
+    CHANGE_2.input(&DEVICE, msg, &mut change_2_out);
 }
 
-fn change_3_out(port: usize, msg: &mut Msg) {
+fn change_2_out(port: usize, msg: &mut Msg) {
     if port == 0 {
-        debug_6(msg);
+        OUTBOX.publish_msg(&DEVICE, "psos/greenhouse/9e0a0000000000b3/0", 1, msg);
+        debug_5(msg);
     }
 }
 
-static CHANGE_4: Change = Change::new(
+static CHANGE_3: Change = Change::new(
     NodeInfo::new("9e0a0000000000b4", "heater on", "change"),
     &[
         ChangeRule::Set {
@@ -121,17 +95,18 @@ static CHANGE_4: Change = Change::new(
     ],
 );
 
-fn change_4(msg: &mut Msg) {
-    CHANGE_4.input(&DEVICE, msg, &mut change_4_out);
+fn change_3(msg: &mut Msg) {
+    CHANGE_3.input(&DEVICE, msg, &mut change_3_out);
 }
 
-fn change_4_out(port: usize, msg: &mut Msg) {
+fn change_3_out(port: usize, msg: &mut Msg) {
     if port == 0 {
-        debug_6(msg);
+        OUTBOX.publish_msg(&DEVICE, "psos/greenhouse/9e0a0000000000b4/0", 1, msg);
+        debug_5(msg);
     }
 }
 
-static CHANGE_5: Change = Change::new(
+static CHANGE_4: Change = Change::new(
     NodeInfo::new("9e0a0000000000b5", "all off", "change"),
     &[
         ChangeRule::Set {
@@ -147,33 +122,78 @@ static CHANGE_5: Change = Change::new(
     ],
 );
 
-fn change_5(msg: &mut Msg) {
-    CHANGE_5.input(&DEVICE, msg, &mut change_5_out);
+fn change_4(msg: &mut Msg) {
+    CHANGE_4.input(&DEVICE, msg, &mut change_4_out);
 }
 
-fn change_5_out(port: usize, msg: &mut Msg) {
+fn change_4_out(port: usize, msg: &mut Msg) {
     if port == 0 {
-        debug_6(msg);
+        OUTBOX.publish_msg(&DEVICE, "psos/greenhouse/9e0a0000000000b5/0", 1, msg);
+        debug_5(msg);
     }
 }
 
-static DEBUG_6: Debug = Debug::new(
+static DEBUG_5: Debug = Debug::new(
     NodeInfo::new("9e0a0000000000b6", "command", "debug"),
     DebugTarget::Property(&[PathSegment::Key("payload")]),
 );
 
-fn debug_6(msg: &mut Msg) {
-    DEBUG_6.input(&DEVICE, msg, &mut Discard);
+fn debug_5(msg: &mut Msg) {
+    DEBUG_5.input(&DEVICE, msg, &mut Discard);
 }
 
-static TIMERS: [Timer; 1] = [
-    Timer {
-        first_ms: Some(300),
-        every_ms: Some(2000),
-        fire: || inject_1(&mut Msg::new()),
+/// Who the device is at its broker.
+static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
+    client_id: "psos-greenhouse-controller",
+    keepalive_s: 60,
+    status_topic: "psos/greenhouse/controller/status",
+};
+
+/// What waits to be published.
+static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
+
+/// How many messages wait for the broker at most.
+const OUTBOX_CAPACITY: usize = 16;
+
+/// What the device subscribes to, and where each message goes.
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 1] = [
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/9e0a0000000000a1/0",
+        qos: 1,
+        deliver: wire_1_from_broker,
     },
 ];
 
+fn wire_1_from_broker(carried: &mut Msg) {
+    psos::mqtt::receive_msg(
+        &DEVICE,
+        carried,
+        |msg| {
+            switch_1(msg);
+        },
+    );
+}
+
+#[embassy_executor::task]
+async fn mqtt() {
+    psos::mqtt::run(
+            &DEVICE,
+            &BROKER,
+            &SUBSCRIPTIONS,
+            &OUTBOX,
+            psos::host::Tcp::from_env_or("localhost:1883"),
+        )
+        .await;
+}
+
+fn start_mqtt(spawner: embassy_executor::Spawner) {
+    if let Ok(token) = mqtt() {
+        spawner.spawn(token);
+    }
+}
+
+static TIMERS: [Timer; 0] = [];
+
 fn main() {
-    psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run_with(&DEVICE, &TIMERS, start_mqtt)
 }

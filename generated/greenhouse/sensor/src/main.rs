@@ -33,6 +33,7 @@ fn inject_1(msg: &mut Msg) {
 
 fn inject_1_out(port: usize, msg: &mut Msg) {
     if port == 0 {
+        OUTBOX.publish_msg(&DEVICE, "psos/greenhouse/9e0a0000000000a1/0", 1, msg);
         debug_2(msg);
     }
 }
@@ -46,6 +47,40 @@ fn debug_2(msg: &mut Msg) {
     DEBUG_2.input(&DEVICE, msg, &mut Discard);
 }
 
+/// Who the device is at its broker.
+static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
+    client_id: "psos-greenhouse-sensor",
+    keepalive_s: 60,
+    status_topic: "psos/greenhouse/sensor/status",
+};
+
+/// What waits to be published.
+static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
+
+/// How many messages wait for the broker at most.
+const OUTBOX_CAPACITY: usize = 16;
+
+/// What the device subscribes to, and where each message goes.
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 0] = [];
+
+#[embassy_executor::task]
+async fn mqtt() {
+    psos::mqtt::run(
+            &DEVICE,
+            &BROKER,
+            &SUBSCRIPTIONS,
+            &OUTBOX,
+            psos::host::Tcp::from_env_or("localhost:1883"),
+        )
+        .await;
+}
+
+fn start_mqtt(spawner: embassy_executor::Spawner) {
+    if let Ok(token) = mqtt() {
+        spawner.spawn(token);
+    }
+}
+
 static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(200),
@@ -55,5 +90,5 @@ static TIMERS: [Timer; 1] = [
 ];
 
 fn main() {
-    psos::host::run(&DEVICE, &TIMERS)
+    psos::host::run_with(&DEVICE, &TIMERS, start_mqtt)
 }
