@@ -5,7 +5,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{build_device, cargo, check_flow, repo_root, without_time, Running};
+use support::{
+    build_device, build_test_flow, cargo, check_flow, debug_lines, repo_root, without_time, Running,
+};
 
 #[test]
 fn blink_prints_a_debug_line_every_second() {
@@ -50,68 +52,42 @@ fn custom_nodes_smooth_readings_and_switch_the_heater() {
 
 #[test]
 fn a_loop_of_local_wires_runs_through_the_loop_queue() {
-    let flow = check_flow(&repo_root().join("tests").join("flows").join("loop.json"));
+    let (dir, flow) = build_test_flow("loop");
     assert_eq!(
         flow.wires.iter().filter(|wire| wire.queued).count(),
         2,
         "both wires back to the switch are queued"
     );
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
-        .expect("the crate is written");
-    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
     let device = Running::start(&build_device(dir.path(), "looper"));
-    let lines = device.read_until(Duration::from_secs(10), |lines| {
-        lines
-            .iter()
-            .filter(|line| without_time(line).is_some())
-            .count()
-            >= 2
-    });
-    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
     // 1 goes to "two", which sends 2 to the debug node at once and back to
     // the switch through the queue; 2 goes to "three", whose 3 comes back
     // through the queue and leaves by the switch's last port.
     assert_eq!(
-        debug,
+        debug_lines(&device, 2, Duration::from_secs(10)),
         [
             "[looper] [debug:seen] count : 2",
             "[looper] [debug:seen] count : 3"
-        ],
-        "all output: {lines:#?}"
+        ]
     );
 }
 
 #[test]
 fn local_topics_are_wired_on_the_device() {
-    let flow = check_flow(
-        &repo_root()
-            .join("tests")
-            .join("flows")
-            .join("local_topics.json"),
-    );
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
-        .expect("the crate is written");
-    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
+    let (dir, _) = build_test_flow("local_topics");
     let device = Running::start(&build_device(dir.path(), "local"));
-    let lines = device.read_until(Duration::from_secs(10), |lines| {
-        lines
-            .iter()
-            .filter(|line| without_time(line).is_some())
-            .count()
-            >= 2
-    });
-    let debug: Vec<&str> = lines.iter().filter_map(|line| without_time(line)).collect();
     // The fixed topic reaches `home/+/temp` at build time, with the node's
     // QoS 1; the topic taken from msg.topic matches `home/+/temp` (not
-    // `garden/#`) at run time, with QoS 0 as the message has none.
+    // `garden/#`) at run time, with QoS 0 as the message has none. No
+    // broker listens: the local wires do not need one.
     let seen = |qos: u8| {
         format!(
             r#"[local] [debug:got] home/kitchen/temp : {{"topic":"home/kitchen/temp","payload":"{{\"t\":21.5}}","qos":{qos},"retain":false}}"#
         )
     };
-    assert_eq!(debug, [seen(1), seen(0)], "all output: {lines:#?}");
+    assert_eq!(
+        debug_lines(&device, 2, Duration::from_secs(10)),
+        [seen(1), seen(0)]
+    );
 }
 
 #[test]

@@ -56,6 +56,38 @@ pub fn check_flow(path: &Path) -> psosc::ir::Flow {
     })
 }
 
+/// Checks a flow of `tests/flows/`, writes its crates into a temporary
+/// directory and holds them to clippy's bar, as generated code must be.
+pub fn build_test_flow(name: &str) -> (tempfile::TempDir, psosc::ir::Flow) {
+    let flow = check_flow(
+        &repo_root()
+            .join("tests")
+            .join("flows")
+            .join(format!("{name}.json")),
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
+        .expect("the crates are written");
+    cargo(dir.path(), &["clippy", "--quiet", "--", "-D", "warnings"]);
+    (dir, flow)
+}
+
+/// The debug lines (without time stamps) of a device, once it has printed
+/// `count` of them or `timeout` has passed.
+pub fn debug_lines(device: &Running, count: usize, timeout: Duration) -> Vec<String> {
+    device
+        .read_until(timeout, |lines| {
+            lines
+                .iter()
+                .filter(|line| without_time(line).is_some())
+                .count()
+                >= count
+        })
+        .iter()
+        .filter_map(|line| without_time(line).map(str::to_string))
+        .collect()
+}
+
 /// Runs cargo in a generated workspace with the shared target directory.
 pub fn cargo(workspace: &Path, args: &[&str]) {
     let status = Command::new(env!("CARGO"))
