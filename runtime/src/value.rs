@@ -6,7 +6,9 @@ use core::fmt::{self, Write};
 use crate::encoding::{decode, decode_member};
 
 mod number;
+mod print_number;
 pub use number::number_from_str;
+pub(crate) use print_number::write_number;
 
 /// A value fixed at build time: how the compiler emits a flow's literals as
 /// constants that cost no start-up work.
@@ -250,12 +252,6 @@ impl fmt::Display for ValueRef<'_> {
             other => other.write_json(f),
         }
     }
-}
-
-/// Writes a number as JavaScript's `Number.prototype.toString` does.
-pub(crate) fn write_number<W: Write>(n: f64, out: &mut W) -> fmt::Result {
-    let mut buffer = ryu_js::Buffer::new();
-    out.write_str(buffer.format(n))
 }
 
 fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
