@@ -27,6 +27,7 @@ pub(crate) const LENGTH: usize = 2;
 /// walking a value never exhausts a small stack.
 pub const MAX_DEPTH: usize = 16;
 
+#[inline]
 pub(crate) fn read_u16(bytes: &[u8], at: usize) -> Option<usize> {
     let pair = bytes.get(at..at.checked_add(LENGTH)?)?;
     Some(usize::from(u16::from_le_bytes([
@@ -72,6 +73,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<(ValueRef<'_>, usize)> {
 
 /// How many bytes the value at the start of `bytes` takes, without reading
 /// it: the step that walking a message repeats most.
+#[inline]
 pub(crate) fn encoded_len_at(bytes: &[u8]) -> Option<usize> {
     match *bytes.first()? {
         NULL | FALSE | TRUE => Some(1),
@@ -124,30 +126,36 @@ pub struct Str<'a>(pub &'a str);
 pub struct Bytes<'a>(pub &'a [u8]);
 
 impl Encode for Str<'_> {
+    #[inline]
     fn encoded_len(&self) -> usize {
         1 + LENGTH + self.0.len()
     }
 
+    #[inline]
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         encode_tagged(out, STRING, self.0.as_bytes())
     }
 }
 
 impl Encode for Bytes<'_> {
+    #[inline]
     fn encoded_len(&self) -> usize {
         1 + LENGTH + self.0.len()
     }
 
+    #[inline]
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         encode_tagged(out, BYTES, self.0)
     }
 }
 
 impl Encode for f64 {
+    #[inline]
     fn encoded_len(&self) -> usize {
         9
     }
 
+    #[inline]
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         put(out, 0, &[NUMBER])?;
         put(out, 1, &self.to_le_bytes())
@@ -155,10 +163,12 @@ impl Encode for f64 {
 }
 
 impl Encode for bool {
+    #[inline]
     fn encoded_len(&self) -> usize {
         1
     }
 
+    #[inline]
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         put(out, 0, &[if *self { TRUE } else { FALSE }])
     }
@@ -203,50 +213,73 @@ impl Encode for ValueRef<'_> {
 }
 
 impl Encode for ConstValue {
+    // Inlined, so that a constant the compiler emits (a number, a string)
+    // is written without matching on its kind at run time.
+    #[inline]
     fn encoded_len(&self) -> usize {
         match self {
             ConstValue::Null | ConstValue::Bool(_) => 1,
             ConstValue::Number(_) => 9,
             ConstValue::Str(s) => 1 + LENGTH + s.len(),
-            ConstValue::Array(items) => {
-                1 + LENGTH + items.iter().map(Encode::encoded_len).sum::<usize>()
-            }
-            ConstValue::Object(members) => {
-                1 + LENGTH
-                    + members
-                        .iter()
-                        .map(|(key, value)| LENGTH + key.len() + value.encoded_len())
-                        .sum::<usize>()
-            }
+            ConstValue::Array(_) | ConstValue::Object(_) => const_len(self),
         }
     }
 
+    #[inline]
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         match self {
             ConstValue::Null => put(out, 0, &[NULL]),
             ConstValue::Bool(b) => b.encode(out),
             ConstValue::Number(n) => n.encode(out),
             ConstValue::Str(s) => Str(s).encode(out),
-            ConstValue::Array(items) => {
-                let mut at = 1 + LENGTH;
-                for item in *items {
-                    at += item.encode(out.get_mut(at..)?)?;
-                }
-                put(out, 0, &[ARRAY])?;
-                write_u16(out, 1, at - 1 - LENGTH)?;
-                Some(at)
+            ConstValue::Array(_) | ConstValue::Object(_) => encode_const(self, out),
+        }
+    }
+}
+
+/// The encoded length of any constant, arrays and objects included.
+fn const_len(value: &ConstValue) -> usize {
+    match value {
+        ConstValue::Null | ConstValue::Bool(_) => 1,
+        ConstValue::Number(_) => 9,
+        ConstValue::Str(s) => 1 + LENGTH + s.len(),
+        ConstValue::Array(items) => 1 + LENGTH + items.iter().map(const_len).sum::<usize>(),
+        ConstValue::Object(members) => {
+            1 + LENGTH
+                + members
+                    .iter()
+                    .map(|(key, value)| LENGTH + key.len() + const_len(value))
+                    .sum::<usize>()
+        }
+    }
+}
+
+/// Writes any constant, arrays and objects included.
+fn encode_const(value: &ConstValue, out: &mut [u8]) -> Option<usize> {
+    match value {
+        ConstValue::Null => put(out, 0, &[NULL]),
+        ConstValue::Bool(b) => b.encode(out),
+        ConstValue::Number(n) => n.encode(out),
+        ConstValue::Str(s) => Str(s).encode(out),
+        ConstValue::Array(items) => {
+            let mut at = 1 + LENGTH;
+            for item in *items {
+                at += encode_const(item, out.get_mut(at..)?)?;
             }
-            ConstValue::Object(members) => {
-                let mut at = 1 + LENGTH;
-                for (key, value) in *members {
-                    write_u16(out, at, key.len())?;
-                    at = put(out, at + LENGTH, key.as_bytes())?;
-                    at += value.encode(out.get_mut(at..)?)?;
-                }
-                put(out, 0, &[OBJECT])?;
-                write_u16(out, 1, at - 1 - LENGTH)?;
-                Some(at)
+            put(out, 0, &[ARRAY])?;
+            write_u16(out, 1, at - 1 - LENGTH)?;
+            Some(at)
+        }
+        ConstValue::Object(members) => {
+            let mut at = 1 + LENGTH;
+            for (key, value) in *members {
+                write_u16(out, at, key.len())?;
+                at = put(out, at + LENGTH, key.as_bytes())?;
+                at += encode_const(value, out.get_mut(at..)?)?;
             }
+            put(out, 0, &[OBJECT])?;
+            write_u16(out, 1, at - 1 - LENGTH)?;
+            Some(at)
         }
     }
 }

@@ -405,7 +405,7 @@ impl Text<'_> {
     }
 
     /// Reads a number, checking JSON's grammar before handing the digits to
-    /// lexical, which accepts more.
+    /// JavaScript's `Number()`, which accepts more.
     fn number(&mut self) -> Result<f64, JsonError> {
         let start = self.at;
         if self.bytes.get(self.at) == Some(&b'-') {
@@ -427,9 +427,14 @@ impl Text<'_> {
             self.digit(start)?;
         }
         let digits = self.bytes.get(start..self.at).unwrap_or_default();
-        // lexical's compact parser rounds correctly, as JavaScript does.
-        <f64 as lexical_parse_float::FromLexical>::from_lexical(digits)
-            .map_err(|_| JsonError::BadNumber { at: start })
+        // The grammar above admits ASCII only, and every JSON number is a
+        // JavaScript numeric literal, rounded the same way.
+        let text = core::str::from_utf8(digits).map_err(|_| JsonError::BadNumber { at: start })?;
+        let number = crate::value::number_from_str(text);
+        if number.is_nan() {
+            return Err(JsonError::BadNumber { at: start });
+        }
+        Ok(number)
     }
 
     /// Reads four hex digits of a `\u` escape that starts at `escape`.

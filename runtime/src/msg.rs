@@ -90,16 +90,42 @@ impl Ancestors {
     }
 }
 
+/// What walking a path found. The length fields of the containers on the
+/// way go to a buffer the caller lends, so that this stays small enough to
+/// come back in registers or a few words of stack.
 enum Located {
-    Found(Slot, Ancestors),
+    Found(Slot),
     /// `path[depth]` is missing from `parent`.
     Missing {
         depth: usize,
         parent: Container,
-        ancestors: Ancestors,
     },
     /// `path[..depth]` leads to a value that is not a container.
     Blocked,
+}
+
+/// Finds a member of an object's body by key: where the member starts,
+/// where its value starts and where it ends, relative to `body`. The first
+/// member with the key wins, as the message never holds two.
+///
+/// This is the step every change of a top-level property repeats, so it
+/// is small enough to inline, where a key known at build time lets the
+/// compiler compare it without a call.
+#[inline(always)]
+fn find_member(body: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
+    let mut at = 0;
+    loop {
+        let rest = body.get(at..)?;
+        let key_len = read_u16(rest, 0)?;
+        let value_start = LENGTH + key_len;
+        let value_end = value_start + encoding::encoded_len_at(rest.get(value_start..)?)?;
+        // Keys are compared as bytes: the message only ever holds UTF-8
+        // keys, so there is nothing to validate on this path.
+        if rest.get(LENGTH..value_start)? == key {
+            return Some((at, at + value_start, at + value_end));
+        }
+        at += value_end;
+    }
 }
 
 impl<const N: usize> Msg<N> {
@@ -131,8 +157,8 @@ impl<const N: usize> Msg<N> {
 
     /// The value at a property path, if it exists.
     pub fn get(&self, path: &[PathSegment<'_>]) -> Option<ValueRef<'_>> {
-        match self.locate(path) {
-            Located::Found(slot, _) => {
+        match self.locate(path, &mut Ancestors::default()) {
+            Located::Found(slot) => {
                 decode(self.bytes.get(slot.value_start..slot.value_end)?).map(|(value, _)| value)
             }
             _ => None,
@@ -154,14 +180,41 @@ impl<const N: usize> Msg<N> {
 
     /// Sets the value at a property path, creating missing objects (or
     /// arrays, before an index) on the way, as Node-RED does.
+    #[inline(always)]
     pub fn set<E: Encode>(&mut self, path: &[PathSegment<'_>], value: &E) -> Result<(), MsgError> {
+        // Most changes give a top-level property (`payload`, `topic`) a new
+        // value of the size of the old one, a number for a number say. That
+        // needs no walk through containers and moves no bytes: the new value
+        // overwrites the old in place.
+        if let [PathSegment::Key(key)] = path {
+            if let Some((_, start, end)) = find_member(&self.bytes, key.as_bytes()) {
+                if end - start == value.encoded_len() {
+                    let slot = self.bytes.get_mut(start..end).ok_or(MsgError::Full)?;
+                    value.encode(slot).ok_or(MsgError::Full)?;
+                    return Ok(());
+                }
+            }
+        }
+        self.set_anywhere(path, value)
+    }
+
+    /// Sets the value at any path, by the general walk and splice. The
+    /// value comes as a trait object: this path is rare enough that one
+    /// copy of it serves every kind of value, which keeps firmware small.
+    #[inline(never)]
+    fn set_anywhere(
+        &mut self,
+        path: &[PathSegment<'_>],
+        value: &dyn Encode,
+    ) -> Result<(), MsgError> {
         if path.is_empty() || path.len() > encoding::MAX_DEPTH {
             return Err(MsgError::BadPath);
         }
         // Each round either sets the value or creates one missing container.
         for _ in 0..=path.len() {
-            match self.locate(path) {
-                Located::Found(slot, ancestors) => {
+            let mut ancestors = Ancestors::default();
+            match self.locate(path, &mut ancestors) {
+                Located::Found(slot) => {
                     return self.replace(
                         slot.value_start,
                         slot.value_end - slot.value_start,
@@ -169,11 +222,7 @@ impl<const N: usize> Msg<N> {
                         &ancestors,
                     );
                 }
-                Located::Missing {
-                    depth,
-                    parent,
-                    ancestors,
-                } => {
+                Located::Missing { depth, parent } => {
                     let segment = *path.get(depth).ok_or(MsgError::BadPath)?;
                     match path.get(depth + 1) {
                         None => return self.insert(parent, segment, value, &ancestors),
@@ -200,7 +249,8 @@ impl<const N: usize> Msg<N> {
     /// member goes away, an array item becomes a hole (printed as null).
     /// Returns whether there was anything to delete.
     pub fn remove(&mut self, path: &[PathSegment<'_>]) -> bool {
-        let Located::Found(slot, ancestors) = self.locate(path) else {
+        let mut ancestors = Ancestors::default();
+        let Located::Found(slot) = self.locate(path, &mut ancestors) else {
             return false;
         };
         if slot.parent_kind == ARRAY {
@@ -227,23 +277,23 @@ impl<const N: usize> Msg<N> {
         write_members_json(&self.properties(), out)
     }
 
-    fn locate(&self, path: &[PathSegment<'_>]) -> Located {
+    /// Walks a path; `ancestors` receives the length fields of the
+    /// containers it goes through.
+    fn locate(&self, path: &[PathSegment<'_>], ancestors: &mut Ancestors) -> Located {
         let mut container = Container {
             kind: OBJECT,
             body_start: 0,
             body_end: self.bytes.len(),
         };
-        let mut ancestors = Ancestors::default();
         for (depth, segment) in path.iter().enumerate() {
             let Some(slot) = self.find_in(container, *segment) else {
                 return Located::Missing {
                     depth,
                     parent: container,
-                    ancestors,
                 };
             };
             if depth + 1 == path.len() {
-                return Located::Found(slot, ancestors);
+                return Located::Found(slot);
             }
             let kind = self.bytes.get(slot.value_start).copied().unwrap_or(NULL);
             let body_len = read_u16(&self.bytes, slot.value_start + 1);
@@ -268,6 +318,15 @@ impl<const N: usize> Msg<N> {
     /// Finds one segment among a container's members or items.
     fn find_in(&self, container: Container, segment: PathSegment<'_>) -> Option<Slot> {
         let body = self.bytes.get(container.body_start..container.body_end)?;
+        if let (OBJECT, PathSegment::Key(key)) = (container.kind, segment) {
+            let (member, value_start, value_end) = find_member(body, key.as_bytes())?;
+            return Some(Slot {
+                member_start: container.body_start + member,
+                value_start: container.body_start + value_start,
+                value_end: container.body_start + value_end,
+                parent_kind: OBJECT,
+            });
+        }
         let mut at = 0;
         let mut index = 0;
         while at < body.len() {
@@ -305,11 +364,11 @@ impl<const N: usize> Msg<N> {
     }
 
     /// Adds a member (or item) that is missing from a container.
-    fn insert<E: Encode>(
+    fn insert(
         &mut self,
         parent: Container,
         segment: PathSegment<'_>,
-        value: &E,
+        value: &dyn Encode,
         ancestors: &Ancestors,
     ) -> Result<(), MsgError> {
         let at = parent.body_end;
@@ -361,11 +420,11 @@ impl<const N: usize> Msg<N> {
     }
 
     /// Replaces `old_len` bytes at `start` with the encoding of `value`.
-    fn replace<E: Encode>(
+    fn replace(
         &mut self,
         start: usize,
         old_len: usize,
-        value: &E,
+        value: &dyn Encode,
         ancestors: &Ancestors,
     ) -> Result<(), MsgError> {
         let new_len = value.encoded_len();
@@ -488,6 +547,30 @@ mod tests {
         assert!(msg.remove(&[Key("topic")]));
         assert_eq!(msg.topic(), None);
         assert_eq!(json(&msg), r#"{"payload":1}"#);
+    }
+
+    #[test]
+    fn same_size_values_overwrite_in_place_and_others_move() {
+        let mut msg = Msg::<128>::new();
+        msg.set_property("pay", &Str("ab")).unwrap();
+        msg.set_property("payload", &1.0).unwrap();
+        msg.set(&[Key("o")], &ConstValue::Object(&[("k", ConstValue::Null)]))
+            .unwrap();
+        let len = msg.len();
+        // A key that only shares a prefix with another is a different key.
+        msg.set_property("payload", &2.0).unwrap();
+        msg.set_property("pay", &Str("cd")).unwrap();
+        msg.set(
+            &[Key("o")],
+            &ConstValue::Object(&[("k", ConstValue::Bool(true))]),
+        )
+        .unwrap();
+        assert_eq!(msg.len(), len);
+        assert_eq!(json(&msg), r#"{"pay":"cd","payload":2,"o":{"k":true}}"#);
+        msg.set_property("pay", &Str("longer")).unwrap();
+        msg.set_property("payload", &Str("x")).unwrap();
+        msg.set(&[Key("o"), Key("k")], &3.0).unwrap();
+        assert_eq!(json(&msg), r#"{"pay":"longer","payload":"x","o":{"k":3}}"#);
     }
 
     #[test]

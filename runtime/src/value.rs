@@ -5,6 +5,11 @@ use core::fmt::{self, Write};
 
 use crate::encoding::{decode, decode_member};
 
+mod number;
+mod print_number;
+pub use number::number_from_str;
+pub(crate) use print_number::write_number;
+
 /// A value fixed at build time: how the compiler emits a flow's literals as
 /// constants that cost no start-up work.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -249,12 +254,6 @@ impl fmt::Display for ValueRef<'_> {
     }
 }
 
-/// Writes a number as JavaScript's `Number.prototype.toString` does.
-pub(crate) fn write_number<W: Write>(n: f64, out: &mut W) -> fmt::Result {
-    let mut buffer = ryu_js::Buffer::new();
-    out.write_str(buffer.format(n))
-}
-
 fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
     out.write_char('"')?;
     for c in s.chars() {
@@ -271,53 +270,6 @@ fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
         }
     }
     out.write_char('"')
-}
-
-/// JavaScript's `Number(string)`: surrounding white space is ignored, the
-/// empty string is 0, and anything that is not a whole numeric literal is NaN.
-pub fn number_from_str(s: &str) -> f64 {
-    let trimmed = s.trim();
-    if trimmed.is_empty() {
-        return 0.0;
-    }
-    let (sign, digits, signed) = match (trimmed.strip_prefix('-'), trimmed.strip_prefix('+')) {
-        (Some(rest), _) => (-1.0, rest, true),
-        (None, Some(rest)) => (1.0, rest, true),
-        (None, None) => (1.0, trimmed, false),
-    };
-    let radix = match digits.get(..2) {
-        Some("0x" | "0X") => Some(16),
-        Some("0o" | "0O") => Some(8),
-        Some("0b" | "0B") => Some(2),
-        _ => None,
-    };
-    if let Some(radix) = radix {
-        // JavaScript accepts no sign before a prefixed literal.
-        if signed {
-            return f64::NAN;
-        }
-        let body = digits.get(2..).unwrap_or("");
-        return match u64::from_str_radix(body, radix) {
-            Ok(value) => value as f64,
-            Err(_) => f64::NAN,
-        };
-    }
-    if digits == "Infinity" {
-        return sign * f64::INFINITY;
-    }
-    // Rust accepts "inf", "nan" and "infinity", which JavaScript does not.
-    if !digits
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
-        return f64::NAN;
-    }
-    // lexical's compact parser rounds correctly, as core's does, with a
-    // fraction of core's tables: a device keeps 10 KiB of flash.
-    match <f64 as lexical_parse_float::FromLexical>::from_lexical(digits.as_bytes()) {
-        Ok(value) => sign * value,
-        Err(_) => f64::NAN,
-    }
 }
 
 #[cfg(test)]
