@@ -4,7 +4,7 @@
 //! The parser reads the text once, from left to right, and writes each value
 //! where it belongs in the message's own buffer: no allocation, no
 //! intermediate tree, and no recursion (a fixed stack of open containers, as
-//! deep as [`MAX_DEPTH`](crate::encoding::MAX_DEPTH) allows). The text is
+//! deep as [`MAX_DEPTH`] allows). The text is
 //! strict JSON (RFC 8259), and what comes out is what Node-RED's
 //! `JSON.parse` makes of it:
 //!
@@ -22,6 +22,10 @@
 //! an escaped lone surrogate (`"\ud800"`), which UTF-8 cannot hold, and
 //! containers nested deeper than `MAX_DEPTH`. Any error leaves nothing
 //! behind: a message being changed stays as it was.
+//!
+//! The other way is [`Msg::write_json`] (and [`ValueRef::write_json`]):
+//! compact JSON as `JSON.stringify` writes it, which reads back here as the
+//! same message, byte for byte, and in Node.js as the same object.
 //!
 //! ```
 //! use psos::json::{value_from_json, JsonError};
@@ -64,7 +68,7 @@ pub enum JsonError {
     /// Bytes inside a string that are not UTF-8.
     InvalidUtf8 { at: usize },
     /// Arrays and objects nested deeper than
-    /// [`MAX_DEPTH`](crate::encoding::MAX_DEPTH).
+    /// [`MAX_DEPTH`].
     TooDeep { at: usize },
     /// The result does not fit the message's capacity (or the scratch
     /// buffer), or a string, array or object outgrows a 16-bit length.
@@ -119,7 +123,8 @@ impl<const N: usize> Msg<N> {
 }
 
 /// Reads any JSON value into `scratch`, in the message encoding; the result
-/// can be written at any path of a message with [`Msg::set`].
+/// can be written at any path of a message with [`Msg::set`]. The value may
+/// nest `MAX_DEPTH` arrays and objects of its own.
 pub fn value_from_json<'s>(text: &[u8], scratch: &'s mut [u8]) -> Result<ValueRef<'s>, JsonError> {
     let mut sink = Scratch {
         buf: scratch,
@@ -322,6 +327,8 @@ impl Frame {
     };
 }
 
+/// The parser's state besides the text: what it has written, and the
+/// containers open around where it is, innermost last.
 struct Parser<'b> {
     out: Out<'b>,
     frames: [Frame; MAX_DEPTH + 1],

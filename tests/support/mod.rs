@@ -3,6 +3,11 @@
 
 #![allow(dead_code)]
 
+pub mod mosquitto;
+// Each test binary compiles this module; not all of them start a broker.
+#[allow(unused_imports)]
+pub use mosquitto::Mosquitto;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};

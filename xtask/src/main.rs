@@ -13,7 +13,7 @@
 mod bench;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
@@ -54,13 +54,15 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
     }
 }
 
+/// Whether a program is installed: on the PATH, or where Debian puts
+/// daemons (`/usr/sbin`, not on every user's PATH). Looked up rather than
+/// run, since not every program has a `--version` that succeeds (Mosquitto's
+/// tools have none).
 fn has_program(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .any(|dir| dir.join(program).is_file())
 }
 
 fn demo() -> Result<(), String> {
@@ -106,17 +108,24 @@ const DEBIAN_PACKAGES: &[(&str, &str)] = &[
     ("npm", "npm"),
     ("node", "nodejs"),
     ("qemu-system-arm", "qemu-system-arm"),
+    // A private broker per test (tests/support/mosquitto.rs), and the real
+    // clients that publish and subscribe to it.
+    ("mosquitto", "mosquitto"),
+    ("mosquitto_pub", "mosquitto-clients"),
+    ("mosquitto_sub", "mosquitto-clients"),
 ];
 
 /// Rust targets the tests build firmware for (the `qemu-lm3s6965` board).
 const RUST_TARGETS: &[&str] = &["thumbv7m-none-eabi"];
 
 fn install_prerequisites(root: &Path) -> Result<(), String> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
+    let mut missing: Vec<&str> = DEBIAN_PACKAGES
         .iter()
         .filter(|(program, _)| !has_program(program))
         .map(|(_, package)| *package)
         .collect();
+    // One package can bring several of the programs.
+    missing.dedup();
     if !missing.is_empty() {
         run(root, "apt-get", &["update", "-qq"])?;
         let mut args = vec!["install", "-y", "-qq"];

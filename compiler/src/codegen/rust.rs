@@ -919,8 +919,8 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                     Datatype::Utf8 => "Utf8",
                     Datatype::Buffer => "Buffer",
                     Datatype::Base64 => "Base64",
-                    // Refused by the front end until JSON payloads are read.
-                    Datatype::AutoDetect | Datatype::Json => "Auto",
+                    Datatype::AutoDetect => "AutoDetect",
+                    Datatype::Json => "Json",
                 }
             );
             (

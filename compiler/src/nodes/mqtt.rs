@@ -144,17 +144,8 @@ fn datatype(reader: &mut Reader<'_, '_>) -> Option<Datatype> {
         .and_then(Json::as_str)
         .unwrap_or("auto-detect");
     let datatype = match value {
-        // Parsing JSON payloads comes with the MQTT client.
-        "auto-detect" | "json" => {
-            let span = reader.node.value_span("datatype");
-            reader.unsupported(
-                "datatype",
-                span,
-                format!("the datatype {value:?} (JSON payloads) is not supported yet"),
-                "use auto (a string, or a buffer when not UTF-8), utf8, buffer or base64",
-            );
-            return None;
-        }
+        "auto-detect" => Datatype::AutoDetect,
+        "json" => Datatype::Json,
         "auto" => Datatype::Auto,
         "utf8" => Datatype::Utf8,
         "buffer" => Datatype::Buffer,

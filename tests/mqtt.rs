@@ -1,0 +1,157 @@
+//! Devices on a real Mosquitto: messages cross between devices as topics in
+//! both directions, `mqtt in` and `mqtt out` meet other MQTT clients with
+//! each of Node-RED's datatypes, each device keeps a retained status with a
+//! last will, and a device without its broker keeps its local wires running.
+
+mod support;
+
+use std::time::Duration;
+
+use support::mosquitto::Mosquitto;
+use support::{build_device, build_test_flow, debug_lines, repo_root, Running};
+
+/// Starts a device of a built workspace against a broker.
+fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
+    let mut command = std::process::Command::new(build_device(workspace, device));
+    command.env("PSOS_BROKER", broker.url());
+    Running::spawn(command)
+}
+
+#[test]
+fn greenhouse_messages_cross_devices_both_ways() {
+    let broker = Mosquitto::start();
+    let workspace = repo_root().join("generated").join("greenhouse");
+    let statuses = broker.subscriber("psos/greenhouse/+/status", 3);
+    let sensor = start(&workspace, "sensor", &broker);
+    let controller = start(&workspace, "controller", &broker);
+    let actuator = start(&workspace, "actuator", &broker);
+
+    // The sensor's reading reaches the controller, whose command reaches
+    // the actuator: two hops over the broker.
+    let wait = Duration::from_secs(20);
+    let command = r#"greenhouse/command : {"fan":true,"heater":false}"#;
+    let actuated = debug_lines(&actuator, 2, wait);
+    assert_eq!(
+        actuated,
+        [
+            r#"[actuator] [debug:actuators] greenhouse/actuators : {"payload":{"fan":false,"heater":false},"topic":"greenhouse/actuators"}"#,
+            r#"[actuator] [debug:actuators] greenhouse/command : {"payload":{"fan":true,"heater":false},"topic":"greenhouse/command"}"#,
+        ]
+    );
+    let controlled = debug_lines(&controller, 1, wait);
+    assert_eq!(
+        controlled.first().map(String::as_str),
+        Some(&*format!("[controller] [debug:command] {command}"))
+    );
+    let sensed = debug_lines(&sensor, 1, wait);
+    assert_eq!(
+        sensed.first().map(String::as_str),
+        Some("[sensor] [debug:temperature] greenhouse/temperature : 31.5")
+    );
+
+    let statuses = statuses.wait(Duration::from_secs(10));
+    let mut online: Vec<(String, Vec<u8>)> =
+        statuses.into_iter().map(|m| (m.topic, m.payload)).collect();
+    online.sort();
+    assert_eq!(
+        online,
+        ["actuator", "controller", "sensor"].map(|device| (
+            format!("psos/greenhouse/{device}/status"),
+            b"online".to_vec()
+        ))
+    );
+
+    // A device that goes away without a word leaves its last will.
+    let will = broker.subscriber("psos/greenhouse/sensor/status", 2);
+    drop(sensor);
+    let seen: Vec<Vec<u8>> = will
+        .wait(Duration::from_secs(10))
+        .into_iter()
+        .map(|m| m.payload)
+        .collect();
+    assert_eq!(
+        seen,
+        [b"online".to_vec(), b"offline".to_vec()],
+        "the retained status, then the will"
+    );
+}
+
+#[test]
+fn mqtt_nodes_meet_other_clients_with_each_datatype() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("mqtt_datatypes");
+    let device = start(dir.path(), "bridge", &broker);
+    // The device is subscribed once it announces itself.
+    let online = broker.subscribe(
+        "psos/mqtt_datatypes/bridge/status",
+        1,
+        Duration::from_secs(20),
+    );
+    assert_eq!(
+        online.first().map(|(_, payload)| payload.as_slice()),
+        Some(&b"online"[..])
+    );
+
+    // What each datatype makes of a payload, and what `mqtt out` then puts
+    // back on the wire: objects as JSON, strings and bytes as they are.
+    let cases: [(&str, &[u8], &[u8]); 8] = [
+        ("auto-detect", br#"{"t": 21.5}"#, br#"{"t":21.5}"#),
+        ("auto-detect", b"plain text", b"plain text"),
+        ("json", b"[1, \"two\", null]", br#"[1,"two",null]"#),
+        ("json", b"12.50", b"12.5"),
+        ("utf8", b"caf\xc3\xa9", "café".as_bytes()),
+        ("buffer", b"\x00\x01\xff", b"\x00\x01\xff"),
+        ("base64", b"hi!", b"aGkh"),
+        ("auto", b"\xff\xfe", b"\xff\xfe"),
+    ];
+    let results = broker.subscriber("out/#", cases.len());
+    for (index, (datatype, payload, _)) in cases.iter().enumerate() {
+        broker.publish(&format!("in/{datatype}/{index}"), payload, 1, false);
+        // One at a time: the order on the wire is then the order here.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let received = results.wait(Duration::from_secs(20));
+    let got: Vec<(String, Vec<u8>)> = received.into_iter().map(|m| (m.topic, m.payload)).collect();
+    let expected: Vec<(String, Vec<u8>)> = cases
+        .iter()
+        .map(|(datatype, _, out)| (format!("out/{datatype}"), out.to_vec()))
+        .collect();
+    drop(device);
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn local_wires_keep_running_while_the_broker_is_away() {
+    let mut broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("mqtt_datatypes");
+    broker.stop();
+    let device = start(dir.path(), "bridge", &broker);
+    // The heartbeat is local: five beats a second with no broker at all.
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines
+            .iter()
+            .filter(|line| line.contains("[debug:beat]"))
+            .count()
+            >= 5
+    });
+    assert!(
+        lines
+            .iter()
+            .filter(|line| line.contains("[debug:beat]"))
+            .count()
+            >= 5,
+        "{lines:#?}"
+    );
+
+    // And the device finds the broker when it comes back: its status is
+    // there, retained, once it has reconnected by itself.
+    broker.restart();
+    let online = broker
+        .subscriber("psos/mqtt_datatypes/bridge/status", 1)
+        .wait(Duration::from_secs(30));
+    assert_eq!(
+        online.first().map(|m| m.payload.as_slice()),
+        Some(&b"online"[..]),
+        "the device reconnected"
+    );
+}
