@@ -8,7 +8,8 @@ mod support;
 use std::time::Duration;
 
 use support::mosquitto::Mosquitto;
-use support::{build_device, build_test_flow, debug_lines, repo_root, Running};
+use support::qemu::{qemu_with_uart0_on, without_uptime};
+use support::{build_device, build_test_flow, debug_lines, repo_root, shared_target_dir, Running};
 
 /// Starts a device of a built workspace against a broker.
 fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
@@ -153,5 +154,47 @@ fn local_wires_keep_running_while_the_broker_is_away() {
         online.first().map(|m| m.payload.as_slice()),
         Some(&b"online"[..]),
         "the device reconnected"
+    );
+}
+
+#[test]
+fn a_qemu_device_speaks_mqtt_over_its_uart() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("ping_pong");
+    let ping = start(dir.path(), "ping", &broker);
+    // The firmware stops itself (and QEMU) after 10 s of its own time.
+    let pong_dir = dir.path().join("pong");
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--release"])
+        .current_dir(&pong_dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("PSOS_RUN_FOR_MS", "10000")
+        .status()
+        .expect("cargo starts");
+    assert!(status.success(), "the firmware builds");
+    let firmware = shared_target_dir()
+        .join("thumbv7m-none-eabi")
+        .join("release")
+        .join("pong");
+    let pong = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
+
+    // Both ways over the broker: the host's JSON message reaches the
+    // emulated Cortex-M3 whole, and the firmware's number reaches the host.
+    let got = |lines: &[String]| lines.iter().any(|line| line.contains("[debug:pong got]"));
+    let pong_lines = pong.read_until(Duration::from_secs(30), got);
+    let line = pong_lines
+        .iter()
+        .find_map(|line| without_uptime(line).filter(|l| l.contains("[debug:pong got]")));
+    assert_eq!(
+        line,
+        Some(
+            r#"[pong] [debug:pong got] from-ping : {"payload":{"n":1,"word":"héllo"},"topic":"from-ping"}"#
+        ),
+        "firmware output: {pong_lines:#?}"
+    );
+    let ping_lines = debug_lines(&ping, 1, Duration::from_secs(30));
+    assert_eq!(
+        ping_lines.first().map(String::as_str),
+        Some("[ping] [debug:ping got] from-pong : 42")
     );
 }

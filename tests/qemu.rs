@@ -14,6 +14,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use support::qemu::{qemu, qemu_with_uart0_on, without_uptime};
 use support::{build_device, cargo, repo_root, shared_target_dir, without_time, Running};
 
 const TARGET: &str = "thumbv7m-none-eabi";
@@ -78,63 +79,6 @@ fn build_blink_twin() -> (PathBuf, PathBuf) {
     (device, firmware)
 }
 
-/// The QEMU command line of a crate's runner, for a firmware file.
-fn qemu(crate_dir: &Path, firmware: &Path) -> Command {
-    let mut command = Command::new(QEMU);
-    command.args(runner_arguments(crate_dir)).arg(firmware);
-    command
-}
-
-const QEMU: &str = "qemu-system-arm";
-
-/// The runner's arguments, from a crate's `.cargo/config.toml`.
-fn runner_arguments(crate_dir: &Path) -> Vec<String> {
-    let config = std::fs::read_to_string(crate_dir.join(".cargo").join("config.toml"))
-        .expect("the crate has a cargo configuration");
-    let config: toml::Table = config.parse().expect("valid TOML");
-    let runner = config["target"]
-        .as_table()
-        .and_then(|targets| targets.values().find_map(|target| target.get("runner")))
-        .and_then(|runner| runner.as_str())
-        .expect("a runner");
-    let mut words = runner.split_whitespace().map(str::to_string);
-    assert_eq!(words.next().as_deref(), Some(QEMU));
-    words.collect()
-}
-
-/// The runner's QEMU command line with UART0, unconnected there, connected
-/// to a TCP server on this machine, as it will be to the MQTT broker.
-fn qemu_with_uart0_on(firmware: &Path, port: u16) -> Command {
-    let mut arguments = runner_arguments(&board_dir());
-    let uart0 = arguments
-        .iter()
-        .position(|argument| argument == "-serial")
-        .map(|flag| flag + 1)
-        .expect("the runner gives UART0 a -serial");
-    arguments[uart0] = "chardev:uart0".to_string();
-    let mut command = Command::new(QEMU);
-    command
-        .arg("-chardev")
-        .arg(format!(
-            "socket,id=uart0,host=127.0.0.1,port={port},server=off,nodelay=on"
-        ))
-        .args(arguments)
-        .arg(firmware);
-    command
-}
-
-/// A console line without its uptime stamp (`00:00:01.100 - ...`).
-fn without_uptime(line: &str) -> Option<&str> {
-    let (stamp, rest) = line.split_once(" - ")?;
-    let well_formed = stamp.len() == 12
-        && stamp.bytes().enumerate().all(|(index, byte)| match index {
-            2 | 5 => byte == b':',
-            8 => byte == b'.',
-            _ => byte.is_ascii_digit(),
-        });
-    well_formed.then_some(rest)
-}
-
 #[test]
 fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
     let (device, firmware) = build_blink_twin();
@@ -192,7 +136,7 @@ fn echo_on_qemu_sends_back_what_uart0_receives() {
     std::thread::spawn(move || {
         let _ = accepted.send(listener.accept().map(|(stream, _)| stream));
     });
-    let mut board = Running::spawn(qemu_with_uart0_on(&firmware, port));
+    let mut board = Running::spawn(qemu_with_uart0_on(&board_dir(), &firmware, port));
     let mut stream = connection
         .recv_timeout(Duration::from_secs(20))
         .expect("QEMU connects UART0")
