@@ -160,7 +160,23 @@ fn local_wires_keep_running_while_the_broker_is_away() {
 #[test]
 fn a_qemu_device_speaks_mqtt_over_its_uart() {
     let broker = Mosquitto::start();
-    let (dir, _) = build_test_flow("ping_pong");
+    let (dir, flow) = build_test_flow("ping_pong");
+    // The firmware's wire asks for QoS 0 (`psosQos`), the host's keeps 1.
+    let qos_of = |id: &str| {
+        flow.nodes
+            .iter()
+            .find(|node| node.id == id)
+            .map(|node| node.wire_qos)
+    };
+    assert_eq!((qos_of("to-ping"), qos_of("to-pong")), (Some(0), Some(1)));
+    let firmware_source =
+        std::fs::read_to_string(dir.path().join("pong").join("src").join("main.rs"))
+            .expect("generated");
+    assert!(
+        firmware_source
+            .contains(r#"OUTBOX.publish_msg(&DEVICE, "psos/ping_pong/to-ping/0", 0, msg)"#),
+        "{firmware_source}"
+    );
     let ping = start(dir.path(), "ping", &broker);
     // The firmware stops itself (and QEMU) after 10 s of its own time.
     let pong_dir = dir.path().join("pong");

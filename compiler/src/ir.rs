@@ -209,6 +209,9 @@ pub struct Node {
     /// What psosc estimates the node needs on a device.
     pub resources: Resources,
     pub kind: NodeKind,
+    /// The QoS of the node's wires to other devices (`psosQos`, 1 unless
+    /// the flow says 0).
+    pub wire_qos: u8,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -147,7 +147,8 @@ pub fn lower(
     lowering.read_wires();
     lowering.resolve_link_returns();
     let mut wires = lowering.resolve_wires();
-    let placed = lowering.place(&mut devices, &mut wires, previous);
+    let mut placed = lowering.place(&mut devices, &mut wires, previous);
+    lowering.read_wire_qos(&mut placed.nodes);
     let mut flow = Flow {
         file_name: file_name.to_string(),
         devices,
@@ -856,6 +857,31 @@ impl<'a> Lowering<'a> {
             }
         }
         flow.wires.extend(added);
+    }
+
+    /// Reads each node's `psosQos`: the QoS its wires to other devices
+    /// travel at, 1 (at least once) by default.
+    fn read_wire_qos(&mut self, nodes: &mut [ir::Node]) {
+        for (node, (raw_index, _)) in nodes.iter_mut().zip(&self.kinds) {
+            let Some(raw) = self.node(*raw_index) else {
+                continue;
+            };
+            let Some(value) = raw.get("psosQos") else {
+                continue;
+            };
+            let qos = match &value.value {
+                JsonValue::Number(n) => Some(*n),
+                JsonValue::String(s) => Some(psos::number_from_str(s)),
+                _ => None,
+            };
+            match qos {
+                Some(qos) if qos == 0.0 || qos == 1.0 => node.wire_qos = qos as u8,
+                _ => self.diagnostics.push(
+                    raw.error(Code::MalformedProperty, "psosQos", "expected 0 or 1", "here")
+                        .help("the QoS of the node's wires to other devices: 0 (at most once) or 1 (at least once, the default)"),
+                ),
+            }
+        }
     }
 
     /// Gives each device that uses MQTT its broker: the one its

@@ -88,11 +88,11 @@ struct DeviceCode<'a> {
     /// The device keeps an MQTT session, so `mqtt out` nodes also publish.
     has_broker: bool,
     /// Per node (by position), the ports wired to other devices, each with
-    /// the topic that carries them.
-    publishes: Vec<Vec<(usize, String)>>,
-    /// The topics of wires from other devices, each with the positions of
-    /// the nodes here they lead to.
-    remote: Vec<(String, Vec<usize>)>,
+    /// the topic that carries them and its QoS.
+    publishes: Vec<Vec<(usize, String, u8)>>,
+    /// The topics of wires from other devices, each with its QoS and the
+    /// positions of the nodes here they lead to.
+    remote: Vec<(String, u8, Vec<usize>)>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -112,8 +112,8 @@ impl<'a> DeviceCode<'a> {
             .map(|(_, node)| vec![Vec::new(); node.kind.runtime_outputs()])
             .collect();
         let mut loop_targets = Vec::new();
-        let mut publishes: Vec<Vec<(usize, String)>> = vec![Vec::new(); receivers.len()];
-        let mut remote: Vec<(String, Vec<usize>)> = Vec::new();
+        let mut publishes: Vec<Vec<(usize, String, u8)>> = vec![Vec::new(); receivers.len()];
+        let mut remote: Vec<(String, u8, Vec<usize>)> = Vec::new();
         for wire in &flow.wires {
             match (position_of.get(wire.from), position_of.get(wire.to)) {
                 (Some(Some(from)), Some(Some(to))) => {
@@ -135,8 +135,8 @@ impl<'a> DeviceCode<'a> {
                     };
                     let topic = wire_topic(flow.name(), &source.id, wire.port);
                     if let Some(list) = publishes.get_mut(*from) {
-                        if !list.iter().any(|(port, _)| *port == wire.port) {
-                            list.push((wire.port, topic));
+                        if !list.iter().any(|(port, ..)| *port == wire.port) {
+                            list.push((wire.port, topic, source.wire_qos));
                         }
                     }
                 }
@@ -146,9 +146,9 @@ impl<'a> DeviceCode<'a> {
                         continue;
                     };
                     let topic = wire_topic(flow.name(), &source.id, wire.port);
-                    match remote.iter_mut().find(|(known, _)| *known == topic) {
-                        Some((_, targets)) => targets.push(*to),
-                        None => remote.push((topic, vec![*to])),
+                    match remote.iter_mut().find(|(known, ..)| *known == topic) {
+                        Some((.., targets)) => targets.push(*to),
+                        None => remote.push((topic, source.wire_qos, vec![*to])),
                     }
                 }
                 _ => {}
@@ -268,7 +268,7 @@ impl<'a> DeviceCode<'a> {
             })
             .collect();
         let mut subscriptions = subscriptions;
-        for (index, (topic, targets)) in self.remote.iter().enumerate() {
+        for (index, (topic, qos, targets)) in self.remote.iter().enumerate() {
             let deliver = format_ident!("wire_{}_from_broker", index + 1);
             let receivers: Vec<Receiver> = targets
                 .iter()
@@ -286,8 +286,9 @@ impl<'a> DeviceCode<'a> {
                 }
             });
             let filter = Literal::string(topic);
+            let qos = Literal::u8_unsuffixed(*qos);
             subscriptions.push(
-                quote!(psos::mqtt::Subscription { filter: #filter, qos: 1, deliver: #deliver }),
+                quote!(psos::mqtt::Subscription { filter: #filter, qos: #qos, deliver: #deliver }),
             );
         }
         let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
@@ -371,9 +372,9 @@ impl<'a> DeviceCode<'a> {
                     port.insert(0, Receiver::Outbox);
                 }
             }
-            for (port, topic) in self.publishes.get(position).into_iter().flatten() {
+            for (port, topic, qos) in self.publishes.get(position).into_iter().flatten() {
                 if let Some(receivers) = ports.get_mut(*port) {
-                    receivers.insert(0, Receiver::Publish(topic.clone()));
+                    receivers.insert(0, Receiver::Publish(topic.clone(), *qos));
                 }
             }
             let (output_fn, outputs) = match output_function(output, &msg, &ports) {
@@ -714,8 +715,8 @@ enum Receiver {
     /// A copy into the MQTT outbox, for the broker.
     Outbox,
     /// The whole message, as JSON, to the other devices on a wire's topic,
-    /// at QoS 1: a wire between devices delivers at least once.
-    Publish(String),
+    /// at the wire's QoS.
+    Publish(String, u8),
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -754,9 +755,10 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             })
         }
         Receiver::Outbox => Some(quote!(OUTBOX.publish(&DEVICE, msg);)),
-        Receiver::Publish(topic) => {
+        Receiver::Publish(topic, qos) => {
             let topic = Literal::string(topic);
-            Some(quote!(OUTBOX.publish_msg(&DEVICE, #topic, 1, msg);))
+            let qos = Literal::u8_unsuffixed(*qos);
+            Some(quote!(OUTBOX.publish_msg(&DEVICE, #topic, #qos, msg);))
         }
         Receiver::Direct(_) | Receiver::IfTopic(..) => None,
     });
@@ -769,7 +771,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 }
             })
         }
-        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox | Receiver::Publish(_) => {
+        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox | Receiver::Publish(..) => {
             None
         }
     });
@@ -780,7 +782,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             Receiver::Queued(..)
             | Receiver::IfTopic(..)
             | Receiver::Outbox
-            | Receiver::Publish(_) => None,
+            | Receiver::Publish(..) => None,
         })
         .collect();
     let calls = match direct.split_first() {

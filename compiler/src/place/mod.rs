@@ -181,6 +181,7 @@ pub fn place(
             placement,
             resources: node_resources.get(index).copied().unwrap_or_default(),
             kind: node.kind.clone(),
+            wire_qos: 1,
         });
     }
     for (device_index, device) in devices.iter_mut().enumerate() {
