@@ -16,6 +16,7 @@ pub mod lower;
 pub mod nodes;
 pub mod output;
 pub mod partition;
+pub mod run;
 
 pub use diagnostic::{Diagnostic, SourceFile};
 

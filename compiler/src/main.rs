@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use psosc::diagnostic::{render_human, render_json, Style};
@@ -50,6 +51,43 @@ enum Command {
         #[command(flatten)]
         report: ReportOptions,
     },
+    /// Build every device of a flow and run them all on this computer,
+    /// with an MQTT broker, until Ctrl-C or for a set time.
+    ///
+    /// `host` devices run as processes, `qemu-lm3s6965` devices under
+    /// qemu-system-arm with UART0 connected to the broker. Each line a
+    /// device prints is shown behind its name. Unless --broker is given,
+    /// psosc starts its own broker on free loopback ports and prints them
+    /// (`psosc: broker listening on 127.0.0.1:PORT (MQTT 5)`, and another
+    /// port for MQTT 3.1.1).
+    ///
+    /// Exit status: 0 when the run ends by Ctrl-C, by --for, or with every
+    /// device ending well; 1 when the flow has errors; 2 when a build, the
+    /// broker or a device fails, or the command is wrong.
+    Run {
+        /// The flow file (a Node-RED export).
+        flow: PathBuf,
+        /// Use this broker instead of starting one: mqtt://HOST[:PORT].
+        #[arg(long, value_name = "URL", value_parser = parse_broker_url)]
+        broker: Option<psosc::run::BrokerUrl>,
+        /// Stop after this long (`500ms`, `4s`, `2m`) instead of at Ctrl-C.
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        run_for: Option<Duration>,
+        /// Where to generate and build the crates
+        /// [default: target/psos-run/<flow file stem>].
+        #[arg(short, long, value_name = "OUT_DIR")]
+        out_dir: Option<PathBuf>,
+        /// The psos runtime crate the generated crates depend on
+        /// [default: the runtime psosc was built with].
+        #[arg(long, value_name = "DIR", env = "PSOS_RUNTIME")]
+        runtime: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportOptions,
+    },
+}
+
+fn parse_broker_url(text: &str) -> Result<psosc::run::BrokerUrl, psosc::run::BrokerUrlError> {
+    text.parse()
 }
 
 #[derive(clap::Args)]
@@ -80,9 +118,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
-    let (flow_path, report) = match &cli.command {
-        Command::Check { flow, report } | Command::Build { flow, report, .. } => (flow, report),
+    let (flow_path, message_format) = match &cli.command {
+        Command::Check { flow, report }
+        | Command::Build { flow, report, .. }
+        | Command::Run { flow, report, .. } => (flow.clone(), report.message_format),
     };
+    let flow_path = flow_path.as_path();
     let text = std::fs::read_to_string(flow_path)
         .map_err(|error| format!("cannot read {}: {error}", flow_path.display()))?;
     let file_name = flow_path.file_name().map_or_else(
@@ -95,7 +136,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let source = SourceFile::new(file_name, text).in_dir(dir);
     let environment = |name: &str| std::env::var(name).ok();
     let (flow, diagnostics) = psosc::check(&source, &environment);
-    let rendered = match report.message_format {
+    let rendered = match message_format {
         MessageFormat::Human => render_human(&diagnostics, &source, Style::Terminal),
         MessageFormat::Json => render_json(&diagnostics, &source),
     };
@@ -103,24 +144,43 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let Some(flow) = flow else {
         return Ok(ExitCode::from(EXIT_FLOW_ERRORS));
     };
-    if let Command::Build {
-        out_dir, runtime, ..
-    } = &cli.command
-    {
-        let out_dir = out_dir
-            .clone()
-            .unwrap_or_else(|| default_out_dir(flow_path));
-        let runtime = runtime.clone().unwrap_or_else(default_runtime);
-        write_crates(&flow, &out_dir, &runtime)?;
+    match cli.command {
+        Command::Check { .. } => {}
+        Command::Build {
+            out_dir, runtime, ..
+        } => {
+            let out_dir =
+                out_dir.unwrap_or_else(|| Path::new("generated").join(flow_stem(flow_path)));
+            let runtime = runtime.unwrap_or_else(default_runtime);
+            write_crates(&flow, &out_dir, &runtime)?;
+        }
+        Command::Run {
+            broker,
+            run_for,
+            out_dir,
+            runtime,
+            ..
+        } => {
+            let options = psosc::run::Options {
+                out_dir: out_dir.unwrap_or_else(|| {
+                    Path::new("target")
+                        .join("psos-run")
+                        .join(flow_stem(flow_path))
+                }),
+                runtime: runtime.unwrap_or_else(default_runtime),
+                broker,
+                run_for,
+            };
+            psosc::run::run(&flow, &options).map_err(|error| error.to_string())?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn default_out_dir(flow_path: &Path) -> PathBuf {
-    let stem = flow_path
+fn flow_stem(flow_path: &Path) -> std::ffi::OsString {
+    flow_path
         .file_stem()
-        .map_or_else(|| "flow".into(), |stem| stem.to_os_string());
-    Path::new("generated").join(stem)
+        .map_or_else(|| "flow".into(), |stem| stem.to_os_string())
 }
 
 fn default_runtime() -> PathBuf {
