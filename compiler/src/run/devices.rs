@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::thread::JoinHandle;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use super::cargo::Program;
@@ -30,9 +30,11 @@ pub struct Fleet {
 struct RunningDevice {
     name: String,
     child: Child,
-    /// The threads forwarding its standard output and error; they end when
-    /// the process closes them.
-    forwarders: Vec<JoinHandle<()>>,
+    /// How many threads forward its standard output and error, and word
+    /// from each when it is done: when every process holding the pipes has
+    /// closed them.
+    forwarders: usize,
+    forwarders_done: mpsc::Receiver<()>,
     /// Set once the process has ended and been waited for.
     status: Option<ExitStatus>,
     /// Whether psosc ended it, in which case its status is no failure.
@@ -73,17 +75,19 @@ impl Fleet {
                 child.id()
             );
             let prefix = format!("{:<width$} | ", program.device).into_bytes();
-            let mut forwarders = Vec::new();
+            let (done, forwarders_done) = mpsc::channel();
+            let mut forwarders = 0;
             if let Some(stdout) = child.stdout.take() {
-                forwarders.extend(forward(stdout, prefix.clone(), Stream::Stdout));
+                forwarders += forward(stdout, prefix.clone(), Stream::Stdout, done.clone());
             }
             if let Some(stderr) = child.stderr.take() {
-                forwarders.extend(forward(stderr, prefix, Stream::Stderr));
+                forwarders += forward(stderr, prefix, Stream::Stderr, done);
             }
             fleet.devices.push(RunningDevice {
                 name: program.device.clone(),
                 child,
                 forwarders,
+                forwarders_done,
                 status: None,
                 stopped_by_psosc: false,
             });
@@ -133,20 +137,29 @@ impl Fleet {
     }
 
     fn stop_all(&mut self) {
-        for device in &mut self.devices {
-            if device.status.is_some() {
-                continue;
-            }
-            // It may have ended since it was last looked at; then this kill
-            // fails harmlessly and the wait reaps it.
+        // All are killed before any is waited for, so that they stop
+        // together. One may have ended by itself since it was last looked
+        // at: its status then counts as its own.
+        for device in self
+            .devices
+            .iter_mut()
+            .filter(|device| device.status.is_none())
+        {
             if let Ok(None) = device.child.try_wait() {
                 device.stopped_by_psosc = true;
                 let _ = device.child.kill();
             }
+        }
+        for device in self
+            .devices
+            .iter_mut()
+            .filter(|device| device.status.is_none())
+        {
             match device.child.wait() {
                 Ok(status) => device.finish(status),
-                // Only a child already reaped gives an error here.
-                Err(_) => device.forwarders.clear(),
+                // Only a child that cannot be waited for gives an error
+                // here; its output threads are let go rather than awaited.
+                Err(_) => device.forwarders = 0,
             }
         }
     }
@@ -160,12 +173,20 @@ impl Drop for Fleet {
 
 impl RunningDevice {
     /// Records the status once the process has ended and lets its last
-    /// output through before anything psosc prints about it.
+    /// output through before anything psosc prints about it. A process it
+    /// started may still hold its output open: that is waited for a
+    /// moment only, so that nothing keeps the run from ending.
     fn finish(&mut self, status: ExitStatus) {
         self.status = Some(status);
-        for forwarder in self.forwarders.drain(..) {
-            let _ = forwarder.join();
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.forwarders > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if self.forwarders_done.recv_timeout(left).is_err() {
+                break;
+            }
+            self.forwarders -= 1;
         }
+        self.forwarders = 0;
     }
 }
 
@@ -178,11 +199,14 @@ enum Stream {
 /// Copies `from` line by line to psosc's stream, each line behind `prefix`
 /// and written at once, so that lines of different devices never mix. The
 /// line itself passes byte for byte, a `\r` or invalid UTF-8 included.
+/// Says on `done` when `from` is closed. Returns how many threads it
+/// started: one, or none if the system would not start a thread.
 fn forward(
     from: impl Read + Send + 'static,
     prefix: Vec<u8>,
     to: Stream,
-) -> Option<JoinHandle<()>> {
+    done: mpsc::Sender<()>,
+) -> usize {
     let copy = move || {
         let mut reader = BufReader::new(from);
         let mut line = prefix.clone();
@@ -202,11 +226,12 @@ fn forward(
                 Stream::Stderr => write_line(io::stderr().lock(), &line),
             };
         }
+        let _ = done.send(());
     };
     std::thread::Builder::new()
         .name("psosc-device-output".into())
         .spawn(copy)
-        .ok()
+        .map_or(0, |_| 1)
 }
 
 fn write_line(mut to: impl Write, line: &[u8]) -> io::Result<()> {

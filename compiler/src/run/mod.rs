@@ -107,19 +107,19 @@ pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
     );
     let programs = cargo::build(flow, &options.out_dir)?;
 
-    // Kept alive until the devices have stopped: the broker's threads end
-    // with the process.
-    let (url, _embedded) = match &options.broker {
+    // The broker, when it is psosc's own, runs on threads that end with the
+    // process, after the devices.
+    let url = match &options.broker {
         Some(url) => {
             broker::check_reachable(url, &programs)?;
             eprintln!("psosc: using the broker at {url}");
-            (url.clone(), None)
+            url.clone()
         }
         None => {
             let embedded = broker::EmbeddedBroker::start()?;
             eprintln!("psosc: broker listening on {} (MQTT 5)", embedded.v5);
             eprintln!("psosc: broker listening on {} (MQTT 3.1.1)", embedded.v311);
-            (embedded.url(), Some(embedded))
+            embedded.url()
         }
     };
 
@@ -132,8 +132,7 @@ pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
         "psosc: running {} {until}",
         plural(programs.len(), "device")
     );
-    let ended = fleet.supervise(options.run_for);
-    match ended {
+    match fleet.supervise(options.run_for) {
         devices::StopReason::Interrupted => eprintln!("psosc: interrupted; stopping the devices"),
         devices::StopReason::TimeUp => eprintln!("psosc: time is up; stopping the devices"),
         devices::StopReason::EveryDeviceEnded => eprintln!("psosc: every device has ended"),
