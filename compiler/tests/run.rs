@@ -445,6 +445,40 @@ fn devices_that_end_by_themselves_end_the_run() {
     assert_all_gone(&devices);
 }
 
+#[test]
+fn ctrl_c_stops_every_device() {
+    let _turn = take_turn(&GREENHOUSE);
+    let out = out_dir("greenhouse");
+    let out = out.to_str().expect("a UTF-8 path");
+    let mut run = Run::start(&["run", "flows/greenhouse.json", "-o", out]);
+    run.wait_for(BUILD_TIMEOUT, |line| {
+        line.starts_with("psosc: running 3 devices until Ctrl-C")
+            .then_some(())
+    });
+    let devices = run.started_devices();
+    // The terminal sends Ctrl-C's SIGINT to its foreground process group,
+    // which holds psosc but not the devices, each in a group of its own.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &run.child.id().to_string()])
+        .status()
+        .expect("kill starts");
+    assert!(interrupted.success());
+    let (status, stderr, _) = run.finish(STOP_MARGIN);
+    assert!(
+        status.success(),
+        "psosc: {status}; standard error:\n{}",
+        stderr.join("\n")
+    );
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line == "psosc: interrupted; stopping the devices"),
+        "standard error:\n{}",
+        stderr.join("\n")
+    );
+    assert_all_gone(&devices);
+}
+
 /// flows/greenhouse.json with its actuator on the `qemu-lm3s6965` board.
 fn greenhouse_with_an_emulated_actuator() -> PathBuf {
     let text = std::fs::read_to_string(repo_root().join("flows").join("greenhouse.json"))
