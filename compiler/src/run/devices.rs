@@ -98,7 +98,9 @@ impl Fleet {
     /// Waits until Ctrl-C, until `run_for` has passed, or until every
     /// device has ended by itself, reporting each device that ends.
     pub fn supervise(&mut self, run_for: Option<Duration>) -> StopReason {
-        let deadline = run_for.map(|duration| Instant::now() + duration);
+        // A duration too long to add to now (`--for 500000000y`) is no
+        // deadline at all.
+        let deadline = run_for.and_then(|duration| Instant::now().checked_add(duration));
         loop {
             if interrupt::interrupted() {
                 return StopReason::Interrupted;

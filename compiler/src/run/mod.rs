@@ -96,7 +96,12 @@ fn plural(count: usize, noun: &str) -> String {
 /// error, as the device wrote it), prefixed with the device's name. When
 /// this returns, no device process is left.
 pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
-    // First, so that a Ctrl-C while building stops cargo and psosc together.
+    // Before a build that may take minutes, for nothing.
+    if options.broker.is_none() && !cfg!(feature = "embedded-broker") {
+        return Err(RunError::NoEmbeddedBroker);
+    }
+    // Before building, so that a Ctrl-C while building stops cargo and
+    // psosc together.
     interrupt::install()?;
     let written = output::write_crates(flow, &options.out_dir, &options.runtime)?;
     eprintln!(
