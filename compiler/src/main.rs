@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use psosc::diagnostic::{render_human, render_json, Style};
@@ -71,6 +72,43 @@ enum Command {
         #[command(flatten)]
         report: ReportOptions,
     },
+    /// Build every device of a flow and run them all on this computer,
+    /// with an MQTT broker, until Ctrl-C or for a set time.
+    ///
+    /// `host` devices run as processes, `qemu-lm3s6965` devices under
+    /// qemu-system-arm with UART0 connected to the broker. Each line a
+    /// device prints is shown behind its name. Unless --broker is given,
+    /// psosc starts its own broker on free loopback ports and prints them
+    /// (`psosc: broker listening on 127.0.0.1:PORT (MQTT 5)`, and another
+    /// port for MQTT 3.1.1).
+    ///
+    /// Exit status: 0 when the run ends by Ctrl-C, by --for, or with every
+    /// device ending well; 1 when the flow has errors; 2 when a build, the
+    /// broker or a device fails, or the command is wrong.
+    Run {
+        /// The flow file (a Node-RED export).
+        flow: PathBuf,
+        /// Use this broker instead of starting one: mqtt://HOST[:PORT].
+        #[arg(long, value_name = "URL", value_parser = parse_broker_url)]
+        broker: Option<psosc::run::BrokerUrl>,
+        /// Stop after this long (`500ms`, `4s`, `2m`) instead of at Ctrl-C.
+        #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+        run_for: Option<Duration>,
+        /// Where to generate and build the crates
+        /// [default: target/psos-run/<flow file stem>].
+        #[arg(short, long, value_name = "OUT_DIR")]
+        out_dir: Option<PathBuf>,
+        /// The psos runtime crate the generated crates depend on
+        /// [default: the runtime psosc was built with].
+        #[arg(long, value_name = "DIR", env = "PSOS_RUNTIME")]
+        runtime: Option<PathBuf>,
+        #[command(flatten)]
+        report: ReportOptions,
+    },
+}
+
+fn parse_broker_url(text: &str) -> Result<psosc::run::BrokerUrl, psosc::run::BrokerUrlError> {
+    text.parse()
 }
 
 #[derive(clap::Args)]
@@ -139,7 +177,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             placement,
             report,
             ..
-        } => (flow, placement, report),
+        } => (flow, Some(placement), report),
+        Command::Run { flow, report, .. } => (flow, None, report),
     };
     let text = std::fs::read_to_string(flow_path)
         .map_err(|error| format!("cannot read {}: {error}", flow_path.display()))?;
@@ -152,24 +191,26 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf);
     let source = SourceFile::new(file_name, text).in_dir(dir);
     let environment = |name: &str| std::env::var(name).ok();
-    let out_dir = placement
-        .out_dir
-        .clone()
-        .unwrap_or_else(|| default_out_dir(flow_path));
+    let out_dir = match &cli.command {
+        Command::Run { out_dir, .. } => out_dir.clone().unwrap_or_else(|| {
+            Path::new("target")
+                .join("psos-run")
+                .join(flow_stem(flow_path))
+        }),
+        _ => placement
+            .and_then(|placement| placement.out_dir.clone())
+            .unwrap_or_else(|| Path::new("generated").join(flow_stem(flow_path))),
+    };
     // A plan.json that is missing or unreadable only means no hint.
-    let previous = (!placement.fresh)
+    let fresh = placement.is_some_and(|placement| placement.fresh);
+    let previous = (!fresh)
         .then(|| std::fs::read_to_string(out_dir.join("plan.json")).ok())
         .flatten()
         .and_then(|text| psosc::plan::read_previous(&text));
     let options = psosc::Options {
         previous: previous.as_ref(),
     };
-    let (flow, diagnostics) = match &cli.command {
-        Command::Plan { .. } => psosc::plan(&source, &environment, &options),
-        Command::Check { .. } | Command::Build { .. } => {
-            psosc::check_with(&source, &environment, &options)
-        }
-    };
+    let (flow, diagnostics) = psosc::check_with(&source, &environment, &options);
     let rendered = match report.message_format {
         MessageFormat::Human => render_human(&diagnostics, &source, Style::Terminal),
         MessageFormat::Json => render_json(&diagnostics, &source),
@@ -178,7 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let Some(flow) = flow else {
         return Ok(ExitCode::from(EXIT_FLOW_ERRORS));
     };
-    match &cli.command {
+    match cli.command {
         Command::Check { .. } => {}
         Command::Plan { format, .. } => {
             let shown = match format {
@@ -193,18 +234,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|error| format!("cannot write the plan: {error}"))?;
         }
         Command::Build { runtime, .. } => {
-            let runtime = runtime.clone().unwrap_or_else(default_runtime);
+            let runtime = runtime.unwrap_or_else(default_runtime);
             write_crates(&flow, &out_dir, &runtime)?;
+        }
+        Command::Run {
+            broker,
+            run_for,
+            runtime,
+            ..
+        } => {
+            let options = psosc::run::Options {
+                out_dir,
+                runtime: runtime.unwrap_or_else(default_runtime),
+                broker,
+                run_for,
+            };
+            psosc::run::run(&flow, &options).map_err(|error| error.to_string())?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn default_out_dir(flow_path: &Path) -> PathBuf {
-    let stem = flow_path
+fn flow_stem(flow_path: &Path) -> std::ffi::OsString {
+    flow_path
         .file_stem()
-        .map_or_else(|| "flow".into(), |stem| stem.to_os_string());
-    Path::new("generated").join(stem)
+        .map_or_else(|| "flow".into(), |stem| stem.to_os_string())
 }
 
 fn default_runtime() -> PathBuf {

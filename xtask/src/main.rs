@@ -1,7 +1,8 @@
 //! Project tasks, run as `cargo xtask <task>`:
 //!
-//! - `demo`: builds psosc, compiles `flows/blink.json`, builds its device and
-//!   runs it for a few seconds, printing its debug lines.
+//! - `demo`: `psosc run flows/greenhouse.json --for 10s`: builds the flow's
+//!   three devices, starts the embedded MQTT broker and runs them, printing
+//!   their debug lines.
 //! - `test`: installs what the tests need when it is missing (Debian
 //!   packages such as QEMU, rustup targets, the pinned Node-RED from npm),
 //!   then checks formatting and lints and runs every test, the workspace's
@@ -14,7 +15,6 @@ mod bench;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, Instant};
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
@@ -66,41 +66,23 @@ fn has_program(program: &str) -> bool {
 }
 
 fn demo() -> Result<(), String> {
-    let root = root();
-    let cargo = env!("CARGO");
+    // `psosc run` does it all: generates the crates, builds the devices,
+    // starts its own MQTT broker, runs the three devices and stops them.
     run(
-        &root,
-        cargo,
+        &root(),
+        env!("CARGO"),
         &[
             "run",
             "--quiet",
             "--package",
             "psosc",
             "--",
-            "build",
-            "flows/blink.json",
+            "run",
+            "flows/greenhouse.json",
+            "--for",
+            "10s",
         ],
-    )?;
-    let workspace = root.join("generated").join("blink");
-    run(&workspace, cargo, &["build", "--quiet"])?;
-    let binary = workspace.join("target").join("debug").join("host");
-    let seconds = 5;
-    eprintln!("xtask: running the device `host` of flows/blink.json for {seconds} s");
-    let mut child = Command::new(&binary)
-        .spawn()
-        .map_err(|error| format!("cannot start {}: {error}", binary.display()))?;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(seconds) {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!("the device stopped early ({status})"));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child
-        .kill()
-        .map_err(|error| format!("cannot stop the device: {error}"))?;
-    let _ = child.wait();
-    Ok(())
+    )
 }
 
 /// Debian packages the tests use, by the program that shows each is there.
