@@ -143,6 +143,18 @@ fn strings_from_the_flow_reach_the_device_unchanged() {
 }
 
 #[test]
+fn a_device_without_nodes_is_warning_free_too() {
+    let (dir, flow) = build_test_flow("empty_device");
+    assert!(flow.nodes.is_empty());
+    let device = Running::start(&build_device(dir.path(), "empty"));
+    let lines = device.read_until(Duration::from_secs(10), |lines| !lines.is_empty());
+    assert_eq!(
+        lines.first().map(String::as_str),
+        Some("psos: device empty of empty_device.json started")
+    );
+}
+
+#[test]
 fn example_crates_are_clippy_clean() {
     for flow in ["blink", "greenhouse", "thermostat"] {
         cargo(

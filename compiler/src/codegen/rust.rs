@@ -526,6 +526,14 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
             )
         }
     };
+    // A device without nodes handles no message, and an unused alias would
+    // be a warning.
+    let msg_type = (!code.nodes.is_empty()).then(|| {
+        quote! {
+            /// A message on this device: its properties take at most this many bytes.
+            type Msg = psos::Msg<#capacity>;
+        }
+    });
     let head = format_file(quote! {
         //! Firmware for one device of a PSOS flow: its nodes as statics,
         //! wired to each other by direct calls.
@@ -536,8 +544,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
 
         #use_items
 
-        /// A message on this device: its properties take at most this many bytes.
-        type Msg = psos::Msg<#capacity>;
+        #msg_type
 
         static DEVICE: #device_type = #device_type::new(#device_name, #flow_name);
     });
