@@ -1,40 +1,15 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through a chain of change and switch nodes after start-up.
 
-// A global allocator can only be written with `unsafe`; it only counts.
+// The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod counting;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{Change, ChangeRule, Switch, SwitchOp, SwitchRule};
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-std::thread_local! {
-    /// Only the test's own thread is watched: the test harness allocates on
-    /// its threads whenever it likes.
-    static WATCHED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if WATCHED.try_with(std::cell::Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
 
 type Msg = psos::Msg<256>;
 
@@ -113,13 +88,11 @@ fn label_out(_port: usize, msg: &mut Msg) {
 fn messages_through_change_and_switch_nodes_allocate_nothing() {
     // Start-up: the first message may touch lazily built state.
     SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
-    WATCHED.with(|watched| watched.set(true));
-    for _ in 0..10_000 {
-        SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
-    }
-    WATCHED.with(|watched| watched.set(false));
-    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            SET.input(&DEVICE, &mut Msg::new(), &mut set_out);
+        }
+    });
     assert_eq!(DELIVERED.load(Ordering::Relaxed), 10_001);
     assert_eq!(
         allocations, 0,

@@ -48,6 +48,34 @@ fn chain_flow() -> String {
     format!("[\n{}\n]\n", nodes.join(",\n"))
 }
 
+/// Writes a flow under `work` and generates its crates with psosc (built in
+/// release); returns the output directory.
+fn generate(
+    root: &Path,
+    work: &Path,
+    name: &str,
+    flow_text: &str,
+) -> Result<std::path::PathBuf, String> {
+    std::fs::create_dir_all(work).map_err(|error| error.to_string())?;
+    let flow = work.join(format!("{name}.json"));
+    std::fs::write(&flow, flow_text).map_err(|error| error.to_string())?;
+    let out = work.join(name);
+    let (flow_arg, out_arg) = (flow.display().to_string(), out.display().to_string());
+    let psosc = [
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "psosc",
+        "--",
+        "build",
+    ];
+    let mut args: Vec<&str> = psosc.to_vec();
+    args.extend([flow_arg.as_str(), "-o", out_arg.as_str()]);
+    run(root, env!("CARGO"), &args)?;
+    Ok(out)
+}
+
 /// Instructions callgrind collects under the functions matching `pattern`.
 fn instructions(
     binary: &Path,
@@ -89,27 +117,7 @@ pub fn hops() -> Result<(), String> {
         run(&root, "apt-get", &["install", "-y", "-qq", "valgrind"])?;
     }
     let work = root.join("target").join("bench");
-    std::fs::create_dir_all(&work).map_err(|error| error.to_string())?;
-    let flow = work.join("chains.json");
-    std::fs::write(&flow, chain_flow()).map_err(|error| error.to_string())?;
-    let out = work.join("chains");
-    let (flow_arg, out_arg) = (flow.display().to_string(), out.display().to_string());
-    run(
-        &root,
-        cargo,
-        &[
-            "run",
-            "--quiet",
-            "--release",
-            "--package",
-            "psosc",
-            "--",
-            "build",
-            &flow_arg,
-            "-o",
-            &out_arg,
-        ],
-    )?;
+    let out = generate(&root, &work, "chains", &chain_flow())?;
     // Rust's v0 symbol names keep the closure a timer fires apart from every
     // other `call_once`, so callgrind can count exactly that function.
     let status = Command::new(cargo)
@@ -276,26 +284,11 @@ pub fn sizes() -> Result<(), String> {
     let work = root.join("target").join("bench");
     let mut measured = Vec::new();
     for (name, with_nodes) in [("baseline", false), ("reference", true)] {
-        let flow = work.join(format!("size-{name}.json"));
-        std::fs::create_dir_all(&work).map_err(|error| error.to_string())?;
-        std::fs::write(&flow, size_flow(with_nodes)).map_err(|error| error.to_string())?;
-        let out = work.join(format!("size-{name}"));
-        let (flow_arg, out_arg) = (flow.display().to_string(), out.display().to_string());
-        run(
+        let out = generate(
             &root,
-            cargo,
-            &[
-                "run",
-                "--quiet",
-                "--release",
-                "--package",
-                "psosc",
-                "--",
-                "build",
-                &flow_arg,
-                "-o",
-                &out_arg,
-            ],
+            &work,
+            &format!("size-{name}"),
+            &size_flow(with_nodes),
         )?;
         let device = out.join("reference");
         run(&device, cargo, &["build", "--quiet", "--release"])?;
