@@ -100,20 +100,15 @@ impl Switch {
         let Some(last) = self.matching_ports(msg.get(self.path)).last() else {
             return;
         };
-        let mut ports = [0usize; 32];
-        let mut n_ports = 0;
+        // The ports before the last are found again while copies go out:
+        // the copies leave the message itself untouched, so the rules see
+        // what they saw the first time.
         for port in self
             .matching_ports(msg.get(self.path))
             .take_while(|port| *port != last)
         {
-            if let Some(slot) = ports.get_mut(n_ports) {
-                *slot = port;
-                n_ports += 1;
-            }
-        }
-        for port in ports.iter().take(n_ports) {
             let mut copy = msg.clone();
-            out.send(*port, &mut copy);
+            out.send(port, &mut copy);
         }
         out.send(last, msg);
     }
@@ -122,5 +117,57 @@ impl Switch {
 impl<const N: usize> Node<N> for Switch {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Switch::input(self, device, msg, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::encoding::Str;
+
+    static DEVICE: Device = Device::new("test", "switch.rs");
+    const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
+
+    /// The ports a message with `payload` goes to.
+    fn check(rules: &'static [SwitchRule], check_all: bool, payload: &str, expect: &[usize]) {
+        let switch = Switch::new(NodeInfo::new("s", "", "switch"), PAYLOAD, rules, check_all);
+        let mut msg = Msg::<64>::new();
+        msg.set_property("payload", &Str(payload)).unwrap();
+        let mut ports = Vec::new();
+        switch.input(&DEVICE, &mut msg, &mut |port: usize, _: &mut Msg<64>| {
+            ports.push(port)
+        });
+        assert_eq!(ports, expect);
+    }
+
+    const fn rule(op: SwitchOp, value: &'static str) -> SwitchRule {
+        SwitchRule {
+            op,
+            value: ConstValue::Str(value),
+        }
+    }
+
+    #[test]
+    fn check_all_sends_to_every_matching_port_in_order() {
+        const RULES: &[SwitchRule] = &[
+            rule(SwitchOp::Eq, "on"),
+            rule(SwitchOp::Neq, "off"),
+            rule(SwitchOp::Eq, "off"),
+            rule(SwitchOp::Else, ""),
+        ];
+        check(RULES, true, "on", &[0, 1]);
+        check(RULES, false, "on", &[0]);
+        check(RULES, true, "off", &[2]);
+        check(RULES, true, "dim", &[1]);
+    }
+
+    #[test]
+    fn any_number_of_rules_can_match() {
+        const RULES: &[SwitchRule] = &[rule(SwitchOp::Eq, "x"); 40];
+        let all: Vec<usize> = (0..40).collect();
+        check(RULES, true, "x", &all);
     }
 }
