@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use support::mosquitto::Mosquitto;
 use support::qemu::{qemu_with_uart0_on, without_uptime};
-use support::{build_device, build_test_flow, debug_lines, repo_root, shared_target_dir, Running};
+use support::{
+    build_device, build_test_flow, debug_lines, repo_root, shared_target_dir, without_time, Running,
+};
 
 /// Starts a device of a built workspace against a broker.
 fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
@@ -212,5 +214,59 @@ fn a_qemu_device_speaks_mqtt_over_its_uart() {
     assert_eq!(
         ping_lines.first().map(String::as_str),
         Some("[ping] [debug:ping got] from-pong : 42")
+    );
+}
+
+#[test]
+fn node_red_reads_a_wire_between_devices_and_a_device_reads_node_red() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("node_red_peer");
+    // Node-RED subscribes to the wire's topic, reads the message as JSON, and
+    // publishes it back (its payload, serialised again) for the device.
+    let node_red_flow = format!(
+        r#"[
+        {{"id": "tab", "type": "tab", "label": "peer"}},
+        {{"id": "broker", "type": "mqtt-broker", "broker": "127.0.0.1", "port": "{port}", "clientid": "node-red-peer",
+          "protocolVersion": "5", "keepalive": "60", "cleansession": true, "autoConnect": true,
+          "birthTopic": "node-red/status", "birthQos": "1", "birthRetain": "true", "birthPayload": "online"}},
+        {{"id": "in", "type": "mqtt in", "z": "tab", "topic": "psos/node_red_peer/tick/0", "qos": "1", "datatype": "json",
+          "broker": "broker", "nl": false, "rap": true, "rh": 0, "inputs": 0, "wires": [["relabel"]]}},
+        {{"id": "relabel", "type": "change", "z": "tab", "rules": [{{"t": "set", "p": "topic", "pt": "msg", "to": "from-node-red", "tot": "str"}}], "wires": [["out"]]}},
+        {{"id": "out", "type": "mqtt out", "z": "tab", "topic": "", "qos": "1", "retain": "false", "broker": "broker", "wires": []}}
+    ]"#,
+        port = broker.port()
+    );
+    let node_red_online = broker.subscriber("node-red/status", 1);
+    let _node_red = support::node_red::NodeRed::start(&node_red_flow);
+    let online = node_red_online.wait(Duration::from_secs(30));
+    assert_eq!(
+        online.first().map(|m| m.payload.as_slice()),
+        Some(&b"online"[..]),
+        "Node-RED connected"
+    );
+
+    let b = start(dir.path(), "b", &broker);
+    let _a = start(dir.path(), "a", &broker);
+    let lines = b.read_until(Duration::from_secs(30), |lines| {
+        lines
+            .iter()
+            .any(|line| line.contains("[debug:from node-red]"))
+    });
+    let line = |name: &str| {
+        lines
+            .iter()
+            .find_map(|line| without_time(line).filter(|line| line.contains(name)))
+    };
+    assert_eq!(
+        line("[debug:over the wire]"),
+        Some(r#"[b] [debug:over the wire] reading : {"n":7,"unit":"°C"}"#)
+    );
+    // What Node-RED's `mqtt in` made of the wire's JSON is the whole msg.
+    assert_eq!(
+        line("[debug:from node-red]"),
+        Some(
+            r#"[b] [debug:from node-red] from-node-red : {"payload":{"n":7,"unit":"°C"},"topic":"reading"}"#
+        ),
+        "all output: {lines:#?}"
     );
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod mosquitto;
+pub mod node_red;
 pub mod qemu;
 // Each test binary compiles this module; not all of them start a broker.
 #[allow(unused_imports)]
