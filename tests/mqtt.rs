@@ -270,3 +270,73 @@ fn node_red_reads_a_wire_between_devices_and_a_device_reads_node_red() {
         "all output: {lines:#?}"
     );
 }
+
+#[test]
+fn credentials_come_from_the_environment_and_appear_nowhere_else() {
+    let password = "pw-7f3a9c2e-never-in-files";
+    let broker = Mosquitto::start_with_password("psos-device", password);
+    let (dir, _) = build_test_flow("mqtt_datatypes");
+    let binary = build_device(dir.path(), "bridge");
+
+    // Without credentials the broker turns the device away: no status.
+    let refused = broker.subscriber("psos/mqtt_datatypes/bridge/status", 1);
+    let mut command = std::process::Command::new(&binary);
+    command.env("PSOS_BROKER", broker.url());
+    let anonymous = Running::spawn(command);
+    assert!(
+        refused.wait(Duration::from_secs(3)).is_empty(),
+        "an anonymous device got in"
+    );
+    drop(anonymous);
+
+    // With them, it connects and announces itself.
+    let accepted = broker.subscriber("psos/mqtt_datatypes/bridge/status", 1);
+    let mut command = std::process::Command::new(&binary);
+    command
+        .env("PSOS_BROKER", broker.url())
+        .env("PSOS_MQTT_USERNAME", "psos-device")
+        .env("PSOS_MQTT_PASSWORD", password);
+    let device = Running::spawn(command);
+    let online = accepted.wait(Duration::from_secs(20));
+    assert_eq!(
+        online.first().map(|m| m.payload.as_slice()),
+        Some(&b"online"[..])
+    );
+    let output = device
+        .read_until(Duration::from_secs(1), |_| false)
+        .join("\n");
+    drop(device);
+
+    // The secret is in no generated file and in nothing the device printed.
+    let mut files = vec![dir.path().to_path_buf()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            if path.file_name().is_some_and(|name| name == "target") {
+                continue;
+            }
+            files.extend(
+                std::fs::read_dir(&path)
+                    .expect("readable")
+                    .flatten()
+                    .map(|entry| entry.path()),
+            );
+        } else {
+            let bytes = std::fs::read(&path).expect("readable");
+            assert!(
+                !bytes
+                    .windows(password.len())
+                    .any(|window| window == password.as_bytes()),
+                "{} holds the password",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 5, "the generated files were checked");
+    assert!(output.contains("[debug:beat]"), "the device ran: {output}");
+    assert!(
+        !output.contains(password),
+        "the device printed the password"
+    );
+}

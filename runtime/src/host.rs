@@ -75,11 +75,14 @@ pub fn run_with(
 /// A TCP connection to the broker, for the MQTT client.
 pub struct Tcp {
     address: std::string::String,
+    /// From `PSOS_MQTT_USERNAME` and `PSOS_MQTT_PASSWORD`, when set.
+    credentials: Option<(std::string::String, std::string::String)>,
 }
 
 impl Tcp {
     /// The broker at `PSOS_BROKER` (`mqtt://HOST:PORT`, as `psosc run` sets
-    /// it), or else at the address the flow gives.
+    /// it), or else at the address the flow gives; the user and password in
+    /// `PSOS_MQTT_USERNAME` and `PSOS_MQTT_PASSWORD`, when set.
     pub fn from_env_or(address: &str) -> Self {
         let address = std::env::var("PSOS_BROKER")
             .ok()
@@ -89,7 +92,16 @@ impl Tcp {
                     .to_string()
             })
             .unwrap_or_else(|| address.to_string());
-        Self { address }
+        let credentials = std::env::var("PSOS_MQTT_USERNAME").ok().map(|user| {
+            (
+                user,
+                std::env::var("PSOS_MQTT_PASSWORD").unwrap_or_default(),
+            )
+        });
+        Self {
+            address,
+            credentials,
+        }
     }
 }
 
@@ -106,5 +118,11 @@ impl crate::mqtt::Transport for Tcp {
             .ok()?;
         let _ = stream.get_ref().set_nodelay(true);
         Some(embedded_io_adapters::futures_03::FromFutures::new(stream))
+    }
+
+    fn credentials(&self) -> Option<(&str, &[u8])> {
+        self.credentials
+            .as_ref()
+            .map(|(user, password)| (user.as_str(), password.as_bytes()))
     }
 }

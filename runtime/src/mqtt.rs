@@ -49,7 +49,17 @@ pub trait Transport {
     fn release(&mut self, io: Self::Io) {
         drop(io);
     }
+
+    /// The user name and password the broker wants, if any. They come from
+    /// where the board keeps secrets (the host's environment), never from
+    /// generated code.
+    fn credentials(&self) -> Option<(&str, &[u8])> {
+        None
+    }
 }
+
+/// The longest user name and password the client keeps.
+const CREDENTIAL_LENGTH: usize = 128;
 
 /// Carried messages waiting to be published. When it is full, the oldest
 /// waiting message is dropped for the new one and counted as
@@ -236,12 +246,28 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
 ) {
     let mut rx = [0u8; RX_BUFFER];
     let mut tx = [0u8; TX_BUFFER];
+    // Copied out, so the transport stays free to connect later.
+    let mut user = heapless::String::<CREDENTIAL_LENGTH>::new();
+    let mut password = heapless::Vec::<u8, CREDENTIAL_LENGTH>::new();
+    let has_credentials = match transport.credentials() {
+        Some((name, secret)) => {
+            user.push_str(name).is_ok() && password.extend_from_slice(secret).is_ok()
+        }
+        None => false,
+    };
     let Ok(config) = ConfigBuilder::new(Buffers::new(&mut rx, &mut tx))
         .client_id(broker.client_id)
         .map(|config| {
             config
                 .keepalive_interval(broker.keepalive_s)
                 .autodowngrade_qos()
+        })
+        .and_then(|config| {
+            if has_credentials {
+                config.auth(&user, &password)
+            } else {
+                Ok(config)
+            }
         })
         .and_then(|config| {
             config.will(

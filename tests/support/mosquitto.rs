@@ -28,6 +28,8 @@ pub struct Mosquitto {
     child: Option<Child>,
     /// The last lines of the broker's log (its standard error).
     log: Arc<Mutex<VecDeque<String>>>,
+    /// The user and password clients must give, when the broker wants one.
+    credentials: Option<(String, String)>,
 }
 
 /// A message as a subscriber received it.
@@ -44,11 +46,20 @@ impl Mosquitto {
     /// Starts a broker on a free loopback port and returns once it accepts
     /// connections.
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// Starts a broker that lets in only clients with this user and password.
+    pub fn start_with_password(user: &str, password: &str) -> Self {
+        Self::start_with(Some((user.to_string(), password.to_string())))
+    }
+
+    fn start_with(credentials: Option<(String, String)>) -> Self {
         // A port found free can be taken by another process before the
         // broker binds it; the broker then exits, and another port is tried.
         let mut failures = Vec::new();
         for _ in 0..5 {
-            let mut broker = Self::configure(free_port());
+            let mut broker = Self::configure(free_port(), credentials.clone());
             match broker.spawn() {
                 Ok(()) => return broker,
                 Err(error) => failures.push(error),
@@ -226,20 +237,37 @@ impl Mosquitto {
             "-p",
             &self.port.to_string(),
         ]);
+        if let Some((user, password)) = &self.credentials {
+            command.args(["-u", user, "-P", password]);
+        }
         command
     }
 
-    fn configure(port: u16) -> Self {
+    fn configure(port: u16, credentials: Option<(String, String)>) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("psos-mosquitto-")
             .tempdir()
             .expect("a temporary directory");
         // No `log_type all`: under load its log grows by hundreds of
         // megabytes. No persistence: a restart starts afresh.
+        let access = match &credentials {
+            None => "allow_anonymous true\n".to_string(),
+            Some((user, password)) => {
+                let file = dir.path().join("passwords");
+                let status = Command::new(find_program("mosquitto_passwd"))
+                    .args(["-c", "-b"])
+                    .arg(&file)
+                    .args([user, password])
+                    .status()
+                    .expect("mosquitto_passwd starts");
+                assert!(status.success(), "the password file is written");
+                format!("allow_anonymous false\npassword_file {}\n", file.display())
+            }
+        };
         let config = format!(
             "# A private broker for one test.\n\
              listener {port} 127.0.0.1\n\
-             allow_anonymous true\n\
+             {access}\
              log_dest stderr\n"
         );
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("the config is written");
@@ -248,6 +276,7 @@ impl Mosquitto {
             dir,
             child: None,
             log: Arc::default(),
+            credentials,
         }
     }
 
