@@ -23,6 +23,30 @@ pub enum ErrorKind {
 
 const N_ERROR_KINDS: usize = 6;
 
+impl ErrorKind {
+    /// Every kind, in the order a device reports them.
+    pub const ALL: [ErrorKind; N_ERROR_KINDS] = [
+        ErrorKind::Reentered,
+        ErrorKind::BadValue,
+        ErrorKind::Oversize,
+        ErrorKind::QueueFull,
+        ErrorKind::OutboxFull,
+        ErrorKind::Mqtt,
+    ];
+
+    /// A short name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Reentered => "reentered",
+            ErrorKind::BadValue => "bad value",
+            ErrorKind::Oversize => "oversize",
+            ErrorKind::QueueFull => "queue full",
+            ErrorKind::OutboxFull => "outbox full",
+            ErrorKind::Mqtt => "mqtt",
+        }
+    }
+}
+
 /// One device of the flow, as the generated crate declares it.
 pub struct Device {
     pub name: &'static str,

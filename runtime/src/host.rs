@@ -69,6 +69,16 @@ pub fn run_with(
         },
         || STOP.load(Ordering::Relaxed),
     );
+    // What went wrong while it ran, for whoever watches the device.
+    let mut report = std::string::String::new();
+    for kind in crate::ErrorKind::ALL {
+        let separator = if report.is_empty() { "" } else { ", " };
+        let _ = core::fmt::Write::write_fmt(
+            &mut report,
+            format_args!("{separator}{} {}", kind.name(), device.error_count(kind)),
+        );
+    }
+    println!("psos: device {} stopped; errors: {report}", device.name);
     std::process::exit(0)
 }
 

@@ -1,0 +1,324 @@
+//! A device against a broker that sends what no well-behaved broker would:
+//! malformed packets, packets too large for the device, data that is not
+//! what its node expects. The device must not panic, must count what it
+//! dropped, and must go on serving its wires, on the same connection or a
+//! new one.
+//!
+//! The broker here is a few lines of MQTT 5 over a loopback socket, because
+//! no real broker can be made to send these packets.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use support::{build_device, build_test_flow, Running};
+
+/// One MQTT control packet: its first byte and its body.
+struct Packet {
+    first: u8,
+    body: Vec<u8>,
+}
+
+impl Packet {
+    fn kind(&self) -> u8 {
+        self.first >> 4
+    }
+}
+
+/// The variable-length integer MQTT puts before a packet's body.
+fn remaining_length(mut length: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    loop {
+        let mut byte = (length % 128) as u8;
+        length /= 128;
+        if length > 0 {
+            byte |= 0x80;
+        }
+        bytes.push(byte);
+        if length == 0 {
+            return bytes;
+        }
+    }
+}
+
+fn packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![first];
+    bytes.extend(remaining_length(body.len()));
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A QoS 0 PUBLISH without properties.
+fn publish(topic: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut body = (topic.len() as u16).to_be_bytes().to_vec();
+    body.extend_from_slice(topic);
+    body.push(0);
+    body.extend_from_slice(payload);
+    packet(0x30, &body)
+}
+
+/// Reads a variable-length integer from the front of `bytes`.
+fn read_varint(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    for (index, byte) in bytes.iter().enumerate().take(4) {
+        value |= usize::from(byte & 0x7f) << (7 * index);
+        if byte & 0x80 == 0 {
+            return Some((value, index + 1));
+        }
+    }
+    None
+}
+
+/// The device's side of one connection, as the broker sees it.
+struct Connection {
+    stream: TcpStream,
+    /// Topics and payloads the device published on it.
+    published: Vec<(String, Vec<u8>)>,
+}
+
+impl Connection {
+    /// Takes the device's next connection and answers its CONNECT,
+    /// SUBSCRIBE and status PUBLISH until it has gone quiet.
+    fn accept(listener: &TcpListener, after: &str) -> Self {
+        listener.set_nonblocking(true).expect("the listener polls");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(error) => {
+                    panic!("after {after}, the device neither answers nor reconnects: {error}")
+                }
+            }
+        };
+        stream.set_nonblocking(false).expect("the stream blocks");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("a read timeout");
+        let mut connection = Self {
+            stream,
+            published: Vec::new(),
+        };
+        let connect = connection.read().expect("the device sends CONNECT");
+        assert_eq!(connect.kind(), 1, "the first packet is CONNECT");
+        connection.send(&packet(0x20, &[0, 0, 0]));
+        let mut subscribed = false;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            match connection.serve_one() {
+                Some(true) => subscribed = true,
+                Some(false) => {}
+                None if subscribed => break,
+                None => {}
+            }
+        }
+        assert!(subscribed, "the device subscribes");
+        connection
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        // The device may have dropped the connection already: what it does
+        // next is what the test looks at.
+        let _ = self.stream.write_all(bytes);
+    }
+
+    /// The next packet, or `None` when none came in time or the device
+    /// closed the connection.
+    fn read(&mut self) -> Option<Packet> {
+        let mut first = [0u8; 1];
+        self.stream.read_exact(&mut first).ok()?;
+        let mut header = Vec::new();
+        loop {
+            let mut byte = [0u8; 1];
+            self.stream.read_exact(&mut byte).ok()?;
+            header.push(byte[0]);
+            if byte[0] & 0x80 == 0 || header.len() == 4 {
+                break;
+            }
+        }
+        let (length, _) = read_varint(&header)?;
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).ok()?;
+        Some(Packet {
+            first: first[0],
+            body,
+        })
+    }
+
+    /// Answers one packet of the device as a broker would; `Some(true)`
+    /// for a SUBSCRIBE, `None` when nothing came.
+    fn serve_one(&mut self) -> Option<bool> {
+        let packet_in = self.read()?;
+        match packet_in.kind() {
+            3 => {
+                let body = &packet_in.body;
+                let topic_length = usize::from(u16::from_be_bytes([body[0], body[1]]));
+                let topic = String::from_utf8_lossy(&body[2..2 + topic_length]).into_owned();
+                let mut at = 2 + topic_length;
+                if (packet_in.first >> 1) & 3 > 0 {
+                    let id = [body[at], body[at + 1]];
+                    self.send(&packet(0x40, &id));
+                    at += 2;
+                }
+                let (properties, size) = read_varint(&body[at..])?;
+                at += size + properties;
+                self.published.push((topic, body[at..].to_vec()));
+                Some(false)
+            }
+            8 => {
+                let body = &packet_in.body;
+                let (properties, size) = read_varint(&body[2..])?;
+                let mut at = 2 + size + properties;
+                let mut filters = 0;
+                while at + 2 <= body.len() {
+                    at += 2 + usize::from(u16::from_be_bytes([body[at], body[at + 1]])) + 1;
+                    filters += 1;
+                }
+                let mut suback = vec![body[0], body[1], 0];
+                suback.extend(std::iter::repeat_n(1u8, filters));
+                self.send(&packet(0x90, &suback));
+                Some(true)
+            }
+            12 => {
+                self.send(&[0xd0, 0]);
+                Some(false)
+            }
+            _ => Some(false),
+        }
+    }
+
+    /// Serves the device until it publishes `topic`, or closes the
+    /// connection, or the time is up; whether it published it.
+    fn wait_for(&mut self, topic: &str, payload: &[u8], timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            let before = self.published.len();
+            let closed = self.serve_one().is_none() && self.is_closed();
+            if self.published[before..]
+                .iter()
+                .any(|(t, p)| t == topic && p == payload)
+            {
+                return true;
+            }
+            if closed {
+                return false;
+            }
+        }
+        false
+    }
+
+    fn is_closed(&self) -> bool {
+        let mut byte = [0u8; 1];
+        let _ = self.stream.set_nonblocking(true);
+        let closed = matches!(self.stream.peek(&mut byte), Ok(0))
+            || matches!(&self.stream.peek(&mut byte), Err(error) if error.kind() != std::io::ErrorKind::WouldBlock);
+        let _ = self.stream.set_nonblocking(false);
+        closed
+    }
+}
+
+#[test]
+fn a_device_survives_a_broker_that_sends_garbage() {
+    let (dir, _) = build_test_flow("mqtt_datatypes");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("an address").port();
+    let mut command = std::process::Command::new(build_device(dir.path(), "bridge"));
+    command
+        .env("PSOS_BROKER", format!("mqtt://127.0.0.1:{port}"))
+        .env("PSOS_RUN_FOR_MS", "20000");
+    let mut device = Running::spawn(command);
+
+    let oversize = vec![b'7'; 8 * 1024];
+    let mut overlong_length = vec![0x30, 0xff, 0xff, 0xff, 0xff, 0x7f];
+    overlong_length.extend_from_slice(b"garbage");
+    let hostile: [(&str, Vec<u8>); 10] = [
+        (
+            "a topic longer than its packet",
+            vec![0x30, 5, 0xff, 0xff, b'a', b'b', b'c'],
+        ),
+        (
+            "a topic that is not UTF-8",
+            publish(b"in/json/\xff\xfe", b"1"),
+        ),
+        ("QoS 3", {
+            let mut bytes = publish(b"in/json/q", b"1");
+            bytes[0] = 0x36;
+            bytes
+        }),
+        ("a reserved packet type", vec![0x00, 0x00]),
+        ("properties longer than the packet", {
+            let mut body = 9u16.to_be_bytes().to_vec();
+            body.extend_from_slice(b"in/json/p");
+            body.extend_from_slice(&[0x7f, 0x01]);
+            packet(0x30, &body)
+        }),
+        (
+            "a payload larger than the device's buffers",
+            publish(b"in/json/big", &oversize),
+        ),
+        (
+            "JSON that does not parse",
+            publish(b"in/json/bad", b"{\"t\": "),
+        ),
+        (
+            "a SUBACK for nothing it asked",
+            packet(0x90, &[0x7a, 0x7a, 0, 1]),
+        ),
+        ("a second CONNACK", packet(0x20, &[0, 0, 0])),
+        ("a length of more than four bytes", overlong_length),
+    ];
+
+    let started = Instant::now();
+    let mut connection = Connection::accept(&listener, "starting");
+    let mut outcomes = Vec::new();
+    for (index, (what, bytes)) in hostile.iter().enumerate() {
+        connection.send(bytes);
+        // Then an ordinary message: the device answers it on this
+        // connection, or on the next one once it has dropped this one.
+        let probe = format!("{index}");
+        let topic = format!("in/json/{index}");
+        connection.send(&publish(topic.as_bytes(), probe.as_bytes()));
+        let answered_here =
+            connection.wait_for("out/json", probe.as_bytes(), Duration::from_secs(3));
+        if !answered_here {
+            connection = Connection::accept(&listener, what);
+            connection.send(&publish(topic.as_bytes(), probe.as_bytes()));
+            assert!(
+                connection.wait_for("out/json", probe.as_bytes(), Duration::from_secs(10)),
+                "after {what}, the device reconnects and answers"
+            );
+        }
+        outcomes.push((*what, answered_here));
+    }
+    eprintln!(
+        "{} hostile packets in {:?}; stayed connected after: {outcomes:?}",
+        hostile.len(),
+        started.elapsed()
+    );
+
+    // It ran to the end it was given, without a panic, and says what it
+    // dropped.
+    drop(connection);
+    let (lines, status) = device.read_to_end(Duration::from_secs(60));
+    let status = status.expect("the device stops by itself");
+    assert!(status.success(), "{status:?}\n{lines:#?}");
+    let report = lines
+        .iter()
+        .find(|line| line.starts_with("psos: device bridge stopped; errors:"))
+        .unwrap_or_else(|| panic!("a report of errors: {lines:#?}"));
+    assert!(count(report, "bad value") >= 1, "{report}");
+    assert!(count(report, "mqtt") >= 1, "{report}");
+}
+
+/// How many errors of a kind a device's report gives.
+fn count(report: &str, kind: &str) -> u32 {
+    report
+        .split([':', ','])
+        .filter_map(|part| part.trim().strip_prefix(kind))
+        .find_map(|number| number.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{kind} in {report}"))
+}
