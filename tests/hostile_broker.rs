@@ -4,8 +4,9 @@
 //! dropped, and must go on serving its wires, on the same connection or a
 //! new one.
 //!
-//! The broker here is a few lines of MQTT 5 over a loopback socket, because
-//! no real broker can be made to send these packets.
+//! The broker for malformed packets is a few lines of MQTT 5 over a
+//! loopback socket, because no real broker can be made to send them;
+//! malformed messages on a wire between devices go through a real Mosquitto.
 
 mod support;
 
@@ -13,7 +14,8 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use support::{build_device, build_test_flow, Running};
+use support::mosquitto::Mosquitto;
+use support::{build_device, build_test_flow, debug_lines, Running};
 
 /// One MQTT control packet: its first byte and its body.
 struct Packet {
@@ -303,15 +305,74 @@ fn a_device_survives_a_broker_that_sends_garbage() {
     // It ran to the end it was given, without a panic, and says what it
     // dropped.
     drop(connection);
+    let report = report_at_stop(&mut device, "bridge");
+    assert!(count(&report, "bad value") >= 1, "{report}");
+    assert!(count(&report, "mqtt") >= 1, "{report}");
+}
+
+#[test]
+fn a_device_counts_and_drops_malformed_messages_between_devices() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("ping_pong");
+    let mut command = std::process::Command::new(build_device(dir.path(), "ping"));
+    command
+        .env("PSOS_BROKER", broker.url())
+        .env("PSOS_RUN_FOR_MS", "8000");
+    let mut device = Running::spawn(command);
+    let online = broker.subscribe("psos/ping_pong/ping/status", 1, Duration::from_secs(20));
+    assert_eq!(
+        online.first().map(|(_, payload)| payload.as_slice()),
+        Some(&b"online"[..])
+    );
+
+    // What `pong` would send on the wire, if it were broken or hostile.
+    let deep = format!("{{\"payload\": {}{}}}", "[".repeat(100), "]".repeat(100));
+    let long = format!("{{\"payload\": \"{}\"}}", "x".repeat(1000));
+    let cases: [(&str, &[u8]); 7] = [
+        ("bad value", br#"{"payload": 4"#),
+        ("bad value", b"[1, 2]"),
+        ("bad value", b"{\"payload\": \"\xff\"}"),
+        ("bad value", deep.as_bytes()),
+        ("bad value", br#"{"payload": tru}"#),
+        ("bad value", b""),
+        ("oversize", long.as_bytes()),
+    ];
+    for (_, payload) in &cases {
+        broker.publish("psos/ping_pong/to-ping/0", payload, 0, false);
+    }
+    // And after all that, an ordinary message still arrives.
+    broker.publish(
+        "psos/ping_pong/to-ping/0",
+        br#"{"topic": "from-pong", "payload": "still here"}"#,
+        0,
+        false,
+    );
+    let lines = debug_lines(&device, 1, Duration::from_secs(10));
+    assert!(
+        lines.iter().any(|line| line.contains("still here")),
+        "{lines:#?}"
+    );
+
+    let report = report_at_stop(&mut device, "ping");
+    for kind in ["bad value", "oversize"] {
+        let expected = cases.iter().filter(|(k, _)| *k == kind).count();
+        assert_eq!(count(&report, kind) as usize, expected, "{kind}: {report}");
+    }
+    assert_eq!(count(&report, "mqtt"), 0, "{report}");
+}
+
+/// Waits for a device to reach the end `PSOS_RUN_FOR_MS` gave it, checks it
+/// exited cleanly (no panic), and returns the error report it printed.
+fn report_at_stop(device: &mut Running, name: &str) -> String {
     let (lines, status) = device.read_to_end(Duration::from_secs(60));
     let status = status.expect("the device stops by itself");
     assert!(status.success(), "{status:?}\n{lines:#?}");
-    let report = lines
+    let start = format!("psos: device {name} stopped; errors:");
+    lines
         .iter()
-        .find(|line| line.starts_with("psos: device bridge stopped; errors:"))
-        .unwrap_or_else(|| panic!("a report of errors: {lines:#?}"));
-    assert!(count(report, "bad value") >= 1, "{report}");
-    assert!(count(report, "mqtt") >= 1, "{report}");
+        .find(|line| line.starts_with(&start))
+        .cloned()
+        .unwrap_or_else(|| panic!("a report of errors: {lines:#?}"))
 }
 
 /// How many errors of a kind a device's report gives.
