@@ -107,8 +107,12 @@ impl Run {
                         return found;
                     }
                 }
-                Err(_) => panic!(
+                Err(mpsc::RecvTimeoutError::Timeout) => panic!(
                     "psosc did not print what was awaited in {timeout:?}; its standard error:\n{}",
+                    self.stderr_seen.join("\n")
+                ),
+                Err(mpsc::RecvTimeoutError::Disconnected) => panic!(
+                    "psosc closed its standard error before printing what was awaited:\n{}",
                     self.stderr_seen.join("\n")
                 ),
             }
