@@ -343,3 +343,160 @@ fn credentials_come_from_the_environment_and_appear_nowhere_else() {
         "the device printed the password"
     );
 }
+
+/// The numbers a device's debug node printed, in the order it printed them.
+fn numbers(lines: &[String], debug: &str) -> Vec<u64> {
+    let marker = format!("[debug:{debug}] ");
+    lines
+        .iter()
+        .filter_map(|line| without_time(line))
+        .filter_map(|line| line.split_once(&marker))
+        .filter_map(|(_, rest)| rest.parse().ok())
+        .collect()
+}
+
+#[test]
+fn a_thousand_qos1_messages_cross_three_broker_restarts_without_loss() {
+    const MESSAGES: u64 = 1000;
+    let mut broker = Mosquitto::start_persistent();
+    let (dir, _) = build_test_flow("broker_restarts");
+    let producer_binary = build_device(dir.path(), "producer");
+    let consumer_binary = build_device(dir.path(), "consumer");
+    let run = |binary: &std::path::Path| {
+        let mut command = std::process::Command::new(binary);
+        command.env("PSOS_BROKER", broker.url());
+        Running::spawn(command)
+    };
+    // The consumer subscribes first (its status says it has), so that
+    // the first message has someone to go to.
+    let consumer_online = broker.subscriber("psos/broker_restarts/consumer/status", 1);
+    let consumer = run(&consumer_binary);
+    assert_eq!(
+        consumer_online
+            .wait(Duration::from_secs(20))
+            .first()
+            .map(|m| m.payload.clone()),
+        Some(b"online".to_vec())
+    );
+    let producer = run(&producer_binary);
+
+    // A hundred messages a second; the broker goes away three times, for
+    // half a second each, while they flow.
+    let mut got = Vec::new();
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        got.extend(numbers(
+            &consumer.read_until(Duration::from_secs(2), |_| false),
+            "got",
+        ));
+        broker.terminate();
+        got.extend(numbers(
+            &consumer.read_until(Duration::from_millis(500), |_| false),
+            "got",
+        ));
+        broker.restart();
+        sent.extend(numbers(
+            &producer.read_until(Duration::from_millis(1), |_| false),
+            "sent",
+        ));
+    }
+    // Then until the consumer has every one of the first thousand.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while (1..=MESSAGES).any(|n| !got.contains(&n)) && std::time::Instant::now() < deadline {
+        got.extend(numbers(
+            &consumer.read_until(Duration::from_millis(500), |_| false),
+            "got",
+        ));
+    }
+    sent.extend(numbers(
+        &producer.read_until(Duration::from_millis(1), |_| false),
+        "sent",
+    ));
+    let missing: Vec<u64> = (1..=MESSAGES).filter(|n| !got.contains(n)).collect();
+    assert!(
+        sent.len() as u64 >= MESSAGES,
+        "the producer sent {} messages",
+        sent.len()
+    );
+    assert!(
+        missing.is_empty(),
+        "{} of {MESSAGES} messages were lost: {missing:?}\nbroker log:\n{}",
+        missing.len(),
+        broker.log()
+    );
+    // QoS 1 is at least once: a message whose acknowledgement the broker's
+    // end lost comes again. Say how many did.
+    let first: Vec<u64> = got.iter().copied().filter(|n| *n <= MESSAGES).collect();
+    println!(
+        "{MESSAGES} messages across 3 restarts: all arrived, {} twice",
+        first.len() as u64 - MESSAGES
+    );
+}
+
+#[test]
+fn birth_close_and_will_messages_as_the_broker_node_gives_them() {
+    let broker = Mosquitto::start();
+    let (dir, flow) = build_test_flow("announcements");
+    let binary = build_device(dir.path(), "announcer");
+
+    // A device that stops on purpose says hello, then goodbye, and leaves
+    // its status `offline`; the broker keeps its will to itself.
+    // Three at most: a will after the close would be one too many.
+    let announced = broker.subscriber("announce/+", 3);
+    let mut command = std::process::Command::new(&binary);
+    command
+        .env("PSOS_BROKER", broker.url())
+        .env("PSOS_RUN_FOR_MS", "1500");
+    let mut device = Running::spawn(command);
+    let (lines, status) = device.read_to_end(Duration::from_secs(20));
+    assert!(
+        status.is_some_and(|status| status.success()),
+        "the device stopped by itself: {lines:#?}"
+    );
+    let topics: Vec<(String, Vec<u8>)> = announced
+        .wait(Duration::from_secs(2))
+        .into_iter()
+        .map(|m| (m.topic, m.payload))
+        .collect();
+    assert_eq!(
+        topics,
+        [
+            ("announce/birth".to_string(), b"hello".to_vec()),
+            ("announce/close".to_string(), b"goodbye".to_vec()),
+        ],
+        "birth then close, no will"
+    );
+    let status_topic = "psos/announcements/announcer/status";
+    let retained = broker.subscribe(status_topic, 1, Duration::from_secs(5));
+    assert_eq!(
+        retained,
+        [(status_topic.to_string(), b"offline".to_vec())],
+        "the status says the device has gone"
+    );
+    assert_eq!(
+        broker.subscribe("announce/close", 1, Duration::from_secs(5)),
+        [("announce/close".to_string(), b"goodbye".to_vec())],
+        "the close message is retained, as the node says"
+    );
+
+    // A device that vanishes leaves its will.
+    let will = broker.subscriber("announce/will", 1);
+    let birth = broker.subscriber("announce/birth", 1);
+    let mut command = std::process::Command::new(&binary);
+    command.env("PSOS_BROKER", broker.url());
+    let device = Running::spawn(command);
+    assert_eq!(birth.wait(Duration::from_secs(10)).len(), 1, "connected");
+    drop(device);
+    assert_eq!(
+        will.wait(Duration::from_secs(20))
+            .into_iter()
+            .map(|m| m.payload)
+            .collect::<Vec<_>>(),
+        [b"lost".to_vec()]
+    );
+    // The will took the place of the `offline` status, which psosc said.
+    assert!(flow.devices[0]
+        .broker
+        .as_ref()
+        .is_some_and(|b| b.session.will.is_some()));
+}

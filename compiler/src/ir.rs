@@ -91,6 +91,8 @@ pub struct Device {
     pub board: Board,
     /// The bytes a message may take on this device (`messageCapacity`).
     pub message_capacity: usize,
+    /// How many messages wait for the broker at most (`outbox`).
+    pub outbox: usize,
     /// What the device has: its board's, or its own `flash` and `ram`.
     pub budget: Resources,
     /// What psosc estimates the device needs: the runtime and its nodes.
@@ -112,6 +114,28 @@ pub struct Broker {
     pub keepalive_s: u16,
     /// Where the device retains its `online` / `offline` status.
     pub status_topic: String,
+    /// How the session outlives its connections, and what the device
+    /// announces.
+    pub session: Session,
+}
+
+/// The `mqtt-broker` node's session settings, as a device applies them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Seconds the broker keeps the session after a connection drops.
+    pub expiry_s: u32,
+    pub birth: Option<Announcement>,
+    pub close: Option<Announcement>,
+    pub will: Option<Announcement>,
+}
+
+/// A birth, close or will message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub topic: String,
+    pub payload: String,
+    pub qos: u8,
+    pub retain: bool,
 }
 
 /// The boards psosc can generate firmware for.

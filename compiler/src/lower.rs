@@ -39,6 +39,14 @@ const MAX_DEVICE_NAME: usize = 64;
 /// says otherwise: a few dozen properties with short strings.
 pub const DEFAULT_MESSAGE_CAPACITY: usize = 512;
 
+/// How many messages wait for the broker on a device unless its `outbox`
+/// says otherwise.
+pub const DEFAULT_OUTBOX: usize = 16;
+
+/// The range of `outbox`: at least one message, and not more than a small
+/// device could hold.
+const OUTBOX_RANGE: std::ops::RangeInclusive<u64> = 1..=4096;
+
 /// The range of `messageCapacity`: lengths inside a message are 16 bits.
 const MESSAGE_CAPACITY_RANGE: std::ops::RangeInclusive<usize> = 32..=65_535;
 
@@ -258,20 +266,26 @@ impl<'a> Lowering<'a> {
                 continue;
             }
             let message_capacity = message_capacity(&mut Reader::new(node, self.diagnostics));
+            let outbox = Reader::new(node, self.diagnostics).whole_number(
+                "outbox",
+                DEFAULT_OUTBOX as u64,
+                OUTBOX_RANGE,
+            );
             let budget = board.and_then(|board| {
                 crate::place::resources::device_budget(
                     &mut Reader::new(node, self.diagnostics),
                     board,
                 )
             });
-            if let (Some(board), true, Some(message_capacity), Some(budget)) =
-                (board, name_ok, message_capacity, budget)
+            if let (Some(board), true, Some(message_capacity), Some(outbox), Some(budget)) =
+                (board, name_ok, message_capacity, outbox, budget)
             {
                 devices.push(Device {
                     id: Some(node.id.clone()),
                     name: name.to_string(),
                     board,
                     message_capacity,
+                    outbox: outbox as usize,
                     budget,
                     load: ir::Resources::ZERO,
                     span: Some(node.value_span("name")),
@@ -939,6 +953,12 @@ impl<'a> Lowering<'a> {
                         client_id: default_client_id,
                         keepalive_s: 60,
                         status_topic,
+                        session: ir::Session {
+                            expiry_s: crate::nodes::mqtt::DEFAULT_SESSION_EXPIRY_S,
+                            birth: None,
+                            close: None,
+                            will: None,
+                        },
                     });
                 }
                 continue;
@@ -966,8 +986,8 @@ impl<'a> Lowering<'a> {
             };
             let mut reader = Reader::new(config, self.diagnostics);
             let host = reader.string("broker").unwrap_or("localhost").to_string();
-            let port = whole_number(&mut reader, "port", 1883, 1..=65_535);
-            let keepalive = whole_number(&mut reader, "keepalive", 60, 0..=65_535);
+            let port = reader.whole_number("port", 1883, 1..=65_535);
+            let keepalive = reader.whole_number("keepalive", 60, 0..=65_535);
             let client_id = match reader.string("clientid").filter(|id| !id.is_empty()) {
                 // A client id shared by several devices would have the broker
                 // drop one session for the other.
@@ -977,7 +997,8 @@ impl<'a> Lowering<'a> {
                 Some(id) => id.to_string(),
                 None => default_client_id,
             };
-            let (Some(port), Some(keepalive)) = (port, keepalive) else {
+            let session = crate::nodes::mqtt::session(&mut reader);
+            let (Some(port), Some(keepalive), Some(session)) = (port, keepalive, session) else {
                 continue;
             };
             device.broker = Some(ir::Broker {
@@ -987,6 +1008,7 @@ impl<'a> Lowering<'a> {
                 client_id,
                 keepalive_s: keepalive as u16,
                 status_topic,
+                session,
             });
         }
     }
@@ -1104,37 +1126,4 @@ fn devices_per_broker(flow: &Flow, raw: &RawFlow) -> std::collections::BTreeMap<
         }
     }
     counts
-}
-
-/// A whole number property in a range, or the default when absent or empty.
-fn whole_number(
-    reader: &mut Reader<'_, '_>,
-    key: &str,
-    default: u64,
-    range: std::ops::RangeInclusive<u64>,
-) -> Option<u64> {
-    let Some(value) = reader.get(key) else {
-        return Some(default);
-    };
-    let number = match &value.value {
-        JsonValue::Number(n) => *n,
-        JsonValue::String(s) if s.trim().is_empty() => return Some(default),
-        JsonValue::String(s) => psos::number_from_str(s),
-        _ => f64::NAN,
-    };
-    if number.fract() == 0.0 && number >= *range.start() as f64 && number <= *range.end() as f64 {
-        Some(number as u64)
-    } else {
-        reader.malformed(
-            key,
-            value.span,
-            format!(
-                "expected a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-            None,
-        );
-        None
-    }
 }

@@ -26,18 +26,35 @@ impl Console for Stdout {
 
 static STDOUT: Stdout = Stdout;
 
-/// Set when the device should stop: only `PSOS_RUN_FOR_MS` sets it.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// Set when the device should stop: on SIGINT, SIGTERM or SIGHUP.
+static STOP_ASKED: AtomicBool = AtomicBool::new(false);
 
-/// Stops the device after a while, so tests and benchmarks end by themselves.
+/// Set once the device has stopped: the executor returns.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// How long a stopping device waits for its broker to take its goodbye.
+const GOODBYE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(1);
+
+/// Stops the device when a signal asks, or after `run_for` milliseconds (so
+/// tests and benchmarks end by themselves): the MQTT session says goodbye
+/// first, so the broker does not take the device for lost.
 #[embassy_executor::task]
-async fn stop_after(millis: u64) {
-    embassy_time::Timer::after_millis(millis).await;
-    STOP.store(true, Ordering::Relaxed);
+async fn stop_when_asked(run_for: Option<u64>) {
+    let deadline = run_for
+        .map(|millis| embassy_time::Instant::now() + embassy_time::Duration::from_millis(millis));
+    // The signal handler runs on a thread of its own and cannot wake the
+    // executor: the flag is looked at every 20 ms.
+    while !STOP_ASKED.load(Ordering::Relaxed)
+        && deadline.is_none_or(|deadline| embassy_time::Instant::now() < deadline)
+    {
+        embassy_time::Timer::after_millis(20).await;
+    }
+    let _ = embassy_time::with_timeout(GOODBYE_TIMEOUT, crate::mqtt::goodbye()).await;
+    STOPPED.store(true, Ordering::Relaxed);
 }
 
-/// Runs the device until the process is stopped, or for `PSOS_RUN_FOR_MS`
-/// milliseconds when that variable is set.
+/// Runs the device until a signal (Ctrl-C, SIGTERM, SIGHUP) stops it, or
+/// for `PSOS_RUN_FOR_MS` milliseconds when that variable is set.
 pub fn run(device: &'static Device, timers: &'static [Timer]) -> ! {
     run_with(device, timers, |_| {})
 }
@@ -53,6 +70,9 @@ pub fn run_with(
     let run_for = std::env::var("PSOS_RUN_FOR_MS")
         .ok()
         .and_then(|millis| millis.parse::<u64>().ok());
+    // Without a handler the signal ends the process at once, which the
+    // broker sees as a lost device: that is all a failure here costs.
+    let _ = ctrlc::set_handler(|| STOP_ASKED.store(true, Ordering::Relaxed));
     // The executor lives as long as the process: leaking it is how it gets
     // the 'static lifetime it needs.
     let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
@@ -60,14 +80,12 @@ pub fn run_with(
         |spawner| {
             crate::timers::spawn(spawner, device, timers);
             init(spawner);
-            if let Some(millis) = run_for {
-                match stop_after(millis) {
-                    Ok(token) => spawner.spawn(token),
-                    Err(_) => STOP.store(true, Ordering::Relaxed),
-                }
+            match stop_when_asked(run_for) {
+                Ok(token) => spawner.spawn(token),
+                Err(_) => STOPPED.store(true, Ordering::Relaxed),
             }
         },
-        || STOP.load(Ordering::Relaxed),
+        || STOPPED.load(Ordering::Relaxed),
     );
     // What went wrong while it ran, for whoever watches the device.
     let mut report = std::string::String::new();

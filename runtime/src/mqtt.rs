@@ -3,14 +3,24 @@
 //! every connection, a retained `online` status with a last will of
 //! `offline`, and a bounded outbox for what the device publishes.
 //!
+//! The session outlives its connections for `session_expiry_s` seconds:
+//! the broker keeps the device's subscriptions and the QoS 1 messages for
+//! it meanwhile, and the client sends again the QoS 1 messages the broker
+//! had not acknowledged when the connection dropped. A board that stops
+//! (the host on SIGTERM) asks for [`goodbye`]: the close message, an
+//! `offline` status and a DISCONNECT, so that the broker does not publish
+//! the will.
+//!
 //! Inside the device, a message that MQTT carries is a *carried* message:
 //! `topic`, `payload` (the bytes on the wire), `qos` and `retain` — the
 //! shape `mqtt out` produces and `mqtt in` reads. The client delivers each
 //! inbound publish as one to the subscription whose filter matches, and
 //! publishes each carried message put in the outbox.
 
-use embassy_futures::select::{select, Either};
+use core::sync::atomic::{AtomicBool, Ordering};
+use embassy_futures::select::{select, select3, Either, Either3};
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+
 use embassy_sync::signal::Signal;
 use embassy_time::{Duration, Timer};
 use minimq::{Buffers, ConfigBuilder, QoS, Session, TopicFilter, Will};
@@ -25,6 +35,55 @@ pub struct Broker {
     pub keepalive_s: u16,
     /// Where the device's `online` / `offline` status is retained.
     pub status_topic: &'static str,
+    /// How long the broker keeps the session after a connection drops, in
+    /// seconds; 0 ends it with the connection (a clean session each time).
+    pub session_expiry_s: u32,
+    /// Published on every connection, after the `online` status.
+    pub birth: Option<Announcement>,
+    /// Published when the device stops on purpose, before it disconnects.
+    pub close: Option<Announcement>,
+    /// The last will, in place of the `offline` status, when the flow
+    /// gives one.
+    pub will: Option<Announcement>,
+}
+
+/// A message the `mqtt-broker` node has the device publish at a moment of
+/// its session: birth, close or will.
+pub struct Announcement {
+    pub topic: &'static str,
+    pub payload: &'static [u8],
+    pub qos: u8,
+    pub retain: bool,
+}
+
+impl Announcement {
+    fn publication(&self) -> minimq::Publication<'static, &'static [u8]> {
+        let publication = minimq::Publication::new(self.topic, self.payload).qos(qos(self.qos));
+        if self.retain {
+            publication.retain()
+        } else {
+            publication
+        }
+    }
+}
+
+/// Whether the client runs (and so has someone to say goodbye to).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Asks the client to end its session.
+static GOODBYE: Signal<CriticalSectionRawMutex, ()> = Signal::new();
+/// The client has ended its session.
+static GONE: Signal<CriticalSectionRawMutex, ()> = Signal::new();
+
+/// Ends the device's session on purpose: the `mqtt-broker` node's close
+/// message, the `offline` status, and a DISCONNECT (after which the broker
+/// drops the will). Returns at once on a device without a client; a board
+/// bounds the wait with a timeout, for a broker that does not answer.
+pub async fn goodbye() {
+    if !ACTIVE.load(Ordering::Acquire) {
+        return;
+    }
+    GOODBYE.signal(());
+    GONE.wait().await;
 }
 
 /// One topic filter the device subscribes to, and the function that takes
@@ -61,12 +120,43 @@ pub trait Transport {
 /// The longest user name and password the client keeps.
 const CREDENTIAL_LENGTH: usize = 128;
 
-/// Carried messages waiting to be published. When it is full, the oldest
-/// waiting message is dropped for the new one and counted as
-/// [`ErrorKind::OutboxFull`]: fresh readings matter more than old ones.
+/// Carried messages waiting to be published, and QoS 1 messages published
+/// but not yet acknowledged by the broker. These stay until the broker
+/// acknowledges them: a session the broker did not keep (a clean session,
+/// a broker restarted without persistence) loses the client's in-flight
+/// state, and the outbox then publishes them again.
+///
+/// When it is full, the oldest message is dropped for the new one and
+/// counted as [`ErrorKind::OutboxFull`]: fresh readings matter more than
+/// old ones. (A dropped message the session had already sent may still
+/// arrive; it only loses its second chance.)
 pub struct Outbox<const N: usize, const CAP: usize> {
-    queue: spin::Mutex<heapless::Deque<Msg<N>, CAP>>,
+    queue: spin::Mutex<Queue<N, CAP>>,
     ready: Signal<CriticalSectionRawMutex, ()>,
+}
+
+struct Queue<const N: usize, const CAP: usize> {
+    entries: heapless::Deque<Entry<N>, CAP>,
+    /// The number the next message gets, which names it while the client
+    /// awaits the transport and newer messages push older ones out.
+    next_number: u32,
+}
+
+/// A message in the outbox and how far it has gone.
+struct Entry<const N: usize> {
+    number: u32,
+    msg: Msg<N>,
+    sent: Sent,
+}
+
+#[derive(Clone, Copy)]
+enum Sent {
+    /// Not handed to the session yet (or to be handed again).
+    No,
+    /// Handed to the session at QoS 1; the broker has not acknowledged it.
+    Unacknowledged(minimq::Op),
+    /// Sent at QoS 0, or acknowledged: it leaves once it reaches the front.
+    Done,
 }
 
 impl<const N: usize, const CAP: usize> Default for Outbox<N, CAP> {
@@ -78,7 +168,10 @@ impl<const N: usize, const CAP: usize> Default for Outbox<N, CAP> {
 impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
     pub const fn new() -> Self {
         Self {
-            queue: spin::Mutex::new(heapless::Deque::new()),
+            queue: spin::Mutex::new(Queue {
+                entries: heapless::Deque::new(),
+                next_number: 0,
+            }),
             ready: Signal::new(),
         }
     }
@@ -89,11 +182,17 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
             device.report(ErrorKind::OutboxFull);
             return;
         };
-        if queue.is_full() {
-            queue.pop_front();
+        if queue.entries.is_full() {
+            queue.entries.pop_front();
             device.report(ErrorKind::OutboxFull);
         }
-        if queue.push_back(carried.clone()).is_err() {
+        let entry = Entry {
+            number: queue.next_number,
+            msg: carried.clone(),
+            sent: Sent::No,
+        };
+        queue.next_number = queue.next_number.wrapping_add(1);
+        if queue.entries.push_back(entry).is_err() {
             device.report(ErrorKind::OutboxFull);
         }
         drop(queue);
@@ -114,13 +213,51 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         }
     }
 
-    fn front(&self) -> Option<Msg<N>> {
-        self.queue.try_lock()?.front().cloned()
+    /// Lets go of what the broker has acknowledged (from the front, so the
+    /// order stays), marks again for sending what a lost session took with
+    /// it, and returns the next message to send, with its number.
+    fn next<IO: minimq::Io>(
+        &self,
+        connection: &minimq::Connection<'_, '_, IO>,
+    ) -> Option<(u32, Msg<N>)> {
+        let mut queue = self.queue.try_lock()?;
+        let entries = &mut queue.entries;
+        for entry in entries.iter_mut() {
+            if let Sent::Unacknowledged(op) = entry.sent {
+                if connection.is_complete(&op) {
+                    entry.sent = Sent::Done;
+                } else if connection.is_invalidated(&op) {
+                    entry.sent = Sent::No;
+                }
+            }
+        }
+        while matches!(
+            entries.front(),
+            Some(Entry {
+                sent: Sent::Done,
+                ..
+            })
+        ) {
+            entries.pop_front();
+        }
+        let entry = entries
+            .iter()
+            .find(|entry| matches!(entry.sent, Sent::No))?;
+        Some((entry.number, entry.msg.clone()))
     }
 
-    fn pop(&self) {
-        if let Some(mut queue) = self.queue.try_lock() {
-            queue.pop_front();
+    /// Records what became of a message, unless newer messages pushed it
+    /// out meanwhile (while the session awaited the transport).
+    fn mark(&self, number: u32, sent: Sent) {
+        let Some(mut queue) = self.queue.try_lock() else {
+            return;
+        };
+        if let Some(entry) = queue
+            .entries
+            .iter_mut()
+            .find(|entry| entry.number == number)
+        {
+            entry.sent = sent;
         }
     }
 }
@@ -244,6 +381,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     outbox: &'static Outbox<N, CAP>,
     mut transport: T,
 ) {
+    ACTIVE.store(true, Ordering::Release);
     let mut rx = [0u8; RX_BUFFER];
     let mut tx = [0u8; TX_BUFFER];
     // Copied out, so the transport stays free to connect later.
@@ -260,6 +398,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
         .map(|config| {
             config
                 .keepalive_interval(broker.keepalive_s)
+                .session_expiry_interval(broker.session_expiry_s)
                 .autodowngrade_qos()
         })
         .and_then(|config| {
@@ -270,10 +409,19 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             }
         })
         .and_then(|config| {
-            config.will(
-                Will::new(broker.status_topic, b"offline", &[])
+            let will = match &broker.will {
+                Some(will) => Will::new(will.topic, will.payload, &[]).map(|new| {
+                    let new = new.qos(qos(will.qos));
+                    if will.retain {
+                        new.retained()
+                    } else {
+                        new
+                    }
+                })?,
+                None => Will::new(broker.status_topic, b"offline", &[])
                     .map(|will| will.retained().qos(QoS::AtLeastOnce))?,
-            )
+            };
+            config.will(will)
         })
     else {
         device.report(ErrorKind::Mqtt);
@@ -286,28 +434,71 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     let mut session = Session::new(config);
     let mut backoff = Backoff::new(broker.client_id);
     loop {
-        let Some(io) = transport.connect().await else {
-            Timer::after(backoff.next()).await;
-            continue;
+        let io = match select(transport.connect(), GOODBYE.wait()).await {
+            Either::First(Some(io)) => io,
+            Either::First(None) => {
+                if pause(backoff.next()).await.is_break() {
+                    break;
+                }
+                continue;
+            }
+            Either::Second(()) => break,
         };
         let mut connection = match session.connect(io).await {
             Ok(connection) => connection,
             Err(_) => {
                 device.report(ErrorKind::Mqtt);
-                Timer::after(backoff.next()).await;
+                if pause(backoff.next()).await.is_break() {
+                    break;
+                }
                 continue;
             }
         };
         backoff.reset();
-        if serve(device, broker, subscriptions, outbox, &mut connection)
-            .await
-            .is_err()
-        {
+        let ended = serve(device, broker, subscriptions, outbox, &mut connection).await;
+        if ended.is_err() {
             device.report(ErrorKind::Mqtt);
         }
-        transport.release(connection.into_inner());
-        Timer::after(backoff.next()).await;
+        let mut io = connection.into_inner();
+        if ended == Ok(Ended::Goodbye) {
+            // Read what the broker still sends until it closes: a socket
+            // closed with unread bytes resets the connection, and the
+            // broker may then lose the DISCONNECT and publish the will.
+            let _ = embassy_time::with_timeout(GOODBYE_DRAIN, drain(&mut io)).await;
+            transport.release(io);
+            break;
+        }
+        transport.release(io);
+        if pause(backoff.next()).await.is_break() {
+            break;
+        }
     }
+    ACTIVE.store(false, Ordering::Release);
+    GONE.signal(());
+}
+
+/// How long a device that said goodbye waits for the broker to close.
+const GOODBYE_DRAIN: Duration = Duration::from_millis(500);
+
+/// Reads and drops what arrives until the stream ends or fails.
+async fn drain(io: &mut impl embedded_io_async::Read) {
+    let mut scrap = [0u8; 64];
+    while matches!(io.read(&mut scrap).await, Ok(n) if n > 0) {}
+}
+
+/// Waits before the next attempt to connect, unless the device says
+/// goodbye meanwhile.
+async fn pause(wait: Duration) -> core::ops::ControlFlow<()> {
+    match select(Timer::after(wait), GOODBYE.wait()).await {
+        Either::First(()) => core::ops::ControlFlow::Continue(()),
+        Either::Second(()) => core::ops::ControlFlow::Break(()),
+    }
+}
+
+/// How a connected session ended without an error.
+#[derive(Debug, PartialEq, Eq)]
+enum Ended {
+    Goodbye,
 }
 
 /// One connected session: subscribe, announce, then deliver what arrives
@@ -318,7 +509,7 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
     subscriptions: &[Subscription<N>],
     outbox: &Outbox<N, CAP>,
     connection: &mut minimq::Connection<'_, '_, IO>,
-) -> Result<(), ()> {
+) -> Result<Ended, ()> {
     for subscription in subscriptions {
         // "No local": what the device publishes reaches its own subscribers
         // by direct wires, so the broker must not bring it back a second time.
@@ -332,10 +523,34 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
         .qos(QoS::AtLeastOnce)
         .retain();
     connection.publish(online).await.map_err(|_| ())?;
+    if let Some(birth) = &broker.birth {
+        connection
+            .publish(birth.publication())
+            .await
+            .map_err(|_| ())?;
+    }
     loop {
         flush(device, outbox, connection).await?;
-        match select(connection.poll(), outbox.ready.wait()).await {
-            Either::First(Ok(Some(inbound))) => {
+        match select3(connection.poll(), outbox.ready.wait(), GOODBYE.wait()).await {
+            Either3::Third(()) => {
+                // What waits in the outbox goes first; the broker handles
+                // the packets in order, so all are through before the
+                // DISCONNECT.
+                flush(device, outbox, connection).await?;
+                if let Some(close) = &broker.close {
+                    connection
+                        .publish(close.publication())
+                        .await
+                        .map_err(|_| ())?;
+                }
+                let offline = minimq::Publication::new(broker.status_topic, &b"offline"[..])
+                    .qos(QoS::AtLeastOnce)
+                    .retain();
+                connection.publish(offline).await.map_err(|_| ())?;
+                connection.disconnect().await.map_err(|_| ())?;
+                return Ok(Ended::Goodbye);
+            }
+            Either3::First(Ok(Some(inbound))) => {
                 let retain = inbound.retained();
                 let level = match inbound.qos() {
                     QoS::AtMostOnce => 0,
@@ -347,8 +562,8 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
                     Err(_) => device.report(ErrorKind::Oversize),
                 }
             }
-            Either::First(Ok(None)) | Either::Second(()) => {}
-            Either::First(Err(_)) => return Err(()),
+            Either3::First(Ok(None)) | Either3::Second(()) => {}
+            Either3::First(Err(_)) => return Err(()),
         }
     }
 }
@@ -371,12 +586,12 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
     outbox: &Outbox<N, CAP>,
     connection: &mut minimq::Connection<'_, '_, IO>,
 ) -> Result<(), ()> {
-    while let Some(message) = outbox.front() {
+    while let Some((place, message)) = outbox.next(connection) {
         let (Some(ValueRef::Str(topic)), Some(ValueRef::Bytes(payload))) =
             (message.topic(), message.payload())
         else {
             device.report(ErrorKind::BadValue);
-            outbox.pop();
+            outbox.mark(place, Sent::Done);
             continue;
         };
         let level = match message.property("qos") {
@@ -388,16 +603,24 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
             publication = publication.retain();
         }
         match connection.publish(publication).await {
-            Ok(_) => outbox.pop(),
-            // The session's window for QoS 1 is full: try again after it
-            // has made progress.
-            Err(minimq::PubError::Session(minimq::Error::NotReady)) => return Ok(()),
+            Ok(Some(op)) => outbox.mark(place, Sent::Unacknowledged(op)),
+            Ok(None) => outbox.mark(place, Sent::Done),
+            // The session's window for QoS 1 is full, or its buffer holds
+            // messages the broker has yet to acknowledge: try again after
+            // it has made progress.
+            Err(minimq::PubError::Session(
+                minimq::Error::NotReady
+                | minimq::Error::Resource(minimq::ResourceError::InflightExhausted),
+            )) => return Ok(()),
+            Err(minimq::PubError::Session(minimq::Error::Resource(
+                minimq::ResourceError::BufferTooSmall,
+            ))) if !connection.session().is_publish_quiescent() => return Ok(()),
             Err(minimq::PubError::Session(
                 minimq::Error::Disconnected | minimq::Error::Transport(_),
             )) => return Err(()),
             Err(_) => {
                 device.report(ErrorKind::Mqtt);
-                outbox.pop();
+                outbox.mark(place, Sent::Done);
             }
         }
     }

@@ -46,20 +46,26 @@ impl Mosquitto {
     /// Starts a broker on a free loopback port and returns once it accepts
     /// connections.
     pub fn start() -> Self {
-        Self::start_with(None)
+        Self::start_with(None, false)
     }
 
     /// Starts a broker that lets in only clients with this user and password.
     pub fn start_with_password(user: &str, password: &str) -> Self {
-        Self::start_with(Some((user.to_string(), password.to_string())))
+        Self::start_with(Some((user.to_string(), password.to_string())), false)
     }
 
-    fn start_with(credentials: Option<(String, String)>) -> Self {
+    /// Starts a broker that keeps its sessions, subscriptions and queued
+    /// messages in a file when it stops, and takes them back when it starts.
+    pub fn start_persistent() -> Self {
+        Self::start_with(None, true)
+    }
+
+    fn start_with(credentials: Option<(String, String)>, persistent: bool) -> Self {
         // A port found free can be taken by another process before the
         // broker binds it; the broker then exits, and another port is tried.
         let mut failures = Vec::new();
         for _ in 0..5 {
-            let mut broker = Self::configure(free_port(), credentials.clone());
+            let mut broker = Self::configure(free_port(), credentials.clone(), persistent);
             match broker.spawn() {
                 Ok(()) => return broker,
                 Err(error) => failures.push(error),
@@ -109,9 +115,24 @@ impl Mosquitto {
         }
     }
 
+    /// Stops the broker as a service manager does, with SIGTERM, and waits
+    /// for it to be gone: a persistent broker writes its state on the way.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let status = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+            assert!(
+                status.is_ok_and(|status| status.success()),
+                "kill -TERM reaches mosquitto"
+            );
+            let _ = child.wait();
+        }
+    }
+
     /// Starts the broker again on the same port (stopping it first if it
-    /// runs). Retained messages and sessions are not kept: the broker keeps
-    /// no persistence file.
+    /// runs). Retained messages and sessions are kept only by a persistent
+    /// broker that was stopped with [`Self::terminate`].
     pub fn restart(&mut self) {
         self.stop();
         // The port is free again at once (Mosquitto binds with
@@ -243,13 +264,14 @@ impl Mosquitto {
         command
     }
 
-    fn configure(port: u16, credentials: Option<(String, String)>) -> Self {
+    fn configure(port: u16, credentials: Option<(String, String)>, persistent: bool) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("psos-mosquitto-")
             .tempdir()
             .expect("a temporary directory");
         // No `log_type all`: under load its log grows by hundreds of
-        // megabytes. No persistence: a restart starts afresh.
+        // megabytes. Persistence only when asked for: a restart then takes
+        // back what the broker held when it was terminated.
         let access = match &credentials {
             None => "allow_anonymous true\n".to_string(),
             Some((user, password)) => {
@@ -264,10 +286,28 @@ impl Mosquitto {
                 format!("allow_anonymous false\npassword_file {}\n", file.display())
             }
         };
+        let persistence = if persistent {
+            // Started as root, Mosquitto drops to the `mosquitto` user,
+            // which must be able to reach the directory and write in it.
+            let place = dir.path().join("persistence");
+            std::fs::create_dir(&place).expect("the persistence directory is made");
+            for (path, mode) in [(dir.path(), 0o711), (place.as_path(), 0o777)] {
+                let mut permissions = std::fs::metadata(path).expect("it exists").permissions();
+                std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, mode);
+                std::fs::set_permissions(path, permissions).expect("the directory is opened up");
+            }
+            format!(
+                "persistence true\npersistence_location {}/\n",
+                place.display()
+            )
+        } else {
+            String::new()
+        };
         let config = format!(
             "# A private broker for one test.\n\
              listener {port} 127.0.0.1\n\
              {access}\
+             {persistence}\
              log_dest stderr\n"
         );
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("the config is written");

@@ -239,6 +239,11 @@ impl<'a> DeviceCode<'a> {
         let client_id = Literal::string(&broker.client_id);
         let status_topic = Literal::string(&broker.status_topic);
         let keepalive = Literal::u16_unsuffixed(broker.keepalive_s);
+        let expiry = Literal::u32_unsuffixed(broker.session.expiry_s);
+        let birth = announcement(broker.session.birth.as_ref());
+        let close = announcement(broker.session.close.as_ref());
+        let will = announcement(broker.session.will.as_ref());
+        let outbox = Literal::usize_unsuffixed(device.outbox);
         let drain = !self.loop_targets.is_empty();
         let mut deliveries = Vec::new();
         let subscriptions: Vec<TokenStream> = self
@@ -308,13 +313,17 @@ impl<'a> DeviceCode<'a> {
                 client_id: #client_id,
                 keepalive_s: #keepalive,
                 status_topic: #status_topic,
+                session_expiry_s: #expiry,
+                birth: #birth,
+                close: #close,
+                will: #will,
             };
 
             /// What waits to be published.
             static OUTBOX: psos::mqtt::Outbox<#capacity, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
 
             /// How many messages wait for the broker at most.
-            const OUTBOX_CAPACITY: usize = 16;
+            const OUTBOX_CAPACITY: usize = #outbox;
 
             /// What the device subscribes to, and where each message goes.
             static SUBSCRIPTIONS: [psos::mqtt::Subscription<#capacity>; #n_subscriptions] = [#(#subscriptions),*];
@@ -743,6 +752,20 @@ fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Receiver>]) -> Opti
             #body
         }
     })
+}
+
+/// A birth, close or will message of the device's broker, as a constant.
+fn announcement(announcement: Option<&crate::ir::Announcement>) -> TokenStream {
+    let Some(announcement) = announcement else {
+        return quote!(None);
+    };
+    let topic = Literal::string(&announcement.topic);
+    let payload = Literal::byte_string(announcement.payload.as_bytes());
+    let qos = Literal::u8_unsuffixed(announcement.qos);
+    let retain = announcement.retain;
+    quote! {
+        Some(psos::mqtt::Announcement { topic: #topic, payload: #payload, qos: #qos, retain: #retain })
+    }
 }
 
 /// Delivers one message to several receivers: the first gets the original,

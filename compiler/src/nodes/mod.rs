@@ -5,7 +5,7 @@ mod change;
 pub mod custom;
 mod debug;
 mod inject;
-mod mqtt;
+pub mod mqtt;
 pub mod path;
 mod switch;
 
@@ -154,6 +154,40 @@ impl<'a, 'd> Reader<'a, 'd> {
                 );
                 default
             }
+        }
+    }
+
+    /// A whole number property in a range, or the default when absent or empty.
+    pub fn whole_number(
+        &mut self,
+        key: &str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Option<u64> {
+        let Some(value) = self.get(key) else {
+            return Some(default);
+        };
+        let number = match &value.value {
+            JsonValue::Number(n) => *n,
+            JsonValue::String(s) if s.trim().is_empty() => return Some(default),
+            JsonValue::String(s) => psos::number_from_str(s),
+            _ => f64::NAN,
+        };
+        if number.fract() == 0.0 && number >= *range.start() as f64 && number <= *range.end() as f64
+        {
+            Some(number as u64)
+        } else {
+            self.malformed(
+                key,
+                value.span,
+                format!(
+                    "expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+                None,
+            );
+            None
         }
     }
 

@@ -1,9 +1,9 @@
 //! `mqtt in` and `mqtt out`: topics, QoS, retain and datatype, checked as
-//! Node-RED would take them.
+//! Node-RED would take them; and the session settings of `mqtt-broker`.
 
 use super::Reader;
 use crate::diagnostic::Code;
-use crate::ir::{Datatype, MqttIn, MqttOut, NodeKind};
+use crate::ir::{Announcement, Datatype, MqttIn, MqttOut, NodeKind, Session};
 use crate::json::{Json, JsonValue};
 
 pub fn lower_in(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
@@ -166,4 +166,93 @@ fn datatype(reader: &mut Reader<'_, '_>) -> Option<Datatype> {
         }
     };
     Some(datatype)
+}
+
+/// How long the broker keeps the session of a device whose flow names no
+/// `mqtt-broker`: an hour, so that messages for a device that is away wait
+/// for it at the broker.
+pub const DEFAULT_SESSION_EXPIRY_S: u32 = 3600;
+
+/// The session settings of an `mqtt-broker` node, as Node-RED's client
+/// applies them: `sessionExpiry` when given; otherwise a clean session
+/// (`cleansession`, on by default) ends with its connection, and a session
+/// kept under MQTT 3.1.1 (`protocolVersion` 3 or 4) never expires. Birth,
+/// close and will messages with their topic, payload, QoS and retain flag.
+pub fn session(reader: &mut Reader<'_, '_>) -> Option<Session> {
+    let clean = reader.flag("cleansession", true);
+    let version_5 = reader.string("protocolVersion") == Some("5");
+    let expiry = match reader.whole_number("sessionExpiry", u64::MAX, 0..=u64::from(u32::MAX)) {
+        // An absent or empty `sessionExpiry`.
+        Some(u64::MAX) if clean || version_5 => 0,
+        Some(u64::MAX) => u32::MAX,
+        Some(seconds) => u32::try_from(seconds).unwrap_or(u32::MAX),
+        None => return None,
+    };
+    let birth = announcement(reader, "birth");
+    let close = announcement(reader, "close");
+    let will = announcement(reader, "will");
+    if let Some(Some(_)) = &will {
+        let span = reader.node.value_span("willTopic");
+        reader.diagnostics.push(
+            crate::diagnostic::Diagnostic::warning(
+                Code::UnsupportedValue,
+                "the will takes the place of the device's `offline` status",
+            )
+            .node(reader.node.node_ref())
+            .property("willTopic")
+            .label(span, "this will")
+            .help("a connection has one will: when the device drops, this is published and its status stays `online`"),
+        );
+    }
+    Some(Session {
+        expiry_s: expiry,
+        birth: birth?,
+        close: close?,
+        will: will?,
+    })
+}
+
+/// `{prefix}Topic`, `{prefix}Payload`, `{prefix}Qos`, `{prefix}Retain`: no
+/// message when the topic is empty.
+fn announcement(reader: &mut Reader<'_, '_>, prefix: &str) -> Option<Option<Announcement>> {
+    let topic_key = format!("{prefix}Topic");
+    let topic = match reader.string(&topic_key) {
+        None | Some("") => return Some(None),
+        Some(topic) if psos::topic::valid_topic(topic) => topic.to_string(),
+        Some(topic) => {
+            let span = reader.node.value_span(&topic_key);
+            reader.malformed(
+                &topic_key,
+                span,
+                format!("{topic:?} cannot be published to"),
+                Some("a topic has no wildcards (+, #)".to_string()),
+            );
+            return None;
+        }
+    };
+    let payload = reader
+        .string(&format!("{prefix}Payload"))
+        .unwrap_or_default()
+        .to_string();
+    let qos_key = format!("{prefix}Qos");
+    let qos = match reader.whole_number(&qos_key, 0, 0..=2)? {
+        2 => {
+            let span = reader.node.value_span(&qos_key);
+            reader.unsupported(
+                &qos_key,
+                span,
+                "QoS 2 (exactly once) is not supported".to_string(),
+                "use QoS 1 (at least once) or 0 (at most once)",
+            );
+            return None;
+        }
+        level => level as u8,
+    };
+    let retain = reader.flag(&format!("{prefix}Retain"), false);
+    Some(Some(Announcement {
+        topic,
+        payload,
+        qos,
+        retain,
+    }))
 }

@@ -21,6 +21,10 @@ pub enum StopReason {
     EveryDeviceEnded,
 }
 
+/// How long stopped devices have to end by themselves before they are
+/// killed: a `host` device waits a second at most for its broker.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The running devices. Dropping it kills and waits for every one still
 /// running, so an early return cannot leave a process behind.
 pub struct Fleet {
@@ -139,9 +143,12 @@ impl Fleet {
     }
 
     fn stop_all(&mut self) {
-        // All are killed before any is waited for, so that they stop
-        // together. One may have ended by itself since it was last looked
-        // at: its status then counts as its own.
+        // All are asked to stop before any is waited for, so that they stop
+        // together: SIGTERM, which a `host` device answers by saying goodbye
+        // to its broker (its close message and `offline` status), then
+        // SIGKILL for any still running after a grace period. One may have
+        // ended by itself since it was last looked at: its status then
+        // counts as its own.
         for device in self
             .devices
             .iter_mut()
@@ -149,6 +156,32 @@ impl Fleet {
         {
             if let Ok(None) = device.child.try_wait() {
                 device.stopped_by_psosc = true;
+                let terminated = i32::try_from(device.child.id()).is_ok_and(|pid| {
+                    nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGTERM,
+                    )
+                    .is_ok()
+                });
+                if !terminated {
+                    let _ = device.child.kill();
+                }
+            }
+        }
+        let deadline = std::time::Instant::now() + STOP_GRACE;
+        while std::time::Instant::now() < deadline
+            && self.devices.iter_mut().any(|device| {
+                device.status.is_none() && matches!(device.child.try_wait(), Ok(None))
+            })
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        for device in self
+            .devices
+            .iter_mut()
+            .filter(|device| device.status.is_none())
+        {
+            if let Ok(None) = device.child.try_wait() {
                 let _ = device.child.kill();
             }
         }

@@ -147,6 +147,10 @@ static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
     client_id: "psos-greenhouse-controller",
     keepalive_s: 60,
     status_topic: "psos/greenhouse/controller/status",
+    session_expiry_s: 3600,
+    birth: None,
+    close: None,
+    will: None,
 };
 
 /// What waits to be published.
