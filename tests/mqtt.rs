@@ -229,15 +229,13 @@ fn node_red_reads_a_wire_between_devices_and_a_device_reads_node_red() {
     let node_red_flow = format!(
         r#"[
         {{"id": "tab", "type": "tab", "label": "peer"}},
-        {{"id": "broker", "type": "mqtt-broker", "broker": "127.0.0.1", "port": "{port}", "clientid": "node-red-peer",
-          "protocolVersion": "5", "keepalive": "60", "cleansession": true, "autoConnect": true,
-          "birthTopic": "node-red/status", "birthQos": "1", "birthRetain": "true", "birthPayload": "online"}},
+        {broker},
         {{"id": "in", "type": "mqtt in", "z": "tab", "topic": "psos/node_red_peer/tick/0", "qos": "1", "datatype": "json",
           "broker": "broker", "nl": false, "rap": true, "rh": 0, "inputs": 0, "wires": [["relabel"]]}},
         {{"id": "relabel", "type": "change", "z": "tab", "rules": [{{"t": "set", "p": "topic", "pt": "msg", "to": "from-node-red", "tot": "str"}}], "wires": [["out"]]}},
         {{"id": "out", "type": "mqtt out", "z": "tab", "topic": "", "qos": "1", "retain": "false", "broker": "broker", "wires": []}}
     ]"#,
-        port = broker.port()
+        broker = support::node_red::broker_node(broker.port(), "node-red-peer", "node-red/status")
     );
     let node_red_online = broker.subscriber("node-red/status", 1);
     let _node_red = support::node_red::NodeRed::start(&node_red_flow);
@@ -499,4 +497,75 @@ fn birth_close_and_will_messages_as_the_broker_node_gives_them() {
         .broker
         .as_ref()
         .is_some_and(|b| b.session.will.is_some()));
+}
+
+#[test]
+fn tls_verifies_the_broker_and_keeps_the_password_out_of_sight() {
+    let password = "pw-tls-5d1e93-never-in-files";
+    let broker = Mosquitto::start_with_tls("psos-device", password);
+    let (dir, _) = build_test_flow("tls");
+    let manifest =
+        std::fs::read_to_string(dir.path().join("secure").join("Cargo.toml")).expect("generated");
+    assert!(
+        manifest.contains(r#"features = ["std", "tls"]"#),
+        "{manifest}"
+    );
+    let binary = build_device(dir.path(), "secure");
+    let status_topic = "psos/tls/secure/status";
+    let run = |ca_file: &std::path::Path| {
+        let mut command = std::process::Command::new(&binary);
+        command
+            .env("PSOS_BROKER", broker.tls_url())
+            .env("PSOS_MQTT_CA", ca_file)
+            .env("PSOS_MQTT_USERNAME", "psos-device")
+            .env("PSOS_MQTT_PASSWORD", password);
+        Running::spawn(command)
+    };
+
+    // A broker whose certificate another CA signed is not trusted.
+    let other_ca = dir.path().join("other-ca.pem");
+    std::fs::write(&other_ca, support::mosquitto::certificates().0).expect("written");
+    let refused = broker.subscriber(status_topic, 1);
+    let untrusting = run(&other_ca);
+    assert!(
+        refused.wait(Duration::from_secs(3)).is_empty(),
+        "the device trusted a certificate its CA did not sign"
+    );
+    drop(untrusting);
+
+    // With the CA that signed it, the device connects over TLS, and what
+    // goes in comes out.
+    let online = broker.subscriber(status_topic, 1);
+    let device = run(&broker.ca_file());
+    assert_eq!(
+        online
+            .wait(Duration::from_secs(20))
+            .first()
+            .map(|m| m.payload.clone()),
+        Some(b"online".to_vec())
+    );
+    let echoed = broker.subscriber("tls/out", 1);
+    broker.publish("tls/in", b"over TLS", 1, false);
+    assert_eq!(
+        echoed
+            .wait(Duration::from_secs(10))
+            .first()
+            .map(|m| m.payload.clone()),
+        Some(b"over TLS".to_vec())
+    );
+    let output = device
+        .read_until(Duration::from_millis(500), |_| false)
+        .join("\n");
+    drop(device);
+    assert!(
+        !output.contains(password),
+        "the device printed the password"
+    );
+    let generated = std::fs::read_to_string(dir.path().join("secure").join("src").join("main.rs"))
+        .expect("generated");
+    assert!(!generated.contains(password));
+    assert!(
+        generated.contains(r#"psos::host::Link::from_env_or("mqtts://broker.example:8883", None)"#),
+        "{generated}"
+    );
 }

@@ -117,6 +117,16 @@ pub struct Broker {
     /// How the session outlives its connections, and what the device
     /// announces.
     pub session: Session,
+    /// TLS (`usetls`), with the `tls-config` node's CA file if it names one.
+    pub tls: Option<Tls>,
+}
+
+/// TLS to the broker, the server's certificate verified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tls {
+    /// A PEM file of the CA certificates to trust; Mozilla's roots when
+    /// `None`.
+    pub ca_file: Option<String>,
 }
 
 /// The `mqtt-broker` node's session settings, as a device applies them.

@@ -959,6 +959,7 @@ impl<'a> Lowering<'a> {
                             close: None,
                             will: None,
                         },
+                        tls: None,
                     });
                 }
                 continue;
@@ -998,7 +999,10 @@ impl<'a> Lowering<'a> {
                 None => default_client_id,
             };
             let session = crate::nodes::mqtt::session(&mut reader);
-            let (Some(port), Some(keepalive), Some(session)) = (port, keepalive, session) else {
+            let tls = self.broker_tls(config, &*device);
+            let (Some(port), Some(keepalive), Some(session), Some(tls)) =
+                (port, keepalive, session, tls)
+            else {
                 continue;
             };
             device.broker = Some(ir::Broker {
@@ -1009,7 +1013,45 @@ impl<'a> Lowering<'a> {
                 keepalive_s: keepalive as u16,
                 status_topic,
                 session,
+                tls,
             });
+        }
+    }
+
+    /// TLS as an `mqtt-broker` node asks for it (`usetls`, `tls`), for a
+    /// device: `Some(None)` without TLS, `None` after a problem.
+    fn broker_tls(&mut self, broker: &RawNode, device: &Device) -> Option<Option<ir::Tls>> {
+        if !Reader::new(broker, self.diagnostics).flag("usetls", false) {
+            return Some(None);
+        }
+        if !device.board.is_host() {
+            self.diagnostics.push(
+                broker
+                    .error(
+                        Code::UnsupportedValue,
+                        "usetls",
+                        format!(
+                            "the device {:?} (board {}) cannot use TLS yet: only `host` devices can",
+                            device.name,
+                            device.board.name()
+                        ),
+                        "TLS asked for here",
+                    )
+                    .help("give the device a broker without TLS on its network, or a `host` board"),
+            );
+            return None;
+        }
+        let config = broker
+            .get("tls")
+            .and_then(Json::as_str)
+            .filter(|id| !id.is_empty())
+            .and_then(|id| self.raw.find(id))
+            .filter(|node| node.type_name == "tls-config");
+        match config {
+            Some(config) => {
+                crate::nodes::mqtt::tls(&mut Reader::new(config, self.diagnostics)).map(Some)
+            }
+            None => Some(Some(ir::Tls { ca_file: None })),
         }
     }
 

@@ -88,9 +88,17 @@ enum Command {
     Run {
         /// The flow file (a Node-RED export).
         flow: PathBuf,
-        /// Use this broker instead of starting one: mqtt://HOST[:PORT].
+        /// Use this broker instead of starting one: mqtt://HOST[:PORT], or
+        /// mqtts://HOST[:PORT] for TLS (the broker's certificate checked
+        /// against PSOS_MQTT_CA, or else the public roots).
         #[arg(long, value_name = "URL", value_parser = parse_broker_url)]
         broker: Option<psosc::run::BrokerUrl>,
+        /// Give the devices the broker's user, password and CA file from
+        /// this file: lines PSOS_MQTT_USERNAME=…, PSOS_MQTT_PASSWORD=…,
+        /// PSOS_MQTT_CA=… (the same variables are also taken from psosc's
+        /// environment). Never printed.
+        #[arg(long, value_name = "FILE")]
+        secrets: Option<PathBuf>,
         /// Stop after this long (`500ms`, `4s`, `2m`) instead of at Ctrl-C.
         #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
         run_for: Option<Duration>,
@@ -241,13 +249,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             broker,
             run_for,
             runtime,
+            secrets,
             ..
         } => {
+            let secrets = match secrets {
+                Some(path) => {
+                    psosc::run::Secrets::read(&path).map_err(|error| error.to_string())?
+                }
+                None => psosc::run::Secrets::default(),
+            };
             let options = psosc::run::Options {
                 out_dir,
                 runtime: runtime.unwrap_or_else(default_runtime),
                 broker,
                 run_for,
+                secrets,
             };
             psosc::run::run(&flow, &options).map_err(|error| error.to_string())?;
         }

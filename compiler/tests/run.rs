@@ -515,12 +515,40 @@ struct Mosquitto {
 
 impl Mosquitto {
     fn start() -> Self {
+        Self::start_with("allow_anonymous true\n", None)
+    }
+
+    /// A broker that lets in only this user with this password.
+    fn start_with_password(user: &str, password: &str) -> Self {
         let config = tempfile::tempdir().expect("a temporary directory");
+        let passwords = config.path().join("passwords");
+        let status = program("mosquitto_passwd")
+            .args(["-c", "-b"])
+            .arg(&passwords)
+            .args([user, password])
+            .status()
+            .expect("mosquitto_passwd starts");
+        assert!(status.success(), "the password file is written");
+        // Mosquitto started as root reads it as its own user.
+        for (path, mode) in [(config.path(), 0o711), (passwords.as_path(), 0o644)] {
+            let mut permissions = std::fs::metadata(path).expect("it exists").permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, mode);
+            std::fs::set_permissions(path, permissions).expect("readable");
+        }
+        let access = format!(
+            "allow_anonymous false\npassword_file {}\n",
+            passwords.display()
+        );
+        Self::start_with(&access, Some(config))
+    }
+
+    fn start_with(access: &str, config: Option<tempfile::TempDir>) -> Self {
+        let config = config.unwrap_or_else(|| tempfile::tempdir().expect("a temporary directory"));
         let port = free_port();
         let path = config.path().join("mosquitto.conf");
         std::fs::write(
             &path,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n"),
+            format!("listener {port} 127.0.0.1\n{access}log_dest stderr\n"),
         )
         .expect("the configuration is written");
         let mut child = program("mosquitto")
@@ -709,15 +737,21 @@ fn flow_errors_exit_1_and_bad_arguments_exit_2_before_anything_is_built() {
         2,
         "unknown scheme",
     );
+    std::fs::write(
+        dir.path().join("mcu.json"),
+        r#"[{"id": "d", "type": "psos-device", "name": "mcu", "board": "qemu-lm3s6965"},
+            {"id": "a", "type": "debug", "device": "d", "wires": []}]"#,
+    )
+    .expect("the flow is written");
     check(
-        &[
-            "run",
-            "good.json",
-            "--broker",
-            "mqtts://broker.example:8883",
-        ],
+        &["run", "mcu.json", "--broker", "mqtts://broker.example:8883"],
         2,
-        "TLS",
+        "device mcu (board qemu-lm3s6965) cannot reach a broker over TLS yet",
+    );
+    check(
+        &["run", "good.json", "--secrets", "absent.secrets"],
+        2,
+        "the secrets file absent.secrets",
     );
     check(
         &["run", "good.json", "--broker", "mqtt://localhost:99999"],
@@ -727,4 +761,101 @@ fn flow_errors_exit_1_and_bad_arguments_exit_2_before_anything_is_built() {
     check(&["run", "good.json", "--for", "soon"], 2, "--for");
     // Nothing was generated: the default output directory is still absent.
     assert!(!dir.path().join("target").exists());
+}
+
+#[test]
+fn credentials_from_a_secrets_file_reach_the_devices_and_nothing_else() {
+    let _turn = take_turn(&GREENHOUSE);
+    let password = "pw-run-81c4e2-never-printed";
+    let mosquitto = Mosquitto::start_with_password("fleet", password);
+    let secrets = tempfile::tempdir().expect("a temporary directory");
+    let secrets_file = secrets.path().join("broker.secrets");
+    std::fs::write(
+        &secrets_file,
+        format!("# the test broker\nPSOS_MQTT_USERNAME=fleet\nPSOS_MQTT_PASSWORD={password}\n"),
+    )
+    .expect("the secrets file is written");
+    let url = format!("mqtt://127.0.0.1:{}", mosquitto.port);
+    let out = out_dir("greenhouse");
+    let out = out.to_str().expect("a UTF-8 path");
+    let secrets_path = secrets_file.to_str().expect("a UTF-8 path");
+    let args = [
+        "run",
+        "flows/greenhouse.json",
+        "--broker",
+        &url,
+        "--secrets",
+        secrets_path,
+        "-o",
+        out,
+    ];
+    let mut run = Run::start(&[&args[..], &["--for", "3s"]].concat());
+    run.wait_for(BUILD_TIMEOUT, |line| {
+        line.starts_with("psosc: running 3 devices").then_some(())
+    });
+    // The broker let the devices in under the file's user name.
+    mosquitto.wait_for_log(|line| {
+        line.contains("as psos-greenhouse-sensor") && line.contains("u'fleet'")
+    });
+    let devices = run.started_devices();
+    let (status, stderr, stdout) = run.finish(Duration::from_secs(3) + STOP_MARGIN);
+    assert!(
+        status.success(),
+        "psosc: {status}; standard error:\n{}",
+        stderr.join("\n")
+    );
+    assert_all_gone(&devices);
+    // The commands the devices printed reached the actuator through the
+    // password-protected broker.
+    assert!(
+        stdout
+            .iter()
+            .any(|line| line.contains("[debug:actuators] greenhouse/command")),
+        "{}",
+        stdout.join("\n")
+    );
+    for line in stdout.iter().chain(&stderr) {
+        assert!(!line.contains(password), "printed: {line}");
+    }
+    // Stopped with SIGTERM, each device said goodbye: its retained status
+    // is `offline`, published by itself, not a will.
+    let retained = mosquitto_client(
+        "mosquitto_sub",
+        &[
+            "-h".to_string(),
+            "127.0.0.1".to_string(),
+            "-p".to_string(),
+            mosquitto.port.to_string(),
+            "-u".to_string(),
+            "fleet".to_string(),
+            "-P".to_string(),
+            password.to_string(),
+            "-t".to_string(),
+            "psos/greenhouse/+/status".to_string(),
+            "-C".to_string(),
+            "3".to_string(),
+            "-W".to_string(),
+            "5".to_string(),
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&retained.stdout),
+        "offline\noffline\noffline\n"
+    );
+    mosquitto.wait_for_log(|line| line.contains("Client psos-greenhouse-actuator disconnected."));
+
+    // A mistake in the file stops psosc before anything is built, and
+    // names the line, not the value.
+    std::fs::write(&secrets_file, format!("PSOS_MQTT_PASSWORD {password}\n")).expect("written");
+    let run = Run::start(&args);
+    let (status, stderr, _) = run.finish(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(2), "{}", stderr.join("\n"));
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.contains("line 1 is not NAME=VALUE")),
+        "{}",
+        stderr.join("\n")
+    );
+    assert!(stderr.iter().all(|line| !line.contains(password)));
 }

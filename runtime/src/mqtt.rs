@@ -126,10 +126,11 @@ const CREDENTIAL_LENGTH: usize = 128;
 /// a broker restarted without persistence) loses the client's in-flight
 /// state, and the outbox then publishes them again.
 ///
-/// When it is full, the oldest message is dropped for the new one and
-/// counted as [`ErrorKind::OutboxFull`]: fresh readings matter more than
-/// old ones. (A dropped message the session had already sent may still
-/// arrive; it only loses its second chance.)
+/// When it is full, the oldest message makes room for the new one: one the
+/// session has sent only loses its second chance (it still arrives unless
+/// the session is lost before the broker acknowledges it); one the session
+/// never had is dropped and counted as [`ErrorKind::OutboxFull`]: fresh
+/// readings matter more than old ones.
 pub struct Outbox<const N: usize, const CAP: usize> {
     queue: spin::Mutex<Queue<N, CAP>>,
     ready: Signal<CriticalSectionRawMutex, ()>,
@@ -183,8 +184,11 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
             return;
         };
         if queue.entries.is_full() {
-            queue.entries.pop_front();
-            device.report(ErrorKind::OutboxFull);
+            // Sent first, so at the front: a message the session has sent
+            // makes room without a word; one it never had is lost.
+            if let Some(Entry { sent: Sent::No, .. }) = queue.entries.pop_front() {
+                device.report(ErrorKind::OutboxFull);
+            }
         }
         let entry = Entry {
             number: queue.next_number,

@@ -30,6 +30,18 @@ pub struct Mosquitto {
     log: Arc<Mutex<VecDeque<String>>>,
     /// The user and password clients must give, when the broker wants one.
     credentials: Option<(String, String)>,
+    /// A second listener, with TLS, when the broker has one.
+    tls_port: Option<u16>,
+}
+
+/// What a broker keeps beyond Mosquitto's defaults.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    Plain,
+    /// Sessions and queued messages across a restart.
+    Persistent,
+    /// Any number of queued messages per client.
+    Unbounded,
 }
 
 /// A message as a subscriber received it.
@@ -46,26 +58,100 @@ impl Mosquitto {
     /// Starts a broker on a free loopback port and returns once it accepts
     /// connections.
     pub fn start() -> Self {
-        Self::start_with(None, false)
+        Self::start_with(None, Flavour::Plain)
+    }
+
+    /// Starts a broker that wants this user and password, with a second
+    /// listener on another free port that speaks TLS with a certificate
+    /// for `127.0.0.1` and `localhost`, signed by a CA made for it, whose
+    /// certificate is [`Self::ca_file`]. The plain listener is for the
+    /// test's own clients.
+    pub fn start_with_tls(user: &str, password: &str) -> Self {
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let mut broker = Self::configure(
+                free_port(),
+                Some((user.to_string(), password.to_string())),
+                Flavour::Plain,
+            );
+            let tls_port = free_port();
+            let (ca, certificate, key) = certificates();
+            let file = |name: &str, text: &str| {
+                let path = broker.dir.path().join(name);
+                std::fs::write(&path, text).expect("a certificate file is written");
+                path
+            };
+            let (ca, certificate, key) = (
+                file("ca.pem", &ca),
+                file("server.pem", &certificate),
+                file("server.key", &key),
+            );
+            let listener = format!(
+                "listener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+                ca.display(),
+                certificate.display(),
+                key.display()
+            );
+            let mut config = std::fs::OpenOptions::new()
+                .append(true)
+                .open(broker.config_path())
+                .expect("the config opens");
+            config
+                .write_all(listener.as_bytes())
+                .expect("the config is written");
+            // Mosquitto, dropping root, reads the files as its own user.
+            for path in [broker.dir.path(), &ca, &certificate, &key] {
+                let mut permissions = std::fs::metadata(path).expect("it exists").permissions();
+                let mode = if path.is_dir() { 0o711 } else { 0o644 };
+                std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, mode);
+                std::fs::set_permissions(path, permissions).expect("the file is opened up");
+            }
+            broker.tls_port = Some(tls_port);
+            match broker.spawn() {
+                Ok(()) => return broker,
+                Err(error) => failures.push(error),
+            }
+        }
+        panic!("mosquitto with TLS did not start:\n{}", failures.join("\n"));
+    }
+
+    /// The TLS listener's address as `--broker` takes it.
+    pub fn tls_url(&self) -> String {
+        let port = self.tls_port.expect("a broker started with TLS");
+        format!("mqtts://127.0.0.1:{port}")
+    }
+
+    /// The PEM file of the CA that signed the broker's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// Starts a broker that lets in only clients with this user and password.
     pub fn start_with_password(user: &str, password: &str) -> Self {
-        Self::start_with(Some((user.to_string(), password.to_string())), false)
+        Self::start_with(
+            Some((user.to_string(), password.to_string())),
+            Flavour::Plain,
+        )
     }
 
     /// Starts a broker that keeps its sessions, subscriptions and queued
     /// messages in a file when it stops, and takes them back when it starts.
     pub fn start_persistent() -> Self {
-        Self::start_with(None, true)
+        Self::start_with(None, Flavour::Persistent)
     }
 
-    fn start_with(credentials: Option<(String, String)>, persistent: bool) -> Self {
+    /// Starts a broker that queues any number of messages for a client that
+    /// falls behind (Mosquitto drops them past 1000), for bursts.
+    pub fn start_unbounded() -> Self {
+        Self::start_with(None, Flavour::Unbounded)
+    }
+
+    fn start_with(credentials: Option<(String, String)>, flavour: Flavour) -> Self {
         // A port found free can be taken by another process before the
         // broker binds it; the broker then exits, and another port is tried.
         let mut failures = Vec::new();
         for _ in 0..5 {
-            let mut broker = Self::configure(free_port(), credentials.clone(), persistent);
+            let mut broker = Self::configure(free_port(), credentials.clone(), flavour);
             match broker.spawn() {
                 Ok(()) => return broker,
                 Err(error) => failures.push(error),
@@ -264,7 +350,7 @@ impl Mosquitto {
         command
     }
 
-    fn configure(port: u16, credentials: Option<(String, String)>, persistent: bool) -> Self {
+    fn configure(port: u16, credentials: Option<(String, String)>, flavour: Flavour) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("psos-mosquitto-")
             .tempdir()
@@ -286,7 +372,7 @@ impl Mosquitto {
                 format!("allow_anonymous false\npassword_file {}\n", file.display())
             }
         };
-        let persistence = if persistent {
+        let persistence = if flavour == Flavour::Persistent {
             // Started as root, Mosquitto drops to the `mosquitto` user,
             // which must be able to reach the directory and write in it.
             let place = dir.path().join("persistence");
@@ -303,11 +389,17 @@ impl Mosquitto {
         } else {
             String::new()
         };
+        let queues = if flavour == Flavour::Unbounded {
+            "max_queued_messages 0\n"
+        } else {
+            ""
+        };
         let config = format!(
             "# A private broker for one test.\n\
              listener {port} 127.0.0.1\n\
              {access}\
              {persistence}\
+             {queues}\
              log_dest stderr\n"
         );
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("the config is written");
@@ -317,6 +409,7 @@ impl Mosquitto {
             child: None,
             log: Arc::default(),
             credentials,
+            tls_port: None,
         }
     }
 
@@ -492,4 +585,24 @@ pub fn find_program(name: &str) -> PathBuf {
                  (for the broker, apt-get install mosquitto mosquitto-clients)"
             )
         })
+}
+
+/// A CA's certificate, and a server certificate it signed for `127.0.0.1`
+/// and `localhost` with the server's private key, all in PEM.
+pub fn certificates() -> (String, String, String) {
+    let ca_key = rcgen::KeyPair::generate().expect("a CA key");
+    let mut ca_params = rcgen::CertificateParams::new(Vec::new()).expect("CA parameters");
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "PSOS test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).expect("the CA certificate");
+    let server_key = rcgen::KeyPair::generate().expect("a server key");
+    let server_params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("server parameters");
+    let server = server_params
+        .signed_by(&server_key, &ca)
+        .expect("the server certificate");
+    (ca.pem(), server.pem(), server_key.serialize_pem())
 }

@@ -60,3 +60,15 @@ impl Drop for NodeRed {
         let _ = self.child.wait();
     }
 }
+
+/// An `mqtt-broker` config node with id `broker` for a Node-RED flow: MQTT 5
+/// to the broker on this machine's `port`, retaining `online` at
+/// `status_topic` once connected (its birth message), so a test knows when
+/// Node-RED is there.
+pub fn broker_node(port: u16, client_id: &str, status_topic: &str) -> String {
+    format!(
+        r#"{{"id": "broker", "type": "mqtt-broker", "broker": "127.0.0.1", "port": "{port}", "clientid": "{client_id}",
+          "protocolVersion": "5", "keepalive": "60", "cleansession": true, "autoConnect": true,
+          "birthTopic": "{status_topic}", "birthQos": "1", "birthRetain": "true", "birthPayload": "online"}}"#
+    )
+}

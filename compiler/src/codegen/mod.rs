@@ -139,7 +139,13 @@ fn dependencies(flow: &Flow, device_index: usize, options: &Options) -> Vec<Stri
         return Vec::new();
     };
     let runtime = toml_string(&options.runtime_path);
-    let mut lines = vec![if device.board.is_host() {
+    let tls = device
+        .broker
+        .as_ref()
+        .is_some_and(|broker| broker.tls.is_some());
+    let mut lines = vec![if device.board.is_host() && tls {
+        format!("psos = {{ path = {runtime}, features = [\"std\", \"tls\"] }}")
+    } else if device.board.is_host() {
         format!("psos = {{ path = {runtime}, features = [\"std\"] }}")
     } else {
         format!("psos = {{ path = {runtime} }}")

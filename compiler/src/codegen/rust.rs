@@ -299,8 +299,20 @@ impl<'a> DeviceCode<'a> {
         let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
         let transport = match device.board.support_crate() {
             None => {
-                let address = Literal::string(&format!("{}:{}", broker.host, broker.port));
-                quote!(psos::host::Tcp::from_env_or(#address))
+                let scheme = if broker.tls.is_some() {
+                    "mqtts"
+                } else {
+                    "mqtt"
+                };
+                let url = Literal::string(&format!("{scheme}://{}:{}", broker.host, broker.port));
+                let ca_file = match broker.tls.as_ref().and_then(|tls| tls.ca_file.as_deref()) {
+                    Some(path) => {
+                        let path = Literal::string(path);
+                        quote!(Some(#path))
+                    }
+                    None => quote!(None),
+                };
+                quote!(psos::host::Link::from_env_or(#url, #ca_file))
             }
             Some((package, _)) => {
                 let board = format_ident!("{}", package.replace('-', "_"));

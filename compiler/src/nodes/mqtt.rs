@@ -3,7 +3,7 @@
 
 use super::Reader;
 use crate::diagnostic::Code;
-use crate::ir::{Announcement, Datatype, MqttIn, MqttOut, NodeKind, Session};
+use crate::ir::{Announcement, Datatype, MqttIn, MqttOut, NodeKind, Session, Tls};
 use crate::json::{Json, JsonValue};
 
 pub fn lower_in(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
@@ -255,4 +255,56 @@ fn announcement(reader: &mut Reader<'_, '_>, prefix: &str) -> Option<Option<Anno
         qos,
         retain,
     }))
+}
+
+/// A `tls-config` node, as a device verifies its broker: `ca` (the path of
+/// a PEM file of CA certificates) is read at run time; what a device does
+/// not do is refused.
+pub fn tls(reader: &mut Reader<'_, '_>) -> Option<Tls> {
+    let mut refused = false;
+    for (key, why, help) in [
+        (
+            "cert",
+            "client certificates are not supported",
+            "authenticate with a user and password (PSOS_MQTT_USERNAME, PSOS_MQTT_PASSWORD)",
+        ),
+        (
+            "key",
+            "client certificates are not supported",
+            "authenticate with a user and password (PSOS_MQTT_USERNAME, PSOS_MQTT_PASSWORD)",
+        ),
+        (
+            "servername",
+            "a server name other than the broker's host is not supported",
+            "give the broker's name as its host, so its certificate is checked against it",
+        ),
+        (
+            "caname",
+            "a CA certificate uploaded into Node-RED stays in Node-RED's credentials",
+            "give the path of the CA's PEM file in `ca`, or set PSOS_MQTT_CA",
+        ),
+    ] {
+        let given = reader.string(key).is_some_and(|value| !value.is_empty());
+        let has_path = key == "caname" && reader.string("ca").is_some_and(|ca| !ca.is_empty());
+        if given && !has_path {
+            let span = reader.node.value_span(key);
+            reader.unsupported(key, span, why.to_string(), help);
+            refused = true;
+        }
+    }
+    if !reader.flag("verifyservercert", true) {
+        let span = reader.node.value_span("verifyservercert");
+        reader.unsupported(
+            "verifyservercert",
+            span,
+            "devices always verify the broker's certificate".to_string(),
+            "give the CA that signed it in `ca` (a PEM file), or set PSOS_MQTT_CA",
+        );
+        refused = true;
+    }
+    let ca_file = reader
+        .string("ca")
+        .filter(|path| !path.is_empty())
+        .map(str::to_string);
+    (!refused).then_some(Tls { ca_file })
 }

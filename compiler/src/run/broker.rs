@@ -13,12 +13,18 @@ use super::RunError;
 /// The port MQTT brokers listen on when a URL names none.
 const DEFAULT_PORT: u16 = 1883;
 
-/// A broker's address as `--broker` takes it: `mqtt://HOST[:PORT]`.
+/// The port of MQTT over TLS when a URL names none.
+const DEFAULT_TLS_PORT: u16 = 8883;
+
+/// A broker's address as `--broker` takes it: `mqtt://HOST[:PORT]`, or
+/// `mqtts://HOST[:PORT]` for TLS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BrokerUrl {
     /// A host name or an IP address (an IPv6 one without brackets).
     pub host: String,
     pub port: u16,
+    /// TLS, the broker's certificate verified.
+    pub tls: bool,
 }
 
 /// Why a `--broker` value is not a broker URL psosc can use.
@@ -36,21 +42,15 @@ impl FromStr for BrokerUrl {
                 "`{text}` is not a broker URL; expected mqtt://HOST:PORT"
             ));
         };
-        match scheme.to_ascii_lowercase().as_str() {
-            "mqtt" => {}
-            "mqtts" => {
-                return error(
-                    "TLS brokers (mqtts://) are not supported by psosc run yet; \
-                     use mqtt://HOST:PORT"
-                        .to_string(),
-                )
-            }
+        let tls = match scheme.to_ascii_lowercase().as_str() {
+            "mqtt" => false,
+            "mqtts" => true,
             _ => {
                 return error(format!(
-                    "unknown scheme `{scheme}://`; expected mqtt://HOST:PORT"
+                    "unknown scheme `{scheme}://`; expected mqtt://HOST:PORT or mqtts://HOST:PORT"
                 ))
             }
-        }
+        };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains('@') {
             // The SPEC keeps credentials out of command lines, which other
@@ -98,6 +98,7 @@ impl FromStr for BrokerUrl {
             return error(format!("`{host}` is not a host name or an IP address"));
         }
         let port = match port {
+            None if tls => DEFAULT_TLS_PORT,
             None => DEFAULT_PORT,
             Some(port) => match port.parse::<u16>() {
                 Ok(port) if port > 0 => port,
@@ -107,16 +108,18 @@ impl FromStr for BrokerUrl {
         Ok(BrokerUrl {
             host: host.to_string(),
             port,
+            tls,
         })
     }
 }
 
 impl fmt::Display for BrokerUrl {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
         if self.host.contains(':') {
-            write!(formatter, "mqtt://[{}]:{}", self.host, self.port)
+            write!(formatter, "{scheme}://[{}]:{}", self.host, self.port)
         } else {
-            write!(formatter, "mqtt://{}:{}", self.host, self.port)
+            write!(formatter, "{scheme}://{}:{}", self.host, self.port)
         }
     }
 }
@@ -170,6 +173,7 @@ impl EmbeddedBroker {
         BrokerUrl {
             host: self.v5.ip().to_string(),
             port: self.v5.port(),
+            tls: false,
         }
     }
 
@@ -214,7 +218,13 @@ mod tests {
         check("MQTT://broker.local:1883/", Ok(("broker.local", 1883)));
         check("mqtt://[::1]:1885", Ok(("::1", 1885)));
         check("mqtt://[::1]", Ok(("::1", 1883)));
-        check("mqtts://broker.hivemq.cloud:8883", Err("TLS"));
+        check(
+            "mqtts://broker.hivemq.cloud",
+            Ok(("broker.hivemq.cloud", 8883)),
+        );
+        check("mqtts://127.0.0.1:8884", Ok(("127.0.0.1", 8884)));
+        assert!("mqtts://a:1".parse::<BrokerUrl>().is_ok_and(|url| url.tls));
+        assert!("mqtt://a:1".parse::<BrokerUrl>().is_ok_and(|url| !url.tls));
         check("http://localhost:1883", Err("unknown scheme `http://`"));
         check("localhost:1883", Err("expected mqtt://HOST:PORT"));
         check("mqtt://user:secret@localhost", Err("credentials"));

@@ -34,7 +34,7 @@ pub struct Program {
 /// the `sensor` of one flow and the `sensor` of another, built in one
 /// target directory, look like the same crate, and cargo would call the
 /// second one fresh and hand back the first one's binary.
-pub fn build(flow: &Flow, out_dir: &Path) -> Result<Vec<Program>, RunError> {
+pub fn build(flow: &Flow, out_dir: &Path, tls: bool) -> Result<Vec<Program>, RunError> {
     let target_dir = out_dir
         .canonicalize()
         .map_err(|source| {
@@ -58,6 +58,10 @@ pub fn build(flow: &Flow, out_dir: &Path) -> Result<Vec<Program>, RunError> {
         let mut args = vec!["build"];
         for device in &host_devices {
             args.extend(["--package", device]);
+        }
+        if tls {
+            // A broker given as mqtts:// in place of the flow's.
+            args.extend(["--features", "psos/tls"]);
         }
         executables.extend(cargo(out_dir, &args, &what)?);
     }

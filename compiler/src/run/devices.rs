@@ -47,7 +47,11 @@ struct RunningDevice {
 
 impl Fleet {
     /// Starts every program, in the flow's order of devices.
-    pub fn start(programs: &[Program], broker: &BrokerUrl) -> Result<Self, RunError> {
+    pub fn start(
+        programs: &[Program],
+        broker: &BrokerUrl,
+        secrets: &super::Secrets,
+    ) -> Result<Self, RunError> {
         let width = programs
             .iter()
             .map(|program| program.device.len())
@@ -58,6 +62,7 @@ impl Fleet {
         };
         for program in programs {
             let mut command = command(program, broker)?;
+            command.envs(secrets.0.iter().map(|(name, value)| (name, value)));
             command
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
@@ -407,6 +412,7 @@ mod tests {
         let broker = BrokerUrl {
             host: "127.0.0.1".to_string(),
             port: 1884,
+            tls: false,
         };
         match (bridged_runner(&words, &broker), expect) {
             (Ok(words), Ok(expect)) => assert_eq!(words.join(" "), expect),

@@ -21,6 +21,7 @@ mod devices;
 #[cfg(feature = "embedded-broker")]
 mod embedded_broker;
 mod interrupt;
+mod secrets;
 
 use std::io;
 use std::path::PathBuf;
@@ -28,6 +29,7 @@ use std::process::ExitStatus;
 use std::time::Duration;
 
 pub use broker::{BrokerUrl, BrokerUrlError};
+pub use secrets::Secrets;
 
 use crate::ir::Flow;
 use crate::output::{self, OutputError};
@@ -43,6 +45,9 @@ pub struct Options {
     pub broker: Option<BrokerUrl>,
     /// How long to run the devices; until Ctrl-C when `None`.
     pub run_for: Option<Duration>,
+    /// The broker's user, password and CA file for the devices
+    /// (`--secrets`), besides psosc's own environment.
+    pub secrets: Secrets,
 }
 
 /// Why a run could not start or did not end well. Each is a usage, I/O or
@@ -78,6 +83,10 @@ pub enum RunError {
         program: String,
         source: io::Error,
     },
+    #[error("the secrets file {}: {message}", .path.display())]
+    Secrets { path: PathBuf, message: String },
+    #[error("device {device} (board {board}) cannot reach a broker over TLS yet: only `host` devices can")]
+    NoTls { device: String, board: &'static str },
     #[error("{} ended with a failure: {}", plural(.0.len(), "device"), .0.join(", "))]
     DevicesFailed(Vec<String>),
 }
@@ -103,6 +112,17 @@ pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
     // Before building, so that a Ctrl-C while building stops cargo and
     // psosc together.
     interrupt::install()?;
+    let tls = options.broker.as_ref().is_some_and(|url| url.tls);
+    if let Some(device) = flow
+        .devices
+        .iter()
+        .find(|device| tls && !device.board.is_host())
+    {
+        return Err(RunError::NoTls {
+            device: device.name.clone(),
+            board: device.board.name(),
+        });
+    }
     let written = output::write_crates(flow, &options.out_dir, &options.runtime)?;
     eprintln!(
         "psosc: wrote {} ({}; {} changed)",
@@ -110,7 +130,7 @@ pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
         plural(flow.devices.len(), "device"),
         plural(written, "file"),
     );
-    let programs = cargo::build(flow, &options.out_dir)?;
+    let programs = cargo::build(flow, &options.out_dir, tls)?;
 
     // The broker, when it is psosc's own, runs on threads that end with the
     // process, after the devices.
@@ -128,7 +148,7 @@ pub fn run(flow: &Flow, options: &Options) -> Result<(), RunError> {
         }
     };
 
-    let mut fleet = devices::Fleet::start(&programs, &url)?;
+    let mut fleet = devices::Fleet::start(&programs, &url, &options.secrets)?;
     let until = match options.run_for {
         Some(duration) => format!("for {}", humantime::format_duration(duration)),
         None => "until Ctrl-C".to_string(),

@@ -74,7 +74,7 @@ async fn mqtt() {
             &BROKER,
             &SUBSCRIPTIONS,
             &OUTBOX,
-            psos::host::Tcp::from_env_or("localhost:1883"),
+            psos::host::Link::from_env_or("mqtt://localhost:1883", None),
         )
         .await;
 }

@@ -3,8 +3,11 @@
 
 use std::boxed::Box;
 use std::println;
-use std::string::ToString;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+mod net;
+
+pub use net::Link;
 
 use crate::console::{set_console, Console};
 use crate::{Device, Timer};
@@ -98,59 +101,4 @@ pub fn run_with(
     }
     println!("psos: device {} stopped; errors: {report}", device.name);
     std::process::exit(0)
-}
-
-/// A TCP connection to the broker, for the MQTT client.
-pub struct Tcp {
-    address: std::string::String,
-    /// From `PSOS_MQTT_USERNAME` and `PSOS_MQTT_PASSWORD`, when set.
-    credentials: Option<(std::string::String, std::string::String)>,
-}
-
-impl Tcp {
-    /// The broker at `PSOS_BROKER` (`mqtt://HOST:PORT`, as `psosc run` sets
-    /// it), or else at the address the flow gives; the user and password in
-    /// `PSOS_MQTT_USERNAME` and `PSOS_MQTT_PASSWORD`, when set.
-    pub fn from_env_or(address: &str) -> Self {
-        let address = std::env::var("PSOS_BROKER")
-            .ok()
-            .map(|url| {
-                url.trim_start_matches("mqtt://")
-                    .trim_end_matches('/')
-                    .to_string()
-            })
-            .unwrap_or_else(|| address.to_string());
-        let credentials = std::env::var("PSOS_MQTT_USERNAME").ok().map(|user| {
-            (
-                user,
-                std::env::var("PSOS_MQTT_PASSWORD").unwrap_or_default(),
-            )
-        });
-        Self {
-            address,
-            credentials,
-        }
-    }
-}
-
-impl crate::mqtt::Transport for Tcp {
-    type Io = embedded_io_adapters::futures_03::FromFutures<async_io::Async<std::net::TcpStream>>;
-
-    async fn connect(&mut self) -> Option<Self::Io> {
-        use std::net::ToSocketAddrs;
-        // Name resolution blocks, but only while the broker is unreachable
-        // anyway, and then only briefly.
-        let address = self.address.to_socket_addrs().ok()?.next()?;
-        let stream = async_io::Async::<std::net::TcpStream>::connect(address)
-            .await
-            .ok()?;
-        let _ = stream.get_ref().set_nodelay(true);
-        Some(embedded_io_adapters::futures_03::FromFutures::new(stream))
-    }
-
-    fn credentials(&self) -> Option<(&str, &[u8])> {
-        self.credentials
-            .as_ref()
-            .map(|(user, password)| (user.as_str(), password.as_bytes()))
-    }
 }

@@ -1,0 +1,358 @@
+//! `cargo bench -p psos-tests --bench mqtt`: latency and throughput of one
+//! message through an echo across the broker, on a loopback Mosquitto, for
+//! three echoes of the same shape (client → broker → echo → broker →
+//! client), measured by the same real clients:
+//!
+//! - **mosquitto clients**: `mosquitto_sub | mosquitto_pub -l`, the bare
+//!   clients relaying each line, the baseline;
+//! - **PSOS device**: device `b` of `tests/flows/bench_echo.json`, whose one
+//!   node receives over a wire from device `a` and sends over a wire to
+//!   device `c`: the bench plays `a` and `c` with the wires' topics and JSON,
+//!   so the echo is exactly a device boundary crossed in and out (its
+//!   `outbox` holds 1024 messages, for the burst);
+//! - **Node-RED**: an `mqtt in` wired to an `mqtt out`.
+//!
+//! A `mosquitto_pub -l` publishes each line the bench writes (a line
+//! carries the time it was written, in nanoseconds), and a `mosquitto_sub`
+//! prints each message with the time it arrived (`%U`): latency is the
+//! difference, the clock being this machine's. All at QoS 1. Latency comes
+//! from messages sent one a millisecond; throughput from messages sent as
+//! fast as the echo returns them with 100 in flight, from the first sent to
+//! the last received.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use support::mosquitto::Mosquitto;
+use support::node_red::NodeRed;
+use support::{build_test_flow, cargo, shared_target_dir, Running};
+
+/// Messages for latency, and how many of the first are let go by as
+/// warm-up.
+const LATENCY_MESSAGES: usize = 3000;
+const WARM_UP: usize = 300;
+/// Messages in the throughput run, and how many may be in flight.
+const BURST: usize = 20_000;
+const WINDOW: usize = 100;
+
+/// One echo: where the bench publishes, where it listens, and how a
+/// payload carries the time.
+struct Echo {
+    name: &'static str,
+    input: &'static str,
+    output: &'static str,
+    wrap: fn(u128) -> String,
+    unwrap: fn(&str) -> Option<u128>,
+}
+
+fn now_ns() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|time| time.as_nanos())
+        .unwrap_or_default()
+}
+
+fn plain(time: u128) -> String {
+    time.to_string()
+}
+
+fn plain_back(payload: &str) -> Option<u128> {
+    payload.trim().parse().ok()
+}
+
+/// The msg JSON of a wire between devices, its payload the time as text.
+fn msg(time: u128) -> String {
+    format!(r#"{{"payload":"{time}"}}"#)
+}
+
+fn msg_back(payload: &str) -> Option<u128> {
+    let value: serde_json::Value = serde_json::from_str(payload).ok()?;
+    value.get("payload")?.as_str()?.parse().ok()
+}
+
+/// What one run through an echo measured.
+struct Measured {
+    latencies_us: Vec<f64>,
+    per_second: f64,
+}
+
+/// How the bench sends: one message every interval whatever comes back
+/// (for latency), or as fast as replies let it with a number of messages
+/// in flight (for throughput: an echo that falls behind slows the sender
+/// instead of queueing without end).
+#[derive(Clone, Copy)]
+enum Pace {
+    Every(Duration),
+    Window(usize),
+}
+
+/// Sends `count` messages through an echo at a pace, and returns each
+/// one's latency and the rate from the first sent to the last received.
+fn send_through(broker: &Mosquitto, echo: &Echo, count: usize, pace: Pace) -> (Vec<f64>, f64) {
+    let port = broker.port().to_string();
+    let common = ["-h", "127.0.0.1", "-p", &port, "-V", "mqttv5", "-q", "1"];
+    let mut sub = Command::new("stdbuf")
+        .args(["-oL", "mosquitto_sub"])
+        .args(common)
+        .args([
+            "-t",
+            echo.output,
+            "-d",
+            "-F",
+            "%U %p",
+            "-C",
+            &count.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_sub starts");
+    let (sender, lines) = mpsc::channel();
+    let stdout = sub.stdout.take().expect("piped");
+    let _sub = Client(sub);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let received = line.split_once(' ').and_then(|(stamp, payload)| {
+                let (seconds, nanos) = stamp.split_once('.')?;
+                let at =
+                    seconds.parse::<u128>().ok()? * 1_000_000_000 + nanos.parse::<u128>().ok()?;
+                Some((at, payload.to_string()))
+            });
+            let subscribed = line.starts_with("Subscribed");
+            if sender.send((subscribed, received)).is_err() {
+                break;
+            }
+        }
+    });
+    // Only once the subscription stands.
+    while !matches!(lines.recv_timeout(Duration::from_secs(10)), Ok((true, _))) {}
+    let mut publisher = Command::new("mosquitto_pub")
+        .args(common)
+        .args(["-t", echo.input, "-l"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto_pub starts");
+    let mut stdin = publisher.stdin.take().expect("piped");
+    let _publisher = Client(publisher);
+    let started = now_ns();
+    let mut latencies = Vec::with_capacity(count);
+    let mut last = started;
+    let mut sent = 0;
+    let mut next_at = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while latencies.len() < count && Instant::now() < deadline {
+        // Send what the pace allows now.
+        while sent < count
+            && match pace {
+                Pace::Every(_) => Instant::now() >= next_at,
+                Pace::Window(window) => sent - latencies.len() < window,
+            }
+        {
+            let line = (echo.wrap)(now_ns());
+            stdin
+                .write_all(format!("{line}\n").as_bytes())
+                .and_then(|()| stdin.flush())
+                .expect("mosquitto_pub reads");
+            sent += 1;
+            if let Pace::Every(interval) = pace {
+                next_at += interval;
+            }
+        }
+        // Then take what came back until the next message is due.
+        let wait = match pace {
+            Pace::Every(_) if sent < count => next_at.saturating_duration_since(Instant::now()),
+            _ => deadline.saturating_duration_since(Instant::now()),
+        };
+        match lines.recv_timeout(wait) {
+            Ok((_, Some((at, payload)))) => {
+                if let Some(sent_at) = (echo.unwrap)(&payload) {
+                    latencies.push(at.saturating_sub(sent_at) as f64 / 1000.0);
+                    last = last.max(at);
+                }
+            }
+            Ok((_, None)) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    drop(stdin);
+    assert_eq!(
+        latencies.len(),
+        count,
+        "{}: {} of {count} messages came back",
+        echo.name,
+        latencies.len()
+    );
+    let seconds = (last - started) as f64 / 1e9;
+    (latencies, count as f64 / seconds)
+}
+
+fn measure(broker: &Mosquitto, echo: &Echo) -> Measured {
+    let (mut latencies_us, _) = send_through(
+        broker,
+        echo,
+        LATENCY_MESSAGES,
+        Pace::Every(Duration::from_millis(1)),
+    );
+    latencies_us.drain(..WARM_UP);
+    latencies_us.sort_by(f64::total_cmp);
+    let (_, per_second) = send_through(broker, echo, BURST, Pace::Window(WINDOW));
+    Measured {
+        latencies_us,
+        per_second,
+    }
+}
+
+/// A client process, killed and awaited when dropped, so that a failing
+/// run leaves none behind.
+struct Client(std::process::Child);
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], fraction: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    sorted.get(index).copied().unwrap_or(f64::NAN)
+}
+
+fn main() {
+    // A burst outruns the echoes for a while: the broker queues what waits.
+    let broker = Mosquitto::start_unbounded();
+    let port = broker.port();
+
+    // The bare clients' echo: what mosquitto_sub prints, mosquitto_pub
+    // publishes, line by line.
+    let common = [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-V",
+        "mqttv5",
+        "-q",
+        "1",
+    ]
+    .map(str::to_string);
+    let mut relay_in = Command::new("stdbuf")
+        .args(["-oL", "mosquitto_sub"])
+        .args(&common)
+        .args(["-t", "bench/bare/in"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_sub starts");
+    let relay_out = Command::new("mosquitto_pub")
+        .args(&common)
+        .args(["-t", "bench/bare/out", "-l"])
+        .stdin(Stdio::from(relay_in.stdout.take().expect("piped")))
+        .spawn()
+        .expect("mosquitto_pub starts");
+    let _relay = (Client(relay_in), Client(relay_out));
+
+    // The PSOS device between two stand-ins, built in release.
+    let (dir, _) = build_test_flow("bench_echo");
+    cargo(
+        dir.path(),
+        &["build", "--quiet", "--release", "--package", "b"],
+    );
+    let mut command = Command::new(shared_target_dir().join("release").join("b"));
+    command.env("PSOS_BROKER", broker.url());
+    let device = Running::spawn(command);
+
+    // Node-RED's echo.
+    let node_red_flow = format!(
+        r#"[
+        {{"id": "tab", "type": "tab", "label": "echo"}},
+        {broker},
+        {{"id": "in", "type": "mqtt in", "z": "tab", "topic": "bench/node-red/in", "qos": "1", "datatype": "utf8",
+          "broker": "broker", "nl": false, "rap": true, "rh": 0, "inputs": 0, "wires": [["out"]]}},
+        {{"id": "out", "type": "mqtt out", "z": "tab", "topic": "bench/node-red/out", "qos": "1", "retain": "false", "broker": "broker", "wires": []}}
+    ]"#,
+        broker = support::node_red::broker_node(port, "node-red-echo", "bench/node-red/status")
+    );
+    let node_red_online = broker.subscriber("bench/node-red/status", 1);
+    let device_online = broker.subscriber("psos/bench_echo/b/status", 1);
+    let _node_red = NodeRed::start(&node_red_flow);
+    assert_eq!(
+        node_red_online.wait(Duration::from_secs(60)).len(),
+        1,
+        "Node-RED connected"
+    );
+    assert_eq!(
+        device_online.wait(Duration::from_secs(30)).len(),
+        1,
+        "the device connected"
+    );
+    // The bare echo's subscription needs a moment, too.
+    std::thread::sleep(Duration::from_millis(500));
+
+    let echoes = [
+        Echo {
+            name: "mosquitto clients",
+            input: "bench/bare/in",
+            output: "bench/bare/out",
+            wrap: plain,
+            unwrap: plain_back,
+        },
+        Echo {
+            name: "PSOS device",
+            input: "psos/bench_echo/source/0",
+            output: "psos/bench_echo/relay/0",
+            wrap: msg,
+            unwrap: msg_back,
+        },
+        Echo {
+            name: "Node-RED",
+            input: "bench/node-red/in",
+            output: "bench/node-red/out",
+            wrap: plain,
+            unwrap: plain_back,
+        },
+    ];
+    println!(
+        "echo over a loopback Mosquitto, QoS 1: latency of {} messages 1 ms apart (after {WARM_UP} to warm up), throughput of {BURST} with {WINDOW} in flight",
+        LATENCY_MESSAGES - WARM_UP
+    );
+    println!(
+        "{:<20} {:>10} {:>10} {:>14}",
+        "echo", "p50 µs", "p99 µs", "messages/s"
+    );
+    let mut results = Vec::new();
+    for echo in &echoes {
+        let measured = measure(&broker, echo);
+        println!(
+            "{:<20} {:>10.0} {:>10.0} {:>14.0}",
+            echo.name,
+            percentile(&measured.latencies_us, 0.5),
+            percentile(&measured.latencies_us, 0.99),
+            measured.per_second
+        );
+        results.push(measured);
+    }
+    let (bare_result, psos, node_red) = (&results[0], &results[1], &results[2]);
+    let overhead = |fraction: f64| {
+        (percentile(&psos.latencies_us, fraction) / percentile(&bare_result.latencies_us, fraction)
+            - 1.0)
+            * 100.0
+    };
+    println!(
+        "PSOS over the bare clients: latency p50 {:+.0}%, p99 {:+.0}% (goal: under +20%)",
+        overhead(0.5),
+        overhead(0.99)
+    );
+    println!(
+        "PSOS throughput: {:.1}× Node-RED's (goal: at least 3×), {:.2}× the bare clients'",
+        psos.per_second / node_red.per_second,
+        psos.per_second / bare_result.per_second
+    );
+    drop(device);
+}
