@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// The settings of `range` nodes are the runtime's own type: psosc
+/// chooses among them and the device acts on them.
+pub use psos::nodes::RangeAction;
 
 pub type NodeIndex = usize;
 pub type DeviceIndex = usize;
@@ -240,13 +243,17 @@ pub enum NodeKind {
     Custom(Custom),
     MqttIn(MqttIn),
     MqttOut(MqttOut),
+    Range(Range),
 }
 
 impl NodeKind {
     /// The output ports the flow's `wires` may use.
     pub fn outputs(&self) -> usize {
         match self {
-            NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::MqttIn(_) => 1,
+            NodeKind::Inject(_)
+            | NodeKind::Change(_)
+            | NodeKind::MqttIn(_)
+            | NodeKind::Range(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -418,4 +425,17 @@ pub struct Debug {
 pub enum DebugTarget {
     WholeMessage,
     Property(Path),
+}
+
+/// A `range` node, its numbers as the flow writes them: the runtime settles
+/// them (a backwards input interval, rounding) as Node-RED does at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    pub path: Path,
+    pub action: RangeAction,
+    pub round: bool,
+    pub min_in: f64,
+    pub max_in: f64,
+    pub min_out: f64,
+    pub max_out: f64,
 }

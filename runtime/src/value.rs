@@ -195,6 +195,34 @@ impl ValueRef<'_> {
         }
     }
 
+    /// JavaScript's `Number(value)`, which Node-RED's `range` node applies
+    /// to what it receives. Arrays and buffers read as text does: an empty
+    /// array as 0, an array of one item as that item written out (so `[5]`
+    /// is 5 and `[true]` is not a number), a longer one never, since its
+    /// items are joined by commas; a buffer as its UTF-8 text.
+    pub fn to_number(&self) -> f64 {
+        let mut value = *self;
+        loop {
+            match value {
+                ValueRef::Array(items) => {
+                    let mut items = items.iter();
+                    match (items.next(), items.next()) {
+                        (None, _) => return 0.0,
+                        // `String(true)` is "true", which is not a number.
+                        (Some(ValueRef::Bool(_)), None) => return f64::NAN,
+                        (Some(only), None) => value = only,
+                        (Some(_), Some(_)) => return f64::NAN,
+                    }
+                }
+                ValueRef::Bytes(bytes) => {
+                    // Invalid UTF-8 reads as U+FFFD, which is never a number.
+                    return core::str::from_utf8(bytes).map_or(f64::NAN, number_from_str);
+                }
+                other => return Primitive::from(other).to_number(),
+            }
+        }
+    }
+
     /// Writes the value as `JSON.stringify` would, compactly.
     pub fn write_json<W: Write>(&self, out: &mut W) -> fmt::Result {
         match self {

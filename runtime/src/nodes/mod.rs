@@ -4,10 +4,12 @@ mod change;
 mod debug;
 mod inject;
 mod mqtt;
+mod range;
 mod switch;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
+pub use range::{Interval, Range, RangeAction};
 pub use switch::{Switch, SwitchOp, SwitchRule};
