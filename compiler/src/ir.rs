@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
-/// The settings of `range` nodes are the runtime's own type: psosc
-/// chooses among them and the device acts on them.
-pub use psos::nodes::RangeAction;
+/// The settings of `range` and `json` nodes are the runtime's own types:
+/// psosc chooses among them and the device acts on them.
+pub use psos::nodes::{JsonAction, RangeAction};
 
 pub type NodeIndex = usize;
 pub type DeviceIndex = usize;
@@ -244,6 +244,7 @@ pub enum NodeKind {
     MqttIn(MqttIn),
     MqttOut(MqttOut),
     Range(Range),
+    Json(JsonNode),
 }
 
 impl NodeKind {
@@ -253,7 +254,8 @@ impl NodeKind {
             NodeKind::Inject(_)
             | NodeKind::Change(_)
             | NodeKind::MqttIn(_)
-            | NodeKind::Range(_) => 1,
+            | NodeKind::Range(_)
+            | NodeKind::Json(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -438,4 +440,13 @@ pub struct Range {
     pub max_in: f64,
     pub min_out: f64,
     pub max_out: f64,
+}
+
+/// A `json` node. (Named apart from [`crate::json::Json`], the JSON tree.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonNode {
+    pub path: Path,
+    pub action: JsonAction,
+    /// Text is written with four spaces a level (`pretty`).
+    pub pretty: bool,
 }

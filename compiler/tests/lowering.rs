@@ -1,7 +1,9 @@
 //! What the front end makes of valid flows: which nodes run where, and which
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
-use psosc::ir::{Flow, InjectValue, Literal, NodeKind, PathSegment, Range, RangeAction};
+use psosc::ir::{
+    Flow, InjectValue, JsonAction, JsonNode, Literal, NodeKind, PathSegment, Range, RangeAction,
+};
 use psosc::SourceFile;
 
 fn lower(json: &str) -> Flow {
@@ -228,5 +230,48 @@ fn range_properties_are_read_as_node_red_reads_them() {
             panic!("a range node")
         };
         assert_eq!((range.action, range.path), (expect, vec![key("payload")]));
+    }
+}
+
+#[test]
+fn json_properties_are_read_as_node_red_reads_them() {
+    for (properties, expect) in [
+        (
+            "",
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::Convert,
+                pretty: false,
+            },
+        ),
+        (
+            r#""action": "", "property": "", "pretty": false,"#,
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::Convert,
+                pretty: false,
+            },
+        ),
+        (
+            r#""action": "str", "property": "one.two", "pretty": true,"#,
+            JsonNode {
+                path: vec![key("one"), key("two")],
+                action: JsonAction::AlwaysString,
+                pretty: true,
+            },
+        ),
+        (
+            r#""action": "obj","#,
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::AlwaysObject,
+                pretty: false,
+            },
+        ),
+    ] {
+        let kind = only_node(&format!(
+            r#"{{"id": "j", "type": "json", {properties} "wires": []}}"#
+        ));
+        assert_eq!(kind, NodeKind::Json(expect), "{properties}");
     }
 }

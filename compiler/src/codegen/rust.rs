@@ -10,8 +10,8 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex,
-    NodeKind, Path, PathSegment, RangeAction, SwitchOp,
+    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, JsonAction, Literal as Value, Node,
+    NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -648,7 +648,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Debug(_)
         | NodeKind::MqttIn(_)
         | NodeKind::MqttOut(_)
-        | NodeKind::Range(_) => true,
+        | NodeKind::Range(_)
+        | NodeKind::Json(_) => true,
         NodeKind::Custom(_) => false,
     }
 }
@@ -669,6 +670,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::MqttIn(_) => "mqtt_in".to_string(),
         NodeKind::MqttOut(_) => "mqtt_out".to_string(),
         NodeKind::Range(_) => "range".to_string(),
+        NodeKind::Json(_) => "json".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -991,6 +993,24 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                     #interval_type { min: #min_in, max: #max_in },
                     #interval_type { min: #min_out, max: #max_out },
                 )),
+            )
+        }
+        NodeKind::Json(json) => {
+            let json_type = imports.node("Json");
+            let action_type = imports.node("JsonAction");
+            let property = path(&json.path, imports);
+            let action = format_ident!(
+                "{}",
+                match json.action {
+                    JsonAction::Convert => "Convert",
+                    JsonAction::AlwaysString => "AlwaysString",
+                    JsonAction::AlwaysObject => "AlwaysObject",
+                }
+            );
+            let pretty = json.pretty;
+            (
+                quote!(#json_type),
+                quote!(#json_type::new(#info, #property, #action_type::#action, #pretty)),
             )
         }
         NodeKind::Custom(custom) => {

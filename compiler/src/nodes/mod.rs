@@ -5,6 +5,7 @@ mod change;
 pub mod custom;
 mod debug;
 mod inject;
+mod json;
 mod mqtt;
 pub mod path;
 mod range;
@@ -52,6 +53,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "range",
         lower: range::lower,
+    },
+    NodeType {
+        type_name: "json",
+        lower: json::lower,
     },
 ];
 

@@ -69,6 +69,14 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    TypeFacts {
+        type_name: "json",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is
