@@ -192,6 +192,15 @@ fn arithmetic_is_javascripts() {
             r#"{"payload":-180}"#,
         ]),
     );
+    // A backwards input interval turns both intervals round before
+    // clamping, so 15 is held at 10 of [0, 10], which maps to 100. (Scaling
+    // alone gives the same either way round.)
+    check(
+        "a backwards interval clamps",
+        Config(Clamp, [10.0, 0.0, 100.0, 0.0], false),
+        &[r#"{"payload":15}"#, r#"{"payload":-5}"#],
+        sent_only(&[r#"{"payload":100}"#, r#"{"payload":0}"#]),
+    );
     // Dropping keeps the ends of the interval.
     check(
         "drop keeps the ends",
