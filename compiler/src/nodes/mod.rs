@@ -160,9 +160,14 @@ impl<'a, 'd> Reader<'a, 'd> {
     /// a missing or empty property means, as Node-RED takes it then.
     pub fn choice<T: Copy>(&mut self, key: &str, choices: &[(&str, T)]) -> Option<T> {
         let (_, default) = choices.first()?;
-        let Some(word) = self.string(key).filter(|word| !word.is_empty()) else {
-            return Some(*default);
+        // A value that is not text at all is reported by `string`.
+        let word = match self.get(key) {
+            None => "",
+            Some(_) => self.string(key)?,
         };
+        if word.is_empty() {
+            return Some(*default);
+        }
         if let Some((_, setting)) = choices.iter().find(|(name, _)| *name == word) {
             return Some(*setting);
         }
