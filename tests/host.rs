@@ -163,3 +163,20 @@ fn example_crates_are_clippy_clean() {
         );
     }
 }
+
+#[test]
+fn range_and_json_convert_as_node_red_does() {
+    let (dir, _) = build_test_flow("conversions");
+    let device = Running::start(&build_device(dir.path(), "conv"));
+    // The text is parsed, its "21.5" read as a number and scaled from
+    // Celsius to Fahrenheit (70.7, rounded), and the object written back as
+    // text, which only a string equals. Text that is no number is logged
+    // and dropped, as Node-RED's range node does.
+    assert_eq!(
+        debug_lines(&device, 2, Duration::from_secs(10)),
+        [
+            r#"[conv] [debug:out] greenhouse : {"temp":71}"#,
+            "[conv] [range:°F] Not a number: abc",
+        ]
+    );
+}

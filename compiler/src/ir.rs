@@ -6,6 +6,9 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// The settings of `range` and `json` nodes are the runtime's own types:
+/// psosc chooses among them and the device acts on them.
+pub use psos::nodes::{JsonAction, RangeAction};
 
 pub type NodeIndex = usize;
 pub type DeviceIndex = usize;
@@ -274,13 +277,19 @@ pub enum NodeKind {
     Custom(Custom),
     MqttIn(MqttIn),
     MqttOut(MqttOut),
+    Range(Range),
+    Json(JsonNode),
 }
 
 impl NodeKind {
     /// The output ports the flow's `wires` may use.
     pub fn outputs(&self) -> usize {
         match self {
-            NodeKind::Inject(_) | NodeKind::Change(_) | NodeKind::MqttIn(_) => 1,
+            NodeKind::Inject(_)
+            | NodeKind::Change(_)
+            | NodeKind::MqttIn(_)
+            | NodeKind::Range(_)
+            | NodeKind::Json(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -452,4 +461,26 @@ pub struct Debug {
 pub enum DebugTarget {
     WholeMessage,
     Property(Path),
+}
+
+/// A `range` node, its numbers as the flow writes them: the runtime settles
+/// them (a backwards input interval, rounding) as Node-RED does at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Range {
+    pub path: Path,
+    pub action: RangeAction,
+    pub round: bool,
+    pub min_in: f64,
+    pub max_in: f64,
+    pub min_out: f64,
+    pub max_out: f64,
+}
+
+/// A `json` node. (Named apart from [`crate::json::Json`], the JSON tree.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonNode {
+    pub path: Path,
+    pub action: JsonAction,
+    /// Text is written with four spaces a level (`pretty`).
+    pub pretty: bool,
 }

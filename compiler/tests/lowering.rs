@@ -1,7 +1,9 @@
 //! What the front end makes of valid flows: which nodes run where, and which
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
-use psosc::ir::{Flow, InjectValue, Literal, NodeKind};
+use psosc::ir::{
+    Flow, InjectValue, JsonAction, JsonNode, Literal, NodeKind, PathSegment, Range, RangeAction,
+};
 use psosc::SourceFile;
 
 fn lower(json: &str) -> Flow {
@@ -163,4 +165,113 @@ fn admin_api_form_and_legacy_inject_are_read() {
         inject.props[1].value,
         InjectValue::Literal(Literal::String("t".into()))
     );
+}
+
+/// The one node a flow of one node lowers to.
+fn only_node(node: &str) -> NodeKind {
+    let flow = lower(&format!("[{node}]"));
+    flow.nodes[0].kind.clone()
+}
+
+fn key(name: &str) -> PathSegment {
+    PathSegment::Key(name.to_string())
+}
+
+/// Node-RED's 16-range_spec.js, "should load some defaults": a range node
+/// keeps its name and does not round unless told. Its numbers are required
+/// here, as in the editor, so the case gives them.
+#[test]
+fn range_defaults_are_node_reds() {
+    let flow = lower(
+        r#"[{"id": "rangeNode1", "type": "range", "name": "rangeNode", "minin": "0", "maxin": "10", "minout": 0, "maxout": 100, "wires": []}]"#,
+    );
+    assert_eq!(flow.nodes[0].name, "rangeNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Range(Range {
+            path: vec![key("payload")],
+            action: RangeAction::Scale,
+            round: false,
+            min_in: 0.0,
+            max_in: 10.0,
+            min_out: 0.0,
+            max_out: 100.0,
+        })
+    );
+}
+
+#[test]
+fn range_properties_are_read_as_node_red_reads_them() {
+    let kind = only_node(
+        r#"{"id": "r", "type": "range", "property": "reading.raw", "action": "roll", "round": true,
+            "minin": " 0x10 ", "maxin": "1e3", "minout": "-2.5", "maxout": 5, "wires": []}"#,
+    );
+    assert_eq!(
+        kind,
+        NodeKind::Range(Range {
+            path: vec![key("reading"), key("raw")],
+            action: RangeAction::Roll,
+            round: true,
+            min_in: 16.0,
+            max_in: 1000.0,
+            min_out: -2.5,
+            max_out: 5.0,
+        })
+    );
+    for (action, expect) in [
+        ("scale", RangeAction::Scale),
+        ("clamp", RangeAction::Clamp),
+        ("drop", RangeAction::Drop),
+        ("", RangeAction::Scale),
+    ] {
+        let NodeKind::Range(range) = only_node(&format!(
+            r#"{{"id": "r", "type": "range", "property": "", "action": "{action}", "minin": 0, "maxin": 1, "minout": 0, "maxout": 1, "wires": []}}"#
+        )) else {
+            panic!("a range node")
+        };
+        assert_eq!((range.action, range.path), (expect, vec![key("payload")]));
+    }
+}
+
+#[test]
+fn json_properties_are_read_as_node_red_reads_them() {
+    for (properties, expect) in [
+        (
+            "",
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::Convert,
+                pretty: false,
+            },
+        ),
+        (
+            r#""action": "", "property": "", "pretty": false,"#,
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::Convert,
+                pretty: false,
+            },
+        ),
+        (
+            r#""action": "str", "property": "one.two", "pretty": true,"#,
+            JsonNode {
+                path: vec![key("one"), key("two")],
+                action: JsonAction::AlwaysString,
+                pretty: true,
+            },
+        ),
+        (
+            r#""action": "obj","#,
+            JsonNode {
+                path: vec![key("payload")],
+                action: JsonAction::AlwaysObject,
+                pretty: false,
+            },
+        ),
+    ] {
+        let kind = only_node(&format!(
+            r#"{{"id": "j", "type": "json", {properties} "wires": []}}"#
+        ));
+        assert_eq!(kind, NodeKind::Json(expect), "{properties}");
+    }
 }

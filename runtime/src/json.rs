@@ -126,11 +126,31 @@ impl<const N: usize> Msg<N> {
 /// can be written at any path of a message with [`Msg::set`]. The value may
 /// nest `MAX_DEPTH` arrays and objects of its own.
 pub fn value_from_json<'s>(text: &[u8], scratch: &'s mut [u8]) -> Result<ValueRef<'s>, JsonError> {
+    parse_value(text, scratch, true)
+}
+
+/// Reads a JSON value into `scratch` as `JSON.parse` alone makes it, as
+/// Node-RED's `json` node does: `{"type":"Buffer","data":[...]}` stays an
+/// object, since only a message that crossed a wire held a `Buffer` there.
+pub fn value_from_json_text<'s>(
+    text: &[u8],
+    scratch: &'s mut [u8],
+) -> Result<ValueRef<'s>, JsonError> {
+    parse_value(text, scratch, false)
+}
+
+fn parse_value<'s>(
+    text: &[u8],
+    scratch: &'s mut [u8],
+    buffers: bool,
+) -> Result<ValueRef<'s>, JsonError> {
     let mut sink = Scratch {
         buf: scratch,
         len: 0,
     };
-    Parser::new(&mut sink, MAX_DEPTH).value(text)?;
+    let mut parser = Parser::new(&mut sink, MAX_DEPTH);
+    parser.buffers = buffers;
+    parser.value(text)?;
     let Scratch { buf, len } = sink;
     let written = buf.get(..len).ok_or(JsonError::TooBig)?;
     decode(written)
@@ -337,6 +357,8 @@ struct Parser<'b> {
     /// Set while reading one property into a message: the message frame
     /// then ends after one member, without a closing brace.
     one_property: bool,
+    /// Whether `{"type":"Buffer","data":[...]}` becomes a bytes value.
+    buffers: bool,
 }
 
 /// The text and where the parser is in it. Kept apart from the output so
@@ -506,6 +528,7 @@ impl<'b> Parser<'b> {
             n_frames: 0,
             max_frames,
             one_property: false,
+            buffers: true,
         }
     }
 
@@ -723,6 +746,9 @@ impl<'b> Parser<'b> {
     /// Whether a value starting at `value_start` is the `data` of an object
     /// that so far is `{"type":"Buffer","data":`.
     fn at_buffer_data(&self, value_start: usize) -> bool {
+        if !self.buffers {
+            return false;
+        }
         let Some(parent) = self.top().filter(|frame| frame.kind == Kind::Object) else {
             return false;
         };

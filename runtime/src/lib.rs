@@ -112,7 +112,7 @@ mod value;
 
 pub use console::Console;
 pub use device::{Device, ErrorKind, Timer};
-pub use json::{value_from_json, JsonError};
+pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};

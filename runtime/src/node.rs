@@ -27,6 +27,18 @@ impl NodeInfo {
             self.name
         }
     }
+
+    /// Writes a line to the console as Node-RED logs on a node's behalf
+    /// (`node.log`, `node.warn`, `node.error`): the device, then the node's
+    /// type and label, then the text.
+    pub fn log(&self, device: &Device, text: core::fmt::Arguments<'_>) {
+        crate::platform::debug_line(format_args!(
+            "[{}] [{}:{}] {text}",
+            device.name,
+            self.type_name,
+            self.label()
+        ));
+    }
 }
 
 /// Where a node sends what it produces. The compiler implements it for each

@@ -195,51 +195,167 @@ impl ValueRef<'_> {
         }
     }
 
+    /// JavaScript's `Number(value)`, which Node-RED's `range` node applies
+    /// to what it receives. Arrays and buffers read as text does: an empty
+    /// array as 0, an array of one item as that item written out (so `[5]`
+    /// is 5 and `[true]` is not a number), a longer one never, since its
+    /// items are joined by commas; a buffer as its UTF-8 text.
+    pub fn to_number(&self) -> f64 {
+        let mut value = *self;
+        loop {
+            match value {
+                ValueRef::Array(items) => {
+                    let mut items = items.iter();
+                    match (items.next(), items.next()) {
+                        (None, _) => return 0.0,
+                        // `String(true)` is "true", which is not a number.
+                        (Some(ValueRef::Bool(_)), None) => return f64::NAN,
+                        (Some(only), None) => value = only,
+                        (Some(_), Some(_)) => return f64::NAN,
+                    }
+                }
+                ValueRef::Bytes(bytes) => {
+                    // Invalid UTF-8 reads as U+FFFD, which is never a number.
+                    return core::str::from_utf8(bytes).map_or(f64::NAN, number_from_str);
+                }
+                other => return Primitive::from(other).to_number(),
+            }
+        }
+    }
+
+    /// Whether JavaScript takes the value as true in a condition: all but
+    /// `null`, `false`, 0, NaN and the empty string.
+    pub fn is_truthy(&self) -> bool {
+        match self {
+            ValueRef::Null | ValueRef::Bool(false) => false,
+            ValueRef::Number(n) => *n != 0.0 && !n.is_nan(),
+            ValueRef::Str(s) => !s.is_empty(),
+            ValueRef::Bool(true)
+            | ValueRef::Bytes(_)
+            | ValueRef::Array(_)
+            | ValueRef::Object(_) => true,
+        }
+    }
+
     /// Writes the value as `JSON.stringify` would, compactly.
     pub fn write_json<W: Write>(&self, out: &mut W) -> fmt::Result {
-        match self {
+        self.write_json_indented(out, 0)
+    }
+
+    /// Writes the value as `JSON.stringify(value, null, indent)` would:
+    /// with `indent` above 0, each item and member on a line of its own,
+    /// indented by that many spaces a level, and a space after each colon;
+    /// empty arrays and objects stay `[]` and `{}`.
+    pub fn write_json_indented<W: Write>(&self, out: &mut W, indent: usize) -> fmt::Result {
+        Layout { indent, depth: 0 }.value(self, out)
+    }
+}
+
+/// Where `JSON.stringify` stands while it writes: how far a level indents,
+/// and how deep in the value it is.
+#[derive(Clone, Copy)]
+struct Layout {
+    indent: usize,
+    depth: usize,
+}
+
+impl Layout {
+    fn value<W: Write>(self, value: &ValueRef<'_>, out: &mut W) -> fmt::Result {
+        match value {
             ValueRef::Null => out.write_str("null"),
             ValueRef::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
             ValueRef::Number(n) if !n.is_finite() => out.write_str("null"),
             ValueRef::Number(n) => write_number(*n, out),
             ValueRef::Str(s) => write_json_string(s, out),
             ValueRef::Array(items) => {
-                out.write_char('[')?;
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        out.write_char(',')?;
-                    }
-                    item.write_json(out)?;
-                }
-                out.write_char(']')
+                self.list(out, ['[', ']'], items.iter(), |inner, item, out| {
+                    inner.value(&item, out)
+                })
             }
-            ValueRef::Object(members) => write_members_json(members, out),
+            ValueRef::Object(members) => self.members(members, out),
             // Node.js serialises a Buffer as {"type":"Buffer","data":[...]}.
             ValueRef::Bytes(bytes) => {
-                out.write_str("{\"type\":\"Buffer\",\"data\":[")?;
-                for (index, byte) in bytes.iter().enumerate() {
-                    if index > 0 {
-                        out.write_char(',')?;
+                self.list(out, ['{', '}'], [false, true], |inner, is_data, out| {
+                    if is_data {
+                        inner.key("data", out)?;
+                        inner.list(out, ['[', ']'], bytes.iter(), |_, byte, out| {
+                            write!(out, "{byte}")
+                        })
+                    } else {
+                        inner.key("type", out)?;
+                        out.write_str("\"Buffer\"")
                     }
-                    write!(out, "{byte}")?;
-                }
-                out.write_str("]}")
+                })
             }
         }
+    }
+
+    fn members<W: Write>(self, members: &Members<'_>, out: &mut W) -> fmt::Result {
+        self.list(
+            out,
+            ['{', '}'],
+            members.iter(),
+            |inner, (key, value), out| {
+                inner.key(key, out)?;
+                inner.value(&value, out)
+            },
+        )
+    }
+
+    /// A member's key and the colon after it.
+    fn key<W: Write>(self, key: &str, out: &mut W) -> fmt::Result {
+        write_json_string(key, out)?;
+        out.write_str(if self.indent > 0 { ": " } else { ":" })
+    }
+
+    /// An array or object: its brackets around its entries, each written by
+    /// `entry` one level deeper, separated by commas (and line breaks).
+    fn list<W: Write, T>(
+        self,
+        out: &mut W,
+        [open, close]: [char; 2],
+        entries: impl IntoIterator<Item = T>,
+        mut entry: impl FnMut(Layout, T, &mut W) -> fmt::Result,
+    ) -> fmt::Result {
+        let inner = Layout {
+            depth: self.depth + 1,
+            ..self
+        };
+        out.write_char(open)?;
+        let mut empty = true;
+        for item in entries {
+            if !empty {
+                out.write_char(',')?;
+            }
+            inner.line_break(out)?;
+            entry(inner, item, out)?;
+            empty = false;
+        }
+        if !empty {
+            self.line_break(out)?;
+        }
+        out.write_char(close)
+    }
+
+    /// A new line indented to this level, when indenting at all.
+    fn line_break<W: Write>(self, out: &mut W) -> fmt::Result {
+        if self.indent == 0 {
+            return Ok(());
+        }
+        out.write_char('\n')?;
+        for _ in 0..self.indent * self.depth {
+            out.write_char(' ')?;
+        }
+        Ok(())
     }
 }
 
 pub(crate) fn write_members_json<W: Write>(members: &Members<'_>, out: &mut W) -> fmt::Result {
-    out.write_char('{')?;
-    for (index, (key, value)) in members.iter().enumerate() {
-        if index > 0 {
-            out.write_char(',')?;
-        }
-        write_json_string(key, out)?;
-        out.write_char(':')?;
-        value.write_json(out)?;
+    Layout {
+        indent: 0,
+        depth: 0,
     }
-    out.write_char('}')
+    .members(members, out)
 }
 
 /// Prints the value as Node-RED's debug output does: strings as they are,

@@ -260,3 +260,44 @@ fn what_json_stringify_writes_reads_as_expected() {
         Some(psos::ValueRef::Bytes(&[0, 1, 254, 255]))
     );
 }
+
+/// Reads one compact JSON text a line and answers, a line each,
+/// `JSON.stringify(JSON.stringify(JSON.parse(text), null, 4))`: the
+/// indented text, as one line.
+const PRETTY_SCRIPT: &str = r#"
+const lines = require('fs').readFileSync(0, 'utf8').split('\n').filter(l => l.length > 0);
+const out = lines.map(line => JSON.stringify(JSON.stringify(JSON.parse(line), null, 4)));
+process.stdout.write(out.join('\n') + '\n');
+"#;
+
+#[test]
+fn indented_text_is_what_json_stringify_writes() {
+    let mut rng = Rng::new(13);
+    let mut msgs = Vec::new();
+    while msgs.len() < 2_000 {
+        let members = random_members(&mut rng, 1, 6);
+        if let Some(msg) = build_msg::<8192>(&members) {
+            msgs.push(msg);
+        }
+    }
+    let input: String = msgs.iter().map(|msg| format!("{msg:?}\n")).collect();
+    let output = run_node(PRETTY_SCRIPT, &input);
+    let answers: Vec<&str> = output.lines().collect();
+    assert_eq!(answers.len(), msgs.len());
+    let mut scratch = vec![0; 65_536];
+    for (msg, answer) in msgs.iter().zip(answers) {
+        let theirs = match value_from_json(answer.as_bytes(), &mut scratch) {
+            Ok(psos::ValueRef::Str(text)) => text.to_string(),
+            other => panic!("node answered {answer}: {other:?}"),
+        };
+        // The message as one object value, written indented.
+        let compact = format!("{msg:?}");
+        let mut value_scratch = vec![0; 16_384];
+        let value = value_from_json(compact.as_bytes(), &mut value_scratch).unwrap();
+        let mut ours = String::new();
+        value
+            .write_json_indented(&mut ours, psos::nodes::PRETTY_INDENT)
+            .unwrap();
+        assert_eq!(ours, theirs, "{compact}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The message path allocates nothing: a counting global allocator watches
-//! messages go through a chain of change and switch nodes after start-up.
+//! messages go through chains of change and switch nodes, and of json and
+//! range nodes, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -8,7 +9,10 @@ mod counting;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use psos::nodes::{Change, ChangeRule, Switch, SwitchOp, SwitchRule};
+use psos::nodes::{
+    Change, ChangeRule, Interval, Json, JsonAction, Range, RangeAction, Switch, SwitchOp,
+    SwitchRule,
+};
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
 type Msg = psos::Msg<256>;
@@ -94,6 +98,67 @@ fn messages_through_change_and_switch_nodes_allocate_nothing() {
         }
     });
     assert_eq!(DELIVERED.load(Ordering::Relaxed), 10_001);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
+
+static TO_TEXT: Json = Json::new(
+    NodeInfo::new("j1", "", "json"),
+    PAYLOAD,
+    JsonAction::AlwaysString,
+    true,
+);
+static TO_VALUE: Json = Json::new(
+    NodeInfo::new("j2", "", "json"),
+    PAYLOAD,
+    JsonAction::Convert,
+    false,
+);
+static SCALE: Range = Range::new(
+    NodeInfo::new("r1", "", "range"),
+    &[PathSegment::Key("payload"), PathSegment::Key("temp")],
+    RangeAction::Clamp,
+    true,
+    Interval {
+        min: 0.0,
+        max: 100.0,
+    },
+    Interval {
+        min: 32.0,
+        max: 212.0,
+    },
+);
+
+static CONVERTED: AtomicUsize = AtomicUsize::new(0);
+
+fn to_text_out(_port: usize, msg: &mut Msg) {
+    TO_VALUE.input(&DEVICE, msg, &mut to_value_out);
+}
+
+fn to_value_out(_port: usize, msg: &mut Msg) {
+    SCALE.input(&DEVICE, msg, &mut scale_out);
+}
+
+fn scale_out(_port: usize, msg: &mut Msg) {
+    if msg.get(&[PathSegment::Key("payload"), PathSegment::Key("temp")])
+        == Some(psos::ValueRef::Number(71.0))
+    {
+        CONVERTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn messages_through_json_and_range_nodes_allocate_nothing() {
+    let reading = Msg::from_json(br#"{"payload":{"temp":"21.5","unit":"C"}}"#).unwrap();
+    TO_TEXT.input(&DEVICE, &mut reading.clone(), &mut to_text_out);
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            TO_TEXT.input(&DEVICE, &mut reading.clone(), &mut to_text_out);
+        }
+    });
+    assert_eq!(CONVERTED.load(Ordering::Relaxed), 10_001);
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 10,000 messages"

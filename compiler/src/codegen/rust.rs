@@ -10,8 +10,8 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, Literal as Value, Node, NodeIndex,
-    NodeKind, Path, PathSegment, SwitchOp,
+    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, JsonAction, Literal as Value, Node,
+    NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -668,7 +668,9 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Switch(_)
         | NodeKind::Debug(_)
         | NodeKind::MqttIn(_)
-        | NodeKind::MqttOut(_) => true,
+        | NodeKind::MqttOut(_)
+        | NodeKind::Range(_)
+        | NodeKind::Json(_) => true,
         NodeKind::Custom(_) => false,
     }
 }
@@ -688,6 +690,8 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Debug(_) => "debug".to_string(),
         NodeKind::MqttIn(_) => "mqtt_in".to_string(),
         NodeKind::MqttOut(_) => "mqtt_out".to_string(),
+        NodeKind::Range(_) => "range".to_string(),
+        NodeKind::Json(_) => "json".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -995,6 +999,53 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             (
                 quote!(#out_type),
                 quote!(#out_type::new(#info, #topic, #qos, #retain)),
+            )
+        }
+        NodeKind::Range(range) => {
+            let range_type = imports.node("Range");
+            let action_type = imports.node("RangeAction");
+            let interval_type = imports.node("Interval");
+            let property = path(&range.path, imports);
+            let action = format_ident!(
+                "{}",
+                match range.action {
+                    RangeAction::Scale => "Scale",
+                    RangeAction::Clamp => "Clamp",
+                    RangeAction::Roll => "Roll",
+                    RangeAction::Drop => "Drop",
+                }
+            );
+            let round = range.round;
+            let (min_in, max_in) = (float(range.min_in), float(range.max_in));
+            let (min_out, max_out) = (float(range.min_out), float(range.max_out));
+            (
+                quote!(#range_type),
+                quote!(#range_type::new(
+                    #info,
+                    #property,
+                    #action_type::#action,
+                    #round,
+                    #interval_type { min: #min_in, max: #max_in },
+                    #interval_type { min: #min_out, max: #max_out },
+                )),
+            )
+        }
+        NodeKind::Json(json) => {
+            let json_type = imports.node("Json");
+            let action_type = imports.node("JsonAction");
+            let property = path(&json.path, imports);
+            let action = format_ident!(
+                "{}",
+                match json.action {
+                    JsonAction::Convert => "Convert",
+                    JsonAction::AlwaysString => "AlwaysString",
+                    JsonAction::AlwaysObject => "AlwaysObject",
+                }
+            );
+            let pretty = json.pretty;
+            (
+                quote!(#json_type),
+                quote!(#json_type::new(#info, #property, #action_type::#action, #pretty)),
             )
         }
         NodeKind::Custom(custom) => {

@@ -5,8 +5,10 @@ mod change;
 pub mod custom;
 mod debug;
 mod inject;
+mod json;
 pub mod mqtt;
 pub mod path;
+mod range;
 mod switch;
 
 use crate::diagnostic::{Code, Diagnostic};
@@ -47,6 +49,14 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "mqtt out",
         lower: mqtt::lower_out,
+    },
+    NodeType {
+        type_name: "range",
+        lower: range::lower,
+    },
+    NodeType {
+        type_name: "json",
+        lower: json::lower,
     },
 ];
 
@@ -92,16 +102,7 @@ impl<'a, 'd> Reader<'a, 'd> {
     /// A string property the node cannot do without.
     pub fn required_string(&mut self, key: &str, accepted: &str) -> Option<&'a str> {
         if self.get(key).is_none() {
-            self.diagnostics.push(
-                self.node
-                    .error(
-                        Code::MissingProperty,
-                        key,
-                        format!("the property `{key}` is missing"),
-                        "in this node",
-                    )
-                    .help(format!("add \"{key}\": {accepted}")),
-            );
+            self.missing(key, accepted);
             return None;
         }
         self.string(key)
@@ -110,16 +111,7 @@ impl<'a, 'd> Reader<'a, 'd> {
     /// A list property the node cannot do without.
     pub fn required_array(&mut self, key: &str, accepted: &str) -> Option<&'a [Json]> {
         let Some(value) = self.get(key) else {
-            self.diagnostics.push(
-                self.node
-                    .error(
-                        Code::MissingProperty,
-                        key,
-                        format!("the property `{key}` is missing"),
-                        "in this node",
-                    )
-                    .help(format!("add \"{key}\": {accepted}")),
-            );
+            self.missing(key, accepted);
             return None;
         };
         match &value.value {
@@ -136,6 +128,93 @@ impl<'a, 'd> Reader<'a, 'd> {
         }
     }
 
+    /// A number the node cannot do without, which Node-RED reads with
+    /// `Number(...)`: a JSON number, or text that is one (`"10"`, `"0x1f"`,
+    /// `" 2.5 "`). Blank text, which `Number` reads as 0, is refused, as
+    /// the editor refuses it; so is anything that is not a finite number.
+    pub fn required_number(&mut self, key: &str, example: &str) -> Option<f64> {
+        let Some(value) = self.get(key) else {
+            self.missing(key, &format!("\"{example}\""));
+            return None;
+        };
+        let number = match &value.value {
+            JsonValue::Number(number) => Some(*number),
+            JsonValue::String(text) if !text.trim().is_empty() => Some(psos::number_from_str(text)),
+            _ => None,
+        };
+        if let Some(number) = number.filter(|number| number.is_finite()) {
+            return Some(number);
+        }
+        self.malformed(
+            key,
+            value.span,
+            format!("{} is not a number", shown(value)),
+            Some(format!(
+                "write a finite number, as a number or as text, such as \"{key}\": \"{example}\""
+            )),
+        );
+        None
+    }
+
+    /// One of a few words, each standing for a setting; the first is what
+    /// a missing or empty property means, as Node-RED takes it then.
+    pub fn choice<T: Copy>(&mut self, key: &str, choices: &[(&str, T)]) -> Option<T> {
+        let (_, default) = choices.first()?;
+        // A value that is not text at all is reported by `string`.
+        let word = match self.get(key) {
+            None => "",
+            Some(_) => self.string(key)?,
+        };
+        if word.is_empty() {
+            return Some(*default);
+        }
+        if let Some((_, setting)) = choices.iter().find(|(name, _)| *name == word) {
+            return Some(*setting);
+        }
+        let names = || choices.iter().map(|(name, _)| *name);
+        let accepted = names()
+            .map(|name| format!("{name:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match suggest(word, names()) {
+            Some(near) => format!("did you mean {near:?}? Node-RED knows {accepted}"),
+            None => format!("Node-RED knows {accepted}"),
+        };
+        let span = self.node.value_span(key);
+        self.malformed(
+            key,
+            span,
+            format!("{word:?} is not a value Node-RED knows here"),
+            Some(help),
+        );
+        None
+    }
+
+    /// The message property a node works on, as Node-RED reads
+    /// `n.property || "payload"`.
+    pub fn target_property(&mut self) -> Option<Path> {
+        let name = self
+            .string("property")
+            .filter(|name| !name.is_empty())
+            .unwrap_or("payload");
+        let span = self.node.value_span("property");
+        self.msg_property("property", name, None, span)
+    }
+
+    /// Reports a property the node cannot do without.
+    fn missing(&mut self, key: &str, accepted: &str) {
+        self.diagnostics.push(
+            self.node
+                .error(
+                    Code::MissingProperty,
+                    key,
+                    format!("the property `{key}` is missing"),
+                    "in this node",
+                )
+                .help(format!("add \"{key}\": {accepted}")),
+        );
+    }
+
     /// A flag as Node-RED stores it: `true`/`false` or `"true"`/`"false"`.
     pub fn flag(&mut self, key: &str, default: bool) -> bool {
         let Some(value) = self.get(key) else {
@@ -149,8 +228,8 @@ impl<'a, 'd> Reader<'a, 'd> {
                 self.malformed(
                     key,
                     value.span,
-                    format!("expected true or false, found {}", value.kind_name()),
-                    None,
+                    format!("expected true or false, found {}", shown(value)),
+                    Some(format!("write \"{key}\": true or \"{key}\": false")),
                 );
                 default
             }
@@ -362,6 +441,17 @@ pub fn literal_from_json(json: &Json) -> Literal {
             }
             Literal::Object(props)
         }
+    }
+}
+
+/// A value as a diagnostic quotes it: text and numbers as they are, the
+/// kind of anything larger.
+fn shown(value: &Json) -> String {
+    match &value.value {
+        JsonValue::String(text) => format!("{text:?}"),
+        JsonValue::Number(number) => js_number_text(*number),
+        JsonValue::Bool(b) => b.to_string(),
+        _ => value.kind_name().to_string(),
     }
 }
 

@@ -59,6 +59,24 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: counted as the other stateless nodes, whose wiring
+    // and static they share in form.
+    TypeFacts {
+        type_name: "range",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "json",
+        resources: Resources {
+            flash: 256,
+            ram: 16,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

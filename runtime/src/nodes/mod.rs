@@ -3,11 +3,15 @@
 mod change;
 mod debug;
 mod inject;
+mod json;
 mod mqtt;
+mod range;
 mod switch;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
 pub use inject::{Inject, InjectProp, InjectValue};
+pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
+pub use range::{Interval, Range, RangeAction};
 pub use switch::{Switch, SwitchOp, SwitchRule};

@@ -4,14 +4,17 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
+// Both per thread: tests of one binary run in parallel, each watching its
+// own thread.
 std::thread_local! {
     static WATCHED: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
 }
 
 // A global allocator can only be written with `unsafe`; this one only
@@ -19,7 +22,7 @@ std::thread_local! {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if WATCHED.try_with(Cell::get).unwrap_or(false) {
-            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+            let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
         }
         unsafe { System.alloc(layout) }
     }
@@ -37,16 +40,12 @@ static COUNTING: Counting = Counting;
 /// of zero means something.
 pub fn allocations_in(work: impl FnOnce()) -> usize {
     WATCHED.with(|watched| watched.set(true));
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     drop(std::hint::black_box(Box::new(0u8)));
-    assert_eq!(
-        ALLOCATIONS.load(Ordering::Relaxed),
-        before + 1,
-        "the counter sees allocations"
-    );
-    let start = ALLOCATIONS.load(Ordering::Relaxed);
+    assert_eq!(allocations(), before + 1, "the counter sees allocations");
+    let start = allocations();
     work();
-    let counted = ALLOCATIONS.load(Ordering::Relaxed) - start;
+    let counted = allocations() - start;
     WATCHED.with(|watched| watched.set(false));
     counted
 }
