@@ -180,3 +180,19 @@ fn range_and_json_convert_as_node_red_does() {
         ]
     );
 }
+
+#[test]
+fn an_inject_only_a_button_fires_gets_no_code_and_the_rest_runs() {
+    // build_test_flow holds the crate to clippy's bar: dead code for the
+    // button's chain would fail it.
+    let (dir, _) = build_test_flow("button");
+    let main = std::fs::read_to_string(dir.path().join("panel").join("src").join("main.rs"))
+        .expect("generated");
+    assert!(!main.contains("pressed"), "{main}");
+    assert!(main.contains("started"), "{main}");
+    let device = Running::start(&build_device(dir.path(), "panel"));
+    assert_eq!(
+        debug_lines(&device, 1, Duration::from_secs(10)),
+        ["[panel] [debug:at start] started"]
+    );
+}

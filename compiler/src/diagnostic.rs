@@ -42,6 +42,7 @@ pub enum Code {
     DeviceOverflow,
     NoRoom,
     PlacementFailed,
+    NeverFires,
 }
 
 impl Code {
@@ -75,6 +76,7 @@ impl Code {
             Code::DeviceOverflow => "psosc::device::over_budget",
             Code::NoRoom => "psosc::device::no_room",
             Code::PlacementFailed => "psosc::device::placement_failed",
+            Code::NeverFires => "psosc::inject::never_fires",
         }
     }
 }

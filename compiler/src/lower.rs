@@ -905,6 +905,21 @@ impl<'a> Lowering<'a> {
     /// broker named, uses `localhost:1883` (which `psosc run` and the
     /// `PSOS_BROKER` environment variable replace).
     fn assign_brokers(&mut self, flow: &mut Flow) {
+        // A broker several devices share is read once per device: what is
+        // wrong with it is said once.
+        let reported_before = self.diagnostics.len();
+        self.assign_brokers_to_devices(flow);
+        let mut seen: Vec<Diagnostic> = Vec::new();
+        let added: Vec<Diagnostic> = self.diagnostics.drain(reported_before..).collect();
+        for diagnostic in added {
+            if !seen.contains(&diagnostic) {
+                seen.push(diagnostic.clone());
+                self.diagnostics.push(diagnostic);
+            }
+        }
+    }
+
+    fn assign_brokers_to_devices(&mut self, flow: &mut Flow) {
         let flow_name = flow.name().to_string();
         let shared_by = devices_per_broker(flow, self.raw);
         let mut on_cut = vec![false; flow.devices.len()];

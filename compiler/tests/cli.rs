@@ -82,13 +82,15 @@ fn json_diagnostics_are_one_object_per_line() {
         codes,
         [
             "psosc::device::implicit_host",
+            "psosc::inject::never_fires",
             "psosc::wire::missing_node",
             "psosc::node::unsupported_type"
         ]
     );
     assert_eq!(records[1]["line"], 2);
-    assert_eq!(records[1]["node"]["id"], "a");
-    assert_eq!(records[2]["line"], 3);
+    assert_eq!(records[2]["line"], 2);
+    assert_eq!(records[2]["node"]["id"], "a");
+    assert_eq!(records[3]["line"], 3);
 }
 
 #[test]

@@ -5,9 +5,9 @@
 //!
 //! - **mosquitto clients**: `mosquitto_sub | mosquitto_pub -l`, the bare
 //!   clients relaying each line, the baseline;
-//! - **PSOS device**: device `b` of `tests/flows/bench_echo.json`, whose one
-//!   node receives over a wire from device `a` and sends over a wire to
-//!   device `c`: the bench plays `a` and `c` with the wires' topics and JSON,
+//! - **PSOS device**: device `bench-b` of `tests/flows/bench_echo.json`, whose
+//!   one node receives over a wire from device `bench-a` and sends over a
+//!   wire to device `bench-c`: the bench plays `bench-a` and `bench-c` with the wires' topics and JSON,
 //!   so the echo is exactly a device boundary crossed in and out (its
 //!   `outbox` holds 1024 messages, for the burst);
 //! - **Node-RED**: an `mqtt in` wired to an `mqtt out`.
@@ -262,9 +262,9 @@ fn main() {
     let (dir, _) = build_test_flow("bench_echo");
     cargo(
         dir.path(),
-        &["build", "--quiet", "--release", "--package", "b"],
+        &["build", "--quiet", "--release", "--package", "bench-b"],
     );
-    let mut command = Command::new(shared_target_dir().join("release").join("b"));
+    let mut command = Command::new(shared_target_dir().join("release").join("bench-b"));
     command.env("PSOS_BROKER", broker.url());
     let device = Running::spawn(command);
 
@@ -280,7 +280,7 @@ fn main() {
         broker = support::node_red::broker_node(port, "node-red-echo", "bench/node-red/status")
     );
     let node_red_online = broker.subscriber("bench/node-red/status", 1);
-    let device_online = broker.subscriber("psos/bench_echo/b/status", 1);
+    let device_online = broker.subscriber("psos/bench_echo/bench-b/status", 1);
     let _node_red = NodeRed::start(&node_red_flow);
     assert_eq!(
         node_red_online.wait(Duration::from_secs(60)).len(),

@@ -97,9 +97,10 @@ struct DeviceCode<'a> {
 
 impl<'a> DeviceCode<'a> {
     fn new(flow: &'a Flow, device_index: usize) -> Self {
+        let reachable = reachable(flow, device_index);
         let on_device: Vec<(NodeIndex, &Node)> = flow
             .nodes_on(device_index)
-            .filter(|(_, node)| has_code(node))
+            .filter(|(index, node)| has_code(node) && reachable.get(*index) == Some(&true))
             .collect();
         let mut position_of: Vec<Option<usize>> = vec![None; flow.nodes.len()];
         for (position, (node_index, _)) in on_device.iter().enumerate() {
@@ -673,6 +674,50 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Json(_) => true,
         NodeKind::Custom(_) => false,
     }
+}
+
+/// The nodes of a device that a message can ever reach: from its timers
+/// (injects with a schedule, custom nodes with hooks), its `mqtt in` nodes
+/// and the wires from other devices, along its local wires. The others (an
+/// inject only Node-RED's button fires, and what only it feeds) get no
+/// code: it could never run.
+fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
+    let mut reached: Vec<bool> = flow
+        .nodes
+        .iter()
+        .map(|node| {
+            node.device == device_index
+                && match &node.kind {
+                    NodeKind::Inject(inject) => {
+                        inject.once_delay_ms.is_some() || inject.repeat_ms.is_some()
+                    }
+                    NodeKind::Custom(custom) => custom.has_start || custom.tick_ms.is_some(),
+                    NodeKind::MqttIn(_) => true,
+                    _ => false,
+                }
+        })
+        .collect();
+    for wire in flow.cut_wires() {
+        let arrives_here = flow
+            .nodes
+            .get(wire.to)
+            .is_some_and(|node| node.device == device_index);
+        if let (true, Some(slot)) = (arrives_here, reached.get_mut(wire.to)) {
+            *slot = true;
+        }
+    }
+    let mut stack: Vec<NodeIndex> = (0..reached.len())
+        .filter(|index| reached.get(*index) == Some(&true))
+        .collect();
+    while let Some(from) = stack.pop() {
+        for wire in flow.wires.iter().filter(|wire| wire.from == from) {
+            if let (true, Some(slot @ false)) = (flow.same_device(wire), reached.get_mut(wire.to)) {
+                *slot = true;
+                stack.push(wire.to);
+            }
+        }
+    }
+    reached
 }
 
 /// An inactive debug node does nothing on a device, so it gets no code.

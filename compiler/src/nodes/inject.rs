@@ -1,6 +1,7 @@
 //! `inject`: its properties (or the older payload/topic fields) and timing.
 
 use super::Reader;
+use crate::diagnostic::Code;
 use crate::ir::{top_level, Inject, InjectProp, InjectValue, NodeKind};
 use crate::json::{Json, JsonValue};
 
@@ -27,6 +28,15 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     } else {
         None
     };
+    if repeat_ms.is_none() && once_delay_ms.is_none() {
+        reader.warn(
+            Code::NeverFires,
+            "repeat",
+            "this inject never fires on a device: it has no `repeat` and no `once`, so only Node-RED's button would fire it",
+            "no schedule",
+            "set `once` (with `onceDelay`) or `repeat`; the nodes only it feeds get no code",
+        );
+    }
     Some(NodeKind::Inject(Inject {
         props,
         repeat_ms,

@@ -292,6 +292,19 @@ impl<'a, 'd> Reader<'a, 'd> {
         );
     }
 
+    /// A warning about a property: the flow builds, but not quite as it
+    /// reads.
+    pub fn warn(&mut self, code: Code, key: &str, message: &str, label: &str, help: &str) {
+        let span = self.node.value_span(key);
+        self.diagnostics.push(
+            Diagnostic::warning(code, message)
+                .node(self.node.node_ref())
+                .property(key)
+                .label(span, label)
+                .help(help),
+        );
+    }
+
     /// A message property named by a node (`p`, `property`): a property
     /// expression of `msg`, such as `payload` or `payload.a[0]`.
     pub fn msg_property(

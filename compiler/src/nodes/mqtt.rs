@@ -33,16 +33,12 @@ pub fn lower_in(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     // QoS 1 at most; a subscription asks for a maximum, so QoS 1 serves it.
     let qos = qos(reader).map(|qos| match qos {
         Some(2) | None => {
-            let span = reader.node.value_span("qos");
-            reader.diagnostics.push(
-                crate::diagnostic::Diagnostic::warning(
-                    Code::UnsupportedValue,
-                    "QoS 2 is not supported: the node subscribes with QoS 1",
-                )
-                .node(reader.node.node_ref())
-                .property("qos")
-                .label(span, "QoS 2")
-                .help("set the node's QoS to 1 or 0 to silence this"),
+            reader.warn(
+                Code::UnsupportedValue,
+                "qos",
+                "QoS 2 is not supported: the node subscribes with QoS 1",
+                "QoS 2",
+                "set the node's QoS to 1 or 0 to silence this",
             );
             1
         }
@@ -181,31 +177,28 @@ pub const DEFAULT_SESSION_EXPIRY_S: u32 = 3600;
 pub fn session(reader: &mut Reader<'_, '_>) -> Option<Session> {
     let clean = reader.flag("cleansession", true);
     let version_5 = reader.string("protocolVersion") == Some("5");
-    let expiry = match reader.whole_number("sessionExpiry", u64::MAX, 0..=u64::from(u32::MAX)) {
-        // An absent or empty `sessionExpiry`.
-        Some(u64::MAX) if clean || version_5 => 0,
-        Some(u64::MAX) => u32::MAX,
-        Some(seconds) => u32::try_from(seconds).unwrap_or(u32::MAX),
-        None => return None,
-    };
+    let expiry = reader
+        .whole_number("sessionExpiry", u64::MAX, 0..=u64::from(u32::MAX))
+        .map(|seconds| match seconds {
+            // An absent or empty `sessionExpiry`.
+            u64::MAX if clean || version_5 => 0,
+            u64::MAX => u32::MAX,
+            seconds => u32::try_from(seconds).unwrap_or(u32::MAX),
+        });
     let birth = announcement(reader, "birth");
     let close = announcement(reader, "close");
     let will = announcement(reader, "will");
     if let Some(Some(_)) = &will {
-        let span = reader.node.value_span("willTopic");
-        reader.diagnostics.push(
-            crate::diagnostic::Diagnostic::warning(
-                Code::UnsupportedValue,
-                "the will takes the place of the device's `offline` status",
-            )
-            .node(reader.node.node_ref())
-            .property("willTopic")
-            .label(span, "this will")
-            .help("a connection has one will: when the device drops, this is published and its status stays `online`"),
+        reader.warn(
+            Code::UnsupportedValue,
+            "willTopic",
+            "the will takes the place of the device's `offline` status",
+            "this will",
+            "a connection has one will: when the device drops, this is published and its status stays `online`",
         );
     }
     Some(Session {
-        expiry_s: expiry,
+        expiry_s: expiry?,
         birth: birth?,
         close: close?,
         will: will?,
