@@ -1120,24 +1120,15 @@ fn unsupported_type(node: &RawNode, custom: &[&str]) -> Diagnostic {
         .map(|node_type| node_type.type_name)
         .chain(custom.iter().copied());
     let known = supported.clone().chain(ROUTING_TYPES.iter().copied());
-    let why = match type_name {
-        "function" => Some("A function node runs JavaScript, which a device cannot"),
-        t if t.starts_with("subflow:") => Some("Subflow instances are not expanded yet"),
-        t if t.starts_with("http")
-            || t.starts_with("websocket")
-            || t.starts_with("tcp")
-            || t.starts_with("udp") =>
-        {
-            Some("Network servers and clients other than MQTT do not run on a device")
-        }
-        t if t.starts_with("ui_") || t.starts_with("ui-") => {
-            Some("Dashboard nodes need a browser and a server")
-        }
-        _ => None,
-    };
     // A known reason beats a guess at a typo.
-    let mut help = match (why, suggest(type_name, known)) {
-        (Some(why), _) => format!("{why}. "),
+    let mut help = match (
+        nodes::refused::refusal(type_name),
+        suggest(type_name, known),
+    ) {
+        (Some(refusal), _) => format!(
+            "It does not run on a device: {}. Instead, {}. ",
+            refusal.why, refusal.instead
+        ),
         (None, Some(near)) => format!("Did you mean {near:?}? "),
         (None, None) => String::new(),
     };

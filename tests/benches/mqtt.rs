@@ -133,7 +133,9 @@ fn send_through(broker: &Mosquitto, echo: &Echo, count: usize, pace: Pace) -> (V
     while !matches!(lines.recv_timeout(Duration::from_secs(10)), Ok((true, _))) {}
     let mut publisher = Command::new("mosquitto_pub")
         .args(common)
-        .args(["-t", echo.input, "-l"])
+        // The bench's own window, not the client's default of 20 in flight,
+        // limits what is in flight.
+        .args(["-t", echo.input, "-l", "-M", "1000"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

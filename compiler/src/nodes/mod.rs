@@ -9,6 +9,7 @@ mod json;
 pub mod mqtt;
 pub mod path;
 mod range;
+pub mod refused;
 mod switch;
 
 use crate::diagnostic::{Code, Diagnostic};
