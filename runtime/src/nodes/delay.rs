@@ -7,8 +7,9 @@
 //! that finds it full is dropped and counted (`ErrorKind::QueueFull`). The
 //! node works on a clock it is given (`input_at`, `tick_at`), so tests drive
 //! time step by step; on a device, the clock is the board's uptime and the
-//! device's timer task calls `tick` every [`DelayMode`]-chosen few
-//! milliseconds, so a message leaves at most one tick late.
+//! device's timer task calls `tick` every few milliseconds (psosc picks a
+//! hundredth of the node's shortest time, from 1 to 10 ms), so a message
+//! leaves at most one tick late.
 
 use crate::encoding::Str;
 use crate::msg::PathSegment;
