@@ -196,3 +196,19 @@ fn an_inject_only_a_button_fires_gets_no_code_and_the_rest_runs() {
         ["[panel] [debug:at start] started"]
     );
 }
+
+#[test]
+fn delay_nodes_hold_messages_and_release_them_on_time_or_on_flush() {
+    let (dir, _) = build_test_flow("delays");
+    let device = Running::start(&build_device(dir.path(), "pause"));
+    // Sent at 0.1 s and held 300 ms, the first leaves after the direct one
+    // of 0.2 s; the one held for an hour leaves when `msg.flush` arrives.
+    assert_eq!(
+        debug_lines(&device, 3, Duration::from_secs(10)),
+        [
+            "[pause] [debug:out] direct",
+            "[pause] [debug:out] held 300 ms",
+            "[pause] [debug:out] flushed",
+        ]
+    );
+}

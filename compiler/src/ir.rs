@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+pub use psos::nodes::DelayMode;
 /// The settings of `range` and `json` nodes are the runtime's own types:
 /// psosc chooses among them and the device acts on them.
 pub use psos::nodes::{JsonAction, RangeAction};
@@ -279,6 +280,7 @@ pub enum NodeKind {
     MqttOut(MqttOut),
     Range(Range),
     Json(JsonNode),
+    Delay(Delay),
 }
 
 impl NodeKind {
@@ -293,6 +295,7 @@ impl NodeKind {
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
+            NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
         }
     }
 
@@ -483,4 +486,19 @@ pub struct JsonNode {
     pub action: JsonAction,
     /// Text is written with four spaces a level (`pretty`).
     pub pretty: bool,
+}
+
+/// A `delay` node: how it holds messages back, its times already in
+/// milliseconds, and how many messages it keeps at most.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delay {
+    pub mode: DelayMode,
+    /// Node-RED's `outputs` is 2: dropped and replaced messages leave on a
+    /// second port.
+    pub second_output: bool,
+    /// How many messages wait at most (`psosQueue`).
+    pub queue: usize,
+    /// How often the device's timer task lets the node release what is due;
+    /// `None` for a mode that releases nothing later.
+    pub tick_ms: Option<u64>,
 }

@@ -275,3 +275,118 @@ fn json_properties_are_read_as_node_red_reads_them() {
         assert_eq!(kind, NodeKind::Json(expect), "{properties}");
     }
 }
+
+/// Node-RED's 89-delay_spec.js, "should be loaded", "should be able to set
+/// rate to hour" and "... to minute": one message a day, an hour, a minute
+/// is an interval of that many milliseconds (in a `rate` node here, where
+/// psosc reads the rate; the spec's node is in `delay` mode).
+#[test]
+fn delay_rates_are_read_as_node_red_reads_them() {
+    use psosc::ir::{Delay, DelayMode};
+    for (unit, interval_ms) in [
+        ("day", 86_400_000.0),
+        ("hour", 3_600_000.0),
+        ("minute", 60_000.0),
+    ] {
+        let flow = lower(&format!(
+            r#"[{{"id":"delayNode1","type":"delay", "nbRateUnits":"1", "name":"delayNode","pauseType":"rate","timeout":"5","timeoutUnits":"seconds","rate":"1","rateUnits":"{unit}","randomFirst":"1","randomLast":"5","randomUnits":"seconds","drop":false,"wires":[[]]}}]"#
+        ));
+        assert_eq!(flow.nodes[0].name, "delayNode");
+        assert_eq!(
+            flow.nodes[0].kind,
+            NodeKind::Delay(Delay {
+                mode: DelayMode::Rate {
+                    interval_ms,
+                    drop: false,
+                    allow_rate: false,
+                },
+                second_output: false,
+                queue: 8,
+                tick_ms: Some(10),
+            }),
+            "{unit}"
+        );
+    }
+}
+
+/// Each mode reads its own properties, times in their units become
+/// milliseconds as `89-delay.js` computes them, `psosQueue` sizes the
+/// queue, and the timer ticks at a hundredth of the shortest time.
+#[test]
+fn delay_modes_are_read_as_node_red_reads_them() {
+    use psosc::ir::{Delay, DelayMode};
+    let read = |props: &str| {
+        let NodeKind::Delay(delay) = only_node(&format!(
+            r#"{{"id": "d", "type": "delay", {props}, "wires": [[], []]}}"#
+        )) else {
+            panic!("a delay node")
+        };
+        delay
+    };
+    assert_eq!(
+        read(r#""pauseType": "delay", "timeout": "0.5", "timeoutUnits": "seconds""#),
+        Delay {
+            mode: DelayMode::Fixed {
+                ms: 500.0,
+                variable: false
+            },
+            second_output: false,
+            queue: 8,
+            tick_ms: Some(5),
+        }
+    );
+    assert_eq!(
+        read(r#""pauseType": "delayv", "timeout": 2, "timeoutUnits": "minutes", "psosQueue": 3"#),
+        Delay {
+            mode: DelayMode::Fixed {
+                ms: 120_000.0,
+                variable: true
+            },
+            second_output: false,
+            queue: 3,
+            tick_ms: Some(10),
+        }
+    );
+    assert_eq!(
+        read(
+            r#""pauseType": "random", "randomFirst": "100", "randomLast": 300, "randomUnits": "milliseconds""#
+        )
+        .mode,
+        DelayMode::Random {
+            first_ms: 100.0,
+            last_ms: 300.0
+        }
+    );
+    // Two a second, twice: one message every second; what `rate` with
+    // `drop` drops is never kept, and needs no timer.
+    assert_eq!(
+        read(
+            r#""pauseType": "rate", "rate": 2, "nbRateUnits": 2, "rateUnits": "second", "drop": true, "allowrate": true, "outputs": 2"#
+        ),
+        Delay {
+            mode: DelayMode::Rate {
+                interval_ms: 1000.0,
+                drop: true,
+                allow_rate: true
+            },
+            second_output: true,
+            queue: 0,
+            tick_ms: None,
+        }
+    );
+    assert_eq!(
+        read(r#""pauseType": "queue", "rate": "4", "nbRateUnits": "0", "rateUnits": "second""#)
+            .mode,
+        DelayMode::Queue {
+            interval_ms: 250.0,
+            allow_rate: false
+        }
+    );
+    assert_eq!(
+        read(r#""pauseType": "timed", "rate": 1, "rateUnits": "minute""#).mode,
+        DelayMode::Timed {
+            interval_ms: 60_000.0,
+            allow_rate: false
+        }
+    );
+}

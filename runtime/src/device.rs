@@ -13,7 +13,7 @@ pub enum ErrorKind {
     BadValue,
     /// A message would have outgrown the device's message capacity.
     Oversize,
-    /// A message on a wire that closes a loop found the loop's queue full.
+    /// A message found a bounded queue full: a loop's, or a delay node's.
     QueueFull,
     /// The MQTT outbox was full: its oldest message was dropped.
     OutboxFull,

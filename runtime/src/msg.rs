@@ -129,6 +129,10 @@ fn find_member(body: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
 }
 
 impl<const N: usize> Msg<N> {
+    /// The bytes a message can hold: what storage for messages is sized by
+    /// (`Delay<{ Msg::CAPACITY }, Q>` in generated code).
+    pub const CAPACITY: usize = N;
+
     /// An empty message: no `payload` nor `topic` yet.
     pub const fn new() -> Self {
         Self {

@@ -20,3 +20,9 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) fn debug_line(line: core::fmt::Arguments<'_>) {
     crate::console::write_line(line);
 }
+
+/// Milliseconds since start-up on every board: a clock that never goes
+/// back, which time-based nodes measure their waits by.
+pub(crate) fn uptime_ms() -> u64 {
+    embassy_time::Instant::now().as_millis()
+}

@@ -164,3 +164,57 @@ fn messages_through_json_and_range_nodes_allocate_nothing() {
         "the message path allocated {allocations} times for 10,000 messages"
     );
 }
+
+static HELD: AtomicUsize = AtomicUsize::new(0);
+
+#[test]
+fn messages_waiting_in_delay_nodes_allocate_nothing() {
+    use psos::nodes::{Delay, DelayMode};
+    let modes = [
+        DelayMode::Fixed {
+            ms: 5.0,
+            variable: true,
+        },
+        DelayMode::Random {
+            first_ms: 1.0,
+            last_ms: 9.0,
+        },
+        DelayMode::Rate {
+            interval_ms: 2.0,
+            drop: false,
+            allow_rate: true,
+        },
+        DelayMode::Queue {
+            interval_ms: 2.0,
+            allow_rate: false,
+        },
+        DelayMode::Timed {
+            interval_ms: 3.0,
+            allow_rate: false,
+        },
+    ];
+    let reading =
+        Msg::from_json(br#"{"payload":{"temp":21.5},"topic":"t","delay":"3","rate":2}"#).unwrap();
+    let flush = Msg::from_json(br#"{"flush":2}"#).unwrap();
+    let mut count = |_port: usize, _msg: &mut Msg| {
+        HELD.fetch_add(1, Ordering::Relaxed);
+    };
+    for mode in modes {
+        let mut node: Delay<256, 8> = Delay::new(NodeInfo::new("d1", "", "delay"), mode, true);
+        node.input_at(0, &DEVICE, &mut reading.clone(), &mut count);
+        let allocations = counting::allocations_in(|| {
+            for now in 1..10_000 {
+                node.input_at(now, &DEVICE, &mut reading.clone(), &mut count);
+                if now % 100 == 0 {
+                    node.input_at(now, &DEVICE, &mut flush.clone(), &mut count);
+                }
+                node.tick_at(now, &mut count);
+            }
+        });
+        assert_eq!(
+            allocations, 0,
+            "{mode:?} allocated {allocations} times for 10,000 messages"
+        );
+    }
+    assert!(HELD.load(Ordering::Relaxed) > 10_000);
+}

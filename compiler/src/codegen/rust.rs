@@ -10,8 +10,8 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, Flow, InjectValue, JsonAction, Literal as Value, Node,
-    NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
+    Arg, ChangeRule, Datatype, DebugTarget, DelayMode, Flow, InjectValue, JsonAction,
+    Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -427,8 +427,24 @@ impl<'a> DeviceCode<'a> {
         format_file(quote!(#(#items)*))
     }
 
+    /// Where a node sends what a timer makes it send: its output function,
+    /// or nowhere when no port of it is wired.
+    fn timer_outputs(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
+        let wired = self
+            .receivers
+            .get(position)
+            .is_some_and(|ports| ports.iter().any(|p| !p.is_empty()));
+        if wired {
+            quote!(&mut #output)
+        } else {
+            let discard = imports.root("Discard");
+            quote!(&mut #discard)
+        }
+    }
+
     /// The timers that start messages: one per inject node with a schedule,
-    /// and the start-up and tick hooks of custom nodes.
+    /// the start-up and tick hooks of custom nodes, and the ticks of delay
+    /// nodes.
     fn timers(&self, imports: &mut Imports) -> TokenStream {
         let timer = imports.root("Timer");
         let msg = format_ident!("Msg");
@@ -470,20 +486,21 @@ impl<'a> DeviceCode<'a> {
                     );
                 }
                 NodeKind::Custom(custom) => {
-                    let wired = self
-                        .receivers
-                        .get(position)
-                        .is_some_and(|ports| ports.iter().any(|p| !p.is_empty()));
-                    let outputs = if wired {
-                        quote!(&mut #output)
-                    } else {
-                        let discard = imports.root("Discard");
-                        quote!(&mut #discard)
-                    };
+                    let outputs = self.timer_outputs(position, &output, imports);
                     if custom.has_start {
                         push(Some(0), None, quote!(#cell.start(&DEVICE, #outputs)));
                     }
                     if let Some(tick) = custom.tick_ms {
+                        push(
+                            Some(tick),
+                            Some(tick),
+                            quote!(#cell.tick(&DEVICE, #outputs)),
+                        );
+                    }
+                }
+                NodeKind::Delay(delay) => {
+                    if let Some(tick) = delay.tick_ms {
+                        let outputs = self.timer_outputs(position, &output, imports);
                         push(
                             Some(tick),
                             Some(tick),
@@ -672,7 +689,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::MqttOut(_)
         | NodeKind::Range(_)
         | NodeKind::Json(_) => true,
-        NodeKind::Custom(_) => false,
+        NodeKind::Custom(_) | NodeKind::Delay(_) => false,
     }
 }
 
@@ -737,6 +754,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::MqttOut(_) => "mqtt_out".to_string(),
         NodeKind::Range(_) => "range".to_string(),
         NodeKind::Json(_) => "json".to_string(),
+        NodeKind::Delay(_) => "delay".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1091,6 +1109,48 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             (
                 quote!(#json_type),
                 quote!(#json_type::new(#info, #property, #action_type::#action, #pretty)),
+            )
+        }
+        NodeKind::Delay(delay) => {
+            let delay_type = imports.node("Delay");
+            let mode_type = imports.node("DelayMode");
+            let mode = match delay.mode {
+                DelayMode::Fixed { ms, variable } => {
+                    let ms = float(ms);
+                    quote!(#mode_type::Fixed { ms: #ms, variable: #variable })
+                }
+                DelayMode::Random { first_ms, last_ms } => {
+                    let (first_ms, last_ms) = (float(first_ms), float(last_ms));
+                    quote!(#mode_type::Random { first_ms: #first_ms, last_ms: #last_ms })
+                }
+                DelayMode::Rate {
+                    interval_ms,
+                    drop,
+                    allow_rate,
+                } => {
+                    let interval_ms = float(interval_ms);
+                    quote!(#mode_type::Rate { interval_ms: #interval_ms, drop: #drop, allow_rate: #allow_rate })
+                }
+                DelayMode::Queue {
+                    interval_ms,
+                    allow_rate,
+                } => {
+                    let interval_ms = float(interval_ms);
+                    quote!(#mode_type::Queue { interval_ms: #interval_ms, allow_rate: #allow_rate })
+                }
+                DelayMode::Timed {
+                    interval_ms,
+                    allow_rate,
+                } => {
+                    let interval_ms = float(interval_ms);
+                    quote!(#mode_type::Timed { interval_ms: #interval_ms, allow_rate: #allow_rate })
+                }
+            };
+            let queue = Literal::usize_unsuffixed(delay.queue);
+            let second_output = delay.second_output;
+            (
+                quote!(#delay_type<{ Msg::CAPACITY }, #queue>),
+                quote!(#delay_type::new(#info, #mode, #second_output)),
             )
         }
         NodeKind::Custom(custom) => {

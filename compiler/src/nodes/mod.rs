@@ -4,6 +4,7 @@
 mod change;
 pub mod custom;
 mod debug;
+mod delay;
 mod inject;
 mod json;
 pub mod mqtt;
@@ -58,6 +59,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "json",
         lower: json::lower,
+    },
+    NodeType {
+        type_name: "delay",
+        lower: delay::lower,
     },
 ];
 

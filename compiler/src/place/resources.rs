@@ -77,6 +77,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: its wiring and timer as an inject's, and its queue
+    // at the default size and message capacity (8 messages of 512 bytes);
+    // the table cannot see a node's own `psosQueue`.
+    TypeFacts {
+        type_name: "delay",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

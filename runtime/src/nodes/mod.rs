@@ -2,6 +2,7 @@
 
 mod change;
 mod debug;
+mod delay;
 mod inject;
 mod json;
 mod mqtt;
@@ -10,6 +11,7 @@ mod switch;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
+pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};

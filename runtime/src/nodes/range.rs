@@ -162,7 +162,7 @@ impl<const N: usize> Node<N> for Range {
 const WHOLE: f64 = 4_503_599_627_370_496.0; // 2^52
 
 /// `Math.floor`, which `core` lacks without the standard library.
-const fn floor(x: f64) -> f64 {
+pub(crate) const fn floor(x: f64) -> f64 {
     // NaN, the infinities, zeros of either sign and large numbers stay.
     if !(x > -WHOLE && x < WHOLE) || x == 0.0 {
         return x;

@@ -45,6 +45,46 @@ pub fn number_from_str(s: &str) -> f64 {
     }
 }
 
+/// JavaScript's `parseFloat(text)`: the longest start of the text, after
+/// white space, that is a decimal number (`"250ms"` is 250, `"1e3x"` is
+/// 1000, `"-Infinity"` is -Infinity); NaN when there is none. Unlike
+/// `Number()`, it reads no `0x` prefix (`"0x10"` is 0) and no blank as 0.
+pub fn parse_float(s: &str) -> f64 {
+    let text = s.trim_start_matches(is_js_white_space).as_bytes();
+    let sign = usize::from(matches!(text.first(), Some(b'+' | b'-')));
+    let body = text.get(sign..).unwrap_or_default();
+    if body.starts_with(b"Infinity") {
+        return number_from_str(
+            core::str::from_utf8(text.get(..sign + 8).unwrap_or_default()).unwrap_or(""),
+        );
+    }
+    let digits = |from: usize| {
+        body.get(from..).map_or(0, |rest| {
+            rest.iter().take_while(|b| b.is_ascii_digit()).count()
+        })
+    };
+    let whole = digits(0);
+    let mut end = whole;
+    let mut fraction = 0;
+    if body.get(end) == Some(&b'.') {
+        fraction = digits(end + 1);
+        end += 1 + fraction;
+    }
+    if whole + fraction == 0 {
+        return f64::NAN;
+    }
+    if matches!(body.get(end), Some(b'e' | b'E')) {
+        let exponent_sign = usize::from(matches!(body.get(end + 1), Some(b'+' | b'-')));
+        let exponent = digits(end + 1 + exponent_sign);
+        if exponent > 0 {
+            end += 1 + exponent_sign + exponent;
+        }
+    }
+    text.get(..sign + end)
+        .and_then(|number| core::str::from_utf8(number).ok())
+        .map_or(f64::NAN, number_from_str)
+}
+
 /// JavaScript's WhiteSpace and LineTerminator, which `Number()` trims. Not
 /// quite Unicode's White_Space that `str::trim` uses: U+FEFF is in, U+0085
 /// is out.
@@ -673,5 +713,25 @@ mod tests {
         );
         check(&format!("0b1{}", "0".repeat(1100)), f64::INFINITY);
         check(&format!("0x1{}", "0".repeat(255)), 2.0_f64.powi(1020));
+    }
+
+    /// `parseFloat` as Node.js answers it, input by input.
+    #[test]
+    fn parse_float_reads_the_longest_number_at_the_start() {
+        #[rustfmt::skip]
+        let cases: [(&str, f64); 16] = [
+            ("250", 250.0), ("250ms", 250.0), ("  -2.5e2x", -250.0), ("+.5", 0.5),
+            ("5.", 5.0), ("1e", 1.0), ("1e+", 1.0), ("0x10", 0.0),
+            ("Infinityx", f64::INFINITY), ("-Infinity", f64::NEG_INFINITY),
+            ("", f64::NAN), ("  ", f64::NAN), ("ms", f64::NAN), (".", f64::NAN),
+            ("-", f64::NAN), ("\u{a0}7", 7.0),
+        ];
+        for (input, expect) in cases {
+            let got = super::parse_float(input);
+            assert!(
+                got == expect || (got.is_nan() && expect.is_nan()),
+                "parseFloat({input:?}) is {expect}, not {got}"
+            );
+        }
     }
 }

@@ -1,0 +1,522 @@
+//! `delay`: holds messages back, as Node-RED's `89-delay.js` does: each for
+//! a fixed, per-message or random time, or at a rate (queued or dropped),
+//! or per topic once an interval, or all of them once an interval.
+//!
+//! A device does not allocate, so waiting messages sit in a queue of `Q`
+//! messages inside the node, whose size psosc fixes at build time; a message
+//! that finds it full is dropped and counted (`ErrorKind::QueueFull`). The
+//! node works on a clock it is given (`input_at`, `tick_at`), so tests drive
+//! time step by step; on a device, the clock is the board's uptime and the
+//! device's timer task calls `tick` every few milliseconds (psosc picks a
+//! hundredth of the node's shortest time, from 1 to 10 ms), so a message
+//! leaves at most one tick late.
+
+use crate::encoding::Str;
+use crate::msg::PathSegment;
+use crate::value::parse_float;
+use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+
+/// The longest wait Node.js's timers take, in milliseconds (2³¹ − 1); a
+/// longer one fires after 1 ms.
+pub const TIMEOUT_MAX_MS: f64 = 2_147_483_647.0;
+
+/// What Node.js's `setTimeout` and `setInterval` make of a wait: whole
+/// milliseconds, and 1 ms for anything below 1, above [`TIMEOUT_MAX_MS`] or
+/// not a number.
+pub fn timer_ms(wait: f64) -> u64 {
+    if (1.0..=TIMEOUT_MAX_MS).contains(&wait) {
+        // In range, so the cast keeps the whole part exactly.
+        wait as u64
+    } else {
+        1
+    }
+}
+
+/// How the node holds messages back (Node-RED's `pauseType`), with the
+/// times the flow configures, in milliseconds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DelayMode {
+    /// `delay`: each message waits `ms`. `delayv`: the same, unless the
+    /// message's `msg.delay` is a number of milliseconds (`variable`).
+    Fixed { ms: f64, variable: bool },
+    /// `random`: each message waits a time drawn between the two.
+    Random { first_ms: f64, last_ms: f64 },
+    /// `rate`: one message every `interval_ms`; the others wait in the
+    /// queue or, with `drop`, are dropped (or sent on the second output).
+    /// With `allow_rate`, `msg.rate` changes the interval.
+    Rate {
+        interval_ms: f64,
+        drop: bool,
+        allow_rate: bool,
+    },
+    /// `queue`: one message a topic is kept, the newest, and one leaves
+    /// every `interval_ms`.
+    Queue { interval_ms: f64, allow_rate: bool },
+    /// `timed`: one message a topic is kept, and all leave every
+    /// `interval_ms`.
+    Timed { interval_ms: f64, allow_rate: bool },
+}
+
+impl DelayMode {
+    /// The interval the flow configures, for the modes that have one.
+    fn interval_ms(&self) -> Option<(f64, bool)> {
+        match *self {
+            DelayMode::Rate {
+                interval_ms,
+                allow_rate,
+                ..
+            }
+            | DelayMode::Queue {
+                interval_ms,
+                allow_rate,
+            }
+            | DelayMode::Timed {
+                interval_ms,
+                allow_rate,
+            } => Some((interval_ms, allow_rate)),
+            DelayMode::Fixed { .. } | DelayMode::Random { .. } => None,
+        }
+    }
+}
+
+/// A message that waits, and when it is due (for the modes that wait a
+/// time per message).
+#[derive(Clone)]
+struct Waiting<const N: usize> {
+    due: u64,
+    msg: Msg<N>,
+}
+
+/// A `delay` node holding up to `Q` messages of `N` bytes.
+pub struct Delay<const N: usize, const Q: usize> {
+    pub info: NodeInfo,
+    mode: DelayMode,
+    /// Node-RED's `outputs` is 2: what `rate` with `drop` drops, and what a
+    /// newer message of its topic replaces in `queue` and `timed`, leaves on
+    /// the second output.
+    second_output: bool,
+    waiting: heapless::Vec<Waiting<N>, Q>,
+    /// The interval now, which `msg.rate` may have changed.
+    interval_ms: f64,
+    /// When the interval fires next; `None` while it does not run.
+    next_release: Option<u64>,
+    /// When `rate` with `drop` last let a message through.
+    last_sent: Option<u64>,
+    /// The state of the generator `random` draws its waits from.
+    random: u32,
+}
+
+const FLUSH: &[PathSegment<'static>] = &[PathSegment::Key("flush")];
+const RESET: &[PathSegment<'static>] = &[PathSegment::Key("reset")];
+
+impl<const N: usize, const Q: usize> Delay<N, Q> {
+    pub const fn new(info: NodeInfo, mode: DelayMode, second_output: bool) -> Self {
+        let interval_ms = match mode {
+            DelayMode::Rate { interval_ms, .. }
+            | DelayMode::Queue { interval_ms, .. }
+            | DelayMode::Timed { interval_ms, .. } => interval_ms,
+            DelayMode::Fixed { .. } | DelayMode::Random { .. } => 0.0,
+        };
+        Self {
+            info,
+            mode,
+            second_output,
+            waiting: heapless::Vec::new(),
+            interval_ms,
+            next_release: None,
+            last_sent: None,
+            random: seed(info.id),
+        }
+    }
+
+    /// How many messages wait in the node.
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// A message arrives at `now` (milliseconds on the node's clock).
+    pub fn input_at<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        self.start_at(now);
+        match self.mode {
+            DelayMode::Fixed { ms, variable } => {
+                let wait = match msg.property("delay").map(number_in) {
+                    Some(delay) if variable && !delay.is_nan() => delay,
+                    _ => ms,
+                };
+                self.hold(now, wait.max(0.0), device, msg, out);
+            }
+            DelayMode::Random { first_ms, last_ms } => {
+                let wait = first_ms + (last_ms - first_ms) * self.draw();
+                self.hold(now, wait, device, msg, out);
+            }
+            DelayMode::Rate { drop: false, .. } => self.rate_queue(now, device, msg, out),
+            DelayMode::Rate { drop: true, .. } => self.rate_drop(now, msg, out),
+            DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
+                self.topic_queue(now, device, msg, out);
+            }
+        }
+    }
+
+    /// The clock reads `now`: what is due leaves.
+    pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, out: &mut O) {
+        self.start_at(now);
+        match self.mode {
+            DelayMode::Fixed { .. } | DelayMode::Random { .. } => {
+                while let Some(index) = self.next_due(now) {
+                    self.release(index, out);
+                }
+            }
+            DelayMode::Rate { drop: false, .. } => {
+                let Some(at) = self.next_release.filter(|at| *at <= now) else {
+                    return;
+                };
+                // Node-RED's `sendMsgFromBuffer`: an empty queue stops the
+                // interval, until the next message starts it again.
+                if self.waiting.is_empty() {
+                    self.next_release = None;
+                    return;
+                }
+                self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
+                self.send_oldest(1, &["_msgid"], out);
+            }
+            DelayMode::Rate { drop: true, .. } => {}
+            DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
+                let Some(at) = self.next_release.filter(|at| *at <= now) else {
+                    return;
+                };
+                self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
+                let count = match self.mode {
+                    DelayMode::Queue { .. } => 1,
+                    _ => self.waiting.len(),
+                };
+                for _ in 0..count.min(self.waiting.len()) {
+                    self.release(0, out);
+                }
+            }
+        }
+    }
+
+    /// Starts the interval of `queue` and `timed`, which runs from the
+    /// node's start, at the first moment the node sees the clock.
+    fn start_at(&mut self, now: u64) {
+        if matches!(self.mode, DelayMode::Queue { .. } | DelayMode::Timed { .. })
+            && self.next_release.is_none()
+        {
+            self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
+        }
+    }
+
+    /// `delay`, `delayv`, `random`: the message waits `wait` ms, unless it
+    /// carries nothing but `flush`; then `reset` drops everything waiting
+    /// (this message too), or `flush` sends what waits, oldest first.
+    fn hold<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        wait: f64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let flush = msg.get(FLUSH);
+        if flush.is_none() || has_content(msg, &["_msgid", "flush"]) {
+            let due = now.saturating_add(timer_ms(wait));
+            self.keep(device, false, due, msg.clone());
+        }
+        if msg.get(RESET).is_some() {
+            self.waiting.clear();
+        } else if let Some(flush) = flush {
+            for _ in 0..whole(flush_len(flush, self.waiting.len())) {
+                self.release(0, out);
+            }
+        }
+    }
+
+    /// `rate` without `drop`: the first message goes at once and starts the
+    /// interval; while it runs, messages queue (at the front with
+    /// `msg.toFront`) and one leaves each time it fires.
+    fn rate_queue<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let mut copy = msg.clone();
+        copy.remove(FLUSH);
+        let reset = msg.get(RESET).is_some();
+        let flush = msg.get(FLUSH);
+        if has_content(&copy, &["_msgid"]) {
+            let rate = self.msg_rate(&copy);
+            if self.next_release.is_some() {
+                if let Some(rate) = rate.filter(|rate| *rate != self.interval_ms) {
+                    self.interval_ms = rate;
+                    self.next_release = Some(now.saturating_add(timer_ms(rate)));
+                }
+                let to_front = msg.property("toFront") == Some(ValueRef::Bool(true));
+                self.keep(device, to_front, 0, copy);
+            } else {
+                if let Some(rate) = rate {
+                    self.interval_ms = rate;
+                }
+                if !reset {
+                    out.send(0, &mut copy);
+                } else if flush.is_some() {
+                    self.keep(device, false, 0, copy);
+                }
+                self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
+            }
+        }
+        if let Some(flush) = flush {
+            let len = flush_len(flush, self.waiting.len());
+            if len == 0.0 {
+                self.next_release = None;
+            } else {
+                self.send_oldest(whole(len), &["_msgid"], out);
+                self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
+            }
+        }
+        if reset {
+            if flush.is_none() {
+                self.next_release = None;
+                self.last_sent = None;
+            }
+            self.reset();
+        }
+    }
+
+    /// `rate` with `drop`: a message goes if the last one that went is more
+    /// than an interval old; otherwise it is dropped, or sent on the second
+    /// output.
+    fn rate_drop<O: Outputs<N>>(&mut self, now: u64, msg: &mut Msg<N>, out: &mut O) {
+        if msg.get(RESET).is_some() {
+            if msg.get(FLUSH).is_none() {
+                self.last_sent = None;
+            }
+            self.reset();
+            return;
+        }
+        if let Some(rate) = self.msg_rate(msg) {
+            self.interval_ms = rate;
+        }
+        // Compared as Node-RED compares: an interval that is not a number
+        // (`msg.rate` of `"100ms"`) lets nothing more through.
+        let due = self
+            .last_sent
+            .is_none_or(|last| now.saturating_sub(last) as f64 > self.interval_ms);
+        if due {
+            self.last_sent = Some(now);
+            out.send(0, msg);
+        } else if self.second_output {
+            out.send(1, msg);
+        }
+    }
+
+    /// `queue` and `timed`: the message replaces the one of its topic
+    /// (`_none_` when it has none), or joins the end of the queue.
+    fn topic_queue<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        if let Some(rate) = self.msg_rate(msg).filter(|rate| *rate != self.interval_ms) {
+            self.interval_ms = rate;
+            self.next_release = Some(now.saturating_add(timer_ms(rate)));
+        }
+        if msg.topic().is_none() {
+            let named = msg.set_property("topic", &Str("_none_"));
+            if device.check(named, ErrorKind::Oversize).is_none() {
+                return;
+            }
+        }
+        let same_topic = msg.topic().and_then(|topic| {
+            self.waiting.iter().position(|waiting| {
+                waiting
+                    .msg
+                    .topic()
+                    .is_some_and(|other| strictly_equal(topic, other))
+            })
+        });
+        let second_output = self.second_output;
+        match same_topic.and_then(|index| self.waiting.get_mut(index)) {
+            Some(waiting) => {
+                let mut replaced = core::mem::replace(&mut waiting.msg, msg.clone());
+                if second_output {
+                    out.send(1, &mut replaced);
+                }
+            }
+            None => self.keep(device, false, 0, msg.clone()),
+        }
+        if let Some(flush) = msg.get(FLUSH) {
+            // Node-RED takes `Math.min(Math.floor(n, len))` here, so any
+            // number counts; more than wait would throw there.
+            self.send_oldest(
+                whole(flush_len(flush, usize::MAX)),
+                &["_msgid", "topic"],
+                out,
+            );
+        }
+        if msg.get(RESET).is_some() {
+            self.reset();
+        }
+    }
+
+    /// `msg.reset`: nothing waits, and the interval is the configured one.
+    fn reset(&mut self) {
+        self.waiting.clear();
+        if let Some((interval_ms, _)) = self.mode.interval_ms() {
+            self.interval_ms = interval_ms;
+        }
+    }
+
+    /// `msg.rate`, where the node lets it change the interval: a number of
+    /// milliseconds, read as Node-RED gates it (`parseFloat`) and uses it.
+    fn msg_rate(&self, msg: &Msg<N>) -> Option<f64> {
+        let (_, allow_rate) = self.mode.interval_ms()?;
+        let rate = msg.property("rate").filter(|_| allow_rate)?;
+        (!number_in(rate).is_nan()).then(|| rate.to_number())
+    }
+
+    /// Puts a message in the queue, or counts it dropped when the queue is full.
+    fn keep(&mut self, device: &Device, to_front: bool, due: u64, msg: Msg<N>) {
+        let waiting = Waiting { due, msg };
+        let kept = if to_front {
+            self.waiting.insert(0, waiting)
+        } else {
+            self.waiting.push(waiting)
+        };
+        if kept.is_err() {
+            device.report(ErrorKind::QueueFull);
+        }
+    }
+
+    /// The waiting message due first by `now`, the oldest of equals.
+    fn next_due(&self, now: u64) -> Option<usize> {
+        self.waiting
+            .iter()
+            .enumerate()
+            .filter(|(_, waiting)| waiting.due <= now)
+            .min_by_key(|(index, waiting)| (waiting.due, *index))
+            .map(|(index, _)| index)
+    }
+
+    /// Sends the `count` oldest waiting messages, as `rate`, `queue` and
+    /// `timed` flush them: without `flush` and `reset`, and only those that
+    /// still have a property besides the `ignored`.
+    fn send_oldest<O: Outputs<N>>(&mut self, count: usize, ignored: &[&str], out: &mut O) {
+        for _ in 0..count.min(self.waiting.len()) {
+            let mut oldest = self.waiting.remove(0);
+            oldest.msg.remove(FLUSH);
+            oldest.msg.remove(RESET);
+            if has_content(&oldest.msg, ignored) {
+                out.send(0, &mut oldest.msg);
+            }
+        }
+    }
+
+    /// Sends the waiting message at `index`.
+    fn release<O: Outputs<N>>(&mut self, index: usize, out: &mut O) {
+        if index < self.waiting.len() {
+            let mut waiting = self.waiting.remove(index);
+            out.send(0, &mut waiting.msg);
+        }
+    }
+
+    /// Node-RED's `Math.random()`: a xorshift generator, seeded from the
+    /// node's id, in `[0, 1)`.
+    fn draw(&mut self) -> f64 {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.random = x;
+        f64::from(x >> 8) / f64::from(1u32 << 24)
+    }
+}
+
+/// A non-zero seed from the node's id (FNV-1a).
+const fn seed(id: &str) -> u32 {
+    let bytes = id.as_bytes();
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut index = 0;
+    while index < bytes.len() {
+        // `index < len`, checked by the loop.
+        #[allow(clippy::indexing_slicing)]
+        let byte = bytes[index];
+        hash = (hash ^ byte as u32).wrapping_mul(0x0100_0193);
+        index += 1;
+    }
+    if hash == 0 {
+        1
+    } else {
+        hash
+    }
+}
+
+/// `parseFloat(value)` for the values a message property holds: a number
+/// as it is, text read as `parseFloat` reads it, anything else not a number.
+fn number_in(value: ValueRef<'_>) -> f64 {
+    match value {
+        ValueRef::Number(n) => n,
+        ValueRef::Str(text) => parse_float(text),
+        _ => f64::NAN,
+    }
+}
+
+/// Node-RED's count of the messages `msg.flush` sends out of `waiting`:
+/// all of them, or for a number `Math.min(Math.floor(n), waiting)`, which
+/// may be negative or NaN (then none go).
+fn flush_len(flush: ValueRef<'_>, waiting: usize) -> f64 {
+    match flush {
+        ValueRef::Number(n) if n.is_nan() => f64::NAN,
+        ValueRef::Number(n) => super::range::floor(n).min(waiting as f64),
+        _ => waiting as f64,
+    }
+}
+
+/// How many messages a count of [`flush_len`] sends.
+fn whole(len: f64) -> usize {
+    if len >= 1.0 {
+        // At most the queue's length, so the cast is exact.
+        len as usize
+    } else {
+        0
+    }
+}
+
+/// Whether the message has a property other than those named, as Node-RED
+/// counts a message's keys (its `_msgid` among them) before it sends.
+fn has_content<const N: usize>(msg: &Msg<N>, ignored: &[&str]) -> bool {
+    msg.properties()
+        .iter()
+        .any(|(key, _)| !ignored.contains(&key))
+}
+
+/// JavaScript's `===` between two values of different messages: equal
+/// primitives; arrays, objects and buffers are never the same object.
+fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+    match (a, b) {
+        (ValueRef::Null, ValueRef::Null) => true,
+        (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
+        (ValueRef::Number(a), ValueRef::Number(b)) => a == b,
+        (ValueRef::Str(a), ValueRef::Str(b)) => a == b,
+        _ => false,
+    }
+}
+
+impl<const N: usize, const Q: usize> Node<N> for Delay<N, Q> {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        self.input_at(crate::platform::uptime_ms(), device, msg, out);
+    }
+
+    fn tick<O: Outputs<N>>(&mut self, _device: &Device, out: &mut O) {
+        self.tick_at(crate::platform::uptime_ms(), out);
+    }
+}
