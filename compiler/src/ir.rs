@@ -279,6 +279,7 @@ pub enum NodeKind {
     MqttOut(MqttOut),
     Range(Range),
     Json(JsonNode),
+    Template(Template),
 }
 
 impl NodeKind {
@@ -289,7 +290,8 @@ impl NodeKind {
             | NodeKind::Change(_)
             | NodeKind::MqttIn(_)
             | NodeKind::Range(_)
-            | NodeKind::Json(_) => 1,
+            | NodeKind::Json(_)
+            | NodeKind::Template(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -483,4 +485,49 @@ pub struct JsonNode {
     pub action: JsonAction,
     /// Text is written with four spaces a level (`pretty`).
     pub pretty: bool,
+}
+
+/// A `template` node: the property it sets and what it sets it to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub path: Path,
+    pub body: TemplateBody,
+    /// The node's template is empty: Node-RED would use `msg.template`.
+    pub empty: bool,
+}
+
+/// What a `template` node makes of its template.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplateBody {
+    /// Mustache, parsed; with `json`, the text is parsed as JSON.
+    Mustache {
+        tokens: Vec<TemplateToken>,
+        json: bool,
+    },
+    /// `plain`: the template as text, or the value its JSON holds.
+    Plain(Literal),
+}
+
+/// One piece of a parsed mustache template (the runtime's `Token`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateToken {
+    Text(String),
+    Value {
+        name: TemplateName,
+        escape: bool,
+    },
+    /// Its body is the tokens after it, up to the index `end`.
+    Section {
+        name: TemplateName,
+        inverted: bool,
+        end: usize,
+    },
+}
+
+/// A name a tag looks up: its parts (none for `.`), and the value of
+/// `env.NAME` when it is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateName {
+    pub parts: Vec<String>,
+    pub fallback: Option<String>,
 }
