@@ -51,10 +51,9 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             ("yaml", Output::Yaml),
         ],
     );
-    let template = match reader.get("template") {
-        None => "",
-        Some(_) => reader.string("template")?,
-    };
+    // Without a template (which the editor always writes), Node-RED's
+    // mustache.js throws for every message.
+    let template = reader.required_string("template", "\"payload={{payload}}\"")?;
     let json = match output? {
         Output::Text => false,
         Output::Json => true,
@@ -241,7 +240,8 @@ fn context_store(name: &str) -> Option<&'static str> {
         let rest = match rest.strip_prefix('[') {
             Some(inner) => match inner.split_once(']') {
                 Some((word, rest))
-                    if word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                    if !word.is_empty()
+                        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
                 {
                     rest
                 }
@@ -264,4 +264,33 @@ fn line_and_column(template: &str, at: usize) -> (usize, usize) {
         .map_or(0, |last| last.chars().count())
         + 1;
     (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_names_as_node_red_matches_them() {
+        for (name, store) in [
+            ("flow.x", Some("flow")),
+            ("global.a.b", Some("global")),
+            ("flow[memory1].value", Some("flow")),
+            ("global[m_2].v", Some("global")),
+            ("flow", None),
+            ("flow.", None),
+            ("flow[].x", None),
+            ("flow[a-b].x", None),
+            ("flowers.x", None),
+            ("payload.flow.x", None),
+        ] {
+            assert_eq!(context_store(name), store, "{name}");
+        }
+    }
+
+    #[test]
+    fn places_in_the_template_count_from_one() {
+        assert_eq!(line_and_column("ab\ncdé{{", 7), (2, 4));
+        assert_eq!(line_and_column("x", 0), (1, 1));
+    }
 }
