@@ -212,3 +212,16 @@ fn delay_nodes_hold_messages_and_release_them_on_time_or_on_flush() {
         ]
     );
 }
+
+#[test]
+fn templates_render_as_node_red_does() {
+    let (dir, _) = build_test_flow("template");
+    let device = Running::start(&build_device(dir.path(), "tmpl"));
+    // The first template writes JSON text from a section over the array,
+    // which is parsed into an object; the second writes text from it,
+    // escaping the topic's slash for HTML where asked to.
+    assert_eq!(
+        debug_lines(&device, 1, Duration::from_secs(10)),
+        ["[tmpl] [debug:out] in/out : 1+2 of 2 from in&#x2F;out (in/out), no c"]
+    );
+}

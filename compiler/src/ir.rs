@@ -281,6 +281,7 @@ pub enum NodeKind {
     Range(Range),
     Json(JsonNode),
     Delay(Delay),
+    Template(Template),
 }
 
 impl NodeKind {
@@ -291,7 +292,8 @@ impl NodeKind {
             | NodeKind::Change(_)
             | NodeKind::MqttIn(_)
             | NodeKind::Range(_)
-            | NodeKind::Json(_) => 1,
+            | NodeKind::Json(_)
+            | NodeKind::Template(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -501,4 +503,49 @@ pub struct Delay {
     /// How often the device's timer task lets the node release what is due;
     /// `None` for a mode that releases nothing later.
     pub tick_ms: Option<u64>,
+}
+
+/// A `template` node: the property it sets and what it sets it to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub path: Path,
+    pub body: TemplateBody,
+    /// The node's template is empty: Node-RED would use `msg.template`.
+    pub empty: bool,
+}
+
+/// What a `template` node makes of its template.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TemplateBody {
+    /// Mustache, parsed; with `json`, the text is parsed as JSON.
+    Mustache {
+        tokens: Vec<TemplateToken>,
+        json: bool,
+    },
+    /// `plain`: the template as text, or the value its JSON holds.
+    Plain(Literal),
+}
+
+/// One piece of a parsed mustache template (the runtime's `Token`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateToken {
+    Text(String),
+    Value {
+        name: TemplateName,
+        escape: bool,
+    },
+    /// Its body is the tokens after it, up to the index `end`.
+    Section {
+        name: TemplateName,
+        inverted: bool,
+        end: usize,
+    },
+}
+
+/// A name a tag looks up: its parts (none for `.`), and the value of
+/// `env.NAME` when it is one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateName {
+    pub parts: Vec<String>,
+    pub fallback: Option<String>,
 }

@@ -412,7 +412,8 @@ impl<'a> Lowering<'a> {
                 self.check_link_call(node);
                 Role::Routing
             } else {
-                let mut reader = Reader::new(node, self.diagnostics);
+                let mut reader =
+                    Reader::new(node, self.diagnostics).with_env(self.raw, self.environment);
                 let lowered = if let Some(node_type) = nodes::find(type_name) {
                     Some((node_type.lower)(&mut reader))
                 } else {

@@ -117,7 +117,10 @@ pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};
 pub use psos_macros::node;
-pub use value::{number_from_str, parse_float, ConstValue, Items, Members, Primitive, ValueRef};
+pub use value::{
+    is_js_white_space, number_from_str, parse_float, ConstValue, Items, Members, Primitive,
+    ValueRef,
+};
 
 /// What the code that `#[psos::node]` and `psosc` emit refers to. Not a public
 /// API: its contents change with the compiler.

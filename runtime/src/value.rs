@@ -7,7 +7,7 @@ use crate::encoding::{decode, decode_member};
 
 mod number;
 mod print_number;
-pub use number::{number_from_str, parse_float};
+pub use number::{is_js_white_space, number_from_str, parse_float};
 pub(crate) use print_number::write_number;
 
 /// A value fixed at build time: how the compiler emits a flow's literals as

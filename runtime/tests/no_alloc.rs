@@ -1,6 +1,6 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, after start-up.
+//! range nodes, and through a template node, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -10,8 +10,8 @@ mod counting;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
-    Change, ChangeRule, Interval, Json, JsonAction, Range, RangeAction, Switch, SwitchOp,
-    SwitchRule,
+    Change, ChangeRule, Interval, Json, JsonAction, Name, Range, RangeAction, Switch, SwitchOp,
+    SwitchRule, Template, TemplateBody, Token,
 };
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
@@ -217,4 +217,73 @@ fn messages_waiting_in_delay_nodes_allocate_nothing() {
         );
     }
     assert!(HELD.load(Ordering::Relaxed) > 10_000);
+}
+
+/// `{{{#payload}}"{{name}}": {{{value}}}, {{/payload}}"end": true}` with
+/// JSON output, as psosc parses it: a section over an array, names looked
+/// up in each item, and the text parsed as JSON.
+const ITEM_NAME: Name = Name {
+    parts: &["name"],
+    fallback: None,
+};
+static RENDER: Template = Template::new(
+    NodeInfo::new("t1", "", "template"),
+    &[PathSegment::Key("text")],
+    TemplateBody::Mustache {
+        tokens: &[
+            Token::Text("{"),
+            Token::Section {
+                name: Name {
+                    parts: &["payload"],
+                    fallback: None,
+                },
+                inverted: false,
+                end: 7,
+            },
+            Token::Text("\""),
+            Token::Value {
+                name: ITEM_NAME,
+                escape: true,
+            },
+            Token::Text("\": "),
+            Token::Value {
+                name: Name {
+                    parts: &["value"],
+                    fallback: None,
+                },
+                escape: false,
+            },
+            Token::Text(", "),
+            Token::Text("\"end\": true}"),
+        ],
+        json: true,
+    },
+    false,
+);
+
+static RENDERED: AtomicUsize = AtomicUsize::new(0);
+
+fn render_out(_port: usize, msg: &mut Msg) {
+    if msg.get(&[PathSegment::Key("text"), PathSegment::Key("b")])
+        == Some(psos::ValueRef::Number(2.0))
+    {
+        RENDERED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn messages_through_template_nodes_allocate_nothing() {
+    let readings =
+        Msg::from_json(br#"{"payload":[{"name":"a","value":1},{"name":"b","value":2}]}"#).unwrap();
+    RENDER.input(&DEVICE, &mut readings.clone(), &mut render_out);
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            RENDER.input(&DEVICE, &mut readings.clone(), &mut render_out);
+        }
+    });
+    assert_eq!(RENDERED.load(Ordering::Relaxed), 10_001);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
+    );
 }

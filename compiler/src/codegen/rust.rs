@@ -12,6 +12,7 @@ use crate::place::topic::wire_topic;
 use crate::ir::{
     Arg, ChangeRule, Datatype, DebugTarget, DelayMode, Flow, InjectValue, JsonAction,
     Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
+    TemplateBody, TemplateName, TemplateToken,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -688,7 +689,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::MqttIn(_)
         | NodeKind::MqttOut(_)
         | NodeKind::Range(_)
-        | NodeKind::Json(_) => true,
+        | NodeKind::Json(_)
+        | NodeKind::Template(_) => true,
         NodeKind::Custom(_) | NodeKind::Delay(_) => false,
     }
 }
@@ -755,6 +757,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Range(_) => "range".to_string(),
         NodeKind::Json(_) => "json".to_string(),
         NodeKind::Delay(_) => "delay".to_string(),
+        NodeKind::Template(_) => "template".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1153,6 +1156,26 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 quote!(#delay_type::new(#info, #mode, #second_output)),
             )
         }
+        NodeKind::Template(template) => {
+            let template_type = imports.node("Template");
+            let body_type = imports.node("TemplateBody");
+            let property = path(&template.path, imports);
+            let body = match &template.body {
+                TemplateBody::Mustache { tokens, json } => {
+                    let tokens = template_tokens(tokens, imports);
+                    quote!(#body_type::Mustache { tokens: #tokens, json: #json })
+                }
+                TemplateBody::Plain(value) => {
+                    let value = const_value(value, imports);
+                    quote!(#body_type::Plain(#value))
+                }
+            };
+            let empty = template.empty;
+            (
+                quote!(#template_type),
+                quote!(#template_type::new(#info, #property, #body, #empty)),
+            )
+        }
         NodeKind::Custom(custom) => {
             let segments = custom
                 .rust_path
@@ -1178,6 +1201,49 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             (quote!(#path), quote!(#path::new(#(#args),*)))
         }
     }
+}
+
+/// A parsed template as a constant slice of `psos::nodes::Token`.
+fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStream {
+    let token_type = imports.node("Token");
+    let name_type = imports.node("Name");
+    let name = |name: &TemplateName| {
+        let parts = name.parts.iter().map(|part| Literal::string(part));
+        let fallback = match &name.fallback {
+            Some(text) => {
+                let text = Literal::string(text);
+                quote!(Some(#text))
+            }
+            None => quote!(None),
+        };
+        quote!(#name_type { parts: &[#(#parts),*], fallback: #fallback })
+    };
+    let tokens: Vec<TokenStream> = tokens
+        .iter()
+        .map(|token| match token {
+            TemplateToken::Text(text) => {
+                let text = Literal::string(text);
+                quote!(#token_type::Text(#text))
+            }
+            TemplateToken::Value {
+                name: value,
+                escape,
+            } => {
+                let value = name(value);
+                quote!(#token_type::Value { name: #value, escape: #escape })
+            }
+            TemplateToken::Section {
+                name: section,
+                inverted,
+                end,
+            } => {
+                let section = name(section);
+                let end = Literal::usize_unsuffixed(*end);
+                quote!(#token_type::Section { name: #section, inverted: #inverted, end: #end })
+            }
+        })
+        .collect();
+    quote!(&[#(#tokens),*])
 }
 
 /// A property path as a constant slice of `psos::PathSegment`.

@@ -8,13 +8,15 @@ mod delay;
 mod inject;
 mod json;
 pub mod mqtt;
+mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
 mod switch;
+mod template;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::flow::RawNode;
+use crate::flow::{Environment, RawFlow, RawNode};
 use crate::ir::{Literal, NodeKind, Path};
 use crate::json::{Json, JsonValue, Span};
 
@@ -64,6 +66,10 @@ pub const NODE_TYPES: &[NodeType] = &[
         type_name: "delay",
         lower: delay::lower,
     },
+    NodeType {
+        type_name: "template",
+        lower: template::lower,
+    },
 ];
 
 pub fn find(type_name: &str) -> Option<&'static NodeType> {
@@ -77,11 +83,33 @@ pub fn find(type_name: &str) -> Option<&'static NodeType> {
 pub struct Reader<'a, 'd> {
     pub node: &'a RawNode,
     pub diagnostics: &'d mut Vec<Diagnostic>,
+    /// The flow and the environment, for nodes that look up `env` names.
+    env: Option<(&'a RawFlow, Environment<'a>)>,
 }
 
 impl<'a, 'd> Reader<'a, 'd> {
     pub fn new(node: &'a RawNode, diagnostics: &'d mut Vec<Diagnostic>) -> Self {
-        Self { node, diagnostics }
+        Self {
+            node,
+            diagnostics,
+            env: None,
+        }
+    }
+
+    /// Lets the node look up environment variables as Node-RED would for it.
+    pub fn with_env(self, flow: &'a RawFlow, environment: Environment<'a>) -> Self {
+        Self {
+            env: Some((flow, environment)),
+            ..self
+        }
+    }
+
+    /// Node-RED's `env.get(name)` for this node (its groups, its tab, the
+    /// flow's global settings, then the environment psosc runs in);
+    /// `None` when it is not set or no environment was given.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        let (flow, environment) = self.env?;
+        flow.env_var(self.node, name, environment)
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Json> {

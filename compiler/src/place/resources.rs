@@ -88,6 +88,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: a stateless node whose static also holds its
+    // template's tokens, text and names, so more flash than the others.
+    TypeFacts {
+        type_name: "template",
+        resources: Resources {
+            flash: 512,
+            ram: 16,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

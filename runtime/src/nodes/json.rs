@@ -47,27 +47,6 @@ impl Json {
         }
     }
 
-    /// Parses the text at the node's property and puts the value in its
-    /// place. The value is read into a buffer of the message's size, since
-    /// its text is still in the message while it is read.
-    fn parse<const N: usize>(&self, device: &Device, msg: &mut Msg<N>) -> Option<()> {
-        let mut scratch = [0; N];
-        let parsed = match msg.get(self.path) {
-            Some(ValueRef::Str(text)) => value_from_json_text(text.as_bytes(), &mut scratch),
-            Some(ValueRef::Bytes(text)) => value_from_json_text(text, &mut scratch),
-            _ => return Some(()),
-        };
-        match parsed {
-            Ok(value) => device.check(msg.set(self.path, &value), ErrorKind::Oversize),
-            // Node-RED reports JSON.parse's error and drops the message.
-            Err(error) => {
-                self.info.log(device, format_args!("{error}"));
-                device.report(ErrorKind::BadValue);
-                None
-            }
-        }
-    }
-
     /// Writes the value at the node's property as JSON text in its place.
     /// The text is written from a copy of the message, which the value is
     /// read from while the message changes.
@@ -113,7 +92,9 @@ impl Json {
         };
         let is_text = matches!(value, ValueRef::Str(_) | ValueRef::Bytes(_));
         let done = match (is_text, self.action) {
-            (true, JsonAction::Convert | JsonAction::AlwaysObject) => self.parse(device, msg),
+            (true, JsonAction::Convert | JsonAction::AlwaysObject) => {
+                parse_property(&self.info, device, msg, self.path)
+            }
             (false, JsonAction::Convert | JsonAction::AlwaysString) => self.stringify(device, msg),
             // Already what the node makes.
             (true, JsonAction::AlwaysString) | (false, JsonAction::AlwaysObject) => Some(()),
@@ -127,6 +108,35 @@ impl Json {
 impl<const N: usize> Node<N> for Json {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Json::input(self, device, msg, out);
+    }
+}
+
+/// Parses the text (a string or a buffer) at a property and puts the value
+/// in its place, as `JSON.parse` reads it; `None` when the message goes no
+/// further. The value is read into a buffer of the message's size, since
+/// its text is still in the message while it is read. A property that is
+/// missing or not text is left as it is. The `template` node parses what it
+/// renders with this too.
+pub(crate) fn parse_property<const N: usize>(
+    info: &NodeInfo,
+    device: &Device,
+    msg: &mut Msg<N>,
+    path: &[PathSegment<'_>],
+) -> Option<()> {
+    let mut scratch = [0; N];
+    let parsed = match msg.get(path) {
+        Some(ValueRef::Str(text)) => value_from_json_text(text.as_bytes(), &mut scratch),
+        Some(ValueRef::Bytes(text)) => value_from_json_text(text, &mut scratch),
+        _ => return Some(()),
+    };
+    match parsed {
+        Ok(value) => device.check(msg.set(path, &value), ErrorKind::Oversize),
+        // Node-RED reports JSON.parse's error and drops the message.
+        Err(error) => {
+            info.log(device, format_args!("{error}"));
+            device.report(ErrorKind::BadValue);
+            None
+        }
     }
 }
 

@@ -87,8 +87,9 @@ pub fn parse_float(s: &str) -> f64 {
 
 /// JavaScript's WhiteSpace and LineTerminator, which `Number()` trims. Not
 /// quite Unicode's White_Space that `str::trim` uses: U+FEFF is in, U+0085
-/// is out.
-fn is_js_white_space(c: char) -> bool {
+/// is out. (Also the `\s` of its regular expressions, which mustache.js
+/// parses templates with.)
+pub fn is_js_white_space(c: char) -> bool {
     matches!(
         c,
         '\t' | '\n' | '\u{0b}' | '\u{0c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
