@@ -37,7 +37,9 @@
 //! device per case, written and built once, and each case's device runs
 //! only during its case. Cases run one after another, and a case's
 //! messages are what each broker carries after both sides are connected
-//! and until [`SETTLE`] after its last input.
+//! and until [`SETTLE`] after its last input. Times are not compared: a
+//! time-dependent node (the inject case) must send the same messages in
+//! the same order within that window.
 //!
 //! No case here needs JSONata or JavaScript; the cases are ours, not
 //! Node-RED's spec files, so none is skipped. The cases that showed a
