@@ -55,7 +55,6 @@ struct Slot {
     member_start: usize,
     value_start: usize,
     value_end: usize,
-    parent_kind: u8,
 }
 
 /// The offsets of the length fields of the containers around a place, which
@@ -249,31 +248,22 @@ impl<const N: usize> Msg<N> {
         self.set(&[PathSegment::Key(name)], value)
     }
 
-    /// Deletes the value at a path, as JavaScript's `delete` does: an object
-    /// member goes away, an array item becomes a hole (printed as null).
-    /// Returns whether there was anything to delete.
+    /// Deletes the value at a path, as Node-RED's `RED.util` does: an object
+    /// member goes away, and an array item is taken out, the later items
+    /// moving up (`splice`, not JavaScript's `delete`, which would leave a
+    /// hole). Returns whether there was anything to delete.
     pub fn remove(&mut self, path: &[PathSegment<'_>]) -> bool {
         let mut ancestors = Ancestors::default();
         let Located::Found(slot) = self.locate(path, &mut ancestors) else {
             return false;
         };
-        if slot.parent_kind == ARRAY {
-            self.replace(
-                slot.value_start,
-                slot.value_end - slot.value_start,
-                &Null,
-                &ancestors,
-            )
-            .is_ok()
-        } else {
-            self.splice(
-                slot.member_start,
-                slot.value_end - slot.member_start,
-                0,
-                &ancestors,
-            )
-            .is_ok()
-        }
+        self.splice(
+            slot.member_start,
+            slot.value_end - slot.member_start,
+            0,
+            &ancestors,
+        )
+        .is_ok()
     }
 
     /// Writes the whole message as compact JSON, as Node-RED shows a msg.
@@ -328,7 +318,6 @@ impl<const N: usize> Msg<N> {
                 member_start: container.body_start + member,
                 value_start: container.body_start + value_start,
                 value_end: container.body_start + value_end,
-                parent_kind: OBJECT,
             });
         }
         let mut at = 0;
@@ -358,7 +347,6 @@ impl<const N: usize> Msg<N> {
                     member_start,
                     value_start: member_start + value_offset,
                     value_end: member_start + len,
-                    parent_kind: container.kind,
                 });
             }
             at += len;
@@ -505,20 +493,6 @@ fn index_key_matches(key: &[u8], index: usize) -> bool {
         && key.first() != Some(&b'+')
 }
 
-/// JSON's null, to write into a message.
-struct Null;
-
-impl Encode for Null {
-    fn encoded_len(&self) -> usize {
-        1
-    }
-
-    fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        *out.first_mut()? = NULL;
-        Some(1)
-    }
-}
-
 impl<const N: usize> fmt::Debug for Msg<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.write_json(f)
@@ -602,8 +576,11 @@ mod tests {
         assert!(msg.remove(&[Key("payload"), Key("a"), Index(0)]));
         assert_eq!(
             json(&msg),
-            r#"{"payload":{"a":[null,null,{"b":true}],"z":[1.5]}}"#
+            r#"{"payload":{"a":[null,{"b":true}],"z":[1.5]}}"#
         );
+        assert!(msg.remove(&[Key("payload"), Key("a"), Index(1)]));
+        assert!(!msg.remove(&[Key("payload"), Key("a"), Index(1)]));
+        assert_eq!(json(&msg), r#"{"payload":{"a":[null],"z":[1.5]}}"#);
     }
 
     #[test]

@@ -1,15 +1,25 @@
 //! A real Node-RED (the npm package the test command installs into
 //! `tests/node-red/`) as a peer of the devices: started on a free loopback
-//! port with a flow of the test's, in a private user directory, and killed
-//! when dropped.
+//! port in a private user directory, and killed when dropped. A test either
+//! gives it one flow at start ([`NodeRed::start`]) or starts it empty and
+//! deploys flow after flow through its admin API ([`NodeRed::serve`],
+//! [`NodeRed::deploy`]), which is much faster than starting it again.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::repo_root;
 
+/// How long Node-RED may take to start and open its admin API.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 pub struct NodeRed {
     child: Child,
+    /// The port of its editor and admin API, on `127.0.0.1`.
+    port: u16,
     _dir: tempfile::TempDir,
 }
 
@@ -50,7 +60,84 @@ impl NodeRed {
             .stderr(Stdio::null())
             .spawn()
             .expect("node starts");
-        Self { child, _dir: dir }
+        Self {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    /// Starts Node-RED with no flow and returns once its admin API answers,
+    /// ready for [`Self::deploy`].
+    pub fn serve() -> Self {
+        let mut node_red = Self::start("[]");
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = node_red.child.try_wait() {
+                panic!("Node-RED exited while starting ({status})");
+            }
+            if node_red
+                .request("GET", "/flows", &[], "")
+                .is_ok_and(|(status, _)| status == 200)
+            {
+                return node_red;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Node-RED's admin API did not answer within {START_TIMEOUT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Replaces every flow Node-RED runs with `flow` (a flow file's JSON
+    /// text), as the editor's "full" deploy does: all nodes stop, and the
+    /// new ones start, connecting to their brokers again.
+    pub fn deploy(&self, flow: &str) {
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("Node-RED-Deployment-Type", "full"),
+        ];
+        match self.request("POST", "/flows", &headers, flow) {
+            Ok((200 | 204, _)) => {}
+            Ok((status, body)) => panic!("Node-RED refused the flow ({status}): {body}"),
+            Err(error) => panic!("Node-RED's admin API is unreachable: {error}"),
+        }
+    }
+
+    /// One HTTP/1.1 request to the admin API; its status and body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> std::io::Result<(u16, String)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.port,
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream.write_all(request.as_bytes())?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {response:?}")))?;
+        let body = response
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, body)| body)
+            .to_string();
+        Ok((status, body))
     }
 }
 

@@ -62,6 +62,12 @@ impl MqttOut {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        // Node-RED's `mqtt out` publishes only a message that has a payload
+        // (`null` included, as an empty one); without one it does nothing,
+        // and reports nothing, whatever the topic.
+        let Some(payload) = msg.payload() else {
+            return;
+        };
         let topic = match (self.topic, msg.topic()) {
             (Some(topic), _) => topic,
             (None, Some(ValueRef::Str(topic))) if crate::topic::valid_topic(topic) => topic,
@@ -79,7 +85,6 @@ impl MqttOut {
             .retain
             .unwrap_or(matches!(msg.property("retain"), Some(ValueRef::Bool(true))));
         let mut published = Msg::<N>::new();
-        let payload = msg.payload().unwrap_or(ValueRef::Null);
         let result = published
             .set_property("topic", &Str(topic))
             .and_then(|()| published.set_property("payload", &WirePayload(payload)))
@@ -381,10 +386,34 @@ mod tests {
         let node = MqttOut::new(NodeInfo::new("o", "", "mqtt out"), None, None, None);
         let mut msg = Msg::<64>::new();
         msg.set_property("topic", &S("a/+")).unwrap();
+        msg.set_property("payload", &S("on")).unwrap();
         let before = DEVICE.error_count(ErrorKind::BadValue);
         node.input(&DEVICE, &mut msg, &mut |_: usize, _: &mut Msg<64>| {
             panic!("nothing is sent")
         });
         assert_eq!(DEVICE.error_count(ErrorKind::BadValue), before + 1);
+    }
+
+    /// Found by `tests/differential.rs` (case `change-topic`): Node-RED's
+    /// `mqtt out` skips a message without a payload, silently, before it
+    /// looks at the topic; a `null` payload goes out as an empty one.
+    #[test]
+    fn a_message_without_a_payload_is_not_published_and_not_an_error() {
+        // A device of its own: other tests count errors on `DEVICE` meanwhile.
+        static QUIET: Device = Device::new("quiet", "mqtt.rs");
+        let node = MqttOut::new(NodeInfo::new("o", "", "mqtt out"), None, None, None);
+        for topic in ["a/b", "a/+"] {
+            let mut msg = Msg::<64>::new();
+            msg.set_property("topic", &S(topic)).unwrap();
+            node.input(&QUIET, &mut msg, &mut |_: usize, _: &mut Msg<64>| {
+                panic!("nothing is sent")
+            });
+            assert_eq!(QUIET.error_count(ErrorKind::BadValue), 0);
+        }
+        check(
+            &ConstValue::Null,
+            Datatype::Utf8,
+            r#"{"topic":"a/b","payload":"","qos":1,"retain":false}"#,
+        );
     }
 }

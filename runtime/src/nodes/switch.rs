@@ -58,8 +58,8 @@ impl Switch {
             (SwitchOp::Neq, Some(value)) => !value.loose_eq(expected),
             (SwitchOp::Lt, Some(value)) => value.loose_lt(expected),
             (SwitchOp::Gt, Some(value)) => expected.loose_lt(value),
-            (SwitchOp::Lte, Some(value)) => value.loose_lt(expected) || value.loose_eq(expected),
-            (SwitchOp::Gte, Some(value)) => expected.loose_lt(value) || value.loose_eq(expected),
+            (SwitchOp::Lte, Some(value)) => value.loose_le(expected),
+            (SwitchOp::Gte, Some(value)) => expected.loose_le(value),
         }
     }
 

@@ -1,0 +1,728 @@
+//! Differential tests: the same messages through the same nodes in a real
+//! Node-RED and on a PSOS device, and the messages that come out must be the
+//! same, byte for byte and in the same order.
+//!
+//! A case is one entry of [`CASES`]: the nodes under test as Node-RED JSON,
+//! the payloads that go in, and how many messages Node-RED sends for them
+//! (which only checks that the case tests something; Node-RED's messages
+//! are the expected ones). The harness wraps the nodes the same way on both
+//! sides, with only nodes both run:
+//!
+//! ```text
+//! mqtt in (json) ─▶ change (msg.topic) ─▶ nodes under test ─┬▶ mqtt out "diff/CASE/out/PORT"
+//!                                                            └▶ mqtt out (topic from msg.topic)
+//! ```
+//!
+//! Neither side has a node that turns a whole message into a payload
+//! without JSONata or JavaScript (a change node cannot set `msg.payload` to
+//! `msg`), so the harness observes what `mqtt out` can carry: the payload
+//! and the topic. Each message a port sends is published twice: on the
+//! port's own topic, and on the topic the message names (nothing when it
+//! names none, as both sides refuse to publish without a topic). The
+//! payload goes as `mqtt out` writes it: a string as it is, a number or a
+//! boolean as its text, an object or an array as `JSON.stringify` writes
+//! it, null or a missing payload as nothing. A top-level `5` and `"5"` are
+//! therefore the same bytes; a case that must tell them apart looks at a
+//! value inside an object (`payload.value`), where the JSON shows its type.
+//! Other message properties are seen only through what they do.
+//!
+//! The `mqtt in` datatype is `json`, so a case's input is JSON text. Its
+//! topic differs between the two sides and is replaced before the nodes
+//! under test by the case's `topic` (or removed, when the case has none).
+//!
+//! Because the output topic is the message's own, the two sides would
+//! publish on the same topics: each has a private Mosquitto of its own. One
+//! Node-RED runs for the whole binary and each case's flow is deployed to it
+//! in turn through its admin API; the PSOS side is one flow with a `host`
+//! device per case, written and built once, and each case's device runs
+//! only during its case. Cases run one after another, and a case's
+//! messages are what each broker carries after both sides are connected
+//! and until [`SETTLE`] after its last input. Times are not compared: a
+//! time-dependent node (the inject case) must send the same messages in
+//! the same order within that window.
+//!
+//! No case here needs JSONata or JavaScript; the cases are ours, not
+//! Node-RED's spec files, so none is skipped. The cases that showed a
+//! difference are listed in `docs/conformance.md`.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::node_red::NodeRed;
+use support::{Mosquitto, Running};
+
+/// How long each side may take to connect to its broker.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long, after a case's last input, its messages are collected. Both
+/// sides answer in milliseconds; inject cases fire within this time too.
+const SETTLE: Duration = Duration::from_millis(800);
+
+/// More messages than any case sends: a subscriber that takes all of them.
+const EVERYTHING: usize = 100_000;
+
+/// One differential case.
+struct Case {
+    /// Names the case, its device and its topics: `[a-z0-9-]`.
+    name: &'static str,
+    /// The nodes under test, as in a Node-RED flow file, without `z`. The
+    /// input goes to the first node; a wire to `out0`, `out1`, … is a port
+    /// the harness observes.
+    nodes: &'static str,
+    /// `msg.topic` of every input message; `None` removes it.
+    topic: Option<&'static str>,
+    /// Each input's `msg.payload`, as JSON text.
+    inputs: &'static [&'static str],
+    /// How many messages Node-RED sends on the observed ports.
+    outputs: usize,
+}
+
+/// What a broker carried, in order: each message's topic and payload.
+type Record = (String, String);
+
+const CASES: &[Case] = &[
+    // The harness alone: a payload crosses both wrappers unchanged.
+    Case {
+        name: "identity",
+        nodes: "[]",
+        topic: Some("t"),
+        inputs: &[
+            r#""text""#,
+            r#""""#,
+            "5",
+            "-0",
+            "1e21",
+            "0.1",
+            "true",
+            "null",
+            r#"{"a":{"b":[1,2.5,"x",null]},"u":"h\u00e9llo \u2603"}"#,
+            "[]",
+        ],
+        outputs: 10,
+    },
+    // change
+    Case {
+        name: "change-set-literals",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload.s", "pt": "msg", "to": "on", "tot": "str"},
+            {"t": "set", "p": "payload.n", "pt": "msg", "to": "5", "tot": "num"},
+            {"t": "set", "p": "payload.b", "pt": "msg", "to": "false", "tot": "bool"},
+            {"t": "set", "p": "payload.j", "pt": "msg", "to": "{\"k\":[1,\"2\"]}", "tot": "json"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &[r#"{"a":1}"#, "{}", r#"{"s":1,"n":"x"}"#],
+        outputs: 3,
+    },
+    Case {
+        name: "change-set-on-scalar",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload.n", "pt": "msg", "to": "5", "tot": "num"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &[r#""text""#, "7", "null", "[1]"],
+        outputs: 4,
+    },
+    Case {
+        name: "change-set-payload",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "on", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#""x""#, r#"{"a":1}"#],
+        outputs: 3,
+    },
+    Case {
+        name: "change-nested-create",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload.x.y[1]", "pt": "msg", "to": "deep", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &["{}", r#"{"x":{"y":[0]}}"#, r#"{"x":{"z":1}}"#],
+        outputs: 3,
+    },
+    Case {
+        name: "change-delete",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "delete", "p": "payload.a", "pt": "msg"},
+            {"t": "delete", "p": "payload.list[0]", "pt": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":1,"b":2}"#,
+            r#"{"b":2,"list":[1,2,3]}"#,
+            r#"{"list":[]}"#,
+            "5",
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "change-topic",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "topic", "pt": "msg", "to": "sensor/1", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &["1", r#"{"a":1}"#],
+        outputs: 2,
+    },
+    // Node-RED's `mqtt out` publishes nothing for a message without a
+    // payload: no message on either observer, and none on PSOS either.
+    Case {
+        name: "change-delete-payload",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "delete", "p": "payload", "pt": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#"{"a":1}"#],
+        outputs: 0,
+    },
+    Case {
+        name: "change-delete-topic",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "delete", "p": "topic", "pt": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("present"),
+        inputs: &[r#""kept""#],
+        outputs: 1,
+    },
+    // switch
+    Case {
+        name: "switch-eq-types",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "eq", "v": "5", "vt": "str"},
+            {"t": "eq", "v": "5", "vt": "num"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 3, "wires": [["out0"], ["out1"], ["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &["5", r#""5""#, r#""05""#, "5.0", "6", "true", "null", "[5]"],
+        outputs: 12,
+    },
+    Case {
+        name: "switch-order",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload", "rules": [
+            {"t": "lt", "v": "10", "vt": "num"},
+            {"t": "gte", "v": "10", "vt": "num"},
+            {"t": "lte", "v": "b", "vt": "str"},
+            {"t": "gt", "v": "", "vt": "str"}
+          ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            "9", r#""9""#, r#""10""#, r#""abc""#, "10.5", "[]", "true", "null", r#""""#,
+        ],
+        outputs: 19,
+    },
+    // JavaScript's `<=` and `>=` with null, which reads as 0 there.
+    Case {
+        name: "switch-null-order",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload.v", "rules": [
+            {"t": "lte", "v": "0", "vt": "num"},
+            {"t": "gte", "v": "0", "vt": "num"},
+            {"t": "lte", "v": "", "vt": "str"},
+            {"t": "gte", "v": "abc", "vt": "str"}
+          ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":null}"#,
+            r#"{"v":""}"#,
+            r#"{"v":"abc"}"#,
+            r#"{"v":"abd"}"#,
+            r#"{"v":false}"#,
+        ],
+        outputs: 11,
+    },
+    Case {
+        name: "switch-first-match",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload", "rules": [
+            {"t": "gt", "v": "5", "vt": "num"},
+            {"t": "gt", "v": "0", "vt": "num"},
+            {"t": "else"}
+          ], "checkall": "false", "outputs": 3, "wires": [["out0"], ["out1"], ["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &["7", "3", "-1", r#""6""#],
+        outputs: 4,
+    },
+    Case {
+        name: "switch-nested-property",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload.level", "rules": [
+            {"t": "gte", "v": "3", "vt": "num"},
+            {"t": "neq", "v": "0", "vt": "num"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 3, "wires": [["out0"], ["out1"], ["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"level":5}"#,
+            r#"{"level":"4"}"#,
+            r#"{"level":0}"#,
+            "{}",
+            r#"{"level":null}"#,
+            "2",
+        ],
+        outputs: 8,
+    },
+    Case {
+        name: "switch-on-topic",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "topic", "rules": [
+            {"t": "eq", "v": "alarm", "vt": "str"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 2, "wires": [["out0"], ["out1"]]}]"#,
+        topic: Some("alarm"),
+        inputs: &["1", r#""x""#],
+        outputs: 2,
+    },
+    Case {
+        name: "switch-missing-topic",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "topic", "rules": [
+            {"t": "eq", "v": "", "vt": "str"},
+            {"t": "neq", "v": "alarm", "vt": "str"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 3, "wires": [["out0"], ["out1"], ["out2"]]}]"#,
+        topic: None,
+        inputs: &["1"],
+        outputs: 1,
+    },
+    // range
+    Case {
+        name: "range-scale",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "0", "maxin": "10", "minout": "0", "maxout": "100",
+            "action": "scale", "round": false, "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            "5", r#""5""#, "-5", "15", r#""abc""#, "2.5", r#""""#, "true", "null", "0.1", "[3]",
+        ],
+        outputs: 10,
+    },
+    Case {
+        name: "range-scale-types",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "0", "maxin": "1", "minout": "0", "maxout": "3",
+            "action": "scale", "round": false, "property": "payload.v", "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &[
+            r#"{"v":"0.1"}"#,
+            r#"{"v":" 0x1 "}"#,
+            r#"{"v":false}"#,
+            r#"{"v":"1e-7"}"#,
+            r#"{"w":1}"#,
+            r#"{"v":[]}"#,
+            r#"{"v":{}}"#,
+        ],
+        outputs: 6,
+    },
+    Case {
+        name: "range-clamp-round",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "0", "maxin": "1023", "minout": "0", "maxout": "100",
+            "action": "clamp", "round": true, "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["511", "1023", "2000", "-3", "5.115", r#""767.25""#],
+        outputs: 6,
+    },
+    Case {
+        name: "range-roll",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "0", "maxin": "10", "minout": "0", "maxout": "360",
+            "action": "roll", "round": false, "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["12", "-1", "25", "10", "-10.5"],
+        outputs: 5,
+    },
+    Case {
+        name: "range-drop",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "10", "maxin": "0", "minout": "-1", "maxout": "1",
+            "action": "drop", "round": false, "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["5", "11", "-1", "0", "10", r#""7.5""#],
+        outputs: 4,
+    },
+    // json
+    Case {
+        name: "json-convert",
+        nodes: r#"[{"id": "j", "type": "json", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""{\"a\":1}""#,
+            r#"{"a":1}"#,
+            r#""[1,2]""#,
+            r#""5""#,
+            "5",
+            "true",
+            r#""not json""#,
+            "null",
+            r#""\"quoted\"""#,
+        ],
+        outputs: 8,
+    },
+    Case {
+        name: "json-to-text-pretty",
+        nodes: r#"[{"id": "j", "type": "json", "property": "payload", "action": "str", "pretty": true, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":[1,{"b":2}],"e":{},"l":[]}"#,
+            r#""already text""#,
+            "[true,null]",
+            "1.5",
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "json-to-object",
+        nodes: r#"[{"id": "j", "type": "json", "property": "payload.raw", "action": "obj", "pretty": false, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"raw":"{\"n\":1}"}"#,
+            r#"{"raw":{"n":1}}"#,
+            r#"{"raw":"oops"}"#,
+            r#"{"raw":"12"}"#,
+            r#"{"other":1}"#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "json-parse-order-and-numbers",
+        nodes: r#"[{"id": "j", "type": "json", "property": "payload", "action": "obj", "pretty": false, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""{\"b\":1,\"a\":2,\"10\":3,\"2\":4,\"-1\":5,\"01\":6}""#,
+            r#""[1e21,1E2,0.1,-0,123456789012345680000,5e-7,1.0]""#,
+            r#""{\"a\":1,\"a\":2}""#,
+        ],
+        outputs: 3,
+    },
+    // Several nodes in a row, as tests/flows/conversions.json has them.
+    Case {
+        name: "chain-parse-scale-write",
+        nodes: r#"[
+            {"id": "parse", "type": "json", "property": "payload", "action": "", "pretty": false, "wires": [["scale"]]},
+            {"id": "scale", "type": "range", "minin": "0", "maxin": "100", "minout": "32", "maxout": "212",
+             "action": "scale", "round": true, "property": "payload.temp", "wires": [["write"]]},
+            {"id": "write", "type": "json", "property": "payload", "action": "str", "pretty": false, "wires": [["route"]]},
+            {"id": "route", "type": "switch", "property": "payload", "rules": [{"t": "eq", "v": "{\"temp\":71}", "vt": "str"}, {"t": "else"}],
+             "checkall": "true", "outputs": 2, "wires": [["out0"], ["out1"]]}
+          ]"#,
+        topic: Some("greenhouse"),
+        inputs: &[
+            r#""{\"temp\": \"21.5\"}""#,
+            r#""{\"temp\": 100}""#,
+            r#""{\"temp\": \"abc\"}""#,
+        ],
+        outputs: 2,
+    },
+    // inject and debug
+    Case {
+        name: "inject-once",
+        nodes: r#"[
+            {"id": "first", "type": "inject", "props": [{"p": "payload"}, {"p": "topic", "vt": "str"}],
+             "payload": "{\"a\":[1,\"x\"]}", "payloadType": "json", "topic": "tick", "once": true, "onceDelay": "0.3",
+             "repeat": "", "wires": [["out0"]]},
+            {"id": "second", "type": "inject", "props": [{"p": "payload"}, {"p": "extra", "v": "1", "vt": "num"}],
+             "payload": "42", "payloadType": "num", "topic": "", "once": true, "onceDelay": "0.5",
+             "repeat": "", "wires": [["out1"]]}
+          ]"#,
+        topic: None,
+        inputs: &[],
+        outputs: 2,
+    },
+    Case {
+        name: "debug-passes-nothing-on",
+        nodes: r#"[
+            {"id": "c", "type": "change", "rules": [{"t": "set", "p": "payload.seen", "pt": "msg", "to": "true", "tot": "bool"}],
+             "wires": [["show", "out0"]]},
+            {"id": "show", "type": "debug", "name": "shown", "active": true, "complete": "false", "wires": []}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"a":1}"#],
+        outputs: 1,
+    },
+];
+
+/// Which side of the comparison a flow is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    NodeRed,
+    Psos,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::NodeRed => "node-red",
+            Side::Psos => "psos",
+        }
+    }
+}
+
+/// The topic a case's input messages are published on, by side.
+fn input_topic(case: &Case, side: Side) -> String {
+    format!("diff/{}/{}/in", case.name, side.name())
+}
+
+/// The topic a case's observed port publishes on.
+fn port_topic(case: &Case, port: usize) -> String {
+    format!("diff/{}/out/{port}", case.name)
+}
+
+/// A case's nodes wrapped by the harness, with ids prefixed by the case's
+/// name so that the cases of the PSOS flow do not collide; each node gets
+/// `extra` (its tab, or its device).
+fn wrapped(case: &Case, side: Side, extra: &Value) -> Vec<Value> {
+    let prefix = |id: &str| format!("{}.{id}", case.name);
+    let mut nodes: Vec<Value> = serde_json::from_str(case.nodes)
+        .unwrap_or_else(|error| panic!("case {}: its nodes are not JSON: {error}", case.name));
+    let mut ports = 0;
+    let by_topic = prefix("by-topic");
+    let observe = |id: &str| -> Option<(usize, Vec<Value>)> {
+        let port = id.strip_prefix("out")?.parse::<usize>().ok()?;
+        Some((
+            port,
+            vec![json!(prefix(&format!("port{port}"))), json!(by_topic)],
+        ))
+    };
+    for node in &mut nodes {
+        let id = node["id"]
+            .as_str()
+            .expect("each node has an id")
+            .to_string();
+        node["id"] = json!(prefix(&id));
+        let wires = node["wires"].as_array().cloned().unwrap_or_default();
+        let rewired: Vec<Value> = wires
+            .iter()
+            .map(|port| {
+                let mut targets = Vec::new();
+                for target in port.as_array().into_iter().flatten() {
+                    let target = target.as_str().expect("a wire names a node");
+                    match observe(target) {
+                        Some((port, ids)) => {
+                            ports = ports.max(port + 1);
+                            for id in ids {
+                                if !targets.contains(&id) {
+                                    targets.push(id);
+                                }
+                            }
+                        }
+                        None => targets.push(json!(prefix(target))),
+                    }
+                }
+                Value::Array(targets)
+            })
+            .collect();
+        node["wires"] = Value::Array(rewired);
+    }
+    // With no nodes under test the input goes straight to port 0.
+    let entry = match nodes.first() {
+        Some(first) => vec![first["id"].clone()],
+        None => {
+            ports = 1;
+            observe("out0").expect("a port").1
+        }
+    };
+    let mut all = Vec::new();
+    if !case.inputs.is_empty() {
+        let rule = match case.topic {
+            Some(topic) => {
+                json!({"t": "set", "p": "topic", "pt": "msg", "to": topic, "tot": "str"})
+            }
+            None => json!({"t": "delete", "p": "topic", "pt": "msg"}),
+        };
+        all.push(json!({"id": prefix("in"), "type": "mqtt in", "topic": input_topic(case, side),
+            "qos": "1", "datatype": "json", "broker": "broker", "inputs": 0, "wires": [[prefix("topic")]]}));
+        all.push(
+            json!({"id": prefix("topic"), "type": "change", "rules": [rule], "wires": [entry]}),
+        );
+    }
+    all.extend(nodes);
+    for port in 0..ports {
+        all.push(
+            json!({"id": prefix(&format!("port{port}")), "type": "mqtt out",
+            "topic": port_topic(case, port), "qos": "1", "retain": "false", "broker": "broker"}),
+        );
+    }
+    all.push(
+        json!({"id": by_topic, "type": "mqtt out", "topic": "", "qos": "1", "retain": "false",
+        "broker": "broker"}),
+    );
+    for node in &mut all {
+        for (key, value) in extra.as_object().into_iter().flatten() {
+            node[key] = value.clone();
+        }
+    }
+    all
+}
+
+/// The flow Node-RED runs for one case: a tab, the broker (whose birth
+/// message says the case's subscriptions stand) and the wrapped nodes.
+fn node_red_flow(case: &Case, broker: &Mosquitto) -> String {
+    let broker_node: Value = serde_json::from_str(&support::node_red::broker_node(
+        broker.port(),
+        "node-red-differential",
+        &ready_topic(case),
+    ))
+    .expect("the broker node is JSON");
+    let mut flow = vec![
+        json!({"id": "tab", "type": "tab", "label": case.name}),
+        broker_node,
+    ];
+    flow.extend(wrapped(case, Side::NodeRed, &json!({"z": "tab"})));
+    Value::Array(flow).to_string()
+}
+
+fn ready_topic(case: &Case) -> String {
+    format!("diff/{}/node-red/ready", case.name)
+}
+
+fn device_name(case: &Case) -> String {
+    format!("diff-{}", case.name)
+}
+
+/// The PSOS flow: every case on a `host` device of its own.
+fn psos_flow() -> String {
+    let mut flow = vec![
+        json!({"id": "broker", "type": "mqtt-broker", "broker": "127.0.0.1", "port": "1883", "protocolVersion": "5"}),
+    ];
+    for case in CASES {
+        let device = format!("{}.device", case.name);
+        flow.push(
+            json!({"id": device, "type": "psos-device", "name": device_name(case),
+            "board": "host", "broker": "broker"}),
+        );
+        flow.extend(wrapped(case, Side::Psos, &json!({"device": device})));
+    }
+    Value::Array(flow).to_string()
+}
+
+/// Writes the PSOS flow and builds every device once; the binary and the
+/// status topic of each case's device, in case order.
+fn build_psos(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let path = dir.join("differential.json");
+    std::fs::write(&path, psos_flow()).expect("the flow is written");
+    let flow = support::check_flow(&path);
+    let out = dir.join("crates");
+    psosc::output::write_crates(&flow, &out, &support::repo_root().join("runtime"))
+        .expect("the crates are written");
+    support::cargo(&out, &["build", "--quiet"]);
+    CASES
+        .iter()
+        .map(|case| {
+            let name = device_name(case);
+            let device = flow
+                .devices
+                .iter()
+                .find(|device| device.name == name)
+                .expect("each case has its device");
+            let broker = device.broker.as_ref().expect("each device has a broker");
+            (
+                support::shared_target_dir().join("debug").join(&name),
+                broker.status_topic.clone(),
+            )
+        })
+        .collect()
+}
+
+/// What one broker carried for a case, without the harness's own topics
+/// (inputs, readiness, device status) and retained messages.
+fn records(case: &Case, received: Vec<support::mosquitto::Received>) -> Vec<Record> {
+    let own = format!("diff/{}/", case.name);
+    received
+        .into_iter()
+        .filter(|message| !message.retain)
+        .filter(|message| {
+            let harness = message
+                .topic
+                .strip_prefix(&own)
+                .is_some_and(|rest| rest.starts_with("node-red/") || rest.starts_with("psos/"));
+            !harness && !message.topic.starts_with("psos/")
+        })
+        .map(|message| {
+            (
+                message.topic,
+                String::from_utf8_lossy(&message.payload).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Runs one case on both sides; the records of Node-RED and of PSOS.
+fn run(
+    case: &Case,
+    node_red: &NodeRed,
+    brokers: [&Mosquitto; 2],
+    device: &(std::path::PathBuf, String),
+) -> (Vec<Record>, Vec<Record>) {
+    let [node_red_broker, psos_broker] = brokers;
+    let all_node_red = node_red_broker.subscriber("#", EVERYTHING);
+    let all_psos = psos_broker.subscriber("#", EVERYTHING);
+    let node_red_ready = node_red_broker.subscriber(&ready_topic(case), 1);
+    let psos_ready = psos_broker.subscriber(&device.1, 1);
+    node_red.deploy(&node_red_flow(case, node_red_broker));
+    let mut command = std::process::Command::new(&device.0);
+    command.env("PSOS_BROKER", psos_broker.url());
+    let running = Running::spawn(command);
+    for (ready, side) in [(node_red_ready, "Node-RED"), (psos_ready, "the device")] {
+        let online = ready.wait(CONNECT_TIMEOUT);
+        assert!(
+            online.iter().any(|message| message.payload == b"online"),
+            "case {}: {side} did not connect within {CONNECT_TIMEOUT:?}",
+            case.name
+        );
+    }
+    for input in case.inputs {
+        node_red_broker.publish(
+            &input_topic(case, Side::NodeRed),
+            input.as_bytes(),
+            1,
+            false,
+        );
+        psos_broker.publish(&input_topic(case, Side::Psos), input.as_bytes(), 1, false);
+    }
+    let from_node_red = records(case, all_node_red.wait(SETTLE));
+    let from_psos = records(case, all_psos.wait(Duration::ZERO));
+    drop(running);
+    (from_node_red, from_psos)
+}
+
+fn shown(records: &[Record]) -> String {
+    records
+        .iter()
+        .map(|(topic, payload)| format!("    {topic} : {payload}\n"))
+        .collect()
+}
+
+#[test]
+fn psos_sends_what_node_red_sends() {
+    let names: std::collections::BTreeSet<&str> = CASES.iter().map(|case| case.name).collect();
+    assert_eq!(names.len(), CASES.len(), "case names are unique");
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let devices = build_psos(dir.path());
+    let node_red_broker = Mosquitto::start();
+    let psos_broker = Mosquitto::start();
+    let node_red = NodeRed::serve();
+    let mut differences = Vec::new();
+    for (case, device) in CASES.iter().zip(&devices) {
+        let (expected, got) = run(case, &node_red, [&node_red_broker, &psos_broker], device);
+        let sent = expected
+            .iter()
+            .filter(|(topic, _)| topic.starts_with(&format!("diff/{}/out/", case.name)))
+            .count();
+        if sent != case.outputs {
+            differences.push(format!(
+                "case {}: Node-RED sent {sent} messages, the case says {}; it carried:\n{}",
+                case.name,
+                case.outputs,
+                shown(&expected)
+            ));
+        }
+        if expected != got {
+            differences.push(format!(
+                "case {}:\n  Node-RED:\n{}  PSOS:\n{}",
+                case.name,
+                shown(&expected),
+                shown(&got)
+            ));
+        }
+    }
+    assert!(
+        differences.is_empty(),
+        "{} of {} cases differ:\n{}",
+        differences.len(),
+        CASES.len(),
+        differences.join("\n")
+    );
+}
