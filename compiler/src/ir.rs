@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// So are the `filter` node's modes and gap.
+pub use psos::nodes::{FilterMode, Gap};
 /// The settings of `range` and `json` nodes are the runtime's own types:
 /// psosc chooses among them and the device acts on them.
 pub use psos::nodes::{JsonAction, RangeAction};
@@ -279,6 +281,7 @@ pub enum NodeKind {
     MqttOut(MqttOut),
     Range(Range),
     Json(JsonNode),
+    Filter(Filter),
 }
 
 impl NodeKind {
@@ -289,7 +292,8 @@ impl NodeKind {
             | NodeKind::Change(_)
             | NodeKind::MqttIn(_)
             | NodeKind::Range(_)
-            | NodeKind::Json(_) => 1,
+            | NodeKind::Json(_)
+            | NodeKind::Filter(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -483,4 +487,26 @@ pub struct JsonNode {
     pub action: JsonAction,
     /// Text is written with four spaces a level (`pretty`).
     pub pretty: bool,
+}
+
+/// A `filter` node (Node-RED's type `rbe`), with the room a device gives
+/// its memory of topics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub mode: FilterMode,
+    pub gap: Gap,
+    /// The first number narrowband modes compare with; `None` takes the
+    /// first number received.
+    pub start: Option<f64>,
+    /// Compare with the last number received (`inout` "in"), not sent.
+    pub compare_input: bool,
+    /// The property watched.
+    pub path: Path,
+    /// The property naming topics; `None` when topics are not kept apart.
+    pub topic: Option<Path>,
+    /// How many topics the device remembers (`psosTopics`).
+    pub topics: usize,
+    /// The bytes each remembered topic has for its name and value
+    /// (`psosTopicSize`).
+    pub topic_size: usize,
 }

@@ -2,6 +2,7 @@
 
 mod change;
 mod debug;
+mod filter;
 mod inject;
 mod json;
 mod mqtt;
@@ -10,6 +11,7 @@ mod switch;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
+pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
