@@ -476,7 +476,7 @@ mod tests {
     use std::vec::Vec;
     use std::{format, vec};
 
-    use super::number_from_str;
+    use super::{float_from_str, number_from_str};
 
     /// Compares bits, so that -0 differs from 0, and any NaN equals NaN.
     fn check(input: &str, expect: f64) {
@@ -494,6 +494,30 @@ mod tests {
     fn check_against_core(input: &str) {
         let expect: f64 = input.parse().expect("a decimal literal");
         check(input, expect);
+    }
+
+    /// `parseFloat` reads the longest decimal literal at the start.
+    #[test]
+    fn javascript_parse_float_of_a_string() {
+        for (input, expect) in [
+            ("6 deg", 6.0),
+            ("  -1.5e3x", -1500.0),
+            ("1e", 1.0),
+            ("1e+", 1.0),
+            ("2.", 2.0),
+            (".25.5", 0.25),
+            ("0x10", 0.0),
+            ("+Infinityx", f64::INFINITY),
+            ("-Infinity", f64::NEG_INFINITY),
+            ("\u{feff}\n7", 7.0),
+            ("007", 7.0),
+        ] {
+            assert_eq!(float_from_str(input), expect, "parseFloat({input:?})");
+        }
+        for input in ["", " ", ".", "-", "+.e1", "e5", "Inf", "abc", "--1"] {
+            assert!(float_from_str(input).is_nan(), "parseFloat({input:?})");
+        }
+        assert!(float_from_str("-0").is_sign_negative());
     }
 
     #[test]
