@@ -165,6 +165,23 @@ fn example_crates_are_clippy_clean() {
 }
 
 #[test]
+fn a_filter_passes_what_moved_as_node_red_does() {
+    let (dir, _) = build_test_flow("filter");
+    let device = Running::start(&build_device(dir.path(), "flt"));
+    // A deadband of 10% of the last value sent: 20 passes as the first,
+    // "20.5 C" (read as 20.5) is too near, "warm" is no number and is
+    // logged, 25 is far enough.
+    assert_eq!(
+        debug_lines(&device, 3, Duration::from_secs(10)),
+        [
+            "[flt] [debug:out] 20",
+            "[flt] [rbe:band] no number found in payload",
+            "[flt] [debug:out] 25",
+        ]
+    );
+}
+
+#[test]
 fn range_and_json_convert_as_node_red_does() {
     let (dir, _) = build_test_flow("conversions");
     let device = Running::start(&build_device(dir.path(), "conv"));

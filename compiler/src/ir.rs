@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::json::Span;
 pub use crate::partition::Resources;
 pub use psos::nodes::DelayMode;
+/// So are the `filter` node's modes and gap.
+pub use psos::nodes::{FilterMode, Gap};
 /// The settings of `range` and `json` nodes are the runtime's own types:
 /// psosc chooses among them and the device acts on them.
 pub use psos::nodes::{JsonAction, RangeAction};
@@ -282,6 +284,7 @@ pub enum NodeKind {
     Json(JsonNode),
     Delay(Delay),
     Template(Template),
+    Filter(Filter),
 }
 
 impl NodeKind {
@@ -293,7 +296,8 @@ impl NodeKind {
             | NodeKind::MqttIn(_)
             | NodeKind::Range(_)
             | NodeKind::Json(_)
-            | NodeKind::Template(_) => 1,
+            | NodeKind::Template(_)
+            | NodeKind::Filter(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -548,4 +552,26 @@ pub enum TemplateToken {
 pub struct TemplateName {
     pub parts: Vec<String>,
     pub fallback: Option<String>,
+}
+
+/// A `filter` node (Node-RED's type `rbe`), with the room a device gives
+/// its memory of topics.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filter {
+    pub mode: FilterMode,
+    pub gap: Gap,
+    /// The first number narrowband modes compare with; `None` takes the
+    /// first number received.
+    pub start: Option<f64>,
+    /// Compare with the last number received (`inout` "in"), not sent.
+    pub compare_input: bool,
+    /// The property watched.
+    pub path: Path,
+    /// The property naming topics; `None` when topics are not kept apart.
+    pub topic: Option<Path>,
+    /// How many topics the device remembers (`psosTopics`).
+    pub topics: usize,
+    /// The bytes each remembered topic has for its name and value
+    /// (`psosTopicSize`).
+    pub topic_size: usize,
 }

@@ -2,7 +2,8 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Flow, InjectValue, JsonAction, JsonNode, Literal, NodeKind, PathSegment, Range, RangeAction,
+    Filter, FilterMode, Flow, Gap, InjectValue, JsonAction, JsonNode, Literal, NodeKind,
+    PathSegment, Range, RangeAction,
 };
 use psosc::SourceFile;
 
@@ -230,6 +231,99 @@ fn range_properties_are_read_as_node_red_reads_them() {
             panic!("a range node")
         };
         assert_eq!((range.action, range.path), (expect, vec![key("payload")]));
+    }
+}
+
+/// Node-RED's rbe_spec.js, "should be loaded with correct defaults": a
+/// filter keeps its name, reports by exception (`rbe`) with a gap of 0, and
+/// (from `rbe.js`) compares with its last output, watches `payload` and
+/// keeps topics apart by `topic`; a device remembers 8 topics of 128 bytes.
+#[test]
+fn filter_defaults_are_node_reds() {
+    let flow = lower(r#"[{"id": "n1", "type": "rbe", "name": "rbe1", "wires": [[]]}]"#);
+    assert_eq!(flow.nodes[0].name, "rbe1");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Filter(Filter {
+            mode: FilterMode::Rbe,
+            gap: Gap::Fixed(0.0),
+            start: None,
+            compare_input: false,
+            path: vec![key("payload")],
+            topic: Some(vec![key("topic")]),
+            topics: 8,
+            topic_size: 128,
+        })
+    );
+}
+
+#[test]
+fn filter_properties_are_read_as_node_red_reads_them() {
+    let kind = only_node(
+        r#"{"id": "f", "type": "rbe", "func": "narrowbandEq", "gap": "12.5%", "start": " 0x10 ",
+            "inout": "in", "property": "reading.raw", "septopics": true, "topi": "sensor",
+            "psosTopics": "3", "psosTopicSize": 64, "wires": [[]]}"#,
+    );
+    assert_eq!(
+        kind,
+        NodeKind::Filter(Filter {
+            mode: FilterMode::NarrowbandEq,
+            gap: Gap::Percent(12.5),
+            start: Some(16.0),
+            compare_input: true,
+            path: vec![key("reading"), key("raw")],
+            topic: Some(vec![key("sensor")]),
+            topics: 3,
+            topic_size: 64,
+        })
+    );
+    for (properties, expect) in [
+        (
+            r#""func": "deadband", "gap": "10""#,
+            (FilterMode::Deadband, Gap::Fixed(10.0), None, 8),
+        ),
+        (
+            r#""func": "deadbandEq", "gap": 2.5"#,
+            (FilterMode::DeadbandEq, Gap::Fixed(2.5), None, 8),
+        ),
+        // `start` is read by the narrowband modes only; 0 and "" are none.
+        (
+            r#""func": "deadband", "start": "x""#,
+            (FilterMode::Deadband, Gap::Fixed(0.0), None, 8),
+        ),
+        (
+            r#""func": "narrowband", "start": 0"#,
+            (FilterMode::Narrowband, Gap::Fixed(0.0), None, 8),
+        ),
+        (
+            r#""func": "narrowband", "start": "0""#,
+            (FilterMode::Narrowband, Gap::Fixed(0.0), Some(0.0), 8),
+        ),
+        (
+            r#""func": "rbei", "gap": """#,
+            (FilterMode::Rbei, Gap::Fixed(0.0), None, 8),
+        ),
+        (
+            r#""func": "", "gap": "0%""#,
+            (FilterMode::Rbe, Gap::Percent(0.0), None, 8),
+        ),
+        // One value for all topics needs room for one.
+        (
+            r#""septopics": false, "psosTopics": 50"#,
+            (FilterMode::Rbe, Gap::Fixed(0.0), None, 1),
+        ),
+    ] {
+        let NodeKind::Filter(filter) = only_node(&format!(
+            r#"{{"id": "f", "type": "rbe", {properties}, "wires": [[]]}}"#
+        )) else {
+            panic!("a filter node")
+        };
+        assert_eq!(
+            (filter.mode, filter.gap, filter.start, filter.topics),
+            expect,
+            "{properties}"
+        );
+        assert_eq!(filter.topic.is_some(), expect.3 != 1, "{properties}");
     }
 }
 

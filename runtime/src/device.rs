@@ -19,9 +19,12 @@ pub enum ErrorKind {
     OutboxFull,
     /// The MQTT session failed: the broker refused or the link broke.
     Mqtt,
+    /// A node's bounded memory (a filter's topics) was full: it forgot what
+    /// it had used least recently to make room.
+    StateFull,
 }
 
-const N_ERROR_KINDS: usize = 6;
+const N_ERROR_KINDS: usize = 7;
 
 impl ErrorKind {
     /// Every kind, in the order a device reports them.
@@ -32,6 +35,7 @@ impl ErrorKind {
         ErrorKind::QueueFull,
         ErrorKind::OutboxFull,
         ErrorKind::Mqtt,
+        ErrorKind::StateFull,
     ];
 
     /// A short name for reports.
@@ -43,6 +47,7 @@ impl ErrorKind {
             ErrorKind::QueueFull => "queue full",
             ErrorKind::OutboxFull => "outbox full",
             ErrorKind::Mqtt => "mqtt",
+            ErrorKind::StateFull => "state full",
         }
     }
 }
@@ -61,6 +66,7 @@ impl Device {
             name,
             flow,
             errors: [
+                AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),

@@ -7,7 +7,7 @@ use crate::encoding::{decode, decode_member};
 
 mod number;
 mod print_number;
-pub use number::{is_js_white_space, number_from_str, parse_float};
+pub use number::{float_from_str, is_js_white_space, number_from_str, parse_float};
 pub(crate) use print_number::write_number;
 
 /// A value fixed at build time: how the compiler emits a flow's literals as
@@ -230,6 +230,39 @@ impl ValueRef<'_> {
                     return core::str::from_utf8(bytes).map_or(f64::NAN, number_from_str);
                 }
                 other => return Primitive::from(other).to_number(),
+            }
+        }
+    }
+
+    /// JavaScript's `parseFloat(value)`, which Node-RED's `filter` node
+    /// applies to what it receives: `parseFloat(String(value))`. A number
+    /// stays itself (-0 becomes 0, as its text is "0"); text and buffers are
+    /// read from their start; an array reads as its first item, since its
+    /// items are joined by commas and a comma ends a number; `null`,
+    /// booleans and objects are never numbers.
+    pub fn parse_float(&self) -> f64 {
+        let mut value = *self;
+        loop {
+            match value {
+                ValueRef::Number(n) => return n + 0.0,
+                ValueRef::Str(s) => return float_from_str(s),
+                // Invalid UTF-8 reads as U+FFFD, which ends a number as
+                // anything else does; the valid start is enough.
+                ValueRef::Bytes(bytes) => {
+                    let valid = match core::str::from_utf8(bytes) {
+                        Ok(text) => text,
+                        Err(error) => core::str::from_utf8(
+                            bytes.get(..error.valid_up_to()).unwrap_or_default(),
+                        )
+                        .unwrap_or_default(),
+                    };
+                    return float_from_str(valid);
+                }
+                ValueRef::Array(items) => match items.iter().next() {
+                    Some(first) => value = first,
+                    None => return f64::NAN,
+                },
+                ValueRef::Null | ValueRef::Bool(_) | ValueRef::Object(_) => return f64::NAN,
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, and through a template node, after start-up.
+//! range nodes, through a template node and through filter nodes, after
+//! start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -10,8 +11,8 @@ mod counting;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
-    Change, ChangeRule, Interval, Json, JsonAction, Name, Range, RangeAction, Switch, SwitchOp,
-    SwitchRule, Template, TemplateBody, Token,
+    Change, ChangeRule, Filter, FilterMode, FilterSettings, Gap, Interval, Json, JsonAction, Name,
+    Range, RangeAction, Switch, SwitchOp, SwitchRule, Template, TemplateBody, Token,
 };
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
@@ -285,5 +286,73 @@ fn messages_through_template_nodes_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
+
+/// A deadband on many topics, more than it remembers, and a filter of
+/// objects: the memory of topics and the comparisons allocate nothing.
+static BAND: NodeCell<Filter<4, 64>> = NodeCell::new(Filter::new(
+    NodeInfo::new("f1", "", "rbe"),
+    FilterSettings {
+        mode: FilterMode::Deadband,
+        gap: Gap::Percent(5.0),
+        start: None,
+        compare_input: false,
+        path: PAYLOAD,
+        topic: Some(&[PathSegment::Key("topic")]),
+    },
+));
+static CHANGES: NodeCell<Filter<4, 128>> = NodeCell::new(Filter::new(
+    NodeInfo::new("f2", "", "rbe"),
+    FilterSettings {
+        mode: FilterMode::Rbe,
+        gap: Gap::Fixed(0.0),
+        start: None,
+        compare_input: false,
+        path: PAYLOAD,
+        topic: None,
+    },
+));
+
+static PASSED: AtomicUsize = AtomicUsize::new(0);
+
+fn passed(_port: usize, _msg: &mut Msg) {
+    PASSED.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn messages_through_filter_nodes_allocate_nothing() {
+    let readings: Vec<Msg> = (0..6)
+        .map(|topic| {
+            Msg::from_json(format!(r#"{{"topic":{topic},"payload":"{topic}0 C"}}"#).as_bytes())
+                .unwrap()
+        })
+        .collect();
+    let objects: Vec<Msg> = [
+        r#"{"payload":{"a":[1,2],"b":"x"}}"#,
+        r#"{"payload":{"b":"x","a":[1,2]}}"#,
+        r#"{"payload":{"a":[1,3]}}"#,
+    ]
+    .iter()
+    .map(|text| Msg::from_json(text.as_bytes()).unwrap())
+    .collect();
+    let allocations = counting::allocations_in(|| {
+        for round in 0..1_000 {
+            for reading in &readings {
+                BAND.input(&DEVICE, &mut reading.clone(), &mut passed);
+            }
+            for object in &objects {
+                CHANGES.input(&DEVICE, &mut object.clone(), &mut passed);
+            }
+            if round == 0 {
+                // Each reading is new, as their topics take turns in a
+                // memory of four; of the objects the first and the third.
+                assert_eq!(PASSED.load(Ordering::Relaxed), 8);
+            }
+        }
+    });
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 9,000 messages"
     );
 }

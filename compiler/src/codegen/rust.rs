@@ -10,9 +10,9 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, DelayMode, Flow, InjectValue, JsonAction,
-    Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction, SwitchOp,
-    TemplateBody, TemplateName, TemplateToken,
+    Arg, ChangeRule, Datatype, DebugTarget, DelayMode, FilterMode, Flow, Gap, InjectValue,
+    JsonAction, Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction,
+    SwitchOp, TemplateBody, TemplateName, TemplateToken,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -691,7 +691,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Range(_)
         | NodeKind::Json(_)
         | NodeKind::Template(_) => true,
-        NodeKind::Custom(_) | NodeKind::Delay(_) => false,
+        NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) => false,
     }
 }
 
@@ -758,6 +758,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Json(_) => "json".to_string(),
         NodeKind::Delay(_) => "delay".to_string(),
         NodeKind::Template(_) => "template".to_string(),
+        NodeKind::Filter(_) => "filter".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1176,6 +1177,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 quote!(#template_type::new(#info, #property, #body, #empty)),
             )
         }
+        NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
         NodeKind::Custom(custom) => {
             let segments = custom
                 .rust_path
@@ -1247,6 +1249,72 @@ fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStre
 }
 
 /// A property path as a constant slice of `psos::PathSegment`.
+/// A filter node: its memory's size in its type, its settings as one
+/// constant.
+fn filter_constructor(
+    filter: &crate::ir::Filter,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let filter_type = imports.node("Filter");
+    let settings_type = imports.node("FilterSettings");
+    let mode_type = imports.node("FilterMode");
+    let gap_type = imports.node("Gap");
+    let mode = format_ident!(
+        "{}",
+        match filter.mode {
+            FilterMode::Rbe => "Rbe",
+            FilterMode::Rbei => "Rbei",
+            FilterMode::Deadband => "Deadband",
+            FilterMode::DeadbandEq => "DeadbandEq",
+            FilterMode::Narrowband => "Narrowband",
+            FilterMode::NarrowbandEq => "NarrowbandEq",
+        }
+    );
+    let gap = match filter.gap {
+        Gap::Fixed(gap) => {
+            let gap = float(gap);
+            quote!(#gap_type::Fixed(#gap))
+        }
+        Gap::Percent(percent) => {
+            let percent = float(percent);
+            quote!(#gap_type::Percent(#percent))
+        }
+    };
+    let start = match filter.start {
+        Some(start) => {
+            let start = float(start);
+            quote!(Some(#start))
+        }
+        None => quote!(None),
+    };
+    let compare_input = filter.compare_input;
+    let property = path(&filter.path, imports);
+    let topic = match &filter.topic {
+        Some(topic) => {
+            let topic = path(topic, imports);
+            quote!(Some(#topic))
+        }
+        None => quote!(None),
+    };
+    let topics = Literal::usize_unsuffixed(filter.topics);
+    let topic_size = Literal::usize_unsuffixed(filter.topic_size);
+    (
+        quote!(#filter_type<#topics, #topic_size>),
+        quote!(#filter_type::new(
+            #info,
+            #settings_type {
+                mode: #mode_type::#mode,
+                gap: #gap,
+                start: #start,
+                compare_input: #compare_input,
+                path: #property,
+                topic: #topic,
+            },
+        )),
+    )
+}
+
 fn path(path: &Path, imports: &mut Imports) -> TokenStream {
     let segment_type = imports.root("PathSegment");
     let segments = path.iter().map(|segment| match segment {

@@ -5,6 +5,7 @@ mod change;
 pub mod custom;
 mod debug;
 mod delay;
+mod filter;
 mod inject;
 mod json;
 pub mod mqtt;
@@ -69,6 +70,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "template",
         lower: template::lower,
+    },
+    NodeType {
+        type_name: "rbe",
+        lower: filter::lower,
     },
 ];
 
@@ -227,12 +232,18 @@ impl<'a, 'd> Reader<'a, 'd> {
     /// The message property a node works on, as Node-RED reads
     /// `n.property || "payload"`.
     pub fn target_property(&mut self) -> Option<Path> {
+        self.msg_property_or("property", "payload")
+    }
+
+    /// A message property a node names in `key`, as Node-RED reads
+    /// `n[key] || default`.
+    pub fn msg_property_or(&mut self, key: &str, default: &str) -> Option<Path> {
         let name = self
-            .string("property")
+            .string(key)
             .filter(|name| !name.is_empty())
-            .unwrap_or("payload");
-        let span = self.node.value_span("property");
-        self.msg_property("property", name, None, span)
+            .unwrap_or(default);
+        let span = self.node.value_span(key);
+        self.msg_property(key, name, None, span)
     }
 
     /// Reports a property the node cannot do without.

@@ -98,6 +98,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet. RAM: its memory of topics at the defaults
+    // (`psosTopics` 8 of `psosTopicSize` 128 bytes, and a stamp each),
+    // which this table cannot see a node change.
+    TypeFacts {
+        type_name: "rbe",
+        resources: Resources {
+            flash: 256,
+            ram: 1280,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

@@ -3,6 +3,7 @@
 mod change;
 mod debug;
 mod delay;
+mod filter;
 mod inject;
 mod json;
 mod mqtt;
@@ -13,6 +14,7 @@ mod template;
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
+pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};

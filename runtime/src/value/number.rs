@@ -85,6 +85,45 @@ pub fn parse_float(s: &str) -> f64 {
         .map_or(f64::NAN, number_from_str)
 }
 
+/// JavaScript's `parseFloat(string)`: white space before the number is
+/// skipped, then the longest start of the rest that is a decimal literal
+/// (`Infinity` included, no `0x` prefixes) is read with [`number_from_str`],
+/// and anything after it ignored, so `"6 deg"` is 6, `"1e3x"` 1000 and
+/// `"0x10"` 0. Without such a start the result is NaN.
+pub fn float_from_str(s: &str) -> f64 {
+    let text = s.trim_start_matches(is_js_white_space);
+    let bytes = text.as_bytes();
+    let digits_from = |at: usize| {
+        bytes.get(at..).map_or(0, |rest| {
+            rest.iter().take_while(|c| c.is_ascii_digit()).count()
+        })
+    };
+    let sign = usize::from(matches!(bytes.first(), Some(b'+' | b'-')));
+    let unsigned = bytes.get(sign..).unwrap_or_default();
+    if unsigned.starts_with(b"Infinity") {
+        return number_from_str(text.get(..sign + 8).unwrap_or_default());
+    }
+    let whole = digits_from(sign);
+    let mut end = sign + whole;
+    if bytes.get(end) == Some(&b'.') {
+        let fraction = digits_from(end + 1);
+        if whole > 0 || fraction > 0 {
+            end += 1 + fraction;
+        }
+    }
+    if end == sign {
+        return f64::NAN;
+    }
+    if matches!(bytes.get(end), Some(b'e' | b'E')) {
+        let signed = usize::from(matches!(bytes.get(end + 1), Some(b'+' | b'-')));
+        let exponent = digits_from(end + 1 + signed);
+        if exponent > 0 {
+            end += 1 + signed + exponent;
+        }
+    }
+    number_from_str(text.get(..end).unwrap_or_default())
+}
+
 /// JavaScript's WhiteSpace and LineTerminator, which `Number()` trims. Not
 /// quite Unicode's White_Space that `str::trim` uses: U+FEFF is in, U+0085
 /// is out. (Also the `\s` of its regular expressions, which mustache.js
@@ -478,7 +517,7 @@ mod tests {
     use std::vec::Vec;
     use std::{format, vec};
 
-    use super::number_from_str;
+    use super::{float_from_str, number_from_str};
 
     /// Compares bits, so that -0 differs from 0, and any NaN equals NaN.
     fn check(input: &str, expect: f64) {
@@ -496,6 +535,30 @@ mod tests {
     fn check_against_core(input: &str) {
         let expect: f64 = input.parse().expect("a decimal literal");
         check(input, expect);
+    }
+
+    /// `parseFloat` reads the longest decimal literal at the start.
+    #[test]
+    fn javascript_parse_float_of_a_string() {
+        for (input, expect) in [
+            ("6 deg", 6.0),
+            ("  -1.5e3x", -1500.0),
+            ("1e", 1.0),
+            ("1e+", 1.0),
+            ("2.", 2.0),
+            (".25.5", 0.25),
+            ("0x10", 0.0),
+            ("+Infinityx", f64::INFINITY),
+            ("-Infinity", f64::NEG_INFINITY),
+            ("\u{feff}\n7", 7.0),
+            ("007", 7.0),
+        ] {
+            assert_eq!(float_from_str(input), expect, "parseFloat({input:?})");
+        }
+        for input in ["", " ", ".", "-", "+.e1", "e5", "Inf", "abc", "--1"] {
+            assert!(float_from_str(input).is_nan(), "parseFloat({input:?})");
+        }
+        assert!(float_from_str("-0").is_sign_negative());
     }
 
     #[test]
