@@ -129,6 +129,10 @@ fn find_member(body: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
 }
 
 impl<const N: usize> Msg<N> {
+    /// The most bytes the properties take: generated code sizes what keeps
+    /// a value between messages (a switch's previous value) by it.
+    pub const CAPACITY: usize = N;
+
     /// An empty message: no `payload` nor `topic` yet.
     pub const fn new() -> Self {
         Self {

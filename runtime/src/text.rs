@@ -21,6 +21,17 @@ pub(crate) struct SliceWriter<'a> {
     at: usize,
 }
 
+impl<'a> SliceWriter<'a> {
+    pub(crate) fn new(out: &'a mut [u8]) -> Self {
+        Self { out, at: 0 }
+    }
+
+    /// What has been written.
+    pub(crate) fn written(&self) -> &[u8] {
+        self.out.get(..self.at).unwrap_or_default()
+    }
+}
+
 impl Write for SliceWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let end = self.at.checked_add(s.len()).ok_or(fmt::Error)?;
