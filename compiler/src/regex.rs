@@ -283,11 +283,11 @@ fn escape(
             }
             None => out.push_str(r"\\c"),
         },
-        // Any other escaped character stands for itself.
+        // Any other escaped character stands for itself (JavaScript's
+        // identity escapes); `regex-syntax` takes punctuation escaped, but
+        // not letters, digits, `<`, `>` or anything beyond ASCII.
         other => {
-            if regex_automata::util::syntax::parse(&other.to_string()).is_err()
-                || "\\.+*?()|[]{}^$#&-~".contains(other)
-            {
+            if other.is_ascii_punctuation() && !matches!(other, '<' | '>') {
                 out.push('\\');
             }
             out.push(other);
@@ -296,18 +296,18 @@ fn escape(
     Ok(at)
 }
 
-/// `bytes` copied to a 4-byte aligned place that lives as long as the
-/// program, as a device's static holds them; for tests.
-pub fn aligned(bytes: &[u8]) -> &'static [u8] {
-    let mut room = vec![0u8; bytes.len() + 3];
-    let start = room.as_ptr().align_offset(4).min(3);
-    room[start..start + bytes.len()].copy_from_slice(bytes);
-    &Box::leak(room.into_boxed_slice())[start..start + bytes.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `bytes` copied to a 4-byte aligned place that lives as long as the
+    /// program, as a device's static holds them.
+    fn aligned(bytes: &[u8]) -> &'static [u8] {
+        let mut room = vec![0u8; bytes.len() + 3];
+        let start = room.as_ptr().align_offset(4).min(3);
+        room[start..start + bytes.len()].copy_from_slice(bytes);
+        &Box::leak(room.into_boxed_slice())[start..start + bytes.len()]
+    }
 
     /// Whether the compiled pattern finds a match in `text`, as a device
     /// runs it.
@@ -377,6 +377,7 @@ mod tests {
             (r"(?<year>\d{4})-(?:\d\d)", false, "on 2024-05", true),
             (r"[a&&b]", false, "&", true),
             (r"\/path", false, "/path", true),
+            (r"\a\%\<\é", false, "a%<é", true),
             (r"^$", false, "", true),
         ];
         for (pattern, ignore_case, text, expect) in cases {
