@@ -412,7 +412,9 @@ impl<'a> Lowering<'a> {
                 self.check_link_call(node);
                 Role::Routing
             } else {
-                let mut reader = Reader::new(node, self.diagnostics);
+                let (raw, environment) = (self.raw, self.environment);
+                let env_var = |name: &str| raw.env_var(node, name, environment);
+                let mut reader = Reader::new(node, self.diagnostics).with_env(&env_var);
                 let lowered = if let Some(node_type) = nodes::find(type_name) {
                     Some((node_type.lower)(&mut reader))
                 } else {

@@ -77,10 +77,10 @@ pub fn compile(pattern: &str, ignore_case: bool) -> Result<Vec<u8>, RegexProblem
 }
 
 fn too_large(pattern: &str, size: Option<usize>) -> RegexProblem {
-    let size = size.map_or_else(|| "more".to_string(), |size| format!("{size}"));
+    let size = size.map_or_else(String::new, |size| format!(" ({size} bytes)"));
     problem(
         format!(
-            "the pattern {pattern:?} compiles to {size} bytes of automaton, more than the {MAX_DFA_BYTES} a device is given"
+            "the pattern {pattern:?} compiles to an automaton{size} larger than the {MAX_DFA_BYTES} bytes a device is given"
         ),
         "simplify the pattern: fewer repetition counts ({n,m}) and smaller classes of non-ASCII characters",
     )

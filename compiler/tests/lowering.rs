@@ -350,3 +350,26 @@ fn switch_rules_are_read_as_node_red_reads_them() {
         })
     );
 }
+
+/// A rule value of type `env` is looked up as Node-RED looks it up (the
+/// node's group, its tab, then the process), when psosc builds the flow.
+#[test]
+fn switch_env_values_come_from_the_flow_then_the_process() {
+    let flow = lower(
+        r#"[{"id": "t", "type": "tab", "env": [{"name": "LIMIT", "value": "40", "type": "str"}]},
+            {"id": "s", "type": "switch", "z": "t", "property": "payload",
+             "rules": [{"t": "gt", "v": "LIMIT", "vt": "env"}, {"t": "eq", "v": "FROM_PROCESS", "vt": "env"}],
+             "wires": [[], []]}]"#,
+    );
+    let NodeKind::Switch(switch) = &flow.nodes[0].kind else {
+        panic!("a switch")
+    };
+    let values: Vec<&SwitchOperand> = switch.rules.iter().map(|rule| &rule.value).collect();
+    assert_eq!(
+        values,
+        [
+            &SwitchOperand::Literal(Literal::String("40".into())),
+            &SwitchOperand::Literal(Literal::String("process".into())),
+        ]
+    );
+}

@@ -12,7 +12,7 @@ mod range;
 mod switch;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::flow::RawNode;
+use crate::flow::{Environment, RawNode};
 use crate::ir::{Literal, NodeKind, Path};
 use crate::json::{Json, JsonValue, Span};
 
@@ -71,11 +71,26 @@ pub fn find(type_name: &str) -> Option<&'static NodeType> {
 pub struct Reader<'a, 'd> {
     pub node: &'a RawNode,
     pub diagnostics: &'d mut Vec<Diagnostic>,
+    /// Node-RED's `env` lookup for the node (its groups, tab, the flow's
+    /// global settings, then psosc's environment), for values of type
+    /// `env`, which psosc resolves when it builds the flow; `None` where
+    /// nothing is looked up.
+    pub env_var: Option<Environment<'d>>,
 }
 
 impl<'a, 'd> Reader<'a, 'd> {
     pub fn new(node: &'a RawNode, diagnostics: &'d mut Vec<Diagnostic>) -> Self {
-        Self { node, diagnostics }
+        Self {
+            node,
+            diagnostics,
+            env_var: None,
+        }
+    }
+
+    /// The reader with `env` lookups.
+    pub fn with_env(mut self, env_var: Environment<'d>) -> Self {
+        self.env_var = Some(env_var);
+        self
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Json> {

@@ -91,7 +91,15 @@ fn property(
     kind: Option<&str>,
     span: crate::json::Span,
 ) -> Option<crate::ir::Path> {
-    if let Some(help) = kind.and_then(unsupported_type) {
+    let help = match kind {
+        // Fixed when psosc builds the flow, so every message would go the
+        // same way.
+        Some("env") => {
+            Some("switch on a msg property; a rule can compare it with an env value".to_string())
+        }
+        other => other.and_then(unsupported_type),
+    };
+    if let Some(help) = help {
         let kind = kind.unwrap_or_default();
         reader.unsupported(
             "propertyType",
@@ -113,9 +121,6 @@ fn unsupported_type(kind: &str) -> Option<String> {
         ),
         "jsonata" => Some(
             "a device has no JSONata evaluator: use the switch's operators on msg properties, with str, num, bool or prev values".to_string(),
-        ),
-        "env" => Some(
-            "a device has no environment: write \"${NAME}\" as a str value, which psosc replaces when it builds the flow".to_string(),
         ),
         _ => None,
     }
@@ -286,6 +291,7 @@ fn operand(
     }
     match value_type {
         "prev" => Some(SwitchOperand::Previous),
+        "env" => Some(env_value(reader, value, span)),
         "msg" => {
             let name = value.and_then(Json::as_str).unwrap_or("");
             reader
@@ -317,9 +323,36 @@ fn operand(
                 "rules",
                 type_span,
                 format!("a switch rule value of type {other:?} is not supported"),
-                "use one of: str, num, bool, json, msg, prev",
+                "use one of: str, num, bool, json, msg, prev, env",
             );
             None
+        }
+    }
+}
+
+/// A value of type `env`: the variable's text, looked up now as Node-RED
+/// looks it up when the node starts; an unset one is `undefined` there, so
+/// it is here, with a warning.
+fn env_value(
+    reader: &mut Reader<'_, '_>,
+    value: Option<&Json>,
+    span: crate::json::Span,
+) -> SwitchOperand {
+    let name = value.and_then(Json::as_str).unwrap_or("");
+    match reader.env_var.and_then(|env_var| env_var(name)) {
+        Some(text) => SwitchOperand::Literal(Literal::String(text)),
+        None => {
+            reader.diagnostics.push(
+                crate::diagnostic::Diagnostic::warning(
+                    crate::diagnostic::Code::UnsetEnvironmentVariable,
+                    format!("the environment variable {name:?} is not set; the rule compares with undefined, as Node-RED's would"),
+                )
+                .node(reader.node.node_ref())
+                .property("rules")
+                .label(span, "this variable")
+                .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+            );
+            SwitchOperand::Undefined
         }
     }
 }
