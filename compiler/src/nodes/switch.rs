@@ -4,6 +4,7 @@
 //! missing), the case flag of `regex`, `checkall` and `repair`.
 
 use super::Reader;
+use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{JsType, Literal, NodeKind, Switch, SwitchOp, SwitchOperand, SwitchRule};
 use crate::json::{Json, JsonValue};
 
@@ -63,7 +64,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             None => ok = false,
         }
     }
-    let check_all = reader.flag("checkall", true);
+    let check_all = check_all(reader);
     if reader.flag("repair", false) {
         let span = reader.node.value_span("repair");
         reader.unsupported(
@@ -82,6 +83,47 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         rules,
         check_all,
     }))
+}
+
+/// Warns of something the device does as Node-RED does, which the flow's
+/// author may not expect.
+fn warn(
+    reader: &mut Reader<'_, '_>,
+    code: Code,
+    key: &str,
+    span: crate::json::Span,
+    label: &str,
+    message: impl Into<String>,
+    help: &str,
+) {
+    reader.diagnostics.push(
+        Diagnostic::warning(code, message)
+            .node(reader.node.node_ref())
+            .property(key)
+            .label(span, label)
+            .help(help),
+    );
+}
+
+/// `checkall`: Node-RED stops at the first match only when it is the text
+/// `"false"` (`n.checkall || "true"`, then `== "false"`), which is what its
+/// editor writes; the boolean `false` checks every rule there, and so here,
+/// with a warning.
+fn check_all(reader: &mut Reader<'_, '_>) -> bool {
+    if let Some(JsonValue::Bool(false)) = reader.get("checkall").map(|value| &value.value) {
+        let span = reader.node.value_span("checkall");
+        warn(
+            reader,
+            Code::UnsupportedValue,
+            "checkall",
+            span,
+            "the boolean false",
+            "Node-RED reads \"checkall\": false (not the text \"false\") as true: every matching rule sends; so does the device",
+            "write \"checkall\": \"false\" to stop at the first match",
+        );
+        return true;
+    }
+    reader.flag("checkall", true)
 }
 
 /// The property tested: a `msg` property, as `propertyType` says.
@@ -301,15 +343,14 @@ fn operand(
         // Node-RED 4 compares the first value of type json with the text
         // "json", not with the value written (`getV1` in 10-switch.js).
         "json" if first => {
-            reader.diagnostics.push(
-                crate::diagnostic::Diagnostic::warning(
-                    crate::diagnostic::Code::UnsupportedValue,
-                    "Node-RED's switch compares a rule value of type json with the text \"json\", not with the JSON written; so does the device",
-                )
-                .node(reader.node.node_ref())
-                .property("rules")
-                .label(type_span, "type json")
-                .help("write the value as str, num or bool to compare with it"),
+            warn(
+                reader,
+                Code::UnsupportedValue,
+                "rules",
+                type_span,
+                "type json",
+                "Node-RED's switch compares a rule value of type json with the text \"json\", not with the JSON written; so does the device",
+                "write the value as str, num or bool to compare with it",
             );
             Some(SwitchOperand::Literal(Literal::String("json".to_string())))
         }
@@ -342,15 +383,14 @@ fn env_value(
     match reader.env_var.and_then(|env_var| env_var(name)) {
         Some(text) => SwitchOperand::Literal(Literal::String(text)),
         None => {
-            reader.diagnostics.push(
-                crate::diagnostic::Diagnostic::warning(
-                    crate::diagnostic::Code::UnsetEnvironmentVariable,
-                    format!("the environment variable {name:?} is not set; the rule compares with undefined, as Node-RED's would"),
-                )
-                .node(reader.node.node_ref())
-                .property("rules")
-                .label(span, "this variable")
-                .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+            warn(
+                reader,
+                Code::UnsetEnvironmentVariable,
+                "rules",
+                span,
+                "this variable",
+                format!("the environment variable {name:?} is not set; the rule compares with undefined, as Node-RED's would"),
+                "set it in the environment of psosc, or in the `env` of the node's tab or group",
             );
             SwitchOperand::Undefined
         }
