@@ -242,3 +242,21 @@ fn templates_render_as_node_red_does() {
         ["[tmpl] [debug:out] in/out : 1+2 of 2 from in&#x2F;out (in/out), no c"]
     );
 }
+
+#[test]
+fn switch_routes_by_pattern_previous_value_and_key() {
+    let (dir, _) = build_test_flow("switching");
+    let device = Running::start(&build_device(dir.path(), "switching"));
+    // The pattern (compiled into the device) ignores case; 30 is above the
+    // 10 before it; text and 10 are not ordered against what came before
+    // (NaN), so 10 goes to "otherwise".
+    assert_eq!(
+        debug_lines(&device, 4, Duration::from_secs(10)),
+        [
+            "[switching] [debug:pattern] Temperature 21",
+            "[switching] [debug:other] 10",
+            "[switching] [debug:rising] 30",
+            r#"[switching] [debug:key] {"a":1}"#,
+        ]
+    );
+}

@@ -445,10 +445,34 @@ pub struct Switch {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SwitchRule {
     pub op: SwitchOp,
-    pub value: Literal,
+    /// Node-RED's `v`, and `v2` for the rules with two (`btwn`, `index`).
+    pub value: SwitchOperand,
+    pub value2: SwitchOperand,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+impl Switch {
+    /// Whether a rule compares with the previous message's value, which
+    /// makes the node keep state.
+    pub fn uses_previous(&self) -> bool {
+        self.rules.iter().any(|rule| {
+            rule.value == SwitchOperand::Previous || rule.value2 == SwitchOperand::Previous
+        })
+    }
+}
+
+/// What a switch rule compares with (`vt`, `v2t`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SwitchOperand {
+    Literal(Literal),
+    /// Another property of the message (`msg`).
+    Msg(Path),
+    /// The property's value in the message before (`prev`).
+    Previous,
+    /// JavaScript's `undefined`: no value given.
+    Undefined,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SwitchOp {
     Eq,
     Neq,
@@ -456,8 +480,26 @@ pub enum SwitchOp {
     Lte,
     Gt,
     Gte,
+    Btwn,
+    Cont,
+    /// The pattern's DFA, serialized (`crate::regex`).
+    Regex(Vec<u8>),
+    True,
+    False,
+    Null,
+    NotNull,
+    Empty,
+    NotEmpty,
+    IsType(JsType),
+    Head,
+    Tail,
+    Index,
+    HasKey,
     Else,
 }
+
+/// The types a switch's `istype` tells apart: the runtime's own list.
+pub use psos::nodes::JsType;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Debug {

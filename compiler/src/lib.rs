@@ -19,6 +19,7 @@ pub mod output;
 pub mod partition;
 pub mod place;
 pub mod plan;
+pub mod regex;
 pub mod run;
 
 pub use diagnostic::{Diagnostic, SourceFile};

@@ -2,8 +2,8 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Filter, FilterMode, Flow, Gap, InjectValue, JsonAction, JsonNode, Literal, NodeKind,
-    PathSegment, Range, RangeAction,
+    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, Literal, NodeKind,
+    PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -482,5 +482,102 @@ fn delay_modes_are_read_as_node_red_reads_them() {
             interval_ms: 60_000.0,
             allow_rate: false
         }
+    );
+}
+
+/// Node-RED's "should be loaded with some defaults" (`10-switch_spec.js`):
+/// `checkall` true and no rules when the flow gives neither.
+#[test]
+fn switch_defaults_are_node_reds() {
+    let flow = lower(r#"[{"id": "switchNode1", "type": "switch", "name": "switchNode"}]"#);
+    assert_eq!(flow.nodes[0].name, "switchNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Switch(Switch {
+            path: vec![key("payload")],
+            rules: vec![],
+            check_all: true,
+        })
+    );
+}
+
+#[test]
+fn switch_rules_are_read_as_node_red_reads_them() {
+    let kind = only_node(
+        r#"{"id": "s", "type": "switch", "property": "reading", "checkall": "false", "repair": false,
+            "rules": [{"t": "eq", "v": "3"}, {"t": "eq", "v": "on"}, {"t": "btwn", "v": "1", "vt": "num", "v2": "", "v2t": "prev"},
+                      {"t": "lt", "v": "limit", "vt": "msg"}, {"t": "istype", "v": "buffer", "vt": "buffer"}, {"t": "true"},
+                      {"t": "index", "v": 1, "v2": 3}, {"t": "hask", "v": "a"}, {"t": "eq", "v": "true", "vt": "bool"}, {"t": "else"}],
+            "wires": [[], [], [], [], [], [], [], [], [], []]}"#,
+    );
+    let literal = |literal: Literal| SwitchOperand::Literal(literal);
+    let rule = |op: SwitchOp, value: SwitchOperand, value2: SwitchOperand| SwitchRule {
+        op,
+        value,
+        value2,
+    };
+    use SwitchOperand::Undefined;
+    assert_eq!(
+        kind,
+        NodeKind::Switch(Switch {
+            path: vec![key("reading")],
+            rules: vec![
+                // Without `vt`, a value `Number()` reads is a number.
+                rule(SwitchOp::Eq, literal(Literal::Number(3.0)), Undefined),
+                rule(
+                    SwitchOp::Eq,
+                    literal(Literal::String("on".into())),
+                    Undefined
+                ),
+                rule(
+                    SwitchOp::Btwn,
+                    literal(Literal::Number(1.0)),
+                    SwitchOperand::Previous
+                ),
+                rule(
+                    SwitchOp::Lt,
+                    SwitchOperand::Msg(vec![key("limit")]),
+                    Undefined
+                ),
+                rule(SwitchOp::IsType(JsType::Buffer), Undefined, Undefined),
+                rule(SwitchOp::True, Undefined, Undefined),
+                rule(
+                    SwitchOp::Index,
+                    literal(Literal::Number(1.0)),
+                    literal(Literal::Number(3.0))
+                ),
+                rule(
+                    SwitchOp::HasKey,
+                    literal(Literal::String("a".into())),
+                    Undefined
+                ),
+                rule(SwitchOp::Eq, literal(Literal::Bool(true)), Undefined),
+                rule(SwitchOp::Else, Undefined, Undefined),
+            ],
+            check_all: false,
+        })
+    );
+}
+
+/// A rule value of type `env` is looked up as Node-RED looks it up (the
+/// node's group, its tab, then the process), when psosc builds the flow.
+#[test]
+fn switch_env_values_come_from_the_flow_then_the_process() {
+    let flow = lower(
+        r#"[{"id": "t", "type": "tab", "env": [{"name": "LIMIT", "value": "40", "type": "str"}]},
+            {"id": "s", "type": "switch", "z": "t", "property": "payload",
+             "rules": [{"t": "gt", "v": "LIMIT", "vt": "env"}, {"t": "eq", "v": "FROM_PROCESS", "vt": "env"}],
+             "wires": [[], []]}]"#,
+    );
+    let NodeKind::Switch(switch) = &flow.nodes[0].kind else {
+        panic!("a switch")
+    };
+    let values: Vec<&SwitchOperand> = switch.rules.iter().map(|rule| &rule.value).collect();
+    assert_eq!(
+        values,
+        [
+            &SwitchOperand::Literal(Literal::String("40".into())),
+            &SwitchOperand::Literal(Literal::String("process".into())),
+        ]
     );
 }

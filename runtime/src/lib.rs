@@ -105,6 +105,7 @@ mod msg;
 mod node;
 pub mod nodes;
 mod platform;
+pub mod regex;
 mod text;
 pub mod timers;
 pub mod topic;

@@ -128,7 +128,8 @@ fn find_member(body: &[u8], key: &[u8]) -> Option<(usize, usize, usize)> {
 }
 
 impl<const N: usize> Msg<N> {
-    /// The bytes a message can hold: what storage for messages is sized by
+    /// The bytes a message can hold: what storage for messages, or for a
+    /// value kept between them (a switch's previous value), is sized by
     /// (`Delay<{ Msg::CAPACITY }, Q>` in generated code).
     pub const CAPACITY: usize = N;
 

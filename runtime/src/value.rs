@@ -190,6 +190,19 @@ impl Primitive<'_> {
             (a, b) => a.to_number() <= b.to_number(),
         }
     }
+
+    /// Writes JavaScript's `String(value)` of a primitive; a reference
+    /// writes as an object does (`[object Object]`), which is right for
+    /// objects only: [`ValueRef::write_js_text`] writes arrays and buffers.
+    pub fn write_js_text<W: Write>(self, out: &mut W) -> fmt::Result {
+        match self {
+            Primitive::Null => out.write_str("null"),
+            Primitive::Bool(b) => out.write_str(if b { "true" } else { "false" }),
+            Primitive::Number(n) => write_number(n, out),
+            Primitive::Str(s) => out.write_str(s),
+            Primitive::Reference => out.write_str("[object Object]"),
+        }
+    }
 }
 
 impl ValueRef<'_> {
@@ -278,6 +291,37 @@ impl ValueRef<'_> {
             | ValueRef::Bytes(_)
             | ValueRef::Array(_)
             | ValueRef::Object(_) => true,
+        }
+    }
+
+    /// Writes JavaScript's `String(value)` (what `value + ""` makes), as
+    /// Node-RED's switch does before it looks for text or a pattern in a
+    /// value: an array as its items joined by commas (`null` items empty,
+    /// nested arrays flattened), an object as `[object Object]`, a buffer
+    /// as its UTF-8 text with U+FFFD for what is not UTF-8.
+    pub fn write_js_text<W: Write>(&self, out: &mut W) -> fmt::Result {
+        match self {
+            ValueRef::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        out.write_char(',')?;
+                    }
+                    if item != ValueRef::Null {
+                        item.write_js_text(out)?;
+                    }
+                }
+                Ok(())
+            }
+            ValueRef::Bytes(bytes) => {
+                for chunk in bytes.utf8_chunks() {
+                    out.write_str(chunk.valid())?;
+                    if !chunk.invalid().is_empty() {
+                        out.write_char(char::REPLACEMENT_CHARACTER)?;
+                    }
+                }
+                Ok(())
+            }
+            other => Primitive::from(*other).write_js_text(out),
         }
     }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
     Change, ChangeRule, Filter, FilterMode, FilterSettings, Gap, Interval, Json, JsonAction, Name,
-    Range, RangeAction, Switch, SwitchOp, SwitchRule, Template, TemplateBody, Token,
+    Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule, Template, TemplateBody, Token,
 };
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
@@ -39,18 +39,21 @@ static SET: NodeCell<Change> = NodeCell::new(Change::new(
         },
     ],
 ));
-static GATE: NodeCell<Switch> = NodeCell::new(Switch::new(
+static GATE: NodeCell<Switch<256>> = NodeCell::new(Switch::new(
     NodeInfo::new("s1", "", "switch"),
     &[PathSegment::Key("topic")],
     &[
-        SwitchRule {
-            op: SwitchOp::Eq,
-            value: ConstValue::Str("greenhouse/temperature"),
-        },
-        SwitchRule {
-            op: SwitchOp::Else,
-            value: ConstValue::Null,
-        },
+        SwitchRule::new(
+            SwitchOp::Eq,
+            SwitchOperand::Const(ConstValue::Str("greenhouse/temperature")),
+        ),
+        // Keeping the previous value copies it into the node, in place.
+        SwitchRule::new(SwitchOp::Neq, SwitchOperand::Prev),
+        SwitchRule::new(
+            SwitchOp::Cont,
+            SwitchOperand::Const(ConstValue::Number(21.5)),
+        ),
+        SwitchRule::new(SwitchOp::Else, SwitchOperand::Undefined),
     ],
     true,
 ));

@@ -12,7 +12,7 @@ use crate::place::topic::wire_topic;
 use crate::ir::{
     Arg, ChangeRule, Datatype, DebugTarget, DelayMode, FilterMode, Flow, Gap, InjectValue,
     JsonAction, Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction,
-    SwitchOp, TemplateBody, TemplateName, TemplateToken,
+    SwitchOp, SwitchOperand, TemplateBody, TemplateName, TemplateToken,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -682,9 +682,9 @@ fn separate_items(code: &str) -> String {
 /// Whether a node keeps no state between messages.
 fn is_stateless(kind: &NodeKind) -> bool {
     match kind {
+        NodeKind::Switch(switch) => !switch.uses_previous(),
         NodeKind::Inject(_)
         | NodeKind::Change(_)
-        | NodeKind::Switch(_)
         | NodeKind::Debug(_)
         | NodeKind::MqttIn(_)
         | NodeKind::MqttOut(_)
@@ -981,31 +981,27 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Switch(switch) => {
             let switch_type = imports.node("Switch");
             let rule_type = imports.node("SwitchRule");
-            let op_type = imports.node("SwitchOp");
             let property = path(&switch.path, imports);
             let check_all = switch.check_all;
             let rules: Vec<TokenStream> = switch
                 .rules
                 .iter()
                 .map(|rule| {
-                    let op = format_ident!(
-                        "{}",
-                        match rule.op {
-                            SwitchOp::Eq => "Eq",
-                            SwitchOp::Neq => "Neq",
-                            SwitchOp::Lt => "Lt",
-                            SwitchOp::Lte => "Lte",
-                            SwitchOp::Gt => "Gt",
-                            SwitchOp::Gte => "Gte",
-                            SwitchOp::Else => "Else",
-                        }
-                    );
-                    let value = const_value(&rule.value, imports);
-                    quote!(#rule_type { op: #op_type::#op, value: #value })
+                    let op = switch_op(&rule.op, imports);
+                    let value = switch_operand(&rule.value, imports);
+                    let value2 = switch_operand(&rule.value2, imports);
+                    quote!(#rule_type { op: #op, value: #value, value2: #value2 })
                 })
                 .collect();
+            // A switch that compares with the previous value keeps it, in
+            // as many bytes as a message may take.
+            let node_type = if switch.uses_previous() {
+                quote!(#switch_type<{ Msg::CAPACITY }>)
+            } else {
+                quote!(#switch_type)
+            };
             (
-                quote!(#switch_type),
+                node_type,
                 quote!(#switch_type::new(#info, #property, &[#(#rules),*], #check_all)),
             )
         }
@@ -1362,6 +1358,66 @@ fn const_value(value: &Value, imports: &mut Imports) -> TokenStream {
                 .collect();
             quote!(#const_type::Object(&[#(#props),*]))
         }
+    }
+}
+
+/// A switch rule's operator; a pattern as its DFA's bytes in an aligned
+/// static (`psos::regex`).
+fn switch_op(op: &SwitchOp, imports: &mut Imports) -> TokenStream {
+    let op_type = imports.node("SwitchOp");
+    let name = match op {
+        SwitchOp::Eq => "Eq",
+        SwitchOp::Neq => "Neq",
+        SwitchOp::Lt => "Lt",
+        SwitchOp::Lte => "Lte",
+        SwitchOp::Gt => "Gt",
+        SwitchOp::Gte => "Gte",
+        SwitchOp::Btwn => "Btwn",
+        SwitchOp::Cont => "Cont",
+        SwitchOp::True => "True",
+        SwitchOp::False => "False",
+        SwitchOp::Null => "Null",
+        SwitchOp::NotNull => "NotNull",
+        SwitchOp::Empty => "Empty",
+        SwitchOp::NotEmpty => "NotEmpty",
+        SwitchOp::Head => "Head",
+        SwitchOp::Tail => "Tail",
+        SwitchOp::Index => "Index",
+        SwitchOp::HasKey => "HasKey",
+        SwitchOp::Else => "Else",
+        SwitchOp::Regex(bytes) => {
+            let len = Literal::usize_unsuffixed(bytes.len());
+            let bytes = Literal::byte_string(bytes);
+            return quote! {
+                #op_type::Regex(psos::regex::Regex::new({
+                    static DFA: psos::regex::Aligned<#len> = psos::regex::Aligned(*#bytes);
+                    &DFA.0
+                }))
+            };
+        }
+        SwitchOp::IsType(ty) => {
+            let js_type = imports.node("JsType");
+            let ty = format_ident!("{}", format!("{ty:?}"));
+            return quote!(#op_type::IsType(#js_type::#ty));
+        }
+    };
+    let name = format_ident!("{}", name);
+    quote!(#op_type::#name)
+}
+
+fn switch_operand(operand: &SwitchOperand, imports: &mut Imports) -> TokenStream {
+    let operand_type = imports.node("SwitchOperand");
+    match operand {
+        SwitchOperand::Literal(value) => {
+            let value = const_value(value, imports);
+            quote!(#operand_type::Const(#value))
+        }
+        SwitchOperand::Msg(target) => {
+            let target = path(target, imports);
+            quote!(#operand_type::Msg(#target))
+        }
+        SwitchOperand::Previous => quote!(#operand_type::Prev),
+        SwitchOperand::Undefined => quote!(#operand_type::Undefined),
     }
 }
 

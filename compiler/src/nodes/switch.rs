@@ -1,18 +1,61 @@
-//! `switch`: the property it tests and its rules.
+//! `switch`: the property it tests and its rules, read as Node-RED's
+//! `10-switch.js` reads them: each rule's operator (`t`), its values (`v`,
+//! `v2`) with their types (`vt`, `v2t`, guessed from the value when
+//! missing), the case flag of `regex`, `checkall` and `repair`.
 
 use super::Reader;
-use crate::ir::{Literal, NodeKind, Switch, SwitchOp, SwitchRule};
-use crate::json::Json;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{JsType, Literal, NodeKind, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use crate::json::{Json, JsonValue};
+
+/// The operators a device runs, by Node-RED's name.
+const OPERATORS: &[(&str, SwitchOp)] = &[
+    ("eq", SwitchOp::Eq),
+    ("neq", SwitchOp::Neq),
+    ("lt", SwitchOp::Lt),
+    ("lte", SwitchOp::Lte),
+    ("gt", SwitchOp::Gt),
+    ("gte", SwitchOp::Gte),
+    ("btwn", SwitchOp::Btwn),
+    ("cont", SwitchOp::Cont),
+    ("true", SwitchOp::True),
+    ("false", SwitchOp::False),
+    ("null", SwitchOp::Null),
+    ("nnull", SwitchOp::NotNull),
+    ("empty", SwitchOp::Empty),
+    ("nempty", SwitchOp::NotEmpty),
+    ("head", SwitchOp::Head),
+    ("tail", SwitchOp::Tail),
+    ("index", SwitchOp::Index),
+    ("hask", SwitchOp::HasKey),
+    ("else", SwitchOp::Else),
+];
+
+/// The types `istype` names, as its `v` holds them.
+const TYPES: &[(&str, JsType)] = &[
+    ("string", JsType::String),
+    ("number", JsType::Number),
+    ("boolean", JsType::Boolean),
+    ("array", JsType::Array),
+    ("buffer", JsType::Buffer),
+    ("object", JsType::Object),
+    ("json", JsType::Json),
+    ("undefined", JsType::Undefined),
+    ("null", JsType::Null),
+];
+
+const RULE_EXAMPLE: &str = "[{\"t\": \"eq\", \"v\": \"on\", \"vt\": \"str\"}, {\"t\": \"else\"}]";
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let name = reader.string("property").unwrap_or("payload");
     let kind = reader.string("propertyType");
     let span = reader.node.value_span("property");
-    let path = reader.msg_property("property", name, kind, span);
-    let items = reader.required_array(
-        "rules",
-        "[{\"t\": \"eq\", \"v\": \"on\", \"vt\": \"str\"}, {\"t\": \"else\"}]",
-    )?;
+    let path = property(reader, name, kind, span);
+    // Node-RED reads a missing list as no rules.
+    let items = match reader.get("rules") {
+        None => &[][..],
+        Some(_) => reader.required_array("rules", RULE_EXAMPLE)?,
+    };
     let mut rules = Vec::new();
     let mut ok = true;
     for item in items {
@@ -21,7 +64,17 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             None => ok = false,
         }
     }
-    let check_all = reader.flag("checkall", true);
+    let check_all = check_all(reader);
+    if reader.flag("repair", false) {
+        let span = reader.node.value_span("repair");
+        reader.unsupported(
+            "repair",
+            span,
+            "repairing message sequences is not supported: it holds every message of a sequence until the last arrives".to_string(),
+            "set \"repair\": false; a join node after the switch can rebuild the sequences",
+        );
+        ok = false;
+    }
     if !ok {
         return None;
     }
@@ -32,33 +85,314 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     }))
 }
 
+/// Warns of something the device does as Node-RED does, which the flow's
+/// author may not expect.
+fn warn(
+    reader: &mut Reader<'_, '_>,
+    code: Code,
+    key: &str,
+    span: crate::json::Span,
+    label: &str,
+    message: impl Into<String>,
+    help: &str,
+) {
+    reader.diagnostics.push(
+        Diagnostic::warning(code, message)
+            .node(reader.node.node_ref())
+            .property(key)
+            .label(span, label)
+            .help(help),
+    );
+}
+
+/// `checkall`: Node-RED stops at the first match only when it is the text
+/// `"false"` (`n.checkall || "true"`, then `== "false"`), which is what its
+/// editor writes; the boolean `false` checks every rule there, and so here,
+/// with a warning.
+fn check_all(reader: &mut Reader<'_, '_>) -> bool {
+    if let Some(JsonValue::Bool(false)) = reader.get("checkall").map(|value| &value.value) {
+        let span = reader.node.value_span("checkall");
+        warn(
+            reader,
+            Code::UnsupportedValue,
+            "checkall",
+            span,
+            "the boolean false",
+            "Node-RED reads \"checkall\": false (not the text \"false\") as true: every matching rule sends; so does the device",
+            "write \"checkall\": \"false\" to stop at the first match",
+        );
+        return true;
+    }
+    reader.flag("checkall", true)
+}
+
+/// The property tested: a `msg` property, as `propertyType` says.
+fn property(
+    reader: &mut Reader<'_, '_>,
+    name: &str,
+    kind: Option<&str>,
+    span: crate::json::Span,
+) -> Option<crate::ir::Path> {
+    let help = match kind {
+        // Fixed when psosc builds the flow, so every message would go the
+        // same way.
+        Some("env") => {
+            Some("switch on a msg property; a rule can compare it with an env value".to_string())
+        }
+        other => other.and_then(unsupported_type),
+    };
+    if let Some(help) = help {
+        let kind = kind.unwrap_or_default();
+        reader.unsupported(
+            "propertyType",
+            span,
+            format!("a switch on a property of type {kind:?} is not supported"),
+            help,
+        );
+        return None;
+    }
+    reader.msg_property("property", name, kind, span)
+}
+
+/// What to do instead of a value type a device does not have, or `None`
+/// for the types it has.
+fn unsupported_type(kind: &str) -> Option<String> {
+    match kind {
+        "flow" | "global" => Some(
+            "a device has no context store: put the value in the message (a change node before the switch) and use a msg property".to_string(),
+        ),
+        "jsonata" => Some(
+            "a device has no JSONata evaluator: use the switch's operators on msg properties, with str, num, bool or prev values".to_string(),
+        ),
+        _ => None,
+    }
+}
+
 fn rule(reader: &mut Reader<'_, '_>, item: &Json) -> Option<SwitchRule> {
     let op_span = item.get("t").map_or(item.span, |t| t.span);
-    let op = match item.get("t").and_then(Json::as_str).unwrap_or("") {
-        "eq" => SwitchOp::Eq,
-        "neq" => SwitchOp::Neq,
-        "lt" => SwitchOp::Lt,
-        "lte" => SwitchOp::Lte,
-        "gt" => SwitchOp::Gt,
-        "gte" => SwitchOp::Gte,
-        "else" => {
-            return Some(SwitchRule {
-                op: SwitchOp::Else,
-                value: Literal::Null,
-            })
+    let name = match item.get("t").map(|t| &t.value) {
+        Some(JsonValue::String(name)) => name.as_str(),
+        // `singularSwitchTest(true, ...)` in Node-RED's tests: the
+        // operator `true` written as a boolean.
+        Some(JsonValue::Bool(true)) => "true",
+        Some(JsonValue::Bool(false)) => "false",
+        _ => "",
+    };
+    let op = match name {
+        "regex" => regex(reader, item)?,
+        "istype" => {
+            let span = item.get("v").map_or(item.span, |v| v.span);
+            let word = item.get("v").and_then(Json::as_str).unwrap_or("");
+            SwitchOp::IsType(known_word(
+                reader,
+                span,
+                word,
+                TYPES,
+                "a type istype knows",
+                "",
+            )?)
         }
-        other => {
+        "jsonata_exp" => {
             reader.unsupported(
                 "rules",
                 op_span,
-                format!("the switch rule {other:?} is not supported yet"),
-                "use one of: eq, neq, lt, lte, gt, gte, else",
+                "the switch rule \"jsonata_exp\" is not supported: a device has no JSONata evaluator".to_string(),
+                "use the switch's other operators, on msg properties",
+            );
+            return None;
+        }
+        other => known_word(
+            reader,
+            op_span,
+            other,
+            OPERATORS,
+            "a switch rule Node-RED knows",
+            ", regex, istype",
+        )?,
+    };
+    let (value, value2) = match op {
+        SwitchOp::Eq
+        | SwitchOp::Neq
+        | SwitchOp::Lt
+        | SwitchOp::Lte
+        | SwitchOp::Gt
+        | SwitchOp::Gte
+        | SwitchOp::Cont
+        | SwitchOp::Head
+        | SwitchOp::Tail
+        | SwitchOp::HasKey => (
+            operand(reader, item, "v", "vt", true)?,
+            SwitchOperand::Undefined,
+        ),
+        SwitchOp::Btwn | SwitchOp::Index => {
+            let value = operand(reader, item, "v", "vt", true);
+            let value2 = operand(reader, item, "v2", "v2t", false);
+            (value?, value2?)
+        }
+        _ => (SwitchOperand::Undefined, SwitchOperand::Undefined),
+    };
+    Some(SwitchRule { op, value, value2 })
+}
+
+/// The setting `word` names among `choices`, or a diagnostic listing them
+/// (and `more`, names read elsewhere).
+fn known_word<T: Clone>(
+    reader: &mut Reader<'_, '_>,
+    span: crate::json::Span,
+    word: &str,
+    choices: &[(&str, T)],
+    what: &str,
+    more: &str,
+) -> Option<T> {
+    if let Some((_, setting)) = choices.iter().find(|(name, _)| *name == word) {
+        return Some(setting.clone());
+    }
+    let known: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    reader.malformed(
+        "rules",
+        span,
+        format!("{word:?} is not {what}"),
+        Some(format!("use one of: {}{more}", known.join(", "))),
+    );
+    None
+}
+
+/// A `regex` rule: its pattern, compiled now for the device.
+fn regex(reader: &mut Reader<'_, '_>, item: &Json) -> Option<SwitchOp> {
+    let span = item.get("v").map_or(item.span, |v| v.span);
+    let value_type = item.get("vt").and_then(Json::as_str).unwrap_or("str");
+    if value_type != "str" {
+        reader.unsupported(
+            "rules",
+            item.get("vt").map_or(span, |vt| vt.span),
+            format!("a regex rule with a pattern of type {value_type:?} is not supported: patterns are compiled when the flow is built"),
+            "write the pattern as text (\"vt\": \"str\")",
+        );
+        return None;
+    }
+    let pattern = match item.get("v").map(|v| &v.value) {
+        Some(JsonValue::String(text)) => text.clone(),
+        Some(JsonValue::Number(n)) => super::js_number_text(*n),
+        _ => String::new(),
+    };
+    let ignore_case = match item.get("case").map(|c| &c.value) {
+        None | Some(JsonValue::Null) => false,
+        Some(JsonValue::Bool(b)) => *b,
+        Some(_) => {
+            let span = item.get("case").map_or(span, |c| c.span);
+            reader.malformed(
+                "rules",
+                span,
+                "the regex rule's \"case\" is not true or false".to_string(),
+                Some("write \"case\": true to ignore case, or leave it out".to_string()),
             );
             return None;
         }
     };
-    let value_type = item.get("vt").and_then(Json::as_str).unwrap_or("str");
-    let span = item.get("v").map_or(item.span, |v| v.span);
-    let value = reader.literal("rules", item.get("v"), value_type, span)?;
-    Some(SwitchRule { op, value })
+    match crate::regex::compile(&pattern, ignore_case) {
+        Ok(bytes) => Some(SwitchOp::Regex(bytes)),
+        Err(problem) => {
+            reader.unsupported("rules", span, problem.message, problem.help);
+            None
+        }
+    }
+}
+
+/// A rule's value and its type, read as `10-switch.js` reads them.
+fn operand(
+    reader: &mut Reader<'_, '_>,
+    item: &Json,
+    key: &str,
+    type_key: &str,
+    first: bool,
+) -> Option<SwitchOperand> {
+    let value = item.get(key);
+    let span = value.map_or(item.span, |v| v.span);
+    let type_span = item.get(type_key).map_or(span, |t| t.span);
+    let declared = item
+        .get(type_key)
+        .and_then(Json::as_str)
+        .filter(|t| !t.is_empty());
+    // Without a type, Node-RED takes a value that `Number()` reads as a
+    // number, and anything else as text.
+    let value_type = match (declared, value.map(|v| &v.value)) {
+        (Some(declared), _) => declared,
+        (None, None) => return Some(SwitchOperand::Undefined),
+        (None, Some(JsonValue::Number(_))) => "num",
+        (None, Some(JsonValue::String(text))) if !psos::number_from_str(text).is_nan() => "num",
+        (None, Some(_)) => "str",
+    };
+    if let Some(help) = unsupported_type(value_type) {
+        reader.unsupported(
+            "rules",
+            type_span,
+            format!("a switch rule value of type {value_type:?} is not supported"),
+            help,
+        );
+        return None;
+    }
+    match value_type {
+        "prev" => Some(SwitchOperand::Previous),
+        "env" => Some(env_value(reader, value, span)),
+        "msg" => {
+            let name = value.and_then(Json::as_str).unwrap_or("");
+            reader
+                .msg_property("rules", name, None, span)
+                .map(SwitchOperand::Msg)
+        }
+        // Node-RED 4 compares the first value of type json with the text
+        // "json", not with the value written (`getV1` in 10-switch.js).
+        "json" if first => {
+            warn(
+                reader,
+                Code::UnsupportedValue,
+                "rules",
+                type_span,
+                "type json",
+                "Node-RED's switch compares a rule value of type json with the text \"json\", not with the JSON written; so does the device",
+                "write the value as str, num or bool to compare with it",
+            );
+            Some(SwitchOperand::Literal(Literal::String("json".to_string())))
+        }
+        "str" | "num" | "bool" | "json" => {
+            // `Number()` of a value that is not a number leaves it as text.
+            let literal = reader.literal("rules", value, value_type, span)?;
+            Some(SwitchOperand::Literal(literal))
+        }
+        other => {
+            reader.unsupported(
+                "rules",
+                type_span,
+                format!("a switch rule value of type {other:?} is not supported"),
+                "use one of: str, num, bool, json, msg, prev, env",
+            );
+            None
+        }
+    }
+}
+
+/// A value of type `env`: the variable's text, looked up now as Node-RED
+/// looks it up when the node starts; an unset one is `undefined` there, so
+/// it is here, with a warning.
+fn env_value(
+    reader: &mut Reader<'_, '_>,
+    value: Option<&Json>,
+    span: crate::json::Span,
+) -> SwitchOperand {
+    let name = value.and_then(Json::as_str).unwrap_or("");
+    match reader.env_var(name) {
+        Some(text) => SwitchOperand::Literal(Literal::String(text)),
+        None => {
+            warn(
+                reader,
+                Code::UnsetEnvironmentVariable,
+                "rules",
+                span,
+                "this variable",
+                format!("the environment variable {name:?} is not set; the rule compares with undefined, as Node-RED's would"),
+                "set it in the environment of psosc, or in the `env` of the node's tab or group",
+            );
+            SwitchOperand::Undefined
+        }
+    }
 }

@@ -341,7 +341,8 @@ mod tests {
             rules: vec![
                 crate::ir::SwitchRule {
                     op: crate::ir::SwitchOp::Else,
-                    value: Literal::Null,
+                    value: crate::ir::SwitchOperand::Undefined,
+                    value2: crate::ir::SwitchOperand::Undefined,
                 };
                 n_rules
             ],

@@ -19,5 +19,5 @@ pub use inject::{Inject, InjectProp, InjectValue};
 pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
-pub use switch::{Switch, SwitchOp, SwitchRule};
+pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};

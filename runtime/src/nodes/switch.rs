@@ -1,10 +1,52 @@
-//! `switch`: routes a message to the outputs whose rules it matches.
+//! `switch`: routes a message to the outputs whose rules it matches, as
+//! Node-RED's `10-switch.js` does, rule by rule and operator by operator.
+//!
+//! Values keep JavaScript's meaning: a missing property is `undefined`,
+//! comparisons are `==` and `<`, and text tests (`cont`, `regex`, `hask`,
+//! `istype` json) look at `String(value)`. Patterns arrive compiled
+//! (`crate::regex`). A rule that throws in Node-RED (a sequence rule on a
+//! message without `msg.parts`) makes the whole message an error there, so
+//! it is one here: logged, counted, nothing sent.
 
+use crate::encoding::{decode, Encode};
+use crate::json::{value_from_json_text, JsonError};
 use crate::msg::PathSegment;
+use crate::regex::Regex;
+use crate::text::SliceWriter;
 use crate::value::Primitive;
-use crate::{ConstValue, Device, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
 
+/// What a rule compares the property with: Node-RED's `vt`/`v2t`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SwitchOperand {
+    /// A value fixed in the flow (`str`, `num`, `bool`; `env` and `json`
+    /// as the compiler resolves them).
+    Const(ConstValue),
+    /// Another property of the same message (`msg`).
+    Msg(&'static [PathSegment<'static>]),
+    /// The property's value in the message before (`prev`); `null` before
+    /// the first.
+    Prev,
+    /// No value: JavaScript's `undefined`, as a rule without `v2` has.
+    Undefined,
+}
+
+/// The types `istype` tells apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsType {
+    String,
+    Number,
+    Boolean,
+    Array,
+    Buffer,
+    Object,
+    /// Text (or a value whose `String()` is text) that `JSON.parse` reads.
+    Json,
+    Undefined,
+    Null,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum SwitchOp {
     Eq,
     Neq,
@@ -12,7 +54,29 @@ pub enum SwitchOp {
     Lte,
     Gt,
     Gte,
-    /// Matches when no earlier rule matched.
+    /// Between the two values, in either order, ends included.
+    Btwn,
+    /// `String(property)` contains `String(value)`.
+    Cont,
+    /// `String(property)` matches the pattern (its case flag built in).
+    Regex(Regex),
+    True,
+    False,
+    /// `null` or missing.
+    Null,
+    NotNull,
+    Empty,
+    NotEmpty,
+    IsType(JsType),
+    /// `msg.parts.index` is below the value.
+    Head,
+    /// `msg.parts.index` is among the last `value` of `msg.parts.count`.
+    Tail,
+    /// `msg.parts.index` is between the two values, ends included.
+    Index,
+    /// The property has an own property named `String(value)`.
+    HasKey,
+    /// Matches when no rule matched since the start or the last `else`.
     Else,
 }
 
@@ -20,18 +84,306 @@ pub enum SwitchOp {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SwitchRule {
     pub op: SwitchOp,
-    pub value: ConstValue,
+    pub value: SwitchOperand,
+    pub value2: SwitchOperand,
 }
 
-pub struct Switch {
+impl SwitchRule {
+    /// A rule with one value (or none: `value` is then unused).
+    pub const fn new(op: SwitchOp, value: SwitchOperand) -> Self {
+        Self {
+            op,
+            value,
+            value2: SwitchOperand::Undefined,
+        }
+    }
+}
+
+/// The previous property value, for `prev` rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Previous {
+    Null,
+    Undefined,
+    /// Encoded in the first `len` bytes of the node's buffer.
+    Stored(usize),
+}
+
+/// A switch node. `P` is room for the previous value: 0 for a node without
+/// `prev` rules, which keeps no state and lives in an immutable static; the
+/// message capacity for one with them, which lives in a `NodeCell`.
+pub struct Switch<const P: usize = 0> {
     pub info: NodeInfo,
     path: &'static [PathSegment<'static>],
     rules: &'static [SwitchRule],
     /// Node-RED's `checkall`: every matching rule sends, not just the first.
     check_all: bool,
+    previous: Previous,
+    buffer: [u8; P],
 }
 
-impl Switch {
+/// A value a rule looks at, with JavaScript's `undefined`.
+#[derive(Clone, Copy, Debug)]
+enum Arg<'a> {
+    Undefined,
+    Value(ValueRef<'a>),
+    Const(&'a ConstValue),
+    /// A number worked out from others (`msg.parts.count - value`).
+    Number(f64),
+}
+
+impl<'a> Arg<'a> {
+    fn from_value(value: Option<ValueRef<'a>>) -> Self {
+        value.map_or(Arg::Undefined, Arg::Value)
+    }
+
+    fn primitive(self) -> Option<Primitive<'a>> {
+        match self {
+            Arg::Undefined => None,
+            Arg::Value(value) => Some(Primitive::from(value)),
+            Arg::Const(value) => Some(Primitive::from(value)),
+            Arg::Number(n) => Some(Primitive::Number(n)),
+        }
+    }
+
+    /// JavaScript's `Number(value)`.
+    fn to_number(self) -> f64 {
+        match self {
+            Arg::Undefined => f64::NAN,
+            Arg::Value(value) => value.to_number(),
+            Arg::Const(value) => Primitive::from(value).to_number(),
+            Arg::Number(n) => n,
+        }
+    }
+
+    fn is_nullish(self) -> bool {
+        matches!(self.primitive(), None | Some(Primitive::Null))
+    }
+
+    /// JavaScript's `String(value)` into `out`.
+    fn write_text(self, out: &mut SliceWriter<'_>) -> core::fmt::Result {
+        use core::fmt::Write;
+        match self {
+            Arg::Undefined => out.write_str("undefined"),
+            Arg::Value(value) => value.write_js_text(out),
+            other => other
+                .primitive()
+                .map_or(Ok(()), |value| value.write_js_text(out)),
+        }
+    }
+}
+
+/// Why a message could not be routed: Node-RED's rule threw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RuleError {
+    kind: ErrorKind,
+    text: &'static str,
+}
+
+const NO_PARTS: RuleError = RuleError {
+    kind: ErrorKind::BadValue,
+    text: "msg.parts is missing: a sequence rule needs a message of a sequence",
+};
+const TOO_LONG: RuleError = RuleError {
+    kind: ErrorKind::Oversize,
+    text: "the value written as text is longer than a message",
+};
+const BAD_PATTERN: RuleError = RuleError {
+    kind: ErrorKind::BadValue,
+    text: "the compiled pattern cannot be read on this device",
+};
+
+/// Runs `f` on `String(arg)`'s UTF-8: text in place, anything else written
+/// into `N` bytes on the stack.
+fn with_text<const N: usize, R>(arg: Arg<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R, RuleError> {
+    match arg {
+        Arg::Value(ValueRef::Str(text)) | Arg::Const(&ConstValue::Str(text)) => {
+            Ok(f(text.as_bytes()))
+        }
+        other => {
+            let mut buffer = [0u8; N];
+            let mut writer = SliceWriter::new(&mut buffer);
+            other.write_text(&mut writer).map_err(|_| TOO_LONG)?;
+            Ok(f(writer.written()))
+        }
+    }
+}
+
+fn loose_eq(a: Arg<'_>, b: Arg<'_>) -> bool {
+    match (a.primitive(), b.primitive()) {
+        // `undefined == null`, and `undefined == undefined`.
+        (None | Some(Primitive::Null), None | Some(Primitive::Null)) => true,
+        (Some(a), Some(b)) => a.loose_eq(b),
+        _ => false,
+    }
+}
+
+/// `a < b`; `undefined` is NaN, never ordered.
+fn loose_lt(a: Arg<'_>, b: Arg<'_>) -> bool {
+    matches!((a.primitive(), b.primitive()), (Some(a), Some(b)) if a.loose_lt(b))
+}
+
+/// `a <= b`.
+fn loose_le(a: Arg<'_>, b: Arg<'_>) -> bool {
+    matches!((a.primitive(), b.primitive()), (Some(a), Some(b)) if a.loose_le(b))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+}
+
+/// Node-RED's `empty`: text, arrays and buffers of length 0 and objects
+/// without keys; `Some(false)`'s opposite for `nempty`; neither for other
+/// values.
+fn emptiness(value: Arg<'_>) -> Option<bool> {
+    match value {
+        Arg::Value(ValueRef::Str(text)) => Some(text.is_empty()),
+        Arg::Value(ValueRef::Bytes(bytes)) => Some(bytes.is_empty()),
+        Arg::Value(ValueRef::Array(items)) => Some(items.is_empty()),
+        Arg::Value(ValueRef::Object(members)) => Some(members.is_empty()),
+        Arg::Const(&ConstValue::Str(text)) => Some(text.is_empty()),
+        _ => None,
+    }
+}
+
+/// A key that is an array index: a `u32` written without leading zeros.
+fn array_index(key: &[u8]) -> Option<usize> {
+    if key.len() > 1 && key.first() == Some(&b'0') {
+        return None;
+    }
+    core::str::from_utf8(key)
+        .ok()?
+        .parse::<u32>()
+        .ok()
+        .map(|i| i as usize)
+}
+
+/// `value.hasOwnProperty(key)` for a value that is neither null nor
+/// undefined.
+fn has_own_property(value: Arg<'_>, key: &[u8]) -> bool {
+    let index = array_index(key);
+    match value {
+        Arg::Value(ValueRef::Object(members)) => {
+            members.iter().any(|(name, _)| name.as_bytes() == key)
+        }
+        Arg::Value(ValueRef::Array(items)) => {
+            key == b"length" || index.is_some_and(|index| index < items.len())
+        }
+        // A Buffer's length is its prototype's, not its own.
+        Arg::Value(ValueRef::Bytes(bytes)) => index.is_some_and(|index| index < bytes.len()),
+        Arg::Value(ValueRef::Str(text)) | Arg::Const(&ConstValue::Str(text)) => {
+            key == b"length" || index.is_some_and(|index| index < text.encode_utf16().count())
+        }
+        _ => false,
+    }
+}
+
+fn is_type<const N: usize>(value: Arg<'_>, ty: JsType) -> Result<bool, RuleError> {
+    let value_ref = match value {
+        Arg::Value(value) => Some(value),
+        _ => None,
+    };
+    Ok(match ty {
+        JsType::Json => {
+            let parsed = with_text::<N, _>(value, |text| {
+                let mut scratch = [0u8; N];
+                value_from_json_text(text, &mut scratch).map(|_| ())
+            })?;
+            match parsed {
+                Ok(()) => true,
+                Err(JsonError::TooBig) => return Err(TOO_LONG),
+                Err(_) => false,
+            }
+        }
+        JsType::Undefined => matches!(value, Arg::Undefined),
+        JsType::Number => {
+            matches!(value.primitive(), Some(Primitive::Number(n)) if !n.is_nan())
+        }
+        JsType::String => matches!(value.primitive(), Some(Primitive::Str(_))),
+        JsType::Boolean => matches!(value.primitive(), Some(Primitive::Bool(_))),
+        JsType::Null => matches!(value.primitive(), Some(Primitive::Null)),
+        JsType::Array => matches!(value_ref, Some(ValueRef::Array(_))),
+        JsType::Buffer => matches!(value_ref, Some(ValueRef::Bytes(_))),
+        JsType::Object => matches!(value_ref, Some(ValueRef::Object(_))),
+    })
+}
+
+/// What a rule sees besides its values: the message's `msg.parts`.
+#[derive(Clone, Copy)]
+struct Context<'a> {
+    parts: Option<ValueRef<'a>>,
+}
+
+impl<'a> Context<'a> {
+    /// `msg.parts[name]`, or the error Node-RED throws reading a property
+    /// of `undefined` or `null`.
+    fn part(self, name: &str) -> Result<Arg<'a>, RuleError> {
+        match self.parts {
+            None | Some(ValueRef::Null) => Err(NO_PARTS),
+            Some(ValueRef::Object(members)) => Ok(Arg::from_value(members.get(name))),
+            Some(_) => Ok(Arg::Undefined),
+        }
+    }
+}
+
+/// Whether `op` holds for `a` (the property) with values `b` and `c`.
+fn holds<const N: usize>(
+    op: SwitchOp,
+    a: Arg<'_>,
+    b: Arg<'_>,
+    c: Arg<'_>,
+    context: Context<'_>,
+) -> Result<bool, RuleError> {
+    let number = Arg::Number;
+    Ok(match op {
+        SwitchOp::Eq => loose_eq(a, b),
+        SwitchOp::Neq => !loose_eq(a, b),
+        SwitchOp::Lt => loose_lt(a, b),
+        SwitchOp::Lte => loose_le(a, b),
+        SwitchOp::Gt => loose_lt(b, a),
+        SwitchOp::Gte => loose_le(b, a),
+        SwitchOp::Btwn => (loose_le(b, a) && loose_le(a, c)) || (loose_le(a, b) && loose_le(c, a)),
+        SwitchOp::Cont => with_text::<N, _>(a, |haystack| {
+            with_text::<N, _>(b, |needle| contains(haystack, needle))
+        })??,
+        SwitchOp::Regex(regex) => {
+            with_text::<N, _>(a, |text| regex.is_match(text))?.map_err(|_| BAD_PATTERN)?
+        }
+        SwitchOp::True => matches!(a.primitive(), Some(Primitive::Bool(true))),
+        SwitchOp::False => matches!(a.primitive(), Some(Primitive::Bool(false))),
+        SwitchOp::Null => a.is_nullish(),
+        SwitchOp::NotNull => !a.is_nullish(),
+        SwitchOp::Empty => emptiness(a) == Some(true),
+        SwitchOp::NotEmpty => emptiness(a) == Some(false),
+        SwitchOp::IsType(ty) => is_type::<N>(a, ty)?,
+        SwitchOp::Head => loose_lt(context.part("index")?, number(b.to_number())),
+        SwitchOp::Tail => {
+            let count = context.part("count")?.to_number();
+            loose_le(number(count - b.to_number()), context.part("index")?)
+        }
+        SwitchOp::Index => {
+            let index = context.part("index")?;
+            loose_le(number(b.to_number()), index) && loose_le(index, number(c.to_number()))
+        }
+        // `typeof b !== "object"`: null, arrays and objects name no key.
+        SwitchOp::HasKey => {
+            let names_key = !matches!(
+                b,
+                Arg::Value(ValueRef::Null | ValueRef::Array(_) | ValueRef::Object(_))
+                    | Arg::Const(
+                        &(ConstValue::Null | ConstValue::Array(_) | ConstValue::Object(_))
+                    )
+            );
+            !a.is_nullish() && names_key && with_text::<N, _>(b, |key| has_own_property(a, key))?
+        }
+        // Decided by the caller, which knows what matched before.
+        SwitchOp::Else => false,
+    })
+}
+
+impl<const P: usize> Switch<P> {
     pub const fn new(
         info: NodeInfo,
         path: &'static [PathSegment<'static>],
@@ -43,80 +395,155 @@ impl Switch {
             path,
             rules,
             check_all,
+            previous: Previous::Null,
+            buffer: [0; P],
         }
     }
 
-    fn matches(rule: &SwitchRule, subject: Option<ValueRef<'_>>, matched_before: bool) -> bool {
-        let expected = Primitive::from(&rule.value);
-        match (rule.op, subject.map(Primitive::from)) {
-            (SwitchOp::Else, _) => !matched_before,
-            // A missing property is JavaScript's `undefined`: unequal to
-            // everything here, and never ordered.
-            (SwitchOp::Neq, None) => true,
-            (_, None) => false,
-            (SwitchOp::Eq, Some(value)) => value.loose_eq(expected),
-            (SwitchOp::Neq, Some(value)) => !value.loose_eq(expected),
-            (SwitchOp::Lt, Some(value)) => value.loose_lt(expected),
-            (SwitchOp::Gt, Some(value)) => expected.loose_lt(value),
-            (SwitchOp::Lte, Some(value)) => value.loose_le(expected),
-            (SwitchOp::Gte, Some(value)) => expected.loose_le(value),
+    fn previous(&self) -> Arg<'_> {
+        match self.previous {
+            Previous::Null => Arg::Value(ValueRef::Null),
+            Previous::Undefined => Arg::Undefined,
+            Previous::Stored(len) => Arg::from_value(
+                self.buffer
+                    .get(..len)
+                    .and_then(decode)
+                    .map(|(value, _)| value),
+            ),
         }
     }
 
-    /// The ports the message goes to, in rule order.
-    fn matching_ports<'a>(
+    /// The ports the message goes to, in rule order, as Node-RED decides
+    /// them: each rule in turn, `else` matching when nothing matched since
+    /// the start or the last `else`, stopping at the first match unless
+    /// `checkall`.
+    fn matching_ports<'a, const N: usize>(
         &'a self,
-        subject: Option<ValueRef<'a>>,
-    ) -> impl Iterator<Item = usize> + 'a {
-        let mut matched_before = false;
+        msg: &'a Msg<N>,
+        previous: Arg<'a>,
+    ) -> impl Iterator<Item = Result<usize, RuleError>> + 'a {
+        let subject = Arg::from_value(msg.get(self.path));
+        let context = Context {
+            parts: msg.property("parts"),
+        };
+        let operand = move |operand: &'a SwitchOperand| match operand {
+            SwitchOperand::Const(value) => Arg::Const(value),
+            SwitchOperand::Msg(path) => Arg::from_value(msg.get(path)),
+            SwitchOperand::Prev => previous,
+            SwitchOperand::Undefined => Arg::Undefined,
+        };
+        let mut nothing_matched = true;
         let mut stopped = false;
         self.rules
             .iter()
             .enumerate()
             .filter_map(move |(port, rule)| {
-                if stopped || !Self::matches(rule, subject, matched_before) {
+                if stopped {
                     return None;
                 }
-                matched_before = true;
+                let matched = if rule.op == SwitchOp::Else {
+                    core::mem::replace(&mut nothing_matched, true)
+                } else {
+                    let (b, c) = (operand(&rule.value), operand(&rule.value2));
+                    match holds::<N>(rule.op, subject, b, c, context) {
+                        Ok(matched) => matched,
+                        Err(error) => {
+                            stopped = true;
+                            return Some(Err(error));
+                        }
+                    }
+                };
+                if !matched {
+                    return None;
+                }
+                nothing_matched = false;
                 stopped = !self.check_all;
-                Some(port)
+                Some(Ok(port))
             })
     }
-}
 
-/// Built-in nodes keep no state: their configuration is a constant the
-/// compiler emits, so a device holds them in immutable statics and the
-/// optimiser sees through them.
-impl Switch {
-    pub fn input<const N: usize, O: Outputs<N>>(
+    /// Decides the ports and sends a copy to each but the last, which it
+    /// returns; Node-RED decides every port before sending anything, so
+    /// receivers cannot change what later rules see. `Err` when a rule
+    /// failed: the error is logged and counted, and nothing is sent.
+    fn send_copies<const N: usize, O: Outputs<N>>(
         &self,
-        _device: &Device,
-        msg: &mut Msg<N>,
+        device: &Device,
+        msg: &Msg<N>,
         out: &mut O,
-    ) {
-        // Node-RED decides every port before sending anything, so receivers
-        // cannot change what later rules see: those before the last get
-        // copies, the last gets the message itself.
-        let Some(last) = self.matching_ports(msg.get(self.path)).last() else {
-            return;
+    ) -> Result<Option<usize>, ()> {
+        let previous = self.previous();
+        let mut last = None;
+        for port in self.matching_ports(msg, previous) {
+            match port {
+                Ok(port) => last = Some(port),
+                Err(error) => {
+                    self.info.log(device, format_args!("{}", error.text));
+                    device.report(error.kind);
+                    return Err(());
+                }
+            }
+        }
+        let Some(last) = last else {
+            return Ok(None);
         };
         // The ports before the last are found again while copies go out:
         // the copies leave the message itself untouched, so the rules see
         // what they saw the first time.
         for port in self
-            .matching_ports(msg.get(self.path))
+            .matching_ports(msg, previous)
+            .map_while(Result::ok)
             .take_while(|port| *port != last)
         {
             let mut copy = msg.clone();
             out.send(port, &mut copy);
         }
-        out.send(last, msg);
+        Ok(Some(last))
     }
 }
 
-impl<const N: usize> Node<N> for Switch {
+/// A switch without `prev` rules keeps no state: its configuration is a
+/// constant the compiler emits, so a device holds it in an immutable
+/// static and the optimiser sees through it.
+impl Switch {
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        if let Ok(Some(last)) = self.send_copies(device, msg, out) {
+            out.send(last, msg);
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Node<N> for Switch<P> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        Switch::input(self, device, msg, out);
+        let Ok(last) = self.send_copies(device, msg, out) else {
+            return;
+        };
+        // Node-RED keeps the property's value once the rules have run; a
+        // node without room has no `prev` rules to need it.
+        if P == 0 {
+            if let Some(last) = last {
+                out.send(last, msg);
+            }
+            return;
+        }
+        self.previous = match msg.get(self.path) {
+            None => Previous::Undefined,
+            Some(value) => match value.encode(&mut self.buffer) {
+                Some(len) => Previous::Stored(len),
+                None => {
+                    device.report(ErrorKind::Oversize);
+                    Previous::Undefined
+                }
+            },
+        };
+        if let Some(last) = last {
+            out.send(last, msg);
+        }
     }
 }
 
@@ -144,10 +571,7 @@ mod tests {
     }
 
     const fn rule(op: SwitchOp, value: &'static str) -> SwitchRule {
-        SwitchRule {
-            op,
-            value: ConstValue::Str(value),
-        }
+        SwitchRule::new(op, SwitchOperand::Const(ConstValue::Str(value)))
     }
 
     #[test]

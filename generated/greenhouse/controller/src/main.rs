@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-use psos::nodes::{Change, ChangeRule, Debug, DebugTarget, Switch, SwitchOp, SwitchRule};
+use psos::nodes::{
+    Change, ChangeRule, Debug, DebugTarget, Switch, SwitchOp, SwitchOperand, SwitchRule,
+};
 use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
@@ -19,15 +21,18 @@ static SWITCH_1: Switch = Switch::new(
     &[
         SwitchRule {
             op: SwitchOp::Gt,
-            value: ConstValue::Number(30.0),
+            value: SwitchOperand::Const(ConstValue::Number(30.0)),
+            value2: SwitchOperand::Undefined,
         },
         SwitchRule {
             op: SwitchOp::Lt,
-            value: ConstValue::Number(12.0),
+            value: SwitchOperand::Const(ConstValue::Number(12.0)),
+            value2: SwitchOperand::Undefined,
         },
         SwitchRule {
             op: SwitchOp::Else,
-            value: ConstValue::Null,
+            value: SwitchOperand::Undefined,
+            value2: SwitchOperand::Undefined,
         },
     ],
     false,

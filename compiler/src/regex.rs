@@ -1,0 +1,414 @@
+//! JavaScript regular expressions compiled at build time for a device: a
+//! pattern is translated from JavaScript's syntax to `regex-automata`'s,
+//! built into an unanchored dense DFA, and serialized little-endian; the
+//! generated code holds the bytes as a static and `psos::regex` reads them
+//! in place, so a device carries no regex compiler and never allocates.
+//!
+//! The one home of pattern compilation for every node that tests one
+//! (`switch`'s `regex` rule, later `change`'s regex replace).
+//!
+//! Patterns are read as `new RegExp(text, flags)` reads them without the
+//! `u` flag (Node-RED passes only `i`). What has the same meaning in both
+//! syntaxes passes through; what JavaScript means differently is written
+//! out (`\d`, `\w` and `\b` are ASCII there, `\s` has its own set, `.` stops
+//! at four line terminators, `{` and `]` may stand for themselves); what a
+//! DFA cannot do (backreferences, lookaround) is refused.
+
+use regex_automata::dfa::dense;
+use regex_automata::nfa::thompson;
+use regex_automata::util::syntax;
+
+/// The largest DFA a device is given, in bytes of flash: a few times what
+/// ordinary patterns take (a word, a class, a few alternatives take well
+/// under 4 KiB), small enough that a handful fit a microcontroller.
+pub const MAX_DFA_BYTES: usize = 16 * 1024;
+
+/// Why a pattern cannot go on a device, said for a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegexProblem {
+    pub message: String,
+    pub help: String,
+}
+
+fn problem(message: impl Into<String>, help: impl Into<String>) -> RegexProblem {
+    RegexProblem {
+        message: message.into(),
+        help: help.into(),
+    }
+}
+
+/// JavaScript's `\s`: its white space and line terminators.
+const JS_SPACE: &str = r"\t\n\x0B\x0C\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}";
+
+/// Compiles `pattern` (with the `i` flag when `ignore_case`) into the bytes
+/// of a DFA that finds it anywhere in a text.
+pub fn compile(pattern: &str, ignore_case: bool) -> Result<Vec<u8>, RegexProblem> {
+    let translated = translate(pattern)?;
+    let syntax = syntax::Config::new()
+        .case_insensitive(ignore_case)
+        .unicode(true)
+        .utf8(true);
+    let dfa = dense::Builder::new()
+        .syntax(syntax)
+        .thompson(thompson::Config::new().shrink(true))
+        .configure(
+            dense::Config::new()
+                .minimize(true)
+                .dfa_size_limit(Some(MAX_DFA_BYTES * 8))
+                .determinize_size_limit(Some(MAX_DFA_BYTES * 64)),
+        )
+        .build(&translated)
+        .map_err(|error| {
+            if error.to_string().contains("limit") {
+                too_large(pattern, None)
+            } else {
+                problem(
+                    format!("{pattern:?} is not a regular expression a device can run: {error}"),
+                    "write a JavaScript regular expression without backreferences or lookaround",
+                )
+            }
+        })?;
+    let (bytes, padding) = dfa.to_bytes_little_endian();
+    let bytes = bytes.get(padding..).unwrap_or_default().to_vec();
+    if bytes.len() > MAX_DFA_BYTES {
+        return Err(too_large(pattern, Some(bytes.len())));
+    }
+    Ok(bytes)
+}
+
+fn too_large(pattern: &str, size: Option<usize>) -> RegexProblem {
+    let size = size.map_or_else(String::new, |size| format!(" ({size} bytes)"));
+    problem(
+        format!(
+            "the pattern {pattern:?} compiles to an automaton{size} larger than the {MAX_DFA_BYTES} bytes a device is given"
+        ),
+        "simplify the pattern: fewer repetition counts ({n,m}) and smaller classes of non-ASCII characters",
+    )
+}
+
+/// Rewrites a JavaScript pattern in `regex-syntax`'s terms, or says what
+/// it uses that a DFA cannot do.
+pub fn translate(pattern: &str) -> Result<String, RegexProblem> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut in_class = false;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        match c {
+            '\\' => {
+                let Some(&escaped) = chars.get(i) else {
+                    return Err(problem(
+                        format!("{pattern:?} ends with a lone backslash"),
+                        "write \\\\ for a backslash",
+                    ));
+                };
+                i += 1;
+                i = escape(pattern, &chars, i, escaped, in_class, &mut out)?;
+            }
+            '[' if in_class => out.push_str(r"\["),
+            '[' => {
+                in_class = true;
+                // `[]` matches nothing and `[^]` anything in JavaScript.
+                if chars.get(i..i + 1) == Some(&[']']) {
+                    out.push_str(r"[^\x00-\x{10FFFF}]");
+                    i += 1;
+                    in_class = false;
+                } else if chars.get(i..i + 2) == Some(&['^', ']']) {
+                    out.push_str(r"[\x00-\x{10FFFF}]");
+                    i += 2;
+                    in_class = false;
+                } else {
+                    out.push('[');
+                    if chars.get(i) == Some(&'^') {
+                        out.push('^');
+                        i += 1;
+                    }
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            ']' => out.push_str(r"\]"),
+            // Set operators in `regex-syntax` classes, plain characters in
+            // JavaScript's.
+            '&' | '~' if in_class => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' if in_class && chars.get(i) == Some(&'-') => out.push_str(r"\-"),
+            '.' if !in_class => out.push_str(r"[^\n\r\x{2028}\x{2029}]"),
+            '(' if !in_class && chars.get(i) == Some(&'?') => {
+                i = group(pattern, &chars, i + 1, &mut out)?;
+            }
+            '{' if !in_class => {
+                // A `{` that does not start `{n}`, `{n,}` or `{n,m}` is a
+                // plain character in JavaScript (Annex B).
+                let end = quantifier_end(&chars, i);
+                match end {
+                    Some(end) => {
+                        out.extend(chars.get(i - 1..end).into_iter().flatten());
+                        i = end;
+                    }
+                    None => out.push_str(r"\{"),
+                }
+            }
+            '}' if !in_class => out.push_str(r"\}"),
+            // Whitespace and `#` only mean something under `x`, which is off.
+            c => out.push(c),
+        }
+    }
+    if in_class {
+        return Err(problem(
+            format!("{pattern:?} has a `[` without its `]`"),
+            "close the character class with ]",
+        ));
+    }
+    Ok(out)
+}
+
+/// Where a `{n}`, `{n,}` or `{n,m}` that opens before `at` ends.
+fn quantifier_end(chars: &[char], at: usize) -> Option<usize> {
+    let mut i = at;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while chars.get(*i).is_some_and(char::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) {
+        return None;
+    }
+    if chars.get(i) == Some(&',') {
+        i += 1;
+        digits(&mut i);
+    }
+    (chars.get(i) == Some(&'}')).then_some(i + 1)
+}
+
+/// A `(?` group: non-capturing and named groups pass, lookaround does not.
+fn group(
+    pattern: &str,
+    chars: &[char],
+    at: usize,
+    out: &mut String,
+) -> Result<usize, RegexProblem> {
+    let lookaround = || {
+        Err(problem(
+            format!("{pattern:?} uses lookaround ((?=, (?!, (?<=, (?<!), which a device's automaton cannot do"),
+            "match the text around it as part of the pattern instead",
+        ))
+    };
+    match (chars.get(at), chars.get(at + 1)) {
+        (Some(':'), _) => {
+            out.push_str("(?:");
+            Ok(at + 1)
+        }
+        (Some('=' | '!'), _) | (Some('<'), Some('=' | '!')) => lookaround(),
+        (Some('<'), _) => {
+            out.push_str("(?P<");
+            Ok(at + 1)
+        }
+        _ => Err(problem(
+            format!("{pattern:?} has a group `(?` that JavaScript does not know"),
+            "write (?:...) for a group, (?<name>...) for a named one",
+        )),
+    }
+}
+
+/// Translates the escape `\escaped`, whose next character is at `at`;
+/// returns where the pattern goes on.
+fn escape(
+    pattern: &str,
+    chars: &[char],
+    at: usize,
+    escaped: char,
+    in_class: bool,
+    out: &mut String,
+) -> Result<usize, RegexProblem> {
+    let mut at = at;
+    match escaped {
+        // JavaScript's classes are ASCII, and nest in a class.
+        'd' => out.push_str("[0-9]"),
+        'D' => out.push_str("[^0-9]"),
+        'w' => out.push_str("[0-9A-Za-z_]"),
+        'W' => out.push_str("[^0-9A-Za-z_]"),
+        's' => out.push_str(&format!("[{JS_SPACE}]")),
+        'S' => out.push_str(&format!("[^{JS_SPACE}]")),
+        'b' if in_class => out.push_str(r"\x08"),
+        'b' => out.push_str(r"(?-u:\b)"),
+        'B' if !in_class => out.push_str(r"(?-u:\B)"),
+        'n' => out.push_str(r"\n"),
+        'r' => out.push_str(r"\r"),
+        't' => out.push_str(r"\t"),
+        'v' => out.push_str(r"\x0B"),
+        'f' => out.push_str(r"\x0C"),
+        '0' if !chars.get(at).is_some_and(char::is_ascii_digit) => out.push_str(r"\x00"),
+        '1'..='9' | '0' => {
+            return Err(problem(
+                format!("{pattern:?} uses a backreference (\\{escaped}), which a device's automaton cannot do"),
+                "repeat the group's pattern instead of referring back to it",
+            ))
+        }
+        'k' if chars.get(at) == Some(&'<') => {
+            return Err(problem(
+                format!("{pattern:?} uses a named backreference (\\k<...>), which a device's automaton cannot do"),
+                "repeat the group's pattern instead of referring back to it",
+            ))
+        }
+        'x' | 'u' => {
+            let len = if escaped == 'x' { 2 } else { 4 };
+            let digits: String = chars.get(at..at + len).into_iter().flatten().collect();
+            match u32::from_str_radix(&digits, 16).ok().filter(|_| digits.len() == len) {
+                Some(code) if (0xD800..0xE000).contains(&code) => {
+                    return Err(problem(
+                        format!("{pattern:?} names a lone surrogate (\\u{digits}), which text on a device never holds"),
+                        "write the character itself, or a \\u escape of a character that is not a surrogate",
+                    ))
+                }
+                Some(code) => {
+                    out.push_str(&format!(r"\x{{{code:X}}}"));
+                    at += len;
+                }
+                // Without the `u` flag an incomplete escape is the letter.
+                None => out.push(escaped),
+            }
+        }
+        'c' => match chars.get(at).filter(|c| c.is_ascii_alphabetic()) {
+            Some(letter) => {
+                out.push_str(&format!(r"\x{:02X}", u32::from(*letter) % 32));
+                at += 1;
+            }
+            None => out.push_str(r"\\c"),
+        },
+        // Any other escaped character stands for itself (JavaScript's
+        // identity escapes); `regex-syntax` takes punctuation escaped, but
+        // not letters, digits, `<`, `>` or anything beyond ASCII.
+        other => {
+            if other.is_ascii_punctuation() && !matches!(other, '<' | '>') {
+                out.push('\\');
+            }
+            out.push(other);
+        }
+    }
+    Ok(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `bytes` copied to a 4-byte aligned place that lives as long as the
+    /// program, as a device's static holds them.
+    fn aligned(bytes: &[u8]) -> &'static [u8] {
+        let mut room = vec![0u8; bytes.len() + 3];
+        let start = room.as_ptr().align_offset(4).min(3);
+        room[start..start + bytes.len()].copy_from_slice(bytes);
+        &Box::leak(room.into_boxed_slice())[start..start + bytes.len()]
+    }
+
+    /// Whether the compiled pattern finds a match in `text`, as a device
+    /// runs it.
+    fn matches(pattern: &str, ignore_case: bool, text: &str) -> bool {
+        let bytes = compile(pattern, ignore_case).expect("compiles");
+        psos::regex::Regex::new(aligned(&bytes))
+            .is_match(text.as_bytes())
+            .expect("runs")
+    }
+
+    /// The patterns of Node-RED's switch tests, compiled for
+    /// `runtime/tests/conformance_switch.rs`, which runs them as a device
+    /// does; `PSOS_BLESS=1` writes them again.
+    const CONFORMANCE_PATTERNS: &[(&str, &str, bool)] = &[
+        ("abc", "[abc]+", false),
+        ("onetwothree", "onetwothree", false),
+        ("onetwothree_i", "onetwothree", true),
+        ("digits", r"\d+", false),
+    ];
+
+    #[test]
+    fn the_runtime_tests_patterns_are_what_psosc_compiles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../runtime/tests/switch_patterns");
+        for (name, pattern, ignore_case) in CONFORMANCE_PATTERNS {
+            let bytes = compile(pattern, *ignore_case).expect("compiles");
+            let file = dir.join(format!("{name}.dfa"));
+            if std::env::var_os("PSOS_BLESS").is_some() {
+                std::fs::create_dir_all(&dir).expect("creates the directory");
+                std::fs::write(&file, &bytes).expect("writes");
+            }
+            let stored = std::fs::read(&file).expect("reads; PSOS_BLESS=1 writes it");
+            assert!(
+                stored == bytes,
+                "{name}.dfa is not what {pattern:?} compiles to"
+            );
+        }
+    }
+
+    #[test]
+    fn javascript_classes_are_ascii() {
+        assert!(matches(r"^\d+$", false, "123"));
+        assert!(!matches(r"^\d+$", false, "١٢٣"));
+        assert!(matches(r"^\w+$", false, "abc_1"));
+        assert!(!matches(r"^\w+$", false, "é"));
+    }
+
+    #[test]
+    fn patterns_match_as_javascripts_do() {
+        let cases: &[(&str, bool, &str, bool)] = &[
+            (r"[abc]+", false, "abbabac", true),
+            (r"onetwothree", true, "oneTWOthree", true),
+            (r"onetwothree", false, "oneTWOthree", false),
+            (r"a.c", false, "a\nc", false),
+            (r"a.c", false, "a\u{e9}c", true),
+            (r"x{", false, "x{", true),
+            (r"a{2}", false, "caab", true),
+            (r"a]", false, "a]", true),
+            (r"[]", false, "anything", false),
+            (r"[^]", false, "x", true),
+            (r"\bis\b", false, "this is", true),
+            (r"\bis\b", false, "this", false),
+            (r"\s", false, "a\u{feff}b", true),
+            (r"\s", false, "a\u{85}b", false),
+            (r"\x41\u0042", false, "AB", true),
+            (r"\cJ", false, "\n", true),
+            (r"(?<year>\d{4})-(?:\d\d)", false, "on 2024-05", true),
+            (r"[a&&b]", false, "&", true),
+            (r"\/path", false, "/path", true),
+            (r"\a\%\<\é", false, "a%<é", true),
+            (r"^$", false, "", true),
+        ];
+        for (pattern, ignore_case, text, expect) in cases {
+            assert_eq!(
+                matches(pattern, *ignore_case, text),
+                *expect,
+                "{pattern} on {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_a_dfa_cannot_do_is_refused() {
+        for pattern in [
+            r"(a)\1",
+            r"(?<x>a)\k<x>",
+            r"a(?=b)",
+            r"a(?!b)",
+            r"(?<=a)b",
+            r"(?<!a)b",
+            r"\ud800",
+            "[a",
+            "a\\",
+        ] {
+            assert!(compile(pattern, false).is_err(), "{pattern}");
+        }
+        let problem = compile(r"\w{1000}[\u0100-\uffff]{50}", false).expect_err("too large");
+        assert!(
+            problem.message.contains("a device is given"),
+            "{}",
+            problem.message
+        );
+    }
+}
