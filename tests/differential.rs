@@ -196,10 +196,8 @@ const CASES: &[Case] = &[
             {"t": "else"}
           ], "checkall": "true", "outputs": 3, "wires": [["out0"], ["out1"], ["out2"]]}]"#,
         topic: Some("t"),
-        // Not `[5]`: JavaScript compares an array by its text ("5"), a
-        // device does not yet (docs/conformance.md, switch).
-        inputs: &["5", r#""5""#, r#""05""#, "5.0", "6", "true", "null"],
-        outputs: 10,
+        inputs: &["5", r#""5""#, r#""05""#, "5.0", "6", "true", "null", "[5]"],
+        outputs: 12,
     },
     Case {
         name: "switch-order",
@@ -211,10 +209,9 @@ const CASES: &[Case] = &[
           ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
         topic: Some("t"),
         inputs: &[
-            // Not `[]`: see `switch-eq-types`.
-            "9", r#""9""#, r#""10""#, r#""abc""#, "10.5", "true", "null", r#""""#,
+            "9", r#""9""#, r#""10""#, r#""abc""#, "10.5", "[]", "true", "null", r#""""#,
         ],
-        outputs: 17,
+        outputs: 19,
     },
     // JavaScript's `<=` and `>=` with null, which reads as 0 there.
     Case {

@@ -431,6 +431,36 @@ fn text_tests_look_at_what_string_makes_of_a_value() {
             true,
         ),
         (
+            "an array equals its text",
+            rule(Eq, text("5")),
+            r#"{"payload":[5]}"#,
+            true,
+        ),
+        (
+            "an array equals the number its text reads as",
+            rule(Eq, number(5.0)),
+            r#"{"payload":[5]}"#,
+            true,
+        ),
+        (
+            "an empty array is the empty text, 0 as a number",
+            rule(Lt, number(10.0)),
+            r#"{"payload":[]}"#,
+            true,
+        ),
+        (
+            "an object compares by its text",
+            rule(Lte, text("[object Object]")),
+            r#"{"payload":{"a":1}}"#,
+            true,
+        ),
+        (
+            "an object is never equal to null",
+            rule(Neq, SwitchOperand::Const(ConstValue::Null)),
+            r#"{"payload":{}}"#,
+            true,
+        ),
+        (
             "undefined is the word",
             rule(Cont, text("undef")),
             r#"{}"#,

@@ -208,23 +208,55 @@ fn with_text<const N: usize, R>(arg: Arg<'_>, f: impl FnOnce(&[u8]) -> R) -> Res
     }
 }
 
-fn loose_eq(a: Arg<'_>, b: Arg<'_>) -> bool {
+/// JavaScript's `ToPrimitive` as `==` and `<` apply it: an array, object
+/// or buffer becomes its text (`[5]` is "5", `[]` is "", an object is
+/// "[object Object]"), written into `N` bytes on the stack; `None` is
+/// `undefined`, or a text longer than a message.
+fn with_primitive<const N: usize, R>(
+    arg: Arg<'_>,
+    f: impl FnOnce(Option<Primitive<'_>>) -> R,
+) -> R {
+    if !matches!(arg.primitive(), Some(Primitive::Reference)) {
+        return f(arg.primitive());
+    }
+    let mut buffer = [0u8; N];
+    let mut writer = SliceWriter::new(&mut buffer);
+    match arg.write_text(&mut writer) {
+        Ok(()) => f(core::str::from_utf8(writer.written())
+            .ok()
+            .map(Primitive::Str)),
+        Err(_) => f(None),
+    }
+}
+
+/// `a == b`.
+fn loose_eq<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+    use Primitive::{Null, Reference};
     match (a.primitive(), b.primitive()) {
         // `undefined == null`, and `undefined == undefined`.
-        (None | Some(Primitive::Null), None | Some(Primitive::Null)) => true,
-        (Some(a), Some(b)) => a.loose_eq(b),
-        _ => false,
+        (None | Some(Null), None | Some(Null)) => true,
+        // Two values of one message are never the same object, and an
+        // object is never `null`.
+        (Some(Reference), Some(Reference) | Some(Null) | None)
+        | (Some(Null) | None, Some(Reference)) => false,
+        _ => with_primitive::<N, _>(a, |a| {
+            with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_eq(b)))
+        }),
     }
 }
 
 /// `a < b`; `undefined` is NaN, never ordered.
-fn loose_lt(a: Arg<'_>, b: Arg<'_>) -> bool {
-    matches!((a.primitive(), b.primitive()), (Some(a), Some(b)) if a.loose_lt(b))
+fn loose_lt<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+    with_primitive::<N, _>(a, |a| {
+        with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_lt(b)))
+    })
 }
 
 /// `a <= b`.
-fn loose_le(a: Arg<'_>, b: Arg<'_>) -> bool {
-    matches!((a.primitive(), b.primitive()), (Some(a), Some(b)) if a.loose_le(b))
+fn loose_le<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+    with_primitive::<N, _>(a, |a| {
+        with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_le(b)))
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -338,13 +370,16 @@ fn holds<const N: usize>(
 ) -> Result<bool, RuleError> {
     let number = Arg::Number;
     Ok(match op {
-        SwitchOp::Eq => loose_eq(a, b),
-        SwitchOp::Neq => !loose_eq(a, b),
-        SwitchOp::Lt => loose_lt(a, b),
-        SwitchOp::Lte => loose_le(a, b),
-        SwitchOp::Gt => loose_lt(b, a),
-        SwitchOp::Gte => loose_le(b, a),
-        SwitchOp::Btwn => (loose_le(b, a) && loose_le(a, c)) || (loose_le(a, b) && loose_le(c, a)),
+        SwitchOp::Eq => loose_eq::<N>(a, b),
+        SwitchOp::Neq => !loose_eq::<N>(a, b),
+        SwitchOp::Lt => loose_lt::<N>(a, b),
+        SwitchOp::Lte => loose_le::<N>(a, b),
+        SwitchOp::Gt => loose_lt::<N>(b, a),
+        SwitchOp::Gte => loose_le::<N>(b, a),
+        SwitchOp::Btwn => {
+            (loose_le::<N>(b, a) && loose_le::<N>(a, c))
+                || (loose_le::<N>(a, b) && loose_le::<N>(c, a))
+        }
         SwitchOp::Cont => with_text::<N, _>(a, |haystack| {
             with_text::<N, _>(b, |needle| contains(haystack, needle))
         })??,
@@ -358,14 +393,15 @@ fn holds<const N: usize>(
         SwitchOp::Empty => emptiness(a) == Some(true),
         SwitchOp::NotEmpty => emptiness(a) == Some(false),
         SwitchOp::IsType(ty) => is_type::<N>(a, ty)?,
-        SwitchOp::Head => loose_lt(context.part("index")?, number(b.to_number())),
+        SwitchOp::Head => loose_lt::<N>(context.part("index")?, number(b.to_number())),
         SwitchOp::Tail => {
             let count = context.part("count")?.to_number();
-            loose_le(number(count - b.to_number()), context.part("index")?)
+            loose_le::<N>(number(count - b.to_number()), context.part("index")?)
         }
         SwitchOp::Index => {
             let index = context.part("index")?;
-            loose_le(number(b.to_number()), index) && loose_le(index, number(c.to_number()))
+            loose_le::<N>(number(b.to_number()), index)
+                && loose_le::<N>(index, number(c.to_number()))
         }
         // `typeof b !== "object"`: null, arrays and objects name no key.
         SwitchOp::HasKey => {
