@@ -12,6 +12,7 @@ pub mod path;
 mod range;
 pub mod refused;
 mod switch;
+mod trigger;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::RawNode;
@@ -63,6 +64,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "delay",
         lower: delay::lower,
+    },
+    NodeType {
+        type_name: "trigger",
+        lower: trigger::lower,
     },
 ];
 

@@ -8,6 +8,7 @@ mod json;
 mod mqtt;
 mod range;
 mod switch;
+mod trigger;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
@@ -17,3 +18,4 @@ pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
 pub use switch::{Switch, SwitchOp, SwitchRule};
+pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};
