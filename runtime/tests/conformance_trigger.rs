@@ -34,6 +34,15 @@ struct Outcome {
     errors: Vec<(ErrorKind, u32)>,
 }
 
+/// A case of a table: its name, the node, the messages that arrive and
+/// those that leave on port 0, each with when (ms).
+type Case = (
+    &'static str,
+    TriggerConfig,
+    Vec<(u64, &'static str)>,
+    Vec<(u64, &'static str)>,
+);
+
 /// Node-RED's defaults: `"1"`, then `"0"` 250 ms later, for all topics.
 const DEFAULTS: TriggerConfig = TriggerConfig {
     first: text("1"),
@@ -106,6 +115,23 @@ fn sent(list: &[(u64, &str)]) -> Outcome {
     }
 }
 
+/// What a node with these payloads and time does with `{"payload":null}`
+/// at 0 ms, in 100 ms.
+fn pulse(
+    case: &'static str,
+    first: TriggerValue,
+    second: TriggerValue,
+    duration_ms: f64,
+) -> Outcome {
+    let config = TriggerConfig {
+        first,
+        second,
+        duration_ms,
+        ..DEFAULTS
+    };
+    run::<1>(case, config, &[(0, r#"{"payload":null}"#)], 100)
+}
+
 /// `basicTest`: the value of each type Node-RED reads as a constant, as the
 /// first payload and as the second (20 ms later).
 #[test]
@@ -123,22 +149,10 @@ fn sends_each_type_of_value_first_and_second() {
         ("json", json,                     r#"{"x":"vx","y":"vy","z":"vz"}"#),
     ];
     for (case, value, shown) in cases {
-        let first = TriggerConfig {
-            first: constant(value),
-            second: TriggerValue::Nothing,
-            duration_ms: 20.0,
-            ..DEFAULTS
-        };
-        let outcome = run::<1>(case, first, &[(0, r#"{"payload":null}"#)], 100);
+        let outcome = pulse(case, constant(value), TriggerValue::Nothing, 20.0);
         let expected = format!(r#"{{"payload":{shown}}}"#);
         assert_eq!(outcome, sent(&[(0, &expected)]), "first {case}");
-        let second = TriggerConfig {
-            first: text("foo"),
-            second: constant(value),
-            duration_ms: 20.0,
-            ..DEFAULTS
-        };
-        let outcome = run::<1>(case, second, &[(0, r#"{"payload":null}"#)], 100);
+        let outcome = pulse(case, text("foo"), constant(value), 20.0);
         assert_eq!(
             outcome,
             sent(&[(0, r#"{"payload":"foo"}"#), (20, &expected)]),
@@ -151,33 +165,17 @@ fn sends_each_type_of_value_first_and_second() {
 #[test]
 fn sends_the_time_first_and_second() {
     let date = TriggerValue::Set(InjectValue::Timestamp);
-    let config = TriggerConfig {
-        first: date,
-        second: TriggerValue::Nothing,
-        duration_ms: 20.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>("date first", config, &[(3, r#"{"payload":null}"#)], 100);
-    let first = format!(r#"{{"payload":{}}}"#, EPOCH_MS + 3);
-    assert_eq!(outcome, sent(&[(3, &first)]));
-    let config = TriggerConfig {
-        first: text("foo"),
-        second: date,
-        duration_ms: 20.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>("date second", config, &[(3, r#"{"payload":null}"#)], 100);
-    let second = format!(r#"{{"payload":{}}}"#, EPOCH_MS + 23);
-    assert_eq!(outcome, sent(&[(3, r#"{"payload":"foo"}"#), (23, &second)]));
+    let outcome = pulse("date first", date, TriggerValue::Nothing, 20.0);
+    let first = format!(r#"{{"payload":{EPOCH_MS}}}"#);
+    assert_eq!(outcome, sent(&[(0, &first)]));
+    let outcome = pulse("date second", text("foo"), date, 20.0);
+    let second = format!(r#"{{"payload":{}}}"#, EPOCH_MS + 20);
+    assert_eq!(outcome, sent(&[(0, r#"{"payload":"foo"}"#), (20, &second)]));
 }
 
 #[test]
 fn sends_1_then_0_by_default() {
-    let config = TriggerConfig {
-        duration_ms: 20.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>("default", config, &[(0, r#"{"payload":null}"#)], 100);
+    let outcome = pulse("default", DEFAULTS.first, DEFAULTS.second, 20.0);
     assert_eq!(
         outcome,
         sent(&[(0, r#"{"payload":"1"}"#), (20, r#"{"payload":"0"}"#)])
@@ -230,13 +228,8 @@ fn uses_msg_delay_only_when_told() {
 /// the compiler reads as booleans.
 #[test]
 fn sends_booleans() {
-    let config = TriggerConfig {
-        first: constant(ConstValue::Bool(true)),
-        second: constant(ConstValue::Bool(false)),
-        duration_ms: 30.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>("booleans", config, &[(0, r#"{"payload":null}"#)], 100);
+    let (yes, no) = (ConstValue::Bool(true), ConstValue::Bool(false));
+    let outcome = pulse("booleans", constant(yes), constant(no), 30.0);
     assert_eq!(
         outcome,
         sent(&[(0, r#"{"payload":true}"#), (30, r#"{"payload":false}"#)])
@@ -352,31 +345,10 @@ fn counts_a_topic_that_finds_no_room() {
 
 #[test]
 fn sends_nothing_first_or_second_when_told() {
-    let nothing_first = TriggerConfig {
-        first: TriggerValue::Nothing,
-        second: constant(ConstValue::Bool(false)),
-        duration_ms: 30.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>(
-        "nothing first",
-        nothing_first,
-        &[(0, r#"{"payload":null}"#)],
-        100,
-    );
+    let (yes, no) = (ConstValue::Bool(true), ConstValue::Bool(false));
+    let outcome = pulse("nothing first", TriggerValue::Nothing, constant(no), 30.0);
     assert_eq!(outcome, sent(&[(30, r#"{"payload":false}"#)]));
-    let nothing_second = TriggerConfig {
-        first: constant(ConstValue::Bool(true)),
-        second: TriggerValue::Nothing,
-        duration_ms: 30.0,
-        ..DEFAULTS
-    };
-    let outcome = run::<1>(
-        "nothing second",
-        nothing_second,
-        &[(0, r#"{"payload":null}"#)],
-        90,
-    );
+    let outcome = pulse("nothing second", constant(yes), TriggerValue::Nothing, 30.0);
     assert_eq!(outcome, sent(&[(0, r#"{"payload":true}"#)]));
 }
 
@@ -406,64 +378,48 @@ fn triggers_again_after_a_silent_second() {
     );
 }
 
+/// `extend`: a message while triggered starts the time again; the second
+/// message is made of it (or, with `payl`, is it).
 #[test]
 fn extends_the_delay() {
-    let config = TriggerConfig {
-        first: text("foo"),
-        second: text("bar"),
-        duration_ms: 100.0,
+    let extended = |first, second, duration_ms| TriggerConfig {
+        first,
+        second,
+        duration_ms,
         extend: true,
         ..DEFAULTS
     };
-    let inputs = [(0, r#"{"payload":"Hello"}"#), (50, r#"{"payload":null}"#)];
-    let outcome = run::<1>("extends", config, &inputs, 300);
-    assert_eq!(
-        outcome,
-        sent(&[(0, r#"{"payload":"foo"}"#), (150, r#"{"payload":"bar"}"#)])
-    );
-}
-
-#[test]
-fn extends_the_delay_without_a_second_message() {
-    let config = TriggerConfig {
-        first: TriggerValue::Payload,
-        second: TriggerValue::Nothing,
-        duration_ms: 200.0,
-        extend: true,
-        ..DEFAULTS
-    };
-    let inputs = [
-        (0, r#"{"payload":"Hello"}"#),
-        (50, r#"{"payload":"Error"}"#),
-        (100, r#"{"payload":"Error"}"#),
-        (330, r#"{"payload":"World"}"#),
-    ];
-    let outcome = run::<1>("extends silently", config, &inputs, 400);
-    assert_eq!(
-        outcome,
-        sent(&[
+    let (nothing, latest) = (TriggerValue::Nothing, TriggerValue::LatestPayload);
+    #[rustfmt::skip]
+    let cases: [Case; 3] = [
+        ("extends", extended(text("foo"), text("bar"), 100.0), vec![
             (0, r#"{"payload":"Hello"}"#),
-            (330, r#"{"payload":"World"}"#)
-        ])
-    );
-}
-
-#[test]
-fn extends_the_delay_and_sends_the_latest_message() {
-    let config = TriggerConfig {
-        first: TriggerValue::Nothing,
-        second: TriggerValue::LatestPayload,
-        duration_ms: 60.0,
-        extend: true,
-        ..DEFAULTS
-    };
-    let inputs = [
-        (0, r#"{"payload":"Hello"}"#),
-        (40, r#"{"payload":"Goodbye"}"#),
-        (80, r#"{"payload":"World"}"#),
+            (50, r#"{"payload":null}"#),
+        ], vec![
+            (0, r#"{"payload":"foo"}"#),
+            (150, r#"{"payload":"bar"}"#),
+        ]),
+        ("extends silently", extended(TriggerValue::Payload, nothing, 200.0), vec![
+            (0, r#"{"payload":"Hello"}"#),
+            (50, r#"{"payload":"Error"}"#),
+            (100, r#"{"payload":"Error"}"#),
+            (330, r#"{"payload":"World"}"#),
+        ], vec![
+            (0, r#"{"payload":"Hello"}"#),
+            (330, r#"{"payload":"World"}"#),
+        ]),
+        ("extends latest", extended(nothing, latest, 60.0), vec![
+            (0, r#"{"payload":"Hello"}"#),
+            (40, r#"{"payload":"Goodbye"}"#),
+            (80, r#"{"payload":"World"}"#),
+        ], vec![
+            (140, r#"{"payload":"World"}"#),
+        ]),
     ];
-    let outcome = run::<1>("extends latest", config, &inputs, 300);
-    assert_eq!(outcome, sent(&[(140, r#"{"payload":"World"}"#)]));
+    for (case, config, inputs, expected) in cases {
+        let outcome = run::<1>(case, config, &inputs, 400);
+        assert_eq!(outcome, sent(&expected), "{case}");
+    }
 }
 
 const LATEST: TriggerConfig = TriggerConfig {
@@ -472,48 +428,42 @@ const LATEST: TriggerConfig = TriggerConfig {
     ..DEFAULTS
 };
 
+/// `payl`: the latest message (of its topic) leaves second, as it came.
 #[test]
 fn sends_the_latest_message_second() {
-    let config = TriggerConfig {
+    let all = TriggerConfig {
         duration_ms: 50.0,
         ..LATEST
     };
-    let inputs = [
-        (0, r#"{"payload":"Hello","topic":"test1"}"#),
-        (20, r#"{"payload":"Goodbye","topic":"test2"}"#),
-        (80, r#"{"payload":"World","topic":"test3"}"#),
-    ];
-    let outcome = run::<1>("latest", config, &inputs, 300);
-    assert_eq!(
-        outcome,
-        sent(&[
-            (50, r#"{"payload":"Goodbye","topic":"test2"}"#),
-            (130, r#"{"payload":"World","topic":"test3"}"#)
-        ])
-    );
-}
-
-#[test]
-fn sends_the_latest_message_of_each_topic_second() {
-    let config = TriggerConfig {
+    let by_topic = TriggerConfig {
         duration_ms: 80.0,
         by_topic: Some(TOPIC),
         ..LATEST
     };
-    let inputs = [
-        (0, r#"{"payload":"Hello1","topic":"test1"}"#),
-        (20, r#"{"payload":"Hello2","topic":"test2"}"#),
-        (20, r#"{"payload":"Goodbye2","topic":"test2"}"#),
-        (20, r#"{"payload":"Goodbye1","topic":"test1"}"#),
-    ];
-    let outcome = run::<2>("latest by topic", config, &inputs, 300);
-    assert_eq!(
-        outcome,
-        sent(&[
+    #[rustfmt::skip]
+    let cases: [Case; 2] = [
+        ("latest", all, vec![
+            (0, r#"{"payload":"Hello","topic":"test1"}"#),
+            (20, r#"{"payload":"Goodbye","topic":"test2"}"#),
+            (80, r#"{"payload":"World","topic":"test3"}"#),
+        ], vec![
+            (50, r#"{"payload":"Goodbye","topic":"test2"}"#),
+            (130, r#"{"payload":"World","topic":"test3"}"#),
+        ]),
+        ("latest by topic", by_topic, vec![
+            (0, r#"{"payload":"Hello1","topic":"test1"}"#),
+            (20, r#"{"payload":"Hello2","topic":"test2"}"#),
+            (20, r#"{"payload":"Goodbye2","topic":"test2"}"#),
+            (20, r#"{"payload":"Goodbye1","topic":"test1"}"#),
+        ], vec![
             (80, r#"{"payload":"Goodbye1","topic":"test1"}"#),
-            (100, r#"{"payload":"Goodbye2","topic":"test2"}"#)
-        ])
-    );
+            (100, r#"{"payload":"Goodbye2","topic":"test2"}"#),
+        ]),
+    ];
+    for (case, config, inputs, expected) in cases {
+        let outcome = run::<2>(case, config, &inputs, 300);
+        assert_eq!(outcome, sent(&expected), "{case}");
+    }
 }
 
 #[test]
