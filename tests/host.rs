@@ -260,3 +260,21 @@ fn switch_routes_by_pattern_previous_value_and_key() {
         ]
     );
 }
+
+#[test]
+fn trigger_nodes_send_a_first_and_a_second_message() {
+    let (dir, _) = build_test_flow("triggers");
+    let device = Running::start(&build_device(dir.path(), "gate"));
+    // "go" at 0.1 s sends "on", and "off" 300 ms later; "ignored" comes
+    // while the node is triggered. "late" at 0.5 s comes back 100 ms later
+    // on the second output of a node that sends nothing first (debug shows
+    // its topic).
+    assert_eq!(
+        debug_lines(&device, 3, Duration::from_secs(10)),
+        [
+            "[gate] [debug:out] on",
+            "[gate] [debug:out] off",
+            "[gate] [debug:out] a : late",
+        ]
+    );
+}

@@ -285,6 +285,7 @@ pub enum NodeKind {
     Delay(Delay),
     Template(Template),
     Filter(Filter),
+    Trigger(Trigger),
 }
 
 impl NodeKind {
@@ -302,6 +303,7 @@ impl NodeKind {
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
+            NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
         }
     }
 
@@ -616,4 +618,43 @@ pub struct Filter {
     /// The bytes each remembered topic has for its name and value
     /// (`psosTopicSize`).
     pub topic_size: usize,
+}
+
+/// A `trigger` node: what it sends first and second, its time already in
+/// milliseconds, and how many topics it keeps at most.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trigger {
+    /// The first message's payload (`op1`, `op1type`).
+    pub first: TriggerOp,
+    /// The second message's payload (`op2`, `op2type`).
+    pub second: TriggerOp,
+    /// `duration` in `units`, in milliseconds, made positive.
+    pub duration_ms: f64,
+    /// `duration` was negative: the first message repeats until reset.
+    pub repeat: bool,
+    pub extend: bool,
+    pub override_delay: bool,
+    /// A payload that resets, as its text (`reset`); `None` when empty.
+    pub reset: Option<String>,
+    /// The property that tells topics apart, when `bytopic` is `topic`.
+    pub by_topic: Option<Path>,
+    pub second_output: bool,
+    /// How many topics are triggered at once at most (`psosTopics`).
+    pub topics: usize,
+    /// How often the device's timer task lets the node send what is due;
+    /// `None` when nothing is ever due (it waits for a reset).
+    pub tick_ms: Option<u64>,
+}
+
+/// A payload a trigger node sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerOp {
+    /// A constant, or `date`.
+    Value(InjectValue),
+    /// `pay`: the triggering message's payload.
+    Payload,
+    /// `payl`: the latest message of the topic.
+    LatestPayload,
+    /// `nul`: nothing is sent.
+    Nothing,
 }

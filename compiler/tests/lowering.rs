@@ -581,3 +581,101 @@ fn switch_env_values_come_from_the_flow_then_the_process() {
         ]
     );
 }
+
+/// Node-RED's 89-trigger_spec.js, "should be loaded with correct defaults"
+/// and "should be able to set delay in seconds / minutes / hours": `"1"`
+/// then `"0"` 250 ms later, for all topics; `duration` in `units`.
+#[test]
+fn trigger_defaults_and_units_are_node_reds() {
+    use psosc::ir::{Trigger, TriggerOp};
+    let read = |props: &str| {
+        let flow = lower(&format!(
+            r#"[{{"id": "n1", "type": "trigger", "name": "triggerNode", {props} "wires": [[]]}}]"#
+        ));
+        assert_eq!(flow.nodes[0].name, "triggerNode");
+        let NodeKind::Trigger(trigger) = flow.nodes[0].kind.clone() else {
+            panic!("a trigger node")
+        };
+        trigger
+    };
+    let text = |text: &str| TriggerOp::Value(InjectValue::Literal(Literal::String(text.into())));
+    assert_eq!(
+        read(""),
+        Trigger {
+            first: text("1"),
+            second: text("0"),
+            duration_ms: 250.0,
+            repeat: false,
+            extend: false,
+            override_delay: false,
+            reset: None,
+            by_topic: None,
+            second_output: false,
+            topics: 1,
+            tick_ms: Some(2),
+        }
+    );
+    for (units, ms) in [("s", 1000.0), ("min", 60_000.0), ("hr", 3_600_000.0)] {
+        let props = format!(r#""units": "{units}", "duration": "1","#);
+        assert_eq!(read(&props).duration_ms, ms, "{units}");
+    }
+}
+
+/// What else a trigger node reads: `val`, `date`, `pay`, `payl` and `nul`
+/// payloads, a negative time that repeats (and never extends), per-topic
+/// state on another property with its room (`psosTopics`), the reset text,
+/// a second output, and a time of 0 that needs no timer.
+#[test]
+fn trigger_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::{Trigger, TriggerOp};
+    let read = |props: &str| {
+        let NodeKind::Trigger(trigger) = only_node(&format!(
+            r#"{{"id": "t", "type": "trigger", {props}, "wires": [[], []]}}"#
+        )) else {
+            panic!("a trigger node")
+        };
+        trigger
+    };
+    let value = |literal: Literal| TriggerOp::Value(InjectValue::Literal(literal));
+    assert_eq!(
+        read(
+            r#""op1": "null", "op1type": "val", "op2": "", "op2type": "date", "duration": "-2", "units": "s", "extend": true, "bytopic": "topic", "topic": "foo.bar", "psosTopics": 3, "reset": "stop", "outputs": 2"#
+        ),
+        Trigger {
+            first: value(Literal::Null),
+            second: TriggerOp::Value(InjectValue::Timestamp),
+            duration_ms: 2000.0,
+            repeat: true,
+            extend: false,
+            override_delay: false,
+            reset: Some("stop".into()),
+            by_topic: Some(vec![key("foo"), key("bar")]),
+            second_output: true,
+            topics: 3,
+            tick_ms: Some(10),
+        }
+    );
+    let trigger = read(
+        r#""op1": "x", "op1type": "pay", "op2type": "payl", "duration": 0, "extend": "true", "overrideDelay": false, "bytopic": "topic""#,
+    );
+    assert_eq!(
+        (trigger.first, trigger.second, trigger.extend),
+        (TriggerOp::Payload, TriggerOp::LatestPayload, true)
+    );
+    assert_eq!((trigger.topics, trigger.tick_ms), (8, None));
+    let trigger = read(r#""op1type": "num", "op1": "5", "op2type": "nul", "op2": "true""#);
+    assert_eq!(
+        (trigger.first, trigger.second),
+        (value(Literal::Number(5.0)), TriggerOp::Nothing)
+    );
+    let trigger =
+        read(r#""op1type": "json", "op1": "{\"a\":[1]}", "op2type": "bool", "op2": "true""#);
+    assert_eq!(trigger.second, value(Literal::Bool(true)));
+    assert_eq!(
+        trigger.first,
+        value(Literal::Object(vec![(
+            "a".into(),
+            Literal::Array(vec![Literal::Number(1.0)])
+        )]))
+    );
+}

@@ -10,9 +10,9 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, DelayMode, FilterMode, Flow, Gap, InjectValue,
+    Arg, ChangeRule, Datatype, DebugTarget, Delay, DelayMode, FilterMode, Flow, Gap, InjectValue,
     JsonAction, Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction,
-    SwitchOp, SwitchOperand, TemplateBody, TemplateName, TemplateToken,
+    SwitchOp, SwitchOperand, TemplateBody, TemplateName, TemplateToken, Trigger, TriggerOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -499,8 +499,9 @@ impl<'a> DeviceCode<'a> {
                         );
                     }
                 }
-                NodeKind::Delay(delay) => {
-                    if let Some(tick) = delay.tick_ms {
+                NodeKind::Delay(Delay { tick_ms, .. })
+                | NodeKind::Trigger(Trigger { tick_ms, .. }) => {
+                    if let Some(tick) = *tick_ms {
                         let outputs = self.timer_outputs(position, &output, imports);
                         push(
                             Some(tick),
@@ -691,7 +692,9 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Range(_)
         | NodeKind::Json(_)
         | NodeKind::Template(_) => true,
-        NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) => false,
+        NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) | NodeKind::Trigger(_) => {
+            false
+        }
     }
 }
 
@@ -759,6 +762,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Delay(_) => "delay".to_string(),
         NodeKind::Template(_) => "template".to_string(),
         NodeKind::Filter(_) => "filter".to_string(),
+        NodeKind::Trigger(_) => "trigger".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -936,14 +940,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 .iter()
                 .map(|prop| {
                     let property = path(&prop.path, imports);
-                    let value_type = imports.node("InjectValue");
-                    let value = match &prop.value {
-                        InjectValue::Literal(value) => {
-                            let value = const_value(value, imports);
-                            quote!(#value_type::Const(#value))
-                        }
-                        InjectValue::Timestamp => quote!(#value_type::Timestamp),
-                    };
+                    let value = inject_value(&prop.value, imports);
                     quote!(#prop_type { path: #property, value: #value })
                 })
                 .collect();
@@ -1174,6 +1171,49 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
+        NodeKind::Trigger(trigger) => {
+            let trigger_type = imports.node("Trigger");
+            let config_type = imports.node("TriggerConfig");
+            let first = trigger_value(&trigger.first, imports);
+            let second = trigger_value(&trigger.second, imports);
+            let duration_ms = float(trigger.duration_ms);
+            let reset = match &trigger.reset {
+                Some(reset) => {
+                    let reset = Literal::string(reset);
+                    quote!(Some(#reset))
+                }
+                None => quote!(None),
+            };
+            let by_topic = match &trigger.by_topic {
+                Some(topic) => {
+                    let topic = path(topic, imports);
+                    quote!(Some(#topic))
+                }
+                None => quote!(None),
+            };
+            let Trigger {
+                repeat,
+                extend,
+                override_delay,
+                second_output,
+                ..
+            } = *trigger;
+            let topics = Literal::usize_unsuffixed(trigger.topics);
+            (
+                quote!(#trigger_type<{ Msg::CAPACITY }, #topics>),
+                quote!(#trigger_type::new(#info, #config_type {
+                    first: #first,
+                    second: #second,
+                    duration_ms: #duration_ms,
+                    repeat: #repeat,
+                    extend: #extend,
+                    override_delay: #override_delay,
+                    reset: #reset,
+                    by_topic: #by_topic,
+                    second_output: #second_output,
+                })),
+            )
+        }
         NodeKind::Custom(custom) => {
             let segments = custom
                 .rust_path
@@ -1324,6 +1364,32 @@ fn path(path: &Path, imports: &mut Imports) -> TokenStream {
         }
     });
     quote!(&[#(#segments),*])
+}
+
+/// An inject's value (also a trigger's) as a `psos::nodes::InjectValue`.
+fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
+    let value_type = imports.node("InjectValue");
+    match value {
+        InjectValue::Literal(value) => {
+            let value = const_value(value, imports);
+            quote!(#value_type::Const(#value))
+        }
+        InjectValue::Timestamp => quote!(#value_type::Timestamp),
+    }
+}
+
+/// A trigger's payload as a `psos::nodes::TriggerValue`.
+fn trigger_value(op: &TriggerOp, imports: &mut Imports) -> TokenStream {
+    let value_type = imports.node("TriggerValue");
+    match op {
+        TriggerOp::Value(value) => {
+            let value = inject_value(value, imports);
+            quote!(#value_type::Set(#value))
+        }
+        TriggerOp::Payload => quote!(#value_type::Payload),
+        TriggerOp::LatestPayload => quote!(#value_type::LatestPayload),
+        TriggerOp::Nothing => quote!(#value_type::Nothing),
+    }
 }
 
 /// A flow literal as a `psos::ConstValue` constant expression.

@@ -130,7 +130,12 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
 /// A wait of `value` in `unit`s, in milliseconds, that Node.js's timers
 /// keep: not negative, and not above 2³¹ − 1 ms (about 24.8 days), which
 /// Node.js cuts to 1 ms. A negative value is reported whatever its unit.
-fn wait_ms(reader: &mut Reader<'_, '_>, key: &str, value: f64, unit: Option<f64>) -> Option<f64> {
+pub(super) fn wait_ms(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    value: f64,
+    unit: Option<f64>,
+) -> Option<f64> {
     let span = reader.node.value_span(key);
     if value < 0.0 {
         reader.malformed(
@@ -192,5 +197,11 @@ fn tick_ms(mode: &DelayMode) -> Option<u64> {
         | DelayMode::Queue { interval_ms, .. }
         | DelayMode::Timed { interval_ms, .. } => interval_ms,
     };
-    Some(psos::nodes::timer_ms(shortest / 100.0).min(MAX_TICK_MS))
+    Some(tick_for(shortest))
+}
+
+/// The tick of a timer node whose shortest time is `shortest` ms: a
+/// hundredth of it, from 1 to [`MAX_TICK_MS`] ms.
+pub(super) fn tick_for(shortest: f64) -> u64 {
+    psos::nodes::timer_ms(shortest / 100.0).min(MAX_TICK_MS)
 }

@@ -15,6 +15,7 @@ mod range;
 pub mod refused;
 mod switch;
 mod template;
+mod trigger;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::{Environment, RawFlow, RawNode};
@@ -74,6 +75,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "rbe",
         lower: filter::lower,
+    },
+    NodeType {
+        type_name: "trigger",
+        lower: trigger::lower,
     },
 ];
 

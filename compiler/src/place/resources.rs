@@ -109,6 +109,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: as a delay, with one message kept for each of its
+    // default number of topics (8 of 512 bytes); the table cannot see a
+    // node's own `psosTopics`.
+    TypeFacts {
+        type_name: "trigger",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

@@ -462,7 +462,7 @@ const fn seed(id: &str) -> u32 {
 
 /// `parseFloat(value)` for the values a message property holds: a number
 /// as it is, text read as `parseFloat` reads it, anything else not a number.
-fn number_in(value: ValueRef<'_>) -> f64 {
+pub(super) fn number_in(value: ValueRef<'_>) -> f64 {
     match value {
         ValueRef::Number(n) => n,
         ValueRef::Str(text) => parse_float(text),
@@ -501,7 +501,7 @@ fn has_content<const N: usize>(msg: &Msg<N>, ignored: &[&str]) -> bool {
 
 /// JavaScript's `===` between two values of different messages: equal
 /// primitives; arrays, objects and buffers are never the same object.
-fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+pub(super) fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     match (a, b) {
         (ValueRef::Null, ValueRef::Null) => true,
         (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,

@@ -10,6 +10,7 @@ mod mqtt;
 mod range;
 mod switch;
 mod template;
+mod trigger;
 
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
@@ -21,3 +22,4 @@ pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
+pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};
