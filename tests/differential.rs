@@ -432,6 +432,48 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"a":1}"#],
         outputs: 1,
     },
+    Case {
+        name: "switch-regex-cont-between",
+        nodes: r#"[{"id": "s", "type": "switch", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "regex", "v": "^a.c$", "vt": "str", "case": true},
+            {"t": "cont", "v": "b", "vt": "str"},
+            {"t": "btwn", "v": "1", "vt": "num", "v2": "5", "v2t": "num"},
+            {"t": "istype", "v": "string", "vt": "string"}
+          ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""ABC""#, r#""abc""#, r#""xbx""#, "3", "7", r#""4""#],
+        outputs: 10,
+    },
+    Case {
+        name: "template-mustache",
+        nodes: r#"[{"id": "tp", "type": "template", "field": "payload", "fieldType": "msg", "format": "handlebars",
+            "syntax": "mustache", "template": "Hello {{payload.name}}! {{#payload.items}}[{{.}}]{{/payload.items}}{{^payload.items}}none{{/payload.items}}",
+            "output": "str", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"name":"Ann","items":[1,2]}"#,
+            r#"{"name":"<b>&"}"#,
+            r#""plain""#,
+        ],
+        outputs: 3,
+    },
+    Case {
+        name: "filter-report-by-exception",
+        nodes: r#"[{"id": "f", "type": "rbe", "func": "rbe", "gap": "", "start": "", "inout": "out",
+            "septopics": true, "property": "payload", "topi": "topic", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            "1",
+            "1",
+            "2",
+            "2",
+            r#""a""#,
+            r#""a""#,
+            r#"{"x":1}"#,
+            r#"{"x":1}"#,
+        ],
+        outputs: 4,
+    },
 ];
 
 /// Which side of the comparison a flow is for.
