@@ -13,7 +13,8 @@ pub enum ErrorKind {
     BadValue,
     /// A message would have outgrown the device's message capacity.
     Oversize,
-    /// A message found a bounded queue full: a loop's, or a delay node's.
+    /// A message found a bounded queue full: a loop's, a delay node's, or
+    /// a trigger node's table of topics.
     QueueFull,
     /// The MQTT outbox was full: its oldest message was dropped.
     OutboxFull,

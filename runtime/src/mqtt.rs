@@ -459,12 +459,14 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             }
         };
         backoff.reset();
-        let ended = serve(device, broker, subscriptions, outbox, &mut connection).await;
-        if ended.is_err() {
+        let said_goodbye = serve(device, broker, subscriptions, outbox, &mut connection)
+            .await
+            .is_ok();
+        if !said_goodbye {
             device.report(ErrorKind::Mqtt);
         }
         let mut io = connection.into_inner();
-        if ended == Ok(Ended::Goodbye) {
+        if said_goodbye {
             // Read what the broker still sends until it closes: a socket
             // closed with unread bytes resets the connection, and the
             // broker may then lose the DISCONNECT and publish the will.
@@ -499,21 +501,16 @@ async fn pause(wait: Duration) -> core::ops::ControlFlow<()> {
     }
 }
 
-/// How a connected session ended without an error.
-#[derive(Debug, PartialEq, Eq)]
-enum Ended {
-    Goodbye,
-}
-
 /// One connected session: subscribe, announce, then deliver what arrives
-/// and publish what waits, until the connection fails.
+/// and publish what waits, until the connection fails (`Err`) or the
+/// device says goodbye (`Ok`).
 async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
     device: &Device,
     broker: &Broker,
     subscriptions: &[Subscription<N>],
     outbox: &Outbox<N, CAP>,
     connection: &mut minimq::Connection<'_, '_, IO>,
-) -> Result<Ended, ()> {
+) -> Result<(), ()> {
     for subscription in subscriptions {
         // "No local": what the device publishes reaches its own subscribers
         // by direct wires, so the broker must not bring it back a second time.
@@ -552,7 +549,7 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
                     .retain();
                 connection.publish(offline).await.map_err(|_| ())?;
                 connection.disconnect().await.map_err(|_| ())?;
-                return Ok(Ended::Goodbye);
+                return Ok(());
             }
             Either3::First(Ok(Some(inbound))) => {
                 let retain = inbound.retained();
