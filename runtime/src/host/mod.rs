@@ -1,10 +1,10 @@
 //! The `host` board: runs a device as an ordinary process on the build
-//! machine, on embassy's std executor and time driver.
+//! machine, on embassy's raw executor (`executor.rs`) and std time driver.
 
-use std::boxed::Box;
 use std::println;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod executor;
 mod net;
 
 pub use net::Link;
@@ -76,10 +76,7 @@ pub fn run_with(
     // Without a handler the signal ends the process at once, which the
     // broker sees as a lost device: that is all a failure here costs.
     let _ = ctrlc::set_handler(|| STOP_ASKED.store(true, Ordering::Relaxed));
-    // The executor lives as long as the process: leaking it is how it gets
-    // the 'static lifetime it needs.
-    let executor = Box::leak(Box::new(embassy_executor::Executor::new()));
-    executor.run_until(
+    executor::run_until(
         |spawner| {
             crate::timers::spawn(spawner, device, timers);
             init(spawner);
