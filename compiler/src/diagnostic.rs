@@ -43,6 +43,8 @@ pub enum Code {
     NoRoom,
     PlacementFailed,
     NeverFires,
+    UnknownSubflow,
+    RecursiveSubflow,
 }
 
 impl Code {
@@ -77,6 +79,8 @@ impl Code {
             Code::NoRoom => "psosc::device::no_room",
             Code::PlacementFailed => "psosc::device::placement_failed",
             Code::NeverFires => "psosc::inject::never_fires",
+            Code::UnknownSubflow => "psosc::subflow::unknown",
+            Code::RecursiveSubflow => "psosc::subflow::recursive",
         }
     }
 }

@@ -408,7 +408,7 @@ impl<'a> Lowering<'a> {
                 Role::Absent
             } else if CONFIG_TYPES.contains(&type_name) {
                 Role::Config
-            } else if ROUTING_TYPES.contains(&type_name) {
+            } else if ROUTING_TYPES.contains(&type_name) || crate::subflow::is_instance(type_name) {
                 self.check_link_call(node);
                 Role::Routing
             } else {
@@ -582,10 +582,16 @@ impl<'a> Lowering<'a> {
             );
             return Vec::new();
         };
-        items
+        let mut targets: Vec<usize> = items
             .iter()
             .filter_map(|item| self.target(node, "links", item, true))
-            .collect()
+            .collect();
+        // A static link call calls the first of its links only, as
+        // Node-RED's does.
+        if node.type_name == "link call" {
+            targets.truncate(1);
+        }
+        targets
     }
 
     /// Checks one wire target; `None` when it is bad or silently dropped.
