@@ -517,6 +517,23 @@ const CASES: &[Case] = &[
         inputs: &["{}", r#"{"done":false,"n":2}"#],
         outputs: 2,
     },
+    // Two link calls call one subroutine: each gets the message back on
+    // its own output, the first call's before the second's.
+    Case {
+        name: "link-call-two-callers",
+        nodes: r#"[{"id": "call1", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["out0", "call2"]]},
+            {"id": "call2", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["out1"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.back", "pt": "msg", "to": "yes", "tot": "str"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#],
+        outputs: 2,
+    },
 ];
 
 /// Which side of the comparison a flow is for.

@@ -2,8 +2,9 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, Literal, NodeKind,
-    PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, LinkCall, LinkReturn,
+    Literal, NodeKind, PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand,
+    SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -954,5 +955,54 @@ fn subflow_env_cases_of_node_red() {
             &["FROM_PROCESS", "NR_SUBFLOW_NAME", "NR_SUBFLOW_ID"]
         ),
         texts(&["process", "name1", "n1"])
+    );
+}
+
+/// A subroutine that two link calls call returns to the one that called:
+/// each call records its number in the message and the return sends it
+/// on the port of the number recorded last.
+#[test]
+fn a_subroutine_with_several_callers_returns_through_the_message() {
+    let json = format!(
+        r#"[{{"id": "a", "type": "inject", "wires": [["call1"]]}},
+            {{"id": "b", "type": "inject", "wires": [["call2"]]}},
+            {{"id": "call1", "type": "link call", "links": ["sub"], "wires": [["x"]]}},
+            {{"id": "call2", "type": "link call", "links": ["sub"], "wires": [["y"]]}},
+            {{"id": "sub", "type": "link in", "wires": [["work"]]}},
+            {{"id": "work", "type": "change", "rules": [], "wires": [["back"]]}},
+            {{"id": "back", "type": "link out", "mode": "return"}},
+            {DEBUG_X}, {DEBUG_Y}]"#
+    );
+    check_wires(
+        &json,
+        &[
+            "a:0->call1",
+            "b:0->call2",
+            "work:0->back",
+            "call1:0->work",
+            "call2:0->work",
+            "back:0->x",
+            "back:1->y",
+        ],
+    );
+    let flow = lower(&json);
+    let kinds: Vec<(&str, &NodeKind)> = flow
+        .nodes
+        .iter()
+        .map(|node| (node.id.as_str(), &node.kind))
+        .filter(|(_, kind)| matches!(kind, NodeKind::LinkCall(_) | NodeKind::LinkReturn(_)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("call1", &NodeKind::LinkCall(LinkCall { caller: 0 })),
+            ("call2", &NodeKind::LinkCall(LinkCall { caller: 1 })),
+            (
+                "back",
+                &NodeKind::LinkReturn(LinkReturn {
+                    callers: vec![0, 1]
+                })
+            ),
+        ]
     );
 }
