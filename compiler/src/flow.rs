@@ -213,6 +213,10 @@ fn lookup(
                 "NR_SUBFLOW_ID" => return Some(scope.id.clone()),
                 _ => {}
             }
+            // `$parent.NAME` passes over the subflow's own variables.
+            if let Some(parent_name) = name.strip_prefix("$parent.") {
+                return lookup(scopes, scope_level + 1, parent_name, environment, depth + 1);
+            }
         }
         let Some((kind, text)) = env_entry(scope, name) else {
             continue;

@@ -51,9 +51,16 @@ pub fn expand(flow: &mut RawFlow, diagnostics: &mut Vec<Diagnostic>) {
         .map(|(id, indices)| (id.to_string(), indices))
         .collect();
     let mut found = Vec::new();
-    for index in definitions.values() {
-        if let Some(definition) = flow.nodes.get(*index) {
+    let mut in_file_order: Vec<usize> = definitions.values().copied().collect();
+    in_file_order.sort_unstable();
+    for index in in_file_order {
+        if let Some(definition) = flow.nodes.get(index) {
             check_env_types(definition, &mut found);
+            let inside = members
+                .get(&definition.id)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            check_ports(flow, definition, inside, &mut found);
         }
     }
     // Instances on tabs first, in file order; the copies of instances
@@ -364,6 +371,45 @@ fn check_env_types(scope: &RawNode, diagnostics: &mut Vec<Diagnostic>) {
             .label(kind.span, "this type")
             .help(format!("give the property one of the types {}", ENV_TYPES.join(", "))),
         );
+    }
+}
+
+/// Reports a wire of a subflow's input or output port that names no node
+/// of the subflow (Node-RED stops with "Unknown node referenced inside
+/// subflow").
+fn check_ports(
+    flow: &RawFlow,
+    definition: &RawNode,
+    inside: &[usize],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let known = |id: &str| {
+        id == definition.id
+            || inside
+                .iter()
+                .any(|index| flow.nodes.get(*index).is_some_and(|node| node.id == id))
+    };
+    for key in ["in", "out"] {
+        let ports = definition.get(key).and_then(Json::as_array).unwrap_or(&[]);
+        let wires = ports
+            .iter()
+            .filter_map(|port| port.get("wires").and_then(Json::as_array))
+            .flatten();
+        for wire in wires {
+            let id = wire.get("id").and_then(Json::as_str).unwrap_or("");
+            if !known(id) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::WireToMissingNode,
+                        format!("a wire of the subflow's `{key}` port names {id:?}, which is not a node of the subflow"),
+                    )
+                    .node(definition.node_ref())
+                    .property(key)
+                    .label(wire.span, "this wire")
+                    .help("a subflow's ports are wired to nodes whose `z` is the subflow's id"),
+                );
+            }
+        }
     }
 }
 

@@ -1006,3 +1006,15 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
         ]
     );
 }
+
+/// `$parent.NAME` inside a subflow passes over the subflow's own `env`.
+#[test]
+fn parent_prefix_skips_the_subflow_env() {
+    let template = r#"[{"name": "K", "type": "str", "value": "inner"}]"#;
+    let rest = r#"{"id": "t1", "type": "tab", "env": [{"name": "K", "type": "str", "value": "outer"}]},
+        {"id": "n1", "type": "subflow:s", "z": "t1", "env": [{"name": "K", "type": "str", "value": "instance"}], "wires": []}"#;
+    assert_eq!(
+        env_in_subflow(template, rest, &["K", "$parent.K"]),
+        texts(&["instance", "outer"])
+    );
+}
