@@ -474,6 +474,66 @@ const CASES: &[Case] = &[
         ],
         outputs: 4,
     },
+    // A subflow with an env property the first instance overrides; the
+    // second keeps the subflow's. `${NAME}` in a node inside is the
+    // instance's, with `num` read as a number. (Node-RED takes a node
+    // inside a subflow without `x` and `y` for a configuration node, which
+    // receives no messages: the editor always writes them.)
+    Case {
+        name: "subflow-env",
+        nodes: r#"[{"id": "i1", "type": "subflow:sf", "name": "first", "x": 100, "y": 40,
+              "env": [{"name": "WHO", "value": "instance", "type": "str"}, {"name": "COUNT", "value": "1e3", "type": "num"}],
+              "wires": [["out0", "i2"]]},
+            {"id": "i2", "type": "subflow:sf", "name": "second", "x": 100, "y": 80, "wires": [["out1"]]},
+            {"id": "sf", "type": "subflow", "name": "tag",
+              "in": [{"x": 0, "y": 0, "wires": [{"id": "c"}]}],
+              "out": [{"x": 0, "y": 0, "wires": [{"id": "c", "port": 0}]}],
+              "env": [{"name": "WHO", "value": "template", "type": "str"}, {"name": "COUNT", "value": "007", "type": "num"}]},
+            {"id": "c", "type": "change", "z": "sf", "x": 100, "y": 40, "rules": [
+              {"t": "set", "p": "payload.who", "pt": "msg", "to": "${WHO}", "tot": "str"},
+              {"t": "set", "p": "payload.count", "pt": "msg", "to": "${COUNT}", "tot": "num"},
+              {"t": "set", "p": "payload.name", "pt": "msg", "to": "${NR_SUBFLOW_NAME}", "tot": "str"}
+            ], "wires": [[]]}]"#,
+        topic: None,
+        // One input: Node-RED delivers each hop on a later turn of its
+        // event loop, so a second input would overtake the first on its
+        // way through the second instance, where a device's direct calls
+        // finish one message first.
+        inputs: &[r#"{"who":"nobody","x":1}"#],
+        outputs: 2,
+    },
+    // A link call sends to its link in; the link out in return mode at the
+    // end of that subroutine sends back to the call's output.
+    Case {
+        name: "link-call-return",
+        nodes: r#"[{"id": "call", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["out0"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.done", "pt": "msg", "to": "true", "tot": "bool"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []}]"#,
+        topic: Some("t"),
+        inputs: &["{}", r#"{"done":false,"n":2}"#],
+        outputs: 2,
+    },
+    // Two link calls call one subroutine: each gets the message back on
+    // its own output, the first call's before the second's.
+    Case {
+        name: "link-call-two-callers",
+        nodes: r#"[{"id": "call1", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["out0", "call2"]]},
+            {"id": "call2", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["out1"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.back", "pt": "msg", "to": "yes", "tot": "str"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#],
+        outputs: 2,
+    },
 ];
 
 /// Which side of the comparison a flow is for.
@@ -524,6 +584,7 @@ fn wrapped(case: &Case, side: Side, extra: &Value) -> Vec<Value> {
             .expect("each node has an id")
             .to_string();
         node["id"] = json!(prefix(&id));
+        prefix_references(node, &prefix);
         let wires = node["wires"].as_array().cloned().unwrap_or_default();
         let rewired: Vec<Value> = wires
             .iter()
@@ -582,11 +643,43 @@ fn wrapped(case: &Case, side: Side, extra: &Value) -> Vec<Value> {
         "broker": "broker"}),
     );
     for node in &mut all {
+        // A subflow's definition stands on no tab, and its nodes stand in it.
+        let placed_already = node["type"] == "subflow" || node.get("z").is_some();
         for (key, value) in extra.as_object().into_iter().flatten() {
-            node[key] = value.clone();
+            if !(key == "z" && placed_already) {
+                node[key] = value.clone();
+            }
         }
     }
     all
+}
+
+/// Prefixes what names other nodes of a case besides its wires: a node's
+/// subflow (`z`) and a subflow instance's type, link targets, and the
+/// nodes a subflow's input and output ports are wired to.
+fn prefix_references(node: &mut Value, prefix: &dyn Fn(&str) -> String) {
+    if let Some(z) = node["z"].as_str() {
+        node["z"] = json!(prefix(z));
+    }
+    if let Some(subflow) = node["type"]
+        .as_str()
+        .and_then(|t| t.strip_prefix("subflow:"))
+    {
+        node["type"] = json!(format!("subflow:{}", prefix(subflow)));
+    }
+    if let Some(links) = node["links"].as_array_mut() {
+        for link in links {
+            *link = json!(prefix(link.as_str().expect("a link names a node")));
+        }
+    }
+    for ports in ["in", "out"] {
+        for port in node[ports].as_array_mut().into_iter().flatten() {
+            for wire in port["wires"].as_array_mut().into_iter().flatten() {
+                let id = wire["id"].as_str().expect("a port's wire names a node");
+                wire["id"] = json!(prefix(id));
+            }
+        }
+    }
 }
 
 /// The flow Node-RED runs for one case: a tab, the broker (whose birth

@@ -37,12 +37,13 @@ pub enum Code {
     ImplicitDevice,
     UnsetEnvironmentVariable,
     SecondBroker,
-    LinkReturn,
     ConflictingPins,
     DeviceOverflow,
     NoRoom,
     PlacementFailed,
     NeverFires,
+    UnknownSubflow,
+    RecursiveSubflow,
 }
 
 impl Code {
@@ -71,12 +72,13 @@ impl Code {
             Code::ImplicitDevice => "psosc::device::implicit_host",
             Code::UnsetEnvironmentVariable => "psosc::flow::unset_env",
             Code::SecondBroker => "psosc::mqtt::second_broker",
-            Code::LinkReturn => "psosc::link::ambiguous_return",
             Code::ConflictingPins => "psosc::device::conflicting_pins",
             Code::DeviceOverflow => "psosc::device::over_budget",
             Code::NoRoom => "psosc::device::no_room",
             Code::PlacementFailed => "psosc::device::placement_failed",
             Code::NeverFires => "psosc::inject::never_fires",
+            Code::UnknownSubflow => "psosc::subflow::unknown",
+            Code::RecursiveSubflow => "psosc::subflow::recursive",
         }
     }
 }

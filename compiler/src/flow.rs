@@ -117,47 +117,150 @@ impl RawFlow {
         })
     }
 
-    /// Node-RED's `env` lookup for a node: its groups (innermost first), its
-    /// tab, the flow's `global-config` node, then the process environment.
+    /// Adds a node made by psosc (a copy of a subflow's node); returns its
+    /// index.
+    pub fn push(&mut self, node: RawNode) -> usize {
+        let index = self.nodes.len();
+        self.by_id.insert(node.id.clone(), index);
+        self.nodes.push(node);
+        index
+    }
+
+    /// The subflow instance a copied node was made for.
+    pub fn instance_of(&self, node: &RawNode) -> Option<&RawNode> {
+        node.z
+            .as_deref()
+            .and_then(|z| self.find(z))
+            .filter(|parent| crate::subflow::is_instance(&parent.type_name))
+    }
+
+    /// The objects whose `env` lists a node sees, innermost first, each
+    /// with the level it belongs to: the node's groups; then, for a node
+    /// copied from a subflow, the instance and the subflow (one level: the
+    /// instance's entries override the subflow's) followed by the
+    /// instance's own scopes; else its tab.
+    pub fn scopes<'a>(&'a self, node: &'a RawNode) -> Vec<(&'a RawNode, usize)> {
+        let mut scopes = Vec::new();
+        let mut level = 0;
+        let mut current = node;
+        // Instances inside instances are bounded by the number of objects.
+        for _ in 0..=self.nodes.len() {
+            for group in self.groups_of(current) {
+                scopes.push((group, level));
+                level += 1;
+            }
+            let Some(instance) = self.instance_of(current) else {
+                let tab = current.z.as_deref().and_then(|z| self.find(z));
+                scopes.extend(tab.map(|tab| (tab, level)));
+                break;
+            };
+            scopes.push((instance, level));
+            let subflow = instance
+                .type_name
+                .strip_prefix("subflow:")
+                .and_then(|id| self.find(id));
+            scopes.extend(subflow.map(|subflow| (subflow, level)));
+            level += 1;
+            current = instance;
+        }
+        scopes
+    }
+
+    /// Node-RED's `env` lookup for a node: its scopes (see [`Self::scopes`]),
+    /// the flow's `global-config` node, then the process environment.
     pub fn env_var(
         &self,
         node: &RawNode,
         name: &str,
         environment: Environment<'_>,
     ) -> Option<String> {
-        let tab = node.z.as_deref().and_then(|z| self.find(z));
+        let mut scopes = self.scopes(node);
         let global = self
             .nodes
             .iter()
             .find(|node| node.type_name == "global-config");
-        let scopes = self.groups_of(node).chain(tab).chain(global);
-        for scope in scopes {
-            if let Some(value) = scope_env(scope, name, environment) {
-                return Some(value);
-            }
-        }
-        environment(name)
+        let global_level = scopes.last().map_or(0, |(_, level)| level + 1);
+        scopes.extend(global.map(|global| (global, global_level)));
+        lookup(&scopes, 0, name, environment, 0)
     }
 }
 
-/// A variable set in a tab's or group's `env` list.
-pub fn scope_env(scope: &RawNode, name: &str, environment: Environment<'_>) -> Option<String> {
+/// How many `env` entries of type `env` a lookup follows before giving up
+/// on a chain that names itself in a circle.
+const MAX_ENV_INDIRECTION: usize = 16;
+
+/// Looks a variable up in `scopes` from the first scope of `level` on, as
+/// Node-RED evaluates `env` entries: an entry of type `env` names another
+/// variable, looked up from its own level, or, when it names itself, from
+/// the level above.
+fn lookup(
+    scopes: &[(&RawNode, usize)],
+    level: usize,
+    name: &str,
+    environment: Environment<'_>,
+    depth: usize,
+) -> Option<String> {
+    if depth > MAX_ENV_INDIRECTION {
+        return None;
+    }
+    for (scope, scope_level) in scopes.iter().filter(|(_, l)| *l >= level) {
+        if crate::subflow::is_instance(&scope.type_name) {
+            // Node-RED answers these for the instance itself.
+            match name {
+                "NR_SUBFLOW_NAME" => {
+                    return Some(scope.name().to_string()).filter(|n| !n.is_empty())
+                }
+                "NR_SUBFLOW_ID" => return Some(scope.id.clone()),
+                _ => {}
+            }
+            // `$parent.NAME` passes over the subflow's own variables.
+            if let Some(parent_name) = name.strip_prefix("$parent.") {
+                return lookup(scopes, scope_level + 1, parent_name, environment, depth + 1);
+            }
+        }
+        let Some((kind, text)) = env_entry(scope, name) else {
+            continue;
+        };
+        return match kind {
+            "env" if text == name => lookup(scopes, scope_level + 1, name, environment, depth + 1),
+            "env" => lookup(scopes, *scope_level, &text, environment, depth + 1),
+            _ => Some(text),
+        };
+    }
+    environment(name)
+}
+
+/// The last entry of a scope's `env` list that sets `name`: its type and
+/// its value as text (`num` as JavaScript prints the number, `bool` as
+/// `true` or `false`, `json` as it is written).
+fn env_entry<'a>(scope: &'a RawNode, name: &str) -> Option<(&'a str, String)> {
     let entries = scope.get("env")?.as_array()?;
     let entry = entries
         .iter()
         .rev()
         .find(|entry| entry.get("name").and_then(Json::as_str) == Some(name))?;
     let value = entry.get("value")?;
+    let kind = entry.get("type").and_then(Json::as_str).unwrap_or("str");
     let text = match &value.value {
         JsonValue::String(s) => s.clone(),
-        JsonValue::Number(n) => n.to_string(),
+        JsonValue::Number(n) => crate::nodes::js_number_text(*n),
         JsonValue::Bool(b) => b.to_string(),
         _ => return None,
     };
-    match entry.get("type").and_then(Json::as_str) {
-        // An `env` entry names another variable of the process environment.
-        Some("env") => environment(&text),
-        _ => Some(text),
+    let text = match kind {
+        "num" => crate::nodes::js_number_text(psos::number_from_str(&text)),
+        "bool" => (text == "true").to_string(),
+        _ => text,
+    };
+    Some((kind, text))
+}
+
+/// A variable set in one scope's `env` list; an entry of type `env` names
+/// a variable of the process environment.
+pub fn scope_env(scope: &RawNode, name: &str, environment: Environment<'_>) -> Option<String> {
+    match env_entry(scope, name)? {
+        ("env", text) => environment(&text),
+        (_, text) => Some(text),
     }
 }
 
@@ -224,6 +327,7 @@ pub fn read(
         flow.by_id.insert(node.id.clone(), flow.nodes.len());
         flow.nodes.push(node);
     }
+    crate::subflow::expand(&mut flow, diagnostics);
     substitute_environment(&mut flow, environment, diagnostics);
     Some(flow)
 }
@@ -288,6 +392,16 @@ fn substitute_environment(
         if matches!(node.type_name.as_str(), "tab" | "group" | "subflow") {
             continue;
         }
+        // A subflow's own nodes are templates: their copies, which see the
+        // instance's `env`, are substituted instead.
+        let in_definition = node
+            .z
+            .as_deref()
+            .and_then(|z| flow.find(z))
+            .is_some_and(|parent| parent.type_name == "subflow");
+        if in_definition {
+            continue;
+        }
         let mut found = Vec::new();
         collect_env_references(&node.json, &mut found);
         for (span, name) in found {
@@ -300,7 +414,7 @@ fn substitute_environment(
                     )
                     .node(node.node_ref())
                     .label(span, "refers to it")
-                    .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+                    .help("set it in the environment of psosc, or in the `env` of the node's tab, group or subflow"),
                 ),
             }
         }

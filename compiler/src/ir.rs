@@ -286,6 +286,8 @@ pub enum NodeKind {
     Template(Template),
     Filter(Filter),
     Trigger(Trigger),
+    LinkCall(LinkCall),
+    LinkReturn(LinkReturn),
 }
 
 impl NodeKind {
@@ -304,6 +306,8 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
+            NodeKind::LinkCall(_) => 1,
+            NodeKind::LinkReturn(link_return) => link_return.callers.len(),
         }
     }
 
@@ -316,6 +320,22 @@ impl NodeKind {
             other => other.outputs(),
         }
     }
+}
+
+/// A `link call` that records itself in the message (`msg._linkSource`),
+/// because a subroutine it calls returns to several calls. Its one port
+/// leads to the `link in` it calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkCall {
+    /// The call's number among the flow's link calls.
+    pub caller: u16,
+}
+
+/// A `link out` in return mode whose subroutine several link calls call:
+/// port `k` leads to the outputs of the call numbered `callers[k]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkReturn {
+    pub callers: Vec<u16>,
 }
 
 /// An `mqtt in` node: what it subscribes to and how it reads payloads.

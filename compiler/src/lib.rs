@@ -21,6 +21,7 @@ pub mod place;
 pub mod plan;
 pub mod regex;
 pub mod run;
+pub mod subflow;
 
 pub use diagnostic::{Diagnostic, SourceFile};
 
@@ -72,14 +73,16 @@ fn front_end(
     let previous = options.previous.unwrap_or(&no_previous);
     let mut diagnostics = Vec::new();
     let flow = flow::read(source, environment, &mut diagnostics).and_then(|raw| {
-        lower::lower(
+        let flow = lower::lower(
             &raw,
             &source.name,
             source.dir.as_deref(),
             environment,
             previous,
             &mut diagnostics,
-        )
+        );
+        subflow::locate(&raw, &mut diagnostics);
+        flow
     });
     (flow, diagnostics)
 }

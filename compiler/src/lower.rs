@@ -408,7 +408,7 @@ impl<'a> Lowering<'a> {
                 Role::Absent
             } else if CONFIG_TYPES.contains(&type_name) {
                 Role::Config
-            } else if ROUTING_TYPES.contains(&type_name) {
+            } else if ROUTING_TYPES.contains(&type_name) || crate::subflow::is_instance(type_name) {
                 self.check_link_call(node);
                 Role::Routing
             } else {
@@ -582,10 +582,16 @@ impl<'a> Lowering<'a> {
             );
             return Vec::new();
         };
-        items
+        let mut targets: Vec<usize> = items
             .iter()
             .filter_map(|item| self.target(node, "links", item, true))
-            .collect()
+            .collect();
+        // A static link call calls the first of its links only, as
+        // Node-RED's does.
+        if node.type_name == "link call" {
+            targets.truncate(1);
+        }
+        targets
     }
 
     /// Checks one wire target; `None` when it is bad or silently dropped.
@@ -662,9 +668,9 @@ impl<'a> Lowering<'a> {
             .map_or(Some(target_index), |()| None)
     }
 
-    /// Finds, for each return-mode link out, the one link call whose
-    /// subroutine it ends. A subroutine called from several places would
-    /// need a return address at run time, which is not supported yet.
+    /// Finds, for each return-mode link out, the link calls whose
+    /// subroutine it ends. When each has one, the return is a wire to its
+    /// call's outputs; else the calls record themselves in the message.
     fn resolve_link_returns(&mut self) {
         let mut callers: HashMap<usize, Vec<usize>> = HashMap::new();
         for call in 0..self.raw.nodes.len() {
@@ -703,34 +709,72 @@ impl<'a> Lowering<'a> {
         }
         let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
         sorted.sort();
-        for (link_out, calls) in sorted {
-            match calls.as_slice() {
-                [call] => {
+        if sorted.iter().all(|(_, calls)| calls.len() == 1) {
+            for (link_out, calls) in sorted {
+                if let Some(call) = calls.first() {
                     self.returns.insert(link_out, *call);
                 }
-                _ => {
-                    let Some(node) = self.node(link_out) else {
-                        continue;
-                    };
-                    let mut diagnostic = Diagnostic::error(
-                        Code::LinkReturn,
-                        format!(
-                            "this return is reached from {} link call nodes",
-                            calls.len()
-                        ),
-                    )
-                    .node(node.node_ref())
-                    .property("mode")
-                    .label(node.value_span("mode"), "returns to its caller");
-                    for call in calls.iter().filter_map(|call| self.node(*call)) {
-                        diagnostic = diagnostic.label(call.span(), "a caller");
-                    }
-                    self.diagnostics.push(diagnostic.help(
-                        "psosc resolves link calls at build time and cannot yet return to one of several callers; \
-                         give each caller its own copy of the subroutine",
-                    ));
-                }
             }
+            return;
+        }
+        self.record_link_calls(&sorted);
+    }
+
+    /// Turns link calls and returns into nodes that run, for a flow in
+    /// which some subroutine returns to several calls: each call records
+    /// its number in the message (`msg._linkSource`, as Node-RED records
+    /// it) before it goes to its link in, and each return sends the message
+    /// to the outputs of the call recorded last. Every call of such a flow
+    /// records itself, so that no return finds a record left by another.
+    fn record_link_calls(&mut self, returns: &[(usize, Vec<usize>)]) {
+        let mut calls: Vec<usize> = returns
+            .iter()
+            .flat_map(|(_, calls)| calls.iter().copied())
+            .collect();
+        calls.sort_unstable();
+        calls.dedup();
+        let mut numbers: HashMap<usize, u16> = HashMap::new();
+        let mut outputs: HashMap<usize, Vec<usize>> = HashMap::new();
+        for (number, call) in calls.iter().enumerate() {
+            let Ok(number) = u16::try_from(number) else {
+                break;
+            };
+            numbers.insert(*call, number);
+            outputs.insert(*call, self.port_targets(*call, 0));
+            let entry = self.link_targets.get(*call).cloned().unwrap_or_default();
+            self.make_runtime(
+                *call,
+                vec![entry],
+                ir::NodeKind::LinkCall(ir::LinkCall { caller: number }),
+            );
+        }
+        for (link_out, calls) in returns {
+            let callers: Vec<u16> = calls
+                .iter()
+                .filter_map(|call| numbers.get(call).copied())
+                .collect();
+            let ports: Vec<Vec<usize>> = calls
+                .iter()
+                .filter(|call| numbers.contains_key(call))
+                .map(|call| outputs.get(call).cloned().unwrap_or_default())
+                .collect();
+            self.make_runtime(
+                *link_out,
+                ports,
+                ir::NodeKind::LinkReturn(ir::LinkReturn { callers }),
+            );
+        }
+    }
+
+    /// Makes a routing node one that runs, with its ports' targets.
+    fn make_runtime(&mut self, index: usize, ports: Vec<Vec<usize>>, kind: ir::NodeKind) {
+        self.kinds.push((index, kind));
+        let role = Role::Runtime(self.kinds.len() - 1);
+        if let Some(slot) = self.roles.get_mut(index) {
+            *slot = role;
+        }
+        if let Some(slot) = self.ports.get_mut(index) {
+            *slot = ports;
         }
     }
 

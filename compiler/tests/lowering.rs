@@ -2,8 +2,9 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, Literal, NodeKind,
-    PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, LinkCall, LinkReturn,
+    Literal, NodeKind, PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand,
+    SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -103,6 +104,21 @@ fn fan_out_keeps_the_order_of_the_wires() {
     );
 }
 
+/// The values an inject node sets, a timestamp as null.
+fn inject_values(flow: &Flow, index: usize) -> Vec<Literal> {
+    let NodeKind::Inject(inject) = &flow.nodes[index].kind else {
+        panic!("an inject")
+    };
+    inject
+        .props
+        .iter()
+        .map(|prop| match &prop.value {
+            InjectValue::Literal(literal) => literal.clone(),
+            InjectValue::Timestamp => Literal::Null,
+        })
+        .collect()
+}
+
 #[test]
 fn environment_comes_from_group_then_tab_then_process() {
     let flow = lower(
@@ -111,19 +127,7 @@ fn environment_comes_from_group_then_tab_then_process() {
             {"id": "a", "type": "inject", "z": "t", "g": "g", "topic": "${WHO}", "payload": "$(FROM_PROCESS)", "payloadType": "str", "wires": []},
             {"id": "b", "type": "inject", "z": "t", "topic": "${WHO}", "payload": "${TAB_ONLY}", "payloadType": "str", "wires": []}]"#,
     );
-    let values = |index: usize| -> Vec<Literal> {
-        let NodeKind::Inject(inject) = &flow.nodes[index].kind else {
-            panic!("an inject")
-        };
-        inject
-            .props
-            .iter()
-            .map(|prop| match &prop.value {
-                InjectValue::Literal(literal) => literal.clone(),
-                InjectValue::Timestamp => Literal::Null,
-            })
-            .collect()
-    };
+    let values = |index: usize| inject_values(&flow, index);
     let text = |s: &str| Literal::String(s.to_string());
     assert_eq!(values(0), vec![text("process"), text("group")]);
     assert_eq!(values(1), vec![text("t"), text("tab")]);
@@ -677,5 +681,340 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
             "a".into(),
             Literal::Array(vec![Literal::Number(1.0)])
         )]))
+    );
+}
+
+/// A subflow with one input and two outputs: the input goes through a
+/// change node to the first output, and straight to the second.
+const SUBFLOW_S: &str = r#"{"id": "s", "type": "subflow", "name": "S",
+        "in": [{"x": 0, "y": 0, "wires": [{"id": "c"}]}],
+        "out": [{"x": 0, "y": 0, "wires": [{"id": "c", "port": 0}]},
+                {"x": 0, "y": 0, "wires": [{"id": "s", "port": 0}]}]},
+    {"id": "c", "type": "change", "z": "s", "rules": [], "wires": [[]]}"#;
+
+#[test]
+fn subflow_instances_become_copies_wired_through_their_ports() {
+    check_wires(
+        &format!(
+            r#"[{SUBFLOW_S},
+                {{"id": "t", "type": "tab"}},
+                {{"id": "a", "type": "inject", "z": "t", "wires": [["i1"]]}},
+                {{"id": "b", "type": "inject", "z": "t", "wires": [["i2", "x"]]}},
+                {{"id": "i1", "type": "subflow:s", "z": "t", "wires": [["x"], ["y"]]}},
+                {{"id": "i2", "type": "subflow:s", "z": "t", "wires": [["y"], []]}},
+                {DEBUG_X}, {DEBUG_Y}]"#
+        ),
+        &[
+            "a:0->i1-c",
+            "a:0->y",
+            "b:0->i2-c",
+            "b:0->x",
+            "i1-c:0->x",
+            "i2-c:0->y",
+        ],
+    );
+}
+
+#[test]
+fn subflows_inside_subflows_expand_and_disabled_instances_drop_out() {
+    let flow = format!(
+        r#"[{SUBFLOW_S},
+            {{"id": "outer", "type": "subflow", "name": "Outer",
+              "in": [{{"x": 0, "y": 0, "wires": [{{"id": "inner"}}]}}],
+              "out": [{{"x": 0, "y": 0, "wires": [{{"id": "inner", "port": 0}}]}}]}},
+            {{"id": "inner", "type": "subflow:s", "z": "outer", "wires": [[], []]}},
+            {{"id": "a", "type": "inject", "wires": [["o1", "o2"]]}},
+            {{"id": "o1", "type": "subflow:outer", "wires": [["x"]]}},
+            {{"id": "o2", "type": "subflow:outer", "d": true, "wires": [["y"]]}},
+            {DEBUG_X}, {DEBUG_Y}]"#
+    );
+    check_wires(&flow, &["a:0->o1-inner-c", "o1-inner-c:0->x"]);
+    let lowered = lower(&flow);
+    let ids: Vec<&str> = lowered.nodes.iter().map(|node| node.id.as_str()).collect();
+    assert_eq!(ids, ["a", "x", "y", "o1-inner-c"]);
+}
+
+/// Inside a subflow, `env` is the instance's, then the subflow's, then the
+/// scopes around the instance (Node-RED's `Subflow.getSetting`).
+#[test]
+fn subflow_env_comes_from_the_instance_then_the_subflow_then_the_parent() {
+    let flow = lower(
+        r#"[{"id": "t", "type": "tab", "env": [{"name": "TAB_ONLY", "value": "tab", "type": "str"}]},
+            {"id": "s", "type": "subflow", "name": "S", "in": [], "out": [],
+             "env": [{"name": "WHO", "value": "template", "type": "str"},
+                     {"name": "COUNT", "value": "007", "type": "num"},
+                     {"name": "FROM", "value": "FROM_PROCESS", "type": "env"},
+                     {"name": "TAB_ONLY", "value": "TAB_ONLY", "type": "env"}]},
+            {"id": "n", "type": "inject", "z": "s", "topic": "${WHO}", "payload": "${COUNT}", "payloadType": "str",
+             "props": [{"p": "topic", "vt": "str"}, {"p": "payload"}, {"p": "from", "v": "${FROM}", "vt": "str"},
+                       {"p": "tab", "v": "${TAB_ONLY}", "vt": "str"}, {"p": "name", "v": "${NR_SUBFLOW_NAME}", "vt": "str"}],
+             "wires": []},
+            {"id": "i1", "type": "subflow:s", "z": "t", "name": "first",
+             "env": [{"name": "WHO", "value": "instance", "type": "str"}, {"name": "COUNT", "value": "1e3", "type": "num"}], "wires": []},
+            {"id": "i2", "type": "subflow:s", "z": "t", "name": "second", "wires": []}]"#,
+    );
+    let values = |index: usize| inject_values(&flow, index);
+    let text = |s: &str| Literal::String(s.to_string());
+    assert_eq!(flow.nodes[0].id, "i1-n");
+    assert_eq!(
+        values(0),
+        [
+            text("instance"),
+            text("1000"),
+            text("process"),
+            text("tab"),
+            text("first")
+        ]
+    );
+    assert_eq!(
+        values(1),
+        [
+            text("template"),
+            text("7"),
+            text("process"),
+            text("tab"),
+            text("second")
+        ]
+    );
+}
+
+#[test]
+fn subflow_copies_are_pinned_by_the_instance_env() {
+    let flow = lower(
+        r#"[{"id": "d1", "type": "psos-device", "name": "sensor", "board": "host"},
+            {"id": "d2", "type": "psos-device", "name": "actuator", "board": "host"},
+            {"id": "t", "type": "tab", "env": [{"name": "PSOS_DEVICE", "value": "sensor", "type": "str"}]},
+            {"id": "s", "type": "subflow", "in": [], "out": []},
+            {"id": "n", "type": "debug", "z": "s", "wires": []},
+            {"id": "i1", "type": "subflow:s", "z": "t", "env": [{"name": "PSOS_DEVICE", "value": "actuator", "type": "str"}], "wires": []},
+            {"id": "i2", "type": "subflow:s", "z": "t", "wires": []}]"#,
+    );
+    let placed: Vec<(&str, &str)> = flow
+        .nodes
+        .iter()
+        .map(|node| (node.id.as_str(), flow.devices[node.device].name.as_str()))
+        .collect();
+    assert_eq!(placed, [("i1-n", "actuator"), ("i2-n", "sensor")]);
+}
+
+// Node-RED's `60-link_spec.js`: "should be linked", "should be linked to
+// multiple nodes", "should be linked from multiple nodes".
+#[test]
+fn link_out_nodes_reach_their_link_in_nodes() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["n1"]]}},
+                {{"id": "b", "type": "inject", "wires": [["n5"]]}},
+                {{"id": "n1", "type": "link out", "name": "link-out0", "links": ["n2", "n3"]}},
+                {{"id": "n5", "type": "link out", "name": "link-out1", "links": ["n3"]}},
+                {{"id": "n2", "type": "link in", "name": "link-in0", "wires": [["x"]]}},
+                {{"id": "n3", "type": "link in", "name": "link-in1", "wires": [["x"]]}},
+                {DEBUG_X}]"#
+        ),
+        &["a:0->x", "a:0->x", "b:0->x"],
+    );
+}
+
+// `60-link_spec.js`: "should allow nested link-call flows": a subroutine
+// that calls two others returns to its own caller.
+#[test]
+fn nested_link_calls_return_to_their_callers() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "li1", "type": "link in", "wires": [["m2"]]}},
+                {{"id": "m2", "type": "change", "rules": [], "wires": [["lo1"]]}},
+                {{"id": "lo1", "type": "link out", "mode": "return"}},
+                {{"id": "li2", "type": "link in", "wires": [["m3"]]}},
+                {{"id": "m3", "type": "change", "rules": [], "wires": [["lo2"]]}},
+                {{"id": "lo2", "type": "link out", "mode": "return"}},
+                {{"id": "li3", "type": "link in", "wires": [["link-call-1"]]}},
+                {{"id": "link-call-1", "type": "link call", "links": ["li1"], "wires": [["link-call-2"]]}},
+                {{"id": "link-call-2", "type": "link call", "links": ["li2"], "wires": [["lo3"]]}},
+                {{"id": "lo3", "type": "link out", "mode": "return"}},
+                {{"id": "a", "type": "inject", "wires": [["link-call"]]}},
+                {{"id": "link-call", "type": "link call", "links": ["li3"], "wires": [["x"]]}},
+                {DEBUG_X}]"#
+        ),
+        &["m2:0->m3", "m3:0->x", "a:0->m2"],
+    );
+}
+
+#[test]
+fn link_call_calls_its_first_link_only() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["call"]]}},
+                {{"id": "call", "type": "link call", "linkType": "static", "links": ["one", "two"], "wires": [[]]}},
+                {{"id": "one", "type": "link in", "wires": [["x"]]}},
+                {{"id": "two", "type": "link in", "wires": [["y"]]}},
+                {DEBUG_X}, {DEBUG_Y}]"#
+        ),
+        &["a:0->x"],
+    );
+}
+
+// `60-link_spec.js`: "should be loaded (link in)", "(link out)": both
+// take part in no code.
+#[test]
+fn link_nodes_and_comments_become_no_nodes() {
+    let flow = lower(
+        r#"[{"id": "n1", "type": "link in", "name": "link-in", "wires": []},
+            {"id": "n2", "type": "link out", "name": "link-out", "links": []},
+            {"id": "n3", "type": "comment", "name": "a note", "info": "text"},
+            {"id": "n4", "type": "junction", "wires": [[]]}]"#,
+    );
+    assert!(flow.nodes.is_empty());
+}
+
+/// The texts an inject node copied from a subflow sets, one per `${NAME}`
+/// in `names`: the subflow `s` holds the inject, and `rest` holds the
+/// subflow's `env`, the instances and their scopes.
+fn env_in_subflow(subflow_env: &str, rest: &str, names: &[&str]) -> Vec<Literal> {
+    let props: Vec<String> = names
+        .iter()
+        .map(|name| format!(r#"{{"p": "v{name}", "v": "${{{name}}}", "vt": "str"}}"#))
+        .collect();
+    let flow = lower(&format!(
+        r#"[{{"id": "t0", "type": "tab"}},
+            {{"id": "s", "type": "subflow", "name": "Subflow", "in": [], "out": [], "env": {subflow_env}}},
+            {{"id": "s-n", "type": "inject", "z": "s", "props": [{}], "wires": []}},
+            {rest}]"#,
+        props.join(", ")
+    ));
+    inject_values(&flow, 0)
+}
+
+fn texts(values: &[&str]) -> Vec<Literal> {
+    values
+        .iter()
+        .map(|v| Literal::String(v.to_string()))
+        .collect()
+}
+
+// Node-RED's `test/nodes/subflow/subflow_spec.js`, the `env` cases, with
+// `${K}` in an inject node where Node-RED's use `env.get('K')` in a
+// function node; and `Subflow_spec.js`'s "#env var" cases.
+#[test]
+fn subflow_env_cases_of_node_red() {
+    // "should access env var of subflow template"
+    let template = r#"[{"name": "K", "type": "str", "value": "V"}]"#;
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "wires": []}"#;
+    assert_eq!(env_in_subflow(template, instance, &["K"]), texts(&["V"]));
+    // "should access env var of subflow instance"
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "env": [{"name": "K", "type": "str", "value": "V"}], "wires": []}"#;
+    assert_eq!(env_in_subflow("[]", instance, &["K"]), texts(&["V"]));
+    // "should access last env var with same name"
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "env": [
+        {"name": "K", "type": "str", "value": "V0"}, {"name": "X", "type": "str", "value": "VX"},
+        {"name": "K", "type": "str", "value": "V1"}], "wires": []}"#;
+    assert_eq!(env_in_subflow("[]", instance, &["K"]), texts(&["V1"]));
+    // "should access typed value of env var" (the `bin` and `jsonata`
+    // entries are refused: `diagnostics/subflow.json`)
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "env": [
+        {"name": "KN", "type": "num", "value": "100"}, {"name": "KB", "type": "bool", "value": "true"},
+        {"name": "KJ", "type": "json", "value": "[1,2,3]"}, {"name": "Ke", "type": "env", "value": "KS"}], "wires": []}"#;
+    let template = r#"[{"name": "KS", "type": "str", "value": "STR"}]"#;
+    assert_eq!(
+        env_in_subflow(template, instance, &["KS", "KN", "KB", "KJ", "Ke"]),
+        texts(&["STR", "100", "true", "[1,2,3]", "STR"])
+    );
+    // "should overwrite env var of subflow template by env var of subflow
+    // instance"
+    let template = r#"[{"name": "K", "type": "str", "value": "V"}]"#;
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "env": [{"name": "K", "type": "str", "value": "V2"}], "wires": []}"#;
+    assert_eq!(env_in_subflow(template, instance, &["K"]), texts(&["V2"]));
+    // "should access env var of parent subflow template", "... of parent
+    // subflow instance": `s` inside `p`, `p` on the tab.
+    for (parent_env, instance_env) in [
+        (r#"[{"name": "K", "type": "str", "value": "V"}]"#, "[]"),
+        ("[]", r#"[{"name": "K", "type": "str", "value": "V"}]"#),
+    ] {
+        let rest = format!(
+            r#"{{"id": "p", "type": "subflow", "in": [], "out": [], "env": {parent_env}}},
+               {{"id": "p-n1", "type": "subflow:s", "z": "p", "wires": []}},
+               {{"id": "n1", "type": "subflow:p", "z": "t0", "env": {instance_env}, "wires": []}}"#
+        );
+        assert_eq!(env_in_subflow("[]", &rest, &["K"]), texts(&["V"]));
+    }
+    // "should access env var of tab", "... of group", "... of nested group"
+    let rest = r#"{"id": "t1", "type": "tab", "env": [{"name": "K", "type": "str", "value": "tab"}]},
+        {"id": "g1", "type": "group", "z": "t1", "env": [{"name": "G", "type": "str", "value": "group"}]},
+        {"id": "g2", "type": "group", "z": "t1", "g": "g1", "env": []},
+        {"id": "n1", "type": "subflow:s", "z": "t1", "g": "g2", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow("[]", rest, &["K", "G"]),
+        texts(&["tab", "group"])
+    );
+    // `Subflow_spec.js`: "can access process env var", "can access name of
+    // subflow as env var", "can access id of subflow as env var"
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "name": "name1", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow(
+            "[]",
+            instance,
+            &["FROM_PROCESS", "NR_SUBFLOW_NAME", "NR_SUBFLOW_ID"]
+        ),
+        texts(&["process", "name1", "n1"])
+    );
+}
+
+/// A subroutine that two link calls call returns to the one that called:
+/// each call records its number in the message and the return sends it
+/// on the port of the number recorded last.
+#[test]
+fn a_subroutine_with_several_callers_returns_through_the_message() {
+    let json = format!(
+        r#"[{{"id": "a", "type": "inject", "wires": [["call1"]]}},
+            {{"id": "b", "type": "inject", "wires": [["call2"]]}},
+            {{"id": "call1", "type": "link call", "links": ["sub"], "wires": [["x"]]}},
+            {{"id": "call2", "type": "link call", "links": ["sub"], "wires": [["y"]]}},
+            {{"id": "sub", "type": "link in", "wires": [["work"]]}},
+            {{"id": "work", "type": "change", "rules": [], "wires": [["back"]]}},
+            {{"id": "back", "type": "link out", "mode": "return"}},
+            {DEBUG_X}, {DEBUG_Y}]"#
+    );
+    check_wires(
+        &json,
+        &[
+            "a:0->call1",
+            "b:0->call2",
+            "work:0->back",
+            "call1:0->work",
+            "call2:0->work",
+            "back:0->x",
+            "back:1->y",
+        ],
+    );
+    let flow = lower(&json);
+    let kinds: Vec<(&str, &NodeKind)> = flow
+        .nodes
+        .iter()
+        .map(|node| (node.id.as_str(), &node.kind))
+        .filter(|(_, kind)| matches!(kind, NodeKind::LinkCall(_) | NodeKind::LinkReturn(_)))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("call1", &NodeKind::LinkCall(LinkCall { caller: 0 })),
+            ("call2", &NodeKind::LinkCall(LinkCall { caller: 1 })),
+            (
+                "back",
+                &NodeKind::LinkReturn(LinkReturn {
+                    callers: vec![0, 1]
+                })
+            ),
+        ]
+    );
+}
+
+/// `$parent.NAME` inside a subflow passes over the subflow's own `env`.
+#[test]
+fn parent_prefix_skips_the_subflow_env() {
+    let template = r#"[{"name": "K", "type": "str", "value": "inner"}]"#;
+    let rest = r#"{"id": "t1", "type": "tab", "env": [{"name": "K", "type": "str", "value": "outer"}]},
+        {"id": "n1", "type": "subflow:s", "z": "t1", "env": [{"name": "K", "type": "str", "value": "instance"}], "wires": []}"#;
+    assert_eq!(
+        env_in_subflow(template, rest, &["K", "$parent.K"]),
+        texts(&["instance", "outer"])
     );
 }

@@ -691,7 +691,9 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::MqttOut(_)
         | NodeKind::Range(_)
         | NodeKind::Json(_)
-        | NodeKind::Template(_) => true,
+        | NodeKind::Template(_)
+        | NodeKind::LinkCall(_)
+        | NodeKind::LinkReturn(_) => true,
         NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) | NodeKind::Trigger(_) => {
             false
         }
@@ -763,6 +765,8 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Template(_) => "template".to_string(),
         NodeKind::Filter(_) => "filter".to_string(),
         NodeKind::Trigger(_) => "trigger".to_string(),
+        NodeKind::LinkCall(_) => "link_call".to_string(),
+        NodeKind::LinkReturn(_) => "link_return".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1212,6 +1216,22 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                     by_topic: #by_topic,
                     second_output: #second_output,
                 })),
+            )
+        }
+        NodeKind::LinkCall(call) => {
+            let call_type = imports.node("LinkCall");
+            let caller = Literal::u16_unsuffixed(call.caller);
+            (quote!(#call_type), quote!(#call_type::new(#info, #caller)))
+        }
+        NodeKind::LinkReturn(link_return) => {
+            let return_type = imports.node("LinkReturn");
+            let callers = link_return
+                .callers
+                .iter()
+                .map(|caller| Literal::u16_unsuffixed(*caller));
+            (
+                quote!(#return_type),
+                quote!(#return_type::new(#info, &[#(#callers),*])),
             )
         }
         NodeKind::Custom(custom) => {

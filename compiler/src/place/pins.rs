@@ -112,10 +112,10 @@ impl<'a> Pins<'a> {
         }
     }
 
-    /// `PSOS_DEVICE` of the innermost group that sets it, else of the tab.
+    /// `PSOS_DEVICE` of the innermost scope that sets it: a group, a subflow
+    /// instance or its subflow, the tab.
     fn scope_source(&self, node: &'a RawNode) -> Option<Source<'a>> {
-        let tab = node.z.as_deref().and_then(|z| self.raw.find(z));
-        self.raw.groups_of(node).chain(tab).find_map(|scope| {
+        self.raw.scopes(node).into_iter().find_map(|(scope, _)| {
             let wanted = crate::flow::scope_env(scope, ENV_VARIABLE, self.environment)
                 .filter(|name| !name.is_empty())?;
             Some(Source {

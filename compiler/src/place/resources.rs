@@ -120,6 +120,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: a path into the message and a small splice.
+    TypeFacts {
+        type_name: "link call",
+        resources: Resources { flash: 256, ram: 8 },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "link out",
+        resources: Resources { flash: 256, ram: 8 },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is
