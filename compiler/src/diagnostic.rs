@@ -43,6 +43,8 @@ pub enum Code {
     NoRoom,
     PlacementFailed,
     NeverFires,
+    ContextStore,
+    ContextAcrossDevices,
 }
 
 impl Code {
@@ -77,6 +79,8 @@ impl Code {
             Code::NoRoom => "psosc::device::no_room",
             Code::PlacementFailed => "psosc::device::placement_failed",
             Code::NeverFires => "psosc::inject::never_fires",
+            Code::ContextStore => "psosc::context::one_store",
+            Code::ContextAcrossDevices => "psosc::context::across_devices",
         }
     }
 }
