@@ -24,7 +24,7 @@
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
 
-use node_support::{run, CAPACITY};
+use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, TextKind};
 use psos::regex::Finder;
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment};
@@ -270,10 +270,12 @@ fn check(case: Case) {
         Some(global),
     );
     let outcome = run(name, &mut node, &[case.input]);
-    let sent: Vec<(usize, String)> = case.sent.iter().map(|msg| (0, msg.to_string())).collect();
-    assert_eq!(outcome.sent, sent, "{name}: sent");
-    assert_eq!(outcome.logged, case.logged, "{name}: logged");
-    assert_eq!(outcome.errors, case.errors, "{name}: errors");
+    let expect = Outcome {
+        logged: case.logged.iter().map(|line| line.to_string()).collect(),
+        errors: case.errors,
+        ..sent_only(&case.sent)
+    };
+    assert_eq!(outcome, expect, "{name}");
     assert_eq!(contents(&device, flow), case.flow_context.1, "{name}: flow");
     assert_eq!(
         contents(&device, global),
@@ -929,4 +931,41 @@ fn the_short_forms_agree() {
             "{input}"
         );
     }
+}
+
+/// Beyond Node-RED's cases: its `change` rule on a context value that is
+/// neither text nor the number or boolean it looks for never calls back,
+/// so the message goes no further, and nothing is logged or counted; on a
+/// message property the message goes on.
+#[test]
+fn a_context_value_left_alone_stops_the_message() {
+    for (context, sent) in [
+        (r#"{"v":2}"#, vec![]),
+        (r#"{"v":5}"#, vec![r#"{"payload":1}"#]),
+        (r#"{}"#, vec![]),
+        (r#"{"v":"5 and 5"}"#, vec![r#"{"payload":1}"#]),
+    ] {
+        check(
+            case(
+                "a context value left alone stops the message",
+                r##""rules":[{"t":"change","p":"v","pt":"flow","from":"5","fromt":"num","to":"x","tot":"str"}]"##,
+                r#"{"payload":1}"#,
+                &sent,
+            )
+            .flow_context(
+                context,
+                match context {
+                    r#"{"v":5}"# => r#"{"v":"x"}"#,
+                    r#"{"v":"5 and 5"}"# => r#"{"v":"x and x"}"#,
+                    other => other,
+                },
+            ),
+        );
+    }
+    check(case(
+        "a message property left alone does not",
+        r##""rules":[{"t":"change","p":"v","pt":"msg","from":"5","fromt":"num","to":"x","tot":"str"}]"##,
+        r#"{"v":2}"#,
+        &[r#"{"v":2}"#],
+    ));
 }

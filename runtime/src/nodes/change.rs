@@ -160,15 +160,22 @@ impl<const C: usize> Change<C> {
     }
 }
 
-/// Why a rule stops the message: the error event to count.
+/// Why a rule stops the message: the error event to count, or none for a
+/// message Node-RED drops without a word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Fault(ErrorKind);
+struct Fault(Option<ErrorKind>);
+
+impl Fault {
+    const fn of(kind: ErrorKind) -> Self {
+        Fault(Some(kind))
+    }
+}
 
 impl From<MsgError> for Fault {
     fn from(error: MsgError) -> Self {
         match error {
-            MsgError::Full => Fault(ErrorKind::Oversize),
-            MsgError::NotAContainer | MsgError::BadPath => Fault(ErrorKind::BadValue),
+            MsgError::Full => Fault::of(ErrorKind::Oversize),
+            MsgError::NotAContainer | MsgError::BadPath => Fault::of(ErrorKind::BadValue),
         }
     }
 }
@@ -341,7 +348,9 @@ impl<const C: usize> Change<C> {
     ) {
         for rule in self.rules {
             if let Err(Fault(kind)) = self.apply(rule, device, msg, now_ms) {
-                device.report(kind);
+                if let Some(kind) = kind {
+                    device.report(kind);
+                }
                 return;
             }
         }
@@ -405,7 +414,7 @@ impl<const C: usize> Change<C> {
             Scope::Global => self.global,
             Scope::Msg => None,
         }
-        .ok_or(Fault(ErrorKind::BadValue))
+        .ok_or(Fault::of(ErrorKind::BadValue))
     }
 
     /// Copies a property's value into `scratch`, which stays empty when the
@@ -429,7 +438,7 @@ impl<const C: usize> Change<C> {
                 Some(value) => scratch.set(SCRATCH, &value),
                 None => Ok(()),
             })
-            .ok_or(Fault(ErrorKind::Reentered))??;
+            .ok_or(Fault::of(ErrorKind::Reentered))??;
         Ok(())
     }
 
@@ -471,7 +480,7 @@ impl<const C: usize> Change<C> {
                     }
                 })
             })
-            .ok_or(Fault(ErrorKind::Reentered))??;
+            .ok_or(Fault::of(ErrorKind::Reentered))??;
         Ok(())
     }
 
@@ -556,6 +565,12 @@ impl<const C: usize> Change<C> {
         };
         if whole {
             self.write(device, msg, target, to)?;
+        } else if target.scope != Scope::Msg {
+            // Node-RED goes on only from a context value it changed or that
+            // is text: with any other (a number or boolean that differs, a
+            // missing key) its rule never calls back, and the message is
+            // dropped without a word.
+            return Err(Fault(None));
         }
         Ok(())
     }
@@ -572,7 +587,7 @@ impl<const C: usize> Change<C> {
     ) -> Result<(), Fault> {
         let mut replacement_room = [0u8; N];
         let mut replacement = SliceWriter::new(&mut replacement_room);
-        write_text(to, &mut replacement).map_err(|_| Fault(ErrorKind::Oversize))?;
+        write_text(to, &mut replacement).map_err(|_| Fault::of(ErrorKind::Oversize))?;
         let replacement = core::str::from_utf8(replacement.written()).unwrap_or_default();
         let mut room = [0u8; N];
         let mut result = SliceWriter::new(&mut room);
@@ -613,7 +628,7 @@ impl<const C: usize> Change<C> {
         };
         match replaced {
             Ok(()) => {}
-            Err(ReplaceError::Full) => return Err(Fault(ErrorKind::Oversize)),
+            Err(ReplaceError::Full) => return Err(Fault::of(ErrorKind::Oversize)),
             // Only a replacement read at run time can name a group; psosc
             // refuses one written in the flow.
             Err(ReplaceError::Group) => {
@@ -621,7 +636,7 @@ impl<const C: usize> Change<C> {
                     device,
                     format_args!("A replacement that names a group ($1) is not supported"),
                 );
-                return Err(Fault(ErrorKind::BadValue));
+                return Err(Fault::of(ErrorKind::BadValue));
             }
         }
         let text = core::str::from_utf8(result.written()).unwrap_or_default();
