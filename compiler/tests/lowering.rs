@@ -679,3 +679,35 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         )]))
     );
 }
+
+/// A device's context stores take its `contextCapacity` bytes each, 1024
+/// unless it says otherwise.
+#[test]
+fn context_capacity_is_read_from_the_device() {
+    let flow = lower(
+        r#"[{"id": "d1", "type": "psos-device", "name": "lowering-context-a", "board": "host", "contextCapacity": 2048},
+            {"id": "d2", "type": "psos-device", "name": "lowering-context-b", "board": "host"}]"#,
+    );
+    let capacities: Vec<usize> = flow
+        .devices
+        .iter()
+        .map(|device| device.context_capacity)
+        .collect();
+    assert_eq!(capacities, [2048, 1024]);
+    for bad in ["10", "70000", "\"many\""] {
+        let source = SourceFile::new(
+            "test.json",
+            format!(
+                r#"[{{"id": "d1", "type": "psos-device", "name": "lowering-context-c", "board": "host", "contextCapacity": {bad}}}]"#
+            ),
+        );
+        let (flow, diagnostics) = psosc::check(&source, &|_: &str| None);
+        assert!(flow.is_none(), "{bad}");
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.headline().contains("contextCapacity")),
+            "{bad}"
+        );
+    }
+}

@@ -391,8 +391,8 @@ impl<'a> DeviceCode<'a> {
         let stores = self.contexts.iter().map(|scope| {
             let name = self.context_static(scope);
             let doc = match scope {
-                Store::Global => "The device's global context.".to_string(),
-                _ => "The flow context of one tab.".to_string(),
+                Store::Global => " The device's global context.".to_string(),
+                _ => " The flow context of one tab.".to_string(),
             };
             quote! {
                 #[doc = #doc]
