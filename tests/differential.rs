@@ -248,17 +248,18 @@ const CASES: &[Case] = &[
         outputs: 2,
     },
     // Flow context outlives a message: each message carries what the one
-    // before it left there, and global context likewise. A `change` rule
-    // on a context value that is neither text nor the number or boolean it
-    // looks for (here the number 2) drops the message in Node-RED, which
-    // never calls back: the second message goes no further.
+    // before it left there, and global context likewise. (One node reads
+    // and writes: Node-RED delivers between nodes asynchronously, so with
+    // two, a message could be read before the one ahead of it was
+    // written.) A `change` rule on a context value that is neither text
+    // nor the number or boolean it looks for (here the number 2) drops the
+    // message in Node-RED, which never calls back: the second message
+    // goes no further.
     Case {
         name: "change-flow-context",
-        nodes: r#"[{"id": "read", "type": "change", "rules": [
+        nodes: r#"[{"id": "memory", "type": "change", "rules": [
             {"t": "set", "p": "payload.previous", "pt": "msg", "to": "last", "tot": "flow"},
-            {"t": "set", "p": "payload.count", "pt": "msg", "to": "seen.count", "tot": "global"}
-          ], "wires": [["write"]]},
-          {"id": "write", "type": "change", "rules": [
+            {"t": "set", "p": "payload.count", "pt": "msg", "to": "seen.count", "tot": "global"},
             {"t": "set", "p": "last", "pt": "flow", "to": "payload.v", "tot": "msg"},
             {"t": "set", "p": "seen.count", "pt": "global", "to": "payload.v", "tot": "msg"},
             {"t": "change", "p": "last", "pt": "flow", "from": "a", "fromt": "str", "to": "A", "tot": "str"}

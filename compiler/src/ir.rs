@@ -427,6 +427,34 @@ pub struct InjectProp {
 pub enum InjectValue {
     Literal(Literal),
     Timestamp,
+    /// `flow`, `global`: a context value, read when the inject fires.
+    Context(Property),
+}
+
+impl Inject {
+    /// The context stores the node's properties read, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for prop in &self.props {
+            if let InjectValue::Context(property) = &prop.value {
+                if !scopes.contains(&&property.scope) {
+                    scopes.push(&property.scope);
+                }
+            }
+        }
+        scopes
+    }
+}
+
+impl NodeKind {
+    /// The context stores a node uses: a change node's, an inject's.
+    pub fn context_scopes(&self) -> Vec<&Store> {
+        match self {
+            NodeKind::Change(change) => change.scopes(),
+            NodeKind::Inject(inject) => inject.scopes(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

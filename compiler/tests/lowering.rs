@@ -3,7 +3,7 @@
 
 use psosc::ir::{
     Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, Literal, NodeKind,
-    PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    PathSegment, Property, Range, RangeAction, Store, Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -120,7 +120,7 @@ fn environment_comes_from_group_then_tab_then_process() {
             .iter()
             .map(|prop| match &prop.value {
                 InjectValue::Literal(literal) => literal.clone(),
-                InjectValue::Timestamp => Literal::Null,
+                InjectValue::Timestamp | InjectValue::Context(_) => Literal::Null,
             })
             .collect()
     };
@@ -710,4 +710,32 @@ fn context_capacity_is_read_from_the_device() {
             "{bad}"
         );
     }
+}
+
+/// An inject's `flow` and `global` values name a context key, read when
+/// it fires; a store name is the one store.
+#[test]
+fn inject_context_values_are_read_as_node_red_reads_them() {
+    let NodeKind::Inject(inject) = only_node(
+        r##"{"id": "i", "type": "inject", "z": "tab", "repeat": "1",
+            "payload": "count", "payloadType": "flow", "props": [
+            {"p": "payload"},
+            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"}]}"##,
+    ) else {
+        panic!("not an inject");
+    };
+    let values: Vec<InjectValue> = inject.props.into_iter().map(|prop| prop.value).collect();
+    assert_eq!(
+        values,
+        [
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("count")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Global,
+                path: vec![key("rooms"), key("kitchen")],
+            }),
+        ]
+    );
 }

@@ -162,11 +162,9 @@ impl<'a> DeviceCode<'a> {
         }
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
-            if let NodeKind::Change(change) = &node.kind {
-                for scope in change.scopes() {
-                    if !contexts.contains(&scope) {
-                        contexts.push(scope);
-                    }
+            for scope in node.kind.context_scopes() {
+                if !contexts.contains(&scope) {
+                    contexts.push(scope);
                 }
             }
         }
@@ -407,18 +405,11 @@ impl<'a> DeviceCode<'a> {
         }
     }
 
-    /// A change node whose rules use flow or global context, given its
-    /// stores.
-    fn change_with_context(
-        &self,
-        node: &Node,
-        change: &crate::ir::Change,
-        imports: &mut Imports,
-    ) -> (TokenStream, TokenStream) {
-        let change_type = imports.node("Change");
+    /// A node that uses flow or global context (a change node's rules, an
+    /// inject's properties), given its stores.
+    fn with_context(&self, node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream) {
         let info = node_info(node, imports);
-        let rules = change_rules(change, imports);
-        let scopes = change.scopes();
+        let scopes = node.kind.context_scopes();
         let store =
             |wanted: &dyn Fn(&Store) -> bool| match scopes.iter().find(|scope| wanted(scope)) {
                 Some(scope) => {
@@ -429,9 +420,26 @@ impl<'a> DeviceCode<'a> {
             };
         let flow = store(&|scope| matches!(scope, Store::Flow(_)));
         let global = store(&|scope| *scope == Store::Global);
+        let (node_type, items) = match &node.kind {
+            NodeKind::Inject(inject) => {
+                let prop_type = imports.node("InjectProp");
+                let props: Vec<TokenStream> = inject
+                    .props
+                    .iter()
+                    .map(|prop| {
+                        let property = path(&prop.path, imports);
+                        let value = inject_value(&prop.value, imports);
+                        quote!(#prop_type { path: #property, value: #value })
+                    })
+                    .collect();
+                (imports.node("Inject"), props)
+            }
+            NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
+            _ => return constructor(node, imports),
+        };
         (
-            quote!(#change_type<CONTEXT_CAPACITY>),
-            quote!(#change_type::with_context(#info, &[#(#rules),*], #flow, #global)),
+            quote!(#node_type<CONTEXT_CAPACITY>),
+            quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)),
         )
     }
 
@@ -455,11 +463,10 @@ impl<'a> DeviceCode<'a> {
                 input,
                 output,
             } = &names;
-            let (node_type, constructor) = match &node.kind {
-                NodeKind::Change(change) if !change.scopes().is_empty() => {
-                    self.change_with_context(node, change, imports)
-                }
-                _ => constructor(node, imports),
+            let (node_type, constructor) = if node.kind.context_scopes().is_empty() {
+                constructor(node, imports)
+            } else {
+                self.with_context(node, imports)
             };
             let mut ports: Vec<Vec<Receiver>> = self
                 .receivers
@@ -1583,6 +1590,10 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
+        InjectValue::Context(from) => {
+            let from = property(from, imports);
+            quote!(#value_type::Context(#from))
+        }
     }
 }
 

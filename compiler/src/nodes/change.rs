@@ -153,7 +153,7 @@ impl Fields<'_> {
         } else {
             scope_word
         };
-        let target = property(reader, scope_word, name, property_span);
+        let target = property(reader, "rules", scope_word, name, property_span);
         let mut to = text(self.to);
         let mut to_type = self
             .to_type
@@ -188,7 +188,7 @@ impl Fields<'_> {
             }
             "delete" => Some(ChangeRule::Delete { target: target? }),
             "move" => {
-                let to_property = property(reader, to_type, &to, to_span);
+                let to_property = property(reader, "rules", to_type, &to, to_span);
                 let (from, to_property) = (target?, to_property?);
                 // Node-RED's test, on the texts as written.
                 let set_first = scope_word != to_type || (name.contains(to.as_str()) && name != to);
@@ -249,7 +249,8 @@ impl Fields<'_> {
                 return Some(ChangePattern::Regex(finder));
             }
             "msg" | "flow" | "global" => {
-                return property(reader, from_type, &from, span).map(ChangePattern::Property);
+                return property(reader, "rules", from_type, &from, span)
+                    .map(ChangePattern::Property);
             }
             other => {
                 reader.unsupported(
@@ -296,16 +297,18 @@ fn check_replacement(
     }
 }
 
-/// A property in a scope (`pt`, `tot`, `fromt` of msg, flow or global).
-fn property(
+/// A property in a scope (`pt`, `tot`, `fromt` of msg, flow or global;
+/// an inject's `vt` of flow or global), reported under `key`.
+pub(super) fn property(
     reader: &mut Reader<'_, '_>,
+    key: &str,
     scope_word: &str,
     expression: &str,
     span: Span,
 ) -> Option<Property> {
     let scope = match scope_word {
         "msg" => {
-            let path = reader.msg_property("rules", expression, None, span)?;
+            let path = reader.msg_property(key, expression, None, span)?;
             return Some(Property {
                 scope: Store::Msg,
                 path,
@@ -315,7 +318,7 @@ fn property(
         "global" => Store::Global,
         other => {
             reader.unsupported(
-                "rules",
+                key,
                 span,
                 format!("{other:?} is not where a property lives: Node-RED would never send the message on"),
                 "say msg, flow or global (`pt`, or `tot` for a move's target)",
@@ -325,31 +328,31 @@ fn property(
     };
     // `#:(store)::key` names a context store. A device has one store, as
     // Node-RED without `contextStorage` settings has: each name is it.
-    let key = match context_store(expression) {
-        Some((store, key)) => {
+    let name = match context_store(expression) {
+        Some((store, key_name)) => {
             reader.diagnostics.push(
                 Diagnostic::warning(
                     Code::ContextStore,
                     format!("a device has one context store; {store:?} is that store"),
                 )
                 .node(reader.node.node_ref())
-                .property("rules")
+                .property(key)
                 .label(span, "this store")
                 .help("Node-RED falls back to its default store when this name is not in its settings; drop the store name to say what the device does"),
             );
-            key
+            key_name
         }
         None => expression,
     };
-    match super::path::parse(key) {
+    match super::path::parse(name) {
         Ok(path) if !path.is_empty() && path.len() <= psos::encoding::MAX_DEPTH => {
             Some(Property { scope, path })
         }
         Ok(_) => {
             reader.malformed(
-                "rules",
+                key,
                 span,
-                format!("the {scope_word} key {key:?} is empty or too deep"),
+                format!("the {scope_word} key {name:?} is empty or too deep"),
                 Some(format!(
                     "write a key such as count or lookup.a, at most {} levels deep",
                     psos::encoding::MAX_DEPTH
@@ -359,9 +362,9 @@ fn property(
         }
         Err(problem) => {
             reader.malformed(
-                "rules",
+                key,
                 span,
-                format!("the {scope_word} key {key:?} cannot be read: {problem}"),
+                format!("the {scope_word} key {name:?} cannot be read: {problem}"),
                 Some("write a key such as count, lookup.a or rooms[\"b c\"][0]; a key chosen by the message (lookup[msg.topic]) does not run on a device".to_string()),
             );
             None
@@ -424,7 +427,9 @@ fn value(
                 Some(ChangeValue::Undefined)
             }
         },
-        "msg" | "flow" | "global" => property(reader, to_type, to, span).map(ChangeValue::Property),
+        "msg" | "flow" | "global" => {
+            property(reader, "rules", to_type, to, span).map(ChangeValue::Property)
+        }
         "jsonata" => {
             reader.unsupported(
                 "rules",
@@ -480,8 +485,8 @@ fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
 }
 
 /// Warns of a flow or global key written by a change node on one device
-/// and read by a change node on another: each device has its own stores,
-/// so the reader never sees what the writer wrote.
+/// and used by a change or inject node on another: each device has its own
+/// stores, so the reader never sees what the writer wrote.
 pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
     // (scope, first key) → the devices that write it.
     let mut writers: Vec<(&Store, &crate::ir::PathSegment, usize, &str)> = Vec::new();
@@ -501,11 +506,24 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
     }
     let mut warned = Vec::new();
     for node in &flow.nodes {
-        let NodeKind::Change(change) = &node.kind else {
-            continue;
+        let used: Vec<&crate::ir::Property> = match &node.kind {
+            NodeKind::Change(change) => change
+                .rules
+                .iter()
+                .flat_map(ChangeRule::properties)
+                .collect(),
+            NodeKind::Inject(inject) => inject
+                .props
+                .iter()
+                .filter_map(|prop| match &prop.value {
+                    crate::ir::InjectValue::Context(property) => Some(property),
+                    _ => None,
+                })
+                .collect(),
+            _ => continue,
         };
-        for rule in &change.rules {
-            for property in rule.properties() {
+        {
+            for property in used {
                 let Some(first) = property.path.first() else {
                     continue;
                 };

@@ -233,6 +233,9 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                 let length = match &prop.value {
                     InjectValue::Literal(literal) => literal_length(literal),
                     InjectValue::Timestamp => TIMESTAMP_DIGITS,
+                    // Not known before the node fires: counted as a short
+                    // value, as a timestamp is.
+                    InjectValue::Context(_) => TIMESTAMP_DIGITS,
                 };
                 set_property(&mut message, &prop.path, length);
             }
