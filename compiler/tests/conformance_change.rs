@@ -969,3 +969,29 @@ fn a_context_value_left_alone_stops_the_message() {
         &[r#"{"v":2}"#],
     ));
 }
+
+/// Beyond Node-RED's cases: a replacement read from the message that names
+/// a group of the pattern cannot be made on a device; the message is
+/// dropped, logged and counted. One that names none is used as it is.
+#[test]
+fn a_replacement_from_the_message_naming_a_group_is_refused() {
+    let node = r##""rules":[{"t":"change","p":"payload","from":"(a)b","fromt":"re","to":"r","tot":"msg"}]"##;
+    check(
+        case(
+            "a replacement naming a group",
+            node,
+            r#"{"payload":"xab","r":"[$1]"}"#,
+            &[],
+        )
+        .logs(
+            &["A replacement that names a group ($1) is not supported"],
+            &[(ErrorKind::BadValue, 1)],
+        ),
+    );
+    check(case(
+        "a replacement naming no group",
+        node,
+        r#"{"payload":"xab","r":"[$&$2]"}"#,
+        &[r#"{"payload":"x[ab$2]","r":"[$&$2]"}"#],
+    ));
+}
