@@ -187,6 +187,87 @@ const CASES: &[Case] = &[
         inputs: &[r#""kept""#],
         outputs: 1,
     },
+    // Text replaced: a substring wherever it occurs, a whole value by its
+    // type (`num` and `bool` from texts), and a regular expression whose
+    // groups the replacement does not name, with `$&` and `$$`, empty
+    // matches included.
+    Case {
+        name: "change-substring",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "change", "p": "payload.s", "pt": "msg", "from": "an", "fromt": "str", "to": "AN", "tot": "str"},
+            {"t": "change", "p": "payload.n", "pt": "msg", "from": "5", "fromt": "num", "to": "five", "tot": "str"},
+            {"t": "change", "p": "payload.b", "pt": "msg", "from": "true", "fromt": "bool", "to": "1", "tot": "num"},
+            {"t": "change", "p": "payload.w", "pt": "msg", "from": "on", "fromt": "str", "to": "true", "tot": "bool"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"s":"banana","n":5,"b":true,"w":"on"}"#,
+            r#"{"s":"an","n":"5","b":"true","w":"onion"}"#,
+            r#"{"s":"","n":55,"b":false,"w":5}"#,
+        ],
+        outputs: 3,
+    },
+    Case {
+        name: "change-regex-groups",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "change", "p": "payload.s", "pt": "msg", "from": "(\\d+)-(?<b>\\d+)", "fromt": "re", "to": "[$&|$`|$$]", "tot": "str"},
+            {"t": "change", "p": "payload.e", "pt": "msg", "from": "x*", "fromt": "re", "to": "-", "tot": "str"},
+            {"t": "change", "p": "payload.w", "pt": "msg", "from": "\\bis\\b", "fromt": "re", "to": "IS", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"s":"call 12-34 or 5-6","e":"axxb","w":"this is it"}"#,
+            r#"{"s":"none","e":"","w":"is"}"#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "change-move",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "move", "p": "payload.a", "pt": "msg", "to": "payload.b.c", "tot": "msg"},
+            {"t": "move", "p": "payload.x.y", "pt": "msg", "to": "payload.x", "tot": "msg"},
+            {"t": "move", "p": "payload.missing", "pt": "msg", "to": "payload.gone", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":1,"b":{"d":2},"x":{"y":[3]},"gone":true}"#,
+            r#"{"a":{"deep":[1,2]},"x":"text"}"#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "change-set-from-msg",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload.copy", "pt": "msg", "to": "payload.orig", "tot": "msg", "dc": true},
+            {"t": "set", "p": "payload.topic", "pt": "msg", "to": "topic", "tot": "msg"},
+            {"t": "set", "p": "payload.orig.changed", "pt": "msg", "to": "yes", "tot": "str"},
+            {"t": "set", "p": "payload.none", "pt": "msg", "to": "payload.nothing", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("room/1"),
+        inputs: &[r#"{"orig":{"a":[1,{"b":2}]},"none":1}"#, r#"{"orig":5}"#],
+        outputs: 2,
+    },
+    // Flow context outlives a message: each message carries what the one
+    // before it left there, and global context likewise. (One node reads
+    // and writes: Node-RED delivers between nodes asynchronously, so with
+    // two, a message could be read before the one ahead of it was
+    // written.) A `change` rule on a context value that is neither text
+    // nor the number or boolean it looks for (here the number 2) drops the
+    // message in Node-RED, which never calls back: the second message
+    // goes no further.
+    Case {
+        name: "change-flow-context",
+        nodes: r#"[{"id": "memory", "type": "change", "rules": [
+            {"t": "set", "p": "payload.previous", "pt": "msg", "to": "last", "tot": "flow"},
+            {"t": "set", "p": "payload.count", "pt": "msg", "to": "seen.count", "tot": "global"},
+            {"t": "set", "p": "last", "pt": "flow", "to": "payload.v", "tot": "msg"},
+            {"t": "set", "p": "seen.count", "pt": "global", "to": "payload.v", "tot": "msg"},
+            {"t": "change", "p": "last", "pt": "flow", "from": "a", "fromt": "str", "to": "A", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"v":"first a"}"#, r#"{"v":2}"#, r#"{"v":"x"}"#],
+        outputs: 2,
+    },
     // switch
     Case {
         name: "switch-eq-types",

@@ -44,6 +44,8 @@ pub enum Code {
     NeverFires,
     UnknownSubflow,
     RecursiveSubflow,
+    ContextStore,
+    ContextAcrossDevices,
 }
 
 impl Code {
@@ -79,6 +81,8 @@ impl Code {
             Code::NeverFires => "psosc::inject::never_fires",
             Code::UnknownSubflow => "psosc::subflow::unknown",
             Code::RecursiveSubflow => "psosc::subflow::recursive",
+            Code::ContextStore => "psosc::context::one_store",
+            Code::ContextAcrossDevices => "psosc::context::across_devices",
         }
     }
 }

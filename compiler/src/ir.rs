@@ -97,6 +97,9 @@ pub struct Device {
     pub board: Board,
     /// The bytes a message may take on this device (`messageCapacity`).
     pub message_capacity: usize,
+    /// The bytes each of its flow and global context stores holds
+    /// (`contextCapacity`).
+    pub context_capacity: usize,
     /// How many messages wait for the broker at most (`outbox`).
     pub outbox: usize,
     /// What the device has: its board's, or its own `flash` and `ram`.
@@ -444,6 +447,34 @@ pub struct InjectProp {
 pub enum InjectValue {
     Literal(Literal),
     Timestamp,
+    /// `flow`, `global`: a context value, read when the inject fires.
+    Context(Property),
+}
+
+impl Inject {
+    /// The context stores the node's properties read, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for prop in &self.props {
+            if let InjectValue::Context(property) = &prop.value {
+                if !scopes.contains(&&property.scope) {
+                    scopes.push(&property.scope);
+                }
+            }
+        }
+        scopes
+    }
+}
+
+impl NodeKind {
+    /// The context stores a node uses: a change node's, an inject's.
+    pub fn context_scopes(&self) -> Vec<&Store> {
+        match self {
+            NodeKind::Change(change) => change.scopes(),
+            NodeKind::Inject(inject) => inject.scopes(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -453,8 +484,133 @@ pub struct Change {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ChangeRule {
-    Set { path: Path, value: Literal },
-    Delete { path: Path },
+    Set {
+        target: Property,
+        value: ChangeValue,
+    },
+    Change {
+        target: Property,
+        from: ChangePattern,
+        value: ChangeValue,
+    },
+    Delete {
+        target: Property,
+    },
+    /// `set_first`: Node-RED sets `to` before deleting `from` (see
+    /// `psos::nodes::ChangeRule::Move`).
+    Move {
+        from: Property,
+        to: Property,
+        set_first: bool,
+    },
+}
+
+/// Where a property lives: the message, or a context store.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Store {
+    Msg,
+    /// The flow context of the tab with this id (`""` for a node on no tab).
+    Flow(String),
+    Global,
+}
+
+/// A property of the message or of a context store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Property {
+    pub scope: Store,
+    pub path: Path,
+}
+
+/// The value a change rule sets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeValue {
+    Literal(Literal),
+    /// `bin`.
+    Bytes(Vec<u8>),
+    /// `date`.
+    Timestamp,
+    /// `msg`, `flow`, `global`.
+    Property(Property),
+    /// An `env` variable that is not set: JavaScript's `undefined`.
+    Undefined,
+}
+
+/// What a change rule looks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangePattern {
+    /// `str`, `num`, `bool`.
+    Text { text: String, kind: TextKind },
+    /// `re`, compiled (`crate::regex::compile_finder`).
+    Regex(crate::regex::Finder),
+    /// `msg`, `flow`, `global`.
+    Property(Property),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextKind {
+    Str,
+    Num,
+    Bool,
+}
+
+impl Change {
+    /// The context stores the node's rules touch, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for rule in &self.rules {
+            for property in rule.properties() {
+                if property.scope != Store::Msg && !scopes.contains(&&property.scope) {
+                    scopes.push(&property.scope);
+                }
+            }
+        }
+        scopes
+    }
+}
+
+fn value_property(value: &ChangeValue) -> Option<&Property> {
+    match value {
+        ChangeValue::Property(property) => Some(property),
+        _ => None,
+    }
+}
+
+impl ChangeRule {
+    /// Every property the rule reads or writes.
+    pub fn properties(&self) -> Vec<&Property> {
+        match self {
+            ChangeRule::Set { target, value } => [Some(target), value_property(value)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            ChangeRule::Change {
+                target,
+                from,
+                value,
+            } => {
+                let from = match from {
+                    ChangePattern::Property(property) => Some(property),
+                    _ => None,
+                };
+                [Some(target), from, value_property(value)]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+            ChangeRule::Delete { target } => vec![target],
+            ChangeRule::Move { from, to, .. } => vec![from, to],
+        }
+    }
+
+    /// The properties the rule writes.
+    pub fn written(&self) -> Vec<&Property> {
+        match self {
+            ChangeRule::Set { target, .. }
+            | ChangeRule::Change { target, .. }
+            | ChangeRule::Delete { target } => vec![target],
+            ChangeRule::Move { from, to, .. } => vec![from, to],
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

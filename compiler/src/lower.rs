@@ -39,6 +39,14 @@ const MAX_DEVICE_NAME: usize = 64;
 /// says otherwise: a few dozen properties with short strings.
 pub const DEFAULT_MESSAGE_CAPACITY: usize = 512;
 
+/// The bytes each flow or global context store of a device holds unless
+/// its `contextCapacity` says otherwise: a few dozen small values.
+pub const DEFAULT_CONTEXT_CAPACITY: usize = 1024;
+
+/// The range of `contextCapacity`: lengths inside a store are 16 bits, as
+/// in a message.
+const CONTEXT_CAPACITY_RANGE: std::ops::RangeInclusive<u64> = 32..=65_535;
+
 /// How many messages wait for the broker on a device unless its `outbox`
 /// says otherwise.
 pub const DEFAULT_OUTBOX: usize = 16;
@@ -176,6 +184,7 @@ pub fn lower(
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);
+    crate::nodes::check_context_across_devices(&flow, lowering.diagnostics);
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
 
@@ -271,20 +280,38 @@ impl<'a> Lowering<'a> {
                 DEFAULT_OUTBOX as u64,
                 OUTBOX_RANGE,
             );
+            let context_capacity = Reader::new(node, self.diagnostics).whole_number(
+                "contextCapacity",
+                DEFAULT_CONTEXT_CAPACITY as u64,
+                CONTEXT_CAPACITY_RANGE,
+            );
             let budget = board.and_then(|board| {
                 crate::place::resources::device_budget(
                     &mut Reader::new(node, self.diagnostics),
                     board,
                 )
             });
-            if let (Some(board), true, Some(message_capacity), Some(outbox), Some(budget)) =
-                (board, name_ok, message_capacity, outbox, budget)
-            {
+            if let (
+                Some(board),
+                true,
+                Some(message_capacity),
+                Some(outbox),
+                Some(budget),
+                Some(context_capacity),
+            ) = (
+                board,
+                name_ok,
+                message_capacity,
+                outbox,
+                budget,
+                context_capacity,
+            ) {
                 devices.push(Device {
                     id: Some(node.id.clone()),
                     name: name.to_string(),
                     board,
                     message_capacity,
+                    context_capacity: context_capacity as usize,
                     outbox: outbox as usize,
                     budget,
                     load: ir::Resources::ZERO,

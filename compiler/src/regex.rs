@@ -5,7 +5,7 @@
 //! in place, so a device carries no regex compiler and never allocates.
 //!
 //! The one home of pattern compilation for every node that tests one
-//! (`switch`'s `regex` rule, later `change`'s regex replace).
+//! (`switch`'s `regex` rule, `change`'s regex replace).
 //!
 //! Patterns are read as `new RegExp(text, flags)` reads them without the
 //! `u` flag (Node-RED passes only `i`). What has the same meaning in both
@@ -44,28 +44,89 @@ const JS_SPACE: &str = r"\t\n\x0B\x0C\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\
 /// of a DFA that finds it anywhere in a text.
 pub fn compile(pattern: &str, ignore_case: bool) -> Result<Vec<u8>, RegexProblem> {
     let translated = translate(pattern)?;
-    let syntax = syntax::Config::new()
+    build(pattern, &translated, ignore_case, false)
+}
+
+/// A pattern compiled to find where its matches are (`psos::regex::Finder`),
+/// for a global replace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finder {
+    /// The unanchored forward DFA: where the leftmost-first match ends.
+    pub forward: Vec<u8>,
+    /// The anchored reverse DFA: where that match starts.
+    pub reverse: Vec<u8>,
+    /// How many capturing groups the pattern has.
+    pub groups: u8,
+    /// Whether any of them has a name.
+    pub named: bool,
+}
+
+/// Compiles `pattern` as `new RegExp(pattern, "g")` reads it, into the two
+/// DFAs a device finds matches with, and counts its groups.
+pub fn compile_finder(pattern: &str) -> Result<Finder, RegexProblem> {
+    let translated = translate(pattern)?;
+    let forward = build(pattern, &translated, false, false)?;
+    let reverse = build(pattern, &translated, false, true)?;
+    let nfa = thompson::Compiler::new()
+        .syntax(syntax_config(false))
+        .build(&translated)
+        .map_err(|error| not_runnable(pattern, &error.to_string()))?;
+    let info = nfa.group_info();
+    let pattern_id = regex_automata::PatternID::ZERO;
+    let groups = info.group_len(pattern_id).saturating_sub(1);
+    let named = info.pattern_names(pattern_id).any(|name| name.is_some());
+    Ok(Finder {
+        forward,
+        reverse,
+        groups: u8::try_from(groups).unwrap_or(u8::MAX),
+        named,
+    })
+}
+
+fn syntax_config(ignore_case: bool) -> syntax::Config {
+    syntax::Config::new()
         .case_insensitive(ignore_case)
         .unicode(true)
-        .utf8(true);
+        .utf8(true)
+}
+
+fn not_runnable(pattern: &str, error: &str) -> RegexProblem {
+    problem(
+        format!("{pattern:?} is not a regular expression a device can run: {error}"),
+        "write a JavaScript regular expression without backreferences or lookaround",
+    )
+}
+
+/// Builds the translated pattern into a serialized DFA: the unanchored
+/// forward one, or (`reverse`) the anchored reverse one that finds where a
+/// match starts, built as `regex-automata`'s own `dfa::regex` builds it.
+fn build(
+    pattern: &str,
+    translated: &str,
+    ignore_case: bool,
+    reverse: bool,
+) -> Result<Vec<u8>, RegexProblem> {
+    let mut config = dense::Config::new()
+        .minimize(true)
+        .dfa_size_limit(Some(MAX_DFA_BYTES * 8))
+        .determinize_size_limit(Some(MAX_DFA_BYTES * 64));
+    if reverse {
+        config = config
+            .prefilter(None)
+            .specialize_start_states(false)
+            .start_kind(regex_automata::dfa::StartKind::Anchored)
+            .match_kind(regex_automata::MatchKind::All);
+    }
     let dfa = dense::Builder::new()
-        .syntax(syntax)
-        .thompson(thompson::Config::new().shrink(true))
-        .configure(
-            dense::Config::new()
-                .minimize(true)
-                .dfa_size_limit(Some(MAX_DFA_BYTES * 8))
-                .determinize_size_limit(Some(MAX_DFA_BYTES * 64)),
-        )
-        .build(&translated)
+        .syntax(syntax_config(ignore_case))
+        .thompson(thompson::Config::new().shrink(true).reverse(reverse))
+        .configure(config)
+        .build(translated)
         .map_err(|error| {
             if error.to_string().contains("limit") {
                 too_large(pattern, None)
             } else {
-                problem(
-                    format!("{pattern:?} is not a regular expression a device can run: {error}"),
-                    "write a JavaScript regular expression without backreferences or lookaround",
-                )
+                not_runnable(pattern, &error.to_string())
             }
         })?;
     let (bytes, padding) = dfa.to_bytes_little_endian();
@@ -90,6 +151,7 @@ fn too_large(pattern: &str, size: Option<usize>) -> RegexProblem {
 /// it uses that a DFA cannot do.
 pub fn translate(pattern: &str) -> Result<String, RegexProblem> {
     let chars: Vec<char> = pattern.chars().collect();
+    check_repetitions(pattern, &chars)?;
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut in_class = false;
     let mut i = 0;
@@ -166,6 +228,89 @@ pub fn translate(pattern: &str) -> Result<String, RegexProblem> {
         ));
     }
     Ok(out)
+}
+
+/// What a quantifier would apply to, for [`check_repetitions`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Before {
+    /// Nothing: the start, `(`, `|`, or an assertion (`^`, `$`).
+    Nothing,
+    Atom,
+    Quantifier,
+    /// A quantifier made lazy by `?`.
+    Lazy,
+}
+
+/// Refuses what `new RegExp` refuses as "Nothing to repeat": a quantifier
+/// at the start, after `(` or `|`, after `^` or `$`, or after another
+/// quantifier (`a**`; `a*?` is a lazy quantifier). `regex-syntax` would
+/// take some of these.
+fn check_repetitions(pattern: &str, chars: &[char]) -> Result<(), RegexProblem> {
+    let nothing_to_repeat = |at: usize| {
+        Err(problem(
+            format!("{pattern:?} is not a regular expression: nothing to repeat at position {at}"),
+            "put the quantifier (*, +, ?, {n}) after the character or group it repeats",
+        ))
+    };
+    let mut before = Before::Nothing;
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        before = match c {
+            '\\' => {
+                i += 1;
+                Before::Atom
+            }
+            '[' => {
+                // To the class's end: `]` right after `[` or `[^` is a
+                // character in JavaScript only when it is `[]` or `[^]`.
+                while let Some(&inside) = chars.get(i) {
+                    i += 1;
+                    match inside {
+                        '\\' => i += 1,
+                        ']' => break,
+                        _ => {}
+                    }
+                }
+                Before::Atom
+            }
+            '(' => {
+                if chars.get(i) == Some(&'?') {
+                    // `(?:`, `(?=`, `(?!`, `(?<=`, `(?<!`, `(?<name>`.
+                    i += 1;
+                    match chars.get(i) {
+                        Some('<') if !matches!(chars.get(i + 1), Some('=' | '!')) => {
+                            while chars.get(i).is_some_and(|c| *c != '>') {
+                                i += 1;
+                            }
+                            i += 1;
+                        }
+                        Some('<') => i += 2,
+                        _ => i += 1,
+                    }
+                }
+                Before::Nothing
+            }
+            '|' | '^' | '$' => Before::Nothing,
+            '*' | '+' | '?' | '{' => {
+                let is_quantifier = c != '{' || quantifier_end(chars, i).is_some();
+                if !is_quantifier {
+                    Before::Atom
+                } else {
+                    if c == '{' {
+                        i = quantifier_end(chars, i).unwrap_or(i);
+                    }
+                    match before {
+                        Before::Atom => Before::Quantifier,
+                        Before::Quantifier if c == '?' => Before::Lazy,
+                        _ => return nothing_to_repeat(i),
+                    }
+                }
+            }
+            _ => Before::Atom,
+        };
+    }
+    Ok(())
 }
 
 /// Where a `{n}`, `{n,}` or `{n,m}` that opens before `at` ends.
@@ -410,5 +555,52 @@ mod tests {
             "{}",
             problem.message
         );
+    }
+
+    /// `new RegExp` refuses a quantifier with nothing to repeat; a lazy
+    /// quantifier and a `{` that starts none are fine.
+    #[test]
+    fn nothing_to_repeat_is_refused() {
+        for pattern in [r"\+**+", "*a", "a|*", "^*", "a**", "a{2}*", "(*)", "a*??"] {
+            assert!(compile(pattern, false).is_err(), "{pattern}");
+        }
+        for pattern in [
+            "a*?", "a+?b", "x{", "a{2}?", "(?:a)*", "(?<n>a)+", r"\**", "[*]+",
+        ] {
+            assert!(compile(pattern, false).is_ok(), "{pattern}");
+        }
+    }
+
+    /// Where a device's finder puts each match of a global replace, as
+    /// `text.matchAll(/pattern/g)` gives them: leftmost-first, as
+    /// JavaScript's backtracking chooses.
+    fn spans(pattern: &str, text: &str) -> Vec<(usize, usize)> {
+        let finder = compile_finder(pattern).expect("compiles");
+        let finder = psos::regex::Finder::new(aligned(&finder.forward), aligned(&finder.reverse));
+        let mut found = Vec::new();
+        let mut from = 0;
+        while let Some((start, end)) = finder.find_at(text.as_bytes(), from).expect("runs") {
+            found.push((start, end));
+            from = if end == start { end + 1 } else { end };
+            if from > text.len() {
+                break;
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn finders_find_what_javascript_finds() {
+        assert_eq!(spans(r"\d+", "a 12 b 345"), [(2, 4), (7, 10)]);
+        assert_eq!(spans("a|ab", "ab"), [(0, 1)]);
+        assert_eq!(spans("a*", "baa"), [(0, 0), (1, 3), (3, 3)]);
+        assert_eq!(spans(r"\bis\b", "this is it"), [(5, 7)]);
+        assert_eq!(spans("^a", "aaa"), [(0, 1)]);
+        assert_eq!(spans(r"\(.*\)", "a (b) (c)"), [(2, 9)]);
+        assert_eq!(spans(r"\(.*?\)", "a (b) (c)"), [(2, 5), (6, 9)]);
+        let finder = compile_finder(r"(a)(?<name>b)(?:c)").expect("compiles");
+        assert_eq!((finder.groups, finder.named), (2, true));
+        let finder = compile_finder(r"a(?:b)").expect("compiles");
+        assert_eq!((finder.groups, finder.named), (0, false));
     }
 }

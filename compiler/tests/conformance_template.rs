@@ -6,7 +6,7 @@
 //!
 //! Of the 25 cases there: 8 run here as in Node-RED (a bad template is
 //! refused when the flow is checked, with mustache.js's words); 14 read or
-//! write flow or global context, which a device does not have, and are
+//! write flow or global context, which a template on a device does not, and are
 //! refused when the flow is checked
 //! (`refused_as_node_red_would_need_context`); 3 render `msg.template`,
 //! which a device refuses at run time

@@ -3,8 +3,8 @@
 
 use psosc::ir::{
     Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, LinkCall, LinkReturn,
-    Literal, NodeKind, PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand,
-    SwitchRule,
+    Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store, Switch, SwitchOp,
+    SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -114,7 +114,7 @@ fn inject_values(flow: &Flow, index: usize) -> Vec<Literal> {
         .iter()
         .map(|prop| match &prop.value {
             InjectValue::Literal(literal) => literal.clone(),
-            InjectValue::Timestamp => Literal::Null,
+            InjectValue::Timestamp | InjectValue::Context(_) => Literal::Null,
         })
         .collect()
 }
@@ -1016,5 +1016,65 @@ fn parent_prefix_skips_the_subflow_env() {
     assert_eq!(
         env_in_subflow(template, rest, &["K", "$parent.K"]),
         texts(&["instance", "outer"])
+    );
+}
+
+/// A device's context stores take its `contextCapacity` bytes each, 1024
+/// unless it says otherwise.
+#[test]
+fn context_capacity_is_read_from_the_device() {
+    let flow = lower(
+        r#"[{"id": "d1", "type": "psos-device", "name": "lowering-context-a", "board": "host", "contextCapacity": 2048},
+            {"id": "d2", "type": "psos-device", "name": "lowering-context-b", "board": "host"}]"#,
+    );
+    let capacities: Vec<usize> = flow
+        .devices
+        .iter()
+        .map(|device| device.context_capacity)
+        .collect();
+    assert_eq!(capacities, [2048, 1024]);
+    for bad in ["10", "70000", "\"many\""] {
+        let source = SourceFile::new(
+            "test.json",
+            format!(
+                r#"[{{"id": "d1", "type": "psos-device", "name": "lowering-context-c", "board": "host", "contextCapacity": {bad}}}]"#
+            ),
+        );
+        let (flow, diagnostics) = psosc::check(&source, &|_: &str| None);
+        assert!(flow.is_none(), "{bad}");
+        assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.headline().contains("contextCapacity")),
+            "{bad}"
+        );
+    }
+}
+
+/// An inject's `flow` and `global` values name a context key, read when
+/// it fires; a store name is the one store.
+#[test]
+fn inject_context_values_are_read_as_node_red_reads_them() {
+    let NodeKind::Inject(inject) = only_node(
+        r##"{"id": "i", "type": "inject", "z": "tab", "repeat": "1",
+            "payload": "count", "payloadType": "flow", "props": [
+            {"p": "payload"},
+            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"}]}"##,
+    ) else {
+        panic!("not an inject");
+    };
+    let values: Vec<InjectValue> = inject.props.into_iter().map(|prop| prop.value).collect();
+    assert_eq!(
+        values,
+        [
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("count")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Global,
+                path: vec![key("rooms"), key("kitchen")],
+            }),
+        ]
     );
 }

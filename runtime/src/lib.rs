@@ -94,6 +94,7 @@
 extern crate std;
 
 pub mod console;
+pub mod context;
 mod device;
 pub mod encoding;
 #[cfg(feature = "std")]
@@ -112,6 +113,7 @@ pub mod topic;
 mod value;
 
 pub use console::Console;
+pub use context::Context;
 pub use device::{Device, ErrorKind, Timer};
 pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};

@@ -5,10 +5,11 @@
 //! read in place (`DFA::from_bytes`, zero-copy) and run over the text.
 //!
 //! The one home of matching for every node that tests a pattern: `switch`'s
-//! `regex` rule, and later `change`'s regex replace.
+//! `regex` rule, and `change`'s regex replace, which also needs where each
+//! match starts ([`Finder`]).
 
 use regex_automata::dfa::{dense::DFA, Automaton};
-use regex_automata::Input;
+use regex_automata::{Anchored, Input};
 
 /// A serialized DFA's bytes with the alignment `DFA::from_bytes` needs (its
 /// transition table is read as `u32`s in place). The compiler emits each
@@ -55,5 +56,58 @@ impl Regex {
 
     pub fn is_empty(&self) -> bool {
         self.dfa.is_empty()
+    }
+}
+
+/// A compiled pattern that finds where its matches are: the forward DFA
+/// gives where the leftmost-first match ends (what JavaScript's
+/// backtracking finds), a reverse DFA run back from there, anchored, where
+/// it starts. Capture groups are not tracked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finder {
+    forward: &'static [u8],
+    reverse: &'static [u8],
+}
+
+impl Finder {
+    /// Both are 4-byte aligned: take them from [`Aligned`]s.
+    pub const fn new(forward: &'static [u8], reverse: &'static [u8]) -> Self {
+        Self { forward, reverse }
+    }
+
+    /// The first match in `haystack` that starts at or after `from` (a
+    /// character boundary), as `(start, end)`; look-behind such as `\b` and
+    /// `^` sees the text before `from`, as JavaScript's `lastIndex` does.
+    pub fn find_at(
+        &self,
+        haystack: &[u8],
+        from: usize,
+    ) -> Result<Option<(usize, usize)>, RegexError> {
+        let (forward, _) = DFA::from_bytes(self.forward).map_err(|_| RegexError)?;
+        let (reverse, _) = DFA::from_bytes(self.reverse).map_err(|_| RegexError)?;
+        if from > haystack.len() {
+            return Ok(None);
+        }
+        let input = Input::new(haystack).span(from..haystack.len());
+        let Some(end) = forward.try_search_fwd(&input).map_err(|_| RegexError)? else {
+            return Ok(None);
+        };
+        let back = Input::new(haystack)
+            .span(from..end.offset())
+            .anchored(Anchored::Yes);
+        let start = reverse
+            .try_search_rev(&back)
+            .map_err(|_| RegexError)?
+            .ok_or(RegexError)?;
+        Ok(Some((start.offset(), end.offset())))
+    }
+
+    /// The serialized DFAs, for checking their size.
+    pub fn len(&self) -> usize {
+        self.forward.len() + self.reverse.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forward.is_empty()
     }
 }

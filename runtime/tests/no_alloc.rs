@@ -1,6 +1,7 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, through a template node and through filter nodes, after
+//! range nodes, through a template node, through filter nodes, and
+//! through change nodes that replace text and keep flow context, after
 //! start-up.
 
 // The counting allocator is the one place with `unsafe`.
@@ -11,10 +12,11 @@ mod counting;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
-    Change, ChangeRule, Filter, FilterMode, FilterSettings, Gap, Interval, Json, JsonAction, Name,
-    Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule, Template, TemplateBody, Token,
+    Change, ChangeRule, ChangeValue, Filter, FilterMode, FilterSettings, Gap, Interval, Json,
+    JsonAction, Name, Pattern, Property, Range, RangeAction, Scope, Switch, SwitchOp,
+    SwitchOperand, SwitchRule, Template, TemplateBody, TextKind, Token,
 };
-use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
+use psos::{ConstValue, Context, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
 type Msg = psos::Msg<256>;
 
@@ -357,5 +359,84 @@ fn messages_through_filter_nodes_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 9,000 messages"
+    );
+}
+
+/// A change node that counts messages in flow context, copies the count
+/// into the message, replaces text and moves a property.
+static FLOW: Context<128> = Context::new();
+static COUNT: NodeCell<Change<128>> = NodeCell::new(Change::with_context(
+    NodeInfo::new("c3", "", "change"),
+    &[
+        ChangeRule::SetValue {
+            target: Property {
+                scope: Scope::Msg,
+                path: &[PathSegment::Key("previous")],
+            },
+            value: ChangeValue::Property(Property {
+                scope: Scope::Flow,
+                path: &[PathSegment::Key("last")],
+            }),
+        },
+        ChangeRule::SetValue {
+            target: Property {
+                scope: Scope::Flow,
+                path: &[PathSegment::Key("last")],
+            },
+            value: ChangeValue::Property(Property {
+                scope: Scope::Msg,
+                path: PAYLOAD,
+            }),
+        },
+        ChangeRule::Change {
+            target: Property {
+                scope: Scope::Msg,
+                path: PAYLOAD,
+            },
+            from: Pattern::Text {
+                text: "an",
+                kind: TextKind::Str,
+            },
+            value: ChangeValue::Const(ConstValue::Str("[$&]")),
+        },
+        ChangeRule::Move {
+            from: Property {
+                scope: Scope::Msg,
+                path: PAYLOAD,
+            },
+            to: Property {
+                scope: Scope::Msg,
+                path: &[PathSegment::Key("text")],
+            },
+            set_first: false,
+        },
+    ],
+    Some(&FLOW),
+    None,
+));
+
+static COUNTED: AtomicUsize = AtomicUsize::new(0);
+
+fn counted(_port: usize, msg: &mut Msg) {
+    if msg.get(&[PathSegment::Key("text")]) == Some(psos::ValueRef::Str("b[an][an]a"))
+        && msg.get(&[PathSegment::Key("previous")]) == Some(psos::ValueRef::Str("banana"))
+    {
+        COUNTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn messages_through_change_nodes_with_context_allocate_nothing() {
+    let banana = Msg::from_json(br#"{"payload":"banana"}"#).unwrap();
+    COUNT.input(&DEVICE, &mut banana.clone(), &mut counted);
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            COUNT.input(&DEVICE, &mut banana.clone(), &mut counted);
+        }
+    });
+    assert_eq!(COUNTED.load(Ordering::Relaxed), 10_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
     );
 }

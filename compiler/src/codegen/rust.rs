@@ -10,9 +10,10 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangeRule, Datatype, DebugTarget, Delay, DelayMode, FilterMode, Flow, Gap, InjectValue,
-    JsonAction, Literal as Value, Node, NodeIndex, NodeKind, Path, PathSegment, RangeAction,
-    SwitchOp, SwitchOperand, TemplateBody, TemplateName, TemplateToken, Trigger, TriggerOp,
+    Arg, ChangePattern, ChangeRule, ChangeValue, Datatype, DebugTarget, Delay, DelayMode,
+    FilterMode, Flow, Gap, InjectValue, JsonAction, Literal as Value, Node, NodeIndex, NodeKind,
+    Path, PathSegment, Property, RangeAction, Store, SwitchOp, SwitchOperand, TemplateBody,
+    TemplateName, TemplateToken, TextKind, Trigger, TriggerOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -94,6 +95,9 @@ struct DeviceCode<'a> {
     /// The topics of wires from other devices, each with its QoS and the
     /// positions of the nodes here they lead to.
     remote: Vec<(String, u8, Vec<usize>)>,
+    /// The context stores the device's nodes use, in order of first use:
+    /// each `Store::Flow` (its tab) and `Store::Global` at most once.
+    contexts: Vec<&'a Store>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -156,8 +160,17 @@ impl<'a> DeviceCode<'a> {
                 _ => {}
             }
         }
+        let mut contexts: Vec<&Store> = Vec::new();
+        for (_, node) in &on_device {
+            for scope in node.kind.context_scopes() {
+                if !contexts.contains(&scope) {
+                    contexts.push(scope);
+                }
+            }
+        }
         Self {
             nodes: on_device.into_iter().map(|(_, node)| node).collect(),
+            contexts,
             receivers,
             loop_targets,
             has_broker: flow
@@ -357,6 +370,79 @@ impl<'a> DeviceCode<'a> {
         }
     }
 
+    /// The static that holds a context store.
+    fn context_static(&self, scope: &Store) -> Ident {
+        let position = self.contexts.iter().position(|used| *used == scope);
+        match (scope, position) {
+            (Store::Global, _) => format_ident!("GLOBAL_CONTEXT"),
+            (_, position) => format_ident!("FLOW_CONTEXT_{}", position.map_or(0, |p| p + 1)),
+        }
+    }
+
+    /// The device's context stores, each a static of `contextCapacity`
+    /// bytes; nothing when no node uses one.
+    fn context_stores(&self, capacity: usize) -> TokenStream {
+        if self.contexts.is_empty() {
+            return quote!();
+        }
+        let capacity = Literal::usize_unsuffixed(capacity);
+        let stores = self.contexts.iter().map(|scope| {
+            let name = self.context_static(scope);
+            let doc = match scope {
+                Store::Global => " The device's global context.".to_string(),
+                _ => " The flow context of one tab.".to_string(),
+            };
+            quote! {
+                #[doc = #doc]
+                static #name: psos::Context<CONTEXT_CAPACITY> = psos::Context::new();
+            }
+        });
+        quote! {
+            /// The bytes each context store holds.
+            const CONTEXT_CAPACITY: usize = #capacity;
+
+            #(#stores)*
+        }
+    }
+
+    /// A node that uses flow or global context (a change node's rules, an
+    /// inject's properties), given its stores.
+    fn with_context(&self, node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream) {
+        let info = node_info(node, imports);
+        let scopes = node.kind.context_scopes();
+        let store =
+            |wanted: &dyn Fn(&Store) -> bool| match scopes.iter().find(|scope| wanted(scope)) {
+                Some(scope) => {
+                    let name = self.context_static(scope);
+                    quote!(Some(&#name))
+                }
+                None => quote!(None),
+            };
+        let flow = store(&|scope| matches!(scope, Store::Flow(_)));
+        let global = store(&|scope| *scope == Store::Global);
+        let (node_type, items) = match &node.kind {
+            NodeKind::Inject(inject) => {
+                let prop_type = imports.node("InjectProp");
+                let props: Vec<TokenStream> = inject
+                    .props
+                    .iter()
+                    .map(|prop| {
+                        let property = path(&prop.path, imports);
+                        let value = inject_value(&prop.value, imports);
+                        quote!(#prop_type { path: #property, value: #value })
+                    })
+                    .collect();
+                (imports.node("Inject"), props)
+            }
+            NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
+            _ => return constructor(node, imports),
+        };
+        (
+            quote!(#node_type<CONTEXT_CAPACITY>),
+            quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)),
+        )
+    }
+
     fn names(&self, position: usize) -> Option<Names> {
         self.nodes
             .get(position)
@@ -377,7 +463,11 @@ impl<'a> DeviceCode<'a> {
                 input,
                 output,
             } = &names;
-            let (node_type, constructor) = constructor(node, imports);
+            let (node_type, constructor) = if node.kind.context_scopes().is_empty() {
+                constructor(node, imports)
+            } else {
+                self.with_context(node, imports)
+            };
             let mut ports: Vec<Vec<Receiver>> = self
                 .receivers
                 .get(position)
@@ -531,6 +621,7 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
     let flow_name = Literal::string(&flow.file_name);
     let capacity = Literal::usize_unsuffixed(device.message_capacity);
     let loopback = code.loopback(&mut imports, &capacity);
+    let contexts = code.context_stores(device.context_capacity);
     let use_items = imports.tokens();
     // A microcontroller has no standard library and starts at the board's
     // entry; the host starts at `main`.
@@ -588,6 +679,8 @@ pub fn main_rs(flow: &Flow, device_index: usize) -> String {
         #msg_type
 
         static DEVICE: #device_type = #device_type::new(#device_name, #flow_name);
+
+        #contexts
     });
     let tail = format_file(quote! {
         #loopback
@@ -926,15 +1019,155 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
     }
 }
 
+/// A node's `NodeInfo`.
+fn node_info(node: &Node, imports: &mut Imports) -> TokenStream {
+    let node_info = imports.root("NodeInfo");
+    let id = Literal::string(&node.id);
+    let name = Literal::string(&node.name);
+    let type_name = Literal::string(&node.type_name);
+    quote!(#node_info::new(#id, #name, #type_name))
+}
+
+/// A change node's rules as `psos::nodes::ChangeRule`s: a constant set on
+/// or a deletion from the message in the forms that need no scratch.
+fn change_rules(change: &crate::ir::Change, imports: &mut Imports) -> Vec<TokenStream> {
+    let rule_type = imports.node("ChangeRule");
+    change
+        .rules
+        .iter()
+        .map(|rule| match rule {
+            ChangeRule::Set {
+                target:
+                    Property {
+                        scope: Store::Msg,
+                        path: target,
+                    },
+                value: ChangeValue::Literal(value),
+            } => {
+                let target = path(target, imports);
+                let value = const_value(value, imports);
+                quote!(#rule_type::Set { path: #target, value: #value })
+            }
+            ChangeRule::Delete {
+                target:
+                    Property {
+                        scope: Store::Msg,
+                        path: target,
+                    },
+            } => {
+                let target = path(target, imports);
+                quote!(#rule_type::Delete { path: #target })
+            }
+            ChangeRule::Set { target, value } => {
+                let target = property(target, imports);
+                let value = change_value(value, imports);
+                quote!(#rule_type::SetValue { target: #target, value: #value })
+            }
+            ChangeRule::Delete { target } => {
+                let target = property(target, imports);
+                quote!(#rule_type::DeleteProperty { target: #target })
+            }
+            ChangeRule::Change {
+                target,
+                from,
+                value,
+            } => {
+                let target = property(target, imports);
+                let from = change_pattern(from, imports);
+                let value = change_value(value, imports);
+                quote!(#rule_type::Change { target: #target, from: #from, value: #value })
+            }
+            ChangeRule::Move {
+                from,
+                to,
+                set_first,
+            } => {
+                let from = property(from, imports);
+                let to = property(to, imports);
+                quote!(#rule_type::Move { from: #from, to: #to, set_first: #set_first })
+            }
+        })
+        .collect()
+}
+
+/// A property of the message or a context store, as `psos::nodes::Property`.
+fn property(property: &Property, imports: &mut Imports) -> TokenStream {
+    let property_type = imports.node("Property");
+    let scope_type = imports.node("Scope");
+    let scope = match property.scope {
+        Store::Msg => quote!(#scope_type::Msg),
+        Store::Flow(_) => quote!(#scope_type::Flow),
+        Store::Global => quote!(#scope_type::Global),
+    };
+    let target = path(&property.path, imports);
+    quote!(#property_type { scope: #scope, path: #target })
+}
+
+/// The value a change rule sets, as `psos::nodes::ChangeValue`.
+fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
+    let value_type = imports.node("ChangeValue");
+    match value {
+        ChangeValue::Literal(literal) => {
+            let value = const_value(literal, imports);
+            quote!(#value_type::Const(#value))
+        }
+        ChangeValue::Bytes(bytes) => {
+            let bytes = Literal::byte_string(bytes);
+            quote!(#value_type::Bytes(#bytes))
+        }
+        ChangeValue::Timestamp => quote!(#value_type::Timestamp),
+        ChangeValue::Property(from) => {
+            let from = property(from, imports);
+            quote!(#value_type::Property(#from))
+        }
+        ChangeValue::Undefined => quote!(#value_type::Undefined),
+    }
+}
+
+/// What a change rule looks for, as `psos::nodes::Pattern`; a regular
+/// expression's two DFAs as aligned statics (`psos::regex::Finder`).
+fn change_pattern(pattern: &ChangePattern, imports: &mut Imports) -> TokenStream {
+    let pattern_type = imports.node("Pattern");
+    match pattern {
+        ChangePattern::Text { text, kind } => {
+            let kind_type = imports.node("TextKind");
+            let text = Literal::string(text);
+            let kind = match kind {
+                TextKind::Str => quote!(#kind_type::Str),
+                TextKind::Num => quote!(#kind_type::Num),
+                TextKind::Bool => quote!(#kind_type::Bool),
+            };
+            quote!(#pattern_type::Text { text: #text, kind: #kind })
+        }
+        ChangePattern::Regex(finder) => {
+            let aligned = |bytes: &[u8]| {
+                let len = Literal::usize_unsuffixed(bytes.len());
+                let bytes = Literal::byte_string(bytes);
+                quote!({
+                    static DFA: psos::regex::Aligned<#len> = psos::regex::Aligned(*#bytes);
+                    &DFA.0
+                })
+            };
+            let forward = aligned(&finder.forward);
+            let reverse = aligned(&finder.reverse);
+            let groups = Literal::u8_unsuffixed(finder.groups);
+            let named = finder.named;
+            quote!(#pattern_type::Regex {
+                finder: psos::regex::Finder::new(#forward, #reverse),
+                groups: #groups,
+                named: #named,
+            })
+        }
+        ChangePattern::Property(from) => {
+            let from = property(from, imports);
+            quote!(#pattern_type::Property(#from))
+        }
+    }
+}
+
 /// The runtime type of a node and the constant expression that builds it.
 fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream) {
-    let info = {
-        let node_info = imports.root("NodeInfo");
-        let id = Literal::string(&node.id);
-        let name = Literal::string(&node.name);
-        let type_name = Literal::string(&node.type_name);
-        quote!(#node_info::new(#id, #name, #type_name))
-    };
+    let info = node_info(node, imports);
     match &node.kind {
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");
@@ -955,25 +1188,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         }
         NodeKind::Change(change) => {
             let change_type = imports.node("Change");
-            let rule_type = imports.node("ChangeRule");
-            let rules: Vec<TokenStream> = change
-                .rules
-                .iter()
-                .map(|rule| match rule {
-                    ChangeRule::Set {
-                        path: target,
-                        value,
-                    } => {
-                        let target = path(target, imports);
-                        let value = const_value(value, imports);
-                        quote!(#rule_type::Set { path: #target, value: #value })
-                    }
-                    ChangeRule::Delete { path: target } => {
-                        let target = path(target, imports);
-                        quote!(#rule_type::Delete { path: #target })
-                    }
-                })
-                .collect();
+            let rules = change_rules(change, imports);
             (
                 quote!(#change_type),
                 quote!(#change_type::new(#info, &[#(#rules),*])),
@@ -1395,6 +1610,10 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
+        InjectValue::Context(from) => {
+            let from = property(from, imports);
+            quote!(#value_type::Context(#from))
+        }
     }
 }
 

@@ -1,55 +1,574 @@
-//! `change`: its rules.
+//! `change`: its rules, read as Node-RED's `15-change.js` reads them
+//! (the form before rules, `action`/`property`/`from`/`to`/`reg`, too),
+//! with each value that does not depend on the message fixed now: numbers,
+//! JSON, buffers, `env` variables, and `re` patterns compiled to DFAs.
 
 use super::Reader;
-use crate::ir::{Change, ChangeRule, NodeKind};
-use crate::json::Json;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::ir::{
+    ChangePattern, ChangeRule, ChangeValue, Flow, Literal, NodeKind, Property, Store, TextKind,
+};
+use crate::json::{Json, JsonValue, Span};
+
+const RULES_EXAMPLE: &str =
+    "[{\"t\": \"set\", \"p\": \"payload\", \"to\": \"on\", \"tot\": \"str\"}]";
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
-    let items = reader.required_array(
-        "rules",
-        "[{\"t\": \"set\", \"p\": \"payload\", \"to\": \"on\", \"tot\": \"str\"}]",
-    )?;
+    // Without `rules`, Node-RED makes one rule of the node's own `action`,
+    // `property`, `from`, `to` and `reg`.
+    if reader.get("rules").is_none() {
+        let node = reader.node;
+        // A rule without an action does nothing in Node-RED.
+        if node
+            .get("action")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
+            return Some(NodeKind::Change(crate::ir::Change { rules: Vec::new() }));
+        }
+        let legacy = Legacy {
+            action: node.get("action").and_then(Json::as_str).unwrap_or(""),
+            property: node.get("property"),
+            from: node.get("from"),
+            to: node.get("to"),
+            regex: node.get("reg").is_some_and(|reg| match &reg.value {
+                JsonValue::Null => true,
+                other => truthy(other),
+            }),
+            span: node.value_span("action"),
+        };
+        return legacy
+            .rule(reader)
+            .map(|rule| NodeKind::Change(crate::ir::Change { rules: vec![rule] }));
+    }
+    let items = reader.required_array("rules", RULES_EXAMPLE)?;
     let mut rules = Vec::new();
     let mut ok = true;
     for item in items {
-        match rule(reader, item) {
+        let fields = Fields {
+            action: item.get("t").and_then(Json::as_str).unwrap_or(""),
+            property: item.get("p"),
+            property_type: item.get("pt"),
+            from: item.get("from"),
+            from_type: item.get("fromt"),
+            to: item.get("to"),
+            to_type: item.get("tot"),
+            regex: item.get("re").is_some_and(|re| truthy(&re.value)),
+            span: item.span,
+            action_span: item.get("t").map_or(item.span, |t| t.span),
+        };
+        match fields.rule(reader) {
             Some(rule) => rules.push(rule),
             None => ok = false,
         }
     }
-    ok.then_some(NodeKind::Change(Change { rules }))
+    ok.then_some(NodeKind::Change(crate::ir::Change { rules }))
 }
 
-fn rule(reader: &mut Reader<'_, '_>, item: &Json) -> Option<ChangeRule> {
-    let action = item.get("t").and_then(Json::as_str).unwrap_or("");
-    let Some(name) = item.get("p").and_then(Json::as_str) else {
-        reader.malformed(
-            "rules",
-            item.span,
-            "each rule needs the property it changes, `p`".to_string(),
-            Some("write {\"t\": \"set\", \"p\": \"payload\", ...}".to_string()),
-        );
-        return None;
-    };
-    let kind = item.get("pt").and_then(Json::as_str);
-    let path = reader.msg_property("rules", name, kind, item.span)?;
-    match action {
-        "set" => {
-            let value_type = item.get("tot").and_then(Json::as_str).unwrap_or("str");
-            let span = item.get("to").map_or(item.span, |to| to.span);
-            let value = reader.literal("rules", item.get("to"), value_type, span)?;
-            Some(ChangeRule::Set { path, value })
+/// JavaScript's truthiness of a JSON value.
+fn truthy(value: &JsonValue) -> bool {
+    match value {
+        JsonValue::Null => false,
+        JsonValue::Bool(b) => *b,
+        JsonValue::Number(n) => *n != 0.0 && !n.is_nan(),
+        JsonValue::String(s) => !s.is_empty(),
+        JsonValue::Array(_) | JsonValue::Object(_) => true,
+    }
+}
+
+/// A node's one rule in the form before rules.
+struct Legacy<'a> {
+    action: &'a str,
+    property: Option<&'a Json>,
+    from: Option<&'a Json>,
+    to: Option<&'a Json>,
+    regex: bool,
+    span: Span,
+}
+
+impl Legacy<'_> {
+    fn rule(&self, reader: &mut Reader<'_, '_>) -> Option<ChangeRule> {
+        let action = if self.action == "replace" {
+            "set"
+        } else {
+            self.action
+        };
+        let fields = Fields {
+            action,
+            property: self.property,
+            property_type: None,
+            from: self.from,
+            from_type: None,
+            to: self.to,
+            to_type: None,
+            regex: action == "change" && self.regex,
+            span: self.span,
+            action_span: self.span,
+        };
+        fields.rule(reader)
+    }
+}
+
+/// One rule's fields as the flow writes them.
+struct Fields<'a> {
+    action: &'a str,
+    property: Option<&'a Json>,
+    property_type: Option<&'a Json>,
+    from: Option<&'a Json>,
+    from_type: Option<&'a Json>,
+    to: Option<&'a Json>,
+    to_type: Option<&'a Json>,
+    /// The old `re` flag: `from` is a regular expression.
+    regex: bool,
+    span: Span,
+    action_span: Span,
+}
+
+/// A field as text, as Node-RED's string operations see it.
+fn text(value: Option<&Json>) -> String {
+    match value.map(|value| &value.value) {
+        Some(JsonValue::String(text)) => text.clone(),
+        Some(JsonValue::Number(n)) => super::js_number_text(*n),
+        Some(JsonValue::Bool(b)) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+impl Fields<'_> {
+    fn rule(&self, reader: &mut Reader<'_, '_>) -> Option<ChangeRule> {
+        let Some(name) = self.property.and_then(Json::as_str) else {
+            reader.malformed(
+                "rules",
+                self.span,
+                "each rule needs the property it changes, `p`".to_string(),
+                Some("write {\"t\": \"set\", \"p\": \"payload\", ...}".to_string()),
+            );
+            return None;
+        };
+        let property_span = self.property.map_or(self.span, |p| p.span);
+        let scope_word = self.property_type.and_then(Json::as_str).unwrap_or("msg");
+        let scope_word = if scope_word.is_empty() {
+            "msg"
+        } else {
+            scope_word
+        };
+        let target = property(reader, "rules", scope_word, name, property_span);
+        let mut to = text(self.to);
+        let mut to_type = self
+            .to_type
+            .and_then(Json::as_str)
+            .filter(|word| !word.is_empty());
+        // Node-RED's migration: a `set` without a type whose value starts
+        // with `msg.` copies that message property.
+        if self.action == "set" && to_type.is_none() {
+            if let Some(rest) = to.strip_prefix("msg.") {
+                to = rest.to_string();
+                to_type = Some("msg");
+            }
         }
-        "delete" => Some(ChangeRule::Delete { path }),
-        other => {
-            let span = item.get("t").map_or(item.span, |t| t.span);
+        let to_type = to_type.unwrap_or("str");
+        let to_span = self.to.map_or(self.span, |to| to.span);
+        match self.action {
+            "set" => {
+                let value = value(reader, self.to, &to, to_type, to_span);
+                Some(ChangeRule::Set {
+                    target: target?,
+                    value: value?,
+                })
+            }
+            "change" => {
+                let value = value(reader, self.to, &to, to_type, to_span);
+                let from = self.pattern(reader, value.as_ref());
+                Some(ChangeRule::Change {
+                    target: target?,
+                    from: from?,
+                    value: value?,
+                })
+            }
+            "delete" => Some(ChangeRule::Delete { target: target? }),
+            "move" => {
+                let to_property = property(reader, "rules", to_type, &to, to_span);
+                let (from, to_property) = (target?, to_property?);
+                // Node-RED's test, on the texts as written.
+                let set_first = scope_word != to_type || (name.contains(to.as_str()) && name != to);
+                Some(ChangeRule::Move {
+                    from,
+                    to: to_property,
+                    set_first,
+                })
+            }
+            other => {
+                reader.unsupported(
+                    "rules",
+                    self.action_span,
+                    format!("{other:?} is not a change rule Node-RED knows"),
+                    "use \"set\", \"change\", \"delete\" or \"move\"",
+                );
+                None
+            }
+        }
+    }
+
+    /// What a `change` rule looks for (`from`, `fromt`).
+    fn pattern(
+        &self,
+        reader: &mut Reader<'_, '_>,
+        value: Option<&ChangeValue>,
+    ) -> Option<ChangePattern> {
+        let from = text(self.from);
+        let span = self.from.map_or(self.span, |from| from.span);
+        let from_type = if self.regex {
+            "re"
+        } else {
+            self.from_type
+                .and_then(Json::as_str)
+                .filter(|word| !word.is_empty())
+                .unwrap_or("str")
+        };
+        let kind = match from_type {
+            "str" => TextKind::Str,
+            "num" => TextKind::Num,
+            "bool" => TextKind::Bool,
+            "re" => {
+                let finder = match crate::regex::compile_finder(&from) {
+                    Ok(finder) => finder,
+                    Err(problem) => {
+                        reader.unsupported("rules", span, problem.message, problem.help);
+                        return None;
+                    }
+                };
+                if let Some(ChangeValue::Literal(literal)) = value {
+                    check_replacement(
+                        reader,
+                        literal,
+                        &finder,
+                        self.to.map_or(span, |to| to.span),
+                    )?;
+                }
+                return Some(ChangePattern::Regex(finder));
+            }
+            "msg" | "flow" | "global" => {
+                return property(reader, "rules", from_type, &from, span)
+                    .map(ChangePattern::Property);
+            }
+            other => {
+                reader.unsupported(
+                    "rules",
+                    self.from_type.map_or(span, |t| t.span),
+                    format!("a `from` of type {other:?} is not supported"),
+                    "use str, num, bool, re, msg, flow or global",
+                );
+                return None;
+            }
+        };
+        Some(ChangePattern::Text { text: from, kind })
+    }
+}
+
+/// A replacement that names a capturing group (`$1`, `$<name>`) is refused:
+/// a device finds where matches are, not where their groups are.
+fn check_replacement(
+    reader: &mut Reader<'_, '_>,
+    literal: &Literal,
+    finder: &crate::regex::Finder,
+    span: Span,
+) -> Option<()> {
+    let Literal::String(replacement) = literal else {
+        return Some(());
+    };
+    let found = psos::nodes::Match {
+        matched: "",
+        before: "",
+        after: "",
+    };
+    let mut sink = String::new();
+    match psos::nodes::substitute(replacement, &found, finder.groups, finder.named, &mut sink) {
+        Err(psos::nodes::ReplaceError::Group) => {
             reader.unsupported(
                 "rules",
                 span,
-                format!("the rule action {other:?} is not supported yet"),
-                "use \"set\" or \"delete\"",
+                format!("the replacement {replacement:?} refers to a capturing group of the pattern, which a device does not track"),
+                "use $& for the whole match, or a change rule per case; $$, $` and $' work as in JavaScript",
             );
             None
+        }
+        _ => Some(()),
+    }
+}
+
+/// A property in a scope (`pt`, `tot`, `fromt` of msg, flow or global;
+/// an inject's `vt` of flow or global), reported under `key`.
+pub(super) fn property(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    scope_word: &str,
+    expression: &str,
+    span: Span,
+) -> Option<Property> {
+    let scope = match scope_word {
+        "msg" => {
+            let path = reader.msg_property(key, expression, None, span)?;
+            return Some(Property {
+                scope: Store::Msg,
+                path,
+            });
+        }
+        "flow" => Store::Flow(reader.node.z.clone().unwrap_or_default()),
+        "global" => Store::Global,
+        other => {
+            reader.unsupported(
+                key,
+                span,
+                format!("{other:?} is not where a property lives: Node-RED would never send the message on"),
+                "say msg, flow or global (`pt`, or `tot` for a move's target)",
+            );
+            return None;
+        }
+    };
+    // `#:(store)::key` names a context store. A device has one store, as
+    // Node-RED without `contextStorage` settings has: each name is it.
+    let name = match context_store(expression) {
+        Some((store, key_name)) => {
+            reader.diagnostics.push(
+                Diagnostic::warning(
+                    Code::ContextStore,
+                    format!("a device has one context store; {store:?} is that store"),
+                )
+                .node(reader.node.node_ref())
+                .property(key)
+                .label(span, "this store")
+                .help("Node-RED falls back to its default store when this name is not in its settings; drop the store name to say what the device does"),
+            );
+            key_name
+        }
+        None => expression,
+    };
+    match super::path::parse(name) {
+        Ok(path) if !path.is_empty() && path.len() <= psos::encoding::MAX_DEPTH => {
+            Some(Property { scope, path })
+        }
+        Ok(_) => {
+            reader.malformed(
+                key,
+                span,
+                format!("the {scope_word} key {name:?} is empty or too deep"),
+                Some(format!(
+                    "write a key such as count or lookup.a, at most {} levels deep",
+                    psos::encoding::MAX_DEPTH
+                )),
+            );
+            None
+        }
+        Err(problem) => {
+            reader.malformed(
+                key,
+                span,
+                format!("the {scope_word} key {name:?} cannot be read: {problem}"),
+                Some("write a key such as count, lookup.a or rooms[\"b c\"][0]; a key chosen by the message (lookup[msg.topic]) does not run on a device".to_string()),
+            );
+            None
+        }
+    }
+}
+
+/// Node-RED's `parseContextStore`: `#:(store)::key`.
+fn context_store(expression: &str) -> Option<(&str, &str)> {
+    let rest = expression.strip_prefix("#:(")?;
+    let (store, key) = rest.split_once(")::")?;
+    Some((store, key))
+}
+
+/// The value a rule sets (`to`, `tot`).
+fn value(
+    reader: &mut Reader<'_, '_>,
+    raw: Option<&Json>,
+    to: &str,
+    to_type: &str,
+    span: Span,
+) -> Option<ChangeValue> {
+    match to_type {
+        "str" | "num" | "bool" => {
+            let text = Json {
+                value: JsonValue::String(to.to_string()),
+                span,
+            };
+            reader
+                .literal("rules", Some(&text), to_type, span)
+                .map(ChangeValue::Literal)
+        }
+        "json" => reader
+            .literal("rules", raw, "json", span)
+            .map(ChangeValue::Literal),
+        "bin" => bytes(reader, to, span).map(ChangeValue::Bytes),
+        "date" if to.is_empty() => Some(ChangeValue::Timestamp),
+        "date" => {
+            reader.unsupported(
+                "rules",
+                span,
+                format!("a date written as {to:?} does not run on a device"),
+                "leave the format empty for milliseconds since the epoch",
+            );
+            None
+        }
+        "env" => match reader.env_var(to) {
+            Some(text) => Some(ChangeValue::Literal(Literal::String(text))),
+            None => {
+                reader.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::UnsetEnvironmentVariable,
+                        format!("the environment variable {to:?} is not set; the rule sets undefined, which deletes the property, as Node-RED's would"),
+                    )
+                    .node(reader.node.node_ref())
+                    .property("rules")
+                    .label(span, "this variable")
+                    .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+                );
+                Some(ChangeValue::Undefined)
+            }
+        },
+        "msg" | "flow" | "global" => {
+            property(reader, "rules", to_type, to, span).map(ChangeValue::Property)
+        }
+        "jsonata" => {
+            reader.unsupported(
+                "rules",
+                span,
+                "JSONata expressions do not run on a device: it has no JSONata interpreter".to_string(),
+                "compute the value with change rules (set, change, move from msg, flow or global), a switch, a range or template node, or a custom node in Rust",
+            );
+            None
+        }
+        other => {
+            reader.unsupported(
+                "rules",
+                span,
+                format!("the value type {other:?} is not supported"),
+                "use one of: str, num, bool, json, bin, date, env, msg, flow, global",
+            );
+            None
+        }
+    }
+}
+
+/// A `bin` value: Node-RED's `Buffer.from(JSON.parse(to))`, of an array of
+/// bytes or of text (its UTF-8).
+fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
+    let parsed = crate::json::parse(to).ok();
+    let bytes = match parsed.as_ref().map(|json| &json.value) {
+        Some(JsonValue::String(text)) => Some(text.as_bytes().to_vec()),
+        Some(JsonValue::Array(items)) => items
+            .iter()
+            .map(|item| match item.value {
+                JsonValue::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => {
+                    Some(n as u8)
+                }
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    };
+    if bytes.is_none() {
+        reader.malformed(
+            "rules",
+            span,
+            format!(
+                "{to:?} is not a buffer: Node-RED reads it as JSON, an array of bytes or a string"
+            ),
+            Some(
+                "write the bytes as a JSON array of whole numbers from 0 to 255, such as [72,105]"
+                    .to_string(),
+            ),
+        );
+    }
+    bytes
+}
+
+/// Warns of a flow or global key written by a change node on one device
+/// and used by a change or inject node on another: each device has its own
+/// stores, so the reader never sees what the writer wrote.
+pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    // (scope, first key) → the devices that write it.
+    let mut writers: Vec<(&Store, &crate::ir::PathSegment, usize, &str)> = Vec::new();
+    for node in &flow.nodes {
+        let NodeKind::Change(change) = &node.kind else {
+            continue;
+        };
+        for rule in &change.rules {
+            for property in rule.written() {
+                if let (Store::Flow(_) | Store::Global, Some(first)) =
+                    (&property.scope, property.path.first())
+                {
+                    writers.push((&property.scope, first, node.device, &node.id));
+                }
+            }
+        }
+    }
+    let mut warned = Vec::new();
+    for node in &flow.nodes {
+        let used: Vec<&crate::ir::Property> = match &node.kind {
+            NodeKind::Change(change) => change
+                .rules
+                .iter()
+                .flat_map(ChangeRule::properties)
+                .collect(),
+            NodeKind::Inject(inject) => inject
+                .props
+                .iter()
+                .filter_map(|prop| match &prop.value {
+                    crate::ir::InjectValue::Context(property) => Some(property),
+                    _ => None,
+                })
+                .collect(),
+            _ => continue,
+        };
+        {
+            for property in used {
+                let Some(first) = property.path.first() else {
+                    continue;
+                };
+                let elsewhere = writers.iter().find(|(scope, key, device, _)| {
+                    **scope == property.scope && *key == first && *device != node.device
+                });
+                let Some((_, _, device, writer)) = elsewhere else {
+                    continue;
+                };
+                if warned.contains(&(node.id.as_str(), *writer)) {
+                    continue;
+                }
+                warned.push((node.id.as_str(), *writer));
+                let device_name = |index: usize| {
+                    flow.devices
+                        .get(index)
+                        .map_or("?", |device| device.name.as_str())
+                };
+                let key = match first {
+                    crate::ir::PathSegment::Key(key) => key.clone(),
+                    crate::ir::PathSegment::Index(index) => index.to_string(),
+                };
+                let scope = match property.scope {
+                    Store::Global => "global",
+                    _ => "flow",
+                };
+                diagnostics.push(
+                    Diagnostic::warning(
+                        Code::ContextAcrossDevices,
+                        format!(
+                            "the {scope} key {key:?} is written on device {:?} (node {writer}) and used here on device {:?}, which does not see it",
+                            device_name(*device),
+                            device_name(node.device),
+                        ),
+                    )
+                    .node(crate::diagnostic::NodeRef {
+                        id: node.id.clone(),
+                        name: node.name.clone(),
+                        type_name: node.type_name.clone(),
+                    })
+                    .property("rules")
+                    .label(node.span, "this node")
+                    .help("each device has its own flow and global context: pin both nodes to one device (`device`), or carry the value in the message"),
+                );
+            }
         }
     }
 }

@@ -128,6 +128,10 @@ fn value(
 ) -> Option<InjectValue> {
     match value_type {
         "date" => Some(InjectValue::Timestamp),
+        "flow" | "global" => {
+            let name = value.and_then(Json::as_str).unwrap_or("");
+            super::change::property(reader, key, value_type, name, span).map(InjectValue::Context)
+        }
         _ => reader
             .literal(key, value, value_type, span)
             .map(InjectValue::Literal),

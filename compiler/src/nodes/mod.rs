@@ -17,6 +17,8 @@ mod switch;
 mod template;
 mod trigger;
 
+pub use change::check_context_across_devices;
+
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::{Environment, RawFlow, RawNode};
 use crate::ir::{Literal, NodeKind, Path};

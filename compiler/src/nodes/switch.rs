@@ -159,7 +159,7 @@ fn property(
 fn unsupported_type(kind: &str) -> Option<String> {
     match kind {
         "flow" | "global" => Some(
-            "a device has no context store: put the value in the message (a change node before the switch) and use a msg property".to_string(),
+            "a switch on a device does not read context: copy the value into the message with a change node before the switch (set a msg property to the flow or global value) and use that msg property".to_string(),
         ),
         "jsonata" => Some(
             "a device has no JSONata evaluator: use the switch's operators on msg properties, with str, num, bool or prev values".to_string(),

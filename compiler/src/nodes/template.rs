@@ -205,8 +205,8 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
         reader.unsupported(
             "template",
             span,
-            format!("the template reads {{{{{name}}}}} from {store} context, which a device does not have"),
-            "set the value in the message before the template node, and write {{payload.NAME}}",
+            format!("the template reads {{{{{name}}}}} from {store} context, which a template on a device does not read"),
+            "copy the value into the message with a change node before the template node, and write {{payload.NAME}}",
         );
         return None;
     }

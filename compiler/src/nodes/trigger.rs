@@ -140,7 +140,7 @@ fn op(reader: &mut Reader<'_, '_>, key: &str, default: &str, second: bool) -> Op
         }
         "flow" | "global" | "env" => unsupported(
             reader,
-            format!("{op_type} values are not supported: a device has no context or environment"),
+            format!("{op_type} values are not supported: a trigger on a device reads neither context nor the environment"),
             "write the value itself, as str, num, bool, json or date",
         ),
         other => unsupported(

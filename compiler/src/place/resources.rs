@@ -35,6 +35,9 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // The context stores change and inject nodes use (`contextCapacity`
+    // bytes per tab and per device, shared by the nodes that use them) are
+    // not counted yet: a per-node table cannot share them.
     TypeFacts {
         type_name: "change",
         resources: Resources {

@@ -23,7 +23,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{ChangeRule, InjectValue, Literal, NodeKind, PathSegment, Wire};
+use crate::ir::{
+    ChangeRule, ChangeValue, InjectValue, Literal, NodeKind, PathSegment, Store, Wire,
+};
 
 /// Messages a second from a source psosc cannot estimate: one.
 pub const UNKNOWN_RATE: f64 = 1.0;
@@ -231,22 +233,36 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                 let length = match &prop.value {
                     InjectValue::Literal(literal) => literal_length(literal),
                     InjectValue::Timestamp => TIMESTAMP_DIGITS,
+                    // Not known before the node fires: counted as a short
+                    // value, as a timestamp is.
+                    InjectValue::Context(_) => TIMESTAMP_DIGITS,
                 };
                 set_property(&mut message, &prop.path, length);
             }
             (vec![rate], message)
         }
         NodeKind::Change(change) => {
+            // Only what is known before the message comes: constants set on
+            // it and its properties deleted.
             for rule in &change.rules {
                 match rule {
-                    ChangeRule::Set { path, value } => {
-                        set_property(&mut message, path, literal_length(value))
+                    ChangeRule::Set { target, value } if target.scope == Store::Msg => {
+                        let length = match value {
+                            ChangeValue::Literal(literal) => Some(literal_length(literal)),
+                            ChangeValue::Timestamp => Some(TIMESTAMP_DIGITS),
+                            ChangeValue::Bytes(bytes) => Some(bytes.len() as u64),
+                            ChangeValue::Property(_) | ChangeValue::Undefined => None,
+                        };
+                        if let Some(length) = length {
+                            set_property(&mut message, &target.path, length);
+                        }
                     }
-                    ChangeRule::Delete { path } => {
-                        if let [PathSegment::Key(key)] = path.as_slice() {
+                    ChangeRule::Delete { target } if target.scope == Store::Msg => {
+                        if let [PathSegment::Key(key)] = target.path.as_slice() {
                             message.properties.remove(key);
                         }
                     }
+                    _ => {}
                 }
             }
             (vec![input_rate], message)
@@ -322,7 +338,7 @@ fn string_length(text: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{top_level, Change, Debug, DebugTarget, Inject, InjectProp, Switch};
+    use crate::ir::{top_level, Change, Debug, DebugTarget, Inject, InjectProp, Property, Switch};
 
     fn inject(repeat_ms: Option<u64>, payload: &str) -> NodeKind {
         NodeKind::Inject(Inject {
@@ -412,11 +428,17 @@ mod tests {
         let change = NodeKind::Change(Change {
             rules: vec![
                 ChangeRule::Set {
-                    path: top_level("topic"),
-                    value: Literal::String("t".to_string()),
+                    target: Property {
+                        scope: Store::Msg,
+                        path: top_level("topic"),
+                    },
+                    value: ChangeValue::Literal(Literal::String("t".to_string())),
                 },
                 ChangeRule::Delete {
-                    path: top_level("payload"),
+                    target: Property {
+                        scope: Store::Msg,
+                        path: top_level("payload"),
+                    },
                 },
             ],
         });

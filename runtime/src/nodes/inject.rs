@@ -1,6 +1,8 @@
 //! `inject`: starts a message, with the properties the flow configures, each
 //! time its timer fires.
 
+use super::change::{Property, Scope};
+use crate::context::Context;
 use crate::msg::PathSegment;
 use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
@@ -11,6 +13,9 @@ pub enum InjectValue {
     /// Node-RED's `date`: milliseconds since the Unix epoch where the board
     /// has a wall clock, since start-up otherwise.
     Timestamp,
+    /// Node-RED's `flow` and `global`: a copy of a context value when the
+    /// node fires; a missing one leaves the property out.
+    Context(Property),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,21 +24,48 @@ pub struct InjectProp {
     pub value: InjectValue,
 }
 
-pub struct Inject {
+/// The node. `C` is the size of the context stores its properties read;
+/// a node that reads none has `C` 0 and no stores.
+pub struct Inject<const C: usize = 0> {
     pub info: NodeInfo,
     props: &'static [InjectProp],
+    flow: Option<&'static Context<C>>,
+    global: Option<&'static Context<C>>,
 }
 
-impl Inject {
+impl Inject<0> {
     pub const fn new(info: NodeInfo, props: &'static [InjectProp]) -> Self {
-        Self { info, props }
+        Self {
+            info,
+            props,
+            flow: None,
+            global: None,
+        }
+    }
+}
+
+impl<const C: usize> Inject<C> {
+    /// A node whose properties read its tab's flow context or the device's
+    /// global context.
+    pub const fn with_context(
+        info: NodeInfo,
+        props: &'static [InjectProp],
+        flow: Option<&'static Context<C>>,
+        global: Option<&'static Context<C>>,
+    ) -> Self {
+        Self {
+            info,
+            props,
+            flow,
+            global,
+        }
     }
 }
 
 /// Built-in nodes keep no state: their configuration is a constant the
 /// compiler emits, so a device holds them in immutable statics and the
 /// optimiser sees through them.
-impl Inject {
+impl<const C: usize> Inject<C> {
     /// Whatever arrives (the timer sends an empty message), the node sends a
     /// fresh message built from its properties.
     pub fn input<const N: usize, O: Outputs<N>>(
@@ -47,6 +79,23 @@ impl Inject {
             let result = match &prop.value {
                 InjectValue::Const(value) => msg.set(prop.path, value),
                 InjectValue::Timestamp => msg.set(prop.path, &(crate::platform::now_ms() as f64)),
+                InjectValue::Context(property) => {
+                    let store = match property.scope {
+                        Scope::Flow => self.flow,
+                        Scope::Global => self.global,
+                        Scope::Msg => None,
+                    };
+                    // A busy store is counted by `with`; the property is
+                    // left out then, as a missing value is.
+                    store
+                        .and_then(|store| {
+                            store.with(device, |store| match store.get(property.path) {
+                                Some(value) => msg.set(prop.path, &value),
+                                None => Ok(()),
+                            })
+                        })
+                        .unwrap_or(Ok(()))
+                }
             };
             if device.check(result, ErrorKind::Oversize).is_none() {
                 return;
@@ -56,8 +105,65 @@ impl Inject {
     }
 }
 
-impl<const N: usize> Node<N> for Inject {
+impl<const N: usize, const C: usize> Node<N> for Inject<C> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Inject::input(self, device, msg, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::msg::PathSegment::Key;
+
+    static FLOW: Context<64> = Context::new();
+
+    /// Node-RED's `flow` and `global` values: a copy of the context value
+    /// each time the node fires, a missing one left out.
+    #[test]
+    fn context_values_are_read_when_the_node_fires() {
+        const PROPS: &[InjectProp] = &[
+            InjectProp {
+                path: &[Key("payload")],
+                value: InjectValue::Context(Property {
+                    scope: Scope::Flow,
+                    path: &[Key("count")],
+                }),
+            },
+            InjectProp {
+                path: &[Key("topic")],
+                value: InjectValue::Const(ConstValue::Str("t")),
+            },
+        ];
+        let device = Device::new("inject", "inject.rs");
+        let node = Inject::with_context(NodeInfo::new("i", "", "inject"), PROPS, Some(&FLOW), None);
+        let mut sent: Vec<String> = Vec::new();
+        let fire = |sent: &mut Vec<String>| {
+            node.input(
+                &device,
+                &mut Msg::<64>::new(),
+                &mut |_: usize, msg: &mut Msg<64>| sent.push(format!("{msg:?}")),
+            )
+        };
+        fire(&mut sent);
+        FLOW.with(&device, |store| store.set(&[Key("count")], &3.0));
+        fire(&mut sent);
+        FLOW.with(&device, |store| {
+            store.set(&[Key("count")], &crate::encoding::Str("x"))
+        });
+        fire(&mut sent);
+        assert_eq!(
+            sent,
+            [
+                r#"{"topic":"t"}"#,
+                r#"{"payload":3,"topic":"t"}"#,
+                r#"{"payload":"x","topic":"t"}"#
+            ]
+        );
     }
 }

@@ -13,7 +13,10 @@ mod switch;
 mod template;
 mod trigger;
 
-pub use change::{Change, ChangeRule};
+pub use change::{
+    substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
+    TextKind,
+};
 pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};

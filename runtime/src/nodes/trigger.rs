@@ -296,6 +296,9 @@ fn set_payload<const N: usize>(
     match value {
         InjectValue::Const(value) => msg.set(PAYLOAD, value),
         InjectValue::Timestamp => msg.set(PAYLOAD, &(now.date_ms as f64)),
+        // psosc gives a trigger no context value: it refuses `flow` and
+        // `global` there.
+        InjectValue::Context(_) => Ok(()),
     }
 }
 
