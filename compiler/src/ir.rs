@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::json::Span;
 pub use crate::partition::Resources;
 pub use psos::nodes::DelayMode;
+/// And what a `join` builds.
+pub use psos::nodes::JoinBuild;
 /// So are the `filter` node's modes and gap.
 pub use psos::nodes::{FilterMode, Gap};
 /// The settings of `range` and `json` nodes are the runtime's own types:
@@ -286,6 +288,8 @@ pub enum NodeKind {
     Template(Template),
     Filter(Filter),
     Trigger(Trigger),
+    Split(Split),
+    Join(Join),
 }
 
 impl NodeKind {
@@ -298,7 +302,9 @@ impl NodeKind {
             | NodeKind::Range(_)
             | NodeKind::Json(_)
             | NodeKind::Template(_)
-            | NodeKind::Filter(_) => 1,
+            | NodeKind::Filter(_)
+            | NodeKind::Split(_)
+            | NodeKind::Join(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -657,4 +663,73 @@ pub enum TriggerOp {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+}
+
+/// A `split` node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    pub at: SplitAt,
+    /// Items in each piece of an array (`arraySplt`).
+    pub array_length: usize,
+    pub stream: bool,
+    /// Where an object's key goes (`addname`).
+    pub key_to: Option<Path>,
+    /// The property split.
+    pub path: Path,
+    /// The property's name when it is not `payload`, for `msg.parts`.
+    pub property: Option<String>,
+}
+
+/// Where a split cuts text and buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SplitAt {
+    /// At this text, escapes read.
+    Text(String),
+    /// At these bytes.
+    Bytes(Vec<u8>),
+    /// Into pieces this long.
+    Length(usize),
+}
+
+/// A `join` node, with the room a device gives its groups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub mode: JoinMode,
+    /// Groups collected at once (`psosGroups`).
+    pub groups: usize,
+    /// Bytes of values each group holds (`psosJoinSize`).
+    pub group_size: usize,
+    /// How often the timer task lets the node send groups whose time is
+    /// up; `None` without a timeout.
+    pub tick_ms: Option<u64>,
+}
+
+/// How a join collects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JoinMode {
+    Auto,
+    Custom(CustomJoin),
+}
+
+/// A `custom` join's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomJoin {
+    pub build: JoinBuild,
+    /// The property collected; `None` for whole messages.
+    pub path: Option<Path>,
+    pub key: Path,
+    pub key_name: String,
+    pub joiner: Joiner,
+    pub count: usize,
+    pub count_from_parts: bool,
+    pub timeout_ms: f64,
+    pub accumulate: bool,
+    pub use_parts: bool,
+}
+
+/// What a join puts between strings or buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Joiner {
+    Text(String),
+    Bytes(Vec<u8>),
 }

@@ -13,6 +13,7 @@ mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
+mod split;
 mod switch;
 mod template;
 mod trigger;
@@ -79,6 +80,14 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "trigger",
         lower: trigger::lower,
+    },
+    NodeType {
+        type_name: "split",
+        lower: split::lower_split,
+    },
+    NodeType {
+        type_name: "join",
+        lower: split::lower_join,
     },
 ];
 

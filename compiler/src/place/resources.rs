@@ -120,6 +120,29 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet. `split`: its wiring, and room for a stream's rest
+    // at the default message capacity (512 bytes) for text and for
+    // buffers, which only a streaming node takes.
+    TypeFacts {
+        type_name: "split",
+        resources: Resources {
+            flash: 512,
+            ram: 2 * 512 + 32,
+        },
+        hardware: false,
+    },
+    // Not measured yet. `join`: at the defaults (`psosGroups` 2 of
+    // `psosJoinSize` 1024 bytes), each group with its message (512 bytes)
+    // and its id, joiner and property names; the table cannot see a
+    // node's own sizes.
+    TypeFacts {
+        type_name: "join",
+        resources: Resources {
+            flash: 1024,
+            ram: 2 * (1024 + 512 + 3 * 64 + 32),
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is
