@@ -359,6 +359,15 @@ fn join(case: &'static str, mode: JoinMode, inputs: &[(u64, &str)], after: u64) 
     }
 }
 
+/// A join case: its name, the node's mode, the messages that arrive and
+/// when (ms), the messages that leave.
+type JoinCase = (
+    &'static str,
+    JoinMode,
+    Vec<(u64, &'static str)>,
+    &'static [&'static str],
+);
+
 /// Messages that all arrive at 0 ms.
 fn at_once<'a>(inputs: &[&'a str]) -> Vec<(u64, &'a str)> {
     inputs.iter().map(|text| (0, *text)).collect()
@@ -368,7 +377,7 @@ fn at_once<'a>(inputs: &[&'a str]) -> Vec<(u64, &'a str)> {
 fn join_cases() {
     let auto = JoinMode::Auto;
     let custom = |custom: CustomJoin| JoinMode::Custom(custom);
-    let cases: Vec<(&str, JoinMode, Vec<(u64, &str)>, &[&str])> = vec![
+    let cases: Vec<JoinCase> = vec![
         (
             "should join bits of string back together automatically",
             auto,
