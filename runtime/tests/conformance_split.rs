@@ -169,6 +169,31 @@ fn split_cases() {
             ],
         ),
         (
+            "should split a string on a specified char",
+            SplitConfig {
+                at: SplitAt::Text("\n"),
+                ..SPLIT
+            },
+            &[r#"{"payload":"1\n2\n3"}"#],
+            &[
+                r#"{"payload":"1","parts":{"type":"string","ch":"\n","index":0,"count":3}}"#,
+                r#"{"payload":"2","parts":{"type":"string","ch":"\n","index":1,"count":3}}"#,
+                r#"{"payload":"3","parts":{"type":"string","ch":"\n","index":2,"count":3}}"#,
+            ],
+        ),
+        (
+            "should ceil count value when msg.payload type is Buffer",
+            SplitConfig {
+                at: SplitAt::Length(2),
+                ..SPLIT
+            },
+            &[r#"{"payload":{"type":"Buffer","data":[49,50,51]}}"#],
+            &[
+                r#"{"payload":{"type":"Buffer","data":[49,50]},"parts":{"type":"buffer","count":2,"len":2,"index":0}}"#,
+                r#"{"payload":{"type":"Buffer","data":[51]},"parts":{"type":"buffer","count":2,"len":2,"index":1}}"#,
+            ],
+        ),
+        (
             "should split a string into lengths",
             SplitConfig {
                 at: SplitAt::Length(2),
