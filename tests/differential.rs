@@ -474,6 +474,68 @@ const CASES: &[Case] = &[
         ],
         outputs: 4,
     },
+    // split and join
+    Case {
+        name: "split-string",
+        nodes: r#"[{"id": "s", "type": "split", "splt": ",", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a,bc,,d""#, r#""one""#, r#""""#],
+        outputs: 6,
+    },
+    Case {
+        name: "split-array",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 2,
+            "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"[1,"x",{"a":[2]},null,true]"#, "[]", "[7]"],
+        outputs: 4,
+    },
+    Case {
+        name: "split-object",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": false, "addname": "topic", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"a":1,"b":"two","c":{"d":[3]}}"#, "{}", "5"],
+        outputs: 3,
+    },
+    Case {
+        name: "split-then-auto-join",
+        nodes: r#"[
+            {"id": "s", "type": "split", "splt": "-", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+             "stream": false, "addname": "", "property": "payload", "wires": [["j"]]},
+            {"id": "j", "type": "join", "mode": "auto", "build": "object", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "", "reduceRight": false, "wires": [["out0"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""a-b-c""#,
+            r#"[1,[2,3],{"x":4}]"#,
+            r#"{"k":"v","n":{"m":1}}"#,
+            r#""single""#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "join-by-count",
+        nodes: r#"[
+            {"id": "j", "type": "join", "mode": "custom", "build": "string", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": ", ", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "3", "reduceRight": false, "wires": [["out0"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""a""#,
+            "2",
+            "true",
+            r#"{"o":1}"#,
+            "null",
+            r#""z""#,
+            r#""left""#,
+        ],
+        outputs: 2,
+    },
 ];
 
 /// Which side of the comparison a flow is for.

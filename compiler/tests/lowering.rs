@@ -679,3 +679,113 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         )]))
     );
 }
+
+/// Node-RED's "should be loaded" cases of `17-split_spec.js`: a split and a
+/// join with nothing set read as `SplitNode` and `JoinNode` read them (a
+/// join's count 0, no time, an array).
+#[test]
+fn split_and_join_defaults_are_node_reds() {
+    use psosc::ir::{Join, JoinMode, Split, SplitAt};
+    let flow = lower(
+        r#"[{"id": "s", "type": "split", "name": "splitNode", "wires": [[]]},
+            {"id": "j", "type": "join", "name": "joinNode", "wires": [[]]}]"#,
+    );
+    assert_eq!(flow.nodes[0].name, "splitNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Split(Split {
+            at: SplitAt::Text("\n".into()),
+            array_length: 1,
+            stream: false,
+            key_to: None,
+            path: vec![key("payload")],
+            property: None,
+        })
+    );
+    assert_eq!(flow.nodes[1].name, "joinNode");
+    assert_eq!(
+        flow.nodes[1].kind,
+        NodeKind::Join(Join {
+            mode: JoinMode::Auto,
+            groups: 2,
+            group_size: 1024,
+            tick_ms: None,
+        })
+    );
+}
+
+/// What else they read: escapes in a separator and a joiner, bytes, lengths
+/// as `parseInt` reads them, flags only when `true`, a count left empty,
+/// a timeout in seconds with the tick it needs, and the room of groups.
+#[test]
+fn split_and_join_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, Split, SplitAt};
+    let split = |props: &str| {
+        let NodeKind::Split(split) = only_node(&format!(
+            r#"{{"id": "s", "type": "split", {props}, "wires": [[]]}}"#
+        )) else {
+            panic!("a split node")
+        };
+        split
+    };
+    assert_eq!(
+        split(r#""splt": "\\t;\\e""#).at,
+        SplitAt::Text("\t;e".into())
+    );
+    assert_eq!(
+        split(r#""spltType": "bin", "splt": "[13, 10]""#).at,
+        SplitAt::Bytes(vec![13, 10])
+    );
+    assert_eq!(
+        split(r#""spltType": "len", "splt": "3 apples""#).at,
+        SplitAt::Length(3)
+    );
+    assert_eq!(split(r#""arraySplt": 4"#).array_length, 4);
+    assert!(!split(r#""stream": "true""#).stream);
+    assert!(split(r#""stream": true"#).stream);
+    let named = split(r#""property": "a.b", "addname": "topic""#);
+    assert_eq!(named.path, vec![key("a"), key("b")]);
+    assert_eq!(named.property.as_deref(), Some("a.b"));
+    assert_eq!(named.key_to, Some(vec![key("topic")]));
+
+    let NodeKind::Join(join) = only_node(
+        r#"{"id": "j", "type": "join", "mode": "custom", "build": "string", "joiner": "\\n",
+            "count": "", "timeout": "0.5", "accumulate": "true", "useparts": false,
+            "psosGroups": 3, "psosJoinSize": "64", "wires": [[]]}"#,
+    ) else {
+        panic!("a join node")
+    };
+    assert_eq!(
+        join,
+        Join {
+            mode: JoinMode::Custom(CustomJoin {
+                build: JoinBuild::String,
+                path: Some(vec![key("payload")]),
+                key: vec![key("topic")],
+                key_name: "topic".into(),
+                joiner: Joiner::Text("\n".into()),
+                count: 0,
+                count_from_parts: true,
+                timeout_ms: 500.0,
+                accumulate: false,
+                use_parts: false,
+            }),
+            groups: 3,
+            group_size: 64,
+            tick_ms: Some(5),
+        }
+    );
+    let NodeKind::Join(whole) = only_node(
+        r#"{"id": "j", "type": "join", "mode": "custom", "build": "buffer", "propertyType": "full",
+            "joinerType": "bin", "joiner": "", "count": 2.5, "key": "k", "wires": [[]]}"#,
+    ) else {
+        panic!("a join node")
+    };
+    let JoinMode::Custom(whole) = whole.mode else {
+        panic!("a custom join")
+    };
+    assert_eq!(whole.path, None);
+    assert_eq!(whole.joiner, Joiner::Bytes(Vec::new()));
+    assert_eq!(whole.count, 3);
+    assert_eq!(whole.key, vec![key("k")]);
+}

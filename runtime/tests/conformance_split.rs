@@ -644,6 +644,157 @@ fn join_cases() {
             &[r#"{"payload":"abc"}"#],
         ),
         (
+            "should join bits of string back together automatically with a buffer joiner",
+            auto,
+            at_once(&[
+                r#"{"payload":"A","parts":{"id":1,"type":"string","ch":",","index":0,"count":2}}"#,
+                r#"{"payload":"B","parts":{"id":1,"type":"string","ch":",","index":1,"count":2}}"#,
+            ]),
+            &[r#"{"payload":"A,B"}"#],
+        ),
+        (
+            "should join things into an array after a count with a buffer join set",
+            custom(CustomJoin {
+                count: 3,
+                joiner: Joiner::Bytes(b""),
+                ..CUSTOM
+            }),
+            at_once(&[r#"{"payload":1}"#, r#"{"payload":true}"#, r#"{"payload":{"a":1}}"#]),
+            &[r#"{"payload":[1,true,{"a":1}]}"#],
+        ),
+        (
+            "should merge sub property objects",
+            custom(CustomJoin {
+                count: 5,
+                build: JoinBuild::Merged,
+                path: Some(FOO_BAR),
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"foo":{"bar":{"a":9},"topic":"f"}}"#,
+                r#"{"foo":{"bar":{"a":1},"topic":"a"}}"#,
+                r#"{"foo":{"bar":{"b":9},"topic":"b"}}"#,
+                r#"{"foo":{"bar":{"b":2},"topic":"b"}}"#,
+                r#"{"foo":{"bar":{"c":3},"topic":"c"}}"#,
+                r#"{"foo":{"bar":{"d":4},"topic":"d"}}"#,
+                r#"{"foo":{"bar":{"e":5},"topic":"e"}}"#,
+            ]),
+            &[r#"{"foo":{"bar":{"a":1,"b":2,"c":3,"d":4,"e":5},"topic":"e"}}"#],
+        ),
+        (
+            "should merge full msg objects",
+            custom(CustomJoin {
+                count: 6,
+                build: JoinBuild::Merged,
+                path: None,
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"payload":1,"topic":"f"}"#,
+                r#"{"payload":2,"topic":"a"}"#,
+                r#"{"payload":3,"foo":"b"}"#,
+                r#"{"payload":4,"bar":"b"}"#,
+                r#"{"payload":5,"aha":"c"}"#,
+                r#"{"payload":6,"foo":"d"}"#,
+                r#"{"payload":7,"bingo":"e"}"#,
+            ]),
+            &[
+                r#"{"payload":{"payload":7,"topic":"a","foo":"d","bar":"b","aha":"c","bingo":"e"},"topic":"a","foo":"d","bar":"b","aha":"c","bingo":"e"}"#,
+            ],
+        ),
+        (
+            "should accumulate a key/value object",
+            custom(CustomJoin {
+                count: 4,
+                build: JoinBuild::Object,
+                key: FOO,
+                key_name: "foo",
+                accumulate: true,
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"payload":2,"foo":"b"}"#,
+                r#"{"payload":3,"foo":"c"}"#,
+                r#"{"reset":true}"#,
+                r#"{"payload":1,"foo":"a"}"#,
+                r#"{"payload":2,"foo":"b"}"#,
+                r#"{"payload":3,"foo":"c"}"#,
+                r#"{"payload":4,"foo":"d"}"#,
+            ]),
+            &[r#"{"payload":{"a":1,"b":2,"c":3,"d":4},"foo":"d"}"#],
+        ),
+        (
+            "should join complete message objects into an array after a count",
+            custom(CustomJoin {
+                count: 3,
+                path: None,
+                ..CUSTOM
+            }),
+            at_once(&[r#"{"payload":"a"}"#, r#"{"payload":"b"}"#, r#"{"payload":"c"}"#]),
+            &[r#"{"payload":[{"payload":"a"},{"payload":"b"},{"payload":"c"}]}"#],
+        ),
+        (
+            "should manually join things into an array, send when told complete",
+            custom(CustomJoin {
+                timeout_ms: 1000.0,
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"payload":1,"topic":"A"}"#,
+                r#"{"payload":2,"topic":"B"}"#,
+                r#"{"payload":3,"topic":"C"}"#,
+                r#"{"complete":true}"#,
+            ]),
+            &[r#"{"payload":[1,2,3],"topic":"C"}"#],
+        ),
+        (
+            "should manually join things into an object, send when told complete",
+            custom(CustomJoin {
+                timeout_ms: 1000.0,
+                build: JoinBuild::Object,
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"payload":1,"topic":"A"}"#,
+                r#"{"payload":2,"topic":"B"}"#,
+                r#"{"payload":3,"topic":"C"}"#,
+                r#"{"complete":true}"#,
+            ]),
+            &[r#"{"payload":{"A":1,"B":2,"C":3},"topic":"C"}"#],
+        ),
+        (
+            "should join split strings back into a word",
+            auto,
+            at_once(&[
+                r#"{"payload":"a","parts":{"type":"string","index":0,"count":4,"ch":"","id":555}}"#,
+                r#"{"payload":"d","parts":{"type":"string","index":3,"count":4,"ch":"","id":555}}"#,
+                r#"{"payload":"c","parts":{"type":"string","index":2,"count":4,"ch":"","id":555}}"#,
+                r#"{"payload":"b","parts":{"type":"string","index":1,"count":4,"ch":"","id":555}}"#,
+            ]),
+            &[r#"{"payload":"abcd"}"#],
+        ),
+        (
+            "should handle msg.parts property when mode is auto and parts or id are missing",
+            auto,
+            at_once(&[
+                r#"{"payload":"A","parts":{"type":"string","ch":",","index":0,"count":2}}"#,
+                r#"{"payload":"B","parts":{"type":"string","ch":",","index":1,"count":2}}"#,
+            ]),
+            &[],
+        ),
+        (
+            "should handle join an array when using msg.parts and duplicate indexed parts arrive and being reset halfway",
+            auto,
+            at_once(&[
+                r#"{"payload":"A","parts":{"id":1,"type":"array","ch":",","index":0,"count":2}}"#,
+                r#"{"payload":"B","parts":{"id":1,"type":"array","ch":",","index":0,"count":2}}"#,
+                r#"{"reset":true}"#,
+                r#"{"payload":"C","parts":{"id":1,"type":"array","ch":",","index":1,"count":2}}"#,
+                r#"{"payload":"D","parts":{"id":1,"type":"array","ch":",","index":0,"count":2}}"#,
+            ]),
+            &[r#"{"payload":["D","C"]}"#],
+        ),
+        (
             // Not in the spec: the parts a split pushed down come back.
             "parts below come back up",
             auto,
@@ -730,4 +881,33 @@ fn join_overflow_is_counted() {
         errors(&device),
         vec![(ErrorKind::Oversize, 1), (ErrorKind::QueueFull, 1)]
     );
+}
+
+/// "should allow chained split-split-join-join sequences": two splits and
+/// two auto joins in a row give back the array of arrays and text.
+#[test]
+fn chained_split_split_join_join() {
+    let device = Device::new("chained", "conformance");
+    let info = |id| NodeInfo::new(id, "", "split");
+    let mut first = Split::<CAPACITY, 0>::new(info("s1"), SPLIT);
+    let mut second = Split::<CAPACITY, 0>::new(info("s2"), SPLIT);
+    let mut inner = Join::<CAPACITY, 4, 256>::new(info("j1"), JoinMode::Auto);
+    let mut outer = Join::<CAPACITY, 4, 256>::new(info("j2"), JoinMode::Auto);
+    let mut out = Vec::new();
+    let mut msg = read("chained", r#"{"payload":[[1,2,3],"a\nb\nc",[7,8,9]]}"#);
+    first.input(
+        &device,
+        &mut msg,
+        &mut |_: usize, msg: &mut Msg<CAPACITY>| {
+            second.input(&device, msg, &mut |_: usize, msg: &mut Msg<CAPACITY>| {
+                inner.input_at(0, &device, msg, &mut |_: usize, msg: &mut Msg<CAPACITY>| {
+                    outer.input_at(0, &device, msg, &mut |_: usize, msg: &mut Msg<CAPACITY>| {
+                        out.push(format!("{msg:?}"))
+                    })
+                })
+            })
+        },
+    );
+    assert_eq!(out, vec![r#"{"payload":[[1,2,3],"a\nb\nc",[7,8,9]]}"#]);
+    assert_eq!(errors(&device), Vec::new());
 }
