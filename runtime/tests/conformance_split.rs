@@ -795,6 +795,31 @@ fn join_cases() {
             &[r#"{"payload":["D","C"]}"#],
         ),
         (
+            // Not in the spec: without `useparts`, a message's parts are
+            // not its own; the parts beneath them come back up.
+            "parts not used",
+            custom(CustomJoin {
+                count: 2,
+                use_parts: false,
+                ..CUSTOM
+            }),
+            at_once(&[
+                r#"{"payload":1,"parts":{"id":"x","index":1,"count":5,"parts":{"id":"o","index":3}}}"#,
+                r#"{"payload":2,"parts":{"id":"x","index":0,"count":5}}"#,
+            ]),
+            &[r#"{"payload":[1,2],"parts":{"index":3}}"#],
+        ),
+        (
+            // Not in the spec: with them, the last message's parts decide.
+            "parts used",
+            custom(CustomJoin { count: 2, ..CUSTOM }),
+            at_once(&[
+                r#"{"payload":1,"parts":{"id":"x","index":1,"count":5,"parts":{"id":"o","index":3}}}"#,
+                r#"{"payload":2,"parts":{"id":"x","index":0,"count":5}}"#,
+            ]),
+            &[r#"{"payload":[1,2]}"#],
+        ),
+        (
             // Not in the spec: the parts a split pushed down come back.
             "parts below come back up",
             auto,

@@ -21,6 +21,7 @@
 use core::fmt::Write;
 
 use super::delay::timer_ms;
+use super::split::{member_bytes, set_parts_below};
 use crate::encoding::{decode, encoded_len_at, Encode, ARRAY, BYTES, LENGTH, STRING};
 use crate::msg::PathSegment;
 use crate::{Device, ErrorKind, Msg, MsgError, Node, NodeInfo, Outputs, ValueRef};
@@ -173,7 +174,9 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
             JoinMode::Custom(custom) => Some(custom),
         };
         if custom.is_some_and(|custom| !custom.use_parts)
-            && device.check(pop_parts(msg), ErrorKind::Oversize).is_none()
+            && device
+                .check(demote_parts(msg), ErrorKind::Oversize)
+                .is_none()
         {
             return;
         }
@@ -627,6 +630,25 @@ fn pop_parts<const N: usize>(msg: &mut Msg<N>) -> core::result::Result<(), MsgEr
     }
 }
 
+/// For a `custom` join that does not use parts (`useparts` false): a
+/// message's parts are not its own, and only the parts beneath them
+/// (`msg.parts.parts`) stay, beneath, to come back up when the group is
+/// sent.
+fn demote_parts<const N: usize>(msg: &mut Msg<N>) -> core::result::Result<(), MsgError> {
+    let copy = msg.clone();
+    match copy.property(PARTS) {
+        Some(ValueRef::Object(parts)) if parts.get(PARTS).is_some() => {
+            let below = parts.get(PARTS).unwrap_or(ValueRef::Null);
+            set_parts_below(msg, &below)
+        }
+        Some(_) => {
+            msg.remove(&[PathSegment::Key(PARTS)]);
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
 /// `msg.parts.index` as an array index: a whole number from 0.
 fn array_index(value: ValueRef<'_>) -> Option<u32> {
     let n = value.to_number();
@@ -704,16 +726,6 @@ fn splice<const B: usize>(
         .copy_from_slice(new);
     entries.truncate(grown);
     Ok(())
-}
-
-/// An object member's bytes: key length, key, value.
-fn member_bytes(out: &mut [u8], key: &str, value: &ValueRef<'_>) -> Option<usize> {
-    crate::encoding::write_u16(out, 0, key.len())?;
-    let start = LENGTH + key.len();
-    out.get_mut(LENGTH..start)?.copy_from_slice(key.as_bytes());
-    let len = value.encoded_len();
-    value.encode(out.get_mut(start..start + len)?)?;
-    Some(start + len)
 }
 
 /// A property path as `msg.parts.property` names it: keys between dots,

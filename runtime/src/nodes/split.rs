@@ -116,12 +116,7 @@ impl<const N: usize, const R: usize> Split<N, R> {
     /// down, the group's id, and the property when it is not `payload`.
     fn start_parts(&mut self, msg: &Msg<N>, piece: &mut Msg<N>) -> Result<(), MsgError> {
         match msg.property(PARTS) {
-            Some(outer) => {
-                let mut member = [0u8; N];
-                let len = encode_member(&mut member, PARTS, &outer).ok_or(MsgError::Full)?;
-                let body = member.get(..len).ok_or(MsgError::Full)?;
-                piece.set_property(PARTS, &ValueRef::Object(Members::new(body)))?;
-            }
+            Some(outer) => set_parts_below(piece, &outer)?,
             None => piece.set_property(PARTS, &EmptyContainer(OBJECT))?,
         }
         let mut id = [0u8; 16];
@@ -446,7 +441,7 @@ fn set_part<const N: usize, E: Encode>(
 
 /// Writes one object member (`key` and `value`) at the start of `out`;
 /// its length.
-fn encode_member(out: &mut [u8], key: &str, value: &ValueRef<'_>) -> Option<usize> {
+pub(super) fn member_bytes(out: &mut [u8], key: &str, value: &ValueRef<'_>) -> Option<usize> {
     write_u16(out, 0, key.len())?;
     let start = crate::encoding::LENGTH + key.len();
     out.get_mut(crate::encoding::LENGTH..start)?
@@ -454,6 +449,17 @@ fn encode_member(out: &mut [u8], key: &str, value: &ValueRef<'_>) -> Option<usiz
     let value_len = value.encoded_len();
     value.encode(out.get_mut(start..start + value_len)?)?;
     Some(start + value_len)
+}
+
+/// `msg.parts = {parts: below}`: parts of an outer sequence kept beneath.
+pub(super) fn set_parts_below<const N: usize>(
+    msg: &mut Msg<N>,
+    below: &ValueRef<'_>,
+) -> Result<(), MsgError> {
+    let mut member = [0u8; N];
+    let len = member_bytes(&mut member, PARTS, below).ok_or(MsgError::Full)?;
+    let body = member.get(..len).ok_or(MsgError::Full)?;
+    msg.set_property(PARTS, &ValueRef::Object(Members::new(body)))
 }
 
 /// A group's id: the hash of the node's id, then the group's number, as
