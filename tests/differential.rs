@@ -536,6 +536,14 @@ const CASES: &[Case] = &[
         ],
         outputs: 2,
     },
+    Case {
+        name: "batch-by-count",
+        nodes: r#"[{"id": "b", "type": "batch", "mode": "count", "count": 3, "overlap": 1, "interval": 10,
+            "allowEmptySequence": false, "topics": [], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#""two""#, r#"{"n":3}"#, "[4]", "5", "6"],
+        outputs: 6,
+    },
 ];
 
 /// Which side of the comparison a flow is for.

@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// And how a `batch` makes sequences.
+pub use psos::nodes::BatchMode;
 pub use psos::nodes::DelayMode;
 /// And what a `join` builds.
 pub use psos::nodes::JoinBuild;
@@ -290,6 +292,7 @@ pub enum NodeKind {
     Trigger(Trigger),
     Split(Split),
     Join(Join),
+    Batch(Batch),
 }
 
 impl NodeKind {
@@ -304,7 +307,8 @@ impl NodeKind {
             | NodeKind::Template(_)
             | NodeKind::Filter(_)
             | NodeKind::Split(_)
-            | NodeKind::Join(_) => 1,
+            | NodeKind::Join(_)
+            | NodeKind::Batch(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -732,4 +736,14 @@ pub struct CustomJoin {
 pub enum Joiner {
     Text(String),
     Bytes(Vec<u8>),
+}
+
+/// A `batch` node, with the queue a device gives its sequences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub mode: BatchMode,
+    /// Messages held at once: `count`, or `psosQueue` for an interval.
+    pub queue: usize,
+    /// How often the timer task lets an interval end; `None` for `count`.
+    pub tick_ms: Option<u64>,
 }

@@ -719,7 +719,7 @@ fn split_and_join_defaults_are_node_reds() {
 /// a timeout in seconds with the tick it needs, and the room of groups.
 #[test]
 fn split_and_join_properties_are_read_as_node_red_reads_them() {
-    use psosc::ir::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, Split, SplitAt};
+    use psosc::ir::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, SplitAt};
     let split = |props: &str| {
         let NodeKind::Split(split) = only_node(&format!(
             r#"{{"id": "s", "type": "split", {props}, "wires": [[]]}}"#
@@ -788,4 +788,48 @@ fn split_and_join_properties_are_read_as_node_red_reads_them() {
     assert_eq!(whole.joiner, Joiner::Bytes(Vec::new()));
     assert_eq!(whole.count, 3);
     assert_eq!(whole.key, vec![key("k")]);
+}
+
+/// Node-RED's "should be loaded with defaults" of `19-batch_spec.js`, and
+/// what else a batch reads: a count of 0 as 1, an overlap, honoured parts,
+/// an interval in seconds with its queue (`psosQueue`) and tick.
+#[test]
+fn batch_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::{Batch, BatchMode};
+    let flow = lower(r#"[{"id": "n1", "type": "batch", "name": "BatchNode", "wires": [[]]}]"#);
+    assert_eq!(flow.nodes[0].name, "BatchNode");
+    let read = |props: &str| {
+        let NodeKind::Batch(batch) = only_node(&format!(
+            r#"{{"id": "b", "type": "batch", {props} "wires": [[]]}}"#
+        )) else {
+            panic!("a batch node")
+        };
+        batch
+    };
+    let count = |count, overlap, honour_parts| Batch {
+        mode: BatchMode::Count {
+            count,
+            overlap,
+            honour_parts,
+        },
+        queue: count,
+        tick_ms: None,
+    };
+    assert_eq!(read(""), count(1, 0, false));
+    assert_eq!(read(r#""count": 0,"#), count(1, 0, false));
+    assert_eq!(
+        read(r#""mode": "count", "count": "3", "overlap": 2, "honourParts": true,"#),
+        count(3, 2, true)
+    );
+    assert_eq!(
+        read(r#""mode": "interval", "interval": 0.5, "allowEmptySequence": true, "psosQueue": 4,"#),
+        Batch {
+            mode: BatchMode::Interval {
+                interval_ms: 500.0,
+                allow_empty: true,
+            },
+            queue: 4,
+            tick_ms: Some(5),
+        }
+    );
 }

@@ -47,11 +47,7 @@ fn read(case: &str, text: &str) -> Msg<CAPACITY> {
 }
 
 fn errors(device: &Device) -> Vec<(ErrorKind, u32)> {
-    ErrorKind::ALL
-        .iter()
-        .map(|kind| (*kind, device.error_count(*kind)))
-        .filter(|(_, count)| *count > 0)
-        .collect()
+    device.errors_seen().collect()
 }
 
 /// Node-RED's split defaults: text at new lines, arrays item by item.

@@ -501,7 +501,8 @@ impl<'a> DeviceCode<'a> {
                 }
                 NodeKind::Delay(Delay { tick_ms, .. })
                 | NodeKind::Trigger(Trigger { tick_ms, .. })
-                | NodeKind::Join(crate::ir::Join { tick_ms, .. }) => {
+                | NodeKind::Join(crate::ir::Join { tick_ms, .. })
+                | NodeKind::Batch(crate::ir::Batch { tick_ms, .. }) => {
                     if let Some(tick) = *tick_ms {
                         let outputs = self.timer_outputs(position, &output, imports);
                         push(
@@ -698,7 +699,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Filter(_)
         | NodeKind::Trigger(_)
         | NodeKind::Split(_)
-        | NodeKind::Join(_) => false,
+        | NodeKind::Join(_)
+        | NodeKind::Batch(_) => false,
     }
 }
 
@@ -769,6 +771,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Trigger(_) => "trigger".to_string(),
         NodeKind::Split(_) => "split".to_string(),
         NodeKind::Join(_) => "join".to_string(),
+        NodeKind::Batch(_) => "batch".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1179,6 +1182,33 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
         NodeKind::Split(split) => split_constructor(split, info, imports),
         NodeKind::Join(join) => join_constructor(join, info, imports),
+        NodeKind::Batch(batch) => {
+            let batch_type = imports.node("Batch");
+            let mode_type = imports.node("BatchMode");
+            let mode = match batch.mode {
+                crate::ir::BatchMode::Count {
+                    count,
+                    overlap,
+                    honour_parts,
+                } => {
+                    let count = Literal::usize_unsuffixed(count);
+                    let overlap = Literal::usize_unsuffixed(overlap);
+                    quote!(#mode_type::Count { count: #count, overlap: #overlap, honour_parts: #honour_parts })
+                }
+                crate::ir::BatchMode::Interval {
+                    interval_ms,
+                    allow_empty,
+                } => {
+                    let interval_ms = float(interval_ms);
+                    quote!(#mode_type::Interval { interval_ms: #interval_ms, allow_empty: #allow_empty })
+                }
+            };
+            let queue = Literal::usize_unsuffixed(batch.queue);
+            (
+                quote!(#batch_type<{ Msg::CAPACITY }, #queue>),
+                quote!(#batch_type::new(#info, #mode)),
+            )
+        }
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
             let config_type = imports.node("TriggerConfig");

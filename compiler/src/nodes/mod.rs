@@ -1,6 +1,7 @@
 //! The node types psosc supports, and how each one's configuration is read
 //! and checked. One module per node type; this one holds what they share.
 
+mod batch;
 mod change;
 pub mod custom;
 mod debug;
@@ -88,6 +89,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "join",
         lower: split::lower_join,
+    },
+    NodeType {
+        type_name: "batch",
+        lower: batch::lower,
     },
 ];
 

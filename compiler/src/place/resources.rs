@@ -143,6 +143,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: as a delay, its queue of 8 messages of 512 bytes
+    // (an interval's default `psosQueue`; a count of 8); the table cannot
+    // see a node's own count or queue.
+    TypeFacts {
+        type_name: "batch",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

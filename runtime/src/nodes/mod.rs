@@ -1,5 +1,6 @@
 //! The built-in nodes: Node-RED's core nodes as PSOS runs them.
 
+mod batch;
 mod change;
 mod debug;
 mod delay;
@@ -14,6 +15,7 @@ mod switch;
 mod template;
 mod trigger;
 
+pub use batch::{Batch, BatchMode};
 pub use change::{Change, ChangeRule};
 pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};

@@ -464,7 +464,7 @@ pub(super) fn set_parts_below<const N: usize>(
 
 /// A group's id: the hash of the node's id, then the group's number, as
 /// sixteen lowercase hexadecimal digits.
-fn group_id(node_id: &str, group: u32, out: &mut [u8; 16]) {
+pub(super) fn group_id(node_id: &str, group: u32, out: &mut [u8; 16]) {
     let mut hash: u32 = 0x811c_9dc5;
     for byte in node_id.bytes() {
         hash ^= u32::from(byte);
