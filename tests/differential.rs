@@ -537,6 +537,37 @@ const CASES: &[Case] = &[
         outputs: 2,
     },
     Case {
+        name: "split-stream",
+        nodes: r#"[{"id": "s", "type": "split", "splt": ",", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": true, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a,b""#, r#"",c""#, r#""d,""#, r#""e""#],
+        outputs: 3,
+    },
+    Case {
+        name: "join-merged-accumulated-timed",
+        nodes: r#"[
+            {"id": "m", "type": "join", "mode": "custom", "build": "merged", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "2", "reduceRight": false, "wires": [["out0", "a"]]},
+            {"id": "a", "type": "join", "mode": "custom", "build": "array", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": true,
+             "timeout": "", "count": "1", "reduceRight": false, "wires": [["out1", "t"]]},
+            {"id": "t", "type": "join", "mode": "custom", "build": "string", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "+", "joinerType": "str", "accumulate": false,
+             "timeout": "0.3", "count": "", "reduceRight": false, "wires": [["out2"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":1}"#,
+            r#"{"b":2}"#,
+            r#"{"a":3}"#,
+            r#"{"c":[1]}"#,
+            r#"{"d":4}"#,
+        ],
+        outputs: 5,
+    },
+    Case {
         name: "batch-by-count",
         nodes: r#"[{"id": "b", "type": "batch", "mode": "count", "count": 3, "overlap": 1, "interval": 10,
             "allowEmptySequence": false, "topics": [], "wires": [["out0"]]}]"#,

@@ -6,8 +6,6 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
-/// And how a `batch` makes sequences.
-pub use psos::nodes::BatchMode;
 pub use psos::nodes::DelayMode;
 /// And what a `join` builds.
 pub use psos::nodes::JoinBuild;
@@ -746,4 +744,21 @@ pub struct Batch {
     pub queue: usize,
     /// How often the timer task lets an interval end; `None` for `count`.
     pub tick_ms: Option<u64>,
+}
+
+/// How a `batch` makes sequences (the runtime's `BatchMode`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchMode {
+    Count {
+        count: usize,
+        overlap: usize,
+        honour_parts: bool,
+    },
+    Interval {
+        interval_ms: f64,
+        allow_empty: bool,
+    },
+    Concat {
+        topics: Vec<String>,
+    },
 }

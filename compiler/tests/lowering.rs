@@ -792,7 +792,8 @@ fn split_and_join_properties_are_read_as_node_red_reads_them() {
 
 /// Node-RED's "should be loaded with defaults" of `19-batch_spec.js`, and
 /// what else a batch reads: a count of 0 as 1, an overlap, honoured parts,
-/// an interval in seconds with its queue (`psosQueue`) and tick.
+/// an interval in seconds with its queue (`psosQueue`) and tick, the
+/// topics of `concat`.
 #[test]
 fn batch_properties_are_read_as_node_red_reads_them() {
     use psosc::ir::{Batch, BatchMode};
@@ -830,6 +831,16 @@ fn batch_properties_are_read_as_node_red_reads_them() {
             },
             queue: 4,
             tick_ms: Some(5),
+        }
+    );
+    assert_eq!(
+        read(r#""mode": "concat", "topics": [{"topic": "TA"}, {"topic": "TB"}],"#),
+        Batch {
+            mode: BatchMode::Concat {
+                topics: vec!["TA".into(), "TB".into()],
+            },
+            queue: 8,
+            tick_ms: None,
         }
     );
 }

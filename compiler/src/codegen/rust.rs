@@ -1185,22 +1185,26 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Batch(batch) => {
             let batch_type = imports.node("Batch");
             let mode_type = imports.node("BatchMode");
-            let mode = match batch.mode {
+            let mode = match &batch.mode {
                 crate::ir::BatchMode::Count {
                     count,
                     overlap,
                     honour_parts,
                 } => {
-                    let count = Literal::usize_unsuffixed(count);
-                    let overlap = Literal::usize_unsuffixed(overlap);
+                    let count = Literal::usize_unsuffixed(*count);
+                    let overlap = Literal::usize_unsuffixed(*overlap);
                     quote!(#mode_type::Count { count: #count, overlap: #overlap, honour_parts: #honour_parts })
                 }
                 crate::ir::BatchMode::Interval {
                     interval_ms,
                     allow_empty,
                 } => {
-                    let interval_ms = float(interval_ms);
+                    let interval_ms = float(*interval_ms);
                     quote!(#mode_type::Interval { interval_ms: #interval_ms, allow_empty: #allow_empty })
+                }
+                crate::ir::BatchMode::Concat { topics } => {
+                    let topics = topics.iter().map(|topic| Literal::string(topic));
+                    quote!(#mode_type::Concat { topics: &[#(#topics),*] })
                 }
             };
             let queue = Literal::usize_unsuffixed(batch.queue);

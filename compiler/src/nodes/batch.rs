@@ -1,11 +1,12 @@
 //! `batch` (Node-RED's `19-batch.js`): its mode, `count` and `overlap`,
-//! `honourParts`, `interval` and `allowEmptySequence`, and the queue a
-//! device gives an interval's messages (`psosQueue`). `concat` mode is
-//! refused for now.
+//! `honourParts`, `interval` and `allowEmptySequence`, the `topics` of
+//! `concat`, and the queue a device gives the messages of an interval or
+//! of the sequences to concatenate (`psosQueue`).
 
 use super::delay::{tick_for, DEFAULT_QUEUE};
-use super::Reader;
+use super::{shown, Reader};
 use crate::ir::{Batch, BatchMode, NodeKind};
+use crate::json::JsonValue;
 
 /// The most messages a `count` sequence holds on a device, each a message
 /// of the device's capacity in RAM.
@@ -61,14 +62,43 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             }))
         }
         _ => {
-            let span = reader.node.value_span("mode");
-            reader.unsupported(
-                "mode",
-                span,
-                "a batch in \"concat\" mode does not run on a device yet".to_string(),
-                "use \"count\" or \"interval\" mode, or keep the concatenation in Node-RED",
-            );
-            None
+            let topics = topics(reader);
+            let queue = reader.whole_number("psosQueue", DEFAULT_QUEUE as u64, 1..=MOST);
+            Some(NodeKind::Batch(Batch {
+                mode: BatchMode::Concat { topics: topics? },
+                queue: usize::try_from(queue?).ok()?,
+                tick_ms: None,
+            }))
         }
     }
+}
+
+/// `concat`'s topics, as `(n.topics || []).map(x => x.topic)`: a list of
+/// objects each naming a topic as text.
+fn topics(reader: &mut Reader<'_, '_>) -> Option<Vec<String>> {
+    let Some(value) = reader.get("topics") else {
+        return Some(Vec::new());
+    };
+    let topics = match &value.value {
+        JsonValue::Array(items) => items
+            .iter()
+            .map(|item| match item.get("topic").map(|topic| &topic.value) {
+                Some(JsonValue::String(topic)) => Some(topic.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<String>>>(),
+        _ => None,
+    };
+    if topics.is_none() {
+        reader.malformed(
+            "topics",
+            value.span,
+            format!(
+                "{} is not a list of {{\"topic\": ...}} objects",
+                shown(value)
+            ),
+            Some("write the topics as [{\"topic\": \"a\"}, {\"topic\": \"b\"}]".to_string()),
+        );
+    }
+    topics
 }

@@ -1,13 +1,13 @@
 //! `batch`: makes sequences of messages, as Node-RED's `19-batch.js` does:
 //! every `count` messages (overlapping by `overlap`, or ended early by the
-//! last part of a sequence), or all the messages of each interval. Each
-//! message of a sequence leaves with `msg.parts` `id`, `index` and `count`
-//! set (in its own `msg.parts`, if it has one). (`concat` mode is refused
-//! by psosc.)
+//! last part of a sequence), all the messages of each interval, or the
+//! sequences of some topics one after the other (`concat`). Each message
+//! of a sequence leaves with `msg.parts` `id`, `index` and `count` set (in
+//! its own `msg.parts`, if it has one).
 //!
 //! A device keeps the messages of a sequence in a queue of `Q` messages
 //! fixed at build time: `count` for `count` mode, which it never exceeds,
-//! and `psosQueue` for `interval` mode, where a message that finds it full
+//! and `psosQueue` for the other modes, where a message that finds it full
 //! is dropped and counted (`ErrorKind::QueueFull`). Node-RED's sequence id
 //! is the first message's `_msgid`; a device, which has no message ids,
 //! gives the sequence an id as `split` does. As `delay`, the node works
@@ -33,13 +33,16 @@ pub enum BatchMode {
     /// `interval`: the messages of each interval; with `allow_empty`, an
     /// interval without messages sends one with a `null` payload.
     Interval { interval_ms: f64, allow_empty: bool },
+    /// `concat`: once the first sequence (by `msg.parts.id`) of each of
+    /// these topics is complete, they leave as one, in this order.
+    Concat { topics: &'static [&'static str] },
 }
 
 /// A `batch` node with a queue of `Q` messages of `N` bytes.
 pub struct Batch<const N: usize, const Q: usize> {
     pub info: NodeInfo,
     mode: BatchMode,
-    queue: heapless::Deque<Msg<N>, Q>,
+    queue: heapless::Vec<Msg<N>, Q>,
     /// The last part of a sequence came (`honour_parts`).
     ended: bool,
     /// How many sequences the node has made: part of their ids.
@@ -57,7 +60,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         Self {
             info,
             mode,
-            queue: heapless::Deque::new(),
+            queue: heapless::Vec::new(),
             ended: false,
             sequences: 0,
             due: None,
@@ -94,7 +97,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                 if honour_parts && is_last_part(msg) {
                     self.ended = true;
                 }
-                if self.queue.push_back(msg.clone()).is_err() {
+                if self.queue.push(msg.clone()).is_err() {
                     device.report(ErrorKind::QueueFull);
                     return;
                 }
@@ -104,9 +107,30 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                 }
             }
             BatchMode::Interval { .. } => {
-                if self.queue.push_back(msg.clone()).is_err() {
+                if self.queue.push(msg.clone()).is_err() {
                     device.report(ErrorKind::QueueFull);
                 }
+            }
+            BatchMode::Concat { topics } => {
+                let listed =
+                    matches!(msg.topic(), Some(ValueRef::Str(topic)) if topics.contains(&topic));
+                if !listed {
+                    return;
+                }
+                let complete = ["id", "index", "count"]
+                    .iter()
+                    .all(|key| part_of(msg, key).is_some());
+                if !complete {
+                    self.info
+                        .log(device, format_args!("no parts property in message"));
+                    device.report(ErrorKind::BadValue);
+                    return;
+                }
+                if self.queue.push(msg.clone()).is_err() {
+                    device.report(ErrorKind::QueueFull);
+                    return;
+                }
+                self.concatenate(device, topics, out);
             }
         }
     }
@@ -159,10 +183,10 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         let leaving = count.saturating_sub(overlap);
         for index in 0..count {
             let msg = if index < leaving {
-                self.queue.pop_front()
+                (!self.queue.is_empty()).then(|| self.queue.remove(0))
             } else {
                 // Node-RED sends copies when the sequences overlap.
-                self.queue.iter().nth(index - leaving).cloned()
+                self.queue.get(index - leaving).cloned()
             };
             let Some(mut msg) = msg else {
                 return;
@@ -177,6 +201,73 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                 out.send(0, &mut msg);
             }
         }
+    }
+
+    /// `concat`: when the first sequence of every topic is complete, sends
+    /// them one after the other (a topic listed twice, twice), copies of the
+    /// messages in the order they came, and forgets the first sequence of
+    /// each topic listed (of a topic listed twice, the first two).
+    fn concatenate<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        topics: &'static [&'static str],
+        out: &mut O,
+    ) {
+        let mut count = 0;
+        for topic in topics {
+            let members = self.first_sequence(topic);
+            let expected = members
+                .clone()
+                .next()
+                .and_then(|at| self.queue.get(at))
+                .and_then(|msg| part_of(msg, "count"));
+            let size = members.count();
+            match expected {
+                Some(ValueRef::Number(expected)) if expected == size as f64 => count += size,
+                _ => return,
+            }
+        }
+        let id = self.next_id();
+        let mut index = 0;
+        for topic in topics {
+            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
+            for at in members {
+                let Some(mut msg) = self.queue.get(at).cloned() else {
+                    return;
+                };
+                let set = set_parts(&mut msg, &id, index, count);
+                if device.check(set, ErrorKind::Oversize).is_some() {
+                    out.send(0, &mut msg);
+                }
+                index += 1;
+            }
+        }
+        for topic in topics {
+            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
+            for at in members.into_iter().rev() {
+                self.queue.remove(at);
+            }
+        }
+    }
+
+    /// Where the messages of a topic's first sequence wait: those of the
+    /// topic with the `msg.parts.id` of its first message, in order.
+    fn first_sequence<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = usize> + Clone + 'a {
+        let of_topic =
+            move |msg: &Msg<N>| matches!(msg.topic(), Some(ValueRef::Str(t)) if t == topic);
+        let first = self.queue.iter().find(|msg| of_topic(msg));
+        let id = first.and_then(|msg| part_of(msg, "id"));
+        self.queue
+            .iter()
+            .enumerate()
+            .filter(move |(_, msg)| {
+                of_topic(msg)
+                    && match (id, part_of(msg, "id")) {
+                        (Some(a), Some(b)) => same_key(a, b),
+                        _ => false,
+                    }
+            })
+            .map(|(at, _)| at)
     }
 
     fn next_id(&mut self) -> [u8; 16] {
@@ -201,10 +292,20 @@ fn set_parts<const N: usize>(
     msg.set(&part("count"), &(count as f64))
 }
 
+/// A member of `msg.parts`.
+fn part_of<'a, const N: usize>(msg: &'a Msg<N>, key: &str) -> Option<ValueRef<'a>> {
+    msg.get(&[PathSegment::Key(PARTS), PathSegment::Key(key)])
+}
+
+/// Whether two ids name one entry of a JavaScript object: the same text.
+fn same_key(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+    let (mut a_text, mut b_text) = (heapless::String::<64>::new(), heapless::String::<64>::new());
+    a.write_js_text(&mut a_text).is_ok() && b.write_js_text(&mut b_text).is_ok() && a_text == b_text
+}
+
 /// `msg.parts.index + 1 === msg.parts.count`.
 fn is_last_part<const N: usize>(msg: &Msg<N>) -> bool {
-    let part = |key| msg.get(&[PathSegment::Key(PARTS), PathSegment::Key(key)]);
-    match (part("index"), part("count")) {
+    match (part_of(msg, "index"), part_of(msg, "count")) {
         (Some(ValueRef::Number(index)), Some(ValueRef::Number(count))) => index + 1.0 == count,
         _ => false,
     }
