@@ -568,6 +568,24 @@ const CASES: &[Case] = &[
         outputs: 5,
     },
     Case {
+        name: "sort-array-and-sequence",
+        nodes: r#"[
+            {"id": "a", "type": "sort", "order": "ascending", "as_num": false, "target": "payload", "targetType": "msg",
+             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0", "s"]]},
+            {"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+             "stream": false, "addname": "", "property": "payload", "wires": [["d"]]},
+            {"id": "d", "type": "sort", "order": "descending", "as_num": true, "target": "payload", "targetType": "seq",
+             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out1"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"["200","4","30","1000"]"#,
+            r#"[3,1,2]"#,
+            r#""not an array""#,
+        ],
+        outputs: 9,
+    },
+    Case {
         name: "batch-by-count",
         nodes: r#"[{"id": "b", "type": "batch", "mode": "count", "count": 3, "overlap": 1, "interval": 10,
             "allowEmptySequence": false, "topics": [], "wires": [["out0"]]}]"#,

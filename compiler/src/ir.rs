@@ -291,6 +291,7 @@ pub enum NodeKind {
     Split(Split),
     Join(Join),
     Batch(Batch),
+    Sort(Sort),
 }
 
 impl NodeKind {
@@ -306,7 +307,8 @@ impl NodeKind {
             | NodeKind::Filter(_)
             | NodeKind::Split(_)
             | NodeKind::Join(_)
-            | NodeKind::Batch(_) => 1,
+            | NodeKind::Batch(_)
+            | NodeKind::Sort(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -761,4 +763,17 @@ pub enum BatchMode {
     Concat {
         topics: Vec<String>,
     },
+}
+
+/// A `sort` node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sort {
+    /// The array property sorted; `None` sorts the messages of sequences.
+    pub target: Option<Path>,
+    /// What messages of a sequence are sorted by (`seqKey`).
+    pub key: Path,
+    pub descending: bool,
+    pub as_number: bool,
+    /// Messages of sequences held at once (`psosQueue`).
+    pub queue: usize,
 }

@@ -844,3 +844,48 @@ fn batch_properties_are_read_as_node_red_reads_them() {
         }
     );
 }
+
+/// Node-RED's "should be loaded" of `18-sort_spec.js`, and what else a sort
+/// reads: an array property (`targetType` `msg`) or sequences (anything
+/// else, missing too), the key of sequences, any order but `ascending` as
+/// descending, numbers, and the queue (`psosQueue`).
+#[test]
+fn sort_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::Sort;
+    let flow = lower(
+        r#"[{"id": "n1", "type": "sort", "order": "ascending", "as_num": false, "name": "SortNode", "wires": [[]]}]"#,
+    );
+    assert_eq!(flow.nodes[0].name, "SortNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Sort(Sort {
+            target: None,
+            key: vec![key("payload")],
+            descending: false,
+            as_number: false,
+            queue: 8,
+        })
+    );
+    let NodeKind::Sort(sort) = only_node(
+        r#"{"id": "o", "type": "sort", "targetType": "msg", "target": "data", "msgKeyType": "elem",
+            "order": "descending", "as_num": true, "psosQueue": 3, "wires": [[]]}"#,
+    ) else {
+        panic!("a sort node")
+    };
+    assert_eq!(
+        sort,
+        Sort {
+            target: Some(vec![key("data")]),
+            key: vec![key("payload")],
+            descending: true,
+            as_number: true,
+            queue: 3,
+        }
+    );
+    let NodeKind::Sort(sort) = only_node(
+        r#"{"id": "o", "type": "sort", "targetType": "seq", "seqKey": "reading.value", "seqKeyType": "msg", "wires": [[]]}"#,
+    ) else {
+        panic!("a sort node")
+    };
+    assert_eq!(sort.key, vec![key("reading"), key("value")]);
+}

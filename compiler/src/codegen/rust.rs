@@ -700,7 +700,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Trigger(_)
         | NodeKind::Split(_)
         | NodeKind::Join(_)
-        | NodeKind::Batch(_) => false,
+        | NodeKind::Batch(_)
+        | NodeKind::Sort(_) => false,
     }
 }
 
@@ -772,6 +773,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Split(_) => "split".to_string(),
         NodeKind::Join(_) => "join".to_string(),
         NodeKind::Batch(_) => "batch".to_string(),
+        NodeKind::Sort(_) => "sort".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1182,6 +1184,23 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
         NodeKind::Split(split) => split_constructor(split, info, imports),
         NodeKind::Join(join) => join_constructor(join, info, imports),
+        NodeKind::Sort(sort) => {
+            let sort_type = imports.node("Sort");
+            let config_type = imports.node("SortConfig");
+            let target = optional_path(sort.target.as_ref(), imports);
+            let key = path(&sort.key, imports);
+            let (descending, as_number) = (sort.descending, sort.as_number);
+            let queue = Literal::usize_unsuffixed(sort.queue);
+            (
+                quote!(#sort_type<{ Msg::CAPACITY }, #queue>),
+                quote!(#sort_type::new(#info, #config_type {
+                    target: #target,
+                    key: #key,
+                    descending: #descending,
+                    as_number: #as_number,
+                })),
+            )
+        }
         NodeKind::Batch(batch) => {
             let batch_type = imports.node("Batch");
             let mode_type = imports.node("BatchMode");
@@ -1442,13 +1461,7 @@ fn split_constructor(
     };
     let array_length = Literal::usize_unsuffixed(split.array_length);
     let stream = split.stream;
-    let key_to = match &split.key_to {
-        Some(key_to) => {
-            let key_to = path(key_to, imports);
-            quote!(Some(#key_to))
-        }
-        None => quote!(None),
-    };
+    let key_to = optional_path(split.key_to.as_ref(), imports);
     let property_path = path(&split.path, imports);
     let property = match &split.property {
         Some(name) => {
@@ -1499,13 +1512,7 @@ fn join_constructor(
                     crate::ir::JoinBuild::Merged => "Merged",
                 }
             );
-            let property = match &custom.path {
-                Some(property) => {
-                    let property = path(property, imports);
-                    quote!(Some(#property))
-                }
-                None => quote!(None),
-            };
+            let property = optional_path(custom.path.as_ref(), imports);
             let key = path(&custom.key, imports);
             let key_name = Literal::string(&custom.key_name);
             let joiner = match &custom.joiner {
@@ -1546,6 +1553,17 @@ fn join_constructor(
         quote!(#join_type<{ Msg::CAPACITY }, #groups, #group_size>),
         quote!(#join_type::new(#info, #mode)),
     )
+}
+
+/// A property path that may be absent, as an `Option` of a path.
+fn optional_path(path_or_none: Option<&Path>, imports: &mut Imports) -> TokenStream {
+    match path_or_none {
+        Some(some) => {
+            let some = path(some, imports);
+            quote!(Some(#some))
+        }
+        None => quote!(None),
+    }
 }
 
 /// An inject's value (also a trigger's) as a `psos::nodes::InjectValue`.

@@ -14,6 +14,7 @@ mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
+mod sort;
 mod split;
 mod switch;
 mod template;
@@ -93,6 +94,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "batch",
         lower: batch::lower,
+    },
+    NodeType {
+        type_name: "sort",
+        lower: sort::lower,
     },
 ];
 

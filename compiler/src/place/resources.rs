@@ -154,6 +154,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: as a batch, its queue of 8 messages of 512 bytes
+    // (the default `psosQueue`), and an array's item offsets while it
+    // sorts them, on the stack.
+    TypeFacts {
+        type_name: "sort",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

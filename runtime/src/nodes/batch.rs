@@ -293,12 +293,12 @@ fn set_parts<const N: usize>(
 }
 
 /// A member of `msg.parts`.
-fn part_of<'a, const N: usize>(msg: &'a Msg<N>, key: &str) -> Option<ValueRef<'a>> {
+pub(super) fn part_of<'a, const N: usize>(msg: &'a Msg<N>, key: &str) -> Option<ValueRef<'a>> {
     msg.get(&[PathSegment::Key(PARTS), PathSegment::Key(key)])
 }
 
 /// Whether two ids name one entry of a JavaScript object: the same text.
-fn same_key(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+pub(super) fn same_key(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     let (mut a_text, mut b_text) = (heapless::String::<64>::new(), heapless::String::<64>::new());
     a.write_js_text(&mut a_text).is_ok() && b.write_js_text(&mut b_text).is_ok() && a_text == b_text
 }
