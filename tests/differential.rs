@@ -549,13 +549,13 @@ const CASES: &[Case] = &[
         nodes: r#"[
             {"id": "m", "type": "join", "mode": "custom", "build": "merged", "property": "payload",
              "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false,
-             "timeout": "", "count": "2", "reduceRight": false, "wires": [["out0", "a"]]},
+             "timeout": "", "count": "2", "reduceRight": false, "wires": [["a"]]},
             {"id": "a", "type": "join", "mode": "custom", "build": "array", "property": "payload",
              "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": true,
-             "timeout": "", "count": "1", "reduceRight": false, "wires": [["out1", "t"]]},
+             "timeout": "", "count": "1", "reduceRight": false, "wires": [["out0", "t"]]},
             {"id": "t", "type": "join", "mode": "custom", "build": "string", "property": "payload",
              "propertyType": "msg", "key": "topic", "joiner": "+", "joinerType": "str", "accumulate": false,
-             "timeout": "0.3", "count": "", "reduceRight": false, "wires": [["out2"]]}
+             "timeout": "0.3", "count": "", "reduceRight": false, "wires": [["out1"]]}
           ]"#,
         topic: Some("t"),
         inputs: &[
@@ -565,25 +565,32 @@ const CASES: &[Case] = &[
             r#"{"c":[1]}"#,
             r#"{"d":4}"#,
         ],
-        outputs: 5,
+        outputs: 3,
     },
     Case {
-        name: "sort-array-and-sequence",
+        name: "sort-array",
+        nodes: r#"[{"id": "a", "type": "sort", "order": "ascending", "as_num": false, "target": "payload",
+            "targetType": "msg", "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg",
+            "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"["200","4","30","1000","b","B","a"]"#,
+            "[3,1,2,null]",
+            r#""not an array""#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "sort-sequence",
         nodes: r#"[
-            {"id": "a", "type": "sort", "order": "ascending", "as_num": false, "target": "payload", "targetType": "msg",
-             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0", "s"]]},
             {"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
              "stream": false, "addname": "", "property": "payload", "wires": [["d"]]},
             {"id": "d", "type": "sort", "order": "descending", "as_num": true, "target": "payload", "targetType": "seq",
-             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out1"]]}
+             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0"]]}
           ]"#,
         topic: Some("t"),
-        inputs: &[
-            r#"["200","4","30","1000"]"#,
-            r#"[3,1,2]"#,
-            r#""not an array""#,
-        ],
-        outputs: 9,
+        inputs: &[r#"["200","4","30","1000"]"#, "[3,1,2]"],
+        outputs: 7,
     },
     Case {
         name: "batch-by-count",
