@@ -615,6 +615,132 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#],
         outputs: 2,
     },
+    // split and join
+    Case {
+        name: "split-string",
+        nodes: r#"[{"id": "s", "type": "split", "splt": ",", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a,bc,,d""#, r#""one""#, r#""""#],
+        outputs: 6,
+    },
+    Case {
+        name: "split-array",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 2,
+            "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"[1,"x",{"a":[2]},null,true]"#, "[]", "[7]"],
+        outputs: 4,
+    },
+    Case {
+        name: "split-object",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": false, "addname": "topic", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"a":1,"b":"two","c":{"d":[3]}}"#, "{}", "5"],
+        outputs: 3,
+    },
+    Case {
+        name: "split-then-auto-join",
+        nodes: r#"[
+            {"id": "s", "type": "split", "splt": "-", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+             "stream": false, "addname": "", "property": "payload", "wires": [["j"]]},
+            {"id": "j", "type": "join", "mode": "auto", "build": "object", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "", "reduceRight": false, "wires": [["out0"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""a-b-c""#,
+            r#"[1,[2,3],{"x":4}]"#,
+            r#"{"k":"v","n":{"m":1}}"#,
+            r#""single""#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "join-by-count",
+        nodes: r#"[
+            {"id": "j", "type": "join", "mode": "custom", "build": "string", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": ", ", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "3", "reduceRight": false, "wires": [["out0"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""a""#,
+            "2",
+            "true",
+            r#"{"o":1}"#,
+            "null",
+            r#""z""#,
+            r#""left""#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "split-stream",
+        nodes: r#"[{"id": "s", "type": "split", "splt": ",", "spltType": "str", "arraySplt": 1,
+            "arraySpltType": "len", "stream": true, "addname": "", "property": "payload", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a,b""#, r#"",c""#, r#""d,""#, r#""e""#],
+        outputs: 3,
+    },
+    Case {
+        name: "join-merged-accumulated-timed",
+        nodes: r#"[
+            {"id": "m", "type": "join", "mode": "custom", "build": "merged", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false,
+             "timeout": "", "count": "2", "reduceRight": false, "wires": [["a"]]},
+            {"id": "a", "type": "join", "mode": "custom", "build": "array", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": true,
+             "timeout": "", "count": "1", "reduceRight": false, "wires": [["out0", "t"]]},
+            {"id": "t", "type": "join", "mode": "custom", "build": "string", "property": "payload",
+             "propertyType": "msg", "key": "topic", "joiner": "+", "joinerType": "str", "accumulate": false,
+             "timeout": "0.3", "count": "", "reduceRight": false, "wires": [["out1"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":1}"#,
+            r#"{"b":2}"#,
+            r#"{"a":3}"#,
+            r#"{"c":[1]}"#,
+            r#"{"d":4}"#,
+        ],
+        outputs: 3,
+    },
+    Case {
+        name: "sort-array",
+        nodes: r#"[{"id": "a", "type": "sort", "order": "ascending", "as_num": false, "target": "payload",
+            "targetType": "msg", "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg",
+            "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"["200","4","30","1000","b","B","a"]"#,
+            "[3,1,2,null]",
+            r#""not an array""#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "sort-sequence",
+        nodes: r#"[
+            {"id": "s", "type": "split", "splt": "\\n", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+             "stream": false, "addname": "", "property": "payload", "wires": [["d"]]},
+            {"id": "d", "type": "sort", "order": "descending", "as_num": true, "target": "payload", "targetType": "seq",
+             "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0"]]}
+          ]"#,
+        topic: Some("t"),
+        inputs: &[r#"["200","4","30","1000"]"#, "[3,1,2]"],
+        outputs: 7,
+    },
+    Case {
+        name: "batch-by-count",
+        nodes: r#"[{"id": "b", "type": "batch", "mode": "count", "count": 3, "overlap": 1, "interval": 10,
+            "allowEmptySequence": false, "topics": [], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#""two""#, r#"{"n":3}"#, "[4]", "5", "6"],
+        outputs: 6,
+    },
 ];
 
 /// Which side of the comparison a flow is for.

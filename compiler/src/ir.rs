@@ -7,6 +7,8 @@ use serde::Serialize;
 use crate::json::Span;
 pub use crate::partition::Resources;
 pub use psos::nodes::DelayMode;
+/// And what a `join` builds.
+pub use psos::nodes::JoinBuild;
 /// So are the `filter` node's modes and gap.
 pub use psos::nodes::{FilterMode, Gap};
 /// The settings of `range` and `json` nodes are the runtime's own types:
@@ -291,6 +293,10 @@ pub enum NodeKind {
     Trigger(Trigger),
     LinkCall(LinkCall),
     LinkReturn(LinkReturn),
+    Split(Split),
+    Join(Join),
+    Batch(Batch),
+    Sort(Sort),
 }
 
 impl NodeKind {
@@ -303,7 +309,11 @@ impl NodeKind {
             | NodeKind::Range(_)
             | NodeKind::Json(_)
             | NodeKind::Template(_)
-            | NodeKind::Filter(_) => 1,
+            | NodeKind::Filter(_)
+            | NodeKind::Split(_)
+            | NodeKind::Join(_)
+            | NodeKind::Batch(_)
+            | NodeKind::Sort(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -833,4 +843,113 @@ pub enum TriggerOp {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+}
+
+/// A `split` node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Split {
+    pub at: SplitAt,
+    /// Items in each piece of an array (`arraySplt`).
+    pub array_length: usize,
+    pub stream: bool,
+    /// Where an object's key goes (`addname`).
+    pub key_to: Option<Path>,
+    /// The property split.
+    pub path: Path,
+    /// The property's name when it is not `payload`, for `msg.parts`.
+    pub property: Option<String>,
+}
+
+/// Where a split cuts text and buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SplitAt {
+    /// At this text, escapes read.
+    Text(String),
+    /// At these bytes.
+    Bytes(Vec<u8>),
+    /// Into pieces this long.
+    Length(usize),
+}
+
+/// A `join` node, with the room a device gives its groups.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub mode: JoinMode,
+    /// Groups collected at once (`psosGroups`).
+    pub groups: usize,
+    /// Bytes of values each group holds (`psosJoinSize`).
+    pub group_size: usize,
+    /// How often the timer task lets the node send groups whose time is
+    /// up; `None` without a timeout.
+    pub tick_ms: Option<u64>,
+}
+
+/// How a join collects.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JoinMode {
+    Auto,
+    Custom(CustomJoin),
+}
+
+/// A `custom` join's settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomJoin {
+    pub build: JoinBuild,
+    /// The property collected; `None` for whole messages.
+    pub path: Option<Path>,
+    pub key: Path,
+    pub key_name: String,
+    pub joiner: Joiner,
+    pub count: usize,
+    pub count_from_parts: bool,
+    pub timeout_ms: f64,
+    pub accumulate: bool,
+    pub use_parts: bool,
+}
+
+/// What a join puts between strings or buffers.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Joiner {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+/// A `batch` node, with the queue a device gives its sequences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Batch {
+    pub mode: BatchMode,
+    /// Messages held at once: `count`, or `psosQueue` for an interval.
+    pub queue: usize,
+    /// How often the timer task lets an interval end; `None` for `count`.
+    pub tick_ms: Option<u64>,
+}
+
+/// How a `batch` makes sequences (the runtime's `BatchMode`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchMode {
+    Count {
+        count: usize,
+        overlap: usize,
+        honour_parts: bool,
+    },
+    Interval {
+        interval_ms: f64,
+        allow_empty: bool,
+    },
+    Concat {
+        topics: Vec<String>,
+    },
+}
+
+/// A `sort` node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sort {
+    /// The array property sorted; `None` sorts the messages of sequences.
+    pub target: Option<Path>,
+    /// What messages of a sequence are sorted by (`seqKey`).
+    pub key: Path,
+    pub descending: bool,
+    pub as_number: bool,
+    /// Messages of sequences held at once (`psosQueue`).
+    pub queue: usize,
 }

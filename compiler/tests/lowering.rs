@@ -1078,3 +1078,213 @@ fn inject_context_values_are_read_as_node_red_reads_them() {
         ]
     );
 }
+
+/// Node-RED's "should be loaded" cases of `17-split_spec.js`: a split and a
+/// join with nothing set read as `SplitNode` and `JoinNode` read them (a
+/// join's count 0, no time, an array).
+#[test]
+fn split_and_join_defaults_are_node_reds() {
+    use psosc::ir::{Join, JoinMode, Split, SplitAt};
+    let flow = lower(
+        r#"[{"id": "s", "type": "split", "name": "splitNode", "wires": [[]]},
+            {"id": "j", "type": "join", "name": "joinNode", "wires": [[]]}]"#,
+    );
+    assert_eq!(flow.nodes[0].name, "splitNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Split(Split {
+            at: SplitAt::Text("\n".into()),
+            array_length: 1,
+            stream: false,
+            key_to: None,
+            path: vec![key("payload")],
+            property: None,
+        })
+    );
+    assert_eq!(flow.nodes[1].name, "joinNode");
+    assert_eq!(
+        flow.nodes[1].kind,
+        NodeKind::Join(Join {
+            mode: JoinMode::Auto,
+            groups: 2,
+            group_size: 1024,
+            tick_ms: None,
+        })
+    );
+}
+
+/// What else they read: escapes in a separator and a joiner, bytes, lengths
+/// as `parseInt` reads them, flags only when `true`, a count left empty,
+/// a timeout in seconds with the tick it needs, and the room of groups.
+#[test]
+fn split_and_join_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, SplitAt};
+    let split = |props: &str| {
+        let NodeKind::Split(split) = only_node(&format!(
+            r#"{{"id": "s", "type": "split", {props}, "wires": [[]]}}"#
+        )) else {
+            panic!("a split node")
+        };
+        split
+    };
+    assert_eq!(
+        split(r#""splt": "\\t;\\e""#).at,
+        SplitAt::Text("\t;e".into())
+    );
+    assert_eq!(
+        split(r#""spltType": "bin", "splt": "[13, 10]""#).at,
+        SplitAt::Bytes(vec![13, 10])
+    );
+    assert_eq!(
+        split(r#""spltType": "len", "splt": "3 apples""#).at,
+        SplitAt::Length(3)
+    );
+    assert_eq!(split(r#""arraySplt": 4"#).array_length, 4);
+    assert!(!split(r#""stream": "true""#).stream);
+    assert!(split(r#""stream": true"#).stream);
+    let named = split(r#""property": "a.b", "addname": "topic""#);
+    assert_eq!(named.path, vec![key("a"), key("b")]);
+    assert_eq!(named.property.as_deref(), Some("a.b"));
+    assert_eq!(named.key_to, Some(vec![key("topic")]));
+
+    let NodeKind::Join(join) = only_node(
+        r#"{"id": "j", "type": "join", "mode": "custom", "build": "string", "joiner": "\\n",
+            "count": "", "timeout": "0.5", "accumulate": "true", "useparts": false,
+            "psosGroups": 3, "psosJoinSize": "64", "wires": [[]]}"#,
+    ) else {
+        panic!("a join node")
+    };
+    assert_eq!(
+        join,
+        Join {
+            mode: JoinMode::Custom(CustomJoin {
+                build: JoinBuild::String,
+                path: Some(vec![key("payload")]),
+                key: vec![key("topic")],
+                key_name: "topic".into(),
+                joiner: Joiner::Text("\n".into()),
+                count: 0,
+                count_from_parts: true,
+                timeout_ms: 500.0,
+                accumulate: false,
+                use_parts: false,
+            }),
+            groups: 3,
+            group_size: 64,
+            tick_ms: Some(5),
+        }
+    );
+    let NodeKind::Join(whole) = only_node(
+        r#"{"id": "j", "type": "join", "mode": "custom", "build": "buffer", "propertyType": "full",
+            "joinerType": "bin", "joiner": "", "count": 2.5, "key": "k", "wires": [[]]}"#,
+    ) else {
+        panic!("a join node")
+    };
+    let JoinMode::Custom(whole) = whole.mode else {
+        panic!("a custom join")
+    };
+    assert_eq!(whole.path, None);
+    assert_eq!(whole.joiner, Joiner::Bytes(Vec::new()));
+    assert_eq!(whole.count, 3);
+    assert_eq!(whole.key, vec![key("k")]);
+}
+
+/// Node-RED's "should be loaded with defaults" of `19-batch_spec.js`, and
+/// what else a batch reads: a count of 0 as 1, an overlap, honoured parts,
+/// an interval in seconds with its queue (`psosQueue`) and tick, the
+/// topics of `concat`.
+#[test]
+fn batch_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::{Batch, BatchMode};
+    let flow = lower(r#"[{"id": "n1", "type": "batch", "name": "BatchNode", "wires": [[]]}]"#);
+    assert_eq!(flow.nodes[0].name, "BatchNode");
+    let read = |props: &str| {
+        let NodeKind::Batch(batch) = only_node(&format!(
+            r#"{{"id": "b", "type": "batch", {props} "wires": [[]]}}"#
+        )) else {
+            panic!("a batch node")
+        };
+        batch
+    };
+    let count = |count, overlap, honour_parts| Batch {
+        mode: BatchMode::Count {
+            count,
+            overlap,
+            honour_parts,
+        },
+        queue: count,
+        tick_ms: None,
+    };
+    assert_eq!(read(""), count(1, 0, false));
+    assert_eq!(read(r#""count": 0,"#), count(1, 0, false));
+    assert_eq!(
+        read(r#""mode": "count", "count": "3", "overlap": 2, "honourParts": true,"#),
+        count(3, 2, true)
+    );
+    assert_eq!(
+        read(r#""mode": "interval", "interval": 0.5, "allowEmptySequence": true, "psosQueue": 4,"#),
+        Batch {
+            mode: BatchMode::Interval {
+                interval_ms: 500.0,
+                allow_empty: true,
+            },
+            queue: 4,
+            tick_ms: Some(5),
+        }
+    );
+    assert_eq!(
+        read(r#""mode": "concat", "topics": [{"topic": "TA"}, {"topic": "TB"}],"#),
+        Batch {
+            mode: BatchMode::Concat {
+                topics: vec!["TA".into(), "TB".into()],
+            },
+            queue: 8,
+            tick_ms: None,
+        }
+    );
+}
+
+/// Node-RED's "should be loaded" of `18-sort_spec.js`, and what else a sort
+/// reads: an array property (`targetType` `msg`) or sequences (anything
+/// else, missing too), the key of sequences, any order but `ascending` as
+/// descending, numbers, and the queue (`psosQueue`).
+#[test]
+fn sort_properties_are_read_as_node_red_reads_them() {
+    use psosc::ir::Sort;
+    let flow = lower(
+        r#"[{"id": "n1", "type": "sort", "order": "ascending", "as_num": false, "name": "SortNode", "wires": [[]]}]"#,
+    );
+    assert_eq!(flow.nodes[0].name, "SortNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Sort(Sort {
+            target: None,
+            key: vec![key("payload")],
+            descending: false,
+            as_number: false,
+            queue: 8,
+        })
+    );
+    let NodeKind::Sort(sort) = only_node(
+        r#"{"id": "o", "type": "sort", "targetType": "msg", "target": "data", "msgKeyType": "elem",
+            "order": "descending", "as_num": true, "psosQueue": 3, "wires": [[]]}"#,
+    ) else {
+        panic!("a sort node")
+    };
+    assert_eq!(
+        sort,
+        Sort {
+            target: Some(vec![key("data")]),
+            key: vec![key("payload")],
+            descending: true,
+            as_number: true,
+            queue: 3,
+        }
+    );
+    let NodeKind::Sort(sort) = only_node(
+        r#"{"id": "o", "type": "sort", "targetType": "seq", "seqKey": "reading.value", "seqKeyType": "msg", "wires": [[]]}"#,
+    ) else {
+        panic!("a sort node")
+    };
+    assert_eq!(sort.key, vec![key("reading"), key("value")]);
+}

@@ -102,6 +102,15 @@ impl Device {
             .get(kind as usize)
             .map_or(0, |counter| counter.load(Ordering::Relaxed))
     }
+
+    /// The kinds of error that happened since start-up, each with its
+    /// count, in the order of [`ErrorKind::ALL`].
+    pub fn errors_seen(&self) -> impl Iterator<Item = (ErrorKind, u32)> + '_ {
+        ErrorKind::ALL
+            .into_iter()
+            .map(|kind| (kind, self.error_count(kind)))
+            .filter(|(_, count)| *count > 0)
+    }
 }
 
 /// A timer that fires a node: after `first_ms` from start-up (if set), then

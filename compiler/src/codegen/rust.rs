@@ -590,7 +590,9 @@ impl<'a> DeviceCode<'a> {
                     }
                 }
                 NodeKind::Delay(Delay { tick_ms, .. })
-                | NodeKind::Trigger(Trigger { tick_ms, .. }) => {
+                | NodeKind::Trigger(Trigger { tick_ms, .. })
+                | NodeKind::Join(crate::ir::Join { tick_ms, .. })
+                | NodeKind::Batch(crate::ir::Batch { tick_ms, .. }) => {
                     if let Some(tick) = *tick_ms {
                         let outputs = self.timer_outputs(position, &output, imports);
                         push(
@@ -787,9 +789,14 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Template(_)
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_) => true,
-        NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) | NodeKind::Trigger(_) => {
-            false
-        }
+        NodeKind::Custom(_)
+        | NodeKind::Delay(_)
+        | NodeKind::Filter(_)
+        | NodeKind::Trigger(_)
+        | NodeKind::Split(_)
+        | NodeKind::Join(_)
+        | NodeKind::Batch(_)
+        | NodeKind::Sort(_) => false,
     }
 }
 
@@ -860,6 +867,10 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Trigger(_) => "trigger".to_string(),
         NodeKind::LinkCall(_) => "link_call".to_string(),
         NodeKind::LinkReturn(_) => "link_return".to_string(),
+        NodeKind::Split(_) => "split".to_string(),
+        NodeKind::Join(_) => "join".to_string(),
+        NodeKind::Batch(_) => "batch".to_string(),
+        NodeKind::Sort(_) => "sort".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1390,6 +1401,56 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
+        NodeKind::Split(split) => split_constructor(split, info, imports),
+        NodeKind::Join(join) => join_constructor(join, info, imports),
+        NodeKind::Sort(sort) => {
+            let sort_type = imports.node("Sort");
+            let config_type = imports.node("SortConfig");
+            let target = optional_path(sort.target.as_ref(), imports);
+            let key = path(&sort.key, imports);
+            let (descending, as_number) = (sort.descending, sort.as_number);
+            let queue = Literal::usize_unsuffixed(sort.queue);
+            (
+                quote!(#sort_type<{ Msg::CAPACITY }, #queue>),
+                quote!(#sort_type::new(#info, #config_type {
+                    target: #target,
+                    key: #key,
+                    descending: #descending,
+                    as_number: #as_number,
+                })),
+            )
+        }
+        NodeKind::Batch(batch) => {
+            let batch_type = imports.node("Batch");
+            let mode_type = imports.node("BatchMode");
+            let mode = match &batch.mode {
+                crate::ir::BatchMode::Count {
+                    count,
+                    overlap,
+                    honour_parts,
+                } => {
+                    let count = Literal::usize_unsuffixed(*count);
+                    let overlap = Literal::usize_unsuffixed(*overlap);
+                    quote!(#mode_type::Count { count: #count, overlap: #overlap, honour_parts: #honour_parts })
+                }
+                crate::ir::BatchMode::Interval {
+                    interval_ms,
+                    allow_empty,
+                } => {
+                    let interval_ms = float(*interval_ms);
+                    quote!(#mode_type::Interval { interval_ms: #interval_ms, allow_empty: #allow_empty })
+                }
+                crate::ir::BatchMode::Concat { topics } => {
+                    let topics = topics.iter().map(|topic| Literal::string(topic));
+                    quote!(#mode_type::Concat { topics: &[#(#topics),*] })
+                }
+            };
+            let queue = Literal::usize_unsuffixed(batch.queue);
+            (
+                quote!(#batch_type<{ Msg::CAPACITY }, #queue>),
+                quote!(#batch_type::new(#info, #mode)),
+            )
+        }
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
             let config_type = imports.node("TriggerConfig");
@@ -1599,6 +1660,145 @@ fn path(path: &Path, imports: &mut Imports) -> TokenStream {
         }
     });
     quote!(&[#(#segments),*])
+}
+
+/// A split node: room for a stream's rest in its type (the message
+/// capacity when it streams), its settings as one `SplitConfig`.
+fn split_constructor(
+    split: &crate::ir::Split,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let split_type = imports.node("Split");
+    let config_type = imports.node("SplitConfig");
+    let at_type = imports.node("SplitAt");
+    let at = match &split.at {
+        crate::ir::SplitAt::Text(text) => {
+            let text = Literal::string(text);
+            quote!(#at_type::Text(#text))
+        }
+        crate::ir::SplitAt::Bytes(bytes) => {
+            let text = Literal::string(&String::from_utf8_lossy(bytes));
+            let array = Value::Array(
+                bytes
+                    .iter()
+                    .map(|byte| Value::Number(f64::from(*byte)))
+                    .collect(),
+            );
+            let array = const_value(&array, imports);
+            let bytes = Literal::byte_string(bytes);
+            quote!(#at_type::Bytes { bytes: #bytes, text: #text, array: #array })
+        }
+        crate::ir::SplitAt::Length(length) => {
+            let length = Literal::usize_unsuffixed(*length);
+            quote!(#at_type::Length(#length))
+        }
+    };
+    let array_length = Literal::usize_unsuffixed(split.array_length);
+    let stream = split.stream;
+    let key_to = optional_path(split.key_to.as_ref(), imports);
+    let property_path = path(&split.path, imports);
+    let property = match &split.property {
+        Some(name) => {
+            let name = Literal::string(name);
+            quote!(Some(#name))
+        }
+        None => quote!(None),
+    };
+    let rest = if split.stream {
+        quote!({ Msg::CAPACITY })
+    } else {
+        quote!(0)
+    };
+    (
+        quote!(#split_type<{ Msg::CAPACITY }, #rest>),
+        quote!(#split_type::new(#info, #config_type {
+            at: #at,
+            array_length: #array_length,
+            stream: #stream,
+            key_to: #key_to,
+            path: #property_path,
+            property: #property,
+        })),
+    )
+}
+
+/// A join node: its groups and their room in its type, its mode.
+fn join_constructor(
+    join: &crate::ir::Join,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let join_type = imports.node("Join");
+    let mode_type = imports.node("JoinMode");
+    let mode = match &join.mode {
+        crate::ir::JoinMode::Auto => quote!(#mode_type::Auto),
+        crate::ir::JoinMode::Custom(custom) => {
+            let custom_type = imports.node("CustomJoin");
+            let build_type = imports.node("JoinBuild");
+            let joiner_type = imports.node("Joiner");
+            let build = format_ident!(
+                "{}",
+                match custom.build {
+                    crate::ir::JoinBuild::String => "String",
+                    crate::ir::JoinBuild::Buffer => "Buffer",
+                    crate::ir::JoinBuild::Array => "Array",
+                    crate::ir::JoinBuild::Object => "Object",
+                    crate::ir::JoinBuild::Merged => "Merged",
+                }
+            );
+            let property = optional_path(custom.path.as_ref(), imports);
+            let key = path(&custom.key, imports);
+            let key_name = Literal::string(&custom.key_name);
+            let joiner = match &custom.joiner {
+                crate::ir::Joiner::Text(text) => {
+                    let text = Literal::string(text);
+                    quote!(#joiner_type::Text(#text))
+                }
+                crate::ir::Joiner::Bytes(bytes) => {
+                    let bytes = Literal::byte_string(bytes);
+                    quote!(#joiner_type::Bytes(#bytes))
+                }
+            };
+            let count = Literal::usize_unsuffixed(custom.count);
+            let timeout_ms = float(custom.timeout_ms);
+            let crate::ir::CustomJoin {
+                count_from_parts,
+                accumulate,
+                use_parts,
+                ..
+            } = *custom;
+            quote!(#mode_type::Custom(#custom_type {
+                build: #build_type::#build,
+                path: #property,
+                key: #key,
+                key_name: #key_name,
+                joiner: #joiner,
+                count: #count,
+                count_from_parts: #count_from_parts,
+                timeout_ms: #timeout_ms,
+                accumulate: #accumulate,
+                use_parts: #use_parts,
+            }))
+        }
+    };
+    let groups = Literal::usize_unsuffixed(join.groups);
+    let group_size = Literal::usize_unsuffixed(join.group_size);
+    (
+        quote!(#join_type<{ Msg::CAPACITY }, #groups, #group_size>),
+        quote!(#join_type::new(#info, #mode)),
+    )
+}
+
+/// A property path that may be absent, as an `Option` of a path.
+fn optional_path(path_or_none: Option<&Path>, imports: &mut Imports) -> TokenStream {
+    match path_or_none {
+        Some(some) => {
+            let some = path(some, imports);
+            quote!(Some(#some))
+        }
+        None => quote!(None),
+    }
 }
 
 /// An inject's value (also a trigger's) as a `psos::nodes::InjectValue`.

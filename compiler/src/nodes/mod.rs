@@ -1,6 +1,7 @@
 //! The node types psosc supports, and how each one's configuration is read
 //! and checked. One module per node type; this one holds what they share.
 
+mod batch;
 mod change;
 pub mod custom;
 mod debug;
@@ -13,6 +14,8 @@ mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
+mod sort;
+mod split;
 mod switch;
 mod template;
 mod trigger;
@@ -81,6 +84,22 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "trigger",
         lower: trigger::lower,
+    },
+    NodeType {
+        type_name: "split",
+        lower: split::lower_split,
+    },
+    NodeType {
+        type_name: "join",
+        lower: split::lower_join,
+    },
+    NodeType {
+        type_name: "batch",
+        lower: batch::lower,
+    },
+    NodeType {
+        type_name: "sort",
+        lower: sort::lower,
     },
 ];
 

@@ -62,7 +62,7 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "catch" => &NO_ERROR_MESSAGES,
         "status" => &NO_STATUS,
         "complete" => &NO_DONE,
-        "csv" | "sort" | "batch" | "split" | "join" => &NOT_YET,
+        "csv" => &NOT_YET,
         t if t.starts_with("http")
             || t.starts_with("websocket")
             || t.starts_with("tcp")

@@ -134,6 +134,51 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         resources: Resources { flash: 256, ram: 8 },
         hardware: false,
     },
+    // Not measured yet. `split`: its wiring, and room for a stream's rest
+    // at the default message capacity (512 bytes) for text and for
+    // buffers, which only a streaming node takes.
+    TypeFacts {
+        type_name: "split",
+        resources: Resources {
+            flash: 512,
+            ram: 2 * 512 + 32,
+        },
+        hardware: false,
+    },
+    // Not measured yet. `join`: at the defaults (`psosGroups` 2 of
+    // `psosJoinSize` 1024 bytes), each group with its message (512 bytes)
+    // and its id, joiner and property names; the table cannot see a
+    // node's own sizes.
+    TypeFacts {
+        type_name: "join",
+        resources: Resources {
+            flash: 1024,
+            ram: 2 * (1024 + 512 + 3 * 64 + 32),
+        },
+        hardware: false,
+    },
+    // Not measured yet: as a delay, its queue of 8 messages of 512 bytes
+    // (an interval's default `psosQueue`; a count of 8); the table cannot
+    // see a node's own count or queue.
+    TypeFacts {
+        type_name: "batch",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
+    // Not measured yet: as a batch, its queue of 8 messages of 512 bytes
+    // (the default `psosQueue`), and an array's item offsets while it
+    // sorts them, on the stack.
+    TypeFacts {
+        type_name: "sort",
+        resources: Resources {
+            flash: 512,
+            ram: 4 * 1024 + 64,
+        },
+        hardware: false,
+    },
 ];
 
 /// A node type the table does not list (a custom node, say): its code is

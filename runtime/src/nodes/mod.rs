@@ -1,18 +1,23 @@
 //! The built-in nodes: Node-RED's core nodes as PSOS runs them.
 
+mod batch;
 mod change;
 mod debug;
 mod delay;
 mod filter;
 mod inject;
+mod join;
 mod json;
 mod link;
 mod mqtt;
 mod range;
+mod sort;
+mod split;
 mod switch;
 mod template;
 mod trigger;
 
+pub use batch::{Batch, BatchMode};
 pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,
@@ -21,10 +26,13 @@ pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
+pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};
 pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use link::{LinkCall, LinkReturn, LINK_SOURCE};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
+pub use sort::{Sort, SortConfig, MAX_ITEMS};
+pub use split::{Split, SplitAt, SplitConfig};
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
 pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};

@@ -64,11 +64,7 @@ pub fn run<T: Node<CAPACITY>>(case: &'static str, node: &mut T, messages: &[&str
                 .collect()
         })
         .unwrap_or_default();
-    let errors = ErrorKind::ALL
-        .iter()
-        .map(|kind| (*kind, device.error_count(*kind)))
-        .filter(|(_, count)| *count > 0)
-        .collect();
+    let errors = device.errors_seen().collect();
     Outcome {
         sent,
         logged,

@@ -1,0 +1,322 @@
+//! `batch`: makes sequences of messages, as Node-RED's `19-batch.js` does:
+//! every `count` messages (overlapping by `overlap`, or ended early by the
+//! last part of a sequence), all the messages of each interval, or the
+//! sequences of some topics one after the other (`concat`). Each message
+//! of a sequence leaves with `msg.parts` `id`, `index` and `count` set (in
+//! its own `msg.parts`, if it has one).
+//!
+//! A device keeps the messages of a sequence in a queue of `Q` messages
+//! fixed at build time: `count` for `count` mode, which it never exceeds,
+//! and `psosQueue` for the other modes, where a message that finds it full
+//! is dropped and counted (`ErrorKind::QueueFull`). Node-RED's sequence id
+//! is the first message's `_msgid`; a device, which has no message ids,
+//! gives the sequence an id as `split` does. As `delay`, the node works
+//! on the clock it is given (`input_at`, `tick_at`).
+
+use super::delay::timer_ms;
+use super::split::group_id;
+use crate::encoding::{EmptyContainer, Str, OBJECT};
+use crate::msg::PathSegment;
+use crate::{Device, ErrorKind, Msg, MsgError, Node, NodeInfo, Outputs, ValueRef};
+
+/// How a batch node makes its sequences (`mode`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BatchMode {
+    /// `count`: a sequence every `count` messages; the last `overlap` of
+    /// each start the next; with `honour_parts`, a message that is the
+    /// last part of its own sequence ends this one.
+    Count {
+        count: usize,
+        overlap: usize,
+        honour_parts: bool,
+    },
+    /// `interval`: the messages of each interval; with `allow_empty`, an
+    /// interval without messages sends one with a `null` payload.
+    Interval { interval_ms: f64, allow_empty: bool },
+    /// `concat`: once the first sequence (by `msg.parts.id`) of each of
+    /// these topics is complete, they leave as one, in this order.
+    Concat { topics: &'static [&'static str] },
+}
+
+/// A `batch` node with a queue of `Q` messages of `N` bytes.
+pub struct Batch<const N: usize, const Q: usize> {
+    pub info: NodeInfo,
+    mode: BatchMode,
+    queue: heapless::Vec<Msg<N>, Q>,
+    /// The last part of a sequence came (`honour_parts`).
+    ended: bool,
+    /// How many sequences the node has made: part of their ids.
+    sequences: u32,
+    /// When the interval ends next (ms); `None` before the first tick,
+    /// which counts the first interval from start-up, as Node-RED counts
+    /// it from when the node starts.
+    due: Option<u64>,
+}
+
+const PARTS: &str = "parts";
+
+impl<const N: usize, const Q: usize> Batch<N, Q> {
+    pub const fn new(info: NodeInfo, mode: BatchMode) -> Self {
+        Self {
+            info,
+            mode,
+            queue: heapless::Vec::new(),
+            ended: false,
+            sequences: 0,
+            due: None,
+        }
+    }
+
+    /// How many messages wait for their sequence.
+    pub fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// A message arrives when the clock reads `now` (ms).
+    pub fn input_at<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        if msg.property("reset").is_some() {
+            self.queue.clear();
+            if let BatchMode::Interval { interval_ms, .. } = self.mode {
+                // The interval starts again.
+                self.due = (interval_ms > 0.0).then(|| now.saturating_add(timer_ms(interval_ms)));
+            }
+            return;
+        }
+        match self.mode {
+            BatchMode::Count {
+                count,
+                overlap,
+                honour_parts,
+            } => {
+                if honour_parts && is_last_part(msg) {
+                    self.ended = true;
+                }
+                if self.queue.push(msg.clone()).is_err() {
+                    device.report(ErrorKind::QueueFull);
+                    return;
+                }
+                if self.queue.len() == count || self.ended {
+                    self.send_queue(device, overlap, out);
+                    self.ended = false;
+                }
+            }
+            BatchMode::Interval { .. } => {
+                if self.queue.push(msg.clone()).is_err() {
+                    device.report(ErrorKind::QueueFull);
+                }
+            }
+            BatchMode::Concat { topics } => {
+                let listed =
+                    matches!(msg.topic(), Some(ValueRef::Str(topic)) if topics.contains(&topic));
+                if !listed {
+                    return;
+                }
+                let complete = ["id", "index", "count"]
+                    .iter()
+                    .all(|key| part_of(msg, key).is_some());
+                if !complete {
+                    self.info
+                        .log(device, format_args!("no parts property in message"));
+                    device.report(ErrorKind::BadValue);
+                    return;
+                }
+                if self.queue.push(msg.clone()).is_err() {
+                    device.report(ErrorKind::QueueFull);
+                    return;
+                }
+                self.concatenate(device, topics, out);
+            }
+        }
+    }
+
+    /// The clock reads `now` (ms): an interval that ended sends its
+    /// sequence.
+    pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
+        let BatchMode::Interval {
+            interval_ms,
+            allow_empty,
+        } = self.mode
+        else {
+            return;
+        };
+        if interval_ms <= 0.0 {
+            return;
+        }
+        let every = timer_ms(interval_ms);
+        let due = *self.due.get_or_insert(every);
+        if now < due {
+            return;
+        }
+        // As `setInterval`, late ticks are not caught up.
+        let next = due.saturating_add(every);
+        self.due = Some(if next <= now {
+            now.saturating_add(every)
+        } else {
+            next
+        });
+        if !self.queue.is_empty() {
+            self.send_queue(device, 0, out);
+        } else if allow_empty {
+            let mut empty = Msg::<N>::new();
+            let id = self.next_id();
+            let made = empty
+                .set_property("payload", &ValueRef::Null)
+                .and_then(|()| empty.set_property(PARTS, &EmptyContainer(OBJECT)))
+                .and_then(|()| set_parts(&mut empty, &id, 0, 1));
+            if device.check(made, ErrorKind::Oversize).is_some() {
+                out.send(0, &mut empty);
+            }
+        }
+    }
+
+    /// Sends the queue as one sequence; the last `overlap` messages stay,
+    /// unchanged, to start the next.
+    fn send_queue<O: Outputs<N>>(&mut self, device: &Device, overlap: usize, out: &mut O) {
+        let id = self.next_id();
+        let count = self.queue.len();
+        let leaving = count.saturating_sub(overlap);
+        for index in 0..count {
+            let msg = if index < leaving {
+                (!self.queue.is_empty()).then(|| self.queue.remove(0))
+            } else {
+                // Node-RED sends copies when the sequences overlap.
+                self.queue.get(index - leaving).cloned()
+            };
+            let Some(mut msg) = msg else {
+                return;
+            };
+            let parts = if msg.property(PARTS).is_some() {
+                Ok(())
+            } else {
+                msg.set_property(PARTS, &EmptyContainer(OBJECT))
+            };
+            let set = parts.and_then(|()| set_parts(&mut msg, &id, index, count));
+            if device.check(set, ErrorKind::Oversize).is_some() {
+                out.send(0, &mut msg);
+            }
+        }
+    }
+
+    /// `concat`: when the first sequence of every topic is complete, sends
+    /// them one after the other (a topic listed twice, twice), copies of the
+    /// messages in the order they came, and forgets the first sequence of
+    /// each topic listed (of a topic listed twice, the first two).
+    fn concatenate<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        topics: &'static [&'static str],
+        out: &mut O,
+    ) {
+        let mut count = 0;
+        for topic in topics {
+            let members = self.first_sequence(topic);
+            let expected = members
+                .clone()
+                .next()
+                .and_then(|at| self.queue.get(at))
+                .and_then(|msg| part_of(msg, "count"));
+            let size = members.count();
+            match expected {
+                Some(ValueRef::Number(expected)) if expected == size as f64 => count += size,
+                _ => return,
+            }
+        }
+        let id = self.next_id();
+        let mut index = 0;
+        for topic in topics {
+            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
+            for at in members {
+                let Some(mut msg) = self.queue.get(at).cloned() else {
+                    return;
+                };
+                let set = set_parts(&mut msg, &id, index, count);
+                if device.check(set, ErrorKind::Oversize).is_some() {
+                    out.send(0, &mut msg);
+                }
+                index += 1;
+            }
+        }
+        for topic in topics {
+            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
+            for at in members.into_iter().rev() {
+                self.queue.remove(at);
+            }
+        }
+    }
+
+    /// Where the messages of a topic's first sequence wait: those of the
+    /// topic with the `msg.parts.id` of its first message, in order.
+    fn first_sequence<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = usize> + Clone + 'a {
+        let of_topic =
+            move |msg: &Msg<N>| matches!(msg.topic(), Some(ValueRef::Str(t)) if t == topic);
+        let first = self.queue.iter().find(|msg| of_topic(msg));
+        let id = first.and_then(|msg| part_of(msg, "id"));
+        self.queue
+            .iter()
+            .enumerate()
+            .filter(move |(_, msg)| {
+                of_topic(msg)
+                    && match (id, part_of(msg, "id")) {
+                        (Some(a), Some(b)) => same_key(a, b),
+                        _ => false,
+                    }
+            })
+            .map(|(at, _)| at)
+    }
+
+    fn next_id(&mut self) -> [u8; 16] {
+        let mut id = [0u8; 16];
+        group_id(self.info.id, self.sequences, &mut id);
+        self.sequences = self.sequences.wrapping_add(1);
+        id
+    }
+}
+
+/// Sets `msg.parts.id`, `index` and `count`, in place where they are.
+fn set_parts<const N: usize>(
+    msg: &mut Msg<N>,
+    id: &[u8; 16],
+    index: usize,
+    count: usize,
+) -> Result<(), MsgError> {
+    let id = core::str::from_utf8(id).unwrap_or("");
+    let part = |key| [PathSegment::Key(PARTS), PathSegment::Key(key)];
+    msg.set(&part("id"), &Str(id))?;
+    msg.set(&part("index"), &(index as f64))?;
+    msg.set(&part("count"), &(count as f64))
+}
+
+/// A member of `msg.parts`.
+pub(super) fn part_of<'a, const N: usize>(msg: &'a Msg<N>, key: &str) -> Option<ValueRef<'a>> {
+    msg.get(&[PathSegment::Key(PARTS), PathSegment::Key(key)])
+}
+
+/// Whether two ids name one entry of a JavaScript object: the same text.
+pub(super) fn same_key(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+    let (mut a_text, mut b_text) = (heapless::String::<64>::new(), heapless::String::<64>::new());
+    a.write_js_text(&mut a_text).is_ok() && b.write_js_text(&mut b_text).is_ok() && a_text == b_text
+}
+
+/// `msg.parts.index + 1 === msg.parts.count`.
+fn is_last_part<const N: usize>(msg: &Msg<N>) -> bool {
+    match (part_of(msg, "index"), part_of(msg, "count")) {
+        (Some(ValueRef::Number(index)), Some(ValueRef::Number(count))) => index + 1.0 == count,
+        _ => false,
+    }
+}
+
+impl<const N: usize, const Q: usize> Node<N> for Batch<N, Q> {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        self.input_at(crate::platform::uptime_ms(), device, msg, out);
+    }
+
+    fn tick<O: Outputs<N>>(&mut self, device: &Device, out: &mut O) {
+        self.tick_at(crate::platform::uptime_ms(), device, out);
+    }
+}

@@ -1,0 +1,226 @@
+//! `sort`: sorts the items of an array property, or the messages of a
+//! sequence by a property, as Node-RED's `18-sort.js` does: ascending or
+//! descending, as they are or as numbers, with JavaScript's `===` and `>`
+//! and a stable sort (as V8's). (Keys from JSONata expressions are refused
+//! by psosc.)
+//!
+//! A device sorts arrays of at most [`MAX_ITEMS`] items (a longer one is
+//! dropped and counted, `ErrorKind::Oversize`), and keeps the messages of
+//! sequences being collected in a queue of `Q` messages fixed at build time
+//! (`psosQueue`); a message that finds it full is dropped and counted
+//! (`ErrorKind::QueueFull`). Arrays, objects and buffers compare as
+//! JavaScript compares them with numbers: never greater, never equal.
+
+use core::cmp::Ordering;
+
+use super::batch::{part_of, same_key};
+use super::delay::strictly_equal;
+use crate::encoding::encoded_len_at;
+use crate::msg::PathSegment;
+use crate::value::{Items, Primitive};
+use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+
+/// The most items of an array a device sorts.
+pub const MAX_ITEMS: usize = 256;
+
+/// What a sort node sorts and how (Node-RED's `targetType`, `target`,
+/// `seqKey`, `order`, `as_num`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SortConfig {
+    /// `targetType` `msg`: the array property whose items are sorted;
+    /// `None` sorts the messages of each sequence.
+    pub target: Option<&'static [PathSegment<'static>]>,
+    /// The property messages of a sequence are sorted by (`seqKey`).
+    pub key: &'static [PathSegment<'static>],
+    pub descending: bool,
+    /// `as_num`: compare `Number(value)`.
+    pub as_number: bool,
+}
+
+/// A `sort` node with a queue of `Q` messages of `N` bytes.
+pub struct Sort<const N: usize, const Q: usize> {
+    pub info: NodeInfo,
+    config: SortConfig,
+    queue: heapless::Vec<Msg<N>, Q>,
+}
+
+const PARTS: &str = "parts";
+
+impl<const N: usize, const Q: usize> Sort<N, Q> {
+    pub const fn new(info: NodeInfo, config: SortConfig) -> Self {
+        Self {
+            info,
+            config,
+            queue: heapless::Vec::new(),
+        }
+    }
+
+    pub fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        match self.config.target {
+            Some(target) => self.sort_property(device, target, msg, out),
+            None => self.sort_sequence(device, msg, out),
+        }
+    }
+
+    /// Sorts the array at `target` and sends the message; anything else is
+    /// not sent, as in Node-RED.
+    fn sort_property<O: Outputs<N>>(
+        &self,
+        device: &Device,
+        target: &[PathSegment<'_>],
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let Some(ValueRef::Array(items)) = msg.get(target) else {
+            return;
+        };
+        let body = items.body();
+        let mut spans = heapless::Vec::<(usize, usize), MAX_ITEMS>::new();
+        let mut at = 0;
+        while let Some(len) = body.get(at..).and_then(encoded_len_at) {
+            if spans.push((at, len)).is_err() {
+                device.report(ErrorKind::Oversize);
+                return;
+            }
+            at += len;
+        }
+        let item = |span: &(usize, usize)| {
+            body.get(span.0..span.0 + span.1)
+                .and_then(crate::encoding::decode)
+                .map(|(value, _)| value)
+        };
+        stable_sort(&mut spans, |a, b| self.compare(item(a), item(b)));
+        let mut sorted = [0u8; N];
+        let mut end = 0;
+        for (start, len) in &spans {
+            let (Some(from), Some(to)) = (
+                body.get(*start..start + len),
+                sorted.get_mut(end..end + len),
+            ) else {
+                return;
+            };
+            to.copy_from_slice(from);
+            end += len;
+        }
+        let sorted = ValueRef::Array(Items::new(sorted.get(..end).unwrap_or_default()));
+        if device
+            .check(msg.set(target, &sorted), ErrorKind::Oversize)
+            .is_some()
+        {
+            out.send(0, msg);
+        }
+    }
+
+    /// Collects the messages of sequences; once one is complete, sends its
+    /// messages sorted, with their new indexes.
+    fn sort_sequence<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        let (Some(id), Some(_)) = (part_of(msg, "id"), part_of(msg, "index")) else {
+            return;
+        };
+        if self.queue.push(msg.clone()).is_err() {
+            device.report(ErrorKind::QueueFull);
+            return;
+        }
+        // Node-RED keeps the count of the latest message that has one.
+        let mut members = heapless::Vec::<usize, Q>::new();
+        let mut count = None;
+        for (at, queued) in self.queue.iter().enumerate() {
+            if part_of(queued, "id").is_some_and(|other| same_key(other, id)) {
+                if members.push(at).is_err() {
+                    return;
+                }
+                if let Some(queued_count) = part_of(queued, "count") {
+                    count = Some(queued_count);
+                }
+            }
+        }
+        let complete =
+            matches!(count, Some(ValueRef::Number(count)) if count == members.len() as f64);
+        if !complete {
+            return;
+        }
+        let key = self.config.key;
+        let queue = &self.queue;
+        stable_sort(&mut members, |a, b| {
+            let key_of = |at: &usize| queue.get(*at).and_then(|msg| msg.get(key));
+            self.compare(key_of(a), key_of(b))
+        });
+        for (index, at) in members.iter().enumerate() {
+            let Some(mut sorted) = self.queue.get(*at).cloned() else {
+                continue;
+            };
+            let set = sorted.set(
+                &[PathSegment::Key(PARTS), PathSegment::Key("index")],
+                &(index as f64),
+            );
+            if device.check(set, ErrorKind::Oversize).is_some() {
+                out.send(0, &mut sorted);
+            }
+        }
+        members.sort_unstable();
+        for at in members.iter().rev() {
+            if *at < self.queue.len() {
+                self.queue.remove(*at);
+            }
+        }
+    }
+
+    /// Node-RED's comparison: equal when `===`, else the order's direction
+    /// when `x > y`, else the other way. A missing value is `undefined`.
+    fn compare(&self, x: Option<ValueRef<'_>>, y: Option<ValueRef<'_>>) -> Ordering {
+        let (greater, less) = if self.config.descending {
+            (Ordering::Less, Ordering::Greater)
+        } else {
+            (Ordering::Greater, Ordering::Less)
+        };
+        if self.config.as_number {
+            let number = |value: Option<ValueRef<'_>>| value.map_or(f64::NAN, |v| v.to_number());
+            let (x, y) = (number(x), number(y));
+            return if x == y {
+                Ordering::Equal
+            } else if x > y {
+                greater
+            } else {
+                less
+            };
+        }
+        match (x, y) {
+            (None, None) => Ordering::Equal,
+            (Some(x), Some(y)) if strictly_equal(x, y) => Ordering::Equal,
+            (x, y) => {
+                let x = x.map_or(Primitive::Number(f64::NAN), Primitive::from);
+                let y = y.map_or(Primitive::Number(f64::NAN), Primitive::from);
+                if y.loose_lt(x) {
+                    greater
+                } else {
+                    less
+                }
+            }
+        }
+    }
+}
+
+impl<const N: usize, const Q: usize> Node<N> for Sort<N, Q> {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        Sort::input(self, device, msg, out);
+    }
+}
+
+/// A stable insertion sort: what any stable sort gives for a consistent
+/// comparison, without allocating.
+fn stable_sort<T: Copy>(items: &mut [T], mut compare: impl FnMut(&T, &T) -> Ordering) {
+    for next in 1..items.len() {
+        let mut at = next;
+        while at > 0 {
+            let (Some(before), Some(this)) = (items.get(at - 1).copied(), items.get(at).copied())
+            else {
+                break;
+            };
+            if compare(&before, &this) != Ordering::Greater {
+                break;
+            }
+            items.swap(at - 1, at);
+            at -= 1;
+        }
+    }
+}

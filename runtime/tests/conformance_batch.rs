@@ -1,0 +1,466 @@
+//! Node-RED's `batch` node, held to Node-RED's own tests: the `count` and
+//! `interval` cases of `test/nodes/core/sequence/19-batch_spec.js`
+//! (Node-RED 4.x) as data, on a clock the test steps a millisecond at a
+//! time. Messages are compared whole as JSON without `msg.parts.id`, which
+//! is Node-RED's first `_msgid` of the sequence; each case also checks
+//! that the messages of a sequence share one id and sequences differ.
+//!
+//! The spec's count, and which cases are here, is in docs/conformance.md.
+
+use psos::nodes::{Batch, BatchMode};
+use psos::{Device, ErrorKind, Msg, NodeInfo, PathSegment};
+
+const CAPACITY: usize = 256;
+
+const ID: &[PathSegment<'static>] = &[PathSegment::Key("parts"), PathSegment::Key("id")];
+
+/// What a node did: each message it sent with when (ms), the errors its
+/// device counted.
+#[derive(Debug, Default, PartialEq)]
+struct Outcome {
+    sent: Vec<(u64, String)>,
+    errors: Vec<(ErrorKind, u32)>,
+}
+
+/// Steps a node with a queue of `Q` messages from 0 to `until` ms; the
+/// messages of `inputs` arrive at their times, then the clock ticks. The
+/// ids of the sequences sent are checked: one per `sizes` entry, in order.
+fn run<const Q: usize>(
+    case: &'static str,
+    mode: BatchMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+    sizes: &[usize],
+) -> Outcome {
+    let device = Device::new(case, "conformance");
+    let mut node = Batch::<CAPACITY, Q>::new(NodeInfo::new(case, "", "batch"), mode);
+    let mut outcome = Outcome::default();
+    let mut ids = Vec::new();
+    let mut pending = inputs.iter().peekable();
+    for now in 0..=until {
+        let mut record = |_port: usize, msg: &mut Msg<CAPACITY>| {
+            ids.push(format!("{:?}", msg.get(ID)));
+            let mut shown = msg.clone();
+            shown.remove(ID);
+            outcome.sent.push((now, format!("{shown:?}")));
+        };
+        while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes())
+                .unwrap_or_else(|error| panic!("{case}: {text} does not read: {error}"));
+            node.input_at(now, &device, &mut msg, &mut record);
+        }
+        node.tick_at(now, &device, &mut record);
+    }
+    assert!(pending.next().is_none(), "{case}: inputs out of order");
+    // One id for the messages of a sequence, another for the next.
+    let mut at = 0;
+    let mut seen: Vec<&String> = Vec::new();
+    for size in sizes {
+        let sequence = ids
+            .get(at..at + size)
+            .unwrap_or_else(|| panic!("{case}: ids {ids:?}"));
+        assert!(
+            sequence.iter().all(|id| *id == sequence[0]),
+            "{case}: {ids:?}"
+        );
+        assert!(!seen.contains(&&sequence[0]), "{case}: {ids:?}");
+        seen.push(&sequence[0]);
+        at += size;
+    }
+    assert_eq!(at, ids.len(), "{case}: {ids:?}");
+    outcome.errors = device.errors_seen().collect();
+    outcome
+}
+
+fn sent(list: &[(u64, &str)]) -> Outcome {
+    Outcome {
+        sent: list
+            .iter()
+            .map(|(at, msg)| (*at, msg.to_string()))
+            .collect(),
+        errors: Vec::new(),
+    }
+}
+
+/// `check_count`'s input: six messages, parts of a sequence of 6.
+const SIX: [(u64, &str); 6] = [
+    (0, r#"{"payload":0,"parts":{"count":6,"index":0}}"#),
+    (0, r#"{"payload":1,"parts":{"count":6,"index":1}}"#),
+    (0, r#"{"payload":2,"parts":{"count":6,"index":2}}"#),
+    (0, r#"{"payload":3,"parts":{"count":6,"index":3}}"#),
+    (0, r#"{"payload":4,"parts":{"count":6,"index":4}}"#),
+    (0, r#"{"payload":5,"parts":{"count":6,"index":5}}"#),
+];
+
+const fn count(count: usize, overlap: usize, honour_parts: bool) -> BatchMode {
+    BatchMode::Count {
+        count,
+        overlap,
+        honour_parts,
+    }
+}
+
+#[test]
+fn should_create_seq_with_count() {
+    let expected = [
+        r#"{"payload":0,"parts":{"count":2,"index":0}}"#,
+        r#"{"payload":1,"parts":{"count":2,"index":1}}"#,
+        r#"{"payload":2,"parts":{"count":2,"index":0}}"#,
+        r#"{"payload":3,"parts":{"count":2,"index":1}}"#,
+        r#"{"payload":4,"parts":{"count":2,"index":0}}"#,
+        r#"{"payload":5,"parts":{"count":2,"index":1}}"#,
+    ];
+    let expected: Vec<(u64, &str)> = expected.iter().map(|msg| (0, *msg)).collect();
+    assert_eq!(
+        run::<2>("count", count(2, 0, false), &SIX, 0, &[2, 2, 2]),
+        sent(&expected)
+    );
+}
+
+#[test]
+fn should_create_seq_with_count_more_sent_than_count() {
+    let outcome = run::<4>("more", count(4, 0, false), &SIX, 0, &[4]);
+    let expected: Vec<(u64, String)> = (0..4)
+        .map(|i| {
+            (
+                0,
+                format!(r#"{{"payload":{i},"parts":{{"count":4,"index":{i}}}}}"#),
+            )
+        })
+        .collect();
+    assert_eq!(outcome.sent, expected);
+}
+
+#[test]
+fn should_create_seq_with_count_and_terminate_early_if_parts_honoured() {
+    let outcome = run::<4>("honoured", count(4, 0, true), &SIX, 0, &[4, 2]);
+    let payloads: Vec<&str> = outcome.sent.iter().map(|(_, msg)| msg.as_str()).collect();
+    assert_eq!(
+        payloads[4..],
+        [
+            r#"{"payload":4,"parts":{"count":2,"index":0}}"#,
+            r#"{"payload":5,"parts":{"count":2,"index":1}}"#,
+        ]
+    );
+    assert_eq!(payloads.len(), 6);
+}
+
+#[test]
+fn should_create_seq_with_count_and_overlap() {
+    let outcome = run::<3>("overlap", count(3, 2, false), &SIX, 0, &[3, 3, 3, 3]);
+    let payloads: Vec<String> = outcome
+        .sent
+        .iter()
+        .map(|(_, msg)| {
+            let msg = Msg::<CAPACITY>::from_json(msg.as_bytes()).expect("JSON");
+            format!(
+                "{} {}",
+                msg.payload().expect("a payload"),
+                msg.get(&[PathSegment::Key("parts"), PathSegment::Key("index")])
+                    .expect("an index")
+            )
+        })
+        .collect();
+    assert_eq!(
+        payloads,
+        ["0 0", "1 1", "2 2", "1 0", "2 1", "3 2", "2 0", "3 1", "4 2", "3 0", "4 1", "5 2"]
+    );
+}
+
+#[test]
+fn should_handle_reset_in_count_mode() {
+    let inputs = [
+        (0, r#"{"payload":0}"#),
+        (0, r#"{"payload":1}"#),
+        (0, r#"{"payload":2}"#),
+        (0, r#"{"payload":3,"reset":true}"#),
+        (0, r#"{"payload":4}"#),
+        (0, r#"{"payload":5}"#),
+    ];
+    assert_eq!(
+        run::<2>("reset", count(2, 0, false), &inputs, 0, &[2, 2]),
+        sent(&[
+            (0, r#"{"payload":0,"parts":{"index":0,"count":2}}"#),
+            (0, r#"{"payload":1,"parts":{"index":1,"count":2}}"#),
+            (0, r#"{"payload":4,"parts":{"index":0,"count":2}}"#),
+            (0, r#"{"payload":5,"parts":{"index":1,"count":2}}"#),
+        ])
+    );
+}
+
+const fn interval(interval_ms: f64, allow_empty: bool) -> BatchMode {
+    BatchMode::Interval {
+        interval_ms,
+        allow_empty,
+    }
+}
+
+/// `delayed_send`: payloads 0, 1, 2, 3, one every `every` ms.
+fn every(every: u64) -> Vec<(u64, String)> {
+    (0..4)
+        .map(|i| ((i + 1) * every, format!(r#"{{"payload":{i}}}"#)))
+        .collect()
+}
+
+fn borrowed(inputs: &[(u64, String)]) -> Vec<(u64, &str)> {
+    inputs.iter().map(|(at, msg)| (*at, msg.as_str())).collect()
+}
+
+#[test]
+fn should_create_seq_with_interval() {
+    for (case, interval_ms, gap) in [("interval", 1000.0, 450), ("float", 500.0, 225)] {
+        let inputs = every(gap);
+        let outcome = run::<8>(
+            case,
+            interval(interval_ms, false),
+            &borrowed(&inputs),
+            2100,
+            &[2, 2],
+        );
+        let first = interval_ms as u64;
+        assert_eq!(
+            outcome,
+            sent(&[
+                (first, r#"{"payload":0,"parts":{"index":0,"count":2}}"#),
+                (first, r#"{"payload":1,"parts":{"index":1,"count":2}}"#),
+                (2 * first, r#"{"payload":2,"parts":{"index":0,"count":2}}"#),
+                (2 * first, r#"{"payload":3,"parts":{"index":1,"count":2}}"#),
+            ]),
+            "{case}"
+        );
+    }
+}
+
+/// "should create seq. with interval & not send empty seq" and "... &
+/// send empty seq": payloads every 1300 ms, sequences every 1000 ms.
+#[test]
+fn should_create_seq_with_interval_and_send_empty_seq_or_not() {
+    let inputs = every(1300);
+    let one = |payload: &str| format!(r#"{{"payload":{payload},"parts":{{"index":0,"count":1}}}}"#);
+    for allow_empty in [false, true] {
+        let expected: Vec<(u64, String)> = [
+            (1000, "null"),
+            (2000, "0"),
+            (3000, "1"),
+            (4000, "2"),
+            (5000, "null"),
+            (6000, "3"),
+        ]
+        .into_iter()
+        .filter(|(_, payload)| allow_empty || *payload != "null")
+        .map(|(at, payload)| (at, one(payload)))
+        .collect();
+        let outcome = run::<8>(
+            "empty",
+            interval(1000.0, allow_empty),
+            &borrowed(&inputs),
+            6000,
+            &vec![1; expected.len()],
+        );
+        assert_eq!(
+            outcome,
+            Outcome {
+                sent: expected,
+                errors: Vec::new()
+            },
+            "{allow_empty}"
+        );
+    }
+}
+
+#[test]
+fn should_handle_reset_in_interval_mode() {
+    // Payloads 0, 1, 2 every 400 ms; 10 ms later a reset, then 4, 5, 6
+    // every 400 ms: the reset drops 2 and starts the interval again.
+    let inputs = [
+        (400, r#"{"payload":0}"#),
+        (800, r#"{"payload":1}"#),
+        (1200, r#"{"payload":2}"#),
+        (1210, r#"{"payload":"3","reset":true}"#),
+        (1610, r#"{"payload":4}"#),
+        (2010, r#"{"payload":5}"#),
+        (2410, r#"{"payload":6}"#),
+    ];
+    assert_eq!(
+        run::<8>(
+            "interval reset",
+            interval(1000.0, false),
+            &inputs,
+            2500,
+            &[2, 2]
+        ),
+        sent(&[
+            (1000, r#"{"payload":0,"parts":{"index":0,"count":2}}"#),
+            (1000, r#"{"payload":1,"parts":{"index":1,"count":2}}"#),
+            (2210, r#"{"payload":4,"parts":{"index":0,"count":2}}"#),
+            (2210, r#"{"payload":5,"parts":{"index":1,"count":2}}"#),
+        ])
+    );
+}
+
+/// "should handle too many pending messages" (both modes) limits what
+/// Node-RED holds with its `nodeMessageBufferMaxLength`; a device's limit
+/// is the queue fixed at build time, and a message beyond it is counted.
+#[test]
+fn a_full_queue_is_counted() {
+    let inputs = [
+        (0, r#"{"payload":0}"#),
+        (0, r#"{"payload":1}"#),
+        (0, r#"{"payload":2}"#),
+    ];
+    let outcome = run::<2>("full", interval(1000.0, false), &inputs, 1000, &[2]);
+    assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
+    assert_eq!(outcome.sent.len(), 2);
+}
+
+/// `check_concat`'s messages: topic, payload, index and count, each the
+/// part of a sequence whose id is its topic.
+fn parts_of(inputs: &[(&str, i32, usize, usize)]) -> Vec<(u64, String)> {
+    inputs
+        .iter()
+        .map(|(topic, payload, index, count)| {
+            (
+                0,
+                format!(
+                    r#"{{"topic":"{topic}","payload":{payload},"parts":{{"id":"{topic}","index":{index},"count":{count}}}}}"#
+                ),
+            )
+        })
+        .collect()
+}
+
+/// What leaves: one sequence of these topics and payloads.
+fn concatenated(sequence: &[(&str, i32)]) -> Outcome {
+    Outcome {
+        sent: sequence
+            .iter()
+            .enumerate()
+            .map(|(index, (topic, payload))| {
+                (
+                    0,
+                    format!(
+                        r#"{{"topic":"{topic}","payload":{payload},"parts":{{"index":{index},"count":{}}}}}"#,
+                        sequence.len()
+                    ),
+                )
+            })
+            .collect(),
+        errors: Vec::new(),
+    }
+}
+
+/// A `concat` case: its name, the topics, the messages that arrive (as
+/// `parts_of` takes them), the sequence that leaves.
+type ConcatCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, i32, usize, usize)],
+    &'static [(&'static str, i32)],
+);
+
+#[test]
+fn should_concat_sequences() {
+    const AB: &[&str] = &["TA", "TB"];
+    let cases: &[ConcatCase] = &[
+        (
+            "should concat two seq. (series)",
+            AB,
+            &[
+                ("TB", 0, 0, 2),
+                ("TB", 1, 1, 2),
+                ("TA", 2, 0, 2),
+                ("TA", 3, 1, 2),
+            ],
+            &[("TA", 2), ("TA", 3), ("TB", 0), ("TB", 1)],
+        ),
+        (
+            "should concat two seq. (mixed)",
+            AB,
+            &[
+                ("TA", 2, 0, 2),
+                ("TB", 0, 0, 2),
+                ("TA", 3, 1, 2),
+                ("TB", 1, 1, 2),
+            ],
+            &[("TA", 2), ("TA", 3), ("TB", 0), ("TB", 1)],
+        ),
+        (
+            "should concat three seq.",
+            &["TA", "TB", "TC"],
+            &[
+                ("TC", 4, 0, 1),
+                ("TB", 0, 0, 2),
+                ("TB", 1, 1, 2),
+                ("TA", 2, 0, 2),
+                ("TA", 3, 1, 2),
+            ],
+            &[("TA", 2), ("TA", 3), ("TB", 0), ("TB", 1), ("TC", 4)],
+        ),
+        (
+            "should concat same seq.",
+            &["TA", "TA"],
+            &[("TA", 9, 0, 2), ("TA", 8, 1, 2)],
+            &[("TA", 9), ("TA", 8), ("TA", 9), ("TA", 8)],
+        ),
+    ];
+    for (case, topics, inputs, expected) in cases {
+        let inputs = parts_of(inputs);
+        let outcome = run::<8>(
+            case,
+            BatchMode::Concat { topics },
+            &borrowed(&inputs),
+            0,
+            &[expected.len()],
+        );
+        assert_eq!(outcome, concatenated(expected), "{case}");
+    }
+}
+
+#[test]
+fn should_handle_reset_in_concat_mode() {
+    let mut inputs = parts_of(&[("TB", 0, 0, 2), ("TA", 1, 0, 2)]);
+    inputs.push((0, r#"{"reset":true}"#.to_string()));
+    inputs.extend(parts_of(&[
+        ("TB", 0, 0, 2),
+        ("TB", 1, 1, 2),
+        ("TA", 2, 0, 2),
+        ("TA", 3, 1, 2),
+    ]));
+    assert_eq!(
+        run::<8>(
+            "concat reset",
+            BatchMode::Concat {
+                topics: &["TA", "TB"]
+            },
+            &borrowed(&inputs),
+            0,
+            &[4]
+        ),
+        concatenated(&[("TA", 2), ("TA", 3), ("TB", 0), ("TB", 1)])
+    );
+}
+
+/// Not in the spec: a listed topic without complete parts is an error
+/// Node-RED logs; a topic not listed is ignored.
+#[test]
+fn concat_needs_parts_of_listed_topics() {
+    let inputs = [
+        (
+            0,
+            r#"{"topic":"TA","payload":1,"parts":{"id":"a","index":0}}"#,
+        ),
+        (
+            0,
+            r#"{"topic":"TC","payload":2,"parts":{"id":"c","index":0,"count":1}}"#,
+        ),
+    ];
+    let outcome = run::<8>(
+        "no parts",
+        BatchMode::Concat { topics: &["TA"] },
+        &inputs,
+        0,
+        &[],
+    );
+    assert_eq!(outcome.sent, Vec::new());
+    assert_eq!(outcome.errors, vec![(ErrorKind::BadValue, 1)]);
+}
