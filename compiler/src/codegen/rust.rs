@@ -421,19 +421,7 @@ impl<'a> DeviceCode<'a> {
         let flow = store(&|scope| matches!(scope, Store::Flow(_)));
         let global = store(&|scope| *scope == Store::Global);
         let (node_type, items) = match &node.kind {
-            NodeKind::Inject(inject) => {
-                let prop_type = imports.node("InjectProp");
-                let props: Vec<TokenStream> = inject
-                    .props
-                    .iter()
-                    .map(|prop| {
-                        let property = path(&prop.path, imports);
-                        let value = inject_value(&prop.value, imports);
-                        quote!(#prop_type { path: #property, value: #value })
-                    })
-                    .collect();
-                (imports.node("Inject"), props)
-            }
+            NodeKind::Inject(inject) => (imports.node("Inject"), inject_props(inject, imports)),
             NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
             _ => return constructor(node, imports),
         };
@@ -1041,6 +1029,20 @@ fn node_info(node: &Node, imports: &mut Imports) -> TokenStream {
 
 /// A change node's rules as `psos::nodes::ChangeRule`s: a constant set on
 /// or a deletion from the message in the forms that need no scratch.
+/// An inject node's properties, each with the value it sets.
+fn inject_props(inject: &crate::ir::Inject, imports: &mut Imports) -> Vec<TokenStream> {
+    let prop_type = imports.node("InjectProp");
+    inject
+        .props
+        .iter()
+        .map(|prop| {
+            let property = path(&prop.path, imports);
+            let value = inject_value(&prop.value, imports);
+            quote!(#prop_type { path: #property, value: #value })
+        })
+        .collect()
+}
+
 fn change_rules(change: &crate::ir::Change, imports: &mut Imports) -> Vec<TokenStream> {
     let rule_type = imports.node("ChangeRule");
     change
@@ -1182,16 +1184,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
     match &node.kind {
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");
-            let prop_type = imports.node("InjectProp");
-            let props: Vec<TokenStream> = inject
-                .props
-                .iter()
-                .map(|prop| {
-                    let property = path(&prop.path, imports);
-                    let value = inject_value(&prop.value, imports);
-                    quote!(#prop_type { path: #property, value: #value })
-                })
-                .collect();
+            let props = inject_props(inject, imports);
             (
                 quote!(#inject_type),
                 quote!(#inject_type::new(#info, &[#(#props),*])),
