@@ -173,6 +173,16 @@ impl Board {
         }
     }
 
+    /// Whether the board has a wall clock (the time of day, in UTC), which
+    /// an inject node's `crontab` runs on. A board without one counts time
+    /// from start-up only.
+    pub fn has_wall_clock(self) -> bool {
+        match self {
+            Board::Host => true,
+            Board::QemuLm3s6965 => false,
+        }
+    }
+
     /// Whether the device runs as a process on the build machine.
     pub fn is_host(self) -> bool {
         self == Board::Host
@@ -412,6 +422,16 @@ pub struct Inject {
     pub repeat_ms: Option<u64>,
     /// `once` + `onceDelay`: a first message this long after start-up.
     pub once_delay_ms: Option<u64>,
+    /// `crontab` (when there is no `repeat`): messages at the times it
+    /// matches on the device's wall clock, in UTC.
+    pub schedule: Option<psos::cron::Schedule>,
+}
+
+impl Inject {
+    /// Whether anything but Node-RED's button fires the node.
+    pub fn fires(&self) -> bool {
+        self.once_delay_ms.is_some() || self.repeat_ms.is_some() || self.schedule.is_some()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -424,6 +444,8 @@ pub struct InjectProp {
 pub enum InjectValue {
     Literal(Literal),
     Timestamp,
+    /// `bin`: a Buffer.
+    Bytes(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -157,6 +157,7 @@ pub fn lower(
     let mut wires = lowering.resolve_wires();
     let mut placed = lowering.place(&mut devices, &mut wires, previous);
     lowering.read_wire_qos(&mut placed.nodes);
+    lowering.check_wall_clocks(&placed.nodes, &devices);
     let mut flow = Flow {
         file_name: file_name.to_string(),
         devices,
@@ -1031,6 +1032,39 @@ impl<'a> Lowering<'a> {
                 session,
                 tls,
             });
+        }
+    }
+
+    /// An inject node with a `crontab` runs on the wall clock: refused on
+    /// a device whose board has none.
+    fn check_wall_clocks(&mut self, nodes: &[ir::Node], devices: &[Device]) {
+        for node in nodes {
+            let ir::NodeKind::Inject(ir::Inject {
+                schedule: Some(_), ..
+            }) = &node.kind
+            else {
+                continue;
+            };
+            let (Some(device), Some(raw)) = (devices.get(node.device), self.raw.find(&node.id))
+            else {
+                continue;
+            };
+            if device.board.has_wall_clock() {
+                continue;
+            }
+            self.diagnostics.push(
+                raw.error(
+                    Code::UnsupportedValue,
+                    "crontab",
+                    format!(
+                        "a crontab needs the time of day, and the device {:?} (board {}) has no wall clock",
+                        device.name,
+                        device.board.name()
+                    ),
+                    "runs on the wall clock",
+                )
+                .help("use an interval (`repeat`, in seconds), or put the node on a device whose board has a wall clock, such as `host`"),
+            );
         }
     }
 

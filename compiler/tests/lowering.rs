@@ -120,7 +120,7 @@ fn environment_comes_from_group_then_tab_then_process() {
             .iter()
             .map(|prop| match &prop.value {
                 InjectValue::Literal(literal) => literal.clone(),
-                InjectValue::Timestamp => Literal::Null,
+                other => panic!("a literal, not {other:?}"),
             })
             .collect()
     };

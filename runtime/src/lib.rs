@@ -94,6 +94,7 @@
 extern crate std;
 
 pub mod console;
+pub mod cron;
 mod device;
 pub mod encoding;
 #[cfg(feature = "std")]
@@ -112,7 +113,8 @@ pub mod topic;
 mod value;
 
 pub use console::Console;
-pub use device::{Device, ErrorKind, Timer};
+pub use cron::Schedule;
+pub use device::{Clocks, Device, ErrorKind, Timer};
 pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};

@@ -453,8 +453,15 @@ impl<'a> DeviceCode<'a> {
         // With loops, what an event put in the loop queue is delivered right
         // after it.
         let drain = (!self.loop_targets.is_empty()).then(|| quote!(drain_loopback();));
-        let mut push = |first: Option<u64>, every: Option<u64>, fire: TokenStream| {
+        let mut push = |first: Option<u64>,
+                        every: Option<u64>,
+                        schedule: Option<TokenStream>,
+                        fire: TokenStream| {
             let (first, every) = (option_u64(first), option_u64(every));
+            let schedule = match schedule {
+                Some(schedule) => quote!(Some(&#schedule)),
+                None => quote!(None),
+            };
             let fire = match &drain {
                 Some(drain) => quote!({ #fire; #drain }),
                 None => fire,
@@ -463,6 +470,7 @@ impl<'a> DeviceCode<'a> {
                 #timer {
                     first_ms: #first,
                     every_ms: #every,
+                    schedule: #schedule,
                     fire: || #fire,
                 }
             });
@@ -477,24 +485,28 @@ impl<'a> DeviceCode<'a> {
                 continue;
             };
             match &node.kind {
-                NodeKind::Inject(inject)
-                    if inject.once_delay_ms.is_some() || inject.repeat_ms.is_some() =>
-                {
+                NodeKind::Inject(inject) if inject.fires() => {
+                    let schedule = inject
+                        .schedule
+                        .as_ref()
+                        .map(|schedule| schedule_tokens(schedule, imports));
                     push(
                         inject.once_delay_ms,
                         inject.repeat_ms,
+                        schedule,
                         quote!(#input(&mut #msg::new())),
                     );
                 }
                 NodeKind::Custom(custom) => {
                     let outputs = self.timer_outputs(position, &output, imports);
                     if custom.has_start {
-                        push(Some(0), None, quote!(#cell.start(&DEVICE, #outputs)));
+                        push(Some(0), None, None, quote!(#cell.start(&DEVICE, #outputs)));
                     }
                     if let Some(tick) = custom.tick_ms {
                         push(
                             Some(tick),
                             Some(tick),
+                            None,
                             quote!(#cell.tick(&DEVICE, #outputs)),
                         );
                     }
@@ -506,6 +518,7 @@ impl<'a> DeviceCode<'a> {
                         push(
                             Some(tick),
                             Some(tick),
+                            None,
                             quote!(#cell.tick(&DEVICE, #outputs)),
                         );
                     }
@@ -710,9 +723,7 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
         .map(|node| {
             node.device == device_index
                 && match &node.kind {
-                    NodeKind::Inject(inject) => {
-                        inject.once_delay_ms.is_some() || inject.repeat_ms.is_some()
-                    }
+                    NodeKind::Inject(inject) => inject.fires(),
                     NodeKind::Custom(custom) => custom.has_start || custom.tick_ms.is_some(),
                     NodeKind::MqttIn(_) => true,
                     _ => false,
@@ -1375,7 +1386,39 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
+        InjectValue::Bytes(bytes) => {
+            let bytes = proc_macro2::Literal::byte_string(bytes);
+            quote!(#value_type::Bytes(#bytes))
+        }
     }
+}
+
+/// A crontab's schedule as a `psos::Schedule` constant, its sets in hex.
+fn schedule_tokens(schedule: &psos::cron::Schedule, imports: &mut Imports) -> TokenStream {
+    let schedule_type = imports.root("Schedule");
+    let hex = |set: u64| {
+        format!("{set:#x}")
+            .parse::<TokenStream>()
+            .unwrap_or_default()
+    };
+    let (seconds, minutes, hours) = (
+        hex(schedule.seconds),
+        hex(schedule.minutes),
+        hex(u64::from(schedule.hours)),
+    );
+    let (days_of_month, days_of_week, months) = (
+        hex(u64::from(schedule.days_of_month)),
+        hex(u64::from(schedule.days_of_week)),
+        hex(u64::from(schedule.months)),
+    );
+    quote!(#schedule_type {
+        seconds: #seconds,
+        minutes: #minutes,
+        hours: #hours,
+        days_of_month: #days_of_month,
+        days_of_week: #days_of_week,
+        months: #months,
+    })
 }
 
 /// A trigger's payload as a `psos::nodes::TriggerValue`.

@@ -1,7 +1,9 @@
 //! `inject`: starts a message, with the properties the flow configures, each
 //! time its timer fires.
 
+use crate::encoding::Bytes;
 use crate::msg::PathSegment;
+use crate::MsgError;
 use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 /// The value an inject node gives one property.
@@ -11,6 +13,25 @@ pub enum InjectValue {
     /// Node-RED's `date`: milliseconds since the Unix epoch where the board
     /// has a wall clock, since start-up otherwise.
     Timestamp,
+    /// Node-RED's `bin`: a Buffer.
+    Bytes(&'static [u8]),
+}
+
+impl InjectValue {
+    /// Sets the property at `path` to this value; `date_ms` is the time a
+    /// `date` value gives.
+    pub fn set<const N: usize>(
+        &self,
+        msg: &mut Msg<N>,
+        path: &[PathSegment<'_>],
+        date_ms: u64,
+    ) -> Result<(), MsgError> {
+        match self {
+            InjectValue::Const(value) => msg.set(path, value),
+            InjectValue::Timestamp => msg.set(path, &(date_ms as f64)),
+            InjectValue::Bytes(bytes) => msg.set(path, &Bytes(bytes)),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -43,11 +64,9 @@ impl Inject {
         out: &mut O,
     ) {
         let mut msg = Msg::new();
+        let now_ms = crate::platform::now_ms();
         for prop in self.props {
-            let result = match &prop.value {
-                InjectValue::Const(value) => msg.set(prop.path, value),
-                InjectValue::Timestamp => msg.set(prop.path, &(crate::platform::now_ms() as f64)),
-            };
+            let result = prop.value.set(&mut msg, prop.path, now_ms);
             if device.check(result, ErrorKind::Oversize).is_none() {
                 return;
             }

@@ -293,10 +293,7 @@ fn set_payload<const N: usize>(
     now: Now,
     msg: &mut Msg<N>,
 ) -> Result<(), crate::MsgError> {
-    match value {
-        InjectValue::Const(value) => msg.set(PAYLOAD, value),
-        InjectValue::Timestamp => msg.set(PAYLOAD, &(now.date_ms as f64)),
-    }
+    value.set(msg, PAYLOAD, now.date_ms)
 }
 
 /// A repeated first message: `date` reads the time again, as Node-RED does

@@ -141,6 +141,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
         every_ms: None,
+        schedule: None,
         fire: || inject_1(&mut Msg::new()),
     },
 ];

@@ -89,6 +89,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(200),
         every_ms: Some(2000),
+        schedule: None,
         fire: || inject_1(&mut Msg::new()),
     },
 ];
