@@ -120,6 +120,8 @@ pub struct Broker {
     pub keepalive_s: u16,
     /// Where the device retains its `online` / `offline` status.
     pub status_topic: String,
+    /// Where the device's debug nodes mirror their sidebar messages.
+    pub debug_topic: String,
     /// How the session outlives its connections, and what the device
     /// announces.
     pub session: Session,
@@ -530,6 +532,14 @@ pub struct Debug {
     pub target: DebugTarget,
     /// `active: false` silences the node, as the toggle in the editor does.
     pub active: bool,
+    /// `tosidebar`: mirror Node-RED's sidebar message to the device's debug
+    /// topic (on a device with a broker).
+    pub to_sidebar: bool,
+    /// The property as the sidebar message names it (`property`): the
+    /// node's `complete`, `payload` by default; none for the whole message.
+    pub property_name: Option<String>,
+    /// The node's tab, the sidebar message's `z` and `path`.
+    pub z: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

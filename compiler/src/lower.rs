@@ -958,6 +958,7 @@ impl<'a> Lowering<'a> {
             used.sort_by(|a, b| a.0.cmp(&b.0));
             let default_client_id = format!("psos-{flow_name}-{}", device.name);
             let status_topic = crate::place::topic::status_topic(&flow_name, &device.name);
+            let debug_topic = crate::place::topic::debug_topic(&flow_name, &device.name);
             let chosen = declared
                 .clone()
                 .or_else(|| used.first().map(|(id, _)| id.clone()));
@@ -970,6 +971,7 @@ impl<'a> Lowering<'a> {
                         client_id: default_client_id,
                         keepalive_s: 60,
                         status_topic,
+                        debug_topic,
                         session: ir::Session {
                             expiry_s: crate::nodes::mqtt::DEFAULT_SESSION_EXPIRY_S,
                             birth: None,
@@ -1029,6 +1031,7 @@ impl<'a> Lowering<'a> {
                 client_id,
                 keepalive_s: keepalive as u16,
                 status_topic,
+                debug_topic,
                 session,
                 tls,
             });

@@ -88,6 +88,9 @@ struct DeviceCode<'a> {
     loop_targets: Vec<usize>,
     /// The device keeps an MQTT session, so `mqtt out` nodes also publish.
     has_broker: bool,
+    /// Where its debug nodes mirror their sidebar messages: the broker's
+    /// debug topic, on a device with a broker.
+    debug_topic: Option<String>,
     /// Per node (by position), the ports wired to other devices, each with
     /// the topic that carries them and its QoS.
     publishes: Vec<Vec<(usize, String, u8)>>,
@@ -164,6 +167,11 @@ impl<'a> DeviceCode<'a> {
                 .devices
                 .get(device_index)
                 .is_some_and(|device| device.broker.is_some()),
+            debug_topic: flow
+                .devices
+                .get(device_index)
+                .and_then(|device| device.broker.as_ref())
+                .map(|broker| broker.debug_topic.clone()),
             publishes,
             remote,
         }
@@ -377,7 +385,7 @@ impl<'a> DeviceCode<'a> {
                 input,
                 output,
             } = &names;
-            let (node_type, constructor) = constructor(node, imports);
+            let (node_type, mut constructor) = constructor(node, imports);
             let mut ports: Vec<Vec<Receiver>> = self
                 .receivers
                 .get(position)
@@ -393,6 +401,19 @@ impl<'a> DeviceCode<'a> {
             if self.has_broker && matches!(node.kind, NodeKind::MqttOut(_)) {
                 if let Some(port) = ports.first_mut() {
                     port.insert(0, Receiver::Outbox);
+                }
+            }
+            // A debug node on a device with a broker mirrors its sidebar
+            // messages there, on a port of its own.
+            if let (NodeKind::Debug(debug), Some(topic)) = (&node.kind, &self.debug_topic) {
+                if debug.to_sidebar {
+                    constructor = with_sidebar(constructor, debug, topic, imports);
+                    if ports.is_empty() {
+                        ports.push(Vec::new());
+                    }
+                    if let Some(port) = ports.first_mut() {
+                        port.insert(0, Receiver::OutboxIfRoom);
+                    }
                 }
             }
             for (port, topic, qos) in self.publishes.get(position).into_iter().flatten() {
@@ -828,6 +849,9 @@ enum Receiver {
     IfTopic(String, Ident),
     /// A copy into the MQTT outbox, for the broker.
     Outbox,
+    /// A copy into the MQTT outbox while it has room to spare (a debug
+    /// node's sidebar mirror).
+    OutboxIfRoom,
     /// The whole message, as JSON, to the other devices on a wire's topic,
     /// at the wire's QoS.
     Publish(String, u8),
@@ -883,6 +907,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             })
         }
         Receiver::Outbox => Some(quote!(OUTBOX.publish(&DEVICE, msg);)),
+        Receiver::OutboxIfRoom => Some(quote!(OUTBOX.offer(&DEVICE, msg);)),
         Receiver::Publish(topic, qos) => {
             let topic = Literal::string(topic);
             let qos = Literal::u8_unsuffixed(*qos);
@@ -899,9 +924,11 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 }
             })
         }
-        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox | Receiver::Publish(..) => {
-            None
-        }
+        Receiver::Direct(_)
+        | Receiver::Queued(..)
+        | Receiver::Outbox
+        | Receiver::OutboxIfRoom
+        | Receiver::Publish(..) => None,
     });
     let direct: Vec<&Ident> = receivers
         .iter()
@@ -910,6 +937,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             Receiver::Queued(..)
             | Receiver::IfTopic(..)
             | Receiver::Outbox
+            | Receiver::OutboxIfRoom
             | Receiver::Publish(..) => None,
         })
         .collect();
@@ -1391,6 +1419,31 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Bytes(#bytes))
         }
     }
+}
+
+/// A debug node's constructor, mirroring its sidebar messages to `topic`.
+fn with_sidebar(
+    constructor: TokenStream,
+    debug: &crate::ir::Debug,
+    topic: &str,
+    imports: &mut Imports,
+) -> TokenStream {
+    let sidebar_type = imports.node("Sidebar");
+    let topic = Literal::string(topic);
+    let z = Literal::string(&debug.z);
+    let property = match &debug.property_name {
+        Some(name) => {
+            let name = Literal::string(name);
+            quote!(Some(#name))
+        }
+        None => quote!(None),
+    };
+    quote!(#constructor.with_sidebar(#sidebar_type {
+        topic: #topic,
+        z: #z,
+        path: #z,
+        property: #property,
+    }))
 }
 
 /// A crontab's schedule as a `psos::Schedule` constant, its sets in hex.

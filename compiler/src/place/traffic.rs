@@ -371,6 +371,9 @@ mod tests {
         NodeKind::Debug(Debug {
             target: DebugTarget::WholeMessage,
             active: true,
+            to_sidebar: true,
+            property_name: None,
+            z: String::new(),
         })
     }
 

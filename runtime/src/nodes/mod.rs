@@ -13,7 +13,7 @@ mod template;
 mod trigger;
 
 pub use change::{Change, ChangeRule};
-pub use debug::{Debug, DebugTarget};
+pub use debug::{Debug, DebugTarget, Sidebar};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
