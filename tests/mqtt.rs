@@ -598,7 +598,7 @@ fn debug_nodes_mirror_node_reds_sidebar_messages_to_the_debug_topic() {
         [
             r#"{"id":"shown","z":"tab","path":"tab","name":"shown","topic":"greeting","property":"payload","msg":"héllo \"world\"","format":"string[13]"}"#,
             r#"{"id":"shown","z":"tab","path":"tab","name":"shown","property":"payload","msg":"010203","format":"buffer[3]"}"#,
-            r#"{"id":"whole","z":"tab","path":"tab","name":"whole","msg":"{\"payload\":{\"type\":\"Buffer\",\"data\":[1,2,3]},\"reading\":{\"a\":[1,2],\"ok\":true}}","format":"Object"}"#,
+            r#"{"id":"whole","z":"tab","path":"tab","name":"whole","msg":"{\"payload\":{\"type\":\"Buffer\",\"data\":[1,2,3],\"__enc__\":true,\"length\":3},\"reading\":{\"a\":[1,2],\"ok\":true}}","format":"Object"}"#,
             r#"{"id":"part","z":"tab","path":"tab","name":"","property":"reading.a","msg":"[1,2]","format":"array[2]"}"#,
         ]
     );

@@ -538,8 +538,11 @@ pub struct Debug {
     /// The property as the sidebar message names it (`property`): the
     /// node's `complete`, `payload` by default; none for the whole message.
     pub property_name: Option<String>,
-    /// The node's tab, the sidebar message's `z` and `path`.
-    pub z: String,
+    /// The node's tab, the sidebar message's `z` and `path` (`global`
+    /// outside a tab).
+    pub z: Option<String>,
+    /// The node's `name` as the flow gives it, the sidebar message's `name`.
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

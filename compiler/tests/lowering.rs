@@ -679,3 +679,27 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         )]))
     );
 }
+
+/// Node-RED's "should be loaded" (21-debug_spec.js): a debug node with
+/// `complete: "false"` shows `payload`, and the sidebar names it so.
+#[test]
+fn debug_defaults_are_node_reds() {
+    let NodeKind::Debug(debug) =
+        only_node(r#"{"id": "n1", "type": "debug", "name": "Debug", "complete": "false"}"#)
+    else {
+        panic!("a debug node")
+    };
+    assert_eq!(
+        debug,
+        psosc::ir::Debug {
+            target: psosc::ir::DebugTarget::Property(vec![psosc::ir::PathSegment::Key(
+                "payload".to_string()
+            )]),
+            active: true,
+            to_sidebar: true,
+            property_name: Some("payload".to_string()),
+            z: None,
+            name: Some("Debug".to_string()),
+        }
+    );
+}

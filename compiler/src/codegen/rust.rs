@@ -1430,18 +1430,25 @@ fn with_sidebar(
 ) -> TokenStream {
     let sidebar_type = imports.node("Sidebar");
     let topic = Literal::string(topic);
-    let z = Literal::string(&debug.z);
-    let property = match &debug.property_name {
-        Some(name) => {
-            let name = Literal::string(name);
-            quote!(Some(#name))
+    let text = |text: &Option<String>| match text {
+        Some(text) => {
+            let text = Literal::string(text);
+            quote!(Some(#text))
         }
         None => quote!(None),
     };
+    // Node-RED's flow path: the node's tab, or `global` outside one.
+    let path = Literal::string(debug.z.as_deref().unwrap_or("global"));
+    let (z, name, property) = (
+        text(&debug.z),
+        text(&debug.name),
+        text(&debug.property_name),
+    );
     quote!(#constructor.with_sidebar(#sidebar_type {
         topic: #topic,
         z: #z,
-        path: #z,
+        path: #path,
+        name: #name,
         property: #property,
     }))
 }

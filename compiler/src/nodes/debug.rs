@@ -24,6 +24,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         active,
         to_sidebar,
         property_name: property_name.map(str::to_string),
-        z: reader.node.z.clone().unwrap_or_default(),
+        z: reader.node.z.clone(),
+        name: reader.string("name").map(str::to_string),
     }))
 }

@@ -373,7 +373,8 @@ mod tests {
             active: true,
             to_sidebar: true,
             property_name: None,
-            z: String::new(),
+            z: None,
+            name: None,
         })
     }
 

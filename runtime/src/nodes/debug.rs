@@ -23,9 +23,12 @@ pub enum DebugTarget {
 pub struct Sidebar {
     /// The MQTT topic (the device's debug topic), published at QoS 0.
     pub topic: &'static str,
-    /// The node's tab (`z`) and flow path (`path`), as Node-RED sends them.
-    pub z: &'static str,
+    /// The node's tab (`z`, none outside a tab) and flow path (`path`:
+    /// its tab, or `global`), as Node-RED sends them.
+    pub z: Option<&'static str>,
     pub path: &'static str,
+    /// The node's `name`, none when the flow gives it none.
+    pub name: Option<&'static str>,
     /// The property shown, as the node names it (`complete`); `None` when
     /// it shows the whole message.
     pub property: Option<&'static str>,
@@ -78,9 +81,13 @@ impl<const N: usize> SidebarJson<'_, N> {
         };
         out.write_str("{\"id\":")?;
         ValueRef::Str(self.info.id).write_json(out)?;
-        text(out, "z", self.sidebar.z)?;
+        if let Some(z) = self.sidebar.z {
+            text(out, "z", z)?;
+        }
         text(out, "path", self.sidebar.path)?;
-        text(out, "name", self.info.name)?;
+        if let Some(name) = self.sidebar.name {
+            text(out, "name", name)?;
+        }
         if let Some(topic) = self.msg.topic() {
             out.write_str(",\"topic\":")?;
             topic.write_json(out)?;
@@ -91,7 +98,7 @@ impl<const N: usize> SidebarJson<'_, N> {
         out.write_str(",\"msg\":\"")?;
         let format = match self.target {
             DebugTarget::WholeMessage => {
-                self.msg.write_json(&mut JsonEscaped(out))?;
+                write_members(&self.msg.properties(), &mut JsonEscaped(out))?;
                 Format::Object
             }
             DebugTarget::Property(path) => write_shown(self.msg.get(path), &mut JsonEscaped(out))?,
@@ -134,15 +141,7 @@ fn write_shown<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> Result<For
             Format::Word("number")
         }
         Some(ValueRef::Str(text)) => {
-            let mut units = 0;
-            for c in text.chars() {
-                if units + c.len_utf16() > MAX_LENGTH {
-                    out.write_str("...")?;
-                    break;
-                }
-                units += c.len_utf16();
-                out.write_char(c)?;
-            }
+            write_cut(text, out)?;
             Format::Counted("string", text.encode_utf16().count())
         }
         Some(ValueRef::Bytes(bytes)) => {
@@ -152,14 +151,86 @@ fn write_shown<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> Result<For
             Format::Counted("buffer", bytes.len())
         }
         Some(array @ ValueRef::Array(items)) => {
-            array.write_json(out)?;
+            write_json(array, out)?;
             Format::Counted("array", items.len())
         }
         Some(object @ ValueRef::Object(_)) => {
-            object.write_json(out)?;
+            write_json(object, out)?;
             Format::Object
         }
     })
+}
+
+/// Text as the sidebar gets it: at most `MAX_LENGTH` UTF-16 units, and
+/// `...` after text that was cut.
+fn write_cut<W: Write>(text: &str, out: &mut W) -> fmt::Result {
+    let mut units = 0;
+    for c in text.chars() {
+        if units + c.len_utf16() > MAX_LENGTH {
+            return out.write_str("...");
+        }
+        units += c.len_utf16();
+        out.write_char(c)?;
+    }
+    Ok(())
+}
+
+/// A value as `encodeObject`'s `JSON.stringify` writes it, with its
+/// replacer: strings cut, arrays longer than `MAX_LENGTH` as
+/// `{"__enc__":true,"type":"array","data":[...],"length":n}`, Buffers as
+/// `{"type":"Buffer","data":[...],"__enc__":true,"length":n}` with at most
+/// `MAX_LENGTH` bytes. Nesting is bounded by what a message holds.
+fn write_json<W: Write>(value: ValueRef<'_>, out: &mut W) -> fmt::Result {
+    match value {
+        ValueRef::Str(text) => {
+            out.write_char('"')?;
+            write_cut(text, &mut JsonEscaped(out))?;
+            out.write_char('"')
+        }
+        ValueRef::Bytes(bytes) => {
+            out.write_str("{\"type\":\"Buffer\",\"data\":[")?;
+            for (index, byte) in bytes.iter().take(MAX_LENGTH).enumerate() {
+                if index > 0 {
+                    out.write_char(',')?;
+                }
+                write!(out, "{byte}")?;
+            }
+            write!(out, "],\"__enc__\":true,\"length\":{}}}", bytes.len())
+        }
+        ValueRef::Array(items) => {
+            let length = items.len();
+            if length > MAX_LENGTH {
+                out.write_str("{\"__enc__\":true,\"type\":\"array\",\"data\":")?;
+            }
+            out.write_char('[')?;
+            for (index, item) in items.iter().take(MAX_LENGTH).enumerate() {
+                if index > 0 {
+                    out.write_char(',')?;
+                }
+                write_json(item, out)?;
+            }
+            out.write_char(']')?;
+            if length > MAX_LENGTH {
+                write!(out, ",\"length\":{length}}}")?;
+            }
+            Ok(())
+        }
+        ValueRef::Object(members) => write_members(&members, out),
+        other => other.write_json(out),
+    }
+}
+
+fn write_members<W: Write>(members: &crate::Members<'_>, out: &mut W) -> fmt::Result {
+    out.write_char('{')?;
+    for (index, (key, value)) in members.iter().enumerate() {
+        if index > 0 {
+            out.write_char(',')?;
+        }
+        ValueRef::Str(key).write_json(out)?;
+        out.write_char(':')?;
+        write_json(value, out)?;
+    }
+    out.write_char('}')
 }
 
 impl<const N: usize> Encode for SidebarJson<'_, N> {

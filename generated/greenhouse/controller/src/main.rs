@@ -145,8 +145,9 @@ static DEBUG_5: Debug = Debug::new(
     )
     .with_sidebar(Sidebar {
         topic: "psos/greenhouse/controller/debug",
-        z: "9e0a000000000001",
+        z: Some("9e0a000000000001"),
         path: "9e0a000000000001",
+        name: Some("command"),
         property: Some("payload"),
     });
 

@@ -44,8 +44,9 @@ static DEBUG_2: Debug = Debug::new(
     )
     .with_sidebar(Sidebar {
         topic: "psos/greenhouse/sensor/debug",
-        z: "9e0a000000000001",
+        z: Some("9e0a000000000001"),
         path: "9e0a000000000001",
+        name: Some("temperature"),
         property: Some("payload"),
     });
 
