@@ -312,3 +312,19 @@ fn a_crontab_fires_on_the_seconds_of_the_wall_clock() {
         assert_eq!(pair[1] / 1000 - pair[0] / 1000, 1, "{times:?}");
     }
 }
+
+#[test]
+fn a_smooth_node_averages_the_last_numbers() {
+    let (dir, _) = build_test_flow("smoothing");
+    let device = Running::start(&build_device(dir.path(), "smooth-host"));
+    // The mean of the last three of 1, 2, "3" and 10, to one place.
+    assert_eq!(
+        debug_lines(&device, 4, Duration::from_secs(10)),
+        [
+            "[smooth-host] [debug:avg] 1",
+            "[smooth-host] [debug:avg] 1.5",
+            "[smooth-host] [debug:avg] 2",
+            "[smooth-host] [debug:avg] 5",
+        ]
+    );
+}

@@ -298,6 +298,7 @@ pub enum NodeKind {
     Template(Template),
     Filter(Filter),
     Trigger(Trigger),
+    Smooth(Smooth),
 }
 
 impl NodeKind {
@@ -316,6 +317,7 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
+            NodeKind::Smooth(_) => 1,
         }
     }
 
@@ -692,4 +694,22 @@ pub enum TriggerOp {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+}
+
+/// A `smooth` node (`node-red-node-smooth`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Smooth {
+    pub action: psos::nodes::SmoothAction,
+    /// The window, or the filters' divisor.
+    pub count: f64,
+    /// The rounding scale, `10^places`.
+    pub round: Option<f64>,
+    pub reduce: bool,
+    /// One window per `msg.topic` (`mult` `multi`).
+    pub by_topic: bool,
+    pub path: Path,
+    /// How many topics the device keeps apart (1 without `by_topic`).
+    pub topics: usize,
+    /// The numbers each topic keeps (1 for the filters).
+    pub window: usize,
 }

@@ -1,8 +1,8 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
 //! range nodes, through a template node and through filter nodes, through
-//! a debug node that mirrors Node-RED's sidebar message, and a crontab's
-//! next time, after start-up.
+//! a debug node that mirrors Node-RED's sidebar message, a crontab's next
+//! time, and smooth nodes over many topics, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -423,5 +423,46 @@ fn sidebar_mirrors_and_crontabs_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 3,000 messages"
+    );
+}
+
+static DEVIATION: NodeCell<psos::nodes::Smooth<4, 8>> = NodeCell::new(psos::nodes::Smooth::new(
+    NodeInfo::new("m1", "", "smooth"),
+    psos::nodes::SmoothSettings {
+        action: psos::nodes::SmoothAction::Sd,
+        count: 8.0,
+        round: Some(1000.0),
+        reduce: false,
+        by_topic: true,
+        path: PAYLOAD,
+    },
+));
+
+#[test]
+fn smooth_nodes_allocate_nothing() {
+    let readings: Vec<Msg> = (0..4)
+        .map(|topic| {
+            Msg::from_json(format!(r#"{{"topic":"t{topic}","payload":"{topic}.5"}}"#).as_bytes())
+                .unwrap()
+        })
+        .collect();
+    let sent = AtomicUsize::new(0);
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..1_000 {
+            for reading in &readings {
+                DEVIATION.input(
+                    &DEVICE,
+                    &mut reading.clone(),
+                    &mut |_port: usize, _msg: &mut Msg| {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    },
+                );
+            }
+        }
+    });
+    assert_eq!(sent.load(Ordering::Relaxed), 4_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 4,000 messages"
     );
 }

@@ -726,9 +726,11 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Range(_)
         | NodeKind::Json(_)
         | NodeKind::Template(_) => true,
-        NodeKind::Custom(_) | NodeKind::Delay(_) | NodeKind::Filter(_) | NodeKind::Trigger(_) => {
-            false
-        }
+        NodeKind::Custom(_)
+        | NodeKind::Delay(_)
+        | NodeKind::Filter(_)
+        | NodeKind::Trigger(_)
+        | NodeKind::Smooth(_) => false,
     }
 }
 
@@ -795,6 +797,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Template(_) => "template".to_string(),
         NodeKind::Filter(_) => "filter".to_string(),
         NodeKind::Trigger(_) => "trigger".to_string(),
+        NodeKind::Smooth(_) => "smooth".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1210,6 +1213,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
+        NodeKind::Smooth(smooth) => smooth_constructor(smooth, info, imports),
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
             let config_type = imports.node("TriggerConfig");
@@ -1321,6 +1325,42 @@ fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStre
         })
         .collect();
     quote!(&[#(#tokens),*])
+}
+
+/// A smooth node's type, with its room for topics and numbers, and value.
+fn smooth_constructor(
+    smooth: &crate::ir::Smooth,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let smooth_type = imports.node("Smooth");
+    let settings_type = imports.node("SmoothSettings");
+    let action_type = imports.node("SmoothAction");
+    // The variant's name is the action's Debug form.
+    let action = format_ident!("{}", format!("{:?}", smooth.action));
+    let count = float(smooth.count);
+    let round = match smooth.round {
+        Some(scale) => {
+            let scale = float(scale);
+            quote!(Some(#scale))
+        }
+        None => quote!(None),
+    };
+    let (reduce, by_topic) = (smooth.reduce, smooth.by_topic);
+    let property = path(&smooth.path, imports);
+    let topics = Literal::usize_unsuffixed(smooth.topics);
+    let window = Literal::usize_unsuffixed(smooth.window);
+    (
+        quote!(#smooth_type<#topics, #window>),
+        quote!(#smooth_type::new(#info, #settings_type {
+            action: #action_type::#action,
+            count: #count,
+            round: #round,
+            reduce: #reduce,
+            by_topic: #by_topic,
+            path: #property,
+        })),
+    )
 }
 
 /// A property path as a constant slice of `psos::PathSegment`.

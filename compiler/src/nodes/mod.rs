@@ -14,6 +14,7 @@ mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
+mod smooth;
 mod switch;
 mod template;
 mod trigger;
@@ -80,6 +81,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "trigger",
         lower: trigger::lower,
+    },
+    NodeType {
+        type_name: "smooth",
+        lower: smooth::lower,
     },
 ];
 

@@ -3,6 +3,9 @@
 //! built from psosc's IR at run time. Shared by the conformance suites that
 //! go from a node as the flow writes it to the runtime running it.
 
+// Each suite uses what it needs of this module.
+#![allow(dead_code)]
+
 use psos::{ConstValue, PathSegment};
 use psosc::ir::{Flow, Literal};
 use psosc::SourceFile;
