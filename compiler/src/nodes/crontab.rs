@@ -67,7 +67,9 @@ fn item(
             if !digits || step.starts_with('0') {
                 return Err(invalid());
             }
-            (body, Some(step.parse::<u32>().map_err(|_| invalid())?))
+            // Digits only, so only a step too large to count fails to
+            // parse; any step past the field's range gives its start alone.
+            (body, Some(step.parse::<u32>().unwrap_or(u32::MAX)))
         }
         None => (text, None),
     };
@@ -360,6 +362,26 @@ mod tests {
             "invalid: no month of the schedule has any of its days, so it never fires",
         );
         check("a * * * *", "invalid: \"a\" is not a field item cron reads");
+    }
+
+    /// psosc never panics on input: random texts of crontab characters.
+    #[test]
+    fn any_text_is_read_or_refused() {
+        const ALPHABET: &[u8] = b"0123456789*/-,? LlWw#@janmonsunt7";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..100_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for index in 0..(state % 40) {
+                let pick = (state >> (index % 50)) as usize + index as usize * 7;
+                text.push(char::from(ALPHABET[pick % ALPHABET.len()]));
+            }
+            if let Ok(schedule) = parse(&text) {
+                assert!(schedule.next_after(0).is_some(), "{text:?}");
+            }
+        }
     }
 
     #[test]
