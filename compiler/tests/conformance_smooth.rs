@@ -9,7 +9,7 @@
 //! pass there only because Node-RED catches what a helper node's input
 //! handler throws; the checks that end each case hold.
 //!
-//! Of the 16 cases there, 15 run here; "should be loaded with correct
+//! Of the 17 cases there, 16 run here; "should be loaded with correct
 //! defaults" is `compiler/tests/lowering.rs`
 //! (`smooth_defaults_are_the_editors`).
 
@@ -94,6 +94,9 @@ const CASES: &[Case] = &[
     ("should reduce the number of messages by max value if asked", r#""action": "max", "count": "5", "reduce": "true""#,
         &[r#"{"payload":1}"#, r#"{"payload":2}"#, r#"{"payload":3}"#, r#"{"payload":4}"#, r#"{"payload":5}"#, r#"{"payload":6}"#, r#"{"payload":7}"#, r#"{"payload":8}"#, r#"{"payload":9}"#, r#"{"payload":0}"#],
         &[5.0, 9.0]),
+("should reduce the number of messages by min value if asked", r#""action": "min", "count": "5", "reduce": "true""#,
+        &[r#"{"payload":1}"#, r#"{"payload":2}"#, r#"{"payload":3}"#, r#"{"payload":4}"#, r#"{"payload":5}"#, r#"{"payload":6}"#, r#"{"payload":7}"#, r#"{"payload":8}"#, r#"{"payload":9}"#, r#"{"payload":0}"#],
+        &[1.0, 0.0]),
 ];
 
 #[test]
