@@ -94,7 +94,7 @@ const CASES: &[Case] = &[
     ("should reduce the number of messages by max value if asked", r#""action": "max", "count": "5", "reduce": "true""#,
         &[r#"{"payload":1}"#, r#"{"payload":2}"#, r#"{"payload":3}"#, r#"{"payload":4}"#, r#"{"payload":5}"#, r#"{"payload":6}"#, r#"{"payload":7}"#, r#"{"payload":8}"#, r#"{"payload":9}"#, r#"{"payload":0}"#],
         &[5.0, 9.0]),
-("should reduce the number of messages by min value if asked", r#""action": "min", "count": "5", "reduce": "true""#,
+    ("should reduce the number of messages by min value if asked", r#""action": "min", "count": "5", "reduce": "true""#,
         &[r#"{"payload":1}"#, r#"{"payload":2}"#, r#"{"payload":3}"#, r#"{"payload":4}"#, r#"{"payload":5}"#, r#"{"payload":6}"#, r#"{"payload":7}"#, r#"{"payload":8}"#, r#"{"payload":9}"#, r#"{"payload":0}"#],
         &[1.0, 0.0]),
 ];
