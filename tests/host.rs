@@ -278,3 +278,53 @@ fn trigger_nodes_send_a_first_and_a_second_message() {
         ]
     );
 }
+
+#[test]
+fn a_crontab_fires_on_the_seconds_of_the_wall_clock() {
+    let (dir, _) = build_test_flow("crontab");
+    let device = Running::start(&build_device(dir.path(), "cron-clock"));
+    let lines = debug_lines(&device, 4, Duration::from_secs(10));
+    let (whole, ticks): (Vec<&String>, Vec<&String>) = lines
+        .iter()
+        .partition(|line| line.starts_with("[cron-clock] [debug:whole] "));
+    // The once-injection: a Buffer from `bin`, `env` read when psosc built it.
+    assert_eq!(
+        whole,
+        [
+            r#"[cron-clock] [debug:whole] {"payload":{"type":"Buffer","data":[1,2,255]},"where":"start"}"#
+        ]
+    );
+    // "* * * * * *" fires every second, on the second: each payload is the
+    // time it fired, a few milliseconds past a whole second, a second apart.
+    let times: Vec<u64> = ticks
+        .iter()
+        .map(|line| {
+            line.strip_prefix("[cron-clock] [debug:ticks] ")
+                .and_then(|time| time.parse().ok())
+                .unwrap_or_else(|| panic!("a time: {line}"))
+        })
+        .collect();
+    assert_eq!(times.len(), 3, "{lines:#?}");
+    for time in &times {
+        assert!(time % 1000 < 200, "{time} is not on a second");
+    }
+    for pair in times.windows(2) {
+        assert_eq!(pair[1] / 1000 - pair[0] / 1000, 1, "{times:?}");
+    }
+}
+
+#[test]
+fn a_smooth_node_averages_the_last_numbers() {
+    let (dir, _) = build_test_flow("smoothing");
+    let device = Running::start(&build_device(dir.path(), "smooth-host"));
+    // The mean of the last three of 1, 2, "3" and 10, to one place.
+    assert_eq!(
+        debug_lines(&device, 4, Duration::from_secs(10)),
+        [
+            "[smooth-host] [debug:avg] 1",
+            "[smooth-host] [debug:avg] 1.5",
+            "[smooth-host] [debug:avg] 2",
+            "[smooth-host] [debug:avg] 5",
+        ]
+    );
+}

@@ -569,3 +569,37 @@ fn tls_verifies_the_broker_and_keeps_the_password_out_of_sight() {
         "{generated}"
     );
 }
+
+#[test]
+fn debug_nodes_mirror_node_reds_sidebar_messages_to_the_debug_topic() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("debug_sidebar");
+    let topic = "psos/debug_sidebar/sidebar-mirror/debug";
+    // Four sidebar messages: the greeting once (its second debug node does
+    // not go to the sidebar), the reading three times.
+    let mirrored = broker.subscriber("psos/debug_sidebar/+/debug", 5);
+    let device = start(dir.path(), "sidebar-mirror", &broker);
+    let received = mirrored.wait(Duration::from_secs(10));
+    drop(device);
+    let payloads: Vec<String> = received
+        .iter()
+        .map(|message| {
+            assert_eq!(
+                (message.topic.as_str(), message.qos, message.retain),
+                (topic, 0, false)
+            );
+            String::from_utf8(message.payload.clone()).expect("UTF-8")
+        })
+        .collect();
+    // What Node-RED's debug node hands its sidebar (`RED.comms.publish("debug", ...)`
+    // after `RED.util.encodeObject`), for the same nodes and messages.
+    assert_eq!(
+        payloads,
+        [
+            r#"{"id":"shown","z":"tab","path":"tab","name":"shown","topic":"greeting","property":"payload","msg":"héllo \"world\"","format":"string[13]"}"#,
+            r#"{"id":"shown","z":"tab","path":"tab","name":"shown","property":"payload","msg":"010203","format":"buffer[3]"}"#,
+            r#"{"id":"whole","z":"tab","path":"tab","name":"whole","msg":"{\"payload\":{\"type\":\"Buffer\",\"data\":[1,2,3],\"__enc__\":true,\"length\":3},\"reading\":{\"a\":[1,2],\"ok\":true}}","format":"Object"}"#,
+            r#"{"id":"part","z":"tab","path":"tab","name":"","property":"reading.a","msg":"[1,2]","format":"array[2]"}"#,
+        ]
+    );
+}

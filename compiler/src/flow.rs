@@ -174,6 +174,10 @@ impl RawFlow {
         name: &str,
         environment: Environment<'_>,
     ) -> Option<String> {
+        let tab = node.z.as_deref().and_then(|z| self.find(z));
+        if let Some(value) = self.built_in_env_var(node, tab, name) {
+            return value;
+        }
         let mut scopes = self.scopes(node);
         let global = self
             .nodes
@@ -182,6 +186,46 @@ impl RawFlow {
         let global_level = scopes.last().map_or(0, |(_, level)| level + 1);
         scopes.extend(global.map(|global| (global, global_level)));
         lookup(&scopes, 0, name, environment, 0)
+    }
+
+    /// The variables Node-RED sets itself: `NR_NODE_NAME`, `NR_NODE_ID` and
+    /// `NR_NODE_PATH` of the node, `NR_GROUP_NAME` and `NR_GROUP_ID` of its
+    /// innermost group, `NR_FLOW_NAME` and `NR_FLOW_ID` of its tab. `None`
+    /// for any other name; `Some(None)` where Node-RED's value is
+    /// `undefined` (a node without a name).
+    fn built_in_env_var(
+        &self,
+        node: &RawNode,
+        tab: Option<&RawNode>,
+        name: &str,
+    ) -> Option<Option<String>> {
+        let text =
+            |scope: &RawNode, key: &str| scope.get(key).and_then(Json::as_str).map(str::to_string);
+        match name {
+            "NR_NODE_NAME" => Some(text(node, "name")),
+            "NR_NODE_ID" => Some(Some(node.id.clone())),
+            "NR_NODE_PATH" => Some(Some(match &node.z {
+                Some(z) => format!("{z}/{}", node.id),
+                None => node.id.clone(),
+            })),
+            "NR_GROUP_NAME" | "NR_GROUP_ID" => {
+                let group = self.groups_of(node).next()?;
+                Some(if name == "NR_GROUP_ID" {
+                    Some(group.id.clone())
+                } else {
+                    text(group, "name")
+                })
+            }
+            "NR_FLOW_NAME" | "NR_FLOW_ID" => {
+                let tab = tab?;
+                Some(if name == "NR_FLOW_ID" {
+                    Some(tab.id.clone())
+                } else {
+                    text(tab, "label")
+                })
+            }
+            _ => None,
+        }
     }
 }
 

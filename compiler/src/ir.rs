@@ -125,6 +125,8 @@ pub struct Broker {
     pub keepalive_s: u16,
     /// Where the device retains its `online` / `offline` status.
     pub status_topic: String,
+    /// Where the device's debug nodes mirror their sidebar messages.
+    pub debug_topic: String,
     /// How the session outlives its connections, and what the device
     /// announces.
     pub session: Session,
@@ -175,6 +177,16 @@ impl Board {
         match self {
             Board::Host => "host",
             Board::QemuLm3s6965 => "qemu-lm3s6965",
+        }
+    }
+
+    /// Whether the board has a wall clock (the time of day, in UTC), which
+    /// an inject node's `crontab` runs on. A board without one counts time
+    /// from start-up only.
+    pub fn has_wall_clock(self) -> bool {
+        match self {
+            Board::Host => true,
+            Board::QemuLm3s6965 => false,
         }
     }
 
@@ -297,6 +309,7 @@ pub enum NodeKind {
     Join(Join),
     Batch(Batch),
     Sort(Sort),
+    Smooth(Smooth),
 }
 
 impl NodeKind {
@@ -321,6 +334,7 @@ impl NodeKind {
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
             NodeKind::LinkCall(_) => 1,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
+            NodeKind::Smooth(_) => 1,
         }
     }
 
@@ -331,6 +345,15 @@ impl NodeKind {
         match self {
             NodeKind::MqttOut(_) => 1,
             other => other.outputs(),
+        }
+    }
+
+    /// The context stores a node uses: a change node's, an inject's.
+    pub fn context_scopes(&self) -> Vec<&Store> {
+        match self {
+            NodeKind::Change(change) => change.scopes(),
+            NodeKind::Inject(inject) => inject.scopes(),
+            _ => Vec::new(),
         }
     }
 }
@@ -445,23 +468,17 @@ pub struct Inject {
     pub repeat_ms: Option<u64>,
     /// `once` + `onceDelay`: a first message this long after start-up.
     pub once_delay_ms: Option<u64>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct InjectProp {
-    pub path: Path,
-    pub value: InjectValue,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum InjectValue {
-    Literal(Literal),
-    Timestamp,
-    /// `flow`, `global`: a context value, read when the inject fires.
-    Context(Property),
+    /// `crontab` (when there is no `repeat`): messages at the times it
+    /// matches on the device's wall clock, in UTC.
+    pub schedule: Option<psos::cron::Schedule>,
 }
 
 impl Inject {
+    /// Whether anything but Node-RED's button fires the node.
+    pub fn fires(&self) -> bool {
+        self.once_delay_ms.is_some() || self.repeat_ms.is_some() || self.schedule.is_some()
+    }
+
     /// The context stores the node's properties read, each once.
     pub fn scopes(&self) -> Vec<&Store> {
         let mut scopes: Vec<&Store> = Vec::new();
@@ -476,15 +493,20 @@ impl Inject {
     }
 }
 
-impl NodeKind {
-    /// The context stores a node uses: a change node's, an inject's.
-    pub fn context_scopes(&self) -> Vec<&Store> {
-        match self {
-            NodeKind::Change(change) => change.scopes(),
-            NodeKind::Inject(inject) => inject.scopes(),
-            _ => Vec::new(),
-        }
-    }
+#[derive(Clone, Debug, PartialEq)]
+pub struct InjectProp {
+    pub path: Path,
+    pub value: InjectValue,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InjectValue {
+    Literal(Literal),
+    Timestamp,
+    /// `flow`, `global`: a context value, read when the inject fires.
+    Context(Property),
+    /// `bin`: a Buffer.
+    Bytes(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -694,6 +716,17 @@ pub struct Debug {
     pub target: DebugTarget,
     /// `active: false` silences the node, as the toggle in the editor does.
     pub active: bool,
+    /// `tosidebar`: mirror Node-RED's sidebar message to the device's debug
+    /// topic (on a device with a broker).
+    pub to_sidebar: bool,
+    /// The property as the sidebar message names it (`property`): the
+    /// node's `complete`, `payload` by default; none for the whole message.
+    pub property_name: Option<String>,
+    /// The node's tab, the sidebar message's `z` and `path` (`global`
+    /// outside a tab).
+    pub z: Option<String>,
+    /// The node's `name` as the flow gives it, the sidebar message's `name`.
+    pub name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -952,4 +985,22 @@ pub struct Sort {
     pub as_number: bool,
     /// Messages of sequences held at once (`psosQueue`).
     pub queue: usize,
+}
+
+/// A `smooth` node (`node-red-node-smooth`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Smooth {
+    pub action: psos::nodes::SmoothAction,
+    /// The window, or the filters' divisor.
+    pub count: f64,
+    /// The rounding scale, `10^places`.
+    pub round: Option<f64>,
+    pub reduce: bool,
+    /// One window per `msg.topic` (`mult` `multi`).
+    pub by_topic: bool,
+    pub path: Path,
+    /// How many topics the device keeps apart (1 without `by_topic`).
+    pub topics: usize,
+    /// The numbers each topic keeps (1 for the filters).
+    pub window: usize,
 }

@@ -165,6 +165,7 @@ pub fn lower(
     let mut wires = lowering.resolve_wires();
     let mut placed = lowering.place(&mut devices, &mut wires, previous);
     lowering.read_wire_qos(&mut placed.nodes);
+    lowering.check_wall_clocks(&placed.nodes, &devices);
     let mut flow = Flow {
         file_name: file_name.to_string(),
         devices,
@@ -1028,6 +1029,7 @@ impl<'a> Lowering<'a> {
             used.sort_by(|a, b| a.0.cmp(&b.0));
             let default_client_id = format!("psos-{flow_name}-{}", device.name);
             let status_topic = crate::place::topic::status_topic(&flow_name, &device.name);
+            let debug_topic = crate::place::topic::debug_topic(&flow_name, &device.name);
             let chosen = declared
                 .clone()
                 .or_else(|| used.first().map(|(id, _)| id.clone()));
@@ -1040,6 +1042,7 @@ impl<'a> Lowering<'a> {
                         client_id: default_client_id,
                         keepalive_s: 60,
                         status_topic,
+                        debug_topic,
                         session: ir::Session {
                             expiry_s: crate::nodes::mqtt::DEFAULT_SESSION_EXPIRY_S,
                             birth: None,
@@ -1099,9 +1102,43 @@ impl<'a> Lowering<'a> {
                 client_id,
                 keepalive_s: keepalive as u16,
                 status_topic,
+                debug_topic,
                 session,
                 tls,
             });
+        }
+    }
+
+    /// An inject node with a `crontab` runs on the wall clock: refused on
+    /// a device whose board has none.
+    fn check_wall_clocks(&mut self, nodes: &[ir::Node], devices: &[Device]) {
+        for node in nodes {
+            let ir::NodeKind::Inject(ir::Inject {
+                schedule: Some(_), ..
+            }) = &node.kind
+            else {
+                continue;
+            };
+            let (Some(device), Some(raw)) = (devices.get(node.device), self.raw.find(&node.id))
+            else {
+                continue;
+            };
+            if device.board.has_wall_clock() {
+                continue;
+            }
+            self.diagnostics.push(
+                raw.error(
+                    Code::UnsupportedValue,
+                    "crontab",
+                    format!(
+                        "a crontab needs the time of day, and the device {:?} (board {}) has no wall clock",
+                        device.name,
+                        device.board.name()
+                    ),
+                    "runs on the wall clock",
+                )
+                .help("use an interval (`repeat`, in seconds), or put the node on a device whose board has a wall clock, such as `host`"),
+            );
         }
     }
 

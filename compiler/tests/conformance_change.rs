@@ -23,24 +23,18 @@
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
+mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, TextKind};
 use psos::regex::Finder;
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment};
-use psosc::ir::{self, Literal, NodeKind};
+use psosc::ir::{self, NodeKind};
 use psosc::SourceFile;
+use psosc_to_runtime::{const_value, leak, leak_str, property};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
-
-fn leak<T>(items: Vec<T>) -> &'static [T] {
-    Box::leak(items.into_boxed_slice())
-}
-
-fn leak_str(text: &str) -> &'static str {
-    Box::leak(text.to_string().into_boxed_str())
-}
 
 /// `bytes` at a 4-byte aligned place that lives as long as the test, as a
 /// device's static holds a DFA.
@@ -49,46 +43,6 @@ fn aligned(bytes: &[u8]) -> &'static [u8] {
     let start = room.as_ptr().align_offset(4).min(3);
     room[start..start + bytes.len()].copy_from_slice(bytes);
     &Box::leak(room.into_boxed_slice())[start..start + bytes.len()]
-}
-
-/// What generated code holds as constants, built from the IR at run time
-/// as `codegen` writes them.
-fn const_value(value: &Literal) -> ConstValue {
-    match value {
-        Literal::Null => ConstValue::Null,
-        Literal::Bool(b) => ConstValue::Bool(*b),
-        Literal::Number(n) => ConstValue::Number(*n),
-        Literal::String(s) => ConstValue::Str(leak_str(s)),
-        Literal::Array(items) => ConstValue::Array(leak(items.iter().map(const_value).collect())),
-        Literal::Object(members) => ConstValue::Object(leak(
-            members
-                .iter()
-                .map(|(key, value)| (leak_str(key), const_value(value)))
-                .collect(),
-        )),
-    }
-}
-
-fn path(path: &ir::Path) -> &'static [PathSegment<'static>] {
-    leak(
-        path.iter()
-            .map(|segment| match segment {
-                ir::PathSegment::Key(key) => PathSegment::Key(leak_str(key)),
-                ir::PathSegment::Index(index) => PathSegment::Index(*index),
-            })
-            .collect(),
-    )
-}
-
-fn property(property: &ir::Property) -> Property {
-    Property {
-        scope: match property.scope {
-            ir::Store::Msg => Scope::Msg,
-            ir::Store::Flow(_) => Scope::Flow,
-            ir::Store::Global => Scope::Global,
-        },
-        path: path(&property.path),
-    }
 }
 
 fn value(value: &ir::ChangeValue) -> ChangeValue {

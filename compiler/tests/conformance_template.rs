@@ -15,42 +15,19 @@
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
+mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Name, Template, TemplateBody, Token};
-use psos::{ConstValue, ErrorKind, NodeInfo, PathSegment};
-use psosc::ir::{Literal, NodeKind, TemplateName, TemplateToken};
-use psosc::SourceFile;
+use psos::{ErrorKind, NodeInfo};
+use psosc::ir::{NodeKind, TemplateName, TemplateToken};
+use psosc_to_runtime::{const_value, leak, leak_str};
 
-fn leak<T>(items: Vec<T>) -> &'static [T] {
-    Box::leak(items.into_boxed_slice())
-}
-
-fn leak_str(text: &str) -> &'static str {
-    Box::leak(text.to_string().into_boxed_str())
-}
-
-/// What generated code holds as constants, built from the IR at run time.
+/// A mustache name as generated code holds it, built from the IR.
 fn name(name: &TemplateName) -> Name {
     Name {
         parts: leak(name.parts.iter().map(|part| leak_str(part)).collect()),
         fallback: name.fallback.as_deref().map(leak_str),
-    }
-}
-
-fn const_value(value: &Literal) -> ConstValue {
-    match value {
-        Literal::Null => ConstValue::Null,
-        Literal::Bool(b) => ConstValue::Bool(*b),
-        Literal::Number(n) => ConstValue::Number(*n),
-        Literal::String(s) => ConstValue::Str(leak_str(s)),
-        Literal::Array(items) => ConstValue::Array(leak(items.iter().map(const_value).collect())),
-        Literal::Object(members) => ConstValue::Object(leak(
-            members
-                .iter()
-                .map(|(key, value)| (leak_str(key), const_value(value)))
-                .collect(),
-        )),
     }
 }
 
@@ -61,13 +38,8 @@ fn environment(name: &str) -> Option<String> {
 
 /// psosc's diagnostics for a flow of one node, and the node if it lowers.
 fn check_node(node: &str) -> (Option<NodeKind>, Vec<String>) {
-    let source = SourceFile::new("template.json", format!("[{node}]"));
-    let (flow, diagnostics) = psosc::check(&source, &environment);
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.headline())
-        .collect();
+    let (flow, errors) =
+        psosc_to_runtime::check("template.json", format!("[{node}]"), &environment);
     let kind = flow.and_then(|flow| flow.nodes.into_iter().next().map(|node| node.kind));
     (kind, errors)
 }
@@ -78,16 +50,7 @@ fn template(case: &'static str, node: &str) -> Template {
     let Some(NodeKind::Template(template)) = kind else {
         panic!("{case}: the node does not lower: {errors:#?}");
     };
-    let path = leak(
-        template
-            .path
-            .iter()
-            .map(|segment| match segment {
-                psosc::ir::PathSegment::Key(key) => PathSegment::Key(leak_str(key)),
-                psosc::ir::PathSegment::Index(index) => PathSegment::Index(*index),
-            })
-            .collect(),
-    );
+    let path = psosc_to_runtime::path(&template.path);
     let body = match &template.body {
         psosc::ir::TemplateBody::Mustache { tokens, json } => TemplateBody::Mustache {
             tokens: leak(

@@ -115,6 +115,7 @@ fn inject_values(flow: &Flow, index: usize) -> Vec<Literal> {
         .map(|prop| match &prop.value {
             InjectValue::Literal(literal) => literal.clone(),
             InjectValue::Timestamp | InjectValue::Context(_) => Literal::Null,
+            other => panic!("a literal, not {other:?}"),
         })
         .collect()
 }
@@ -1287,4 +1288,70 @@ fn sort_properties_are_read_as_node_red_reads_them() {
         panic!("a sort node")
     };
     assert_eq!(sort.key, vec![key("reading"), key("value")]);
+}
+
+/// Node-RED's "should be loaded" (21-debug_spec.js): a debug node with
+/// `complete: "false"` shows `payload`, and the sidebar names it so.
+#[test]
+fn debug_defaults_are_node_reds() {
+    let NodeKind::Debug(debug) =
+        only_node(r#"{"id": "n1", "type": "debug", "name": "Debug", "complete": "false"}"#)
+    else {
+        panic!("a debug node")
+    };
+    assert_eq!(
+        debug,
+        psosc::ir::Debug {
+            target: psosc::ir::DebugTarget::Property(vec![psosc::ir::PathSegment::Key(
+                "payload".to_string()
+            )]),
+            active: true,
+            to_sidebar: true,
+            property_name: Some("payload".to_string()),
+            z: None,
+            name: Some("Debug".to_string()),
+        }
+    );
+}
+
+/// The smooth node's editor defaults read as the node reads them; the
+/// spec's "should be loaded with correct defaults" node, with neither
+/// `action` nor `count` (Node-RED would send its numbers on unchanged), is
+/// refused, naming both.
+#[test]
+fn smooth_defaults_are_the_editors() {
+    let NodeKind::Smooth(smooth) = only_node(
+        r#"{"id": "n1", "type": "smooth", "name": "", "property": "payload", "action": "mean", "count": "10", "round": "", "mult": "single", "reduce": false, "wires": [[]]}"#,
+    ) else {
+        panic!("a smooth node")
+    };
+    assert_eq!(
+        smooth,
+        psosc::ir::Smooth {
+            action: psos::nodes::SmoothAction::Mean,
+            count: 10.0,
+            round: None,
+            reduce: false,
+            by_topic: false,
+            path: vec![psosc::ir::PathSegment::Key("payload".to_string())],
+            topics: 1,
+            window: 10,
+        }
+    );
+    let source = SourceFile::new(
+        "smooth.json",
+        r#"[{"id": "n1", "type": "smooth", "name": "smooth1", "wires": [[]]}]"#,
+    );
+    let (flow, diagnostics) = psosc::check(&source, &|_| None);
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.headline())
+        .collect();
+    assert!(flow.is_none());
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors[0].contains("`action`") && errors[1].contains("`count`"),
+        "{errors:#?}"
+    );
 }

@@ -656,7 +656,7 @@ fn the_farm_plan_draws_its_wires_between_devices_as_mqtt_topics() {
         .filter_map(|wire| wire["topic"].as_str())
         .collect();
     assert_eq!(topics, ["psos/farm/tick/0", "psos/farm/tick/0"]);
-    assert_eq!(plan["cost"], 1920);
+    assert_eq!(plan["cost"], 3240);
     let svg = show("svg");
     assert!(svg.contains(">psos/farm/tick/0</text>") && svg.contains("stroke-dasharray"));
     golden(&plans.join("farm.txt"), &show("text"));

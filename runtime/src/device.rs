@@ -3,6 +3,8 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use crate::cron::Schedule;
+
 /// The kinds of error event a device counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
@@ -114,24 +116,59 @@ impl Device {
 }
 
 /// A timer that fires a node: after `first_ms` from start-up (if set), then
-/// every `every_ms` (if set). The compiler emits one per time-driven node.
+/// every `every_ms` (if set), or else at each time its `schedule` (a
+/// crontab, on the wall clock) matches. The compiler emits one per
+/// time-driven node.
 #[derive(Clone, Copy, Debug)]
 pub struct Timer {
     pub first_ms: Option<u64>,
     pub every_ms: Option<u64>,
+    pub schedule: Option<&'static Schedule>,
     pub fire: fn(),
+}
+
+/// The time on the two clocks a timer table is read by: milliseconds since
+/// the timer task started, and the wall clock (milliseconds since 1970).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clocks {
+    pub elapsed_ms: u64,
+    pub wall_ms: u64,
 }
 
 impl Timer {
     /// When the timer fires first, in milliseconds after start-up.
-    pub fn first_deadline(&self) -> Option<u64> {
-        self.first_ms.or(self.every_ms)
+    pub fn first_deadline(&self, now: Clocks) -> Option<u64> {
+        self.first_ms
+            .or(self.every_ms)
+            .or_else(|| self.scheduled_after(now.wall_ms, now))
     }
 
-    /// When the timer fires again after firing at `now`.
-    pub fn next_deadline(&self, fired_at: u64) -> Option<u64> {
-        self.every_ms
-            .filter(|every| *every > 0)
-            .map(|every| fired_at.saturating_add(every))
+    /// When the timer fires again after firing at `fired_at`, which was its
+    /// `first_ms` when `was_first` is true; `now` is read after it fired.
+    pub fn next_deadline(&self, fired_at: u64, was_first: bool, now: Clocks) -> Option<u64> {
+        if let Some(every) = self.every_ms {
+            return (every > 0).then(|| fired_at.saturating_add(every));
+        }
+        let after = if was_first && self.first_ms.is_some() {
+            // Node-RED starts the schedule once the first message is sent.
+            now.wall_ms
+        } else {
+            // The wall-clock second the timer was due in, found from how
+            // late it fired, and half a second on: the clocks may disagree
+            // by a few milliseconds, and the same second must not fire twice.
+            let late_ms = now.elapsed_ms.saturating_sub(fired_at);
+            now.wall_ms.saturating_sub(late_ms).saturating_add(500)
+        };
+        self.scheduled_after(after, now)
+    }
+
+    /// The schedule's next time after the wall-clock time `after_ms`, as a
+    /// deadline on the timer task's clock.
+    fn scheduled_after(&self, after_ms: u64, now: Clocks) -> Option<u64> {
+        let next_ms = self.schedule?.next_after(after_ms)?;
+        Some(
+            now.elapsed_ms
+                .saturating_add(next_ms.saturating_sub(now.wall_ms)),
+        )
     }
 }

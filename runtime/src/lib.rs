@@ -95,6 +95,7 @@ extern crate std;
 
 pub mod console;
 pub mod context;
+pub mod cron;
 mod device;
 pub mod encoding;
 #[cfg(feature = "std")]
@@ -114,7 +115,8 @@ mod value;
 
 pub use console::Console;
 pub use context::Context;
-pub use device::{Device, ErrorKind, Timer};
+pub use cron::Schedule;
+pub use device::{Clocks, Device, ErrorKind, Timer};
 pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};

@@ -203,6 +203,20 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         self.ready.signal(());
     }
 
+    /// Queues a carried message that may be lost (a debug node's sidebar
+    /// mirror, at QoS 0) only while the outbox is less than half full, so
+    /// that it never takes the room of what `mqtt out` nodes and wires
+    /// between devices publish; otherwise drops it without a word.
+    pub fn offer(&self, device: &Device, carried: &Msg<N>) {
+        let room = self
+            .queue
+            .try_lock()
+            .is_some_and(|queue| queue.entries.len() < CAP / 2);
+        if room {
+            self.publish(device, carried);
+        }
+    }
+
     /// Queues a whole message for a wire between devices: as JSON (what a
     /// Node-RED `mqtt in` reads), on the wire's topic.
     pub fn publish_msg(&self, device: &Device, topic: &str, qos: u8, msg: &Msg<N>) {

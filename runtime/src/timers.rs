@@ -4,6 +4,7 @@
 
 use embassy_time::{Duration, Instant, Timer as Sleep};
 
+use crate::device::Clocks;
 use crate::{Device, Timer};
 
 /// The most timers one device can have; the compiler checks it.
@@ -16,8 +17,15 @@ pub async fn run_timers(device: &'static Device, timers: &'static [Timer]) {
     if timers.len() > MAX_TIMERS {
         device.report(crate::ErrorKind::BadValue);
     }
+    // Which timers have fired (at most 64, one bit each).
+    let mut fired: u64 = 0;
+    let clocks = || Clocks {
+        elapsed_ms: (Instant::now() - start).as_millis(),
+        wall_ms: crate::platform::now_ms(),
+    };
+    let now = clocks();
     for (deadline, timer) in deadlines.iter_mut().zip(timers) {
-        *deadline = timer.first_deadline();
+        *deadline = timer.first_deadline(now);
     }
     loop {
         let next = deadlines
@@ -31,8 +39,10 @@ pub async fn run_timers(device: &'static Device, timers: &'static [Timer]) {
         };
         Sleep::at(start + Duration::from_millis(at)).await;
         if let (Some(timer), Some(slot)) = (timers.get(index), deadlines.get_mut(index)) {
-            *slot = timer.next_deadline(at);
             (timer.fire)();
+            let bit = 1u64 << index;
+            *slot = timer.next_deadline(at, fired & bit == 0, clocks());
+            fired |= bit;
         }
     }
 }

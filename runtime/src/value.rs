@@ -460,6 +460,21 @@ impl fmt::Display for ValueRef<'_> {
 
 fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
     out.write_char('"')?;
+    write_json_escaped(s, out)?;
+    out.write_char('"')
+}
+
+/// Text written into a JSON string: what is written through it is escaped
+/// as `JSON.stringify` escapes a string's characters.
+pub(crate) struct JsonEscaped<'a, W: Write>(pub(crate) &'a mut W);
+
+impl<W: Write> Write for JsonEscaped<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_json_escaped(s, self.0)
+    }
+}
+
+fn write_json_escaped<W: Write>(s: &str, out: &mut W) -> fmt::Result {
     for c in s.chars() {
         match c {
             '"' => out.write_str("\\\"")?,
@@ -473,7 +488,7 @@ fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
             c => out.write_char(c)?,
         }
     }
-    out.write_char('"')
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, through a template node, through filter nodes, and
-//! through change nodes that replace text and keep flow context, after
-//! start-up.
+//! range nodes, through a template node, through filter nodes, through
+//! change nodes that replace text and keep flow context, through a debug
+//! node that mirrors Node-RED's sidebar message, a crontab's next time,
+//! and smooth nodes over many topics, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -438,5 +439,111 @@ fn messages_through_change_nodes_with_context_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
+
+/// Takes a console line and drops it: the host's stdout is not the
+/// runtime's, and may allocate its buffer when it likes.
+struct Quiet;
+
+impl psos::Console for Quiet {
+    fn write_line(&self, _line: std::fmt::Arguments<'_>) {}
+}
+
+static QUIET: Quiet = Quiet;
+
+static SHOW: psos::nodes::Debug = psos::nodes::Debug::new(
+    NodeInfo::new("d1", "show", "debug"),
+    psos::nodes::DebugTarget::Property(PAYLOAD),
+)
+.with_sidebar(psos::nodes::Sidebar {
+    topic: "psos/no_alloc/bench/debug",
+    z: Some("tab"),
+    path: "tab",
+    name: Some("show"),
+    property: Some("payload"),
+});
+
+static MIRRORED: AtomicUsize = AtomicUsize::new(0);
+
+fn mirrored(_port: usize, _msg: &mut Msg) {
+    MIRRORED.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn sidebar_mirrors_and_crontabs_allocate_nothing() {
+    psos::console::set_console(&QUIET);
+    let readings: Vec<Msg> = [
+        r#"{"topic":"t","payload":"a \"quoted\" line"}"#,
+        r#"{"payload":{"a":[1,2],"b":{"type":"Buffer","data":[1,2]}}}"#,
+        r#"{"payload":21.5}"#,
+    ]
+    .iter()
+    .map(|text| Msg::from_json(text.as_bytes()).unwrap())
+    .collect();
+    // "*/15 9-16 * * 1-5".
+    let schedule = psos::Schedule {
+        seconds: 1,
+        minutes: (1 << 0) | (1 << 15) | (1 << 30) | (1 << 45),
+        hours: 0x1_fe00,
+        days_of_month: 0,
+        days_of_week: 0b011_1110,
+        months: 0x1ffe,
+    };
+    let mut at = 1_795_046_400_250;
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..1_000 {
+            for reading in &readings {
+                SHOW.input(&DEVICE, &mut reading.clone(), &mut mirrored);
+            }
+            at = schedule.next_after(at).unwrap_or(0);
+        }
+    });
+    assert_eq!(MIRRORED.load(Ordering::Relaxed), 3_000);
+    assert!(at > 1_795_046_400_250);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 3,000 messages"
+    );
+}
+
+static DEVIATION: NodeCell<psos::nodes::Smooth<4, 8>> = NodeCell::new(psos::nodes::Smooth::new(
+    NodeInfo::new("m1", "", "smooth"),
+    psos::nodes::SmoothSettings {
+        action: psos::nodes::SmoothAction::Sd,
+        count: 8.0,
+        round: Some(1000.0),
+        reduce: false,
+        by_topic: true,
+        path: PAYLOAD,
+    },
+));
+
+#[test]
+fn smooth_nodes_allocate_nothing() {
+    let readings: Vec<Msg> = (0..4)
+        .map(|topic| {
+            Msg::from_json(format!(r#"{{"topic":"t{topic}","payload":"{topic}.5"}}"#).as_bytes())
+                .unwrap()
+        })
+        .collect();
+    let sent = AtomicUsize::new(0);
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..1_000 {
+            for reading in &readings {
+                DEVIATION.input(
+                    &DEVICE,
+                    &mut reading.clone(),
+                    &mut |_port: usize, _msg: &mut Msg| {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    },
+                );
+            }
+        }
+    });
+    assert_eq!(sent.load(Ordering::Relaxed), 4_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 4,000 messages"
     );
 }

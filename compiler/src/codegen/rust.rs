@@ -89,6 +89,9 @@ struct DeviceCode<'a> {
     loop_targets: Vec<usize>,
     /// The device keeps an MQTT session, so `mqtt out` nodes also publish.
     has_broker: bool,
+    /// Where its debug nodes mirror their sidebar messages: the broker's
+    /// debug topic, on a device with a broker.
+    debug_topic: Option<String>,
     /// Per node (by position), the ports wired to other devices, each with
     /// the topic that carries them and its QoS.
     publishes: Vec<Vec<(usize, String, u8)>>,
@@ -177,6 +180,11 @@ impl<'a> DeviceCode<'a> {
                 .devices
                 .get(device_index)
                 .is_some_and(|device| device.broker.is_some()),
+            debug_topic: flow
+                .devices
+                .get(device_index)
+                .and_then(|device| device.broker.as_ref())
+                .map(|broker| broker.debug_topic.clone()),
             publishes,
             remote,
         }
@@ -451,7 +459,7 @@ impl<'a> DeviceCode<'a> {
                 input,
                 output,
             } = &names;
-            let (node_type, constructor) = if node.kind.context_scopes().is_empty() {
+            let (node_type, mut constructor) = if node.kind.context_scopes().is_empty() {
                 constructor(node, imports)
             } else {
                 self.with_context(node, imports)
@@ -471,6 +479,19 @@ impl<'a> DeviceCode<'a> {
             if self.has_broker && matches!(node.kind, NodeKind::MqttOut(_)) {
                 if let Some(port) = ports.first_mut() {
                     port.insert(0, Receiver::Outbox);
+                }
+            }
+            // A debug node on a device with a broker mirrors its sidebar
+            // messages there, on a port of its own.
+            if let (NodeKind::Debug(debug), Some(topic)) = (&node.kind, &self.debug_topic) {
+                if debug.to_sidebar {
+                    constructor = with_sidebar(constructor, debug, topic, imports);
+                    if ports.is_empty() {
+                        ports.push(Vec::new());
+                    }
+                    if let Some(port) = ports.first_mut() {
+                        port.insert(0, Receiver::OutboxIfRoom);
+                    }
                 }
             }
             for (port, topic, qos) in self.publishes.get(position).into_iter().flatten() {
@@ -531,8 +552,15 @@ impl<'a> DeviceCode<'a> {
         // With loops, what an event put in the loop queue is delivered right
         // after it.
         let drain = (!self.loop_targets.is_empty()).then(|| quote!(drain_loopback();));
-        let mut push = |first: Option<u64>, every: Option<u64>, fire: TokenStream| {
+        let mut push = |first: Option<u64>,
+                        every: Option<u64>,
+                        schedule: Option<TokenStream>,
+                        fire: TokenStream| {
             let (first, every) = (option_u64(first), option_u64(every));
+            let schedule = match schedule {
+                Some(schedule) => quote!(Some(&#schedule)),
+                None => quote!(None),
+            };
             let fire = match &drain {
                 Some(drain) => quote!({ #fire; #drain }),
                 None => fire,
@@ -541,6 +569,7 @@ impl<'a> DeviceCode<'a> {
                 #timer {
                     first_ms: #first,
                     every_ms: #every,
+                    schedule: #schedule,
                     fire: || #fire,
                 }
             });
@@ -555,24 +584,28 @@ impl<'a> DeviceCode<'a> {
                 continue;
             };
             match &node.kind {
-                NodeKind::Inject(inject)
-                    if inject.once_delay_ms.is_some() || inject.repeat_ms.is_some() =>
-                {
+                NodeKind::Inject(inject) if inject.fires() => {
+                    let schedule = inject
+                        .schedule
+                        .as_ref()
+                        .map(|schedule| schedule_tokens(schedule, imports));
                     push(
                         inject.once_delay_ms,
                         inject.repeat_ms,
+                        schedule,
                         quote!(#input(&mut #msg::new())),
                     );
                 }
                 NodeKind::Custom(custom) => {
                     let outputs = self.timer_outputs(position, &output, imports);
                     if custom.has_start {
-                        push(Some(0), None, quote!(#cell.start(&DEVICE, #outputs)));
+                        push(Some(0), None, None, quote!(#cell.start(&DEVICE, #outputs)));
                     }
                     if let Some(tick) = custom.tick_ms {
                         push(
                             Some(tick),
                             Some(tick),
+                            None,
                             quote!(#cell.tick(&DEVICE, #outputs)),
                         );
                     }
@@ -586,6 +619,7 @@ impl<'a> DeviceCode<'a> {
                         push(
                             Some(tick),
                             Some(tick),
+                            None,
                             quote!(#cell.tick(&DEVICE, #outputs)),
                         );
                     }
@@ -784,7 +818,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Split(_)
         | NodeKind::Join(_)
         | NodeKind::Batch(_)
-        | NodeKind::Sort(_) => false,
+        | NodeKind::Sort(_)
+        | NodeKind::Smooth(_) => false,
     }
 }
 
@@ -800,9 +835,7 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
         .map(|node| {
             node.device == device_index
                 && match &node.kind {
-                    NodeKind::Inject(inject) => {
-                        inject.once_delay_ms.is_some() || inject.repeat_ms.is_some()
-                    }
+                    NodeKind::Inject(inject) => inject.fires(),
                     NodeKind::Custom(custom) => custom.has_start || custom.tick_ms.is_some(),
                     NodeKind::MqttIn(_) => true,
                     _ => false,
@@ -859,6 +892,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Join(_) => "join".to_string(),
         NodeKind::Batch(_) => "batch".to_string(),
         NodeKind::Sort(_) => "sort".to_string(),
+        NodeKind::Smooth(_) => "smooth".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -913,6 +947,9 @@ enum Receiver {
     IfTopic(String, Ident),
     /// A copy into the MQTT outbox, for the broker.
     Outbox,
+    /// A copy into the MQTT outbox while it has room to spare (a debug
+    /// node's sidebar mirror).
+    OutboxIfRoom,
     /// The whole message, as JSON, to the other devices on a wire's topic,
     /// at the wire's QoS.
     Publish(String, u8),
@@ -968,6 +1005,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             })
         }
         Receiver::Outbox => Some(quote!(OUTBOX.publish(&DEVICE, msg);)),
+        Receiver::OutboxIfRoom => Some(quote!(OUTBOX.offer(&DEVICE, msg);)),
         Receiver::Publish(topic, qos) => {
             let topic = Literal::string(topic);
             let qos = Literal::u8_unsuffixed(*qos);
@@ -984,9 +1022,11 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
                 }
             })
         }
-        Receiver::Direct(_) | Receiver::Queued(..) | Receiver::Outbox | Receiver::Publish(..) => {
-            None
-        }
+        Receiver::Direct(_)
+        | Receiver::Queued(..)
+        | Receiver::Outbox
+        | Receiver::OutboxIfRoom
+        | Receiver::Publish(..) => None,
     });
     let direct: Vec<&Ident> = receivers
         .iter()
@@ -995,6 +1035,7 @@ fn fan_out(receivers: &[Receiver]) -> TokenStream {
             Receiver::Queued(..)
             | Receiver::IfTopic(..)
             | Receiver::Outbox
+            | Receiver::OutboxIfRoom
             | Receiver::Publish(..) => None,
         })
         .collect();
@@ -1444,6 +1485,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 quote!(#batch_type::new(#info, #mode)),
             )
         }
+        NodeKind::Smooth(smooth) => smooth_constructor(smooth, info, imports),
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
             let config_type = imports.node("TriggerConfig");
@@ -1571,6 +1613,42 @@ fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStre
         })
         .collect();
     quote!(&[#(#tokens),*])
+}
+
+/// A smooth node's type, with its room for topics and numbers, and value.
+fn smooth_constructor(
+    smooth: &crate::ir::Smooth,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let smooth_type = imports.node("Smooth");
+    let settings_type = imports.node("SmoothSettings");
+    let action_type = imports.node("SmoothAction");
+    // The variant's name is the action's Debug form.
+    let action = format_ident!("{}", format!("{:?}", smooth.action));
+    let count = float(smooth.count);
+    let round = match smooth.round {
+        Some(scale) => {
+            let scale = float(scale);
+            quote!(Some(#scale))
+        }
+        None => quote!(None),
+    };
+    let (reduce, by_topic) = (smooth.reduce, smooth.by_topic);
+    let property = path(&smooth.path, imports);
+    let topics = Literal::usize_unsuffixed(smooth.topics);
+    let window = Literal::usize_unsuffixed(smooth.window);
+    (
+        quote!(#smooth_type<#topics, #window>),
+        quote!(#smooth_type::new(#info, #settings_type {
+            action: #action_type::#action,
+            count: #count,
+            round: #round,
+            reduce: #reduce,
+            by_topic: #by_topic,
+            path: #property,
+        })),
+    )
 }
 
 /// A property path as a constant slice of `psos::PathSegment`.
@@ -1807,7 +1885,71 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             let from = property(from, imports);
             quote!(#value_type::Context(#from))
         }
+        InjectValue::Bytes(bytes) => {
+            let bytes = proc_macro2::Literal::byte_string(bytes);
+            quote!(#value_type::Bytes(#bytes))
+        }
     }
+}
+
+/// A debug node's constructor, mirroring its sidebar messages to `topic`.
+fn with_sidebar(
+    constructor: TokenStream,
+    debug: &crate::ir::Debug,
+    topic: &str,
+    imports: &mut Imports,
+) -> TokenStream {
+    let sidebar_type = imports.node("Sidebar");
+    let topic = Literal::string(topic);
+    let text = |text: &Option<String>| match text {
+        Some(text) => {
+            let text = Literal::string(text);
+            quote!(Some(#text))
+        }
+        None => quote!(None),
+    };
+    // Node-RED's flow path: the node's tab, or `global` outside one.
+    let path = Literal::string(debug.z.as_deref().unwrap_or("global"));
+    let (z, name, property) = (
+        text(&debug.z),
+        text(&debug.name),
+        text(&debug.property_name),
+    );
+    quote!(#constructor.with_sidebar(#sidebar_type {
+        topic: #topic,
+        z: #z,
+        path: #path,
+        name: #name,
+        property: #property,
+    }))
+}
+
+/// A crontab's schedule as a `psos::Schedule` constant, its sets in hex.
+fn schedule_tokens(schedule: &psos::cron::Schedule, imports: &mut Imports) -> TokenStream {
+    let schedule_type = imports.root("Schedule");
+    let hex = |set: u64| {
+        format!("{set:#x}")
+            .parse::<TokenStream>()
+            .unwrap_or_default()
+    };
+    let (seconds, minutes, hours) = (
+        hex(schedule.seconds),
+        hex(schedule.minutes),
+        hex(u64::from(schedule.hours)),
+    );
+    let (days_of_month, days_of_week, months) = (
+        hex(u64::from(schedule.days_of_month)),
+        hex(u64::from(schedule.days_of_week)),
+        hex(u64::from(schedule.months)),
+    );
+    quote!(#schedule_type {
+        seconds: #seconds,
+        minutes: #minutes,
+        hours: #hours,
+        days_of_month: #days_of_month,
+        days_of_week: #days_of_week,
+        months: #months,
+    })
 }
 
 /// A trigger's payload as a `psos::nodes::TriggerValue`.

@@ -1,34 +1,37 @@
-//! `inject`: its properties (or the older payload/topic fields) and timing.
+//! `inject`: its properties (or the older payload/topic fields), read as
+//! Node-RED evaluates them when the node fires, and its timing: `once`,
+//! `repeat`, or a `crontab` (`crontab.rs`).
 
+use super::crontab::{self, CrontabError};
 use super::Reader;
 use crate::diagnostic::Code;
-use crate::ir::{top_level, Inject, InjectProp, InjectValue, NodeKind};
-use crate::json::{Json, JsonValue};
+use crate::ir::{top_level, Inject, InjectProp, InjectValue, Literal, NodeKind};
+use crate::json::{Json, JsonValue, Span};
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
-    let props = props(reader)?;
-    if let Some(crontab) = reader
-        .string("crontab")
-        .filter(|crontab| !crontab.is_empty())
-    {
-        let span = reader.node.value_span("crontab");
-        reader.unsupported(
-            "crontab",
-            span,
-            format!("a crontab schedule ({crontab:?}) is not supported yet"),
-            "use an interval (`repeat`, in seconds) instead",
-        );
-        return None;
-    }
-    let repeat_ms = seconds(reader, "repeat")?;
+    let props = props(reader);
+    let repeat_ms = seconds(reader, "repeat");
     let once = reader.flag("once", false);
     let once_delay_ms = if once {
         // Node-RED waits 0.1 s by default before a once-injection.
-        Some(seconds(reader, "onceDelay")?.unwrap_or(100))
+        seconds(reader, "onceDelay").map(|delay| Some(delay.unwrap_or(100)))
     } else {
-        None
+        Some(None)
     };
-    if repeat_ms.is_none() && once_delay_ms.is_none() {
+    // Node-RED runs a crontab only when there is no interval.
+    let schedule = match repeat_ms {
+        Some(None) => schedule(reader),
+        _ => Some(None),
+    };
+    let (props, repeat_ms, once_delay_ms, schedule) =
+        (props?, repeat_ms?, once_delay_ms?, schedule?);
+    let inject = Inject {
+        props,
+        repeat_ms,
+        once_delay_ms,
+        schedule,
+    };
+    if !inject.fires() {
         reader.warn(
             Code::NeverFires,
             "repeat",
@@ -37,24 +40,62 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             "set `once` (with `onceDelay`) or `repeat`; the nodes only it feeds get no code",
         );
     }
-    Some(NodeKind::Inject(Inject {
-        props,
-        repeat_ms,
-        once_delay_ms,
-    }))
+    Some(NodeKind::Inject(inject))
 }
 
+/// `crontab`, read as cronosjs reads it; empty or missing is none.
+fn schedule(reader: &mut Reader<'_, '_>) -> Option<Option<psos::cron::Schedule>> {
+    let Some(crontab) = reader
+        .string("crontab")
+        .filter(|text| !text.trim().is_empty())
+    else {
+        return Some(None);
+    };
+    let span = reader.node.value_span("crontab");
+    match crontab::parse(crontab) {
+        Ok(schedule) => Some(Some(schedule)),
+        Err(CrontabError::Invalid(why)) => {
+            reader.malformed(
+                "crontab",
+                span,
+                format!("the crontab {crontab:?} cannot be read: {why}"),
+                Some("write five fields, minute hour day month weekday, such as \"30 12 * * 1,2,3,4,5\" or \"*/5 9-17 * * *\"".to_string()),
+            );
+            None
+        }
+        Err(CrontabError::Unsupported(why)) => {
+            reader.unsupported(
+                "crontab",
+                span,
+                format!("the crontab {crontab:?} cannot run on a device: {why}"),
+                "use numbers, ranges, steps and lists in each field, as Node-RED's editor writes them",
+            );
+            None
+        }
+    }
+}
+
+/// The properties the node sets, as Node-RED's inject node lists them: the
+/// `props` list, or before Node-RED 1.1 `payload` and `topic`.
 fn props(reader: &mut Reader<'_, '_>) -> Option<Vec<InjectProp>> {
     let Some(list) = reader.get("props") else {
-        // Before Node-RED 1.1 an inject node had only payload and topic.
-        let mut props = vec![payload_prop(reader)?];
-        if let Some(topic) = reader.string("topic").filter(|topic| !topic.is_empty()) {
-            props.push(InjectProp {
+        let payload_type = reader.get("payloadType");
+        let payload_type = payload_type.and_then(Json::as_str).unwrap_or("str");
+        let (payload, topic) = (reader.get("payload"), reader.get("topic"));
+        let span = reader.node.value_span("payload");
+        let payload = value(reader, "payload", payload, payload_type, span);
+        let span = reader.node.value_span("topic");
+        let topic = value(reader, "topic", topic, "str", span);
+        return Some(vec![
+            InjectProp {
+                path: top_level("payload"),
+                value: payload?,
+            },
+            InjectProp {
                 path: top_level("topic"),
-                value: InjectValue::Literal(crate::ir::Literal::String(topic.to_string())),
-            });
-        }
-        return Some(props);
+                value: topic?,
+            },
+        ]);
     };
     let Some(items) = list.as_array() else {
         reader.malformed(
@@ -72,15 +113,21 @@ fn props(reader: &mut Reader<'_, '_>) -> Option<Vec<InjectProp>> {
     let mut ok = true;
     for item in items {
         match prop(reader, item) {
-            Some(prop) => props.push(prop),
+            Some(Some(prop)) => props.push(prop),
+            Some(None) => {}
             None => ok = false,
         }
     }
     ok.then_some(props)
 }
 
-fn prop(reader: &mut Reader<'_, '_>, item: &Json) -> Option<InjectProp> {
+/// One entry of `props`; `Some(None)` for one without a property name,
+/// which Node-RED passes over.
+fn prop(reader: &mut Reader<'_, '_>, item: &Json) -> Option<Option<InjectProp>> {
     let Some(name) = item.get("p").and_then(Json::as_str) else {
+        if item.get("p").is_none_or(|p| !p.is_truthy()) {
+            return Some(None);
+        }
         reader.malformed(
             "props",
             item.span,
@@ -89,53 +136,147 @@ fn prop(reader: &mut Reader<'_, '_>, item: &Json) -> Option<InjectProp> {
         );
         return None;
     };
-    match name {
-        "payload" => payload_prop(reader),
-        "topic" => {
-            let topic = reader.string("topic").unwrap_or("");
-            Some(InjectProp {
-                path: top_level("topic"),
-                value: InjectValue::Literal(crate::ir::Literal::String(topic.to_string())),
-            })
-        }
-        _ => {
-            let path = reader.msg_property("props", name, None, item.span)?;
-            let value_type = item.get("vt").and_then(Json::as_str).unwrap_or("str");
-            value(reader, "props", item.get("v"), value_type, item.span)
-                .map(|value| InjectProp { path, value })
-        }
+    if name.is_empty() {
+        return Some(None);
     }
+    let item_type = item.get("vt").and_then(Json::as_str);
+    // An entry for payload or topic without a value of its own takes the
+    // node's `payload`/`payloadType` or `topic`, as Node-RED does.
+    let (key, written, value_type) = match name {
+        "payload" if item.get("v").is_none() => (
+            "payload",
+            reader.get("payload"),
+            reader.get("payloadType").and_then(Json::as_str),
+        ),
+        "topic" if item.get("v").is_none() && item_type == Some("str") => {
+            ("topic", reader.get("topic"), Some("str"))
+        }
+        _ => ("props", item.get("v"), item_type),
+    };
+    let span = match key {
+        "props" => item.span,
+        _ => reader.node.value_span(key),
+    };
+    let path = reader.msg_property("props", name, None, item.span)?;
+    let value = value(reader, key, written, value_type.unwrap_or("str"), span)?;
+    Some(Some(InjectProp { path, value }))
 }
 
-fn payload_prop(reader: &mut Reader<'_, '_>) -> Option<InjectProp> {
-    // Node-RED's default payload is a timestamp.
-    let value_type = reader.string("payloadType").unwrap_or("date");
-    let span = reader.node.value_span("payload");
-    let payload = reader.get("payload");
-    let value = value(reader, "payload", payload, value_type, span)?;
-    Some(InjectProp {
-        path: top_level("payload"),
-        value,
-    })
-}
-
+/// A value of one of Node-RED's types, as `evaluateNodeProperty` makes it
+/// when the node fires; what can be is made now.
 fn value(
     reader: &mut Reader<'_, '_>,
     key: &str,
     value: Option<&Json>,
     value_type: &str,
-    span: crate::json::Span,
+    span: Span,
 ) -> Option<InjectValue> {
     match value_type {
-        "date" => Some(InjectValue::Timestamp),
+        // Node-RED's `date` with no value (`!value`) is the time in milliseconds.
+        "date" if value.is_none_or(|value| !value.is_truthy()) => Some(InjectValue::Timestamp),
+        "date" => {
+            reader.unsupported(
+                key,
+                span,
+                "a date in a format (`iso`, `object` or a moment.js format) needs a calendar, which a device does not have".to_string(),
+                "leave the value empty for milliseconds since 1970",
+            );
+            None
+        }
+        "bin" => bytes(reader, key, value, span).map(InjectValue::Bytes),
+        "env" => {
+            let name = match value.map(|value| &value.value) {
+                Some(JsonValue::String(text)) => text.clone(),
+                Some(JsonValue::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            let text = reader.env_text(key, &name, span);
+            Some(InjectValue::Literal(Literal::String(text)))
+        }
         "flow" | "global" => {
             let name = value.and_then(Json::as_str).unwrap_or("");
             super::change::property(reader, key, value_type, name, span).map(InjectValue::Context)
+        }
+        "jsonata" => {
+            reader.unsupported(
+                key,
+                span,
+                "a JSONata expression: a device has no JSONata evaluator".to_string(),
+                "use a constant (str, num, bool, json, bin), a date, or an env value",
+            );
+            None
         }
         _ => reader
             .literal(key, value, value_type, span)
             .map(InjectValue::Literal),
     }
+}
+
+/// A `bin` value: `Buffer.from(JSON.parse(value))` of an array of numbers
+/// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes).
+fn bytes(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    value: Option<&Json>,
+    span: Span,
+) -> Option<Vec<u8>> {
+    let text = match value.map(|value| &value.value) {
+        Some(JsonValue::String(text)) => text.as_str(),
+        _ => "",
+    };
+    let help =
+        Some("write a JSON array of bytes, such as [1, 2, 255], or a JSON string".to_string());
+    let parsed = match crate::json::parse(text) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            reader.malformed(
+                key,
+                span,
+                format!("{text:?} is not valid JSON: {}", error.message),
+                help,
+            );
+            return None;
+        }
+    };
+    match &parsed.value {
+        JsonValue::String(text) => Some(text.as_bytes().to_vec()),
+        JsonValue::Array(items) => {
+            let bytes: Option<Vec<u8>> = items.iter().map(byte).collect();
+            if bytes.is_none() {
+                reader.malformed(
+                    key,
+                    span,
+                    format!("{text:?} holds an item that is not a number, text, boolean or null"),
+                    help,
+                );
+            }
+            bytes
+        }
+        _ => {
+            reader.malformed(
+                key,
+                span,
+                format!("{text:?} is neither an array nor a string, as a Buffer needs"),
+                help,
+            );
+            None
+        }
+    }
+}
+
+/// An array item as `Buffer.from` takes it: `Number(item)` cut to a byte.
+fn byte(item: &Json) -> Option<u8> {
+    let number = match &item.value {
+        JsonValue::Number(n) => *n,
+        JsonValue::String(text) => psos::number_from_str(text),
+        JsonValue::Bool(b) => f64::from(u8::from(*b)),
+        JsonValue::Null => 0.0,
+        _ => return None,
+    };
+    if !number.is_finite() {
+        return Some(0);
+    }
+    Some(number.trunc().rem_euclid(256.0) as u8)
 }
 
 /// A duration in seconds, written as a number or as text; empty means none.

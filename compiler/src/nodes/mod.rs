@@ -3,6 +3,7 @@
 
 mod batch;
 mod change;
+pub mod crontab;
 pub mod custom;
 mod debug;
 mod delay;
@@ -14,6 +15,7 @@ mod mustache;
 pub mod path;
 mod range;
 pub mod refused;
+mod smooth;
 mod sort;
 mod split;
 mod switch;
@@ -101,6 +103,10 @@ pub const NODE_TYPES: &[NodeType] = &[
         type_name: "sort",
         lower: sort::lower,
     },
+    NodeType {
+        type_name: "smooth",
+        lower: smooth::lower,
+    },
 ];
 
 pub fn find(type_name: &str) -> Option<&'static NodeType> {
@@ -141,6 +147,61 @@ impl<'a, 'd> Reader<'a, 'd> {
     pub fn env_var(&self, name: &str) -> Option<String> {
         let (flow, environment) = self.env?;
         flow.env_var(self.node, name, environment)
+    }
+
+    /// A value of type `env`, as Node-RED's `evaluateEnvProperty` reads it
+    /// when the node starts: `NAME` or `${NAME}` is the variable's text,
+    /// and text with `${NAME}` inside has each replaced by its variable's.
+    /// What is not set is empty text there, and here, with a warning.
+    pub fn env_text(&mut self, key: &str, value: &str, span: Span) -> String {
+        let mut unset = Vec::new();
+        let mut lookup = |name: &str| {
+            self.env_var(name).unwrap_or_else(|| {
+                unset.push(name.to_string());
+                String::new()
+            })
+        };
+        let whole = value
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .filter(|name| !name.is_empty() && !name.contains('}'));
+        let text = if let Some(name) = whole {
+            lookup(name)
+        } else if !has_env_reference(value) {
+            lookup(value)
+        } else {
+            let mut text = String::new();
+            let mut rest = value;
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                match after.find('}').filter(|end| *end > 0) {
+                    Some(end) => {
+                        text.push_str(&rest[..start]);
+                        text.push_str(&lookup(&after[..end]));
+                        rest = &after[end + 1..];
+                    }
+                    None => {
+                        text.push_str(&rest[..start + 2]);
+                        rest = after;
+                    }
+                }
+            }
+            text.push_str(rest);
+            text
+        };
+        for name in unset {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::UnsetEnvironmentVariable,
+                    format!("the environment variable {name:?} is not set; the value is empty text, as in Node-RED"),
+                )
+                .node(self.node.node_ref())
+                .property(key)
+                .label(span, "refers to it")
+                .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
+            );
+        }
+        text
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Json> {
@@ -504,6 +565,18 @@ impl<'a, 'd> Reader<'a, 'd> {
             }
         }
     }
+}
+
+/// Whether text holds `${NAME}` with a name of no white space, as
+/// Node-RED's `/\${\S+}/` finds.
+fn has_env_reference(text: &str) -> bool {
+    text.match_indices("${").any(|(start, _)| {
+        let after = &text[start + 2..];
+        let name_len = after.find(char::is_whitespace).unwrap_or(after.len());
+        after[..name_len]
+            .get(1..)
+            .is_some_and(|rest| rest.contains('}'))
+    })
 }
 
 pub fn literal_from_json(json: &Json) -> Literal {

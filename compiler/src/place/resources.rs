@@ -115,6 +115,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     // Not measured yet: as a delay, with one message kept for each of its
     // default number of topics (8 of 512 bytes); the table cannot see a
     // node's own `psosTopics`.
+    // Not measured yet. RAM: a window of 10 numbers for each of 8 topics
+    // (the defaults), with their names; the table cannot see a node's own
+    // `count` and `psosTopics`.
+    TypeFacts {
+        type_name: "smooth",
+        resources: Resources {
+            flash: 1024,
+            ram: 8 * (10 * 8 + 64 + 64),
+        },
+        hardware: false,
+    },
     TypeFacts {
         type_name: "trigger",
         resources: Resources {

@@ -33,6 +33,17 @@ pub fn status_topic(flow_name: &str, device: &str) -> String {
     )
 }
 
+/// The topic where a device mirrors its debug nodes' sidebar messages
+/// (`tosidebar`), at QoS 0: a Node-RED `mqtt in` on `psos/<flow>/+/debug`
+/// (datatype `json`) receives what Node-RED's own debug sidebar would show.
+pub fn debug_topic(flow_name: &str, device: &str) -> String {
+    format!(
+        "{ROOT}/{}/{}/debug",
+        topic_level(flow_name),
+        topic_level(device)
+    )
+}
+
 /// One level of a topic, escaped so that it stays one level.
 fn topic_level(text: &str) -> String {
     let mut level = String::with_capacity(text.len());

@@ -227,7 +227,8 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
             let rate = inject
                 .repeat_ms
                 .filter(|ms| *ms > 0)
-                .map_or(0.0, |ms| 1000.0 / ms as f64);
+                .map_or(0.0, |ms| 1000.0 / ms as f64)
+                + inject.schedule.as_ref().map_or(0.0, schedule_rate);
             let mut message = Message::default();
             for prop in &inject.props {
                 let length = match &prop.value {
@@ -236,6 +237,8 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                     // Not known before the node fires: counted as a short
                     // value, as a timestamp is.
                     InjectValue::Context(_) => TIMESTAMP_DIGITS,
+                    // As JSON: {"type":"Buffer","data":[...]}.
+                    InjectValue::Bytes(bytes) => 28 + 4 * bytes.len() as u64,
                 };
                 set_property(&mut message, &prop.path, length);
             }
@@ -308,6 +311,19 @@ fn set_property(message: &mut Message, path: &[PathSegment], length: u64) {
     };
 }
 
+/// Messages a second from a crontab, on average over a year: the times a
+/// matching day fires, times the share of days that match.
+fn schedule_rate(schedule: &psos::cron::Schedule) -> f64 {
+    let per_day = f64::from(schedule.seconds.count_ones())
+        * f64::from(schedule.minutes.count_ones())
+        * f64::from(schedule.hours.count_ones());
+    let days = (f64::from(schedule.days_of_month.count_ones()) / 31.0
+        + f64::from(schedule.days_of_week.count_ones()) / 7.0)
+        .min(1.0);
+    let months = f64::from(schedule.months.count_ones()) / 12.0;
+    per_day * days * months / 86_400.0
+}
+
 /// The length of a value written as compact JSON.
 fn literal_length(literal: &Literal) -> u64 {
     match literal {
@@ -348,6 +364,7 @@ mod tests {
             }],
             repeat_ms,
             once_delay_ms: None,
+            schedule: None,
         })
     }
 
@@ -370,6 +387,10 @@ mod tests {
         NodeKind::Debug(Debug {
             target: DebugTarget::WholeMessage,
             active: true,
+            to_sidebar: true,
+            property_name: None,
+            z: None,
+            name: None,
         })
     }
 

@@ -1,9 +1,14 @@
-//! `debug`: prints one line per message, as Node-RED's console output does.
+//! `debug`: prints one line per message, as Node-RED's console output does,
+//! and on a device with a broker mirrors what Node-RED's debug sidebar would
+//! show to an MQTT topic, as the sidebar's `debug` event carries it.
 
-use core::fmt;
+use core::fmt::{self, Write};
 
+use crate::encoding::{Encode, Str, BYTES, LENGTH};
 use crate::msg::PathSegment;
-use crate::{Device, Msg, Node, NodeInfo, Outputs};
+use crate::text::Counter;
+use crate::value::JsonEscaped;
+use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
 
 /// What a debug node shows of each message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -12,14 +17,232 @@ pub enum DebugTarget {
     Property(&'static [PathSegment<'static>]),
 }
 
+/// Where a debug node mirrors Node-RED's sidebar message, and what of the
+/// node the message names besides its id and name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sidebar {
+    /// The MQTT topic (the device's debug topic), published at QoS 0.
+    pub topic: &'static str,
+    /// The node's tab (`z`, none outside a tab) and flow path (`path`:
+    /// its tab, or `global`), as Node-RED sends them.
+    pub z: Option<&'static str>,
+    pub path: &'static str,
+    /// The node's `name`, none when the flow gives it none.
+    pub name: Option<&'static str>,
+    /// The property shown, as the node names it (`complete`); `None` when
+    /// it shows the whole message.
+    pub property: Option<&'static str>,
+}
+
 pub struct Debug {
     pub info: NodeInfo,
     target: DebugTarget,
+    sidebar: Option<Sidebar>,
 }
 
 impl Debug {
     pub const fn new(info: NodeInfo, target: DebugTarget) -> Self {
-        Self { info, target }
+        Self {
+            info,
+            target,
+            sidebar: None,
+        }
+    }
+
+    /// The node also sends, on port 0, each sidebar message as MQTT
+    /// carries it (`topic`, `payload` as bytes, `qos` 0, `retain` false).
+    pub const fn with_sidebar(self, sidebar: Sidebar) -> Self {
+        Self {
+            sidebar: Some(sidebar),
+            ..self
+        }
+    }
+}
+
+/// The longest text the sidebar gets of a value, in UTF-16 units, as
+/// Node-RED's `debugMaxLength` (1000 by default) cuts it.
+const MAX_LENGTH: usize = 1000;
+
+/// Node-RED's sidebar message for one message, as JSON:
+/// `{id, z, path, name, topic, property, msg, format}`, with `msg` and
+/// `format` as `RED.util.encodeObject` makes them.
+struct SidebarJson<'a, const N: usize> {
+    info: &'a NodeInfo,
+    sidebar: &'a Sidebar,
+    target: DebugTarget,
+    msg: &'a Msg<N>,
+}
+
+impl<const N: usize> SidebarJson<'_, N> {
+    fn write<W: Write>(&self, out: &mut W) -> fmt::Result {
+        let text = |out: &mut W, key: &str, value: &str| -> fmt::Result {
+            write!(out, ",\"{key}\":")?;
+            ValueRef::Str(value).write_json(out)
+        };
+        out.write_str("{\"id\":")?;
+        ValueRef::Str(self.info.id).write_json(out)?;
+        if let Some(z) = self.sidebar.z {
+            text(out, "z", z)?;
+        }
+        text(out, "path", self.sidebar.path)?;
+        if let Some(name) = self.sidebar.name {
+            text(out, "name", name)?;
+        }
+        if let Some(topic) = self.msg.topic() {
+            out.write_str(",\"topic\":")?;
+            topic.write_json(out)?;
+        }
+        if let Some(property) = self.sidebar.property {
+            text(out, "property", property)?;
+        }
+        out.write_str(",\"msg\":\"")?;
+        let format = match self.target {
+            DebugTarget::WholeMessage => {
+                write_members(&self.msg.properties(), &mut JsonEscaped(out))?;
+                Format::Object
+            }
+            DebugTarget::Property(path) => write_shown(self.msg.get(path), &mut JsonEscaped(out))?,
+        };
+        out.write_str("\",\"format\":\"")?;
+        match format {
+            Format::Word(word) => out.write_str(word)?,
+            Format::Object => out.write_str("Object")?,
+            Format::Counted(kind, count) => write!(out, "{kind}[{count}]")?,
+        }
+        out.write_str("\"}")
+    }
+}
+
+/// What `encodeObject` says a value is.
+enum Format {
+    Word(&'static str),
+    Object,
+    /// `string[5]`, `buffer[3]`, `array[2]`.
+    Counted(&'static str, usize),
+}
+
+/// The text the sidebar shows of a value, and its format.
+fn write_shown<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> Result<Format, fmt::Error> {
+    Ok(match value {
+        None => {
+            out.write_str("(undefined)")?;
+            Format::Word("undefined")
+        }
+        Some(ValueRef::Null) => {
+            out.write_str("(undefined)")?;
+            Format::Word("null")
+        }
+        Some(ValueRef::Bool(b)) => {
+            out.write_str(if b { "true" } else { "false" })?;
+            Format::Word("boolean")
+        }
+        Some(number @ ValueRef::Number(_)) => {
+            write!(out, "{number}")?;
+            Format::Word("number")
+        }
+        Some(ValueRef::Str(text)) => {
+            write_cut(text, out)?;
+            Format::Counted("string", text.encode_utf16().count())
+        }
+        Some(ValueRef::Bytes(bytes)) => {
+            for byte in bytes.iter().take(MAX_LENGTH / 2) {
+                write!(out, "{byte:02x}")?;
+            }
+            Format::Counted("buffer", bytes.len())
+        }
+        Some(array @ ValueRef::Array(items)) => {
+            write_json(array, out)?;
+            Format::Counted("array", items.len())
+        }
+        Some(object @ ValueRef::Object(_)) => {
+            write_json(object, out)?;
+            Format::Object
+        }
+    })
+}
+
+/// Text as the sidebar gets it: at most `MAX_LENGTH` UTF-16 units, and
+/// `...` after text that was cut.
+fn write_cut<W: Write>(text: &str, out: &mut W) -> fmt::Result {
+    let mut units = 0;
+    for c in text.chars() {
+        if units + c.len_utf16() > MAX_LENGTH {
+            return out.write_str("...");
+        }
+        units += c.len_utf16();
+        out.write_char(c)?;
+    }
+    Ok(())
+}
+
+/// A value as `encodeObject`'s `JSON.stringify` writes it, with its
+/// replacer: strings cut, arrays longer than `MAX_LENGTH` as
+/// `{"__enc__":true,"type":"array","data":[...],"length":n}`, Buffers as
+/// `{"type":"Buffer","data":[...],"__enc__":true,"length":n}` with at most
+/// `MAX_LENGTH` bytes. Nesting is bounded by what a message holds.
+fn write_json<W: Write>(value: ValueRef<'_>, out: &mut W) -> fmt::Result {
+    match value {
+        ValueRef::Str(text) => {
+            out.write_char('"')?;
+            write_cut(text, &mut JsonEscaped(out))?;
+            out.write_char('"')
+        }
+        ValueRef::Bytes(bytes) => {
+            out.write_str("{\"type\":\"Buffer\",\"data\":[")?;
+            for (index, byte) in bytes.iter().take(MAX_LENGTH).enumerate() {
+                if index > 0 {
+                    out.write_char(',')?;
+                }
+                write!(out, "{byte}")?;
+            }
+            write!(out, "],\"__enc__\":true,\"length\":{}}}", bytes.len())
+        }
+        ValueRef::Array(items) => {
+            let length = items.len();
+            if length > MAX_LENGTH {
+                out.write_str("{\"__enc__\":true,\"type\":\"array\",\"data\":")?;
+            }
+            out.write_char('[')?;
+            for (index, item) in items.iter().take(MAX_LENGTH).enumerate() {
+                if index > 0 {
+                    out.write_char(',')?;
+                }
+                write_json(item, out)?;
+            }
+            out.write_char(']')?;
+            if length > MAX_LENGTH {
+                write!(out, ",\"length\":{length}}}")?;
+            }
+            Ok(())
+        }
+        ValueRef::Object(members) => write_members(&members, out),
+        other => other.write_json(out),
+    }
+}
+
+fn write_members<W: Write>(members: &crate::Members<'_>, out: &mut W) -> fmt::Result {
+    out.write_char('{')?;
+    for (index, (key, value)) in members.iter().enumerate() {
+        if index > 0 {
+            out.write_char(',')?;
+        }
+        ValueRef::Str(key).write_json(out)?;
+        out.write_char(':')?;
+        write_json(value, out)?;
+    }
+    out.write_char('}')
+}
+
+impl<const N: usize> Encode for SidebarJson<'_, N> {
+    fn encoded_len(&self) -> usize {
+        let mut counter = Counter(0);
+        let _ = self.write(&mut counter);
+        1 + LENGTH + counter.0
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        let len = self.encoded_len() - 1 - LENGTH;
+        crate::text::encode_written(BYTES, len, out, |writer| self.write(writer))
     }
 }
 
@@ -49,7 +272,7 @@ impl Debug {
         &self,
         device: &Device,
         msg: &mut Msg<N>,
-        _out: &mut O,
+        out: &mut O,
     ) {
         let shown = Shown {
             msg,
@@ -65,6 +288,23 @@ impl Debug {
                 "[{}] [debug:{label}] {shown}",
                 device.name
             )),
+        }
+        if let Some(sidebar) = &self.sidebar {
+            let json = SidebarJson {
+                info: &self.info,
+                sidebar,
+                target: self.target,
+                msg,
+            };
+            let mut carried = Msg::<N>::new();
+            let result = carried
+                .set_property("topic", &Str(sidebar.topic))
+                .and_then(|()| carried.set_property("payload", &json))
+                .and_then(|()| carried.set_property("qos", &0.0))
+                .and_then(|()| carried.set_property("retain", &false));
+            if device.check(result, ErrorKind::Oversize).is_some() {
+                out.send(0, &mut carried);
+            }
         }
     }
 }

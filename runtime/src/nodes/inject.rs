@@ -3,7 +3,9 @@
 
 use super::change::{Property, Scope};
 use crate::context::Context;
+use crate::encoding::Bytes;
 use crate::msg::PathSegment;
+use crate::MsgError;
 use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 /// The value an inject node gives one property.
@@ -16,6 +18,28 @@ pub enum InjectValue {
     /// Node-RED's `flow` and `global`: a copy of a context value when the
     /// node fires; a missing one leaves the property out.
     Context(Property),
+    /// Node-RED's `bin`: a Buffer.
+    Bytes(&'static [u8]),
+}
+
+impl InjectValue {
+    /// Sets the property at `path` to this value; `date_ms` is the time a
+    /// `date` value gives.
+    pub fn set<const N: usize>(
+        &self,
+        msg: &mut Msg<N>,
+        path: &[PathSegment<'_>],
+        date_ms: u64,
+    ) -> Result<(), MsgError> {
+        match self {
+            InjectValue::Const(value) => msg.set(path, value),
+            InjectValue::Timestamp => msg.set(path, &(date_ms as f64)),
+            InjectValue::Bytes(bytes) => msg.set(path, &Bytes(bytes)),
+            // Read from the node's stores by the node that has them (an
+            // inject); psosc gives no other node a context value.
+            InjectValue::Context(_) => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -75,10 +99,9 @@ impl<const C: usize> Inject<C> {
         out: &mut O,
     ) {
         let mut msg = Msg::new();
+        let now_ms = crate::platform::now_ms();
         for prop in self.props {
             let result = match &prop.value {
-                InjectValue::Const(value) => msg.set(prop.path, value),
-                InjectValue::Timestamp => msg.set(prop.path, &(crate::platform::now_ms() as f64)),
                 InjectValue::Context(property) => {
                     let store = match property.scope {
                         Scope::Flow => self.flow,
@@ -96,6 +119,7 @@ impl<const C: usize> Inject<C> {
                         })
                         .unwrap_or(Ok(()))
                 }
+                value => value.set(&mut msg, prop.path, now_ms),
             };
             if device.check(result, ErrorKind::Oversize).is_none() {
                 return;

@@ -11,6 +11,7 @@ mod json;
 mod link;
 mod mqtt;
 mod range;
+mod smooth;
 mod sort;
 mod split;
 mod switch;
@@ -22,7 +23,7 @@ pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,
 };
-pub use debug::{Debug, DebugTarget};
+pub use debug::{Debug, DebugTarget, Sidebar};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
@@ -31,6 +32,7 @@ pub use json::{Json, JsonAction, PRETTY_INDENT};
 pub use link::{LinkCall, LinkReturn, LINK_SOURCE};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
+pub use smooth::{sqrt, Smooth, SmoothAction, SmoothSettings, SMOOTH_TOPIC_BYTES};
 pub use sort::{Sort, SortConfig, MAX_ITEMS};
 pub use split::{Split, SplitAt, SplitConfig};
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};

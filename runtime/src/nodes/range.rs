@@ -183,7 +183,7 @@ const fn ceil(x: f64) -> f64 {
 /// `Math.round`: the nearest whole number, halves towards +∞, and the sign
 /// of a zero kept (`Math.round(-0.2)` is -0). `x - floor(x)` is exact for
 /// every `x`, so the comparison with one half is too.
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     let below = floor(x);
     let rounded = if x - below >= 0.5 { below + 1.0 } else { below };
     if rounded == 0.0 && x.is_sign_negative() {

@@ -293,13 +293,9 @@ fn set_payload<const N: usize>(
     now: Now,
     msg: &mut Msg<N>,
 ) -> Result<(), crate::MsgError> {
-    match value {
-        InjectValue::Const(value) => msg.set(PAYLOAD, value),
-        InjectValue::Timestamp => msg.set(PAYLOAD, &(now.date_ms as f64)),
-        // psosc gives a trigger no context value: it refuses `flow` and
-        // `global` there.
-        InjectValue::Context(_) => Ok(()),
-    }
+    // psosc gives a trigger no context value: it refuses `flow` and
+    // `global` there, and `set` leaves such a value out.
+    value.set(msg, PAYLOAD, now.date_ms)
 }
 
 /// A repeated first message: `date` reads the time again, as Node-RED does

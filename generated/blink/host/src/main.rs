@@ -76,6 +76,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
         every_ms: Some(1000),
+        schedule: None,
         fire: || inject_1(&mut Msg::new()),
     },
 ];

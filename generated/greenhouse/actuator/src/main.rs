@@ -5,8 +5,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::approx_constant)]
 
-use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue};
-use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
+use psos::nodes::{Debug, DebugTarget, Inject, InjectProp, InjectValue, Sidebar};
+use psos::{ConstValue, Device, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
@@ -45,12 +45,25 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
 }
 
 static DEBUG_2: Debug = Debug::new(
-    NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
-    DebugTarget::WholeMessage,
-);
+        NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
+        DebugTarget::WholeMessage,
+    )
+    .with_sidebar(Sidebar {
+        topic: "psos/greenhouse/actuator/debug",
+        z: Some("9e0a000000000001"),
+        path: "9e0a000000000001",
+        name: Some("actuators"),
+        property: None,
+    });
 
 fn debug_2(msg: &mut Msg) {
-    DEBUG_2.input(&DEVICE, msg, &mut Discard);
+    DEBUG_2.input(&DEVICE, msg, &mut debug_2_out);
+}
+
+fn debug_2_out(port: usize, msg: &mut Msg) {
+    if port == 0 {
+        OUTBOX.offer(&DEVICE, msg);
+    }
 }
 
 /// Who the device is at its broker.
@@ -141,6 +154,7 @@ static TIMERS: [Timer; 1] = [
     Timer {
         first_ms: Some(100),
         every_ms: None,
+        schedule: None,
         fire: || inject_1(&mut Msg::new()),
     },
 ];

@@ -6,9 +6,10 @@
 #![allow(clippy::approx_constant)]
 
 use psos::nodes::{
-    Change, ChangeRule, Debug, DebugTarget, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    Change, ChangeRule, Debug, DebugTarget, Sidebar, Switch, SwitchOp, SwitchOperand,
+    SwitchRule,
 };
-use psos::{ConstValue, Device, Discard, NodeInfo, PathSegment, Timer};
+use psos::{ConstValue, Device, NodeInfo, PathSegment, Timer};
 
 /// A message on this device: its properties take at most this many bytes.
 type Msg = psos::Msg<512>;
@@ -139,12 +140,25 @@ fn change_4_out(port: usize, msg: &mut Msg) {
 }
 
 static DEBUG_5: Debug = Debug::new(
-    NodeInfo::new("9e0a0000000000b6", "command", "debug"),
-    DebugTarget::Property(&[PathSegment::Key("payload")]),
-);
+        NodeInfo::new("9e0a0000000000b6", "command", "debug"),
+        DebugTarget::Property(&[PathSegment::Key("payload")]),
+    )
+    .with_sidebar(Sidebar {
+        topic: "psos/greenhouse/controller/debug",
+        z: Some("9e0a000000000001"),
+        path: "9e0a000000000001",
+        name: Some("command"),
+        property: Some("payload"),
+    });
 
 fn debug_5(msg: &mut Msg) {
-    DEBUG_5.input(&DEVICE, msg, &mut Discard);
+    DEBUG_5.input(&DEVICE, msg, &mut debug_5_out);
+}
+
+fn debug_5_out(port: usize, msg: &mut Msg) {
+    if port == 0 {
+        OUTBOX.offer(&DEVICE, msg);
+    }
 }
 
 /// Who the device is at its broker.

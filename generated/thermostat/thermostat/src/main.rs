@@ -198,31 +198,37 @@ static TIMERS: [Timer; 6] = [
     Timer {
         first_ms: Some(100),
         every_ms: None,
+        schedule: None,
         fire: || inject_1(&mut Msg::new()),
     },
     Timer {
         first_ms: Some(300),
         every_ms: None,
+        schedule: None,
         fire: || inject_2(&mut Msg::new()),
     },
     Timer {
         first_ms: Some(500),
         every_ms: None,
+        schedule: None,
         fire: || inject_3(&mut Msg::new()),
     },
     Timer {
         first_ms: Some(700),
         every_ms: None,
+        schedule: None,
         fire: || inject_4(&mut Msg::new()),
     },
     Timer {
         first_ms: Some(900),
         every_ms: None,
+        schedule: None,
         fire: || inject_5(&mut Msg::new()),
     },
     Timer {
         first_ms: Some(1100),
         every_ms: None,
+        schedule: None,
         fire: || inject_6(&mut Msg::new()),
     },
 ];
