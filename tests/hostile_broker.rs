@@ -117,6 +117,17 @@ impl Connection {
                 None if subscribed => break,
                 None => {}
             }
+            // The device announces itself once all its subscriptions
+            // stand; it may go on talking (its debug nodes' mirrors), so
+            // silence alone does not say it is done.
+            if subscribed
+                && connection
+                    .published
+                    .iter()
+                    .any(|(topic, payload)| topic.ends_with("/status") && payload == b"online")
+            {
+                break;
+            }
         }
         assert!(subscribed, "the device subscribes");
         connection
