@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// And which header line a `csv` node writes.
+pub use psos::nodes::CsvHeader;
 pub use psos::nodes::DelayMode;
 /// So are the `filter` node's modes and gap.
 pub use psos::nodes::{FilterMode, Gap};
@@ -286,6 +288,7 @@ pub enum NodeKind {
     Template(Template),
     Filter(Filter),
     Trigger(Trigger),
+    Csv(Csv),
 }
 
 impl NodeKind {
@@ -298,7 +301,8 @@ impl NodeKind {
             | NodeKind::Range(_)
             | NodeKind::Json(_)
             | NodeKind::Template(_)
-            | NodeKind::Filter(_) => 1,
+            | NodeKind::Filter(_)
+            | NodeKind::Csv(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -657,4 +661,22 @@ pub enum TriggerOp {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+}
+
+/// A `csv` node (`spec` "rfc"): its settings as `psos::nodes::CsvSettings`
+/// holds them, and the room for the columns it learns at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Csv {
+    pub separator: char,
+    pub line_end: String,
+    /// The template's names (`None` for an empty cell); empty for none.
+    pub template: Vec<Option<String>>,
+    pub all_rows: bool,
+    pub header_in: bool,
+    pub header_out: CsvHeader,
+    pub skip: usize,
+    pub parse_numbers: bool,
+    pub include_empty_strings: bool,
+    pub include_null_values: bool,
+    pub column_bytes: usize,
 }

@@ -2,8 +2,9 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, Literal, NodeKind,
-    PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    Csv, CsvHeader, Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode,
+    Literal, NodeKind, PathSegment, Range, RangeAction, Switch, SwitchOp, SwitchOperand,
+    SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -678,4 +679,73 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
             Literal::Array(vec![Literal::Number(1.0)])
         )]))
     );
+}
+
+/// Node-RED's 70-CSV_spec.js (RFC mode), "should be loaded with defaults":
+/// `,` between cells, `\r\n` after lines, one message a row, no header
+/// line read; and the rest of `70-CSV.js`'s defaults.
+#[test]
+fn csv_defaults_are_node_reds() {
+    let flow =
+        lower(r#"[{"id": "n1", "type": "csv", "spec": "rfc", "name": "csvNode", "wires": [[]]}]"#);
+    assert_eq!(flow.nodes[0].name, "csvNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Csv(Csv {
+            separator: ',',
+            line_end: "\r\n".to_string(),
+            template: vec![],
+            all_rows: false,
+            header_in: false,
+            header_out: CsvHeader::Never,
+            skip: 0,
+            parse_numbers: true,
+            include_empty_strings: false,
+            include_null_values: false,
+            column_bytes: 256,
+        })
+    );
+}
+
+#[test]
+fn csv_properties_are_read_as_node_red_reads_them() {
+    let kind = only_node(
+        r#"{"id": "c", "type": "csv", "spec": "rfc", "sep": "\\t", "ret": "\\n", "temp": "a,,\"b,c\", d ",
+            "multi": "yes", "hdrin": true, "hdrout": true, "skip": "2", "strings": false,
+            "include_empty_strings": true, "include_null_values": true, "psosColumnBytes": 64, "wires": [[]]}"#,
+    );
+    assert_eq!(
+        kind,
+        NodeKind::Csv(Csv {
+            separator: '\t',
+            line_end: "\n".to_string(),
+            template: vec![
+                Some("a".into()),
+                None,
+                Some("b,c".into()),
+                Some(" d ".into())
+            ],
+            all_rows: true,
+            header_in: true,
+            header_out: CsvHeader::Always,
+            skip: 2,
+            parse_numbers: false,
+            include_empty_strings: true,
+            include_null_values: true,
+            column_bytes: 64,
+        })
+    );
+    for (hdrout, expect) in [
+        (r#"false"#, CsvHeader::Never),
+        (r#""none""#, CsvHeader::Never),
+        (r#""once""#, CsvHeader::Once),
+        (r#""all""#, CsvHeader::Always),
+    ] {
+        let NodeKind::Csv(csv) = only_node(&format!(
+            r#"{{"id": "c", "type": "csv", "spec": "rfc", "hdrout": {hdrout}, "multi": "one", "wires": [[]]}}"#
+        )) else {
+            panic!("a csv node")
+        };
+        assert_eq!((csv.header_out, csv.all_rows), (expect, false));
+    }
 }

@@ -2,6 +2,7 @@
 //! and checked. One module per node type; this one holds what they share.
 
 mod change;
+mod csv;
 pub mod custom;
 mod debug;
 mod delay;
@@ -79,6 +80,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "trigger",
         lower: trigger::lower,
+    },
+    NodeType {
+        type_name: "csv",
+        lower: csv::lower,
     },
 ];
 

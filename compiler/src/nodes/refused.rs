@@ -47,7 +47,7 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "exec" => &NO_PROCESSES,
         "file" | "file in" | "watch" => &NO_FILES,
         "html" | "xml" | "yaml" => &NO_DOCUMENT_PARSERS,
-        "csv" | "sort" | "batch" | "catch" | "status" | "complete" | "split" | "join" => &NOT_YET,
+        "sort" | "batch" | "catch" | "status" | "complete" | "split" | "join" => &NOT_YET,
         t if t.starts_with("subflow:") => &NOT_YET,
         t if t.starts_with("http")
             || t.starts_with("websocket")

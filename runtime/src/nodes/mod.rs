@@ -1,6 +1,7 @@
 //! The built-in nodes: Node-RED's core nodes as PSOS runs them.
 
 mod change;
+mod csv;
 mod debug;
 mod delay;
 mod filter;
@@ -13,6 +14,7 @@ mod template;
 mod trigger;
 
 pub use change::{Change, ChangeRule};
+pub use csv::{read_columns, Csv, CsvError, CsvHeader, CsvSettings, QUOTE};
 pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
