@@ -786,6 +786,20 @@ fn lib_csv_reading_rules() {
         &[&csv_in("1\r2\r\n3\n\n\n4")],
         sent_only(&[r#"{"payload":[{"a":1},{"a":2},{"a":3},{"a":4}],"columns":"a"}"#]),
     );
+    // Columns past a short row's last cell are null cells; an empty line
+    // is still no row.
+    check(
+        "short rows",
+        CsvSettings {
+            all_rows: true,
+            include_null_values: true,
+            ..node("a,b,c")
+        },
+        &[&csv_in("1\n\n,2\n")],
+        sent_only(&[
+            r#"{"payload":[{"a":1,"b":null,"c":null},{"a":null,"b":2,"c":null}],"columns":"a,b,c"}"#,
+        ]),
+    );
     // A header line that is not strict CSV is an error.
     check(
         "a malformed header line",

@@ -1,7 +1,7 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, through a template node and through filter nodes, after
-//! start-up.
+//! range nodes, through a template node, through filter nodes and through
+//! csv nodes, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -11,8 +11,9 @@ mod counting;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
-    Change, ChangeRule, Filter, FilterMode, FilterSettings, Gap, Interval, Json, JsonAction, Name,
-    Range, RangeAction, Switch, SwitchOp, SwitchOperand, SwitchRule, Template, TemplateBody, Token,
+    Change, ChangeRule, Csv, CsvHeader, CsvSettings, Filter, FilterMode, FilterSettings, Gap,
+    Interval, Json, JsonAction, Name, Range, RangeAction, Switch, SwitchOp, SwitchOperand,
+    SwitchRule, Template, TemplateBody, Token,
 };
 use psos::{ConstValue, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
@@ -357,5 +358,59 @@ fn messages_through_filter_nodes_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 9,000 messages"
+    );
+}
+
+/// CSV text to objects (one message a row, with a header line) and back
+/// to text (all rows in one message, with a header line).
+const CSV_SETTINGS: CsvSettings = CsvSettings {
+    separator: ',',
+    line_end: "\r\n",
+    template: &[],
+    all_rows: false,
+    header_in: true,
+    header_out: CsvHeader::Always,
+    skip: 0,
+    parse_numbers: true,
+    include_empty_strings: false,
+    include_null_values: false,
+};
+static CSV_TO_ROWS: NodeCell<Csv<64, 0>> =
+    NodeCell::new(Csv::new(NodeInfo::new("v1", "", "csv"), CSV_SETTINGS));
+static CSV_TO_TEXT: NodeCell<Csv<64, 256>> = NodeCell::new(Csv::new(
+    NodeInfo::new("v2", "", "csv"),
+    CsvSettings {
+        all_rows: true,
+        ..CSV_SETTINGS
+    },
+));
+
+static ROWS: AtomicUsize = AtomicUsize::new(0);
+static CSV_TEXTS: AtomicUsize = AtomicUsize::new(0);
+
+fn row_out(_port: usize, msg: &mut Msg) {
+    ROWS.fetch_add(1, Ordering::Relaxed);
+    CSV_TO_TEXT.input(&DEVICE, msg, &mut text_out);
+}
+
+fn text_out(_port: usize, _msg: &mut Msg) {
+    CSV_TEXTS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn messages_through_csv_nodes_allocate_nothing() {
+    let text =
+        Msg::from_json(br#"{"payload":"name,temp\r\nhouse,21.5\r\n\"barn, north\",\"18\"\n"}"#)
+            .unwrap();
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..1_000 {
+            CSV_TO_ROWS.input(&DEVICE, &mut text.clone(), &mut row_out);
+        }
+    });
+    assert_eq!(ROWS.load(Ordering::Relaxed), 2_000);
+    assert_eq!(CSV_TEXTS.load(Ordering::Relaxed), 2_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 3,000 messages"
     );
 }

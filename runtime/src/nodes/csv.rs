@@ -257,6 +257,20 @@ fn write_ensure_string<W: Write>(out: &mut W, value: ValueRef<'_>) -> fmt::Resul
     }
 }
 
+/// A cell as Node-RED writes a value it looks up: `ensureString` of it
+/// (empty when missing), quoted by `quoteCell`.
+fn write_cell<W: Write>(
+    out: &mut W,
+    separator: char,
+    scratch: &mut [u8],
+    cell: Option<ValueRef<'_>>,
+) -> fmt::Result {
+    quoted_text(out, separator, scratch, |text| match cell {
+        Some(cell) => write_ensure_string(text, cell),
+        None => Ok(()),
+    })
+}
+
 /// A cell written as `quoteCell` writes it, from what a closure writes.
 fn quoted_text<W: Write>(
     out: &mut W,
@@ -851,17 +865,22 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let mut start = rows.at;
         loop {
             // A row is an object only if some cell is kept: read it once to
-            // know, and again to write it.
+            // know, and again to write it. Columns past a row's last cell
+            // are `null` cells.
+            let generated = generated.is_some();
             let mut kept = false;
-            let Some(_) = rows
+            let Some(cells) = rows
                 .line(scratch, |index, cell| {
-                    kept |=
-                        index < n_columns && self.keeps(generated.is_some(), &columns, index, cell);
+                    kept |= index < n_columns && self.keeps(generated, &columns, index, cell);
                 })
                 .map_err(Failure::Csv)?
             else {
                 break;
             };
+            let missing = if cells > 0 { cells..n_columns } else { 0..0 };
+            kept |= missing
+                .clone()
+                .any(|index| self.keeps(generated, &columns, index, None));
             let end = rows.at;
             if kept {
                 if only.is_none_or(|only| only == count) {
@@ -870,35 +889,21 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     }
                     rows.at = start;
                     let mut first = true;
-                    let mut result = Ok(());
                     out.write_char('{')?;
-                    rows.line(scratch, |index, cell| {
-                        if index >= n_columns
-                            || !self.keeps(generated.is_some(), &columns, index, cell)
-                            || result.is_err()
+                    let mut result = Ok(());
+                    let mut member = |index: usize, cell: Option<&str>| {
+                        if index < n_columns
+                            && self.keeps(generated, &columns, index, cell)
+                            && result.is_ok()
                         {
-                            return;
+                            result = self
+                                .write_member(out, &mut first, generated, &columns, index, cell);
                         }
-                        result = (|| {
-                            if !first {
-                                out.write_char(',')?;
-                            }
-                            first = false;
-                            match columns.get(index).flatten().filter(|_| generated.is_none()) {
-                                Some(name) => ValueRef::Str(name).write_json(out)?,
-                                None => write!(out, "\"col{}\"", index + 1)?,
-                            }
-                            out.write_char(':')?;
-                            match cell {
-                                None => out.write_str("null"),
-                                Some(text) => match self.number(text) {
-                                    Some(number) => ValueRef::Number(number).write_json(out),
-                                    None => ValueRef::Str(text).write_json(out),
-                                },
-                            }
-                        })();
-                    })
-                    .map_err(Failure::Csv)?;
+                    };
+                    rows.line(scratch, &mut member).map_err(Failure::Csv)?;
+                    for index in missing {
+                        member(index, None);
+                    }
                     result?;
                     out.write_char('}')?;
                     rows.at = end;
@@ -908,6 +913,34 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             start = end;
         }
         Ok(count)
+    }
+
+    /// Writes one member of a row's object: its column's name, and the
+    /// cell as a number, text or `null`.
+    fn write_member<W: Write>(
+        &self,
+        out: &mut W,
+        first: &mut bool,
+        generated: bool,
+        columns: &Columns<'_, COLUMN_BYTES>,
+        index: usize,
+        cell: Option<&str>,
+    ) -> fmt::Result {
+        if !core::mem::take(first) {
+            out.write_char(',')?;
+        }
+        match columns.get(index).flatten().filter(|_| !generated) {
+            Some(name) => ValueRef::Str(name).write_json(out)?,
+            None => write!(out, "\"col{}\"", index + 1)?,
+        }
+        out.write_char(':')?;
+        match cell {
+            None => out.write_str("null"),
+            Some(text) => match self.number(text) {
+                Some(number) => ValueRef::Number(number).write_json(out),
+                None => ValueRef::Str(text).write_json(out),
+            },
+        }
     }
 
     /// Whether the cell at `index` is a member of its row's object.
@@ -1044,10 +1077,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                         continue;
                     }
                     let cell = cells.and_then(|items| items.get(index));
-                    quoted_text(&mut writer, separator, &mut scratch, |out| match cell {
-                        Some(cell) => write_ensure_string(out, cell),
-                        None => Ok(()),
-                    })?;
+                    write_cell(&mut writer, separator, &mut scratch, cell)?;
                 }
                 continue;
             }
@@ -1107,10 +1137,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                         continue;
                     };
                     let cell = members.and_then(|members| members.get(name));
-                    quoted_text(&mut writer, separator, &mut scratch, |out| match cell {
-                        Some(cell) => write_ensure_string(out, cell),
-                        None => Ok(()),
-                    })?;
+                    write_cell(&mut writer, separator, &mut scratch, cell)?;
                 }
             }
         }
