@@ -432,6 +432,30 @@ const CASES: &[Case] = &[
         ],
         outputs: 3,
     },
+    // csv's legacy parser, as nodes from before Node-RED 4.0 (no `spec`) have it
+    Case {
+        name: "csv-legacy-to-objects",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ",", "temp": "\"a\", b ,,d", "multi": "one", "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\n", "skip": "1", "include_empty_strings": "", "include_null_values": true, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""skipped\n1, x ,3,\"q\"\"t\"\n-0,+5,,07\n""#,
+            r#""skipped\n\"a,b\",.5e1,,\n""#,
+            r#""skipped\n\"odd,quote\n""#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "csv-legacy-header-and-text",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ";", "temp": "", "multi": "mult", "strings": true, "hdrin": true, "hdrout": "all", "ret": "\\n", "skip": "0", "include_empty_strings": true, "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""name; \"temp\" ;x\nk\u00fcche;21.5\n;7\n""#,
+            r#"{"a":1,"b":"x;y","c":null,"e":"say \"hi\""}"#,
+            r#"[[1,"q\"r",true],[2,"a\nb"]]"#,
+            r#"[5,"a",1.5e21]"#,
+        ],
+        outputs: 4,
+    },
     // Several nodes in a row, as tests/flows/conversions.json has them.
     Case {
         name: "chain-parse-scale-write",

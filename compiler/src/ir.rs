@@ -667,6 +667,8 @@ pub enum TriggerOp {
 /// holds them, and the room for the columns it learns at run time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Csv {
+    /// Node-RED's legacy parser (`spec` not `"rfc"`).
+    pub legacy: bool,
     pub separator: char,
     pub line_end: String,
     /// The template's names (`None` for an empty cell); empty for none.

@@ -692,6 +692,7 @@ fn csv_defaults_are_node_reds() {
     assert_eq!(
         flow.nodes[0].kind,
         NodeKind::Csv(Csv {
+            legacy: false,
             separator: ',',
             line_end: "\r\n".to_string(),
             template: vec![],
@@ -717,6 +718,7 @@ fn csv_properties_are_read_as_node_red_reads_them() {
     assert_eq!(
         kind,
         NodeKind::Csv(Csv {
+            legacy: false,
             separator: '\t',
             line_end: "\n".to_string(),
             template: vec![
@@ -748,4 +750,36 @@ fn csv_properties_are_read_as_node_red_reads_them() {
         };
         assert_eq!((csv.header_out, csv.all_rows), (expect, false));
     }
+}
+
+/// Node-RED's 70-CSV_spec.js (legacy mode), "should be loaded with
+/// defaults": a node without `spec` has the legacy parser, `\n` after
+/// lines, and its template read by the legacy `clean` (quotes removed,
+/// names trimmed).
+#[test]
+fn csv_legacy_defaults_are_node_reds() {
+    let NodeKind::Csv(csv) = only_node(
+        r#"{"id": "n1", "type": "csv", "temp": "\"a\",  \"b\" , \" c \",,d", "wires": [[]]}"#,
+    ) else {
+        panic!("a csv node")
+    };
+    assert!(csv.legacy);
+    assert_eq!(csv.line_end, "\n");
+    assert_eq!(
+        csv.template,
+        vec![
+            Some("a".into()),
+            Some("b".into()),
+            Some("c".into()),
+            Some("".into()),
+            Some("d".into())
+        ]
+    );
+    let NodeKind::Csv(csv) =
+        only_node(r#"{"id": "n1", "type": "csv", "spec": "", "temp": " ", "wires": [[]]}"#)
+    else {
+        panic!("a csv node")
+    };
+    assert!(csv.legacy);
+    assert_eq!(csv.template, vec![]);
 }

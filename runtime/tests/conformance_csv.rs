@@ -7,8 +7,9 @@
 //! quotes and whitespace from template", a template that Node-RED refuses
 //! when the node starts, is refused when the flow is checked
 //! (`tests/diagnostics/csv.json`). The 2 left watch `done()` through a
-//! `complete` node, which does not run on a device. The legacy mode's
-//! cases do not apply: psosc refuses a node without `spec: "rfc"`.
+//! `complete` node, which does not run on a device. Of the 54 legacy-mode
+//! cases, 20 are in `legacy_mode`, and "should be loaded with defaults" is
+//! in `psosc`'s `tests/lowering.rs`.
 
 mod node_support;
 
@@ -29,6 +30,7 @@ fn node(temp: &str) -> CsvSettings {
         names.clear();
     }
     CsvSettings {
+        legacy: false,
         separator: ',',
         line_end: "\r\n",
         template: Box::leak(names.into_boxed_slice()),
@@ -834,4 +836,227 @@ fn room_for_columns_is_bounded() {
     let outcome = run(case, &mut node, &[&csv_in("a_long_column_name,b\n1,2\n")]);
     assert_eq!(outcome.sent, Vec::<(usize, String)>::new());
     assert_eq!(outcome.errors, vec![(ErrorKind::Oversize, 1)]);
+}
+
+/// A node with the legacy parser: Node-RED's defaults for it (`\n` after
+/// lines) and `temp` read as its `clean` reads it.
+fn legacy(temp: &str) -> CsvSettings {
+    let good = psos::nodes::is_good_legacy_template(temp, ',');
+    let names: Vec<Option<&'static str>> = psos::nodes::clean_names(temp, ',')
+        .filter(|_| good)
+        .map(|name| Some(&*Box::leak(name.to_string().into_boxed_str())))
+        .collect();
+    CsvSettings {
+        legacy: true,
+        line_end: "\n",
+        template: Box::leak(names.into_boxed_slice()),
+        ..node("")
+    }
+}
+
+/// The payloads of the messages a node sends, as JSON, and its log.
+fn legacy_check(case: &'static str, settings: CsvSettings, messages: &[&str], payloads: &[&str]) {
+    let mut node = Csv::<256, 512>::new(NodeInfo::new(case, "", "csv"), settings);
+    let outcome = run(case, &mut node, messages);
+    let sent: Vec<String> = outcome
+        .sent
+        .iter()
+        .map(|(_, text)| {
+            let msg = psos::Msg::<512>::from_json(text.as_bytes()).expect("a message");
+            let mut payload = String::new();
+            msg.payload()
+                .expect("a payload")
+                .write_json(&mut payload)
+                .expect("writes");
+            payload
+        })
+        .collect();
+    assert_eq!(sent, payloads, "{case}");
+    assert_eq!(outcome.errors, vec![], "{case}");
+}
+
+/// The legacy mode's cases of `70-CSV_spec.js` ("CSV node (Legacy Mode)"),
+/// by their payloads; `msg.columns` and `msg.parts` are shown by the
+/// messages in full where a case names them.
+#[test]
+fn legacy_mode() {
+    legacy_check(
+        "legacy: should convert a simple csv string to a javascript object",
+        legacy("a,b,c,d"),
+        &[&csv_in("1,2,3,4\n")],
+        &[r#"{"a":1,"b":2,"c":3,"d":4}"#],
+    );
+    check(
+        "legacy: should convert a simple string to a javascript object with | separator (no template)",
+        CsvSettings { separator: '|', ..legacy("") },
+        &[&csv_in("1|2|3|4\n")],
+        sent_only(&[&row("", r#"{"col1":1,"col2":2,"col3":3,"col4":4}"#, "col1,col2,col3,col4", 0, 1)]),
+    );
+    check(
+        "legacy: should convert a simple string to a javascript object with space separator (with spaced template)",
+        CsvSettings { separator: ' ', ..legacy("A, B, , D") },
+        &[&csv_in("1 2 3 4\n")],
+        sent_only(&[&row("", r#"{"A":1,"B":2,"D":4}"#, "A,B,D", 0, 1)]),
+    );
+    legacy_check(
+        "legacy: should remove quotes and whitespace from template",
+        legacy(r#""a",  "b" , " c "," d  " "#),
+        &[&csv_in("1,2,3,4\n")],
+        &[r#"{"a":1,"b":2,"c":3,"d":4}"#],
+    );
+    check(
+        "legacy: should allow commas and spaces in the template",
+        legacy(r#"a,b b,"c,c"," d, d ""#),
+        &[&csv_in("1,2,3,4\n")],
+        sent_only(&[&row(
+            "",
+            r#"{"a":1,"b b":2,"c,c":3,"d, d":4}"#,
+            r#"a,b b,"c,c","d, d""#,
+            0,
+            1,
+        )]),
+    );
+    check(
+        "legacy: should allow passing in a template as first line of CSV (not comma)",
+        CsvSettings {
+            separator: ';',
+            header_in: true,
+            ..legacy("")
+        },
+        &[&csv_in("a;b b;\"c;c\";\" d, d \"\n1;2;3;4\n")],
+        sent_only(&[&row(
+            "",
+            r#"{"a":1,"b b":2,"c;c":3,"d, d":4}"#,
+            r#"a,b b,c;c,"d, d""#,
+            0,
+            1,
+        )]),
+    );
+    legacy_check(
+        "legacy: should leave numbers starting with 0, e and + as strings (except 0.)",
+        legacy("a,b,c,d,e,f,g"),
+        &[&csv_in("123,0123,+123,e123,E123,-123\n")],
+        &[r#"{"a":123,"b":"0123","c":"+123","d":"e123","e":"E123","f":-123}"#],
+    );
+    legacy_check(
+        "legacy: should parse numbers when told to do so",
+        legacy("a,b,c,d,e,f,g"),
+        &[&csv_in(" 1.23 ,  -123,1e3 ,    0  \n")],
+        &[r#"{"a":1.23,"b":-123,"c":1000,"d":0}"#],
+    );
+    legacy_check(
+        "legacy: should allow missing columns (nulls) in the input if selected",
+        CsvSettings {
+            include_null_values: true,
+            ..legacy("a,b,c,d,e,f,g")
+        },
+        &[&csv_in(
+            "\"1\",,\"+3\",,\"-05\",\"ab\"\"cd\",\"with,a,comma\"\n",
+        )],
+        &[r#"{"a":1,"b":null,"c":"+3","d":null,"e":"-05","f":"ab\"cd","g":"with,a,comma"}"#],
+    );
+    legacy_check(
+        "legacy: should recover from an odd number of quotes in the input (2)",
+        legacy("a,b,c,d,e,f,g"),
+        &[
+            &csv_in("\"with,a\"n,odd\",\"num\"ber\",\"of\"qu\"ot\"es\"\n\"this is\",\"a normal\",\"line\"\n"),
+            &csv_in("\"this is\",\"another\",\"line\""),
+        ],
+        &[
+            r#"{"a":"with,an","b":"odd,number","c":"ofquotes\nthis is,a normal,line\n"}"#,
+            r#"{"a":"this is","b":"another","c":"line"}"#,
+        ],
+    );
+    legacy_check(
+        "legacy: should be able to use the first line as a template",
+        CsvSettings {
+            header_in: true,
+            ..legacy("a,b,c,d")
+        },
+        &[&csv_in("w,x,y,z\n1,2,3,4\n\n5,6,7,8")],
+        &[
+            r#"{"w":1,"x":2,"y":3,"z":4}"#,
+            r#"{"w":5,"x":6,"y":7,"z":8}"#,
+        ],
+    );
+    check(
+        "legacy: should be able to create an array from multiple parts",
+        CsvSettings {
+            all_rows: true,
+            header_in: true,
+            ..legacy("")
+        },
+        &[
+            r#"{"payload":"a,b,c","parts":{"index":0,"ch":"\n","type":"string","id":"1"}}"#,
+            r#"{"payload":"1,2,3","parts":{"index":1,"ch":"\n","type":"string","id":"1"}}"#,
+            r#"{"payload":"4,5,6","parts":{"index":2,"ch":"\n","type":"string","id":"1"}}"#,
+            r#"{"payload":"7,8,9","parts":{"index":3,"count":4,"ch":"\n","type":"string","id":"1"}}"#,
+        ],
+        sent_only(&[
+            r#"{"payload":[{"a":1,"b":2,"c":3},{"a":4,"b":5,"c":6},{"a":7,"b":8,"c":9}],"columns":"a,b,c"}"#,
+        ]),
+    );
+    legacy_check(
+        "legacy: should skip several lines from start then use next line as a template",
+        CsvSettings {
+            skip: 2,
+            header_in: true,
+            ..legacy("a,b,c,d")
+        },
+        &[&csv_in("1,2,3,4\n5,6,7,8\n9,0,A,B\nC,D,E,F\n")],
+        &[r#"{"0":"D","9":"C","A":"E","B":"F"}"#],
+    );
+    legacy_check(
+        "legacy: should be able to skip and then use the first of multiple parts as a template if parts are present",
+        CsvSettings { skip: 2, header_in: true, ..legacy("") },
+        &[
+            r#"{"payload":"foo\n","parts":{"id":"X","index":0,"count":5}}"#,
+            r#"{"payload":"bar\n","parts":{"id":"X","index":1,"count":5}}"#,
+            r#"{"payload":"w,x,y,z\n","parts":{"id":"X","index":2,"count":5}}"#,
+            r#"{"payload":"1,2,3,4\n","parts":{"id":"X","index":3,"count":5}}"#,
+            r#"{"payload":"5,6,7,8\n","parts":{"id":"X","index":4,"count":5}}"#,
+        ],
+        &[r#"{"w":1,"x":2,"y":3,"z":4}"#, r#"{"w":5,"x":6,"y":7,"z":8}"#],
+    );
+    legacy_check(
+        "legacy: should convert a simple object back to a csv",
+        legacy("a,b,c,,e,f,g,h,i,j,k"),
+        &[
+            r#"{"payload":{"e":0,"d":1,"b":"foo","c":true,"a":4,"f":"Hello\nWorld","i":"undefined","j":null,"k":"null"}}"#,
+        ],
+        &[r#""4,foo,true,,0,\"Hello\nWorld\",,,undefined,null,null\n""#],
+    );
+    legacy_check(
+        "legacy: should convert a simple object back to a tsv using a tab as a separator",
+        CsvSettings {
+            separator: '\t',
+            ..legacy("")
+        },
+        &[r#"{"payload":{"d":1,"b":"foo","c":"ba\"r","a":"di,ng"}}"#],
+        &[r#""1\tfoo\t\"ba\"\"r\"\tdi,ng\n""#],
+    );
+    legacy_check(
+        "legacy: should handle a template with quotes in the property names",
+        CsvHeader::Always.with(legacy("")),
+        &[r#"{"payload":[{"a\"a":"A1","b'b":"B1"},{"a\"a":"A2","b'b":"B2"}]}"#],
+        &[r#""a\"a,b'b\nA1,B1\nA2,B2\n""#],
+    );
+    legacy_check(
+        "legacy: should convert an array of objects to a multi-line csv without a template and with a header",
+        CsvHeader::Always.with(legacy("")),
+        &[r#"{"payload":[{"d":1,"b":3,"c":2,"a":4},{"d":4,"a":1,"c":3,"b":"f\ng"}]}"#],
+        &[r#""d,b,c,a\n1,3,2,4\n4,\"f\ng\",3,1\n""#],
+    );
+    legacy_check(
+        "legacy: should convert a simple array back to a csv",
+        legacy("a,b,c,d"),
+        &[r#"{"payload":["",0,1,"foo","ba\"r","di,ng","fa\nba"]}"#],
+        &[r#"",0,1,foo,\"ba\"\"r\",\"di,ng\",\"fa\nba\"\n""#],
+    );
+    legacy_check(
+        "legacy: should convert an array of arrays back to a multi-line csv",
+        legacy("a,b,c,d"),
+        &[r#"{"payload":[[0,1,2,3,4],[4,3,2,1,0]]}"#],
+        &[r#""0,1,2,3,4\n4,3,2,1,0\n""#],
+    );
 }

@@ -364,6 +364,7 @@ fn messages_through_filter_nodes_allocate_nothing() {
 /// CSV text to objects (one message a row, with a header line) and back
 /// to text (all rows in one message, with a header line).
 const CSV_SETTINGS: CsvSettings = CsvSettings {
+    legacy: false,
     separator: ',',
     line_end: "\r\n",
     template: &[],

@@ -1391,6 +1391,7 @@ fn csv_constructor(
         quote!(0)
     };
     let crate::ir::Csv {
+        legacy,
         all_rows,
         header_in,
         parse_numbers,
@@ -1403,6 +1404,7 @@ fn csv_constructor(
         quote!(#csv_type::new(
             #info,
             #settings_type {
+                legacy: #legacy,
                 separator: #separator,
                 line_end: #line_end,
                 template: &[#(#names),*],

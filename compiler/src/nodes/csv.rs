@@ -1,9 +1,9 @@
-//! `csv`: which of Node-RED's two parsers (`spec`; the RFC 4180 one runs on
-//! a device), the separator, line end and column template, how rows are
+//! `csv`: which of Node-RED's two parsers (`spec`: RFC 4180, or the
+//! legacy one of flows made before 4.0), the separator, line end and column template, how rows are
 //! sent, the header lines in and out, lines skipped, what cells become,
 //! and the room a device gives the columns it learns.
 
-use super::{shown, Reader};
+use super::Reader;
 use crate::ir::{Csv, CsvHeader, NodeKind};
 use crate::json::JsonValue;
 
@@ -12,16 +12,21 @@ use crate::json::JsonValue;
 pub const DEFAULT_COLUMN_BYTES: u64 = 256;
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
-    let spec = spec(reader);
+    let legacy = !is_rfc(reader);
     let separator = separator(reader);
-    // `(n.ret || "\r\n")` with `\n` and `\r` written out.
+    // `(n.ret || "\r\n")` (legacy: `"\n"`) with `\n` and `\r` written out.
+    let default_line_end = if legacy { "\n" } else { "\r\n" };
     let line_end = unescape(
         reader
             .string("ret")
             .filter(|ret| !ret.is_empty())
-            .unwrap_or("\r\n"),
+            .unwrap_or(default_line_end),
     );
-    let template = template(reader);
+    let template = if legacy {
+        Some(legacy_template(reader))
+    } else {
+        template(reader)
+    };
     // `n.multi || "one"`, and any word but "one" sends all rows at once
     // (the editor writes "mult"; Node-RED's own tests "yes").
     let all_rows = reader
@@ -34,8 +39,8 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let include_empty_strings = reader.flag("include_empty_strings", false);
     let include_null_values = reader.flag("include_null_values", false);
     let column_bytes = reader.whole_number("psosColumnBytes", DEFAULT_COLUMN_BYTES, 16..=65535);
-    spec?;
     Some(NodeKind::Csv(Csv {
+        legacy,
         separator: separator?,
         line_end,
         template: template?,
@@ -51,22 +56,23 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
 }
 
 /// `spec`: Node-RED 4's editor writes `"rfc"` for new nodes; anything else
-/// (a node from before 4.0 has none) selects the legacy parser, which a
-/// device does not have.
-fn spec(reader: &mut Reader<'_, '_>) -> Option<()> {
-    let value = reader.get("spec");
-    if value.is_some_and(|value| matches!(&value.value, JsonValue::String(spec) if spec == "rfc")) {
-        return Some(());
+/// (a node from before 4.0 has none) selects the legacy parser.
+fn is_rfc(reader: &mut Reader<'_, '_>) -> bool {
+    reader
+        .get("spec")
+        .is_some_and(|value| matches!(&value.value, JsonValue::String(spec) if spec == "rfc"))
+}
+
+/// `temp` as the legacy parser reads it (`clean`): split at commas outside
+/// quotes, quotes removed, names trimmed; one empty name is none.
+fn legacy_template(reader: &mut Reader<'_, '_>) -> Vec<Option<String>> {
+    let text = reader.string("temp").unwrap_or_default();
+    if !psos::nodes::is_good_legacy_template(text, ',') {
+        return Vec::new();
     }
-    let span = reader.node.value_span("spec");
-    let found = value.map_or("no `spec`".to_string(), shown);
-    reader.unsupported(
-        "spec",
-        span,
-        format!("{found} selects Node-RED's legacy CSV parser, which a device does not have"),
-        "set \"spec\": \"rfc\" (the editor's \"RFC4180\" parser, the default for new csv nodes); it reads quotes, spaces and templates as RFC 4180 says",
-    );
-    None
+    psos::nodes::clean_names(text, ',')
+        .map(|name| Some(name.to_string()))
+        .collect()
 }
 
 /// `\t`, `\n` and `\r` written out, as Node-RED reads `sep` and `ret`.
@@ -76,7 +82,7 @@ fn unescape(text: &str) -> String {
         .replace("\\r", "\r")
 }
 
-/// `sep`: one character (Node-RED's RFC parser compares it with one
+/// `sep`: one character (both of Node-RED's parsers compare it with one
 /// character at a time, so a longer separator never matches).
 fn separator(reader: &mut Reader<'_, '_>) -> Option<char> {
     let text = unescape(
@@ -93,7 +99,7 @@ fn separator(reader: &mut Reader<'_, '_>) -> Option<char> {
             reader.unsupported(
                 "sep",
                 span,
-                format!("{text:?} is not one character: Node-RED's RFC 4180 parser never finds such a separator"),
+                format!("{text:?} is not one character: Node-RED's CSV parsers compare one character at a time and never find it"),
                 "write one character, such as \"sep\": \",\", \";\" or \"\\t\"",
             );
             None

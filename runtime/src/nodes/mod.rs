@@ -14,7 +14,10 @@ mod template;
 mod trigger;
 
 pub use change::{Change, ChangeRule};
-pub use csv::{read_columns, Csv, CsvError, CsvHeader, CsvSettings, QUOTE};
+pub use csv::{
+    clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
+    QUOTE,
+};
 pub use debug::{Debug, DebugTarget};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};

@@ -10,6 +10,9 @@
 
 use core::fmt::{self, Write};
 
+mod legacy;
+pub use legacy::{clean_names, is_good_template as is_good_legacy_template};
+
 use crate::json::value_from_json_text;
 use crate::text::SliceWriter;
 use crate::value::{number_from_str, Members};
@@ -33,6 +36,8 @@ pub enum CsvHeader {
 /// The configuration of a csv node, as the compiler reads it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CsvSettings {
+    /// Node-RED's legacy parser (`spec` not `"rfc"`), not RFC 4180's.
+    pub legacy: bool,
     /// The separator between cells (`sep`).
     pub separator: char,
     /// What ends a line of CSV the node writes (`ret`).
@@ -418,6 +423,9 @@ pub struct Csv<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> {
     header_sent: bool,
     /// The warning about objects without columns goes out once.
     warned: bool,
+    /// How many `colN` names the legacy parser has given, when its
+    /// template names none.
+    legacy_generated: usize,
 }
 
 /// What a message's CSV text is read as.
@@ -425,6 +433,13 @@ struct Reading<'t> {
     text: &'t str,
     /// Where the data rows start.
     at: usize,
+    /// For the legacy parser, which skips lines and reads the header line
+    /// itself: whether the text starts a sequence, and the lines before.
+    first: bool,
+    line_count: f64,
+    /// The legacy parser's first reading of a message, which learns its
+    /// header line.
+    learning: bool,
 }
 
 impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GATHER_BYTES> {
@@ -439,6 +454,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             stored: false,
             header_sent: false,
             warned: false,
+            legacy_generated: 0,
         }
     }
 
@@ -501,6 +517,25 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         Ok(())
     }
 
+    /// Stores the names legacy `clean` makes of `text`; none when it makes
+    /// one empty name.
+    fn store_clean(&mut self, text: &str, separator: char) -> Result<(), ErrorKind> {
+        self.columns.clear();
+        self.stored = true;
+        self.legacy_generated = 0;
+        if !legacy::is_good_template(text, separator) {
+            return Ok(());
+        }
+        for name in clean_names(text, separator) {
+            let mut bytes = [0; 256];
+            let mut writer = SliceWriter::new(&mut bytes);
+            write!(writer, "{name}").map_err(|_| ErrorKind::Oversize)?;
+            let name = core::str::from_utf8(writer.written()).unwrap_or_default();
+            self.columns.push(Some(name))?;
+        }
+        Ok(())
+    }
+
     fn store_indices(&mut self, len: usize) -> Result<(), ErrorKind> {
         self.columns.clear();
         self.stored = true;
@@ -552,7 +587,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 }
                 return;
             }
-            Some(ValueRef::Str(_)) => self.read_csv(msg, out),
+            Some(ValueRef::Str(_)) => self.read_csv(device, msg, out),
             Some(ValueRef::Array(_) | ValueRef::Object(_)) => self.write_csv(device, msg, out),
             Some(ValueRef::Null) => {
                 Err(Failure::Text("Cannot convert undefined or null to object"))
@@ -583,6 +618,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
     /// CSV text to objects.
     fn read_csv<const N: usize, O: Outputs<N>>(
         &mut self,
+        device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
     ) -> Result<(), Failure> {
@@ -610,6 +646,33 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let last = index
             .zip(count)
             .is_some_and(|(index, count)| index + 1.0 >= count);
+        if settings.legacy {
+            let line_breaks = text
+                .chars()
+                .filter(|char| *char == '\r' || *char == '\n')
+                .count();
+            if has_parts && settings.all_rows && line_breaks > 1 {
+                first_line = true;
+            }
+            let mut reading = Reading {
+                text,
+                at: 0,
+                first: first_line,
+                line_count,
+                learning: true,
+            };
+            self.legacy_learn::<N>(device, &reading)?;
+            reading.learning = false;
+            return self.send_rows(
+                msg,
+                out,
+                &original,
+                &reading,
+                (index, count),
+                line_breaks,
+                last,
+            );
+        }
         let mut at = 0;
         if settings.skip > 0 && line_count < settings.skip as f64 {
             for char in text.chars() {
@@ -654,32 +717,73 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             result?;
             at = rows.at;
         }
-        let reading = Reading { text, at };
+        let reading = Reading {
+            text,
+            at,
+            first: false,
+            line_count: 0.0,
+            learning: false,
+        };
+        self.send_rows(
+            msg,
+            out,
+            &original,
+            &reading,
+            (index, count),
+            line_breaks,
+            last,
+        )
+    }
+
+    /// Sends the rows of a message read: all in one message, gathered
+    /// over a sequence, or a message each with `msg.parts`.
+    #[allow(clippy::too_many_arguments)]
+    fn send_rows<const N: usize, O: Outputs<N>>(
+        &mut self,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        original: &Msg<N>,
+        reading: &Reading<'_>,
+        (index, count): (Option<f64>, Option<f64>),
+        line_breaks: usize,
+        last: bool,
+    ) -> Result<(), Failure> {
+        let settings = self.settings;
+        let has_parts = original.property("parts").is_some();
+        let mut scratch = [0; N];
+        let mut row = [0; N];
         if settings.all_rows {
             if has_parts && line_breaks <= 1 {
-                return self.gather(msg, out, &reading, index, count);
+                return self.gather(msg, out, reading, index, count);
             }
             let mut json = [0; N];
             let mut writer = SliceWriter::new(&mut json);
             writer.write_char('[')?;
-            self.write_rows(&reading, &mut writer, &mut scratch, None)?;
+            self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)?;
             writer.write_char(']')?;
-            self.set_rows(msg, writer.written(), &reading)?;
+            self.set_rows(msg, writer.written(), reading)?;
             out.send(0, msg);
             return Ok(());
         }
         let count = self.write_rows(
-            &reading,
+            reading,
             &mut crate::text::Counter(0),
             &mut scratch,
+            &mut row,
             Some(usize::MAX),
         )?;
-        for row in 0..count {
+        for row_index in 0..count {
             let mut json = [0; N];
             let mut writer = SliceWriter::new(&mut json);
-            self.write_rows(&reading, &mut writer, &mut scratch, Some(row))?;
+            self.write_rows(
+                reading,
+                &mut writer,
+                &mut scratch,
+                &mut row,
+                Some(row_index),
+            )?;
             let mut message = original.clone();
-            self.set_rows(&mut message, writer.written(), &reading)?;
+            self.set_rows(&mut message, writer.written(), reading)?;
             if !has_parts {
                 let mut parts = [0; 96];
                 let mut writer = SliceWriter::new(&mut parts);
@@ -689,7 +793,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     id.write_json(&mut writer)?;
                     writer.write_char(',')?;
                 }
-                write!(writer, "\"index\":{row},\"count\":{count}}}")?;
+                write!(writer, "\"index\":{row_index},\"count\":{count}}}")?;
                 message
                     .set_property_json("parts", writer.written())
                     .map_err(|_| ErrorKind::Oversize)?;
@@ -724,6 +828,38 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         Ok(())
     }
 
+    /// The legacy parser's first reading of a message: its header line's
+    /// names are stored, its `colN` names counted, and an open quote
+    /// warned about, as Node-RED warns.
+    fn legacy_learn<const N: usize>(
+        &mut self,
+        device: &Device,
+        reading: &Reading<'_>,
+    ) -> Result<(), Failure> {
+        let mut cell = [0; N];
+        let (_, learned) = self.legacy_rows(
+            reading,
+            &mut crate::text::Counter(0),
+            &mut cell,
+            &mut [],
+            None,
+        )?;
+        if let Some((start, end)) = learned.header {
+            let header = reading.text.get(start..end).unwrap_or_default();
+            self.store_clean(header, self.settings.separator)?;
+            self.legacy_generated = learned.generated;
+        } else {
+            self.legacy_generated = self.legacy_generated.max(learned.generated);
+        }
+        if learned.unbalanced {
+            self.info.log(
+                device,
+                format_args!("Malformed CSV data - output probably corrupt."),
+            );
+        }
+        Ok(())
+    }
+
     /// Keeps a message's rows until the last message of its sequence
     /// (`parts.index + 1 === parts.count`), which takes them all, as
     /// Node-RED's `store` does.
@@ -736,9 +872,10 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         count: Option<f64>,
     ) -> Result<(), Failure> {
         let mut scratch = [0; N];
+        let mut row = [0; N];
         let mut json = [0; N];
         let mut writer = SliceWriter::new(&mut json);
-        if self.write_rows(reading, &mut writer, &mut scratch, None)? > 0 {
+        if self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)? > 0 {
             let rows = writer.written();
             let comma = usize::from(self.gathered_len > 0);
             let end = self.gathered_len + comma + rows.len();
@@ -834,6 +971,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         out: &mut W,
         scratch: &mut [u8],
     ) -> Result<(), Failure> {
+        if self.settings.legacy {
+            return Ok(self.write_legacy_column_string(out)?);
+        }
         match self.generated_columns(reading, scratch)? {
             None => self.columns().write_column_string(out)?,
             Some(count) => {
@@ -855,8 +995,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         reading: &Reading<'_>,
         out: &mut W,
         scratch: &mut [u8],
+        row: &mut [u8],
         only: Option<usize>,
     ) -> Result<usize, Failure> {
+        if self.settings.legacy {
+            return Ok(self.legacy_rows(reading, out, scratch, row, only)?.0);
+        }
         let generated = self.generated_columns(reading, scratch)?;
         let columns = self.columns();
         let n_columns = generated.unwrap_or_else(|| columns.len());
@@ -1003,6 +1147,10 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             && part_index > 0.0;
         if !keeps_columns {
             self.stored = false;
+            self.legacy_generated = 0;
+        }
+        if settings.legacy {
+            return self.legacy_write_csv(device, msg, out, &original, payload);
         }
         // The rows, and whether they are arrays of cells.
         let single = [payload];
@@ -1106,19 +1254,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 let Some(ValueRef::Object(first_members)) = first else {
                     continue;
                 };
-                for (key, _) in first_members.iter() {
-                    let Some(cell) = members.get(key) else {
-                        continue;
-                    };
-                    if matches!(
-                        cell,
-                        ValueRef::Null
-                            | ValueRef::Array(_)
-                            | ValueRef::Object(_)
-                            | ValueRef::Bytes(_)
-                    ) {
-                        continue;
-                    }
+                for (_, cell) in cells_by_keys(first_members, members) {
                     if !first_cell {
                         writer.write_char(separator)?;
                     }
@@ -1154,6 +1290,24 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         out.send(0, msg);
         Ok(())
     }
+}
+
+/// The cells of an object row when no template names its columns, as
+/// Node-RED takes them: for each key of the first row, the row's value of
+/// that key, if it has one that is not an object (nor `null`, an array, a
+/// buffer).
+fn cells_by_keys<'a>(
+    first: Members<'a>,
+    row: Members<'a>,
+) -> impl Iterator<Item = (&'a str, ValueRef<'a>)> + 'a {
+    first.iter().filter_map(move |(key, _)| {
+        let cell = row.get(key)?;
+        let object = matches!(
+            cell,
+            ValueRef::Null | ValueRef::Array(_) | ValueRef::Object(_) | ValueRef::Bytes(_)
+        );
+        (!object).then_some((key, cell))
+    })
 }
 
 /// The rows of an object or array payload.
