@@ -456,6 +456,13 @@ const CASES: &[Case] = &[
         ],
         outputs: 4,
     },
+    Case {
+        name: "csv-legacy-blank-strings",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ",", "temp": "a,b", "multi": "one", "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\n", "skip": "0", "include_empty_strings": true, "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""\"1\",\"\"\n""#, r#""x,\n""#],
+        outputs: 4,
+    },
     // Several nodes in a row, as tests/flows/conversions.json has them.
     Case {
         name: "chain-parse-scale-write",

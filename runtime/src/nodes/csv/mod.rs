@@ -1,7 +1,9 @@
 //! `csv`: CSV text to objects and objects to CSV text, as Node-RED 4's
 //! RFC 4180 mode does (`spec: "rfc"` in `70-CSV.js` with `lib/csv`), step
 //! for step: its reader's lenient and strict rules, which rows and cells
-//! make objects, its quoting, the header line, `msg.parts`.
+//! make objects, its quoting, the header line, `msg.parts`. `legacy.rs` is
+//! the parser of nodes without `spec`; the two share how rows become
+//! messages (`send_rows`) and the columns a node remembers.
 //!
 //! Node-RED keeps the columns it learns (from a header line, `msg.columns`
 //! or an object's keys) for later messages. A device keeps them in a
@@ -595,6 +597,14 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             Some(ValueRef::Bytes(_)) => Err(Failure::Text(
                 "a Buffer payload is not turned into CSV on a device",
             )),
+            // The legacy node only warns.
+            Some(_) if self.settings.legacy => {
+                self.info.log(
+                    device,
+                    format_args!("This node only handles CSV strings or js objects."),
+                );
+                return;
+            }
             Some(_) => Err(Failure::Text(
                 "This node only handles CSV strings or js objects.",
             )),
