@@ -468,6 +468,82 @@ const CASES: &[Case] = &[
         ],
         outputs: 3,
     },
+    // csv (RFC 4180 mode)
+    Case {
+        name: "csv-to-objects",
+        nodes: r#"[{"id": "c", "type": "csv", "spec": "rfc", "sep": ",", "temp": "a,b,,d", "multi": "one", "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\r\\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""1,x,3,\"q\"\"t\"\n-0,+5,,07\n""#,
+            r#""\"a,b\",0x10\r\n\n1e3,x\"y\"z""#,
+            r#""  ,\"\"\n""#,
+        ],
+        outputs: 5,
+    },
+    Case {
+        name: "csv-header-all-rows",
+        nodes: r#"[{"id": "c", "type": "csv", "spec": "rfc", "sep": ";", "temp": "", "multi": "mult", "strings": true, "hdrin": true, "hdrout": "none", "ret": "\\n", "skip": "1", "include_empty_strings": true, "include_null_values": true, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""skipped\nname;temp;;x\nk\u00fcche;21.5\nbad\"q;\"\";7;8\n""#,
+            r#""skipped\r\n x ; y \n 1 ; 02 \n""#,
+        ],
+        outputs: 2,
+    },
+    Case {
+        name: "csv-objects-to-text",
+        nodes: r#"[{"id": "c", "type": "csv", "spec": "rfc", "sep": ";", "temp": "", "multi": "one", "strings": true, "hdrin": false, "hdrout": "all", "ret": "\\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":1,"b":"x;y","c":null,"d":[1,2],"e":"say \"hi\""}"#,
+            r#"[[1,"q\"r",true],[null,2]]"#,
+            r#"[5,"a",1.5e21]"#,
+            r#"{"x":{"y":1}}"#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "csv-template-to-text",
+        nodes: r#"[{"id": "c", "type": "csv", "spec": "rfc", "sep": ",", "temp": "b,a,,\"c d\"", "multi": "one", "strings": true, "hdrin": false, "hdrout": "once", "ret": "\\r\\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a":{"k":1},"b":null,"c d":"line\nbreak"}"#,
+            r#"[{"a":1},{"b":2,"c d":3}]"#,
+            r#"[["x","y","z","w"]]"#,
+        ],
+        outputs: 3,
+    },
+    // csv's legacy parser, as nodes from before Node-RED 4.0 (no `spec`) have it
+    Case {
+        name: "csv-legacy-to-objects",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ",", "temp": "\"a\", b ,,d", "multi": "one", "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\n", "skip": "1", "include_empty_strings": "", "include_null_values": true, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""skipped\n1, x ,3,\"q\"\"t\"\n-0,+5,,07\n""#,
+            r#""skipped\n\"a,b\",.5e1,,\n""#,
+            r#""skipped\n\"odd,quote\n""#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "csv-legacy-header-and-text",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ";", "temp": "", "multi": "mult", "strings": true, "hdrin": true, "hdrout": "all", "ret": "\\n", "skip": "0", "include_empty_strings": true, "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""name; \"temp\" ;x\nk\u00fcche;21.5\n;7\n""#,
+            r#"{"a":1,"b":"x;y","c":null,"e":"say \"hi\""}"#,
+            r#"[[1,"q\"r",true],[2,"a\nb"]]"#,
+            r#"[5,"a",1.5e21]"#,
+        ],
+        outputs: 4,
+    },
+    Case {
+        name: "csv-legacy-blank-strings",
+        nodes: r#"[{"id": "c", "type": "csv", "sep": ",", "temp": "a,b", "multi": "one", "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\n", "skip": "0", "include_empty_strings": true, "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""\"1\",\"\"\n""#, r#""x,\n""#],
+        outputs: 4,
+    },
     // Several nodes in a row, as tests/flows/conversions.json has them.
     Case {
         name: "chain-parse-scale-write",

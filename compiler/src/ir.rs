@@ -6,6 +6,8 @@ use serde::Serialize;
 
 use crate::json::Span;
 pub use crate::partition::Resources;
+/// And which header line a `csv` node writes.
+pub use psos::nodes::CsvHeader;
 pub use psos::nodes::DelayMode;
 /// And what a `join` builds.
 pub use psos::nodes::JoinBuild;
@@ -310,6 +312,7 @@ pub enum NodeKind {
     Batch(Batch),
     Sort(Sort),
     Smooth(Smooth),
+    Csv(Csv),
 }
 
 impl NodeKind {
@@ -326,7 +329,8 @@ impl NodeKind {
             | NodeKind::Split(_)
             | NodeKind::Join(_)
             | NodeKind::Batch(_)
-            | NodeKind::Sort(_) => 1,
+            | NodeKind::Sort(_)
+            | NodeKind::Csv(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -1003,4 +1007,24 @@ pub struct Smooth {
     pub topics: usize,
     /// The numbers each topic keeps (1 for the filters).
     pub window: usize,
+}
+
+/// A `csv` node (`spec` "rfc"): its settings as `psos::nodes::CsvSettings`
+/// holds them, and the room for the columns it learns at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Csv {
+    /// Node-RED's legacy parser (`spec` not `"rfc"`).
+    pub legacy: bool,
+    pub separator: char,
+    pub line_end: String,
+    /// The template's names (`None` for an empty cell); empty for none.
+    pub template: Vec<Option<String>>,
+    pub all_rows: bool,
+    pub header_in: bool,
+    pub header_out: CsvHeader,
+    pub skip: usize,
+    pub parse_numbers: bool,
+    pub include_empty_strings: bool,
+    pub include_null_values: bool,
+    pub column_bytes: usize,
 }

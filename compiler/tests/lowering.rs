@@ -2,9 +2,9 @@
 //! wires connect them once junctions, links and disabled nodes are resolved.
 
 use psosc::ir::{
-    Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode, LinkCall, LinkReturn,
-    Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store, Switch, SwitchOp,
-    SwitchOperand, SwitchRule,
+    Csv, CsvHeader, Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode,
+    LinkCall, LinkReturn, Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store,
+    Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -1354,4 +1354,107 @@ fn smooth_defaults_are_the_editors() {
         errors[0].contains("`action`") && errors[1].contains("`count`"),
         "{errors:#?}"
     );
+}
+
+/// Node-RED's 70-CSV_spec.js (RFC mode), "should be loaded with defaults":
+/// `,` between cells, `\r\n` after lines, one message a row, no header
+/// line read; and the rest of `70-CSV.js`'s defaults.
+#[test]
+fn csv_defaults_are_node_reds() {
+    let flow =
+        lower(r#"[{"id": "n1", "type": "csv", "spec": "rfc", "name": "csvNode", "wires": [[]]}]"#);
+    assert_eq!(flow.nodes[0].name, "csvNode");
+    assert_eq!(
+        flow.nodes[0].kind,
+        NodeKind::Csv(Csv {
+            legacy: false,
+            separator: ',',
+            line_end: "\r\n".to_string(),
+            template: vec![],
+            all_rows: false,
+            header_in: false,
+            header_out: CsvHeader::Never,
+            skip: 0,
+            parse_numbers: true,
+            include_empty_strings: false,
+            include_null_values: false,
+            column_bytes: 256,
+        })
+    );
+}
+
+#[test]
+fn csv_properties_are_read_as_node_red_reads_them() {
+    let kind = only_node(
+        r#"{"id": "c", "type": "csv", "spec": "rfc", "sep": "\\t", "ret": "\\n", "temp": "a,,\"b,c\", d ",
+            "multi": "yes", "hdrin": true, "hdrout": true, "skip": "2", "strings": false,
+            "include_empty_strings": true, "include_null_values": true, "psosColumnBytes": 64, "wires": [[]]}"#,
+    );
+    assert_eq!(
+        kind,
+        NodeKind::Csv(Csv {
+            legacy: false,
+            separator: '\t',
+            line_end: "\n".to_string(),
+            template: vec![
+                Some("a".into()),
+                None,
+                Some("b,c".into()),
+                Some(" d ".into())
+            ],
+            all_rows: true,
+            header_in: true,
+            header_out: CsvHeader::Always,
+            skip: 2,
+            parse_numbers: false,
+            include_empty_strings: true,
+            include_null_values: true,
+            column_bytes: 64,
+        })
+    );
+    for (hdrout, expect) in [
+        (r#"false"#, CsvHeader::Never),
+        (r#""none""#, CsvHeader::Never),
+        (r#""once""#, CsvHeader::Once),
+        (r#""all""#, CsvHeader::Always),
+    ] {
+        let NodeKind::Csv(csv) = only_node(&format!(
+            r#"{{"id": "c", "type": "csv", "spec": "rfc", "hdrout": {hdrout}, "multi": "one", "wires": [[]]}}"#
+        )) else {
+            panic!("a csv node")
+        };
+        assert_eq!((csv.header_out, csv.all_rows), (expect, false));
+    }
+}
+
+/// Node-RED's 70-CSV_spec.js (legacy mode), "should be loaded with
+/// defaults": a node without `spec` has the legacy parser, `\n` after
+/// lines, and its template read by the legacy `clean` (quotes removed,
+/// names trimmed).
+#[test]
+fn csv_legacy_defaults_are_node_reds() {
+    let NodeKind::Csv(csv) = only_node(
+        r#"{"id": "n1", "type": "csv", "temp": "\"a\",  \"b\" , \" c \",,d", "wires": [[]]}"#,
+    ) else {
+        panic!("a csv node")
+    };
+    assert!(csv.legacy);
+    assert_eq!(csv.line_end, "\n");
+    assert_eq!(
+        csv.template,
+        vec![
+            Some("a".into()),
+            Some("b".into()),
+            Some("c".into()),
+            Some("".into()),
+            Some("d".into())
+        ]
+    );
+    let NodeKind::Csv(csv) =
+        only_node(r#"{"id": "n1", "type": "csv", "spec": "", "temp": " ", "wires": [[]]}"#)
+    else {
+        panic!("a csv node")
+    };
+    assert!(csv.legacy);
+    assert_eq!(csv.template, vec![]);
 }

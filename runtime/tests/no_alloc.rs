@@ -3,7 +3,7 @@
 //! range nodes, through a template node, through filter nodes, through
 //! change nodes that replace text and keep flow context, through a debug
 //! node that mirrors Node-RED's sidebar message, a crontab's next time,
-//! and smooth nodes over many topics, after start-up.
+//! smooth nodes over many topics, and csv nodes, after start-up.
 
 // The counting allocator is the one place with `unsafe`.
 #![allow(unsafe_code)]
@@ -13,9 +13,9 @@ mod counting;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use psos::nodes::{
-    Change, ChangeRule, ChangeValue, Filter, FilterMode, FilterSettings, Gap, Interval, Json,
-    JsonAction, Name, Pattern, Property, Range, RangeAction, Scope, Switch, SwitchOp,
-    SwitchOperand, SwitchRule, Template, TemplateBody, TextKind, Token,
+    Change, ChangeRule, ChangeValue, Csv, CsvHeader, CsvSettings, Filter, FilterMode,
+    FilterSettings, Gap, Interval, Json, JsonAction, Name, Pattern, Property, Range, RangeAction,
+    Scope, Switch, SwitchOp, SwitchOperand, SwitchRule, Template, TemplateBody, TextKind, Token,
 };
 use psos::{ConstValue, Context, Device, Discard, NodeCell, NodeInfo, PathSegment};
 
@@ -545,5 +545,60 @@ fn smooth_nodes_allocate_nothing() {
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 4,000 messages"
+    );
+}
+
+/// CSV text to objects (one message a row, with a header line) and back
+/// to text (all rows in one message, with a header line).
+const CSV_SETTINGS: CsvSettings = CsvSettings {
+    legacy: false,
+    separator: ',',
+    line_end: "\r\n",
+    template: &[],
+    all_rows: false,
+    header_in: true,
+    header_out: CsvHeader::Always,
+    skip: 0,
+    parse_numbers: true,
+    include_empty_strings: false,
+    include_null_values: false,
+};
+static CSV_TO_ROWS: NodeCell<Csv<64, 0>> =
+    NodeCell::new(Csv::new(NodeInfo::new("v1", "", "csv"), CSV_SETTINGS));
+static CSV_TO_TEXT: NodeCell<Csv<64, 256>> = NodeCell::new(Csv::new(
+    NodeInfo::new("v2", "", "csv"),
+    CsvSettings {
+        all_rows: true,
+        ..CSV_SETTINGS
+    },
+));
+
+static ROWS: AtomicUsize = AtomicUsize::new(0);
+static CSV_TEXTS: AtomicUsize = AtomicUsize::new(0);
+
+fn row_out(_port: usize, msg: &mut Msg) {
+    ROWS.fetch_add(1, Ordering::Relaxed);
+    CSV_TO_TEXT.input(&DEVICE, msg, &mut text_out);
+}
+
+fn text_out(_port: usize, _msg: &mut Msg) {
+    CSV_TEXTS.fetch_add(1, Ordering::Relaxed);
+}
+
+#[test]
+fn messages_through_csv_nodes_allocate_nothing() {
+    let text =
+        Msg::from_json(br#"{"payload":"name,temp\r\nhouse,21.5\r\n\"barn, north\",\"18\"\n"}"#)
+            .unwrap();
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..1_000 {
+            CSV_TO_ROWS.input(&DEVICE, &mut text.clone(), &mut row_out);
+        }
+    });
+    assert_eq!(ROWS.load(Ordering::Relaxed), 2_000);
+    assert_eq!(CSV_TEXTS.load(Ordering::Relaxed), 2_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 3,000 messages"
     );
 }

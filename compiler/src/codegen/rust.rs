@@ -10,10 +10,10 @@ use quote::{format_ident, quote};
 use crate::place::topic::wire_topic;
 
 use crate::ir::{
-    Arg, ChangePattern, ChangeRule, ChangeValue, Datatype, DebugTarget, Delay, DelayMode,
-    FilterMode, Flow, Gap, InjectValue, JsonAction, Literal as Value, Node, NodeIndex, NodeKind,
-    Path, PathSegment, Property, RangeAction, Store, SwitchOp, SwitchOperand, TemplateBody,
-    TemplateName, TemplateToken, TextKind, Trigger, TriggerOp,
+    Arg, ChangePattern, ChangeRule, ChangeValue, CsvHeader, Datatype, DebugTarget, Delay,
+    DelayMode, FilterMode, Flow, Gap, InjectValue, JsonAction, Literal as Value, Node, NodeIndex,
+    NodeKind, Path, PathSegment, Property, RangeAction, Store, SwitchOp, SwitchOperand,
+    TemplateBody, TemplateName, TemplateToken, TextKind, Trigger, TriggerOp,
 };
 
 /// The names generated code uses for one node. They are made from the node
@@ -819,7 +819,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Join(_)
         | NodeKind::Batch(_)
         | NodeKind::Sort(_)
-        | NodeKind::Smooth(_) => false,
+        | NodeKind::Smooth(_)
+        | NodeKind::Csv(_) => false,
     }
 }
 
@@ -893,6 +894,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Batch(_) => "batch".to_string(),
         NodeKind::Sort(_) => "sort".to_string(),
         NodeKind::Smooth(_) => "smooth".to_string(),
+        NodeKind::Csv(_) => "csv".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1486,6 +1488,7 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::Smooth(smooth) => smooth_constructor(smooth, info, imports),
+        NodeKind::Csv(csv) => csv_constructor(csv, info, imports),
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
             let config_type = imports.node("TriggerConfig");
@@ -1713,6 +1716,70 @@ fn filter_constructor(
                 compare_input: #compare_input,
                 path: #property,
                 topic: #topic,
+            },
+        )),
+    )
+}
+
+fn csv_constructor(
+    csv: &crate::ir::Csv,
+    info: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    let csv_type = imports.node("Csv");
+    let settings_type = imports.node("CsvSettings");
+    let header_type = imports.node("CsvHeader");
+    let separator = proc_macro2::Literal::character(csv.separator);
+    let line_end = Literal::string(&csv.line_end);
+    let names = csv.template.iter().map(|name| match name {
+        Some(name) => {
+            let name = Literal::string(name);
+            quote!(Some(#name))
+        }
+        None => quote!(None),
+    });
+    let header_out = format_ident!(
+        "{}",
+        match csv.header_out {
+            CsvHeader::Never => "Never",
+            CsvHeader::Always => "Always",
+            CsvHeader::Once => "Once",
+        }
+    );
+    let skip = Literal::usize_unsuffixed(csv.skip);
+    let column_bytes = Literal::usize_unsuffixed(csv.column_bytes);
+    // Only a node that sends all rows at once gathers rows of several
+    // messages, at most a message's worth.
+    let gather_bytes = if csv.all_rows {
+        quote!({ Msg::CAPACITY })
+    } else {
+        quote!(0)
+    };
+    let crate::ir::Csv {
+        legacy,
+        all_rows,
+        header_in,
+        parse_numbers,
+        include_empty_strings,
+        include_null_values,
+        ..
+    } = *csv;
+    (
+        quote!(#csv_type<#column_bytes, #gather_bytes>),
+        quote!(#csv_type::new(
+            #info,
+            #settings_type {
+                legacy: #legacy,
+                separator: #separator,
+                line_end: #line_end,
+                template: &[#(#names),*],
+                all_rows: #all_rows,
+                header_in: #header_in,
+                header_out: #header_type::#header_out,
+                skip: #skip,
+                parse_numbers: #parse_numbers,
+                include_empty_strings: #include_empty_strings,
+                include_null_values: #include_null_values,
             },
         )),
     )

@@ -4,6 +4,7 @@
 mod batch;
 mod change;
 pub mod crontab;
+mod csv;
 pub mod custom;
 mod debug;
 mod delay;
@@ -106,6 +107,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "smooth",
         lower: smooth::lower,
+    },
+    NodeType {
+        type_name: "csv",
+        lower: csv::lower,
     },
 ];
 

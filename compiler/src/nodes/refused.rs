@@ -46,11 +46,6 @@ const NO_DONE: Refusal = Refusal {
     why: "nodes on a device do not yet signal when they have finished with a message (Node-RED's `done()`)",
     instead: "wire the node's output onward, or keep this part of the flow in Node-RED",
 };
-const NOT_YET: Refusal = Refusal {
-    why: "psosc does not support it yet",
-    instead:
-        "keep this part of the flow in Node-RED, exchanging messages with the devices over MQTT",
-};
 
 /// The reason a Node-RED node type is refused, when it is one psosc knows.
 pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
@@ -62,7 +57,6 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "catch" => &NO_ERROR_MESSAGES,
         "status" => &NO_STATUS,
         "complete" => &NO_DONE,
-        "csv" => &NOT_YET,
         t if t.starts_with("http")
             || t.starts_with("websocket")
             || t.starts_with("tcp")

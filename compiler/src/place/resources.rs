@@ -80,6 +80,17 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: its CSV reader and writer in flash; in RAM its
+    // state and the columns it learns at the default `psosColumnBytes`
+    // (256), which this table cannot see a node change.
+    TypeFacts {
+        type_name: "csv",
+        resources: Resources {
+            flash: 4096,
+            ram: 256 + 64,
+        },
+        hardware: false,
+    },
     // Not measured yet: its wiring and timer as an inject's, and its queue
     // at the default size and message capacity (8 messages of 512 bytes);
     // the table cannot see a node's own `psosQueue`.

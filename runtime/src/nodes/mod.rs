@@ -2,6 +2,7 @@
 
 mod batch;
 mod change;
+mod csv;
 mod debug;
 mod delay;
 mod filter;
@@ -22,6 +23,10 @@ pub use batch::{Batch, BatchMode};
 pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,
+};
+pub use csv::{
+    clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
+    QUOTE,
 };
 pub use debug::{Debug, DebugTarget, Sidebar};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
