@@ -327,6 +327,11 @@ fn firings(case: &str, flow: &str, count: usize, late_ms: u64) -> Vec<u64> {
     times
 }
 
+/// How long after its second a crontab fires on a device: its deadline is
+/// computed from two clocks read in whole milliseconds, and one more keeps
+/// it from falling before the second (`Timer::scheduled_after`).
+const AFTER_THE_SECOND: u64 = 1;
+
 /// The spec's cases of `once`, `onceDelay`, `repeat` and `crontab`: Node-RED
 /// checks the delay or that messages come; here each says when.
 #[rustfmt::skip]
@@ -343,9 +348,10 @@ const TIMINGS: &[(&str, &str, &[u64])] = &[
         r#""payload": "payload", "topic": "t2", "repeat": 0.2"#, &[200, 400, 600, 800]),
     ("should inject once with delay of two seconds and repeatedly",
         r#""topic": "t1", "payload": "", "payloadType": "date", "repeat": 0.2, "once": true, "onceDelay": 1.2"#, &[1200, 1400, 1600, 1800]),
-    // Every second, on the second of the wall clock.
+    // Every second, on the second of the wall clock (the clocks' start is
+    // 250 ms before one), and a millisecond on: see `AFTER_THE_SECOND`.
     ("should inject with cron",
-        r#""payloadType": "date", "topic": "t3", "crontab": "* * * * * *""#, &[750, 1750, 2750, 3750]),
+        r#""payloadType": "date", "topic": "t3", "crontab": "* * * * * *""#, &[751, 1751, 2751, 3751]),
 ];
 
 #[test]
@@ -404,25 +410,31 @@ fn crontabs_fire_at_the_times_they_name() {
         (
             "30 12 * * 1,2,3,4,5",
             &[
-                12 * hour + 1_800_000 - 250,
-                36 * hour + 1_800_000 - 250,
-                108 * hour + 1_800_000 - 250,
-                132 * hour + 1_800_000 - 250,
+                12 * hour + 1_800_000 - 250 + AFTER_THE_SECOND,
+                36 * hour + 1_800_000 - 250 + AFTER_THE_SECOND,
+                108 * hour + 1_800_000 - 250 + AFTER_THE_SECOND,
+                132 * hour + 1_800_000 - 250 + AFTER_THE_SECOND,
             ],
         ),
         (
             "*/20 9-10 * * *",
             &[
-                9 * hour - 250,
-                9 * hour + 1_200_000 - 250,
-                9 * hour + 2_400_000 - 250,
-                10 * hour - 250,
-                10 * hour + 1_200_000 - 250,
-                10 * hour + 2_400_000 - 250,
-                33 * hour - 250,
+                9 * hour - 250 + AFTER_THE_SECOND,
+                9 * hour + 1_200_000 - 250 + AFTER_THE_SECOND,
+                9 * hour + 2_400_000 - 250 + AFTER_THE_SECOND,
+                10 * hour - 250 + AFTER_THE_SECOND,
+                10 * hour + 1_200_000 - 250 + AFTER_THE_SECOND,
+                10 * hour + 2_400_000 - 250 + AFTER_THE_SECOND,
+                33 * hour - 250 + AFTER_THE_SECOND,
             ],
         ),
-        ("0 0 * * 0", &[72 * hour - 250, 240 * hour - 250]),
+        (
+            "0 0 * * 0",
+            &[
+                72 * hour - 250 + AFTER_THE_SECOND,
+                240 * hour - 250 + AFTER_THE_SECOND,
+            ],
+        ),
     ];
     for (crontab, expect) in cases {
         let flow = format!("[{}]", node(&format!(r#""crontab": "{crontab}""#)));
@@ -447,5 +459,5 @@ fn an_interval_wins_over_a_crontab_and_once_comes_first() {
         "[{}]",
         node(r#""once": true, "onceDelay": 0.1, "crontab": "* * * * * *""#)
     );
-    assert_eq!(firings("once and crontab", &flow, 3, 0), [100, 750, 1750]);
+    assert_eq!(firings("once and crontab", &flow, 3, 0), [100, 751, 1751]);
 }

@@ -163,12 +163,16 @@ impl Timer {
     }
 
     /// The schedule's next time after the wall-clock time `after_ms`, as a
-    /// deadline on the timer task's clock.
+    /// deadline on the timer task's clock. Both clocks are read in whole
+    /// milliseconds, which may put the deadline up to a millisecond before
+    /// the second it stands for: one more keeps it on or after the second,
+    /// as a crontab fires in Node-RED.
     fn scheduled_after(&self, after_ms: u64, now: Clocks) -> Option<u64> {
         let next_ms = self.schedule?.next_after(after_ms)?;
         Some(
             now.elapsed_ms
-                .saturating_add(next_ms.saturating_sub(now.wall_ms)),
+                .saturating_add(next_ms.saturating_sub(now.wall_ms))
+                .saturating_add(1),
         )
     }
 }
