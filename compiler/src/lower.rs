@@ -1,7 +1,7 @@
 //! From the flow file's objects to the IR: devices, typed nodes, and wires
 //! with junctions and links resolved into direct connections.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use petgraph::graph::DiGraph;
@@ -181,9 +181,8 @@ pub fn lower(
             .collect(),
         cost: placed.cost,
         optimal: placed.optimal,
-        caught_by: BTreeMap::new(),
+        caught_by: placed.caught_by,
     };
-    flow.caught_by = crate::nodes::catch::caught_by(raw, &flow);
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);

@@ -1588,3 +1588,32 @@ fn handle_error_passes_an_error_event_to_the_group_scoped_catch_node() {
         &["1->sn,sn3,sn4"],
     );
 }
+
+#[test]
+fn a_catch_node_is_placed_with_the_nodes_it_watches() {
+    // The watched nodes are pinned to the second device, the catch node's
+    // debug node to the first; the catch node goes with what it watches,
+    // and its wire to the debug node crosses to the first device.
+    let flow = lower(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "first", "type": "psos-device", "name": "catch-place-a", "board": "host"},
+            {"id": "second", "type": "psos-device", "name": "catch-place-b", "board": "host"},
+            {"id": "a", "type": "inject", "z": "t1", "device": "catch-place-b", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "device": "catch-place-b", "wires": [[]]},
+            {"id": "c", "type": "catch", "z": "t1", "scope": ["b"], "psosRate": 60, "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "device": "catch-place-a", "wires": []}]"#,
+    );
+    let device_of = |id: &str| {
+        let node = flow.nodes.iter().find(|node| node.id == id).unwrap();
+        flow.devices[node.device].name.as_str()
+    };
+    assert_eq!(
+        ["a", "b", "c", "d"].map(device_of),
+        [
+            "catch-place-b",
+            "catch-place-b",
+            "catch-place-b",
+            "catch-place-a"
+        ]
+    );
+}

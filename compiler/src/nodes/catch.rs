@@ -1,5 +1,5 @@
 //! `catch`: which nodes' errors a catch node takes (`scope`, `uncaught`),
-//! and, once the flow is placed, the catch nodes each node's errors go to,
+//! and, before placement, the catch nodes each node's errors go to,
 //! in the order Node-RED's flow (`Flow.handleError`) gives them.
 
 use std::collections::BTreeMap;
@@ -9,6 +9,7 @@ use crate::diagnostic::{Code, Diagnostic, NodeRef};
 use crate::flow::{RawFlow, RawNode};
 use crate::ir::{Catch, CatchScope, Flow, NodeIndex, NodeKind};
 use crate::json::JsonValue;
+use crate::place::RuntimeNode;
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let uncaught = reader.flag("uncaught", false);
@@ -52,22 +53,20 @@ struct CatchNode<'a> {
     raw: &'a RawNode,
 }
 
-/// For each node of the flow whose errors some catch node takes, those
-/// catch nodes in the order Node-RED's flow gives them the error: catch
-/// nodes of the node's tab, those with a scope first and `uncaught` ones
-/// last, then nearest group first; an `uncaught` one only takes what no
-/// catch node before it took.
-pub fn caught_by(raw: &RawFlow, flow: &Flow) -> BTreeMap<NodeIndex, Vec<NodeIndex>> {
-    let raw_of = |index: NodeIndex| flow.nodes.get(index).and_then(|node| raw.find(&node.id));
-    let mut catches: Vec<CatchNode<'_>> = flow
-        .nodes
+/// For each node of the flow (`nodes`, in the IR's order) whose errors
+/// some catch node takes, those catch nodes in the order Node-RED's flow
+/// gives them the error: catch nodes of the node's tab, those with a scope
+/// first and `uncaught` ones last, then nearest group first; an `uncaught`
+/// one only takes what no catch node before it took.
+pub fn caught_by(raw: &RawFlow, nodes: &[RuntimeNode<'_>]) -> BTreeMap<NodeIndex, Vec<NodeIndex>> {
+    let mut catches: Vec<CatchNode<'_>> = nodes
         .iter()
         .enumerate()
-        .filter_map(|(index, node)| match &node.kind {
+        .filter_map(|(index, node)| match node.kind {
             NodeKind::Catch(catch) => Some(CatchNode {
                 index,
                 catch,
-                raw: raw_of(index)?,
+                raw: node.raw,
             }),
             _ => None,
         })
@@ -83,13 +82,11 @@ pub fn caught_by(raw: &RawFlow, flow: &Flow) -> BTreeMap<NodeIndex, Vec<NodeInde
     if catches.is_empty() {
         return caught_by;
     }
-    for (index, node) in flow.nodes.iter().enumerate() {
+    for (index, node) in nodes.iter().enumerate() {
         if matches!(node.kind, NodeKind::Catch(_)) {
             continue;
         }
-        let Some(source) = raw_of(index) else {
-            continue;
-        };
+        let source = node.raw;
         let mut candidates: Vec<(usize, &CatchNode<'_>)> = catches
             .iter()
             .filter(|catch| catch.raw.z == source.z)
