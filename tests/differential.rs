@@ -454,6 +454,24 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#, r#""not json""#],
         outputs: 4,
     },
+    // A catch node wired back to the node that failed: the message is
+    // caught nine times, its `msg.error.source.count` going up, and the
+    // tenth error is dropped. The change node is wired first: a device
+    // calls a port's receivers one after another, each to the end of what
+    // it sets off, so with the json node first the counts would leave in
+    // reverse order, where Node-RED queues each delivery. No topic: nine
+    // messages at once fit the device's outbox, eighteen would not.
+    Case {
+        name: "catch-loop",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [[]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["s", "j"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source.count", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &[r#""{bad""#],
+        outputs: 9,
+    },
     // json
     Case {
         name: "json-convert",
