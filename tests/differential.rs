@@ -454,6 +454,20 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#, r#""not json""#],
         outputs: 4,
     },
+    // A range node given no number only logs it, in Node-RED as on a
+    // device: its catch node gets nothing.
+    Case {
+        name: "catch-range",
+        nodes: r#"[{"id": "r", "type": "range", "minin": "0", "maxin": "10", "minout": "0", "maxout": "100",
+            "action": "scale", "round": false, "property": "payload", "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["r"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""abc""#, "5"],
+        outputs: 1,
+    },
     // A catch node wired back to the node that failed: the message is
     // caught nine times, its `msg.error.source.count` going up, and the
     // tenth error is dropped. The change node is wired first: a device
