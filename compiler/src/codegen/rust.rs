@@ -593,6 +593,22 @@ impl<'a> DeviceCode<'a> {
         ))
     }
 
+    /// A timer's call of a node's hook. For a node catch nodes watch, the
+    /// errors left from before are not the node's, and neither are those
+    /// it reports with no message (Node-RED catches only errors that come
+    /// with one): both are forgotten.
+    fn timer_hook(&self, position: usize, call: TokenStream) -> TokenStream {
+        if self.catchers.get(position).is_some_and(|c| !c.is_empty()) {
+            quote!({
+                DEVICE.forget_error();
+                #call;
+                DEVICE.forget_error();
+            })
+        } else {
+            call
+        }
+    }
+
     /// Where a node sends what a timer makes it send: its output function,
     /// or nowhere when no port of it is wired.
     fn timer_outputs(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
@@ -665,14 +681,16 @@ impl<'a> DeviceCode<'a> {
                 NodeKind::Custom(custom) => {
                     let outputs = self.timer_outputs(position, &output, imports);
                     if custom.has_start {
-                        push(Some(0), None, None, quote!(#cell.start(&DEVICE, #outputs)));
+                        let start =
+                            self.timer_hook(position, quote!(#cell.start(&DEVICE, #outputs)));
+                        push(Some(0), None, None, start);
                     }
                     if let Some(tick) = custom.tick_ms {
                         push(
                             Some(tick),
                             Some(tick),
                             None,
-                            quote!(#cell.tick(&DEVICE, #outputs)),
+                            self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
                 }
@@ -686,7 +704,7 @@ impl<'a> DeviceCode<'a> {
                             Some(tick),
                             Some(tick),
                             None,
-                            quote!(#cell.tick(&DEVICE, #outputs)),
+                            self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
                 }
