@@ -328,3 +328,41 @@ fn a_smooth_node_averages_the_last_numbers() {
         ]
     );
 }
+
+#[test]
+fn a_catch_node_is_given_each_error_with_the_node_that_reported_it() {
+    let (dir, _) = build_test_flow("catch");
+    // Only the three nodes the catch node watches get code to look for
+    // errors: in their input and output functions, and around the delay
+    // node's tick.
+    let main_rs = std::fs::read_to_string(dir.path().join("catchhost/src/main.rs"))
+        .expect("the device's main.rs");
+    assert_eq!(
+        main_rs.matches("_caught(msg: &Msg)").count(),
+        3,
+        "{main_rs}"
+    );
+    assert_eq!(
+        main_rs.matches("DEVICE.forget_error()").count(),
+        8,
+        "{main_rs}"
+    );
+    let device = Running::start(&build_device(dir.path(), "catchhost"));
+    // The filter, which remembers one topic, forgets "a" to make room for
+    // "b" (an error it reports before it sends "b" on: it is the filter's,
+    // not the json node's); the json node is given text that is not JSON.
+    // The delay node, holding "later", is not blamed for the error of a
+    // json node no catch node watches, reported before it sends it on.
+    assert_eq!(
+        debug_lines(&device, 7, Duration::from_secs(10)),
+        [
+            "[catchhost] [debug:out] a : 1",
+            r#"[catchhost] [debug:caught] b : {"id":"band","type":"rbe","name":"band","count":1}"#,
+            "[catchhost] [debug:out] b : 1",
+            "[catchhost] [json:parse] unexpected character at byte 1",
+            r#"[catchhost] [debug:caught] c : {"id":"parse","type":"json","name":"parse","count":1}"#,
+            "[catchhost] [json:unwatched] unexpected character at byte 1",
+            "[catchhost] [debug:out] d : later",
+        ]
+    );
+}

@@ -46,6 +46,7 @@ pub enum Code {
     RecursiveSubflow,
     ContextStore,
     ContextAcrossDevices,
+    CatchAcrossDevices,
 }
 
 impl Code {
@@ -83,6 +84,7 @@ impl Code {
             Code::RecursiveSubflow => "psosc::subflow::recursive",
             Code::ContextStore => "psosc::context::one_store",
             Code::ContextAcrossDevices => "psosc::context::across_devices",
+            Code::CatchAcrossDevices => "psosc::catch::across_devices",
         }
     }
 }

@@ -2,6 +2,8 @@
 //! configuration, and resolved wires. Every stage after the front end works
 //! on this and never looks at raw JSON.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::json::Span;
@@ -38,6 +40,9 @@ pub struct Flow {
     /// Whether the placement is proven to cut the least weight that the
     /// pins and budgets allow.
     pub optimal: bool,
+    /// For each node whose errors catch nodes take, those catch nodes in
+    /// the order Node-RED gives them the error.
+    pub caught_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 /// A crate of custom node types, as a device crate depends on it.
@@ -313,6 +318,7 @@ pub enum NodeKind {
     Sort(Sort),
     Smooth(Smooth),
     Csv(Csv),
+    Catch(Catch),
 }
 
 impl NodeKind {
@@ -330,7 +336,8 @@ impl NodeKind {
             | NodeKind::Join(_)
             | NodeKind::Batch(_)
             | NodeKind::Sort(_)
-            | NodeKind::Csv(_) => 1,
+            | NodeKind::Csv(_)
+            | NodeKind::Catch(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -1027,4 +1034,23 @@ pub struct Csv {
     pub include_empty_strings: bool,
     pub include_null_values: bool,
     pub column_bytes: usize,
+}
+
+/// A `catch` node: whose errors it takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Catch {
+    pub scope: CatchScope,
+    /// Only errors no other catch node took (`uncaught`).
+    pub uncaught: bool,
+}
+
+/// The nodes of its tab a catch node watches (`scope`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CatchScope {
+    /// Every node (`null`).
+    All,
+    /// The nodes of its group and the groups inside it (`"group"`).
+    Group,
+    /// The nodes with these ids.
+    Nodes(Vec<String>),
 }

@@ -181,7 +181,9 @@ pub fn lower(
             .collect(),
         cost: placed.cost,
         optimal: placed.optimal,
+        caught_by: placed.caught_by,
     };
+    crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);

@@ -1458,3 +1458,162 @@ fn csv_legacy_defaults_are_node_reds() {
     assert!(csv.legacy);
     assert_eq!(csv.template, vec![]);
 }
+
+/// Lowers a flow and compares, for each node whose errors catch nodes
+/// take, those catch nodes in the order they get the error, written
+/// `node->catch,catch` with node ids.
+fn check_caught(json: &str, expect: &[&str]) {
+    let flow = lower(json);
+    let caught: Vec<String> = flow
+        .caught_by
+        .iter()
+        .map(|(source, catches)| {
+            let catches: Vec<&str> = catches
+                .iter()
+                .map(|catch| flow.nodes[*catch].id.as_str())
+                .collect();
+            format!("{}->{}", flow.nodes[*source].id, catches.join(","))
+        })
+        .collect();
+    assert_eq!(caught, expect);
+}
+
+#[test]
+fn a_catch_node_without_a_scope_takes_the_errors_of_its_tab_only() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"}, {"id": "t2", "type": "tab"},
+            {"id": "a", "type": "inject", "z": "t1", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "wires": [[]]},
+            {"id": "c", "type": "catch", "z": "t1", "scope": null, "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "wires": []},
+            {"id": "e", "type": "inject", "z": "t2", "wires": [["f"]]},
+            {"id": "f", "type": "json", "z": "t2", "wires": [[]]}]"#,
+        &["a->c", "b->c", "d->c"],
+    );
+}
+
+#[test]
+fn a_catch_node_with_a_list_takes_the_errors_of_those_nodes() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "a", "type": "inject", "z": "t1", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "wires": [[]]},
+            {"id": "c", "type": "catch", "z": "t1", "scope": ["b", "elsewhere"], "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "wires": []}]"#,
+        &["b->c"],
+    );
+}
+
+#[test]
+fn an_uncaught_catch_node_takes_only_what_no_other_catch_node_took() {
+    // As Node-RED sorts them: scoped catch nodes first, `uncaught` ones
+    // last; every `uncaught` one takes an error none took before.
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "u1", "type": "catch", "z": "t1", "scope": null, "uncaught": true, "wires": [["d"]]},
+            {"id": "a", "type": "inject", "z": "t1", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "wires": [[]]},
+            {"id": "s", "type": "catch", "z": "t1", "scope": ["b"], "wires": [["d"]]},
+            {"id": "u2", "type": "catch", "z": "t1", "scope": null, "uncaught": true, "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "wires": []}]"#,
+        &["a->u1,u2", "b->s", "d->u1,u2"],
+    );
+}
+
+#[test]
+fn a_group_catch_node_takes_its_groups_errors_nearest_group_first() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "g1", "type": "group", "z": "t1", "nodes": ["inner", "g2", "cg", "ca1"]},
+            {"id": "g2", "type": "group", "z": "t1", "g": "g1", "nodes": ["deep"]},
+            {"id": "out", "type": "inject", "z": "t1", "wires": [["inner"]]},
+            {"id": "inner", "type": "json", "z": "t1", "g": "g1", "wires": [["deep"]]},
+            {"id": "deep", "type": "range", "z": "t1", "g": "g2", "minin": "0", "maxin": "1", "minout": "0", "maxout": "1", "action": "scale", "round": false, "property": "payload", "wires": [[]]},
+            {"id": "ca0", "type": "catch", "z": "t1", "scope": null, "wires": [[]]},
+            {"id": "cg", "type": "catch", "z": "t1", "g": "g1", "scope": "group", "wires": [[]]},
+            {"id": "ca1", "type": "catch", "z": "t1", "g": "g1", "scope": null, "wires": [[]]}]"#,
+        // `cg` skips a node in no group; for the others it comes first for
+        // being scoped, then by distance: `ca1` is in the node's group (or
+        // the group around it), `ca0` in none.
+        &["out->ca0,ca1", "inner->cg,ca1,ca0", "deep->cg,ca1,ca0"],
+    );
+}
+
+// Node-RED's `Flow_spec.js` "#handleError" cases, its "test" nodes as json
+// nodes: which catch nodes the error of each node reaches.
+
+#[test]
+fn handle_error_passes_an_error_event_to_the_adjacent_catch_node() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "1", "z": "t1", "type": "json", "name": "a", "wires": [["2"]]},
+            {"id": "2", "z": "t1", "type": "json", "wires": [["3"]]},
+            {"id": "3", "z": "t1", "type": "json", "wires": []},
+            {"id": "sn", "z": "t1", "type": "catch", "wires": []},
+            {"id": "sn2", "z": "t1", "type": "catch", "wires": []},
+            {"id": "sn3", "z": "t1", "type": "catch", "uncaught": true, "wires": []}]"#,
+        &["1->sn,sn2", "2->sn,sn2", "3->sn,sn2"],
+    );
+}
+
+#[test]
+fn handle_error_passes_an_error_event_to_the_adjacent_scoped_catch_node() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "1", "z": "t1", "type": "json", "name": "a", "wires": [["2"]]},
+            {"id": "2", "z": "t1", "type": "json", "wires": [["3"]]},
+            {"id": "3", "z": "t1", "type": "json", "wires": []},
+            {"id": "sn", "z": "t1", "type": "catch", "scope": ["2"], "wires": []},
+            {"id": "sn2", "z": "t1", "type": "catch", "scope": ["1"], "wires": []},
+            {"id": "sn3", "z": "t1", "type": "catch", "uncaught": true, "wires": []},
+            {"id": "sn4", "z": "t1", "type": "catch", "uncaught": true, "wires": []}]"#,
+        &["1->sn2", "2->sn", "3->sn3,sn4"],
+    );
+}
+
+#[test]
+fn handle_error_passes_an_error_event_to_the_group_scoped_catch_node() {
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "g1", "type": "group", "g": "g3", "z": "t1"},
+            {"id": "g2", "type": "group", "z": "t1"},
+            {"id": "g3", "type": "group", "z": "t1"},
+            {"id": "1", "z": "t1", "g": "g1", "type": "json", "name": "a", "wires": []},
+            {"id": "sn", "z": "t1", "g": "g1", "type": "catch", "scope": "group", "wires": []},
+            {"id": "sn2", "z": "t1", "g": "g2", "type": "catch", "scope": "group", "wires": []},
+            {"id": "sn3", "z": "t1", "g": "g3", "type": "catch", "scope": "group", "wires": []},
+            {"id": "sn4", "z": "t1", "g": "g2", "type": "catch", "wires": []}]"#,
+        // `sn4` is in another group but has no scope: it takes the error,
+        // two groups up from the node.
+        &["1->sn,sn3,sn4"],
+    );
+}
+
+#[test]
+fn a_catch_node_is_placed_with_the_nodes_it_watches() {
+    // The watched nodes are pinned to the second device, the catch node's
+    // debug node to the first; the catch node goes with what it watches,
+    // and its wire to the debug node crosses to the first device.
+    let flow = lower(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "first", "type": "psos-device", "name": "catch-place-a", "board": "host"},
+            {"id": "second", "type": "psos-device", "name": "catch-place-b", "board": "host"},
+            {"id": "a", "type": "inject", "z": "t1", "device": "catch-place-b", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "device": "catch-place-b", "wires": [[]]},
+            {"id": "c", "type": "catch", "z": "t1", "scope": ["b"], "psosRate": 60, "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "device": "catch-place-a", "wires": []}]"#,
+    );
+    let device_of = |id: &str| {
+        let node = flow.nodes.iter().find(|node| node.id == id).unwrap();
+        flow.devices[node.device].name.as_str()
+    };
+    assert_eq!(
+        ["a", "b", "c", "d"].map(device_of),
+        [
+            "catch-place-b",
+            "catch-place-b",
+            "catch-place-b",
+            "catch-place-a"
+        ]
+    );
+}

@@ -1,7 +1,7 @@
 //! The device a firmware runs on: its identity, its error counters, and the
 //! timers that drive its time-based nodes.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
 use crate::cron::Schedule;
 
@@ -61,6 +61,10 @@ pub struct Device {
     /// The flow file this firmware was generated from.
     pub flow: &'static str,
     errors: [AtomicU32; N_ERROR_KINDS],
+    /// The kind of the error last reported and not yet taken, plus one
+    /// (zero: none), so that the node that reported it can be found and
+    /// its catch nodes told (see [`crate::nodes::catch_error`]).
+    pending: AtomicU8,
 }
 
 impl Device {
@@ -77,6 +81,7 @@ impl Device {
                 AtomicU32::new(0),
                 AtomicU32::new(0),
             ],
+            pending: AtomicU8::new(0),
         }
     }
 
@@ -96,6 +101,24 @@ impl Device {
         if let Some(counter) = self.errors.get(kind as usize) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
+        self.pending.store(kind as u8 + 1, Ordering::Relaxed);
+    }
+
+    /// The kind of the error last reported since the last time this was
+    /// asked, if any. Generated code asks right after a node that a catch
+    /// node watches has handled a message, and before it sends one on, so
+    /// that the error is the node's own.
+    pub fn take_error(&self) -> Option<ErrorKind> {
+        let pending = self.pending.swap(0, Ordering::Relaxed);
+        ErrorKind::ALL
+            .get(usize::from(pending).checked_sub(1)?)
+            .copied()
+    }
+
+    /// Forgets the error last reported: what happened before a node runs
+    /// is not the node's.
+    pub fn forget_error(&self) {
+        self.pending.store(0, Ordering::Relaxed);
     }
 
     /// How many error events of a kind happened since start-up.

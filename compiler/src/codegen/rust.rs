@@ -101,6 +101,9 @@ struct DeviceCode<'a> {
     /// The context stores the device's nodes use, in order of first use:
     /// each `Store::Flow` (its tab) and `Store::Global` at most once.
     contexts: Vec<&'a Store>,
+    /// Per node (by position), the positions of the catch nodes that take
+    /// its errors, in the order they get them.
+    catchers: Vec<Vec<usize>>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -163,6 +166,17 @@ impl<'a> DeviceCode<'a> {
                 _ => {}
             }
         }
+        let catchers = on_device
+            .iter()
+            .map(|(node_index, _)| {
+                flow.caught_by
+                    .get(node_index)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|catch| position_of.get(*catch).copied().flatten())
+                    .collect()
+            })
+            .collect();
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
             for scope in node.kind.context_scopes() {
@@ -187,6 +201,7 @@ impl<'a> DeviceCode<'a> {
                 .map(|broker| broker.debug_topic.clone()),
             publishes,
             remote,
+            catchers,
         }
     }
 
@@ -499,7 +514,9 @@ impl<'a> DeviceCode<'a> {
                     receivers.insert(0, Receiver::Publish(topic.clone(), *qos));
                 }
             }
-            let (output_fn, outputs) = match output_function(output, &msg, &ports) {
+            let catch = self.catch_function(node, position, imports);
+            let caught = catch.as_ref().map(|(name, _)| name);
+            let (output_fn, outputs) = match output_function(output, &msg, &ports, caught) {
                 Some(function) => (function, quote!(&mut #output)),
                 None => {
                     let discard = imports.root("Discard");
@@ -514,17 +531,82 @@ impl<'a> DeviceCode<'a> {
                 let node_cell = imports.root("NodeCell");
                 quote!(static #cell: #node_cell<#node_type> = #node_cell::new(#constructor);)
             };
+            // A node whose errors catch nodes take forgets errors that are not
+            // its own before it runs, and looks for one after.
+            let (before, after, catch_fn) = match &catch {
+                Some((caught, function)) => (
+                    quote!(DEVICE.forget_error();),
+                    quote!(#caught(msg);),
+                    function.clone(),
+                ),
+                None => (quote!(), quote!(), quote!()),
+            };
             items.push(quote! {
                 #declaration
 
                 fn #input(msg: &mut #msg) {
+                    #before
                     #cell.input(&DEVICE, msg, #outputs);
+                    #after
                 }
+
+                #catch_fn
 
                 #output_fn
             });
         }
         format_file(quote!(#(#items)*))
+    }
+
+    /// For a node whose errors catch nodes of this device take: the name
+    /// of the function that gives them an error the node reported, and
+    /// that function.
+    fn catch_function(
+        &self,
+        node: &Node,
+        position: usize,
+        imports: &mut Imports,
+    ) -> Option<(Ident, TokenStream)> {
+        let catchers = self.catchers.get(position).filter(|c| !c.is_empty())?;
+        let receivers: Vec<Receiver> = catchers
+            .iter()
+            .filter_map(|catch| self.names(*catch))
+            .map(|names| Receiver::Direct(names.input))
+            .collect();
+        let names = self.names(position)?;
+        let caught = format_ident!("{}_caught", names.input);
+        let info = node_info(node, imports);
+        let node_info_type = imports.root("NodeInfo");
+        let catch_error = imports.node("catch_error");
+        let delivery = fan_out(&receivers);
+        let msg = format_ident!("Msg");
+        Some((
+            caught.clone(),
+            quote! {
+                fn #caught(msg: &#msg) {
+                    const SOURCE: #node_info_type = #info;
+                    #catch_error(&DEVICE, &SOURCE, msg, |msg| {
+                        #delivery
+                    });
+                }
+            },
+        ))
+    }
+
+    /// A timer's call of a node's hook. For a node catch nodes watch, the
+    /// errors left from before are not the node's, and neither are those
+    /// it reports with no message (Node-RED catches only errors that come
+    /// with one): both are forgotten.
+    fn timer_hook(&self, position: usize, call: TokenStream) -> TokenStream {
+        if self.catchers.get(position).is_some_and(|c| !c.is_empty()) {
+            quote!({
+                DEVICE.forget_error();
+                #call;
+                DEVICE.forget_error();
+            })
+        } else {
+            call
+        }
     }
 
     /// Where a node sends what a timer makes it send: its output function,
@@ -599,14 +681,16 @@ impl<'a> DeviceCode<'a> {
                 NodeKind::Custom(custom) => {
                     let outputs = self.timer_outputs(position, &output, imports);
                     if custom.has_start {
-                        push(Some(0), None, None, quote!(#cell.start(&DEVICE, #outputs)));
+                        let start =
+                            self.timer_hook(position, quote!(#cell.start(&DEVICE, #outputs)));
+                        push(Some(0), None, None, start);
                     }
                     if let Some(tick) = custom.tick_ms {
                         push(
                             Some(tick),
                             Some(tick),
                             None,
-                            quote!(#cell.tick(&DEVICE, #outputs)),
+                            self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
                 }
@@ -620,7 +704,7 @@ impl<'a> DeviceCode<'a> {
                             Some(tick),
                             Some(tick),
                             None,
-                            quote!(#cell.tick(&DEVICE, #outputs)),
+                            self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
                 }
@@ -810,7 +894,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Json(_)
         | NodeKind::Template(_)
         | NodeKind::LinkCall(_)
-        | NodeKind::LinkReturn(_) => true,
+        | NodeKind::LinkReturn(_)
+        | NodeKind::Catch(_) => true,
         NodeKind::Custom(_)
         | NodeKind::Delay(_)
         | NodeKind::Filter(_)
@@ -862,6 +947,17 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
                 stack.push(wire.to);
             }
         }
+        // A node's errors reach the catch nodes of its device that take them.
+        for catch in flow.caught_by.get(&from).into_iter().flatten() {
+            let here = flow
+                .nodes
+                .get(*catch)
+                .is_some_and(|node| node.device == device_index);
+            if let (true, Some(slot @ false)) = (here, reached.get_mut(*catch)) {
+                *slot = true;
+                stack.push(*catch);
+            }
+        }
     }
     reached
 }
@@ -895,6 +991,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Sort(_) => "sort".to_string(),
         NodeKind::Smooth(_) => "smooth".to_string(),
         NodeKind::Csv(_) => "csv".to_string(),
+        NodeKind::Catch(_) => "catch".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -958,7 +1055,15 @@ enum Receiver {
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
-fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Receiver>]) -> Option<TokenStream> {
+/// For a node whose errors are caught (`caught`, its function that looks
+/// for one), an error it reported before sending is its own, and errors
+/// its receivers left behind are not.
+fn output_function(
+    output: &Ident,
+    msg: &Ident,
+    ports: &[Vec<Receiver>],
+    caught: Option<&Ident>,
+) -> Option<TokenStream> {
     let arms: Vec<(Literal, TokenStream)> = ports
         .iter()
         .enumerate()
@@ -969,9 +1074,15 @@ fn output_function(output: &Ident, msg: &Ident, ports: &[Vec<Receiver>]) -> Opti
         return None;
     }
     let body = dispatch(quote!(port), arms);
+    let (before, after) = match caught {
+        Some(caught) => (quote!(#caught(msg);), quote!(DEVICE.forget_error();)),
+        None => (quote!(), quote!()),
+    };
     Some(quote! {
         fn #output(port: usize, msg: &mut #msg) {
+            #before
             #body
+            #after
         }
     })
 }
@@ -1225,6 +1336,10 @@ fn change_pattern(pattern: &ChangePattern, imports: &mut Imports) -> TokenStream
 fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream) {
     let info = node_info(node, imports);
     match &node.kind {
+        NodeKind::Catch(_) => {
+            let catch_type = imports.node("Catch");
+            (quote!(#catch_type), quote!(#catch_type::new(#info)))
+        }
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");
             let props = inject_props(inject, imports);

@@ -2,6 +2,7 @@
 //! and checked. One module per node type; this one holds what they share.
 
 mod batch;
+pub mod catch;
 mod change;
 pub mod crontab;
 mod csv;
@@ -111,6 +112,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "csv",
         lower: csv::lower,
+    },
+    NodeType {
+        type_name: "catch",
+        lower: catch::lower,
     },
 ];
 

@@ -34,10 +34,6 @@ const NO_DOCUMENT_PARSERS: Refusal = Refusal {
     instead:
         "convert documents to JSON in Node-RED before they reach the device, and use the json node",
 };
-const NO_ERROR_MESSAGES: Refusal = Refusal {
-    why: "errors on a device are counted by kind (the device prints the counts when it stops), not yet sent as messages to catch nodes",
-    instead: "keep the part of the flow that handles errors in Node-RED, and watch the device's debug output",
-};
 const NO_STATUS: Refusal = Refusal {
     why: "nodes on a device report no status, so a status node would never send",
     instead: "watch the device's retained online/offline topic from Node-RED, or send what matters as messages",
@@ -54,7 +50,6 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "exec" => &NO_PROCESSES,
         "file" | "file in" | "watch" => &NO_FILES,
         "html" | "xml" | "yaml" => &NO_DOCUMENT_PARSERS,
-        "catch" => &NO_ERROR_MESSAGES,
         "status" => &NO_STATUS,
         "complete" => &NO_DONE,
         t if t.starts_with("http")

@@ -44,8 +44,34 @@ pub struct RuntimeNode<'a> {
 /// What placement decided.
 pub struct Placed {
     pub nodes: Vec<ir::Node>,
+    /// For each node whose errors catch nodes take, those catch nodes.
+    pub caught_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     pub cost: u64,
     pub optimal: bool,
+}
+
+/// Ties between each catch node and the nodes whose errors it takes, each
+/// heavier than all wires together: a device hears only its own nodes'
+/// errors, so the partitioner parts them only when pins or budgets leave
+/// no other way (and `nodes::catch::check_devices` then refuses the flow).
+fn catch_edges<'a>(
+    wires: &[Wire],
+    caught_by: &'a BTreeMap<usize, Vec<usize>>,
+) -> impl Iterator<Item = partition::Edge> + 'a {
+    let n_ties: u64 = caught_by.values().map(|catches| catches.len() as u64).sum();
+    let all_wires = wires
+        .iter()
+        .fold(0u64, |sum, wire| sum.saturating_add(wire.weight));
+    // Bounded so that the sum of every edge still fits in a u64.
+    let bound = u64::MAX / 4 / (n_ties + wires.len() as u64 + 1);
+    let weight = all_wires.saturating_add(1).min(bound);
+    caught_by.iter().flat_map(move |(source, catches)| {
+        catches.iter().map(move |catch| partition::Edge {
+            from: *source,
+            to: *catch,
+            weight,
+        })
+    })
 }
 
 /// The device of a flow that declares none: one host, with a warning.
@@ -77,7 +103,9 @@ pub fn implicit_device(raw: &RawFlow, diagnostics: &mut Vec<Diagnostic>) -> Opti
 }
 
 /// Puts every node on a device: pinned nodes where they are pinned, the
-/// others where the wires they cut weigh least within the budgets. Sets
+/// others where the wires they cut weigh least within the budgets, and
+/// each catch node with the nodes whose errors it takes (which it
+/// decides), unless pins or budgets part them. Sets
 /// each wire's weight and each device's load, and reports broken pins,
 /// unpinned hardware nodes, bad `psosRate`/`psosSize`, and devices that
 /// cannot hold their nodes.
@@ -123,6 +151,7 @@ pub fn place(
         .iter()
         .map(|device| resources::runtime_resources(device.message_capacity))
         .collect();
+    let caught_by = crate::nodes::catch::caught_by(raw, nodes);
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices
@@ -145,6 +174,7 @@ pub fn place(
                 to: wire.to,
                 weight: wire.weight,
             })
+            .chain(catch_edges(wires, &caught_by))
             .collect(),
     };
     // Without a device every psos-device was refused, each with its error.
@@ -197,6 +227,7 @@ pub fn place(
     }
     Placed {
         nodes: placed,
+        caught_by,
         cost,
         optimal,
     }

@@ -72,6 +72,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: a catch node only sends on; the nodes it watches
+    // each get a check after they run and a copy of the message to send.
+    TypeFacts {
+        type_name: "catch",
+        resources: Resources {
+            flash: 128,
+            ram: 16,
+        },
+        hardware: false,
+    },
     TypeFacts {
         type_name: "json",
         resources: Resources {

@@ -1,6 +1,7 @@
 //! The built-in nodes: Node-RED's core nodes as PSOS runs them.
 
 mod batch;
+mod catch;
 mod change;
 mod csv;
 mod debug;
@@ -20,6 +21,7 @@ mod template;
 mod trigger;
 
 pub use batch::{Batch, BatchMode};
+pub use catch::{catch_error, error_message, Catch, CATCH_LIMIT};
 pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,

@@ -1,0 +1,194 @@
+//! `catch`: which nodes' errors a catch node takes (`scope`, `uncaught`),
+//! and, before placement, the catch nodes each node's errors go to,
+//! in the order Node-RED's flow (`Flow.handleError`) gives them.
+
+use std::collections::BTreeMap;
+
+use super::Reader;
+use crate::diagnostic::{Code, Diagnostic, NodeRef};
+use crate::flow::{RawFlow, RawNode};
+use crate::ir::{Catch, CatchScope, Flow, NodeIndex, NodeKind};
+use crate::json::JsonValue;
+use crate::place::RuntimeNode;
+
+pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
+    let uncaught = reader.flag("uncaught", false);
+    let scope = match reader.get("scope").map(|scope| (&scope.value, scope.span)) {
+        None | Some((JsonValue::Null, _)) => CatchScope::All,
+        Some((JsonValue::String(text), _)) if text == "group" => CatchScope::Group,
+        Some((JsonValue::Array(items), span)) => {
+            let ids: Option<Vec<String>> = items
+                .iter()
+                .map(|item| item.as_str().map(str::to_string))
+                .collect();
+            let Some(ids) = ids else {
+                reader.malformed(
+                    "scope",
+                    span,
+                    "a catch node's scope lists node ids, which are strings".to_string(),
+                    None,
+                );
+                return None;
+            };
+            CatchScope::Nodes(ids)
+        }
+        Some((_, span)) => {
+            reader.malformed(
+                "scope",
+                span,
+                "a catch node's scope is null (all nodes), \"group\" or a list of node ids"
+                    .to_string(),
+                Some("choose the scope again in the catch node's editor".to_string()),
+            );
+            return None;
+        }
+    };
+    Some(NodeKind::Catch(Catch { scope, uncaught }))
+}
+
+/// A catch node with what Node-RED's flow knows of it.
+struct CatchNode<'a> {
+    index: NodeIndex,
+    catch: &'a Catch,
+    raw: &'a RawNode,
+}
+
+/// For each node of the flow (`nodes`, in the IR's order) whose errors
+/// some catch node takes, those catch nodes in the order Node-RED's flow
+/// gives them the error: catch nodes of the node's tab, those with a scope
+/// first and `uncaught` ones last, then nearest group first; an `uncaught`
+/// one only takes what no catch node before it took.
+pub fn caught_by(raw: &RawFlow, nodes: &[RuntimeNode<'_>]) -> BTreeMap<NodeIndex, Vec<NodeIndex>> {
+    let mut catches: Vec<CatchNode<'_>> = nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, node)| match node.kind {
+            NodeKind::Catch(catch) => Some(CatchNode {
+                index,
+                catch,
+                raw: node.raw,
+            }),
+            _ => None,
+        })
+        .collect();
+    // Node-RED sorts its catch nodes once (a stable sort): scoped ones,
+    // then the others, `uncaught` ones last.
+    catches.sort_by_key(|catch| match (&catch.catch.scope, catch.catch.uncaught) {
+        (CatchScope::Group | CatchScope::Nodes(_), _) => 0,
+        (CatchScope::All, false) => 1,
+        (CatchScope::All, true) => 2,
+    });
+    let mut caught_by = BTreeMap::new();
+    if catches.is_empty() {
+        return caught_by;
+    }
+    for (index, node) in nodes.iter().enumerate() {
+        if matches!(node.kind, NodeKind::Catch(_)) {
+            continue;
+        }
+        let source = node.raw;
+        let mut candidates: Vec<(usize, &CatchNode<'_>)> = catches
+            .iter()
+            .filter(|catch| catch.raw.z == source.z)
+            .filter_map(|catch| distance(raw, source, catch).map(|d| (d, catch)))
+            .collect();
+        candidates.sort_by_key(|(distance, _)| *distance);
+        let mut handled = false;
+        let mut handled_by_uncaught = false;
+        let mut taken = Vec::new();
+        for (_, catch) in candidates {
+            if catch.catch.uncaught && !handled_by_uncaught {
+                if handled {
+                    continue;
+                }
+                handled_by_uncaught = true;
+            }
+            taken.push(catch.index);
+            handled = true;
+        }
+        if !taken.is_empty() {
+            caught_by.insert(index, taken);
+        }
+    }
+    caught_by
+}
+
+/// How many groups up from the node the catch node's group is (the number
+/// of groups the node is in, when the catch node is in none of them), or
+/// `None` when the catch node does not take the node's errors.
+fn distance(raw: &RawFlow, source: &RawNode, catch: &CatchNode<'_>) -> Option<usize> {
+    let group_scope = catch.catch.scope == CatchScope::Group;
+    if catch.raw.g.is_some() && group_scope && source.g.is_none() {
+        return None;
+    }
+    if let CatchScope::Nodes(ids) = &catch.catch.scope {
+        if !ids.contains(&source.id) {
+            return None;
+        }
+    }
+    let mut distance = 0;
+    let mut group = source.g.as_deref().and_then(|g| raw.find(g));
+    // A group's `g` could lead round in a circle in a hand-written file.
+    let mut steps = raw.nodes.len();
+    while let Some(containing) = group {
+        if Some(&containing.id) == catch.raw.g.as_ref() || steps == 0 {
+            break;
+        }
+        steps -= 1;
+        distance += 1;
+        group = containing.g.as_deref().and_then(|g| raw.find(g));
+    }
+    if source.g.is_some() && group.is_none() && catch.raw.g.is_some() && group_scope {
+        return None;
+    }
+    Some(distance)
+}
+
+/// A catch node hears only the errors of nodes on its own device: one
+/// error per catch node whose scope reaches nodes placed elsewhere.
+pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    let mut elsewhere: BTreeMap<NodeIndex, Vec<NodeIndex>> = BTreeMap::new();
+    for (source, catches) in &flow.caught_by {
+        for catch in catches {
+            let (Some(source_node), Some(catch_node)) =
+                (flow.nodes.get(*source), flow.nodes.get(*catch))
+            else {
+                continue;
+            };
+            if source_node.device != catch_node.device {
+                elsewhere.entry(*catch).or_default().push(*source);
+            }
+        }
+    }
+    let device_name = |index: usize| {
+        flow.devices
+            .get(index)
+            .map_or("?", |device| device.name.as_str())
+    };
+    for (catch, sources) in elsewhere {
+        let Some(catch_node) = flow.nodes.get(catch) else {
+            continue;
+        };
+        let mut diagnostic = Diagnostic::error(
+            Code::CatchAcrossDevices,
+            format!(
+                "it runs on device {:?}, but nodes in its scope run on other devices: it would never hear of their errors",
+                device_name(catch_node.device)
+            ),
+        )
+        .node(NodeRef::of(catch_node))
+        .property("scope")
+        .label(catch_node.span, "this catch node");
+        for source in sources {
+            if let Some(node) = flow.nodes.get(source) {
+                diagnostic = diagnostic.label(
+                    node.span,
+                    format!("on device {:?}", device_name(node.device)),
+                );
+            }
+        }
+        diagnostics.push(diagnostic.help(
+            "pin the catch node and the nodes in its scope to one device (`device` on the nodes, or `PSOS_DEVICE` on their tab or group), or narrow its scope to nodes of its device",
+        ));
+    }
+}

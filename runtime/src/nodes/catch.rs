@@ -1,0 +1,130 @@
+//! `catch`: the node that receives the errors of other nodes of its tab, as
+//! Node-RED's `25-catch.js` does, and the message Node-RED's flow makes for
+//! it (`Flow.handleError`). Which catch nodes take which node's errors is
+//! decided at build time; the generated code asks the device for the error
+//! a node reported ([`Device::take_error`]) and calls [`catch_error`].
+//!
+//! A device counts errors by kind, so `msg.error.message` is the kind's
+//! words ([`ErrorKind::name`]), not the text Node-RED's node would give.
+
+use crate::msg::PathSegment;
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+
+/// The count at which Node-RED gives up on a message that keeps failing in
+/// the same node after being caught: it drops the error with a warning.
+pub const CATCH_LIMIT: f64 = 10.0;
+
+/// A catch node: it sends on what it is given.
+pub struct Catch {
+    info: NodeInfo,
+}
+
+impl Catch {
+    pub const fn new(info: NodeInfo) -> Self {
+        Self { info }
+    }
+
+    /// The node that sends the caught errors on.
+    pub fn info(&self) -> &NodeInfo {
+        &self.info
+    }
+
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        _device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        out.send(0, msg);
+    }
+}
+
+impl<const N: usize> Node<N> for Catch {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        Catch::input(self, device, msg, out);
+    }
+}
+
+/// Takes the error `source` reported while handling `msg`, if it reported
+/// one, and gives the catch nodes (`deliver`) a copy of `msg` with
+/// `msg.error` set as Node-RED sets it.
+pub fn catch_error<const N: usize>(
+    device: &Device,
+    source: &NodeInfo,
+    msg: &Msg<N>,
+    deliver: impl FnOnce(&mut Msg<N>),
+) {
+    let Some(kind) = device.take_error() else {
+        return;
+    };
+    if let Some(mut caught) = error_message(device, source, msg, kind) {
+        deliver(&mut caught);
+    }
+}
+
+/// The message catch nodes get for an error of `kind` that `source`
+/// reported while handling `msg`: a copy with `msg.error = {message,
+/// source: {id, type, name, count}}`, an earlier `msg.error` kept as
+/// `msg._error`. `count` goes up by one when the earlier error came from
+/// the same node; at [`CATCH_LIMIT`] the error is dropped with Node-RED's
+/// warning. `None` too when the copy outgrows the message.
+pub fn error_message<const N: usize>(
+    device: &Device,
+    source: &NodeInfo,
+    msg: &Msg<N>,
+    kind: ErrorKind,
+) -> Option<Msg<N>> {
+    let earlier = msg.property("error");
+    let count = match earlier {
+        Some(error) if error.is_truthy() => earlier_count(error, source.id),
+        _ => None,
+    }
+    .map_or(1.0, |count| count + 1.0);
+    if count == CATCH_LIMIT {
+        source.log(
+            device,
+            format_args!("Message exceeded maximum number of catches"),
+        );
+        return None;
+    }
+    let mut caught = msg.clone();
+    let error = |key| [PathSegment::Key("error"), PathSegment::Key(key)];
+    let source_path = |key| {
+        [
+            PathSegment::Key("error"),
+            PathSegment::Key("source"),
+            PathSegment::Key(key),
+        ]
+    };
+    let written = (|| {
+        if let Some(earlier) = earlier {
+            caught.set_property("_error", &earlier)?;
+        }
+        caught.set_property("error", &ConstValue::Object(&[]))?;
+        caught.set(&error("message"), &ValueRef::Str(kind.name()))?;
+        caught.set(&source_path("id"), &ValueRef::Str(source.id))?;
+        caught.set(&source_path("type"), &ValueRef::Str(source.type_name))?;
+        caught.set(&source_path("name"), &ValueRef::Str(source.name))?;
+        caught.set(&source_path("count"), &count)
+    })();
+    device.check(written, ErrorKind::Oversize)?;
+    Some(caught)
+}
+
+/// `msg.error.source.count` when `msg.error.source.id` is the node's id
+/// (and the count a number).
+fn earlier_count(error: ValueRef<'_>, id: &str) -> Option<f64> {
+    let ValueRef::Object(error) = error else {
+        return None;
+    };
+    let Some(ValueRef::Object(source)) = error.get("source") else {
+        return None;
+    };
+    if source.get("id") != Some(ValueRef::Str(id)) {
+        return None;
+    }
+    match source.get("count") {
+        Some(ValueRef::Number(count)) => Some(count),
+        _ => None,
+    }
+}
