@@ -30,7 +30,6 @@ use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, Tex
 use psos::regex::Finder;
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment};
 use psosc::ir::{self, NodeKind};
-use psosc::SourceFile;
 use psosc_to_runtime::{const_value, leak, leak_str, property};
 
 /// The bytes each context store has in these cases.
@@ -116,13 +115,7 @@ fn environment(name: &str) -> Option<String> {
 /// psosc's diagnostics for a flow, as headlines, and its change node's IR
 /// if the flow lowers.
 fn check_flow(flow: &str) -> (Option<ir::Change>, Vec<String>) {
-    let source = SourceFile::new("change.json", flow.to_string());
-    let (flow, diagnostics) = psosc::check(&source, &environment);
-    let errors = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.headline())
-        .collect();
+    let (flow, errors) = psosc_to_runtime::check("change.json", flow.to_string(), &environment);
     let change = flow.and_then(|flow| {
         flow.nodes.into_iter().find_map(|node| match node.kind {
             NodeKind::Change(change) => Some(change),
