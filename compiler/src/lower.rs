@@ -493,6 +493,9 @@ impl<'a> Lowering<'a> {
                 "choose the target link in node in the link call's settings",
             );
         }
+        if node.type_name == "link call" {
+            check_link_call_timeout(node, self.diagnostics);
+        }
     }
 
     /// How many output ports a node has; `None` for nodes without wires.
@@ -1285,4 +1288,40 @@ fn devices_per_broker(flow: &Flow, raw: &RawFlow) -> std::collections::BTreeMap<
         }
     }
     counts
+}
+
+/// A link call's `timeout`, read as `60-link.js` reads it:
+/// `parseFloat(timeout || "30")` seconds, 30 when that is not a number.
+/// On a device a subroutine of direct calls answers within the call, and
+/// nothing keeps a call waiting: a subroutine that drops the message, holds
+/// it (a delay) or sends it to another device never reports Node-RED's
+/// "timeout" error. The default is accepted as the device's behaviour
+/// (documented); any other value says the flow relies on the timeout, so
+/// it is refused.
+fn check_link_call_timeout(node: &RawNode, diagnostics: &mut Vec<Diagnostic>) {
+    const DEFAULT_SECONDS: f64 = 30.0;
+    let Some(value) = node.get("timeout") else {
+        return;
+    };
+    let seconds = match &value.value {
+        JsonValue::String(text) if text.is_empty() => DEFAULT_SECONDS,
+        JsonValue::String(text) => psos::parse_float(text),
+        JsonValue::Number(n) if *n == 0.0 => DEFAULT_SECONDS,
+        JsonValue::Number(n) => *n,
+        JsonValue::Null | JsonValue::Bool(false) => DEFAULT_SECONDS,
+        _ => f64::NAN,
+    };
+    if seconds.is_nan() || seconds == DEFAULT_SECONDS {
+        return;
+    }
+    let span = node.value_span("timeout");
+    Reader::new(node, diagnostics).unsupported(
+        "timeout",
+        span,
+        format!(
+            "a link call with a timeout of {} s does not run on a device: a device keeps no call waiting, so a subroutine that drops or holds the message, or sends it to another device, never reports Node-RED's \"timeout\" error",
+            crate::nodes::js_number_text(seconds)
+        ),
+        "leave the timeout at its default (30 seconds), which a device reads as waiting as long as the subroutine takes",
+    );
 }
