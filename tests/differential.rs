@@ -64,6 +64,21 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// sides answer in milliseconds; inject cases fire within this time too.
 const SETTLE: Duration = Duration::from_millis(800);
 
+/// The cases whose inputs go one at a time, [`SPACING`] apart. In them a
+/// node reads flow or global context that a change node before it writes:
+/// Node-RED's switch, trigger and template read context through callbacks,
+/// so messages sent back to back overtake each other there (a switch may
+/// read what the change node wrote for a later message), where a device
+/// takes each message through all its nodes before the next.
+const SPACED: &[&str] = &[
+    "switch-context-values",
+    "switch-on-context",
+    "trigger-context",
+];
+
+/// How long a [`SPACED`] case waits after each input.
+const SPACING: Duration = Duration::from_millis(200);
+
 /// More messages than any case sends: a subscriber that takes all of them.
 const EVERYTHING: usize = 100_000;
 
@@ -283,6 +298,63 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#"{"v":"first a"}"#, r#"{"v":2}"#, r#"{"v":"x"}"#],
         outputs: 2,
+    },
+    // A change node sets flow and global context, and a switch compares
+    // with it: values read when each message arrives, a key deleted (a
+    // missing `msg.payload.limit`) read as undefined, text and numbers
+    // compared as JavaScript does.
+    Case {
+        name: "switch-context-values",
+        nodes: r#"[{"id": "remember", "type": "change", "rules": [
+            {"t": "set", "p": "limit", "pt": "flow", "to": "payload.limit", "tot": "msg"},
+            {"t": "set", "p": "mode", "pt": "global", "to": "payload.mode", "tot": "msg"}
+          ], "wires": [["s"]]},
+          {"id": "s", "type": "switch", "property": "payload.v", "rules": [
+            {"t": "lt", "v": "limit", "vt": "flow"},
+            {"t": "eq", "v": "mode", "vt": "global"},
+            {"t": "btwn", "v": "limit", "vt": "flow", "v2": "mode", "v2t": "global"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":3,"limit":5,"mode":3}"#,
+            r#"{"v":7,"limit":5,"mode":"7"}"#,
+            r#"{"v":1}"#,
+            r#"{"v":6,"limit":10,"mode":4}"#,
+            r#"{"v":"x","limit":"y","mode":"x"}"#,
+        ],
+        outputs: 11,
+    },
+    // A switch on a flow value (`propertyType` flow), with `prev`: the
+    // value a change node set just before.
+    Case {
+        name: "switch-on-context",
+        nodes: r#"[{"id": "remember", "type": "change", "rules": [
+            {"t": "set", "p": "level", "pt": "flow", "to": "payload", "tot": "msg"}
+          ], "wires": [["s"]]},
+          {"id": "s", "type": "switch", "property": "level", "propertyType": "flow", "rules": [
+            {"t": "gt", "v": "5", "vt": "num"},
+            {"t": "eq", "v": "never", "vt": "global"},
+            {"t": "eq", "v": "", "vt": "prev"},
+            {"t": "else"}
+          ], "checkall": "true", "outputs": 4, "wires": [["out0"], ["out1"], ["out2"], ["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &["7", "3", "3", r#"{"a":1}"#, r#""9""#],
+        outputs: 5,
+    },
+    // A trigger sends a flow value first and a global value second, each
+    // read when it leaves, both set by a change node before it.
+    Case {
+        name: "trigger-context",
+        nodes: r#"[{"id": "remember", "type": "change", "rules": [
+            {"t": "set", "p": "level", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "last", "pt": "global", "to": "topic", "tot": "msg"}
+          ], "wires": [["trig"]]},
+          {"id": "trig", "type": "trigger", "op1": "level", "op1type": "flow", "op2": "last", "op2type": "global",
+           "duration": "100", "units": "ms", "extend": false, "bytopic": "all", "outputs": 1, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a""#, r#""b""#, "3"],
+        outputs: 6,
     },
     // switch
     Case {
@@ -1167,6 +1239,9 @@ fn run(
             false,
         );
         psos_broker.publish(&input_topic(case, Side::Psos), input.as_bytes(), 1, false);
+        if SPACED.contains(&case.name) {
+            std::thread::sleep(SPACING);
+        }
     }
     let from_node_red = records(case, all_node_red.wait(SETTLE));
     let from_psos = records(case, all_psos.wait(Duration::ZERO));

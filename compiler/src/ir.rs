@@ -359,11 +359,14 @@ impl NodeKind {
         }
     }
 
-    /// The context stores a node uses: a change node's, an inject's.
+    /// The context stores a node uses: a change node's, an inject's, and
+    /// those a switch or trigger reads.
     pub fn context_scopes(&self) -> Vec<&Store> {
         match self {
             NodeKind::Change(change) => change.scopes(),
             NodeKind::Inject(inject) => inject.scopes(),
+            NodeKind::Switch(switch) => switch.scopes(),
+            NodeKind::Trigger(trigger) => trigger.scopes(),
             _ => Vec::new(),
         }
     }
@@ -658,7 +661,9 @@ impl ChangeRule {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Switch {
-    pub path: Path,
+    /// The property tested: of the message, or flow or global context
+    /// (`propertyType`).
+    pub property: Property,
     pub rules: Vec<SwitchRule>,
     pub check_all: bool,
 }
@@ -679,6 +684,33 @@ impl Switch {
             rule.value == SwitchOperand::Previous || rule.value2 == SwitchOperand::Previous
         })
     }
+
+    /// The flow and global values the node reads: its property's and its
+    /// rules'.
+    pub fn context_read(&self) -> Vec<&Property> {
+        let values = self
+            .rules
+            .iter()
+            .flat_map(|rule| [&rule.value, &rule.value2]);
+        std::iter::once(&self.property)
+            .chain(values.filter_map(|value| match value {
+                SwitchOperand::Context(property) => Some(property),
+                _ => None,
+            }))
+            .filter(|property| property.scope != Store::Msg)
+            .collect()
+    }
+
+    /// The context stores the node reads, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for property in self.context_read() {
+            if !scopes.contains(&&property.scope) {
+                scopes.push(&property.scope);
+            }
+        }
+        scopes
+    }
 }
 
 /// What a switch rule compares with (`vt`, `v2t`).
@@ -687,6 +719,8 @@ pub enum SwitchOperand {
     Literal(Literal),
     /// Another property of the message (`msg`).
     Msg(Path),
+    /// A flow or global context value (`flow`, `global`).
+    Context(Property),
     /// The property's value in the message before (`prev`).
     Previous,
     /// JavaScript's `undefined`: no value given.
@@ -874,6 +908,30 @@ pub struct Trigger {
     /// How often the device's timer task lets the node send what is due;
     /// `None` when nothing is ever due (it waits for a reset).
     pub tick_ms: Option<u64>,
+}
+
+impl Trigger {
+    /// The flow and global values the node sends as payloads.
+    pub fn context_read(&self) -> Vec<&Property> {
+        [&self.first, &self.second]
+            .into_iter()
+            .filter_map(|op| match op {
+                TriggerOp::Value(InjectValue::Context(property)) => Some(property),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The context stores the node reads, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for property in self.context_read() {
+            if !scopes.contains(&&property.scope) {
+                scopes.push(&property.scope);
+            }
+        }
+        scopes
+    }
 }
 
 /// A payload a trigger node sends.

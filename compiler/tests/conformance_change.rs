@@ -28,9 +28,9 @@ mod psosc_to_runtime;
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, TextKind};
 use psos::regex::Finder;
-use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment};
+use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
 use psosc::ir::{self, NodeKind};
-use psosc_to_runtime::{const_value, leak, leak_str, property};
+use psosc_to_runtime::{const_value, context_contents, context_store, leak, leak_str, property};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
@@ -186,20 +186,6 @@ impl Case {
     }
 }
 
-/// A store holding `json`.
-fn store(device: &Device, json: &str) -> &'static Context<STORE> {
-    let context: &'static Context<STORE> = Box::leak(Box::new(Context::new()));
-    let values = Msg::<STORE>::from_json(json.as_bytes()).expect("context reads");
-    context.with(device, |store| *store = values);
-    context
-}
-
-fn contents(device: &Device, context: &Context<STORE>) -> String {
-    context
-        .with(device, |store| format!("{store:?}"))
-        .expect("not busy")
-}
-
 fn check(case: Case) {
     let name = leak_str(case.name);
     let (change, errors) = check_flow(&case.flow);
@@ -207,8 +193,8 @@ fn check(case: Case) {
         panic!("{name}: the node does not lower: {errors:#?}");
     };
     let device = Device::new("setup", "conformance");
-    let flow = store(&device, case.flow_context.0);
-    let global = store(&device, case.global_context.0);
+    let flow = context_store::<STORE>(&device, case.flow_context.0);
+    let global = context_store::<STORE>(&device, case.global_context.0);
     let rules = leak(change.rules.iter().map(rule).collect());
     let mut node = Change::with_context(
         NodeInfo::new("changeNode1", "", "change"),
@@ -223,9 +209,13 @@ fn check(case: Case) {
         ..sent_only(&case.sent)
     };
     assert_eq!(outcome, expect, "{name}");
-    assert_eq!(contents(&device, flow), case.flow_context.1, "{name}: flow");
     assert_eq!(
-        contents(&device, global),
+        context_contents(&device, flow),
+        case.flow_context.1,
+        "{name}: flow"
+    );
+    assert_eq!(
+        context_contents(&device, global),
         case.global_context.1,
         "{name}: global"
     );

@@ -499,7 +499,10 @@ fn switch_defaults_are_node_reds() {
     assert_eq!(
         flow.nodes[0].kind,
         NodeKind::Switch(Switch {
-            path: vec![key("payload")],
+            property: Property {
+                scope: Store::Msg,
+                path: vec![key("payload")],
+            },
             rules: vec![],
             check_all: true,
         })
@@ -525,7 +528,10 @@ fn switch_rules_are_read_as_node_red_reads_them() {
     assert_eq!(
         kind,
         NodeKind::Switch(Switch {
-            path: vec![key("reading")],
+            property: Property {
+                scope: Store::Msg,
+                path: vec![key("reading")],
+            },
             rules: vec![
                 // Without `vt`, a value `Number()` reads is a number.
                 rule(SwitchOp::Eq, literal(Literal::Number(3.0)), Undefined),

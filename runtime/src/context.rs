@@ -13,7 +13,8 @@
 //! Node-RED's default memory store does, and a device's stores are its own,
 //! never shared with another device.
 
-use crate::{Device, ErrorKind, Msg};
+use crate::msg::PathSegment;
+use crate::{Device, ErrorKind, Msg, ValueRef};
 
 /// One context store with room for `C` bytes of encoded values.
 pub struct Context<const C: usize> {
@@ -47,5 +48,65 @@ impl<const C: usize> Context<C> {
                 None
             }
         }
+    }
+}
+
+/// The stores a node reads values from: its tab's flow context and the
+/// device's global context, each only where the node uses it.
+#[derive(Clone, Copy)]
+pub struct Stores<const C: usize> {
+    pub flow: Option<&'static Context<C>>,
+    pub global: Option<&'static Context<C>>,
+}
+
+impl<const C: usize> Stores<C> {
+    /// A node that reads no context.
+    pub const NONE: Self = Self {
+        flow: None,
+        global: None,
+    };
+
+    pub const fn new(
+        flow: Option<&'static Context<C>>,
+        global: Option<&'static Context<C>>,
+    ) -> Self {
+        Self { flow, global }
+    }
+
+    /// Runs `f` with the node's stores held for reading, so that every
+    /// value it reads comes from one moment; `None` (the re-entry counted)
+    /// when one is busy. As with `Context::with`, a node holds them only
+    /// while it reads, never while it sends.
+    pub fn read<R>(&self, device: &Device, f: impl FnOnce(StoreView<'_, C>) -> R) -> Option<R> {
+        let with_global = |flow: Option<&Msg<C>>| match self.global {
+            Some(global) => global.with(device, |global| {
+                f(StoreView {
+                    flow,
+                    global: Some(global),
+                })
+            }),
+            None => Some(f(StoreView { flow, global: None })),
+        };
+        match self.flow {
+            Some(flow) => flow.with(device, |flow| with_global(Some(flow))).flatten(),
+            None => with_global(None),
+        }
+    }
+}
+
+/// The values of a node's stores while it holds them.
+#[derive(Clone, Copy)]
+pub struct StoreView<'a, const C: usize> {
+    flow: Option<&'a Msg<C>>,
+    global: Option<&'a Msg<C>>,
+}
+
+impl<'a, const C: usize> StoreView<'a, C> {
+    /// The value at `path` of the flow (`global` false) or global store;
+    /// `None`, JavaScript's `undefined`, for a key not set or a store the
+    /// node does not have.
+    pub fn get(&self, global: bool, path: &[PathSegment<'_>]) -> Option<ValueRef<'a>> {
+        let store = if global { self.global } else { self.flow };
+        store.and_then(|store| store.get(path))
     }
 }

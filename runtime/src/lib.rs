@@ -114,7 +114,7 @@ pub mod topic;
 mod value;
 
 pub use console::Console;
-pub use context::Context;
+pub use context::{Context, Stores};
 pub use cron::Schedule;
 pub use device::{Clocks, Device, ErrorKind, Timer};
 pub use json::{value_from_json, value_from_json_text, JsonError};

@@ -2,13 +2,15 @@
 //! `test/nodes/core/function/10-switch_spec.js` (Node-RED 4.x) as data, and
 //! cases of our own for what `10-switch.js` does beyond them.
 //!
-//! Of the spec's 112 cases, 87 run here and 1 ("should be loaded with some
-//! defaults") with the compiler's lowering tests. 15 are refused when the
-//! flow is checked, and shown so in `compiler/tests/diagnostics/switch.json`
-//! and `unsupported_value.json`: flow and global context (5, with "head
-//! ... (w. context)"), a property chosen by another (`payload[msg.topic]`,
-//! 4), `env` as the property's type (1), `repair` (5; a device does not
-//! hold a sequence back). 9 are skipped: 8 need JSONata (`jsonata` values,
+//! Of the spec's 112 cases, 87 run here, 1 ("should be loaded with some
+//! defaults") with the compiler's lowering tests, and the 5 on flow and
+//! global context in `compiler/tests/conformance_switch_context.rs`, read
+//! by psosc and run on stores ("head ... (w. context)" without its
+//! `repair`). 10 are refused when the flow is checked, and shown so in
+//! `compiler/tests/diagnostics/switch.json` and `unsupported_value.json`:
+//! a property chosen by another (`payload[msg.topic]`, 4), `env` as the
+//! property's type (1), `repair` (5; a device does not hold a sequence
+//! back). 9 are skipped: 8 need JSONata (`jsonata` values,
 //! `jsonata_exp` rules, an invalid expression), and "should handle too many
 //! pending messages" checks the limit on messages `repair` and `tail` hold
 //! back, which a device never holds.

@@ -3,19 +3,23 @@
 //! a clock the test steps one millisecond at a time, so each case says
 //! exactly when each message leaves.
 //!
-//! Of the 53 cases there, 35 are here and 4 ("should be loaded with correct
+//! Of the 53 cases there, 37 are here and 4 ("should be loaded with correct
 //! defaults", "... delay in seconds", "... in minutes", "... in hours")
 //! check how the flow is read and live with the compiler's lowering tests.
-//! 14 are skipped: 2 `bin` and 2 `env` values and the 2 `date` cases with
-//! `iso`, which psosc refuses (a device has no buffers as constants, no
-//! environment and no calendar); the 5 flow and global context cases, as a
-//! device has no context; the mustache template case, which psosc refuses;
+//! 2 of the 5 flow and global context cases run here on stores the test
+//! fills (`returns_things_from_flow_and_global_context`); 12 are skipped:
+//! 2 `bin` and 2 `env` values and the 2 `date` cases with `iso`, which
+//! psosc refuses (a device has no buffers as constants, no environment and
+//! no calendar); the 3 "multiple persistable ... context variables" cases,
+//! which read one key of two stores of one scope (`memory1`, `memory2`),
+//! which Node-RED has only when its settings configure them (a device has
+//! one store per scope); the mustache template case, which psosc refuses;
 //! and the 2 "messaging API" cases, which need `done()` and a `complete`
 //! node. "should be able to extend the delay" reads its payloads from a
 //! stubbed context, which returns the names themselves: here they are text.
 
-use psos::nodes::{InjectValue, Now, Trigger, TriggerConfig, TriggerValue};
-use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
+use psos::nodes::{InjectValue, Now, Property, Scope, Trigger, TriggerConfig, TriggerValue};
+use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
 
 /// The wall clock when the test's clock starts (14 November 2023), which
 /// `date` payloads carry.
@@ -76,8 +80,20 @@ fn run<const T: usize>(
     inputs: &[(u64, &str)],
     until: u64,
 ) -> Outcome {
+    let node = Trigger::<CAPACITY, T>::new(NodeInfo::new(case, "", "trigger"), config);
+    run_node(case, node, inputs, until, &mut |_, _| {})
+}
+
+/// `run` for a node built by the caller; `before` runs at each millisecond
+/// before the messages due then (a test changes context with it).
+fn run_node<const T: usize, const C: usize>(
+    case: &'static str,
+    mut node: Trigger<CAPACITY, T, C>,
+    inputs: &[(u64, &str)],
+    until: u64,
+    before: &mut dyn FnMut(u64, &Device),
+) -> Outcome {
     let device = Device::new(case, "conformance");
-    let mut node = Trigger::<CAPACITY, T>::new(NodeInfo::new(case, "", "trigger"), config);
     let mut outcome = Outcome::default();
     let mut pending = inputs.iter().peekable();
     for uptime_ms in 0..=until {
@@ -85,6 +101,7 @@ fn run<const T: usize>(
             uptime_ms,
             date_ms: EPOCH_MS + uptime_ms,
         };
+        before(uptime_ms, &device);
         let mut record = |port: usize, msg: &mut Msg<CAPACITY>| {
             outcome.sent.push((uptime_ms, port, format!("{msg:?}")))
         };
@@ -93,7 +110,7 @@ fn run<const T: usize>(
                 .unwrap_or_else(|error| panic!("{case}: {text} does not read: {error}"));
             node.input_at(now, &device, &mut msg, &mut record);
         }
-        node.tick_at(now, &mut record);
+        node.tick_at(now, &device, &mut record);
     }
     assert!(pending.next().is_none(), "{case}: inputs out of order");
     outcome.errors = ErrorKind::ALL
@@ -594,5 +611,108 @@ fn repeats_until_reset() {
     assert_eq!(
         outcome,
         sent(&[(0, foo), (0, foo), (25, foo), (50, foo), (75, foo)])
+    );
+}
+
+/// A flow or global value, as psosc reads `op1`/`op2` of that type.
+const fn context(scope: Scope, key: &'static [PathSegment<'static>]) -> TriggerValue {
+    TriggerValue::Set(InjectValue::Context(Property { scope, path: key }))
+}
+
+const BAR: &[PathSegment<'static>] = &[PathSegment::Key("bar")];
+
+/// "should be able to return things from flow and global context
+/// variables" (its stub gives each key's name as its value: here the
+/// stores hold them) and "... from persistable flow and global context
+/// variables" (`#:(memory1)::foo`, which psosc reads as the key `foo` of
+/// the device's one store): the first payload from flow context, the
+/// second, 20 ms later, from global context.
+#[test]
+fn returns_things_from_flow_and_global_context() {
+    static FLOW: Context<64> = Context::new();
+    static GLOBAL: Context<64> = Context::new();
+    let setup = Device::new("trigger context setup", "conformance");
+    FLOW.with(&setup, |store| {
+        store.set_property("foo", &psos::encoding::Str("foo"))
+    });
+    GLOBAL.with(&setup, |store| {
+        store.set_property("bar", &psos::encoding::Str("bar"))
+    });
+    let config = TriggerConfig {
+        first: context(Scope::Flow, FOO),
+        second: context(Scope::Global, BAR),
+        duration_ms: 20.0,
+        ..DEFAULTS
+    };
+    let case = "should be able to return things from flow and global context variables";
+    let node = Trigger::<CAPACITY, 1, 64>::with_context(
+        NodeInfo::new(case, "", "trigger"),
+        config,
+        Stores::new(Some(&FLOW), Some(&GLOBAL)),
+    );
+    let outcome = run_node(
+        case,
+        node,
+        &[(0, r#"{"payload":null}"#)],
+        100,
+        &mut |_, _| {},
+    );
+    assert_eq!(
+        outcome,
+        sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
+        "{case}"
+    );
+}
+
+/// As Node-RED reads them, the first payload is the value when the node is
+/// triggered and the second the value when it is due: a change in between
+/// is seen by the second only. A key not set leaves the message without a
+/// payload (`msg.payload = undefined`).
+#[test]
+fn context_payloads_are_read_when_they_leave() {
+    static FLOW: Context<64> = Context::new();
+    let config = TriggerConfig {
+        first: context(Scope::Flow, FOO),
+        second: context(Scope::Flow, FOO),
+        duration_ms: 20.0,
+        ..DEFAULTS
+    };
+    let case = "context payloads are read when they leave";
+    let node = Trigger::<CAPACITY, 1, 64>::with_context(
+        NodeInfo::new(case, "", "trigger"),
+        config,
+        Stores::new(Some(&FLOW), None),
+    );
+    let mut set_foo = |uptime_ms: u64, device: &Device| {
+        let value = match uptime_ms {
+            5 => 1.0,
+            10 => 2.0,
+            _ => return,
+        };
+        FLOW.with(device, |store| store.set_property("foo", &value));
+    };
+    let outcome = run_node(
+        case,
+        node,
+        &[
+            (0, r#"{"payload":"a","topic":"t"}"#),
+            (10, r#"{"payload":"b"}"#),
+            (40, r#"{"payload":"c"}"#),
+        ],
+        100,
+        &mut set_foo,
+    );
+    assert_eq!(
+        outcome,
+        sent(&[
+            // foo not set yet: no payload.
+            (0, r#"{"topic":"t"}"#),
+            // Set to 1, then 2 at 10 ms (a message then is ignored, the
+            // node being triggered).
+            (20, r#"{"payload":2,"topic":"t"}"#),
+            (40, r#"{"payload":2}"#),
+            (60, r#"{"payload":2}"#),
+        ]),
+        "{case}"
     );
 }

@@ -444,6 +444,26 @@ impl<'a> DeviceCode<'a> {
         let flow = store(&|scope| matches!(scope, Store::Flow(_)));
         let global = store(&|scope| *scope == Store::Global);
         let (node_type, items) = match &node.kind {
+            NodeKind::Switch(switch) => {
+                let switch_type = imports.node("Switch");
+                let subject = property(&switch.property, imports);
+                let rules = switch_rules(switch, imports);
+                let room = switch_room(switch);
+                let check_all = switch.check_all;
+                return (
+                    quote!(#switch_type<#room, CONTEXT_CAPACITY>),
+                    quote!(#switch_type::with_context(#info, #subject, &[#(#rules),*], #check_all, psos::Stores::new(#flow, #global))),
+                );
+            }
+            NodeKind::Trigger(trigger) => {
+                let trigger_type = imports.node("Trigger");
+                let config = trigger_config(trigger, imports);
+                let topics = Literal::usize_unsuffixed(trigger.topics);
+                return (
+                    quote!(#trigger_type<{ Msg::CAPACITY }, #topics, CONTEXT_CAPACITY>),
+                    quote!(#trigger_type::with_context(#info, #config, psos::Stores::new(#flow, #global))),
+                );
+            }
             NodeKind::Inject(inject) => (imports.node("Inject"), inject_props(inject, imports)),
             NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
             _ => return constructor(node, imports),
@@ -1358,21 +1378,9 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         }
         NodeKind::Switch(switch) => {
             let switch_type = imports.node("Switch");
-            let rule_type = imports.node("SwitchRule");
-            let property = path(&switch.path, imports);
+            let property = path(&switch.property.path, imports);
             let check_all = switch.check_all;
-            let rules: Vec<TokenStream> = switch
-                .rules
-                .iter()
-                .map(|rule| {
-                    let op = switch_op(&rule.op, imports);
-                    let value = switch_operand(&rule.value, imports);
-                    let value2 = switch_operand(&rule.value2, imports);
-                    quote!(#rule_type { op: #op, value: #value, value2: #value2 })
-                })
-                .collect();
-            // A switch that compares with the previous value keeps it, in
-            // as many bytes as a message may take.
+            let rules = switch_rules(switch, imports);
             let node_type = if switch.uses_previous() {
                 quote!(#switch_type<{ Msg::CAPACITY }>)
             } else {
@@ -1606,45 +1614,11 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Csv(csv) => csv_constructor(csv, info, imports),
         NodeKind::Trigger(trigger) => {
             let trigger_type = imports.node("Trigger");
-            let config_type = imports.node("TriggerConfig");
-            let first = trigger_value(&trigger.first, imports);
-            let second = trigger_value(&trigger.second, imports);
-            let duration_ms = float(trigger.duration_ms);
-            let reset = match &trigger.reset {
-                Some(reset) => {
-                    let reset = Literal::string(reset);
-                    quote!(Some(#reset))
-                }
-                None => quote!(None),
-            };
-            let by_topic = match &trigger.by_topic {
-                Some(topic) => {
-                    let topic = path(topic, imports);
-                    quote!(Some(#topic))
-                }
-                None => quote!(None),
-            };
-            let Trigger {
-                repeat,
-                extend,
-                override_delay,
-                second_output,
-                ..
-            } = *trigger;
+            let config = trigger_config(trigger, imports);
             let topics = Literal::usize_unsuffixed(trigger.topics);
             (
                 quote!(#trigger_type<{ Msg::CAPACITY }, #topics>),
-                quote!(#trigger_type::new(#info, #config_type {
-                    first: #first,
-                    second: #second,
-                    duration_ms: #duration_ms,
-                    repeat: #repeat,
-                    extend: #extend,
-                    override_delay: #override_delay,
-                    reset: #reset,
-                    by_topic: #by_topic,
-                    second_output: #second_output,
-                })),
+                quote!(#trigger_type::new(#info, #config)),
             )
         }
         NodeKind::LinkCall(call) => {
@@ -2135,6 +2109,46 @@ fn schedule_tokens(schedule: &psos::cron::Schedule, imports: &mut Imports) -> To
 }
 
 /// A trigger's payload as a `psos::nodes::TriggerValue`.
+/// A trigger node's configuration, as `psos::nodes::TriggerConfig`.
+fn trigger_config(trigger: &Trigger, imports: &mut Imports) -> TokenStream {
+    let config_type = imports.node("TriggerConfig");
+    let first = trigger_value(&trigger.first, imports);
+    let second = trigger_value(&trigger.second, imports);
+    let duration_ms = float(trigger.duration_ms);
+    let reset = match &trigger.reset {
+        Some(reset) => {
+            let reset = Literal::string(reset);
+            quote!(Some(#reset))
+        }
+        None => quote!(None),
+    };
+    let by_topic = match &trigger.by_topic {
+        Some(topic) => {
+            let topic = path(topic, imports);
+            quote!(Some(#topic))
+        }
+        None => quote!(None),
+    };
+    let Trigger {
+        repeat,
+        extend,
+        override_delay,
+        second_output,
+        ..
+    } = *trigger;
+    quote!(#config_type {
+        first: #first,
+        second: #second,
+        duration_ms: #duration_ms,
+        repeat: #repeat,
+        extend: #extend,
+        override_delay: #override_delay,
+        reset: #reset,
+        by_topic: #by_topic,
+        second_output: #second_output,
+    })
+}
+
 fn trigger_value(op: &TriggerOp, imports: &mut Imports) -> TokenStream {
     let value_type = imports.node("TriggerValue");
     match op {
@@ -2227,6 +2241,31 @@ fn switch_op(op: &SwitchOp, imports: &mut Imports) -> TokenStream {
     quote!(#op_type::#name)
 }
 
+/// A switch's rules, as `psos::nodes::SwitchRule`s.
+fn switch_rules(switch: &crate::ir::Switch, imports: &mut Imports) -> Vec<TokenStream> {
+    let rule_type = imports.node("SwitchRule");
+    switch
+        .rules
+        .iter()
+        .map(|rule| {
+            let op = switch_op(&rule.op, imports);
+            let value = switch_operand(&rule.value, imports);
+            let value2 = switch_operand(&rule.value2, imports);
+            quote!(#rule_type { op: #op, value: #value, value2: #value2 })
+        })
+        .collect()
+}
+
+/// The room a switch keeps for the previous value: as many bytes as a
+/// message may take where a rule compares with it, none otherwise.
+fn switch_room(switch: &crate::ir::Switch) -> TokenStream {
+    if switch.uses_previous() {
+        quote!({ Msg::CAPACITY })
+    } else {
+        quote!(0)
+    }
+}
+
 fn switch_operand(operand: &SwitchOperand, imports: &mut Imports) -> TokenStream {
     let operand_type = imports.node("SwitchOperand");
     match operand {
@@ -2237,6 +2276,10 @@ fn switch_operand(operand: &SwitchOperand, imports: &mut Imports) -> TokenStream
         SwitchOperand::Msg(target) => {
             let target = path(target, imports);
             quote!(#operand_type::Msg(#target))
+        }
+        SwitchOperand::Context(value) => {
+            let value = property(value, imports);
+            quote!(#operand_type::Context(#value))
         }
         SwitchOperand::Previous => quote!(#operand_type::Prev),
         SwitchOperand::Undefined => quote!(#operand_type::Undefined),

@@ -485,7 +485,7 @@ fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
 }
 
 /// Warns of a flow or global key written by a change node on one device
-/// and used by a change or inject node on another: each device has its own
+/// and used by a change, inject, switch or trigger node on another: each device has its own
 /// stores, so the reader never sees what the writer wrote.
 pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
     // (scope, first key) → the devices that write it.
@@ -520,6 +520,8 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
                     _ => None,
                 })
                 .collect(),
+            NodeKind::Switch(switch) => switch.context_read(),
+            NodeKind::Trigger(trigger) => trigger.context_read(),
             _ => continue,
         };
         {

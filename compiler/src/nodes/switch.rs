@@ -1,11 +1,15 @@
 //! `switch`: the property it tests and its rules, read as Node-RED's
 //! `10-switch.js` reads them: each rule's operator (`t`), its values (`v`,
 //! `v2`) with their types (`vt`, `v2t`, guessed from the value when
-//! missing), the case flag of `regex`, `checkall` and `repair`.
+//! missing), the case flag of `regex`, `checkall` and `repair`. The
+//! property and the values may be flow or global context, read on the
+//! device when a message arrives.
 
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::{JsType, Literal, NodeKind, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use crate::ir::{
+    JsType, Literal, NodeKind, Property, Store, Switch, SwitchOp, SwitchOperand, SwitchRule,
+};
 use crate::json::{Json, JsonValue};
 
 /// The operators a device runs, by Node-RED's name.
@@ -78,11 +82,26 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     if !ok {
         return None;
     }
-    Some(NodeKind::Switch(Switch {
-        path: path?,
+    let switch = Switch {
+        property: path?,
         rules,
         check_all,
-    }))
+    };
+    if !switch.context_read().is_empty() && switch.rules.len() > psos::nodes::MAX_CONTEXT_RULES {
+        let span = reader.node.value_span("rules");
+        reader.unsupported(
+            "rules",
+            span,
+            format!(
+                "a switch that reads flow or global context has {} rules; a device decides at most {} while it holds the context",
+                switch.rules.len(),
+                psos::nodes::MAX_CONTEXT_RULES
+            ),
+            "split the rules over two switch nodes",
+        );
+        return None;
+    }
+    Some(NodeKind::Switch(switch))
 }
 
 /// Warns of something the device does as Node-RED does, which the flow's
@@ -126,13 +145,17 @@ fn check_all(reader: &mut Reader<'_, '_>) -> bool {
     reader.flag("checkall", true)
 }
 
-/// The property tested: a `msg` property, as `propertyType` says.
+/// The property tested: a `msg` property, or a flow or global value, as
+/// `propertyType` says.
 fn property(
     reader: &mut Reader<'_, '_>,
     name: &str,
     kind: Option<&str>,
     span: crate::json::Span,
-) -> Option<crate::ir::Path> {
+) -> Option<Property> {
+    if let Some(scope @ ("flow" | "global")) = kind {
+        return super::change::property(reader, "property", scope, name, span);
+    }
     let help = match kind {
         // Fixed when psosc builds the flow, so every message would go the
         // same way.
@@ -151,16 +174,18 @@ fn property(
         );
         return None;
     }
-    reader.msg_property("property", name, kind, span)
+    reader
+        .msg_property("property", name, kind, span)
+        .map(|path| Property {
+            scope: Store::Msg,
+            path,
+        })
 }
 
 /// What to do instead of a value type a device does not have, or `None`
 /// for the types it has.
 fn unsupported_type(kind: &str) -> Option<String> {
     match kind {
-        "flow" | "global" => Some(
-            "a switch on a device does not read context: copy the value into the message with a change node before the switch (set a msg property to the flow or global value) and use that msg property".to_string(),
-        ),
         "jsonata" => Some(
             "a device has no JSONata evaluator: use the switch's operators on msg properties, with str, num, bool or prev values".to_string(),
         ),
@@ -333,6 +358,13 @@ fn operand(
     }
     match value_type {
         "prev" => Some(SwitchOperand::Previous),
+        // Node-RED reads a second value only where the rule has one.
+        "flow" | "global" if !first && value.is_none() => Some(SwitchOperand::Undefined),
+        "flow" | "global" => {
+            let name = value.and_then(Json::as_str).unwrap_or("");
+            super::change::property(reader, "rules", value_type, name, span)
+                .map(SwitchOperand::Context)
+        }
         "env" => Some(env_value(reader, value, span)),
         "msg" => {
             let name = value.and_then(Json::as_str).unwrap_or("");
@@ -364,7 +396,7 @@ fn operand(
                 "rules",
                 type_span,
                 format!("a switch rule value of type {other:?} is not supported"),
-                "use one of: str, num, bool, json, msg, prev, env",
+                "use one of: str, num, bool, json, msg, flow, global, prev, env",
             );
             None
         }

@@ -1,7 +1,8 @@
 //! `trigger`: the two payloads it sends (`op1`, `op2` and their types),
 //! its time (`duration` in `units`, negative to repeat), how it resets,
 //! whether it keeps topics apart, and how many topics it keeps on a device
-//! (`psosTopics`).
+//! (`psosTopics`). A `flow` or `global` payload is read on the device when
+//! its message leaves.
 
 use super::delay::{tick_for, wait_ms};
 use super::Reader;
@@ -138,18 +139,27 @@ fn op(reader: &mut Reader<'_, '_>, key: &str, default: &str, second: bool) -> Op
             let literal = reader.literal(key, given.as_ref().or(value), op_type, span)?;
             Some(TriggerOp::Value(InjectValue::Literal(literal)))
         }
-        "flow" | "global" | "env" => unsupported(
+        "flow" | "global" => {
+            let name = match value.map(|value| &value.value) {
+                Some(crate::json::JsonValue::String(text)) => text.as_str(),
+                _ => default,
+            };
+            super::change::property(reader, key, op_type, name, span)
+                .map(|property| TriggerOp::Value(InjectValue::Context(property)))
+        }
+        "env" => unsupported(
             reader,
-            format!("{op_type} values are not supported: a trigger on a device reads neither context nor the environment"),
+            "env values are not supported: a trigger on a device does not read the environment"
+                .to_string(),
             "write the value itself, as str, num, bool, json or date",
         ),
         other => unsupported(
             reader,
             format!("the value type {other:?} is not supported here"),
             if second {
-                "use one of: str, num, bool, json, date, pay, payl, nul"
+                "use one of: str, num, bool, json, date, flow, global, pay, payl, nul"
             } else {
-                "use one of: str, num, bool, json, date, pay, nul"
+                "use one of: str, num, bool, json, date, flow, global, pay, nul"
             },
         ),
     }

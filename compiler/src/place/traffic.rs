@@ -370,7 +370,10 @@ mod tests {
 
     fn switch(n_rules: usize) -> NodeKind {
         NodeKind::Switch(Switch {
-            path: top_level("payload"),
+            property: crate::ir::Property {
+                scope: crate::ir::Store::Msg,
+                path: top_level("payload"),
+            },
             rules: vec![
                 crate::ir::SwitchRule {
                     op: crate::ir::SwitchOp::Else,

@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use psos::nodes::{Property, Scope};
-use psos::{ConstValue, PathSegment};
+use psos::{ConstValue, Context, Device, Msg, PathSegment};
 use psosc::ir::{Flow, Literal};
 use psosc::SourceFile;
 
@@ -73,4 +73,20 @@ pub fn property(property: &psosc::ir::Property) -> Property {
         },
         path: path(&property.path),
     }
+}
+
+/// A context store holding `json`, as a device's static holds one, for
+/// the length of the test.
+pub fn context_store<const C: usize>(device: &Device, json: &str) -> &'static Context<C> {
+    let context: &'static Context<C> = Box::leak(Box::new(Context::new()));
+    let values = Msg::<C>::from_json(json.as_bytes()).expect("context reads");
+    context.with(device, |store| *store = values);
+    context
+}
+
+/// What a context store holds, as JSON.
+pub fn context_contents<const C: usize>(device: &Device, context: &Context<C>) -> String {
+    context
+        .with(device, |store| format!("{store:?}"))
+        .expect("not busy")
 }

@@ -42,6 +42,6 @@ pub use range::{Interval, Range, RangeAction};
 pub use smooth::{sqrt, Smooth, SmoothAction, SmoothSettings, SMOOTH_TOPIC_BYTES};
 pub use sort::{Sort, SortConfig, MAX_ITEMS};
 pub use split::{Split, SplitAt, SplitConfig};
-pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
+pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_CONTEXT_RULES};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
 pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};

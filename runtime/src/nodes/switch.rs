@@ -7,7 +7,15 @@
 //! (`crate::regex`). A rule that throws in Node-RED (a sequence rule on a
 //! message without `msg.parts`) makes the whole message an error there, so
 //! it is one here: logged, counted, nothing sent.
+//!
+//! The property and the values may be flow or global context (Node-RED's
+//! `propertyType` and `vt` of `flow`/`global`): they are read from the
+//! node's stores (`crate::context`), held for the moment the rules run, so
+//! every rule sees one state of them, as Node-RED reads them all before it
+//! sends; a key that is not set is `undefined`.
 
+use super::change::{Property, Scope};
+use crate::context::{StoreView, Stores};
 use crate::encoding::{decode, Encode};
 use crate::json::{value_from_json_text, JsonError};
 use crate::msg::PathSegment;
@@ -24,6 +32,9 @@ pub enum SwitchOperand {
     Const(ConstValue),
     /// Another property of the same message (`msg`).
     Msg(&'static [PathSegment<'static>]),
+    /// A flow or global context value (`flow`, `global`), read when the
+    /// message arrives.
+    Context(Property),
     /// The property's value in the message before (`prev`); `null` before
     /// the first.
     Prev,
@@ -108,12 +119,21 @@ enum Previous {
     Stored(usize),
 }
 
+/// How many rules a switch that reads context may have: it decides every
+/// port while it holds its stores and remembers them in one `u128`, so
+/// that what it sends cannot change what later rules see. psosc refuses a
+/// switch with more.
+pub const MAX_CONTEXT_RULES: usize = 128;
+
 /// A switch node. `P` is room for the previous value: 0 for a node without
 /// `prev` rules, which keeps no state and lives in an immutable static; the
-/// message capacity for one with them, which lives in a `NodeCell`.
-pub struct Switch<const P: usize = 0> {
+/// message capacity for one with them, which lives in a `NodeCell`. `C` is
+/// the size of the context stores it reads, 0 for a node that reads none.
+pub struct Switch<const P: usize = 0, const C: usize = 0> {
     pub info: NodeInfo,
-    path: &'static [PathSegment<'static>],
+    /// The property tested: of the message, or a context value.
+    property: Property,
+    stores: Stores<C>,
     rules: &'static [SwitchRule],
     /// Node-RED's `checkall`: every matching rule sends, not just the first.
     check_all: bool,
@@ -186,6 +206,10 @@ const NO_PARTS: RuleError = RuleError {
 const TOO_LONG: RuleError = RuleError {
     kind: ErrorKind::Oversize,
     text: "the value written as text is longer than a message",
+};
+const TOO_MANY_RULES: RuleError = RuleError {
+    kind: ErrorKind::BadValue,
+    text: "a switch that reads context decides at most 128 rules",
 };
 const BAD_PATTERN: RuleError = RuleError {
     kind: ErrorKind::BadValue,
@@ -344,11 +368,11 @@ fn is_type<const N: usize>(value: Arg<'_>, ty: JsType) -> Result<bool, RuleError
 
 /// What a rule sees besides its values: the message's `msg.parts`.
 #[derive(Clone, Copy)]
-struct Context<'a> {
+struct Parts<'a> {
     parts: Option<ValueRef<'a>>,
 }
 
-impl<'a> Context<'a> {
+impl<'a> Parts<'a> {
     /// `msg.parts[name]`, or the error Node-RED throws reading a property
     /// of `undefined` or `null`.
     fn part(self, name: &str) -> Result<Arg<'a>, RuleError> {
@@ -366,7 +390,7 @@ fn holds<const N: usize>(
     a: Arg<'_>,
     b: Arg<'_>,
     c: Arg<'_>,
-    context: Context<'_>,
+    context: Parts<'_>,
 ) -> Result<bool, RuleError> {
     let number = Arg::Number;
     Ok(match op {
@@ -420,20 +444,49 @@ fn holds<const N: usize>(
 }
 
 impl<const P: usize> Switch<P> {
+    /// A switch on a message property, with no context value anywhere.
     pub const fn new(
         info: NodeInfo,
         path: &'static [PathSegment<'static>],
         rules: &'static [SwitchRule],
         check_all: bool,
     ) -> Self {
+        Self::with_context(
+            info,
+            Property {
+                scope: Scope::Msg,
+                path,
+            },
+            rules,
+            check_all,
+            Stores::NONE,
+        )
+    }
+}
+
+impl<const P: usize, const C: usize> Switch<P, C> {
+    /// A switch whose property or values may be flow or global context,
+    /// read from `stores`.
+    pub const fn with_context(
+        info: NodeInfo,
+        property: Property,
+        rules: &'static [SwitchRule],
+        check_all: bool,
+        stores: Stores<C>,
+    ) -> Self {
         Self {
             info,
-            path,
+            property,
+            stores,
             rules,
             check_all,
             previous: Previous::Null,
             buffer: [0; P],
         }
+    }
+
+    fn reads_context(&self) -> bool {
+        self.stores.flow.is_some() || self.stores.global.is_some()
     }
 
     fn previous(&self) -> Arg<'_> {
@@ -457,14 +510,20 @@ impl<const P: usize> Switch<P> {
         &'a self,
         msg: &'a Msg<N>,
         previous: Arg<'a>,
+        stores: Option<StoreView<'a, C>>,
     ) -> impl Iterator<Item = Result<usize, RuleError>> + 'a {
-        let subject = Arg::from_value(msg.get(self.path));
-        let context = Context {
+        let value_of = move |property: &Property| match property.scope {
+            Scope::Msg => msg.get(property.path),
+            scope => stores.and_then(|stores| stores.get(scope == Scope::Global, property.path)),
+        };
+        let subject = Arg::from_value(value_of(&self.property));
+        let context = Parts {
             parts: msg.property("parts"),
         };
         let operand = move |operand: &'a SwitchOperand| match operand {
             SwitchOperand::Const(value) => Arg::Const(value),
             SwitchOperand::Msg(path) => Arg::from_value(msg.get(path)),
+            SwitchOperand::Context(property) => Arg::from_value(value_of(property)),
             SwitchOperand::Prev => previous,
             SwitchOperand::Undefined => Arg::Undefined,
         };
@@ -501,62 +560,148 @@ impl<const P: usize> Switch<P> {
     /// Decides the ports and sends a copy to each but the last, which it
     /// returns; Node-RED decides every port before sending anything, so
     /// receivers cannot change what later rules see. `Err` when a rule
-    /// failed: the error is logged and counted, and nothing is sent.
+    /// failed: the error is logged and counted, and nothing is sent. A
+    /// switch on a context value keeps that value, for its next `prev`,
+    /// in `seen` (`P` bytes), as it was when the rules ran.
     fn send_copies<const N: usize, O: Outputs<N>>(
         &self,
         device: &Device,
         msg: &Msg<N>,
         out: &mut O,
-    ) -> Result<Option<usize>, ()> {
+        seen: &mut [u8; P],
+    ) -> Result<(Option<usize>, Previous), ()> {
         let previous = self.previous();
+        if self.reads_context() {
+            return self.send_copies_reading_context(device, msg, out, previous, seen);
+        }
         let mut last = None;
-        for port in self.matching_ports(msg, previous) {
+        for port in self.matching_ports(msg, previous, None) {
             match port {
                 Ok(port) => last = Some(port),
                 Err(error) => {
-                    self.info.log(device, format_args!("{}", error.text));
-                    device.report(error.kind);
+                    self.report(device, error);
                     return Err(());
                 }
             }
         }
         let Some(last) = last else {
-            return Ok(None);
+            return Ok((None, Previous::Undefined));
         };
         // The ports before the last are found again while copies go out:
         // the copies leave the message itself untouched, so the rules see
         // what they saw the first time.
         for port in self
-            .matching_ports(msg, previous)
+            .matching_ports(msg, previous, None)
             .map_while(Result::ok)
             .take_while(|port| *port != last)
         {
             let mut copy = msg.clone();
             out.send(port, &mut copy);
         }
-        Ok(Some(last))
+        Ok((Some(last), Previous::Undefined))
+    }
+
+    /// `send_copies` for a switch that reads context: the ports are decided
+    /// while the stores are held and remembered as bits, since a receiver
+    /// may change the stores before the copies have all gone.
+    fn send_copies_reading_context<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &Msg<N>,
+        out: &mut O,
+        previous: Arg<'_>,
+        seen: &mut [u8; P],
+    ) -> Result<(Option<usize>, Previous), ()> {
+        let decided = self.stores.read(device, |stores| {
+            let mut ports = 0u128;
+            for port in self.matching_ports(msg, previous, Some(stores)) {
+                let bit = port.and_then(|port| {
+                    u32::try_from(port)
+                        .ok()
+                        .and_then(|port| 1u128.checked_shl(port))
+                        .ok_or(TOO_MANY_RULES)
+                })?;
+                ports |= bit;
+            }
+            let remembered = match self.property.scope {
+                Scope::Msg => Previous::Undefined,
+                scope => remember(
+                    stores.get(scope == Scope::Global, self.property.path),
+                    seen,
+                    device,
+                ),
+            };
+            Ok((ports, remembered))
+        });
+        let (mut ports, remembered) = match decided {
+            Some(Ok(decided)) => decided,
+            Some(Err(error)) => {
+                self.report(device, error);
+                return Err(());
+            }
+            // A busy store, counted by `read`.
+            None => return Err(()),
+        };
+        if ports == 0 {
+            return Ok((None, remembered));
+        }
+        let last = 127 - ports.leading_zeros() as usize;
+        while ports != 0 {
+            let port = ports.trailing_zeros() as usize;
+            ports &= ports - 1;
+            if port != last {
+                let mut copy = msg.clone();
+                out.send(port, &mut copy);
+            }
+        }
+        Ok((Some(last), remembered))
+    }
+
+    fn report(&self, device: &Device, error: RuleError) {
+        self.info.log(device, format_args!("{}", error.text));
+        device.report(error.kind);
+    }
+}
+
+/// Encodes a value for the next `prev` into `buffer`; too large a value is
+/// counted and remembered as `undefined`.
+fn remember<const P: usize>(
+    value: Option<ValueRef<'_>>,
+    buffer: &mut [u8; P],
+    device: &Device,
+) -> Previous {
+    match value {
+        None => Previous::Undefined,
+        Some(value) => match value.encode(buffer) {
+            Some(len) => Previous::Stored(len),
+            None => {
+                device.report(ErrorKind::Oversize);
+                Previous::Undefined
+            }
+        },
     }
 }
 
 /// A switch without `prev` rules keeps no state: its configuration is a
 /// constant the compiler emits, so a device holds it in an immutable
 /// static and the optimiser sees through it.
-impl Switch {
+impl<const C: usize> Switch<0, C> {
     pub fn input<const N: usize, O: Outputs<N>>(
         &self,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
-        if let Ok(Some(last)) = self.send_copies(device, msg, out) {
+        if let Ok((Some(last), _)) = self.send_copies(device, msg, out, &mut []) {
             out.send(last, msg);
         }
     }
 }
 
-impl<const N: usize, const P: usize> Node<N> for Switch<P> {
+impl<const N: usize, const P: usize, const C: usize> Node<N> for Switch<P, C> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        let Ok(last) = self.send_copies(device, msg, out) else {
+        let mut seen = [0u8; P];
+        let Ok((last, remembered)) = self.send_copies(device, msg, out, &mut seen) else {
             return;
         };
         // Node-RED keeps the property's value once the rules have run; a
@@ -567,15 +712,12 @@ impl<const N: usize, const P: usize> Node<N> for Switch<P> {
             }
             return;
         }
-        self.previous = match msg.get(self.path) {
-            None => Previous::Undefined,
-            Some(value) => match value.encode(&mut self.buffer) {
-                Some(len) => Previous::Stored(len),
-                None => {
-                    device.report(ErrorKind::Oversize);
-                    Previous::Undefined
-                }
-            },
+        self.previous = match self.property.scope {
+            Scope::Msg => remember(msg.get(self.property.path), &mut self.buffer, device),
+            _ => {
+                self.buffer = seen;
+                remembered
+            }
         };
         if let Some(last) = last {
             out.send(last, msg);

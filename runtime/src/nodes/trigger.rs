@@ -8,18 +8,26 @@
 //! (`ErrorKind::QueueFull`). As `delay`, the node works on the clocks it is
 //! given (`input_at`, `tick_at`), so tests drive time step by step; on a
 //! device, they are the board's, and the timer task ticks the node.
+//!
+//! A `flow` or `global` payload is read from the node's stores
+//! (`crate::context`) when the message it is the payload of leaves: the
+//! first when the node is triggered, the second when it is due, as
+//! Node-RED reads them; a key not set leaves the message without a payload.
 
 use core::fmt;
 
+use super::change::Scope;
 use super::delay::{number_in, strictly_equal, timer_ms};
 use super::InjectValue;
+use crate::context::Stores;
 use crate::msg::PathSegment;
 use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
 
 /// What the node sends as a payload (Node-RED's `op1type` and `op2type`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum TriggerValue {
-    /// A constant, or `date`: the time when the message leaves.
+    /// A constant; `date`, the time when the message leaves; or a flow or
+    /// global value, read when the message leaves.
     Set(InjectValue),
     /// `pay`: the payload of the message that triggered the node.
     Payload,
@@ -89,10 +97,12 @@ struct Slot<const N: usize> {
     every: u64,
 }
 
-/// A `trigger` node with room for `T` topics of messages of `N` bytes.
-pub struct Trigger<const N: usize, const T: usize> {
+/// A `trigger` node with room for `T` topics of messages of `N` bytes,
+/// reading payloads from context stores of `C` bytes (0: none).
+pub struct Trigger<const N: usize, const T: usize, const C: usize = 0> {
     pub info: NodeInfo,
     config: TriggerConfig,
+    stores: Stores<C>,
     slots: heapless::Vec<Slot<N>, T>,
 }
 
@@ -100,9 +110,18 @@ const RESET: &[PathSegment<'static>] = &[PathSegment::Key("reset")];
 
 impl<const N: usize, const T: usize> Trigger<N, T> {
     pub const fn new(info: NodeInfo, config: TriggerConfig) -> Self {
+        Self::with_context(info, config, Stores::NONE)
+    }
+}
+
+impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
+    /// A node whose payloads may be flow or global values, read from
+    /// `stores`.
+    pub const fn with_context(info: NodeInfo, config: TriggerConfig, stores: Stores<C>) -> Self {
         Self {
             info,
             config,
+            stores,
             slots: heapless::Vec::new(),
         }
     }
@@ -162,7 +181,7 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
 
     /// The clock reads `now`: second messages that are due leave, and first
     /// messages that repeat go again.
-    pub fn tick_at<O: Outputs<N>>(&mut self, clocks: Now, out: &mut O) {
+    pub fn tick_at<O: Outputs<N>>(&mut self, clocks: Now, device: &Device, out: &mut O) {
         let now = clocks.uptime_ms;
         while let Some(index) = self.next_due(now) {
             if self.config.repeat {
@@ -184,7 +203,10 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
                 let mut slot = self.slots.remove(index);
                 let port = usize::from(self.config.second_output);
                 let sent = match self.config.second {
-                    TriggerValue::Set(value) => set_payload(&value, clocks, &mut slot.msg).is_ok(),
+                    TriggerValue::Set(value) => {
+                        let set = self.set_payload(&value, clocks, device, &mut slot.msg);
+                        device.check(set, ErrorKind::Oversize).is_some()
+                    }
                     TriggerValue::Payload | TriggerValue::LatestPayload => true,
                     TriggerValue::Nothing => false,
                 };
@@ -211,7 +233,10 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
         let first = match config.first {
             TriggerValue::Set(value) => {
                 if device
-                    .check(set_payload(&value, now, msg), ErrorKind::Oversize)
+                    .check(
+                        self.set_payload(&value, now, device, msg),
+                        ErrorKind::Oversize,
+                    )
                     .is_none()
                 {
                     return;
@@ -274,6 +299,35 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
         }
     }
 
+    /// Sets the payload to a constant, to the time now for `date`, or to a
+    /// flow or global value as it is now; a key not set, or a store busy
+    /// (counted by `read`), leaves the message without a payload, as
+    /// Node-RED's `msg.payload = undefined` does.
+    fn set_payload(
+        &self,
+        value: &InjectValue,
+        now: Now,
+        device: &Device,
+        msg: &mut Msg<N>,
+    ) -> Result<(), crate::MsgError> {
+        let InjectValue::Context(property) = value else {
+            return value.set(msg, PAYLOAD, now.date_ms);
+        };
+        let global = property.scope == Scope::Global;
+        let read = self.stores.read(device, |stores| {
+            stores
+                .get(global, property.path)
+                .map(|found| msg.set(PAYLOAD, &found))
+        });
+        match read.flatten() {
+            Some(result) => result,
+            None => {
+                msg.remove(PAYLOAD);
+                Ok(())
+            }
+        }
+    }
+
     /// The slot due first by `now`, the first of equals.
     fn next_due(&self, now: u64) -> Option<usize> {
         self.slots
@@ -287,17 +341,6 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
 
 const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
 
-/// Sets the payload to a constant, or to the time now for `date`.
-fn set_payload<const N: usize>(
-    value: &InjectValue,
-    now: Now,
-    msg: &mut Msg<N>,
-) -> Result<(), crate::MsgError> {
-    // psosc gives a trigger no context value: it refuses `flow` and
-    // `global` there, and `set` leaves such a value out.
-    value.set(msg, PAYLOAD, now.date_ms)
-}
-
 /// A repeated first message: `date` reads the time again, as Node-RED does
 /// each time its interval fires.
 fn stamped<const N: usize>(
@@ -306,7 +349,9 @@ fn stamped<const N: usize>(
     msg: &mut Msg<N>,
 ) -> Result<(), crate::MsgError> {
     match first {
-        TriggerValue::Set(InjectValue::Timestamp) => set_payload(&InjectValue::Timestamp, now, msg),
+        TriggerValue::Set(InjectValue::Timestamp) => {
+            InjectValue::Timestamp.set(msg, PAYLOAD, now.date_ms)
+        }
         _ => Ok(()),
     }
 }
@@ -350,12 +395,12 @@ impl fmt::Write for Matching<'_> {
     }
 }
 
-impl<const N: usize, const T: usize> Node<N> for Trigger<N, T> {
+impl<const N: usize, const T: usize, const C: usize> Node<N> for Trigger<N, T, C> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         self.input_at(Now::board(), device, msg, out);
     }
 
-    fn tick<O: Outputs<N>>(&mut self, _device: &Device, out: &mut O) {
-        self.tick_at(Now::board(), out);
+    fn tick<O: Outputs<N>>(&mut self, device: &Device, out: &mut O) {
+        self.tick_at(Now::board(), device, out);
     }
 }
