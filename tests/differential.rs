@@ -74,6 +74,7 @@ const SPACED: &[&str] = &[
     "switch-context-values",
     "switch-on-context",
     "trigger-context",
+    "template-context",
 ];
 
 /// How long a [`SPACED`] case waits after each input.
@@ -355,6 +356,22 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#""a""#, r#""b""#, "3"],
         outputs: 6,
+    },
+    // A template renders into flow context (`fieldType`), and another
+    // reads it and a global value a change node sets: names looked up in
+    // context where the message has none, HTML-escaped, in sections.
+    Case {
+        name: "template-context",
+        nodes: r#"[{"id": "remember", "type": "change", "rules": [
+            {"t": "set", "p": "count", "pt": "global", "to": "payload.n", "tot": "msg"}
+          ], "wires": [["greet"]]},
+          {"id": "greet", "type": "template", "field": "greeting", "fieldType": "flow", "template": "hi {{payload.name}}", "wires": [["show"]]},
+          {"id": "show", "type": "template", "field": "payload",
+           "template": "{{flow.greeting}} ({{global.count}}){{#flow.greeting}}!{{/flow.greeting}}{{^global.count}} none{{/global.count}}",
+           "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"name":"a","n":2}"#, r#"{"name":"<b>"}"#, r#"{"n":0}"#],
+        outputs: 3,
     },
     // switch
     Case {

@@ -360,13 +360,14 @@ impl NodeKind {
     }
 
     /// The context stores a node uses: a change node's, an inject's, and
-    /// those a switch or trigger reads.
+    /// those a switch, trigger or template reads (or a template writes).
     pub fn context_scopes(&self) -> Vec<&Store> {
         match self {
             NodeKind::Change(change) => change.scopes(),
             NodeKind::Inject(inject) => inject.scopes(),
             NodeKind::Switch(switch) => switch.scopes(),
             NodeKind::Trigger(trigger) => trigger.scopes(),
+            NodeKind::Template(template) => template.scopes(),
             _ => Vec::new(),
         }
     }
@@ -820,10 +821,41 @@ pub struct Delay {
 /// A `template` node: the property it sets and what it sets it to.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
-    pub path: Path,
+    /// Where the result goes: a message property, or a flow or global
+    /// key (`field`, `fieldType`).
+    pub field: Property,
     pub body: TemplateBody,
     /// The node's template is empty: Node-RED would use `msg.template`.
     pub empty: bool,
+}
+
+impl Template {
+    /// The flow and global keys the template's names read.
+    pub fn context_read(&self) -> Vec<&Property> {
+        let TemplateBody::Mustache { tokens, .. } = &self.body else {
+            return Vec::new();
+        };
+        tokens
+            .iter()
+            .filter_map(|token| match token {
+                TemplateToken::Value { name, .. } | TemplateToken::Section { name, .. } => {
+                    name.context.as_ref()
+                }
+                TemplateToken::Text(_) => None,
+            })
+            .collect()
+    }
+
+    /// The context stores the node reads or writes, each once.
+    pub fn scopes(&self) -> Vec<&Store> {
+        let mut scopes: Vec<&Store> = Vec::new();
+        for property in self.context_read().into_iter().chain([&self.field]) {
+            if property.scope != Store::Msg && !scopes.contains(&&property.scope) {
+                scopes.push(&property.scope);
+            }
+        }
+        scopes
+    }
 }
 
 /// What a `template` node makes of its template.
@@ -860,6 +892,9 @@ pub enum TemplateToken {
 pub struct TemplateName {
     pub parts: Vec<String>,
     pub fallback: Option<String>,
+    /// The flow or global key of `flow.KEY`, `global.KEY`, looked up
+    /// where the message has nothing by the name.
+    pub context: Option<Property>,
 }
 
 /// A `filter` node (Node-RED's type `rbe`), with the room a device gives

@@ -5,13 +5,15 @@
 //! it, read by psosc and run by the runtime on messages.
 //!
 //! Of the 25 cases there: 8 run here as in Node-RED (a bad template is
-//! refused when the flow is checked, with mustache.js's words); 14 read or
-//! write flow or global context, which a template on a device does not, and are
-//! refused when the flow is checked
-//! (`refused_as_node_red_would_need_context`); 3 render `msg.template`,
-//! which a device refuses at run time
-//! (`a_template_from_the_message_is_refused`). None is skipped: none needs
-//! JSONata or JavaScript.
+//! refused when the flow is checked, with mustache.js's words); 12 read or
+//! write flow or global context and run here on stores the test fills,
+//! with the stores compared after (`node_red_context_cases`); 3 render
+//! `msg.template`, which a device refuses at run time
+//! (`a_template_from_the_message_is_refused`). 2 are skipped: "should
+//! modify payload from two persistable flow context" and "... global
+//! context" read one key of two stores of one scope (`memory1`,
+//! `memory2`), which Node-RED has only when its settings configure them (a
+//! device has one store per scope). None needs JSONata or JavaScript.
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
@@ -19,15 +21,19 @@ mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Name, Template, TemplateBody, Token};
-use psos::{ErrorKind, NodeInfo};
+use psos::{Context, Device, ErrorKind, NodeInfo, Stores};
 use psosc::ir::{NodeKind, TemplateName, TemplateToken};
-use psosc_to_runtime::{const_value, leak, leak_str};
+use psosc_to_runtime::{const_value, context_contents, context_store, leak, leak_str, property};
+
+/// The bytes each context store has in these cases.
+const STORE: usize = 512;
 
 /// A mustache name as generated code holds it, built from the IR.
 fn name(name: &TemplateName) -> Name {
     Name {
         parts: leak(name.parts.iter().map(|part| leak_str(part)).collect()),
         fallback: name.fallback.as_deref().map(leak_str),
+        context: name.context.as_ref().map(property),
     }
 }
 
@@ -44,13 +50,28 @@ fn check_node(node: &str) -> (Option<NodeKind>, Vec<String>) {
     (kind, errors)
 }
 
-/// The runtime's node for a template node as the flow writes it.
-fn template(case: &'static str, node: &str) -> Template {
+/// The runtime's node for a template node as the flow writes it, with
+/// empty stores.
+fn template(case: &'static str, node: &str) -> Template<STORE> {
+    let device = Device::new("setup", "conformance");
+    let stores = (
+        context_store::<STORE>(&device, "{}"),
+        context_store::<STORE>(&device, "{}"),
+    );
+    template_with_stores(case, node, stores)
+}
+
+/// The runtime's node for a template node as the flow writes it, with
+/// the flow and global stores given.
+fn template_with_stores(
+    case: &'static str,
+    node: &str,
+    (flow, global): (&'static Context<STORE>, &'static Context<STORE>),
+) -> Template<STORE> {
     let (kind, errors) = check_node(node);
     let Some(NodeKind::Template(template)) = kind else {
         panic!("{case}: the node does not lower: {errors:#?}");
     };
-    let path = psosc_to_runtime::path(&template.path);
     let body = match &template.body {
         psosc::ir::TemplateBody::Mustache { tokens, json } => TemplateBody::Mustache {
             tokens: leak(
@@ -78,11 +99,12 @@ fn template(case: &'static str, node: &str) -> Template {
         },
         psosc::ir::TemplateBody::Plain(value) => TemplateBody::Plain(const_value(value)),
     };
-    Template::new(
+    Template::with_context(
         NodeInfo::new(case, "", "template"),
-        path,
+        property(&template.field),
         body,
         template.empty,
+        Stores::new(Some(flow), Some(global)),
     )
 }
 
@@ -154,39 +176,164 @@ fn a_bad_template_is_refused_with_mustache_js_words() {
     );
 }
 
+/// One of the spec's cases of flow and global context: the node's
+/// properties, flow and global context before, the message in, the
+/// message out, and flow and global context after.
+type ContextCase = (
+    &'static str,
+    &'static str,
+    [&'static str; 2],
+    &'static str,
+    &'static str,
+    [&'static str; 2],
+);
+
 /// The spec's cases of flow and global context, as the template reads it
-/// or as the node's result goes to it (`fieldType`).
+/// or as the node's result goes to it (`fieldType`), on the tab `t1`. A
+/// store name (`flow[memory1]`, `#:(memory1)::`) is the device's one store.
 #[rustfmt::skip]
-const CONTEXT: &[(&str, &str)] = &[
-    ("should modify payload from flow context", r#""template": "payload={{flow.value}}""#),
-    ("should modify payload from persistable flow context", r#""template": "payload={{flow[memory1].value}}""#),
-    ("should handle nested context tags - property not set", r#""template": "{{#flow.time}}time={{flow.time}}{{/flow.time}}{{^flow.time}}!time{{/flow.time}}""#),
-    ("should handle nested context tags - property set", r#""template": "{{#flow.random}}random={{flow.random}}{{/flow.random}}""#),
-    ("should modify payload from two persistable flow context", r#""template": "payload={{flow[memory1].value}}/{{flow[memory2].value}}""#),
-    ("should modify payload from global context", r#""template": "payload={{global.value}}""#),
-    ("should modify payload from persistable global context", r#""template": "payload={{global[memory1].value}}""#),
-    ("should modify payload from two persistable global context", r#""template": "payload={{global[memory1].value}}/{{global[memory2].value}}""#),
-    ("should modify payload from persistable flow & global context", r#""template": "payload={{flow[memory1].value}}/{{global[memory1].value}}""#),
-    ("should handle missing node context", r#""template": "payload={{flow.value}},{{global.value}}""#),
-    ("should modify flow context", r#""field": "payload", "fieldType": "flow", "template": "payload={{payload}}""#),
-    ("should modify persistable flow context", r##""field": "#:(memory1)::payload", "fieldType": "flow", "template": "payload={{payload}}""##),
-    ("should modify global context", r#""field": "payload", "fieldType": "global", "template": "payload={{payload}}""#),
-    ("should modify persistable global context", r##""field": "#:(memory1)::payload", "fieldType": "global", "template": "payload={{payload}}""##),
+const CONTEXT: &[ContextCase] = &[
+    ("should modify payload from flow context",
+        r#""field": "payload", "template": "payload={{flow.value}}""#,
+        [r#"{"value":"foo"}"#, "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
+        [r#"{"value":"foo"}"#, "{}"]),
+    ("should modify payload from persistable flow context",
+        r#""field": "payload", "template": "payload={{flow[memory1].value}}""#,
+        [r#"{"value":"foo"}"#, "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
+        [r#"{"value":"foo"}"#, "{}"]),
+    ("should handle nested context tags - property not set",
+        r#""field": "payload", "template": "{{#flow.time}}time={{flow.time}}{{/flow.time}}{{^flow.time}}!time{{/flow.time}}{{#flow.random}}random={{flow.random}}randomtime={{flow.randomtime}}{{/flow.random}}{{^flow.random}}!random{{/flow.random}}""#,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"!time!random","topic":"bar"}"#,
+        ["{}", "{}"]),
+    ("should handle nested context tags - property set",
+        r#""field": "payload", "template": "{{#flow.time}}time={{flow.time}}{{/flow.time}}{{^flow.time}}!time{{/flow.time}}{{#flow.random}}random={{flow.random}}randomtime={{flow.randomtime}}{{/flow.random}}{{^flow.random}}!random{{/flow.random}}""#,
+        [r#"{"time":"123","random":"456","randomtime":"789"}"#, "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"time=123random=456randomtime=789","topic":"bar"}"#,
+        [r#"{"time":"123","random":"456","randomtime":"789"}"#, "{}"]),
+    ("should modify payload from global context",
+        r#""field": "payload", "template": "payload={{global.value}}""#,
+        ["{}", r#"{"value":"foo"}"#],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
+        ["{}", r#"{"value":"foo"}"#]),
+    ("should modify payload from persistable global context",
+        r#""field": "payload", "template": "payload={{global[memory1].value}}""#,
+        ["{}", r#"{"value":"foo"}"#],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
+        ["{}", r#"{"value":"foo"}"#]),
+    ("should modify payload from persistable flow & global context",
+        r#""field": "payload", "template": "payload={{flow[memory1].value}}/{{global[memory1].value}}""#,
+        [r#"{"value":"foo"}"#, r#"{"value":"bar"}"#],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo/bar","topic":"bar"}"#,
+        [r#"{"value":"foo"}"#, r#"{"value":"bar"}"#]),
+    ("should handle missing node context",
+        r#""field": "payload", "template": "payload={{flow.value}},{{global.value}}""#,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=,","topic":"bar"}"#,
+        ["{}", "{}"]),
+    ("should modify flow context",
+        r#""field": "payload", "fieldType": "flow", "template": "payload={{payload}}""#,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
+        [r#"{"payload":"payload=foo"}"#, "{}"]),
+    ("should modify persistable flow context",
+        r##""field": "#:(memory1)::payload", "fieldType": "flow", "template": "payload={{payload}}""##,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
+        [r#"{"payload":"payload=foo"}"#, "{}"]),
+    ("should modify global context",
+        r#""field": "payload", "fieldType": "global", "template": "payload={{payload}}""#,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
+        ["{}", r#"{"payload":"payload=foo"}"#]),
+    ("should modify persistable global context",
+        r##""field": "#:(memory1)::payload", "fieldType": "global", "template": "payload={{payload}}""##,
+        ["{}", "{}"],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
+        ["{}", r#"{"payload":"payload=foo"}"#]),
 ];
 
+/// Runs a template node on the tab `t1` with flow and global context
+/// holding `before`, and compares what leaves and what the stores hold
+/// after.
+fn check_with_context(
+    case: &'static str,
+    properties: &str,
+    before: [&str; 2],
+    messages: &[&str],
+    expect: Outcome,
+    after: [&str; 2],
+) {
+    let device = Device::new("setup", "conformance");
+    let flow = context_store::<STORE>(&device, before[0]);
+    let global = context_store::<STORE>(&device, before[1]);
+    let node = format!(
+        r#"{{"id": "t1", "type": "tab"}}, {{"id": "n1", "z": "t1", "type": "template", {properties}, "wires": [[]]}}"#
+    );
+    let mut template = template_with_stores(case, &node, (flow, global));
+    let outcome = run(case, &mut template, messages);
+    assert_eq!(outcome, expect, "{case}");
+    assert_eq!(context_contents(&device, flow), after[0], "{case}: flow");
+    assert_eq!(
+        context_contents(&device, global),
+        after[1],
+        "{case}: global"
+    );
+}
+
 #[test]
-fn refused_as_node_red_would_need_context() {
-    for (case, properties) in CONTEXT {
-        let (kind, errors) = check_node(&node(properties));
-        assert_eq!(kind, None, "{case}");
-        assert!(!errors.is_empty(), "{case}");
-        assert!(
-            errors.iter().all(|error| error.contains("context")
-                || error.contains("flow properties")
-                || error.contains("global properties")),
-            "{case}: {errors:#?}"
+fn node_red_context_cases() {
+    for (case, properties, before, input, output, after) in CONTEXT {
+        check_with_context(
+            case,
+            properties,
+            *before,
+            &[*input],
+            sent_only(&[*output]),
+            *after,
         );
     }
+}
+
+/// As Node-RED looks names up: the message first (a message with a
+/// `flow` property hides flow context), then context, also inside a
+/// section whose context is an item; a key beneath a key (`flow.a.b`);
+/// with JSON output, context strings are not escaped as the message's are.
+#[test]
+fn context_names_are_looked_up_after_the_message() {
+    check_with_context(
+        "message first",
+        r#""template": "{{flow.x}}/{{#payload}}{{flow.x}}{{.}};{{/payload}}{{flow.a.b}}""#,
+        [r#"{"x":"F","a":{"b":2}}"#, "{}"],
+        &[r#"{"payload":[1,2]}"#, r#"{"payload":[],"flow":{"x":"M"}}"#],
+        sent_only(&[
+            r#"{"payload":"F/F1;F2;2"}"#,
+            r#"{"payload":"M/2","flow":{"x":"M"}}"#,
+        ]),
+        [r#"{"x":"F","a":{"b":2}}"#, "{}"],
+    );
+    check_with_context(
+        "json output",
+        r#""template": "{\"m\":\"{{payload}}\",\"c\":\"{{global.t}}\"}", "output": "json""#,
+        ["{}", r#"{"t":"a\\u0041"}"#],
+        // A backslash in both: escaped in the message's text only.
+        &[r#"{"payload":"a\\u0041"}"#],
+        sent_only(&[r#"{"payload":{"m":"a\\u0041","c":"aA"}}"#]),
+        ["{}", r#"{"t":"a\\u0041"}"#],
+    );
+}
+
+/// A key that cannot be read is refused when the flow is checked.
+#[test]
+fn context_keys_that_cannot_be_read_are_refused() {
+    let (kind, errors) = check_node(&node(r#""template": "{{flow.a..b}}""#));
+    assert_eq!(kind, None);
+    assert!(
+        errors.iter().any(|error| error.contains("\"a..b\"")),
+        "{errors:#?}"
+    );
 }
 
 /// "should modify the configured property using msg.template", "should be

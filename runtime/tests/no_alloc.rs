@@ -1,7 +1,8 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
 //! range nodes, through a template node, through filter nodes, through
-//! change nodes that replace text and keep flow context, through a debug
+//! change nodes that replace text and keep flow context, through a switch
+//! and template nodes that read and write it, through a debug
 //! node that mirrors Node-RED's sidebar message, a crontab's next time,
 //! smooth nodes over many topics, and csv nodes, after start-up.
 
@@ -17,7 +18,7 @@ use psos::nodes::{
     FilterSettings, Gap, Interval, Json, JsonAction, Name, Pattern, Property, Range, RangeAction,
     Scope, Switch, SwitchOp, SwitchOperand, SwitchRule, Template, TemplateBody, TextKind, Token,
 };
-use psos::{ConstValue, Context, Device, Discard, NodeCell, NodeInfo, PathSegment};
+use psos::{ConstValue, Context, Device, Discard, NodeCell, NodeInfo, PathSegment, Stores};
 
 type Msg = psos::Msg<256>;
 
@@ -232,6 +233,7 @@ fn messages_waiting_in_delay_nodes_allocate_nothing() {
 const ITEM_NAME: Name = Name {
     parts: &["name"],
     fallback: None,
+    context: None,
 };
 static RENDER: Template = Template::new(
     NodeInfo::new("t1", "", "template"),
@@ -243,6 +245,7 @@ static RENDER: Template = Template::new(
                 name: Name {
                     parts: &["payload"],
                     fallback: None,
+                    context: None,
                 },
                 inverted: false,
                 end: 7,
@@ -257,6 +260,7 @@ static RENDER: Template = Template::new(
                 name: Name {
                     parts: &["value"],
                     fallback: None,
+                    context: None,
                 },
                 escape: false,
             },
@@ -436,6 +440,108 @@ fn messages_through_change_nodes_with_context_allocate_nothing() {
         }
     });
     assert_eq!(COUNTED.load(Ordering::Relaxed), 10_000);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
+
+static NOTES: Context<128> = Context::new();
+const WORD: Property = Property {
+    scope: Scope::Flow,
+    path: &[PathSegment::Key("word")],
+};
+const NOTE: Property = Property {
+    scope: Scope::Flow,
+    path: &[PathSegment::Key("note")],
+};
+static IS_WORD: Switch<0, 128> = Switch::with_context(
+    NodeInfo::new("s2", "", "switch"),
+    Property {
+        scope: Scope::Msg,
+        path: PAYLOAD,
+    },
+    &[
+        SwitchRule::new(SwitchOp::Eq, SwitchOperand::Context(WORD)),
+        SwitchRule::new(SwitchOp::Else, SwitchOperand::Undefined),
+    ],
+    false,
+    Stores::new(Some(&NOTES), None),
+);
+static WRITE_NOTE: Template<128> = Template::with_context(
+    NodeInfo::new("t2", "", "template"),
+    NOTE,
+    TemplateBody::Mustache {
+        tokens: &[
+            Token::Text("seen "),
+            Token::Value {
+                name: Name {
+                    parts: &["payload"],
+                    fallback: None,
+                    context: None,
+                },
+                escape: true,
+            },
+        ],
+        json: false,
+    },
+    false,
+    Stores::new(Some(&NOTES), None),
+);
+static READ_NOTE: Template<128> = Template::with_context(
+    NodeInfo::new("t3", "", "template"),
+    Property {
+        scope: Scope::Msg,
+        path: PAYLOAD,
+    },
+    TemplateBody::Mustache {
+        tokens: &[Token::Value {
+            name: Name {
+                parts: &["flow", "note"],
+                fallback: None,
+                context: Some(NOTE),
+            },
+            escape: true,
+        }],
+        json: false,
+    },
+    false,
+    Stores::new(Some(&NOTES), None),
+);
+
+static NOTED: AtomicUsize = AtomicUsize::new(0);
+
+fn noted(_port: usize, msg: &mut Msg) {
+    if msg.payload() == Some(psos::ValueRef::Str("seen banana")) {
+        NOTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A switch that compares with a flow value, a template that renders into
+/// flow context and one that reads it back.
+fn through_context_readers(msg: &mut Msg) {
+    IS_WORD.input(&DEVICE, msg, &mut |port: usize, msg: &mut Msg| {
+        if port == 0 {
+            WRITE_NOTE.input(&DEVICE, msg, &mut |_: usize, msg: &mut Msg| {
+                READ_NOTE.input(&DEVICE, msg, &mut noted)
+            })
+        }
+    });
+}
+
+#[test]
+fn messages_through_nodes_reading_context_allocate_nothing() {
+    NOTES.with(&DEVICE, |store| {
+        store.set_property("word", &psos::encoding::Str("banana"))
+    });
+    let banana = Msg::from_json(br#"{"payload":"banana"}"#).unwrap();
+    through_context_readers(&mut banana.clone());
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            through_context_readers(&mut banana.clone());
+        }
+    });
+    assert_eq!(NOTED.load(Ordering::Relaxed), 10_001);
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 10,000 messages"

@@ -464,6 +464,16 @@ impl<'a> DeviceCode<'a> {
                     quote!(#trigger_type::with_context(#info, #config, psos::Stores::new(#flow, #global))),
                 );
             }
+            NodeKind::Template(template) => {
+                let template_type = imports.node("Template");
+                let field = property(&template.field, imports);
+                let body = template_body(template, imports);
+                let empty = template.empty;
+                return (
+                    quote!(#template_type<CONTEXT_CAPACITY>),
+                    quote!(#template_type::with_context(#info, #field, #body, #empty, psos::Stores::new(#flow, #global))),
+                );
+            }
             NodeKind::Inject(inject) => (imports.node("Inject"), inject_props(inject, imports)),
             NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
             _ => return constructor(node, imports),
@@ -1541,18 +1551,8 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         }
         NodeKind::Template(template) => {
             let template_type = imports.node("Template");
-            let body_type = imports.node("TemplateBody");
-            let property = path(&template.path, imports);
-            let body = match &template.body {
-                TemplateBody::Mustache { tokens, json } => {
-                    let tokens = template_tokens(tokens, imports);
-                    quote!(#body_type::Mustache { tokens: #tokens, json: #json })
-                }
-                TemplateBody::Plain(value) => {
-                    let value = const_value(value, imports);
-                    quote!(#body_type::Plain(#value))
-                }
-            };
+            let property = path(&template.field.path, imports);
+            let body = template_body(template, imports);
             let empty = template.empty;
             (
                 quote!(#template_type),
@@ -1664,11 +1664,26 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
     }
 }
 
+/// A template node's body, as `psos::nodes::TemplateBody`.
+fn template_body(template: &crate::ir::Template, imports: &mut Imports) -> TokenStream {
+    let body_type = imports.node("TemplateBody");
+    match &template.body {
+        TemplateBody::Mustache { tokens, json } => {
+            let tokens = template_tokens(tokens, imports);
+            quote!(#body_type::Mustache { tokens: #tokens, json: #json })
+        }
+        TemplateBody::Plain(value) => {
+            let value = const_value(value, imports);
+            quote!(#body_type::Plain(#value))
+        }
+    }
+}
+
 /// A parsed template as a constant slice of `psos::nodes::Token`.
 fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStream {
     let token_type = imports.node("Token");
     let name_type = imports.node("Name");
-    let name = |name: &TemplateName| {
+    let mut name = |name: &TemplateName| {
         let parts = name.parts.iter().map(|part| Literal::string(part));
         let fallback = match &name.fallback {
             Some(text) => {
@@ -1677,7 +1692,14 @@ fn template_tokens(tokens: &[TemplateToken], imports: &mut Imports) -> TokenStre
             }
             None => quote!(None),
         };
-        quote!(#name_type { parts: &[#(#parts),*], fallback: #fallback })
+        let context = match &name.context {
+            Some(key) => {
+                let key = property(key, imports);
+                quote!(Some(#key))
+            }
+            None => quote!(None),
+        };
+        quote!(#name_type { parts: &[#(#parts),*], fallback: #fallback, context: #context })
     };
     let tokens: Vec<TokenStream> = tokens
         .iter()

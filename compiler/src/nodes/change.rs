@@ -485,17 +485,20 @@ fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
 }
 
 /// Warns of a flow or global key written by a change node on one device
-/// and used by a change, inject, switch or trigger node on another: each device has its own
+/// (or a template's result) and used by a change, inject, switch, trigger
+/// or template node on another: each device has its own
 /// stores, so the reader never sees what the writer wrote.
 pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
     // (scope, first key) → the devices that write it.
     let mut writers: Vec<(&Store, &crate::ir::PathSegment, usize, &str)> = Vec::new();
     for node in &flow.nodes {
-        let NodeKind::Change(change) = &node.kind else {
-            continue;
+        let written: Vec<&crate::ir::Property> = match &node.kind {
+            NodeKind::Change(change) => change.rules.iter().flat_map(ChangeRule::written).collect(),
+            NodeKind::Template(template) => vec![&template.field],
+            _ => continue,
         };
-        for rule in &change.rules {
-            for property in rule.written() {
+        {
+            for property in written {
                 if let (Store::Flow(_) | Store::Global, Some(first)) =
                     (&property.scope, property.path.first())
                 {
@@ -522,6 +525,7 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
                 .collect(),
             NodeKind::Switch(switch) => switch.context_read(),
             NodeKind::Trigger(trigger) => trigger.context_read(),
+            NodeKind::Template(template) => template.context_read(),
             _ => continue,
         };
         {

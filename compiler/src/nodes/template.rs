@@ -1,10 +1,14 @@
-//! `template`: the property it sets, the template parsed now (mustache) or
-//! taken as it is (plain), and whether the result is parsed as JSON.
+//! `template`: the property it sets (of the message, or a flow or global
+//! key), the template parsed now (mustache) or taken as it is (plain), and
+//! whether the result is parsed as JSON. Names of flow and global context
+//! are read on the device, where the message has nothing by that name.
 
 use super::mustache::{self, Parsed};
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::ir::{Literal, NodeKind, Template, TemplateBody, TemplateName, TemplateToken};
+use crate::ir::{
+    Literal, NodeKind, Property, Store, Template, TemplateBody, TemplateName, TemplateToken,
+};
 
 /// What every JavaScript object inherits. mustache.js finds these in any
 /// object (`{{payload.toString}}`), where a device's messages have only
@@ -77,15 +81,16 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         Syntax::Plain => TemplateBody::Plain(Literal::String(template.to_string())),
     };
     Some(NodeKind::Template(Template {
-        path: path?,
+        field: path?,
         body,
         empty: template.is_empty(),
     }))
 }
 
 /// The property the result goes to: `field` of `msg` (`payload` when
-/// empty); flow and global context are refused.
-fn field(reader: &mut Reader<'_, '_>) -> Option<crate::ir::Path> {
+/// empty), or a key of flow or global context (`#:(store)::key` naming
+/// the device's one store).
+fn field(reader: &mut Reader<'_, '_>) -> Option<Property> {
     let kind = reader
         .string("fieldType")
         .filter(|kind| !kind.is_empty())
@@ -94,13 +99,22 @@ fn field(reader: &mut Reader<'_, '_>) -> Option<crate::ir::Path> {
         .string("field")
         .filter(|name| !name.is_empty())
         .unwrap_or("payload");
+    if let scope @ ("flow" | "global") = kind {
+        let span = reader.node.value_span("field");
+        return super::change::property(reader, "field", scope, name, span);
+    }
     if kind != "msg" {
         let span = reader.node.value_span("fieldType");
         reader.msg_property("fieldType", name, Some(kind), span);
         return None;
     }
     let span = reader.node.value_span("field");
-    reader.msg_property("field", name, None, span)
+    reader
+        .msg_property("field", name, None, span)
+        .map(|path| Property {
+            scope: Store::Msg,
+            path,
+        })
 }
 
 /// A plain template with JSON output: Node-RED parses the same text for
@@ -186,12 +200,14 @@ fn empty_name() -> TemplateName {
     TemplateName {
         parts: Vec::new(),
         fallback: None,
+        context: None,
     }
 }
 
 /// A name as mustache.js splits it (on dots, unless it starts with one),
-/// with the value of `env.NAME` resolved now. Names of flow and global
-/// context, and names of what objects inherit, are refused.
+/// with the value of `env.NAME` resolved now, and the context key of
+/// `flow.KEY` and `global.KEY` read as Node-RED reads it (`KEY` a property
+/// path of the store). Names of what objects inherit are refused.
 fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName> {
     let parts: Vec<String> = match name {
         "." => Vec::new(),
@@ -201,15 +217,24 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
         name => vec![name.to_string()],
     };
     let span = reader.node.value_span("template");
-    if let Some(store) = context_store(name) {
-        reader.unsupported(
-            "template",
-            span,
-            format!("the template reads {{{{{name}}}}} from {store} context, which a template on a device does not read"),
-            "copy the value into the message with a change node before the template node, and write {{payload.NAME}}",
-        );
-        return None;
-    }
+    let context = match context_key(name) {
+        Some((scope, store, key)) => {
+            // The store's name goes through `#:(store)::key`, which change
+            // nodes read: the device's one store, with the same warning.
+            let expression = match store {
+                Some(store) => format!("#:({store})::{key}"),
+                None => key.to_string(),
+            };
+            Some(super::change::property(
+                reader,
+                "template",
+                scope,
+                &expression,
+                span,
+            )?)
+        }
+        None => None,
+    };
     if let Some(inherited) = parts.iter().find(|part| INHERITED.contains(&part.as_str())) {
         reader.diagnostics.push(
             Diagnostic::error(
@@ -227,30 +252,32 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
         .strip_prefix("env.")
         .filter(|variable| !variable.is_empty())
         .and_then(|variable| reader.env_var(variable));
-    Some(TemplateName { parts, fallback })
+    Some(TemplateName {
+        parts,
+        fallback,
+        context,
+    })
 }
 
-/// `flow` or `global` for a name Node-RED reads from context
-/// (`flow.x`, `global[store].x`).
-fn context_store(name: &str) -> Option<&'static str> {
-    ["flow", "global"].into_iter().find(|store| {
-        let Some(rest) = name.strip_prefix(store) else {
-            return false;
-        };
-        let rest = match rest.strip_prefix('[') {
-            Some(inner) => match inner.split_once(']') {
-                Some((word, rest))
-                    if !word.is_empty()
-                        && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
-                {
-                    rest
+/// The scope (`flow` or `global`), store name and key of a name Node-RED
+/// reads from context (`flow.x`, `global[store].a.b`), as its
+/// `/^(flow|global)(\[(\w+)\])?\.(.+)/` matches it.
+fn context_key(name: &str) -> Option<(&'static str, Option<&str>, &str)> {
+    ["flow", "global"].into_iter().find_map(|scope| {
+        let rest = name.strip_prefix(scope)?;
+        let (store, rest) = match rest.strip_prefix('[') {
+            Some(inner) => {
+                let (word, rest) = inner.split_once(']')?;
+                let word_chars = word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if word.is_empty() || !word_chars {
+                    return None;
                 }
-                _ => return false,
-            },
-            None => rest,
+                (Some(word), rest)
+            }
+            None => (None, rest),
         };
-        rest.strip_prefix('.')
-            .is_some_and(|field| !field.is_empty())
+        let key = rest.strip_prefix('.').filter(|key| !key.is_empty())?;
+        Some((scope, store, key))
     })
 }
 
@@ -272,11 +299,14 @@ mod tests {
 
     #[test]
     fn context_names_as_node_red_matches_them() {
-        for (name, store) in [
-            ("flow.x", Some("flow")),
-            ("global.a.b", Some("global")),
-            ("flow[memory1].value", Some("flow")),
-            ("global[m_2].v", Some("global")),
+        for (name, key) in [
+            ("flow.x", Some(("flow", None, "x"))),
+            ("global.a.b", Some(("global", None, "a.b"))),
+            (
+                "flow[memory1].value",
+                Some(("flow", Some("memory1"), "value")),
+            ),
+            ("global[m_2].v", Some(("global", Some("m_2"), "v"))),
             ("flow", None),
             ("flow.", None),
             ("flow[].x", None),
@@ -284,7 +314,7 @@ mod tests {
             ("flowers.x", None),
             ("payload.flow.x", None),
         ] {
-            assert_eq!(context_store(name), store, "{name}");
+            assert_eq!(context_key(name), key, "{name}");
         }
     }
 

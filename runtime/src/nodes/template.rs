@@ -3,10 +3,19 @@
 //! it builds the firmware into a list of [`Token`]s, so a device only walks
 //! that list, looks names up in the message, and writes the text straight
 //! into the message, without allocating.
+//!
+//! Names of flow and global context (`{{flow.NAME}}`, `{{global.a.b}}`) are
+//! looked up, as Node-RED's node does, where the message has nothing by
+//! that name: in the node's stores (`crate::context`), held while the node
+//! renders. The result may go to a context key (`fieldType`) instead of
+//! the message: it is rendered beside the message and copied into the
+//! store once the stores are no longer held for reading.
 
 use core::fmt::{self, Write};
 
+use super::change::{Property, Scope};
 use super::json::parse_property;
+use crate::context::{StoreView, Stores};
 use crate::encoding::{decode, Encode, LENGTH, STRING};
 use crate::msg::{MsgError, PathSegment};
 use crate::text::{encode_written, Counter};
@@ -26,6 +35,9 @@ pub struct Name {
     /// What the name means when the message has nothing there: the value
     /// of `env.NAME`, which psosc looks up when it builds the firmware.
     pub fallback: Option<&'static str>,
+    /// Where else the name is looked up when the message has nothing
+    /// there: the flow or global context key of `flow.KEY`, `global.KEY`.
+    pub context: Option<Property>,
 }
 
 /// One piece of a parsed template.
@@ -59,13 +71,20 @@ pub enum TemplateBody {
     Plain(ConstValue),
 }
 
-pub struct Template {
+/// A template node; `C` is the size of the context stores it reads or
+/// writes, 0 for a node that uses none.
+pub struct Template<const C: usize = 0> {
     pub info: NodeInfo,
-    path: &'static [PathSegment<'static>],
+    /// Where the result goes (`field`, `fieldType`).
+    field: Property,
     body: TemplateBody,
     /// The node's template is empty, so Node-RED would use `msg.template`.
     empty: bool,
+    stores: Stores<C>,
 }
+
+/// Where a result for a context key is rendered, in a message of its own.
+const RESULT: &[PathSegment<'static>] = &[PathSegment::Key("result")];
 
 impl Template {
     pub const fn new(
@@ -74,16 +93,41 @@ impl Template {
         body: TemplateBody,
         empty: bool,
     ) -> Self {
-        Self {
+        Self::with_context(
             info,
-            path,
+            Property {
+                scope: Scope::Msg,
+                path,
+            },
             body,
             empty,
+            Stores::NONE,
+        )
+    }
+}
+
+impl<const C: usize> Template<C> {
+    /// A node whose template names flow or global context, or whose result
+    /// goes to a context key (`field` in the scope `fieldType` names).
+    pub const fn with_context(
+        info: NodeInfo,
+        field: Property,
+        body: TemplateBody,
+        empty: bool,
+        stores: Stores<C>,
+    ) -> Self {
+        Self {
+            info,
+            field,
+            body,
+            empty,
+            stores,
         }
     }
 
-    /// Renders the template from a copy of the message, which the names
-    /// are looked up in while the message changes.
+    /// Renders the template from the message into the node's property:
+    /// into the message itself (from a copy, which the names are looked up
+    /// in while the message changes), or into a context key.
     fn render<const N: usize>(
         &self,
         device: &Device,
@@ -91,11 +135,68 @@ impl Template {
         tokens: &'static [Token],
         json: bool,
     ) -> Option<()> {
-        let copy = msg.clone();
+        if self.field.scope == Scope::Msg {
+            let copy = msg.clone();
+            return self.render_holding_stores(device, &copy, msg, self.field.path, tokens, json);
+        }
+        let mut result = Msg::<N>::new();
+        self.render_holding_stores(device, msg, &mut result, RESULT, tokens, json)?;
+        self.put_in_context(device, &result)
+    }
+
+    /// Renders while the node's stores (if any) are held for reading; a
+    /// busy store is counted by `read`, and nothing is rendered.
+    fn render_holding_stores<const N: usize>(
+        &self,
+        device: &Device,
+        source: &Msg<N>,
+        target: &mut Msg<N>,
+        path: &'static [PathSegment<'static>],
+        tokens: &'static [Token],
+        json: bool,
+    ) -> Option<()> {
+        if self.stores.flow.is_none() && self.stores.global.is_none() {
+            return self.render_into(device, source, None, target, path, tokens, json);
+        }
+        self.stores
+            .read(device, |stores| {
+                self.render_into(device, source, Some(stores), target, path, tokens, json)
+            })
+            .flatten()
+    }
+
+    /// Copies the result rendered beside the message into the node's
+    /// context key, as Node-RED's node sets it before it sends the message
+    /// on unchanged.
+    fn put_in_context<const N: usize>(&self, device: &Device, result: &Msg<N>) -> Option<()> {
+        let value = result.get(RESULT)?;
+        let store = match self.field.scope {
+            Scope::Flow => self.stores.flow,
+            Scope::Global => self.stores.global,
+            Scope::Msg => None,
+        }?;
+        let set = store.with(device, |store| store.set(self.field.path, &value))?;
+        put(device, set)
+    }
+
+    /// Renders the template from `source`, looking names up in it and then
+    /// in `stores`, into `path` of `target`.
+    #[allow(clippy::too_many_arguments)]
+    fn render_into<'m, const N: usize>(
+        &self,
+        device: &Device,
+        source: &'m Msg<N>,
+        stores: Option<StoreView<'m, C>>,
+        target: &mut Msg<N>,
+        path: &'static [PathSegment<'static>],
+        tokens: &'static [Token],
+        json: bool,
+    ) -> Option<()> {
         let rendered = Rendered {
             tokens,
-            root: copy.properties(),
+            root: source.properties(),
             json,
+            stores,
         };
         let mut counter = Counter(0);
         if rendered.write(&mut counter).is_err() {
@@ -110,32 +211,44 @@ impl Template {
             rendered,
             len: counter.0,
         };
-        self.set(device, msg, &text)?;
+        put(device, target.set(path, &text))?;
         if json {
-            parse_property(&self.info, device, msg, self.path)
+            parse_property(&self.info, device, target, path)
         } else {
             Some(())
         }
     }
 
-    /// Sets the node's property, counting what stops it: a message out of
-    /// room, or a path through a value that is not an object.
-    fn set<const N: usize, E: Encode>(
+    /// Sets the node's property to a value the flow fixed (a `plain`
+    /// template).
+    fn set_plain<const N: usize>(
         &self,
         device: &Device,
         msg: &mut Msg<N>,
-        value: &E,
+        value: &ConstValue,
     ) -> Option<()> {
-        match msg.set(self.path, value) {
-            Ok(()) => Some(()),
-            Err(MsgError::Full) => {
-                device.report(ErrorKind::Oversize);
-                None
-            }
-            Err(MsgError::NotAContainer | MsgError::BadPath) => {
-                device.report(ErrorKind::BadValue);
-                None
-            }
+        if self.field.scope == Scope::Msg {
+            return put(device, msg.set(self.field.path, value));
+        }
+        let mut result = Msg::<N>::new();
+        put(device, result.set(RESULT, value))?;
+        self.put_in_context(device, &result)
+    }
+}
+
+/// What setting the node's property came to, counting what stops it: a
+/// message or store out of room, or a path through a value that is not an
+/// object.
+fn put(device: &Device, result: Result<(), MsgError>) -> Option<()> {
+    match result {
+        Ok(()) => Some(()),
+        Err(MsgError::Full) => {
+            device.report(ErrorKind::Oversize);
+            None
+        }
+        Err(MsgError::NotAContainer | MsgError::BadPath) => {
+            device.report(ErrorKind::BadValue);
+            None
         }
     }
 }
@@ -143,7 +256,7 @@ impl Template {
 /// Built-in nodes keep no state: their configuration is a constant the
 /// compiler emits, so a device holds them in immutable statics and the
 /// optimiser sees through them.
-impl Template {
+impl<const C: usize> Template<C> {
     pub fn input<const N: usize, O: Outputs<N>>(
         &self,
         device: &Device,
@@ -164,7 +277,7 @@ impl Template {
             return;
         }
         let done = match self.body {
-            TemplateBody::Plain(value) => self.set(device, msg, &value),
+            TemplateBody::Plain(value) => self.set_plain(device, msg, &value),
             TemplateBody::Mustache { tokens, json } => self.render(device, msg, tokens, json),
         };
         if done.is_some() {
@@ -173,20 +286,22 @@ impl Template {
     }
 }
 
-impl<const N: usize> Node<N> for Template {
+impl<const N: usize, const C: usize> Node<N> for Template<C> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Template::input(self, device, msg, out);
     }
 }
 
 /// A template with the message it is rendered from.
-struct Rendered<'m> {
+struct Rendered<'m, const C: usize> {
     tokens: &'static [Token],
     /// The message's properties: the outermost context.
     root: Members<'m>,
     /// Strings the message gives the outermost context are escaped for
     /// JSON text, as Node-RED does when the output is parsed as JSON.
     json: bool,
+    /// The node's flow and global context, held while it renders.
+    stores: Option<StoreView<'m, C>>,
 }
 
 /// A section being rendered.
@@ -201,7 +316,7 @@ struct Frame<'m> {
     pushed: bool,
 }
 
-impl<'m> Rendered<'m> {
+impl<'m, const C: usize> Rendered<'m, C> {
     /// Writes the text, as mustache.js renders the tokens: without
     /// recursion, with a stack of the sections open and the contexts they
     /// pushed. Fails only when sections nest deeper than psosc allows.
@@ -244,7 +359,7 @@ impl<'m> Rendered<'m> {
                 Token::Text(text) => out.write_str(text)?,
                 Token::Value { name, escape } => {
                     let outermost = contexts.len() == 1;
-                    match lookup(&contexts, name) {
+                    match lookup(&contexts, name, self.stores) {
                         Some(Found::Msg(value)) => {
                             let json = self.json && outermost && matches!(value, ValueRef::Str(_));
                             write_string(
@@ -262,6 +377,16 @@ impl<'m> Rendered<'m> {
                             json: false,
                         }
                         .write_str(text)?,
+                        // Node-RED escapes only the message's strings for
+                        // JSON, not context values.
+                        Some(Found::Context(value)) => write_string(
+                            value,
+                            &mut Escaped {
+                                out,
+                                html: escape,
+                                json: false,
+                            },
+                        )?,
                         None => {}
                     }
                 }
@@ -270,8 +395,8 @@ impl<'m> Rendered<'m> {
                     inverted,
                     end,
                 } => {
-                    let value = match lookup(&contexts, name) {
-                        Some(Found::Msg(value)) => value,
+                    let value = match lookup(&contexts, name, self.stores) {
+                        Some(Found::Msg(value) | Found::Context(value)) => value,
                         Some(Found::Env(text)) => ValueRef::Str(text),
                         None => ValueRef::Null,
                     };
@@ -320,11 +445,18 @@ enum Found<'m> {
     Msg(ValueRef<'m>),
     /// The environment variable the name stands for.
     Env(&'static str),
+    /// The flow or global context value the name stands for.
+    Context(ValueRef<'m>),
 }
 
 /// Looks a name up as mustache.js's `Context.lookup` does, innermost
-/// context first, then as Node-RED's node does after it: `env.NAME`.
-fn lookup<'m>(contexts: &[ValueRef<'m>], name: Name) -> Option<Found<'m>> {
+/// context first, then as Node-RED's node does after it: `env.NAME`, and
+/// `flow.KEY` or `global.KEY` in the node's stores.
+fn lookup<'m, const C: usize>(
+    contexts: &[ValueRef<'m>],
+    name: Name,
+    stores: Option<StoreView<'m, C>>,
+) -> Option<Found<'m>> {
     let found = match name.parts {
         [] => contexts.last().copied(),
         // `hasProperty`: only objects (arrays and buffers too) have names.
@@ -342,6 +474,11 @@ fn lookup<'m>(contexts: &[ValueRef<'m>], name: Name) -> Option<Found<'m>> {
     found
         .map(Found::Msg)
         .or_else(|| name.fallback.map(Found::Env))
+        .or_else(|| {
+            let property = name.context?;
+            let value = stores?.get(property.scope == Scope::Global, property.path)?;
+            Some(Found::Context(value))
+        })
 }
 
 /// JavaScript's `value[key]` for what a message holds: object members,
@@ -473,12 +610,12 @@ impl<W: Write> Write for Escaped<'_, W> {
 }
 
 /// The rendered text, measured, as a string value to set.
-struct RenderedText<'m> {
-    rendered: Rendered<'m>,
+struct RenderedText<'m, const C: usize> {
+    rendered: Rendered<'m, C>,
     len: usize,
 }
 
-impl Encode for RenderedText<'_> {
+impl<const C: usize> Encode for RenderedText<'_, C> {
     fn encoded_len(&self) -> usize {
         1 + LENGTH + self.len
     }
