@@ -623,8 +623,10 @@ impl<const P: usize, const C: usize> Switch<P, C> {
                 })?;
                 ports |= bit;
             }
+            // A node without room has no `prev` rules to need it.
             let remembered = match self.property.scope {
                 Scope::Msg => Previous::Undefined,
+                _ if P == 0 => Previous::Undefined,
                 scope => remember(
                     stores.get(scope == Scope::Global, self.property.path),
                     seen,
@@ -764,6 +766,39 @@ mod tests {
         check(RULES, false, "on", &[0]);
         check(RULES, true, "off", &[2]);
         check(RULES, true, "dim", &[1]);
+    }
+
+    /// A switch on a flow value without `prev` rules keeps nothing, and
+    /// counts no error for having no room to keep it.
+    #[test]
+    fn a_switch_on_context_without_prev_counts_no_error() {
+        static FLOW: crate::Context<64> = crate::Context::new();
+        const LEVEL: Property = Property {
+            scope: Scope::Flow,
+            path: &[PathSegment::Key("level")],
+        };
+        const RULES: &[SwitchRule] = &[
+            SwitchRule::new(SwitchOp::Gt, SwitchOperand::Const(ConstValue::Number(5.0))),
+            SwitchRule::new(SwitchOp::Else, SwitchOperand::Undefined),
+        ];
+        let device = Device::new("context", "switch.rs");
+        let switch: Switch<0, 64> = Switch::with_context(
+            NodeInfo::new("s", "", "switch"),
+            LEVEL,
+            RULES,
+            true,
+            Stores::new(Some(&FLOW), None),
+        );
+        let mut ports = Vec::new();
+        for level in [7.0, 3.0] {
+            FLOW.with(&device, |store| store.set_property("level", &level));
+            let mut msg = Msg::<64>::new();
+            switch.input(&device, &mut msg, &mut |port: usize, _: &mut Msg<64>| {
+                ports.push(port)
+            });
+        }
+        assert_eq!(ports, [0, 1]);
+        assert_eq!(device.errors_seen().count(), 0);
     }
 
     #[test]
