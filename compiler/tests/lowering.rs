@@ -689,6 +689,20 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
             Literal::Array(vec![Literal::Number(1.0)])
         )]))
     );
+    // A flow or global key, read on the device; an empty one is the
+    // default's (`n.op1 || "1"`), a store name the device's one store.
+    let trigger =
+        read(r##""op1type": "flow", "op1": "", "op2type": "global", "op2": "#:(file)::a.b""##);
+    let context = |scope: Store, path: Vec<PathSegment>| {
+        TriggerOp::Value(InjectValue::Context(Property { scope, path }))
+    };
+    assert_eq!(
+        (trigger.first, trigger.second),
+        (
+            context(Store::Flow(String::new()), vec![key("1")]),
+            context(Store::Global, vec![key("a"), key("b")])
+        )
+    );
 }
 
 /// A subflow with one input and two outputs: the input goes through a

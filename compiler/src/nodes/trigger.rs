@@ -139,12 +139,13 @@ fn op(reader: &mut Reader<'_, '_>, key: &str, default: &str, second: bool) -> Op
             let literal = reader.literal(key, given.as_ref().or(value), op_type, span)?;
             Some(TriggerOp::Value(InjectValue::Literal(literal)))
         }
+        // `n.op1 || "1"`: an empty key is the default's.
         "flow" | "global" => {
             let name = match value.map(|value| &value.value) {
-                Some(crate::json::JsonValue::String(text)) => text.as_str(),
-                _ => default,
+                Some(crate::json::JsonValue::Number(n)) => super::js_number_text(*n),
+                _ => text.unwrap_or(default).to_string(),
             };
-            super::change::property(reader, key, op_type, name, span)
+            super::change::property(reader, key, op_type, &name, span)
                 .map(|property| TriggerOp::Value(InjectValue::Context(property)))
         }
         "env" => unsupported(
