@@ -325,6 +325,29 @@ fn context_names_are_looked_up_after_the_message() {
     );
 }
 
+/// A result for a context key is parsed as JSON when the output says so,
+/// beneath a key (`a.b`), and a `plain` template's value goes there too;
+/// the message goes on as it came.
+#[test]
+fn results_for_context_keys_are_values() {
+    check_with_context(
+        "json into flow context",
+        r#""field": "a.b", "fieldType": "flow", "template": "{\"n\": {{payload}}}", "output": "json""#,
+        [r#"{"a":{"c":1}}"#, "{}"],
+        &[r#"{"payload":5}"#],
+        sent_only(&[r#"{"payload":5}"#]),
+        [r#"{"a":{"c":1,"b":{"n":5}}}"#, "{}"],
+    );
+    check_with_context(
+        "plain into global context",
+        r#""field": "t", "fieldType": "global", "syntax": "plain", "template": "{{x}}""#,
+        ["{}", "{}"],
+        &[r#"{"payload":5}"#],
+        sent_only(&[r#"{"payload":5}"#]),
+        ["{}", r#"{"t":"{{x}}"}"#],
+    );
+}
+
 /// A key that cannot be read is refused when the flow is checked.
 #[test]
 fn context_keys_that_cannot_be_read_are_refused() {
