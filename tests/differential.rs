@@ -650,6 +650,30 @@ const CASES: &[Case] = &[
         inputs: &[],
         outputs: 2,
     },
+    // An `env` value whose variable is set nowhere, as inject, change and
+    // switch read it: Node-RED's `evaluateEnvProperty` makes it empty
+    // text, whole (`NAME`) or inside other text (`a${NAME}b`). The switch
+    // sends the message on only when the value is `""`.
+    Case {
+        name: "env-unset",
+        nodes: r#"[
+            {"id": "whole", "type": "inject", "props": [{"p": "payload", "v": "PSOS_DIFFERENTIAL_NEVER_SET", "vt": "env"}],
+             "once": true, "onceDelay": "0.3", "repeat": "", "wires": [["out0", "c"]]},
+            {"id": "inside", "type": "inject", "props": [{"p": "payload", "v": "a${PSOS_DIFFERENTIAL_NEVER_SET}b", "vt": "env"}],
+             "once": true, "onceDelay": "0.5", "repeat": "", "wires": [["out1"]]},
+            {"id": "c", "type": "change", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "{}", "tot": "json"},
+              {"t": "set", "p": "payload.whole", "pt": "msg", "to": "PSOS_DIFFERENTIAL_NEVER_SET", "tot": "env"},
+              {"t": "set", "p": "payload.inside", "pt": "msg", "to": "x${PSOS_DIFFERENTIAL_NEVER_SET}y", "tot": "env"}
+            ], "wires": [["s"]]},
+            {"id": "s", "type": "switch", "property": "payload.whole", "propertyType": "msg",
+             "rules": [{"t": "eq", "v": "PSOS_DIFFERENTIAL_NEVER_SET", "vt": "env"}], "checkall": "true", "outputs": 1,
+             "wires": [["out2"]]}
+          ]"#,
+        topic: None,
+        inputs: &[],
+        outputs: 3,
+    },
     Case {
         name: "debug-passes-nothing-on",
         nodes: r#"[

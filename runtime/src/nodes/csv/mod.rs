@@ -68,13 +68,20 @@ pub enum CsvError {
     Unclosed,
 }
 
-impl fmt::Display for CsvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CsvError {
+    /// `lib/csv`'s message, which Node-RED's node reports as it is.
+    pub fn message(self) -> &'static str {
+        match self {
             CsvError::UnquotedQuote => "Quote found in the middle of an unquoted field",
             CsvError::DataAfterClose => "Data found after closing quote",
             CsvError::Unclosed => "Missing quote, unclosed cell",
-        })
+        }
+    }
+}
+
+impl fmt::Display for CsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
     }
 }
 
@@ -473,6 +480,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         device.report(kind);
     }
 
+    /// As [`Self::fail`], with Node-RED's own text, which catch nodes get.
+    fn fail_as(&self, device: &Device, kind: ErrorKind, text: &'static str) {
+        self.info.log(device, format_args!("{text}"));
+        device.report_error(kind, text);
+    }
+
     /// Stores the names a strict reading of `text` gives, as Node-RED's
     /// `columnStringToTemplateArray` does; none when it is not one row.
     fn store_column_string<const N: usize>(
@@ -554,8 +567,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
 
 /// Why a message went no further.
 enum Failure {
+    /// `lib/csv`'s error, whose message Node-RED reports.
     Csv(CsvError),
     Kind(ErrorKind),
+    /// An error with Node-RED's own fixed text.
+    NodeRed(&'static str),
+    /// An error with V8's text, or one of the device's own.
     Text(&'static str),
 }
 
@@ -605,13 +622,16 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 );
                 return;
             }
-            Some(_) => Err(Failure::Text(
+            Some(_) => Err(Failure::NodeRed(
                 "This node only handles CSV strings or js objects.",
             )),
         };
         match result {
             Ok(()) => {}
-            Err(Failure::Csv(error)) => self.fail(device, ErrorKind::BadValue, error),
+            Err(Failure::Csv(error)) => {
+                self.fail_as(device, ErrorKind::BadValue, error.message());
+            }
+            Err(Failure::NodeRed(text)) => self.fail_as(device, ErrorKind::BadValue, text),
             Err(Failure::Text(text)) => self.fail(device, ErrorKind::BadValue, text),
             Err(Failure::Kind(kind)) => {
                 let what = match kind {
