@@ -202,6 +202,7 @@ fn a_change_node_gives_node_reds_text_for_a_from_value_it_cannot_use() {
         value: ChangeValue::Const(ConstValue::Str("x")),
     }];
     let node: Change = Change::new(NodeInfo::new("1", "", "change"), RULES);
+    // Node-RED gives catch nodes the `Error`'s `toString()`.
     let text = "Invalid 'from' property: unsupported type: object";
     let message = r#"{"payload":"abc","from":[1]}"#;
     check_node(
@@ -210,7 +211,10 @@ fn a_change_node_gives_node_reds_text_for_a_from_value_it_cannot_use() {
         AtZero(node),
         &[message],
         Outcome {
-            sent: vec![caught(message, "change", text), (0, message.to_string())],
+            sent: vec![
+                caught(message, "change", &format!("Error: {text}")),
+                (0, message.to_string()),
+            ],
             logged: vec![text.to_string()],
             errors: vec![(ErrorKind::BadValue, 1)],
         },

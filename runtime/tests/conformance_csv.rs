@@ -1315,9 +1315,9 @@ fn cases_alike_in_both_modes() {
     same_in_both_modes("legacy: ", legacy);
 }
 
-/// An error of `lib/csv` reaches catch nodes with its own text, as
-/// Node-RED's node reports it (`done(e)`): a header line that is not
-/// strict CSV.
+/// An error of `lib/csv` reaches catch nodes as Node-RED's node reports it
+/// (`done(e)`), the error's `toString()`, its class before its message: a
+/// header line that is not strict CSV.
 #[test]
 fn a_csv_error_reaches_catch_nodes_with_lib_csvs_text() {
     let info = NodeInfo::new("1", "", "csv");
@@ -1331,7 +1331,7 @@ fn a_csv_error_reaches_catch_nodes_with_lib_csvs_text() {
     assert_eq!(
         run("csv_caught", &mut node, &[bad.as_str()]),
         Outcome {
-            sent: vec![caught(bad, "csv", text)],
+            sent: vec![caught(bad, "csv", &format!("UnquotedQuoteError: {text}"))],
             ..failed(text)
         }
     );

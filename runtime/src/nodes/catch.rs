@@ -46,6 +46,14 @@ impl<const N: usize> Node<N> for Catch {
     }
 }
 
+/// The message of a JavaScript `Error` whose `toString()` is `shown`
+/// (`Error: text`, `UnquotedQuoteError: text`): what a node logs of an
+/// error whose whole `toString()` Node-RED gives catch nodes as
+/// `msg.error.message`.
+pub fn error_text(shown: &str) -> &str {
+    shown.split_once(": ").map_or(shown, |(_, text)| text)
+}
+
 /// Takes the error `source` reported while handling `msg`, if it reported
 /// one, and gives the catch nodes (`deliver`) a copy of `msg` with
 /// `msg.error` set as Node-RED sets it.

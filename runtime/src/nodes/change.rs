@@ -12,6 +12,7 @@
 
 use core::fmt::{self, Write};
 
+use super::catch::error_text;
 use crate::context::Context;
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
@@ -518,15 +519,16 @@ impl<const C: usize> Change<C> {
         let mut dynamic = Msg::<N>::new();
         if let Pattern::Property(property) = from {
             self.fetch(device, msg, property, &mut dynamic)?;
-            // Node-RED's `node.error` text names the value's `typeof`.
-            let text = match dynamic.get(SCRATCH) {
+            // Node-RED's `node.error` with an `Error` that names the
+            // value's `typeof`.
+            let error = match dynamic.get(SCRATCH) {
                 Some(ValueRef::Str(_) | ValueRef::Number(_) | ValueRef::Bool(_)) => None,
-                None => Some("Invalid 'from' property: unsupported type: undefined"),
-                Some(_) => Some("Invalid 'from' property: unsupported type: object"),
+                None => Some("Error: Invalid 'from' property: unsupported type: undefined"),
+                Some(_) => Some("Error: Invalid 'from' property: unsupported type: object"),
             };
-            if let Some(text) = text {
-                self.info.log(device, format_args!("{text}"));
-                device.report_error(ErrorKind::BadValue, text);
+            if let Some(error) = error {
+                self.info.log(device, format_args!("{}", error_text(error)));
+                device.report_error(ErrorKind::BadValue, error);
                 return Ok(());
             }
         }
