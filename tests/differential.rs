@@ -543,6 +543,31 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#, r#""not json""#],
         outputs: 4,
     },
+    // An error inside a subflow instance that no catch node inside takes
+    // goes to the catch node around the instance, whose scope names the
+    // instance; `msg.error.source` is the copy inside (`INSTANCE-NODE`),
+    // and `msg.error.message` the `toString()` of `lib/csv`'s error, class
+    // and message, on both sides.
+    Case {
+        name: "catch-subflow",
+        nodes: r#"[{"id": "i", "type": "subflow:sf", "x": 100, "y": 40, "wires": [["out0"]]},
+          {"id": "sf", "type": "subflow", "name": "reader",
+            "in": [{"x": 0, "y": 0, "wires": [{"id": "k"}]}],
+            "out": [{"x": 0, "y": 0, "wires": [{"id": "k", "port": 0}]}]},
+          {"id": "k", "type": "csv", "z": "sf", "x": 100, "y": 40, "name": "inner", "spec": "rfc", "sep": ",",
+            "hdrin": true, "hdrout": "none", "multi": "one", "ret": "\\n", "temp": "", "skip": "0",
+            "strings": true, "include_empty_strings": false, "include_null_values": false, "wires": [[]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["i"], "uncaught": false, "wires": [["m", "s"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source", "tot": "msg"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a\"b,c\n1,2\n""#],
+        outputs: 2,
+    },
     // A range node given no number only logs it, in Node-RED as on a
     // device: its catch node gets nothing.
     Case {
@@ -738,6 +763,30 @@ const CASES: &[Case] = &[
         topic: None,
         inputs: &[],
         outputs: 2,
+    },
+    // An `env` value whose variable is set nowhere, as inject, change and
+    // switch read it: Node-RED's `evaluateEnvProperty` makes it empty
+    // text, whole (`NAME`) or inside other text (`a${NAME}b`). The switch
+    // sends the message on only when the value is `""`.
+    Case {
+        name: "env-unset",
+        nodes: r#"[
+            {"id": "whole", "type": "inject", "props": [{"p": "payload", "v": "PSOS_DIFFERENTIAL_NEVER_SET", "vt": "env"}],
+             "once": true, "onceDelay": "0.3", "repeat": "", "wires": [["out0", "c"]]},
+            {"id": "inside", "type": "inject", "props": [{"p": "payload", "v": "a${PSOS_DIFFERENTIAL_NEVER_SET}b", "vt": "env"}],
+             "once": true, "onceDelay": "0.5", "repeat": "", "wires": [["out1"]]},
+            {"id": "c", "type": "change", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "{}", "tot": "json"},
+              {"t": "set", "p": "payload.whole", "pt": "msg", "to": "PSOS_DIFFERENTIAL_NEVER_SET", "tot": "env"},
+              {"t": "set", "p": "payload.inside", "pt": "msg", "to": "x${PSOS_DIFFERENTIAL_NEVER_SET}y", "tot": "env"}
+            ], "wires": [["s"]]},
+            {"id": "s", "type": "switch", "property": "payload.whole", "propertyType": "msg",
+             "rules": [{"t": "eq", "v": "PSOS_DIFFERENTIAL_NEVER_SET", "vt": "env"}], "checkall": "true", "outputs": 1,
+             "wires": [["out2"]]}
+          ]"#,
+        topic: None,
+        inputs: &[],
+        outputs: 3,
     },
     Case {
         name: "debug-passes-nothing-on",

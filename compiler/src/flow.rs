@@ -24,6 +24,9 @@ pub struct RawNode {
     pub g: Option<String>,
     /// `d: true` on the node.
     pub disabled: bool,
+    /// For a copy made for a subflow instance, the id of the node in the
+    /// subflow it was copied from (Node-RED's `_alias`).
+    pub alias: Option<String>,
 }
 
 impl RawNode {
@@ -134,6 +137,29 @@ impl RawFlow {
             .filter(|parent| crate::subflow::is_instance(&parent.type_name))
     }
 
+    /// Node-RED's `_path` of a node (its `NR_NODE_PATH`): the path of the
+    /// flow it runs in, then its id in the flow file (`_alias` for a copy).
+    /// A tab's path is its id; a subflow instance's flow's path is the
+    /// instance's own path: `tab/instance/node`, deeper for instances
+    /// inside instances.
+    pub fn node_path(&self, node: &RawNode) -> String {
+        let mut path = Vec::new();
+        let mut current = node;
+        // Instances inside instances are bounded by the number of objects.
+        for _ in 0..=self.nodes.len() {
+            path.push(current.alias.as_deref().unwrap_or(&current.id));
+            match self.instance_of(current) {
+                Some(instance) => current = instance,
+                None => {
+                    path.extend(current.z.as_deref());
+                    break;
+                }
+            }
+        }
+        path.reverse();
+        path.join("/")
+    }
+
     /// The objects whose `env` lists a node sees, innermost first, each
     /// with the level it belongs to: the node's groups; then, for a node
     /// copied from a subflow, the instance and the subflow (one level: the
@@ -204,10 +230,7 @@ impl RawFlow {
         match name {
             "NR_NODE_NAME" => Some(text(node, "name")),
             "NR_NODE_ID" => Some(Some(node.id.clone())),
-            "NR_NODE_PATH" => Some(Some(match &node.z {
-                Some(z) => format!("{z}/{}", node.id),
-                None => node.id.clone(),
-            })),
+            "NR_NODE_PATH" => Some(Some(self.node_path(node))),
             "NR_GROUP_NAME" | "NR_GROUP_ID" => {
                 let group = self.groups_of(node).next()?;
                 Some(if name == "NR_GROUP_ID" {
@@ -420,6 +443,7 @@ fn raw_node(item: &Json, diagnostics: &mut Vec<Diagnostic>) -> Option<RawNode> {
         g: string_member("g"),
         disabled: item.get("d").is_some_and(Json::is_truthy),
         json: item.clone(),
+        alias: None,
     })
 }
 

@@ -578,8 +578,6 @@ pub enum ChangeValue {
     Timestamp,
     /// `msg`, `flow`, `global`.
     Property(Property),
-    /// An `env` variable that is not set: JavaScript's `undefined`.
-    Undefined,
 }
 
 /// What a change rule looks for.

@@ -296,6 +296,7 @@ fn copy_node(
             .as_ref()
             .map(|g| id_map.get(g).cloned().unwrap_or(g.clone())),
         disabled: node.disabled || !instance_enabled,
+        alias: Some(node.id.clone()),
     }
 }
 

@@ -50,7 +50,6 @@ fn value(value: &ir::ChangeValue) -> ChangeValue {
         ir::ChangeValue::Bytes(bytes) => ChangeValue::Bytes(leak(bytes.clone())),
         ir::ChangeValue::Timestamp => ChangeValue::Timestamp,
         ir::ChangeValue::Property(from) => ChangeValue::Property(property(from)),
-        ir::ChangeValue::Undefined => ChangeValue::Undefined,
     }
 }
 
@@ -611,7 +610,7 @@ fn node_red_spec_cases() {
             r##"{"payload":"","null":null}"##,
             &[r##"{"payload":"","null":null}"##],
         )
-        .logs(&["Invalid 'from' property"], &[(ErrorKind::BadValue, 1)]),
+        .logs(&["Invalid 'from' property: unsupported type: object"], &[(ErrorKind::BadValue, 1)]),
         case(
             "changes the value using env property",
             r##""rules":[{"t":"change","p":"payload","from":"topic","to":"NR_TEST_A","fromt":"msg","tot":"env"}]"##,

@@ -977,6 +977,21 @@ fn subflow_env_cases_of_node_red() {
         ),
         texts(&["process", "name1", "n1"])
     );
+    // "should access NR_NODE_PATH env var within subflow instance": the
+    // instance's path, then the node's id in the subflow; two instances
+    // deep, the inner instance's id in the outer subflow comes between.
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow("[]", instance, &["NR_NODE_PATH"]),
+        texts(&["t0/n1/s-n"])
+    );
+    let rest = r#"{"id": "p", "type": "subflow", "in": [], "out": []},
+        {"id": "p-n1", "type": "subflow:s", "z": "p", "wires": []},
+        {"id": "n1", "type": "subflow:p", "z": "t0", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow("[]", rest, &["NR_NODE_PATH"]),
+        texts(&["t0/n1/p-n1/s-n"])
+    );
 }
 
 /// A subroutine that two link calls call returns to the one that called:
@@ -1606,6 +1621,77 @@ fn handle_error_passes_an_error_event_to_the_group_scoped_catch_node() {
         // `sn4` is in another group but has no scope: it takes the error,
         // two groups up from the node.
         &["1->sn,sn3,sn4"],
+    );
+}
+
+// Node-RED's `Subflow_spec.js` "#handleError" cases, its "test" nodes as
+// json nodes: an error no catch node inside a subflow instance takes goes
+// to the catch nodes around the instance, picked as if the instance had
+// reported it; the source stays the node inside (`sf1-1` copied as
+// `2-sf1-1`).
+
+const SUBFLOW_WITH_ERROR: &str = r#"{"id": "t1", "type": "tab"},
+    {"id": "1", "z": "t1", "type": "json", "name": "a", "wires": [["2"]]},
+    {"id": "2", "z": "t1", "type": "subflow:sf1", "wires": [["3"]]},
+    {"id": "3", "z": "t1", "type": "json", "wires": []},
+    {"id": "sf1", "type": "subflow", "name": "Subflow 2",
+     "in": [{"wires": [{"id": "sf1-1"}]}], "out": [{"wires": [{"id": "sf1-1", "port": 0}]}]},
+    {"id": "sf1-1", "z": "sf1", "type": "json", "name": "test-error-node", "wires": [[]]}"#;
+
+#[test]
+fn handle_error_passes_an_error_event_to_the_subflows_parent_tab_catch_node_all_scope() {
+    check_caught(
+        &format!(
+            r#"[{SUBFLOW_WITH_ERROR},
+                {{"id": "sn", "z": "t1", "type": "catch", "wires": []}}]"#
+        ),
+        &["1->sn", "3->sn", "2-sf1-1->sn"],
+    );
+}
+
+#[test]
+fn handle_error_passes_an_error_event_to_the_subflows_parent_tab_catch_node_targetted_scope() {
+    check_caught(
+        &format!(
+            r#"[{SUBFLOW_WITH_ERROR},
+                {{"id": "sn", "z": "t1", "type": "catch", "scope": ["2"], "wires": []}}]"#
+        ),
+        &["2-sf1-1->sn"],
+    );
+}
+
+#[test]
+fn an_error_caught_inside_a_subflow_instance_stays_there() {
+    // A catch node inside the subflow takes its nodes' errors, and those
+    // go no further; an `uncaught` one inside takes what the scoped one
+    // leaves, so nothing passes out of the instance.
+    check_caught(
+        &format!(
+            r#"[{SUBFLOW_WITH_ERROR},
+                {{"id": "sf1-2", "z": "sf1", "type": "json", "wires": [[]]}},
+                {{"id": "sf1-c", "z": "sf1", "type": "catch", "scope": ["sf1-1"], "wires": []}},
+                {{"id": "sn", "z": "t1", "type": "catch", "wires": []}}]"#
+        ),
+        &["1->sn", "3->sn", "2-sf1-1->2-sf1-c", "2-sf1-2->sn"],
+    );
+}
+
+#[test]
+fn an_error_passes_out_of_nested_instances_to_the_first_that_catches_it() {
+    // `outer` holds an instance of `sf1`; on the tab, `g` groups the
+    // instance of `outer`. The group catch node takes the error of the
+    // node two instances deep, as the outer instance is in its group.
+    check_caught(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "g", "type": "group", "z": "t1"},
+            {"id": "o", "z": "t1", "g": "g", "type": "subflow:outer", "wires": [[]]},
+            {"id": "outer", "type": "subflow", "in": [{"wires": [{"id": "i"}]}], "out": []},
+            {"id": "i", "z": "outer", "type": "subflow:sf1", "wires": [[]]},
+            {"id": "sf1", "type": "subflow", "in": [{"wires": [{"id": "n"}]}], "out": []},
+            {"id": "n", "z": "sf1", "type": "json", "wires": [[]]},
+            {"id": "cg", "z": "t1", "g": "g", "type": "catch", "scope": "group", "wires": []},
+            {"id": "free", "z": "t1", "type": "json", "wires": []}]"#,
+        &["o-i-n->cg"],
     );
 }
 

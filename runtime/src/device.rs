@@ -1,7 +1,7 @@
 //! The device a firmware runs on: its identity, its error counters, and the
 //! timers that drive its time-based nodes.
 
-use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::cron::Schedule;
 
@@ -55,16 +55,26 @@ impl ErrorKind {
     }
 }
 
+/// An error a node reported with the message in hand, as Node-RED's nodes
+/// call `node.error(text, msg)`: what catch nodes are told of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reported {
+    pub kind: ErrorKind,
+    /// Node-RED's text for the error where it is a fixed string; else the
+    /// kind's words ([`ErrorKind::name`]).
+    pub message: &'static str,
+}
+
 /// One device of the flow, as the generated crate declares it.
 pub struct Device {
     pub name: &'static str,
     /// The flow file this firmware was generated from.
     pub flow: &'static str,
     errors: [AtomicU32; N_ERROR_KINDS],
-    /// The kind of the error last reported and not yet taken, plus one
-    /// (zero: none), so that the node that reported it can be found and
-    /// its catch nodes told (see [`crate::nodes::catch_error`]).
-    pending: AtomicU8,
+    /// The error last reported and not yet taken, so that the node that
+    /// reported it can be found and its catch nodes told (see
+    /// [`crate::nodes::catch_error`]).
+    pending: spin::Mutex<Option<Reported>>,
 }
 
 impl Device {
@@ -81,7 +91,7 @@ impl Device {
                 AtomicU32::new(0),
                 AtomicU32::new(0),
             ],
-            pending: AtomicU8::new(0),
+            pending: spin::Mutex::new(None),
         }
     }
 
@@ -96,29 +106,47 @@ impl Device {
         }
     }
 
-    /// Records an error event.
+    /// Records an error event that catch nodes are told of, with the
+    /// kind's words: the device's own limits (a message that does not
+    /// fit, a full queue), which Node-RED does not have, and errors
+    /// Node-RED reports with V8's text.
     pub fn report(&self, kind: ErrorKind) {
+        self.report_error(kind, kind.name());
+    }
+
+    /// Records an error event where Node-RED's node calls
+    /// `node.error(text, msg)` with a fixed `text`: catch nodes get it as
+    /// `msg.error.message`.
+    pub fn report_error(&self, kind: ErrorKind, message: &'static str) {
+        self.count(kind);
+        *self.pending.lock() = Some(Reported { kind, message });
+    }
+
+    /// Records an error event where Node-RED's node only warns or logs
+    /// (`node.warn`, `node.log`), or reports no message: counted for the
+    /// device's report, told to no catch node.
+    pub fn report_uncaught(&self, kind: ErrorKind) {
+        self.count(kind);
+    }
+
+    fn count(&self, kind: ErrorKind) {
         if let Some(counter) = self.errors.get(kind as usize) {
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        self.pending.store(kind as u8 + 1, Ordering::Relaxed);
     }
 
-    /// The kind of the error last reported since the last time this was
-    /// asked, if any. Generated code asks right after a node that a catch
-    /// node watches has handled a message, and before it sends one on, so
-    /// that the error is the node's own.
-    pub fn take_error(&self) -> Option<ErrorKind> {
-        let pending = self.pending.swap(0, Ordering::Relaxed);
-        ErrorKind::ALL
-            .get(usize::from(pending).checked_sub(1)?)
-            .copied()
+    /// The error last reported since the last time this was asked, if
+    /// any. Generated code asks right after a node that a catch node
+    /// watches has handled a message, and before it sends one on, so that
+    /// the error is the node's own.
+    pub fn take_error(&self) -> Option<Reported> {
+        self.pending.lock().take()
     }
 
     /// Forgets the error last reported: what happened before a node runs
     /// is not the node's.
     pub fn forget_error(&self) {
-        self.pending.store(0, Ordering::Relaxed);
+        *self.pending.lock() = None;
     }
 
     /// How many error events of a kind happened since start-up.

@@ -180,14 +180,14 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
     /// Queues a copy of a carried message for the broker.
     pub fn publish(&self, device: &Device, carried: &Msg<N>) {
         let Some(mut queue) = self.queue.try_lock() else {
-            device.report(ErrorKind::OutboxFull);
+            device.report_uncaught(ErrorKind::OutboxFull);
             return;
         };
         if queue.entries.is_full() {
             // Sent first, so at the front: a message the session has sent
             // makes room without a word; one it never had is lost.
             if let Some(Entry { sent: Sent::No, .. }) = queue.entries.pop_front() {
-                device.report(ErrorKind::OutboxFull);
+                device.report_uncaught(ErrorKind::OutboxFull);
             }
         }
         let entry = Entry {
@@ -197,7 +197,7 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         };
         queue.next_number = queue.next_number.wrapping_add(1);
         if queue.entries.push_back(entry).is_err() {
-            device.report(ErrorKind::OutboxFull);
+            device.report_uncaught(ErrorKind::OutboxFull);
         }
         drop(queue);
         self.ready.signal(());
@@ -442,12 +442,12 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             config.will(will)
         })
     else {
-        device.report(ErrorKind::Mqtt);
+        device.report_uncaught(ErrorKind::Mqtt);
         return;
     };
     if N + PACKET_OVERHEAD > RX_BUFFER {
         // A message this device may hold would not fit in a packet.
-        device.report(ErrorKind::Mqtt);
+        device.report_uncaught(ErrorKind::Mqtt);
     }
     let mut session = Session::new(config);
     let mut backoff = Backoff::new(broker.client_id);
@@ -465,7 +465,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
         let mut connection = match session.connect(io).await {
             Ok(connection) => connection,
             Err(_) => {
-                device.report(ErrorKind::Mqtt);
+                device.report_uncaught(ErrorKind::Mqtt);
                 if pause(backoff.next()).await.is_break() {
                     break;
                 }
@@ -477,7 +477,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             .await
             .is_ok();
         if !said_goodbye {
-            device.report(ErrorKind::Mqtt);
+            device.report_uncaught(ErrorKind::Mqtt);
         }
         let mut io = connection.into_inner();
         if said_goodbye {
@@ -634,7 +634,7 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
                 minimq::Error::Disconnected | minimq::Error::Transport(_),
             )) => return Err(()),
             Err(_) => {
-                device.report(ErrorKind::Mqtt);
+                device.report_uncaught(ErrorKind::Mqtt);
                 outbox.mark(place, Sent::Done);
             }
         }

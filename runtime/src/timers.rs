@@ -15,7 +15,7 @@ pub async fn run_timers(device: &'static Device, timers: &'static [Timer]) {
     let start = Instant::now();
     let mut deadlines = [None::<u64>; MAX_TIMERS];
     if timers.len() > MAX_TIMERS {
-        device.report(crate::ErrorKind::BadValue);
+        device.report_uncaught(crate::ErrorKind::BadValue);
     }
     // Which timers have fired (at most 64, one bit each).
     let mut fired: u64 = 0;
@@ -61,6 +61,6 @@ pub fn spawn(
 ) {
     match timers_task(device, timers) {
         Ok(token) => spawner.spawn(token),
-        Err(_) => device.report(crate::ErrorKind::BadValue),
+        Err(_) => device.report_uncaught(crate::ErrorKind::BadValue),
     }
 }

@@ -13,8 +13,10 @@
 //! `cases_alike_in_both_modes`), "should be loaded with defaults" is in
 //! `tests/lowering.rs`, and the same two `done()` cases are left.
 
+mod catch_support;
 mod node_support;
 
+use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{read_columns, Csv, CsvHeader, CsvSettings};
 use psos::{ErrorKind, NodeInfo, ValueRef};
@@ -1311,4 +1313,26 @@ fn same_in_both_modes(prefix: &str, mode: fn(&str) -> CsvSettings) {
 fn cases_alike_in_both_modes() {
     same_in_both_modes("", node);
     same_in_both_modes("legacy: ", legacy);
+}
+
+/// An error of `lib/csv` reaches catch nodes as Node-RED's node reports it
+/// (`done(e)`), the error's `toString()`, its class before its message: a
+/// header line that is not strict CSV.
+#[test]
+fn a_csv_error_reaches_catch_nodes_with_lib_csvs_text() {
+    let info = NodeInfo::new("1", "", "csv");
+    let settings = CsvSettings {
+        header_in: true,
+        ..node("")
+    };
+    let mut node = Watched(info, Csv::<256, 256>::new(info, settings));
+    let bad = &csv_in("a\"b,c\n1,2\n");
+    let text = "Quote found in the middle of an unquoted field";
+    assert_eq!(
+        run("csv_caught", &mut node, &[bad.as_str()]),
+        Outcome {
+            sent: vec![caught(bad, "csv", &format!("UnquotedQuoteError: {text}"))],
+            ..failed(text)
+        }
+    );
 }

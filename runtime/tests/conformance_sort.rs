@@ -6,8 +6,10 @@
 //!
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
+mod catch_support;
 mod node_support;
 
+use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Sort, SortConfig};
 use psos::{ErrorKind, NodeInfo, PathSegment};
@@ -141,7 +143,8 @@ fn sequences_apart_equal_keys_in_order() {
 
 /// "should handle too many pending messages" limits what Node-RED holds
 /// with its `nodeMessageBufferMaxLength`; a device's limit is its queue,
-/// and a message beyond it is dropped and counted.
+/// and a message beyond it is dropped and counted, and given to catch
+/// nodes with Node-RED's text.
 #[test]
 fn a_full_queue_is_counted() {
     let config = SortConfig {
@@ -150,17 +153,28 @@ fn a_full_queue_is_counted() {
         descending: false,
         as_number: false,
     };
-    let mut node =
-        Sort::<{ node_support::CAPACITY }, 2>::new(NodeInfo::new("full", "", "sort"), config);
+    let info = NodeInfo::new("1", "", "sort");
+    let mut node = Watched(
+        info,
+        Sort::<{ node_support::CAPACITY }, 2>::new(info, config),
+    );
+    let third = r#"{"payload":2,"parts":{"id":"A","index":2,"count":3}}"#;
     let outcome = run(
         "full",
         &mut node,
         &[
             r#"{"payload":0,"parts":{"id":"A","index":0,"count":3}}"#,
             r#"{"payload":1,"parts":{"id":"A","index":1,"count":3}}"#,
-            r#"{"payload":2,"parts":{"id":"A","index":2,"count":3}}"#,
+            third,
         ],
     );
-    assert_eq!(outcome.sent, Vec::new());
+    assert_eq!(
+        outcome.sent,
+        vec![caught(
+            third,
+            "sort",
+            "Too many pending messages in sort node"
+        )]
+    );
     assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
 }

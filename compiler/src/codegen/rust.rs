@@ -1317,7 +1317,6 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
             let from = property(from, imports);
             quote!(#value_type::Property(#from))
         }
-        ChangeValue::Undefined => quote!(#value_type::Undefined),
     }
 }
 

@@ -57,7 +57,10 @@ struct CatchNode<'a> {
 /// some catch node takes, those catch nodes in the order Node-RED's flow
 /// gives them the error: catch nodes of the node's tab, those with a scope
 /// first and `uncaught` ones last, then nearest group first; an `uncaught`
-/// one only takes what no catch node before it took.
+/// one only takes what no catch node before it took. An error that no
+/// catch node of a subflow instance takes goes to the catch nodes around
+/// the instance, chosen by the instance's id and groups as if the
+/// instance had reported it (`Subflow.handleError`), and so on outwards.
 pub fn caught_by(raw: &RawFlow, nodes: &[RuntimeNode<'_>]) -> BTreeMap<NodeIndex, Vec<NodeIndex>> {
     let mut catches: Vec<CatchNode<'_>> = nodes
         .iter()
@@ -86,31 +89,46 @@ pub fn caught_by(raw: &RawFlow, nodes: &[RuntimeNode<'_>]) -> BTreeMap<NodeIndex
         if matches!(node.kind, NodeKind::Catch(_)) {
             continue;
         }
-        let source = node.raw;
-        let mut candidates: Vec<(usize, &CatchNode<'_>)> = catches
-            .iter()
-            .filter(|catch| catch.raw.z == source.z)
-            .filter_map(|catch| distance(raw, source, catch).map(|d| (d, catch)))
-            .collect();
-        candidates.sort_by_key(|(distance, _)| *distance);
-        let mut handled = false;
-        let mut handled_by_uncaught = false;
-        let mut taken = Vec::new();
-        for (_, catch) in candidates {
-            if catch.catch.uncaught && !handled_by_uncaught {
-                if handled {
-                    continue;
-                }
-                handled_by_uncaught = true;
+        let mut reporting = Some(node.raw);
+        // Instances inside instances are bounded by the number of objects.
+        for _ in 0..=raw.nodes.len() {
+            let Some(reporter) = reporting else {
+                break;
+            };
+            let taken = taken_by(raw, &catches, reporter);
+            if !taken.is_empty() {
+                caught_by.insert(index, taken);
+                break;
             }
-            taken.push(catch.index);
-            handled = true;
-        }
-        if !taken.is_empty() {
-            caught_by.insert(index, taken);
+            reporting = raw.instance_of(reporter);
         }
     }
     caught_by
+}
+
+/// The catch nodes of `reporting`'s tab or subflow instance that take an
+/// error it reports, in order.
+fn taken_by(raw: &RawFlow, catches: &[CatchNode<'_>], reporting: &RawNode) -> Vec<NodeIndex> {
+    let mut candidates: Vec<(usize, &CatchNode<'_>)> = catches
+        .iter()
+        .filter(|catch| catch.raw.z == reporting.z)
+        .filter_map(|catch| distance(raw, reporting, catch).map(|d| (d, catch)))
+        .collect();
+    candidates.sort_by_key(|(distance, _)| *distance);
+    let mut handled = false;
+    let mut handled_by_uncaught = false;
+    let mut taken = Vec::new();
+    for (_, catch) in candidates {
+        if catch.catch.uncaught && !handled_by_uncaught {
+            if handled {
+                continue;
+            }
+            handled_by_uncaught = true;
+        }
+        taken.push(catch.index);
+        handled = true;
+    }
+    taken
 }
 
 /// How many groups up from the node the catch node's group is (the number

@@ -411,22 +411,12 @@ fn value(
             );
             None
         }
-        "env" => match reader.env_var(to) {
-            Some(text) => Some(ChangeValue::Literal(Literal::String(text))),
-            None => {
-                reader.diagnostics.push(
-                    Diagnostic::warning(
-                        Code::UnsetEnvironmentVariable,
-                        format!("the environment variable {to:?} is not set; the rule sets undefined, which deletes the property, as Node-RED's would"),
-                    )
-                    .node(reader.node.node_ref())
-                    .property("rules")
-                    .label(span, "this variable")
-                    .help("set it in the environment of psosc, or in the `env` of the node's tab or group"),
-                );
-                Some(ChangeValue::Undefined)
-            }
-        },
+        // Node-RED's `evaluateEnvProperty`, as inject reads it: `NAME`,
+        // `${NAME}` or text with `${NAME}` inside; what is not set is
+        // empty text.
+        "env" => Some(ChangeValue::Literal(Literal::String(
+            reader.env_text("rules", to, span),
+        ))),
         "msg" | "flow" | "global" => {
             property(reader, "rules", to_type, to, span).map(ChangeValue::Property)
         }

@@ -403,28 +403,14 @@ fn operand(
     }
 }
 
-/// A value of type `env`: the variable's text, looked up now as Node-RED
-/// looks it up when the node starts; an unset one is `undefined` there, so
-/// it is here, with a warning.
+/// A value of type `env`, as Node-RED's `evaluateEnvProperty` reads it for
+/// each message: `NAME`, `${NAME}` or text with `${NAME}` inside, looked
+/// up now; what is not set is empty text there, and here, with a warning.
 fn env_value(
     reader: &mut Reader<'_, '_>,
     value: Option<&Json>,
     span: crate::json::Span,
 ) -> SwitchOperand {
     let name = value.and_then(Json::as_str).unwrap_or("");
-    match reader.env_var(name) {
-        Some(text) => SwitchOperand::Literal(Literal::String(text)),
-        None => {
-            warn(
-                reader,
-                Code::UnsetEnvironmentVariable,
-                "rules",
-                span,
-                "this variable",
-                format!("the environment variable {name:?} is not set; the rule compares with undefined, as Node-RED's would"),
-                "set it in the environment of psosc, or in the `env` of the node's tab or group",
-            );
-            SwitchOperand::Undefined
-        }
-    }
+    SwitchOperand::Literal(Literal::String(reader.env_text("rules", name, span)))
 }

@@ -254,7 +254,7 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                             ChangeValue::Literal(literal) => Some(literal_length(literal)),
                             ChangeValue::Timestamp => Some(TIMESTAMP_DIGITS),
                             ChangeValue::Bytes(bytes) => Some(bytes.len() as u64),
-                            ChangeValue::Property(_) | ChangeValue::Undefined => None,
+                            ChangeValue::Property(_) => None,
                         };
                         if let Some(length) = length {
                             set_property(&mut message, &target.path, length);

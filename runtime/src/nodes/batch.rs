@@ -55,6 +55,11 @@ pub struct Batch<const N: usize, const Q: usize> {
 
 const PARTS: &str = "parts";
 
+/// Node-RED's texts for its errors: a message of a `concat` batch without
+/// `msg.parts`, and a full queue (Node-RED's `nodeMessageBufferMaxLength`).
+const NO_PARTS: &str = "no parts property in message";
+const TOO_MANY: &str = "too many pending messages in batch node";
+
 impl<const N: usize, const Q: usize> Batch<N, Q> {
     pub const fn new(info: NodeInfo, mode: BatchMode) -> Self {
         Self {
@@ -98,7 +103,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     self.ended = true;
                 }
                 if self.queue.push(msg.clone()).is_err() {
-                    device.report(ErrorKind::QueueFull);
+                    device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
                 if self.queue.len() == count || self.ended {
@@ -108,7 +113,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
             }
             BatchMode::Interval { .. } => {
                 if self.queue.push(msg.clone()).is_err() {
-                    device.report(ErrorKind::QueueFull);
+                    device.report_error(ErrorKind::QueueFull, TOO_MANY);
                 }
             }
             BatchMode::Concat { topics } => {
@@ -121,13 +126,12 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     .iter()
                     .all(|key| part_of(msg, key).is_some());
                 if !complete {
-                    self.info
-                        .log(device, format_args!("no parts property in message"));
-                    device.report(ErrorKind::BadValue);
+                    self.info.log(device, format_args!("{NO_PARTS}"));
+                    device.report_error(ErrorKind::BadValue, NO_PARTS);
                     return;
                 }
                 if self.queue.push(msg.clone()).is_err() {
-                    device.report(ErrorKind::QueueFull);
+                    device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
                 self.concatenate(device, topics, out);

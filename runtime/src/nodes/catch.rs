@@ -4,11 +4,12 @@
 //! decided at build time; the generated code asks the device for the error
 //! a node reported ([`Device::take_error`]) and calls [`catch_error`].
 //!
-//! A device counts errors by kind, so `msg.error.message` is the kind's
-//! words ([`ErrorKind::name`]), not the text Node-RED's node would give.
+//! `msg.error.message` is Node-RED's text where the node reports a fixed
+//! one, and the kind's words ([`ErrorKind::name`]) where Node-RED's text
+//! is V8's or the error is the device's own ([`Device::report_error`]).
 
 use crate::msg::PathSegment;
-use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, Reported, ValueRef};
 
 /// The count at which Node-RED gives up on a message that keeps failing in
 /// the same node after being caught: it drops the error with a warning.
@@ -45,6 +46,14 @@ impl<const N: usize> Node<N> for Catch {
     }
 }
 
+/// The message of a JavaScript `Error` whose `toString()` is `shown`
+/// (`Error: text`, `UnquotedQuoteError: text`): what a node logs of an
+/// error whose whole `toString()` Node-RED gives catch nodes as
+/// `msg.error.message`.
+pub fn error_text(shown: &str) -> &str {
+    shown.split_once(": ").map_or(shown, |(_, text)| text)
+}
+
 /// Takes the error `source` reported while handling `msg`, if it reported
 /// one, and gives the catch nodes (`deliver`) a copy of `msg` with
 /// `msg.error` set as Node-RED sets it.
@@ -54,16 +63,16 @@ pub fn catch_error<const N: usize>(
     msg: &Msg<N>,
     deliver: impl FnOnce(&mut Msg<N>),
 ) {
-    let Some(kind) = device.take_error() else {
+    let Some(reported) = device.take_error() else {
         return;
     };
-    if let Some(mut caught) = error_message(device, source, msg, kind) {
+    if let Some(mut caught) = error_message(device, source, msg, reported) {
         deliver(&mut caught);
     }
 }
 
-/// The message catch nodes get for an error of `kind` that `source`
-/// reported while handling `msg`: a copy with `msg.error = {message,
+/// The message catch nodes get for an error `source` reported while
+/// handling `msg`: a copy with `msg.error = {message,
 /// source: {id, type, name, count}}`, an earlier `msg.error` kept as
 /// `msg._error`. `count` goes up by one when the earlier error came from
 /// the same node; at [`CATCH_LIMIT`] the error is dropped with Node-RED's
@@ -72,7 +81,7 @@ pub fn error_message<const N: usize>(
     device: &Device,
     source: &NodeInfo,
     msg: &Msg<N>,
-    kind: ErrorKind,
+    reported: Reported,
 ) -> Option<Msg<N>> {
     let earlier = msg.property("error");
     let count = match earlier {
@@ -101,7 +110,7 @@ pub fn error_message<const N: usize>(
             caught.set_property("_error", &earlier)?;
         }
         caught.set_property("error", &ConstValue::Object(&[]))?;
-        caught.set(&error("message"), &ValueRef::Str(kind.name()))?;
+        caught.set(&error("message"), &ValueRef::Str(reported.message))?;
         caught.set(&source_path("id"), &ValueRef::Str(source.id))?;
         caught.set(&source_path("type"), &ValueRef::Str(source.type_name))?;
         caught.set(&source_path("name"), &ValueRef::Str(source.name))?;

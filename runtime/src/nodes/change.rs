@@ -12,6 +12,7 @@
 
 use core::fmt::{self, Write};
 
+use super::catch::error_text;
 use crate::context::Context;
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
@@ -51,9 +52,6 @@ pub enum ChangeValue {
     Timestamp,
     /// `msg`, `flow`, `global`: a copy of another property's value.
     Property(Property),
-    /// JavaScript's `undefined` (an `env` variable that is not set):
-    /// setting it deletes the target.
-    Undefined,
 }
 
 /// What Node-RED's `fromt` says the `from` text is, for a property whose
@@ -368,8 +366,8 @@ impl<const C: usize> Change<C> {
             ChangeRule::Set { path, value } => match msg.set(path, value) {
                 // A property beneath a value that holds none (`payload.n`
                 // of a string): Node-RED warns ("no-override") and goes on
-                // with the message as it is.
-                Err(MsgError::NotAContainer) => device.report(ErrorKind::BadValue),
+                // with the message as it is; no catch node hears of it.
+                Err(MsgError::NotAContainer) => device.report_uncaught(ErrorKind::BadValue),
                 result => result?,
             },
             ChangeRule::Delete { path } => {
@@ -454,7 +452,7 @@ impl<const C: usize> Change<C> {
     ) -> Result<(), Fault> {
         let put = |place: &mut dyn FnMut() -> Result<(), MsgError>| match place() {
             Err(MsgError::NotAContainer) => {
-                device.report(ErrorKind::BadValue);
+                device.report_uncaught(ErrorKind::BadValue);
                 Ok(())
             }
             result => result,
@@ -498,7 +496,6 @@ impl<const C: usize> Change<C> {
             ChangeValue::Bytes(bytes) => scratch.set(SCRATCH, &Bytes(bytes))?,
             ChangeValue::Timestamp => scratch.set(SCRATCH, &(now_ms as f64))?,
             ChangeValue::Property(property) => self.fetch(device, msg, property, scratch)?,
-            ChangeValue::Undefined => {}
         }
         Ok(())
     }
@@ -522,13 +519,16 @@ impl<const C: usize> Change<C> {
         let mut dynamic = Msg::<N>::new();
         if let Pattern::Property(property) = from {
             self.fetch(device, msg, property, &mut dynamic)?;
-            if !matches!(
-                dynamic.get(SCRATCH),
-                Some(ValueRef::Str(_) | ValueRef::Number(_) | ValueRef::Bool(_))
-            ) {
-                self.info
-                    .log(device, format_args!("Invalid 'from' property"));
-                device.report(ErrorKind::BadValue);
+            // Node-RED's `node.error` with an `Error` that names the
+            // value's `typeof`.
+            let error = match dynamic.get(SCRATCH) {
+                Some(ValueRef::Str(_) | ValueRef::Number(_) | ValueRef::Bool(_)) => None,
+                None => Some("Error: Invalid 'from' property: unsupported type: undefined"),
+                Some(_) => Some("Error: Invalid 'from' property: unsupported type: object"),
+            };
+            if let Some(error) = error {
+                self.info.log(device, format_args!("{}", error_text(error)));
+                device.report_error(ErrorKind::BadValue, error);
                 return Ok(());
             }
         }

@@ -302,8 +302,11 @@ impl Debug {
                 .and_then(|()| carried.set_property("payload", &json))
                 .and_then(|()| carried.set_property("qos", &0.0))
                 .and_then(|()| carried.set_property("retain", &false));
-            if device.check(result, ErrorKind::Oversize).is_some() {
-                out.send(0, &mut carried);
+            // Node-RED's sidebar takes any message: a mirror too large for
+            // the device is counted, and no catch node hears of it.
+            match result {
+                Ok(()) => out.send(0, &mut carried),
+                Err(_) => device.report_uncaught(ErrorKind::Oversize),
             }
         }
     }

@@ -393,7 +393,11 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             self.waiting.push(waiting)
         };
         if kept.is_err() {
-            device.report(ErrorKind::QueueFull);
+            // Node-RED's text when its `nodeMessageBufferMaxLength` is hit.
+            device.report_error(
+                ErrorKind::QueueFull,
+                "too many pending messages in delay node",
+            );
         }
     }
 

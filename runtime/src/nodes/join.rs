@@ -291,12 +291,15 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         let at = match found {
             Some(at) => at,
             None => {
+                // Node-RED's text when its `nodeMessageBufferMaxLength` is
+                // hit.
+                const TOO_MANY: &str = "too many pending messages in join node";
                 let Some(group) = self.new_group(id, kind, target, custom, msg, now) else {
-                    device.report(ErrorKind::QueueFull);
+                    device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 };
                 if self.groups.push(group).is_err() {
-                    device.report(ErrorKind::QueueFull);
+                    device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
                 self.groups.len() - 1

@@ -21,7 +21,7 @@ mod template;
 mod trigger;
 
 pub use batch::{Batch, BatchMode};
-pub use catch::{catch_error, error_message, Catch, CATCH_LIMIT};
+pub use catch::{catch_error, error_message, error_text, Catch, CATCH_LIMIT};
 pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,

@@ -71,9 +71,12 @@ impl MqttOut {
         let topic = match (self.topic, msg.topic()) {
             (Some(topic), _) => topic,
             (None, Some(ValueRef::Str(topic))) if crate::topic::valid_topic(topic) => topic,
-            // Node-RED refuses to publish without a valid topic.
+            // Node-RED refuses to publish without a valid topic, and only
+            // warns: no catch node hears of it.
             _ => {
-                device.report(ErrorKind::BadValue);
+                self.info
+                    .log(device, format_args!("Invalid topic specified"));
+                device.report_uncaught(ErrorKind::BadValue);
                 return;
             }
         };
@@ -157,14 +160,21 @@ impl MqttIn {
         let result = result
             .and_then(|()| msg.set_property("qos", &qos))
             .and_then(|()| msg.set_property("retain", &retain));
-        // A JSON payload that does not parse is Node-RED's "bad value"; the
+        // A JSON payload that does not parse is Node-RED's `node.error`
+        // with the message as MQTT carried it (`payload` its bytes, `topic`,
+        // `qos`, `retain`): the text says whether the bytes were UTF-8. The
         // rest can only fail for room.
-        let kind = match result {
-            Err(crate::MsgError::NotAContainer) => ErrorKind::BadValue,
-            _ => ErrorKind::Oversize,
-        };
-        if device.check(result, kind).is_some() {
-            out.send(0, &mut msg);
+        match result {
+            Ok(()) => out.send(0, &mut msg),
+            Err(crate::MsgError::NotAContainer) => {
+                let text = match core::str::from_utf8(bytes) {
+                    Ok(_) => "Failed to parse JSON string",
+                    Err(_) => "Invalid JSON string",
+                };
+                self.info.log(device, format_args!("{text}"));
+                device.report_error(ErrorKind::BadValue, text);
+            }
+            Err(_) => device.report(ErrorKind::Oversize),
         }
     }
 }

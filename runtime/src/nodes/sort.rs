@@ -118,7 +118,11 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
             return;
         };
         if self.queue.push(msg.clone()).is_err() {
-            device.report(ErrorKind::QueueFull);
+            // Node-RED's text when its `nodeMessageBufferMaxLength` is hit.
+            device.report_error(
+                ErrorKind::QueueFull,
+                "Too many pending messages in sort node",
+            );
             return;
         }
         // Node-RED keeps the count of the latest message that has one.

@@ -15,6 +15,7 @@ use core::fmt::{self, Write};
 mod legacy;
 pub use legacy::{clean_names, is_good_template as is_good_legacy_template};
 
+use super::catch::error_text;
 use crate::json::value_from_json_text;
 use crate::text::SliceWriter;
 use crate::value::{number_from_str, Members};
@@ -68,13 +69,23 @@ pub enum CsvError {
     Unclosed,
 }
 
+impl CsvError {
+    /// The `toString()` of `lib/csv`'s error, its class and its message,
+    /// which Node-RED's node gives catch nodes.
+    pub fn shown(self) -> &'static str {
+        match self {
+            CsvError::UnquotedQuote => {
+                "UnquotedQuoteError: Quote found in the middle of an unquoted field"
+            }
+            CsvError::DataAfterClose => "DataAfterCloseError: Data found after closing quote",
+            CsvError::Unclosed => "ParseError: Missing quote, unclosed cell",
+        }
+    }
+}
+
 impl fmt::Display for CsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            CsvError::UnquotedQuote => "Quote found in the middle of an unquoted field",
-            CsvError::DataAfterClose => "Data found after closing quote",
-            CsvError::Unclosed => "Missing quote, unclosed cell",
-        })
+        f.write_str(error_text(self.shown()))
     }
 }
 
@@ -473,6 +484,13 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         device.report(kind);
     }
 
+    /// As [`Self::fail`], with the `toString()` of Node-RED's error,
+    /// which catch nodes get; its message is logged.
+    fn fail_as(&self, device: &Device, kind: ErrorKind, shown: &'static str) {
+        self.info.log(device, format_args!("{}", error_text(shown)));
+        device.report_error(kind, shown);
+    }
+
     /// Stores the names a strict reading of `text` gives, as Node-RED's
     /// `columnStringToTemplateArray` does; none when it is not one row.
     fn store_column_string<const N: usize>(
@@ -554,8 +572,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
 
 /// Why a message went no further.
 enum Failure {
+    /// `lib/csv`'s error, whose message Node-RED reports.
     Csv(CsvError),
     Kind(ErrorKind),
+    /// An error of Node-RED's own, as its `toString()` shows it.
+    NodeRed(&'static str),
+    /// An error with V8's text, or one of the device's own.
     Text(&'static str),
 }
 
@@ -605,13 +627,16 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 );
                 return;
             }
-            Some(_) => Err(Failure::Text(
-                "This node only handles CSV strings or js objects.",
+            Some(_) => Err(Failure::NodeRed(
+                "Error: This node only handles CSV strings or js objects.",
             )),
         };
         match result {
             Ok(()) => {}
-            Err(Failure::Csv(error)) => self.fail(device, ErrorKind::BadValue, error),
+            Err(Failure::Csv(error)) => {
+                self.fail_as(device, ErrorKind::BadValue, error.shown());
+            }
+            Err(Failure::NodeRed(text)) => self.fail_as(device, ErrorKind::BadValue, text),
             Err(Failure::Text(text)) => self.fail(device, ErrorKind::BadValue, text),
             Err(Failure::Kind(kind)) => {
                 let what = match kind {
