@@ -14,7 +14,7 @@ use core::fmt;
 use super::delay::{number_in, strictly_equal, timer_ms};
 use super::InjectValue;
 use crate::msg::PathSegment;
-use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
 
 /// What the node sends as a payload (Node-RED's `op1type` and `op2type`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -130,6 +130,7 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
             if let Some(index) = slot {
                 self.slots.remove(index);
             }
+            self.report_status(out);
             return;
         }
         match slot.and_then(|index| self.slots.get_mut(index)) {
@@ -182,6 +183,7 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
                 }
             } else {
                 let mut slot = self.slots.remove(index);
+                self.report_status(out);
                 let port = usize::from(self.config.second_output);
                 let sent = match self.config.second {
                     TriggerValue::Set(value) => set_payload(&value, clocks, &mut slot.msg).is_ok(),
@@ -246,9 +248,27 @@ impl<const N: usize, const T: usize> Trigger<N, T> {
                 }
             }
         }
+        self.report_status(out);
         if first {
             out.send(0, msg);
         }
+    }
+
+    /// Reports the node's status as Node-RED's trigger node does each time
+    /// its topics change: none when no topic waits, a blue dot for one, and
+    /// with the number of topics for more.
+    fn report_status<O: Outputs<N>>(&self, out: &mut O) {
+        if !out.reports_status() {
+            return;
+        }
+        let count = self.slots.len();
+        let text = CountText::new(count);
+        let status = match count {
+            0 => NodeStatus::CLEAR,
+            1 => NodeStatus::new("blue", "dot"),
+            _ => NodeStatus::new("blue", "dot").with_text(text.as_str()),
+        };
+        out.status(&status);
     }
 
     /// The slot of the message's topic, if it is triggered.
