@@ -524,6 +524,21 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 2,
     },
+    // A delay node in `delayv` mode: how many wait once a message comes,
+    // then, when it leaves, a clear status and how many still wait.
+    Case {
+        name: "status-delay",
+        nodes: r#"[{"id": "h", "type": "delay", "name": "hold", "pauseType": "delayv", "timeout": "100", "timeoutUnits": "milliseconds",
+            "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "1", "randomLast": "5", "randomUnits": "seconds",
+            "drop": false, "allowrate": false, "outputs": 1, "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["h"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 3,
+    },
     // json
     Case {
         name: "json-convert",

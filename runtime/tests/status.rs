@@ -3,7 +3,9 @@
 //! `21-debug.js` call `node.status`. Node-RED's own specs check no status
 //! of these nodes; the cases here follow each call in their sources.
 
-use psos::nodes::{Debug, DebugStatus, DebugTarget, Now, Trigger, TriggerConfig, TriggerValue};
+use psos::nodes::{
+    Debug, DebugStatus, DebugTarget, Delay, DelayMode, Now, Trigger, TriggerConfig, TriggerValue,
+};
 use psos::{
     status_message, ConstValue, CountText, Device, Msg, NodeInfo, NodeStatus, PathSegment,
     Reporting,
@@ -349,5 +351,129 @@ fn a_debug_node_ignores_its_own_status() {
             ]
         ),
         [("grey".into(), "ring".into(), "theirs".into())]
+    );
+}
+
+/// A delay node stepped a millisecond at a time to `until`; each input
+/// arrives at its time.
+fn delay_events(mode: DelayMode, inputs: &[(u64, &str)], until: u64) -> Vec<Event> {
+    let device = Device::new("status", "conformance");
+    let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("h", "", "delay"), mode, false);
+    let events = std::cell::RefCell::new(Vec::new());
+    for now in 0..=until {
+        let mut out = Reporting {
+            outputs: |_: usize, msg: &mut Msg<CAPACITY>| {
+                events
+                    .borrow_mut()
+                    .push(Event::Sent(now, format!("{msg:?}")))
+            },
+            status: |status: &NodeStatus<'_>| {
+                let part = |part: Option<&str>| part.map(str::to_string);
+                events.borrow_mut().push(Event::Status(
+                    now,
+                    part(status.fill),
+                    part(status.shape),
+                    part(status.text),
+                ))
+            },
+        };
+        for (_, text) in inputs.iter().filter(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
+            node.input_at(now, &device, &mut msg, &mut out);
+        }
+        node.tick_at(now, &mut out);
+    }
+    events.into_inner()
+}
+
+fn ring(at: u64, count: &str) -> Event {
+    Event::Status(
+        at,
+        Some("blue".into()),
+        Some("ring".into()),
+        Some(count.into()),
+    )
+}
+
+#[test]
+fn a_delay_of_a_second_or_less_reports_only_a_flush_or_reset() {
+    let mode = DelayMode::Fixed {
+        ms: 100.0,
+        variable: false,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[
+                (0, r#"{"payload":1}"#),
+                (10, r#"{"payload":2}"#),
+                (20, r#"{"flush":1}"#),
+                (30, r#"{"payload":3}"#),
+                (40, r#"{"reset":true}"#),
+            ],
+            300
+        ),
+        [
+            sent(20, r#"{"payload":1}"#),
+            dot(20, Some("1")),
+            ring(40, "0"),
+        ]
+    );
+}
+
+#[test]
+fn a_delay_of_more_than_a_second_reports_how_many_wait() {
+    let mode = DelayMode::Fixed {
+        ms: 1500.0,
+        variable: false,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[(0, r#"{"payload":1}"#), (10, r#"{"payload":2}"#)],
+            1600
+        ),
+        [
+            dot(0, Some("1")),
+            dot(10, Some("2")),
+            dot(1500, Some("1")),
+            sent(1500, r#"{"payload":1}"#),
+            dot(1510, Some("0")),
+            sent(1510, r#"{"payload":2}"#),
+        ]
+    );
+}
+
+#[test]
+fn a_variable_delay_reports_how_many_wait_and_clears_before_the_last_leaves() {
+    let mode = DelayMode::Fixed {
+        ms: 100.0,
+        variable: true,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[
+                (0, r#"{"payload":1}"#),
+                (10, r#"{"payload":2,"delay":20}"#),
+                (200, r#"{"payload":3}"#),
+                (210, r#"{"reset":true,"flush":true}"#),
+            ],
+            400
+        ),
+        [
+            dot(0, Some("1")),
+            dot(10, Some("2")),
+            sent(30, r#"{"payload":2,"delay":20}"#),
+            dot(30, Some("1")),
+            clear(100),
+            sent(100, r#"{"payload":1}"#),
+            dot(100, Some("0")),
+            dot(200, Some("1")),
+            // A reset with a flush: Node-RED clears, then flushes nothing.
+            ring(210, "0"),
+            dot(210, Some("0")),
+            dot(210, Some("0")),
+        ]
     );
 }

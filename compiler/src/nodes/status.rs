@@ -9,7 +9,7 @@ use super::catch::{check_scope_devices, read_scope, scope_distance};
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::RawFlow;
-use crate::ir::{CatchScope, DebugStatus, Flow, NodeIndex, NodeKind, StatusNode};
+use crate::ir::{CatchScope, DebugStatus, DelayMode, Flow, NodeIndex, NodeKind, StatusNode};
 use crate::json::JsonValue;
 use crate::place::RuntimeNode;
 
@@ -70,7 +70,10 @@ fn reports_status(kind: &NodeKind) -> Result<bool, &'static str> {
             }
             Some(DebugStatus::Auto | DebugStatus::Property(_)) => Ok(true),
         },
-        NodeKind::Delay(_) => Err("a device does not report a delay node's status yet"),
+        NodeKind::Delay(delay) => match delay.mode {
+            DelayMode::Fixed { .. } => Ok(true),
+            _ => Err("a device reports the status of a delay node in `delay` and `delayv` modes only, not yet in `random`, `rate`, `queue` or `timed`"),
+        },
         NodeKind::MqttIn(_) | NodeKind::MqttOut(_) => {
             Err("a device does not report an MQTT node's connection status yet")
         }
@@ -144,7 +147,7 @@ fn unreported(watcher: &RuntimeNode<'_>, node: &RuntimeNode<'_>, why: &str) -> D
     .property("scope")
     .label(watcher.raw.json.span, "this status node")
     .label(node.raw.json.span, "its status is not reported")
-    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, and debug nodes with `tostatus` on \"auto\" or a message property), or keep these nodes in Node-RED")
+    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, delay in `delay` or `delayv` mode, and debug nodes with `tostatus` on \"auto\" or a message property), or keep these nodes in Node-RED")
 }
 
 /// A status node hears only the status of nodes on its own device: one
