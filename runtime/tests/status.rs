@@ -75,6 +75,29 @@ enum Event {
     Status(u64, Option<String>, Option<String>, Option<String>),
 }
 
+/// Outputs that record, at `now`, each message sent and status reported.
+fn recorder(
+    events: &std::cell::RefCell<Vec<Event>>,
+    now: u64,
+) -> impl psos::Outputs<CAPACITY> + '_ {
+    Reporting {
+        outputs: move |_: usize, msg: &mut Msg<CAPACITY>| {
+            events
+                .borrow_mut()
+                .push(Event::Sent(now, format!("{msg:?}")))
+        },
+        status: move |status: &NodeStatus<'_>| {
+            let part = |part: Option<&str>| part.map(str::to_string);
+            events.borrow_mut().push(Event::Status(
+                now,
+                part(status.fill),
+                part(status.shape),
+                part(status.text),
+            ))
+        },
+    }
+}
+
 const TOPIC: &[PathSegment<'static>] = &[PathSegment::Key("topic")];
 
 /// A trigger node by topic, `1` then `0` after 100 ms, stepped a
@@ -88,22 +111,7 @@ fn trigger_events(config: TriggerConfig, inputs: &[(u64, &str)], until: u64) -> 
             uptime_ms,
             date_ms: uptime_ms,
         };
-        let mut out = Reporting {
-            outputs: |_: usize, msg: &mut Msg<CAPACITY>| {
-                events
-                    .borrow_mut()
-                    .push(Event::Sent(uptime_ms, format!("{msg:?}")))
-            },
-            status: |status: &NodeStatus<'_>| {
-                let part = |part: Option<&str>| part.map(str::to_string);
-                events.borrow_mut().push(Event::Status(
-                    uptime_ms,
-                    part(status.fill),
-                    part(status.shape),
-                    part(status.text),
-                ))
-            },
-        };
+        let mut out = recorder(&events, uptime_ms);
         for (_, text) in inputs.iter().filter(|(at, _)| *at == uptime_ms) {
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
             node.input_at(now, &device, &mut msg, &mut out);
@@ -232,17 +240,18 @@ fn debug_statuses(node: &Debug, messages: &[&str]) -> Vec<(String, String, Strin
 
 const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
 
+/// A debug node with id `d` that status nodes watch.
+fn watched_debug(target: DebugTarget, status: DebugStatus) -> Debug {
+    Debug::new(NodeInfo::new("d", "", "debug"), target).with_status(status)
+}
+
 fn grey(text: &str) -> (String, String, String) {
     ("grey".into(), "dot".into(), text.into())
 }
 
 #[test]
 fn a_debug_node_shows_what_it_shows_cut_at_32_characters() {
-    let node = Debug::new(
-        NodeInfo::new("d", "", "debug"),
-        DebugTarget::Property(PAYLOAD),
-    )
-    .with_status(DebugStatus::Auto);
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
     assert_eq!(
         debug_statuses(
             &node,
@@ -270,11 +279,7 @@ fn a_debug_node_shows_what_it_shows_cut_at_32_characters() {
 
 #[test]
 fn a_debug_node_reports_a_status_only_when_it_changes() {
-    let node = Debug::new(
-        NodeInfo::new("d", "", "debug"),
-        DebugTarget::Property(PAYLOAD),
-    )
-    .with_status(DebugStatus::Auto);
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
     assert_eq!(
         debug_statuses(
             &node,
@@ -321,11 +326,10 @@ fn a_debug_node_on_auto_shows_an_error_or_a_status_in_the_message() {
 #[test]
 fn a_debug_node_on_a_property_shows_it_and_not_the_error() {
     const TOPIC_PATH: &[PathSegment<'static>] = &[PathSegment::Key("topic")];
-    let node = Debug::new(
-        NodeInfo::new("d", "", "debug"),
+    let node = watched_debug(
         DebugTarget::Property(PAYLOAD),
-    )
-    .with_status(DebugStatus::Property(TOPIC_PATH));
+        DebugStatus::Property(TOPIC_PATH),
+    );
     assert_eq!(
         debug_statuses(
             &node,
@@ -337,11 +341,7 @@ fn a_debug_node_on_a_property_shows_it_and_not_the_error() {
 
 #[test]
 fn a_debug_node_ignores_its_own_status() {
-    let node = Debug::new(
-        NodeInfo::new("d", "", "debug"),
-        DebugTarget::Property(PAYLOAD),
-    )
-    .with_status(DebugStatus::Auto);
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
     assert_eq!(
         debug_statuses(
             &node,
@@ -361,22 +361,7 @@ fn delay_events(mode: DelayMode, inputs: &[(u64, &str)], until: u64) -> Vec<Even
     let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("h", "", "delay"), mode, false);
     let events = std::cell::RefCell::new(Vec::new());
     for now in 0..=until {
-        let mut out = Reporting {
-            outputs: |_: usize, msg: &mut Msg<CAPACITY>| {
-                events
-                    .borrow_mut()
-                    .push(Event::Sent(now, format!("{msg:?}")))
-            },
-            status: |status: &NodeStatus<'_>| {
-                let part = |part: Option<&str>| part.map(str::to_string);
-                events.borrow_mut().push(Event::Status(
-                    now,
-                    part(status.fill),
-                    part(status.shape),
-                    part(status.text),
-                ))
-            },
-        };
+        let mut out = recorder(&events, now);
         for (_, text) in inputs.iter().filter(|(at, _)| *at == now) {
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
             node.input_at(now, &device, &mut msg, &mut out);
