@@ -542,7 +542,7 @@ impl<'a> DeviceCode<'a> {
             if let (NodeKind::Debug(debug), Some(_)) = (&node.kind, &status_fn) {
                 constructor = with_debug_status(constructor, debug, imports);
             }
-            let outputs = reporting(outputs, status_fn.as_ref(), imports);
+            let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
             let status_fn = status_fn.map(|(_, function)| function);
             // Built-in nodes keep no state, so they are immutable statics the
             // optimiser can see through; nodes with state live in a cell.
@@ -635,7 +635,7 @@ impl<'a> DeviceCode<'a> {
             .map(|names| Receiver::Direct(names.input))
             .collect();
         let names = self.names(position)?;
-        let reported = format_ident!("{}_status", names.input);
+        let reported = status_name(&names);
         let info = node_info(node, imports);
         let node_info_type = imports.root("NodeInfo");
         let node_status = imports.root("NodeStatus");
@@ -689,7 +689,7 @@ impl<'a> DeviceCode<'a> {
             .get(position)
             .filter(|w| !w.is_empty())
             .and_then(|_| self.names(position))
-            .map(|names| (format_ident!("{}_status", names.input), quote!()));
+            .map(|names| status_name(&names));
         reporting(outputs, status.as_ref(), imports)
     }
 
@@ -2358,16 +2358,17 @@ fn option_u64(value: Option<u64>) -> TokenStream {
     }
 }
 
+/// The name of the function that gives status nodes a node's status.
+fn status_name(names: &Names) -> Ident {
+    format_ident!("{}_status", names.input)
+}
+
 /// The outputs a node is given (`outputs`, a value): as they are, or,
 /// for a node whose status status nodes receive (`status`, the name of the
 /// function that gives it them), wrapped to report its status there.
-fn reporting(
-    outputs: TokenStream,
-    status: Option<&(Ident, TokenStream)>,
-    imports: &mut Imports,
-) -> TokenStream {
+fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports) -> TokenStream {
     match status {
-        Some((status, _)) => {
+        Some(status) => {
             let reporting = imports.root("Reporting");
             quote!(&mut #reporting { outputs: #outputs, status: #status })
         }
