@@ -600,6 +600,59 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#],
         outputs: 9,
     },
+    // A debug node showing its status, watched by a status node whose
+    // message's `msg.status` a change node makes the payload: the same
+    // fill, shape and text, cut at 32 characters, a repeated status not
+    // sent again, and the source.
+    Case {
+        name: "status-debug",
+        nodes: r#"[{"id": "d", "type": "debug", "name": "shown", "active": true, "tosidebar": false, "console": false,
+            "tostatus": true, "complete": "payload", "targetType": "msg", "statusVal": "", "statusType": "auto", "wires": []},
+          {"id": "s", "type": "status", "name": "", "scope": ["d"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""hello""#,
+            r#""hello""#,
+            r#""a text longer than thirty-two characters""#,
+            "42",
+            "null",
+            r#"{"fill":"red","shape":"ring","text":"own"}"#,
+        ],
+        outputs: 5,
+    },
+    // A trigger node's blue dot while it waits, and its clear status once
+    // its time is up.
+    Case {
+        name: "status-trigger",
+        nodes: r#"[{"id": "t", "type": "trigger", "name": "wait", "op1": "1", "op2": "0", "op1type": "num", "op2type": "num",
+            "duration": "200", "extend": false, "overrideDelay": false, "units": "ms", "reset": "", "bytopic": "all",
+            "topic": "topic", "outputs": 1, "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["t"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 2,
+    },
+    // A delay node in `delayv` mode: how many wait once a message comes,
+    // then, when it leaves, a clear status and how many still wait.
+    Case {
+        name: "status-delay",
+        nodes: r#"[{"id": "h", "type": "delay", "name": "hold", "pauseType": "delayv", "timeout": "100", "timeoutUnits": "milliseconds",
+            "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "1", "randomLast": "5", "randomUnits": "seconds",
+            "drop": false, "allowrate": false, "outputs": 1, "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["h"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 3,
+    },
     // json
     Case {
         name: "json-convert",

@@ -366,3 +366,35 @@ fn a_catch_node_is_given_each_error_with_the_node_that_reported_it() {
         ]
     );
 }
+
+#[test]
+fn a_status_node_is_given_the_status_of_the_nodes_it_watches() {
+    let (dir, _) = build_test_flow("status");
+    // Only the two nodes the status node watches get code to report it.
+    let main_rs = std::fs::read_to_string(dir.path().join("statushost/src/main.rs"))
+        .expect("the device's main.rs");
+    assert_eq!(
+        main_rs.matches("_status(status: &NodeStatus").count(),
+        2,
+        "{main_rs}"
+    );
+    let device = Running::start(&build_device(dir.path(), "statushost"));
+    // The trigger waits for "a", then for "b" too, then for neither; the
+    // debug node shows each payload, cut at 32 characters, and not the
+    // same status twice; the trigger that waits for nothing clears its
+    // status with `{}`. The trigger no status node watches reports nothing.
+    assert_eq!(
+        debug_lines(&device, 9, Duration::from_secs(10)),
+        [
+            r#"[statushost] [debug:seen] {"fill":"blue","shape":"dot","source":{"id":"wait","type":"trigger","name":"wait"}}"#,
+            "[statushost] [debug:shown] a : first",
+            r#"[statushost] [debug:seen] {"fill":"grey","shape":"dot","text":"first","source":{"id":"shown","type":"debug","name":"shown"}}"#,
+            r#"[statushost] [debug:seen] {"fill":"blue","shape":"dot","text":"2","source":{"id":"wait","type":"trigger","name":"wait"}}"#,
+            "[statushost] [debug:shown] b : a text longer than thirty-two characters",
+            r#"[statushost] [debug:seen] {"fill":"grey","shape":"dot","text":"a text longer than thirty-two ch...","source":{"id":"shown","type":"debug","name":"shown"}}"#,
+            "[statushost] [debug:shown] c : a text longer than thirty-two characters",
+            r#"[statushost] [debug:seen] {"fill":"blue","shape":"dot","source":{"id":"wait","type":"trigger","name":"wait"}}"#,
+            r#"[statushost] [debug:seen] {"source":{"id":"wait","type":"trigger","name":"wait"}}"#,
+        ]
+    );
+}

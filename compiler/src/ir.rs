@@ -43,6 +43,9 @@ pub struct Flow {
     /// For each node whose errors catch nodes take, those catch nodes in
     /// the order Node-RED gives them the error.
     pub caught_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
+    /// For each node whose status status nodes receive, those status nodes
+    /// in the order Node-RED gives them the status.
+    pub status_watched_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 /// A crate of custom node types, as a device crate depends on it.
@@ -319,6 +322,7 @@ pub enum NodeKind {
     Smooth(Smooth),
     Csv(Csv),
     Catch(Catch),
+    Status(StatusNode),
 }
 
 impl NodeKind {
@@ -337,7 +341,8 @@ impl NodeKind {
             | NodeKind::Batch(_)
             | NodeKind::Sort(_)
             | NodeKind::Csv(_)
-            | NodeKind::Catch(_) => 1,
+            | NodeKind::Catch(_)
+            | NodeKind::Status(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -771,6 +776,22 @@ pub struct Debug {
     pub z: Option<String>,
     /// The node's `name` as the flow gives it, the sidebar message's `name`.
     pub name: Option<String>,
+    /// `tostatus`: what the node shows as its status, when it shows one.
+    pub status: Option<DebugStatus>,
+}
+
+/// What a debug node with `tostatus` shows as its status (`statusType`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DebugStatus {
+    /// `auto`: what the node shows (the payload, for the whole message),
+    /// or `msg.error.message` or `msg.status` where the message has them.
+    Auto,
+    /// `msg`: a message property (`statusVal`).
+    Property(Path),
+    /// `counter`: how many messages came.
+    Counter,
+    /// `jsonata`: an expression.
+    Jsonata,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1144,4 +1165,13 @@ pub enum CatchScope {
     Group,
     /// The nodes with these ids.
     Nodes(Vec<String>),
+}
+
+/// A `status` node: whose status it receives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusNode {
+    /// The nodes of its tab it watches, as a catch node's scope names
+    /// them; a list without the nodes the status node is wired to, which
+    /// Node-RED leaves out against a loop.
+    pub scope: CatchScope,
 }

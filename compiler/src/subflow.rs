@@ -236,7 +236,7 @@ fn instantiate(
             diagnostics.push(
                 Diagnostic::error(
                     Code::UnsupportedValue,
-                    "the status port of this subflow instance is wired, and nodes on a device report no status",
+                    "the status port of this subflow instance is wired, and a device does not pass its nodes' status to a subflow's status port",
                 )
                 .node(instance.node_ref())
                 .property("wires")

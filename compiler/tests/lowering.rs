@@ -1345,7 +1345,51 @@ fn debug_defaults_are_node_reds() {
             property_name: Some("payload".to_string()),
             z: None,
             name: Some("Debug".to_string()),
+            status: None,
         }
+    );
+}
+
+#[test]
+fn a_debug_node_with_tostatus_reads_statustype_and_statusval_as_node_red_does() {
+    let status = |json: &str| {
+        let NodeKind::Debug(debug) = only_node(json) else {
+            panic!("a debug node")
+        };
+        debug.status
+    };
+    let payload = vec![psosc::ir::PathSegment::Key("payload".to_string())];
+    let topic = vec![psosc::ir::PathSegment::Key("topic".to_string())];
+    assert_eq!(
+        status(r#"{"id": "n1", "type": "debug", "tostatus": true}"#),
+        Some(psosc::ir::DebugStatus::Auto)
+    );
+    assert_eq!(
+        status(r#"{"id": "n1", "type": "debug", "tostatus": false, "statusType": "msg"}"#),
+        None
+    );
+    // `statusVal` is the node's `complete` when not given.
+    assert_eq!(
+        status(
+            r#"{"id": "n1", "type": "debug", "tostatus": true, "complete": "topic", "statusType": "msg", "statusVal": ""}"#
+        ),
+        Some(psosc::ir::DebugStatus::Property(topic.clone()))
+    );
+    assert_eq!(
+        status(
+            r#"{"id": "n1", "type": "debug", "tostatus": true, "complete": "false", "statusType": "msg"}"#
+        ),
+        Some(psosc::ir::DebugStatus::Property(payload))
+    );
+    assert_eq!(
+        status(
+            r#"{"id": "n1", "type": "debug", "tostatus": true, "statusType": "msg", "statusVal": "topic"}"#
+        ),
+        Some(psosc::ir::DebugStatus::Property(topic))
+    );
+    assert_eq!(
+        status(r#"{"id": "n1", "type": "debug", "tostatus": true, "statusType": "counter"}"#),
+        Some(psosc::ir::DebugStatus::Counter)
     );
 }
 
@@ -1720,6 +1764,157 @@ fn a_catch_node_is_placed_with_the_nodes_it_watches() {
             "catch-place-b",
             "catch-place-b",
             "catch-place-a"
+        ]
+    );
+}
+
+/// Lowers a flow and compares, for each node whose status status nodes
+/// receive, those status nodes in the order they get it, written
+/// `node->status,status` with node ids.
+fn check_watched(json: &str, expect: &[&str]) {
+    let flow = lower(json);
+    let watched: Vec<String> = flow
+        .status_watched_by
+        .iter()
+        .map(|(source, watchers)| {
+            let watchers: Vec<&str> = watchers
+                .iter()
+                .map(|watcher| flow.nodes[*watcher].id.as_str())
+                .collect();
+            format!("{}->{}", flow.nodes[*source].id, watchers.join(","))
+        })
+        .collect();
+    assert_eq!(watched, expect);
+}
+
+/// A trigger node, which reports a status, with the id, group and wires
+/// given.
+fn trigger(id: &str, group: Option<&str>, wires: &str) -> String {
+    let group = group.map_or(String::new(), |g| format!(r#""g": "{g}", "#));
+    format!(
+        r#"{{"id": "{id}", "type": "trigger", "z": "t1", {group}"op1": "1", "op2": "0", "op1type": "num", "op2type": "num", "duration": "250", "units": "ms", "wires": [{wires}]}}"#
+    )
+}
+
+#[test]
+fn a_status_node_receives_only_the_status_of_nodes_that_report_one_on_its_tab() {
+    check_watched(
+        &format!(
+            r#"[{{"id": "t1", "type": "tab"}}, {{"id": "t2", "type": "tab"}},
+                {{"id": "a", "type": "inject", "z": "t1", "wires": [["b", "q"]]}},
+                {b},
+                {{"id": "q", "type": "debug", "z": "t1", "tostatus": true, "wires": []}},
+                {{"id": "quiet", "type": "debug", "z": "t1", "wires": []}},
+                {{"id": "s", "type": "status", "z": "t1", "scope": null, "wires": [["quiet"]]}},
+                {{"id": "other", "type": "trigger", "z": "t2", "op1": "1", "op2": "0", "op1type": "num", "op2type": "num", "duration": "250", "units": "ms", "wires": [[]]}}]"#,
+            b = trigger("b", None, "[]"),
+        ),
+        &["b->s", "q->s"],
+    );
+}
+
+#[test]
+fn a_status_node_leaves_out_of_its_list_the_nodes_it_is_wired_to_as_node_red_does() {
+    // `25-status.js` removes them while walking the list by position, so
+    // the id after a removed one stays: "x" goes, "y" stays, "z" goes.
+    check_watched(
+        &format!(
+            r#"[{{"id": "t1", "type": "tab"}},
+                {x}, {y}, {z}, {w},
+                {{"id": "s", "type": "status", "z": "t1", "scope": ["x", "y", "z", "w"], "wires": [["x", "y", "z"]]}}]"#,
+            x = trigger("x", None, "[]"),
+            y = trigger("y", None, "[]"),
+            z = trigger("z", None, "[]"),
+            w = trigger("w", None, "[]"),
+        ),
+        &["y->s", "w->s"],
+    );
+}
+
+// Node-RED's `Flow_spec.js` "#handleStatus" cases, its "test" nodes as
+// trigger nodes: which status nodes the status of node "1" reaches.
+
+#[test]
+fn handle_status_passes_a_status_event_to_the_adjacent_status_node() {
+    check_watched(
+        &format!(
+            r#"[{{"id": "t1", "type": "tab"}}, {n1}, {n2}, {n3},
+                {{"id": "sn", "z": "t1", "type": "status", "wires": []}},
+                {{"id": "sn2", "z": "t1", "type": "status", "wires": []}}]"#,
+            n1 = trigger("1", None, r#"["2"]"#),
+            n2 = trigger("2", None, r#"["3"]"#),
+            n3 = trigger("3", None, "[]"),
+        ),
+        &["1->sn,sn2", "2->sn,sn2", "3->sn,sn2"],
+    );
+}
+
+#[test]
+fn handle_status_passes_a_status_event_to_the_adjacent_scoped_status_node() {
+    check_watched(
+        &format!(
+            r#"[{{"id": "t1", "type": "tab"}}, {n1}, {n2}, {n3},
+                {{"id": "sn", "z": "t1", "type": "status", "scope": ["2"], "wires": []}},
+                {{"id": "sn2", "z": "t1", "type": "status", "scope": ["1"], "wires": []}}]"#,
+            n1 = trigger("1", None, r#"["2"]"#),
+            n2 = trigger("2", None, r#"["3"]"#),
+            n3 = trigger("3", None, "[]"),
+        ),
+        &["1->sn2", "2->sn"],
+    );
+}
+
+#[test]
+fn handle_status_passes_a_status_event_to_the_group_scoped_status_node() {
+    check_watched(
+        &format!(
+            r#"[{{"id": "t1", "type": "tab"}},
+                {{"id": "g1", "type": "group", "g": "g3", "z": "t1"}},
+                {{"id": "g2", "type": "group", "z": "t1"}},
+                {{"id": "g3", "type": "group", "z": "t1"}},
+                {n1},
+                {{"id": "sn", "z": "t1", "g": "g1", "type": "status", "scope": "group", "wires": []}},
+                {{"id": "sn2", "z": "t1", "g": "g2", "type": "status", "scope": "group", "wires": []}},
+                {{"id": "sn3", "z": "t1", "g": "g3", "type": "status", "scope": "group", "wires": []}},
+                {{"id": "sn4", "z": "t1", "g": "g2", "type": "status", "wires": []}}]"#,
+            n1 = trigger("1", Some("g1"), "[]"),
+        ),
+        // sn (its group) and sn3 (the group around it) get it, sn2 (another
+        // group's) does not; sn4, scoped to all, gets it last, its group
+        // being none of the node's.
+        &["1->sn,sn3,sn4"],
+    );
+}
+
+#[test]
+fn a_status_node_is_placed_with_the_nodes_it_watches() {
+    // As a catch node: the watched trigger is pinned to the second device,
+    // the status node's debug node to the first; the status node goes with
+    // what it watches, and its wire to the debug node crosses.
+    let flow = lower(&format!(
+        r#"[{{"id": "t1", "type": "tab"}},
+            {{"id": "first", "type": "psos-device", "name": "status-place-a", "board": "host"}},
+            {{"id": "second", "type": "psos-device", "name": "status-place-b", "board": "host"}},
+            {{"id": "a", "type": "inject", "z": "t1", "device": "status-place-b", "wires": [["b"]]}},
+            {b},
+            {{"id": "s", "type": "status", "z": "t1", "scope": ["b"], "psosRate": 60, "wires": [["d"]]}},
+            {{"id": "d", "type": "debug", "z": "t1", "device": "status-place-a", "wires": []}}]"#,
+        b = trigger("b", None, "[]").replace(
+            r#""z": "t1", "#,
+            r#""z": "t1", "device": "status-place-b", "#
+        ),
+    ));
+    let device_of = |id: &str| {
+        let node = flow.nodes.iter().find(|node| node.id == id).unwrap();
+        flow.devices[node.device].name.as_str()
+    };
+    assert_eq!(
+        ["a", "b", "s", "d"].map(device_of),
+        [
+            "status-place-b",
+            "status-place-b",
+            "status-place-b",
+            "status-place-a"
         ]
     );
 }

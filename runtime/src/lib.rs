@@ -108,6 +108,7 @@ mod node;
 pub mod nodes;
 mod platform;
 pub mod regex;
+pub mod status;
 mod text;
 pub mod timers;
 pub mod topic;
@@ -122,6 +123,7 @@ pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
 pub use node::{Discard, Node, NodeCell, NodeInfo, Outputs};
 pub use psos_macros::node;
+pub use status::{status_message, CountText, NodeStatus, Reporting, StatusText};
 pub use value::{
     is_js_white_space, number_from_str, parse_float, ConstValue, Items, Members, Primitive,
     ValueRef,

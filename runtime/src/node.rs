@@ -1,6 +1,6 @@
 //! What a node is to the runtime, and the cell that holds one as a `static`.
 
-use crate::{Device, ErrorKind, Msg};
+use crate::{Device, ErrorKind, Msg, NodeStatus};
 
 /// Who a node is in the flow, for debug output and error events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,18 @@ impl NodeInfo {
 /// receiver that wants to keep it copies it.
 pub trait Outputs<const N: usize> {
     fn send(&mut self, port: usize, msg: &mut Msg<N>);
+
+    /// The node's status changed (`node.status`). Only the outputs of a
+    /// node that status nodes watch do anything with it
+    /// ([`crate::Reporting`]); for every other node this is nothing, and
+    /// the optimiser leaves no trace of the call.
+    fn status(&mut self, _status: &NodeStatus<'_>) {}
+
+    /// Whether a status reported here goes anywhere, so that a node spends
+    /// nothing making a status no one watches.
+    fn reports_status(&self) -> bool {
+        false
+    }
 }
 
 impl<const N: usize, F: FnMut(usize, &mut Msg<N>)> Outputs<N> for F {

@@ -104,6 +104,9 @@ struct DeviceCode<'a> {
     /// Per node (by position), the positions of the catch nodes that take
     /// its errors, in the order they get them.
     catchers: Vec<Vec<usize>>,
+    /// Per node (by position), the positions of the status nodes that
+    /// receive its status, in the order they get it.
+    status_watchers: Vec<Vec<usize>>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -177,6 +180,17 @@ impl<'a> DeviceCode<'a> {
                     .collect()
             })
             .collect();
+        let status_watchers = on_device
+            .iter()
+            .map(|(node_index, _)| {
+                flow.status_watched_by
+                    .get(node_index)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|watcher| position_of.get(*watcher).copied().flatten())
+                    .collect()
+            })
+            .collect();
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
             for scope in node.kind.context_scopes() {
@@ -202,6 +216,7 @@ impl<'a> DeviceCode<'a> {
             publishes,
             remote,
             catchers,
+            status_watchers,
         }
     }
 
@@ -547,12 +562,18 @@ impl<'a> DeviceCode<'a> {
             let catch = self.catch_function(node, position, imports);
             let caught = catch.as_ref().map(|(name, _)| name);
             let (output_fn, outputs) = match output_function(output, &msg, &ports, caught) {
-                Some(function) => (function, quote!(&mut #output)),
+                Some(function) => (function, quote!(#output)),
                 None => {
                     let discard = imports.root("Discard");
-                    (quote!(), quote!(&mut #discard))
+                    (quote!(), quote!(#discard))
                 }
             };
+            let status_fn = self.status_function(node, position, imports);
+            if let (NodeKind::Debug(debug), Some(_)) = (&node.kind, &status_fn) {
+                constructor = with_debug_status(constructor, debug, imports);
+            }
+            let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
+            let status_fn = status_fn.map(|(_, function)| function);
             // Built-in nodes keep no state, so they are immutable statics the
             // optimiser can see through; nodes with state live in a cell.
             let declaration = if is_stateless(&node.kind) {
@@ -581,6 +602,8 @@ impl<'a> DeviceCode<'a> {
                 }
 
                 #catch_fn
+
+                #status_fn
 
                 #output_fn
             });
@@ -623,6 +646,45 @@ impl<'a> DeviceCode<'a> {
         ))
     }
 
+    /// For a node whose status status nodes of this device receive: the
+    /// name of the function that gives them each status the node reports,
+    /// and that function.
+    fn status_function(
+        &self,
+        node: &Node,
+        position: usize,
+        imports: &mut Imports,
+    ) -> Option<(Ident, TokenStream)> {
+        let watchers = self
+            .status_watchers
+            .get(position)
+            .filter(|w| !w.is_empty())?;
+        let receivers: Vec<Receiver> = watchers
+            .iter()
+            .filter_map(|watcher| self.names(*watcher))
+            .map(|names| Receiver::Direct(names.input))
+            .collect();
+        let names = self.names(position)?;
+        let reported = status_name(&names);
+        let info = node_info(node, imports);
+        let node_info_type = imports.root("NodeInfo");
+        let node_status = imports.root("NodeStatus");
+        let status_message = imports.root("status_message");
+        let delivery = fan_out(&receivers);
+        let msg = format_ident!("Msg");
+        Some((
+            reported.clone(),
+            quote! {
+                fn #reported(status: &#node_status<'_>) {
+                    const SOURCE: #node_info_type = #info;
+                    #status_message(&DEVICE, &SOURCE, status, |msg: &mut #msg| {
+                        #delivery
+                    });
+                }
+            },
+        ))
+    }
+
     /// A timer's call of a node's hook. For a node catch nodes watch, the
     /// errors left from before are not the node's, and neither are those
     /// it reports with no message (Node-RED catches only errors that come
@@ -646,12 +708,19 @@ impl<'a> DeviceCode<'a> {
             .receivers
             .get(position)
             .is_some_and(|ports| ports.iter().any(|p| !p.is_empty()));
-        if wired {
-            quote!(&mut #output)
+        let outputs = if wired {
+            quote!(#output)
         } else {
             let discard = imports.root("Discard");
-            quote!(&mut #discard)
-        }
+            quote!(#discard)
+        };
+        let status = self
+            .status_watchers
+            .get(position)
+            .filter(|w| !w.is_empty())
+            .and_then(|_| self.names(position))
+            .map(|names| status_name(&names));
+        reporting(outputs, status.as_ref(), imports)
     }
 
     /// The timers that start messages: one per inject node with a schedule,
@@ -925,7 +994,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Template(_)
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_)
-        | NodeKind::Catch(_) => true,
+        | NodeKind::Catch(_)
+        | NodeKind::Status(_) => true,
         NodeKind::Custom(_)
         | NodeKind::Delay(_)
         | NodeKind::Filter(_)
@@ -977,6 +1047,18 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
                 stack.push(wire.to);
             }
         }
+        // A node's status reaches the status nodes of its device that
+        // receive it.
+        for watcher in flow.status_watched_by.get(&from).into_iter().flatten() {
+            let here = flow
+                .nodes
+                .get(*watcher)
+                .is_some_and(|node| node.device == device_index);
+            if let (true, Some(slot @ false)) = (here, reached.get_mut(*watcher)) {
+                *slot = true;
+                stack.push(*watcher);
+            }
+        }
         // A node's errors reach the catch nodes of its device that take them.
         for catch in flow.caught_by.get(&from).into_iter().flatten() {
             let here = flow
@@ -1022,6 +1104,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Smooth(_) => "smooth".to_string(),
         NodeKind::Csv(_) => "csv".to_string(),
         NodeKind::Catch(_) => "catch".to_string(),
+        NodeKind::Status(_) => "status".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1368,6 +1451,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Catch(_) => {
             let catch_type = imports.node("Catch");
             (quote!(#catch_type), quote!(#catch_type::new(#info)))
+        }
+        NodeKind::Status(_) => {
+            let status_type = imports.node("Status");
+            (quote!(#status_type), quote!(#status_type::new(#info)))
         }
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");
@@ -2333,4 +2420,41 @@ fn option_u64(value: Option<u64>) -> TokenStream {
         }
         None => quote!(None),
     }
+}
+
+/// The name of the function that gives status nodes a node's status.
+fn status_name(names: &Names) -> Ident {
+    format_ident!("{}_status", names.input)
+}
+
+/// The outputs a node is given (`outputs`, a value): as they are, or,
+/// for a node whose status status nodes receive (`status`, the name of the
+/// function that gives it them), wrapped to report its status there.
+fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports) -> TokenStream {
+    match status {
+        Some(status) => {
+            let reporting = imports.root("Reporting");
+            quote!(&mut #reporting { outputs: #outputs, status: #status })
+        }
+        None => quote!(&mut #outputs),
+    }
+}
+
+/// A debug node whose status status nodes receive reports it as its
+/// `statusType` says.
+fn with_debug_status(
+    constructor: TokenStream,
+    debug: &crate::ir::Debug,
+    imports: &mut Imports,
+) -> TokenStream {
+    let status_type = imports.node("DebugStatus");
+    let status = match &debug.status {
+        Some(crate::ir::DebugStatus::Property(property)) => {
+            let property = path(property, imports);
+            quote!(#status_type::Property(#property))
+        }
+        // psosc refuses the other kinds on a watched node.
+        _ => quote!(#status_type::Auto),
+    };
+    quote!(#constructor.with_status(#status))
 }

@@ -13,37 +13,45 @@ use crate::place::RuntimeNode;
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let uncaught = reader.flag("uncaught", false);
-    let scope = match reader.get("scope").map(|scope| (&scope.value, scope.span)) {
-        None | Some((JsonValue::Null, _)) => CatchScope::All,
-        Some((JsonValue::String(text), _)) if text == "group" => CatchScope::Group,
+    let scope = read_scope(reader, "catch")?;
+    Some(NodeKind::Catch(Catch { scope, uncaught }))
+}
+
+/// The `scope` of a catch, status or complete node (`noun`): null (all
+/// nodes of its tab), `"group"`, or a list of node ids.
+pub(super) fn read_scope(reader: &mut Reader<'_, '_>, noun: &str) -> Option<CatchScope> {
+    match reader.get("scope").map(|scope| (&scope.value, scope.span)) {
+        None | Some((JsonValue::Null, _)) => Some(CatchScope::All),
+        Some((JsonValue::String(text), _)) if text == "group" => Some(CatchScope::Group),
         Some((JsonValue::Array(items), span)) => {
             let ids: Option<Vec<String>> = items
                 .iter()
                 .map(|item| item.as_str().map(str::to_string))
                 .collect();
-            let Some(ids) = ids else {
+            if ids.is_none() {
                 reader.malformed(
                     "scope",
                     span,
-                    "a catch node's scope lists node ids, which are strings".to_string(),
+                    format!("a {noun} node's scope lists node ids, which are strings"),
                     None,
                 );
-                return None;
-            };
-            CatchScope::Nodes(ids)
+            }
+            ids.map(CatchScope::Nodes)
         }
         Some((_, span)) => {
             reader.malformed(
                 "scope",
                 span,
-                "a catch node's scope is null (all nodes), \"group\" or a list of node ids"
-                    .to_string(),
-                Some("choose the scope again in the catch node's editor".to_string()),
+                format!(
+                    "a {noun} node's scope is null (all nodes), \"group\" or a list of node ids"
+                ),
+                Some(format!(
+                    "choose the scope again in the {noun} node's editor"
+                )),
             );
-            return None;
+            None
         }
-    };
-    Some(NodeKind::Catch(Catch { scope, uncaught }))
+    }
 }
 
 /// A catch node with what Node-RED's flow knows of it.
@@ -131,6 +139,29 @@ fn taken_by(raw: &RawFlow, catches: &[CatchNode<'_>], reporting: &RawNode) -> Ve
     taken
 }
 
+/// [`distance`] for a node that watches others with `scope` (a status
+/// node, which Node-RED's flow places as it places catch nodes).
+pub(super) fn scope_distance(
+    raw: &RawFlow,
+    source: &RawNode,
+    watcher: &RawNode,
+    scope: &CatchScope,
+) -> Option<usize> {
+    let catch = Catch {
+        scope: scope.clone(),
+        uncaught: false,
+    };
+    distance(
+        raw,
+        source,
+        &CatchNode {
+            index: 0,
+            catch: &catch,
+            raw: watcher,
+        },
+    )
+}
+
 /// How many groups up from the node the catch node's group is (the number
 /// of groups the node is in, when the catch node is in none of them), or
 /// `None` when the catch node does not take the node's errors.
@@ -165,8 +196,27 @@ fn distance(raw: &RawFlow, source: &RawNode, catch: &CatchNode<'_>) -> Option<us
 /// A catch node hears only the errors of nodes on its own device: one
 /// error per catch node whose scope reaches nodes placed elsewhere.
 pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    check_scope_devices(
+        flow,
+        &flow.caught_by,
+        Code::CatchAcrossDevices,
+        ("catch", "errors"),
+        diagnostics,
+    );
+}
+
+/// One error per watching node (of `noun`, which hears `what` of the nodes
+/// in its scope, as `watched_by` lists them) whose scope reaches nodes
+/// placed on other devices.
+pub(super) fn check_scope_devices(
+    flow: &Flow,
+    watched_by: &BTreeMap<NodeIndex, Vec<NodeIndex>>,
+    code: Code,
+    (noun, what): (&str, &str),
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     let mut elsewhere: BTreeMap<NodeIndex, Vec<NodeIndex>> = BTreeMap::new();
-    for (source, catches) in &flow.caught_by {
+    for (source, catches) in watched_by {
         for catch in catches {
             let (Some(source_node), Some(catch_node)) =
                 (flow.nodes.get(*source), flow.nodes.get(*catch))
@@ -188,15 +238,15 @@ pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let mut diagnostic = Diagnostic::error(
-            Code::CatchAcrossDevices,
+            code,
             format!(
-                "it runs on device {:?}, but nodes in its scope run on other devices: it would never hear of their errors",
+                "it runs on device {:?}, but nodes in its scope run on other devices: it would never hear of their {what}",
                 device_name(catch_node.device)
             ),
         )
         .node(NodeRef::of(catch_node))
         .property("scope")
-        .label(catch_node.span, "this catch node");
+        .label(catch_node.span, format!("this {noun} node"));
         for source in sources {
             if let Some(node) = flow.nodes.get(source) {
                 diagnostic = diagnostic.label(
@@ -205,8 +255,8 @@ pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
                 );
             }
         }
-        diagnostics.push(diagnostic.help(
-            "pin the catch node and the nodes in its scope to one device (`device` on the nodes, or `PSOS_DEVICE` on their tab or group), or narrow its scope to nodes of its device",
-        ));
+        diagnostics.push(diagnostic.help(format!(
+            "pin the {noun} node and the nodes in its scope to one device (`device` on the nodes, or `PSOS_DEVICE` on their tab or group), or narrow its scope to nodes of its device"
+        )));
     }
 }

@@ -2,7 +2,7 @@
 //! Node-RED's sidebar message (`tosidebar`).
 
 use super::Reader;
-use crate::ir::{top_level, Debug, DebugTarget, NodeKind};
+use crate::ir::{top_level, Debug, DebugStatus, DebugTarget, NodeKind};
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let active = reader.flag("active", true);
@@ -19,6 +19,10 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             (DebugTarget::Property(path), Some(name))
         }
     };
+    let status = reader
+        .flag("tostatus", false)
+        .then(|| read_status(reader, complete, target_type))
+        .flatten();
     Some(NodeKind::Debug(Debug {
         target,
         active,
@@ -26,5 +30,40 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         property_name: property_name.map(str::to_string),
         z: reader.node.z.clone(),
         name: reader.string("name").map(str::to_string),
+        status,
     }))
+}
+
+/// What a debug node with `tostatus` shows as its status: `statusType`
+/// (`auto` by default) and, for `msg`, `statusVal`, which is the node's
+/// `complete` when not given, as `21-debug.js` reads them.
+fn read_status(
+    reader: &mut Reader<'_, '_>,
+    complete: &str,
+    target_type: Option<&str>,
+) -> Option<DebugStatus> {
+    match reader.string("statusType").filter(|kind| !kind.is_empty()) {
+        None | Some("auto") => Some(DebugStatus::Auto),
+        Some("counter") => Some(DebugStatus::Counter),
+        Some("jsonata") => Some(DebugStatus::Jsonata),
+        Some(_) => {
+            let given = reader.string("statusVal").filter(|value| !value.is_empty());
+            let name = match given {
+                Some(name) => name,
+                // The node's `complete`: a JSONata `complete` leaves none,
+                // and Node-RED then reads `msg[undefined]`, which is missing.
+                None if target_type == Some("jsonata") => return Some(DebugStatus::Jsonata),
+                None if complete == "false" => "payload",
+                None => complete,
+            };
+            let key = if given.is_some() {
+                "statusVal"
+            } else {
+                "complete"
+            };
+            let span = reader.node.value_span(key);
+            let path = reader.msg_property(key, name, None, span)?;
+            Some(DebugStatus::Property(path))
+        }
+    }
 }

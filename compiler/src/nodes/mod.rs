@@ -20,6 +20,7 @@ pub mod refused;
 mod smooth;
 mod sort;
 mod split;
+pub mod status;
 mod switch;
 mod template;
 mod trigger;
@@ -116,6 +117,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "catch",
         lower: catch::lower,
+    },
+    NodeType {
+        type_name: "status",
+        lower: status::lower,
     },
 ];
 

@@ -46,6 +46,8 @@ pub struct Placed {
     pub nodes: Vec<ir::Node>,
     /// For each node whose errors catch nodes take, those catch nodes.
     pub caught_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
+    /// For each node whose status status nodes receive, those status nodes.
+    pub status_watched_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     pub cost: u64,
     pub optimal: bool,
 }
@@ -152,6 +154,8 @@ pub fn place(
         .map(|device| resources::runtime_resources(device.message_capacity))
         .collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
+    // A status node is tied to the nodes it watches as a catch node is.
+    let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices
@@ -175,6 +179,7 @@ pub fn place(
                 weight: wire.weight,
             })
             .chain(catch_edges(wires, &caught_by))
+            .chain(catch_edges(wires, &status_watched_by))
             .collect(),
     };
     // Without a device every psos-device was refused, each with its error.
@@ -228,6 +233,7 @@ pub fn place(
     Placed {
         nodes: placed,
         caught_by,
+        status_watched_by,
         cost,
         optimal,
     }

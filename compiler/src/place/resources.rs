@@ -82,6 +82,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: a status node only sends on; the nodes it watches
+    // each get a function that makes the status message.
+    TypeFacts {
+        type_name: "status",
+        resources: Resources {
+            flash: 128,
+            ram: 16,
+        },
+        hardware: false,
+    },
     TypeFacts {
         type_name: "json",
         resources: Resources {

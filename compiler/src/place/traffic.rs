@@ -394,6 +394,7 @@ mod tests {
             property_name: None,
             z: None,
             name: None,
+            status: None,
         })
     }
 

@@ -34,10 +34,29 @@ pub struct Sidebar {
     pub property: Option<&'static str>,
 }
 
+/// What a debug node with `tostatus` shows as its status (`statusType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DebugStatus {
+    /// `auto`: what the node shows (the payload, for the whole message),
+    /// unless the message has `msg.error` (its message, red) or
+    /// `msg.status` (its fill, shape and text).
+    Auto,
+    /// `msg`: a message property.
+    Property(&'static [PathSegment<'static>]),
+}
+
+/// How many UTF-16 units of a status text Node-RED's debug node keeps
+/// (`debugStatusLength`, 32 by default) before it adds `...`.
+pub const STATUS_LENGTH: usize = 32;
+
 pub struct Debug {
     pub info: NodeInfo,
     target: DebugTarget,
     sidebar: Option<Sidebar>,
+    status: Option<DebugStatus>,
+    /// The status last reported, as a digest (none yet): Node-RED's node
+    /// reports a status only when it differs from the one before.
+    last_status: spin::Mutex<Option<u64>>,
 }
 
 impl Debug {
@@ -46,6 +65,17 @@ impl Debug {
             info,
             target,
             sidebar: None,
+            status: None,
+            last_status: spin::Mutex::new(None),
+        }
+    }
+
+    /// The node reports a status for each message (`tostatus`); psosc
+    /// sets this only on a debug node that status nodes watch.
+    pub const fn with_status(self, status: DebugStatus) -> Self {
+        Self {
+            status: Some(status),
+            ..self
         }
     }
 
@@ -274,6 +304,11 @@ impl Debug {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        // A status node wired back to this node: Node-RED's debug node
+        // ignores its own status, so that it does not loop.
+        if self.status.is_some() && is_own_status(msg, self.info.id) {
+            return;
+        }
         let shown = Shown {
             msg,
             target: self.target,
@@ -309,6 +344,142 @@ impl Debug {
                 Err(_) => device.report_uncaught(ErrorKind::Oversize),
             }
         }
+        if let (Some(status), true) = (self.status, out.reports_status()) {
+            self.report_status(status, msg, out);
+        }
+    }
+
+    /// Reports the status `21-debug.js` makes of the message, when it
+    /// differs from the last one reported.
+    fn report_status<const N: usize, O: Outputs<N>>(
+        &self,
+        kind: DebugStatus,
+        msg: &Msg<N>,
+        out: &mut O,
+    ) {
+        let output = match (kind, self.target) {
+            (DebugStatus::Auto, DebugTarget::WholeMessage) => msg.payload(),
+            (DebugStatus::Auto, DebugTarget::Property(path)) | (DebugStatus::Property(path), _) => {
+                msg.get(path)
+            }
+        };
+        let mut fill = "grey";
+        let mut shape = "dot";
+        // The text, and whether it is cut: Node-RED cuts `st` when it is a
+        // string, which the value shown always is (`util.inspect` of what
+        // is not one), and a text taken from the message may not be.
+        let mut text = output;
+        let mut always_cut = true;
+        if let Some(ValueRef::Object(object)) = output {
+            let part = |key| object.get(key).filter(ValueRef::is_truthy);
+            if let (Some(ValueRef::Str(f)), Some(ValueRef::Str(s)), Some(t)) =
+                (part("fill"), part("shape"), part("text"))
+            {
+                (fill, shape, text, always_cut) = (f, s, Some(t), false);
+            }
+        }
+        if kind == DebugStatus::Auto {
+            if let Some(error) = msg.property("error") {
+                fill = "red";
+                text = match error {
+                    ValueRef::Object(error) => error.get("message"),
+                    _ => None,
+                };
+                always_cut = false;
+                // Node-RED fails on an error without a message: no status.
+                if text.is_none() {
+                    return;
+                }
+            }
+            if let Some(status) = msg.property("status") {
+                let part = |key| match status {
+                    ValueRef::Object(status) => status.get(key).filter(ValueRef::is_truthy),
+                    _ => None,
+                };
+                fill = match part("fill") {
+                    Some(ValueRef::Str(fill)) => fill,
+                    _ => "grey",
+                };
+                shape = match part("shape") {
+                    Some(ValueRef::Str(shape)) => shape,
+                    _ => "ring",
+                };
+                text = Some(part("text").unwrap_or(ValueRef::Str("")));
+                always_cut = false;
+            }
+        }
+        let mut written = crate::StatusText::<{ STATUS_LENGTH * 4 + 4 }>::new();
+        let cut = matches!(text, Some(ValueRef::Str(_))) || always_cut;
+        let mut writer = Cut {
+            out: &mut written,
+            left: if cut { STATUS_LENGTH } else { usize::MAX },
+            more: false,
+        };
+        let result = match text {
+            Some(text) => write!(writer, "{text}"),
+            None => writer.write_str("undefined"),
+        };
+        let more = writer.more;
+        if result.is_err() {
+            return;
+        }
+        if more && written.write_str("...").is_err() {
+            return;
+        }
+        let status = crate::NodeStatus::new(fill, shape).with_text(written.as_str());
+        let digest = digest(&status);
+        {
+            let mut last = self.last_status.lock();
+            if *last == Some(digest) {
+                return;
+            }
+            *last = Some(digest);
+        }
+        out.status(&status);
+    }
+}
+
+/// Whether the message is a status this node reported
+/// (`msg.status.source.id` is the node's id).
+fn is_own_status<const N: usize>(msg: &Msg<N>, id: &str) -> bool {
+    let path = [
+        PathSegment::Key("status"),
+        PathSegment::Key("source"),
+        PathSegment::Key("id"),
+    ];
+    msg.get(&path) == Some(ValueRef::Str(id))
+}
+
+/// FNV-1a over a status's parts, each ended by a byte no text holds.
+fn digest(status: &crate::NodeStatus<'_>) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [status.fill, status.shape, status.text] {
+        for byte in part.unwrap_or("").bytes().chain([0xff]) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+/// Writes text up to `left` UTF-16 units, and notes whether there was more.
+struct Cut<'a, W: Write> {
+    out: &'a mut W,
+    left: usize,
+    more: bool,
+}
+
+impl<W: Write> Write for Cut<'_, W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let units = c.len_utf16();
+            if units > self.left || self.more {
+                self.more = true;
+                return Ok(());
+            }
+            self.left -= units;
+            self.out.write_char(c)?;
+        }
+        Ok(())
     }
 }
 

@@ -14,7 +14,7 @@
 use crate::encoding::Str;
 use crate::msg::PathSegment;
 use crate::value::parse_float;
-use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
 
 /// The longest wait Node.js's timers take, in milliseconds (2³¹ − 1); a
 /// longer one fires after 1 ms.
@@ -169,7 +169,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         match self.mode {
             DelayMode::Fixed { .. } | DelayMode::Random { .. } => {
                 while let Some(index) = self.next_due(now) {
-                    self.release(index, out);
+                    self.release_held(index, out);
                 }
             }
             DelayMode::Rate { drop: false, .. } => {
@@ -228,12 +228,73 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             let due = now.saturating_add(timer_ms(wait));
             self.keep(device, false, due, msg.clone());
         }
-        if msg.get(RESET).is_some() {
+        let reset = msg.get(RESET).is_some();
+        if reset {
             self.waiting.clear();
+            self.report_status(NodeStatus::new("blue", "ring").with_text("0"), out);
         } else if let Some(flush) = flush {
             for _ in 0..whole(flush_len(flush, self.waiting.len())) {
-                self.release(0, out);
+                self.release_held(0, out);
             }
+            self.report_waiting(out);
+        }
+        match self.mode {
+            // `delayv` reports after a reset and a flush alike, as its
+            // checks are not chained: a flush after a reset finds nothing.
+            DelayMode::Fixed { variable: true, .. } => {
+                if reset && flush.is_some() {
+                    self.report_waiting(out);
+                }
+                self.report_waiting(out);
+            }
+            DelayMode::Fixed { ms, .. } if !reset && flush.is_none() && ms > 1000.0 => {
+                self.report_waiting(out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends the waiting message at `index`, for `delay`, `delayv` and
+    /// `random`, with the status Node-RED's timer reports around it:
+    /// `delay` (over a second) how many wait, before the message leaves;
+    /// `delayv` a clear status once none waits, then how many wait.
+    fn release_held<O: Outputs<N>>(&mut self, index: usize, out: &mut O) {
+        if index >= self.waiting.len() {
+            return;
+        }
+        let mut waiting = self.waiting.remove(index);
+        let variable = match self.mode {
+            DelayMode::Fixed { variable: true, .. } => {
+                if self.waiting.is_empty() {
+                    self.report_status(NodeStatus::CLEAR, out);
+                }
+                true
+            }
+            DelayMode::Fixed { ms, .. } => {
+                if ms > 1000.0 {
+                    self.report_waiting(out);
+                }
+                false
+            }
+            _ => false,
+        };
+        out.send(0, &mut waiting.msg);
+        if variable {
+            self.report_waiting(out);
+        }
+    }
+
+    /// Reports how many messages wait, as a blue dot.
+    fn report_waiting<O: Outputs<N>>(&self, out: &mut O) {
+        if out.reports_status() {
+            let count = CountText::new(self.waiting.len());
+            out.status(&NodeStatus::new("blue", "dot").with_text(count.as_str()));
+        }
+    }
+
+    fn report_status<O: Outputs<N>>(&self, status: NodeStatus<'_>, out: &mut O) {
+        if out.reports_status() {
+            out.status(&status);
         }
     }
 

@@ -16,6 +16,7 @@ mod range;
 mod smooth;
 mod sort;
 mod split;
+mod status;
 mod switch;
 mod template;
 mod trigger;
@@ -30,7 +31,7 @@ pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
     QUOTE,
 };
-pub use debug::{Debug, DebugTarget, Sidebar};
+pub use debug::{Debug, DebugStatus, DebugTarget, Sidebar, STATUS_LENGTH};
 pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
@@ -42,6 +43,7 @@ pub use range::{Interval, Range, RangeAction};
 pub use smooth::{sqrt, Smooth, SmoothAction, SmoothSettings, SMOOTH_TOPIC_BYTES};
 pub use sort::{Sort, SortConfig, MAX_ITEMS};
 pub use split::{Split, SplitAt, SplitConfig};
+pub use status::Status;
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_CONTEXT_RULES};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
 pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};

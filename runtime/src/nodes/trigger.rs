@@ -21,7 +21,7 @@ use super::delay::{number_in, strictly_equal, timer_ms};
 use super::InjectValue;
 use crate::context::Stores;
 use crate::msg::PathSegment;
-use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
 
 /// What the node sends as a payload (Node-RED's `op1type` and `op2type`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -149,6 +149,7 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
             if let Some(index) = slot {
                 self.slots.remove(index);
             }
+            self.report_status(out);
             return;
         }
         match slot.and_then(|index| self.slots.get_mut(index)) {
@@ -201,6 +202,7 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                 }
             } else {
                 let mut slot = self.slots.remove(index);
+                self.report_status(out);
                 let port = usize::from(self.config.second_output);
                 let sent = match self.config.second {
                     TriggerValue::Set(value) => {
@@ -271,9 +273,27 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                 }
             }
         }
+        self.report_status(out);
         if first {
             out.send(0, msg);
         }
+    }
+
+    /// Reports the node's status as Node-RED's trigger node does each time
+    /// its topics change: none when no topic waits, a blue dot for one, and
+    /// with the number of topics for more.
+    fn report_status<O: Outputs<N>>(&self, out: &mut O) {
+        if !out.reports_status() {
+            return;
+        }
+        let count = self.slots.len();
+        let text = CountText::new(count);
+        let status = match count {
+            0 => NodeStatus::CLEAR,
+            1 => NodeStatus::new("blue", "dot"),
+            _ => NodeStatus::new("blue", "dot").with_text(text.as_str()),
+        };
+        out.status(&status);
     }
 
     /// The slot of the message's topic, if it is triggered.

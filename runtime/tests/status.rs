@@ -1,0 +1,464 @@
+//! Node status: the message a status node gets (`Flow.handleStatus`), and
+//! the status trigger and debug nodes report, as `89-trigger.js` and
+//! `21-debug.js` call `node.status`. Node-RED's own specs check no status
+//! of these nodes; the cases here follow each call in their sources.
+
+use psos::nodes::{
+    Debug, DebugStatus, DebugTarget, Delay, DelayMode, Now, Trigger, TriggerConfig, TriggerValue,
+};
+use psos::{
+    status_message, ConstValue, CountText, Device, Msg, NodeInfo, NodeStatus, PathSegment,
+    Reporting,
+};
+
+const CAPACITY: usize = 512;
+
+/// The messages a status node gets for what a node reports, as JSON.
+fn status_json(source: &NodeInfo, status: &NodeStatus<'_>) -> String {
+    let device = Device::new("status", "conformance");
+    let mut made = String::new();
+    status_message::<CAPACITY>(&device, source, status, |msg| made = format!("{msg:?}"));
+    made
+}
+
+#[test]
+fn a_status_message_has_the_keys_the_node_set_and_the_source() {
+    let source = NodeInfo::new("n1", "fred", "trigger");
+    assert_eq!(
+        status_json(&source, &NodeStatus::new("blue", "dot").with_text("2")),
+        r#"{"status":{"fill":"blue","shape":"dot","text":"2","source":{"id":"n1","type":"trigger","name":"fred"}}}"#
+    );
+    // `node.status({})` clears the status: only the source is left.
+    assert_eq!(
+        status_json(&source, &NodeStatus::CLEAR),
+        r#"{"status":{"source":{"id":"n1","type":"trigger","name":"fred"}}}"#
+    );
+    // `node.status({text: "reset"})`: a text alone.
+    let text_only = NodeStatus {
+        text: Some("reset"),
+        ..NodeStatus::CLEAR
+    };
+    assert_eq!(
+        status_json(&source, &text_only),
+        r#"{"status":{"text":"reset","source":{"id":"n1","type":"trigger","name":"fred"}}}"#
+    );
+}
+
+#[test]
+fn a_status_message_that_does_not_fit_is_counted_and_not_sent() {
+    let device = Device::new("status", "conformance");
+    let long = "x".repeat(100);
+    let source = NodeInfo::new("n1", "", "debug");
+    let mut sent = false;
+    status_message::<64>(
+        &device,
+        &source,
+        &NodeStatus::new("grey", "dot").with_text(&long),
+        |_| sent = true,
+    );
+    assert!(!sent);
+    assert_eq!(device.error_count(psos::ErrorKind::Oversize), 1);
+}
+
+#[test]
+fn counts_are_written_as_javascript_writes_them() {
+    assert_eq!(CountText::new(0).as_str(), "0");
+    assert_eq!(CountText::new(7).as_str(), "7");
+    assert_eq!(CountText::new(1234567).as_str(), "1234567");
+    assert_eq!(CountText::new(usize::MAX).as_str(), usize::MAX.to_string());
+}
+
+/// Each message a node sent, and each status it reported, in order.
+#[derive(Debug, PartialEq)]
+enum Event {
+    Sent(u64, String),
+    Status(u64, Option<String>, Option<String>, Option<String>),
+}
+
+/// Outputs that record, at `now`, each message sent and status reported.
+fn recorder(
+    events: &std::cell::RefCell<Vec<Event>>,
+    now: u64,
+) -> impl psos::Outputs<CAPACITY> + '_ {
+    Reporting {
+        outputs: move |_: usize, msg: &mut Msg<CAPACITY>| {
+            events
+                .borrow_mut()
+                .push(Event::Sent(now, format!("{msg:?}")))
+        },
+        status: move |status: &NodeStatus<'_>| {
+            let part = |part: Option<&str>| part.map(str::to_string);
+            events.borrow_mut().push(Event::Status(
+                now,
+                part(status.fill),
+                part(status.shape),
+                part(status.text),
+            ))
+        },
+    }
+}
+
+const TOPIC: &[PathSegment<'static>] = &[PathSegment::Key("topic")];
+
+/// A trigger node by topic, `1` then `0` after 100 ms, stepped a
+/// millisecond at a time to `until`; each input arrives at its time.
+fn trigger_events(config: TriggerConfig, inputs: &[(u64, &str)], until: u64) -> Vec<Event> {
+    let device = Device::new("status", "conformance");
+    let mut node = Trigger::<CAPACITY, 4>::new(NodeInfo::new("t", "", "trigger"), config);
+    let events = std::cell::RefCell::new(Vec::new());
+    for uptime_ms in 0..=until {
+        let now = Now {
+            uptime_ms,
+            date_ms: uptime_ms,
+        };
+        let mut out = recorder(&events, uptime_ms);
+        for (_, text) in inputs.iter().filter(|(at, _)| *at == uptime_ms) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
+            node.input_at(now, &device, &mut msg, &mut out);
+        }
+        node.tick_at(now, &mut out);
+    }
+    events.into_inner()
+}
+
+fn dot(at: u64, count: Option<&str>) -> Event {
+    Event::Status(
+        at,
+        Some("blue".into()),
+        Some("dot".into()),
+        count.map(str::to_string),
+    )
+}
+
+fn clear(at: u64) -> Event {
+    Event::Status(at, None, None, None)
+}
+
+fn sent(at: u64, json: &str) -> Event {
+    Event::Sent(at, json.to_string())
+}
+
+const BY_TOPIC: TriggerConfig = TriggerConfig {
+    first: TriggerValue::Set(psos::nodes::InjectValue::Const(ConstValue::Number(1.0))),
+    second: TriggerValue::Set(psos::nodes::InjectValue::Const(ConstValue::Number(0.0))),
+    duration_ms: 100.0,
+    repeat: false,
+    extend: false,
+    override_delay: false,
+    reset: None,
+    by_topic: Some(TOPIC),
+    second_output: false,
+};
+
+#[test]
+fn a_trigger_shows_a_blue_dot_while_it_waits_with_the_number_of_topics_past_one() {
+    // `stat()` before the first message leaves, and after each topic's
+    // time is up, before its second message leaves; a message while its
+    // topic waits changes nothing.
+    assert_eq!(
+        trigger_events(
+            BY_TOPIC,
+            &[
+                (0, r#"{"topic":"a"}"#),
+                (10, r#"{"topic":"b"}"#),
+                (20, r#"{"topic":"a"}"#),
+            ],
+            200
+        ),
+        [
+            dot(0, None),
+            sent(0, r#"{"topic":"a","payload":1}"#),
+            dot(10, Some("2")),
+            sent(10, r#"{"topic":"b","payload":1}"#),
+            dot(100, None),
+            sent(100, r#"{"topic":"a","payload":0}"#),
+            clear(110),
+            sent(110, r#"{"topic":"b","payload":0}"#),
+        ]
+    );
+}
+
+#[test]
+fn a_trigger_reset_reports_its_status_even_when_nothing_waits() {
+    assert_eq!(
+        trigger_events(
+            BY_TOPIC,
+            &[
+                (0, r#"{"topic":"a"}"#),
+                (10, r#"{"topic":"a","reset":true}"#),
+                (20, r#"{"topic":"b","reset":true}"#),
+            ],
+            200
+        ),
+        [
+            dot(0, None),
+            sent(0, r#"{"topic":"a","payload":1}"#),
+            clear(10),
+            clear(20),
+        ]
+    );
+}
+
+#[test]
+fn a_trigger_whose_second_message_is_nothing_still_clears_its_status() {
+    let config = TriggerConfig {
+        second: TriggerValue::Nothing,
+        ..BY_TOPIC
+    };
+    assert_eq!(
+        trigger_events(config, &[(0, r#"{"topic":"a"}"#)], 200),
+        [
+            dot(0, None),
+            sent(0, r#"{"topic":"a","payload":1}"#),
+            clear(100)
+        ]
+    );
+}
+
+/// The statuses a debug node reports for each message, as
+/// `(fill, shape, text)`.
+fn debug_statuses(node: &Debug, messages: &[&str]) -> Vec<(String, String, String)> {
+    let device = Device::new("status", "conformance");
+    let statuses = std::cell::RefCell::new(Vec::new());
+    for text in messages {
+        let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
+        let mut out = Reporting {
+            outputs: psos::Discard,
+            status: |status: &NodeStatus<'_>| {
+                let part = |part: Option<&str>| part.unwrap_or("-").to_string();
+                statuses.borrow_mut().push((
+                    part(status.fill),
+                    part(status.shape),
+                    part(status.text),
+                ))
+            },
+        };
+        node.input(&device, &mut msg, &mut out);
+    }
+    statuses.into_inner()
+}
+
+const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
+
+/// A debug node with id `d` that status nodes watch.
+fn watched_debug(target: DebugTarget, status: DebugStatus) -> Debug {
+    Debug::new(NodeInfo::new("d", "", "debug"), target).with_status(status)
+}
+
+fn grey(text: &str) -> (String, String, String) {
+    ("grey".into(), "dot".into(), text.into())
+}
+
+#[test]
+fn a_debug_node_shows_what_it_shows_cut_at_32_characters() {
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
+    assert_eq!(
+        debug_statuses(
+            &node,
+            &[
+                r#"{"payload":"hello"}"#,
+                r#"{"payload":42}"#,
+                r#"{"payload":true}"#,
+                r#"{"payload":null}"#,
+                r#"{"topic":"no payload"}"#,
+                r#"{"payload":"0123456789012345678901234567890123456789"}"#,
+                r#"{"payload":"01234567890123456789012345678901"}"#,
+            ]
+        ),
+        [
+            grey("hello"),
+            grey("42"),
+            grey("true"),
+            grey("null"),
+            grey("undefined"),
+            grey("01234567890123456789012345678901..."),
+            grey("01234567890123456789012345678901"),
+        ]
+    );
+}
+
+#[test]
+fn a_debug_node_reports_a_status_only_when_it_changes() {
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
+    assert_eq!(
+        debug_statuses(
+            &node,
+            &[
+                r#"{"payload":"a"}"#,
+                r#"{"payload":"a"}"#,
+                r#"{"payload":"b"}"#,
+                r#"{"payload":"a"}"#,
+            ]
+        ),
+        [grey("a"), grey("b"), grey("a")]
+    );
+}
+
+#[test]
+fn a_debug_node_on_auto_shows_an_error_or_a_status_in_the_message() {
+    let node = Debug::new(NodeInfo::new("d", "", "debug"), DebugTarget::WholeMessage)
+        .with_status(DebugStatus::Auto);
+    assert_eq!(
+        debug_statuses(
+            &node,
+            &[
+                // The whole message: its payload is shown.
+                r#"{"payload":"p"}"#,
+                r#"{"payload":"p","error":{"message":"it broke"}}"#,
+                r#"{"status":{"fill":"green","shape":"ring","text":"ok","source":{"id":"x"}}}"#,
+                r#"{"status":{"text":"text only"}}"#,
+                r#"{"status":{}}"#,
+                // A value that is itself a status object.
+                r#"{"payload":{"fill":"yellow","shape":"ring","text":"own"}}"#,
+            ]
+        ),
+        [
+            grey("p"),
+            ("red".into(), "dot".into(), "it broke".into()),
+            ("green".into(), "ring".into(), "ok".into()),
+            ("grey".into(), "ring".into(), "text only".into()),
+            ("grey".into(), "ring".into(), "".into()),
+            ("yellow".into(), "ring".into(), "own".into()),
+        ]
+    );
+}
+
+#[test]
+fn a_debug_node_on_a_property_shows_it_and_not_the_error() {
+    const TOPIC_PATH: &[PathSegment<'static>] = &[PathSegment::Key("topic")];
+    let node = watched_debug(
+        DebugTarget::Property(PAYLOAD),
+        DebugStatus::Property(TOPIC_PATH),
+    );
+    assert_eq!(
+        debug_statuses(
+            &node,
+            &[r#"{"payload":1,"topic":"t","error":{"message":"no"}}"#]
+        ),
+        [grey("t")]
+    );
+}
+
+#[test]
+fn a_debug_node_ignores_its_own_status() {
+    let node = watched_debug(DebugTarget::Property(PAYLOAD), DebugStatus::Auto);
+    assert_eq!(
+        debug_statuses(
+            &node,
+            &[
+                r#"{"payload":"x","status":{"text":"mine","source":{"id":"d"}}}"#,
+                r#"{"payload":"x","status":{"text":"theirs","source":{"id":"e"}}}"#,
+            ]
+        ),
+        [("grey".into(), "ring".into(), "theirs".into())]
+    );
+}
+
+/// A delay node stepped a millisecond at a time to `until`; each input
+/// arrives at its time.
+fn delay_events(mode: DelayMode, inputs: &[(u64, &str)], until: u64) -> Vec<Event> {
+    let device = Device::new("status", "conformance");
+    let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("h", "", "delay"), mode, false);
+    let events = std::cell::RefCell::new(Vec::new());
+    for now in 0..=until {
+        let mut out = recorder(&events, now);
+        for (_, text) in inputs.iter().filter(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
+            node.input_at(now, &device, &mut msg, &mut out);
+        }
+        node.tick_at(now, &mut out);
+    }
+    events.into_inner()
+}
+
+fn ring(at: u64, count: &str) -> Event {
+    Event::Status(
+        at,
+        Some("blue".into()),
+        Some("ring".into()),
+        Some(count.into()),
+    )
+}
+
+#[test]
+fn a_delay_of_a_second_or_less_reports_only_a_flush_or_reset() {
+    let mode = DelayMode::Fixed {
+        ms: 100.0,
+        variable: false,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[
+                (0, r#"{"payload":1}"#),
+                (10, r#"{"payload":2}"#),
+                (20, r#"{"flush":1}"#),
+                (30, r#"{"payload":3}"#),
+                (40, r#"{"reset":true}"#),
+            ],
+            300
+        ),
+        [
+            sent(20, r#"{"payload":1}"#),
+            dot(20, Some("1")),
+            ring(40, "0"),
+        ]
+    );
+}
+
+#[test]
+fn a_delay_of_more_than_a_second_reports_how_many_wait() {
+    let mode = DelayMode::Fixed {
+        ms: 1500.0,
+        variable: false,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[(0, r#"{"payload":1}"#), (10, r#"{"payload":2}"#)],
+            1600
+        ),
+        [
+            dot(0, Some("1")),
+            dot(10, Some("2")),
+            dot(1500, Some("1")),
+            sent(1500, r#"{"payload":1}"#),
+            dot(1510, Some("0")),
+            sent(1510, r#"{"payload":2}"#),
+        ]
+    );
+}
+
+#[test]
+fn a_variable_delay_reports_how_many_wait_and_clears_before_the_last_leaves() {
+    let mode = DelayMode::Fixed {
+        ms: 100.0,
+        variable: true,
+    };
+    assert_eq!(
+        delay_events(
+            mode,
+            &[
+                (0, r#"{"payload":1}"#),
+                (10, r#"{"payload":2,"delay":20}"#),
+                (200, r#"{"payload":3}"#),
+                (210, r#"{"reset":true,"flush":true}"#),
+            ],
+            400
+        ),
+        [
+            dot(0, Some("1")),
+            dot(10, Some("2")),
+            sent(30, r#"{"payload":2,"delay":20}"#),
+            dot(30, Some("1")),
+            clear(100),
+            sent(100, r#"{"payload":1}"#),
+            dot(100, Some("0")),
+            dot(200, Some("1")),
+            // A reset with a flush: Node-RED clears, then flushes nothing.
+            ring(210, "0"),
+            dot(210, Some("0")),
+            dot(210, Some("0")),
+        ]
+    );
+}
