@@ -116,7 +116,7 @@ fn trigger_events(config: TriggerConfig, inputs: &[(u64, &str)], until: u64) -> 
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
             node.input_at(now, &device, &mut msg, &mut out);
         }
-        node.tick_at(now, &mut out);
+        node.tick_at(now, &device, &mut out);
     }
     events.into_inner()
 }
