@@ -486,6 +486,50 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#],
         outputs: 9,
     },
+    // A complete node watching a change node gets the message as the change
+    // node left it (`payload.tag` "c"), not as its receiver changed it
+    // ("m"), with `msg.complete.source`; a number, beneath which the
+    // change node cannot set `payload.tag`, is sent on and finished with
+    // all the same. The complete node watches only `c`: with `m` too, a
+    // device would tell it of `m` first, having called `m` within `c`,
+    // where Node-RED queues each delivery.
+    Case {
+        name: "complete-change",
+        nodes: r#"[{"id": "c", "type": "change", "name": "step", "rules": [
+            {"t": "set", "p": "payload.tag", "pt": "msg", "to": "c", "tot": "str"}
+          ], "wires": [["m"]]},
+          {"id": "m", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m", "tot": "str"}
+          ], "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, "5", r#"{"n":2}"#],
+        outputs: 6,
+    },
+    // A json node given text that is not JSON calls `done(error)`: its
+    // complete node hears only of the text that parsed.
+    Case {
+        name: "complete-json",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["j"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""[1]""#, r#""{bad""#, r#""{\"a\":2}""#],
+        outputs: 4,
+    },
+    // Node-RED's switch node takes no `done` in its input handler, so a
+    // complete node watching it never sends, in Node-RED as on a device.
+    Case {
+        name: "complete-switch",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "", "property": "payload", "propertyType": "msg",
+            "rules": [{"t": "nnull"}], "checkall": "true", "repair": false, "outputs": 1, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["w"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2"],
+        outputs: 2,
+    },
     // json
     Case {
         name: "json-convert",

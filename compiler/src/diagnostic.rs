@@ -47,6 +47,8 @@ pub enum Code {
     ContextStore,
     ContextAcrossDevices,
     CatchAcrossDevices,
+    CompleteAcrossDevices,
+    CompleteUnwatchable,
 }
 
 impl Code {
@@ -85,6 +87,8 @@ impl Code {
             Code::ContextStore => "psosc::context::one_store",
             Code::ContextAcrossDevices => "psosc::context::across_devices",
             Code::CatchAcrossDevices => "psosc::catch::across_devices",
+            Code::CompleteAcrossDevices => "psosc::complete::across_devices",
+            Code::CompleteUnwatchable => "psosc::complete::unwatchable_node",
         }
     }
 }

@@ -43,6 +43,9 @@ pub struct Flow {
     /// For each node whose errors catch nodes take, those catch nodes in
     /// the order Node-RED gives them the error.
     pub caught_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
+    /// For each node that complete nodes watch, those complete nodes in
+    /// the order Node-RED gives them the message the node finished with.
+    pub completed_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 /// A crate of custom node types, as a device crate depends on it.
@@ -319,6 +322,7 @@ pub enum NodeKind {
     Smooth(Smooth),
     Csv(Csv),
     Catch(Catch),
+    Complete(Complete),
 }
 
 impl NodeKind {
@@ -337,7 +341,8 @@ impl NodeKind {
             | NodeKind::Batch(_)
             | NodeKind::Sort(_)
             | NodeKind::Csv(_)
-            | NodeKind::Catch(_) => 1,
+            | NodeKind::Catch(_)
+            | NodeKind::Complete(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -1053,4 +1058,11 @@ pub enum CatchScope {
     Group,
     /// The nodes with these ids.
     Nodes(Vec<String>),
+}
+
+/// A `complete` node: the nodes whose finished messages it takes (`scope`,
+/// less the nodes it is wired to, as Node-RED leaves them out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complete {
+    pub scope: Vec<String>,
 }

@@ -182,8 +182,10 @@ pub fn lower(
         cost: placed.cost,
         optimal: placed.optimal,
         caught_by: placed.caught_by,
+        completed_by: placed.completed_by,
     };
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
+    crate::nodes::complete::check_devices(&flow, lowering.diagnostics);
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::nodes::complete::Finish;
 use crate::place::topic::wire_topic;
+use psos::nodes::Done;
 
 use crate::ir::{
     Arg, ChangePattern, ChangeRule, ChangeValue, CsvHeader, Datatype, DebugTarget, Delay,
@@ -104,6 +106,9 @@ struct DeviceCode<'a> {
     /// Per node (by position), the positions of the catch nodes that take
     /// its errors, in the order they get them.
     catchers: Vec<Vec<usize>>,
+    /// Per node (by position), the positions of the complete nodes that
+    /// take the messages it finishes with, in the order they get them.
+    completers: Vec<Vec<usize>>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -177,6 +182,17 @@ impl<'a> DeviceCode<'a> {
                     .collect()
             })
             .collect();
+        let completers = on_device
+            .iter()
+            .map(|(node_index, _)| {
+                flow.completed_by
+                    .get(node_index)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|complete| position_of.get(*complete).copied().flatten())
+                    .collect()
+            })
+            .collect();
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
             for scope in node.kind.context_scopes() {
@@ -202,6 +218,7 @@ impl<'a> DeviceCode<'a> {
             publishes,
             remote,
             catchers,
+            completers,
         }
     }
 
@@ -517,12 +534,24 @@ impl<'a> DeviceCode<'a> {
             let catch = self.catch_function(node, position, imports);
             let caught = catch.as_ref().map(|(name, _)| name);
             let (output_fn, outputs) = match output_function(output, &msg, &ports, caught) {
-                Some(function) => (function, quote!(&mut #output)),
+                Some(function) => (function, quote!(#output)),
                 None => {
                     let discard = imports.root("Discard");
-                    (quote!(), quote!(&mut #discard))
+                    (quote!(), quote!(#discard))
                 }
             };
+            // A node that complete nodes watch sends copies, keeping the
+            // message it was given as it left it, and then gives them that.
+            let (watch, outputs, complete_call, complete_fn) =
+                match self.completion(node, position, &outputs, imports) {
+                    Some(completion) => (
+                        completion.watch,
+                        quote!(&mut watched),
+                        completion.call,
+                        completion.function,
+                    ),
+                    None => (quote!(), quote!(&mut #outputs), quote!(), quote!()),
+                };
             // Built-in nodes keep no state, so they are immutable statics the
             // optimiser can see through; nodes with state live in a cell.
             let declaration = if is_stateless(&node.kind) {
@@ -546,11 +575,15 @@ impl<'a> DeviceCode<'a> {
 
                 fn #input(msg: &mut #msg) {
                     #before
+                    #watch
                     #cell.input(&DEVICE, msg, #outputs);
                     #after
+                    #complete_call
                 }
 
                 #catch_fn
+
+                #complete_fn
 
                 #output_fn
             });
@@ -591,6 +624,61 @@ impl<'a> DeviceCode<'a> {
                 }
             },
         ))
+    }
+
+    /// For a node whose finished messages complete nodes of this device
+    /// take, by its kind's rule (`nodes::complete::finish`): how its input
+    /// function runs it (`Watched` over `outputs`, its output function or
+    /// `Discard`, so that it sends
+    /// copies and keeps the message it was given as it left it) and then
+    /// gives the complete nodes that message, and the function that does.
+    fn completion(
+        &self,
+        node: &Node,
+        position: usize,
+        outputs: &TokenStream,
+        imports: &mut Imports,
+    ) -> Option<Completion> {
+        let completers = self.completers.get(position).filter(|c| !c.is_empty())?;
+        let Finish::Done(done) = crate::nodes::complete::finish(&node.kind) else {
+            return None;
+        };
+        let receivers: Vec<Receiver> = completers
+            .iter()
+            .filter_map(|complete| self.names(*complete))
+            .map(|names| Receiver::Direct(names.input))
+            .collect();
+        let names = self.names(position)?;
+        let completed = format_ident!("{}_completed", names.input);
+        let info = node_info(node, imports);
+        let node_info_type = imports.root("NodeInfo");
+        let completed_fn = imports.node("completed");
+        let watched_type = imports.node("Watched");
+        let delivery = fan_out(&receivers);
+        let msg = format_ident!("Msg");
+        let call = match done {
+            Done::Always => quote!(#completed(msg);),
+            Done::IfSent => {
+                let done_type = imports.node("Done");
+                quote! {
+                    if watched.done(#done_type::IfSent) {
+                        #completed(msg);
+                    }
+                }
+            }
+        };
+        Some(Completion {
+            watch: quote!(let mut watched = #watched_type::new(#outputs);),
+            call,
+            function: quote! {
+                fn #completed(msg: &#msg) {
+                    const SOURCE: #node_info_type = #info;
+                    #completed_fn(&DEVICE, &SOURCE, msg, |msg| {
+                        #delivery
+                    });
+                }
+            },
+        })
     }
 
     /// A timer's call of a node's hook. For a node catch nodes watch, the
@@ -895,7 +983,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Template(_)
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_)
-        | NodeKind::Catch(_) => true,
+        | NodeKind::Catch(_)
+        | NodeKind::Complete(_) => true,
         NodeKind::Custom(_)
         | NodeKind::Delay(_)
         | NodeKind::Filter(_)
@@ -947,6 +1036,18 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
                 stack.push(wire.to);
             }
         }
+        // The messages a node finishes with reach the complete nodes of its
+        // device that take them.
+        for complete in flow.completed_by.get(&from).into_iter().flatten() {
+            let here = flow
+                .nodes
+                .get(*complete)
+                .is_some_and(|node| node.device == device_index);
+            if let (true, Some(slot @ false)) = (here, reached.get_mut(*complete)) {
+                *slot = true;
+                stack.push(*complete);
+            }
+        }
         // A node's errors reach the catch nodes of its device that take them.
         for catch in flow.caught_by.get(&from).into_iter().flatten() {
             let here = flow
@@ -992,6 +1093,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Smooth(_) => "smooth".to_string(),
         NodeKind::Csv(_) => "csv".to_string(),
         NodeKind::Catch(_) => "catch".to_string(),
+        NodeKind::Complete(_) => "complete".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1052,6 +1154,16 @@ enum Receiver {
     /// The whole message, as JSON, to the other devices on a wire's topic,
     /// at the wire's QoS.
     Publish(String, u8),
+}
+
+/// How a node that complete nodes watch is run (see
+/// `DeviceCode::completion`).
+struct Completion {
+    /// Declares `watched`, the outputs the node is given instead.
+    watch: TokenStream,
+    /// Gives the complete nodes the message, when the node is done with it.
+    call: TokenStream,
+    function: TokenStream,
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -1339,6 +1451,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Catch(_) => {
             let catch_type = imports.node("Catch");
             (quote!(#catch_type), quote!(#catch_type::new(#info)))
+        }
+        NodeKind::Complete(_) => {
+            let complete_type = imports.node("Complete");
+            (quote!(#complete_type), quote!(#complete_type::new(#info)))
         }
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");

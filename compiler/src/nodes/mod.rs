@@ -4,6 +4,7 @@
 mod batch;
 pub mod catch;
 mod change;
+pub mod complete;
 pub mod crontab;
 mod csv;
 pub mod custom;
@@ -116,6 +117,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "catch",
         lower: catch::lower,
+    },
+    NodeType {
+        type_name: "complete",
+        lower: complete::lower,
     },
 ];
 

@@ -38,10 +38,6 @@ const NO_STATUS: Refusal = Refusal {
     why: "nodes on a device report no status, so a status node would never send",
     instead: "watch the device's retained online/offline topic from Node-RED, or send what matters as messages",
 };
-const NO_DONE: Refusal = Refusal {
-    why: "nodes on a device do not yet signal when they have finished with a message (Node-RED's `done()`)",
-    instead: "wire the node's output onward, or keep this part of the flow in Node-RED",
-};
 
 /// The reason a Node-RED node type is refused, when it is one psosc knows.
 pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
@@ -51,7 +47,6 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "file" | "file in" | "watch" => &NO_FILES,
         "html" | "xml" | "yaml" => &NO_DOCUMENT_PARSERS,
         "status" => &NO_STATUS,
-        "complete" => &NO_DONE,
         t if t.starts_with("http")
             || t.starts_with("websocket")
             || t.starts_with("tcp")

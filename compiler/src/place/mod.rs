@@ -46,6 +46,9 @@ pub struct Placed {
     pub nodes: Vec<ir::Node>,
     /// For each node whose errors catch nodes take, those catch nodes.
     pub caught_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
+    /// For each node whose finished messages complete nodes take, those
+    /// complete nodes.
+    pub completed_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     pub cost: u64,
     pub optimal: bool,
 }
@@ -152,6 +155,7 @@ pub fn place(
         .map(|device| resources::runtime_resources(device.message_capacity))
         .collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
+    let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices
@@ -175,6 +179,9 @@ pub fn place(
                 weight: wire.weight,
             })
             .chain(catch_edges(wires, &caught_by))
+            // A device hears only its own nodes finish, as it hears only
+            // their errors: complete nodes are tied to what they watch alike.
+            .chain(catch_edges(wires, &completed_by))
             .collect(),
     };
     // Without a device every psos-device was refused, each with its error.
@@ -228,6 +235,7 @@ pub fn place(
     Placed {
         nodes: placed,
         caught_by,
+        completed_by,
         cost,
         optimal,
     }
