@@ -519,6 +519,42 @@ const CASES: &[Case] = &[
         inputs: &[r#""[1]""#, r#""{bad""#, r#""{\"a\":2}""#],
         outputs: 4,
     },
+    // An inject node's message through a change node that a complete node
+    // watches, then to MQTT: the complete node's message follows the
+    // change node's. (Watching the inject node too would tell of it last
+    // on a device, first in Node-RED.)
+    Case {
+        name: "complete-inject",
+        nodes: r#"[
+            {"id": "i", "type": "inject", "props": [{"p": "payload"}], "payload": "{\"n\":7}", "payloadType": "json",
+             "once": true, "onceDelay": "0.3", "repeat": "", "wires": [["c"]]},
+            {"id": "c", "type": "change", "name": "tag", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "c", "tot": "str"}
+            ], "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["s"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out1"]]}
+          ]"#,
+        topic: None,
+        inputs: &[],
+        outputs: 2,
+    },
+    // A json node that both a catch node and a complete node watch: text
+    // that is not JSON reaches the catch node only, text that is reaches
+    // the complete node only.
+    Case {
+        name: "complete-and-catch",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source.id", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["j"], "uncaught": false, "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""{bad""#, r#""[3]""#],
+        outputs: 3,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {
