@@ -1727,3 +1727,20 @@ fn a_complete_node_is_placed_with_the_nodes_it_watches() {
         ]
     );
 }
+
+#[test]
+fn a_complete_node_in_a_subflow_watches_the_copies_of_its_instance() {
+    // As Node-RED's `Subflow.js` maps a complete node's scope to the ids
+    // of the instance's own copies.
+    check_completed(
+        r#"[{"id": "t", "type": "tab"},
+            {"id": "sf", "type": "subflow", "name": "S", "in": [{"wires": [{"id": "c"}]}], "out": [{"wires": [{"id": "c", "port": 0}]}]},
+            {"id": "c", "type": "change", "z": "sf", "rules": [], "wires": [[]]},
+            {"id": "k", "type": "complete", "z": "sf", "scope": ["c"], "wires": [[]]},
+            {"id": "i", "type": "inject", "z": "t", "wires": [["one", "two"]]},
+            {"id": "one", "type": "subflow:sf", "z": "t", "wires": [["d"]]},
+            {"id": "two", "type": "subflow:sf", "z": "t", "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t", "wires": []}]"#,
+        &["one-c->one-k", "two-c->two-k"],
+    );
+}
