@@ -555,6 +555,19 @@ const CASES: &[Case] = &[
         inputs: &[r#""{bad""#, r#""[3]""#],
         outputs: 3,
     },
+    // A delay node has finished with a message when it leaves: its
+    // complete node's message follows each one out.
+    Case {
+        name: "complete-delay",
+        nodes: r#"[{"id": "q", "type": "delay", "name": "wait", "pauseType": "delay", "timeout": "100", "timeoutUnits": "milliseconds", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["q"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#],
+        outputs: 4,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {

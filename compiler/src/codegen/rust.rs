@@ -542,15 +542,22 @@ impl<'a> DeviceCode<'a> {
             };
             // A node that complete nodes watch sends copies, keeping the
             // message it was given as it left it, and then gives them that.
-            let (watch, outputs, complete_call, complete_fn) =
+            let (watch, run, complete_call, complete_fn) =
                 match self.completion(node, position, &outputs, imports) {
                     Some(completion) => (
                         completion.watch,
-                        quote!(&mut watched),
+                        completion
+                            .input
+                            .unwrap_or_else(|| quote!(#cell.input(&DEVICE, msg, &mut watched);)),
                         completion.call,
                         completion.function,
                     ),
-                    None => (quote!(), quote!(&mut #outputs), quote!(), quote!()),
+                    None => (
+                        quote!(),
+                        quote!(#cell.input(&DEVICE, msg, &mut #outputs);),
+                        quote!(),
+                        quote!(),
+                    ),
                 };
             // Built-in nodes keep no state, so they are immutable statics the
             // optimiser can see through; nodes with state live in a cell.
@@ -576,7 +583,7 @@ impl<'a> DeviceCode<'a> {
                 fn #input(msg: &mut #msg) {
                     #before
                     #watch
-                    #cell.input(&DEVICE, msg, #outputs);
+                    #run
                     #after
                     #complete_call
                 }
@@ -640,9 +647,7 @@ impl<'a> DeviceCode<'a> {
         imports: &mut Imports,
     ) -> Option<Completion> {
         let completers = self.completers.get(position).filter(|c| !c.is_empty())?;
-        let Finish::Done(done) = crate::nodes::complete::finish(&node.kind) else {
-            return None;
-        };
+        let finish = crate::nodes::complete::finish(&node.kind);
         let receivers: Vec<Receiver> = completers
             .iter()
             .filter_map(|complete| self.names(*complete))
@@ -656,18 +661,32 @@ impl<'a> DeviceCode<'a> {
         let watched_type = imports.node("Watched");
         let delivery = fan_out(&receivers);
         let msg = format_ident!("Msg");
-        let call = match done {
-            Done::Always => quote!(#completed(msg);),
-            Done::IfSent => {
+        let cell = &names.cell;
+        let (input, call) = match finish {
+            Finish::Done(Done::Always) => (None, quote!(#completed(msg);)),
+            Finish::Done(Done::IfSent) => {
                 let done_type = imports.node("Done");
-                quote! {
+                let call = quote! {
                     if watched.done(#done_type::IfSent) {
                         #completed(msg);
                     }
-                }
+                };
+                (None, call)
             }
+            // The node tells the hook what it has finished with, as it
+            // sends it or later from its timer.
+            Finish::Released => (
+                Some(quote! {
+                    #cell.with(&DEVICE, |node| {
+                        node.input_now(&DEVICE, msg, &mut watched, &mut #completed);
+                    });
+                }),
+                quote!(),
+            ),
+            Finish::Never | Finish::Refused(_) => return None,
         };
         Some(Completion {
+            input,
             watch: quote!(let mut watched = #watched_type::new(#outputs);),
             call,
             function: quote! {
@@ -700,15 +719,22 @@ impl<'a> DeviceCode<'a> {
     /// Where a node sends what a timer makes it send: its output function,
     /// or nowhere when no port of it is wired.
     fn timer_outputs(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
+        let outputs = self.timer_output(position, output, imports);
+        quote!(&mut #outputs)
+    }
+
+    /// The output function, or `Discard`, that [`Self::timer_outputs`]
+    /// borrows.
+    fn timer_output(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
         let wired = self
             .receivers
             .get(position)
             .is_some_and(|ports| ports.iter().any(|p| !p.is_empty()));
         if wired {
-            quote!(&mut #output)
+            quote!(#output)
         } else {
             let discard = imports.root("Discard");
-            quote!(&mut #discard)
+            quote!(#discard)
         }
     }
 
@@ -781,6 +807,27 @@ impl<'a> DeviceCode<'a> {
                             self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
+                }
+                NodeKind::Delay(Delay {
+                    tick_ms: Some(tick),
+                    ..
+                }) if self.completers.get(position).is_some_and(|c| !c.is_empty()) => {
+                    // A delay node that complete nodes watch tells them what
+                    // leaves its timer, sending copies.
+                    let outputs = self.timer_output(position, &output, imports);
+                    let watched = imports.node("Watched");
+                    let completed = format_ident!("{}_completed", input);
+                    let tick = *tick;
+                    let call = quote!({
+                        let mut watched = #watched::new(#outputs);
+                        #cell.with(&DEVICE, |node| node.tick_now(&mut watched, &mut #completed));
+                    });
+                    push(
+                        Some(tick),
+                        Some(tick),
+                        None,
+                        self.timer_hook(position, call),
+                    );
                 }
                 NodeKind::Delay(Delay { tick_ms, .. })
                 | NodeKind::Trigger(Trigger { tick_ms, .. })
@@ -1159,6 +1206,8 @@ enum Receiver {
 /// How a node that complete nodes watch is run (see
 /// `DeviceCode::completion`).
 struct Completion {
+    /// How the node is given the message, when not by `NodeCell::input`.
+    input: Option<TokenStream>,
     /// Declares `watched`, the outputs the node is given instead.
     watch: TokenStream,
     /// Gives the complete nodes the message, when the node is done with it.

@@ -79,6 +79,10 @@ pub enum Finish {
     Never,
     /// When its input returns, by the runtime's rule.
     Done(psos::nodes::Done),
+    /// A delay node in `delay`, `delayv` or `random` mode: when a message
+    /// leaves its timer, or is dropped by `msg.reset` or flushed, which the
+    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`).
+    Released,
     /// Later than its input returns, or with Node-RED's own bookkeeping in
     /// the message: a device does not tell complete nodes of it, and a
     /// complete node that watches it is refused, for this reason.
@@ -100,8 +104,16 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
         }
+        NodeKind::Delay(delay)
+            if matches!(
+                delay.mode,
+                psos::nodes::DelayMode::Fixed { .. } | psos::nodes::DelayMode::Random { .. }
+            ) =>
+        {
+            Finish::Released
+        }
         NodeKind::Delay(_) => Finish::Refused(
-            "a delay node has finished with a message when it leaves the node's queue or timer (or is dropped, flushed or reset), not when it arrives, and a device does not yet tell complete nodes then",
+            "a delay node that limits a rate has finished with a message when it leaves the node's queue (or is dropped, flushed or reset), and a device does not yet tell complete nodes then",
         ),
         NodeKind::Trigger(_) => Finish::Refused(
             "a trigger node finishes with a message in its own queue, after it arrives, and a device does not yet tell complete nodes then",
@@ -170,7 +182,9 @@ pub fn completed_by(
             match found {
                 Some((index, node)) => match finish(node.kind) {
                     Finish::Never => {}
-                    Finish::Done(_) => completed_by.entry(index).or_default().push(complete_index),
+                    Finish::Done(_) | Finish::Released => {
+                        completed_by.entry(index).or_default().push(complete_index);
+                    }
                     Finish::Refused(why) => diagnostics.push(refuse(why, node.raw)),
                 },
                 // Link nodes and junctions call `done()` in Node-RED, but a
