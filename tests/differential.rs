@@ -653,6 +653,103 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 3,
     },
+    // A complete node watching a change node gets the message as the change
+    // node left it (`payload.tag` "c"), not as its receiver changed it
+    // ("m"), with `msg.complete.source`; a number, beneath which the
+    // change node cannot set `payload.tag`, is sent on and finished with
+    // all the same. The complete node watches only `c`: with `m` too, a
+    // device would tell it of `m` first, having called `m` within `c`,
+    // where Node-RED queues each delivery.
+    Case {
+        name: "complete-change",
+        nodes: r#"[{"id": "c", "type": "change", "name": "step", "rules": [
+            {"t": "set", "p": "payload.tag", "pt": "msg", "to": "c", "tot": "str"}
+          ], "wires": [["m"]]},
+          {"id": "m", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m", "tot": "str"}
+          ], "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, "5", r#"{"n":2}"#],
+        outputs: 6,
+    },
+    // A json node given text that is not JSON calls `done(error)`: its
+    // complete node hears only of the text that parsed.
+    Case {
+        name: "complete-json",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["j"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""[1]""#, r#""{bad""#, r#""{\"a\":2}""#],
+        outputs: 4,
+    },
+    // An inject node's message through a change node that a complete node
+    // watches, then to MQTT: the complete node's message follows the
+    // change node's. (Watching the inject node too would tell of it last
+    // on a device, first in Node-RED.)
+    Case {
+        name: "complete-inject",
+        nodes: r#"[
+            {"id": "i", "type": "inject", "props": [{"p": "payload"}], "payload": "{\"n\":7}", "payloadType": "json",
+             "once": true, "onceDelay": "0.3", "repeat": "", "wires": [["c"]]},
+            {"id": "c", "type": "change", "name": "tag", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "c", "tot": "str"}
+            ], "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["s"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out1"]]}
+          ]"#,
+        topic: None,
+        inputs: &[],
+        outputs: 2,
+    },
+    // A json node that both a catch node and a complete node watch: text
+    // that is not JSON reaches the catch node only, text that is reaches
+    // the complete node only. The good text first: Node-RED hands an
+    // error to catch nodes later than a message sent on (see catch-json).
+    Case {
+        name: "complete-and-catch",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source.id", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["j"], "uncaught": false, "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""[3]""#, r#""{bad""#],
+        outputs: 3,
+    },
+    // A delay node has finished with a message when it leaves: its
+    // complete node's message follows it out. One message: two that leave
+    // in one turn of Node.js's event loop would have both sent before
+    // either complete message, and two turns apart each followed by its
+    // own, so the order would be left to timing.
+    Case {
+        name: "complete-delay",
+        nodes: r#"[{"id": "q", "type": "delay", "name": "wait", "pauseType": "delay", "timeout": "100", "timeoutUnits": "milliseconds", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["q"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#],
+        outputs: 2,
+    },
+    // Node-RED's switch node takes no `done` in its input handler, so a
+    // complete node watching it never sends, in Node-RED as on a device.
+    Case {
+        name: "complete-switch",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "", "property": "payload", "propertyType": "msg",
+            "rules": [{"t": "nnull"}], "checkall": "true", "repair": false, "outputs": 1, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["w"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2"],
+        outputs: 2,
+    },
     // json
     Case {
         name: "json-convert",

@@ -49,6 +49,8 @@ pub enum Code {
     CatchAcrossDevices,
     StatusAcrossDevices,
     StatusUnreported,
+    CompleteAcrossDevices,
+    CompleteUnwatchable,
 }
 
 impl Code {
@@ -89,6 +91,8 @@ impl Code {
             Code::CatchAcrossDevices => "psosc::catch::across_devices",
             Code::StatusAcrossDevices => "psosc::status::across_devices",
             Code::StatusUnreported => "psosc::status::unreported",
+            Code::CompleteAcrossDevices => "psosc::complete::across_devices",
+            Code::CompleteUnwatchable => "psosc::complete::unwatchable_node",
         }
     }
 }

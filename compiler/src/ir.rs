@@ -46,6 +46,9 @@ pub struct Flow {
     /// For each node whose status status nodes receive, those status nodes
     /// in the order Node-RED gives them the status.
     pub status_watched_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
+    /// For each node that complete nodes watch, those complete nodes in
+    /// the order Node-RED gives them the message the node finished with.
+    pub completed_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
 }
 
 /// A crate of custom node types, as a device crate depends on it.
@@ -323,6 +326,7 @@ pub enum NodeKind {
     Csv(Csv),
     Catch(Catch),
     Status(StatusNode),
+    Complete(Complete),
 }
 
 impl NodeKind {
@@ -342,7 +346,8 @@ impl NodeKind {
             | NodeKind::Sort(_)
             | NodeKind::Csv(_)
             | NodeKind::Catch(_)
-            | NodeKind::Status(_) => 1,
+            | NodeKind::Status(_)
+            | NodeKind::Complete(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
             NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
@@ -1174,4 +1179,11 @@ pub struct StatusNode {
     /// them; a list without the nodes the status node is wired to, which
     /// Node-RED leaves out against a loop.
     pub scope: CatchScope,
+}
+
+/// A `complete` node: the nodes whose finished messages it takes (`scope`,
+/// less the nodes it is wired to, as Node-RED leaves them out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complete {
+    pub scope: Vec<String>,
 }

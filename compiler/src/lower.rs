@@ -183,9 +183,11 @@ pub fn lower(
         optimal: placed.optimal,
         caught_by: placed.caught_by,
         status_watched_by: placed.status_watched_by,
+        completed_by: placed.completed_by,
     };
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     crate::nodes::status::check_devices(&flow, lowering.diagnostics);
+    crate::nodes::complete::check_devices(&flow, lowering.diagnostics);
     lowering.wire_local_topics(&mut flow);
     lowering.assign_brokers(&mut flow);
     Lowering::break_cycles(&mut flow);

@@ -1918,3 +1918,130 @@ fn a_status_node_is_placed_with_the_nodes_it_watches() {
         ]
     );
 }
+
+/// Lowers a flow and compares, for each node whose finished messages
+/// complete nodes take, those complete nodes in the order they get them,
+/// written `node->complete,complete` with node ids.
+fn check_completed(json: &str, expect: &[&str]) {
+    let flow = lower(json);
+    let completed: Vec<String> = flow
+        .completed_by
+        .iter()
+        .map(|(source, completes)| {
+            let completes: Vec<&str> = completes
+                .iter()
+                .map(|complete| flow.nodes[*complete].id.as_str())
+                .collect();
+            format!("{}->{}", flow.nodes[*source].id, completes.join(","))
+        })
+        .collect();
+    assert_eq!(completed, expect);
+}
+
+// Node-RED's `Flow_spec.js`, "#handleComplete": "passes a complete event to
+// the adjacent Complete node". Its `testDone` nodes call `done()` once they
+// have sent, as a change node does; its `test` node is a range node here,
+// outside the scope.
+#[test]
+fn handle_complete_passes_a_complete_event_to_the_adjacent_complete_node() {
+    check_completed(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "1", "z": "t1", "type": "change", "name": "a", "rules": [], "wires": [["2"]]},
+            {"id": "2", "z": "t1", "type": "range", "minin": 0, "maxin": 1, "minout": 0, "maxout": 1, "wires": [["3"]]},
+            {"id": "3", "z": "t1", "type": "change", "rules": [], "wires": []},
+            {"id": "cn", "z": "t1", "type": "complete", "scope": ["1", "3"], "wires": []}]"#,
+        &["1->cn", "3->cn"],
+    );
+}
+
+#[test]
+fn a_complete_node_takes_the_messages_of_its_scope_on_its_tab_in_file_order() {
+    // Two complete nodes watch `b`: each gets it, in the file's order. A
+    // node of another tab that the scope names is not heard of, as
+    // Node-RED keeps one map of complete nodes per tab.
+    check_completed(
+        r#"[{"id": "t1", "type": "tab"}, {"id": "t2", "type": "tab"},
+            {"id": "a", "type": "inject", "z": "t1", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "wires": [["d"]]},
+            {"id": "k2", "type": "complete", "z": "t1", "scope": ["b", "f"], "wires": [["d"]]},
+            {"id": "k1", "type": "complete", "z": "t1", "scope": ["a", "b"], "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "wires": []},
+            {"id": "f", "type": "range", "z": "t2", "minin": 0, "maxin": 1, "minout": 0, "maxout": 1, "wires": [[]]}]"#,
+        &["a->k1", "b->k2,k1"],
+    );
+}
+
+#[test]
+fn a_complete_node_leaves_out_the_nodes_it_is_wired_to_as_node_red_does() {
+    // `24-complete.js` removes each id the node is wired to while walking
+    // the scope forwards, so it steps over the id after each it removes:
+    // of `d1, d2, r`, `d1` goes, `d2` is stepped over and stays.
+    check_completed(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "k", "type": "complete", "z": "t1", "scope": ["d1", "d2", "r"], "wires": [["d1", "d2"]]},
+            {"id": "d1", "type": "debug", "z": "t1", "wires": []},
+            {"id": "d2", "type": "debug", "z": "t1", "wires": []},
+            {"id": "r", "type": "range", "z": "t1", "minin": 0, "maxin": 1, "minout": 0, "maxout": 1, "wires": [[]]}]"#,
+        &["d2->k", "r->k"],
+    );
+}
+
+#[test]
+fn nodes_that_never_call_done_are_never_heard_of() {
+    // Node-RED's switch, rbe and smooth input handlers take no `done`, and
+    // an mqtt in node has no input: a complete node never hears of them,
+    // and the device gives them no code for it.
+    check_completed(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "s", "type": "switch", "z": "t1", "property": "payload", "rules": [{"t": "nnull"}], "wires": [["f"]]},
+            {"id": "f", "type": "rbe", "z": "t1", "func": "rbe", "wires": [["d"]]},
+            {"id": "k", "type": "complete", "z": "t1", "scope": ["s", "f"], "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "wires": []}]"#,
+        &[],
+    );
+}
+
+#[test]
+fn a_complete_node_is_placed_with_the_nodes_it_watches() {
+    // As a catch node is: the watched nodes are pinned to the second
+    // device, the complete node's debug node to the first.
+    let flow = lower(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "first", "type": "psos-device", "name": "complete-place-a", "board": "host"},
+            {"id": "second", "type": "psos-device", "name": "complete-place-b", "board": "host"},
+            {"id": "a", "type": "inject", "z": "t1", "device": "complete-place-b", "wires": [["b"]]},
+            {"id": "b", "type": "json", "z": "t1", "device": "complete-place-b", "wires": [[]]},
+            {"id": "k", "type": "complete", "z": "t1", "scope": ["b"], "psosRate": 60, "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t1", "device": "complete-place-a", "wires": []}]"#,
+    );
+    let device_of = |id: &str| {
+        let node = flow.nodes.iter().find(|node| node.id == id).unwrap();
+        flow.devices[node.device].name.as_str()
+    };
+    assert_eq!(
+        ["a", "b", "k", "d"].map(device_of),
+        [
+            "complete-place-b",
+            "complete-place-b",
+            "complete-place-b",
+            "complete-place-a"
+        ]
+    );
+}
+
+#[test]
+fn a_complete_node_in_a_subflow_watches_the_copies_of_its_instance() {
+    // As Node-RED's `Subflow.js` maps a complete node's scope to the ids
+    // of the instance's own copies.
+    check_completed(
+        r#"[{"id": "t", "type": "tab"},
+            {"id": "sf", "type": "subflow", "name": "S", "in": [{"wires": [{"id": "c"}]}], "out": [{"wires": [{"id": "c", "port": 0}]}]},
+            {"id": "c", "type": "change", "z": "sf", "rules": [], "wires": [[]]},
+            {"id": "k", "type": "complete", "z": "sf", "scope": ["c"], "wires": [[]]},
+            {"id": "i", "type": "inject", "z": "t", "wires": [["one", "two"]]},
+            {"id": "one", "type": "subflow:sf", "z": "t", "wires": [["d"]]},
+            {"id": "two", "type": "subflow:sf", "z": "t", "wires": [["d"]]},
+            {"id": "d", "type": "debug", "z": "t", "wires": []}]"#,
+        &["one-c->one-k", "two-c->two-k"],
+    );
+}

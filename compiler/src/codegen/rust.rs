@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::nodes::complete::Finish;
 use crate::place::topic::wire_topic;
+use psos::nodes::Done;
 
 use crate::ir::{
     Arg, ChangePattern, ChangeRule, ChangeValue, CsvHeader, Datatype, DebugTarget, Delay,
@@ -107,6 +109,9 @@ struct DeviceCode<'a> {
     /// Per node (by position), the positions of the status nodes that
     /// receive its status, in the order they get it.
     status_watchers: Vec<Vec<usize>>,
+    /// Per node (by position), the positions of the complete nodes that
+    /// take the messages it finishes with, in the order they get them.
+    completers: Vec<Vec<usize>>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -191,6 +196,17 @@ impl<'a> DeviceCode<'a> {
                     .collect()
             })
             .collect();
+        let completers = on_device
+            .iter()
+            .map(|(node_index, _)| {
+                flow.completed_by
+                    .get(node_index)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|complete| position_of.get(*complete).copied().flatten())
+                    .collect()
+            })
+            .collect();
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
             for scope in node.kind.context_scopes() {
@@ -217,6 +233,7 @@ impl<'a> DeviceCode<'a> {
             remote,
             catchers,
             status_watchers,
+            completers,
         }
     }
 
@@ -572,8 +589,28 @@ impl<'a> DeviceCode<'a> {
             if let (NodeKind::Debug(debug), Some(_)) = (&node.kind, &status_fn) {
                 constructor = with_debug_status(constructor, debug, imports);
             }
-            let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
+            let outputs =
+                reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
             let status_fn = status_fn.map(|(_, function)| function);
+            // A node that complete nodes watch sends copies, keeping the
+            // message it was given as it left it, and then gives them that.
+            let (watch, run, complete_call, complete_fn) =
+                match self.completion(node, position, &outputs, imports) {
+                    Some(completion) => (
+                        completion.watch,
+                        completion
+                            .input
+                            .unwrap_or_else(|| quote!(#cell.input(&DEVICE, msg, &mut watched);)),
+                        completion.call,
+                        completion.function,
+                    ),
+                    None => (
+                        quote!(),
+                        quote!(#cell.input(&DEVICE, msg, &mut #outputs);),
+                        quote!(),
+                        quote!(),
+                    ),
+                };
             // Built-in nodes keep no state, so they are immutable statics the
             // optimiser can see through; nodes with state live in a cell.
             let declaration = if is_stateless(&node.kind) {
@@ -597,13 +634,17 @@ impl<'a> DeviceCode<'a> {
 
                 fn #input(msg: &mut #msg) {
                     #before
-                    #cell.input(&DEVICE, msg, #outputs);
+                    #watch
+                    #run
                     #after
+                    #complete_call
                 }
 
                 #catch_fn
 
                 #status_fn
+
+                #complete_fn
 
                 #output_fn
             });
@@ -685,6 +726,73 @@ impl<'a> DeviceCode<'a> {
         ))
     }
 
+    /// For a node whose finished messages complete nodes of this device
+    /// take, by its kind's rule (`nodes::complete::finish`): how its input
+    /// function runs it (`Watched` over `outputs`, its output function or
+    /// `Discard`, so that it sends
+    /// copies and keeps the message it was given as it left it) and then
+    /// gives the complete nodes that message, and the function that does.
+    fn completion(
+        &self,
+        node: &Node,
+        position: usize,
+        outputs: &TokenStream,
+        imports: &mut Imports,
+    ) -> Option<Completion> {
+        let completers = self.completers.get(position).filter(|c| !c.is_empty())?;
+        let finish = crate::nodes::complete::finish(&node.kind);
+        let receivers: Vec<Receiver> = completers
+            .iter()
+            .filter_map(|complete| self.names(*complete))
+            .map(|names| Receiver::Direct(names.input))
+            .collect();
+        let names = self.names(position)?;
+        let completed = format_ident!("{}_completed", names.input);
+        let info = node_info(node, imports);
+        let node_info_type = imports.root("NodeInfo");
+        let completed_fn = imports.node("completed");
+        let watched_type = imports.node("Watched");
+        let delivery = fan_out(&receivers);
+        let msg = format_ident!("Msg");
+        let cell = &names.cell;
+        let (input, call) = match finish {
+            Finish::Done(Done::Always) => (None, quote!(#completed(msg);)),
+            Finish::Done(Done::IfSent) => {
+                let done_type = imports.node("Done");
+                let call = quote! {
+                    if watched.done(#done_type::IfSent) {
+                        #completed(msg);
+                    }
+                };
+                (None, call)
+            }
+            // The node tells the hook what it has finished with, as it
+            // sends it or later from its timer.
+            Finish::Released => (
+                Some(quote! {
+                    #cell.with(&DEVICE, |node| {
+                        node.input_now(&DEVICE, msg, &mut watched, &mut #completed);
+                    });
+                }),
+                quote!(),
+            ),
+            Finish::Never | Finish::Refused(_) => return None,
+        };
+        Some(Completion {
+            input,
+            watch: quote!(let mut watched = #watched_type::new(#outputs);),
+            call,
+            function: quote! {
+                fn #completed(msg: &#msg) {
+                    const SOURCE: #node_info_type = #info;
+                    #completed_fn(&DEVICE, &SOURCE, msg, |msg| {
+                        #delivery
+                    });
+                }
+            },
+        })
+    }
+
     /// A timer's call of a node's hook. For a node catch nodes watch, the
     /// errors left from before are not the node's, and neither are those
     /// it reports with no message (Node-RED catches only errors that come
@@ -704,6 +812,13 @@ impl<'a> DeviceCode<'a> {
     /// Where a node sends what a timer makes it send: its output function,
     /// or nowhere when no port of it is wired.
     fn timer_outputs(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
+        let outputs = self.timer_output(position, output, imports);
+        quote!(&mut #outputs)
+    }
+
+    /// The output function, or `Discard`, that [`Self::timer_outputs`]
+    /// borrows.
+    fn timer_output(&self, position: usize, output: &Ident, imports: &mut Imports) -> TokenStream {
         let wired = self
             .receivers
             .get(position)
@@ -792,6 +907,27 @@ impl<'a> DeviceCode<'a> {
                             self.timer_hook(position, quote!(#cell.tick(&DEVICE, #outputs))),
                         );
                     }
+                }
+                NodeKind::Delay(Delay {
+                    tick_ms: Some(tick),
+                    ..
+                }) if self.completers.get(position).is_some_and(|c| !c.is_empty()) => {
+                    // A delay node that complete nodes watch tells them what
+                    // leaves its timer, sending copies.
+                    let outputs = self.timer_output(position, &output, imports);
+                    let watched = imports.node("Watched");
+                    let completed = format_ident!("{}_completed", input);
+                    let tick = *tick;
+                    let call = quote!({
+                        let mut watched = #watched::new(#outputs);
+                        #cell.with(&DEVICE, |node| node.tick_now(&mut watched, &mut #completed));
+                    });
+                    push(
+                        Some(tick),
+                        Some(tick),
+                        None,
+                        self.timer_hook(position, call),
+                    );
                 }
                 NodeKind::Delay(Delay { tick_ms, .. })
                 | NodeKind::Trigger(Trigger { tick_ms, .. })
@@ -995,7 +1131,8 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_)
         | NodeKind::Catch(_)
-        | NodeKind::Status(_) => true,
+        | NodeKind::Status(_)
+        | NodeKind::Complete(_) => true,
         NodeKind::Custom(_)
         | NodeKind::Delay(_)
         | NodeKind::Filter(_)
@@ -1059,6 +1196,18 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
                 stack.push(*watcher);
             }
         }
+        // The messages a node finishes with reach the complete nodes of its
+        // device that take them.
+        for complete in flow.completed_by.get(&from).into_iter().flatten() {
+            let here = flow
+                .nodes
+                .get(*complete)
+                .is_some_and(|node| node.device == device_index);
+            if let (true, Some(slot @ false)) = (here, reached.get_mut(*complete)) {
+                *slot = true;
+                stack.push(*complete);
+            }
+        }
         // A node's errors reach the catch nodes of its device that take them.
         for catch in flow.caught_by.get(&from).into_iter().flatten() {
             let here = flow
@@ -1105,6 +1254,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Csv(_) => "csv".to_string(),
         NodeKind::Catch(_) => "catch".to_string(),
         NodeKind::Status(_) => "status".to_string(),
+        NodeKind::Complete(_) => "complete".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
             for (index, c) in custom
@@ -1165,6 +1315,18 @@ enum Receiver {
     /// The whole message, as JSON, to the other devices on a wire's topic,
     /// at the wire's QoS.
     Publish(String, u8),
+}
+
+/// How a node that complete nodes watch is run (see
+/// `DeviceCode::completion`).
+struct Completion {
+    /// How the node is given the message, when not by `NodeCell::input`.
+    input: Option<TokenStream>,
+    /// Declares `watched`, the outputs the node is given instead.
+    watch: TokenStream,
+    /// Gives the complete nodes the message, when the node is done with it.
+    call: TokenStream,
+    function: TokenStream,
 }
 
 /// The function a node's outputs leave by, or `None` when no port is wired.
@@ -1455,6 +1617,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Status(_) => {
             let status_type = imports.node("Status");
             (quote!(#status_type), quote!(#status_type::new(#info)))
+        }
+        NodeKind::Complete(_) => {
+            let complete_type = imports.node("Complete");
+            (quote!(#complete_type), quote!(#complete_type::new(#info)))
         }
         NodeKind::Inject(inject) => {
             let inject_type = imports.node("Inject");
@@ -2430,13 +2596,17 @@ fn status_name(names: &Names) -> Ident {
 /// The outputs a node is given (`outputs`, a value): as they are, or,
 /// for a node whose status status nodes receive (`status`, the name of the
 /// function that gives it them), wrapped to report its status there.
-fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports) -> TokenStream {
+fn reporting(
+    outputs: TokenStream,
+    status: Option<&Ident>,
+    imports: &mut Imports,
+) -> TokenStream {
     match status {
         Some(status) => {
             let reporting = imports.root("Reporting");
-            quote!(&mut #reporting { outputs: #outputs, status: #status })
+            quote!(#reporting { outputs: #outputs, status: #status })
         }
-        None => quote!(&mut #outputs),
+        None => outputs,
     }
 }
 

@@ -4,6 +4,7 @@
 mod batch;
 pub mod catch;
 mod change;
+pub mod complete;
 pub mod crontab;
 mod csv;
 pub mod custom;
@@ -121,6 +122,10 @@ pub const NODE_TYPES: &[NodeType] = &[
     NodeType {
         type_name: "status",
         lower: status::lower,
+    },
+    NodeType {
+        type_name: "complete",
+        lower: complete::lower,
     },
 ];
 

@@ -34,10 +34,6 @@ const NO_DOCUMENT_PARSERS: Refusal = Refusal {
     instead:
         "convert documents to JSON in Node-RED before they reach the device, and use the json node",
 };
-const NO_DONE: Refusal = Refusal {
-    why: "nodes on a device do not yet signal when they have finished with a message (Node-RED's `done()`)",
-    instead: "wire the node's output onward, or keep this part of the flow in Node-RED",
-};
 
 /// The reason a Node-RED node type is refused, when it is one psosc knows.
 pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
@@ -46,7 +42,6 @@ pub fn refusal(type_name: &str) -> Option<&'static Refusal> {
         "exec" => &NO_PROCESSES,
         "file" | "file in" | "watch" => &NO_FILES,
         "html" | "xml" | "yaml" => &NO_DOCUMENT_PARSERS,
-        "complete" => &NO_DONE,
         t if t.starts_with("http")
             || t.starts_with("websocket")
             || t.starts_with("tcp")

@@ -48,6 +48,9 @@ pub struct Placed {
     pub caught_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     /// For each node whose status status nodes receive, those status nodes.
     pub status_watched_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
+    /// For each node whose finished messages complete nodes take, those
+    /// complete nodes.
+    pub completed_by: BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     pub cost: u64,
     pub optimal: bool,
 }
@@ -156,6 +159,7 @@ pub fn place(
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
     // A status node is tied to the nodes it watches as a catch node is.
     let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
+    let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices
@@ -180,6 +184,9 @@ pub fn place(
             })
             .chain(catch_edges(wires, &caught_by))
             .chain(catch_edges(wires, &status_watched_by))
+            // A device hears only its own nodes finish, as it hears only
+            // their errors: complete nodes are tied to what they watch alike.
+            .chain(catch_edges(wires, &completed_by))
             .collect(),
     };
     // Without a device every psos-device was refused, each with its error.
@@ -234,6 +241,7 @@ pub fn place(
         nodes: placed,
         caught_by,
         status_watched_by,
+        completed_by,
         cost,
         optimal,
     }

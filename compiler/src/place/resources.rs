@@ -92,6 +92,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // Not measured yet: a complete node only sends on; the nodes it
+    // watches each send copies and make one more for it.
+    TypeFacts {
+        type_name: "complete",
+        resources: Resources {
+            flash: 128,
+            ram: 16,
+        },
+        hardware: false,
+    },
     TypeFacts {
         type_name: "json",
         resources: Resources {

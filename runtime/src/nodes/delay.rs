@@ -142,6 +142,24 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Delay::input_at`], and `finished` is given each message the
+    /// node has finished with (Node-RED's `done()`) in `delay`, `delayv`
+    /// and `random` modes: one sent, one dropped by `msg.reset` (that
+    /// message too), and a message with `msg.flush` after what it flushes
+    /// (twice when it holds nothing else: once as it is dropped, once after
+    /// the flush). Each is given as it is once sent, so `out` must send
+    /// copies (`Watched`).
+    pub fn input_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
         self.start_at(now);
         match self.mode {
             DelayMode::Fixed { ms, variable } => {
@@ -149,11 +167,11 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                     Some(delay) if variable && !delay.is_nan() => delay,
                     _ => ms,
                 };
-                self.hold(now, wait.max(0.0), device, msg, out);
+                self.hold(now, wait.max(0.0), device, msg, out, finished);
             }
             DelayMode::Random { first_ms, last_ms } => {
                 let wait = first_ms + (last_ms - first_ms) * self.draw();
-                self.hold(now, wait, device, msg, out);
+                self.hold(now, wait, device, msg, out, finished);
             }
             DelayMode::Rate { drop: false, .. } => self.rate_queue(now, device, msg, out),
             DelayMode::Rate { drop: true, .. } => self.rate_drop(now, msg, out),
@@ -165,11 +183,23 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
 
     /// The clock reads `now`: what is due leaves.
     pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, out: &mut O) {
+        self.tick_finishing(now, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Delay::tick_at`], and `finished` is given each message that
+    /// leaves in `delay`, `delayv` and `random` modes, as
+    /// [`Delay::input_finishing`] gives them.
+    pub fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
         self.start_at(now);
         match self.mode {
             DelayMode::Fixed { .. } | DelayMode::Random { .. } => {
                 while let Some(index) = self.next_due(now) {
-                    self.release_held(index, out);
+                    self.release_held(index, out, finished);
                 }
             }
             DelayMode::Rate { drop: false, .. } => {
@@ -196,7 +226,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                     _ => self.waiting.len(),
                 };
                 for _ in 0..count.min(self.waiting.len()) {
-                    self.release(0, out);
+                    self.release(0, out, &mut |_: &Msg<N>| {});
                 }
             }
         }
@@ -222,19 +252,27 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         let flush = msg.get(FLUSH);
         if flush.is_none() || has_content(msg, &["_msgid", "flush"]) {
             let due = now.saturating_add(timer_ms(wait));
             self.keep(device, false, due, msg.clone());
+        } else {
+            // Node-RED clears the timer it made for a message that holds
+            // nothing but `flush`, which calls `done()`.
+            finished(msg);
         }
         let reset = msg.get(RESET).is_some();
         if reset {
+            for waiting in &self.waiting {
+                finished(&waiting.msg);
+            }
             self.waiting.clear();
             self.report_status(NodeStatus::new("blue", "ring").with_text("0"), out);
         } else if let Some(flush) = flush {
             for _ in 0..whole(flush_len(flush, self.waiting.len())) {
-                self.release_held(0, out);
+                self.release_held(0, out, finished);
             }
             self.report_waiting(out);
         }
@@ -258,7 +296,12 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     /// `random`, with the status Node-RED's timer reports around it:
     /// `delay` (over a second) how many wait, before the message leaves;
     /// `delayv` a clear status once none waits, then how many wait.
-    fn release_held<O: Outputs<N>>(&mut self, index: usize, out: &mut O) {
+    fn release_held<O: Outputs<N>>(
+        &mut self,
+        index: usize,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
         if index >= self.waiting.len() {
             return;
         }
@@ -279,6 +322,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             _ => false,
         };
         out.send(0, &mut waiting.msg);
+        finished(&waiting.msg);
         if variable {
             self.report_waiting(out);
         }
@@ -295,6 +339,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     fn report_status<O: Outputs<N>>(&self, status: NodeStatus<'_>, out: &mut O) {
         if out.reports_status() {
             out.status(&status);
+            finished(msg);
         }
     }
 
@@ -486,11 +531,17 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         }
     }
 
-    /// Sends the waiting message at `index`.
-    fn release<O: Outputs<N>>(&mut self, index: usize, out: &mut O) {
+    /// Sends the waiting message at `index`, and is finished with it.
+    fn release<O: Outputs<N>>(
+        &mut self,
+        index: usize,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
         if index < self.waiting.len() {
             let mut waiting = self.waiting.remove(index);
             out.send(0, &mut waiting.msg);
+            finished(&waiting.msg);
         }
     }
 
@@ -573,6 +624,26 @@ pub(super) fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
         (ValueRef::Number(a), ValueRef::Number(b)) => a == b,
         (ValueRef::Str(a), ValueRef::Str(b)) => a == b,
         _ => false,
+    }
+}
+
+impl<const N: usize, const Q: usize> Delay<N, Q> {
+    /// As [`Node::input`], giving `finished` what the node has finished
+    /// with (see [`Delay::input_finishing`]).
+    pub fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
+    }
+
+    /// As [`Node::tick`], giving `finished` what the node has finished
+    /// with (see [`Delay::tick_finishing`]).
+    pub fn tick_now<O: Outputs<N>>(&mut self, out: &mut O, finished: &mut impl FnMut(&Msg<N>)) {
+        self.tick_finishing(crate::platform::uptime_ms(), out, finished);
     }
 }
 

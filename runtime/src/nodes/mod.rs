@@ -3,6 +3,7 @@
 mod batch;
 mod catch;
 mod change;
+mod complete;
 mod csv;
 mod debug;
 mod delay;
@@ -27,6 +28,7 @@ pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
     TextKind,
 };
+pub use complete::{complete_message, completed, Complete, Done, Watched};
 pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
     QUOTE,

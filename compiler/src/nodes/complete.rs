@@ -1,0 +1,252 @@
+//! `complete`: which nodes a complete node watches (`scope`), when each
+//! kind of node has finished with a message (Node-RED's `done()` with no
+//! error), and, before placement, the complete nodes each node's finished
+//! messages go to, as Node-RED's flow (`Flow.handleComplete`) gives them.
+
+use std::collections::BTreeMap;
+
+use super::Reader;
+use crate::diagnostic::{Code, Diagnostic, NodeRef};
+use crate::flow::RawFlow;
+use crate::ir::{Complete, Flow, NodeIndex, NodeKind};
+use crate::json::JsonValue;
+use crate::place::RuntimeNode;
+
+pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
+    // Node-RED reads `n.scope || []`: a missing or empty scope watches
+    // nothing. The editor has no other form than a list of ids.
+    let mut scope = match reader.get("scope").map(|scope| (&scope.value, scope.span)) {
+        None | Some((JsonValue::Null | JsonValue::Bool(false), _)) => Vec::new(),
+        Some((JsonValue::String(text), _)) if text.is_empty() => Vec::new(),
+        Some((JsonValue::Array(items), _)) => {
+            let mut ids = Vec::with_capacity(items.len());
+            for item in items {
+                let Some(id) = item.as_str() else {
+                    reader.malformed(
+                        "scope",
+                        item.span,
+                        "a complete node's scope lists node ids, which are strings".to_string(),
+                        None,
+                    );
+                    return None;
+                };
+                ids.push(id.to_string());
+            }
+            ids
+        }
+        Some((_, span)) => {
+            reader.malformed(
+                "scope",
+                span,
+                "a complete node's scope is a list of node ids".to_string(),
+                Some("choose the nodes again in the complete node's editor".to_string()),
+            );
+            return None;
+        }
+    };
+    // Node-RED leaves out of the scope the nodes the complete node is
+    // wired to, so that it does not loop, as `24-complete.js` does it: it
+    // removes an id while walking the list forwards and so steps over the
+    // id after each one it removes.
+    let wired: Vec<&str> = reader
+        .get("wires")
+        .and_then(|wires| wires.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|port| port.as_array())
+        .flatten()
+        .filter_map(|id| id.as_str())
+        .collect();
+    let mut index = 0;
+    while index < scope.len() {
+        if scope
+            .get(index)
+            .is_some_and(|id| wired.contains(&id.as_str()))
+        {
+            scope.remove(index);
+        }
+        index += 1;
+    }
+    Some(NodeKind::Complete(Complete { scope }))
+}
+
+/// When a node has finished with a message it was given, as its Node-RED
+/// source calls `done()`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finish {
+    /// Its input handler takes no `done` (switch, rbe, smooth) or it has no
+    /// input (mqtt in): Node-RED never tells a complete node of it.
+    Never,
+    /// When its input returns, by the runtime's rule.
+    Done(psos::nodes::Done),
+    /// A delay node in `delay`, `delayv` or `random` mode: when a message
+    /// leaves its timer, or is dropped by `msg.reset` or flushed, which the
+    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`).
+    Released,
+    /// Later than its input returns, or with Node-RED's own bookkeeping in
+    /// the message: a device does not tell complete nodes of it, and a
+    /// complete node that watches it is refused, for this reason.
+    Refused(&'static str),
+}
+
+/// When a node of this kind has finished with a message.
+pub fn finish(kind: &NodeKind) -> Finish {
+    use psos::nodes::Done;
+    match kind {
+        NodeKind::Switch(_) | NodeKind::Filter(_) | NodeKind::Smooth(_) | NodeKind::MqttIn(_) => {
+            Finish::Never
+        }
+        NodeKind::Range(_)
+        | NodeKind::Debug(_)
+        | NodeKind::Catch(_)
+        | NodeKind::Complete(_)
+        | NodeKind::Custom(_) => Finish::Done(Done::Always),
+        NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
+            Finish::Done(Done::IfSent)
+        }
+        NodeKind::Delay(delay)
+            if matches!(
+                delay.mode,
+                psos::nodes::DelayMode::Fixed { .. } | psos::nodes::DelayMode::Random { .. }
+            ) =>
+        {
+            Finish::Released
+        }
+        NodeKind::Delay(_) => Finish::Refused(
+            "a delay node that limits a rate has finished with a message when it leaves the node's queue (or is dropped, flushed or reset), and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::Trigger(_) => Finish::Refused(
+            "a trigger node finishes with a message in its own queue, after it arrives, and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::Split(_) => Finish::Refused(
+            "a split node in stream mode finishes with a message only when the rest of the stream is sent, and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::Join(_) | NodeKind::Batch(_) | NodeKind::Sort(_) => Finish::Refused(
+            "this node finishes with a message only when the group it belongs to is sent or dropped, and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::Csv(_) => Finish::Refused(
+            "the message a csv node has finished with (the one it was given, as the node left it) is not yet checked against Node-RED's on a device",
+        ),
+        NodeKind::MqttOut(_) => Finish::Refused(
+            "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::LinkCall(_) => Finish::Refused(
+            "a link call node finishes with a message when its subroutine returns it or the call times out, and a device does not yet tell complete nodes then",
+        ),
+        NodeKind::LinkReturn(_) => Finish::Refused(
+            "a link out node that returns to its caller finishes with a message that carries Node-RED's record of the call (`msg._linkSource`, `msg._event`), which a device keeps in another form",
+        ),
+    }
+}
+
+/// For each node whose finished messages complete nodes take, those
+/// complete nodes in the order Node-RED's flow gives them (the file's).
+/// A complete node hears only nodes of its own tab (or subflow instance);
+/// ids of nodes Node-RED would never tell it of are left out, and one error
+/// is reported for each id of a node whose finishing a device cannot tell.
+pub fn completed_by(
+    raw: &RawFlow,
+    nodes: &[RuntimeNode<'_>],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<NodeIndex, Vec<NodeIndex>> {
+    let mut completed_by: BTreeMap<NodeIndex, Vec<NodeIndex>> = BTreeMap::new();
+    for (complete_index, complete_node) in nodes.iter().enumerate() {
+        let NodeKind::Complete(complete) = complete_node.kind else {
+            continue;
+        };
+        let entries = complete_node
+            .raw
+            .get("scope")
+            .and_then(|scope| scope.as_array())
+            .unwrap_or(&[]);
+        for id in &complete.scope {
+            let span = entries
+                .iter()
+                .find(|entry| entry.as_str() == Some(id.as_str()))
+                .map_or(complete_node.raw.value_span("scope"), |entry| entry.span);
+            let refuse = |why: &str, watched: &crate::flow::RawNode| {
+                Diagnostic::error(
+                    Code::CompleteUnwatchable,
+                    format!("its scope lists {} node {:?}: {why}", watched.type_name, watched.id),
+                )
+                .node(complete_node.raw.node_ref())
+                .property("scope")
+                .label(span, "this node")
+                .label(watched.span(), "the node it watches")
+                .help("leave the node out of the complete node's scope, or keep this part of the flow in Node-RED")
+            };
+            let found = nodes
+                .iter()
+                .enumerate()
+                .find(|(_, node)| node.raw.id == *id && node.raw.z == complete_node.raw.z);
+            match found {
+                Some((index, node)) => match finish(node.kind) {
+                    Finish::Never => {}
+                    Finish::Done(_) | Finish::Released => {
+                        completed_by.entry(index).or_default().push(complete_index);
+                    }
+                    Finish::Refused(why) => diagnostics.push(refuse(why, node.raw)),
+                },
+                // Link nodes and junctions call `done()` in Node-RED, but a
+                // device runs no code for them.
+                None => {
+                    if let Some(watched) = raw.find(id).filter(|watched| {
+                        watched.z == complete_node.raw.z
+                            && !watched.disabled
+                            && matches!(
+                                watched.type_name.as_str(),
+                                "link in" | "link out" | "junction"
+                            )
+                    }) {
+                        diagnostics.push(refuse(
+                            "on a device, link in, link out and junction nodes become direct wires and run no code, so nothing would tell the complete node",
+                            watched,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    completed_by
+}
+
+/// A complete node hears only of nodes on its own device: one error per
+/// complete node whose scope reaches nodes placed elsewhere.
+pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    let mut elsewhere: BTreeMap<NodeIndex, Vec<NodeIndex>> = BTreeMap::new();
+    for (source, completes) in &flow.completed_by {
+        for complete in completes {
+            let devices = (flow.nodes.get(*source), flow.nodes.get(*complete));
+            if let (Some(source_node), Some(complete_node)) = devices {
+                if source_node.device != complete_node.device {
+                    elsewhere.entry(*complete).or_default().push(*source);
+                }
+            }
+        }
+    }
+    let device_name = |index: usize| flow.devices.get(index).map_or("?", |d| d.name.as_str());
+    for (complete, sources) in elsewhere {
+        let Some(complete_node) = flow.nodes.get(complete) else {
+            continue;
+        };
+        let message = format!(
+            "it runs on device {:?}, but nodes in its scope run on other devices: it would never hear that they finished with a message",
+            device_name(complete_node.device)
+        );
+        let diagnostic = sources.iter().filter_map(|s| flow.nodes.get(*s)).fold(
+            Diagnostic::error(Code::CompleteAcrossDevices, message)
+                .node(NodeRef::of(complete_node))
+                .property("scope")
+                .label(complete_node.span, "this complete node"),
+            |diagnostic, node| {
+                diagnostic.label(
+                    node.span,
+                    format!("on device {:?}", device_name(node.device)),
+                )
+            },
+        );
+        diagnostics.push(diagnostic.help(
+            "pin the complete node and the nodes in its scope to one device (`device` on the nodes, or `PSOS_DEVICE` on their tab or group), or narrow its scope to nodes of its device",
+        ));
+    }
+}

@@ -1,0 +1,316 @@
+//! Node-RED's `complete` node and the message its flow makes for it, held
+//! to Node-RED's own test (the one case of
+//! `test/nodes/core/common/24-complete_spec.js`) and to when Node-RED's
+//! nodes call `done()`: a node is run here as psosc wraps a node that
+//! complete nodes watch (`Watched` outputs, then `completed`), with a
+//! receiver that changes what it is sent, as a receiver on a device may.
+//! A delay node in `delay`, `delayv` or `random` mode tells what it has
+//! finished with itself, on a clock the test drives: the 9 "calls done
+//! when ..." cases of `89-delay_spec.js` for those modes. Which complete
+//! nodes watch which nodes is decided by psosc
+//! (`compiler/tests/lowering.rs`).
+
+mod node_support;
+
+use node_support::{run, sent_only, Outcome, CAPACITY};
+use psos::nodes::{
+    completed, Complete, Delay, DelayMode, Done, Interval, Json, JsonAction, Range, RangeAction,
+    Watched,
+};
+use psos::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
+
+const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
+
+/// A node wrapped as psosc wraps one that a complete node watches: what it
+/// sends leaves on port 0 (and its receiver then sets `msg.downstream`),
+/// what the complete node is given on port 1.
+struct Wrapped<T> {
+    node: T,
+    done: Done,
+    source: NodeInfo,
+}
+
+impl<T: Node<CAPACITY>> Node<CAPACITY> for Wrapped<T> {
+    fn input<O: Outputs<CAPACITY>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<CAPACITY>,
+        out: &mut O,
+    ) {
+        let mut watched = Watched::new(|port: usize, sent: &mut Msg<CAPACITY>| {
+            out.send(port, sent);
+            let _ = sent.set_property("downstream", &true);
+        });
+        self.node.input(device, msg, &mut watched);
+        if watched.done(self.done) {
+            completed(device, &self.source, msg, |message| out.send(1, message));
+        }
+    }
+}
+
+fn json_node() -> Wrapped<Json> {
+    let source = NodeInfo::new("j1", "parse", "json");
+    Wrapped {
+        node: Json::new(source, PAYLOAD, JsonAction::Convert, false),
+        done: Done::IfSent,
+        source,
+    }
+}
+
+fn range_node(action: RangeAction) -> Wrapped<Range> {
+    let source = NodeInfo::new("r1", "", "range");
+    Wrapped {
+        node: Range::new(
+            source,
+            PAYLOAD,
+            action,
+            false,
+            Interval {
+                min: 0.0,
+                max: 10.0,
+            },
+            Interval {
+                min: 0.0,
+                max: 100.0,
+            },
+        ),
+        done: Done::Always,
+        source,
+    }
+}
+
+#[test]
+fn should_output_a_message_when_called() {
+    let message = r#"{"text":"Oh dear","source":{"id":"12345","type":"testnode","name":"fred"}}"#;
+    let mut node = Complete::new(NodeInfo::new("n1", "status", "complete"));
+    assert_eq!(
+        run("complete_sends_on", &mut node, &[message]),
+        sent_only(&[message])
+    );
+}
+
+#[test]
+fn a_node_that_sends_and_calls_done_gives_the_message_as_it_left_it() {
+    // The receiver's change (`downstream`) is not seen: Node-RED delivers
+    // the message only after the node has called `done()`. An earlier
+    // `msg.complete` is replaced.
+    assert_eq!(
+        run(
+            "complete_after_send",
+            &mut json_node(),
+            &[r#"{"payload":"[1]","complete":true}"#]
+        ),
+        Outcome {
+            sent: vec![
+                (0, r#"{"payload":[1],"complete":true}"#.to_string()),
+                (
+                    1,
+                    r#"{"payload":[1],"complete":{"source":{"id":"j1","type":"json","name":"parse"}}}"#
+                        .to_string()
+                ),
+            ],
+            ..Outcome::default()
+        }
+    );
+}
+
+#[test]
+fn a_node_that_calls_done_with_an_error_gives_nothing() {
+    // A json node given text that is not JSON calls `done(error)`: no
+    // complete node hears of it.
+    assert_eq!(
+        run(
+            "complete_not_on_error",
+            &mut json_node(),
+            &[r#"{"payload":"{"}"#]
+        ),
+        Outcome {
+            sent: vec![],
+            logged: vec!["the JSON text ends in the middle of a value".to_string()],
+            errors: vec![(ErrorKind::BadValue, 1)],
+        }
+    );
+}
+
+#[test]
+fn a_node_that_calls_done_on_every_path_gives_what_it_dropped_too() {
+    // A range node that drops a value outside its interval still calls
+    // `done()`, as does one given no number (which it only logs).
+    assert_eq!(
+        run(
+            "complete_after_drop",
+            &mut range_node(RangeAction::Drop),
+            &[
+                r#"{"payload":11}"#,
+                r#"{"payload":"x"}"#,
+                r#"{"payload":5}"#
+            ]
+        ),
+        Outcome {
+            sent: vec![
+                (
+                    1,
+                    r#"{"payload":11,"complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                        .to_string()
+                ),
+                (
+                    1,
+                    r#"{"payload":"x","complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                        .to_string()
+                ),
+                (0, r#"{"payload":50}"#.to_string()),
+                (
+                    1,
+                    r#"{"payload":50,"complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                        .to_string()
+                ),
+            ],
+            logged: vec!["Not a number: x".to_string()],
+            errors: vec![],
+        }
+    );
+}
+
+/// Runs a delay node from 0 to `until` ms on a clock the test drives, given
+/// `inputs` (when, message as JSON), as psosc wraps a watched delay node:
+/// what it sends (`sent`) and what it has finished with (`done`), each
+/// with the millisecond and the payload, in order.
+fn run_delay(
+    case: &'static str,
+    mode: DelayMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+) -> Vec<(u64, &'static str, String)> {
+    let device = Device::new(case, "conformance");
+    let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("delayNode1", "", "delay"), mode, false);
+    let events = core::cell::RefCell::new(Vec::new());
+    let payload = |msg: &Msg<CAPACITY>| format!("{:?}", msg.property("payload"));
+    for now in 0..=until {
+        let mut watched = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
+            events.borrow_mut().push((now, "sent", payload(msg)));
+            // A receiver that changes its message does not change what the
+            // complete node is given.
+            let _ = msg.set_property("payload", &-1.0);
+        });
+        let mut finished =
+            |msg: &Msg<CAPACITY>| events.borrow_mut().push((now, "done", payload(msg)));
+        for (_, text) in inputs.iter().filter(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
+            node.input_finishing(now, &device, &mut msg, &mut watched, &mut finished);
+        }
+        node.tick_finishing(now, &mut watched, &mut finished);
+    }
+    events.into_inner()
+}
+
+const DELAY: DelayMode = DelayMode::Fixed {
+    ms: 1000.0,
+    variable: false,
+};
+const DELAYV: DelayMode = DelayMode::Fixed {
+    ms: 1000.0,
+    variable: true,
+};
+const RANDOM: DelayMode = DelayMode::Random {
+    first_ms: 950.0,
+    last_ms: 1050.0,
+};
+
+fn event(at: u64, what: &'static str, payload: &str) -> (u64, &'static str, String) {
+    (at, what, format!("Some(Number({payload}.0))"))
+}
+
+#[test]
+fn calls_done_when_queued_message_is_emitted() {
+    for (case, mode, input) in [
+        ("delay_done_emitted_delay", DELAY, r#"{"payload":1}"#),
+        (
+            "delay_done_emitted_delayv",
+            DELAYV,
+            r#"{"payload":1,"delay":1000}"#,
+        ),
+    ] {
+        assert_eq!(
+            run_delay(case, mode, &[(0, input)], 1100),
+            [event(1000, "sent", "1"), event(1000, "done", "1")],
+            "{case}"
+        );
+    }
+    // Node-RED's third case, named "(type: delay)" too, is `random`: the
+    // message leaves within its interval, and is done with then.
+    let events = run_delay(
+        "delay_done_emitted_random",
+        RANDOM,
+        &[(0, r#"{"payload":1}"#)],
+        1100,
+    );
+    let [(sent_at, "sent", _), (done_at, "done", done)] = events.as_slice() else {
+        panic!("one message sent and done: {events:?}");
+    };
+    assert!((950..=1050).contains(sent_at) && sent_at == done_at);
+    assert_eq!(done, "Some(Number(1.0))");
+}
+
+/// In each of the three modes, a message waits and a second one, `second`,
+/// arrives at once: what happens, named `case` and the mode.
+fn check_second_in_each_mode(case: &str, second: &str, expect: &[(u64, &'static str, String)]) {
+    for (name, mode, first) in [
+        ("delay", DELAY, r#"{"payload":1}"#),
+        ("delayv", DELAYV, r#"{"payload":1,"delay":1000}"#),
+        ("random", RANDOM, r#"{"payload":1}"#),
+    ] {
+        let case: &'static str = format!("{case}_{name}").leak();
+        let events = run_delay(case, mode, &[(0, first), (0, second)], 1100);
+        assert_eq!(events, expect, "{case}");
+    }
+}
+
+#[test]
+fn calls_done_when_queued_message_is_cleared() {
+    // `msg.reset` drops what waits, the resetting message too: each done.
+    check_second_in_each_mode(
+        "delay_done_cleared",
+        r#"{"payload":2,"reset":true}"#,
+        &[event(0, "done", "1"), event(0, "done", "2")],
+    );
+}
+
+#[test]
+fn calls_done_when_queued_message_is_flushed() {
+    // `msg.flush` sends what waits, the flushing message too, each done as
+    // it leaves; then the flushing message is done once more, as Node-RED
+    // calls `done()` after the flush (its test looks at the first two).
+    check_second_in_each_mode(
+        "delay_done_flushed",
+        r#"{"payload":2,"flush":true}"#,
+        &[
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(0, "sent", "2"),
+            event(0, "done", "2"),
+            event(0, "done", "2"),
+        ],
+    );
+}
+
+#[test]
+fn a_message_of_nothing_but_flush_is_done_before_and_after_the_flush() {
+    // Node-RED clears the timer it made for it (`done()`), flushes, and
+    // calls `done()` again.
+    let events = run_delay(
+        "delay_done_flush_only",
+        DELAY,
+        &[(0, r#"{"payload":1}"#), (5, r#"{"flush":true}"#)],
+        1100,
+    );
+    let none = "None".to_string();
+    assert_eq!(
+        events,
+        [
+            (5, "done", none.clone()),
+            event(5, "sent", "1"),
+            event(5, "done", "1"),
+            (5, "done", none),
+        ]
+    );
+}
