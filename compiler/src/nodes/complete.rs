@@ -99,6 +99,7 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Range(_)
         | NodeKind::Debug(_)
         | NodeKind::Catch(_)
+        | NodeKind::Status(_)
         | NodeKind::Complete(_)
         | NodeKind::Custom(_) => Finish::Done(Done::Always),
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {

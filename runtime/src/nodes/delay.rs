@@ -275,6 +275,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 self.release_held(0, out, finished);
             }
             self.report_waiting(out);
+            finished(msg);
         }
         match self.mode {
             // `delayv` reports after a reset and a flush alike, as its
@@ -339,7 +340,6 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     fn report_status<O: Outputs<N>>(&self, status: NodeStatus<'_>, out: &mut O) {
         if out.reports_status() {
             out.status(&status);
-            finished(msg);
         }
     }
 
