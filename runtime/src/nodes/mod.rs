@@ -23,8 +23,8 @@ mod trigger;
 pub use batch::{Batch, BatchMode};
 pub use catch::{catch_error, error_message, Catch, CATCH_LIMIT};
 pub use change::{
-    substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
-    TextKind,
+    substitute, Change, ChangeRule, ChangeValue, Groups, Match, Pattern, Property, ReplaceError,
+    Scope, TextKind,
 };
 pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
