@@ -948,4 +948,20 @@ mod tests {
         let finder = compile_finder(r"a(?:b)").expect("compiles");
         assert_eq!((finder.groups, finder.named), (0, false));
     }
+
+    /// A program's size is bounded before it is built: a repeated
+    /// repetition is refused without unrolling it, as is a pattern whose
+    /// groups need more memory than a device is given.
+    #[test]
+    fn programs_too_large_for_a_device_are_refused() {
+        for pattern in ["(a{100}){100}", "(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)"] {
+            let problem = compile_captures(pattern, false).expect_err("too large");
+            assert!(problem.message.contains("a device is given"), "{}", problem.message);
+        }
+        let captures = compile_captures(r"(\d+)-(?<b>\d+)", false).expect("compiles");
+        assert!(captures.memory_words <= MAX_CAPTURE_WORDS);
+        assert_eq!(captures.names, ["", "b"]);
+        let captures = compile_captures(r"(\d+)", false).expect("compiles");
+        assert!(captures.names.is_empty());
+    }
 }

@@ -606,3 +606,89 @@ impl Search<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// `(a)`, as psosc compiles it: save 0, save 2, `a`, save 3, save 1,
+    /// match; one range.
+    const PROGRAM: &[u32] = &[
+        CAPTURES_MAGIC,
+        6,
+        4,
+        5,
+        4,
+        op::SAVE,
+        0,
+        0,
+        op::SAVE,
+        2,
+        0,
+        op::CLASS,
+        0,
+        1,
+        op::SAVE,
+        3,
+        0,
+        op::SAVE,
+        1,
+        0,
+        op::MATCH,
+        0,
+        0,
+        0x61,
+        0x61,
+    ];
+
+    #[test]
+    fn a_program_finds_its_groups() {
+        let captures = Captures::new(PROGRAM, &[]);
+        let mut memory = [0u32; 128];
+        assert!(captures.memory_words() <= memory.len());
+        assert_eq!(captures.find("xa", 1, 2, &mut memory), Ok(Some(2)));
+        assert_eq!(captures.group(&memory, 1), Some((1, 2)));
+        assert_eq!(captures.group(&memory, 2), None);
+        assert_eq!(captures.find("xa", 0, 2, &mut memory), Ok(None));
+    }
+
+    /// Runs a program that lives as long as the test.
+    fn run(program: Vec<u32>, text: &str) -> Result<Option<usize>, RegexError> {
+        let program: &'static [u32] = Box::leak(program.into_boxed_slice());
+        let mut memory = [0u32; 128];
+        Captures::new(program, &[]).find(text, 0, text.len(), &mut memory)
+    }
+
+    /// Too little memory, a start that is not a character boundary, and
+    /// programs that are not psosc's are errors, never a panic.
+    #[test]
+    fn what_cannot_run_is_an_error() {
+        let captures = Captures::new(PROGRAM, &[]);
+        let mut small = [0u32; 8];
+        assert_eq!(captures.find("a", 0, 1, &mut small), Err(RegexError));
+        let mut memory = [0u32; 128];
+        assert_eq!(captures.find("é", 1, 2, &mut memory), Err(RegexError));
+        assert_eq!(captures.find("a", 0, 2, &mut memory), Err(RegexError));
+        // Not the magic word, a jump past the end, an unknown instruction,
+        // a class beyond the table, a slot beyond the slots, a header that
+        // says more instructions than there are.
+        for changes in [
+            &[(0, 0)][..],
+            &[(5, op::JUMP), (6, 99)],
+            &[(5, 42)],
+            &[(12, 7)],
+            &[(9, 9)],
+            &[(1, 60)],
+        ] {
+            let mut program = PROGRAM.to_vec();
+            for (at, word) in changes {
+                program[*at] = *word;
+            }
+            assert_eq!(run(program, "a"), Err(RegexError), "{changes:?}");
+        }
+    }
+}
