@@ -109,10 +109,18 @@ const out = cases.map(([pattern, text, replacement]) => {
 });
 process.stdout.write(JSON.stringify(out));
 "#;
-    let input = serde_json::to_string(cases).expect("serializes");
+    node(SCRIPT, cases)
+}
+
+/// What `script` writes, as JSON, given `input` as JSON on its stdin.
+fn node<I: serde::Serialize + ?Sized, O: serde::de::DeserializeOwned>(
+    script: &str,
+    input: &I,
+) -> O {
+    let input = serde_json::to_string(input).expect("serializes");
     let mut child = Command::new("node")
         .arg("-e")
-        .arg(SCRIPT)
+        .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -140,19 +148,23 @@ fn aligned(bytes: &[u8]) -> &'static [u8] {
     &Box::leak(room.into_boxed_slice())[start..start + bytes.len()]
 }
 
+/// psosc's program as the runtime reads it, living as long as the test,
+/// as a device's static does.
+fn program(captures: &psosc::regex::CaptureProgram) -> Captures {
+    let names = captures
+        .names
+        .iter()
+        .map(|name| &*Box::leak(name.clone().into_boxed_str()))
+        .collect();
+    Captures::new(leak(captures.words.clone()), leak(names))
+}
+
 /// What a device's change node makes of the text, or why psosc refuses
 /// the pattern.
 fn device(pattern: &str, text: &str, replacement: &str) -> Result<String, String> {
     let finder = psosc::regex::compile_finder(pattern).map_err(|problem| problem.message)?;
     let captures = psosc::regex::compile_captures(pattern, false).map_err(|p| p.message)?;
     assert!(captures.memory_words <= MEMORY, "{pattern}");
-    let names = leak(
-        captures
-            .names
-            .iter()
-            .map(|name| &*Box::leak(name.clone().into_boxed_str()))
-            .collect(),
-    );
     let rule = ChangeRule::Change {
         target: Property {
             scope: Scope::Msg,
@@ -162,7 +174,7 @@ fn device(pattern: &str, text: &str, replacement: &str) -> Result<String, String
             finder: Finder::new(aligned(&finder.forward), aligned(&finder.reverse)),
             groups: finder.groups,
             named: finder.named,
-            captures: Some(Captures::new(leak(captures.words.clone()), names)),
+            captures: Some(program(&captures)),
         },
         value: ChangeValue::Const(ConstValue::Str(Box::leak(
             replacement.to_string().into_boxed_str(),
@@ -315,4 +327,50 @@ fn random_patterns_agree_with_javascript() {
     }
     let compared = compare(&cases);
     assert!(compared > 1000, "only {compared} cases compared");
+}
+
+/// The `i` flag, which a change node never passes (Node-RED's `new
+/// RegExp(from, "g")`) but a groups program can be built with: where
+/// JavaScript's `exec` finds a match, the program run from there finds the
+/// same end and groups. (Folding differs from JavaScript's for a few
+/// letters beyond ASCII, such as the Kelvin sign K, which `/k/i` matches
+/// on a device and not in JavaScript: see docs/conformance.md.)
+#[test]
+fn case_insensitive_groups_agree_with_javascript() {
+    const CASES: &[(&str, &str)] = &[
+        ("(hello) (W)orld", "say HELLO world"),
+        ("([a-c]+)(X)?", "xxABCx"),
+        ("(?<k>é+)(É)", "aÉéÉ"),
+    ];
+    const SCRIPT: &str = r#"
+const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+const out = cases.map(([pattern, text]) => {
+  const found = new RegExp(pattern, 'i').exec(text);
+  if (!found) return null;
+  const start = Buffer.byteLength(text.slice(0, found.index));
+  return found.map(group => group === undefined ? null : group).concat([start]);
+});
+process.stdout.write(JSON.stringify(out));
+"#;
+    let expected: Vec<Option<Vec<serde_json::Value>>> = node(SCRIPT, CASES);
+    for ((pattern, text), expected) in CASES.iter().zip(expected) {
+        let captures = psosc::regex::compile_captures(pattern, true).expect("compiles");
+        let program = program(&captures);
+        let mut memory = vec![0u32; captures.memory_words];
+        let ours = (0..=text.len())
+            .filter(|start| text.is_char_boundary(*start))
+            .find_map(|start| {
+                let end = program.find(text, start, text.len(), &mut memory).ok()??;
+                let mut groups: Vec<serde_json::Value> = (0..=program.groups())
+                    .map(|index| match program.group(&memory, index) {
+                        Some((from, to)) => text[from..to].into(),
+                        None => serde_json::Value::Null,
+                    })
+                    .collect();
+                assert_eq!(program.group(&memory, 0), Some((start, end)));
+                groups.push(start.into());
+                Some(groups)
+            });
+        assert_eq!(ours, expected, "/{pattern}/i on {text:?}");
+    }
 }
