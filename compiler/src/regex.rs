@@ -949,6 +949,17 @@ mod tests {
         assert_eq!((finder.groups, finder.named), (0, false));
     }
 
+    /// Where the DFAs' leftmost-first match and JavaScript's part:
+    /// JavaScript refuses an iteration past the minimum that matches
+    /// nothing, so `/(?:|a){1,2}/g` on "a" finds "a" and then "" there, and
+    /// the DFAs "" twice. A replace whose replacement names a group takes
+    /// its end from the groups program, which agrees with JavaScript
+    /// (`regex_captures_node.rs`); docs/conformance.md lists it.
+    #[test]
+    fn a_bounded_repetition_of_nothing_ends_where_javascript_would_not() {
+        assert_eq!(spans("(?:|a){1,2}", "a"), [(0, 0), (1, 1)]);
+    }
+
     /// A program's size is bounded before it is built: a repeated
     /// repetition is refused without unrolling it, as is a pattern whose
     /// groups need more memory than a device is given.
