@@ -112,6 +112,10 @@ pub struct CaptureProgram {
     pub names: Vec<String>,
     /// The words of memory the device needs to run it.
     pub memory_words: usize,
+    /// Whether the pattern repeats, past its minimum, something that may
+    /// match nothing: JavaScript refuses such an iteration, the DFAs take
+    /// it, and their matches may end elsewhere.
+    pub empty_iterations: bool,
 }
 
 /// Compiles `pattern` (with the `i` flag when `ignore_case`) into the
@@ -184,6 +188,7 @@ pub fn compile_captures(pattern: &str, ignore_case: bool) -> Result<CaptureProgr
         words,
         names,
         memory_words,
+        empty_iterations: progress_slots > 0,
     })
 }
 
@@ -952,12 +957,19 @@ mod tests {
     /// Where the DFAs' leftmost-first match and JavaScript's part:
     /// JavaScript refuses an iteration past the minimum that matches
     /// nothing, so `/(?:|a){1,2}/g` on "a" finds "a" and then "" there, and
-    /// the DFAs "" twice. A replace whose replacement names a group takes
-    /// its end from the groups program, which agrees with JavaScript
-    /// (`regex_captures_node.rs`); docs/conformance.md lists it.
+    /// the DFAs "" twice. A change node given such a pattern takes its
+    /// matches' ends from the groups program, which agrees with JavaScript
+    /// (`regex_captures_node.rs`, `conformance_change.rs`).
     #[test]
     fn a_bounded_repetition_of_nothing_ends_where_javascript_would_not() {
         assert_eq!(spans("(?:|a){1,2}", "a"), [(0, 0), (1, 1)]);
+        let captures = compile_captures("(?:|a){1,2}", false).expect("compiles");
+        assert!(captures.empty_iterations);
+        assert!(
+            !compile_captures("(a+)*b", false)
+                .expect("compiles")
+                .empty_iterations
+        );
     }
 
     /// A program's size is bounded before it is built: a repeated

@@ -935,6 +935,19 @@ fn a_context_value_left_alone_stops_the_message() {
     ));
 }
 
+/// Beyond Node-RED's cases: a pattern that repeats what may match nothing
+/// ends its matches where JavaScript does (which refuses such an
+/// iteration), though the replacement names no group.
+#[test]
+fn an_iteration_that_matches_nothing_ends_where_javascripts_does() {
+    check(case(
+        "an iteration that matches nothing",
+        r##""rules":[{"t":"change","p":"payload","from":"(?:|a){1,2}","fromt":"re","to":"[$&]","tot":"str"}]"##,
+        r#"{"payload":"a"}"#,
+        &[r#"{"payload":"[a][]"}"#],
+    ));
+}
+
 /// Beyond Node-RED's cases: a replacement read from the message may name
 /// a group of the pattern; psosc gives the node the pattern's program
 /// since it cannot know, and the groups are found as JavaScript finds

@@ -242,20 +242,28 @@ impl Fields<'_> {
                         return None;
                     }
                 };
-                if value.is_some_and(|value| names_group(value, &finder)) {
-                    // Change nodes pass JavaScript's `g` flag only.
-                    match crate::regex::compile_captures(&from, false) {
-                        Ok(captures) => finder.captures = Some(captures),
-                        Err(problem) => {
-                            reader.unsupported(
-                                "rules",
-                                span,
-                                format!("rule {}: {}", self.index + 1, problem.message),
-                                problem.help,
-                            );
-                            return None;
-                        }
+                let names_a_group = value.is_some_and(|value| names_group(value, &finder));
+                // Change nodes pass JavaScript's `g` flag only. The groups
+                // program is kept when the replacement names a group, and
+                // when the pattern repeats what may match nothing, where
+                // JavaScript's matches end elsewhere than the DFA's.
+                match crate::regex::compile_captures(&from, false) {
+                    Ok(captures) if names_a_group || captures.empty_iterations => {
+                        finder.captures = Some(captures);
                     }
+                    Ok(_) => {}
+                    Err(problem) if names_a_group => {
+                        reader.unsupported(
+                            "rules",
+                            span,
+                            format!("rule {}: {}", self.index + 1, problem.message),
+                            problem.help,
+                        );
+                        return None;
+                    }
+                    // Too large: the DFA's matches, as docs/conformance.md
+                    // says.
+                    Err(_) => {}
                 }
                 return Some(ChangePattern::Regex(finder));
             }
