@@ -254,6 +254,20 @@ const CASES: &[Case] = &[
         outputs: 2,
     },
     Case {
+        name: "change-regex-captures",
+        nodes: r#"[{"id": "c", "type": "change", "rules": [
+            {"t": "change", "p": "payload.d", "pt": "msg", "from": "(?<y>\\d{4})-(\\d\\d)(?:-(\\d\\d))?", "fromt": "re", "to": "$3/$2/$<y> $10 $<z>", "tot": "str"},
+            {"t": "change", "p": "payload.r", "pt": "msg", "from": "(?:(a)|b)+|(x*)*y", "fromt": "re", "to": "[$1|$2]", "tot": "str"},
+            {"t": "change", "p": "payload.t", "pt": "msg", "from": "(\\w)(\\w*)", "fromt": "re", "to": "payload.to", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"d":"2024-05-17 and 1999-12","r":"abba y xy","t":"hello big world","to":"$2$1ay"}"#,
+            r#"{"d":"none","r":"","t":"","to":"$<y>"}"#,
+        ],
+        outputs: 2,
+    },
+    Case {
         name: "change-move",
         nodes: r#"[{"id": "c", "type": "change", "rules": [
             {"t": "move", "p": "payload.a", "pt": "msg", "to": "payload.b.c", "tot": "msg"},

@@ -5,7 +5,10 @@
 //! in place, so a device carries no regex compiler and never allocates.
 //!
 //! The one home of pattern compilation for every node that tests one
-//! (`switch`'s `regex` rule, `change`'s regex replace).
+//! (`switch`'s `regex` rule, `change`'s regex replace). A replace whose
+//! replacement names a group also gets a program ([`compile_captures`])
+//! that `psos::regex::Captures` runs as a Pike VM to find the groups of
+//! each match.
 //!
 //! Patterns are read as `new RegExp(text, flags)` reads them without the
 //! `u` flag (Node-RED passes only `i`). What has the same meaning in both
@@ -14,9 +17,11 @@
 //! at four line terminators, `{` and `]` may stand for themselves); what a
 //! DFA cannot do (backreferences, lookaround) is refused.
 
+use psos::regex::{look, op, CAPTURES_HEADER, CAPTURES_MAGIC, MAX_PROGRESS_SLOTS};
 use regex_automata::dfa::dense;
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
 
 /// The largest DFA a device is given, in bytes of flash: a few times what
 /// ordinary patterns take (a word, a class, a few alternatives take well
@@ -59,6 +64,9 @@ pub struct Finder {
     pub groups: u8,
     /// Whether any of them has a name.
     pub named: bool,
+    /// The program that finds where the groups are, when the replacement
+    /// may name one (`change.rs` decides, [`compile_captures`] builds).
+    pub captures: Option<CaptureProgram>,
 }
 
 /// Compiles `pattern` as `new RegExp(pattern, "g")` reads it, into the two
@@ -80,7 +88,349 @@ pub fn compile_finder(pattern: &str) -> Result<Finder, RegexProblem> {
         reverse,
         groups: u8::try_from(groups).unwrap_or(u8::MAX),
         named,
+        captures: None,
     })
+}
+
+/// The most memory a device is given to find a pattern's groups, in
+/// `u32` words (16 KiB), taken on the stack of the change node that
+/// replaces: the program's instructions times its slots, twice, and a
+/// little more (`psos::regex::Captures::memory_words_for`).
+pub const MAX_CAPTURE_WORDS: usize = 4 * 1024;
+
+/// The most instructions a program may have, so that one that repeats a
+/// group many times (`(a{100}){100}`) is refused before it is built.
+const MAX_INSTRUCTIONS: usize = 4 * 1024;
+
+/// A pattern compiled for `psos::regex::Captures`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureProgram {
+    /// The program's words, as the device reads them.
+    pub words: Vec<u32>,
+    /// Each group's name, or `""`, from group 1 on; empty when none has
+    /// a name.
+    pub names: Vec<String>,
+    /// The words of memory the device needs to run it.
+    pub memory_words: usize,
+    /// Whether the pattern repeats, past its minimum, something that may
+    /// match nothing: JavaScript refuses such an iteration, the DFAs take
+    /// it, and their matches may end elsewhere.
+    pub empty_iterations: bool,
+}
+
+/// Compiles `pattern` (with the `i` flag when `ignore_case`) into the
+/// program a device finds the groups of a match with, as JavaScript's
+/// backtracking finds them (see `psos::regex::Captures`), or says why a
+/// device cannot: too large for [`MAX_CAPTURE_WORDS`].
+pub fn compile_captures(pattern: &str, ignore_case: bool) -> Result<CaptureProgram, RegexProblem> {
+    let translated = translate(pattern)?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(ignore_case)
+        .unicode(true)
+        .utf8(true)
+        .build()
+        .parse(&translated)
+        .map_err(|error| not_runnable(pattern, &error.to_string()))?;
+    let mut names = Vec::new();
+    let groups = group_count(&hir, &mut names);
+    let mut builder = ProgramBuilder {
+        instructions: Vec::new(),
+        ranges: Vec::new(),
+        slots: 2 * (groups + 1),
+        pattern,
+    };
+    builder.push(op::SAVE, 0, 0)?;
+    builder.emit(&hir)?;
+    builder.push(op::SAVE, 1, 0)?;
+    builder.push(op::MATCH, 0, 0)?;
+    let progress_slots = builder.slots - 2 * (groups + 1);
+    if progress_slots > MAX_PROGRESS_SLOTS {
+        return Err(problem(
+            format!("finding the groups of {pattern:?} takes more than {MAX_PROGRESS_SLOTS} repetitions of something that may match nothing (such as (a*)* or (a|)+), which a device does not follow"),
+            "repeat only what matches at least one character, or use $& for the whole match",
+        ));
+    }
+    // Each instruction is visited at most once a position for each set of
+    // such repetitions that started there.
+    let frames = 1
+        + (1 << progress_slots)
+            * builder
+                .instructions
+                .iter()
+                .map(|[operation, x, y]| match *operation {
+                    op::SPLIT | op::SAVE | op::SET_PROGRESS => 1,
+                    op::CLEAR => (y - x) as usize,
+                    _ => 0,
+                })
+                .sum::<usize>();
+    let count = builder.instructions.len();
+    let memory_words = psos::regex::Captures::memory_words_for(count, builder.slots, frames);
+    if memory_words > MAX_CAPTURE_WORDS {
+        return Err(captures_too_large(pattern, Some(memory_words)));
+    }
+    let header = [
+        CAPTURES_MAGIC,
+        word(count),
+        word(builder.slots),
+        word(frames),
+        word(2 * (groups + 1)),
+    ];
+    debug_assert_eq!(header.len(), CAPTURES_HEADER);
+    let mut words = header.to_vec();
+    words.extend(builder.instructions.iter().flatten());
+    words.extend(builder.ranges.iter().flat_map(|(from, to)| [*from, *to]));
+    // Names only for a pattern that has named groups: `$<name>` means
+    // nothing without them.
+    if names.iter().any(|name| !name.is_empty()) {
+        names.resize(groups, String::new());
+    }
+    Ok(CaptureProgram {
+        words,
+        names,
+        memory_words,
+        empty_iterations: progress_slots > 0,
+    })
+}
+
+/// A count that fits a word: every count here is bounded far below.
+fn word(count: usize) -> u32 {
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+fn captures_too_large(pattern: &str, words: Option<usize>) -> RegexProblem {
+    let size = words.map_or_else(String::new, |words| format!(" {} bytes of", words * 4));
+    problem(
+        format!(
+            "finding the groups of {pattern:?} needs{size} memory beyond the {} bytes a device is given",
+            MAX_CAPTURE_WORDS * 4
+        ),
+        "use fewer groups, shorter repetition counts ({n,m}) and smaller alternations; or $& for the whole match",
+    )
+}
+
+/// The number of capturing groups in `hir`, with each one's name put at
+/// its place in `names` (group 1 first).
+fn group_count(hir: &Hir, names: &mut Vec<String>) -> usize {
+    let mut most = 0;
+    let mut stack = vec![hir];
+    while let Some(hir) = stack.pop() {
+        match hir.kind() {
+            HirKind::Capture(capture) => {
+                let index = capture.index as usize;
+                most = most.max(index);
+                if let Some(name) = &capture.name {
+                    if names.len() < index {
+                        names.resize(index, String::new());
+                    }
+                    if let Some(slot) = names.get_mut(index - 1) {
+                        *slot = name.to_string();
+                    }
+                }
+                stack.push(&capture.sub);
+            }
+            HirKind::Repetition(repetition) => stack.push(&repetition.sub),
+            HirKind::Concat(subs) | HirKind::Alternation(subs) => stack.extend(subs),
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+        }
+    }
+    most
+}
+
+/// The lowest and highest group inside `hir`, if any.
+fn groups_inside(hir: &Hir) -> Option<(usize, usize)> {
+    let mut found: Option<(usize, usize)> = None;
+    let mut stack = vec![hir];
+    while let Some(hir) = stack.pop() {
+        match hir.kind() {
+            HirKind::Capture(capture) => {
+                let index = capture.index as usize;
+                found = Some(found.map_or((index, index), |(low, high)| {
+                    (low.min(index), high.max(index))
+                }));
+                stack.push(&capture.sub);
+            }
+            HirKind::Repetition(repetition) => stack.push(&repetition.sub),
+            HirKind::Concat(subs) | HirKind::Alternation(subs) => stack.extend(subs),
+            HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => {}
+        }
+    }
+    found
+}
+
+/// Builds a program: instructions of three words, classes as ranges.
+struct ProgramBuilder<'p> {
+    instructions: Vec<[u32; 3]>,
+    ranges: Vec<(u32, u32)>,
+    /// The slots: two per group and the whole match, then one per
+    /// repetition that may match nothing (where it started).
+    slots: usize,
+    pattern: &'p str,
+}
+
+impl ProgramBuilder<'_> {
+    fn push(&mut self, operation: u32, x: usize, y: usize) -> Result<usize, RegexProblem> {
+        if self.instructions.len() >= MAX_INSTRUCTIONS {
+            return Err(captures_too_large(self.pattern, None));
+        }
+        self.instructions.push([operation, word(x), word(y)]);
+        Ok(self.instructions.len() - 1)
+    }
+
+    fn patch(&mut self, at: usize, x: usize, y: usize) {
+        if let Some(instruction) = self.instructions.get_mut(at) {
+            instruction[1] = word(x);
+            instruction[2] = word(y);
+        }
+    }
+
+    fn next(&self) -> usize {
+        self.instructions.len()
+    }
+
+    /// One character of the class `ranges` (sorted, inclusive).
+    fn class(&mut self, ranges: impl IntoIterator<Item = (u32, u32)>) -> Result<(), RegexProblem> {
+        let first = self.ranges.len();
+        self.ranges.extend(ranges);
+        let count = self.ranges.len() - first;
+        self.push(op::CLASS, first, count)?;
+        Ok(())
+    }
+
+    fn emit(&mut self, hir: &Hir) -> Result<(), RegexProblem> {
+        match hir.kind() {
+            HirKind::Empty => {}
+            HirKind::Literal(literal) => {
+                let text = std::str::from_utf8(&literal.0)
+                    .map_err(|_| not_runnable(self.pattern, "a literal that is not UTF-8"))?;
+                for character in text.chars() {
+                    let code = u32::from(character);
+                    self.class([(code, code)])?;
+                }
+            }
+            HirKind::Class(Class::Unicode(class)) => self.class(
+                class
+                    .ranges()
+                    .iter()
+                    .map(|range| (u32::from(range.start()), u32::from(range.end()))),
+            )?,
+            HirKind::Class(Class::Bytes(class)) => {
+                if class.ranges().iter().any(|range| range.end() > 0x7F) {
+                    return Err(not_runnable(self.pattern, "a class of bytes beyond ASCII"));
+                }
+                self.class(
+                    class
+                        .ranges()
+                        .iter()
+                        .map(|range| (u32::from(range.start()), u32::from(range.end()))),
+                )?;
+            }
+            HirKind::Look(assertion) => {
+                let kind = match assertion {
+                    Look::Start => look::START,
+                    Look::End => look::END,
+                    Look::WordAscii => look::WORD_BOUNDARY,
+                    Look::WordAsciiNegate => look::NOT_WORD_BOUNDARY,
+                    other => {
+                        return Err(not_runnable(
+                            self.pattern,
+                            &format!("the assertion {other:?} is not JavaScript's"),
+                        ))
+                    }
+                };
+                self.push(op::LOOK, kind as usize, 0)?;
+            }
+            HirKind::Capture(capture) => {
+                let index = capture.index as usize;
+                self.push(op::SAVE, 2 * index, 0)?;
+                self.emit(&capture.sub)?;
+                self.push(op::SAVE, 2 * index + 1, 0)?;
+            }
+            HirKind::Concat(subs) => {
+                for sub in subs {
+                    self.emit(sub)?;
+                }
+            }
+            HirKind::Alternation(subs) => {
+                let mut jumps = Vec::new();
+                for (index, sub) in subs.iter().enumerate() {
+                    if index + 1 < subs.len() {
+                        let split = self.push(op::SPLIT, 0, 0)?;
+                        self.emit(sub)?;
+                        jumps.push(self.push(op::JUMP, 0, 0)?);
+                        let next = self.next();
+                        self.patch(split, split + 1, next);
+                    } else {
+                        self.emit(sub)?;
+                    }
+                }
+                let end = self.next();
+                for jump in jumps {
+                    self.patch(jump, end, 0);
+                }
+            }
+            HirKind::Repetition(repetition) => self.repetition(repetition)?,
+        }
+        Ok(())
+    }
+
+    /// A repetition as JavaScript's `RepeatMatcher` runs it: the groups
+    /// inside are unset at the start of each iteration, and an iteration
+    /// past the minimum that matches nothing fails.
+    fn repetition(
+        &mut self,
+        repetition: &regex_syntax::hir::Repetition,
+    ) -> Result<(), RegexProblem> {
+        let sub = &repetition.sub;
+        let clear = groups_inside(sub).map(|(low, high)| (2 * low, 2 * high + 2));
+        let may_be_empty = sub.properties().minimum_len() == Some(0);
+        let optional = repetition.max != Some(repetition.min);
+        let progress = (may_be_empty && optional).then(|| {
+            self.slots += 1;
+            self.slots - 1
+        });
+        let iteration = |builder: &mut Self, mandatory: bool| -> Result<(), RegexProblem> {
+            let progress = progress.filter(|_| !mandatory);
+            if let Some(slot) = progress {
+                builder.push(op::SET_PROGRESS, slot, 0)?;
+            }
+            if let Some((low, high)) = clear {
+                builder.push(op::CLEAR, low, high)?;
+            }
+            builder.emit(sub)?;
+            if let Some(slot) = progress {
+                builder.push(op::CHECK_PROGRESS, slot, 0)?;
+            }
+            Ok(())
+        };
+        for _ in 0..repetition.min {
+            iteration(self, true)?;
+        }
+        let greedy = repetition.greedy;
+        let order = |body: usize, exit: usize| if greedy { (body, exit) } else { (exit, body) };
+        match repetition.max {
+            None => {
+                let split = self.push(op::SPLIT, 0, 0)?;
+                iteration(self, false)?;
+                self.push(op::JUMP, split, 0)?;
+                let exit = self.next();
+                let (x, y) = order(split + 1, exit);
+                self.patch(split, x, y);
+            }
+            Some(max) => {
+                let mut splits = Vec::new();
+                for _ in repetition.min..max {
+                    splits.push(self.push(op::SPLIT, 0, 0)?);
+                    iteration(self, false)?;
+                }
+                let exit = self.next();
+                for split in splits {
+                    let (x, y) = order(split + 1, exit);
+                    self.patch(split, x, y);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn syntax_config(ignore_case: bool) -> syntax::Config {
@@ -602,5 +952,39 @@ mod tests {
         assert_eq!((finder.groups, finder.named), (2, true));
         let finder = compile_finder(r"a(?:b)").expect("compiles");
         assert_eq!((finder.groups, finder.named), (0, false));
+    }
+
+    /// Where the DFAs' leftmost-first match and JavaScript's part:
+    /// JavaScript refuses an iteration past the minimum that matches
+    /// nothing, so `/(?:|a){1,2}/g` on "a" finds "a" and then "" there, and
+    /// the DFAs "" twice. A change node given such a pattern takes its
+    /// matches' ends from the groups program, which agrees with JavaScript
+    /// (`regex_captures_node.rs`, `conformance_change.rs`).
+    #[test]
+    fn a_bounded_repetition_of_nothing_ends_where_javascript_would_not() {
+        assert_eq!(spans("(?:|a){1,2}", "a"), [(0, 0), (1, 1)]);
+        let captures = compile_captures("(?:|a){1,2}", false).expect("compiles");
+        assert!(captures.empty_iterations);
+        assert!(
+            !compile_captures("(a+)*b", false)
+                .expect("compiles")
+                .empty_iterations
+        );
+    }
+
+    /// A program's size is bounded before it is built: a repeated
+    /// repetition is refused without unrolling it, as is a pattern whose
+    /// groups need more memory than a device is given.
+    #[test]
+    fn programs_too_large_for_a_device_are_refused() {
+        for pattern in ["(a{100}){100}", "(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)(x)"] {
+            let problem = compile_captures(pattern, false).expect_err("too large");
+            assert!(problem.message.contains("a device is given"), "{}", problem.message);
+        }
+        let captures = compile_captures(r"(\d+)-(?<b>\d+)", false).expect("compiles");
+        assert!(captures.memory_words <= MAX_CAPTURE_WORDS);
+        assert_eq!(captures.names, ["", "b"]);
+        let captures = compile_captures(r"(\d+)", false).expect("compiles");
+        assert!(captures.names.is_empty());
     }
 }

@@ -4,17 +4,15 @@
 //! the runtime on a message, with the flow and global context the spec
 //! sets before and checks after.
 //!
-//! Of the 93 cases there: 74 run here as in Node-RED (73 in
-//! `node_red_spec_cases`, the timestamp in its own test; "deep copies
-//! the property if selected" as a copy that leaves its source as it was,
-//! every copy on a device being deep); 1 ("should load node with
-//! defaults") is a lowering check; 2 ("should load defaults if set to
-//! replace/change") have no property, which psosc refuses where
-//! Node-RED's rule does nothing; 1 ("reports invalid regex") is refused
-//! when the flow is checked, as Node-RED refuses to start the node; 2
-//! ("supports regex groups") use `$1` in the replacement, which psosc
-//! refuses (a device finds where a match is, not where its groups are); 5
-//! read or write a property whose key another property chooses
+//! Of the 93 cases there: 76 run here as in Node-RED (75 in
+//! `node_red_spec_cases`, the two "supports regex groups" among them, the
+//! timestamp in its own test; "deep copies the property if selected" as a
+//! copy that leaves its source as it was, every copy on a device being
+//! deep); 1 ("should load node with defaults") is a lowering check; 2
+//! ("should load defaults if set to replace/change") have no property,
+//! which psosc refuses where Node-RED's rule does nothing; 1 ("reports
+//! invalid regex") is refused when the flow is checked, as Node-RED
+//! refuses to start the node; 5 read or write a property whose key another property chooses
 //! (`lookup[msg.topic]`), which psosc refuses. Skipped: the 6 JSONata
 //! cases (psosc refuses JSONata, shown here once), and "can access two
 //! persistable flow/global context property", which need two context
@@ -27,13 +25,18 @@ mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, TextKind};
-use psos::regex::Finder;
+use psos::regex::{Captures, Finder};
 use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
 use psosc::ir::{self, NodeKind};
 use psosc_to_runtime::{const_value, context_contents, context_store, leak, leak_str, property};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
+
+/// The words of memory for finding groups the nodes here are given: the
+/// most psosc lets a pattern need (a device's node gets what its patterns
+/// need).
+const MEMORY: usize = psosc::regex::MAX_CAPTURE_WORDS;
 
 /// `bytes` at a 4-byte aligned place that lives as long as the test, as a
 /// device's static holds a DFA.
@@ -67,6 +70,18 @@ fn pattern(pattern: &ir::ChangePattern) -> Pattern {
             finder: Finder::new(aligned(&finder.forward), aligned(&finder.reverse)),
             groups: finder.groups,
             named: finder.named,
+            captures: finder.captures.as_ref().map(|captures| {
+                Captures::new(
+                    leak(captures.words.clone()),
+                    leak(
+                        captures
+                            .names
+                            .iter()
+                            .map(|name| leak_str(name))
+                            .collect::<Vec<_>>(),
+                    ),
+                )
+            }),
         },
         ir::ChangePattern::Property(from) => Pattern::Property(property(from)),
     }
@@ -200,7 +215,8 @@ fn check(case: Case) {
         rules,
         Some(flow),
         Some(global),
-    );
+    )
+    .with_captures::<MEMORY>();
     let outcome = run(name, &mut node, &[case.input]);
     let expect = Outcome {
         logged: case.logged.iter().map(|line| line.to_string()).collect(),
@@ -453,6 +469,18 @@ fn node_red_spec_cases() {
                 {"t":"change","p":"payload.c","pt":"msg","from":"off","fromt":"re","to":"false","tot":"bool"}],"reg":false"##,
             r##"{"payload":{"a":"Replace all numbers 12 and 14","b":"on","c":"off"}}"##,
             &[r##"{"payload":{"a":"Replace all numbers NUMBER and NUMBER","b":true,"c":false}}"##],
+        ),
+        case(
+            "supports regex groups",
+            r##""action":"change","property":"payload","from":"(Hello)","to":"$1-$1-$1","reg":true"##,
+            r##"{"payload":"Hello World"}"##,
+            &[r##"{"payload":"Hello-Hello-Hello World"}"##],
+        ),
+        case(
+            "supports regex groups - new rule format",
+            r##""rules":[{"t":"change","p":"payload","from":"(Hello)","to":"$1-$1-$1","fromt":"re","tot":"str"}]"##,
+            r##"{"payload":"Hello World"}"##,
+            &[r##"{"payload":"Hello-Hello-Hello World"}"##],
         ),
         case(
             "changes the value - new rule format",
@@ -709,7 +737,7 @@ fn node_red_spec_cases() {
         .flow_context(r##"{"val":"foo"}"##, r##"{"val":"foo"}"##)
         .global_context(r##"{"val":"bar"}"##, r##"{"val":"bar"}"##),
     ];
-    assert_eq!(cases.len(), 73);
+    assert_eq!(cases.len(), 75);
     for case in cases {
         check(case);
     }
@@ -773,16 +801,6 @@ fn refused_where_node_red_runs() {
             "reports invalid regex",
             r##""action":"change","property":"payload","from":"\\+**+","to":"NUMBER","reg":true"##,
             "nothing to repeat",
-        ),
-        (
-            "supports regex groups",
-            r##""action":"change","property":"payload","from":"(Hello)","to":"$1-$1-$1","reg":true"##,
-            "refers to a capturing group",
-        ),
-        (
-            "supports regex groups - new rule format",
-            r##""rules":[{"t":"change","p":"payload","from":"(Hello)","to":"$1-$1-$1","fromt":"re","tot":"str"}]"##,
-            "refers to a capturing group",
         ),
         (
             "sets the value of a message property using a nested property",
@@ -906,28 +924,36 @@ fn a_context_value_left_alone_stops_the_message() {
     ));
 }
 
-/// Beyond Node-RED's cases: a replacement read from the message that names
-/// a group of the pattern cannot be made on a device; the message is
-/// dropped, logged and counted. One that names none is used as it is.
+/// Beyond Node-RED's cases: a pattern that repeats what may match nothing
+/// ends its matches where JavaScript does (which refuses such an
+/// iteration), though the replacement names no group.
 #[test]
-fn a_replacement_from_the_message_naming_a_group_is_refused() {
-    let node = r##""rules":[{"t":"change","p":"payload","from":"(a)b","fromt":"re","to":"r","tot":"msg"}]"##;
-    check(
-        case(
-            "a replacement naming a group",
-            node,
-            r#"{"payload":"xab","r":"[$1]"}"#,
-            &[],
-        )
-        .logs(
-            &["A replacement that names a group ($1) is not supported"],
-            &[(ErrorKind::BadValue, 1)],
-        ),
-    );
+fn an_iteration_that_matches_nothing_ends_where_javascripts_does() {
     check(case(
-        "a replacement naming no group",
+        "an iteration that matches nothing",
+        r##""rules":[{"t":"change","p":"payload","from":"(?:|a){1,2}","fromt":"re","to":"[$&]","tot":"str"}]"##,
+        r#"{"payload":"a"}"#,
+        &[r#"{"payload":"[a][]"}"#],
+    ));
+}
+
+/// Beyond Node-RED's cases: a replacement read from the message may name
+/// a group of the pattern; psosc gives the node the pattern's program
+/// since it cannot know, and the groups are found as JavaScript finds
+/// them. A pattern without groups leaves `$1` as it is.
+#[test]
+fn a_replacement_from_the_message_may_name_a_group() {
+    let node = r##""rules":[{"t":"change","p":"payload","from":"(a)b|(?<n>c)","fromt":"re","to":"r","tot":"msg"}]"##;
+    check(case(
+        "a replacement naming groups",
         node,
-        r#"{"payload":"xab","r":"[$&$2]"}"#,
-        &[r#"{"payload":"x[ab$2]","r":"[$&$2]"}"#],
+        r#"{"payload":"xabc","r":"[$1|$2|$<n>|$&|$3]"}"#,
+        &[r#"{"payload":"x[a|||ab|$3][|c|c|c|$3]","r":"[$1|$2|$<n>|$&|$3]"}"#],
+    ));
+    check(case(
+        "a pattern without groups",
+        r##""rules":[{"t":"change","p":"payload","from":"ab","fromt":"re","to":"r","tot":"msg"}]"##,
+        r#"{"payload":"xab","r":"[$1$<n>]"}"#,
+        &[r#"{"payload":"x[$1$<n>]","r":"[$1$<n>]"}"#],
     ));
 }

@@ -510,6 +510,15 @@ impl<'a> DeviceCode<'a> {
             NodeKind::Change(change) => (imports.node("Change"), change_rules(change, imports)),
             _ => return constructor(node, imports),
         };
+        let memory = capture_memory(&node.kind);
+        if memory > 0 {
+            let memory = Literal::usize_unsuffixed(memory);
+            return (
+                quote!(#node_type<CONTEXT_CAPACITY, #memory>),
+                quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)
+                    .with_captures::<#memory>()),
+            );
+        }
         (
             quote!(#node_type<CONTEXT_CAPACITY>),
             quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)),
@@ -1565,6 +1574,29 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
     }
 }
 
+/// The words of memory a change node's patterns need to find groups: the
+/// most any of them needs, as the node's `V` (0 for other nodes).
+fn capture_memory(kind: &NodeKind) -> usize {
+    let NodeKind::Change(change) = kind else {
+        return 0;
+    };
+    change
+        .rules
+        .iter()
+        .filter_map(|rule| match rule {
+            ChangeRule::Change {
+                from: ChangePattern::Regex(finder),
+                ..
+            } => finder
+                .captures
+                .as_ref()
+                .map(|captures| captures.memory_words),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// What a change rule looks for, as `psos::nodes::Pattern`; a regular
 /// expression's two DFAs as aligned statics (`psos::regex::Finder`).
 fn change_pattern(pattern: &ChangePattern, imports: &mut Imports) -> TokenStream {
@@ -1593,10 +1625,29 @@ fn change_pattern(pattern: &ChangePattern, imports: &mut Imports) -> TokenStream
             let reverse = aligned(&finder.reverse);
             let groups = Literal::u8_unsuffixed(finder.groups);
             let named = finder.named;
+            let captures = match &finder.captures {
+                Some(captures) => {
+                    let len = Literal::usize_unsuffixed(captures.words.len());
+                    let words = captures
+                        .words
+                        .iter()
+                        .map(|word| Literal::u32_unsuffixed(*word));
+                    let names = captures.names.iter().map(|name| Literal::string(name));
+                    quote!(Some(psos::regex::Captures::new(
+                        {
+                            static PROGRAM: [u32; #len] = [#(#words),*];
+                            &PROGRAM
+                        },
+                        &[#(#names),*],
+                    )))
+                }
+                None => quote!(None),
+            };
             quote!(#pattern_type::Regex {
                 finder: psos::regex::Finder::new(#forward, #reverse),
                 groups: #groups,
                 named: #named,
+                captures: #captures,
             })
         }
         ChangePattern::Property(from) => {
@@ -1633,6 +1684,14 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Change(change) => {
             let change_type = imports.node("Change");
             let rules = change_rules(change, imports);
+            let memory = capture_memory(&node.kind);
+            if memory > 0 {
+                let memory = Literal::usize_unsuffixed(memory);
+                return (
+                    quote!(#change_type<0, #memory>),
+                    quote!(#change_type::new(#info, &[#(#rules),*]).with_captures::<#memory>()),
+                );
+            }
             (
                 quote!(#change_type),
                 quote!(#change_type::new(#info, &[#(#rules),*])),

@@ -45,7 +45,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let items = reader.required_array("rules", RULES_EXAMPLE)?;
     let mut rules = Vec::new();
     let mut ok = true;
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
         let fields = Fields {
             action: item.get("t").and_then(Json::as_str).unwrap_or(""),
             property: item.get("p"),
@@ -55,6 +55,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             to: item.get("to"),
             to_type: item.get("tot"),
             regex: item.get("re").is_some_and(|re| truthy(&re.value)),
+            index,
             span: item.span,
             action_span: item.get("t").map_or(item.span, |t| t.span),
         };
@@ -103,6 +104,7 @@ impl Legacy<'_> {
             to: self.to,
             to_type: None,
             regex: action == "change" && self.regex,
+            index: 0,
             span: self.span,
             action_span: self.span,
         };
@@ -121,6 +123,8 @@ struct Fields<'a> {
     to_type: Option<&'a Json>,
     /// The old `re` flag: `from` is a regular expression.
     regex: bool,
+    /// Where the rule is in the node's list, from 0.
+    index: usize,
     span: Span,
     action_span: Span,
 }
@@ -231,20 +235,35 @@ impl Fields<'_> {
             "num" => TextKind::Num,
             "bool" => TextKind::Bool,
             "re" => {
-                let finder = match crate::regex::compile_finder(&from) {
+                let mut finder = match crate::regex::compile_finder(&from) {
                     Ok(finder) => finder,
                     Err(problem) => {
                         reader.unsupported("rules", span, problem.message, problem.help);
                         return None;
                     }
                 };
-                if let Some(ChangeValue::Literal(literal)) = value {
-                    check_replacement(
-                        reader,
-                        literal,
-                        &finder,
-                        self.to.map_or(span, |to| to.span),
-                    )?;
+                let names_a_group = value.is_some_and(|value| names_group(value, &finder));
+                // Change nodes pass JavaScript's `g` flag only. The groups
+                // program is kept when the replacement names a group, and
+                // when the pattern repeats what may match nothing, where
+                // JavaScript's matches end elsewhere than the DFA's.
+                match crate::regex::compile_captures(&from, false) {
+                    Ok(captures) if names_a_group || captures.empty_iterations => {
+                        finder.captures = Some(captures);
+                    }
+                    Ok(_) => {}
+                    Err(problem) if names_a_group => {
+                        reader.unsupported(
+                            "rules",
+                            span,
+                            format!("rule {}: {}", self.index + 1, problem.message),
+                            problem.help,
+                        );
+                        return None;
+                    }
+                    // Too large: the DFA's matches, as docs/conformance.md
+                    // says.
+                    Err(_) => {}
                 }
                 return Some(ChangePattern::Regex(finder));
             }
@@ -266,35 +285,31 @@ impl Fields<'_> {
     }
 }
 
-/// A replacement that names a capturing group (`$1`, `$<name>`) is refused:
-/// a device finds where matches are, not where their groups are.
-fn check_replacement(
-    reader: &mut Reader<'_, '_>,
-    literal: &Literal,
-    finder: &crate::regex::Finder,
-    span: Span,
-) -> Option<()> {
-    let Literal::String(replacement) = literal else {
-        return Some(());
+/// Whether the replacement may name one of the pattern's groups (`$1`,
+/// `$<name>`): a text that does, or a value read when the message comes.
+/// Only then does the device get the program that finds them.
+fn names_group(value: &ChangeValue, finder: &crate::regex::Finder) -> bool {
+    if finder.groups == 0 {
+        return false;
+    }
+    let replacement = match value {
+        ChangeValue::Literal(Literal::String(text)) => text,
+        // An array's text is its items' (`String(["$1"])` is `$1`), a
+        // buffer's its UTF-8.
+        ChangeValue::Literal(Literal::Array(_))
+        | ChangeValue::Bytes(_)
+        | ChangeValue::Property(_) => return true,
+        _ => return false,
     };
     let found = psos::nodes::Match {
         matched: "",
         before: "",
         after: "",
+        groups: None,
     };
     let mut sink = String::new();
-    match psos::nodes::substitute(replacement, &found, finder.groups, finder.named, &mut sink) {
-        Err(psos::nodes::ReplaceError::Group) => {
-            reader.unsupported(
-                "rules",
-                span,
-                format!("the replacement {replacement:?} refers to a capturing group of the pattern, which a device does not track"),
-                "use $& for the whole match, or a change rule per case; $$, $` and $' work as in JavaScript",
-            );
-            None
-        }
-        _ => Some(()),
-    }
+    psos::nodes::substitute(replacement, &found, finder.groups, finder.named, &mut sink)
+        == Err(psos::nodes::ReplaceError::Group)
 }
 
 /// A property in a scope (`pt`, `tot`, `fromt` of msg, flow or global;

@@ -16,7 +16,7 @@ use super::catch::error_text;
 use crate::context::Context;
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
-use crate::regex::Finder;
+use crate::regex::{Captures, Finder};
 use crate::text::SliceWriter;
 use crate::value::write_number;
 use crate::{number_from_str, ConstValue, Device, ErrorKind, Msg, MsgError, Node, NodeInfo};
@@ -72,11 +72,14 @@ pub enum Pattern {
     Text { text: &'static str, kind: TextKind },
     /// `re`: a JavaScript regular expression, every match replaced.
     /// `groups` counts its capturing groups and `named` says whether any
-    /// has a name: `$1`, `$<name>` in the replacement would refer to them.
+    /// has a name: `$1`, `$<name>` in the replacement refer to them, and
+    /// `captures` finds where they are (psosc gives it when the
+    /// replacement may name a group).
     Regex {
         finder: Finder,
         groups: u8,
         named: bool,
+        captures: Option<Captures>,
     },
     /// `msg`, `flow`, `global`: the text is another property's value.
     Property(Property),
@@ -120,8 +123,10 @@ pub enum ChangeRule {
 }
 
 /// The node. `C` is the size of the context stores it uses; a node that
-/// uses none has `C` 0 and no stores.
-pub struct Change<const C: usize = 0> {
+/// uses none has `C` 0 and no stores. `V` is the words of memory its
+/// patterns need to find groups (the most any of its [`Captures`] needs),
+/// taken on the stack while a rule replaces; 0 for a node that finds none.
+pub struct Change<const C: usize = 0, const V: usize = 0> {
     pub info: NodeInfo,
     rules: &'static [ChangeRule],
     flow: Option<&'static Context<C>>,
@@ -156,6 +161,17 @@ impl<const C: usize> Change<C> {
             global,
         }
     }
+
+    /// The node with `W` words of memory for finding the groups of its
+    /// patterns ([`Captures::memory_words`] of each, at most).
+    pub const fn with_captures<const W: usize>(self) -> Change<C, W> {
+        Change {
+            info: self.info,
+            rules: self.rules,
+            flow: self.flow,
+            global: self.global,
+        }
+    }
 }
 
 /// Why a rule stops the message: the error event to count, or none for a
@@ -184,11 +200,14 @@ const SCRATCH: &[PathSegment<'static>] = &[PathSegment::Key("v")];
 /// Why a replacement text cannot be used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplaceError {
-    /// It refers to a capturing group (`$1`, `$<name>`), which a device's
-    /// automaton does not track.
+    /// It refers to a capturing group (`$1`, `$<name>`) and the groups are
+    /// not known: the pattern came without [`Captures`].
     Group,
     /// The result does not fit.
     Full,
+    /// The pattern's program could not be run (not one this runtime reads,
+    /// or given too little memory).
+    Pattern,
 }
 
 impl From<fmt::Error> for ReplaceError {
@@ -197,20 +216,43 @@ impl From<fmt::Error> for ReplaceError {
     }
 }
 
-/// The text around one match, for `$&`, `` $` `` and `$'`.
+/// One match, for `$&`, `` $` ``, `$'` and the groups.
 pub struct Match<'a> {
     pub matched: &'a str,
     pub before: &'a str,
     pub after: &'a str,
+    /// Where the pattern's groups are in this match, when they are known.
+    pub groups: Option<Groups<'a>>,
+}
+
+/// The groups of one match: spans in `text` that [`Captures::find`] left
+/// in `memory`.
+pub struct Groups<'a> {
+    pub text: &'a str,
+    pub captures: &'a Captures,
+    pub memory: &'a [u32],
+}
+
+impl Groups<'_> {
+    /// Group `index`'s text; `""` for a group that took no part, as
+    /// JavaScript's replace writes `undefined` groups.
+    fn text(&self, index: usize) -> &str {
+        self.captures
+            .group(self.memory, index)
+            .and_then(|(start, end)| self.text.get(start..end))
+            .unwrap_or_default()
+    }
 }
 
 /// Writes `replacement` for one match as JavaScript's
 /// `String.prototype.replace` does (`GetSubstitution`): `$$` is `$`, `$&`
-/// the match, `` $` `` the text before it, `$'` the text after it; `$n`
-/// and `$nn` name a group when the pattern has that many (`groups`), and
-/// `$<name>` when it has named groups; anything else is itself. A group is
-/// [`ReplaceError::Group`]. psosc runs this on a flow's replacement text to
-/// refuse one that names a group.
+/// the match, `` $` `` the text before it, `$'` the text after it; `$nn`
+/// names group nn when the pattern has that many (`groups`), else `$n`
+/// group n followed by a digit; `$<name>` the group of that name when the
+/// pattern has named groups (`named`; a name it lacks, or a group that took
+/// no part, is empty); anything else is itself. A group named when
+/// `found` has no [`Groups`] is [`ReplaceError::Group`]: psosc runs this on
+/// a flow's replacement text, without groups, to learn whether it names one.
 pub fn substitute<W: Write>(
     replacement: &str,
     found: &Match<'_>,
@@ -224,6 +266,10 @@ pub fn substitute<W: Write>(
             .get(at)
             .filter(|byte| byte.is_ascii_digit())
             .map(|byte| byte - b'0')
+    };
+    let group = |index: usize, out: &mut W| match &found.groups {
+        Some(groups) => Ok(out.write_str(groups.text(index))?),
+        None => Err(ReplaceError::Group),
     };
     let mut at = 0;
     let mut plain = 0;
@@ -240,19 +286,38 @@ pub fn substitute<W: Write>(
                 let one = digit(dollar + 1).unwrap_or(0);
                 let two = digit(dollar + 2).map(|second| one * 10 + second);
                 let names_group = |n: u8| n >= 1 && n <= groups;
-                if two.is_some_and(names_group) || names_group(one) {
-                    return Err(ReplaceError::Group);
+                match two.filter(|two| names_group(*two)) {
+                    Some(two) => {
+                        group(usize::from(two), out)?;
+                        (Some(""), 3)
+                    }
+                    None if names_group(one) => {
+                        group(usize::from(one), out)?;
+                        (Some(""), 2)
+                    }
+                    None => (None, 1),
                 }
-                (None, 1)
             }
             Some(b'<') if named => {
-                if replacement
+                let name_end = replacement
                     .get(dollar + 2..)
-                    .is_some_and(|rest| rest.contains('>'))
-                {
-                    return Err(ReplaceError::Group);
+                    .and_then(|rest| rest.find('>'))
+                    .map(|offset| dollar + 2 + offset);
+                match name_end {
+                    Some(name_end) => {
+                        let name = replacement.get(dollar + 2..name_end).unwrap_or_default();
+                        match &found.groups {
+                            Some(groups) => {
+                                if let Some(index) = groups.captures.named(name) {
+                                    out.write_str(groups.text(index))?;
+                                }
+                            }
+                            None => return Err(ReplaceError::Group),
+                        }
+                        (Some(""), name_end + 1 - dollar)
+                    }
+                    None => (None, 1),
                 }
-                (None, 1)
             }
             _ => (None, 1),
         };
@@ -279,13 +344,16 @@ fn write_text<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> fmt::Result
 /// Replaces every match in `text`, found by `find` (the first match at or
 /// after an offset), with `replacement`, as a global `replace` does: after
 /// an empty match the search goes on one character later, and an empty
-/// match right after another match counts.
+/// match right after another match counts. With `captures` (a pattern's
+/// program and the memory it runs in), each match's groups are found from
+/// where it starts, as JavaScript's backtracking finds them.
 fn replace_all<W: Write>(
     text: &str,
     replacement: &str,
     groups: u8,
     named: bool,
     mut find: impl FnMut(usize) -> Result<Option<(usize, usize)>, ReplaceError>,
+    mut captures: Option<(&Captures, &mut [u32])>,
     out: &mut W,
 ) -> Result<(), ReplaceError> {
     let mut from = 0;
@@ -293,6 +361,16 @@ fn replace_all<W: Write>(
     while from <= text.len() {
         let Some((start, end)) = find(from)? else {
             break;
+        };
+        // The groups' program finds the match's end as well: the DFA's
+        // differs from JavaScript's where an iteration that matches nothing
+        // would be taken (`(|a){1,2}` on "a"), which JavaScript never takes.
+        let end = match &mut captures {
+            Some((program, memory)) => program
+                .find(text, start, text.len(), memory)
+                .map_err(|_| ReplaceError::Pattern)?
+                .ok_or(ReplaceError::Pattern)?,
+            None => end,
         };
         let (Some(matched), Some(before), Some(after), Some(between)) = (
             text.get(start..end),
@@ -307,6 +385,11 @@ fn replace_all<W: Write>(
             matched,
             before,
             after,
+            groups: captures.as_ref().map(|(captures, memory)| Groups {
+                text,
+                captures,
+                memory,
+            }),
         };
         substitute(replacement, &found, groups, named, out)?;
         copied = end;
@@ -326,7 +409,7 @@ fn find_text(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     Some((from + offset, from + offset + needle.len()))
 }
 
-impl<const C: usize> Change<C> {
+impl<const C: usize, const V: usize> Change<C, V> {
     pub fn input<const N: usize, O: Outputs<N>>(
         &self,
         device: &Device,
@@ -545,7 +628,8 @@ impl<const C: usize> Change<C> {
                 finder,
                 groups,
                 named,
-            } => Dynamic::Regex(finder, *groups, *named),
+                captures,
+            } => Dynamic::Regex(finder, *groups, *named, captures.as_ref()),
         };
         let mut current = Msg::<N>::new();
         self.fetch(device, msg, target, &mut current)?;
@@ -598,20 +682,26 @@ impl<const C: usize> Change<C> {
                 0,
                 false,
                 |from| Ok(find_text(current, needle, from)),
+                None,
                 &mut result,
             ),
-            Dynamic::Regex(finder, groups, named) => replace_all(
-                current,
-                replacement,
-                groups,
-                named,
-                |from| {
-                    finder
-                        .find_at(current.as_bytes(), from)
-                        .map_err(|_| ReplaceError::Full)
-                },
-                &mut result,
-            ),
+            Dynamic::Regex(finder, groups, named, captures) => {
+                // The groups' memory, sized when the flow was built.
+                let mut memory = [0u32; V];
+                replace_all(
+                    current,
+                    replacement,
+                    groups,
+                    named,
+                    |from| {
+                        finder
+                            .find_at(current.as_bytes(), from)
+                            .map_err(|_| ReplaceError::Pattern)
+                    },
+                    captures.map(|captures| (captures, &mut memory[..])),
+                    &mut result,
+                )
+            }
             // A number read from a property: Node-RED's `replace` is given
             // no pattern, and looks for the text "undefined".
             Dynamic::Number(_) | Dynamic::Nothing => {
@@ -622,6 +712,7 @@ impl<const C: usize> Change<C> {
                     0,
                     false,
                     |from| Ok(found.filter(|_| from == 0)),
+                    None,
                     &mut result,
                 )
             }
@@ -629,15 +720,17 @@ impl<const C: usize> Change<C> {
         match replaced {
             Ok(()) => {}
             Err(ReplaceError::Full) => return Err(Fault::of(ErrorKind::Oversize)),
-            // Only a replacement read at run time can name a group; psosc
-            // refuses one written in the flow.
+            // psosc gives a pattern with groups its program whenever the
+            // replacement may name one; a node built without it (by hand)
+            // refuses such a replacement.
             Err(ReplaceError::Group) => {
                 self.info.log(
                     device,
-                    format_args!("A replacement that names a group ($1) is not supported"),
+                    format_args!("A replacement that names a group ($1) needs the pattern's groups, which this node was built without"),
                 );
                 return Err(Fault::of(ErrorKind::BadValue));
             }
+            Err(ReplaceError::Pattern) => return Err(Fault::of(ErrorKind::BadValue)),
         }
         let text = core::str::from_utf8(result.written()).unwrap_or_default();
         // A boolean value whose text the result is becomes that boolean.
@@ -654,12 +747,12 @@ impl<const C: usize> Change<C> {
 #[derive(Clone, Copy)]
 enum Dynamic<'a> {
     Text(&'a str, TextKind),
-    Regex(&'a Finder, u8, bool),
+    Regex(&'a Finder, u8, bool, Option<&'a Captures>),
     Number(f64),
     Nothing,
 }
 
-impl<const N: usize, const C: usize> Node<N> for Change<C> {
+impl<const N: usize, const C: usize, const V: usize> Node<N> for Change<C, V> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Change::input(self, device, msg, out);
     }
@@ -736,6 +829,7 @@ mod tests {
             0,
             false,
             |from| Ok(find_text(text, needle, from)),
+            None,
             &mut out,
         )
         .unwrap();
@@ -759,6 +853,7 @@ mod tests {
             matched: "m",
             before: "",
             after: "",
+            groups: None,
         };
         assert_eq!(
             substitute("$1", &found, 1, false, &mut out),

@@ -25,8 +25,8 @@ mod trigger;
 pub use batch::{Batch, BatchMode};
 pub use catch::{catch_error, error_message, error_text, Catch, CATCH_LIMIT};
 pub use change::{
-    substitute, Change, ChangeRule, ChangeValue, Match, Pattern, Property, ReplaceError, Scope,
-    TextKind,
+    substitute, Change, ChangeRule, ChangeValue, Groups, Match, Pattern, Property, ReplaceError,
+    Scope, TextKind,
 };
 pub use complete::{complete_message, completed, Complete, Done, Watched};
 pub use csv::{
