@@ -116,7 +116,7 @@ mod value;
 pub use console::Console;
 pub use context::Context;
 pub use cron::Schedule;
-pub use device::{Clocks, Device, ErrorKind, Timer};
+pub use device::{Clocks, Device, ErrorKind, StopReport, Timer};
 pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};
