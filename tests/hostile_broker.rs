@@ -6,7 +6,8 @@
 //!
 //! The broker for malformed packets is a few lines of MQTT 5 over a
 //! loopback socket, because no real broker can be made to send them;
-//! malformed messages on a wire between devices go through a real Mosquitto.
+//! malformed messages on a wire between devices go through a real Mosquitto,
+//! to a `host` device and to a `qemu-lm3s6965` one alike.
 
 mod support;
 
@@ -15,7 +16,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use support::mosquitto::Mosquitto;
-use support::{build_device, build_test_flow, debug_lines, Running};
+use support::qemu::qemu_with_uart0_on;
+use support::{build_device, build_test_flow, shared_target_dir, Running};
 
 /// One MQTT control packet: its first byte and its body.
 struct Packet {
@@ -329,15 +331,53 @@ fn a_device_counts_and_drops_malformed_messages_between_devices() {
     command
         .env("PSOS_BROKER", broker.url())
         .env("PSOS_RUN_FOR_MS", "8000");
-    let mut device = Running::spawn(command);
-    let online = broker.subscribe("psos/ping_pong/ping/status", 1, Duration::from_secs(20));
+    let device = Running::spawn(command);
+    check_malformed_messages(&broker, device, "ping", "to-ping");
+}
+
+/// The same on the Cortex-M3 under QEMU, whose counts come at the end of
+/// its console, as a host device prints them.
+#[test]
+fn a_qemu_device_counts_and_drops_malformed_messages_between_devices() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("ping_pong");
+    let pong_dir = dir.path().join("pong");
+    // The run's length as the QEMU test in `mqtt.rs` builds it, so that
+    // the two do not rebuild each other's firmware.
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--release"])
+        .current_dir(&pong_dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("PSOS_RUN_FOR_MS", "10000")
+        .status()
+        .expect("cargo starts");
+    assert!(status.success(), "the firmware builds");
+    let firmware = shared_target_dir()
+        .join("thumbv7m-none-eabi")
+        .join("release")
+        .join("pong");
+    let device = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
+    check_malformed_messages(&broker, device, "pong", "to-pong");
+}
+
+/// Sends a device of the `ping_pong` flow what its wire from `wire` would
+/// carry if the other end were broken or hostile, then an ordinary
+/// message: the device drops and counts each bad one, and still takes the
+/// good one.
+fn check_malformed_messages(broker: &Mosquitto, mut device: Running, name: &str, wire: &str) {
+    let online = broker.subscribe(
+        &format!("psos/ping_pong/{name}/status"),
+        1,
+        Duration::from_secs(20),
+    );
     assert_eq!(
         online.first().map(|(_, payload)| payload.as_slice()),
         Some(&b"online"[..])
     );
-
-    // What `pong` would send on the wire, if it were broken or hostile.
-    let deep = format!("{{\"payload\": {}{}}}", "[".repeat(100), "]".repeat(100));
+    let topic = format!("psos/ping_pong/{wire}/0");
+    // Deeper than a device parses, and short enough for the smallest
+    // message capacity of the flow's devices (256 bytes).
+    let deep = format!("{{\"payload\": {}{}}}", "[".repeat(40), "]".repeat(40));
     let long = format!("{{\"payload\": \"{}\"}}", "x".repeat(1000));
     let cases: [(&str, &[u8]); 7] = [
         ("bad value", br#"{"payload": 4"#),
@@ -349,22 +389,24 @@ fn a_device_counts_and_drops_malformed_messages_between_devices() {
         ("oversize", long.as_bytes()),
     ];
     for (_, payload) in &cases {
-        broker.publish("psos/ping_pong/to-ping/0", payload, 0, false);
+        broker.publish(&topic, payload, 0, false);
     }
     // And after all that, an ordinary message still arrives.
     broker.publish(
-        "psos/ping_pong/to-ping/0",
-        br#"{"topic": "from-pong", "payload": "still here"}"#,
+        &topic,
+        br#"{"topic": "from-elsewhere", "payload": "still here"}"#,
         0,
         false,
     );
-    let lines = debug_lines(&device, 1, Duration::from_secs(10));
+    let lines = device.read_until(Duration::from_secs(10), |lines| {
+        lines.iter().any(|line| line.contains("still here"))
+    });
     assert!(
         lines.iter().any(|line| line.contains("still here")),
         "{lines:#?}"
     );
 
-    let report = report_at_stop(&mut device, "ping");
+    let report = report_at_stop(&mut device, name);
     for kind in ["bad value", "oversize"] {
         let expected = cases.iter().filter(|(k, _)| *k == kind).count();
         assert_eq!(count(&report, kind) as usize, expected, "{kind}: {report}");

@@ -1,7 +1,8 @@
 //! Devices on a real Mosquitto: messages cross between devices as topics in
 //! both directions, `mqtt in` and `mqtt out` meet other MQTT clients with
 //! each of Node-RED's datatypes, each device keeps a retained status with a
-//! last will, and a device without its broker keeps its local wires running.
+//! last will, a device without its broker keeps its local wires running, and
+//! a restarted device resumes its session and gets what was sent meanwhile.
 
 mod support;
 
@@ -428,6 +429,92 @@ fn a_thousand_qos1_messages_cross_three_broker_restarts_without_loss() {
     println!(
         "{MESSAGES} messages across 3 restarts: all arrived, {} twice",
         first.len() as u64 - MESSAGES
+    );
+}
+
+#[test]
+fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_off() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("broker_restarts");
+    let producer_binary = build_device(dir.path(), "producer");
+    let consumer_binary = build_device(dir.path(), "consumer");
+    let run = |binary: &std::path::Path| {
+        let mut command = std::process::Command::new(binary);
+        command.env("PSOS_BROKER", broker.url());
+        Running::spawn(command)
+    };
+    let statuses = broker.subscriber("psos/broker_restarts/consumer/status", 1);
+    let mut consumer = run(&consumer_binary);
+    assert_eq!(
+        statuses
+            .wait(Duration::from_secs(20))
+            .first()
+            .map(|m| m.payload.clone()),
+        Some(b"online".to_vec())
+    );
+    let producer = run(&producer_binary);
+    let mut got = numbers(
+        &consumer.read_until(Duration::from_secs(1), |_| false),
+        "got",
+    );
+    let mut sent = Vec::new();
+    // The consumer stops twice while the producer sends a hundred messages
+    // a second: first as `psosc run` stops it (a goodbye, then a
+    // DISCONNECT), then killed without a word, as a power cut would. Each
+    // time it is away for a second and comes back as a new process, which
+    // knows nothing of its last session but its client id.
+    let mut while_off = Vec::new();
+    for kill in [false, true] {
+        sent.extend(numbers(
+            &producer.read_until(Duration::from_millis(1), |_| false),
+            "sent",
+        ));
+        if kill {
+            drop(consumer);
+        } else {
+            consumer.terminate();
+            let (lines, status) = consumer.read_to_end(Duration::from_secs(10));
+            assert!(status.is_some_and(|status| status.success()), "{lines:#?}");
+            got.extend(numbers(&lines, "got"));
+        }
+        let stopped_after = sent.last().copied().unwrap_or(0);
+        let off: Vec<u64> = numbers(
+            &producer.read_until(Duration::from_secs(1), |_| false),
+            "sent",
+        );
+        // Those sent in the second the consumer was away, bar the first
+        // few, which might have reached it before it stopped.
+        while_off.extend(off.iter().copied().filter(|n| *n > stopped_after + 5));
+        sent.extend(off);
+        consumer = run(&consumer_binary);
+        got.extend(numbers(
+            &consumer.read_until(Duration::from_secs(3), |_| false),
+            "got",
+        ));
+    }
+    assert!(
+        while_off.len() >= 100,
+        "the producer sent {} messages while the consumer was away",
+        while_off.len()
+    );
+    let missing: Vec<u64> = while_off
+        .iter()
+        .copied()
+        .filter(|n| !got.contains(n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of the {} messages sent while the consumer was away were lost: {missing:?}",
+        missing.len(),
+        while_off.len(),
+    );
+    // And nothing else was lost either.
+    let last = while_off.last().copied().unwrap_or(0);
+    let lost: Vec<u64> = (1..=last).filter(|n| !got.contains(n)).collect();
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    println!(
+        "{} messages sent while the consumer was away, all delivered when it came back",
+        while_off.len()
     );
 }
 

@@ -160,6 +160,9 @@ pub struct Tls {
 pub struct Session {
     /// Seconds the broker keeps the session after a connection drops.
     pub expiry_s: u32,
+    /// Whether each connection starts a fresh session (`cleansession`);
+    /// otherwise it resumes what the broker kept, also after a restart.
+    pub clean_start: bool,
     pub birth: Option<Announcement>,
     pub close: Option<Announcement>,
     pub will: Option<Announcement>,

@@ -1054,6 +1054,7 @@ impl<'a> Lowering<'a> {
                         debug_topic,
                         session: ir::Session {
                             expiry_s: crate::nodes::mqtt::DEFAULT_SESSION_EXPIRY_S,
+                            clean_start: false,
                             birth: None,
                             close: None,
                             will: None,

@@ -2045,3 +2045,59 @@ fn a_complete_node_in_a_subflow_watches_the_copies_of_its_instance() {
         &["one-c->one-k", "two-c->two-k"],
     );
 }
+
+/// The session a device keeps with an `mqtt-broker` node of these
+/// settings, as (expiry in seconds, clean start); `None` for a flow whose
+/// device names no broker node but talks to another device.
+fn check_session(settings: Option<&str>, expect: (u32, bool)) {
+    let flow = match settings {
+        Some(settings) => lower(&format!(
+            r#"[{{"id": "b", "type": "mqtt-broker", "broker": "localhost", "port": "1883"{settings}}},
+                {{"id": "d", "type": "psos-device", "name": "d", "board": "host", "broker": "b"}},
+                {{"id": "o", "type": "mqtt out", "topic": "t", "broker": "b"}}]"#
+        )),
+        None => lower(
+            r#"[{"id": "d", "type": "psos-device", "name": "d", "board": "host"},
+                {"id": "e", "type": "psos-device", "name": "e", "board": "host"},
+                {"id": "i", "type": "inject", "device": "d", "wires": [["x"]]},
+                {"id": "x", "type": "debug", "device": "e", "wires": []}]"#,
+        ),
+    };
+    let session = &flow.devices[0]
+        .broker
+        .as_ref()
+        .expect("the device has a broker")
+        .session;
+    assert_eq!(
+        (session.expiry_s, session.clean_start),
+        expect,
+        "{settings:?}"
+    );
+}
+
+#[test]
+fn sessions_start_clean_or_resume_as_node_reds_broker_node_says() {
+    // Node-RED's defaults: a clean session, ended with its connection.
+    check_session(Some(""), (0, true));
+    check_session(
+        Some(r#", "cleansession": true, "sessionExpiry": "60""#),
+        (60, true),
+    );
+    // A kept session is resumed by every connection, also after a restart.
+    check_session(
+        Some(r#", "protocolVersion": "5", "cleansession": false, "sessionExpiry": "600""#),
+        (600, false),
+    );
+    // MQTT 5 without an expiry ends the session with its connection.
+    check_session(
+        Some(r#", "protocolVersion": "5", "cleansession": false"#),
+        (0, false),
+    );
+    // MQTT 3.1.1 keeps it for ever.
+    check_session(
+        Some(r#", "protocolVersion": "4", "cleansession": false"#),
+        (u32::MAX, false),
+    );
+    // Devices that only talk to each other keep theirs for an hour.
+    check_session(None, (3600, false));
+}

@@ -164,6 +164,27 @@ impl Device {
             .map(|kind| (kind, self.error_count(kind)))
             .filter(|(_, count)| *count > 0)
     }
+
+    /// What a board prints when the device stops, so that whoever ran it
+    /// sees what went wrong meanwhile: every kind of error with its count,
+    /// `psos: device NAME stopped; errors: reentered 0, bad value 2, ...`.
+    pub fn stop_report(&self) -> StopReport<'_> {
+        StopReport(self)
+    }
+}
+
+/// A device's last line: see [`Device::stop_report`].
+pub struct StopReport<'a>(&'a Device);
+
+impl core::fmt::Display for StopReport<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "psos: device {} stopped; errors:", self.0.name)?;
+        for (index, kind) in ErrorKind::ALL.into_iter().enumerate() {
+            let separator = if index == 0 { " " } else { ", " };
+            write!(f, "{separator}{} {}", kind.name(), self.0.error_count(kind))?;
+        }
+        Ok(())
+    }
 }
 
 /// A timer that fires a node: after `first_ms` from start-up (if set), then

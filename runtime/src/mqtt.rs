@@ -6,7 +6,9 @@
 //! The session outlives its connections for `session_expiry_s` seconds:
 //! the broker keeps the device's subscriptions and the QoS 1 messages for
 //! it meanwhile, and the client sends again the QoS 1 messages the broker
-//! had not acknowledged when the connection dropped. A board that stops
+//! had not acknowledged when the connection dropped. Unless `clean_start`
+//! says otherwise, a connection resumes the session, also the first one
+//! after the device (re)started (see `clean_start.rs`). A board that stops
 //! (the host on SIGTERM) asks for [`goodbye`]: the close message, an
 //! `offline` status and a DISCONNECT, so that the broker does not publish
 //! the will.
@@ -29,6 +31,9 @@ use crate::encoding::{Bytes, Str};
 use crate::value::ValueRef;
 use crate::{Device, ErrorKind, Msg};
 
+mod clean_start;
+use clean_start::CleanStart;
+
 /// How the device reaches its broker, and who it is there.
 pub struct Broker {
     pub client_id: &'static str,
@@ -38,6 +43,10 @@ pub struct Broker {
     /// How long the broker keeps the session after a connection drops, in
     /// seconds; 0 ends it with the connection (a clean session each time).
     pub session_expiry_s: u32,
+    /// Whether each connection starts a fresh session (the `mqtt-broker`
+    /// node's `cleansession`), throwing away what the broker kept;
+    /// otherwise each resumes it, also the first after the device starts.
+    pub clean_start: bool,
     /// Published on every connection, after the `online` status.
     pub birth: Option<Announcement>,
     /// Published when the device stops on purpose, before it disconnects.
@@ -453,7 +462,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     let mut backoff = Backoff::new(broker.client_id);
     loop {
         let io = match select(transport.connect(), GOODBYE.wait()).await {
-            Either::First(Some(io)) => io,
+            Either::First(Some(io)) => CleanStart::new(io, broker.clean_start),
             Either::First(None) => {
                 if pause(backoff.next()).await.is_break() {
                     break;
@@ -479,7 +488,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
         if !said_goodbye {
             device.report_uncaught(ErrorKind::Mqtt);
         }
-        let mut io = connection.into_inner();
+        let mut io = connection.into_inner().into_inner();
         if said_goodbye {
             // Read what the broker still sends until it closes: a socket
             // closed with unread bytes resets the connection, and the

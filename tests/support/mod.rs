@@ -175,6 +175,18 @@ impl Running {
 }
 
 impl Running {
+    /// Asks the device to stop, as `psosc run` does, with SIGTERM: it says
+    /// goodbye to its broker and prints its error counts.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        assert!(
+            status.is_ok_and(|status| status.success()),
+            "kill -TERM reaches the device"
+        );
+    }
+
     /// Collects the output until the process closes it, then waits for its
     /// exit status; `None` if it has not ended when the time is up.
     pub fn read_to_end(&mut self, timeout: Duration) -> (Vec<String>, Option<ExitStatus>) {

@@ -199,27 +199,54 @@ pub fn hops() -> Result<(), String> {
     Ok(())
 }
 
-/// The reference device of the size benchmark: inject → switch → change →
-/// debug on one `qemu-lm3s6965` device; its baseline is the same device with
-/// no nodes (the board, the executor and the runtime's fixed part).
-fn size_flow(with_nodes: bool) -> String {
-    let device =
-        r#"{"id": "dev", "type": "psos-device", "name": "reference", "board": "qemu-lm3s6965"}"#;
-    if !with_nodes {
-        return format!("[{device}]\n");
-    }
+/// The devices of the size benchmark, each one `qemu-lm3s6965` device:
+/// the board with no nodes (the executor and the runtime's fixed part);
+/// the reference chain inject → switch → change → debug; and the same
+/// chain with an MQTT session (an `mqtt out` after the change, an `mqtt in`
+/// into the debug node), the client, its buffers and the outbox at their
+/// defaults.
+#[derive(Clone, Copy)]
+enum SizeDevice {
+    Baseline,
+    Reference,
+    Mqtt,
+}
+
+fn size_flow(device_kind: SizeDevice) -> String {
+    let broker = match device_kind {
+        SizeDevice::Mqtt => r#", "broker": "broker""#,
+        _ => "",
+    };
+    let device = format!(
+        r#"{{"id": "dev", "type": "psos-device", "name": "reference", "board": "qemu-lm3s6965"{broker}}}"#
+    );
+    let (to_broker, mqtt_nodes) = match device_kind {
+        SizeDevice::Baseline => return format!("[{device}]\n"),
+        SizeDevice::Reference => ("", String::new()),
+        SizeDevice::Mqtt => (
+            r#", "out""#,
+            r#",
+{"id": "broker", "type": "mqtt-broker", "broker": "localhost", "port": "1883"},
+{"id": "out", "type": "mqtt out", "topic": "greenhouse/state", "qos": "1", "broker": "broker"},
+{"id": "in", "type": "mqtt in", "topic": "greenhouse/+/set", "qos": "1", "datatype": "auto-detect", "broker": "broker", "wires": [["show"]]}"#
+                .to_string(),
+        ),
+    };
     format!(
         r#"[{device},
 {{"id": "tick", "type": "inject", "props": [{{"p": "payload"}}, {{"p": "topic", "vt": "str"}}], "payload": "21.5", "payloadType": "num", "topic": "greenhouse/temperature", "repeat": "1", "wires": [["gate"]]}},
 {{"id": "gate", "type": "switch", "property": "payload", "rules": [{{"t": "gt", "v": "20", "vt": "num"}}, {{"t": "else"}}], "checkall": "false", "wires": [["warm"], []]}},
-{{"id": "warm", "type": "change", "rules": [{{"t": "set", "p": "payload", "pt": "msg", "to": "warm", "tot": "str"}}], "wires": [["show"]]}},
-{{"id": "show", "type": "debug", "name": "state", "wires": []}}]
+{{"id": "warm", "type": "change", "rules": [{{"t": "set", "p": "payload", "pt": "msg", "to": "warm", "tot": "str"}}], "wires": [["show"{to_broker}]]}},
+{{"id": "show", "type": "debug", "name": "state", "wires": []}}{mqtt_nodes}]
 "#
     )
 }
 
 /// Flash and static RAM of an ELF file, from `size -A`.
 fn flash_and_ram(elf: &Path) -> Result<(u64, u64), String> {
+    if !elf.is_file() {
+        return Err(format!("no firmware at {}", elf.display()));
+    }
     let output = Command::new("size")
         .arg("-A")
         .arg(elf)
@@ -283,17 +310,28 @@ pub fn sizes() -> Result<(), String> {
     let cargo = env!("CARGO");
     let work = root.join("target").join("bench");
     let mut measured = Vec::new();
-    for (name, with_nodes) in [("baseline", false), ("reference", true)] {
+    for (name, device_kind) in [
+        ("baseline", SizeDevice::Baseline),
+        ("reference", SizeDevice::Reference),
+        ("mqtt", SizeDevice::Mqtt),
+    ] {
         let out = generate(
             &root,
             &work,
             &format!("size-{name}"),
-            &size_flow(with_nodes),
+            &size_flow(device_kind),
         )?;
         let device = out.join("reference");
-        run(&device, cargo, &["build", "--quiet", "--release"])?;
-        let elf = out
-            .join("target")
+        // The workspace's own target directory, whatever CARGO_TARGET_DIR
+        // the bench itself runs with.
+        let target = out.join("target");
+        let target_arg = target.display().to_string();
+        run(
+            &device,
+            cargo,
+            &["build", "--quiet", "--release", "--target-dir", &target_arg],
+        )?;
+        let elf = target
             .join("thumbv7m-none-eabi")
             .join("release")
             .join("reference");
@@ -304,15 +342,26 @@ pub fn sizes() -> Result<(), String> {
     for (name, (flash, ram), _) in &measured {
         println!("{name:>10} | {flash:>8} {ram:>8}");
     }
-    if let [(_, (base_flash, base_ram), _), (_, (flash, ram), elf)] = measured.as_slice() {
+    if let [(_, (base_flash, base_ram), _), (_, (flash, ram), elf), (_, (mqtt_flash, mqtt_ram), mqtt_elf)] =
+        measured.as_slice()
+    {
         println!(
             "inject → switch → change → debug adds {} bytes of flash and {} of RAM to the board's baseline",
             flash.saturating_sub(*base_flash),
             ram.saturating_sub(*base_ram)
         );
+        println!(
+            "an MQTT session (client, buffers, an outbox of 16 messages of 512 bytes) with an mqtt in and an mqtt out adds {} bytes of flash and {} of RAM to the reference",
+            mqtt_flash.saturating_sub(*flash),
+            mqtt_ram.saturating_sub(*ram)
+        );
         println!("goal: flash at most 32768 ({flash} now), static RAM at most 8192 ({ram} now)");
         println!("largest symbols of the reference device:");
         for line in biggest_symbols(elf, 12)? {
+            println!("  {line}");
+        }
+        println!("largest symbols of the MQTT device:");
+        for line in biggest_symbols(mqtt_elf, 12)? {
             println!("  {line}");
         }
     }

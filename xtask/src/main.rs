@@ -9,7 +9,8 @@
 //!   and each example crate's. CI runs exactly this.
 //! - `bench`: the benchmarks that need more than `cargo bench`: the per-hop
 //!   cost of generated wiring in instructions (callgrind), and the flash and
-//!   RAM of a reference device on thumbv7m.
+//!   RAM of a reference device on thumbv7m, with and without MQTT
+//!   (`cargo xtask bench sizes` measures only the sizes).
 
 mod bench;
 
@@ -21,8 +22,13 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "demo" => demo(),
         "test" => test(),
-        "bench" => bench::hops().and_then(|()| bench::sizes()),
-        _ => Err("usage: cargo xtask demo | cargo xtask test | cargo xtask bench".to_string()),
+        "bench" => match std::env::args().nth(2).as_deref() {
+            Some("sizes") => bench::sizes(),
+            _ => bench::hops().and_then(|()| bench::sizes()),
+        },
+        _ => Err(
+            "usage: cargo xtask demo | cargo xtask test | cargo xtask bench [sizes]".to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -144,7 +144,7 @@ fn start(
         psos::timers::spawn(spawner, device, timers);
         init(spawner);
         if let Some(millis) = run_for_ms {
-            match stop_after(millis) {
+            match stop_after(device, millis) {
                 Ok(token) => spawner.spawn(token),
                 Err(_) => exit(false),
             }
@@ -155,11 +155,13 @@ fn start(
     exit(false)
 }
 
-/// Ends the firmware after a while, for runs that must stop by themselves.
+/// Ends the firmware after a while, for runs that must stop by themselves,
+/// with the device's error counts, as a host device prints them.
 #[embassy_executor::task]
-async fn stop_after(millis: u64) {
+async fn stop_after(device: &'static Device, millis: u64) {
     embassy_time::Timer::after_millis(millis).await;
     CONSOLE.write_plain(format_args!("psos: stopping after {millis} ms"));
+    CONSOLE.write_plain(format_args!("{}", device.stop_report()));
     exit(true)
 }
 

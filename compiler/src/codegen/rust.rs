@@ -310,6 +310,7 @@ impl<'a> DeviceCode<'a> {
         let status_topic = Literal::string(&broker.status_topic);
         let keepalive = Literal::u16_unsuffixed(broker.keepalive_s);
         let expiry = Literal::u32_unsuffixed(broker.session.expiry_s);
+        let clean_start = broker.session.clean_start;
         let birth = announcement(broker.session.birth.as_ref());
         let close = announcement(broker.session.close.as_ref());
         let will = announcement(broker.session.will.as_ref());
@@ -396,6 +397,7 @@ impl<'a> DeviceCode<'a> {
                 keepalive_s: #keepalive,
                 status_topic: #status_topic,
                 session_expiry_s: #expiry,
+                clean_start: #clean_start,
                 birth: #birth,
                 close: #close,
                 will: #will,

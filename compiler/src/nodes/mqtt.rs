@@ -165,15 +165,19 @@ fn datatype(reader: &mut Reader<'_, '_>) -> Option<Datatype> {
 }
 
 /// How long the broker keeps the session of a device whose flow names no
-/// `mqtt-broker`: an hour, so that messages for a device that is away wait
-/// for it at the broker.
+/// `mqtt-broker`: an hour, so that messages for a device that is away, or
+/// restarting, wait for it at the broker (its connections resume the
+/// session).
 pub const DEFAULT_SESSION_EXPIRY_S: u32 = 3600;
 
 /// The session settings of an `mqtt-broker` node, as Node-RED's client
 /// applies them: `sessionExpiry` when given; otherwise a clean session
 /// (`cleansession`, on by default) ends with its connection, and a session
-/// kept under MQTT 3.1.1 (`protocolVersion` 3 or 4) never expires. Birth,
-/// close and will messages with their topic, payload, QoS and retain flag.
+/// kept under MQTT 3.1.1 (`protocolVersion` 3 or 4) never expires. Every
+/// connection sends `cleansession` as its Clean Start flag, as Node-RED's
+/// does: set, it starts afresh; clear, it resumes what the broker kept,
+/// also the first connection after the device restarts. Birth, close and
+/// will messages with their topic, payload, QoS and retain flag.
 pub fn session(reader: &mut Reader<'_, '_>) -> Option<Session> {
     let clean = reader.flag("cleansession", true);
     let version_5 = reader.string("protocolVersion") == Some("5");
@@ -199,6 +203,7 @@ pub fn session(reader: &mut Reader<'_, '_>) -> Option<Session> {
     }
     Some(Session {
         expiry_s: expiry?,
+        clean_start: clean,
         birth: birth?,
         close: close?,
         will: will?,

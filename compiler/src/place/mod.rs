@@ -148,9 +148,25 @@ pub fn place(
         wire.weight = weight;
     }
 
+    // A node's buffers hold messages of the device it runs on: a pinned
+    // node's device, or for a free node the largest messages of any.
+    let largest_messages = devices
+        .iter()
+        .map(|device| device.message_capacity)
+        .max()
+        .unwrap_or(DEFAULT_MESSAGE_CAPACITY);
     let node_resources: Vec<Resources> = nodes
         .iter()
-        .map(|node| resources::node_resources(&node.raw.type_name))
+        .zip(&node_pins)
+        .map(|(node, pin)| {
+            let message_capacity = match pin {
+                Pin::Pinned(device, _) => devices
+                    .get(*device)
+                    .map_or(largest_messages, |device| device.message_capacity),
+                Pin::Free | Pin::Broken => largest_messages,
+            };
+            resources::node_resources(&node.raw.type_name, node.kind, message_capacity)
+        })
         .collect();
     let runtime: Vec<Resources> = devices
         .iter()

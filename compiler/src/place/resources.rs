@@ -2,7 +2,7 @@
 //! estimates (flash, RAM, whether the type touches hardware), what the
 //! runtime itself takes on a device, and a device's `flash` and `ram`.
 
-use crate::ir::{Board, Resources};
+use crate::ir::{Board, NodeKind, Resources};
 use crate::json::JsonValue;
 use crate::nodes::Reader;
 
@@ -110,9 +110,8 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet: its CSV reader and writer in flash; in RAM its
-    // state and the columns it learns at the default `psosColumnBytes`
-    // (256), which this table cannot see a node change.
+    // Flash not measured yet: its CSV reader and writer. RAM: see
+    // `buffered_ram`.
     TypeFacts {
         type_name: "csv",
         resources: Resources {
@@ -121,9 +120,8 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet: its wiring and timer as an inject's, and its queue
-    // at the default size and message capacity (8 messages of 512 bytes);
-    // the table cannot see a node's own `psosQueue`.
+    // Flash not measured yet: its wiring and timer as an inject's. RAM: see
+    // `buffered_ram`.
     TypeFacts {
         type_name: "delay",
         resources: Resources {
@@ -142,9 +140,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet. RAM: its memory of topics at the defaults
-    // (`psosTopics` 8 of `psosTopicSize` 128 bytes, and a stamp each),
-    // which this table cannot see a node change.
+    // Flash not measured yet. RAM: see `buffered_ram`.
     TypeFacts {
         type_name: "rbe",
         resources: Resources {
@@ -153,12 +149,8 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet: as a delay, with one message kept for each of its
-    // default number of topics (8 of 512 bytes); the table cannot see a
-    // node's own `psosTopics`.
-    // Not measured yet. RAM: a window of 10 numbers for each of 8 topics
-    // (the defaults), with their names; the table cannot see a node's own
-    // `count` and `psosTopics`.
+    // Flash not measured yet. RAM (smooth and trigger): see
+    // `buffered_ram`.
     TypeFacts {
         type_name: "smooth",
         resources: Resources {
@@ -186,9 +178,8 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         resources: Resources { flash: 256, ram: 8 },
         hardware: false,
     },
-    // Not measured yet. `split`: its wiring, and room for a stream's rest
-    // at the default message capacity (512 bytes) for text and for
-    // buffers, which only a streaming node takes.
+    // Flash not measured yet. RAM (split, join, batch, sort): see
+    // `buffered_ram`.
     TypeFacts {
         type_name: "split",
         resources: Resources {
@@ -197,10 +188,6 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet. `join`: at the defaults (`psosGroups` 2 of
-    // `psosJoinSize` 1024 bytes), each group with its message (512 bytes)
-    // and its id, joiner and property names; the table cannot see a
-    // node's own sizes.
     TypeFacts {
         type_name: "join",
         resources: Resources {
@@ -209,9 +196,6 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet: as a delay, its queue of 8 messages of 512 bytes
-    // (an interval's default `psosQueue`; a count of 8); the table cannot
-    // see a node's own count or queue.
     TypeFacts {
         type_name: "batch",
         resources: Resources {
@@ -220,9 +204,6 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
-    // Not measured yet: as a batch, its queue of 8 messages of 512 bytes
-    // (the default `psosQueue`), and an array's item offsets while it
-    // sorts them, on the stack.
     TypeFacts {
         type_name: "sort",
         resources: Resources {
@@ -245,9 +226,53 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
     NODE_TYPES.iter().find(|facts| facts.type_name == type_name)
 }
 
-/// What one node of a type needs on a device.
-pub fn node_resources(type_name: &str) -> Resources {
-    type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources)
+/// What one node of a type needs on a device whose messages take
+/// `message_capacity` bytes: the table's flash, and the RAM of the node's
+/// static, which for nodes that hold messages, topics or text follows the
+/// room the node was given (`buffered_ram`); the table's RAM otherwise.
+pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
+    let resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
+    match buffered_ram(kind, message_capacity) {
+        Some(ram) => Resources { ram, ..resources },
+        None => resources,
+    }
+}
+
+/// The RAM of the static of a node that holds messages, topics or text,
+/// from the capacities it was given, measured on `qemu-lm3s6965`
+/// (thumbv7m, 32-bit pointers, release): `nm --print-size` of the node
+/// statics of `tests/flows/node_sizes.json`, each type at three
+/// capacities, by `tests/node_sizes.rs`, which holds every estimate to at
+/// least the measured size and at most 8 bytes more (the static's
+/// alignment), for a message capacity that is a multiple of 8. A capacity
+/// is counted rounded up to 8, as its buffers are laid out. The statics
+/// have non-zero initial values, so each is also copied from flash at
+/// start-up, which the flash figures do not count yet. `None` for the
+/// other node types: their statics are constants in flash, or a few bytes
+/// of state.
+pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    let bytes = match kind {
+        NodeKind::Delay(delay) => 112 + delay.queue as u64 * (message + 16),
+        NodeKind::Trigger(trigger) => 104 + trigger.topics as u64 * (message + 32),
+        // Its queue is aligned to 8 bytes.
+        NodeKind::Batch(batch) => (76 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
+        NodeKind::Sort(sort) => 52 + sort.queue as u64 * (message + 4),
+        // Each group: its joined value, its message, and its id, joiner
+        // and property names.
+        NodeKind::Join(join) => 96 + join.groups as u64 * (join.group_size as u64 + message + 256),
+        // A stream's rest, for text and for buffers.
+        NodeKind::Split(split) => 112 + if split.stream { 2 * message } else { 0 },
+        // Each topic: a window of numbers and the topic's name.
+        NodeKind::Smooth(smooth) => 72 + smooth.topics as u64 * (8 * smooth.window as u64 + 128),
+        // The columns it learns, and the rows a node that sends them all
+        // at once gathers.
+        NodeKind::Csv(csv) => 76 + csv.column_bytes as u64 + if csv.all_rows { message } else { 0 },
+        // Each topic: its name and value, and a stamp.
+        NodeKind::Filter(filter) => 96 + filter.topics as u64 * (filter.topic_size as u64 + 16),
+        _ => return None,
+    };
+    Some(bytes)
 }
 
 /// Whether nodes of a type must be pinned.

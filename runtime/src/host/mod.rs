@@ -88,14 +88,6 @@ pub fn run_with(
         || STOPPED.load(Ordering::Relaxed),
     );
     // What went wrong while it ran, for whoever watches the device.
-    let mut report = std::string::String::new();
-    for kind in crate::ErrorKind::ALL {
-        let separator = if report.is_empty() { "" } else { ", " };
-        let _ = core::fmt::Write::write_fmt(
-            &mut report,
-            format_args!("{separator}{} {}", kind.name(), device.error_count(kind)),
-        );
-    }
-    println!("psos: device {} stopped; errors: {report}", device.name);
+    println!("{}", device.stop_report());
     std::process::exit(0)
 }

@@ -66,6 +66,7 @@ static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
     keepalive_s: 60,
     status_topic: "psos/greenhouse/sensor/status",
     session_expiry_s: 3600,
+    clean_start: false,
     birth: None,
     close: None,
     will: None,
