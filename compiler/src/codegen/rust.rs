@@ -600,8 +600,7 @@ impl<'a> DeviceCode<'a> {
             if let (NodeKind::Debug(debug), Some(_)) = (&node.kind, &status_fn) {
                 constructor = with_debug_status(constructor, debug, imports);
             }
-            let outputs =
-                reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
+            let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
             let status_fn = status_fn.map(|(_, function)| function);
             // A node that complete nodes watch sends copies, keeping the
             // message it was given as it left it, and then gives them that.
@@ -2657,11 +2656,7 @@ fn status_name(names: &Names) -> Ident {
 /// The outputs a node is given (`outputs`, a value): as they are, or,
 /// for a node whose status status nodes receive (`status`, the name of the
 /// function that gives it them), wrapped to report its status there.
-fn reporting(
-    outputs: TokenStream,
-    status: Option<&Ident>,
-    imports: &mut Imports,
-) -> TokenStream {
+fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports) -> TokenStream {
     match status {
         Some(status) => {
             let reporting = imports.root("Reporting");
