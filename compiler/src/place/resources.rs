@@ -254,7 +254,7 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
     let message = message_capacity.next_multiple_of(8) as u64;
     let bytes = match kind {
         NodeKind::Delay(delay) => 112 + delay.queue as u64 * (message + 16),
-        NodeKind::Trigger(trigger) => 104 + trigger.topics as u64 * (message + 32),
+        NodeKind::Trigger(trigger) => 112 + trigger.topics as u64 * (message + 32),
         // Its queue is aligned to 8 bytes.
         NodeKind::Batch(batch) => (76 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
         NodeKind::Sort(sort) => 52 + sort.queue as u64 * (message + 4),
