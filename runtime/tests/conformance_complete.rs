@@ -4,9 +4,9 @@
 //! nodes call `done()`: a node is run here as psosc wraps a node that
 //! complete nodes watch (`Watched` outputs, then `completed`), with a
 //! receiver that changes what it is sent, as a receiver on a device may.
-//! A delay node in `delay`, `delayv` or `random` mode tells what it has
-//! finished with itself, on a clock the test drives: the 9 "calls done
-//! when ..." cases of `89-delay_spec.js` for those modes. Which complete
+//! A delay node tells what it has finished with itself, on a clock the
+//! test drives: the 16 "calls done when ..." cases of `89-delay_spec.js`,
+//! in all its modes. Which complete
 //! nodes watch which nodes is decided by psosc
 //! (`compiler/tests/lowering.rs`).
 
@@ -181,10 +181,23 @@ fn run_delay(
     inputs: &[(u64, &str)],
     until: u64,
 ) -> Vec<(u64, &'static str, String)> {
+    run_delay_showing(case, mode, inputs, until, |msg| {
+        format!("{:?}", msg.property("payload"))
+    })
+}
+
+/// As [`run_delay`], each message shown by `show`.
+fn run_delay_showing(
+    case: &'static str,
+    mode: DelayMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+    show: impl Fn(&Msg<CAPACITY>) -> String,
+) -> Vec<(u64, &'static str, String)> {
     let device = Device::new(case, "conformance");
     let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("delayNode1", "", "delay"), mode, false);
     let events = core::cell::RefCell::new(Vec::new());
-    let payload = |msg: &Msg<CAPACITY>| format!("{:?}", msg.property("payload"));
+    let payload = &show;
     for now in 0..=until {
         let mut watched = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
             events.borrow_mut().push((now, "sent", payload(msg)));
@@ -311,6 +324,219 @@ fn a_message_of_nothing_but_flush_is_done_before_and_after_the_flush() {
             event(5, "sent", "1"),
             event(5, "done", "1"),
             (5, "done", none),
+        ]
+    );
+}
+
+const RATE: DelayMode = DelayMode::Rate {
+    interval_ms: 1000.0,
+    drop: false,
+    allow_rate: false,
+};
+const QUEUE: DelayMode = DelayMode::Queue {
+    interval_ms: 1000.0,
+    allow_rate: false,
+};
+const TIMED: DelayMode = DelayMode::Timed {
+    interval_ms: 1000.0,
+    allow_rate: false,
+};
+
+#[test]
+fn calls_done_when_rated_message_is_emitted() {
+    // Without `drop`, the first leaves at once, the second a second later:
+    // each is done as it leaves.
+    assert_eq!(
+        run_delay(
+            "delay_done_rate",
+            RATE,
+            &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+            1100,
+        ),
+        [
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(1000, "sent", "2"),
+            event(1000, "done", "2"),
+        ]
+    );
+    // With `drop`, the second is dropped, and done with at once too.
+    let drop = DelayMode::Rate {
+        interval_ms: 1000.0,
+        drop: true,
+        allow_rate: false,
+    };
+    assert_eq!(
+        run_delay(
+            "delay_done_rate_drop",
+            drop,
+            &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+            1100,
+        ),
+        [
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(0, "done", "2"),
+        ]
+    );
+}
+
+/// Each message shown by its payload, and `flush` when it has one.
+fn payload_and_flush(msg: &Msg<CAPACITY>) -> String {
+    let flush = if msg.property("flush").is_some() {
+        " flush"
+    } else {
+        ""
+    };
+    format!("{:?}{flush}", msg.property("payload"))
+}
+
+#[test]
+fn calls_done_when_rated_message_is_flushed() {
+    // The flushing message has more than `flush`, so it queues too: the
+    // flush sends it without `flush`, and Node-RED is done with it as it
+    // came, then once more after the flush.
+    let events = run_delay_showing(
+        "delay_done_rate_flushed",
+        RATE,
+        &[
+            (0, r#"{"payload":1}"#),
+            (0, r#"{"payload":2}"#),
+            (0, r#"{"payload":3,"flush":true}"#),
+        ],
+        1100,
+        payload_and_flush,
+    );
+    let flushing = "Some(Number(3.0)) flush".to_string();
+    assert_eq!(
+        events,
+        [
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(0, "sent", "2"),
+            event(0, "done", "2"),
+            event(0, "sent", "3"),
+            (0, "done", flushing.clone()),
+            (0, "done", flushing),
+        ]
+    );
+}
+
+#[test]
+fn a_rate_reset_is_done_with_the_resetting_message_only() {
+    // Node-RED empties its queue without `done()` for what it held; the
+    // resetting message, which has a payload, is done as it would have
+    // left and once more for the reset.
+    assert_eq!(
+        run_delay(
+            "delay_done_rate_reset",
+            RATE,
+            &[
+                (0, r#"{"payload":1}"#),
+                (0, r#"{"payload":2}"#),
+                (5, r#"{"payload":3,"reset":true}"#),
+            ],
+            2100,
+        ),
+        [
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(5, "done", "3"),
+        ]
+    );
+}
+
+#[test]
+fn calls_done_when_queued_messages_are_sent() {
+    // `queue`: one topic each interval; `timed`: all of them.
+    let inputs = [
+        (0, r#"{"payload":1,"topic":"A"}"#),
+        (0, r#"{"payload":2,"topic":"B"}"#),
+    ];
+    assert_eq!(
+        run_delay("delay_done_queue", QUEUE, &inputs, 2100),
+        [
+            event(1000, "sent", "1"),
+            event(1000, "done", "1"),
+            event(2000, "sent", "2"),
+            event(2000, "done", "2"),
+        ]
+    );
+    assert_eq!(
+        run_delay("delay_done_timed", TIMED, &inputs, 1100),
+        [
+            event(1000, "sent", "1"),
+            event(1000, "done", "1"),
+            event(1000, "sent", "2"),
+            event(1000, "done", "2"),
+        ]
+    );
+}
+
+#[test]
+fn calls_done_when_queue_is_reset() {
+    // The resetting message waits (topic `_none_`) before the reset drops
+    // it with the rest, and is done once more for the reset.
+    assert_eq!(
+        run_delay(
+            "delay_done_timed_reset",
+            TIMED,
+            &[
+                (0, r#"{"payload":1,"topic":"a"}"#),
+                (0, r#"{"payload":2,"reset":true}"#),
+            ],
+            1100,
+        ),
+        [
+            event(0, "done", "1"),
+            event(0, "done", "2"),
+            event(0, "done", "2"),
+        ]
+    );
+}
+
+#[test]
+fn calls_done_when_queue_is_flushed() {
+    // The flush sends the flushing message too, without `flush`, and as
+    // Node-RED's queue holds the message itself, it is done without it
+    // both times.
+    assert_eq!(
+        run_delay_showing(
+            "delay_done_timed_flushed",
+            TIMED,
+            &[
+                (0, r#"{"payload":1,"topic":"a"}"#),
+                (0, r#"{"payload":2,"flush":true}"#),
+            ],
+            1100,
+            payload_and_flush,
+        ),
+        [
+            event(0, "sent", "1"),
+            event(0, "done", "1"),
+            event(0, "sent", "2"),
+            event(0, "done", "2"),
+            event(0, "done", "2"),
+        ]
+    );
+}
+
+#[test]
+fn a_queued_message_replaced_by_its_topic_is_done_with() {
+    assert_eq!(
+        run_delay(
+            "delay_done_queue_replaced",
+            QUEUE,
+            &[
+                (0, r#"{"payload":1,"topic":"a"}"#),
+                (5, r#"{"payload":2,"topic":"a"}"#),
+            ],
+            1100,
+        ),
+        [
+            event(5, "done", "1"),
+            event(1000, "sent", "2"),
+            event(1000, "done", "2"),
         ]
     );
 }
