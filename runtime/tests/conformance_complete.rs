@@ -333,6 +333,11 @@ const RATE: DelayMode = DelayMode::Rate {
     drop: false,
     allow_rate: false,
 };
+const RATE_DROP: DelayMode = DelayMode::Rate {
+    interval_ms: 1000.0,
+    drop: true,
+    allow_rate: false,
+};
 const QUEUE: DelayMode = DelayMode::Queue {
     interval_ms: 1000.0,
     allow_rate: false,
@@ -342,62 +347,61 @@ const TIMED: DelayMode = DelayMode::Timed {
     allow_rate: false,
 };
 
-#[test]
-fn calls_done_when_rated_message_is_emitted() {
-    // Without `drop`, the first leaves at once, the second a second later:
-    // each is done as it leaves.
-    assert_eq!(
-        run_delay(
-            "delay_done_rate",
-            RATE,
-            &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
-            1100,
-        ),
-        [
-            event(0, "sent", "1"),
-            event(0, "done", "1"),
-            event(1000, "sent", "2"),
-            event(1000, "done", "2"),
-        ]
-    );
-    // With `drop`, the second is dropped, and done with at once too.
-    let drop = DelayMode::Rate {
-        interval_ms: 1000.0,
-        drop: true,
-        allow_rate: false,
-    };
-    assert_eq!(
-        run_delay(
-            "delay_done_rate_drop",
-            drop,
-            &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
-            1100,
-        ),
-        [
-            event(0, "sent", "1"),
-            event(0, "done", "1"),
-            event(0, "done", "2"),
-        ]
-    );
-}
-
-/// Each message shown by its payload, and `flush` when it has one.
+/// A message as the table below shows it: its payload, and `flush` when
+/// it has one.
 fn payload_and_flush(msg: &Msg<CAPACITY>) -> String {
+    let payload = match msg.property("payload") {
+        Some(payload) => format!("{payload}"),
+        None => "-".to_string(),
+    };
     let flush = if msg.property("flush").is_some() {
         " flush"
     } else {
         ""
     };
-    format!("{:?}{flush}", msg.property("payload"))
+    format!("{payload}{flush}")
 }
 
-#[test]
-fn calls_done_when_rated_message_is_flushed() {
-    // The flushing message has more than `flush`, so it queues too: the
-    // flush sends it without `flush`, and Node-RED is done with it as it
-    // came, then once more after the flush.
-    let events = run_delay_showing(
-        "delay_done_rate_flushed",
+/// A case of the rate and queue modes: its name, the mode, the messages
+/// that arrive (ms, JSON), when the run ends, and what happens in order
+/// (ms, `sent` or `done`, the message as [`payload_and_flush`] shows it).
+type QueueCase = (
+    &'static str,
+    DelayMode,
+    &'static [(u64, &'static str)],
+    u64,
+    &'static [(u64, &'static str, &'static str)],
+);
+
+/// The 7 "calls done when ..." cases of `89-delay_spec.js` for `rate`,
+/// `queue` and `timed` (Node-RED's test looks at the first of what each
+/// does, by payload and time), and ours for what those leave out.
+const QUEUE_CASES: &[QueueCase] = &[
+    (
+        "calls done when rated message is emitted (drop: false)",
+        RATE,
+        &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+        1100,
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (1000, "sent", "2"),
+            (1000, "done", "2"),
+        ],
+    ),
+    (
+        // The second is dropped, and done with at once too.
+        "calls done when rated message is emitted (drop: true)",
+        RATE_DROP,
+        &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+        1100,
+        &[(0, "sent", "1"), (0, "done", "1"), (0, "done", "2")],
+    ),
+    (
+        // The flushing message has more than `flush`, so it queues too:
+        // the flush sends it without `flush`, and Node-RED is done with it
+        // as it came, then once more after the flush.
+        "calls done when rated message is flushed",
         RATE,
         &[
             (0, r#"{"payload":1}"#),
@@ -405,138 +409,114 @@ fn calls_done_when_rated_message_is_flushed() {
             (0, r#"{"payload":3,"flush":true}"#),
         ],
         1100,
-        payload_and_flush,
-    );
-    let flushing = "Some(Number(3.0)) flush".to_string();
-    assert_eq!(
-        events,
-        [
-            event(0, "sent", "1"),
-            event(0, "done", "1"),
-            event(0, "sent", "2"),
-            event(0, "done", "2"),
-            event(0, "sent", "3"),
-            (0, "done", flushing.clone()),
-            (0, "done", flushing),
-        ]
-    );
-}
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (0, "sent", "2"),
+            (0, "done", "2"),
+            (0, "sent", "3"),
+            (0, "done", "3 flush"),
+            (0, "done", "3 flush"),
+        ],
+    ),
+    (
+        // Node-RED empties its queue without `done()` for what it held;
+        // the resetting message, which has a payload, is done with as it
+        // would have left, and once more for the reset.
+        "a rate reset is done with the resetting message only",
+        RATE,
+        &[
+            (0, r#"{"payload":1}"#),
+            (0, r#"{"payload":2}"#),
+            (5, r#"{"payload":3,"reset":true}"#),
+        ],
+        2100,
+        &[(0, "sent", "1"), (0, "done", "1"), (5, "done", "3")],
+    ),
+    (
+        // One topic each interval.
+        "calls done when queued messages are sent (queue)",
+        QUEUE,
+        &[
+            (0, r#"{"payload":1,"topic":"A"}"#),
+            (0, r#"{"payload":2,"topic":"B"}"#),
+        ],
+        2100,
+        &[
+            (1000, "sent", "1"),
+            (1000, "done", "1"),
+            (2000, "sent", "2"),
+            (2000, "done", "2"),
+        ],
+    ),
+    (
+        // All topics each interval.
+        "calls done when queued messages are sent (timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"topic":"b"}"#),
+        ],
+        1100,
+        &[
+            (1000, "sent", "1"),
+            (1000, "done", "1"),
+            (1000, "sent", "2"),
+            (1000, "done", "2"),
+        ],
+    ),
+    (
+        // The resetting message waits (topic `_none_`) before the reset
+        // drops it with the rest, and is done with once more for the reset.
+        "calls done when queue is reset (queue/timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"reset":true}"#),
+        ],
+        1100,
+        &[(0, "done", "1"), (0, "done", "2"), (0, "done", "2")],
+    ),
+    (
+        // The flush sends the flushing message too, without `flush`, and
+        // as Node-RED's queue holds the message itself, it is done with
+        // without it both times.
+        "calls done when queue is flushed (queue/timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"flush":true}"#),
+        ],
+        1100,
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (0, "sent", "2"),
+            (0, "done", "2"),
+            (0, "done", "2"),
+        ],
+    ),
+    (
+        "a queued message replaced by its topic is done with",
+        QUEUE,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (5, r#"{"payload":2,"topic":"a"}"#),
+        ],
+        1100,
+        &[(5, "done", "1"), (1000, "sent", "2"), (1000, "done", "2")],
+    ),
+];
 
 #[test]
-fn a_rate_reset_is_done_with_the_resetting_message_only() {
-    // Node-RED empties its queue without `done()` for what it held; the
-    // resetting message, which has a payload, is done as it would have
-    // left and once more for the reset.
-    assert_eq!(
-        run_delay(
-            "delay_done_rate_reset",
-            RATE,
-            &[
-                (0, r#"{"payload":1}"#),
-                (0, r#"{"payload":2}"#),
-                (5, r#"{"payload":3,"reset":true}"#),
-            ],
-            2100,
-        ),
-        [
-            event(0, "sent", "1"),
-            event(0, "done", "1"),
-            event(5, "done", "3"),
-        ]
-    );
-}
-
-#[test]
-fn calls_done_when_queued_messages_are_sent() {
-    // `queue`: one topic each interval; `timed`: all of them.
-    let inputs = [
-        (0, r#"{"payload":1,"topic":"A"}"#),
-        (0, r#"{"payload":2,"topic":"B"}"#),
-    ];
-    assert_eq!(
-        run_delay("delay_done_queue", QUEUE, &inputs, 2100),
-        [
-            event(1000, "sent", "1"),
-            event(1000, "done", "1"),
-            event(2000, "sent", "2"),
-            event(2000, "done", "2"),
-        ]
-    );
-    assert_eq!(
-        run_delay("delay_done_timed", TIMED, &inputs, 1100),
-        [
-            event(1000, "sent", "1"),
-            event(1000, "done", "1"),
-            event(1000, "sent", "2"),
-            event(1000, "done", "2"),
-        ]
-    );
-}
-
-#[test]
-fn calls_done_when_queue_is_reset() {
-    // The resetting message waits (topic `_none_`) before the reset drops
-    // it with the rest, and is done once more for the reset.
-    assert_eq!(
-        run_delay(
-            "delay_done_timed_reset",
-            TIMED,
-            &[
-                (0, r#"{"payload":1,"topic":"a"}"#),
-                (0, r#"{"payload":2,"reset":true}"#),
-            ],
-            1100,
-        ),
-        [
-            event(0, "done", "1"),
-            event(0, "done", "2"),
-            event(0, "done", "2"),
-        ]
-    );
-}
-
-#[test]
-fn calls_done_when_queue_is_flushed() {
-    // The flush sends the flushing message too, without `flush`, and as
-    // Node-RED's queue holds the message itself, it is done without it
-    // both times.
-    assert_eq!(
-        run_delay_showing(
-            "delay_done_timed_flushed",
-            TIMED,
-            &[
-                (0, r#"{"payload":1,"topic":"a"}"#),
-                (0, r#"{"payload":2,"flush":true}"#),
-            ],
-            1100,
-            payload_and_flush,
-        ),
-        [
-            event(0, "sent", "1"),
-            event(0, "done", "1"),
-            event(0, "sent", "2"),
-            event(0, "done", "2"),
-            event(0, "done", "2"),
-        ]
-    );
-}
-
-#[test]
-fn a_queued_message_replaced_by_its_topic_is_done_with() {
-    assert_eq!(
-        run_delay(
-            "delay_done_queue_replaced",
-            QUEUE,
-            &[
-                (0, r#"{"payload":1,"topic":"a"}"#),
-                (5, r#"{"payload":2,"topic":"a"}"#),
-            ],
-            1100,
-        ),
-        [
-            event(5, "done", "1"),
-            event(1000, "sent", "2"),
-            event(1000, "done", "2"),
-        ]
-    );
+fn calls_done_in_rate_queue_and_timed_modes() {
+    for (index, (name, mode, inputs, until, expect)) in QUEUE_CASES.iter().enumerate() {
+        let case: &'static str = format!("delay_done_queue_{index}").leak();
+        let events = run_delay_showing(case, *mode, inputs, *until, payload_and_flush);
+        let expect: Vec<(u64, &str, String)> = expect
+            .iter()
+            .map(|(at, what, shown)| (*at, *what, shown.to_string()))
+            .collect();
+        assert_eq!(events, expect, "{name}");
+    }
 }

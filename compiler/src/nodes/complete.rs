@@ -101,14 +101,12 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
         | NodeKind::Complete(_)
+        | NodeKind::Trigger(_)
         | NodeKind::Custom(_) => Finish::Done(Done::Always),
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
         }
         NodeKind::Delay(_) => Finish::Released,
-        NodeKind::Trigger(_) => Finish::Refused(
-            "a trigger node finishes with a message in its own queue, after it arrives, and a device does not yet tell complete nodes then",
-        ),
         NodeKind::Split(_) => Finish::Refused(
             "a split node in stream mode finishes with a message only when the rest of the stream is sent, and a device does not yet tell complete nodes then",
         ),
