@@ -421,8 +421,8 @@ const QUEUE_CASES: &[QueueCase] = &[
     ),
     (
         // Node-RED empties its queue without `done()` for what it held;
-        // the resetting message, which has a payload, is done with as it
-        // would have left, and once more for the reset.
+        // the resetting message, which has a payload, queues behind them,
+        // is dropped with them, and is done with once, for the reset.
         "a rate reset is done with the resetting message only",
         RATE,
         &[
