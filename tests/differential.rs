@@ -753,6 +753,44 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#],
         outputs: 2,
     },
+    // A delay node that limits the rate, watched: without `drop`, the first
+    // message leaves at once and the second from its queue, each followed
+    // by its complete message (one every 500 ms, inputs 200 ms apart); with
+    // `drop`, the complete node hears of the dropped ones too.
+    Case {
+        name: "complete-delay-rate",
+        nodes: r#"[{"id": "q", "type": "delay", "name": "", "pauseType": "rate", "rate": "2", "nbRateUnits": "1", "rateUnits": "second", "drop": false, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["q"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#],
+        outputs: 4,
+    },
+    Case {
+        name: "complete-delay-rate-drop",
+        nodes: r#"[{"id": "q", "type": "delay", "name": "limit", "pauseType": "rate", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "drop": true, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["q"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
+        outputs: 4,
+    },
+    // A trigger node, watched: the complete node gets the message that
+    // triggers with its first payload, and those it blocks as they came.
+    Case {
+        name: "complete-trigger",
+        nodes: r#"[{"id": "t", "type": "trigger", "name": "once", "op1": "{\"first\":1}", "op2": "0", "op1type": "json", "op2type": "nul",
+            "duration": "2", "extend": false, "overrideDelay": false, "units": "s", "reset": "", "bytopic": "all",
+            "topic": "topic", "outputs": 1, "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["t"], "uncaught": false, "wires": [["s"]]},
+          {"id": "s", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
+        outputs: 4,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {

@@ -1955,6 +1955,19 @@ fn handle_complete_passes_a_complete_event_to_the_adjacent_complete_node() {
 }
 
 #[test]
+fn a_complete_node_watches_delay_nodes_in_every_mode_and_trigger_nodes() {
+    check_completed(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "r", "z": "t1", "type": "delay", "pauseType": "rate", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "drop": true, "wires": [[]]},
+            {"id": "q", "z": "t1", "type": "delay", "pauseType": "queue", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
+            {"id": "m", "z": "t1", "type": "delay", "pauseType": "timed", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
+            {"id": "g", "z": "t1", "type": "trigger", "op1": "1", "op2": "0", "op1type": "str", "op2type": "str", "duration": "1", "units": "s", "wires": [[]]},
+            {"id": "cn", "z": "t1", "type": "complete", "scope": ["r", "q", "m", "g"], "wires": []}]"#,
+        &["r->cn", "q->cn", "m->cn", "g->cn"],
+    );
+}
+
+#[test]
 fn a_complete_node_takes_the_messages_of_its_scope_on_its_tab_in_file_order() {
     // Two complete nodes watch `b`: each gets it, in the file's order. A
     // node of another tab that the scope names is not heard of, as

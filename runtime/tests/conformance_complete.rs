@@ -4,9 +4,9 @@
 //! nodes call `done()`: a node is run here as psosc wraps a node that
 //! complete nodes watch (`Watched` outputs, then `completed`), with a
 //! receiver that changes what it is sent, as a receiver on a device may.
-//! A delay node in `delay`, `delayv` or `random` mode tells what it has
-//! finished with itself, on a clock the test drives: the 9 "calls done
-//! when ..." cases of `89-delay_spec.js` for those modes. Which complete
+//! A delay node tells what it has finished with itself, on a clock the
+//! test drives: the 16 "calls done when ..." cases of `89-delay_spec.js`,
+//! in all its modes. Which complete
 //! nodes watch which nodes is decided by psosc
 //! (`compiler/tests/lowering.rs`).
 
@@ -181,10 +181,23 @@ fn run_delay(
     inputs: &[(u64, &str)],
     until: u64,
 ) -> Vec<(u64, &'static str, String)> {
+    run_delay_showing(case, mode, inputs, until, |msg| {
+        format!("{:?}", msg.property("payload"))
+    })
+}
+
+/// As [`run_delay`], each message shown by `show`.
+fn run_delay_showing(
+    case: &'static str,
+    mode: DelayMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+    show: impl Fn(&Msg<CAPACITY>) -> String,
+) -> Vec<(u64, &'static str, String)> {
     let device = Device::new(case, "conformance");
     let mut node = Delay::<CAPACITY, 8>::new(NodeInfo::new("delayNode1", "", "delay"), mode, false);
     let events = core::cell::RefCell::new(Vec::new());
-    let payload = |msg: &Msg<CAPACITY>| format!("{:?}", msg.property("payload"));
+    let payload = &show;
     for now in 0..=until {
         let mut watched = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
             events.borrow_mut().push((now, "sent", payload(msg)));
@@ -313,4 +326,197 @@ fn a_message_of_nothing_but_flush_is_done_before_and_after_the_flush() {
             (5, "done", none),
         ]
     );
+}
+
+const RATE: DelayMode = DelayMode::Rate {
+    interval_ms: 1000.0,
+    drop: false,
+    allow_rate: false,
+};
+const RATE_DROP: DelayMode = DelayMode::Rate {
+    interval_ms: 1000.0,
+    drop: true,
+    allow_rate: false,
+};
+const QUEUE: DelayMode = DelayMode::Queue {
+    interval_ms: 1000.0,
+    allow_rate: false,
+};
+const TIMED: DelayMode = DelayMode::Timed {
+    interval_ms: 1000.0,
+    allow_rate: false,
+};
+
+/// A message as the table below shows it: its payload, and `flush` when
+/// it has one.
+fn payload_and_flush(msg: &Msg<CAPACITY>) -> String {
+    let payload = match msg.property("payload") {
+        Some(payload) => format!("{payload}"),
+        None => "-".to_string(),
+    };
+    let flush = if msg.property("flush").is_some() {
+        " flush"
+    } else {
+        ""
+    };
+    format!("{payload}{flush}")
+}
+
+/// A case of the rate and queue modes: its name, the mode, the messages
+/// that arrive (ms, JSON), when the run ends, and what happens in order
+/// (ms, `sent` or `done`, the message as [`payload_and_flush`] shows it).
+type QueueCase = (
+    &'static str,
+    DelayMode,
+    &'static [(u64, &'static str)],
+    u64,
+    &'static [(u64, &'static str, &'static str)],
+);
+
+/// The 7 "calls done when ..." cases of `89-delay_spec.js` for `rate`,
+/// `queue` and `timed` (Node-RED's test looks at the first of what each
+/// does, by payload and time), and ours for what those leave out.
+const QUEUE_CASES: &[QueueCase] = &[
+    (
+        "calls done when rated message is emitted (drop: false)",
+        RATE,
+        &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+        1100,
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (1000, "sent", "2"),
+            (1000, "done", "2"),
+        ],
+    ),
+    (
+        // The second is dropped, and done with at once too.
+        "calls done when rated message is emitted (drop: true)",
+        RATE_DROP,
+        &[(0, r#"{"payload":1}"#), (0, r#"{"payload":2}"#)],
+        1100,
+        &[(0, "sent", "1"), (0, "done", "1"), (0, "done", "2")],
+    ),
+    (
+        // The flushing message has more than `flush`, so it queues too:
+        // the flush sends it without `flush`, and Node-RED is done with it
+        // as it came, then once more after the flush.
+        "calls done when rated message is flushed",
+        RATE,
+        &[
+            (0, r#"{"payload":1}"#),
+            (0, r#"{"payload":2}"#),
+            (0, r#"{"payload":3,"flush":true}"#),
+        ],
+        1100,
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (0, "sent", "2"),
+            (0, "done", "2"),
+            (0, "sent", "3"),
+            (0, "done", "3 flush"),
+            (0, "done", "3 flush"),
+        ],
+    ),
+    (
+        // Node-RED empties its queue without `done()` for what it held;
+        // the resetting message, which has a payload, queues behind them,
+        // is dropped with them, and is done with once, for the reset.
+        "a rate reset is done with the resetting message only",
+        RATE,
+        &[
+            (0, r#"{"payload":1}"#),
+            (0, r#"{"payload":2}"#),
+            (5, r#"{"payload":3,"reset":true}"#),
+        ],
+        2100,
+        &[(0, "sent", "1"), (0, "done", "1"), (5, "done", "3")],
+    ),
+    (
+        // One topic each interval.
+        "calls done when queued messages are sent (queue)",
+        QUEUE,
+        &[
+            (0, r#"{"payload":1,"topic":"A"}"#),
+            (0, r#"{"payload":2,"topic":"B"}"#),
+        ],
+        2100,
+        &[
+            (1000, "sent", "1"),
+            (1000, "done", "1"),
+            (2000, "sent", "2"),
+            (2000, "done", "2"),
+        ],
+    ),
+    (
+        // All topics each interval.
+        "calls done when queued messages are sent (timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"topic":"b"}"#),
+        ],
+        1100,
+        &[
+            (1000, "sent", "1"),
+            (1000, "done", "1"),
+            (1000, "sent", "2"),
+            (1000, "done", "2"),
+        ],
+    ),
+    (
+        // The resetting message waits (topic `_none_`) before the reset
+        // drops it with the rest, and is done with once more for the reset.
+        "calls done when queue is reset (queue/timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"reset":true}"#),
+        ],
+        1100,
+        &[(0, "done", "1"), (0, "done", "2"), (0, "done", "2")],
+    ),
+    (
+        // The flush sends the flushing message too, without `flush`, and
+        // as Node-RED's queue holds the message itself, it is done with
+        // without it both times.
+        "calls done when queue is flushed (queue/timed)",
+        TIMED,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (0, r#"{"payload":2,"flush":true}"#),
+        ],
+        1100,
+        &[
+            (0, "sent", "1"),
+            (0, "done", "1"),
+            (0, "sent", "2"),
+            (0, "done", "2"),
+            (0, "done", "2"),
+        ],
+    ),
+    (
+        "a queued message replaced by its topic is done with",
+        QUEUE,
+        &[
+            (0, r#"{"payload":1,"topic":"a"}"#),
+            (5, r#"{"payload":2,"topic":"a"}"#),
+        ],
+        1100,
+        &[(5, "done", "1"), (1000, "sent", "2"), (1000, "done", "2")],
+    ),
+];
+
+#[test]
+fn calls_done_in_rate_queue_and_timed_modes() {
+    for (index, (name, mode, inputs, until, expect)) in QUEUE_CASES.iter().enumerate() {
+        let case: &'static str = format!("delay_done_queue_{index}").leak();
+        let events = run_delay_showing(case, *mode, inputs, *until, payload_and_flush);
+        let expect: Vec<(u64, &str, String)> = expect
+            .iter()
+            .map(|(at, what, shown)| (*at, *what, shown.to_string()))
+            .collect();
+        assert_eq!(events, expect, "{name}");
+    }
 }

@@ -3,22 +3,26 @@
 //! a clock the test steps one millisecond at a time, so each case says
 //! exactly when each message leaves.
 //!
-//! Of the 53 cases there, 37 are here and 4 ("should be loaded with correct
+//! Of the 53 cases there, 39 are here and 4 ("should be loaded with correct
 //! defaults", "... delay in seconds", "... in minutes", "... in hours")
 //! check how the flow is read and live with the compiler's lowering tests.
 //! 2 of the 5 flow and global context cases run here on stores the test
-//! fills (`returns_things_from_flow_and_global_context`); 12 are skipped:
+//! fills (`returns_things_from_flow_and_global_context`); 10 are skipped:
 //! 2 `bin` and 2 `env` values and the 2 `date` cases with `iso`, which
 //! psosc refuses (a device has no buffers as constants, no environment and
 //! no calendar); the 3 "multiple persistable ... context variables" cases,
 //! which read one key of two stores of one scope (`memory1`, `memory2`),
 //! which Node-RED has only when its settings configure them (a device has
-//! one store per scope); the mustache template case, which psosc refuses;
-//! and the 2 "messaging API" cases, which need `done()` and a `complete`
-//! node. "should be able to extend the delay" reads its payloads from a
-//! stubbed context, which returns the names themselves: here they are text.
+//! one store per scope); and the mustache template case, which psosc
+//! refuses. The 2 "messaging API" cases watch the node with a `complete`
+//! node, run here as psosc wraps a watched node. "should be able to
+//! extend the delay" reads its payloads from a stubbed context, which
+//! returns the names themselves: here they are text.
 
-use psos::nodes::{InjectValue, Now, Property, Scope, Trigger, TriggerConfig, TriggerValue};
+use psos::nodes::{
+    completed, Done, InjectValue, Now, Property, Scope, Trigger, TriggerConfig, TriggerValue,
+    Watched,
+};
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
 
 /// The wall clock when the test's clock starts (14 November 2023), which
@@ -714,5 +718,75 @@ fn context_payloads_are_read_when_they_leave() {
             (60, r#"{"payload":2}"#),
         ]),
         "{case}"
+    );
+}
+
+/// Gives each message to a node that waits a second, at the clock's start,
+/// as psosc runs a node a complete node watches (`Watched` outputs, then
+/// `completed`; Node-RED's trigger calls `done()` once for each message it
+/// handles): what it sends on port 0, and what the complete node is given
+/// on port 1.
+fn run_watched(case: &'static str, inputs: &[&str]) -> Vec<(usize, String)> {
+    let source = NodeInfo::new("triggerNode1", "", "trigger");
+    let config = TriggerConfig {
+        duration_ms: 1000.0,
+        ..DEFAULTS
+    };
+    let mut node = Trigger::<CAPACITY, 4>::new(source, config);
+    let device = Device::new(case, "conformance");
+    let start = Now {
+        uptime_ms: 0,
+        date_ms: EPOCH_MS,
+    };
+    let mut sent = Vec::new();
+    for text in inputs {
+        let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes())
+            .unwrap_or_else(|error| panic!("{case}: {text} does not read: {error}"));
+        let mut watched = Watched::new(|port: usize, msg: &mut Msg<CAPACITY>| {
+            sent.push((port, format!("{msg:?}")));
+        });
+        node.input_at(start, &device, &mut msg, &mut watched);
+        let done = watched.done(Done::Always);
+        if done {
+            completed(&device, &source, &msg, |message| {
+                sent.push((1, format!("{message:?}")));
+            });
+        }
+    }
+    sent
+}
+
+/// What a complete node watching `triggerNode1` adds to a message.
+const FROM_TRIGGER: &str =
+    r#""complete":{"source":{"id":"triggerNode1","type":"trigger","name":""}}"#;
+
+#[test]
+fn should_call_done_when_first_message_has_been_processed() {
+    // Done with as the node left it, with its first payload; a message it
+    // blocks (within the second) is done with as it came.
+    assert_eq!(
+        run_watched(
+            "trigger_done_first",
+            &[r#"{"seq":0,"payload":"A"}"#, r#"{"payload":"B"}"#]
+        ),
+        [
+            (0, r#"{"seq":0,"payload":"1"}"#.to_string()),
+            (1, format!(r#"{{"seq":0,"payload":"1",{FROM_TRIGGER}}}"#)),
+            (1, format!(r#"{{"payload":"B",{FROM_TRIGGER}}}"#)),
+        ]
+    );
+}
+
+#[test]
+fn should_call_done_when_it_receives_reset_message() {
+    assert_eq!(
+        run_watched(
+            "trigger_done_reset",
+            &[r#"{"seq":0,"payload":"A","reset":true}"#]
+        ),
+        [(
+            1,
+            format!(r#"{{"seq":0,"payload":"A","reset":true,{FROM_TRIGGER}}}"#)
+        )]
     );
 }

@@ -79,8 +79,8 @@ pub enum Finish {
     Never,
     /// When its input returns, by the runtime's rule.
     Done(psos::nodes::Done),
-    /// A delay node in `delay`, `delayv` or `random` mode: when a message
-    /// leaves its timer, or is dropped by `msg.reset` or flushed, which the
+    /// A delay node: when a message leaves it (from its timer, its queue or
+    /// a flush), is dropped or replaced, or resets or flushes it, which the
     /// node tells a hook (`Delay::input_finishing`, `tick_finishing`).
     Released,
     /// Later than its input returns, or with Node-RED's own bookkeeping in
@@ -101,24 +101,12 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
         | NodeKind::Complete(_)
+        | NodeKind::Trigger(_)
         | NodeKind::Custom(_) => Finish::Done(Done::Always),
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
         }
-        NodeKind::Delay(delay)
-            if matches!(
-                delay.mode,
-                psos::nodes::DelayMode::Fixed { .. } | psos::nodes::DelayMode::Random { .. }
-            ) =>
-        {
-            Finish::Released
-        }
-        NodeKind::Delay(_) => Finish::Refused(
-            "a delay node that limits a rate has finished with a message when it leaves the node's queue (or is dropped, flushed or reset), and a device does not yet tell complete nodes then",
-        ),
-        NodeKind::Trigger(_) => Finish::Refused(
-            "a trigger node finishes with a message in its own queue, after it arrives, and a device does not yet tell complete nodes then",
-        ),
+        NodeKind::Delay(_) => Finish::Released,
         NodeKind::Split(_) => Finish::Refused(
             "a split node in stream mode finishes with a message only when the rest of the stream is sent, and a device does not yet tell complete nodes then",
         ),

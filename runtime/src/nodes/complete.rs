@@ -16,8 +16,8 @@ pub use super::catch::Catch as Complete;
 /// `done()` with no error, once its input has returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Done {
-    /// Every time (range, debug, catch, complete: they call `done()` on
-    /// every path, sending or not).
+    /// Every time (range, debug, catch, complete, trigger: they call
+    /// `done()` on every path, sending or not).
     Always,
     /// When it sent the message on (change, json, template, inject: they
     /// call `done()` right after `send`, and `done(error)` or nothing on

@@ -146,12 +146,18 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     }
 
     /// As [`Delay::input_at`], and `finished` is given each message the
-    /// node has finished with (Node-RED's `done()`) in `delay`, `delayv`
-    /// and `random` modes: one sent, one dropped by `msg.reset` (that
-    /// message too), and a message with `msg.flush` after what it flushes
-    /// (twice when it holds nothing else: once as it is dropped, once after
-    /// the flush). Each is given as it is once sent, so `out` must send
-    /// copies (`Watched`).
+    /// node has finished with (Node-RED's `done()`), as often as Node-RED
+    /// calls it. In `delay`, `delayv` and `random` modes: one sent, one
+    /// dropped by `msg.reset` (that message too), and a message with
+    /// `msg.flush` after what it flushes (twice when it holds nothing else:
+    /// once as it is dropped, once after the flush). In `rate`: a message
+    /// once it leaves (the first at once, the queued as they leave; those a
+    /// reset drops never), and a message with `msg.flush` or `msg.reset`
+    /// once more for each; with `drop`, every message as it arrives. In
+    /// `queue` and `timed`: a message as it leaves, is replaced by a newer
+    /// one of its topic, or is dropped by a reset, and a message with
+    /// `msg.flush` or `msg.reset` once more for each. Each is given as it is
+    /// once sent, so `out` must send copies (`Watched`).
     pub fn input_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
@@ -173,10 +179,12 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 let wait = first_ms + (last_ms - first_ms) * self.draw();
                 self.hold(now, wait, device, msg, out, finished);
             }
-            DelayMode::Rate { drop: false, .. } => self.rate_queue(now, device, msg, out),
-            DelayMode::Rate { drop: true, .. } => self.rate_drop(now, msg, out),
+            DelayMode::Rate { drop: false, .. } => {
+                self.rate_queue(now, device, msg, out, finished);
+            }
+            DelayMode::Rate { drop: true, .. } => self.rate_drop(now, msg, out, finished),
             DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
-                self.topic_queue(now, device, msg, out);
+                self.topic_queue(now, device, msg, out, finished);
             }
         }
     }
@@ -187,8 +195,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     }
 
     /// As [`Delay::tick_at`], and `finished` is given each message that
-    /// leaves in `delay`, `delayv` and `random` modes, as
-    /// [`Delay::input_finishing`] gives them.
+    /// leaves, as [`Delay::input_finishing`] gives them.
     pub fn tick_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
@@ -213,7 +220,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                     return;
                 }
                 self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
-                self.send_oldest(1, &["_msgid"], out);
+                self.send_oldest(1, &["_msgid"], out, finished);
             }
             DelayMode::Rate { drop: true, .. } => {}
             DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
@@ -226,7 +233,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                     _ => self.waiting.len(),
                 };
                 for _ in 0..count.min(self.waiting.len()) {
-                    self.release(0, out, &mut |_: &Msg<N>| {});
+                    self.release(0, out, finished);
                 }
             }
         }
@@ -345,13 +352,16 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
 
     /// `rate` without `drop`: the first message goes at once and starts the
     /// interval; while it runs, messages queue (at the front with
-    /// `msg.toFront`) and one leaves each time it fires.
+    /// `msg.toFront`) and one leaves each time it fires. The queue keeps
+    /// each message as it came, which is what Node-RED's `done()` gives;
+    /// what leaves is that without `msg.flush`.
     fn rate_queue<O: Outputs<N>>(
         &mut self,
         now: u64,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         let mut copy = msg.clone();
         copy.remove(FLUSH);
@@ -365,7 +375,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                     self.next_release = Some(now.saturating_add(timer_ms(rate)));
                 }
                 let to_front = msg.property("toFront") == Some(ValueRef::Bool(true));
-                self.keep(device, to_front, 0, copy);
+                self.keep(device, to_front, 0, msg.clone());
             } else {
                 if let Some(rate) = rate {
                     self.interval_ms = rate;
@@ -373,9 +383,10 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 if !reset {
                     out.send(0, &mut copy);
                 } else if flush.is_some() {
-                    self.keep(device, false, 0, copy);
+                    self.keep(device, false, 0, msg.clone());
                 }
                 self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
+                finished(msg);
             }
         }
         if let Some(flush) = flush {
@@ -383,28 +394,38 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             if len == 0.0 {
                 self.next_release = None;
             } else {
-                self.send_oldest(whole(len), &["_msgid"], out);
+                self.send_oldest(whole(len), &["_msgid"], out, finished);
                 self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
             }
+            finished(msg);
         }
         if reset {
             if flush.is_none() {
                 self.next_release = None;
                 self.last_sent = None;
             }
+            // Node-RED empties its queue without `done()` for what it held.
             self.reset();
+            finished(msg);
         }
     }
 
     /// `rate` with `drop`: a message goes if the last one that went is more
     /// than an interval old; otherwise it is dropped, or sent on the second
     /// output.
-    fn rate_drop<O: Outputs<N>>(&mut self, now: u64, msg: &mut Msg<N>, out: &mut O) {
+    fn rate_drop<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
         if msg.get(RESET).is_some() {
             if msg.get(FLUSH).is_none() {
                 self.last_sent = None;
             }
             self.reset();
+            finished(msg);
             return;
         }
         if let Some(rate) = self.msg_rate(msg) {
@@ -421,6 +442,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         } else if self.second_output {
             out.send(1, msg);
         }
+        finished(msg);
     }
 
     /// `queue` and `timed`: the message replaces the one of its topic
@@ -431,6 +453,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         if let Some(rate) = self.msg_rate(msg).filter(|rate| *rate != self.interval_ms) {
             self.interval_ms = rate;
@@ -451,26 +474,42 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             })
         });
         let second_output = self.second_output;
-        match same_topic.and_then(|index| self.waiting.get_mut(index)) {
-            Some(waiting) => {
+        // Where the message now waits: Node-RED's queue holds the message
+        // itself, so a flush that sends it out changes what `done()` gives.
+        let at = match same_topic.and_then(|index| Some((index, self.waiting.get_mut(index)?))) {
+            Some((index, waiting)) => {
                 let mut replaced = core::mem::replace(&mut waiting.msg, msg.clone());
                 if second_output {
                     out.send(1, &mut replaced);
                 }
+                finished(&replaced);
+                Some(index)
             }
-            None => self.keep(device, false, 0, msg.clone()),
-        }
-        if let Some(flush) = msg.get(FLUSH) {
+            None => {
+                let before = self.waiting.len();
+                self.keep(device, false, 0, msg.clone());
+                (self.waiting.len() > before).then_some(before)
+            }
+        };
+        let flush = msg.get(FLUSH);
+        let reset = msg.get(RESET).is_some();
+        let mut flushed_out = false;
+        if let Some(flush) = flush {
             // Node-RED takes `Math.min(Math.floor(n, len))` here, so any
             // number counts; more than wait would throw there.
-            self.send_oldest(
-                whole(flush_len(flush, usize::MAX)),
-                &["_msgid", "topic"],
-                out,
-            );
+            let count = whole(flush_len(flush, usize::MAX)).min(self.waiting.len());
+            flushed_out = at.is_some_and(|at| at < count);
+            self.send_oldest(count, &["_msgid", "topic"], out, finished);
         }
-        if msg.get(RESET).is_some() {
+        if flush.is_some() {
+            finish_input(msg, flushed_out, finished);
+        }
+        if reset {
+            for waiting in &self.waiting {
+                finished(&waiting.msg);
+            }
             self.reset();
+            finish_input(msg, flushed_out, finished);
         }
     }
 
@@ -519,14 +558,26 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
 
     /// Sends the `count` oldest waiting messages, as `rate`, `queue` and
     /// `timed` flush them: without `flush` and `reset`, and only those that
-    /// still have a property besides the `ignored`.
-    fn send_oldest<O: Outputs<N>>(&mut self, count: usize, ignored: &[&str], out: &mut O) {
+    /// still have a property besides the `ignored`; `finished` is given
+    /// each one sent, as Node-RED's `done()` gives it: `rate` queues a copy
+    /// and is done with the message as it came, `queue` and `timed` queue
+    /// the message and are done with it as sent.
+    fn send_oldest<O: Outputs<N>>(
+        &mut self,
+        count: usize,
+        ignored: &[&str],
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        let as_it_came = matches!(self.mode, DelayMode::Rate { .. });
         for _ in 0..count.min(self.waiting.len()) {
-            let mut oldest = self.waiting.remove(0);
-            oldest.msg.remove(FLUSH);
-            oldest.msg.remove(RESET);
-            if has_content(&oldest.msg, ignored) {
-                out.send(0, &mut oldest.msg);
+            let mut oldest = self.waiting.remove(0).msg;
+            let came = as_it_came.then(|| oldest.clone());
+            oldest.remove(FLUSH);
+            oldest.remove(RESET);
+            if has_content(&oldest, ignored) {
+                out.send(0, &mut oldest);
+                finished(came.as_ref().unwrap_or(&oldest));
             }
         }
     }
@@ -554,6 +605,24 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
         x ^= x << 5;
         self.random = x;
         f64::from(x >> 8) / f64::from(1u32 << 24)
+    }
+}
+
+/// Node-RED's `done()` for a message `queue` or `timed` was given: once a
+/// flush has sent it out of the queue (`flushed_out`), it is without
+/// `flush` and `reset`, as the flush left it.
+fn finish_input<const N: usize>(
+    msg: &Msg<N>,
+    flushed_out: bool,
+    finished: &mut impl FnMut(&Msg<N>),
+) {
+    if flushed_out {
+        let mut left = msg.clone();
+        left.remove(FLUSH);
+        left.remove(RESET);
+        finished(&left);
+    } else {
+        finished(msg);
     }
 }
 
