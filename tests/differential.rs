@@ -667,6 +667,29 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 3,
     },
+    // A status node watching the harness's `mqtt in` node: connected, the
+    // green dot with Node-RED's i18n key as its text, once the broker
+    // accepts the session. Only the green status is let through: Node-RED
+    // reports connecting first too, but its `mqtt out` drops what it is
+    // given while not connected, where a device keeps it in its outbox.
+    // The input goes to a change node that leads nowhere: a status node
+    // takes no input.
+    Case {
+        name: "status-mqtt",
+        nodes: r#"[{"id": "sink", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "ignored", "tot": "str"}
+          ], "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["in"], "wires": [["g"]]},
+          {"id": "g", "type": "switch", "property": "status.fill", "propertyType": "msg", "rules": [
+            {"t": "eq", "v": "green", "vt": "str"}
+          ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 1,
+    },
     // A complete node watching a change node gets the message as the change
     // node left it (`payload.tag` "c"), not as its receiver changed it
     // ("m"), with `msg.complete.source`; a number, beneath which the
