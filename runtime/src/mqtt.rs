@@ -91,6 +91,8 @@ impl SessionState {
 }
 
 impl Broker {
+    /// Tells `on_session`, when the device has one, where the session
+    /// stands.
     fn tell(&self, state: SessionState) {
         if let Some(on_session) = self.on_session {
             on_session(state);
