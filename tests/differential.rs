@@ -667,6 +667,30 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 3,
     },
+    // A status node watching the harness's `mqtt in` node ("input": a
+    // device names a nameless node "" where Node-RED leaves the name out):
+    // connected, the green dot with Node-RED's i18n key as its text, once
+    // the broker accepts the session. Only the green status is let through: Node-RED
+    // reports connecting first too, but its `mqtt out` drops what it is
+    // given while not connected, where a device keeps it in its outbox.
+    // The input goes to a change node that leads nowhere: a status node
+    // takes no input.
+    Case {
+        name: "status-mqtt",
+        nodes: r#"[{"id": "sink", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "ignored", "tot": "str"}
+          ], "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["in"], "wires": [["g"]]},
+          {"id": "g", "type": "switch", "property": "status.fill", "propertyType": "msg", "rules": [
+            {"t": "eq", "v": "green", "vt": "str"}
+          ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 1,
+    },
     // A complete node watching a change node gets the message as the change
     // node left it (`payload.tag` "c"), not as its receiver changed it
     // ("m"), with `msg.complete.source`; a number, beneath which the
@@ -1320,7 +1344,7 @@ fn wrapped(case: &Case, side: Side, extra: &Value) -> Vec<Value> {
             }
             None => json!({"t": "delete", "p": "topic", "pt": "msg"}),
         };
-        all.push(json!({"id": prefix("in"), "type": "mqtt in", "topic": input_topic(case, side),
+        all.push(json!({"id": prefix("in"), "type": "mqtt in", "name": "input", "topic": input_topic(case, side),
             "qos": "1", "datatype": "json", "broker": "broker", "inputs": 0, "wires": [[prefix("topic")]]}));
         all.push(
             json!({"id": prefix("topic"), "type": "change", "rules": [rule], "wires": [entry]}),

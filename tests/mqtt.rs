@@ -2,7 +2,8 @@
 //! both directions, `mqtt in` and `mqtt out` meet other MQTT clients with
 //! each of Node-RED's datatypes, each device keeps a retained status with a
 //! last will, a device without its broker keeps its local wires running, and
-//! a restarted device resumes its session and gets what was sent meanwhile.
+//! a restarted device resumes its session and gets what was sent meanwhile,
+//! and status nodes hear `mqtt in` and `mqtt out` report the session.
 
 mod support;
 
@@ -689,4 +690,82 @@ fn debug_nodes_mirror_node_reds_sidebar_messages_to_the_debug_topic() {
             r#"{"id":"part","z":"tab","path":"tab","name":"","property":"reading.a","msg":"[1,2]","format":"array[2]"}"#,
         ]
     );
+}
+
+/// The status a status node gets from the `mqtt in` and `mqtt out` nodes
+/// it watches, as `10-mqtt.js` reports the session: `mqtt_status.json`.
+fn session_status(node: &str, state: &str) -> String {
+    let (fill, shape) = match state {
+        "connecting" => ("yellow", "ring"),
+        "connected" => ("green", "dot"),
+        _ => ("red", "ring"),
+    };
+    let (id, name) = match node {
+        "in" => ("in", "readings"),
+        _ => ("out", ""),
+    };
+    format!(
+        r#"[mqttstatushost] [debug:seen] {{"fill":"{fill}","shape":"{shape}","text":"node-red:common.status.{state}","source":{{"id":"{id}","type":"mqtt {node}","name":"{name}"}}}}"#
+    )
+}
+
+#[test]
+fn mqtt_nodes_report_their_session_connecting_connected_and_dropped() {
+    let mut broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("mqtt_status");
+    let main_rs = std::fs::read_to_string(dir.path().join("mqttstatushost/src/main.rs"))
+        .expect("the device's main.rs");
+    assert!(
+        main_rs.contains("on_session: Some(mqtt_session)"),
+        "{main_rs}"
+    );
+    let device = start(dir.path(), "mqttstatushost", &broker);
+    let wait = Duration::from_secs(20);
+    // Each node in the flow's order: connecting, then connected once the
+    // broker accepts the session.
+    assert_eq!(
+        debug_lines(&device, 4, wait),
+        [
+            session_status("in", "connecting"),
+            session_status("out", "connecting"),
+            session_status("in", "connected"),
+            session_status("out", "connected"),
+        ]
+    );
+    // The broker goes away: disconnected, then connecting at each attempt.
+    broker.stop();
+    assert_eq!(
+        debug_lines(&device, 4, wait),
+        [
+            session_status("in", "disconnected"),
+            session_status("out", "disconnected"),
+            session_status("in", "connecting"),
+            session_status("out", "connecting"),
+        ]
+    );
+    broker.restart();
+    let connected = session_status("out", "connected");
+    let lines: Vec<String> = device
+        .read_until(wait, |lines| {
+            lines.iter().any(|line| line.ends_with(&connected))
+        })
+        .iter()
+        .filter_map(|line| without_time(line).map(str::to_string))
+        .collect();
+    let (attempts, last) = lines.split_at(lines.len().saturating_sub(2));
+    assert_eq!(
+        last,
+        [session_status("in", "connected"), connected.clone()],
+        "{lines:#?}"
+    );
+    for pair in attempts.chunks(2) {
+        assert_eq!(
+            pair,
+            [
+                session_status("in", "connecting"),
+                session_status("out", "connecting")
+            ],
+            "{lines:#?}"
+        );
+    }
 }

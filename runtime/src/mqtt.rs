@@ -29,7 +29,7 @@ use minimq::{Buffers, ConfigBuilder, QoS, Session, TopicFilter, Will};
 
 use crate::encoding::{Bytes, Str};
 use crate::value::ValueRef;
-use crate::{Device, ErrorKind, Msg};
+use crate::{Device, ErrorKind, Msg, NodeStatus};
 
 mod clean_start;
 use clean_start::CleanStart;
@@ -54,6 +54,50 @@ pub struct Broker {
     /// The last will, in place of the `offline` status, when the flow
     /// gives one.
     pub will: Option<Announcement>,
+    /// Told each time the session starts to connect, connects or drops,
+    /// when status nodes watch the device's `mqtt in` or `mqtt out` nodes;
+    /// `None` otherwise, so that a device nobody watches pays nothing.
+    pub on_session: Option<fn(SessionState)>,
+}
+
+/// Where the device's session stands, as `10-mqtt.js` tells the `mqtt in`
+/// and `mqtt out` nodes of a broker: connecting (each attempt to reach
+/// it), connected (the broker accepted the session) and disconnected (a
+/// connected session dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    Connecting,
+    Connected,
+    Disconnected,
+}
+
+impl SessionState {
+    /// The status the mqtt nodes report for it. Its text is Node-RED's
+    /// i18n key, which the editor translates but a status node receives
+    /// as it is.
+    pub const fn status(self) -> NodeStatus<'static> {
+        match self {
+            Self::Connecting => {
+                NodeStatus::new("yellow", "ring").with_text("node-red:common.status.connecting")
+            }
+            Self::Connected => {
+                NodeStatus::new("green", "dot").with_text("node-red:common.status.connected")
+            }
+            Self::Disconnected => {
+                NodeStatus::new("red", "ring").with_text("node-red:common.status.disconnected")
+            }
+        }
+    }
+}
+
+impl Broker {
+    /// Tells `on_session`, when the device has one, where the session
+    /// stands.
+    fn tell(&self, state: SessionState) {
+        if let Some(on_session) = self.on_session {
+            on_session(state);
+        }
+    }
 }
 
 /// A message the `mqtt-broker` node has the device publish at a moment of
@@ -461,6 +505,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     let mut session = Session::new(config);
     let mut backoff = Backoff::new(broker.client_id);
     loop {
+        broker.tell(SessionState::Connecting);
         let io = match select(transport.connect(), GOODBYE.wait()).await {
             Either::First(Some(io)) => CleanStart::new(io, broker.clean_start),
             Either::First(None) => {
@@ -482,11 +527,13 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             }
         };
         backoff.reset();
+        broker.tell(SessionState::Connected);
         let said_goodbye = serve(device, broker, subscriptions, outbox, &mut connection)
             .await
             .is_ok();
         if !said_goodbye {
             device.report_uncaught(ErrorKind::Mqtt);
+            broker.tell(SessionState::Disconnected);
         }
         let mut io = connection.into_inner().into_inner();
         if said_goodbye {

@@ -1,6 +1,7 @@
 //! Node status: the message a status node gets (`Flow.handleStatus`), and
 //! the status trigger and debug nodes report, as `89-trigger.js` and
-//! `21-debug.js` call `node.status`. Node-RED's own specs check no status
+//! `21-debug.js` call `node.status`, and the session status of mqtt nodes
+//! (`10-mqtt.js`). Node-RED's own specs check no status
 //! of these nodes; the cases here follow each call in their sources.
 
 use psos::nodes::{
@@ -461,4 +462,30 @@ fn a_variable_delay_reports_how_many_wait_and_clears_before_the_last_leaves() {
             dot(210, Some("0")),
         ]
     );
+}
+
+/// `10-mqtt.js`: each `mqtt in` and `mqtt out` node of a broker reports
+/// where the broker's session stands, with Node-RED's i18n key as its text
+/// (the editor translates it; a status node gets the key).
+#[test]
+fn an_mqtt_node_reports_its_session_with_node_reds_i18n_keys() {
+    use psos::mqtt::SessionState;
+    let source = NodeInfo::new("in1", "sensor", "mqtt in");
+    let expected = [
+        (
+            SessionState::Connecting,
+            r#"{"status":{"fill":"yellow","shape":"ring","text":"node-red:common.status.connecting","source":{"id":"in1","type":"mqtt in","name":"sensor"}}}"#,
+        ),
+        (
+            SessionState::Connected,
+            r#"{"status":{"fill":"green","shape":"dot","text":"node-red:common.status.connected","source":{"id":"in1","type":"mqtt in","name":"sensor"}}}"#,
+        ),
+        (
+            SessionState::Disconnected,
+            r#"{"status":{"fill":"red","shape":"ring","text":"node-red:common.status.disconnected","source":{"id":"in1","type":"mqtt in","name":"sensor"}}}"#,
+        ),
+    ];
+    for (state, message) in expected {
+        assert_eq!(status_json(&source, &state.status()), message, "{state:?}");
+    }
 }

@@ -368,6 +368,7 @@ impl<'a> DeviceCode<'a> {
             );
         }
         let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
+        let (on_session, session_fn) = self.session_status();
         let transport = match device.board.support_crate() {
             None => {
                 let scheme = if broker.tls.is_some() {
@@ -401,7 +402,10 @@ impl<'a> DeviceCode<'a> {
                 birth: #birth,
                 close: #close,
                 will: #will,
+                on_session: #on_session,
             };
+
+            #session_fn
 
             /// What waits to be published.
             static OUTBOX: psos::mqtt::Outbox<#capacity, OUTBOX_CAPACITY> = psos::mqtt::Outbox::new();
@@ -425,6 +429,55 @@ impl<'a> DeviceCode<'a> {
                 }
             }
         }
+    }
+
+    /// Whether a wire, here or from another device, brings messages to
+    /// the node at `position`.
+    fn reached_by_messages(&self, position: usize) -> bool {
+        self.receivers
+            .iter()
+            .flatten()
+            .flatten()
+            .any(|(to, ..)| *to == position)
+            || self
+                .remote
+                .iter()
+                .any(|(.., targets)| targets.contains(&position))
+    }
+
+    /// For a device whose `mqtt in` or `mqtt out` nodes status nodes
+    /// watch: the function that tells them, in the order of the flow (as
+    /// `10-mqtt.js` tells a broker's nodes, in the order they registered),
+    /// where the session stands, and `Some` of its name for the broker's
+    /// `on_session`; `None` and nothing otherwise.
+    fn session_status(&self) -> (TokenStream, TokenStream) {
+        let reported: Vec<Ident> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| matches!(node.kind, NodeKind::MqttIn(_) | NodeKind::MqttOut(_)))
+            .filter(|(position, _)| {
+                self.status_watchers
+                    .get(*position)
+                    .is_some_and(|w| !w.is_empty())
+            })
+            .filter_map(|(position, _)| self.names(position))
+            .map(|names| status_name(&names))
+            .collect();
+        if reported.is_empty() {
+            return (quote!(None), quote!());
+        }
+        (
+            quote!(Some(mqtt_session)),
+            quote! {
+                /// Tells the status nodes that watch the mqtt nodes where the
+                /// session stands.
+                fn mqtt_session(state: psos::mqtt::SessionState) {
+                    let status = state.status();
+                    #(#reported(&status);)*
+                }
+            },
+        )
     }
 
     /// The static that holds a context store.
@@ -547,6 +600,14 @@ impl<'a> DeviceCode<'a> {
                 input,
                 output,
             } = &names;
+            // An mqtt out that status nodes watch but no message reaches
+            // has its status to report and nothing else to do.
+            if matches!(node.kind, NodeKind::MqttOut(_)) && !self.reached_by_messages(position) {
+                if let Some((_, function)) = self.status_function(node, position, imports) {
+                    items.push(function);
+                }
+                continue;
+            }
             let (node_type, mut constructor) = if node.kind.context_scopes().is_empty() {
                 constructor(node, imports)
             } else {
@@ -1165,12 +1226,16 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
     let mut reached: Vec<bool> = flow
         .nodes
         .iter()
-        .map(|node| {
+        .enumerate()
+        .map(|(index, node)| {
             node.device == device_index
                 && match &node.kind {
                     NodeKind::Inject(inject) => inject.fires(),
                     NodeKind::Custom(custom) => custom.has_start || custom.tick_ms.is_some(),
                     NodeKind::MqttIn(_) => true,
+                    // Its connection status reaches status nodes even when
+                    // no message does.
+                    NodeKind::MqttOut(_) => flow.status_watched_by.contains_key(&index),
                     _ => false,
                 }
         })

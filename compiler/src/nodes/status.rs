@@ -74,9 +74,7 @@ fn reports_status(kind: &NodeKind) -> Result<bool, &'static str> {
             DelayMode::Fixed { .. } => Ok(true),
             _ => Err("a device reports the status of a delay node in `delay` and `delayv` modes only, not yet in `random`, `rate`, `queue` or `timed`"),
         },
-        NodeKind::MqttIn(_) | NodeKind::MqttOut(_) => {
-            Err("a device does not report an MQTT node's connection status yet")
-        }
+        NodeKind::MqttIn(_) | NodeKind::MqttOut(_) => Ok(true),
         NodeKind::Csv(_) => Err("a device does not report a csv node's status yet"),
         _ => Ok(false),
     }
@@ -147,7 +145,7 @@ fn unreported(watcher: &RuntimeNode<'_>, node: &RuntimeNode<'_>, why: &str) -> D
     .property("scope")
     .label(watcher.raw.json.span, "this status node")
     .label(node.raw.json.span, "its status is not reported")
-    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, delay in `delay` or `delayv` mode, and debug nodes with `tostatus` on \"auto\" or a message property), or keep these nodes in Node-RED")
+    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, delay in `delay` or `delayv` mode, mqtt in, mqtt out, and debug nodes with `tostatus` on \"auto\" or a message property), or keep these nodes in Node-RED")
 }
 
 /// A status node hears only the status of nodes on its own device: one

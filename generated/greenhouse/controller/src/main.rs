@@ -171,6 +171,7 @@ static BROKER: psos::mqtt::Broker = psos::mqtt::Broker {
     birth: None,
     close: None,
     will: None,
+    on_session: None,
 };
 
 /// What waits to be published.
