@@ -16,8 +16,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use support::mosquitto::Mosquitto;
-use support::qemu::qemu_with_uart0_on;
-use support::{build_device, build_test_flow, shared_target_dir, Running};
+use support::qemu::{build_firmware, qemu_with_uart0_on};
+use support::{build_device, build_test_flow, Running};
 
 /// One MQTT control packet: its first byte and its body.
 struct Packet {
@@ -344,18 +344,7 @@ fn a_qemu_device_counts_and_drops_malformed_messages_between_devices() {
     let pong_dir = dir.path().join("pong");
     // The run's length as the QEMU test in `mqtt.rs` builds it, so that
     // the two do not rebuild each other's firmware.
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--release"])
-        .current_dir(&pong_dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("PSOS_RUN_FOR_MS", "10000")
-        .status()
-        .expect("cargo starts");
-    assert!(status.success(), "the firmware builds");
-    let firmware = shared_target_dir()
-        .join("thumbv7m-none-eabi")
-        .join("release")
-        .join("pong");
+    let firmware = build_firmware(&pong_dir, "pong", 10_000);
     let device = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
     check_malformed_messages(&broker, device, "pong", "to-pong");
 }
