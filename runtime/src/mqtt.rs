@@ -506,7 +506,6 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
         if !said_goodbye {
             device.report_uncaught(ErrorKind::Mqtt);
         }
-        drop(connection);
         let mut io = io.into_inner();
         if said_goodbye {
             // Read what the broker still sends until it closes: a socket
