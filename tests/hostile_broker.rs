@@ -241,16 +241,23 @@ impl Connection {
     }
 }
 
-#[test]
-fn a_device_survives_a_broker_that_sends_garbage() {
+/// The `bridge` device of the `mqtt_datatypes` flow, running for
+/// `run_for_ms`, with a listener where it looks for its broker. The
+/// directory holds its crates and must outlive it.
+fn bridge_on_a_raw_socket(run_for_ms: u64) -> (tempfile::TempDir, TcpListener, Running) {
     let (dir, _) = build_test_flow("mqtt_datatypes");
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("an address").port();
     let mut command = std::process::Command::new(build_device(dir.path(), "bridge"));
     command
         .env("PSOS_BROKER", format!("mqtt://127.0.0.1:{port}"))
-        .env("PSOS_RUN_FOR_MS", "20000");
-    let mut device = Running::spawn(command);
+        .env("PSOS_RUN_FOR_MS", run_for_ms.to_string());
+    (dir, listener, Running::spawn(command))
+}
+
+#[test]
+fn a_device_survives_a_broker_that_sends_garbage() {
+    let (_dir, listener, mut device) = bridge_on_a_raw_socket(20_000);
 
     let oversize = vec![b'7'; 8 * 1024];
     let mut overlong_length = vec![0x30, 0xff, 0xff, 0xff, 0xff, 0x7f];
@@ -334,14 +341,7 @@ fn a_device_survives_a_broker_that_sends_garbage() {
 /// a device on a UART whose CONNECT was lost would.
 #[test]
 fn a_device_tries_again_when_the_broker_never_answers_its_connect() {
-    let (dir, _) = build_test_flow("mqtt_datatypes");
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    let port = listener.local_addr().expect("an address").port();
-    let mut command = std::process::Command::new(build_device(dir.path(), "bridge"));
-    command
-        .env("PSOS_BROKER", format!("mqtt://127.0.0.1:{port}"))
-        .env("PSOS_RUN_FOR_MS", "15000");
-    let mut device = Running::spawn(command);
+    let (_dir, listener, mut device) = bridge_on_a_raw_socket(15_000);
 
     let mut silent = Connection::take(&listener, "starting");
     let deadline = Instant::now() + Duration::from_secs(5);
