@@ -16,8 +16,8 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use support::mosquitto::Mosquitto;
-use support::qemu::qemu_with_uart0_on;
-use support::{build_device, build_test_flow, shared_target_dir, Running};
+use support::qemu::{build_firmware, qemu_with_uart0_on};
+use support::{build_device, build_test_flow, Running};
 
 /// One MQTT control packet: its first byte and its body.
 struct Packet {
@@ -86,27 +86,7 @@ impl Connection {
     /// Takes the device's next connection and answers its CONNECT,
     /// SUBSCRIBE and status PUBLISH until it has gone quiet.
     fn accept(listener: &TcpListener, after: &str) -> Self {
-        listener.set_nonblocking(true).expect("the listener polls");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let stream = loop {
-            match listener.accept() {
-                Ok((stream, _)) => break stream,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(error) => {
-                    panic!("after {after}, the device neither answers nor reconnects: {error}")
-                }
-            }
-        };
-        stream.set_nonblocking(false).expect("the stream blocks");
-        stream
-            .set_read_timeout(Some(Duration::from_millis(300)))
-            .expect("a read timeout");
-        let mut connection = Self {
-            stream,
-            published: Vec::new(),
-        };
+        let mut connection = Self::take(listener, after);
         let connect = connection.read().expect("the device sends CONNECT");
         assert_eq!(connect.kind(), 1, "the first packet is CONNECT");
         connection.send(&packet(0x20, &[0, 0, 0]));
@@ -133,6 +113,31 @@ impl Connection {
         }
         assert!(subscribed, "the device subscribes");
         connection
+    }
+
+    /// Takes the device's next connection, and nothing more.
+    fn take(listener: &TcpListener, after: &str) -> Self {
+        listener.set_nonblocking(true).expect("the listener polls");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(error) => {
+                    panic!("after {after}, the device neither answers nor reconnects: {error}")
+                }
+            }
+        };
+        stream.set_nonblocking(false).expect("the stream blocks");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(300)))
+            .expect("a read timeout");
+        Self {
+            stream,
+            published: Vec::new(),
+        }
     }
 
     fn send(&mut self, bytes: &[u8]) {
@@ -236,16 +241,23 @@ impl Connection {
     }
 }
 
-#[test]
-fn a_device_survives_a_broker_that_sends_garbage() {
+/// The `bridge` device of the `mqtt_datatypes` flow, running for
+/// `run_for_ms`, with a listener where it looks for its broker. The
+/// directory holds its crates and must outlive it.
+fn bridge_on_a_raw_socket(run_for_ms: u64) -> (tempfile::TempDir, TcpListener, Running) {
     let (dir, _) = build_test_flow("mqtt_datatypes");
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("an address").port();
     let mut command = std::process::Command::new(build_device(dir.path(), "bridge"));
     command
         .env("PSOS_BROKER", format!("mqtt://127.0.0.1:{port}"))
-        .env("PSOS_RUN_FOR_MS", "20000");
-    let mut device = Running::spawn(command);
+        .env("PSOS_RUN_FOR_MS", run_for_ms.to_string());
+    (dir, listener, Running::spawn(command))
+}
+
+#[test]
+fn a_device_survives_a_broker_that_sends_garbage() {
+    let (_dir, listener, mut device) = bridge_on_a_raw_socket(20_000);
 
     let oversize = vec![b'7'; 8 * 1024];
     let mut overlong_length = vec![0x30, 0xff, 0xff, 0xff, 0xff, 0x7f];
@@ -323,6 +335,46 @@ fn a_device_survives_a_broker_that_sends_garbage() {
     assert!(count(&report, "mqtt") >= 1, "{report}");
 }
 
+/// A broker that takes the CONNECT and never answers: the device gives up
+/// on it after its handshake time limit (5 s), closes that connection and
+/// opens another. Without a limit it would wait on the first for ever, as
+/// a device on a UART whose CONNECT was lost would.
+#[test]
+fn a_device_tries_again_when_the_broker_never_answers_its_connect() {
+    let (_dir, listener, mut device) = bridge_on_a_raw_socket(15_000);
+
+    let mut silent = Connection::take(&listener, "starting");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let connect = loop {
+        match silent.read() {
+            Some(packet) => break packet,
+            None if Instant::now() < deadline => {}
+            None => panic!("the device sends no CONNECT"),
+        }
+    };
+    assert_eq!(connect.kind(), 1, "the first packet is CONNECT");
+    let asked = Instant::now();
+    let mut answered = Connection::accept(&listener, "a CONNECT that got no CONNACK");
+    let waited = asked.elapsed();
+    assert!(
+        waited >= Duration::from_millis(4900),
+        "the device gave up after {waited:?}"
+    );
+    assert!(
+        silent.is_closed(),
+        "the device closes the connection it gave up on"
+    );
+    // The new session works: the device answers a message on it.
+    answered.send(&publish(b"in/json/after", b"1"));
+    assert!(
+        answered.wait_for("out/json", b"1", Duration::from_secs(5)),
+        "the device answers on its new connection"
+    );
+    drop((silent, answered));
+    let report = report_at_stop(&mut device, "bridge");
+    assert!(count(&report, "mqtt") >= 1, "{report}");
+}
+
 #[test]
 fn a_device_counts_and_drops_malformed_messages_between_devices() {
     let broker = Mosquitto::start();
@@ -344,18 +396,7 @@ fn a_qemu_device_counts_and_drops_malformed_messages_between_devices() {
     let pong_dir = dir.path().join("pong");
     // The run's length as the QEMU test in `mqtt.rs` builds it, so that
     // the two do not rebuild each other's firmware.
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--release"])
-        .current_dir(&pong_dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("PSOS_RUN_FOR_MS", "10000")
-        .status()
-        .expect("cargo starts");
-    assert!(status.success(), "the firmware builds");
-    let firmware = shared_target_dir()
-        .join("thumbv7m-none-eabi")
-        .join("release")
-        .join("pong");
+    let firmware = build_firmware(&pong_dir, "pong", 10_000);
     let device = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
     check_malformed_messages(&broker, device, "pong", "to-pong");
 }

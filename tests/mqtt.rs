@@ -3,17 +3,16 @@
 //! each of Node-RED's datatypes, each device keeps a retained status with a
 //! last will, a device without its broker keeps its local wires running, and
 //! a restarted device resumes its session and gets what was sent meanwhile,
-//! and status nodes hear `mqtt in` and `mqtt out` report the session.
+//! status nodes hear `mqtt in` and `mqtt out` report the session, and a
+//! device under QEMU reaches its broker again after a broker restart.
 
 mod support;
 
 use std::time::Duration;
 
 use support::mosquitto::Mosquitto;
-use support::qemu::{qemu_with_uart0_on, without_uptime};
-use support::{
-    build_device, build_test_flow, debug_lines, repo_root, shared_target_dir, without_time, Running,
-};
+use support::qemu::{build_firmware, qemu_with_uart0_on, without_uptime};
+use support::{build_device, build_test_flow, debug_lines, repo_root, without_time, Running};
 
 /// Starts a device of a built workspace against a broker.
 fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
@@ -187,18 +186,7 @@ fn a_qemu_device_speaks_mqtt_over_its_uart() {
     let ping = start(dir.path(), "ping", &broker);
     // The firmware stops itself (and QEMU) after 10 s of its own time.
     let pong_dir = dir.path().join("pong");
-    let status = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--release"])
-        .current_dir(&pong_dir)
-        .env("CARGO_TARGET_DIR", shared_target_dir())
-        .env("PSOS_RUN_FOR_MS", "10000")
-        .status()
-        .expect("cargo starts");
-    assert!(status.success(), "the firmware builds");
-    let firmware = shared_target_dir()
-        .join("thumbv7m-none-eabi")
-        .join("release")
-        .join("pong");
+    let firmware = build_firmware(&pong_dir, "pong", 10_000);
     let pong = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
 
     // Both ways over the broker: the host's JSON message reaches the
@@ -219,6 +207,55 @@ fn a_qemu_device_speaks_mqtt_over_its_uart() {
     assert_eq!(
         ping_lines.first().map(String::as_str),
         Some("[ping] [debug:ping got] from-pong : 42")
+    );
+}
+
+#[test]
+fn a_qemu_device_reaches_its_broker_again_after_the_broker_restarts() {
+    let mut broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("qemu_reconnect");
+    let steady = start(dir.path(), "steady", &broker);
+    let rejoin_dir = dir.path().join("rejoin");
+    // Longer than the test: the test ends QEMU when it is done.
+    let firmware = build_firmware(&rejoin_dir, "rejoin", 120_000);
+    let rejoin = Running::spawn(qemu_with_uart0_on(&rejoin_dir, &firmware, broker.port()));
+    let got = |debug: &'static str| {
+        let marker = format!("[debug:{debug}] ");
+        move |lines: &[String]| lines.iter().any(|line| line.contains(&marker))
+    };
+    // Each way at QoS 1 (the wires' default), before the restart.
+    let before = rejoin.read_until(Duration::from_secs(30), got("rejoin got"));
+    assert!(got("rejoin got")(&before), "firmware output: {before:#?}");
+    let before = steady.read_until(Duration::from_secs(30), got("steady got"));
+    assert!(got("steady got")(&before), "host output: {before:#?}");
+
+    // The broker dies without a word to anyone. What the devices print
+    // while it is away is read and set aside: a message printed after
+    // that crossed the new broker, which the QEMU device must have
+    // reached again by itself (CONNECT, SUBSCRIBE) for it to cross in
+    // either direction.
+    broker.stop();
+    let _ = rejoin.read_until(Duration::from_secs(1), |_| false);
+    let _ = steady.read_until(Duration::from_secs(1), |_| false);
+    let restarted = std::time::Instant::now();
+    broker.restart();
+    // The device sees the broker gone when its keepalive ping (2 s
+    // keepalive, 5 s for the answer) goes unanswered, then connects again.
+    let after = rejoin.read_until(Duration::from_secs(30), got("rejoin got"));
+    assert!(
+        got("rejoin got")(&after),
+        "the QEMU device got nothing after the restart; firmware output: {after:#?}\nbroker log:\n{}",
+        broker.log()
+    );
+    let after = steady.read_until(Duration::from_secs(30), got("steady got"));
+    assert!(
+        got("steady got")(&after),
+        "nothing from the QEMU device after the restart; host output: {after:#?}\nbroker log:\n{}",
+        broker.log()
+    );
+    println!(
+        "messages crossed both ways again {:.1} s after the broker restarted",
+        restarted.elapsed().as_secs_f64()
     );
 }
 

@@ -137,7 +137,8 @@ fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
 #[test]
 fn echo_on_qemu_sends_back_what_uart0_receives() {
     let firmware = build_example("echo", RUN_FOR_MS);
-    // QEMU connects to the socket as it starts, so it must listen first.
+    // QEMU dials the socket as it starts; listening first spares it a
+    // second try a second later.
     let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("an address").port();
     let (accepted, connection) = mpsc::channel();

@@ -154,10 +154,13 @@ pub trait Transport {
     type Io: embedded_io_async::Read + embedded_io_async::Write;
 
     /// A fresh stream to the broker, or `None` when none can be had now.
+    /// A transport that hands out the same stream again (a UART) drops
+    /// first what the last session left unread, so that the new session's
+    /// first byte is the CONNACK.
     async fn connect(&mut self) -> Option<Self::Io>;
 
-    /// Takes back a stream after its session ended, for transports (a UART)
-    /// that cannot make a new one.
+    /// Takes back a stream after its session ended, or its handshake
+    /// failed, for transports (a UART) that cannot make a new one.
     fn release(&mut self, io: Self::Io) {
         drop(io);
     }
@@ -506,7 +509,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     let mut backoff = Backoff::new(broker.client_id);
     loop {
         broker.tell(SessionState::Connecting);
-        let io = match select(transport.connect(), GOODBYE.wait()).await {
+        let mut io = match select(transport.connect(), GOODBYE.wait()).await {
             Either::First(Some(io)) => CleanStart::new(io, broker.clean_start),
             Either::First(None) => {
                 if pause(backoff.next()).await.is_break() {
@@ -516,14 +519,29 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             }
             Either::Second(()) => break,
         };
-        let mut connection = match session.connect(io).await {
-            Ok(connection) => connection,
-            Err(_) => {
+        // The session borrows the stream, so that the transport gets it
+        // back however the session ends, a failed handshake too: a UART
+        // is the same stream for every session.
+        let handshake = select(
+            embassy_time::with_timeout(HANDSHAKE_TIMEOUT, session.connect(&mut io)),
+            GOODBYE.wait(),
+        )
+        .await;
+        let mut connection = match handshake {
+            Either::First(Ok(Ok(connection))) => connection,
+            Either::First(_) => {
+                // No CONNACK (a broker that does not answer, or bytes lost
+                // on a link that was down): try again after the pause.
                 device.report_uncaught(ErrorKind::Mqtt);
+                transport.release(io.into_inner());
                 if pause(backoff.next()).await.is_break() {
                     break;
                 }
                 continue;
+            }
+            Either::Second(()) => {
+                transport.release(io.into_inner());
+                break;
             }
         };
         backoff.reset();
@@ -535,7 +553,7 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
             device.report_uncaught(ErrorKind::Mqtt);
             broker.tell(SessionState::Disconnected);
         }
-        let mut io = connection.into_inner().into_inner();
+        let mut io = io.into_inner();
         if said_goodbye {
             // Read what the broker still sends until it closes: a socket
             // closed with unread bytes resets the connection, and the
@@ -552,6 +570,12 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     ACTIVE.store(false, Ordering::Release);
     GONE.signal(());
 }
+
+/// How long the device waits for the broker's CONNACK after its CONNECT.
+/// A broker answers at once; without a limit, a CONNECT lost on a link that
+/// cannot tell it is down (a UART bridged to the broker) would wait for
+/// ever, and the device would never try again.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a device that said goodbye waits for the broker to close.
 const GOODBYE_DRAIN: Duration = Duration::from_millis(500);

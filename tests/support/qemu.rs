@@ -1,8 +1,29 @@
 //! Running firmware under qemu-system-arm as a crate's runner says, with
 //! UART0 connected to a TCP server (the MQTT broker) when a test needs it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use super::shared_target_dir;
+
+/// Builds a generated firmware crate (release, in the shared target
+/// directory) that stops itself, and QEMU, after `run_for_ms` of its own
+/// time, and returns the firmware file. Tests that build the same crate
+/// should pass the same time, or each rebuilds it for the other.
+pub fn build_firmware(crate_dir: &Path, name: &str, run_for_ms: u64) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--release"])
+        .current_dir(crate_dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .env("PSOS_RUN_FOR_MS", run_for_ms.to_string())
+        .status()
+        .expect("cargo starts");
+    assert!(status.success(), "the firmware builds");
+    shared_target_dir()
+        .join("thumbv7m-none-eabi")
+        .join("release")
+        .join(name)
+}
 
 /// The QEMU command line of a crate's runner, for a firmware file.
 pub fn qemu(crate_dir: &Path, firmware: &Path) -> Command {
@@ -29,7 +50,8 @@ pub fn runner_arguments(crate_dir: &Path) -> Vec<String> {
 }
 
 /// The runner's QEMU command line with UART0, unconnected there, connected
-/// to a TCP server on this machine, as it will be to the MQTT broker.
+/// to a TCP server on this machine as `psosc run` connects it to the MQTT
+/// broker: QEMU dials again whenever the connection closes.
 pub fn qemu_with_uart0_on(crate_dir: &Path, firmware: &Path, port: u16) -> Command {
     let mut arguments = runner_arguments(crate_dir);
     let uart0 = arguments
@@ -38,11 +60,17 @@ pub fn qemu_with_uart0_on(crate_dir: &Path, firmware: &Path, port: u16) -> Comma
         .map(|flag| flag + 1)
         .expect("the runner gives UART0 a -serial");
     arguments[uart0] = "chardev:uart0".to_string();
+    let version = Command::new(QEMU)
+        .arg("--version")
+        .output()
+        .expect("qemu-system-arm runs");
     let mut command = Command::new(QEMU);
     command
         .arg("-chardev")
-        .arg(format!(
-            "socket,id=uart0,host=127.0.0.1,port={port},server=off,nodelay=on"
+        .arg(psosc::run::uart0_chardev(
+            "127.0.0.1",
+            port,
+            &String::from_utf8_lossy(&version.stdout),
         ))
         .args(arguments)
         .arg(firmware);

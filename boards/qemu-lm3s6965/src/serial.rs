@@ -88,7 +88,9 @@ impl Write for Serial {
 }
 
 /// UART0 as the MQTT client's transport: the one stream it has, lent to
-/// each session in turn, since a UART cannot be dialled again.
+/// each session in turn, since a UART cannot be dialled again. QEMU dials
+/// the broker again itself (its chardev's `reconnect`), and the client's
+/// keepalive notices when the broker went away.
 pub struct Uart0 {
     serial: Option<Serial>,
 }
@@ -105,11 +107,28 @@ impl Default for Uart0 {
     }
 }
 
+/// How long UART0 must stay silent before a new session starts on it.
+/// QEMU refills the FIFO as soon as there is room, so a pause this long
+/// means the bytes of the last session are all gone.
+const QUIET: embassy_time::Duration = embassy_time::Duration::from_millis(20);
+
 impl psos::mqtt::Transport for Uart0 {
     type Io = Serial;
 
+    /// UART0 again, emptied of what the last session left unread: the
+    /// rest of a packet from a broker that went away, or a CONNACK that
+    /// came after the handshake gave up. The broker sends nothing before
+    /// the CONNECT, so the next byte read belongs to the new session.
     async fn connect(&mut self) -> Option<Serial> {
-        self.serial.take()
+        let mut serial = self.serial.take()?;
+        let mut scrap = [0u8; 16];
+        // A read returns at least one byte, or waits: the loop ends at the
+        // first quiet pause.
+        while embassy_time::with_timeout(QUIET, serial.read(&mut scrap))
+            .await
+            .is_ok()
+        {}
+        Some(serial)
     }
 
     fn release(&mut self, io: Serial) {

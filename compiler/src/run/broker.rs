@@ -7,7 +7,6 @@ use std::net::{Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::cargo::Program;
 use super::RunError;
 
 /// The port MQTT brokers listen on when a URL names none.
@@ -127,11 +126,11 @@ impl fmt::Display for BrokerUrl {
 /// How long a broker given with `--broker` has to accept a connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Checks that a TCP connection to the broker opens. QEMU gives up at once
-/// when its UART0 cannot connect, so a run with an emulated device needs the
-/// broker first; `host` devices retry by themselves, so for them an absent
-/// broker is only worth a warning.
-pub fn check_reachable(url: &BrokerUrl, programs: &[Program]) -> Result<(), RunError> {
+/// Checks that a TCP connection to the broker opens. Every device keeps
+/// trying to reach its broker (`host` devices by themselves, QEMU's UART0
+/// by dialling again every second), so an absent broker is only worth a
+/// warning.
+pub fn check_reachable(url: &BrokerUrl) {
     let reached = (url.host.as_str(), url.port)
         .to_socket_addrs()
         .and_then(|mut addresses| {
@@ -140,21 +139,11 @@ pub fn check_reachable(url: &BrokerUrl, programs: &[Program]) -> Result<(), RunE
                 .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "the host has no address"))
         })
         .and_then(|address| TcpStream::connect_timeout(&address, CONNECT_TIMEOUT));
-    match reached {
-        Ok(_) => Ok(()),
-        Err(source) if programs.iter().any(|program| !program.board.is_host()) => {
-            Err(RunError::BrokerUnreachable {
-                url: url.clone(),
-                source,
-            })
-        }
-        Err(error) => {
-            eprintln!(
-                "psosc: warning: cannot reach the broker at {url} ({error}); \
-                 the devices will keep trying"
-            );
-            Ok(())
-        }
+    if let Err(error) = reached {
+        eprintln!(
+            "psosc: warning: cannot reach the broker at {url} ({error}); \
+             the devices will keep trying"
+        );
     }
 }
 

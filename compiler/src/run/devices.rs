@@ -320,25 +320,63 @@ fn command(program: &Program, broker: &BrokerUrl) -> Result<Command, RunError> {
 
 /// The runner's words with UART0, which the runner leaves unconnected
 /// (the first `-serial null`), connected to the broker's TCP port by QEMU.
-/// `nodelay` matters: without it every round trip waits ~40 ms.
 fn bridged_runner(runner: &[String], broker: &BrokerUrl) -> Result<Vec<String>, String> {
     let uart0 = runner
         .windows(2)
         .position(|pair| pair[0] == "-serial" && pair[1] == "null")
         .ok_or("its runner has no `-serial null` for UART0 to connect to the broker")?;
+    let emulator = runner.first().ok_or("its runner is empty")?;
     let mut words = runner.to_vec();
     words[uart0 + 1] = "chardev:uart0".to_string();
     words.splice(
         uart0..uart0,
         [
             "-chardev".to_string(),
-            format!(
-                "socket,id=uart0,host={},port={},server=off,nodelay=on",
-                broker.host, broker.port
-            ),
+            uart0_chardev(&broker.host, broker.port, &qemu_version(emulator)),
         ],
     );
     Ok(words)
+}
+
+/// QEMU's `-chardev` that connects UART0 to a broker's TCP port, for the
+/// QEMU whose `--version` printed `version` (empty if unknown).
+///
+/// `nodelay` matters: without it every round trip waits ~40 ms. The
+/// reconnection matters as much: without it the socket stays closed once
+/// the broker closes it (a broker restart), and the device could never
+/// reach the broker again; with it, QEMU also starts when the broker is not
+/// listening yet, and dials every second until it is. QEMU 9.2 renamed the
+/// option (`reconnect`, in seconds, to `reconnect-ms`) and later dropped
+/// the old name.
+pub fn uart0_chardev(host: &str, port: u16, version: &str) -> String {
+    let reconnect = match qemu_release(version) {
+        Some(release) if release >= (9, 2) => "reconnect-ms=1000",
+        _ => "reconnect=1",
+    };
+    format!("socket,id=uart0,host={host},port={port},server=off,nodelay=on,{reconnect}")
+}
+
+/// What `EMULATOR --version` prints, or nothing when it cannot run.
+fn qemu_version(emulator: &str) -> String {
+    Command::new(emulator)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// The major and minor release in `QEMU emulator version 7.2.22 (...)`.
+fn qemu_release(version: &str) -> Option<(u32, u32)> {
+    let (_, rest) = version.split_once("version ")?;
+    let mut numbers = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::parse::<u32>);
+    match (numbers.next(), numbers.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) => Some((major, minor)),
+        _ => None,
+    }
 }
 
 /// What psosc reads from a device crate's `.cargo/config.toml`.
@@ -423,16 +461,37 @@ mod tests {
 
     #[test]
     fn uart0_is_bridged_to_the_broker() {
+        // A runner whose emulator cannot be asked its version gets the
+        // older option, which every QEMU before 10 reads.
         check_runner(
-            "qemu-system-arm -machine lm3s6965evb -serial null -serial stdio -kernel",
-            Ok("qemu-system-arm -machine lm3s6965evb \
-                -chardev socket,id=uart0,host=127.0.0.1,port=1884,server=off,nodelay=on \
+            "no-such-qemu -machine lm3s6965evb -serial null -serial stdio -kernel",
+            Ok("no-such-qemu -machine lm3s6965evb \
+                -chardev socket,id=uart0,host=127.0.0.1,port=1884,server=off,nodelay=on,reconnect=1 \
                 -serial chardev:uart0 -serial stdio -kernel"),
         );
         check_runner(
             "qemu-system-arm -serial stdio -kernel",
             Err("no `-serial null`"),
         );
+    }
+
+    #[test]
+    fn uart0_dials_the_broker_again_with_the_option_its_qemu_reads() {
+        let chardev = |version| uart0_chardev("127.0.0.1", 1884, version);
+        let tail = |chardev: String| chardev.rsplit(',').next().map(str::to_string);
+        for (version, option) in [
+            (
+                "QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3)\n",
+                "reconnect=1",
+            ),
+            ("QEMU emulator version 9.1.0\n", "reconnect=1"),
+            ("QEMU emulator version 9.2.0\n", "reconnect-ms=1000"),
+            ("QEMU emulator version 10.0.2\n", "reconnect-ms=1000"),
+            ("", "reconnect=1"),
+            ("QEMU emulator version x\n", "reconnect=1"),
+        ] {
+            assert_eq!(tail(chardev(version)).as_deref(), Some(option), "{version}");
+        }
     }
 
     #[test]
