@@ -509,15 +509,10 @@ impl Inject {
 
     /// The context stores the node's properties read, each once.
     pub fn scopes(&self) -> Vec<&Store> {
-        let mut scopes: Vec<&Store> = Vec::new();
-        for prop in &self.props {
-            if let InjectValue::Context(property) = &prop.value {
-                if !scopes.contains(&&property.scope) {
-                    scopes.push(&property.scope);
-                }
-            }
-        }
-        scopes
+        distinct_stores(self.props.iter().filter_map(|prop| match &prop.value {
+            InjectValue::Context(property) => Some(property),
+            _ => None,
+        }))
     }
 }
 
@@ -614,16 +609,20 @@ pub enum TextKind {
 impl Change {
     /// The context stores the node's rules touch, each once.
     pub fn scopes(&self) -> Vec<&Store> {
-        let mut scopes: Vec<&Store> = Vec::new();
-        for rule in &self.rules {
-            for property in rule.properties() {
-                if property.scope != Store::Msg && !scopes.contains(&&property.scope) {
-                    scopes.push(&property.scope);
-                }
-            }
-        }
-        scopes
+        distinct_stores(self.rules.iter().flat_map(|rule| rule.properties()))
     }
+}
+
+/// The context stores of `properties` (not the message), each once, in
+/// the order they first come.
+fn distinct_stores<'a>(properties: impl IntoIterator<Item = &'a Property>) -> Vec<&'a Store> {
+    let mut stores: Vec<&Store> = Vec::new();
+    for property in properties {
+        if property.scope != Store::Msg && !stores.contains(&&property.scope) {
+            stores.push(&property.scope);
+        }
+    }
+    stores
 }
 
 fn value_property(value: &ChangeValue) -> Option<&Property> {
@@ -715,13 +714,7 @@ impl Switch {
 
     /// The context stores the node reads, each once.
     pub fn scopes(&self) -> Vec<&Store> {
-        let mut scopes: Vec<&Store> = Vec::new();
-        for property in self.context_read() {
-            if !scopes.contains(&&property.scope) {
-                scopes.push(&property.scope);
-            }
-        }
-        scopes
+        distinct_stores(self.context_read())
     }
 }
 
@@ -875,13 +868,7 @@ impl Template {
 
     /// The context stores the node reads or writes, each once.
     pub fn scopes(&self) -> Vec<&Store> {
-        let mut scopes: Vec<&Store> = Vec::new();
-        for property in self.context_read().into_iter().chain([&self.field]) {
-            if property.scope != Store::Msg && !scopes.contains(&&property.scope) {
-                scopes.push(&property.scope);
-            }
-        }
-        scopes
+        distinct_stores(self.context_read().into_iter().chain([&self.field]))
     }
 }
 
@@ -986,13 +973,7 @@ impl Trigger {
 
     /// The context stores the node reads, each once.
     pub fn scopes(&self) -> Vec<&Store> {
-        let mut scopes: Vec<&Store> = Vec::new();
-        for property in self.context_read() {
-            if !scopes.contains(&&property.scope) {
-                scopes.push(&property.scope);
-            }
-        }
-        scopes
+        distinct_stores(self.context_read())
     }
 }
 
