@@ -16,7 +16,12 @@ use support::{build_device, build_test_flow, debug_lines, repo_root, without_tim
 
 /// Starts a device of a built workspace against a broker.
 fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
-    let mut command = std::process::Command::new(build_device(workspace, device));
+    run_on(&build_device(workspace, device), broker)
+}
+
+/// Starts a built device against a broker.
+fn run_on(binary: &std::path::Path, broker: &Mosquitto) -> Running {
+    let mut command = std::process::Command::new(binary);
     command.env("PSOS_BROKER", broker.url());
     Running::spawn(command)
 }
@@ -399,15 +404,10 @@ fn a_thousand_qos1_messages_cross_three_broker_restarts_without_loss() {
     let (dir, _) = build_test_flow("broker_restarts");
     let producer_binary = build_device(dir.path(), "producer");
     let consumer_binary = build_device(dir.path(), "consumer");
-    let run = |binary: &std::path::Path| {
-        let mut command = std::process::Command::new(binary);
-        command.env("PSOS_BROKER", broker.url());
-        Running::spawn(command)
-    };
     // The consumer subscribes first (its status says it has), so that
     // the first message has someone to go to.
     let consumer_online = broker.subscriber("psos/broker_restarts/consumer/status", 1);
-    let consumer = run(&consumer_binary);
+    let consumer = run_on(&consumer_binary, &broker);
     assert_eq!(
         consumer_online
             .wait(Duration::from_secs(20))
@@ -415,7 +415,7 @@ fn a_thousand_qos1_messages_cross_three_broker_restarts_without_loss() {
             .map(|m| m.payload.clone()),
         Some(b"online".to_vec())
     );
-    let producer = run(&producer_binary);
+    let producer = run_on(&producer_binary, &broker);
 
     // A hundred messages a second; the broker goes away three times, for
     // half a second each, while they flow.
@@ -476,13 +476,8 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
     let (dir, _) = build_test_flow("broker_restarts");
     let producer_binary = build_device(dir.path(), "producer");
     let consumer_binary = build_device(dir.path(), "consumer");
-    let run = |binary: &std::path::Path| {
-        let mut command = std::process::Command::new(binary);
-        command.env("PSOS_BROKER", broker.url());
-        Running::spawn(command)
-    };
     let statuses = broker.subscriber("psos/broker_restarts/consumer/status", 1);
-    let mut consumer = run(&consumer_binary);
+    let mut consumer = run_on(&consumer_binary, &broker);
     assert_eq!(
         statuses
             .wait(Duration::from_secs(20))
@@ -490,7 +485,7 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
             .map(|m| m.payload.clone()),
         Some(b"online".to_vec())
     );
-    let producer = run(&producer_binary);
+    let producer = run_on(&producer_binary, &broker);
     let mut got = numbers(
         &consumer.read_until(Duration::from_secs(1), |_| false),
         "got",
@@ -524,7 +519,7 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
         // few, which might have reached it before it stopped.
         while_off.extend(off.iter().copied().filter(|n| *n > stopped_after + 5));
         sent.extend(off);
-        consumer = run(&consumer_binary);
+        consumer = run_on(&consumer_binary, &broker);
         got.extend(numbers(
             &consumer.read_until(Duration::from_secs(3), |_| false),
             "got",
