@@ -14,8 +14,8 @@ mod node_support;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{
-    completed, Complete, Delay, DelayMode, Done, Interval, Json, JsonAction, Range, RangeAction,
-    Watched,
+    completed, Complete, Csv, CsvHeader, CsvSettings, Delay, DelayMode, Done, Interval, Json,
+    JsonAction, Range, RangeAction, Watched,
 };
 use psos::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
 
@@ -519,4 +519,172 @@ fn calls_done_in_rate_queue_and_timed_modes() {
             .collect();
         assert_eq!(events, expect, "{name}");
     }
+}
+
+/// A csv node wrapped as psosc wraps one that a complete node watches: it
+/// tells whether it called `done()` with no error (`Csv::input_done`).
+struct WatchedCsv {
+    node: Csv<256, 512>,
+    source: NodeInfo,
+}
+
+impl Node<CAPACITY> for WatchedCsv {
+    fn input<O: Outputs<CAPACITY>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<CAPACITY>,
+        out: &mut O,
+    ) {
+        let mut watched = Watched::new(|port: usize, sent: &mut Msg<CAPACITY>| {
+            out.send(port, sent);
+            let _ = sent.set_property("downstream", &true);
+        });
+        if self.node.input_done(device, msg, &mut watched) {
+            completed(device, &self.source, msg, |message| out.send(1, message));
+        }
+    }
+}
+
+/// A csv node with the columns `a,b,c,d` (the spec's), in either mode.
+fn csv_node(legacy: bool, all_rows: bool, skip: usize) -> WatchedCsv {
+    const COLUMNS: &[Option<&str>] = &[Some("a"), Some("b"), Some("c"), Some("d")];
+    let source = NodeInfo::new("n1", "", "csv");
+    WatchedCsv {
+        node: Csv::new(
+            source,
+            CsvSettings {
+                legacy,
+                separator: ',',
+                line_end: if legacy { "\n" } else { "\r\n" },
+                template: COLUMNS,
+                all_rows,
+                header_in: false,
+                header_out: CsvHeader::Never,
+                skip,
+                parse_numbers: true,
+                include_empty_strings: false,
+                include_null_values: false,
+            },
+        ),
+        source,
+    }
+}
+
+const CSV_SOURCE: &str = r#""complete":{"source":{"id":"n1","type":"csv","name":""}}"#;
+
+#[test]
+fn csv_should_call_done_when_message_processing_is_completed() {
+    // `70-CSV_spec.js`, both modes: a row each sends clones, so the
+    // message finished with is the one given.
+    for legacy in [false, true] {
+        let outcome = run(
+            "csv_done_when_completed",
+            &mut csv_node(legacy, false, 0),
+            &[r#"{"payload":"1,2,3,4"}"#],
+        );
+        assert_eq!(
+            outcome.sent.last(),
+            Some(&(1, format!(r#"{{"payload":"1,2,3,4",{CSV_SOURCE}}}"#))),
+            "legacy: {legacy}"
+        );
+        assert_eq!(outcome.sent.len(), 2, "legacy: {legacy}");
+    }
+}
+
+#[test]
+fn csv_legacy_calls_done_when_input_is_neither_object_nor_string() {
+    // `70-CSV_spec.js` (legacy): "should call done when input causes an
+    // error": the legacy node only warns, and calls `done()`.
+    assert_eq!(
+        run(
+            "csv_legacy_done_on_number",
+            &mut csv_node(true, false, 0),
+            &[r#"{"payload":1}"#]
+        ),
+        Outcome {
+            sent: vec![(1, format!(r#"{{"payload":1,{CSV_SOURCE}}}"#))],
+            logged: vec!["This node only handles CSV strings or js objects.".to_string()],
+            errors: vec![],
+        }
+    );
+}
+
+#[test]
+fn csv_rfc_does_not_call_done_when_input_is_neither_object_nor_string() {
+    // `70-CSV_spec.js` (RFC): "should not call done or pass the bad msg
+    // through when input causes an error".
+    let outcome = run(
+        "csv_rfc_no_done_on_number",
+        &mut csv_node(false, false, 0),
+        &[r#"{"payload":1}"#],
+    );
+    assert_eq!(outcome.sent, vec![]);
+    assert_eq!(outcome.errors, vec![(ErrorKind::BadValue, 1)]);
+}
+
+#[test]
+fn csv_all_rows_gives_the_message_with_its_rows_and_columns() {
+    // All rows at once: Node-RED sets `payload` and `columns` on the
+    // message it was given and sends it; the receiver's change is not seen.
+    for legacy in [false, true] {
+        let outcome = run(
+            "csv_done_all_rows",
+            &mut csv_node(legacy, true, 0),
+            &[r#"{"payload":"1,2,3,4\n5,6,7,8"}"#],
+        );
+        let rows = r#""payload":[{"a":1,"b":2,"c":3,"d":4},{"a":5,"b":6,"c":7,"d":8}],"columns":"a,b,c,d""#;
+        assert_eq!(
+            outcome.sent,
+            vec![
+                (0, format!("{{{rows}}}")),
+                (1, format!("{{{rows},{CSV_SOURCE}}}")),
+            ],
+            "legacy: {legacy}"
+        );
+    }
+}
+
+#[test]
+fn csv_objects_to_text_gives_the_message_as_text() {
+    let text = r#""payload":"1,2,3,4\r\n","columns":"a,b,c,d""#;
+    assert_eq!(
+        run(
+            "csv_done_to_text",
+            &mut csv_node(false, false, 0),
+            &[r#"{"payload":{"a":1,"b":2,"c":3,"d":4}}"#]
+        ),
+        Outcome {
+            sent: vec![
+                (0, format!("{{{text}}}")),
+                (1, format!("{{{text},{CSV_SOURCE}}}")),
+            ],
+            ..Outcome::default()
+        }
+    );
+}
+
+#[test]
+fn csv_rfc_text_of_only_skipped_lines_is_not_done() {
+    // RFC mode returns without calling `done()` when every line is
+    // skipped; the legacy parser calls it, having sent nothing.
+    let skipped = r#"{"payload":"x\ny\n"}"#;
+    assert_eq!(
+        run(
+            "csv_rfc_skipped",
+            &mut csv_node(false, false, 2),
+            &[skipped]
+        ),
+        Outcome::default()
+    );
+    assert_eq!(
+        run(
+            "csv_legacy_skipped",
+            &mut csv_node(true, false, 2),
+            &[skipped]
+        ),
+        Outcome {
+            sent: vec![(1, format!(r#"{{"payload":"x\ny\n",{CSV_SOURCE}}}"#))],
+            ..Outcome::default()
+        }
+    );
 }

@@ -8,10 +8,11 @@
 //! quotes and whitespace from template", a template that Node-RED refuses
 //! when the node starts, is refused when the flow is checked
 //! (`tests/diagnostics/csv.json`). The 2 left watch `done()` through a
-//! `complete` node, which does not run on a device. Of the 54 legacy-mode
-//! cases, 51 are here (`legacy_mode`, `legacy_mode_more`,
+//! `complete` node and are in `conformance_complete.rs`. Of the 54
+//! legacy-mode cases, 51 are here (`legacy_mode`, `legacy_mode_more`,
 //! `cases_alike_in_both_modes`), "should be loaded with defaults" is in
-//! `tests/lowering.rs`, and the same two `done()` cases are left.
+//! `tests/lowering.rs`, and the same two `done()` cases are in
+//! `conformance_complete.rs`.
 
 mod catch_support;
 mod node_support;

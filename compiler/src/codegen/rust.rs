@@ -847,6 +847,16 @@ impl<'a> DeviceCode<'a> {
                 }),
                 quote!(),
             ),
+            Finish::Reported => (
+                Some(quote! {
+                    let done = #cell.with(&DEVICE, |node| node.input_done(&DEVICE, msg, &mut watched)) == Some(true);
+                }),
+                quote! {
+                    if done {
+                        #completed(msg);
+                    }
+                },
+            ),
             Finish::Never | Finish::Refused(_) => return None,
         };
         Some(Completion {

@@ -83,6 +83,10 @@ pub enum Finish {
     /// a flush), is dropped or replaced, or resets or flushes it, which the
     /// node tells a hook (`Delay::input_finishing`, `tick_finishing`).
     Released,
+    /// A csv node: its input tells (`Csv::input_done`) whether it called
+    /// `done()` with no error, which it does on every path but an error
+    /// and, in RFC 4180 mode, text that is all lines skipped.
+    Reported,
     /// Later than its input returns, or with Node-RED's own bookkeeping in
     /// the message: a device does not tell complete nodes of it, and a
     /// complete node that watches it is refused, for this reason.
@@ -113,9 +117,13 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Join(_) | NodeKind::Batch(_) | NodeKind::Sort(_) => Finish::Refused(
             "this node finishes with a message only when the group it belongs to is sent or dropped, and a device does not yet tell complete nodes then",
         ),
-        NodeKind::Csv(_) => Finish::Refused(
-            "the message a csv node has finished with (the one it was given, as the node left it) is not yet checked against Node-RED's on a device",
+        // The legacy parser puts a line's rows in the payload of a message
+        // of a sequence it gathers even when it sends nothing; a device
+        // leaves that message as it was.
+        NodeKind::Csv(csv) if csv.legacy && csv.all_rows => Finish::Refused(
+            "a csv node of the legacy parser that sends all rows at once leaves a gathered line's rows in the message it has finished with, which a device does not",
         ),
+        NodeKind::Csv(_) => Finish::Reported,
         NodeKind::MqttOut(_) => Finish::Refused(
             "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
         ),
@@ -171,7 +179,7 @@ pub fn completed_by(
             match found {
                 Some((index, node)) => match finish(node.kind) {
                     Finish::Never => {}
-                    Finish::Done(_) | Finish::Released => {
+                    Finish::Done(_) | Finish::Released | Finish::Reported => {
                         completed_by.entry(index).or_default().push(complete_index);
                     }
                     Finish::Refused(why) => diagnostics.push(refuse(why, node.raw)),

@@ -600,6 +600,19 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.input_done(device, msg, out);
+    }
+
+    /// As [`Csv::input`]; returns whether Node-RED's node calls `done()`
+    /// with no error for this message: on every path but an error and, in
+    /// RFC 4180 mode, text that is all lines skipped (the node returns
+    /// without calling it).
+    pub fn input_done<const N: usize, O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) -> bool {
         let reset = msg.property("reset").is_some();
         if reset {
             self.header_sent = false;
@@ -609,10 +622,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 if !reset {
                     out.send(0, msg);
                 }
-                return;
+                return true;
             }
             Some(ValueRef::Str(_)) => self.read_csv(device, msg, out),
-            Some(ValueRef::Array(_) | ValueRef::Object(_)) => self.write_csv(device, msg, out),
+            Some(ValueRef::Array(_) | ValueRef::Object(_)) => {
+                self.write_csv(device, msg, out).map(|()| true)
+            }
             Some(ValueRef::Null) => {
                 Err(Failure::Text("Cannot convert undefined or null to object"))
             }
@@ -625,20 +640,23 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     device,
                     format_args!("This node only handles CSV strings or js objects."),
                 );
-                return;
+                return true;
             }
             Some(_) => Err(Failure::NodeRed(
                 "Error: This node only handles CSV strings or js objects.",
             )),
         };
-        match result {
-            Ok(()) => {}
-            Err(Failure::Csv(error)) => {
+        let failure = match result {
+            Ok(done) => return done,
+            Err(failure) => failure,
+        };
+        match failure {
+            Failure::Csv(error) => {
                 self.fail_as(device, ErrorKind::BadValue, error.shown());
             }
-            Err(Failure::NodeRed(text)) => self.fail_as(device, ErrorKind::BadValue, text),
-            Err(Failure::Text(text)) => self.fail(device, ErrorKind::BadValue, text),
-            Err(Failure::Kind(kind)) => {
+            Failure::NodeRed(text) => self.fail_as(device, ErrorKind::BadValue, text),
+            Failure::Text(text) => self.fail(device, ErrorKind::BadValue, text),
+            Failure::Kind(kind) => {
                 let what = match kind {
                     ErrorKind::Oversize => {
                         "the result does not fit the message or the columns do not fit their room"
@@ -648,18 +666,19 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 self.fail(device, kind, what);
             }
         }
+        false
     }
 
-    /// CSV text to objects.
+    /// CSV text to objects; `false` when every line is skipped.
     fn read_csv<const N: usize, O: Outputs<N>>(
         &mut self,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
-    ) -> Result<(), Failure> {
+    ) -> Result<bool, Failure> {
         let original = msg.clone();
         let Some(ValueRef::Str(text)) = original.payload() else {
-            return Ok(());
+            return Ok(true);
         };
         let settings = self.settings;
         let parts = original.property("parts");
@@ -698,15 +717,17 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             };
             self.legacy_learn::<N>(device, &reading)?;
             reading.learning = false;
-            return self.send_rows(
-                msg,
-                out,
-                &original,
-                &reading,
-                (index, count),
-                line_breaks,
-                last,
-            );
+            return self
+                .send_rows(
+                    msg,
+                    out,
+                    &original,
+                    &reading,
+                    (index, count),
+                    line_breaks,
+                    last,
+                )
+                .map(|()| true);
         }
         let mut at = 0;
         if settings.skip > 0 && line_count < settings.skip as f64 {
@@ -720,7 +741,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 at += char.len_utf8();
             }
             if at >= text.len() {
-                return Ok(());
+                return Ok(false);
             }
         }
         let rest = text.get(at..).unwrap_or_default();
@@ -768,6 +789,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             line_breaks,
             last,
         )
+        .map(|()| true)
     }
 
     /// Sends the rows of a message read: all in one message, gathered
