@@ -402,28 +402,31 @@ fn a_status_node_is_given_the_status_of_the_nodes_it_watches() {
 #[test]
 fn a_complete_node_is_given_each_message_its_nodes_have_finished_with() {
     let (dir, _) = build_test_flow("complete");
-    // Only the change and delay nodes get code for it: the switch node
+    // Only the change, delay and csv nodes get code for it: the switch node
     // never calls `done()` in Node-RED, and no complete node watches the
     // other change node.
     let main_rs = std::fs::read_to_string(dir.path().join("completehost/src/main.rs"))
         .expect("the device's main.rs");
     assert_eq!(
         main_rs.matches("_completed(msg: &Msg)").count(),
-        2,
+        3,
         "{main_rs}"
     );
     let device = Running::start(&build_device(dir.path(), "completehost"));
     // Each message as the watched node left it (not as `later` changed it),
     // after what the node sent has run its course; the delay node's when
-    // it leaves, 300 ms after it came.
+    // it leaves, 300 ms after it came; the csv node's with its rows and
+    // columns set, as Node-RED's sends it on.
     assert_eq!(
-        debug_lines(&device, 5, Duration::from_secs(10)),
+        debug_lines(&device, 7, Duration::from_secs(10)),
         [
             "[completehost] [debug:out] a : changed",
             r#"[completehost] [debug:done] a : {"payload":1,"topic":"a","tagged":true,"complete":{"source":{"id":"tag","type":"change","name":"tag"}}}"#,
             "[completehost] [debug:out] c : 3",
             "[completehost] [debug:out] b : changed",
             r#"[completehost] [debug:done] b : {"payload":2,"topic":"b","complete":{"source":{"id":"hold","type":"delay","name":"hold"}}}"#,
+            r#"[completehost] [debug:out] e : [{"a":1,"b":2}]"#,
+            r#"[completehost] [debug:done] e : {"payload":[{"a":1,"b":2}],"topic":"e","columns":"a,b","complete":{"source":{"id":"rows","type":"csv","name":"rows"}}}"#,
         ]
     );
 }
