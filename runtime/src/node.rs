@@ -1,6 +1,7 @@
 //! What a node is to the runtime, and the cell that holds one as a `static`.
 
-use crate::{Device, ErrorKind, Msg, NodeStatus};
+use crate::msg::PathSegment;
+use crate::{ConstValue, Device, ErrorKind, Msg, MsgError, NodeStatus, ValueRef};
 
 /// Who a node is in the flow, for debug output and error events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +18,34 @@ impl NodeInfo {
             name,
             type_name,
         }
+    }
+
+    /// Writes the node as Node-RED's flow names the source of a caught
+    /// error, a status or a completion: `msg.<outer>.source = {id, type,
+    /// name}`. Node-RED gives a node a `name` only when its flow's is not
+    /// empty, so a nameless node's source has no `name` key in JSON.
+    pub fn set_source<const N: usize>(
+        &self,
+        msg: &mut Msg<N>,
+        outer: &str,
+    ) -> Result<(), MsgError> {
+        let path = |key| {
+            [
+                PathSegment::Key(outer),
+                PathSegment::Key("source"),
+                PathSegment::Key(key),
+            ]
+        };
+        msg.set(
+            &[PathSegment::Key(outer), PathSegment::Key("source")],
+            &ConstValue::Object(&[]),
+        )?;
+        msg.set(&path("id"), &ValueRef::Str(self.id))?;
+        msg.set(&path("type"), &ValueRef::Str(self.type_name))?;
+        if self.name.is_empty() {
+            return Ok(());
+        }
+        msg.set(&path("name"), &ValueRef::Str(self.name))
     }
 
     /// The label Node-RED logs a node by: its name, or its id when unnamed.
