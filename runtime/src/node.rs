@@ -9,21 +9,38 @@ pub struct NodeInfo {
     pub id: &'static str,
     pub name: &'static str,
     pub type_name: &'static str,
+    /// Whether Node-RED defines the node's `name`, which its errors,
+    /// statuses and completions then name as their source's.
+    pub has_name: bool,
 }
 
 impl NodeInfo {
+    /// A node as Node-RED makes it from its flow's `name`: named only when
+    /// `name` is not empty (`Node.js`: `if (n.name)`).
     pub const fn new(id: &'static str, name: &'static str, type_name: &'static str) -> Self {
         Self {
             id,
             name,
             type_name,
+            has_name: !name.is_empty(),
+        }
+    }
+
+    /// A node of a type that copies its flow's `name` as it is, empty too
+    /// (`this.name = n.name`): named even when `name` is "".
+    pub const fn named(id: &'static str, name: &'static str, type_name: &'static str) -> Self {
+        Self {
+            id,
+            name,
+            type_name,
+            has_name: true,
         }
     }
 
     /// Writes the node as Node-RED's flow names the source of a caught
     /// error, a status or a completion: `msg.<outer>.source = {id, type,
-    /// name}`. Node-RED gives a node a `name` only when its flow's is not
-    /// empty, so a nameless node's source has no `name` key in JSON.
+    /// name}`, `name` only when Node-RED defines it ([`NodeInfo::new`],
+    /// [`NodeInfo::named`]): JSON leaves an undefined `name` out.
     pub fn set_source<const N: usize>(
         &self,
         msg: &mut Msg<N>,
@@ -42,7 +59,7 @@ impl NodeInfo {
         )?;
         msg.set(&path("id"), &ValueRef::Str(self.id))?;
         msg.set(&path("type"), &ValueRef::Str(self.type_name))?;
-        if self.name.is_empty() {
+        if !self.has_name {
             return Ok(());
         }
         msg.set(&path("name"), &ValueRef::Str(self.name))

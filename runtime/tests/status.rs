@@ -55,6 +55,13 @@ fn a_nameless_node_s_status_source_has_no_name() {
         status_json(&source, &NodeStatus::new("blue", "dot").with_text("2")),
         r#"{"status":{"fill":"blue","shape":"dot","text":"2","source":{"id":"n1","type":"trigger"}}}"#
     );
+    // A delay node copies its flow's `name` as it is (`this.name =
+    // n.name`): `"name": ""` stays "".
+    let source = NodeInfo::named("n1", "", "delay");
+    assert_eq!(
+        status_json(&source, &NodeStatus::new("blue", "dot").with_text("2")),
+        r#"{"status":{"fill":"blue","shape":"dot","text":"2","source":{"id":"n1","type":"delay","name":""}}}"#
+    );
 }
 
 #[test]
