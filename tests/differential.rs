@@ -652,6 +652,21 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 2,
     },
+    // The same of a trigger node with no `name`: the status's source has
+    // no `name` either.
+    Case {
+        name: "status-trigger-nameless",
+        nodes: r#"[{"id": "t", "type": "trigger", "op1": "1", "op2": "0", "op1type": "num", "op2type": "num",
+            "duration": "200", "extend": false, "overrideDelay": false, "units": "ms", "reset": "", "bytopic": "all",
+            "topic": "topic", "outputs": 1, "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["t"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 2,
+    },
     // A delay node in `delayv` mode: how many wait once a message comes,
     // then, when it leaves, a clear status and how many still wait.
     Case {
@@ -667,8 +682,7 @@ const CASES: &[Case] = &[
         inputs: &["1"],
         outputs: 3,
     },
-    // A status node watching the harness's `mqtt in` node ("input": a
-    // device names a nameless node "" where Node-RED leaves the name out):
+    // A status node watching the harness's `mqtt in` node (named "input"):
     // connected, the green dot with Node-RED's i18n key as its text, once
     // the broker accepts the session. Only the green status is let through: Node-RED
     // reports connecting first too, but its `mqtt out` drops what it is

@@ -34,6 +34,18 @@ impl RawNode {
         self.json.get("name").and_then(Json::as_str).unwrap_or("")
     }
 
+    /// Whether Node-RED's `node.name` is defined for this node, so that the
+    /// source of its errors, statuses and completions has a `name`: its
+    /// `name` is not empty (`Node.js`: `if (n.name)`), or its type's
+    /// constructor copies `name` as the flow gives it, empty too
+    /// (`this.name = n.name` in debug, delay, function, template, tcp out).
+    pub fn name_defined(&self) -> bool {
+        const COPY_NAME: &[&str] = &["debug", "delay", "function", "template", "tcp out"];
+        !self.name().is_empty()
+            || (COPY_NAME.contains(&self.type_name.as_str())
+                && self.json.get("name").and_then(Json::as_str).is_some())
+    }
+
     pub fn node_ref(&self) -> NodeRef {
         NodeRef {
             id: self.id.clone(),

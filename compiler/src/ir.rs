@@ -275,6 +275,8 @@ pub struct Scope {
 pub struct Node {
     pub id: String,
     pub name: String,
+    /// Whether Node-RED defines `node.name` (`RawNode::name_defined`).
+    pub name_defined: bool,
     pub type_name: String,
     pub span: Span,
     pub device: DeviceIndex,

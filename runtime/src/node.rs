@@ -1,6 +1,7 @@
 //! What a node is to the runtime, and the cell that holds one as a `static`.
 
-use crate::{Device, ErrorKind, Msg, NodeStatus};
+use crate::msg::PathSegment;
+use crate::{ConstValue, Device, ErrorKind, Msg, MsgError, NodeStatus, ValueRef};
 
 /// Who a node is in the flow, for debug output and error events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -8,15 +9,60 @@ pub struct NodeInfo {
     pub id: &'static str,
     pub name: &'static str,
     pub type_name: &'static str,
+    /// Whether Node-RED defines the node's `name`, which its errors,
+    /// statuses and completions then name as their source's.
+    pub has_name: bool,
 }
 
 impl NodeInfo {
+    /// A node as Node-RED makes it from its flow's `name`: named only when
+    /// `name` is not empty (`Node.js`: `if (n.name)`).
     pub const fn new(id: &'static str, name: &'static str, type_name: &'static str) -> Self {
         Self {
             id,
             name,
             type_name,
+            has_name: !name.is_empty(),
         }
+    }
+
+    /// A node of a type that copies its flow's `name` as it is, empty too
+    /// (`this.name = n.name`): named even when `name` is "".
+    pub const fn named(id: &'static str, name: &'static str, type_name: &'static str) -> Self {
+        Self {
+            id,
+            name,
+            type_name,
+            has_name: true,
+        }
+    }
+
+    /// Writes the node as Node-RED's flow names the source of a caught
+    /// error, a status or a completion: `msg.<outer>.source = {id, type,
+    /// name}`, `name` only when Node-RED defines it ([`NodeInfo::new`],
+    /// [`NodeInfo::named`]): JSON leaves an undefined `name` out.
+    pub fn set_source<const N: usize>(
+        &self,
+        msg: &mut Msg<N>,
+        outer: &str,
+    ) -> Result<(), MsgError> {
+        let path = |key| {
+            [
+                PathSegment::Key(outer),
+                PathSegment::Key("source"),
+                PathSegment::Key(key),
+            ]
+        };
+        msg.set(
+            &[PathSegment::Key(outer), PathSegment::Key("source")],
+            &ConstValue::Object(&[]),
+        )?;
+        msg.set(&path("id"), &ValueRef::Str(self.id))?;
+        msg.set(&path("type"), &ValueRef::Str(self.type_name))?;
+        if !self.has_name {
+            return Ok(());
+        }
+        msg.set(&path("name"), &ValueRef::Str(self.name))
     }
 
     /// The label Node-RED logs a node by: its name, or its id when unnamed.

@@ -117,13 +117,6 @@ pub fn status_message<const N: usize>(
 ) {
     let mut msg = Msg::<N>::new();
     let key = |key| [PathSegment::Key("status"), PathSegment::Key(key)];
-    let source_key = |key| {
-        [
-            PathSegment::Key("status"),
-            PathSegment::Key("source"),
-            PathSegment::Key(key),
-        ]
-    };
     let written = (|| {
         msg.set_property("status", &ConstValue::Object(&[]))?;
         let parts = [
@@ -136,10 +129,7 @@ pub fn status_message<const N: usize>(
                 msg.set(&key(name), &ValueRef::Str(value))?;
             }
         }
-        msg.set(&key("source"), &ConstValue::Object(&[]))?;
-        msg.set(&source_key("id"), &ValueRef::Str(source.id))?;
-        msg.set(&source_key("type"), &ValueRef::Str(source.type_name))?;
-        msg.set(&source_key("name"), &ValueRef::Str(source.name))
+        source.set_source(&mut msg, "status")
     })();
     if device.check(written, ErrorKind::Oversize).is_some() {
         deliver(&mut msg);

@@ -150,18 +150,18 @@ fn a_node_that_calls_done_on_every_path_gives_what_it_dropped_too() {
             sent: vec![
                 (
                     1,
-                    r#"{"payload":11,"complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                    r#"{"payload":11,"complete":{"source":{"id":"r1","type":"range"}}}"#
                         .to_string()
                 ),
                 (
                     1,
-                    r#"{"payload":"x","complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                    r#"{"payload":"x","complete":{"source":{"id":"r1","type":"range"}}}"#
                         .to_string()
                 ),
                 (0, r#"{"payload":50}"#.to_string()),
                 (
                     1,
-                    r#"{"payload":50,"complete":{"source":{"id":"r1","type":"range","name":""}}}"#
+                    r#"{"payload":50,"complete":{"source":{"id":"r1","type":"range"}}}"#
                         .to_string()
                 ),
             ],

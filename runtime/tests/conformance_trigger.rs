@@ -757,8 +757,7 @@ fn run_watched(case: &'static str, inputs: &[&str]) -> Vec<(usize, String)> {
 }
 
 /// What a complete node watching `triggerNode1` adds to a message.
-const FROM_TRIGGER: &str =
-    r#""complete":{"source":{"id":"triggerNode1","type":"trigger","name":""}}"#;
+const FROM_TRIGGER: &str = r#""complete":{"source":{"id":"triggerNode1","type":"trigger"}}"#;
 
 #[test]
 fn should_call_done_when_first_message_has_been_processed() {

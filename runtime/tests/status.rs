@@ -46,6 +46,25 @@ fn a_status_message_has_the_keys_the_node_set_and_the_source() {
 }
 
 #[test]
+fn a_nameless_node_s_status_source_has_no_name() {
+    // Node-RED sets `node.name` only from a non-empty `name` (`Node.js`:
+    // `if (n.name)`), so `source.name` is undefined and JSON leaves it out,
+    // for a flow's `"name": ""` as for no `name` at all.
+    let source = NodeInfo::new("n1", "", "trigger");
+    assert_eq!(
+        status_json(&source, &NodeStatus::new("blue", "dot").with_text("2")),
+        r#"{"status":{"fill":"blue","shape":"dot","text":"2","source":{"id":"n1","type":"trigger"}}}"#
+    );
+    // A delay node copies its flow's `name` as it is (`this.name =
+    // n.name`): `"name": ""` stays "".
+    let source = NodeInfo::named("n1", "", "delay");
+    assert_eq!(
+        status_json(&source, &NodeStatus::new("blue", "dot").with_text("2")),
+        r#"{"status":{"fill":"blue","shape":"dot","text":"2","source":{"id":"n1","type":"delay","name":""}}}"#
+    );
+}
+
+#[test]
 fn a_status_message_that_does_not_fit_is_counted_and_not_sent() {
     let device = Device::new("status", "conformance");
     let long = "x".repeat(100);

@@ -1538,7 +1538,13 @@ fn node_info(node: &Node, imports: &mut Imports) -> TokenStream {
     let id = Literal::string(&node.id);
     let name = Literal::string(&node.name);
     let type_name = Literal::string(&node.type_name);
-    quote!(#node_info::new(#id, #name, #type_name))
+    // `new` names a node by a non-empty name, as Node-RED's `Node.js` does;
+    // `named` keeps the empty name some types copy.
+    if node.name_defined && node.name.is_empty() {
+        quote!(#node_info::named(#id, #name, #type_name))
+    } else {
+        quote!(#node_info::new(#id, #name, #type_name))
+    }
 }
 
 /// A change node's rules as `psos::nodes::ChangeRule`s: a constant set on

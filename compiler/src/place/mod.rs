@@ -235,6 +235,7 @@ pub fn place(
         placed.push(ir::Node {
             id: node.raw.id.clone(),
             name: node.raw.name().to_string(),
+            name_defined: node.raw.name_defined(),
             type_name: node.raw.type_name.clone(),
             span: node.raw.span(),
             device,

@@ -98,23 +98,21 @@ pub fn error_message<const N: usize>(
     }
     let mut caught = msg.clone();
     let error = |key| [PathSegment::Key("error"), PathSegment::Key(key)];
-    let source_path = |key| {
-        [
-            PathSegment::Key("error"),
-            PathSegment::Key("source"),
-            PathSegment::Key(key),
-        ]
-    };
     let written = (|| {
         if let Some(earlier) = earlier {
             caught.set_property("_error", &earlier)?;
         }
         caught.set_property("error", &ConstValue::Object(&[]))?;
         caught.set(&error("message"), &ValueRef::Str(reported.message))?;
-        caught.set(&source_path("id"), &ValueRef::Str(source.id))?;
-        caught.set(&source_path("type"), &ValueRef::Str(source.type_name))?;
-        caught.set(&source_path("name"), &ValueRef::Str(source.name))?;
-        caught.set(&source_path("count"), &count)
+        source.set_source(&mut caught, "error")?;
+        caught.set(
+            &[
+                PathSegment::Key("error"),
+                PathSegment::Key("source"),
+                PathSegment::Key("count"),
+            ],
+            &count,
+        )
     })();
     device.check(written, ErrorKind::Oversize)?;
     Some(caught)

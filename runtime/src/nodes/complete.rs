@@ -5,8 +5,7 @@
 //! ([`Done`]), is decided at build time; the generated code runs a watched
 //! node with [`Watched`] outputs and then calls [`completed`].
 
-use crate::msg::PathSegment;
-use crate::{ConstValue, Device, ErrorKind, Msg, NodeInfo, NodeStatus, Outputs, ValueRef};
+use crate::{ConstValue, Device, ErrorKind, Msg, NodeInfo, NodeStatus, Outputs};
 
 /// A complete node sends on what it is given, as a catch node does: it is
 /// the same node.
@@ -86,18 +85,9 @@ pub fn complete_message<const N: usize>(
     msg: &Msg<N>,
 ) -> Option<Msg<N>> {
     let mut message = msg.clone();
-    let source_path = |key| {
-        [
-            PathSegment::Key("complete"),
-            PathSegment::Key("source"),
-            PathSegment::Key(key),
-        ]
-    };
     let written = (|| {
         message.set_property("complete", &ConstValue::Object(&[]))?;
-        message.set(&source_path("id"), &ValueRef::Str(source.id))?;
-        message.set(&source_path("type"), &ValueRef::Str(source.type_name))?;
-        message.set(&source_path("name"), &ValueRef::Str(source.name))
+        source.set_source(&mut message, "complete")
     })();
     device.check(written, ErrorKind::Oversize)?;
     Some(message)

@@ -39,7 +39,7 @@ pub fn caught(msg: &str, type_name: &str, text: &str) -> (usize, String) {
     (
         1,
         format!(
-            r#"{open},"error":{{"message":"{text}","source":{{"id":"1","type":"{type_name}","name":"","count":1}}}}}}"#
+            r#"{open},"error":{{"message":"{text}","source":{{"id":"1","type":"{type_name}","count":1}}}}}}"#
         ),
     )
 }
