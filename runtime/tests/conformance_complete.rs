@@ -570,7 +570,7 @@ fn csv_node(legacy: bool, all_rows: bool, skip: usize) -> WatchedCsv {
     }
 }
 
-const CSV_SOURCE: &str = r#""complete":{"source":{"id":"n1","type":"csv","name":""}}"#;
+const CSV_SOURCE: &str = r#""complete":{"source":{"id":"n1","type":"csv"}}"#;
 
 #[test]
 fn csv_should_call_done_when_message_processing_is_completed() {
