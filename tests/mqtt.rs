@@ -732,12 +732,13 @@ fn session_status(node: &str, state: &str) -> String {
         "connected" => ("green", "dot"),
         _ => ("red", "ring"),
     };
-    let (id, name) = match node {
-        "in" => ("in", "readings"),
-        _ => ("out", ""),
+    // The mqtt out node has no name, so its source has none either.
+    let source = match node {
+        "in" => r#"{"id":"in","type":"mqtt in","name":"readings"}"#,
+        _ => r#"{"id":"out","type":"mqtt out"}"#,
     };
     format!(
-        r#"[mqttstatushost] [debug:seen] {{"fill":"{fill}","shape":"{shape}","text":"node-red:common.status.{state}","source":{{"id":"{id}","type":"mqtt {node}","name":"{name}"}}}}"#
+        r#"[mqttstatushost] [debug:seen] {{"fill":"{fill}","shape":"{shape}","text":"node-red:common.status.{state}","source":{source}}}"#
     )
 }
 
