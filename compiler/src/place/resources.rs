@@ -253,23 +253,23 @@ pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize)
 pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
     let message = message_capacity.next_multiple_of(8) as u64;
     let bytes = match kind {
-        NodeKind::Delay(delay) => 112 + delay.queue as u64 * (message + 16),
-        NodeKind::Trigger(trigger) => 112 + trigger.topics as u64 * (message + 32),
+        NodeKind::Delay(delay) => 120 + delay.queue as u64 * (message + 16),
+        NodeKind::Trigger(trigger) => 120 + trigger.topics as u64 * (message + 32),
         // Its queue is aligned to 8 bytes.
-        NodeKind::Batch(batch) => (76 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
-        NodeKind::Sort(sort) => 52 + sort.queue as u64 * (message + 4),
+        NodeKind::Batch(batch) => (84 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
+        NodeKind::Sort(sort) => 56 + sort.queue as u64 * (message + 4),
         // Each group: its joined value, its message, and its id, joiner
         // and property names.
-        NodeKind::Join(join) => 96 + join.groups as u64 * (join.group_size as u64 + message + 256),
+        NodeKind::Join(join) => 104 + join.groups as u64 * (join.group_size as u64 + message + 256),
         // A stream's rest, for text and for buffers.
-        NodeKind::Split(split) => 112 + if split.stream { 2 * message } else { 0 },
+        NodeKind::Split(split) => 120 + if split.stream { 2 * message } else { 0 },
         // Each topic: a window of numbers and the topic's name.
-        NodeKind::Smooth(smooth) => 72 + smooth.topics as u64 * (8 * smooth.window as u64 + 128),
+        NodeKind::Smooth(smooth) => 80 + smooth.topics as u64 * (8 * smooth.window as u64 + 128),
         // The columns it learns, and the rows a node that sends them all
         // at once gathers.
-        NodeKind::Csv(csv) => 76 + csv.column_bytes as u64 + if csv.all_rows { message } else { 0 },
+        NodeKind::Csv(csv) => 80 + csv.column_bytes as u64 + if csv.all_rows { message } else { 0 },
         // Each topic: its name and value, and a stamp.
-        NodeKind::Filter(filter) => 96 + filter.topics as u64 * (filter.topic_size as u64 + 16),
+        NodeKind::Filter(filter) => 104 + filter.topics as u64 * (filter.topic_size as u64 + 16),
         _ => return None,
     };
     Some(bytes)
