@@ -204,6 +204,26 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Kills the process without a word, as a power cut would, and returns
+    /// what it printed before it died that was not read yet.
+    pub fn kill(mut self) -> Vec<String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The pipe closes with the process: its reader ends with the lines
+        // still in it.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut lines = Vec::new();
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            lines.push(line);
+        }
+        lines
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
