@@ -347,10 +347,10 @@ fn credentials_come_from_the_environment_and_appear_nowhere_else() {
         online.first().map(|m| m.payload.as_slice()),
         Some(&b"online"[..])
     );
-    let output = device
-        .read_until(Duration::from_secs(1), |_| false)
-        .join("\n");
-    drop(device);
+    // All it printed, up to its end.
+    let mut output = device.read_until(Duration::from_secs(1), |_| false);
+    output.extend(device.kill());
+    let output = output.join("\n");
 
     // The secret is in no generated file and in nothing the device printed.
     let mut files = vec![dir.path().to_path_buf()];
@@ -674,10 +674,9 @@ fn tls_verifies_the_broker_and_keeps_the_password_out_of_sight() {
             .map(|m| m.payload.clone()),
         Some(b"over TLS".to_vec())
     );
-    let output = device
-        .read_until(Duration::from_millis(500), |_| false)
-        .join("\n");
-    drop(device);
+    let mut output = device.read_until(Duration::from_millis(500), |_| false);
+    output.extend(device.kill());
+    let output = output.join("\n");
     assert!(
         !output.contains(password),
         "the device printed the password"
