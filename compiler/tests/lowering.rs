@@ -1836,6 +1836,32 @@ fn a_status_node_receives_only_the_status_of_nodes_that_report_one_on_its_tab() 
     );
 }
 
+/// Every delay mode and a csv node in RFC 4180 mode report a status once
+/// the flow runs; a legacy csv node only as it starts, so a status node
+/// does not watch it (and nothing is refused).
+#[test]
+fn a_status_node_watches_delay_nodes_in_every_mode_and_csv_nodes_in_rfc_mode() {
+    check_watched(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "rate", "type": "delay", "z": "t1", "pauseType": "rate", "rate": "1", "wires": [[]]},
+            {"id": "drop", "type": "delay", "z": "t1", "pauseType": "rate", "rate": "1", "drop": true, "wires": [[]]},
+            {"id": "queue", "type": "delay", "z": "t1", "pauseType": "queue", "rate": "1", "wires": [[]]},
+            {"id": "timed", "type": "delay", "z": "t1", "pauseType": "timed", "rate": "1", "wires": [[]]},
+            {"id": "random", "type": "delay", "z": "t1", "pauseType": "random", "randomFirst": "1", "randomLast": "5", "wires": [[]]},
+            {"id": "rfc", "type": "csv", "z": "t1", "spec": "rfc", "wires": [[]]},
+            {"id": "legacy", "type": "csv", "z": "t1", "wires": [[]]},
+            {"id": "s", "type": "status", "z": "t1", "scope": null, "wires": [[]]}]"#,
+        &[
+            "rate->s",
+            "drop->s",
+            "queue->s",
+            "timed->s",
+            "random->s",
+            "rfc->s",
+        ],
+    );
+}
+
 #[test]
 fn a_status_node_leaves_out_of_its_list_the_nodes_it_is_wired_to_as_node_red_does() {
     // `25-status.js` removes them while walking the list by position, so
