@@ -136,11 +136,10 @@ impl PartialEq for DebugCounter {
 
 impl Eq for DebugCounter {}
 
+/// Shown by name only: its count may be locked while it is shown.
 impl fmt::Debug for DebugCounter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DebugCounter")
-            .field("count", &self.state.lock().count)
-            .finish()
+        f.write_str("DebugCounter")
     }
 }
 
