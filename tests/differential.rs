@@ -713,6 +713,21 @@ const CASES: &[Case] = &[
         inputs: &["1", "2", "3", "4", "5"],
         outputs: 6,
     },
+    // A random delay (here of exactly 100 ms) whose `timeout` is five
+    // seconds: how many wait once a message comes, and after it leaves.
+    Case {
+        name: "status-delay-random",
+        nodes: r#"[{"id": "h", "type": "delay", "name": "wander", "pauseType": "random", "timeout": "5", "timeoutUnits": "seconds",
+            "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "100", "randomLast": "100", "randomUnits": "milliseconds",
+            "drop": false, "allowrate": false, "outputs": 1, "wires": [["out1"]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["h"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 3,
+    },
     // A debug node counting (`statusType` "counter"): the first message,
     // long after the node started, is counted at once (a blue ring, "1");
     // the four that follow within 100 ms of each other are counted 200 ms
