@@ -80,6 +80,16 @@ const SPACED: &[&str] = &[
 /// How long a [`SPACED`] case waits after each input.
 const SPACING: Duration = Duration::from_millis(200);
 
+/// The cases whose nodes keep time from their start (a counting debug
+/// node holds back a count that comes within 100 ms of the one before,
+/// the first one counted from the node's start): their inputs go
+/// [`START_WAIT`] after both sides are connected, so that the first comes
+/// long after the nodes started on both sides.
+const STARTED: &[&str] = &["status-debug-counter"];
+
+/// How long a [`STARTED`] case waits before its first input.
+const START_WAIT: Duration = Duration::from_millis(300);
+
 /// More messages than any case sends: a subscriber that takes all of them.
 const EVERYTHING: usize = 100_000;
 
@@ -681,6 +691,73 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &["1"],
         outputs: 3,
+    },
+    // A delay node limiting the rate to one message every 150 ms (20 per
+    // 3 s), its messages on `out1` and its status on `out0`: `reportDepth`
+    // reports the queue's depth half a second after the first message
+    // (one waits then: the fifth, which leaves at 600 ms), and the next
+    // report, half a second after the interval finds the queue empty at
+    // 750 ms, falls after the case's end on both sides. Timers differ
+    // between the two sides by a few milliseconds; every event here is at
+    // least 50 ms from the next, so the order and the count are the same.
+    Case {
+        name: "status-delay-rate",
+        nodes: r#"[{"id": "h", "type": "delay", "name": "limit", "pauseType": "rate", "timeout": "5", "timeoutUnits": "seconds",
+            "rate": "20", "nbRateUnits": "3", "rateUnits": "second", "randomFirst": "1", "randomLast": "5", "randomUnits": "seconds",
+            "drop": false, "allowrate": false, "outputs": 1, "wires": [["out1"]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["h"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2", "3", "4", "5"],
+        outputs: 6,
+    },
+    // A random delay (here of exactly 100 ms) whose `timeout` is five
+    // seconds: how many wait once a message comes, and after it leaves.
+    Case {
+        name: "status-delay-random",
+        nodes: r#"[{"id": "h", "type": "delay", "name": "wander", "pauseType": "random", "timeout": "5", "timeoutUnits": "seconds",
+            "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "100", "randomLast": "100", "randomUnits": "milliseconds",
+            "drop": false, "allowrate": false, "outputs": 1, "wires": [["out1"]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["h"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 3,
+    },
+    // A debug node counting (`statusType` "counter"): the first message,
+    // long after the node started, is counted at once (a blue ring, "1");
+    // the four that follow within 100 ms of each other are counted 200 ms
+    // after the last of them ("5").
+    Case {
+        name: "status-debug-counter",
+        nodes: r#"[{"id": "d", "type": "debug", "name": "counted", "active": true, "tosidebar": false, "console": false,
+            "tostatus": true, "complete": "payload", "targetType": "msg", "statusVal": "", "statusType": "counter", "wires": []},
+          {"id": "s", "type": "status", "name": "", "scope": ["d"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2", "3", "4", "5"],
+        outputs: 2,
+    },
+    // A csv node in RFC 4180 mode clears its status at each message, and
+    // shows a red dot with Node-RED's text for a payload that is neither
+    // text nor an object.
+    Case {
+        name: "status-csv",
+        nodes: r#"[{"id": "v", "type": "csv", "name": "table", "spec": "rfc", "sep": ",", "hdrin": "", "hdrout": "none", "multi": "one",
+            "ret": "\n", "temp": "a,b", "skip": "0", "strings": true, "include_empty_strings": "", "include_null_values": "", "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["v"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""1,2""#, "5", r#""3,4""#],
+        outputs: 4,
     },
     // A status node watching the harness's `mqtt in` node (named "input"):
     // connected, the green dot with Node-RED's i18n key as its text, once
@@ -1536,6 +1613,9 @@ fn run(
             "case {}: {side} did not connect within {CONNECT_TIMEOUT:?}",
             case.name
         );
+    }
+    if STARTED.contains(&case.name) {
+        std::thread::sleep(START_WAIT);
     }
     for input in case.inputs {
         node_red_broker.publish(

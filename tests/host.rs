@@ -400,6 +400,37 @@ fn a_status_node_is_given_the_status_of_the_nodes_it_watches() {
 }
 
 #[test]
+fn status_nodes_are_given_the_statuses_nodes_report_on_timers() {
+    let (dir, _) = build_test_flow("status_timers");
+    // Only the watched rate-limiting delay node keeps when it reports its
+    // depth, and only the watched counting debug node has a counter and a
+    // timer for it; their unwatched twins get neither.
+    let main_rs = std::fs::read_to_string(dir.path().join("statustimershost/src/main.rs"))
+        .expect("the device's main.rs");
+    assert_eq!(main_rs.matches("DepthReport>").count(), 1, "{main_rs}");
+    assert_eq!(
+        main_rs.matches("DebugCounter::on_uptime()").count(),
+        1,
+        "{main_rs}"
+    );
+    assert_eq!(main_rs.matches("_COUNTER.tick(").count(), 1, "{main_rs}");
+    let device = Running::start(&build_device(dir.path(), "statustimershost"));
+    // Half a second after start-up the message passes the rate limit at
+    // once and is counted at once (it comes more than 100 ms after the
+    // start); half a second later the delay node reports its empty queue.
+    assert_eq!(
+        debug_lines(&device, 5, Duration::from_secs(10)),
+        [
+            "[statustimershost] [debug:passed] a : first",
+            "[statustimershost] [debug:counted] a : first",
+            r#"[statustimershost] [debug:seen] {"fill":"blue","shape":"ring","text":"1","source":{"id":"counted","type":"debug","name":"counted"}}"#,
+            "[statustimershost] [debug:uncounted] a : first",
+            r#"[statustimershost] [debug:seen] {"fill":"blue","shape":"dot","text":"0","source":{"id":"limit","type":"delay","name":"limit"}}"#,
+        ]
+    );
+}
+
+#[test]
 fn a_complete_node_is_given_each_message_its_nodes_have_finished_with() {
     let (dir, _) = build_test_flow("complete");
     // Only the change, delay and csv nodes get code for it: the switch node

@@ -838,6 +838,10 @@ pub struct Delay {
     /// How often the device's timer task lets the node release what is due;
     /// `None` for a mode that releases nothing later.
     pub tick_ms: Option<u64>,
+    /// `random` reports how many wait around each message, as Node-RED's
+    /// does while the node's `timeout` (the `delay` mode's) is at least a
+    /// second.
+    pub random_counts: bool,
 }
 
 /// A `template` node: the property it sets and what it sets it to.

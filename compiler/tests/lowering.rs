@@ -402,6 +402,7 @@ fn delay_rates_are_read_as_node_red_reads_them() {
                 second_output: false,
                 queue: 8,
                 tick_ms: Some(10),
+                random_counts: false,
             }),
             "{unit}"
         );
@@ -432,6 +433,7 @@ fn delay_modes_are_read_as_node_red_reads_them() {
             second_output: false,
             queue: 8,
             tick_ms: Some(5),
+            random_counts: false,
         }
     );
     assert_eq!(
@@ -444,6 +446,7 @@ fn delay_modes_are_read_as_node_red_reads_them() {
             second_output: false,
             queue: 3,
             tick_ms: Some(10),
+            random_counts: false,
         }
     );
     assert_eq!(
@@ -456,6 +459,25 @@ fn delay_modes_are_read_as_node_red_reads_them() {
             last_ms: 300.0
         }
     );
+    // A random delay reports how many wait while its `timeout`, read as
+    // Node-RED reads it in every mode (unknown units are seconds), is at
+    // least a second.
+    for (timeout, counts) in [
+        (r#""timeout": "5", "timeoutUnits": "seconds""#, true),
+        (r#""timeout": 1"#, true),
+        (r#""timeout": "999", "timeoutUnits": "milliseconds""#, false),
+        (r#""timeout": 1000, "timeoutUnits": "milliseconds""#, true),
+        (r#""timeout": "", "timeoutUnits": "minutes""#, false),
+        (r#""timeout": "soon""#, false),
+        (r#""timeout": 2, "timeoutUnits": "fortnights""#, true),
+        (r#""timeout": 0.5, "timeoutUnits": "fortnights""#, false),
+        (r#""timeoutUnits": "days""#, false),
+    ] {
+        let random = read(&format!(
+            r#""pauseType": "random", "randomFirst": 1, "randomLast": 2, {timeout}"#
+        ));
+        assert_eq!(random.random_counts, counts, "{timeout}");
+    }
     // Two a second, twice: one message every second; what `rate` with
     // `drop` drops is never kept, and needs no timer.
     assert_eq!(
@@ -471,6 +493,7 @@ fn delay_modes_are_read_as_node_red_reads_them() {
             second_output: true,
             queue: 0,
             tick_ms: None,
+            random_counts: false,
         }
     );
     assert_eq!(
@@ -1810,6 +1833,32 @@ fn a_status_node_receives_only_the_status_of_nodes_that_report_one_on_its_tab() 
             b = trigger("b", None, "[]"),
         ),
         &["b->s", "q->s"],
+    );
+}
+
+/// Every delay mode and a csv node in RFC 4180 mode report a status once
+/// the flow runs; a legacy csv node only as it starts, so a status node
+/// does not watch it (and nothing is refused).
+#[test]
+fn a_status_node_watches_delay_nodes_in_every_mode_and_csv_nodes_in_rfc_mode() {
+    check_watched(
+        r#"[{"id": "t1", "type": "tab"},
+            {"id": "rate", "type": "delay", "z": "t1", "pauseType": "rate", "rate": "1", "wires": [[]]},
+            {"id": "drop", "type": "delay", "z": "t1", "pauseType": "rate", "rate": "1", "drop": true, "wires": [[]]},
+            {"id": "queue", "type": "delay", "z": "t1", "pauseType": "queue", "rate": "1", "wires": [[]]},
+            {"id": "timed", "type": "delay", "z": "t1", "pauseType": "timed", "rate": "1", "wires": [[]]},
+            {"id": "random", "type": "delay", "z": "t1", "pauseType": "random", "randomFirst": "1", "randomLast": "5", "wires": [[]]},
+            {"id": "rfc", "type": "csv", "z": "t1", "spec": "rfc", "wires": [[]]},
+            {"id": "legacy", "type": "csv", "z": "t1", "wires": [[]]},
+            {"id": "s", "type": "status", "z": "t1", "scope": null, "wires": [[]]}]"#,
+        &[
+            "rate->s",
+            "drop->s",
+            "queue->s",
+            "timed->s",
+            "random->s",
+            "rfc->s",
+        ],
     );
 }
 

@@ -608,7 +608,7 @@ impl<'a> DeviceCode<'a> {
                 }
                 continue;
             }
-            let (node_type, mut constructor) = if node.kind.context_scopes().is_empty() {
+            let (mut node_type, mut constructor) = if node.kind.context_scopes().is_empty() {
                 constructor(node, imports)
             } else {
                 self.with_context(node, imports)
@@ -659,7 +659,18 @@ impl<'a> DeviceCode<'a> {
             };
             let status_fn = self.status_function(node, position, imports);
             if let (NodeKind::Debug(debug), Some(_)) = (&node.kind, &status_fn) {
-                constructor = with_debug_status(constructor, debug, imports);
+                let counter = counter_name(cell);
+                if debug.status == Some(crate::ir::DebugStatus::Counter) {
+                    let counter_type = imports.node("DebugCounter");
+                    items
+                        .push(quote!(static #counter: #counter_type = #counter_type::on_uptime();));
+                }
+                constructor = with_debug_status(constructor, debug, &counter, imports);
+            }
+            if let (NodeKind::Delay(delay), Some(_)) = (&node.kind, &status_fn) {
+                if let Some(watched_type) = watched_delay_type(delay, imports) {
+                    node_type = watched_type;
+                }
             }
             let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
             let status_fn = status_fn.map(|(_, function)| function);
@@ -1008,6 +1019,30 @@ impl<'a> DeviceCode<'a> {
                         Some(tick),
                         None,
                         self.timer_hook(position, call),
+                    );
+                }
+                NodeKind::Debug(crate::ir::Debug {
+                    status: Some(crate::ir::DebugStatus::Counter),
+                    active: true,
+                    ..
+                }) if self
+                    .status_watchers
+                    .get(position)
+                    .is_some_and(|w| !w.is_empty()) =>
+                {
+                    // A counting debug node that status nodes watch reports
+                    // a count it held back when its wait is over.
+                    let counter = counter_name(&cell);
+                    let status = status_name(&Names {
+                        cell,
+                        input,
+                        output,
+                    });
+                    push(
+                        Some(COUNTER_TICK_MS),
+                        Some(COUNTER_TICK_MS),
+                        None,
+                        quote!(#counter.tick(#status)),
                     );
                 }
                 NodeKind::Delay(Delay { tick_ms, .. })
@@ -2729,6 +2764,16 @@ fn option_u64(value: Option<u64>) -> TokenStream {
     }
 }
 
+/// The static in which a counting debug node that status nodes watch
+/// keeps its count.
+fn counter_name(cell: &Ident) -> Ident {
+    format_ident!("{}_COUNTER", cell)
+}
+
+/// How often a counting debug node's timer looks for a count held back:
+/// such a count is reported at most this late.
+const COUNTER_TICK_MS: u64 = 10;
+
 /// The name of the function that gives status nodes a node's status.
 fn status_name(names: &Names) -> Ident {
     format_ident!("{}_status", names.input)
@@ -2747,11 +2792,28 @@ fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports
     }
 }
 
+/// The type of a delay node whose status status nodes receive, in the
+/// modes where Node-RED reports it on timers of its own: the node keeps
+/// what those need (`DepthReport`, `RandomCounts`); `None` in the others.
+fn watched_delay_type(delay: &crate::ir::Delay, imports: &mut Imports) -> Option<TokenStream> {
+    let status = match delay.mode {
+        DelayMode::Rate { drop: false, .. } | DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
+            imports.node("DepthReport")
+        }
+        DelayMode::Random { .. } if delay.random_counts => imports.node("RandomCounts"),
+        _ => return None,
+    };
+    let delay_type = imports.node("Delay");
+    let queue = Literal::usize_unsuffixed(delay.queue);
+    Some(quote!(#delay_type<{ Msg::CAPACITY }, #queue, #status>))
+}
+
 /// A debug node whose status status nodes receive reports it as its
 /// `statusType` says.
 fn with_debug_status(
     constructor: TokenStream,
     debug: &crate::ir::Debug,
+    counter: &Ident,
     imports: &mut Imports,
 ) -> TokenStream {
     let status_type = imports.node("DebugStatus");
@@ -2760,6 +2822,7 @@ fn with_debug_status(
             let property = path(property, imports);
             quote!(#status_type::Property(#property))
         }
+        Some(crate::ir::DebugStatus::Counter) => quote!(#status_type::Counter(&#counter)),
         // psosc refuses the other kinds on a watched node.
         _ => quote!(#status_type::Auto),
     };

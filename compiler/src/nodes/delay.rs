@@ -4,6 +4,7 @@
 
 use super::Reader;
 use crate::ir::{Delay, DelayMode, NodeKind};
+use crate::json::JsonValue;
 use psos::nodes::TIMEOUT_MAX_MS;
 
 /// How many messages a delay node holds unless its `psosQueue` says
@@ -119,12 +120,38 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         DelayMode::Rate { drop: true, .. } => 0,
         _ => usize::try_from(queue?).ok()?,
     };
+    let random_counts = matches!(mode, DelayMode::Random { .. }) && random_counts(reader);
     Some(NodeKind::Delay(Delay {
         mode,
         second_output: outputs? == 2,
         queue,
         tick_ms: tick_ms(&mode),
+        random_counts,
     }))
+}
+
+/// Whether a `random` node reports how many wait: `89-delay.js` reads
+/// `timeout` and `timeoutUnits` in every mode, and a random delay reports
+/// while that time is at least a second. Node-RED takes any value here
+/// (`n.timeout * 1000` for units it does not know), so nothing is refused:
+/// what JavaScript's `*` makes no number of (missing, not numeric text)
+/// reports nothing.
+fn random_counts(reader: &Reader<'_, '_>) -> bool {
+    let timeout = match reader.get("timeout").map(|timeout| &timeout.value) {
+        Some(JsonValue::Number(number)) => *number,
+        Some(JsonValue::String(text)) => psos::number_from_str(text),
+        Some(JsonValue::Bool(flag)) => f64::from(u8::from(*flag)),
+        Some(JsonValue::Null) => 0.0,
+        _ => f64::NAN,
+    };
+    let unit = match reader.get("timeoutUnits").and_then(|units| units.as_str()) {
+        Some("milliseconds") => 1.0,
+        Some("minutes") => 60_000.0,
+        Some("hours") => 3_600_000.0,
+        Some("days") => 86_400_000.0,
+        _ => 1000.0,
+    };
+    timeout * unit >= 1000.0
 }
 
 /// A wait of `value` in `unit`s, in milliseconds, that Node.js's timers

@@ -9,7 +9,7 @@ use super::catch::{check_scope_devices, read_scope, scope_distance};
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::RawFlow;
-use crate::ir::{CatchScope, DebugStatus, DelayMode, Flow, NodeIndex, NodeKind, StatusNode};
+use crate::ir::{CatchScope, DebugStatus, Flow, NodeIndex, NodeKind, StatusNode};
 use crate::json::JsonValue;
 use crate::place::RuntimeNode;
 
@@ -62,20 +62,16 @@ fn reports_status(kind: &NodeKind) -> Result<bool, &'static str> {
             Some(_) if !debug.active => {
                 Err("it is inactive, and an inactive debug node has no code on a device")
             }
-            Some(DebugStatus::Counter) => {
-                Err("its status counts messages on timers (`statusType` \"counter\"), which a device does not keep")
-            }
             Some(DebugStatus::Jsonata) => {
                 Err("its status is a JSONata expression (`statusType` \"jsonata\"), which a device cannot evaluate")
             }
-            Some(DebugStatus::Auto | DebugStatus::Property(_)) => Ok(true),
+            Some(DebugStatus::Auto | DebugStatus::Property(_) | DebugStatus::Counter) => Ok(true),
         },
-        NodeKind::Delay(delay) => match delay.mode {
-            DelayMode::Fixed { .. } => Ok(true),
-            _ => Err("a device reports the status of a delay node in `delay` and `delayv` modes only, not yet in `random`, `rate`, `queue` or `timed`"),
-        },
+        NodeKind::Delay(_) => Ok(true),
         NodeKind::MqttIn(_) | NodeKind::MqttOut(_) => Ok(true),
-        NodeKind::Csv(_) => Err("a device does not report a csv node's status yet"),
+        // The legacy parser sets a status only as it starts, which no
+        // status node hears.
+        NodeKind::Csv(csv) => Ok(!csv.legacy),
         _ => Ok(false),
     }
 }
@@ -145,7 +141,7 @@ fn unreported(watcher: &RuntimeNode<'_>, node: &RuntimeNode<'_>, why: &str) -> D
     .property("scope")
     .label(watcher.raw.json.span, "this status node")
     .label(node.raw.json.span, "its status is not reported")
-    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, delay in `delay` or `delayv` mode, mqtt in, mqtt out, and debug nodes with `tostatus` on \"auto\" or a message property), or keep these nodes in Node-RED")
+    .help("narrow the status node's scope to a list of nodes whose status a device reports (trigger, delay, mqtt in, mqtt out, csv, and debug nodes with `tostatus` on \"auto\", a message property or \"counter\"), or keep these nodes in Node-RED")
 }
 
 /// A status node hears only the status of nodes on its own device: one

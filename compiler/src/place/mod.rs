@@ -155,17 +155,29 @@ pub fn place(
         .map(|device| device.message_capacity)
         .max()
         .unwrap_or(DEFAULT_MESSAGE_CAPACITY);
+    // A status node is tied to the nodes it watches as a catch node is.
+    let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
     let node_resources: Vec<Resources> = nodes
         .iter()
         .zip(&node_pins)
-        .map(|(node, pin)| {
+        .enumerate()
+        .map(|(index, (node, pin))| {
             let message_capacity = match pin {
                 Pin::Pinned(device, _) => devices
                     .get(*device)
                     .map_or(largest_messages, |device| device.message_capacity),
                 Pin::Free | Pin::Broken => largest_messages,
             };
-            resources::node_resources(&node.raw.type_name, node.kind, message_capacity)
+            let resources =
+                resources::node_resources(&node.raw.type_name, node.kind, message_capacity);
+            if status_watched_by.contains_key(&index) {
+                Resources {
+                    ram: resources.ram + resources::watched_status_ram(node.kind),
+                    ..resources
+                }
+            } else {
+                resources
+            }
         })
         .collect();
     let runtime: Vec<Resources> = devices
@@ -173,8 +185,6 @@ pub fn place(
         .map(|device| resources::runtime_resources(device.message_capacity))
         .collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
-    // A status node is tied to the nodes it watches as a catch node is.
-    let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
     let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
     let problem = Problem {
         n_devices: devices.len(),

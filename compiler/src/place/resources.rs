@@ -275,6 +275,31 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
     Some(bytes)
 }
 
+/// The RAM a node that status nodes watch needs beyond what it needs
+/// unwatched: a delay node whose mode reports its depth on a timer of its
+/// own (`rate` without `drop`, `queue`, `timed`) keeps when that report is
+/// due in its static (16 bytes, measured by `tests/node_sizes.rs`); a
+/// counting debug node keeps its count, when the last message came and
+/// when a count held back is due, in a static of its own (40 bytes, from
+/// its layout: three 64-bit numbers, one optional, and a lock). Other nodes
+/// need nothing more.
+pub fn watched_status_ram(kind: &NodeKind) -> u64 {
+    match kind {
+        NodeKind::Delay(crate::ir::Delay {
+            mode:
+                crate::ir::DelayMode::Rate { drop: false, .. }
+                | crate::ir::DelayMode::Queue { .. }
+                | crate::ir::DelayMode::Timed { .. },
+            ..
+        }) => 16,
+        NodeKind::Debug(crate::ir::Debug {
+            status: Some(crate::ir::DebugStatus::Counter),
+            ..
+        }) => 40,
+        _ => 0,
+    }
+}
+
 /// Whether nodes of a type must be pinned.
 pub fn is_hardware(type_name: &str) -> bool {
     type_facts(type_name).is_some_and(|facts| facts.hardware)

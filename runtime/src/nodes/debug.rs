@@ -43,6 +43,110 @@ pub enum DebugStatus {
     Auto,
     /// `msg`: a message property.
     Property(&'static [PathSegment<'static>]),
+    /// `counter`: how many messages the node has had, kept in a static
+    /// of its own.
+    Counter(&'static DebugCounter),
+}
+
+/// What a debug node with `statusType` "counter" keeps: how many messages
+/// it has had, when the last came, and when a count held back is due, on
+/// a clock of its own (the board's uptime on a device). psosc gives one,
+/// in a static of its own, only to a counting node that status nodes
+/// watch, with a timer that calls [`DebugCounter::tick`].
+pub struct DebugCounter {
+    clock: fn() -> u64,
+    state: spin::Mutex<CounterState>,
+}
+
+struct CounterState {
+    count: u64,
+    /// When the last message came: Node-RED's `lastTime`, which starts
+    /// when the node does.
+    last_ms: u64,
+    /// When the count held back is reported, if one is.
+    due: Option<u64>,
+}
+
+/// A message that comes more than this many milliseconds after the one
+/// before is counted at once; closer ones wait for [`COUNTER_WAIT_MS`].
+pub const COUNTER_QUIET_MS: u64 = 100;
+
+/// How long `21-debug.js` holds the count back after a message that came
+/// close behind the one before, again from each such message.
+pub const COUNTER_WAIT_MS: u64 = 200;
+
+impl DebugCounter {
+    /// A counter on the board's uptime.
+    pub const fn on_uptime() -> Self {
+        Self::new(crate::platform::uptime_ms)
+    }
+
+    /// A counter on `clock`, in milliseconds.
+    pub const fn new(clock: fn() -> u64) -> Self {
+        Self {
+            clock,
+            state: spin::Mutex::new(CounterState {
+                count: 0,
+                last_ms: 0,
+                due: None,
+            }),
+        }
+    }
+
+    /// A message comes: the count, if it is reported at once.
+    fn count(&self) -> Option<u64> {
+        let now = (self.clock)();
+        let mut state = self.state.lock();
+        let since = now.saturating_sub(state.last_ms);
+        state.last_ms = now;
+        state.count = state.count.saturating_add(1);
+        if since > COUNTER_QUIET_MS {
+            Some(state.count)
+        } else {
+            state.due = Some(now.saturating_add(COUNTER_WAIT_MS));
+            None
+        }
+    }
+
+    /// A count held back and due by the clock is given to `report`. A
+    /// count reported at once leaves a wait that was running as it is, so
+    /// its count is reported again, as Node-RED's timer does.
+    pub fn tick(&self, report: impl FnOnce(&crate::NodeStatus<'_>)) {
+        let now = (self.clock)();
+        let count = {
+            let mut state = self.state.lock();
+            match state.due {
+                Some(due) if due <= now => {
+                    state.due = None;
+                    state.count
+                }
+                _ => return,
+            }
+        };
+        report_count(count, report);
+    }
+}
+
+/// One counter is only ever equal to itself.
+impl PartialEq for DebugCounter {
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::eq(self, other)
+    }
+}
+
+impl Eq for DebugCounter {}
+
+/// Shown by name only: its count may be locked while it is shown.
+impl fmt::Debug for DebugCounter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DebugCounter")
+    }
+}
+
+/// The counter's status: a blue ring, the count as its text.
+fn report_count(count: u64, report: impl FnOnce(&crate::NodeStatus<'_>)) {
+    let text = crate::CountText::new(usize::try_from(count).unwrap_or(usize::MAX));
+    report(&crate::NodeStatus::new("blue", "ring").with_text(text.as_str()));
 }
 
 /// How many UTF-16 units of a status text Node-RED's debug node keeps
@@ -344,8 +448,14 @@ impl Debug {
                 Err(_) => device.report_uncaught(ErrorKind::Oversize),
             }
         }
-        if let (Some(status), true) = (self.status, out.reports_status()) {
-            self.report_status(status, msg, out);
+        match (self.status, out.reports_status()) {
+            (Some(DebugStatus::Counter(counter)), true) => {
+                if let Some(count) = counter.count() {
+                    report_count(count, |status| out.status(status));
+                }
+            }
+            (Some(status), true) => self.report_status(status, msg, out),
+            _ => {}
         }
     }
 
@@ -362,6 +472,7 @@ impl Debug {
             (DebugStatus::Auto, DebugTarget::Property(path)) | (DebugStatus::Property(path), _) => {
                 msg.get(path)
             }
+            (DebugStatus::Counter(_), _) => return,
         };
         let mut fill = "grey";
         let mut shape = "dot";

@@ -10,6 +10,12 @@
 //! device's timer task calls `tick` every few milliseconds (psosc picks a
 //! hundredth of the node's shortest time, from 1 to 10 ms), so a message
 //! leaves at most one tick late.
+//!
+//! Its status goes where Node-RED's goes, to outputs that report it. What
+//! Node-RED reports on timers of its own (the queue's depth in `rate`,
+//! `queue` and `timed`, half a second after it changes) the same tick
+//! reports when due, from what the node keeps in its `S`: nothing in a
+//! node no status node watches.
 
 use crate::encoding::Str;
 use crate::msg::PathSegment;
@@ -87,8 +93,63 @@ struct Waiting<const N: usize> {
     msg: Msg<N>,
 }
 
-/// A `delay` node holding up to `Q` messages of `N` bytes.
-pub struct Delay<const N: usize, const Q: usize> {
+/// How long Node-RED's `reportDepth` waits before it reports how many
+/// messages wait in `rate`, `queue` and `timed` modes, in milliseconds.
+pub const DEPTH_REPORT_MS: u64 = 500;
+
+/// What a delay node keeps for the statuses Node-RED reports on timers of
+/// their own, which only a node that status nodes watch needs: an
+/// unwatched node's is `()`, of no size, and it reports nothing.
+pub trait DelayStatus {
+    /// The state at start-up: no report pending.
+    const IDLE: Self;
+    /// `random` reports how many wait around each message (Node-RED does
+    /// while the node's `timeout` is at least a second).
+    const COUNTS_RANDOM: bool;
+    /// When the pending depth report is due (`reportDepth`'s `busy`
+    /// timer), for a node that keeps one.
+    fn depth_report(&mut self) -> Option<&mut Option<u64>>;
+}
+
+impl DelayStatus for () {
+    const IDLE: Self = ();
+    const COUNTS_RANDOM: bool = false;
+    fn depth_report(&mut self) -> Option<&mut Option<u64>> {
+        None
+    }
+}
+
+/// The status of a `rate` (without `drop`), `queue` or `timed` node that
+/// status nodes watch: its queue's depth, reported [`DEPTH_REPORT_MS`]
+/// after the first change since the last report.
+pub struct DepthReport {
+    due: Option<u64>,
+}
+
+impl DelayStatus for DepthReport {
+    const IDLE: Self = DepthReport { due: None };
+    const COUNTS_RANDOM: bool = false;
+    fn depth_report(&mut self) -> Option<&mut Option<u64>> {
+        Some(&mut self.due)
+    }
+}
+
+/// The status of a `random` node that status nodes watch and whose
+/// `timeout` is at least a second: how many wait, after each message
+/// arrives and after each leaves.
+pub struct RandomCounts;
+
+impl DelayStatus for RandomCounts {
+    const IDLE: Self = RandomCounts;
+    const COUNTS_RANDOM: bool = true;
+    fn depth_report(&mut self) -> Option<&mut Option<u64>> {
+        None
+    }
+}
+
+/// A `delay` node holding up to `Q` messages of `N` bytes, keeping `S` for
+/// its status.
+pub struct Delay<const N: usize, const Q: usize, S: DelayStatus = ()> {
     pub info: NodeInfo,
     mode: DelayMode,
     /// Node-RED's `outputs` is 2: what `rate` with `drop` drops, and what a
@@ -104,12 +165,13 @@ pub struct Delay<const N: usize, const Q: usize> {
     last_sent: Option<u64>,
     /// The state of the generator `random` draws its waits from.
     random: u32,
+    status: S,
 }
 
 const FLUSH: &[PathSegment<'static>] = &[PathSegment::Key("flush")];
 const RESET: &[PathSegment<'static>] = &[PathSegment::Key("reset")];
 
-impl<const N: usize, const Q: usize> Delay<N, Q> {
+impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
     pub const fn new(info: NodeInfo, mode: DelayMode, second_output: bool) -> Self {
         let interval_ms = match mode {
             DelayMode::Rate { interval_ms, .. }
@@ -126,6 +188,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             next_release: None,
             last_sent: None,
             random: seed(info.id),
+            status: S::IDLE,
         }
     }
 
@@ -210,32 +273,64 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 }
             }
             DelayMode::Rate { drop: false, .. } => {
-                let Some(at) = self.next_release.filter(|at| *at <= now) else {
-                    return;
-                };
-                // Node-RED's `sendMsgFromBuffer`: an empty queue stops the
-                // interval, until the next message starts it again.
-                if self.waiting.is_empty() {
-                    self.next_release = None;
-                    return;
+                let release = self.next_release.filter(|at| *at <= now);
+                // A depth report due no later than the interval goes first,
+                // as Node.js runs the earlier of two timers first (and of
+                // two due together, here the one set first).
+                self.report_depth_due(release.unwrap_or(now), out);
+                if let Some(at) = release {
+                    // Node-RED's `sendMsgFromBuffer`: an empty queue stops
+                    // the interval, until the next message starts it again.
+                    if self.waiting.is_empty() {
+                        self.next_release = None;
+                    } else {
+                        self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
+                        self.send_oldest(1, &["_msgid"], out, finished);
+                    }
+                    self.report_depth_later(now);
                 }
-                self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
-                self.send_oldest(1, &["_msgid"], out, finished);
+                self.report_depth_due(now, out);
             }
             DelayMode::Rate { drop: true, .. } => {}
             DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
-                let Some(at) = self.next_release.filter(|at| *at <= now) else {
-                    return;
-                };
-                self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
-                let count = match self.mode {
-                    DelayMode::Queue { .. } => 1,
-                    _ => self.waiting.len(),
-                };
-                for _ in 0..count.min(self.waiting.len()) {
-                    self.release(0, out, finished);
+                let release = self.next_release.filter(|at| *at <= now);
+                self.report_depth_due(release.unwrap_or(now), out);
+                if let Some(at) = release {
+                    self.next_release = Some(at.saturating_add(timer_ms(self.interval_ms)));
+                    let count = match self.mode {
+                        DelayMode::Queue { .. } => 1,
+                        _ => self.waiting.len(),
+                    };
+                    for _ in 0..count.min(self.waiting.len()) {
+                        self.release(0, out, finished);
+                    }
+                    self.report_depth_later(now);
                 }
+                self.report_depth_due(now, out);
             }
+        }
+    }
+
+    /// Node-RED's `reportDepth`: unless a report is pending, one is due
+    /// [`DEPTH_REPORT_MS`] from `now`, of the depth then. Only a node that
+    /// keeps a [`DepthReport`] has one.
+    fn report_depth_later(&mut self, now: u64) {
+        if let Some(due) = self.status.depth_report() {
+            if due.is_none() {
+                *due = Some(now.saturating_add(DEPTH_REPORT_MS));
+            }
+        }
+    }
+
+    /// Reports how many wait, as a blue dot, if a depth report is due by
+    /// `by`.
+    fn report_depth_due<O: Outputs<N>>(&mut self, by: u64, out: &mut O) {
+        let Some(due) = self.status.depth_report() else {
+            return;
+        };
+        if due.is_some_and(|at| at <= by) {
+            *due = None;
+            self.report_waiting(out);
         }
     }
 
@@ -293,6 +388,16 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 }
                 self.report_waiting(out);
             }
+            // So does `random`, and it reports how many wait after every
+            // message while its `timeout` is at least a second.
+            DelayMode::Random { .. } => {
+                if reset && flush.is_some() {
+                    self.report_waiting(out);
+                }
+                if S::COUNTS_RANDOM {
+                    self.report_waiting(out);
+                }
+            }
             DelayMode::Fixed { ms, .. } if !reset && flush.is_none() && ms > 1000.0 => {
                 self.report_waiting(out);
             }
@@ -303,7 +408,8 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     /// Sends the waiting message at `index`, for `delay`, `delayv` and
     /// `random`, with the status Node-RED's timer reports around it:
     /// `delay` (over a second) how many wait, before the message leaves;
-    /// `delayv` a clear status once none waits, then how many wait.
+    /// `delayv` a clear status once none waits, then how many wait;
+    /// `random` (when it counts) how many wait, after it leaves.
     fn release_held<O: Outputs<N>>(
         &mut self,
         index: usize,
@@ -314,7 +420,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             return;
         }
         let mut waiting = self.waiting.remove(index);
-        let variable = match self.mode {
+        let report_after = match self.mode {
             DelayMode::Fixed { variable: true, .. } => {
                 if self.waiting.is_empty() {
                     self.report_status(NodeStatus::CLEAR, out);
@@ -327,11 +433,12 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 }
                 false
             }
+            DelayMode::Random { .. } => S::COUNTS_RANDOM,
             _ => false,
         };
         out.send(0, &mut waiting.msg);
         finished(&waiting.msg);
-        if variable {
+        if report_after {
             self.report_waiting(out);
         }
     }
@@ -376,6 +483,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 }
                 let to_front = msg.property("toFront") == Some(ValueRef::Bool(true));
                 self.keep(device, to_front, 0, msg.clone());
+                self.report_depth_later(now);
             } else {
                 if let Some(rate) = rate {
                     self.interval_ms = rate;
@@ -385,6 +493,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 } else if flush.is_some() {
                     self.keep(device, false, 0, msg.clone());
                 }
+                self.report_depth_later(now);
                 self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
                 finished(msg);
             }
@@ -397,6 +506,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 self.send_oldest(whole(len), &["_msgid"], out, finished);
                 self.next_release = Some(now.saturating_add(timer_ms(self.interval_ms)));
             }
+            self.report_waiting(out);
             finished(msg);
         }
         if reset {
@@ -406,6 +516,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             }
             // Node-RED empties its queue without `done()` for what it held.
             self.reset();
+            self.report_status(NodeStatus::new("blue", "ring").with_text("0"), out);
             finished(msg);
         }
     }
@@ -425,6 +536,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 self.last_sent = None;
             }
             self.reset();
+            self.report_status(NodeStatus::new("blue", "ring").with_text("0"), out);
             finished(msg);
             return;
         }
@@ -488,6 +600,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             None => {
                 let before = self.waiting.len();
                 self.keep(device, false, 0, msg.clone());
+                self.report_depth_later(now);
                 (self.waiting.len() > before).then_some(before)
             }
         };
@@ -502,6 +615,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
             self.send_oldest(count, &["_msgid", "topic"], out, finished);
         }
         if flush.is_some() {
+            self.report_status(NodeStatus::CLEAR, out);
             finish_input(msg, flushed_out, finished);
         }
         if reset {
@@ -509,6 +623,13 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
                 finished(&waiting.msg);
             }
             self.reset();
+            self.report_status(
+                NodeStatus {
+                    text: Some("reset"),
+                    ..NodeStatus::CLEAR
+                },
+                out,
+            );
             finish_input(msg, flushed_out, finished);
         }
     }
@@ -696,7 +817,7 @@ pub(super) fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     }
 }
 
-impl<const N: usize, const Q: usize> Delay<N, Q> {
+impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
     /// As [`Node::input`], giving `finished` what the node has finished
     /// with (see [`Delay::input_finishing`]).
     pub fn input_now<O: Outputs<N>>(
@@ -716,7 +837,7 @@ impl<const N: usize, const Q: usize> Delay<N, Q> {
     }
 }
 
-impl<const N: usize, const Q: usize> Node<N> for Delay<N, Q> {
+impl<const N: usize, const Q: usize, S: DelayStatus> Node<N> for Delay<N, Q, S> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         self.input_at(crate::platform::uptime_ms(), device, msg, out);
     }

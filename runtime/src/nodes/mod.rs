@@ -33,8 +33,14 @@ pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
     QUOTE,
 };
-pub use debug::{Debug, DebugStatus, DebugTarget, Sidebar, STATUS_LENGTH};
-pub use delay::{timer_ms, Delay, DelayMode, TIMEOUT_MAX_MS};
+pub use debug::{
+    Debug, DebugCounter, DebugStatus, DebugTarget, Sidebar, COUNTER_QUIET_MS, COUNTER_WAIT_MS,
+    STATUS_LENGTH,
+};
+pub use delay::{
+    timer_ms, Delay, DelayMode, DelayStatus, DepthReport, RandomCounts, DEPTH_REPORT_MS,
+    TIMEOUT_MAX_MS,
+};
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};

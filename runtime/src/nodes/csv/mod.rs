@@ -19,7 +19,7 @@ use super::catch::error_text;
 use crate::json::value_from_json_text;
 use crate::text::SliceWriter;
 use crate::value::{number_from_str, Members};
-use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
+use crate::{Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
 
 /// The quote character: Node-RED's node always uses `"`.
 pub const QUOTE: char = '"';
@@ -570,6 +570,26 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
     }
 }
 
+/// Node-RED's English text (`csv.errors.csv_js`) for a payload that is
+/// neither text nor an object, which RFC 4180 mode shows as its status.
+const NOT_CSV: &str = "This node only handles CSV strings or js objects.";
+
+/// Node-RED's English text (`csv.errors.bad_template`) for a header row
+/// that does not read, which RFC 4180 mode shows as its status.
+const BAD_TEMPLATE: &str = "Malformed columns template.";
+
+/// The red dot RFC 4180 mode shows as it fails, with Node-RED's text.
+fn failed(text: &'static str) -> NodeStatus<'static> {
+    NodeStatus::new("red", "dot").with_text(text)
+}
+
+/// Reports a status, for a node that status nodes watch.
+fn report_status<const N: usize, O: Outputs<N>>(status: NodeStatus<'_>, out: &mut O) {
+    if out.reports_status() {
+        out.status(&status);
+    }
+}
+
 /// Why a message went no further.
 enum Failure {
     /// `lib/csv`'s error, whose message Node-RED reports.
@@ -613,6 +633,10 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         msg: &mut Msg<N>,
         out: &mut O,
     ) -> bool {
+        // RFC 4180 mode clears its status as each message comes.
+        if !self.settings.legacy {
+            report_status(NodeStatus::CLEAR, out);
+        }
         let reset = msg.property("reset").is_some();
         if reset {
             self.header_sent = false;
@@ -642,9 +666,12 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 );
                 return true;
             }
-            Some(_) => Err(Failure::NodeRed(
-                "Error: This node only handles CSV strings or js objects.",
-            )),
+            Some(_) => {
+                report_status(failed(NOT_CSV), out);
+                Err(Failure::NodeRed(
+                    "Error: This node only handles CSV strings or js objects.",
+                ))
+            }
         };
         let failure = match result {
             Ok(done) => return done,
@@ -769,7 +796,10 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     result = columns.push(name);
                 }
             })
-            .map_err(Failure::Csv)?;
+            .map_err(|error| {
+                report_status(failed(BAD_TEMPLATE), out);
+                Failure::Csv(error)
+            })?;
             result?;
             at = rows.at;
         }
