@@ -124,15 +124,7 @@ impl Connection {
     /// answers it and its SUBSCRIBE and status PUBLISH until it has gone
     /// quiet.
     fn open_session(&mut self, after: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !self.connect_waiting {
-            // What else comes before it (a keepalive ping of a session
-            // that is over for the broker) goes unanswered.
-            if self.read().is_none() && (self.is_closed() || Instant::now() > deadline) {
-                panic!("after {after}, the device sends no CONNECT");
-            }
-        }
-        self.connect_waiting = false;
+        self.take_connect(after);
         let connects = self.connects;
         self.send(&packet(0x20, &[0, 0, 0]));
         let mut subscribed = false;
@@ -161,6 +153,20 @@ impl Connection {
             }
         }
         assert!(subscribed, "after {after}, the device subscribes");
+    }
+
+    /// Waits for the device's CONNECT, unless it came already, and takes
+    /// it, unanswered.
+    fn take_connect(&mut self, after: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.connect_waiting {
+            // What else comes before it (a keepalive ping of a session
+            // that is over for the broker) goes unanswered.
+            if self.read().is_none() && (self.is_closed() || Instant::now() > deadline) {
+                panic!("after {after}, the device sends no CONNECT");
+            }
+        }
+        self.connect_waiting = false;
     }
 
     /// Takes the device's next connection, and nothing more.
@@ -487,12 +493,7 @@ fn uptime_ms(line: &str) -> Option<u64> {
 fn a_qemu_device_drops_what_a_failed_session_left_on_its_uart() {
     let (_dir, listener, mut device) = uart_bridge_on_a_raw_socket();
     let mut first = Connection::take(&listener, "starting");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !first.connect_waiting {
-        assert!(Instant::now() < deadline, "the device sends no CONNECT");
-        first.read();
-    }
-    first.connect_waiting = false;
+    first.take_connect("starting");
     // CONNACK, reason "not authorized", 200 times: the first ends the
     // session, the rest are still on their way (the UART takes 16 bytes a
     // millisecond) when the device tries again.
