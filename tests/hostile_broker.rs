@@ -6,8 +6,12 @@
 //!
 //! The broker for malformed packets is a few lines of MQTT 5 over a
 //! loopback socket, because no real broker can be made to send them;
-//! malformed messages on a wire between devices go through a real Mosquitto,
-//! to a `host` device and to a `qemu-lm3s6965` one alike.
+//! malformed messages on a wire between devices go through a real Mosquitto.
+//! Both go to a `host` device and to a `qemu-lm3s6965` one alike. A device
+//! under QEMU reaches the broker through its UART, which QEMU bridges to a
+//! TCP connection it dials (again, a second after it closes): the device
+//! cannot close that connection, so it starts each new session on the same
+//! stream, after dropping what the last session left in it.
 
 mod support;
 
@@ -80,30 +84,67 @@ struct Connection {
     stream: TcpStream,
     /// Topics and payloads the device published on it.
     published: Vec<(String, Vec<u8>)>,
+    /// The CONNECT packets the device sent on it.
+    connects: usize,
+    /// The device sent a CONNECT that is not answered yet: it started a
+    /// new session on this connection, as a device on a UART does.
+    connect_waiting: bool,
 }
 
 impl Connection {
-    /// Takes the device's next connection and answers its CONNECT,
-    /// SUBSCRIBE and status PUBLISH until it has gone quiet.
+    /// Takes the device's next connection and opens a session on it.
     fn accept(listener: &TcpListener, after: &str) -> Self {
         let mut connection = Self::take(listener, after);
-        let connect = connection.read().expect("the device sends CONNECT");
-        assert_eq!(connect.kind(), 1, "the first packet is CONNECT");
-        connection.send(&packet(0x20, &[0, 0, 0]));
+        connection.open_session(after);
+        connection
+    }
+
+    /// The device's next session, after this one failed: on this
+    /// connection, for a device that cannot close it, or on a new one.
+    fn next_session(mut self, listener: &TcpListener, after: &str) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.connect_waiting {
+                self.open_session(after);
+                return self;
+            }
+            if let Ok((stream, _)) = listener.accept() {
+                let mut connection = Self::new(stream);
+                connection.open_session(after);
+                return connection;
+            }
+            if self.serve_one().is_none() && self.is_closed() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("after {after}, the device neither answers nor reconnects");
+    }
+
+    /// Waits for the device's CONNECT, unless it came already, then
+    /// answers it and its SUBSCRIBE and status PUBLISH until it has gone
+    /// quiet.
+    fn open_session(&mut self, after: &str) {
+        self.take_connect(after);
+        let connects = self.connects;
+        self.send(&packet(0x20, &[0, 0, 0]));
         let mut subscribed = false;
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            match connection.serve_one() {
+            match self.serve_one() {
                 Some(true) => subscribed = true,
                 Some(false) => {}
                 None if subscribed => break,
                 None => {}
             }
+            assert_eq!(
+                self.connects, connects,
+                "after {after}, the device's session failed: it connects again"
+            );
             // The device announces itself once all its subscriptions
             // stand; it may go on talking (its debug nodes' mirrors), so
             // silence alone does not say it is done.
             if subscribed
-                && connection
+                && self
                     .published
                     .iter()
                     .any(|(topic, payload)| topic.ends_with("/status") && payload == b"online")
@@ -111,8 +152,21 @@ impl Connection {
                 break;
             }
         }
-        assert!(subscribed, "the device subscribes");
-        connection
+        assert!(subscribed, "after {after}, the device subscribes");
+    }
+
+    /// Waits for the device's CONNECT, unless it came already, and takes
+    /// it, unanswered.
+    fn take_connect(&mut self, after: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.connect_waiting {
+            // What else comes before it (a keepalive ping of a session
+            // that is over for the broker) goes unanswered.
+            if self.read().is_none() && (self.is_closed() || Instant::now() > deadline) {
+                panic!("after {after}, the device sends no CONNECT");
+            }
+        }
+        self.connect_waiting = false;
     }
 
     /// Takes the device's next connection, and nothing more.
@@ -130,6 +184,10 @@ impl Connection {
                 }
             }
         };
+        Self::new(stream)
+    }
+
+    fn new(stream: TcpStream) -> Self {
         stream.set_nonblocking(false).expect("the stream blocks");
         stream
             .set_read_timeout(Some(Duration::from_millis(300)))
@@ -137,6 +195,8 @@ impl Connection {
         Self {
             stream,
             published: Vec::new(),
+            connects: 0,
+            connect_waiting: false,
         }
     }
 
@@ -163,10 +223,15 @@ impl Connection {
         let (length, _) = read_varint(&header)?;
         let mut body = vec![0; length];
         self.stream.read_exact(&mut body).ok()?;
-        Some(Packet {
+        let packet = Packet {
             first: first[0],
             body,
-        })
+        };
+        if packet.kind() == 1 {
+            self.connects += 1;
+            self.connect_waiting = true;
+        }
+        Some(packet)
     }
 
     /// Answers one packet of the device as a broker would; `Some(true)`
@@ -211,8 +276,9 @@ impl Connection {
         }
     }
 
-    /// Serves the device until it publishes `topic`, or closes the
-    /// connection, or the time is up; whether it published it.
+    /// Serves the device until it publishes `topic`, or ends the session
+    /// (closes the connection or connects again), or the time is up;
+    /// whether it published it.
     fn wait_for(&mut self, topic: &str, payload: &[u8], timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
@@ -224,7 +290,7 @@ impl Connection {
             {
                 return true;
             }
-            if closed {
+            if closed || self.connect_waiting {
                 return false;
             }
         }
@@ -255,10 +321,45 @@ fn bridge_on_a_raw_socket(run_for_ms: u64) -> (tempfile::TempDir, TcpListener, R
     (dir, listener, Running::spawn(command))
 }
 
+/// The `uart-bridge` device of the `qemu_hostile` flow (an `mqtt in` to an
+/// `mqtt out` as the `bridge`'s `in/json/+`, and a local inject to a debug),
+/// under QEMU with its UART dialling a listener of the test's. The
+/// directory holds its crates and must outlive it.
+///
+/// Its debug node prints without mirroring to the broker (`tosidebar`
+/// off): a device on a UART that publishes at QoS 0 more often than its
+/// keepalive never sends a PINGREQ, so nothing tells it that the
+/// connection QEMU dialled again leads to a broker that knows no session
+/// of its; it would publish into it for ever. (On TCP the closed socket
+/// tells it.)
+fn uart_bridge_on_a_raw_socket() -> (tempfile::TempDir, TcpListener, Running) {
+    let (dir, _) = build_test_flow("qemu_hostile");
+    let crate_dir = dir.path().join("uart-bridge");
+    // Both QEMU tests run it this long, so that they build it once.
+    let firmware = build_firmware(&crate_dir, "uart-bridge", 20_000);
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("an address").port();
+    let device = Running::spawn(qemu_with_uart0_on(&crate_dir, &firmware, port));
+    (dir, listener, device)
+}
+
 #[test]
 fn a_device_survives_a_broker_that_sends_garbage() {
-    let (_dir, listener, mut device) = bridge_on_a_raw_socket(20_000);
+    let (_dir, listener, device) = bridge_on_a_raw_socket(20_000);
+    survive_garbage(&listener, device, "bridge", Duration::from_millis(200));
+}
 
+#[test]
+fn a_qemu_device_survives_a_broker_that_sends_garbage() {
+    let (_dir, listener, device) = uart_bridge_on_a_raw_socket();
+    survive_garbage(&listener, device, "uart-bridge", Duration::from_millis(500));
+}
+
+/// Sends a device packets no broker should send, each followed by an
+/// ordinary message, which the device must answer, on the same session or
+/// on a new one; then goes away, and a well-behaved broker comes. All the
+/// while the device's local inject, which fires every `beat`, prints.
+fn survive_garbage(listener: &TcpListener, mut device: Running, name: &str, beat: Duration) {
     let oversize = vec![b'7'; 8 * 1024];
     let mut overlong_length = vec![0x30, 0xff, 0xff, 0xff, 0xff, 0x7f];
     overlong_length.extend_from_slice(b"garbage");
@@ -300,39 +401,124 @@ fn a_device_survives_a_broker_that_sends_garbage() {
     ];
 
     let started = Instant::now();
-    let mut connection = Connection::accept(&listener, "starting");
+    let mut connection = Connection::accept(listener, "starting");
     let mut outcomes = Vec::new();
     for (index, (what, bytes)) in hostile.iter().enumerate() {
         connection.send(bytes);
         // Then an ordinary message: the device answers it on this
-        // connection, or on the next one once it has dropped this one.
+        // session, or on the next one once it has dropped this one.
         let probe = format!("{index}");
         let topic = format!("in/json/{index}");
         connection.send(&publish(topic.as_bytes(), probe.as_bytes()));
         let answered_here =
             connection.wait_for("out/json", probe.as_bytes(), Duration::from_secs(3));
         if !answered_here {
-            connection = Connection::accept(&listener, what);
+            connection = connection.next_session(listener, what);
             connection.send(&publish(topic.as_bytes(), probe.as_bytes()));
             assert!(
                 connection.wait_for("out/json", probe.as_bytes(), Duration::from_secs(10)),
-                "after {what}, the device reconnects and answers"
+                "after {what}, the device connects again and answers"
             );
         }
         outcomes.push((*what, answered_here));
     }
     eprintln!(
-        "{} hostile packets in {:?}; stayed connected after: {outcomes:?}",
+        "{name}: {} hostile packets in {:?}; same session after: {outcomes:?}",
         hostile.len(),
         started.elapsed()
     );
 
-    // It ran to the end it was given, without a panic, and says what it
-    // dropped.
+    // The broker goes away without a word; a well-behaved one takes its
+    // place, and the device finds it by itself.
     drop(connection);
-    let report = report_at_stop(&mut device, "bridge");
+    let gone = Instant::now();
+    let mut connection = Connection::accept(listener, "the broker went away");
+    connection.send(&publish(b"in/json/back", b"100"));
+    assert!(
+        connection.wait_for("out/json", b"100", Duration::from_secs(5)),
+        "the device answers the broker that came back"
+    );
+    eprintln!(
+        "{name}: answered a new broker {:?} after the last went away",
+        gone.elapsed()
+    );
+
+    // It ran to the end it was given, without a panic, its local wires
+    // printing throughout, and says what it dropped.
+    drop(connection);
+    let (report, lines) = report_at_stop(&mut device, name);
+    let beats: Vec<u64> = lines
+        .iter()
+        .filter(|line| line.contains("[debug:beat] heartbeat : local"))
+        .filter_map(|line| uptime_ms(line))
+        .collect();
+    let longest = beats
+        .windows(2)
+        .map(|pair| pair[1].saturating_sub(pair[0]))
+        .max()
+        .unwrap_or(u64::MAX);
+    eprintln!("{name}: {} beats, at most {longest} ms apart", beats.len());
+    assert!(
+        beats.len() > 10 && longest < 4 * beat.as_millis() as u64,
+        "{name}: the local inject stalled: {} beats, at most {longest} ms apart\n{lines:#?}",
+        beats.len()
+    );
     assert!(count(&report, "bad value") >= 1, "{report}");
     assert!(count(&report, "mqtt") >= 1, "{report}");
+}
+
+/// When a line of a device's console was printed, in milliseconds of the
+/// day (a host device) or of the device's uptime (QEMU): both stamps end
+/// with `HH:MM:SS.mmm` before ` - `.
+fn uptime_ms(line: &str) -> Option<u64> {
+    let (stamp, _) = line.split_once(" - ")?;
+    let time = stamp.rsplit(' ').next()?;
+    let (clock, millis) = time.split_once('.')?;
+    let mut parts = clock.split(':').map(str::parse::<u64>);
+    let (Some(Ok(hours)), Some(Ok(minutes)), Some(Ok(seconds))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some(((hours * 60 + minutes) * 60 + seconds) * 1000 + millis.parse::<u64>().ok()?)
+}
+
+/// A device on a UART starts each session on the stream the last one
+/// used. What the broker sent that the last session did not read (here
+/// refusals, one after the other, as a broker that answers the CONNECT
+/// with a refusal and more bytes after it) must not be read as the answer
+/// to the next CONNECT: the device drops it first, and its next session
+/// is a clean one.
+#[test]
+fn a_qemu_device_drops_what_a_failed_session_left_on_its_uart() {
+    let (_dir, listener, mut device) = uart_bridge_on_a_raw_socket();
+    let mut first = Connection::take(&listener, "starting");
+    first.take_connect("starting");
+    // CONNACK, reason "not authorized", 200 times: the first ends the
+    // session, the rest are still on their way (the UART takes 16 bytes a
+    // millisecond) when the device tries again.
+    let refusal = packet(0x20, &[0, 0x87, 0]);
+    first.send(&refusal.repeat(200));
+    // The CONNECT right after the refusal opens a working session.
+    let mut second = first.next_session(&listener, "a refused CONNECT");
+    assert_eq!(second.connects, 2, "the device connected once more");
+    second.send(&publish(b"in/json/clean", b"1"));
+    assert!(
+        second.wait_for("out/json", b"1", Duration::from_secs(5)),
+        "the device answers on its second session"
+    );
+    // And it lasts until the device stops (QEMU then closes the
+    // connection): no CONNECT again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(second.serve_one().is_none() && second.is_closed()) {
+        assert!(
+            second.connects == 2 && Instant::now() < deadline,
+            "the second session lasts until the device stops"
+        );
+    }
+    let (report, _) = report_at_stop(&mut device, "uart-bridge");
+    // The refusal, and nothing else.
+    assert_eq!(count(&report, "mqtt"), 1, "{report}");
 }
 
 /// A broker that takes the CONNECT and never answers: the device gives up
@@ -371,7 +557,7 @@ fn a_device_tries_again_when_the_broker_never_answers_its_connect() {
         "the device answers on its new connection"
     );
     drop((silent, answered));
-    let report = report_at_stop(&mut device, "bridge");
+    let (report, _) = report_at_stop(&mut device, "bridge");
     assert!(count(&report, "mqtt") >= 1, "{report}");
 }
 
@@ -447,7 +633,7 @@ fn check_malformed_messages(broker: &Mosquitto, mut device: Running, name: &str,
         "{lines:#?}"
     );
 
-    let report = report_at_stop(&mut device, name);
+    let (report, _) = report_at_stop(&mut device, name);
     for kind in ["bad value", "oversize"] {
         let expected = cases.iter().filter(|(k, _)| *k == kind).count();
         assert_eq!(count(&report, kind) as usize, expected, "{kind}: {report}");
@@ -456,17 +642,19 @@ fn check_malformed_messages(broker: &Mosquitto, mut device: Running, name: &str,
 }
 
 /// Waits for a device to reach the end `PSOS_RUN_FOR_MS` gave it, checks it
-/// exited cleanly (no panic), and returns the error report it printed.
-fn report_at_stop(device: &mut Running, name: &str) -> String {
+/// exited cleanly (no panic), and returns the error report it printed and
+/// all its lines.
+fn report_at_stop(device: &mut Running, name: &str) -> (String, Vec<String>) {
     let (lines, status) = device.read_to_end(Duration::from_secs(60));
     let status = status.expect("the device stops by itself");
     assert!(status.success(), "{status:?}\n{lines:#?}");
     let start = format!("psos: device {name} stopped; errors:");
-    lines
+    let report = lines
         .iter()
         .find(|line| line.starts_with(&start))
         .cloned()
-        .unwrap_or_else(|| panic!("a report of errors: {lines:#?}"))
+        .unwrap_or_else(|| panic!("a report of errors: {lines:#?}"));
+    (report, lines)
 }
 
 /// How many errors of a kind a device's report gives.

@@ -175,6 +175,11 @@ impl Running {
 }
 
 impl Running {
+    /// The process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Asks the device to stop, as `psosc run` does, with SIGTERM: it says
     /// goodbye to its broker and prints its error counts.
     pub fn terminate(&self) {

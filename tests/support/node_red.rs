@@ -67,6 +67,11 @@ impl NodeRed {
         }
     }
 
+    /// The id of the `node` process that runs Node-RED.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts Node-RED with no flow and returns once its admin API answers,
     /// ready for [`Self::deploy`].
     pub fn serve() -> Self {
