@@ -155,17 +155,20 @@ pub fn place(
         .map(|device| device.message_capacity)
         .max()
         .unwrap_or(DEFAULT_MESSAGE_CAPACITY);
-    let node_resources: Vec<Resources> = nodes
+    let message_capacities: Vec<usize> = node_pins
         .iter()
-        .zip(&node_pins)
-        .map(|(node, pin)| {
-            let message_capacity = match pin {
-                Pin::Pinned(device, _) => devices
-                    .get(*device)
-                    .map_or(largest_messages, |device| device.message_capacity),
-                Pin::Free | Pin::Broken => largest_messages,
-            };
-            resources::node_resources(&node.raw.type_name, node.kind, message_capacity)
+        .map(|pin| match pin {
+            Pin::Pinned(device, _) => devices
+                .get(*device)
+                .map_or(largest_messages, |device| device.message_capacity),
+            Pin::Free | Pin::Broken => largest_messages,
+        })
+        .collect();
+    let mut node_resources: Vec<Resources> = nodes
+        .iter()
+        .zip(&message_capacities)
+        .map(|(node, message_capacity)| {
+            resources::node_resources(&node.raw.type_name, node.kind, *message_capacity)
         })
         .collect();
     let runtime: Vec<Resources> = devices
@@ -176,6 +179,16 @@ pub fn place(
     // A status node is tied to the nodes it watches as a catch node is.
     let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
     let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
+    // A node that complete nodes watch may keep the messages it finishes
+    // with later.
+    for watched in completed_by.keys() {
+        let node = nodes.get(*watched).zip(message_capacities.get(*watched));
+        if let (Some((node, capacity)), Some(cost)) = (node, node_resources.get_mut(*watched)) {
+            cost.ram = cost
+                .ram
+                .saturating_add(resources::kept_ram(node.kind, *capacity));
+        }
+    }
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices
