@@ -866,6 +866,19 @@ const CASES: &[Case] = &[
         inputs: &[r#""a""#, r#""b""#, r#""c""#],
         outputs: 5,
     },
+    // A sort node of sequences, watched (after a split): each message
+    // leaves sorted and is heard of right after it.
+    Case {
+        name: "complete-sort",
+        nodes: r#"[{"id": "p", "type": "split", "name": "", "splt": "\\n", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+            "stream": false, "addname": "", "wires": [["o"]]},
+          {"id": "o", "type": "sort", "name": "order", "order": "ascending", "as_num": false, "target": "", "targetType": "seq",
+            "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["o"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["[3,1,2]"],
+        outputs: 6,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {

@@ -93,14 +93,15 @@ pub fn complete_message<const N: usize>(
     Some(message)
 }
 
-/// When a node that may finish with a message later (split, join) is
-/// finished with the message it was given.
+/// When a node that may finish with a message later (split, join, sort)
+/// is finished with the message it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Fate {
     /// As its input returns (Node-RED calls `done()`).
     Now,
     /// Later, when a later message or the node's timer sends what it
-    /// waited for (it is kept in the node's [`Pending`] store).
+    /// waited for (it is kept in the node's [`Pending`] store, or a sort's
+    /// queue).
     Later,
     /// Never: Node-RED calls neither `done()` nor `send` for it (a split
     /// given a message without its property), or a device dropped it,
