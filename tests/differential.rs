@@ -879,6 +879,17 @@ const CASES: &[Case] = &[
         inputs: &["[3,1,2]"],
         outputs: 6,
     },
+    // A batch node, watched: the messages of a sequence are heard of once
+    // all of it has left, with their parts; the third waits for a fourth.
+    Case {
+        name: "complete-batch",
+        nodes: r#"[{"id": "b", "type": "batch", "name": "pairs", "mode": "count", "count": 2, "overlap": 0, "interval": 10,
+            "allowEmptySequence": false, "topics": [], "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["b"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2", "3"],
+        outputs: 4,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {

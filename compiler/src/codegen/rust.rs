@@ -1002,14 +1002,20 @@ impl<'a> DeviceCode<'a> {
                 | NodeKind::Join(crate::ir::Join {
                     tick_ms: Some(tick),
                     ..
+                })
+                | NodeKind::Batch(crate::ir::Batch {
+                    tick_ms: Some(tick),
+                    ..
                 }) if self.completers.get(position).is_some_and(|c| !c.is_empty()) => {
-                    // A delay or join node that complete nodes watch tells
-                    // them what it finishes with as its timer sends,
-                    // sending copies. A join's hook reports to the device.
+                    // A delay, join or batch node that complete nodes watch
+                    // tells them what it finishes with as its timer sends,
+                    // sending copies. A join's and a batch's hooks report
+                    // to the device.
                     let outputs = self.timer_output(position, &output, imports);
                     let watched = imports.node("Watched");
                     let completed = format_ident!("{}_completed", input);
-                    let device = matches!(node.kind, NodeKind::Join(_)).then(|| quote!(&DEVICE,));
+                    let device =
+                        (!matches!(node.kind, NodeKind::Delay(_))).then(|| quote!(&DEVICE,));
                     let tick = *tick;
                     let call = quote!({
                         let mut watched = #watched::new(#outputs);
