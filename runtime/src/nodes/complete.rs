@@ -3,7 +3,10 @@
 //! Node-RED's flow makes for it (`Flow.handleComplete`). Which complete
 //! nodes watch which node, and when that node has finished with a message
 //! ([`Done`]), is decided at build time; the generated code runs a watched
-//! node with [`Watched`] outputs and then calls [`completed`].
+//! node with [`Watched`] outputs and then calls [`completed`], or, for a
+//! node that finishes with messages later (delay, split, join, sort,
+//! batch), gives the node's hook a function that calls it; split and join
+//! keep those messages until then in a [`Pending`] store.
 
 use crate::{ConstValue, Device, ErrorKind, Msg, NodeInfo, NodeStatus, Outputs};
 
