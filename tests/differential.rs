@@ -906,6 +906,67 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
         outputs: 4,
     },
+    // A split node, watched: the complete node hears of each message once
+    // its pieces have left, as the split left it (its last piece; an
+    // array's message keeps its array), and of a number, which it drops.
+    Case {
+        name: "complete-split",
+        nodes: r#"[{"id": "p", "type": "split", "name": "cut", "splt": ",", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+            "stream": false, "addname": "", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["p"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a,b,c""#, "[1,2]", "5"],
+        outputs: 8,
+    },
+    // A split node in stream mode, watched: a message whose last piece
+    // waits is heard of once a later message sends a piece, before that
+    // message's own.
+    Case {
+        name: "complete-split-stream",
+        nodes: r#"[{"id": "p", "type": "split", "name": "", "splt": "3", "spltType": "len", "arraySplt": 1, "arraySpltType": "len",
+            "stream": true, "addname": "", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["p"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""ab""#, r#""cd""#, r#""ef""#],
+        outputs: 5,
+    },
+    // A join node, watched: the complete node hears of a group's messages,
+    // as they came, once the group leaves, by its count or, for the last,
+    // by its time (from the join's timer).
+    Case {
+        name: "complete-join",
+        nodes: r#"[{"id": "g", "type": "join", "name": "pair", "mode": "custom", "build": "string", "property": "payload", "propertyType": "msg",
+            "key": "topic", "joiner": ",", "joinerType": "str", "accumulate": false, "timeout": "0.3", "count": "2", "reduceRight": false,
+            "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["g"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a""#, r#""b""#, r#""c""#],
+        outputs: 5,
+    },
+    // A sort node of sequences, watched (after a split): each message
+    // leaves sorted and is heard of right after it.
+    Case {
+        name: "complete-sort",
+        nodes: r#"[{"id": "p", "type": "split", "name": "", "splt": "\\n", "spltType": "str", "arraySplt": 1, "arraySpltType": "len",
+            "stream": false, "addname": "", "wires": [["o"]]},
+          {"id": "o", "type": "sort", "name": "order", "order": "ascending", "as_num": false, "target": "", "targetType": "seq",
+            "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload", "seqKeyType": "msg", "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["o"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["[3,1,2]"],
+        outputs: 6,
+    },
+    // A batch node, watched: the messages of a sequence are heard of once
+    // all of it has left, with their parts; the third waits for a fourth.
+    Case {
+        name: "complete-batch",
+        nodes: r#"[{"id": "b", "type": "batch", "name": "pairs", "mode": "count", "count": 2, "overlap": 0, "interval": 10,
+            "allowEmptySequence": false, "topics": [], "wires": [["out0"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["b"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", "2", "3"],
+        outputs: 4,
+    },
     // Node-RED's switch node takes no `done` in its input handler, so a
     // complete node watching it never sends, in Node-RED as on a device.
     Case {

@@ -2,10 +2,11 @@
 //! against the size of the node's static in the firmware: the flow
 //! `node_sizes.json` puts each such node type at three capacities on two
 //! `qemu-lm3s6965` devices (and a rate-limiting delay node that a status
-//! node watches, which keeps when it reports its depth), builds them as a
-//! user would (release, thumbv7m) and reads each static's size with `nm`.
-//! Every estimate is at least the measured size and at most 8 bytes more,
-//! the alignment of a static.
+//! node watches, which keeps when it reports its depth, and a split and a
+//! join that a complete node watches, with the messages they keep), builds
+//! them as a user would (release, thumbv7m) and reads each static's size
+//! with `nm`. Every estimate is at least the measured size and at most 8
+//! bytes more, the alignment of a static.
 
 mod support;
 
@@ -96,21 +97,27 @@ fn the_ram_of_buffered_nodes_is_what_psosc_counts() {
         let main_rs =
             std::fs::read_to_string(crate_dir.join("src").join("main.rs")).expect("generated");
         let statics = statics_of_nodes(&main_rs);
-        for (node_index, node) in flow.nodes.iter().enumerate() {
-            if node.device != index {
-                continue;
-            }
-            let Some(buffered) =
+        let on_device = flow.nodes.iter().enumerate();
+        for (node_index, node) in on_device.filter(|(_, node)| node.device == index) {
+            let Some(own) =
                 psosc::place::resources::buffered_ram(&node.kind, device.message_capacity)
             else {
                 continue;
             };
             // A node that status nodes watch may keep more (`delay-rate-6`).
-            let estimate = if flow.status_watched_by.contains_key(&node_index) {
-                buffered + psosc::place::resources::watched_status_ram(&node.kind)
+            let status = if flow.status_watched_by.contains_key(&node_index) {
+                psosc::place::resources::watched_status_ram(&node.kind)
             } else {
-                buffered
+                0
             };
+            // A node complete nodes watch keeps the messages it finishes
+            // with later in its static too.
+            let kept = if flow.completed_by.contains_key(&node_index) {
+                psosc::place::resources::kept_ram(&node.kind, device.message_capacity)
+            } else {
+                0
+            };
+            let estimate = own + kept + status;
             assert_eq!(
                 node.resources.ram, estimate,
                 "{}: placement counts it",
@@ -135,5 +142,5 @@ fn the_ram_of_buffered_nodes_is_what_psosc_counts() {
     for line in &report {
         println!("{line}");
     }
-    assert_eq!(checked, 27, "every buffered node of the flow is measured");
+    assert_eq!(checked, 29, "every buffered node of the flow is measured");
 }

@@ -1009,6 +1009,9 @@ pub struct Split {
     pub path: Path,
     /// The property's name when it is not `payload`, for `msg.parts`.
     pub property: Option<String>,
+    /// Messages whose piece waits in a stream that the node keeps when
+    /// complete nodes watch it (`psosQueue`).
+    pub pending: usize,
 }
 
 /// Where a split cuts text and buffers.
@@ -1030,6 +1033,9 @@ pub struct Join {
     pub groups: usize,
     /// Bytes of values each group holds (`psosJoinSize`).
     pub group_size: usize,
+    /// Messages of its groups that the node keeps when complete nodes
+    /// watch it (`psosQueue`).
+    pub pending: usize,
     /// How often the timer task lets the node send groups whose time is
     /// up; `None` without a timeout.
     pub tick_ms: Option<u64>,

@@ -1158,6 +1158,7 @@ fn split_and_join_defaults_are_node_reds() {
             key_to: None,
             path: vec![key("payload")],
             property: None,
+            pending: 8,
         })
     );
     assert_eq!(flow.nodes[1].name, "joinNode");
@@ -1167,6 +1168,7 @@ fn split_and_join_defaults_are_node_reds() {
             mode: JoinMode::Auto,
             groups: 2,
             group_size: 1024,
+            pending: 8,
             tick_ms: None,
         })
     );
@@ -1230,6 +1232,7 @@ fn split_and_join_properties_are_read_as_node_red_reads_them() {
             }),
             groups: 3,
             group_size: 64,
+            pending: 8,
             tick_ms: Some(5),
         }
     );
@@ -2162,4 +2165,43 @@ fn sessions_start_clean_or_resume_as_node_reds_broker_node_says() {
     );
     // Devices that only talk to each other keep theirs for an hour.
     check_session(None, (3600, false));
+}
+
+/// A split that streams and a join keep the messages they finish with
+/// later when a complete node watches them: placement counts that room
+/// (`psosQueue` messages) on top of the node's own; a split that does not
+/// stream keeps none, and unwatched nodes count only their own.
+#[test]
+fn watched_split_and_join_count_the_messages_they_keep() {
+    let nodes = r#"{"id": "s", "type": "split", "stream": true, "wires": [[]]},
+        {"id": "p", "type": "split", "wires": [[]]},
+        {"id": "j", "type": "join", "psosQueue": 3, "wires": [[]]}"#;
+    let unwatched = lower(&format!("[{nodes}]"));
+    let watched = lower(&format!(
+        r#"[{nodes}, {{"id": "k", "type": "complete", "scope": ["s", "p", "j"], "wires": [[]]}}]"#
+    ));
+    let capacity = watched.devices[0].message_capacity;
+    for index in 0..3 {
+        let (before, after) = (&unwatched.nodes[index], &watched.nodes[index]);
+        let kept = psosc::place::resources::kept_ram(&after.kind, capacity);
+        assert_eq!(
+            after.resources.ram,
+            before.resources.ram + kept,
+            "{}",
+            after.id
+        );
+    }
+    let message = capacity.next_multiple_of(8) as u64;
+    assert_eq!(
+        psosc::place::resources::kept_ram(&watched.nodes[0].kind, capacity),
+        8 + 8 * (message + 8)
+    );
+    assert_eq!(
+        psosc::place::resources::kept_ram(&watched.nodes[1].kind, capacity),
+        0
+    );
+    assert_eq!(
+        psosc::place::resources::kept_ram(&watched.nodes[2].kind, capacity),
+        8 + 3 * (message + 8)
+    );
 }

@@ -464,3 +464,241 @@ fn concat_needs_parts_of_listed_topics() {
     assert_eq!(outcome.sent, Vec::new());
     assert_eq!(outcome.errors, vec![(ErrorKind::BadValue, 1)]);
 }
+
+/// Steps a batch node (of a queue of 4) that a complete node watches, as
+/// psosc runs it (`Watched` outputs, `input_finishing`,
+/// `tick_finishing`), from 0 to `until` ms: what it sends and what it
+/// finishes with, each with the millisecond, without `msg.parts.id`.
+fn watched(
+    case: &'static str,
+    mode: BatchMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+) -> Vec<(u64, &'static str, String)> {
+    use psos::nodes::Watched;
+    let device = Device::new(case, "conformance");
+    let mut node = Batch::<CAPACITY, 4>::new(NodeInfo::new(case, "", "batch"), mode);
+    let events = core::cell::RefCell::new(Vec::new());
+    let shown = |msg: &Msg<CAPACITY>| {
+        let mut msg = msg.clone();
+        msg.remove(ID);
+        format!("{msg:?}")
+    };
+    let mut pending = inputs.iter().peekable();
+    for now in 0..=until {
+        let mut out = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
+            events.borrow_mut().push((now, "sent", shown(msg)));
+            let _ = msg.set_property("payload", &-1.0);
+        });
+        let mut finished =
+            |msg: &Msg<CAPACITY>| events.borrow_mut().push((now, "done", shown(msg)));
+        while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
+            node.input_finishing(now, &device, &mut msg, &mut out, &mut finished);
+        }
+        node.tick_finishing(now, &device, &mut out, &mut finished);
+    }
+    assert_eq!(device.errors_seen().count(), 0, "{case}");
+    events.into_inner()
+}
+
+fn event(at: u64, what: &'static str, msg: &str) -> (u64, &'static str, String) {
+    (at, what, msg.to_string())
+}
+
+/// The 6 "messaging API" cases of the spec that a device's queue can
+/// hold: the complete node hears of the messages of a sequence once it
+/// has left (in `count` and `interval` modes as they left, with their
+/// parts; in `concat` mode, which sends copies, as they came), and of
+/// those a reset drops, then of the resetting message. The 3 "regardless
+/// of buffer overflow" cases rely on Node-RED's
+/// `nodeMessageBufferMaxLength`, past which it drops every waiting message
+/// (finishing with them, the last with an error); a device's limit is its
+/// queue, and the message that finds it full is dropped and counted
+/// (`a_full_queue_is_counted`).
+#[test]
+fn calls_done_when_message_is_sent_or_reset() {
+    let count_of_two = count(2, 0, false);
+    assert_eq!(
+        watched(
+            "should call done() when message is sent (mode: count)",
+            count_of_two,
+            &[(0, r#"{"payload":0}"#), (0, r#"{"payload":1}"#)],
+            100
+        ),
+        [
+            event(0, "sent", r#"{"payload":0,"parts":{"index":0,"count":2}}"#),
+            event(0, "sent", r#"{"payload":1,"parts":{"index":1,"count":2}}"#),
+            event(0, "done", r#"{"payload":0,"parts":{"index":0,"count":2}}"#),
+            event(0, "done", r#"{"payload":1,"parts":{"index":1,"count":2}}"#),
+        ]
+    );
+    let reset = [
+        (0, r#"{"payload":0}"#),
+        (200, r#"{"payload":1,"reset":true}"#),
+    ];
+    for (case, mode) in [
+        ("should call done() when reset (mode: count)", count_of_two),
+        (
+            "should call done() when reset (mode: interval)",
+            interval(2000.0, false),
+        ),
+    ] {
+        assert_eq!(
+            watched(case, mode, &reset, 300),
+            [
+                event(200, "done", r#"{"payload":0}"#),
+                event(200, "done", r#"{"payload":1,"reset":true}"#),
+            ],
+            "{case}"
+        );
+    }
+    assert_eq!(
+        watched(
+            "should call done() when message is sent (mode: interval)",
+            interval(2000.0, false),
+            &[(0, r#"{"payload":0}"#), (500, r#"{"payload":1}"#)],
+            2100
+        ),
+        [
+            event(
+                2000,
+                "sent",
+                r#"{"payload":0,"parts":{"index":0,"count":2}}"#
+            ),
+            event(
+                2000,
+                "sent",
+                r#"{"payload":1,"parts":{"index":1,"count":2}}"#
+            ),
+            event(
+                2000,
+                "done",
+                r#"{"payload":0,"parts":{"index":0,"count":2}}"#
+            ),
+            event(
+                2000,
+                "done",
+                r#"{"payload":1,"parts":{"index":1,"count":2}}"#
+            ),
+        ]
+    );
+    const TA: BatchMode = BatchMode::Concat { topics: &["TA"] };
+    let first = r#"{"topic":"TA","payload":0,"parts":{"id":"TA","index":0,"count":2}}"#;
+    let second = r#"{"topic":"TA","payload":1,"parts":{"id":"TA","index":1,"count":2}}"#;
+    assert_eq!(
+        watched(
+            "should call done() when message is sent (mode: concat)",
+            TA,
+            &[(0, first), (1000, second)],
+            1100
+        ),
+        [
+            event(
+                1000,
+                "sent",
+                r#"{"topic":"TA","payload":0,"parts":{"index":0,"count":2}}"#
+            ),
+            event(
+                1000,
+                "sent",
+                r#"{"topic":"TA","payload":1,"parts":{"index":1,"count":2}}"#
+            ),
+            event(
+                1000,
+                "done",
+                r#"{"topic":"TA","payload":0,"parts":{"index":0,"count":2}}"#
+            ),
+            event(
+                1000,
+                "done",
+                r#"{"topic":"TA","payload":1,"parts":{"index":1,"count":2}}"#
+            ),
+        ]
+    );
+    assert_eq!(
+        watched(
+            "should call done() when reset (mode: concat)",
+            TA,
+            &[(0, first), (1000, r#"{"payload":1,"reset":true}"#)],
+            1100
+        ),
+        [
+            event(
+                1000,
+                "done",
+                r#"{"topic":"TA","payload":0,"parts":{"index":0,"count":2}}"#
+            ),
+            event(1000, "done", r#"{"payload":1,"reset":true}"#),
+        ]
+    );
+}
+
+/// What else Node-RED finishes with: with overlap, the messages that leave
+/// the last sequence they are in, as they came (the sequences are sent as
+/// copies); on a reset in `concat` mode, by topic, then by sequence, in
+/// the order first seen; a message of a topic `concat` does not list,
+/// never.
+#[test]
+fn finishes_with_overlapped_and_concatenated_messages_as_node_red_keeps_them() {
+    let done = |events: Vec<(u64, &'static str, String)>| -> Vec<String> {
+        events
+            .into_iter()
+            .filter(|(_, what, _)| *what == "done")
+            .map(|(_, _, msg)| msg)
+            .collect()
+    };
+    assert_eq!(
+        done(watched(
+            "overlap",
+            count(2, 1, false),
+            &[
+                (0, r#"{"payload":0}"#),
+                (1, r#"{"payload":1}"#),
+                (2, r#"{"payload":2}"#)
+            ],
+            2
+        )),
+        [r#"{"payload":0}"#, r#"{"payload":1}"#]
+    );
+    const AB: BatchMode = BatchMode::Concat {
+        topics: &["A", "B"],
+    };
+    assert_eq!(
+        done(watched(
+            "concat reset order",
+            AB,
+            &[
+                (
+                    0,
+                    r#"{"topic":"A","payload":1,"parts":{"id":"x","index":0,"count":2}}"#
+                ),
+                (
+                    0,
+                    r#"{"topic":"B","payload":2,"parts":{"id":"y","index":0,"count":2}}"#
+                ),
+                (
+                    0,
+                    r#"{"topic":"A","payload":3,"parts":{"id":"z","index":0,"count":2}}"#
+                ),
+                (
+                    0,
+                    r#"{"topic":"A","payload":4,"parts":{"id":"x","index":1,"count":2}}"#
+                ),
+                (0, r#"{"topic":"C","payload":5}"#),
+                (1, r#"{"reset":true}"#),
+            ],
+            1
+        ))
+        .iter()
+        .map(|msg| msg.split(",\"parts\"").next().unwrap_or("").to_string())
+        .collect::<Vec<_>>(),
+        [
+            r#"{"topic":"A","payload":1"#,
+            r#"{"topic":"A","payload":4"#,
+            r#"{"topic":"A","payload":3"#,
+            r#"{"topic":"B","payload":2"#,
+            r#"{"reset":true}"#,
+        ]
+    );
+}

@@ -178,3 +178,106 @@ fn a_full_queue_is_counted() {
     );
     assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
 }
+
+/// What a sort node that a complete node watches did, in order: each
+/// message it sent (`sent`) and each it finished with (`done`), with the
+/// millisecond.
+type Events = Vec<(u64, &'static str, String)>;
+
+/// Gives each message to a sort node (of a queue of 8) at its time, run as
+/// psosc runs one that a complete node watches (`Watched` outputs from
+/// `psos::nodes`, `input_now`), with a receiver that changes what it is
+/// sent.
+fn watched_sort(case: &'static str, config: SortConfig, inputs: &[(u64, &str)]) -> Events {
+    use psos::nodes::Watched;
+    use psos::{Device, Msg};
+    const N: usize = node_support::CAPACITY;
+    let device = Device::new(case, "conformance");
+    let mut node = Sort::<N, 8>::new(NodeInfo::new(case, "", "sort"), config);
+    let events = core::cell::RefCell::new(Vec::new());
+    for (at, text) in inputs {
+        let mut msg = Msg::<N>::from_json(text.as_bytes()).expect("a message");
+        let mut watched = Watched::new(|_: usize, msg: &mut Msg<N>| {
+            events.borrow_mut().push((*at, "sent", format!("{msg:?}")));
+            let _ = msg.set_property("payload", &-1.0);
+        });
+        node.input_now(&device, &mut msg, &mut watched, &mut |msg: &Msg<N>| {
+            events.borrow_mut().push((*at, "done", format!("{msg:?}")));
+        });
+    }
+    assert_eq!(device.errors_seen().count(), 0, "{case}");
+    events.into_inner()
+}
+
+/// The 2 "messaging API" cases of the spec that a device's queue can
+/// hold: the complete node hears of a message with its array sorted as
+/// the input returns, and of each message of a sequence right after it
+/// leaves sorted, with its new index (both at 500 ms). The other two
+/// ("regardless of buffer overflow") rely on Node-RED's
+/// `nodeMessageBufferMaxLength`, past which it still completes the
+/// sequence at hand or drops the oldest one; a device's limit is its
+/// queue, and a message that finds it full is dropped and counted
+/// (`a_full_queue_is_counted`).
+#[test]
+fn calls_done_when_message_is_sent() {
+    let seq_key = |target| SortConfig {
+        target,
+        key: PAYLOAD,
+        descending: false,
+        as_number: false,
+    };
+    assert_eq!(
+        watched_sort(
+            "should call done() when message is sent (payload)",
+            seq_key(Some(PAYLOAD)),
+            &[(0, r#"{"seq":0,"payload":[1,3,2]}"#)]
+        ),
+        [
+            (0, "sent", r#"{"seq":0,"payload":[1,2,3]}"#.to_string()),
+            (0, "done", r#"{"seq":0,"payload":[1,2,3]}"#.to_string()),
+        ]
+    );
+    assert_eq!(
+        watched_sort(
+            "should call done() when message is sent (sequence)",
+            seq_key(None),
+            &[
+                (
+                    0,
+                    r#"{"seq":0,"payload":3,"parts":{"id":"A","index":0,"count":2}}"#
+                ),
+                (
+                    500,
+                    r#"{"seq":1,"payload":2,"parts":{"id":"A","index":1,"count":2}}"#
+                ),
+            ]
+        ),
+        [
+            (
+                500,
+                "sent",
+                r#"{"seq":1,"payload":2,"parts":{"id":"A","index":0,"count":2}}"#.to_string()
+            ),
+            (
+                500,
+                "done",
+                r#"{"seq":1,"payload":2,"parts":{"id":"A","index":0,"count":2}}"#.to_string()
+            ),
+            (
+                500,
+                "sent",
+                r#"{"seq":0,"payload":3,"parts":{"id":"A","index":1,"count":2}}"#.to_string()
+            ),
+            (
+                500,
+                "done",
+                r#"{"seq":0,"payload":3,"parts":{"id":"A","index":1,"count":2}}"#.to_string()
+            ),
+        ]
+    );
+    // A message of no sequence is finished with as it came, unsent.
+    assert_eq!(
+        watched_sort("no sequence", seq_key(None), &[(0, r#"{"payload":1}"#)]),
+        [(0, "done", r#"{"payload":1}"#.to_string())]
+    );
+}

@@ -6,7 +6,9 @@
 //!
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
-use psos::nodes::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, Split, SplitAt, SplitConfig};
+use psos::nodes::{
+    CustomJoin, Join, JoinBuild, JoinMode, Joiner, Kept, Split, SplitAt, SplitConfig, Watched,
+};
 use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
 
 const CAPACITY: usize = 512;
@@ -931,4 +933,481 @@ fn chained_split_split_join_join() {
     );
     assert_eq!(out, vec![r#"{"payload":[[1,2,3],"a\nb\nc",[7,8,9]]}"#]);
     assert_eq!(errors(&device), Vec::new());
+}
+
+/// What a node that a complete node watches did, in order: each message it
+/// sent (`sent`) and each it finished with (`done`), with the millisecond
+/// and the message without `msg.parts.id`.
+type Events = Vec<(u64, &'static str, String)>;
+
+/// Gives each message to a split node at its time (ms), run as psosc runs
+/// one that a complete node watches (`Watched` outputs, `input_now`), and
+/// records what it sends and what it finishes with.
+fn watched_split(case: &'static str, config: SplitConfig, inputs: &[(u64, &str)]) -> Events {
+    let device = Device::new(case, "conformance");
+    let mut node = Split::<CAPACITY, CAPACITY, Kept<CAPACITY, 8>>::new(
+        NodeInfo::new(case, "", "split"),
+        config,
+    );
+    let events = core::cell::RefCell::new(Vec::new());
+    for (at, text) in inputs {
+        let mut msg = read(case, text);
+        let mut watched = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
+            events
+                .borrow_mut()
+                .push((*at, "sent", without_ids(msg.clone())));
+            // A receiver that changes its message changes nothing the
+            // complete node is given.
+            let _ = msg.set_property("payload", &-1.0);
+        });
+        node.input_now(&device, &mut msg, &mut watched, &mut |msg: &Msg<
+            CAPACITY,
+        >| {
+            events
+                .borrow_mut()
+                .push((*at, "done", without_ids(msg.clone())));
+        });
+    }
+    assert_eq!(errors(&device), Vec::new(), "{case}");
+    events.into_inner()
+}
+
+fn event(at: u64, what: &'static str, msg: &str) -> (u64, &'static str, String) {
+    (at, what, msg.to_string())
+}
+
+/// The 7 split cases of the spec's "messaging API": the complete node
+/// hears of each message when the split calls `done()`, as the split left
+/// it: at once when it sends the message's last piece (its parts and last
+/// piece; an array's message keeps its array), and in `stream` mode when a
+/// length's (or a buffer's separator's) last piece waits, once a later
+/// message sends it (all three at 500 ms, before the third's own piece).
+#[test]
+fn split_calls_done_when_its_messages_are_sent() {
+    let length = |length| SplitConfig {
+        at: SplitAt::Length(length),
+        ..SPLIT
+    };
+    assert_eq!(
+        watched_split(
+            "should call done() when message is sent (string)",
+            length(2),
+            &[(0, r#"{"seq":0,"payload":"12345"}"#)]
+        ),
+        [
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":"12","parts":{"type":"string","ch":"","len":2,"count":3,"index":0}}"#
+            ),
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":"34","parts":{"type":"string","ch":"","len":2,"count":3,"index":1}}"#
+            ),
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":"5","parts":{"type":"string","ch":"","len":2,"count":3,"index":2}}"#
+            ),
+            event(
+                0,
+                "done",
+                r#"{"seq":0,"payload":"5","parts":{"type":"string","ch":"","len":2,"count":3,"index":2}}"#
+            ),
+        ]
+    );
+    assert_eq!(
+        watched_split(
+            "should call done() when message is sent (array)",
+            length(2),
+            &[(0, r#"{"seq":0,"payload":[0,1,2]}"#)]
+        ),
+        [
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":0,"parts":{"type":"array","count":3,"len":1,"index":0}}"#
+            ),
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":1,"parts":{"type":"array","count":3,"len":1,"index":1}}"#
+            ),
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":2,"parts":{"type":"array","count":3,"len":1,"index":2}}"#
+            ),
+            event(
+                0,
+                "done",
+                r#"{"seq":0,"payload":[0,1,2],"parts":{"type":"array","count":3,"len":1}}"#
+            ),
+        ]
+    );
+    assert_eq!(
+        watched_split(
+            "should call done() when message is sent (object)",
+            length(2),
+            &[(0, r#"{"seq":0,"payload":{"a":1,"b":2}}"#)]
+        ),
+        [
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":1,"parts":{"type":"object","key":"a","index":0,"count":2}}"#
+            ),
+            event(
+                0,
+                "sent",
+                r#"{"seq":0,"payload":2,"parts":{"type":"object","key":"b","index":1,"count":2}}"#
+            ),
+            event(
+                0,
+                "done",
+                r#"{"seq":0,"payload":2,"parts":{"type":"object","key":"b","index":1,"count":2}}"#
+            ),
+        ]
+    );
+    let stream = |at| SplitConfig {
+        at,
+        stream: true,
+        ..SPLIT
+    };
+    let text = [
+        (0, r#"{"seq":0,"payload":"12"}"#),
+        (200, r#"{"seq":1,"payload":"34"}"#),
+        (500, r#"{"seq":2,"payload":"5"}"#),
+    ];
+    assert_eq!(
+        watched_split(
+            "should call done() when consolidated message is emitted (string, len)",
+            stream(SplitAt::Length(5)),
+            &text
+        ),
+        [
+            event(
+                500,
+                "sent",
+                r#"{"seq":2,"payload":"12345","parts":{"type":"string","ch":"","len":5,"index":0}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":0,"payload":"12","parts":{"type":"string","ch":"","len":5}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":1,"payload":"34","parts":{"type":"string","ch":"","len":5}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":2,"payload":"12345","parts":{"type":"string","ch":"","len":5,"index":0}}"#
+            ),
+        ]
+    );
+    let buffers = [
+        (0, r#"{"seq":0,"payload":{"type":"Buffer","data":[49,50]}}"#),
+        (
+            200,
+            r#"{"seq":1,"payload":{"type":"Buffer","data":[51,52]}}"#,
+        ),
+        (500, r#"{"seq":2,"payload":{"type":"Buffer","data":[53]}}"#),
+    ];
+    assert_eq!(
+        watched_split(
+            "should call done() when consolidated message is emitted (Buffer, len)",
+            stream(SplitAt::Length(5)),
+            &buffers
+        ),
+        [
+            event(
+                500,
+                "sent",
+                r#"{"seq":2,"payload":{"type":"Buffer","data":[49,50,51,52,53]},"parts":{"type":"buffer","len":5,"index":0}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":0,"payload":{"type":"Buffer","data":[49,50]},"parts":{"type":"buffer","len":5}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":1,"payload":{"type":"Buffer","data":[51,52]},"parts":{"type":"buffer","len":5}}"#
+            ),
+            event(
+                500,
+                "done",
+                r#"{"seq":2,"payload":{"type":"Buffer","data":[49,50,51,52,53]},"parts":{"type":"buffer","len":5,"index":0}}"#
+            ),
+        ]
+    );
+    // At the separator "5" (`str`) or the byte 53 (`bin`): the piece
+    // before it leaves, and an empty rest waits for nothing.
+    for (case, at, ch) in [
+        (
+            "should call done() when consolidated message is emitted (Buffer, str)",
+            SplitAt::Text("5"),
+            r#""5""#,
+        ),
+        (
+            "should call done() when consolidated message is emitted (Buffer, bin)",
+            SplitAt::Bytes {
+                bytes: &[53],
+                text: "5",
+                array: ConstValue::Array(&[ConstValue::Number(53.0)]),
+            },
+            "[53]",
+        ),
+    ] {
+        let parts = format!(r#"{{"type":"buffer","ch":{ch}}}"#);
+        assert_eq!(
+            watched_split(case, stream(at), &buffers),
+            [
+                event(
+                    500,
+                    "sent",
+                    &format!(
+                        r#"{{"seq":2,"payload":{{"type":"Buffer","data":[49,50,51,52]}},"parts":{{"type":"buffer","ch":{ch},"index":0}}}}"#
+                    )
+                ),
+                event(
+                    500,
+                    "done",
+                    &format!(
+                        r#"{{"seq":0,"payload":{{"type":"Buffer","data":[49,50]}},"parts":{parts}}}"#
+                    )
+                ),
+                event(
+                    500,
+                    "done",
+                    &format!(
+                        r#"{{"seq":1,"payload":{{"type":"Buffer","data":[51,52]}},"parts":{parts}}}"#
+                    )
+                ),
+                event(
+                    500,
+                    "done",
+                    &format!(
+                        r#"{{"seq":2,"payload":{{"type":"Buffer","data":[49,50,51,52]}},"parts":{{"type":"buffer","ch":{ch},"index":0}}}}"#
+                    )
+                ),
+            ],
+            "{case}"
+        );
+    }
+}
+
+/// Gives each message to a join node at its time, ticking the clock each
+/// millisecond up to the last input plus `after` ms, run as psosc runs one
+/// that a complete node watches, and records what it sends and what it
+/// finishes with.
+fn watched_join(case: &'static str, mode: JoinMode, inputs: &[(u64, &str)], after: u64) -> Events {
+    let device = Device::new(case, "conformance");
+    let mut node =
+        Join::<CAPACITY, 4, 512, Kept<CAPACITY, 8>>::new(NodeInfo::new(case, "", "join"), mode);
+    let events = core::cell::RefCell::new(Vec::new());
+    let until = inputs.last().map_or(0, |(at, _)| *at) + after;
+    let mut pending = inputs.iter().peekable();
+    for now in 0..=until {
+        let mut watched = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
+            events
+                .borrow_mut()
+                .push((now, "sent", without_ids(msg.clone())));
+            let _ = msg.set_property("payload", &-1.0);
+        });
+        let mut finished = |msg: &Msg<CAPACITY>| {
+            events
+                .borrow_mut()
+                .push((now, "done", without_ids(msg.clone())));
+        };
+        while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
+            let mut msg = read(case, text);
+            node.input_finishing(now, &device, &mut msg, &mut watched, &mut finished);
+        }
+        node.tick_finishing(now, &device, &mut watched, &mut finished);
+    }
+    assert_eq!(errors(&device), Vec::new(), "{case}");
+    events.into_inner()
+}
+
+/// The 3 join cases of the spec's "messaging API" that need no JSONata:
+/// the complete node hears of the messages of a group, as they arrived,
+/// when the group is sent (by its count or its time) or reset (then of
+/// the reset message last), all at 500 ms.
+#[test]
+fn join_calls_done_when_its_group_is_sent_or_reset() {
+    let auto = [
+        (
+            0,
+            r#"{"seq":0,"payload":"A","parts":{"id":1,"type":"string","ch":",","index":0,"count":3}}"#,
+        ),
+        (
+            200,
+            r#"{"seq":1,"payload":"B","parts":{"id":1,"type":"string","ch":",","index":1,"count":3}}"#,
+        ),
+    ];
+    let last = (
+        500,
+        r#"{"seq":2,"payload":"C","parts":{"id":1,"type":"string","ch":",","index":2,"count":3}}"#,
+    );
+    let (first, second) = (
+        without_ids(read("", auto[0].1)),
+        without_ids(read("", auto[1].1)),
+    );
+    assert_eq!(
+        watched_join(
+            "should call done() when all messages are joined",
+            JoinMode::Auto,
+            &[auto[0], auto[1], last],
+            600
+        ),
+        [
+            event(500, "sent", r#"{"seq":2,"payload":"A,B,C"}"#),
+            event(500, "done", &first),
+            event(500, "done", &second),
+            event(500, "done", &without_ids(read("", last.1))),
+        ]
+    );
+    let reset = (
+        500,
+        r#"{"seq":2,"payload":"dummy","reset":true,"parts":{"id":1}}"#,
+    );
+    assert_eq!(
+        watched_join(
+            "should call done() when the node is reset",
+            JoinMode::Auto,
+            &[auto[0], auto[1], reset],
+            600
+        ),
+        [
+            event(500, "done", &first),
+            event(500, "done", &second),
+            event(500, "done", &without_ids(read("", reset.1))),
+        ]
+    );
+    assert_eq!(
+        watched_join(
+            "should call done() when timed out",
+            JoinMode::Custom(CustomJoin {
+                build: JoinBuild::String,
+                joiner: Joiner::Text(","),
+                timeout_ms: 500.0,
+                ..CUSTOM
+            }),
+            &[
+                (0, r#"{"seq":0,"payload":"A"}"#),
+                (200, r#"{"seq":1,"payload":"B"}"#)
+            ],
+            600
+        ),
+        [
+            event(500, "sent", r#"{"seq":1,"payload":"A,B"}"#),
+            event(500, "done", r#"{"seq":0,"payload":"A"}"#),
+            event(500, "done", r#"{"seq":1,"payload":"B"}"#),
+        ]
+    );
+}
+
+/// Node-RED's other ways out of a group: an `accumulate` group's messages
+/// are done each time it is sent; a blank `msg.reset` in `auto` mode drops
+/// every group, whose messages Node-RED never finishes with (only the
+/// reset message itself); a message `auto` cannot join is done at once. A
+/// message the device cannot keep is counted, and never heard of.
+#[test]
+fn join_finishes_with_accumulated_dropped_and_unjoinable_messages() {
+    let accumulate = JoinMode::Custom(CustomJoin {
+        count: 2,
+        accumulate: true,
+        ..CUSTOM
+    });
+    assert_eq!(
+        watched_join(
+            "accumulate",
+            accumulate,
+            &[
+                (0, r#"{"payload":1}"#),
+                (1, r#"{"payload":2}"#),
+                (2, r#"{"payload":3}"#)
+            ],
+            0
+        ),
+        [
+            event(1, "sent", r#"{"payload":[1,2]}"#),
+            event(1, "done", r#"{"payload":1}"#),
+            event(1, "done", r#"{"payload":2}"#),
+            event(2, "sent", r#"{"payload":[1,2,3]}"#),
+            event(2, "done", r#"{"payload":3}"#),
+        ]
+    );
+    assert_eq!(
+        watched_join(
+            "blank reset",
+            JoinMode::Auto,
+            &[
+                (
+                    0,
+                    r#"{"payload":"A","parts":{"id":1,"type":"string","ch":",","index":0,"count":2}}"#
+                ),
+                (1, r#"{"reset":true}"#),
+                (2, r#"{"payload":"x"}"#),
+                (
+                    3,
+                    r#"{"payload":"B","parts":{"id":1,"type":"string","ch":",","index":1,"count":2}}"#
+                ),
+            ],
+            0
+        ),
+        [
+            event(1, "done", r#"{"reset":true}"#),
+            event(2, "done", r#"{"payload":"x"}"#),
+        ]
+    );
+    // Two groups: the second's messages keep their group when the first
+    // is sent and leaves the node (shown without their parts).
+    assert_eq!(
+        watched_join(
+            "two groups",
+            JoinMode::Auto,
+            &[
+                (0, r#"{"payload":"a","parts":{"id":1,"type":"string","ch":"","index":0,"count":2}}"#),
+                (0, r#"{"payload":"x","parts":{"id":2,"type":"string","ch":"","index":0,"count":2}}"#),
+                (1, r#"{"payload":"b","parts":{"id":1,"type":"string","ch":"","index":1,"count":2}}"#),
+                (2, r#"{"payload":"y","parts":{"id":2,"type":"string","ch":"","index":1,"count":2}}"#),
+            ],
+            0
+        )
+        .into_iter()
+        .map(|(at, what, msg)| (at, what, msg.split(",\"parts\"").next().unwrap_or("").to_string()))
+        .collect::<Vec<_>>(),
+        [
+            event(1, "sent", r#"{"payload":"ab"}"#),
+            event(1, "done", r#"{"payload":"a""#),
+            event(1, "done", r#"{"payload":"b""#),
+            event(2, "sent", r#"{"payload":"xy"}"#),
+            event(2, "done", r#"{"payload":"x""#),
+            event(2, "done", r#"{"payload":"y""#),
+        ]
+    );
+    let device = Device::new("kept full", "conformance");
+    let mut node = Join::<CAPACITY, 1, 64, Kept<CAPACITY, 1>>::new(
+        NodeInfo::new("kept full", "", "join"),
+        JoinMode::Custom(CustomJoin { count: 2, ..CUSTOM }),
+    );
+    let mut done = Vec::new();
+    for text in [r#"{"payload":1}"#, r#"{"payload":2}"#] {
+        node.input_finishing(
+            0,
+            &device,
+            &mut read("kept full", text),
+            &mut |_: usize, _: &mut Msg<CAPACITY>| {},
+            &mut |msg: &Msg<CAPACITY>| done.push(format!("{msg:?}")),
+        );
+    }
+    assert_eq!(done, [r#"{"payload":1}"#]);
+    assert_eq!(errors(&device), [(ErrorKind::QueueFull, 1)]);
 }

@@ -608,7 +608,13 @@ impl<'a> DeviceCode<'a> {
                 }
                 continue;
             }
-            let (mut node_type, mut constructor) = if node.kind.context_scopes().is_empty() {
+            let watched = self.completers.get(position).is_some_and(|c| !c.is_empty());
+            let keeping = watched
+                .then(|| keeping_constructor(node, imports))
+                .flatten();
+            let (mut node_type, mut constructor) = if let Some(keeping) = keeping {
+                keeping
+            } else if node.kind.context_scopes().is_empty() {
                 constructor(node, imports)
             } else {
                 self.with_context(node, imports)
@@ -1003,16 +1009,28 @@ impl<'a> DeviceCode<'a> {
                 NodeKind::Delay(Delay {
                     tick_ms: Some(tick),
                     ..
+                })
+                | NodeKind::Join(crate::ir::Join {
+                    tick_ms: Some(tick),
+                    ..
+                })
+                | NodeKind::Batch(crate::ir::Batch {
+                    tick_ms: Some(tick),
+                    ..
                 }) if self.completers.get(position).is_some_and(|c| !c.is_empty()) => {
-                    // A delay node that complete nodes watch tells them what
-                    // leaves its timer, sending copies.
+                    // A delay, join or batch node that complete nodes watch
+                    // tells them what it finishes with as its timer sends,
+                    // sending copies. A join's and a batch's hooks report
+                    // to the device.
                     let outputs = self.timer_output(position, &output, imports);
                     let watched = imports.node("Watched");
                     let completed = format_ident!("{}_completed", input);
+                    let device =
+                        (!matches!(node.kind, NodeKind::Delay(_))).then(|| quote!(&DEVICE,));
                     let tick = *tick;
                     let call = quote!({
                         let mut watched = #watched::new(#outputs);
-                        #cell.with(&DEVICE, |node| node.tick_now(&mut watched, &mut #completed));
+                        #cell.with(&DEVICE, |node| node.tick_now(#device &mut watched, &mut #completed));
                     });
                     push(
                         Some(tick),
@@ -1988,8 +2006,8 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::Filter(filter) => filter_constructor(filter, info, imports),
-        NodeKind::Split(split) => split_constructor(split, info, imports),
-        NodeKind::Join(join) => join_constructor(join, info, imports),
+        NodeKind::Split(split) => split_constructor(split, info, None, imports),
+        NodeKind::Join(join) => join_constructor(join, info, None, imports),
         NodeKind::Sort(sort) => {
             let sort_type = imports.node("Sort");
             let config_type = imports.node("SortConfig");
@@ -2340,10 +2358,12 @@ fn path(path: &Path, imports: &mut Imports) -> TokenStream {
 }
 
 /// A split node: room for a stream's rest in its type (the message
-/// capacity when it streams), its settings as one `SplitConfig`.
+/// capacity when it streams, and, when complete nodes watch it, the
+/// messages it keeps: `pending`), its settings as one `SplitConfig`.
 fn split_constructor(
     split: &crate::ir::Split,
     info: TokenStream,
+    pending: Option<usize>,
     imports: &mut Imports,
 ) -> (TokenStream, TokenStream) {
     let split_type = imports.node("Split");
@@ -2387,8 +2407,9 @@ fn split_constructor(
     } else {
         quote!(0)
     };
+    let pending = kept_type(pending, imports);
     (
-        quote!(#split_type<{ Msg::CAPACITY }, #rest>),
+        quote!(#split_type<{ Msg::CAPACITY }, #rest #pending>),
         quote!(#split_type::new(#info, #config_type {
             at: #at,
             array_length: #array_length,
@@ -2400,10 +2421,12 @@ fn split_constructor(
     )
 }
 
-/// A join node: its groups and their room in its type, its mode.
+/// A join node: its groups and their room in its type (and, when complete
+/// nodes watch it, the messages it keeps: `pending`), its mode.
 fn join_constructor(
     join: &crate::ir::Join,
     info: TokenStream,
+    pending: Option<usize>,
     imports: &mut Imports,
 ) -> (TokenStream, TokenStream) {
     let join_type = imports.node("Join");
@@ -2461,10 +2484,38 @@ fn join_constructor(
     };
     let groups = Literal::usize_unsuffixed(join.groups);
     let group_size = Literal::usize_unsuffixed(join.group_size);
+    let pending = kept_type(pending, imports);
     (
-        quote!(#join_type<{ Msg::CAPACITY }, #groups, #group_size>),
+        quote!(#join_type<{ Msg::CAPACITY }, #groups, #group_size #pending>),
         quote!(#join_type::new(#info, #mode)),
     )
+}
+
+/// The type and constructor of a node that complete nodes watch and that
+/// keeps the messages it finishes with later (a split that streams, a
+/// join); `None` for other nodes.
+fn keeping_constructor(node: &Node, imports: &mut Imports) -> Option<(TokenStream, TokenStream)> {
+    let info = node_info(node, imports);
+    match &node.kind {
+        NodeKind::Split(split) if split.stream => {
+            Some(split_constructor(split, info, Some(split.pending), imports))
+        }
+        NodeKind::Join(join) => Some(join_constructor(join, info, Some(join.pending), imports)),
+        _ => None,
+    }
+}
+
+/// The last generic argument of a node that keeps `pending` messages
+/// (`, Kept<N, P>`), or nothing.
+fn kept_type(pending: Option<usize>, imports: &mut Imports) -> TokenStream {
+    match pending {
+        Some(pending) => {
+            let kept = imports.node("Kept");
+            let pending = Literal::usize_unsuffixed(pending);
+            quote!(, #kept<{ Msg::CAPACITY }, #pending>)
+        }
+        None => quote!(),
+    }
 }
 
 /// A property path that may be absent, as an `Option` of a path.

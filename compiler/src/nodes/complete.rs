@@ -81,7 +81,15 @@ pub enum Finish {
     Done(psos::nodes::Done),
     /// A delay node: when a message leaves it (from its timer, its queue or
     /// a flush), is dropped or replaced, or resets or flushes it, which the
-    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`).
+    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`). A
+    /// split node tells it as its input returns, or in a stream when a
+    /// later message sends a piece (`Split::input_now`); a join node when
+    /// the group a message joined is sent or reset, or as its input returns
+    /// for a message that joins none (`Join::input_finishing`,
+    /// `tick_finishing`); a sort node as each message of a sequence leaves
+    /// sorted, or as its input returns (`Sort::input_now`); a batch node
+    /// when a sequence has left or a reset drops it
+    /// (`Batch::input_finishing`, `tick_finishing`).
     Released,
     /// A csv node: its input tells (`Csv::input_done`) whether it called
     /// `done()` with no error, which it does on every path but an error
@@ -110,13 +118,11 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
         }
-        NodeKind::Delay(_) => Finish::Released,
-        NodeKind::Split(_) => Finish::Refused(
-            "a split node in stream mode finishes with a message only when the rest of the stream is sent, and a device does not yet tell complete nodes then",
-        ),
-        NodeKind::Join(_) | NodeKind::Batch(_) | NodeKind::Sort(_) => Finish::Refused(
-            "this node finishes with a message only when the group it belongs to is sent or dropped, and a device does not yet tell complete nodes then",
-        ),
+        NodeKind::Delay(_)
+        | NodeKind::Split(_)
+        | NodeKind::Join(_)
+        | NodeKind::Sort(_)
+        | NodeKind::Batch(_) => Finish::Released,
         // The legacy parser puts a line's rows in the payload of a message
         // of a sequence it gathers even when it sends nothing; a device
         // leaves that message as it was.

@@ -3,10 +3,11 @@
 //! it splits and where an object's keys go (`addname`); how a join
 //! collects (`mode`, `build`, `count`, `timeout`, `joiner`, `accumulate`,
 //! `useparts`, `propertyType`, `property`, `key`) and the room a device
-//! gives its groups (`psosGroups`, `psosJoinSize`). `reduce` is refused:
-//! it evaluates JSONata.
+//! gives its groups (`psosGroups`, `psosJoinSize`), and the messages each
+//! keeps until it has finished with them when complete nodes watch it
+//! (`psosQueue`). `reduce` is refused: it evaluates JSONata.
 
-use super::delay::tick_for;
+use super::delay::{tick_for, DEFAULT_QUEUE};
 use super::{shown, Reader};
 use crate::ir::{CustomJoin, Join, JoinBuild, JoinMode, Joiner, NodeKind, Split, SplitAt};
 use crate::json::JsonValue;
@@ -43,6 +44,7 @@ pub fn lower_split(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         None => None,
     };
     let path = reader.target_property();
+    let pending = pending(reader);
     let property = reader
         .string("property")
         .filter(|name| !name.is_empty() && *name != "payload")
@@ -54,6 +56,7 @@ pub fn lower_split(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         key_to,
         path: path?,
         property,
+        pending: pending?,
     }))
 }
 
@@ -61,6 +64,7 @@ pub fn lower_join(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let mode = reader.choice("mode", &[("auto", 0), ("custom", 1), ("reduce", 2)]);
     let groups = reader.whole_number("psosGroups", DEFAULT_GROUPS, 1..=64);
     let group_size = reader.whole_number("psosJoinSize", DEFAULT_JOIN_SIZE, 16..=65535);
+    let pending = pending(reader);
     let (mode, tick_ms) = match mode? {
         0 => (JoinMode::Auto, None),
         1 => {
@@ -84,8 +88,16 @@ pub fn lower_join(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         mode,
         groups: usize::try_from(groups?).ok()?,
         group_size: usize::try_from(group_size?).ok()?,
+        pending: pending?,
         tick_ms,
     }))
+}
+
+/// The messages a split or join that complete nodes watch keeps until it
+/// has finished with them (`psosQueue`).
+fn pending(reader: &mut Reader<'_, '_>) -> Option<usize> {
+    let pending = reader.whole_number("psosQueue", DEFAULT_QUEUE as u64, 1..=256)?;
+    usize::try_from(pending).ok()
 }
 
 /// The settings of a `custom` join, read as `JoinNode` reads them.

@@ -157,19 +157,22 @@ pub fn place(
         .unwrap_or(DEFAULT_MESSAGE_CAPACITY);
     // A status node is tied to the nodes it watches as a catch node is.
     let status_watched_by = crate::nodes::status::watched_by(raw, nodes, diagnostics);
-    let node_resources: Vec<Resources> = nodes
+    let message_capacities: Vec<usize> = node_pins
         .iter()
-        .zip(&node_pins)
+        .map(|pin| match pin {
+            Pin::Pinned(device, _) => devices
+                .get(*device)
+                .map_or(largest_messages, |device| device.message_capacity),
+            Pin::Free | Pin::Broken => largest_messages,
+        })
+        .collect();
+    let mut node_resources: Vec<Resources> = nodes
+        .iter()
+        .zip(&message_capacities)
         .enumerate()
-        .map(|(index, (node, pin))| {
-            let message_capacity = match pin {
-                Pin::Pinned(device, _) => devices
-                    .get(*device)
-                    .map_or(largest_messages, |device| device.message_capacity),
-                Pin::Free | Pin::Broken => largest_messages,
-            };
+        .map(|(index, (node, message_capacity))| {
             let resources =
-                resources::node_resources(&node.raw.type_name, node.kind, message_capacity);
+                resources::node_resources(&node.raw.type_name, node.kind, *message_capacity);
             if status_watched_by.contains_key(&index) {
                 Resources {
                     ram: resources.ram + resources::watched_status_ram(node.kind),
@@ -186,6 +189,16 @@ pub fn place(
         .collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
     let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
+    // A node that complete nodes watch may keep the messages it finishes
+    // with later.
+    for watched in completed_by.keys() {
+        let node = nodes.get(*watched).zip(message_capacities.get(*watched));
+        if let (Some((node, capacity)), Some(cost)) = (node, node_resources.get_mut(*watched)) {
+            cost.ram = cost
+                .ram
+                .saturating_add(resources::kept_ram(node.kind, *capacity));
+        }
+    }
     let problem = Problem {
         n_devices: devices.len(),
         budgets: devices

@@ -238,6 +238,21 @@ pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize)
     }
 }
 
+/// The RAM a node that complete nodes watch adds to its static for the
+/// messages it finishes with later (`psos::nodes::Kept`): a split that
+/// streams and a join, each message with its group (a word) in a list
+/// with its length, counted as `buffered_ram` counts (a message is its
+/// length word and its capacity rounded up to 8).
+pub fn kept_ram(kind: &NodeKind, message_capacity: usize) -> u64 {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    let pending = match kind {
+        NodeKind::Split(split) if split.stream => split.pending,
+        NodeKind::Join(join) => join.pending,
+        _ => return 0,
+    };
+    8 + pending as u64 * (message + 8)
+}
+
 /// The RAM of the static of a node that holds messages, topics or text,
 /// from the capacities it was given, measured on `qemu-lm3s6965`
 /// (thumbv7m, 32-bit pointers, release): `nm --print-size` of the node

@@ -12,6 +12,12 @@
 //! is the first message's `_msgid`; a device, which has no message ids,
 //! gives the sequence an id as `split` does. As `delay`, the node works
 //! on the clock it is given (`input_at`, `tick_at`).
+//!
+//! A complete node hears of a message when Node-RED's batch calls `done()`
+//! for it ([`Batch::input_finishing`], [`Batch::tick_finishing`]): when it
+//! leaves in a sequence, after the whole sequence is sent, or when a reset
+//! drops it. The queue already holds those messages, so a watched batch
+//! keeps nothing more.
 
 use super::delay::timer_ms;
 use super::split::group_id;
@@ -85,7 +91,31 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Batch::input_at`], and `finished` is given each message the
+    /// node has finished with (Node-RED's `done()`): the messages of a
+    /// sequence once all of it has left (in `count` mode without overlap,
+    /// and `interval` mode, as they left, with their parts; with overlap
+    /// and in `concat` mode, which send copies, as they came; those an
+    /// overlap keeps, when they leave the last sequence they are in); on a
+    /// `msg.reset`, the messages it drops (in `concat` mode by topic, then
+    /// by sequence, as Node-RED keeps them) and then the resetting message.
+    /// Not a message of a topic `concat` does not list, one without
+    /// `msg.parts`, nor one a device drops (counted). `out` must send
+    /// copies (`Watched`).
+    pub fn input_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         if msg.property("reset").is_some() {
+            self.finish_queued(finished);
+            finished(msg);
             self.queue.clear();
             if let BatchMode::Interval { interval_ms, .. } = self.mode {
                 // The interval starts again.
@@ -107,7 +137,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     return;
                 }
                 if self.queue.len() == count || self.ended {
-                    self.send_queue(device, overlap, out);
+                    self.send_queue(device, overlap, out, finished);
                     self.ended = false;
                 }
             }
@@ -134,7 +164,48 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
-                self.concatenate(device, topics, out);
+                self.concatenate(device, topics, out, finished);
+            }
+        }
+    }
+
+    /// On a reset: each queued message, in the order Node-RED keeps them
+    /// (in `concat` mode by topic, then by sequence, each in the order
+    /// first seen).
+    fn finish_queued(&self, finished: &mut dyn FnMut(&Msg<N>)) {
+        let BatchMode::Concat { .. } = self.mode else {
+            for msg in &self.queue {
+                finished(msg);
+            }
+            return;
+        };
+        let same_topic = |a: &Msg<N>, b: &Msg<N>| a.topic() == b.topic();
+        let same_sequence = |a: &Msg<N>, b: &Msg<N>| {
+            same_topic(a, b)
+                && match (part_of(a, "id"), part_of(b, "id")) {
+                    (Some(a), Some(b)) => same_key(a, b),
+                    _ => false,
+                }
+        };
+        let queue = &self.queue;
+        let first_of = |at: usize, alike: &dyn Fn(&Msg<N>, &Msg<N>) -> bool| {
+            let (Some(earlier), Some(msg)) = (queue.get(..at), queue.get(at)) else {
+                return false;
+            };
+            !earlier.iter().any(|other| alike(other, msg))
+        };
+        for (topic_at, topic_msg) in queue.iter().enumerate() {
+            if !first_of(topic_at, &same_topic) {
+                continue;
+            }
+            for (sequence_at, sequence_msg) in queue.iter().enumerate().skip(topic_at) {
+                if !same_topic(topic_msg, sequence_msg) || !first_of(sequence_at, &same_sequence) {
+                    continue;
+                }
+                let sequence = queue.iter().skip(sequence_at);
+                for msg in sequence.filter(|msg| same_sequence(sequence_msg, msg)) {
+                    finished(msg);
+                }
             }
         }
     }
@@ -142,6 +213,18 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
     /// The clock reads `now` (ms): an interval that ended sends its
     /// sequence.
     pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
+        self.tick_finishing(now, device, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Batch::tick_at`], and `finished` is given the messages of the
+    /// interval's sequence once it has left.
+    pub fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         let BatchMode::Interval {
             interval_ms,
             allow_empty,
@@ -165,7 +248,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
             next
         });
         if !self.queue.is_empty() {
-            self.send_queue(device, 0, out);
+            self.send_queue(device, 0, out, finished);
         } else if allow_empty {
             let mut empty = Msg::<N>::new();
             let id = self.next_id();
@@ -179,31 +262,48 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         }
     }
 
-    /// Sends the queue as one sequence; the last `overlap` messages stay,
-    /// unchanged, to start the next.
-    fn send_queue<O: Outputs<N>>(&mut self, device: &Device, overlap: usize, out: &mut O) {
+    /// Sends the queue as one sequence, and then is finished with the
+    /// messages that left; the last `overlap` messages stay, unchanged, to
+    /// start the next.
+    fn send_queue<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        overlap: usize,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         let id = self.next_id();
         let count = self.queue.len();
         let leaving = count.saturating_sub(overlap);
         for index in 0..count {
-            let msg = if index < leaving {
-                (!self.queue.is_empty()).then(|| self.queue.remove(0))
-            } else {
-                // Node-RED sends copies when the sequences overlap.
-                self.queue.get(index - leaving).cloned()
-            };
-            let Some(mut msg) = msg else {
+            let Some(queued) = self.queue.get_mut(index) else {
                 return;
+            };
+            // Node-RED sends the messages themselves, with their parts,
+            // but copies when the sequences overlap.
+            let mut copy;
+            let msg = if overlap == 0 {
+                queued
+            } else {
+                copy = queued.clone();
+                &mut copy
             };
             let parts = if msg.property(PARTS).is_some() {
                 Ok(())
             } else {
                 msg.set_property(PARTS, &EmptyContainer(OBJECT))
             };
-            let set = parts.and_then(|()| set_parts(&mut msg, &id, index, count));
+            let set = parts.and_then(|()| set_parts(msg, &id, index, count));
             if device.check(set, ErrorKind::Oversize).is_some() {
-                out.send(0, &mut msg);
+                let mut sent = msg.clone();
+                out.send(0, &mut sent);
             }
+        }
+        for msg in self.queue.iter().take(leaving) {
+            finished(msg);
+        }
+        for _ in 0..leaving.min(self.queue.len()) {
+            self.queue.remove(0);
         }
     }
 
@@ -216,6 +316,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         device: &Device,
         topics: &'static [&'static str],
         out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
     ) {
         let mut count = 0;
         for topic in topics {
@@ -246,6 +347,14 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                 index += 1;
             }
         }
+        // Then is finished with each, as it came, in the same order.
+        for topic in topics {
+            for at in self.first_sequence(topic) {
+                if let Some(msg) = self.queue.get(at) {
+                    finished(msg);
+                }
+            }
+        }
         for topic in topics {
             let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
             for at in members.into_iter().rev() {
@@ -272,6 +381,27 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     }
             })
             .map(|(at, _)| at)
+    }
+
+    /// As [`Batch::input_finishing`] on the board's clock.
+    pub fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
+    }
+
+    /// As [`Batch::tick_finishing`] on the board's clock.
+    pub fn tick_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        self.tick_finishing(crate::platform::uptime_ms(), device, out, finished);
     }
 
     fn next_id(&mut self) -> [u8; 16] {

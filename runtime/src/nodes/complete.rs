@@ -3,7 +3,10 @@
 //! Node-RED's flow makes for it (`Flow.handleComplete`). Which complete
 //! nodes watch which node, and when that node has finished with a message
 //! ([`Done`]), is decided at build time; the generated code runs a watched
-//! node with [`Watched`] outputs and then calls [`completed`].
+//! node with [`Watched`] outputs and then calls [`completed`], or, for a
+//! node that finishes with messages later (delay, split, join, sort,
+//! batch), gives the node's hook a function that calls it; split and join
+//! keep those messages until then in a [`Pending`] store.
 
 use crate::{ConstValue, Device, ErrorKind, Msg, NodeInfo, NodeStatus, Outputs};
 
@@ -91,4 +94,116 @@ pub fn complete_message<const N: usize>(
     })();
     device.check(written, ErrorKind::Oversize)?;
     Some(message)
+}
+
+/// When a node that may finish with a message later (split, join, sort)
+/// is finished with the message it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Fate {
+    /// As its input returns (Node-RED calls `done()`).
+    Now,
+    /// Later, when a later message or the node's timer sends what it
+    /// waited for (it is kept in the node's [`Pending`] store, or a sort's
+    /// queue).
+    Later,
+    /// Never: Node-RED calls neither `done()` nor `send` for it (a split
+    /// given a message without its property), or a device dropped it,
+    /// counted.
+    Never,
+}
+
+/// Where a node that finishes with a message later than its input returns
+/// (split in stream mode, join) keeps that message until then, each with
+/// the group it belongs to (a join's group by its place among the groups,
+/// 0 for split): Node-RED keeps the `done` of each such message, which
+/// holds it. A node that no complete node watches keeps nothing
+/// ([`Unwatched`], of no size); one that complete nodes watch keeps up to
+/// `P` messages ([`Kept`]), and a message that finds it full is counted
+/// (`ErrorKind::QueueFull`): the complete nodes never hear of it.
+pub trait Pending<const N: usize> {
+    /// Nothing kept.
+    const EMPTY: Self;
+    /// Keeps a message the node finishes with later; one that does not
+    /// fit is counted.
+    fn keep(&mut self, device: &Device, group: usize, msg: &Msg<N>);
+    /// Gives `finished` the messages kept for `group`, oldest first, and
+    /// forgets them; with `removed`, the groups after it move down one.
+    fn release(&mut self, group: usize, removed: bool, finished: &mut dyn FnMut(&Msg<N>));
+    /// Forgets the messages kept for `group`, never finished with, and the
+    /// groups after it move down one.
+    fn forget(&mut self, group: usize);
+    /// Forgets every message kept.
+    fn clear(&mut self);
+}
+
+/// The store of a node no complete node watches: nothing is kept.
+pub struct Unwatched;
+
+impl<const N: usize> Pending<N> for Unwatched {
+    const EMPTY: Self = Unwatched;
+
+    fn keep(&mut self, _device: &Device, _group: usize, _msg: &Msg<N>) {}
+
+    fn release(&mut self, _group: usize, _removed: bool, _finished: &mut dyn FnMut(&Msg<N>)) {}
+
+    fn forget(&mut self, _group: usize) {}
+
+    fn clear(&mut self) {}
+}
+
+/// The store of a node that complete nodes watch: up to `P` messages of
+/// `N` bytes, each with its group.
+pub struct Kept<const N: usize, const P: usize> {
+    messages: heapless::Vec<(usize, Msg<N>), P>,
+}
+
+impl<const N: usize, const P: usize> Kept<N, P> {
+    /// How many messages are kept.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// The groups after `group` move down one.
+    fn close_up(&mut self, group: usize) {
+        for (kept_group, _) in self.messages.iter_mut() {
+            if *kept_group > group {
+                *kept_group -= 1;
+            }
+        }
+    }
+}
+
+impl<const N: usize, const P: usize> Pending<N> for Kept<N, P> {
+    const EMPTY: Self = Kept {
+        messages: heapless::Vec::new(),
+    };
+
+    fn keep(&mut self, device: &Device, group: usize, msg: &Msg<N>) {
+        if self.messages.push((group, msg.clone())).is_err() {
+            device.report(ErrorKind::QueueFull);
+        }
+    }
+
+    fn release(&mut self, group: usize, removed: bool, finished: &mut dyn FnMut(&Msg<N>)) {
+        for (_, msg) in self.messages.iter().filter(|(kept, _)| *kept == group) {
+            finished(msg);
+        }
+        self.messages.retain(|(kept, _)| *kept != group);
+        if removed {
+            self.close_up(group);
+        }
+    }
+
+    fn forget(&mut self, group: usize) {
+        self.messages.retain(|(kept, _)| *kept != group);
+        self.close_up(group);
+    }
+
+    fn clear(&mut self) {
+        self.messages.clear();
+    }
 }

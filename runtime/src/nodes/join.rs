@@ -20,6 +20,7 @@
 
 use core::fmt::Write;
 
+use super::complete::{Fate, Pending, Unwatched};
 use super::delay::timer_ms;
 use super::split::{member_bytes, set_parts_below};
 use crate::encoding::{decode, encoded_len_at, Encode, ARRAY, BYTES, LENGTH, STRING};
@@ -117,22 +118,25 @@ struct Group<const N: usize, const B: usize> {
 }
 
 /// A `join` node with room for `G` groups of `B` bytes of values each, in
-/// messages of `N` bytes.
-pub struct Join<const N: usize, const G: usize, const B: usize> {
+/// messages of `N` bytes, and in `P` the messages of its groups, which it
+/// finishes with when their group is sent or dropped.
+pub struct Join<const N: usize, const G: usize, const B: usize, P = Unwatched> {
     pub info: NodeInfo,
     mode: JoinMode,
     groups: heapless::Vec<Group<N, B>, G>,
+    pending: P,
 }
 
 const PARTS: &str = "parts";
 const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
 
-impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
+impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B, P> {
     pub const fn new(info: NodeInfo, mode: JoinMode) -> Self {
         Self {
             info,
             mode,
             groups: heapless::Vec::new(),
+            pending: P::EMPTY,
         }
     }
 
@@ -149,6 +153,40 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Join::input_at`], and `finished` is given each message the
+    /// node has finished with (Node-RED's `done()`), as it arrived (with
+    /// its parts moved up where the node moves them): a message that
+    /// joins a group when the group is sent (by its count, `msg.complete`
+    /// or its time; an `accumulate` group's messages so far each time), or
+    /// dropped by a `msg.reset` of its group (before that message); any
+    /// other message as its input returns, but for the groups a blank
+    /// `msg.reset` drops in `auto` mode, whose messages Node-RED never
+    /// finishes with. `out` must send copies (`Watched`).
+    pub fn input_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        if self.join_message(now, device, msg, out, finished) == Fate::Now {
+            finished(msg);
+        }
+    }
+
+    /// Takes a message in; when the node is finished with it.
+    fn join_message<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) -> Fate {
         let parts = msg.property(PARTS);
         let parts_id = match parts {
             Some(ValueRef::Object(parts)) => parts.get("id"),
@@ -159,6 +197,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                 if parts_id.is_none() {
                     if msg.property("reset").is_some() {
                         self.groups.clear();
+                        self.pending.clear();
                     } else {
                         self.info.log(
                             device,
@@ -167,7 +206,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                             ),
                         );
                     }
-                    return;
+                    return Fate::Now;
                 }
                 None
             }
@@ -178,7 +217,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                 .check(demote_parts(msg), ErrorKind::Oversize)
                 .is_none()
         {
-            return;
+            return Fate::Never;
         }
         let parts = match msg.property(PARTS) {
             Some(ValueRef::Object(parts)) => Some(parts),
@@ -197,7 +236,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         };
         if written.is_err() {
             device.report(ErrorKind::Oversize);
-            return;
+            return Fate::Never;
         }
         let index = match custom {
             None => part("index").and_then(array_index),
@@ -223,8 +262,9 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         if msg.property("reset").is_some() {
             if let Some(at) = found {
                 self.groups.remove(at);
+                self.pending.release(at, true, finished);
             }
-            return;
+            return Fate::Now;
         }
         let kind = match custom {
             None => match part("type") {
@@ -269,7 +309,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                                 group.msg.set_property("complete", &complete)
                             });
                             if device.check(set, ErrorKind::Oversize).is_some() {
-                                self.complete(at, device, out);
+                                self.complete(at, device, out, finished);
                             }
                         }
                     }
@@ -281,11 +321,11 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                         ),
                     ),
                 }
-                return;
+                return Fate::Now;
             };
             if value.write_js_text(&mut key).is_err() {
                 device.report(ErrorKind::Oversize);
-                return;
+                return Fate::Never;
             }
         }
         let at = match found {
@@ -296,17 +336,17 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                 const TOO_MANY: &str = "too many pending messages in join node";
                 let Some(group) = self.new_group(id, kind, target, custom, msg, now) else {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
-                    return;
+                    return Fate::Never;
                 };
                 if self.groups.push(group).is_err() {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
-                    return;
+                    return Fate::Never;
                 }
                 self.groups.len() - 1
             }
         };
         let Some(group) = self.groups.get_mut(at) else {
-            return;
+            return Fate::Never;
         };
         let property = match custom {
             None => {
@@ -335,7 +375,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
                         device,
                         format_args!("Cannot join {} to buffer", value.type_name()),
                     );
-                    return;
+                    return Fate::Never;
                 }
             }
         }
@@ -364,28 +404,42 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
             },
         };
         let Some(group) = self.groups.get_mut(at) else {
-            return;
+            return Fate::Never;
         };
         if device.check(added, ErrorKind::Oversize).is_none() {
-            return;
+            return Fate::Never;
         }
         let assigned = msg
             .properties()
             .iter()
             .try_for_each(|(name, value)| group.msg.set_property(name, &value));
         if device.check(assigned, ErrorKind::Oversize).is_none() {
-            return;
+            return Fate::Never;
         }
         if group.target == 0 {
             group.target = part("count").map_or(0, count_of);
         }
+        self.pending.keep(device, at, msg);
         if (group.target > 0 && group.count >= group.target) || msg.property("complete").is_some() {
-            self.complete(at, device, out);
+            self.complete(at, device, out, finished);
         }
+        Fate::Later
     }
 
     /// The clock reads `now` (ms): groups whose time is up are sent.
     pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
+        self.tick_finishing(now, device, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Join::tick_at`], and `finished` is given the messages of each
+    /// group sent (see [`Join::input_finishing`]).
+    pub fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         while let Some(at) = self
             .groups
             .iter()
@@ -394,8 +448,29 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
             if let Some(group) = self.groups.get_mut(at) {
                 group.due = None;
             }
-            self.complete(at, device, out);
+            self.complete(at, device, out, finished);
         }
+    }
+
+    /// As [`Join::input_finishing`] on the board's clock.
+    pub fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
+    }
+
+    /// As [`Join::tick_finishing`] on the board's clock.
+    pub fn tick_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        self.tick_finishing(crate::platform::uptime_ms(), device, out, finished);
     }
 
     fn new_group(
@@ -469,8 +544,15 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         })
     }
 
-    /// Node-RED's `completeSend`: the group's result leaves in its message.
-    fn complete<O: Outputs<N>>(&mut self, at: usize, device: &Device, out: &mut O) {
+    /// Node-RED's `completeSend`: the group's result leaves in its message,
+    /// and the node is finished with the messages that made it.
+    fn complete<O: Outputs<N>>(
+        &mut self,
+        at: usize,
+        device: &Device,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         let (accumulate, whole) = match self.mode {
             JoinMode::Custom(custom) => (custom.accumulate, custom.path.is_none()),
             JoinMode::Auto => (false, false),
@@ -482,6 +564,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         group.due = None;
         if group.kind == Kind::String && group.joiner.is_none() {
             self.groups.remove(at);
+            self.pending.forget(at);
             device.report(ErrorKind::BadValue);
             return;
         }
@@ -514,6 +597,7 @@ impl<const N: usize, const G: usize, const B: usize> Join<N, G, B> {
         if device.check(set, ErrorKind::Oversize).is_some() {
             out.send(0, &mut sent);
         }
+        self.pending.release(at, !keep, finished);
     }
 }
 
@@ -598,7 +682,7 @@ impl<const N: usize, const B: usize> Group<N, B> {
     }
 }
 
-impl<const N: usize, const G: usize, const B: usize> Node<N> for Join<N, G, B> {
+impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Node<N> for Join<N, G, B, P> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         self.input_at(crate::platform::uptime_ms(), device, msg, out);
     }

@@ -28,7 +28,9 @@ pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Groups, Match, Pattern, Property, ReplaceError,
     Scope, TextKind,
 };
-pub use complete::{complete_message, completed, Complete, Done, Watched};
+pub use complete::{
+    complete_message, completed, Complete, Done, Kept, Pending, Unwatched, Watched,
+};
 pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,
     QUOTE,

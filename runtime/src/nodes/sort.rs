@@ -10,10 +10,17 @@
 //! (`psosQueue`); a message that finds it full is dropped and counted
 //! (`ErrorKind::QueueFull`). Arrays, objects and buffers compare as
 //! JavaScript compares them with numbers: never greater, never equal.
+//!
+//! A complete node hears of a message when Node-RED's sort calls `done()`
+//! for it ([`Sort::input_now`]): a message of a sequence right after it
+//! leaves, sorted, with its new index; any other message as its input
+//! returns, with its array sorted. The queue already holds the messages
+//! of sequences, so a watched sort keeps nothing more.
 
 use core::cmp::Ordering;
 
 use super::batch::{part_of, same_key};
+use super::complete::Fate;
 use super::delay::strictly_equal;
 use crate::encoding::encoded_len_at;
 use crate::msg::PathSegment;
@@ -56,9 +63,28 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
     }
 
     pub fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        match self.config.target {
+        self.input_now(device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Sort::input`], and `finished` is given each message the node
+    /// has finished with (Node-RED's `done()`): the messages of a sequence
+    /// each right after it leaves, as it left; any other message (an array
+    /// sorted or not, a message of no sequence) as the input returns, as
+    /// the node left it. Not a message a device drops (counted). `out`
+    /// must send copies (`Watched`).
+    pub fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        let fate = match self.config.target {
             Some(target) => self.sort_property(device, target, msg, out),
-            None => self.sort_sequence(device, msg, out),
+            None => self.sort_sequence(device, msg, out, finished),
+        };
+        if fate == Fate::Now {
+            finished(msg);
         }
     }
 
@@ -70,9 +96,9 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         target: &[PathSegment<'_>],
         msg: &mut Msg<N>,
         out: &mut O,
-    ) {
+    ) -> Fate {
         let Some(ValueRef::Array(items)) = msg.get(target) else {
-            return;
+            return Fate::Now;
         };
         let body = items.body();
         let mut spans = heapless::Vec::<(usize, usize), MAX_ITEMS>::new();
@@ -80,7 +106,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         while let Some(len) = body.get(at..).and_then(encoded_len_at) {
             if spans.push((at, len)).is_err() {
                 device.report(ErrorKind::Oversize);
-                return;
+                return Fate::Never;
             }
             at += len;
         }
@@ -97,7 +123,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
                 body.get(*start..start + len),
                 sorted.get_mut(end..end + len),
             ) else {
-                return;
+                return Fate::Never;
             };
             to.copy_from_slice(from);
             end += len;
@@ -105,17 +131,25 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         let sorted = ValueRef::Array(Items::new(sorted.get(..end).unwrap_or_default()));
         if device
             .check(msg.set(target, &sorted), ErrorKind::Oversize)
-            .is_some()
+            .is_none()
         {
-            out.send(0, msg);
+            return Fate::Never;
         }
+        out.send(0, msg);
+        Fate::Now
     }
 
     /// Collects the messages of sequences; once one is complete, sends its
     /// messages sorted, with their new indexes.
-    fn sort_sequence<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+    fn sort_sequence<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) -> Fate {
         let (Some(id), Some(_)) = (part_of(msg, "id"), part_of(msg, "index")) else {
-            return;
+            return Fate::Now;
         };
         if self.queue.push(msg.clone()).is_err() {
             // Node-RED's text when its `nodeMessageBufferMaxLength` is hit.
@@ -123,7 +157,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
                 ErrorKind::QueueFull,
                 "Too many pending messages in sort node",
             );
-            return;
+            return Fate::Never;
         }
         // Node-RED keeps the count of the latest message that has one.
         let mut members = heapless::Vec::<usize, Q>::new();
@@ -131,7 +165,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         for (at, queued) in self.queue.iter().enumerate() {
             if part_of(queued, "id").is_some_and(|other| same_key(other, id)) {
                 if members.push(at).is_err() {
-                    return;
+                    return Fate::Never;
                 }
                 if let Some(queued_count) = part_of(queued, "count") {
                     count = Some(queued_count);
@@ -141,7 +175,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         let complete =
             matches!(count, Some(ValueRef::Number(count)) if count == members.len() as f64);
         if !complete {
-            return;
+            return Fate::Later;
         }
         let key = self.config.key;
         let queue = &self.queue;
@@ -159,6 +193,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
             );
             if device.check(set, ErrorKind::Oversize).is_some() {
                 out.send(0, &mut sorted);
+                finished(&sorted);
             }
         }
         members.sort_unstable();
@@ -167,6 +202,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
                 self.queue.remove(*at);
             }
         }
+        Fate::Later
     }
 
     /// Node-RED's comparison: equal when `===`, else the order's direction

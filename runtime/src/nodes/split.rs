@@ -11,12 +11,20 @@
 //! text and a kept piece too long for a message together, is dropped and
 //! counted (`ErrorKind::Oversize`).
 //!
+//! A complete node hears of a message when Node-RED's split calls
+//! `done()` for it ([`Split::input_now`]): as its input returns, with the
+//! message as the split left it (its `msg.parts` and its last piece), and,
+//! in `stream` mode when a length's last piece (or a buffer's piece after
+//! the last separator) waits for the next message, only once a later
+//! message sends a piece; until then a watched node keeps it ([`Pending`]).
+//!
 //! `msg.parts.id`, random in Node-RED, is on a device sixteen hexadecimal
 //! digits: eight from a hash (FNV-1a) of the node's id, eight counting the
 //! messages the node has split since the device started. The ids of one
 //! node's groups differ until the count wraps after 2³² messages; those of
 //! two nodes differ unless their ids' hashes collide.
 
+use super::complete::{Fate, Pending, Unwatched};
 use crate::encoding::{encoded_len_at, write_u16, Bytes, EmptyContainer, Encode, Str, OBJECT};
 use crate::msg::PathSegment;
 use crate::value::{Items, Members};
@@ -57,8 +65,8 @@ pub struct SplitConfig {
 }
 
 /// A `split` node that keeps at most `R` bytes of a stream between
-/// messages of `N` bytes.
-pub struct Split<const N: usize, const R: usize> {
+/// messages of `N` bytes, and in `P` the messages it has not finished with.
+pub struct Split<const N: usize, const R: usize, P = Unwatched> {
     pub info: NodeInfo,
     config: SplitConfig,
     /// The index of the next piece of a stream (Node-RED's `node.c`).
@@ -69,11 +77,14 @@ pub struct Split<const N: usize, const R: usize> {
     text_rest: heapless::Vec<u8, R>,
     /// What is left of a stream of buffers (`node.buffer`).
     bytes_rest: heapless::Vec<u8, R>,
+    /// The messages whose piece waits in a stream (Node-RED's
+    /// `pendingDones`).
+    pending: P,
 }
 
 const PARTS: &str = "parts";
 
-impl<const N: usize, const R: usize> Split<N, R> {
+impl<const N: usize, const R: usize, P: Pending<N>> Split<N, R, P> {
     pub const fn new(info: NodeInfo, config: SplitConfig) -> Self {
         Self {
             info,
@@ -82,10 +93,28 @@ impl<const N: usize, const R: usize> Split<N, R> {
             groups: 0,
             text_rest: heapless::Vec::new(),
             bytes_rest: heapless::Vec::new(),
+            pending: P::EMPTY,
         }
     }
 
     pub fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        self.input_now(device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Split::input`], and `finished` is given each message the node
+    /// has finished with (Node-RED's `done()`), as Node-RED leaves it:
+    /// with its `msg.parts` and, for text, buffers and objects, its last
+    /// piece (an array's message keeps its array, and parts without an
+    /// index). In `stream` mode a message whose last piece waits is given
+    /// once a later message sends a piece, before that message's last
+    /// piece leaves. `out` must send copies (`Watched`).
+    pub fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         let Some(value) = msg.get(self.config.path) else {
             return;
         };
@@ -101,15 +130,39 @@ impl<const N: usize, const R: usize> Split<N, R> {
             path: self.config.path,
             piece,
             out,
+            finished,
         };
-        match value {
+        let fate = match value {
             ValueRef::Str(text) => self.split_text(text, &mut send),
             ValueRef::Bytes(bytes) => self.split_bytes(bytes, &mut send),
-            ValueRef::Array(items) => self.split_array(items, &mut send),
+            ValueRef::Array(items) => {
+                let fate = self.split_array(items, &mut send);
+                // Node-RED sends copies of a copy: the message keeps its
+                // array, and its parts have no index.
+                let kept = send.piece.set(self.config.path, &value).map(|()| {
+                    send.piece
+                        .remove(&[PathSegment::Key(PARTS), PathSegment::Key("index")]);
+                });
+                match send.device.check(kept, ErrorKind::Oversize) {
+                    Some(()) => fate,
+                    None => Fate::Never,
+                }
+            }
             ValueRef::Object(members) => self.split_object(members, &mut send),
-            // Numbers, booleans and null are dropped.
-            _ => {}
+            // Numbers, booleans and null are dropped, and finished with.
+            _ => Fate::Now,
+        };
+        match fate {
+            Fate::Now => (send.finished)(&send.piece),
+            Fate::Later => self.pending.keep(device, 0, &send.piece),
+            Fate::Never => {}
         }
+    }
+
+    /// A later message sent a piece of the stream: the messages whose
+    /// piece waited are finished with.
+    fn release(&mut self, send: &mut Sender<'_, N, impl Outputs<N>>) {
+        self.pending.release(0, false, &mut *send.finished);
     }
 
     /// `msg.parts` as Node-RED starts it: the message's own parts pushed
@@ -129,7 +182,7 @@ impl<const N: usize, const R: usize> Split<N, R> {
         Ok(())
     }
 
-    fn split_text<O: Outputs<N>>(&mut self, text: &str, send: &mut Sender<'_, N, O>) {
+    fn split_text<O: Outputs<N>>(&mut self, text: &str, send: &mut Sender<'_, N, O>) -> Fate {
         let mut joined = heapless::Vec::<u8, N>::new();
         let text = if self.text_rest.is_empty() {
             text
@@ -139,44 +192,46 @@ impl<const N: usize, const R: usize> Split<N, R> {
             self.text_rest.clear();
             if !fits {
                 send.device.report(ErrorKind::Oversize);
-                return;
+                return Fate::Never;
             }
             core::str::from_utf8(&joined).unwrap_or("")
         };
         if send.part("type", &Str("string")).is_none() {
-            return;
+            return Fate::Never;
         }
         let separator = match self.config.at {
             SplitAt::Length(length) => return self.text_lengths(text, length, send),
             SplitAt::Text(separator) => {
                 if send.part("ch", &Str(separator)).is_none() {
-                    return;
+                    return Fate::Never;
                 }
                 separator
             }
             SplitAt::Bytes { text, array, .. } => {
                 if send.part("ch", &array).is_none() {
-                    return;
+                    return Fate::Never;
                 }
                 text
             }
         };
         // Node-RED's `sendArray`: every piece but the last leaves at once;
-        // the last too, unless the node streams.
+        // the last too, unless the node streams. It is finished with the
+        // message either way.
         let count = text.matches(separator).count() + 1;
         let mut pieces = text.split(separator).peekable();
         while let Some(piece) = pieces.next() {
             let last = pieces.peek().is_none();
             if last && self.config.stream {
                 self.keep_text(piece, send.device);
-                return;
+                return Fate::Now;
             }
             let count = (!self.config.stream).then_some(count);
             if !self.send_piece(&Str(piece), count, send) {
-                return;
+                return Fate::Never;
             }
         }
         self.next_index = 0;
+        Fate::Now
     }
 
     /// Text cut into pieces of `length` characters.
@@ -185,26 +240,34 @@ impl<const N: usize, const R: usize> Split<N, R> {
         text: &str,
         length: usize,
         send: &mut Sender<'_, N, O>,
-    ) {
+    ) -> Fate {
         let all = text.chars().count().div_ceil(length);
         if send.part("ch", &Str("")).is_none()
             || send.part("len", &(length as f64)).is_none()
             || !self.start_count(all, send)
         {
-            return;
+            return Fate::Never;
         }
         let mut rest = text;
         for _ in 1..all {
             let (piece, after) = split_chars(rest, length);
             rest = after;
             if !self.send_piece(&Str(piece), None, send) {
-                return;
+                return Fate::Never;
             }
         }
+        if all > 1 {
+            self.release(send);
+        }
         if !self.config.stream || rest.chars().count() == length {
-            self.send_piece(&Str(rest), None, send);
+            if !self.send_piece(&Str(rest), None, send) {
+                return Fate::Never;
+            }
+            self.release(send);
+            Fate::Now
         } else {
             self.keep_text(rest, send.device);
+            Fate::Later
         }
     }
 
@@ -218,7 +281,7 @@ impl<const N: usize, const R: usize> Split<N, R> {
         send.part("count", &(count as f64)).is_some()
     }
 
-    fn split_bytes<O: Outputs<N>>(&mut self, bytes: &[u8], send: &mut Sender<'_, N, O>) {
+    fn split_bytes<O: Outputs<N>>(&mut self, bytes: &[u8], send: &mut Sender<'_, N, O>) -> Fate {
         let mut joined = heapless::Vec::<u8, N>::new();
         let bytes = if self.bytes_rest.is_empty() {
             bytes
@@ -228,30 +291,31 @@ impl<const N: usize, const R: usize> Split<N, R> {
             self.bytes_rest.clear();
             if !fits {
                 send.device.report(ErrorKind::Oversize);
-                return;
+                return Fate::Never;
             }
             &joined
         };
         if send.part("type", &Str("buffer")).is_none() {
-            return;
+            return Fate::Never;
         }
         let separator = match self.config.at {
             SplitAt::Length(length) => return self.byte_lengths(bytes, length, send),
             SplitAt::Text(separator) => {
                 if send.part("ch", &Str(separator)).is_none() {
-                    return;
+                    return Fate::Never;
                 }
                 separator.as_bytes()
             }
             SplitAt::Bytes { bytes, array, .. } => {
                 if send.part("ch", &array).is_none() {
-                    return;
+                    return Fate::Never;
                 }
                 bytes
             }
         };
-        if !self.start_count(occurrences(bytes, separator) + 1, send) {
-            return;
+        let count = occurrences(bytes, separator) + 1;
+        if !self.start_count(count, send) {
+            return Fate::Never;
         }
         let mut rest = bytes;
         while let Some(at) = find(rest, separator) {
@@ -261,15 +325,28 @@ impl<const N: usize, const R: usize> Split<N, R> {
             );
             rest = after;
             if !self.send_piece(&Bytes(piece), None, send) {
-                return;
+                return Fate::Never;
             }
         }
+        if count > 1 {
+            self.release(send);
+        }
         // Node-RED keeps a trailing empty piece unsent, even when not
-        // streaming, though `count` counts it.
+        // streaming, though `count` counts it. It is finished with the
+        // message unless a piece waits.
         if !self.config.stream && !rest.is_empty() {
-            self.send_piece(&Bytes(rest), None, send);
+            if !self.send_piece(&Bytes(rest), None, send) {
+                return Fate::Never;
+            }
+            self.release(send);
+            Fate::Now
         } else {
             self.keep_bytes(rest, send.device);
+            if rest.is_empty() {
+                Fate::Now
+            } else {
+                Fate::Later
+            }
         }
     }
 
@@ -279,45 +356,57 @@ impl<const N: usize, const R: usize> Split<N, R> {
         bytes: &[u8],
         length: usize,
         send: &mut Sender<'_, N, O>,
-    ) {
+    ) -> Fate {
         let all = bytes.len().div_ceil(length);
         if !self.start_count(all, send) || send.part("len", &(length as f64)).is_none() {
-            return;
+            return Fate::Never;
         }
         let mut chunks = bytes.chunks(length);
         for chunk in chunks.by_ref().take(all.saturating_sub(1)) {
             if !self.send_piece(&Bytes(chunk), None, send) {
-                return;
+                return Fate::Never;
             }
+        }
+        if all > 1 {
+            self.release(send);
         }
         let rest = chunks.next().unwrap_or_default();
         if !self.config.stream || rest.len() == length {
-            self.send_piece(&Bytes(rest), None, send);
+            if !self.send_piece(&Bytes(rest), None, send) {
+                return Fate::Never;
+            }
+            self.release(send);
+            Fate::Now
         } else {
             self.keep_bytes(rest, send.device);
+            Fate::Later
         }
     }
 
-    fn split_array<O: Outputs<N>>(&mut self, items: Items<'_>, send: &mut Sender<'_, N, O>) {
+    fn split_array<O: Outputs<N>>(
+        &mut self,
+        items: Items<'_>,
+        send: &mut Sender<'_, N, O>,
+    ) -> Fate {
         let length = self.config.array_length;
         let count = items.len().div_ceil(length);
         if send.part("type", &Str("array")).is_none()
             || send.part("count", &(count as f64)).is_none()
             || send.part("len", &(length as f64)).is_none()
         {
-            return;
+            return Fate::Never;
         }
         let mut rest = items.body();
         for index in 0..count {
             let sent = if length == 1 {
                 let Some(len) = encoded_len_at(rest) else {
-                    return;
+                    return Fate::Never;
                 };
                 let item = crate::encoding::decode(rest.get(..len).unwrap_or_default());
                 rest = rest.get(len..).unwrap_or_default();
                 match item {
                     Some((item, _)) => send.piece(&item, index),
-                    None => return,
+                    None => return Fate::Never,
                 }
             } else {
                 let mut len = 0;
@@ -332,21 +421,26 @@ impl<const N: usize, const R: usize> Split<N, R> {
                 send.piece(&chunk, index)
             };
             if !sent {
-                return;
+                return Fate::Never;
             }
         }
+        Fate::Now
     }
 
-    fn split_object<O: Outputs<N>>(&mut self, members: Members<'_>, send: &mut Sender<'_, N, O>) {
+    fn split_object<O: Outputs<N>>(
+        &mut self,
+        members: Members<'_>,
+        send: &mut Sender<'_, N, O>,
+    ) -> Fate {
         let count = members.iter().count() as f64;
         if send.part("type", &Str("object")).is_none() {
-            return;
+            return Fate::Never;
         }
         for (index, (key, value)) in members.iter().enumerate() {
             if let Some(key_to) = self.config.key_to {
                 let named = send.piece.set(key_to, &Str(key));
                 if send.device.check(named, ErrorKind::Oversize).is_none() {
-                    return;
+                    return Fate::Never;
                 }
             }
             if send.part("key", &Str(key)).is_none()
@@ -354,9 +448,10 @@ impl<const N: usize, const R: usize> Split<N, R> {
                 || send.part("count", &count).is_none()
                 || !send.piece(&value, index)
             {
-                return;
+                return Fate::Never;
             }
         }
+        Fate::Now
     }
 
     /// Sends one piece of text or a buffer with the next index and, where
@@ -400,6 +495,8 @@ struct Sender<'a, const N: usize, O> {
     path: &'static [PathSegment<'static>],
     piece: Msg<N>,
     out: &'a mut O,
+    /// What is told of the messages the node has finished with.
+    finished: &'a mut dyn FnMut(&Msg<N>),
 }
 
 impl<const N: usize, O: Outputs<N>> Sender<'_, N, O> {
@@ -425,7 +522,7 @@ impl<const N: usize, O: Outputs<N>> Sender<'_, N, O> {
     }
 }
 
-impl<const N: usize, const R: usize> Node<N> for Split<N, R> {
+impl<const N: usize, const R: usize, P: Pending<N>> Node<N> for Split<N, R, P> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Split::input(self, device, msg, out);
     }
