@@ -40,10 +40,16 @@ impl RawNode {
     /// constructor copies `name` as the flow gives it, empty too
     /// (`this.name = n.name` in debug, delay, function, template, tcp out).
     pub fn name_defined(&self) -> bool {
-        const COPY_NAME: &[&str] = &["debug", "delay", "function", "template", "tcp out"];
         !self.name().is_empty()
-            || (COPY_NAME.contains(&self.type_name.as_str())
-                && self.json.get("name").and_then(Json::as_str).is_some())
+            || (self.copies_name() && self.json.get("name").and_then(Json::as_str).is_some())
+    }
+
+    /// Whether the node's type copies `name` as the flow gives it
+    /// (`this.name = n.name`), whatever it is, rather than only when it is
+    /// truthy as `Node.js` does.
+    pub fn copies_name(&self) -> bool {
+        const COPY_NAME: &[&str] = &["debug", "delay", "function", "template", "tcp out"];
+        COPY_NAME.contains(&self.type_name.as_str())
     }
 
     pub fn node_ref(&self) -> NodeRef {

@@ -448,6 +448,7 @@ impl<'a> Lowering<'a> {
             } else {
                 let mut reader =
                     Reader::new(node, self.diagnostics).with_env(self.raw, self.environment);
+                reader.text_name();
                 let lowered = if let Some(node_type) = nodes::find(type_name) {
                     Some((node_type.lower)(&mut reader))
                 } else {
