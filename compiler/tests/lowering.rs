@@ -992,6 +992,17 @@ fn subflow_env_cases_of_node_red() {
         env_in_subflow("[]", rest, &["NR_NODE_PATH"]),
         texts(&["t0/n1/p-n1/s-n"])
     );
+    // `Subflow.js` answers `NR_SUBFLOW_PATH` with the instance's `_path`:
+    // the innermost instance's, and with `$parent.` the one around it.
+    assert_eq!(
+        env_in_subflow("[]", rest, &["NR_SUBFLOW_PATH", "$parent.NR_SUBFLOW_PATH"]),
+        texts(&["t0/n1/p-n1", "t0/n1"])
+    );
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow("[]", instance, &["NR_SUBFLOW_PATH"]),
+        texts(&["t0/n1"])
+    );
 }
 
 /// A subroutine that two link calls call returns to the one that called:
