@@ -1124,6 +1124,34 @@ const CASES: &[Case] = &[
         inputs: &["{}", r#"{"done":false,"n":2}"#],
         outputs: 2,
     },
+    // A complete node watching a link call hears when the subroutine's
+    // answer comes back, with the message as the subroutine left it
+    // (`payload.tag` "sub", not "m" as the call's receiver makes it) and
+    // `msg.complete.source` naming the call; a message the subroutine
+    // drops is never answered, and the call is never done with it.
+    Case {
+        name: "complete-link-call",
+        nodes: r#"[{"id": "call", "type": "link call", "name": "caller", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["m"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["keep"]]},
+            {"id": "keep", "type": "switch", "property": "payload.n", "propertyType": "msg", "rules": [
+              {"t": "neq", "v": "2", "vt": "num"}
+            ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "sub", "tot": "str"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []},
+            {"id": "m", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m", "tot": "str"}
+            ], "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["call"], "uncaught": false, "wires": [["s"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
+        outputs: 4,
+    },
     // Two link calls call one subroutine: each gets the message back on
     // its own output, the first call's before the second's.
     Case {

@@ -302,7 +302,14 @@ fn lookup(
             }
             // `$parent.NAME` passes over the subflow's own variables.
             if let Some(parent_name) = name.strip_prefix("$parent.") {
-                return lookup(flow, scopes, scope_level + 1, parent_name, environment, depth + 1);
+                return lookup(
+                    flow,
+                    scopes,
+                    scope_level + 1,
+                    parent_name,
+                    environment,
+                    depth + 1,
+                );
             }
         }
         let Some((kind, text)) = env_entry(scope, name) else {

@@ -1965,6 +1965,34 @@ fn handle_complete_passes_a_complete_event_to_the_adjacent_complete_node() {
     );
 }
 
+// `60-link.js`: a link call calls `done()` right after it sends its
+// subroutine's answer on. A watched call runs where the answer comes back:
+// the message that goes to the call still goes to its link in, and the
+// return reaches the call, which sends on to its own wires.
+#[test]
+fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
+    let flow = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["work"]]},
+        {"id": "work", "z": "t1", "type": "change", "rules": [], "wires": [["ret"]]},
+        {"id": "ret", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(flow, &["a:0->work", "work:0->call", "cn:0->y", "call:0->y"]);
+    check_completed(flow, &["call->cn"]);
+    // A call whose subroutine never answers is never done, as in Node-RED
+    // (which reports its timeout instead): it stays a wire.
+    let silent = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["y"]]},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(silent, &["a:0->y", "cn:0->y"]);
+    check_completed(silent, &[]);
+}
+
 #[test]
 fn a_complete_node_watches_delay_nodes_in_every_mode_and_trigger_nodes() {
     check_completed(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic, NodeRef};
-use crate::flow::RawFlow;
+use crate::flow::{RawFlow, RawNode};
 use crate::ir::{Complete, Flow, NodeIndex, NodeKind};
 use crate::json::JsonValue;
 use crate::place::RuntimeNode;
@@ -70,6 +70,13 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     Some(NodeKind::Complete(Complete { scope }))
 }
 
+/// Whether a complete node watches `node`: its scope names it and it is
+/// on the complete node's tab (or subflow instance), as Node-RED's flow
+/// tells a complete node only of its own flow's nodes.
+pub fn watches(complete: &Complete, complete_node: &RawNode, node: &RawNode) -> bool {
+    node.z == complete_node.z && complete.scope.iter().any(|id| *id == node.id)
+}
+
 /// When a node has finished with a message it was given, as its Node-RED
 /// source calls `done()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +113,7 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Status(_)
         | NodeKind::Complete(_)
         | NodeKind::Trigger(_)
+        | NodeKind::LinkAnswer
         | NodeKind::Custom(_) => Finish::Done(Done::Always),
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
@@ -127,8 +135,9 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::MqttOut(_) => Finish::Refused(
             "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
         ),
+        // A call whose subroutine answers only it runs as a `LinkAnswer`.
         NodeKind::LinkCall(_) => Finish::Refused(
-            "a link call node finishes with a message when its subroutine returns it or the call times out, and a device does not yet tell complete nodes then",
+            "a link call node finishes with a message when its subroutine answers it, and on a device a subroutine that answers several link calls sends its answers on without telling complete nodes",
         ),
         NodeKind::LinkReturn(_) => Finish::Refused(
             "a link out node that returns to its caller finishes with a message that carries Node-RED's record of the call (`msg._linkSource`, `msg._event`), which a device keeps in another form",

@@ -31,7 +31,10 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         z: reader.node.z.clone(),
         // A name that is not text is refused for every node
         // (`Reader::text_name`).
-        name: reader.get("name").and_then(|name| name.as_str()).map(str::to_string),
+        name: reader
+            .get("name")
+            .and_then(|name| name.as_str())
+            .map(str::to_string),
         status,
     }))
 }
