@@ -688,3 +688,52 @@ fn csv_rfc_text_of_only_skipped_lines_is_not_done() {
         }
     );
 }
+
+#[test]
+fn csv_gathering_all_rows_gives_each_message_as_the_parser_left_it() {
+    // All rows at once over a sequence of one line a message: the legacy
+    // parser puts each gathered line's rows in its message's payload
+    // (`msg.payload = a`) and sends nothing for it; RFC mode leaves that
+    // message as it came. The last message gets all the rows and loses
+    // `parts`, in both.
+    let first = r#"{"payload":"1,2,3,4","parts":{"id":"p","index":0,"count":2}}"#;
+    let last = r#"{"payload":"5,6,7,8","parts":{"id":"p","index":1,"count":2}}"#;
+    let all =
+        r#""payload":[{"a":1,"b":2,"c":3,"d":4},{"a":5,"b":6,"c":7,"d":8}],"columns":"a,b,c,d""#;
+    let parts = |index: u8| format!(r#""parts":{{"id":"p","index":{index},"count":2}}"#);
+    let legacy = run(
+        "csv_done_gathered_legacy",
+        &mut csv_node(true, true, 0),
+        &[first, last],
+    );
+    assert_eq!(
+        legacy.sent,
+        vec![
+            (
+                1,
+                format!(
+                    r#"{{"payload":[{{"a":1,"b":2,"c":3,"d":4}}],{},{CSV_SOURCE}}}"#,
+                    parts(0)
+                )
+            ),
+            (0, format!("{{{all}}}")),
+            (1, format!("{{{all},{CSV_SOURCE}}}")),
+        ]
+    );
+    let rfc = run(
+        "csv_done_gathered_rfc",
+        &mut csv_node(false, true, 0),
+        &[first, last],
+    );
+    assert_eq!(
+        rfc.sent,
+        vec![
+            (
+                1,
+                format!(r#"{{"payload":"1,2,3,4",{},{CSV_SOURCE}}}"#, parts(0))
+            ),
+            (0, format!("{{{all}}}")),
+            (1, format!("{{{all},{CSV_SOURCE}}}")),
+        ]
+    );
+}

@@ -125,12 +125,6 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Join(_) | NodeKind::Batch(_) | NodeKind::Sort(_) => Finish::Refused(
             "this node finishes with a message only when the group it belongs to is sent or dropped, and a device does not yet tell complete nodes then",
         ),
-        // The legacy parser puts a line's rows in the payload of a message
-        // of a sequence it gathers even when it sends nothing; a device
-        // leaves that message as it was.
-        NodeKind::Csv(csv) if csv.legacy && csv.all_rows => Finish::Refused(
-            "a csv node of the legacy parser that sends all rows at once leaves a gathered line's rows in the message it has finished with, which a device does not",
-        ),
         NodeKind::Csv(_) => Finish::Reported,
         NodeKind::MqttOut(_) => Finish::Refused(
             "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
