@@ -1152,6 +1152,28 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
         outputs: 4,
     },
+    // A complete node watching an mqtt out node hears of each message it
+    // publishes, with `msg.topic` set from the node's topic and `msg.qos`
+    // from its QoS, after the publication (on the node's topic, where the
+    // harness's message by topic follows it).
+    Case {
+        name: "complete-mqtt-out",
+        nodes: r#"[{"id": "pub", "type": "mqtt out", "name": "publisher", "topic": "diff/complete-mqtt-out/pub", "qos": "1",
+              "retain": "false", "broker": "broker"},
+            {"id": "k", "type": "complete", "name": "", "scope": ["pub"], "uncaught": false, "wires": [["s", "q"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out0"]]},
+            {"id": "q", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "qos", "tot": "msg"}
+            ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        // One input: Node-RED's node is done with a QoS 1 message when the
+        // broker acknowledges it, by which time it has published the next
+        // input too; a device is done with it once in its outbox.
+        inputs: &[r#"{"n":1}"#],
+        outputs: 2,
+    },
     // Two link calls call one subroutine: each gets the message back on
     // its own output, the first call's before the second's.
     Case {

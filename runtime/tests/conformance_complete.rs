@@ -15,7 +15,7 @@ mod node_support;
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{
     completed, Complete, Csv, CsvHeader, CsvSettings, Delay, DelayMode, Done, Interval, Json,
-    JsonAction, Range, RangeAction, Watched,
+    JsonAction, MqttOut, Range, RangeAction, Watched,
 };
 use psos::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
 
@@ -736,4 +736,94 @@ fn csv_gathering_all_rows_gives_each_message_as_the_parser_left_it() {
             (1, format!("{{{all},{CSV_SOURCE}}}")),
         ]
     );
+}
+
+/// An mqtt out node wrapped as psosc wraps one that a complete node
+/// watches: what it hands over (to the outbox and the device's `mqtt in`
+/// nodes) leaves on port 0, what the complete node is given on port 1.
+struct WatchedMqttOut {
+    node: MqttOut,
+}
+
+impl Node<CAPACITY> for WatchedMqttOut {
+    fn input<O: Outputs<CAPACITY>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<CAPACITY>,
+        out: &mut O,
+    ) {
+        let mut watched = Watched::new(|port: usize, sent: &mut Msg<CAPACITY>| {
+            out.send(port, sent);
+        });
+        if self.node.input_done(device, msg, &mut watched) {
+            completed(device, &self.node.info, msg, |message| out.send(1, message));
+        }
+    }
+}
+
+const MQTT_SOURCE: &str = r#""complete":{"source":{"id":"m1","type":"mqtt out"}}"#;
+
+#[test]
+fn mqtt_out_gives_the_message_as_it_publishes_it() {
+    // `10-mqtt.js`: `doPublish` sets `msg.topic` from the node's topic,
+    // `msg.qos` and `msg.retain`, and `publish` turns a payload that is
+    // not a buffer into the text it sends; `done()` follows the handing
+    // over. A message with no payload is done with at once, with those
+    // set; one with no valid topic only warns and is never done.
+    let node = |topic| WatchedMqttOut {
+        node: MqttOut::new(NodeInfo::new("m1", "", "mqtt out"), topic, Some(1), None),
+    };
+    let published = run(
+        "mqtt_out_done_published",
+        &mut node(Some("t/x")),
+        &[r#"{"payload":{"a":[1,true]},"topic":"other","qos":0,"retain":"yes","n":5}"#],
+    );
+    assert_eq!(
+        published.sent,
+        vec![
+            (
+                0,
+                r#"{"topic":"t/x","payload":{"type":"Buffer","data":[123,34,97,34,58,91,49,44,116,114,117,101,93,125]},"qos":1,"retain":false}"#
+                    .to_string()
+            ),
+            (
+                1,
+                format!(
+                    r#"{{"payload":"{{\"a\":[1,true]}}","topic":"t/x","qos":1,"retain":false,"n":5,{MQTT_SOURCE}}}"#
+                )
+            ),
+        ]
+    );
+    let numbers = run(
+        "mqtt_out_done_number",
+        &mut node(None),
+        &[r#"{"payload":12.5,"topic":"a/b"}"#, r#"{"topic":"a/b"}"#],
+    );
+    assert_eq!(
+        numbers
+            .sent
+            .iter()
+            .filter(|(port, _)| *port == 1)
+            .cloned()
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                1,
+                format!(
+                    r#"{{"payload":"12.5","topic":"a/b","qos":1,"retain":false,{MQTT_SOURCE}}}"#
+                )
+            ),
+            (
+                1,
+                format!(r#"{{"topic":"a/b","qos":1,"retain":false,{MQTT_SOURCE}}}"#)
+            ),
+        ]
+    );
+    let invalid = run(
+        "mqtt_out_done_invalid_topic",
+        &mut node(None),
+        &[r#"{"payload":1,"topic":"a/#"}"#],
+    );
+    assert_eq!(invalid.sent, vec![]);
+    assert_eq!(invalid.logged, vec!["Invalid topic specified".to_string()]);
 }

@@ -848,8 +848,12 @@ impl<'a> DeviceCode<'a> {
                 quote!(),
             ),
             Finish::Reported => (
-                Some(quote! {
-                    let done = #cell.with(&DEVICE, |node| node.input_done(&DEVICE, msg, &mut watched)) == Some(true);
+                Some(if is_stateless(&node.kind) {
+                    quote!(let done = #cell.input_done(&DEVICE, msg, &mut watched);)
+                } else {
+                    quote! {
+                        let done = #cell.with(&DEVICE, |node| node.input_done(&DEVICE, msg, &mut watched)) == Some(true);
+                    }
                 }),
                 quote! {
                     if done {

@@ -92,7 +92,8 @@ pub enum Finish {
     Released,
     /// A csv node: its input tells (`Csv::input_done`) whether it called
     /// `done()` with no error, which it does on every path but an error
-    /// and, in RFC 4180 mode, text that is all lines skipped.
+    /// and, in RFC 4180 mode, text that is all lines skipped. An mqtt out
+    /// node the same way (`MqttOut::input_done`).
     Reported,
     /// Later than its input returns, or with Node-RED's own bookkeeping in
     /// the message: a device does not tell complete nodes of it, and a
@@ -125,10 +126,12 @@ pub fn finish(kind: &NodeKind) -> Finish {
         NodeKind::Join(_) | NodeKind::Batch(_) | NodeKind::Sort(_) => Finish::Refused(
             "this node finishes with a message only when the group it belongs to is sent or dropped, and a device does not yet tell complete nodes then",
         ),
-        NodeKind::Csv(_) => Finish::Reported,
-        NodeKind::MqttOut(_) => Finish::Refused(
-            "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
-        ),
+        // Node-RED's mqtt out calls `done()` from its client's callback,
+        // once the publication is written out (QoS 0) or acknowledged
+        // (QoS 1); a device tells the complete nodes when it hands the
+        // publication to its outbox, which sends it in order and again
+        // after a lost session (`MqttOut::input_done`).
+        NodeKind::Csv(_) | NodeKind::MqttOut(_) => Finish::Reported,
         // A call whose subroutine answers only it runs as a `LinkAnswer`.
         NodeKind::LinkCall(_) => Finish::Refused(
             "a link call node finishes with a message when its subroutine answers it, and on a device a subroutine that answers several link calls sends its answers on without telling complete nodes",
