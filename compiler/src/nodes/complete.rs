@@ -74,7 +74,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
 /// on the complete node's tab (or subflow instance), as Node-RED's flow
 /// tells a complete node only of its own flow's nodes.
 pub fn watches(complete: &Complete, complete_node: &RawNode, node: &RawNode) -> bool {
-    node.z == complete_node.z && complete.scope.iter().any(|id| *id == node.id)
+    node.z == complete_node.z && complete.scope.contains(&node.id)
 }
 
 /// When a node has finished with a message it was given, as its Node-RED
