@@ -752,40 +752,60 @@ impl<'a> Lowering<'a> {
         }
         let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
         sorted.sort();
-        if sorted.iter().all(|(_, calls)| calls.len() == 1) {
-            for (link_out, calls) in sorted {
+        // A call that complete nodes watch and whose subroutine answers it
+        // alone is answered directly even where other calls record
+        // themselves: no return expects its record, as none of the returns
+        // its subroutine reaches answers another call.
+        let shared: HashSet<usize> = sorted
+            .iter()
+            .filter(|(_, calls)| calls.len() > 1)
+            .flat_map(|(_, calls)| calls.iter().copied())
+            .collect();
+        let (direct, rest): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|(_, calls)| {
+            calls.first().is_some_and(|call| {
+                calls.len() == 1 && !shared.contains(call) && self.watched_call(*call)
+            })
+        });
+        for (link_out, calls) in direct {
+            if let Some(call) = calls.first() {
+                self.returns.insert(link_out, *call);
+                self.answer_call(*call);
+            }
+        }
+        if rest.iter().all(|(_, calls)| calls.len() == 1) {
+            for (link_out, calls) in rest {
                 if let Some(call) = calls.first() {
                     self.returns.insert(link_out, *call);
-                    self.answer_watched_call(*call);
                 }
             }
             return;
         }
-        self.record_link_calls(&sorted);
+        self.record_link_calls(&rest);
+    }
+
+    /// Whether a complete node watches this link call.
+    fn watched_call(&self, call: usize) -> bool {
+        let Some(call_node) = self.node(call) else {
+            return false;
+        };
+        self.kinds.iter().any(|(index, kind)| match kind {
+            ir::NodeKind::Complete(complete) => self.node(*index).is_some_and(|complete_node| {
+                nodes::complete::watches(complete, complete_node, call_node)
+            }),
+            _ => false,
+        })
     }
 
     /// Makes a link call that a complete node watches a node that runs
     /// where its subroutine answers (`LinkAnswer`), so that it can tell
     /// the complete node when, as Node-RED's call calls `done()` then.
-    fn answer_watched_call(&mut self, call: usize) {
-        if self.answered.contains(&call) {
+    fn answer_call(&mut self, call: usize) {
+        if !self.answered.insert(call) {
             return;
         }
-        let Some(call_node) = self.node(call) else {
-            return;
-        };
-        let watched = self.kinds.iter().any(|(index, kind)| match kind {
-            ir::NodeKind::Complete(complete) => self.node(*index).is_some_and(|complete_node| {
-                nodes::complete::watches(complete, complete_node, call_node)
-            }),
-            _ => false,
-        });
-        if watched {
-            self.kinds.push((call, ir::NodeKind::LinkAnswer));
-            if let Some(slot) = self.roles.get_mut(call) {
-                *slot = Role::Runtime(self.kinds.len() - 1);
-            }
-            self.answered.insert(call);
+        self.kinds.push((call, ir::NodeKind::LinkAnswer));
+        if let Some(slot) = self.roles.get_mut(call) {
+            *slot = Role::Runtime(self.kinds.len() - 1);
         }
     }
 

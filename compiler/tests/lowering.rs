@@ -1991,6 +1991,42 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
         {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
     check_wires(silent, &["a:0->y", "cn:0->y"]);
     check_completed(silent, &[]);
+    // Where another subroutine answers two calls, those record themselves
+    // and answer through the message; the watched call, whose subroutine
+    // answers it alone, is still answered directly.
+    let shared = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call", "c1", "c2"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["ret"]]},
+        {"id": "ret", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "c1", "z": "t1", "type": "link call", "links": ["both"], "wires": [["y"]]},
+        {"id": "c2", "z": "t1", "type": "link call", "links": ["both"], "wires": [["y"]]},
+        {"id": "both", "z": "t1", "type": "link in", "wires": [["back"]]},
+        {"id": "back", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(
+        shared,
+        &[
+            "a:0->call",
+            "a:0->c1",
+            "a:0->c2",
+            "cn:0->y",
+            "call:0->y",
+            "c1:0->back",
+            "c2:0->back",
+            "back:0->y",
+            "back:1->y",
+        ],
+    );
+    check_completed(shared, &["call->cn"]);
+    let lowered = lower(shared);
+    let kinds: Vec<(&str, bool)> = lowered
+        .nodes
+        .iter()
+        .map(|node| (node.id.as_str(), matches!(node.kind, NodeKind::LinkCall(_))))
+        .collect();
+    assert!(kinds.contains(&("c1", true)) && kinds.contains(&("call", false)));
 }
 
 #[test]
