@@ -1174,6 +1174,21 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#],
         outputs: 2,
     },
+    // A legacy csv node sending all rows at once over a sequence: a
+    // complete node watching it gets the first line's message with that
+    // line's rows in its payload (it sends nothing for it), then the last
+    // with all the rows.
+    Case {
+        name: "complete-csv-legacy-gather",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\n", "spltType": "str", "arraySplt": 1,
+              "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["c"]]},
+            {"id": "c", "type": "csv", "name": "rows", "sep": ",", "temp": "a,b", "multi": "mult", "strings": true, "hdrin": "",
+              "hdrout": "none", "ret": "\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""1,2\n3,4""#],
+        outputs: 3,
+    },
     // Two link calls call one subroutine: each gets the message back on
     // its own output, the first call's before the second's.
     Case {
