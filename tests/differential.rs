@@ -1262,6 +1262,71 @@ const CASES: &[Case] = &[
         inputs: &["{}", r#"{"done":false,"n":2}"#],
         outputs: 2,
     },
+    // A complete node watching a link call hears when the subroutine's
+    // answer comes back, with the message as the subroutine left it
+    // (`payload.tag` "sub", not "m" as the call's receiver makes it) and
+    // `msg.complete.source` naming the call; a message the subroutine
+    // drops is never answered, and the call is never done with it.
+    Case {
+        name: "complete-link-call",
+        nodes: r#"[{"id": "call", "type": "link call", "name": "caller", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["m"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["keep"]]},
+            {"id": "keep", "type": "switch", "property": "payload.n", "propertyType": "msg", "rules": [
+              {"t": "neq", "v": "2", "vt": "num"}
+            ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "sub", "tot": "str"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []},
+            {"id": "m", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m", "tot": "str"}
+            ], "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["call"], "uncaught": false, "wires": [["s"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
+        outputs: 4,
+    },
+    // A complete node watching an mqtt out node hears of each message it
+    // publishes, with `msg.topic` set from the node's topic and `msg.qos`
+    // from its QoS, after the publication (on the node's topic, where the
+    // harness's message by topic follows it).
+    Case {
+        name: "complete-mqtt-out",
+        nodes: r#"[{"id": "pub", "type": "mqtt out", "name": "publisher", "topic": "diff/complete-mqtt-out/pub", "qos": "1",
+              "retain": "false", "broker": "broker"},
+            {"id": "k", "type": "complete", "name": "", "scope": ["pub"], "uncaught": false, "wires": [["s", "q"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out0"]]},
+            {"id": "q", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "qos", "tot": "msg"}
+            ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        // One input: Node-RED's node is done with a QoS 1 message when the
+        // broker acknowledges it, by which time it has published the next
+        // input too; a device is done with it once in its outbox.
+        inputs: &[r#"{"n":1}"#],
+        outputs: 2,
+    },
+    // A legacy csv node sending all rows at once over a sequence: a
+    // complete node watching it gets the first line's message with that
+    // line's rows in its payload (it sends nothing for it), then the last
+    // with all the rows.
+    Case {
+        name: "complete-csv-legacy-gather",
+        nodes: r#"[{"id": "s", "type": "split", "splt": "\n", "spltType": "str", "arraySplt": 1,
+              "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["c"]]},
+            {"id": "c", "type": "csv", "name": "rows", "sep": ",", "temp": "a,b", "multi": "mult", "strings": true, "hdrin": "",
+              "hdrout": "none", "ret": "\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]},
+            {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""1,2\n3,4""#],
+        outputs: 3,
+    },
     // Two link calls call one subroutine: each gets the message back on
     // its own output, the first call's before the second's.
     Case {

@@ -40,10 +40,16 @@ impl RawNode {
     /// constructor copies `name` as the flow gives it, empty too
     /// (`this.name = n.name` in debug, delay, function, template, tcp out).
     pub fn name_defined(&self) -> bool {
-        const COPY_NAME: &[&str] = &["debug", "delay", "function", "template", "tcp out"];
         !self.name().is_empty()
-            || (COPY_NAME.contains(&self.type_name.as_str())
-                && self.json.get("name").and_then(Json::as_str).is_some())
+            || (self.copies_name() && self.json.get("name").and_then(Json::as_str).is_some())
+    }
+
+    /// Whether the node's type copies `name` as the flow gives it
+    /// (`this.name = n.name`), whatever it is, rather than only when it is
+    /// truthy as `Node.js` does.
+    pub fn copies_name(&self) -> bool {
+        const COPY_NAME: &[&str] = &["debug", "delay", "function", "template", "tcp out"];
+        COPY_NAME.contains(&self.type_name.as_str())
     }
 
     pub fn node_ref(&self) -> NodeRef {
@@ -223,7 +229,7 @@ impl RawFlow {
             .find(|node| node.type_name == "global-config");
         let global_level = scopes.last().map_or(0, |(_, level)| level + 1);
         scopes.extend(global.map(|global| (global, global_level)));
-        lookup(&scopes, 0, name, environment, 0)
+        lookup(self, &scopes, 0, name, environment, 0)
     }
 
     /// The variables Node-RED sets itself: `NR_NODE_NAME`, `NR_NODE_ID` and
@@ -273,6 +279,7 @@ const MAX_ENV_INDIRECTION: usize = 16;
 /// variable, looked up from its own level, or, when it names itself, from
 /// the level above.
 fn lookup(
+    flow: &RawFlow,
     scopes: &[(&RawNode, usize)],
     level: usize,
     name: &str,
@@ -290,19 +297,29 @@ fn lookup(
                     return Some(scope.name().to_string()).filter(|n| !n.is_empty())
                 }
                 "NR_SUBFLOW_ID" => return Some(scope.id.clone()),
+                "NR_SUBFLOW_PATH" => return Some(flow.node_path(scope)),
                 _ => {}
             }
             // `$parent.NAME` passes over the subflow's own variables.
             if let Some(parent_name) = name.strip_prefix("$parent.") {
-                return lookup(scopes, scope_level + 1, parent_name, environment, depth + 1);
+                return lookup(
+                    flow,
+                    scopes,
+                    scope_level + 1,
+                    parent_name,
+                    environment,
+                    depth + 1,
+                );
             }
         }
         let Some((kind, text)) = env_entry(scope, name) else {
             continue;
         };
         return match kind {
-            "env" if text == name => lookup(scopes, scope_level + 1, name, environment, depth + 1),
-            "env" => lookup(scopes, *scope_level, &text, environment, depth + 1),
+            "env" if text == name => {
+                lookup(flow, scopes, scope_level + 1, name, environment, depth + 1)
+            }
+            "env" => lookup(flow, scopes, *scope_level, &text, environment, depth + 1),
             _ => Some(text),
         };
     }

@@ -323,6 +323,9 @@ pub enum NodeKind {
     Trigger(Trigger),
     LinkCall(LinkCall),
     LinkReturn(LinkReturn),
+    /// A link call that a complete node watches, run where the answer of
+    /// its subroutine comes back (see `LinkAnswer` in the runtime).
+    LinkAnswer,
     Split(Split),
     Join(Join),
     Batch(Batch),
@@ -358,7 +361,7 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
-            NodeKind::LinkCall(_) => 1,
+            NodeKind::LinkCall(_) | NodeKind::LinkAnswer => 1,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
             NodeKind::Smooth(_) => 1,
         }

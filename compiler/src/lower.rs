@@ -1,7 +1,7 @@
 //! From the flow file's objects to the IR: devices, typed nodes, and wires
 //! with junctions and links resolved into direct connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use petgraph::graph::DiGraph;
@@ -126,6 +126,10 @@ struct Lowering<'a> {
     link_targets: Vec<Vec<usize>>,
     /// A return-mode `link out` → the `link call` whose subroutine ends there.
     returns: HashMap<usize, usize>,
+    /// The `link call` nodes that complete nodes watch and whose answers
+    /// come back through a `LinkAnswer`: the call's own wires lead to its
+    /// link in, its subroutine's return to that node.
+    answered: HashSet<usize>,
     /// Where paths in the flow (a `psos-nodes` crate) are relative to.
     base_dir: Option<&'a Path>,
     /// The crates of custom node types the flow names.
@@ -153,6 +157,7 @@ pub fn lower(
         ports: vec![Vec::new(); raw.nodes.len()],
         link_targets: vec![Vec::new(); raw.nodes.len()],
         returns: HashMap::new(),
+        answered: HashSet::new(),
         base_dir,
         node_crates: Vec::new(),
     };
@@ -448,6 +453,7 @@ impl<'a> Lowering<'a> {
             } else {
                 let mut reader =
                     Reader::new(node, self.diagnostics).with_env(self.raw, self.environment);
+                reader.text_name();
                 let lowered = if let Some(node_type) = nodes::find(type_name) {
                     Some((node_type.lower)(&mut reader))
                 } else {
@@ -746,15 +752,61 @@ impl<'a> Lowering<'a> {
         }
         let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
         sorted.sort();
-        if sorted.iter().all(|(_, calls)| calls.len() == 1) {
-            for (link_out, calls) in sorted {
+        // A call that complete nodes watch and whose subroutine answers it
+        // alone is answered directly even where other calls record
+        // themselves: no return expects its record, as none of the returns
+        // its subroutine reaches answers another call.
+        let shared: HashSet<usize> = sorted
+            .iter()
+            .filter(|(_, calls)| calls.len() > 1)
+            .flat_map(|(_, calls)| calls.iter().copied())
+            .collect();
+        let (direct, rest): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|(_, calls)| {
+            calls.first().is_some_and(|call| {
+                calls.len() == 1 && !shared.contains(call) && self.watched_call(*call)
+            })
+        });
+        for (link_out, calls) in direct {
+            if let Some(call) = calls.first() {
+                self.returns.insert(link_out, *call);
+                self.answer_call(*call);
+            }
+        }
+        if rest.iter().all(|(_, calls)| calls.len() == 1) {
+            for (link_out, calls) in rest {
                 if let Some(call) = calls.first() {
                     self.returns.insert(link_out, *call);
                 }
             }
             return;
         }
-        self.record_link_calls(&sorted);
+        self.record_link_calls(&rest);
+    }
+
+    /// Whether a complete node watches this link call.
+    fn watched_call(&self, call: usize) -> bool {
+        let Some(call_node) = self.node(call) else {
+            return false;
+        };
+        self.kinds.iter().any(|(index, kind)| match kind {
+            ir::NodeKind::Complete(complete) => self.node(*index).is_some_and(|complete_node| {
+                nodes::complete::watches(complete, complete_node, call_node)
+            }),
+            _ => false,
+        })
+    }
+
+    /// Makes a link call that a complete node watches a node that runs
+    /// where its subroutine answers (`LinkAnswer`), so that it can tell
+    /// the complete node when, as Node-RED's call calls `done()` then.
+    fn answer_call(&mut self, call: usize) {
+        if !self.answered.insert(call) {
+            return;
+        }
+        self.kinds.push((call, ir::NodeKind::LinkAnswer));
+        if let Some(slot) = self.roles.get_mut(call) {
+            *slot = Role::Runtime(self.kinds.len() - 1);
+        }
     }
 
     /// Turns link calls and returns into nodes that run, for a flow in
@@ -844,7 +896,14 @@ impl<'a> Lowering<'a> {
 
     /// The runtime nodes a message sent to `target` reaches.
     fn expand(&self, target: usize, reached: &mut Vec<ir::NodeIndex>, on_path: &mut Vec<bool>) {
-        match self.role(target) {
+        // A message sent to an answered call goes to its link in; only its
+        // subroutine's answer reaches the node it runs as.
+        let role = if self.answered.contains(&target) {
+            Role::Routing
+        } else {
+            self.role(target)
+        };
+        match role {
             Role::Runtime(node) => reached.push(node),
             Role::Routing => {
                 // A loop made only of junctions and links carries nothing.
@@ -859,6 +918,12 @@ impl<'a> Lowering<'a> {
                 };
                 let next: Vec<usize> = match node.type_name.as_str() {
                     "link out" => match self.returns.get(&target) {
+                        Some(call) if self.answered.contains(call) => {
+                            if let Role::Runtime(answer) = self.role(*call) {
+                                reached.push(answer);
+                            }
+                            Vec::new()
+                        }
                         Some(call) => self.port_targets(*call, 0),
                         None => self.link_targets.get(target).cloned().unwrap_or_default(),
                     },

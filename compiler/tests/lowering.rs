@@ -1015,6 +1015,17 @@ fn subflow_env_cases_of_node_red() {
         env_in_subflow("[]", rest, &["NR_NODE_PATH"]),
         texts(&["t0/n1/p-n1/s-n"])
     );
+    // `Subflow.js` answers `NR_SUBFLOW_PATH` with the instance's `_path`:
+    // the innermost instance's, and with `$parent.` the one around it.
+    assert_eq!(
+        env_in_subflow("[]", rest, &["NR_SUBFLOW_PATH", "$parent.NR_SUBFLOW_PATH"]),
+        texts(&["t0/n1/p-n1", "t0/n1"])
+    );
+    let instance = r#"{"id": "n1", "type": "subflow:s", "z": "t0", "wires": []}"#;
+    assert_eq!(
+        env_in_subflow("[]", instance, &["NR_SUBFLOW_PATH"]),
+        texts(&["t0/n1"])
+    );
 }
 
 /// A subroutine that two link calls call returns to the one that called:
@@ -2004,6 +2015,70 @@ fn handle_complete_passes_a_complete_event_to_the_adjacent_complete_node() {
             {"id": "cn", "z": "t1", "type": "complete", "scope": ["1", "3"], "wires": []}]"#,
         &["1->cn", "3->cn"],
     );
+}
+
+// `60-link.js`: a link call calls `done()` right after it sends its
+// subroutine's answer on. A watched call runs where the answer comes back:
+// the message that goes to the call still goes to its link in, and the
+// return reaches the call, which sends on to its own wires.
+#[test]
+fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
+    let flow = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["work"]]},
+        {"id": "work", "z": "t1", "type": "change", "rules": [], "wires": [["ret"]]},
+        {"id": "ret", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(flow, &["a:0->work", "work:0->call", "cn:0->y", "call:0->y"]);
+    check_completed(flow, &["call->cn"]);
+    // A call whose subroutine never answers is never done, as in Node-RED
+    // (which reports its timeout instead): it stays a wire.
+    let silent = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["y"]]},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(silent, &["a:0->y", "cn:0->y"]);
+    check_completed(silent, &[]);
+    // Where another subroutine answers two calls, those record themselves
+    // and answer through the message; the watched call, whose subroutine
+    // answers it alone, is still answered directly.
+    let shared = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["call", "c1", "c2"]]},
+        {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "sub", "z": "t1", "type": "link in", "wires": [["ret"]]},
+        {"id": "ret", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "c1", "z": "t1", "type": "link call", "links": ["both"], "wires": [["y"]]},
+        {"id": "c2", "z": "t1", "type": "link call", "links": ["both"], "wires": [["y"]]},
+        {"id": "both", "z": "t1", "type": "link in", "wires": [["back"]]},
+        {"id": "back", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
+    check_wires(
+        shared,
+        &[
+            "a:0->call",
+            "a:0->c1",
+            "a:0->c2",
+            "cn:0->y",
+            "call:0->y",
+            "c1:0->back",
+            "c2:0->back",
+            "back:0->y",
+            "back:1->y",
+        ],
+    );
+    check_completed(shared, &["call->cn"]);
+    let lowered = lower(shared);
+    let kinds: Vec<(&str, bool)> = lowered
+        .nodes
+        .iter()
+        .map(|node| (node.id.as_str(), matches!(node.kind, NodeKind::LinkCall(_))))
+        .collect();
+    assert!(kinds.contains(&("c1", true)) && kinds.contains(&("call", false)));
 }
 
 #[test]

@@ -15,7 +15,7 @@ mod node_support;
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{
     completed, Complete, Csv, CsvHeader, CsvSettings, Delay, DelayMode, Done, Interval, Json,
-    JsonAction, Range, RangeAction, Watched,
+    JsonAction, MqttOut, Range, RangeAction, Watched,
 };
 use psos::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
 
@@ -687,4 +687,143 @@ fn csv_rfc_text_of_only_skipped_lines_is_not_done() {
             ..Outcome::default()
         }
     );
+}
+
+#[test]
+fn csv_gathering_all_rows_gives_each_message_as_the_parser_left_it() {
+    // All rows at once over a sequence of one line a message: the legacy
+    // parser puts each gathered line's rows in its message's payload
+    // (`msg.payload = a`) and sends nothing for it; RFC mode leaves that
+    // message as it came. The last message gets all the rows and loses
+    // `parts`, in both.
+    let first = r#"{"payload":"1,2,3,4","parts":{"id":"p","index":0,"count":2}}"#;
+    let last = r#"{"payload":"5,6,7,8","parts":{"id":"p","index":1,"count":2}}"#;
+    let all =
+        r#""payload":[{"a":1,"b":2,"c":3,"d":4},{"a":5,"b":6,"c":7,"d":8}],"columns":"a,b,c,d""#;
+    let parts = |index: u8| format!(r#""parts":{{"id":"p","index":{index},"count":2}}"#);
+    let legacy = run(
+        "csv_done_gathered_legacy",
+        &mut csv_node(true, true, 0),
+        &[first, last],
+    );
+    assert_eq!(
+        legacy.sent,
+        vec![
+            (
+                1,
+                format!(
+                    r#"{{"payload":[{{"a":1,"b":2,"c":3,"d":4}}],{},{CSV_SOURCE}}}"#,
+                    parts(0)
+                )
+            ),
+            (0, format!("{{{all}}}")),
+            (1, format!("{{{all},{CSV_SOURCE}}}")),
+        ]
+    );
+    let rfc = run(
+        "csv_done_gathered_rfc",
+        &mut csv_node(false, true, 0),
+        &[first, last],
+    );
+    assert_eq!(
+        rfc.sent,
+        vec![
+            (
+                1,
+                format!(r#"{{"payload":"1,2,3,4",{},{CSV_SOURCE}}}"#, parts(0))
+            ),
+            (0, format!("{{{all}}}")),
+            (1, format!("{{{all},{CSV_SOURCE}}}")),
+        ]
+    );
+}
+
+/// An mqtt out node wrapped as psosc wraps one that a complete node
+/// watches: what it hands over (to the outbox and the device's `mqtt in`
+/// nodes) leaves on port 0, what the complete node is given on port 1.
+struct WatchedMqttOut {
+    node: MqttOut,
+}
+
+impl Node<CAPACITY> for WatchedMqttOut {
+    fn input<O: Outputs<CAPACITY>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<CAPACITY>,
+        out: &mut O,
+    ) {
+        let mut watched = Watched::new(|port: usize, sent: &mut Msg<CAPACITY>| {
+            out.send(port, sent);
+        });
+        if self.node.input_done(device, msg, &mut watched) {
+            completed(device, &self.node.info, msg, |message| out.send(1, message));
+        }
+    }
+}
+
+const MQTT_SOURCE: &str = r#""complete":{"source":{"id":"m1","type":"mqtt out"}}"#;
+
+#[test]
+fn mqtt_out_gives_the_message_as_it_publishes_it() {
+    // `10-mqtt.js`: `doPublish` sets `msg.topic` from the node's topic,
+    // `msg.qos` and `msg.retain`, and `publish` turns a payload that is
+    // not a buffer into the text it sends; `done()` follows the handing
+    // over. A message with no payload is done with at once, with those
+    // set; one with no valid topic only warns and is never done.
+    let node = |topic| WatchedMqttOut {
+        node: MqttOut::new(NodeInfo::new("m1", "", "mqtt out"), topic, Some(1), None),
+    };
+    let published = run(
+        "mqtt_out_done_published",
+        &mut node(Some("t/x")),
+        &[r#"{"payload":{"a":[1,true]},"topic":"other","qos":0,"retain":"yes","n":5}"#],
+    );
+    assert_eq!(
+        published.sent,
+        vec![
+            (
+                0,
+                r#"{"topic":"t/x","payload":{"type":"Buffer","data":[123,34,97,34,58,91,49,44,116,114,117,101,93,125]},"qos":1,"retain":false}"#
+                    .to_string()
+            ),
+            (
+                1,
+                format!(
+                    r#"{{"payload":"{{\"a\":[1,true]}}","topic":"t/x","qos":1,"retain":false,"n":5,{MQTT_SOURCE}}}"#
+                )
+            ),
+        ]
+    );
+    let numbers = run(
+        "mqtt_out_done_number",
+        &mut node(None),
+        &[r#"{"payload":12.5,"topic":"a/b"}"#, r#"{"topic":"a/b"}"#],
+    );
+    assert_eq!(
+        numbers
+            .sent
+            .iter()
+            .filter(|(port, _)| *port == 1)
+            .cloned()
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                1,
+                format!(
+                    r#"{{"payload":"12.5","topic":"a/b","qos":1,"retain":false,{MQTT_SOURCE}}}"#
+                )
+            ),
+            (
+                1,
+                format!(r#"{{"topic":"a/b","qos":1,"retain":false,{MQTT_SOURCE}}}"#)
+            ),
+        ]
+    );
+    let invalid = run(
+        "mqtt_out_done_invalid_topic",
+        &mut node(None),
+        &[r#"{"payload":1,"topic":"a/#"}"#],
+    );
+    assert_eq!(invalid.sent, vec![]);
+    assert_eq!(invalid.logged, vec!["Invalid topic specified".to_string()]);
 }

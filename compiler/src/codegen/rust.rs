@@ -865,8 +865,12 @@ impl<'a> DeviceCode<'a> {
                 quote!(),
             ),
             Finish::Reported => (
-                Some(quote! {
-                    let done = #cell.with(&DEVICE, |node| node.input_done(&DEVICE, msg, &mut watched)) == Some(true);
+                Some(if is_stateless(&node.kind) {
+                    quote!(let done = #cell.input_done(&DEVICE, msg, &mut watched);)
+                } else {
+                    quote! {
+                        let done = #cell.with(&DEVICE, |node| node.input_done(&DEVICE, msg, &mut watched)) == Some(true);
+                    }
                 }),
                 quote! {
                     if done {
@@ -1264,6 +1268,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::Template(_)
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_)
+        | NodeKind::LinkAnswer
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
         | NodeKind::Complete(_) => true,
@@ -1384,6 +1389,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Trigger(_) => "trigger".to_string(),
         NodeKind::LinkCall(_) => "link_call".to_string(),
         NodeKind::LinkReturn(_) => "link_return".to_string(),
+        NodeKind::LinkAnswer => "link_answer".to_string(),
         NodeKind::Split(_) => "split".to_string(),
         NodeKind::Join(_) => "join".to_string(),
         NodeKind::Batch(_) => "batch".to_string(),
@@ -2071,6 +2077,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             let call_type = imports.node("LinkCall");
             let caller = Literal::u16_unsuffixed(call.caller);
             (quote!(#call_type), quote!(#call_type::new(#info, #caller)))
+        }
+        NodeKind::LinkAnswer => {
+            let answer_type = imports.node("LinkAnswer");
+            (quote!(#answer_type), quote!(#answer_type::new(#info)))
         }
         NodeKind::LinkReturn(link_return) => {
             let return_type = imports.node("LinkReturn");

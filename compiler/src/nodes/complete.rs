@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic, NodeRef};
-use crate::flow::RawFlow;
+use crate::flow::{RawFlow, RawNode};
 use crate::ir::{Complete, Flow, NodeIndex, NodeKind};
 use crate::json::JsonValue;
 use crate::place::RuntimeNode;
@@ -70,6 +70,13 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     Some(NodeKind::Complete(Complete { scope }))
 }
 
+/// Whether a complete node watches `node`: its scope names it and it is
+/// on the complete node's tab (or subflow instance), as Node-RED's flow
+/// tells a complete node only of its own flow's nodes.
+pub fn watches(complete: &Complete, complete_node: &RawNode, node: &RawNode) -> bool {
+    node.z == complete_node.z && complete.scope.contains(&node.id)
+}
+
 /// When a node has finished with a message it was given, as its Node-RED
 /// source calls `done()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +100,8 @@ pub enum Finish {
     Released,
     /// A csv node: its input tells (`Csv::input_done`) whether it called
     /// `done()` with no error, which it does on every path but an error
-    /// and, in RFC 4180 mode, text that is all lines skipped.
+    /// and, in RFC 4180 mode, text that is all lines skipped. An mqtt out
+    /// node the same way (`MqttOut::input_done`).
     Reported,
     /// Later than its input returns, or with Node-RED's own bookkeeping in
     /// the message: a device does not tell complete nodes of it, and a
@@ -114,6 +122,7 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Status(_)
         | NodeKind::Complete(_)
         | NodeKind::Trigger(_)
+        | NodeKind::LinkAnswer
         | NodeKind::Custom(_) => Finish::Done(Done::Always),
         NodeKind::Change(_) | NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::Inject(_) => {
             Finish::Done(Done::IfSent)
@@ -123,18 +132,15 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Join(_)
         | NodeKind::Sort(_)
         | NodeKind::Batch(_) => Finish::Released,
-        // The legacy parser puts a line's rows in the payload of a message
-        // of a sequence it gathers even when it sends nothing; a device
-        // leaves that message as it was.
-        NodeKind::Csv(csv) if csv.legacy && csv.all_rows => Finish::Refused(
-            "a csv node of the legacy parser that sends all rows at once leaves a gathered line's rows in the message it has finished with, which a device does not",
-        ),
-        NodeKind::Csv(_) => Finish::Reported,
-        NodeKind::MqttOut(_) => Finish::Refused(
-            "an mqtt out node finishes with a message once the broker has it (for QoS 1, when it acknowledges it), and a device does not yet tell complete nodes then",
-        ),
+        // Node-RED's mqtt out calls `done()` from its client's callback,
+        // once the publication is written out (QoS 0) or acknowledged
+        // (QoS 1); a device tells the complete nodes when it hands the
+        // publication to its outbox, which sends it in order and again
+        // after a lost session (`MqttOut::input_done`).
+        NodeKind::Csv(_) | NodeKind::MqttOut(_) => Finish::Reported,
+        // A call whose subroutine answers only it runs as a `LinkAnswer`.
         NodeKind::LinkCall(_) => Finish::Refused(
-            "a link call node finishes with a message when its subroutine returns it or the call times out, and a device does not yet tell complete nodes then",
+            "a link call node finishes with a message when its subroutine answers it, and on a device a subroutine that answers several link calls sends its answers on without telling complete nodes",
         ),
         NodeKind::LinkReturn(_) => Finish::Refused(
             "a link out node that returns to its caller finishes with a message that carries Node-RED's record of the call (`msg._linkSource`, `msg._event`), which a device keeps in another form",

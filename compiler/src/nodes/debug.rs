@@ -29,7 +29,12 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         to_sidebar,
         property_name: property_name.map(str::to_string),
         z: reader.node.z.clone(),
-        name: reader.string("name").map(str::to_string),
+        // A name that is not text is refused for every node
+        // (`Reader::text_name`).
+        name: reader
+            .get("name")
+            .and_then(|name| name.as_str())
+            .map(str::to_string),
         status,
     }))
 }

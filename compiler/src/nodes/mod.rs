@@ -433,6 +433,36 @@ impl<'a, 'd> Reader<'a, 'd> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// Refuses a `name` that is not text where Node-RED would keep it as
+    /// the node's name (`if (n.name) this.name = n.name`, or a type that
+    /// copies it whatever it is): its errors, statuses and completions
+    /// would name their source by that value, where a device names nodes
+    /// by text. A falsy name Node-RED leaves out is no name, as on a device.
+    pub fn text_name(&mut self) {
+        let Some(name) = self.get("name") else {
+            return;
+        };
+        if name.as_str().is_some() || !(name.is_truthy() || self.node.copies_name()) {
+            return;
+        }
+        let what = match &name.value {
+            JsonValue::Number(_) | JsonValue::Bool(_) => {
+                format!("{} ({})", name.kind_name(), shown(name))
+            }
+            _ => name.kind_name().to_string(),
+        };
+        let message = format!(
+            "its name is {what}, not text: Node-RED names the node by that value (`msg.error.source.name`, `msg.complete.source.name`, `NR_NODE_NAME`), and a device names nodes by text"
+        );
+        let span = name.span;
+        self.unsupported(
+            "name",
+            span,
+            message,
+            "write the name as text (in quotes), or leave it empty",
+        );
+    }
+
     /// A value psosc understands but cannot put on a device (yet).
     pub fn unsupported(&mut self, key: &str, span: Span, message: String, help: impl Into<String>) {
         self.diagnostics.push(

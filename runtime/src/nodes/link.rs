@@ -2,7 +2,8 @@
 //! several link calls call: the call records itself in the message, as
 //! Node-RED records it in `msg._linkSource`, and the return sends the
 //! message back to the call that recorded itself last. (A subroutine with
-//! one caller needs neither: psosc wires its return to the call's outputs.)
+//! one caller needs neither: psosc wires its return to the call's outputs,
+//! through a [`LinkAnswer`] when a complete node watches the call.)
 
 use crate::msg::PathSegment;
 use crate::value::ValueRef;
@@ -103,5 +104,37 @@ impl LinkReturn {
 impl<const N: usize> Node<N> for LinkReturn {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         LinkReturn::input(self, device, msg, out);
+    }
+}
+
+/// A `link call` that a complete node watches, run where its subroutine's
+/// answer comes back (psosc wires the call itself straight to its link in
+/// and the subroutine's return to this node): it sends the answer on, and
+/// the generated code then tells the complete nodes, as Node-RED's call
+/// calls `done()` right after sending the answer on. A subroutine that
+/// never answers never reaches it, and the call is never done, as in
+/// Node-RED (where it times out with an error instead).
+pub struct LinkAnswer {
+    pub info: NodeInfo,
+}
+
+impl LinkAnswer {
+    pub const fn new(info: NodeInfo) -> Self {
+        Self { info }
+    }
+
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        _device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        out.send(0, msg);
+    }
+}
+
+impl<const N: usize> Node<N> for LinkAnswer {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        LinkAnswer::input(self, device, msg, out);
     }
 }

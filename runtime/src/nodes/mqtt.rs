@@ -62,12 +62,46 @@ impl MqttOut {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.publish(device, msg, out, false);
+    }
+
+    /// As [`MqttOut::input`], for a node that complete nodes watch: leaves
+    /// the message as Node-RED's node leaves it (`msg.topic` from the
+    /// node's topic, `msg.qos`, `msg.retain`, and a payload that is not a
+    /// buffer as the text it publishes) and returns whether that node
+    /// calls `done()` with no error: when the message has no payload, and
+    /// once it has handed the publication over (here: to the outbox and
+    /// the local subscribers), not when the topic is invalid.
+    pub fn input_done<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) -> bool {
+        self.publish(device, msg, out, true)
+    }
+
+    fn publish<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        leave: bool,
+    ) -> bool {
+        let qos = self.qos.unwrap_or(match msg.property("qos") {
+            Some(ValueRef::Number(n)) if n == 1.0 || n == 2.0 => n as u8,
+            _ => 0,
+        });
+        let retain = self
+            .retain
+            .unwrap_or(matches!(msg.property("retain"), Some(ValueRef::Bool(true))));
         // Node-RED's `mqtt out` publishes only a message that has a payload
         // (`null` included, as an empty one); without one it does nothing,
         // and reports nothing, whatever the topic.
         let Some(payload) = msg.payload() else {
-            return;
+            return !leave || self.leave(device, msg, qos, retain, None);
         };
+        let is_buffer = matches!(payload, ValueRef::Bytes(_));
         let topic = match (self.topic, msg.topic()) {
             (Some(topic), _) => topic,
             (None, Some(ValueRef::Str(topic))) if crate::topic::valid_topic(topic) => topic,
@@ -77,25 +111,50 @@ impl MqttOut {
                 self.info
                     .log(device, format_args!("Invalid topic specified"));
                 device.report_uncaught(ErrorKind::BadValue);
-                return;
+                return false;
             }
         };
-        let qos = self.qos.unwrap_or(match msg.property("qos") {
-            Some(ValueRef::Number(n)) if n == 1.0 || n == 2.0 => n as u8,
-            _ => 0,
-        });
-        let retain = self
-            .retain
-            .unwrap_or(matches!(msg.property("retain"), Some(ValueRef::Bool(true))));
         let mut published = Msg::<N>::new();
         let result = published
             .set_property("topic", &Str(topic))
             .and_then(|()| published.set_property("payload", &WirePayload(payload)))
             .and_then(|()| published.set_property("qos", &f64::from(qos)))
             .and_then(|()| published.set_property("retain", &retain));
-        if device.check(result, ErrorKind::Oversize).is_some() {
-            out.send(0, &mut published);
+        if device.check(result, ErrorKind::Oversize).is_none() {
+            return false;
         }
+        out.send(0, &mut published);
+        if !leave {
+            return true;
+        }
+        let text = match published.payload() {
+            Some(ValueRef::Bytes(bytes)) if !is_buffer => core::str::from_utf8(bytes).ok(),
+            _ => None,
+        };
+        self.leave(device, msg, qos, retain, text)
+    }
+
+    /// Sets on the message what Node-RED's node sets on it as it publishes.
+    fn leave<const N: usize>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        qos: u8,
+        retain: bool,
+        text: Option<&str>,
+    ) -> bool {
+        let result = (|| -> Result<(), crate::MsgError> {
+            if let Some(topic) = self.topic {
+                msg.set_property("topic", &Str(topic))?;
+            }
+            msg.set_property("qos", &f64::from(qos))?;
+            msg.set_property("retain", &retain)?;
+            if let Some(text) = text {
+                msg.set_property("payload", &Str(text))?;
+            }
+            Ok(())
+        })();
+        device.check(result, ErrorKind::Oversize).is_some()
     }
 }
 

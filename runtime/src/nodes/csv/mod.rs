@@ -962,8 +962,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let mut row = [0; N];
         let mut json = [0; N];
         let mut writer = SliceWriter::new(&mut json);
-        if self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)? > 0 {
-            let rows = writer.written();
+        let written = self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)?;
+        let rows = writer.written();
+        if written > 0 {
             let comma = usize::from(self.gathered_len > 0);
             let end = self.gathered_len + comma + rows.len();
             match self.gathered.get_mut(self.gathered_len..end) {
@@ -980,6 +981,19 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             .zip(count)
             .is_none_or(|(index, count)| index + 1.0 != count)
         {
+            // The legacy parser puts the line's rows in the payload of the
+            // message it sends nothing for (`msg.payload = a`), which is
+            // what it has finished with; RFC mode leaves the message be.
+            if self.settings.legacy {
+                let mut line = SliceWriter::new(&mut scratch);
+                line.write_char('[')?;
+                line.write_str(core::str::from_utf8(rows).unwrap_or_default())?;
+                line.write_char(']')?;
+                let value = value_from_json_text(line.written(), &mut row)
+                    .map_err(|_| ErrorKind::Oversize)?;
+                msg.set_property("payload", &value)
+                    .map_err(|_| ErrorKind::Oversize)?;
+            }
             return Ok(());
         }
         let overflow = core::mem::take(&mut self.gather_overflow);
