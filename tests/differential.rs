@@ -535,9 +535,8 @@ const CASES: &[Case] = &[
     },
     // catch: what a catch node is given when a json node fails, seen
     // through change nodes that make `msg.error.source` and `msg._error`
-    // the payload. `msg.error.message` is not compared: a device gives the
-    // kind of error (`bad value`), Node-RED the text of V8's `JSON.parse`
-    // error. Only failing inputs: Node-RED hands an error to catch nodes
+    // the payload (`msg.error.message` in `catch-json-text`). Only failing
+    // inputs: Node-RED hands an error to catch nodes
     // later than a message sent on, so a good input after a bad one may
     // overtake its error; a device calls the catch node at once.
     Case {
@@ -556,6 +555,61 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#""{bad""#, r#""not json""#],
         outputs: 4,
+    },
+    // `msg.error.message` of a json node's error: V8's words for
+    // `JSON.parse`'s error, in its forms (a position, an unexpected token
+    // with the whole text or an excerpt of a long one, a text V8 names).
+    Case {
+        name: "catch-json-text",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""{bad""#,
+            r#""not json""#,
+            r#""[1,]""#,
+            r#""{\"a\":1""#,
+            r#""01""#,
+            r#""\"\\x\"""#,
+            r#""\"tab\there\"""#,
+            r#""{\"key\": \"value\", \"k2\": bad, \"k3\": 1234567890}""#,
+            r#""[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, x]""#,
+            r#""[é]""#,
+            r#""1 2""#,
+            r#""undefined""#,
+            r#""""#,
+        ],
+        outputs: 13,
+    },
+    // An `mqtt in` node with the `json` datatype given a payload that does
+    // not parse (the harness's own input node, "in"): its catch node gets
+    // Node-RED's fixed text, the source, and the message MQTT carried
+    // (`qos`). Each change node gives the message the case's topic, as the
+    // input's topic differs between the sides.
+    Case {
+        name: "catch-mqtt-json",
+        nodes: r#"[{"id": "sink", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "ignored", "tot": "str"}
+          ], "wires": [[]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["in"], "uncaught": false, "wires": [["m", "s", "q"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out0"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out1"]]},
+          {"id": "q", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "qos", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &["{bad", "[1,]"],
+        outputs: 6,
     },
     // An error inside a subflow instance that no catch node inside takes
     // goes to the catch node around the instance, whose scope names the
