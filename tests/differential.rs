@@ -584,6 +584,23 @@ const CASES: &[Case] = &[
         ],
         outputs: 13,
     },
+    // A switch node's rules that throw a `TypeError` in Node-RED: `hask`
+    // on an object with its own `hasOwnProperty`, and `head` on a message
+    // outside a sequence (no `msg.parts`). Catch nodes get the error's
+    // `toString()` in V8's words.
+    Case {
+        name: "catch-switch-type-error",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "route", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "hask", "v": "a", "vt": "str"}, {"t": "head", "v": "3", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["w"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#"{"hasOwnProperty":1,"a":2}"#],
+        outputs: 2,
+    },
     // An `mqtt in` node with the `json` datatype given a payload that does
     // not parse (the harness's own input node, "in"): its catch node gets
     // Node-RED's fixed text, the source, and the message MQTT carried

@@ -18,8 +18,10 @@
 //! The patterns of the `regex` cases are compiled by psosc
 //! (`switch_patterns/*.dfa`, kept current by the compiler's tests).
 
+mod catch_support;
 mod node_support;
 
+use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
 use psos::regex::{Aligned, Regex};
@@ -402,12 +404,79 @@ fn a_sequence_rule_on_a_message_outside_a_sequence_is_an_error() {
         true,
         &[r#"{"payload":1}"#],
         Outcome {
-            logged: vec![
-                "msg.parts is missing: a sequence rule needs a message of a sequence".to_string(),
-            ],
+            logged: vec!["Cannot read properties of undefined (reading 'index')".to_string()],
             errors: vec![(ErrorKind::BadValue, 1)],
             ..Outcome::default()
         },
+    );
+}
+
+/// The rules that throw a `TypeError` in Node-RED: catch nodes get its
+/// `toString()`, V8's words, and its message is logged.
+#[test]
+fn rules_that_throw_give_catch_nodes_v8s_type_error() {
+    const HEAD: &[SwitchRule] = &[rule(SwitchOp::Head, number(3.0))];
+    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(1.0))];
+    const INDEX: &[SwitchRule] = &[between(SwitchOp::Index, number(0.0), number(2.0))];
+    const HAS_KEY: &[SwitchRule] = &[rule(SwitchOp::HasKey, text("a"))];
+    let cases: &[(&'static str, &'static [SwitchRule], &str, &str)] = &[
+        (
+            "head without parts",
+            HEAD,
+            r#"{"payload":1}"#,
+            "TypeError: Cannot read properties of undefined (reading 'index')",
+        ),
+        (
+            "tail without parts",
+            TAIL,
+            r#"{"payload":1}"#,
+            "TypeError: Cannot read properties of undefined (reading 'count')",
+        ),
+        (
+            "index with null parts",
+            INDEX,
+            r#"{"payload":1,"parts":null}"#,
+            "TypeError: Cannot read properties of null (reading 'index')",
+        ),
+        (
+            "tail with null parts",
+            TAIL,
+            r#"{"payload":1,"parts":null}"#,
+            "TypeError: Cannot read properties of null (reading 'count')",
+        ),
+        (
+            "hask of an object with its own hasOwnProperty",
+            HAS_KEY,
+            r#"{"payload":{"hasOwnProperty":1,"a":2}}"#,
+            "TypeError: a.hasOwnProperty is not a function",
+        ),
+    ];
+    for (case, rules, msg, text) in cases {
+        let mut node = Watched(NodeInfo::new("1", "", "switch"), switch(case, rules, true));
+        let logged = text.strip_prefix("TypeError: ").expect("a TypeError");
+        assert_eq!(
+            run(case, &mut node, &[msg]),
+            Outcome {
+                sent: vec![caught(msg, "switch", text)],
+                logged: vec![logged.to_string()],
+                errors: vec![(ErrorKind::BadValue, 1)],
+            },
+            "{case}"
+        );
+    }
+    // `msg.parts` that is not an object reads as `undefined` members: no
+    // error, and the rule does not hold.
+    let mut node = Watched(
+        NodeInfo::new("1", "", "switch"),
+        switch("head with text parts", HEAD, true),
+    );
+    assert_eq!(
+        run(
+            "head with text parts",
+            &mut node,
+            &[r#"{"payload":1,"parts":"x"}"#]
+        ),
+        Outcome::default()
     );
 }
 

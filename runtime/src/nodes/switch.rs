@@ -14,6 +14,7 @@
 //! every rule sees one state of them, as Node-RED reads them all before it
 //! sends; a key that is not set is `undefined`.
 
+use super::catch::error_text;
 use super::change::{Property, Scope};
 use crate::context::{StoreView, Stores};
 use crate::encoding::{decode, Encode};
@@ -192,29 +193,58 @@ impl<'a> Arg<'a> {
     }
 }
 
-/// Why a message could not be routed: Node-RED's rule threw.
+/// Why a message could not be routed: Node-RED's rule threw, or the
+/// device could not decide it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct RuleError {
     kind: ErrorKind,
     text: &'static str,
+    /// Whether `text` is what Node-RED gives catch nodes (the `TypeError`'s
+    /// `toString()`, V8's words), rather than the device's own.
+    node_reds: bool,
 }
 
-const NO_PARTS: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "msg.parts is missing: a sequence rule needs a message of a sequence",
-};
-const TOO_LONG: RuleError = RuleError {
-    kind: ErrorKind::Oversize,
-    text: "the value written as text is longer than a message",
-};
-const TOO_MANY_RULES: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "a switch that reads context decides at most 128 rules",
-};
-const BAD_PATTERN: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "the compiled pattern cannot be read on this device",
-};
+const fn type_error(text: &'static str) -> RuleError {
+    RuleError {
+        kind: ErrorKind::BadValue,
+        text,
+        node_reds: true,
+    }
+}
+
+const fn device_error(kind: ErrorKind, text: &'static str) -> RuleError {
+    RuleError {
+        kind,
+        text,
+        node_reds: false,
+    }
+}
+
+/// A sequence rule reads `msg.parts.index` or `msg.parts.count` of a
+/// message without `msg.parts` (or with `null`).
+const NO_PARTS_INDEX: RuleError =
+    type_error("TypeError: Cannot read properties of undefined (reading 'index')");
+const NO_PARTS_COUNT: RuleError =
+    type_error("TypeError: Cannot read properties of undefined (reading 'count')");
+const NULL_PARTS_INDEX: RuleError =
+    type_error("TypeError: Cannot read properties of null (reading 'index')");
+const NULL_PARTS_COUNT: RuleError =
+    type_error("TypeError: Cannot read properties of null (reading 'count')");
+/// `hask` on an object whose own `hasOwnProperty` hides its prototype's.
+const HAS_OWN_PROPERTY_HIDDEN: RuleError =
+    type_error("TypeError: a.hasOwnProperty is not a function");
+const TOO_LONG: RuleError = device_error(
+    ErrorKind::Oversize,
+    "the value written as text is longer than a message",
+);
+const TOO_MANY_RULES: RuleError = device_error(
+    ErrorKind::BadValue,
+    "a switch that reads context decides at most 128 rules",
+);
+const BAD_PATTERN: RuleError = device_error(
+    ErrorKind::BadValue,
+    "the compiled pattern cannot be read on this device",
+);
 
 /// Runs `f` on `String(arg)`'s UTF-8: text in place, anything else written
 /// into `N` bytes on the stack.
@@ -318,6 +348,17 @@ fn array_index(key: &[u8]) -> Option<usize> {
 
 /// `value.hasOwnProperty(key)` for a value that is neither null nor
 /// undefined.
+/// Whether an object has its own `hasOwnProperty`, which, not being a
+/// function, JavaScript cannot call.
+fn hides_has_own_property(value: Arg<'_>) -> bool {
+    match value {
+        Arg::Value(ValueRef::Object(members)) => {
+            members.iter().any(|(name, _)| name == "hasOwnProperty")
+        }
+        _ => false,
+    }
+}
+
 fn has_own_property(value: Arg<'_>, key: &[u8]) -> bool {
     let index = array_index(key);
     match value {
@@ -373,11 +414,15 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    /// `msg.parts[name]`, or the error Node-RED throws reading a property
-    /// of `undefined` or `null`.
+    /// `msg.parts[name]` (`index` or `count`), or the error Node-RED
+    /// throws reading a property of `undefined` or `null`.
     fn part(self, name: &str) -> Result<Arg<'a>, RuleError> {
+        let counting = name == "count";
         match self.parts {
-            None | Some(ValueRef::Null) => Err(NO_PARTS),
+            None if counting => Err(NO_PARTS_COUNT),
+            None => Err(NO_PARTS_INDEX),
+            Some(ValueRef::Null) if counting => Err(NULL_PARTS_COUNT),
+            Some(ValueRef::Null) => Err(NULL_PARTS_INDEX),
             Some(ValueRef::Object(members)) => Ok(Arg::from_value(members.get(name))),
             Some(_) => Ok(Arg::Undefined),
         }
@@ -436,7 +481,13 @@ fn holds<const N: usize>(
                         &(ConstValue::Null | ConstValue::Array(_) | ConstValue::Object(_))
                     )
             );
-            !a.is_nullish() && names_key && with_text::<N, _>(b, |key| has_own_property(a, key))?
+            if a.is_nullish() || !names_key {
+                false
+            } else if hides_has_own_property(a) {
+                return Err(HAS_OWN_PROPERTY_HIDDEN);
+            } else {
+                with_text::<N, _>(b, |key| has_own_property(a, key))?
+            }
         }
         // Decided by the caller, which knows what matched before.
         SwitchOp::Else => false,
@@ -660,8 +711,16 @@ impl<const P: usize, const C: usize> Switch<P, C> {
     }
 
     fn report(&self, device: &Device, error: RuleError) {
-        self.info.log(device, format_args!("{}", error.text));
-        device.report(error.kind);
+        if error.node_reds {
+            // Node-RED gives catch nodes the error's `toString()` and logs
+            // its message.
+            self.info
+                .log(device, format_args!("{}", error_text(error.text)));
+            device.report_error(error.kind, error.text);
+        } else {
+            self.info.log(device, format_args!("{}", error.text));
+            device.report(error.kind);
+        }
     }
 }
 
