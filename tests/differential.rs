@@ -601,6 +601,27 @@ const CASES: &[Case] = &[
         inputs: &["1", r#"{"hasOwnProperty":1,"a":2}"#],
         outputs: 2,
     },
+    // A switch node's rules on an object whose own `toString` hides its
+    // prototype's: JavaScript cannot make it text or a number ("Cannot
+    // convert object to primitive value"), nor an array holding one; an own
+    // `valueOf` alone is passed over.
+    Case {
+        name: "catch-switch-no-primitive",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "cont", "v": "a", "vt": "str"}, {"t": "lt", "v": "3", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["w"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"toString":1}"#,
+            r#"[1,[null,{"toString":"x"}]]"#,
+            r#"{"valueOf":1,"a":1}"#,
+        ],
+        outputs: 2,
+    },
     // An `mqtt in` node with the `json` datatype given a payload that does
     // not parse (the harness's own input node, "in"): its catch node gets
     // Node-RED's fixed text, the source, and the message MQTT carried

@@ -419,6 +419,11 @@ fn rules_that_throw_give_catch_nodes_v8s_type_error() {
     const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(1.0))];
     const INDEX: &[SwitchRule] = &[between(SwitchOp::Index, number(0.0), number(2.0))];
     const HAS_KEY: &[SwitchRule] = &[rule(SwitchOp::HasKey, text("a"))];
+    const CONTAINS: &[SwitchRule] = &[rule(SwitchOp::Cont, text("a"))];
+    const EQUALS: &[SwitchRule] = &[rule(SwitchOp::Eq, text("a"))];
+    const BELOW: &[SwitchRule] = &[rule(SwitchOp::Lt, number(3.0))];
+    const BETWEEN: &[SwitchRule] = &[between(SwitchOp::Btwn, number(1.0), number(3.0))];
+    const NO_PRIMITIVE: &str = "TypeError: Cannot convert object to primitive value";
     let cases: &[(&'static str, &'static [SwitchRule], &str, &str)] = &[
         (
             "head without parts",
@@ -450,6 +455,38 @@ fn rules_that_throw_give_catch_nodes_v8s_type_error() {
             r#"{"payload":{"hasOwnProperty":1,"a":2}}"#,
             "TypeError: a.hasOwnProperty is not a function",
         ),
+        // `a + ""`, `a == "a"`, `a < 3` of an object whose own `toString`
+        // hides its prototype's, or of an array holding one.
+        (
+            "cont of an object with its own toString",
+            CONTAINS,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "cont of an array holding one",
+            CONTAINS,
+            r#"{"payload":[1,[null,{"toString":"x"}]]}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "eq of an object with its own toString",
+            EQUALS,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "lt of an object with its own toString",
+            BELOW,
+            r#"{"payload":{"toString":null}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "btwn of an object with its own toString",
+            BETWEEN,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
     ];
     for (case, rules, msg, text) in cases {
         let mut node = Watched(NodeInfo::new("1", "", "switch"), switch(case, rules, true));
@@ -463,6 +500,43 @@ fn rules_that_throw_give_catch_nodes_v8s_type_error() {
             },
             "{case}"
         );
+    }
+    // Values JavaScript converts without calling the object's own members:
+    // no error. An own `valueOf` alone is passed over for the prototype's
+    // `toString`; `== null` converts nothing; `JSON.parse` of what has no
+    // text is in a `try`, and is not JSON.
+    const IS_JSON: &[SwitchRule] = &[is(JsType::Json)];
+    const CONTAINS_OBJECT: &[SwitchRule] = &[rule(SwitchOp::Cont, text("object"))];
+    const IS_NULL_LOOSELY: &[SwitchRule] =
+        &[rule(SwitchOp::Eq, SwitchOperand::Const(ConstValue::Null))];
+    for (case, rules, msg, expect) in [
+        (
+            "cont with valueOf",
+            CONTAINS,
+            r#"{"payload":{"valueOf":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "eq null",
+            IS_NULL_LOOSELY,
+            r#"{"payload":{"toString":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "istype json",
+            IS_JSON,
+            r#"{"payload":{"toString":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "cont of an object's text",
+            CONTAINS_OBJECT,
+            r#"{"payload":{"valueOf":1}}"#,
+            sent_only(&[r#"{"payload":{"valueOf":1}}"#]),
+        ),
+    ] {
+        let mut node = Watched(NodeInfo::new("1", "", "switch"), switch(case, rules, true));
+        assert_eq!(run(case, &mut node, &[msg]), expect, "{case}");
     }
     // `msg.parts` that is not an object reads as `undefined` members: no
     // error, and the rule does not hold.
