@@ -555,7 +555,9 @@ impl fmt::Display for Excerpt<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::v8_parse_error;
+    extern crate std;
+
+    use super::{v8_parse_error, ERROR_TEXT_CAPACITY};
 
     fn check(text: impl AsRef<[u8]> + core::fmt::Debug, expect: Option<&str>) {
         let message = v8_parse_error(text.as_ref());
@@ -650,6 +652,26 @@ mod tests {
         ] {
             check(text, Some(expect));
         }
+    }
+
+    // The longest messages: an excerpt of 20 code units each three bytes
+    // long in UTF-8 (a pair of surrogates is two units in four bytes).
+    #[test]
+    fn the_longest_messages_fit_uncut() {
+        let text = std::format!("[\"{}\",{}]", "中".repeat(12), "中".repeat(20));
+        let message = v8_parse_error(text.as_bytes()).expect("not JSON");
+        assert_eq!(
+            message.as_str(),
+            "Unexpected token '中', ...\"中中中中中中中中\",中中中中中中中中中中\"... is not valid JSON"
+        );
+        assert!(!message.is_cut());
+        assert!(message.as_str().len() + 16 < ERROR_TEXT_CAPACITY);
+        let text = std::format!("\"{}\u{1}", "中".repeat(3_000_000));
+        let message = v8_parse_error(text.as_bytes()).expect("not JSON");
+        assert_eq!(
+            message.as_str(),
+            "Bad control character in string literal in JSON at position 3000001"
+        );
     }
 
     // A Buffer's text, as `JSON.parse(buffer)` reads it in Node.js 20.
