@@ -545,9 +545,8 @@ const CASES: &[Case] = &[
     },
     // catch: what a catch node is given when a json node fails, seen
     // through change nodes that make `msg.error.source` and `msg._error`
-    // the payload. `msg.error.message` is not compared: a device gives the
-    // kind of error (`bad value`), Node-RED the text of V8's `JSON.parse`
-    // error. Only failing inputs: Node-RED hands an error to catch nodes
+    // the payload (`msg.error.message` in `catch-json-text`). Only failing
+    // inputs: Node-RED hands an error to catch nodes
     // later than a message sent on, so a good input after a bad one may
     // overtake its error; a device calls the catch node at once.
     Case {
@@ -566,6 +565,99 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#""{bad""#, r#""not json""#],
         outputs: 4,
+    },
+    // `msg.error.message` of a json node's error: V8's words for
+    // `JSON.parse`'s error, in its forms (a position, an unexpected token
+    // with the whole text or an excerpt of a long one, a text V8 names).
+    Case {
+        name: "catch-json-text",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""{bad""#,
+            r#""not json""#,
+            r#""[1,]""#,
+            r#""{\"a\":1""#,
+            r#""01""#,
+            r#""\"\\x\"""#,
+            r#""\"tab\there\"""#,
+            r#""{\"key\": \"value\", \"k2\": bad, \"k3\": 1234567890}""#,
+            r#""[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, x]""#,
+            r#""[é]""#,
+            r#""1 2""#,
+            r#""undefined""#,
+            r#""""#,
+        ],
+        outputs: 13,
+    },
+    // A switch node's rules that throw a `TypeError` in Node-RED: `hask`
+    // on an object with its own `hasOwnProperty`, and `head` on a message
+    // outside a sequence (no `msg.parts`). Catch nodes get the error's
+    // `toString()` in V8's words.
+    Case {
+        name: "catch-switch-type-error",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "route", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "hask", "v": "a", "vt": "str"}, {"t": "head", "v": "3", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["w"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1", r#"{"hasOwnProperty":1,"a":2}"#],
+        outputs: 2,
+    },
+    // A switch node's rules on an object whose own `toString` hides its
+    // prototype's: JavaScript cannot make it text or a number ("Cannot
+    // convert object to primitive value"), nor an array holding one; an own
+    // `valueOf` alone is passed over.
+    Case {
+        name: "catch-switch-no-primitive",
+        nodes: r#"[{"id": "w", "type": "switch", "name": "", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "cont", "v": "a", "vt": "str"}, {"t": "lt", "v": "3", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["w"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"toString":1}"#,
+            r#"[1,[null,{"toString":"x"}]]"#,
+            r#"{"valueOf":1,"a":1}"#,
+        ],
+        outputs: 2,
+    },
+    // An `mqtt in` node with the `json` datatype given a payload that does
+    // not parse (the harness's own input node, "in"): its catch node gets
+    // Node-RED's fixed text, the source, and the message MQTT carried
+    // (`qos`). Each change node gives the message the case's topic, as the
+    // input's topic differs between the sides.
+    Case {
+        name: "catch-mqtt-json",
+        nodes: r#"[{"id": "sink", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "ignored", "tot": "str"}
+          ], "wires": [[]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["in"], "uncaught": false, "wires": [["m", "s", "q"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out0"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out1"]]},
+          {"id": "q", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "qos", "tot": "msg"},
+            {"t": "set", "p": "topic", "pt": "msg", "to": "t", "tot": "str"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &["{bad", "[1,]"],
+        outputs: 6,
     },
     // An error inside a subflow instance that no catch node inside takes
     // goes to the catch node around the instance, whose scope names the

@@ -359,9 +359,9 @@ fn a_catch_node_is_given_each_error_with_the_node_that_reported_it() {
             "[catchhost] [debug:out] a : 1",
             r#"[catchhost] [debug:caught] b : {"id":"band","type":"rbe","name":"band","count":1}"#,
             "[catchhost] [debug:out] b : 1",
-            "[catchhost] [json:parse] unexpected character at byte 1",
+            "[catchhost] [json:parse] Expected property name or '}' in JSON at position 1",
             r#"[catchhost] [debug:caught] c : {"id":"parse","type":"json","name":"parse","count":1}"#,
-            "[catchhost] [json:unwatched] unexpected character at byte 1",
+            "[catchhost] [json:unwatched] Expected property name or '}' in JSON at position 1",
             "[catchhost] [debug:out] d : later",
         ]
     );

@@ -484,7 +484,12 @@ fn json_output_that_does_not_parse_is_an_error() {
         &[r#"{"payload":"{oops"}"#],
     );
     assert!(outcome.sent.is_empty(), "{outcome:?}");
-    assert_eq!(outcome.logged.len(), 1, "{outcome:?}");
+    // Node-RED's `done(err.message)`: V8's words for `JSON.parse`'s error.
+    assert_eq!(
+        outcome.logged,
+        ["Expected property name or '}' in JSON at position 1"],
+        "{outcome:?}"
+    );
     assert_eq!(outcome.errors, [(ErrorKind::BadValue, 1)]);
     // Only the outermost context's strings are escaped for JSON, as in
     // Node-RED: inside a section, a backslash stays as it is, and the text

@@ -60,9 +60,92 @@ impl ErrorKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reported {
     pub kind: ErrorKind,
-    /// Node-RED's text for the error where it is a fixed string; else the
-    /// kind's words ([`ErrorKind::name`]).
-    pub message: &'static str,
+    /// Node-RED's text for the error: a fixed string, or one made from
+    /// the value that failed, as V8 words it (a `JSON.parse` error); else
+    /// the kind's words ([`ErrorKind::name`]).
+    pub message: ErrorMessage,
+}
+
+/// The text of a reported error: see [`Reported::message`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorMessage {
+    Fixed(&'static str),
+    Made(ErrorText),
+}
+
+impl ErrorMessage {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorMessage::Fixed(text) => text,
+            ErrorMessage::Made(text) => text.as_str(),
+        }
+    }
+}
+
+/// How many bytes an error's text made at run time may take: more than the
+/// longest text V8 makes for a `JSON.parse` error (see
+/// [`crate::json::v8_parse_error`]), so that no such text is cut.
+pub const ERROR_TEXT_CAPACITY: usize = 128;
+
+/// An error's text made at run time, in a fixed buffer. Written with
+/// `core::fmt`; what does not fit is cut at the last whole character that
+/// does, and [`ErrorText::is_cut`] says so.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ErrorText {
+    bytes: [u8; ERROR_TEXT_CAPACITY],
+    len: usize,
+    cut: bool,
+}
+
+impl ErrorText {
+    pub const fn new() -> Self {
+        Self {
+            bytes: [0; ERROR_TEXT_CAPACITY],
+            len: 0,
+            cut: false,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        let written = self.bytes.get(..self.len).unwrap_or_default();
+        // Only whole characters are ever copied in.
+        core::str::from_utf8(written).unwrap_or_default()
+    }
+
+    /// Whether some of what was written did not fit.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+}
+
+impl Default for ErrorText {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for ErrorText {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Write for ErrorText {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        for character in text.chars() {
+            let mut encoded = [0; 4];
+            let encoded = character.encode_utf8(&mut encoded).as_bytes();
+            let end = self.len.saturating_add(encoded.len());
+            match self.bytes.get_mut(self.len..end) {
+                Some(room) if !self.cut => {
+                    room.copy_from_slice(encoded);
+                    self.len = end;
+                }
+                _ => self.cut = true,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One device of the flow, as the generated crate declares it.
@@ -109,7 +192,7 @@ impl Device {
     /// Records an error event that catch nodes are told of, with the
     /// kind's words: the device's own limits (a message that does not
     /// fit, a full queue), which Node-RED does not have, and errors
-    /// Node-RED reports with V8's text.
+    /// Node-RED reports with a V8 text the device does not make.
     pub fn report(&self, kind: ErrorKind) {
         self.report_error(kind, kind.name());
     }
@@ -118,6 +201,17 @@ impl Device {
     /// `node.error(text, msg)` with a fixed `text`: catch nodes get it as
     /// `msg.error.message`.
     pub fn report_error(&self, kind: ErrorKind, message: &'static str) {
+        self.report_message(kind, ErrorMessage::Fixed(message));
+    }
+
+    /// Records an error event where Node-RED's node calls
+    /// `node.error(text, msg)` with a `text` made from the value that
+    /// failed (V8's words for a `JSON.parse` error).
+    pub fn report_error_text(&self, kind: ErrorKind, message: ErrorText) {
+        self.report_message(kind, ErrorMessage::Made(message));
+    }
+
+    fn report_message(&self, kind: ErrorKind, message: ErrorMessage) {
         self.count(kind);
         *self.pending.lock() = Some(Reported { kind, message });
     }

@@ -50,6 +50,10 @@ use crate::encoding::{
 use crate::msg::Msg;
 use crate::value::ValueRef;
 
+mod v8_error;
+
+pub use v8_error::v8_parse_error;
+
 /// Why a JSON text could not be read. `at` is a byte offset into the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonError {

@@ -117,7 +117,10 @@ mod value;
 pub use console::Console;
 pub use context::{Context, Stores};
 pub use cron::Schedule;
-pub use device::{Clocks, Device, ErrorKind, Reported, StopReport, Timer};
+pub use device::{
+    Clocks, Device, ErrorKind, ErrorMessage, ErrorText, Reported, StopReport, Timer,
+    ERROR_TEXT_CAPACITY,
+};
 pub use json::{value_from_json, value_from_json_text, JsonError};
 pub use loopback::{Loopback, LOOPBACK_BUDGET};
 pub use msg::{Msg, MsgError, PathSegment};

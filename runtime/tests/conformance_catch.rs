@@ -7,9 +7,9 @@
 //! an error is decided by psosc (`compiler/tests/lowering.rs`).
 //!
 //! On a device `msg.error.message` is Node-RED's text where its node
-//! reports a fixed one, and the kind of error the device counted (`bad
-//! value`) where Node-RED's is V8's (a json node's). Where Node-RED's node
-//! only warns, the device counts the error and the catch node gets nothing.
+//! reports a fixed one, and V8's words where Node-RED's node reports V8's
+//! (a json node's `JSON.parse` error). Where Node-RED's node only warns,
+//! the device counts the error and the catch node gets nothing.
 
 mod catch_support;
 mod node_support;
@@ -68,12 +68,16 @@ fn check_node<T: Node<CAPACITY>>(
     assert_eq!(run(case, &mut node, messages), expect, "{case}");
 }
 
+/// V8's words for why `JSON.parse("{")` fails, which Node-RED's json node
+/// logs and gives catch nodes.
+const NOT_JSON: &str = "Expected property name or '}' in JSON at position 1";
+
 /// What a json node does with text that is not JSON, and what it gives
 /// the catch node.
 fn bad_json(caught: &str) -> Outcome {
     Outcome {
         sent: vec![(1, caught.to_string())],
-        logged: vec!["the JSON text ends in the middle of a value".to_string()],
+        logged: vec![NOT_JSON.to_string()],
         errors: vec![(ErrorKind::BadValue, 1)],
     }
 }
@@ -94,7 +98,7 @@ fn passes_an_error_event_to_the_catch_node() {
         "catch_passes_error",
         &[r#"{"a":"foo","payload":"{"}"#],
         bad_json(
-            r#"{"a":"foo","payload":"{","error":{"message":"bad value","source":{"id":"1","type":"json","name":"a","count":1}}}"#,
+            r#"{"a":"foo","payload":"{","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","type":"json","name":"a","count":1}}}"#,
         ),
     );
 }
@@ -105,7 +109,7 @@ fn moves_any_existing_error_object_sideways() {
         "catch_moves_error",
         &[r#"{"a":"foo","error":"existing","payload":"{"}"#],
         bad_json(
-            r#"{"a":"foo","error":{"message":"bad value","source":{"id":"1","type":"json","name":"a","count":1}},"payload":"{","_error":"existing"}"#,
+            r#"{"a":"foo","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","type":"json","name":"a","count":1}},"payload":"{","_error":"existing"}"#,
         ),
     );
 }
@@ -114,9 +118,11 @@ fn moves_any_existing_error_object_sideways() {
 fn counts_the_catches_of_a_message_by_the_same_node() {
     check(
         "catch_counts_again",
-        &[r#"{"payload":"{","error":{"message":"bad value","source":{"id":"1","count":3}}}"#],
+        &[
+            r#"{"payload":"{","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","count":3}}}"#,
+        ],
         bad_json(
-            r#"{"payload":"{","error":{"message":"bad value","source":{"id":"1","type":"json","name":"a","count":4}},"_error":{"message":"bad value","source":{"id":"1","count":3}}}"#,
+            r#"{"payload":"{","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","type":"json","name":"a","count":4}},"_error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","count":3}}}"#,
         ),
     );
     // An error caught from another node starts the count again.
@@ -124,7 +130,7 @@ fn counts_the_catches_of_a_message_by_the_same_node() {
         "catch_counts_afresh",
         &[r#"{"payload":"{","error":{"source":{"id":"2","count":3}}}"#],
         bad_json(
-            r#"{"payload":"{","error":{"message":"bad value","source":{"id":"1","type":"json","name":"a","count":1}},"_error":{"source":{"id":"2","count":3}}}"#,
+            r#"{"payload":"{","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","type":"json","name":"a","count":1}},"_error":{"source":{"id":"2","count":3}}}"#,
         ),
     );
 }
@@ -136,7 +142,7 @@ fn prevents_an_error_looping_more_than_10_times() {
         "catch_ninth",
         &[r#"{"payload":"{","error":{"source":{"id":"1","count":8}}}"#],
         bad_json(
-            r#"{"payload":"{","error":{"message":"bad value","source":{"id":"1","type":"json","name":"a","count":9}},"_error":{"source":{"id":"1","count":8}}}"#,
+            r#"{"payload":"{","error":{"message":"Expected property name or '}' in JSON at position 1","source":{"id":"1","type":"json","name":"a","count":9}},"_error":{"source":{"id":"1","count":8}}}"#,
         ),
     );
     check(
@@ -145,7 +151,7 @@ fn prevents_an_error_looping_more_than_10_times() {
         Outcome {
             sent: vec![],
             logged: vec![
-                "the JSON text ends in the middle of a value".to_string(),
+                NOT_JSON.to_string(),
                 "Message exceeded maximum number of catches".to_string(),
             ],
             errors: vec![(ErrorKind::BadValue, 1)],

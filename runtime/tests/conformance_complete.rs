@@ -126,7 +126,7 @@ fn a_node_that_calls_done_with_an_error_gives_nothing() {
         ),
         Outcome {
             sent: vec![],
-            logged: vec!["the JSON text ends in the middle of a value".to_string()],
+            logged: vec!["Expected property name or '}' in JSON at position 1".to_string()],
             errors: vec![(ErrorKind::BadValue, 1)],
         }
     );

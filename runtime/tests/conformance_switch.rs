@@ -18,8 +18,10 @@
 //! The patterns of the `regex` cases are compiled by psosc
 //! (`switch_patterns/*.dfa`, kept current by the compiler's tests).
 
+mod catch_support;
 mod node_support;
 
+use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
 use psos::regex::{Aligned, Regex};
@@ -402,12 +404,153 @@ fn a_sequence_rule_on_a_message_outside_a_sequence_is_an_error() {
         true,
         &[r#"{"payload":1}"#],
         Outcome {
-            logged: vec![
-                "msg.parts is missing: a sequence rule needs a message of a sequence".to_string(),
-            ],
+            logged: vec!["Cannot read properties of undefined (reading 'index')".to_string()],
             errors: vec![(ErrorKind::BadValue, 1)],
             ..Outcome::default()
         },
+    );
+}
+
+/// The rules that throw a `TypeError` in Node-RED: catch nodes get its
+/// `toString()`, V8's words, and its message is logged.
+#[test]
+fn rules_that_throw_give_catch_nodes_v8s_type_error() {
+    const HEAD: &[SwitchRule] = &[rule(SwitchOp::Head, number(3.0))];
+    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(1.0))];
+    const INDEX: &[SwitchRule] = &[between(SwitchOp::Index, number(0.0), number(2.0))];
+    const HAS_KEY: &[SwitchRule] = &[rule(SwitchOp::HasKey, text("a"))];
+    const CONTAINS: &[SwitchRule] = &[rule(SwitchOp::Cont, text("a"))];
+    const EQUALS: &[SwitchRule] = &[rule(SwitchOp::Eq, text("a"))];
+    const BELOW: &[SwitchRule] = &[rule(SwitchOp::Lt, number(3.0))];
+    const BETWEEN: &[SwitchRule] = &[between(SwitchOp::Btwn, number(1.0), number(3.0))];
+    const NO_PRIMITIVE: &str = "TypeError: Cannot convert object to primitive value";
+    let cases: &[(&'static str, &'static [SwitchRule], &str, &str)] = &[
+        (
+            "head without parts",
+            HEAD,
+            r#"{"payload":1}"#,
+            "TypeError: Cannot read properties of undefined (reading 'index')",
+        ),
+        (
+            "tail without parts",
+            TAIL,
+            r#"{"payload":1}"#,
+            "TypeError: Cannot read properties of undefined (reading 'count')",
+        ),
+        (
+            "index with null parts",
+            INDEX,
+            r#"{"payload":1,"parts":null}"#,
+            "TypeError: Cannot read properties of null (reading 'index')",
+        ),
+        (
+            "tail with null parts",
+            TAIL,
+            r#"{"payload":1,"parts":null}"#,
+            "TypeError: Cannot read properties of null (reading 'count')",
+        ),
+        (
+            "hask of an object with its own hasOwnProperty",
+            HAS_KEY,
+            r#"{"payload":{"hasOwnProperty":1,"a":2}}"#,
+            "TypeError: a.hasOwnProperty is not a function",
+        ),
+        // `a + ""`, `a == "a"`, `a < 3` of an object whose own `toString`
+        // hides its prototype's, or of an array holding one.
+        (
+            "cont of an object with its own toString",
+            CONTAINS,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "cont of an array holding one",
+            CONTAINS,
+            r#"{"payload":[1,[null,{"toString":"x"}]]}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "eq of an object with its own toString",
+            EQUALS,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "lt of an object with its own toString",
+            BELOW,
+            r#"{"payload":{"toString":null}}"#,
+            NO_PRIMITIVE,
+        ),
+        (
+            "btwn of an object with its own toString",
+            BETWEEN,
+            r#"{"payload":{"toString":1}}"#,
+            NO_PRIMITIVE,
+        ),
+    ];
+    for (case, rules, msg, text) in cases {
+        let mut node = Watched(NodeInfo::new("1", "", "switch"), switch(case, rules, true));
+        let logged = text.strip_prefix("TypeError: ").expect("a TypeError");
+        assert_eq!(
+            run(case, &mut node, &[msg]),
+            Outcome {
+                sent: vec![caught(msg, "switch", text)],
+                logged: vec![logged.to_string()],
+                errors: vec![(ErrorKind::BadValue, 1)],
+            },
+            "{case}"
+        );
+    }
+    // Values JavaScript converts without calling the object's own members:
+    // no error. An own `valueOf` alone is passed over for the prototype's
+    // `toString`; `== null` converts nothing; `JSON.parse` of what has no
+    // text is in a `try`, and is not JSON.
+    const IS_JSON: &[SwitchRule] = &[is(JsType::Json)];
+    const CONTAINS_OBJECT: &[SwitchRule] = &[rule(SwitchOp::Cont, text("object"))];
+    const IS_NULL_LOOSELY: &[SwitchRule] =
+        &[rule(SwitchOp::Eq, SwitchOperand::Const(ConstValue::Null))];
+    for (case, rules, msg, expect) in [
+        (
+            "cont with valueOf",
+            CONTAINS,
+            r#"{"payload":{"valueOf":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "eq null",
+            IS_NULL_LOOSELY,
+            r#"{"payload":{"toString":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "istype json",
+            IS_JSON,
+            r#"{"payload":{"toString":1}}"#,
+            Outcome::default(),
+        ),
+        (
+            "cont of an object's text",
+            CONTAINS_OBJECT,
+            r#"{"payload":{"valueOf":1}}"#,
+            sent_only(&[r#"{"payload":{"valueOf":1}}"#]),
+        ),
+    ] {
+        let mut node = Watched(NodeInfo::new("1", "", "switch"), switch(case, rules, true));
+        assert_eq!(run(case, &mut node, &[msg]), expect, "{case}");
+    }
+    // `msg.parts` that is not an object reads as `undefined` members: no
+    // error, and the rule does not hold.
+    let mut node = Watched(
+        NodeInfo::new("1", "", "switch"),
+        switch("head with text parts", HEAD, true),
+    );
+    assert_eq!(
+        run(
+            "head with text parts",
+            &mut node,
+            &[r#"{"payload":1,"parts":"x"}"#]
+        ),
+        Outcome::default()
     );
 }
 

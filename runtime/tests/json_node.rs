@@ -1,6 +1,7 @@
 //! The JSON a device writes and reads, held against Node.js itself: what
 //! `JSON.parse` accepts, what it makes of a text (as `JSON.stringify` shows
-//! it), and the texts `JSON.stringify` produces for values of every kind.
+//! it), the texts `JSON.stringify` produces for values of every kind, and
+//! the words of `JSON.parse`'s errors.
 //!
 //! Needs `node` on the PATH; the test command installs it (`cargo xtask
 //! test`, `DEBIAN_PACKAGES`).
@@ -14,6 +15,7 @@ use json_support::{
     build_msg, mutate, random_members, random_message_text, random_text, Rng, TextOptions,
 };
 use psos::encoding::MAX_DEPTH;
+use psos::json::v8_parse_error;
 use psos::{value_from_json, JsonError, Msg};
 
 type Big = Msg<8192>;
@@ -299,5 +301,116 @@ fn indented_text_is_what_json_stringify_writes() {
             .write_json_indented(&mut ours, psos::nodes::PRETTY_INDENT)
             .unwrap();
         assert_eq!(ours, theirs, "{compact}");
+    }
+}
+
+/// Reads one text a line, as `>` and base64, and answers, a line each,
+/// `JSON.parse`'s message for the text read as a Buffer (as Node-RED's json
+/// node hands it one), as a JSON string, or `null` when it parses. Half a
+/// surrogate pair in a message becomes U+FFFD, as a device writes it.
+const ERROR_SCRIPT: &str = r#"
+const lines = require('fs').readFileSync(0, 'utf8').split('\n').filter(l => l.length > 0);
+const out = lines.map(line => {
+  try { JSON.parse(Buffer.from(line.slice(1), 'base64')); return 'null'; }
+  catch (e) { return JSON.stringify(e.message.toWellFormed()); }
+});
+process.stdout.write(out.join('\n') + '\n');
+"#;
+
+/// The forms of V8's `JSON.parse` messages: each must come up.
+const V8_FORMS: &[&str] = &[
+    "Unexpected end of JSON input",
+    "Unexpected number in JSON at position",
+    "Unexpected string in JSON at position",
+    "Unexpected token '?', \"",
+    "Unexpected token '?', ...\"",
+    "\"",
+    "Expected property name or '}' in JSON at position",
+    "Expected double-quoted property name in JSON at position",
+    "Expected ':' after property name in JSON at position",
+    "Expected ',' or '}' after property value in JSON at position",
+    "Expected ',' or ']' after array element in JSON at position",
+    "Unterminated string in JSON at position",
+    "Bad control character in string literal in JSON at position",
+    "Bad escaped character in JSON at position",
+    "Bad Unicode escape in JSON at position",
+    "No number after minus sign in JSON at position",
+    "Unterminated fractional number in JSON at position",
+    "Exponent part is missing a number in JSON at position",
+    "Unexpected non-whitespace character after JSON at position",
+];
+
+/// A message's form: its words up to the position, the token shown as `?`,
+/// quoted text left out.
+fn v8_form(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("Unexpected token '") {
+        let quote = rest.find("', ").map_or("", |at| &rest[at + 3..]);
+        let opening = if quote.starts_with("...") {
+            "...\""
+        } else {
+            "\""
+        };
+        return format!("Unexpected token '?', {opening}");
+    }
+    match message.find(" at position ") {
+        Some(at) => message[..at].to_string() + " at position",
+        None if message.starts_with('"') => "\"".to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[test]
+fn parse_errors_are_worded_as_v8_words_them() {
+    let mut rng = Rng::new(14);
+    let options = TextOptions {
+        max_depth: 4,
+        lone_surrogates: true,
+    };
+    let mut texts: Vec<Vec<u8>> = vec![
+        b"undefined".to_vec(),
+        b"NaN".to_vec(),
+        b"Infinity".to_vec(),
+        b"[object Object]".to_vec(),
+    ];
+    while texts.len() < 30_000 {
+        let mut text = String::new();
+        random_text(&mut rng, options, 0, &mut text);
+        let mut text = text.into_bytes();
+        for _ in 0..=rng.below(2) {
+            text = mutate(&mut rng, &text);
+        }
+        texts.push(text);
+    }
+    let input: String = texts
+        .iter()
+        .map(|text| format!(">{}\n", base64(text)))
+        .collect();
+    let output = run_node(ERROR_SCRIPT, &input);
+    let answers: Vec<&str> = output.lines().collect();
+    assert_eq!(answers.len(), texts.len());
+    let mut scratch = vec![0; 4096];
+    let mut forms = std::collections::BTreeSet::new();
+    let mut refused = 0;
+    for (text, answer) in texts.iter().zip(answers) {
+        let theirs = match value_from_json(answer.as_bytes(), &mut scratch) {
+            Ok(psos::ValueRef::Str(message)) => Some(message.to_string()),
+            Ok(psos::ValueRef::Null) => None,
+            other => panic!("node answered {answer}: {other:?}"),
+        };
+        let ours = v8_parse_error(text);
+        let ours = ours.as_ref().map(|message| message.as_str());
+        assert_eq!(ours, theirs.as_deref(), "{}", String::from_utf8_lossy(text));
+        if let Some(message) = theirs {
+            refused += 1;
+            forms.insert(v8_form(&message));
+        }
+    }
+    println!(
+        "{} texts, {refused} refused by JSON.parse and worded alike, in {} forms",
+        texts.len(),
+        forms.len()
+    );
+    for form in V8_FORMS {
+        assert!(forms.contains(*form), "no text gave {form:?}: {forms:?}");
     }
 }

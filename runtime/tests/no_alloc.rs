@@ -1,6 +1,6 @@
 //! The message path allocates nothing: a counting global allocator watches
 //! messages go through chains of change and switch nodes, and of json and
-//! range nodes, through a template node, through filter nodes, through
+//! range nodes (and a json node's error in V8's words), through a template node, through filter nodes, through
 //! change nodes that replace text and keep flow context, through a switch
 //! and template nodes that read and write it, through a debug
 //! node that mirrors Node-RED's sidebar message, a crontab's next time,
@@ -167,6 +167,27 @@ fn messages_through_json_and_range_nodes_allocate_nothing() {
         }
     });
     assert_eq!(CONVERTED.load(Ordering::Relaxed), 10_001);
+    assert_eq!(
+        allocations, 0,
+        "the message path allocated {allocations} times for 10,000 messages"
+    );
+}
+
+#[test]
+fn json_parse_errors_in_v8_words_allocate_nothing() {
+    let not_json = Msg::from_json(br#"{"payload":"{\"temp\": 21.5, \"unit\": C}"}"#).unwrap();
+    let expect = r#"Unexpected token 'C', ...", "unit": C}" is not valid JSON"#;
+    TO_VALUE.input(&DEVICE, &mut not_json.clone(), &mut to_value_out);
+    DEVICE.forget_error();
+    let mut worded = 0;
+    let allocations = counting::allocations_in(|| {
+        for _ in 0..10_000 {
+            TO_VALUE.input(&DEVICE, &mut not_json.clone(), &mut to_value_out);
+            let error = DEVICE.take_error();
+            worded += usize::from(error.is_some_and(|error| error.message.as_str() == expect));
+        }
+    });
+    assert_eq!(worded, 10_000);
     assert_eq!(
         allocations, 0,
         "the message path allocated {allocations} times for 10,000 messages"

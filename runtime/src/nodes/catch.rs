@@ -5,8 +5,10 @@
 //! a node reported ([`Device::take_error`]) and calls [`catch_error`].
 //!
 //! `msg.error.message` is Node-RED's text where the node reports a fixed
-//! one, and the kind's words ([`ErrorKind::name`]) where Node-RED's text
-//! is V8's or the error is the device's own ([`Device::report_error`]).
+//! one ([`Device::report_error`]) or V8's words for `JSON.parse`'s error
+//! ([`Device::report_error_text`]), and the kind's words
+//! ([`ErrorKind::name`]) where Node-RED's text is another of V8's or the
+//! error is the device's own.
 
 use crate::msg::PathSegment;
 use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, Reported, ValueRef};
@@ -103,7 +105,7 @@ pub fn error_message<const N: usize>(
             caught.set_property("_error", &earlier)?;
         }
         caught.set_property("error", &ConstValue::Object(&[]))?;
-        caught.set(&error("message"), &ValueRef::Str(reported.message))?;
+        caught.set(&error("message"), &ValueRef::Str(reported.message.as_str()))?;
         source.set_source(&mut caught, "error")?;
         caught.set(
             &[

@@ -2,7 +2,7 @@
 //! Node-RED's node does, with the message's own JSON reader and writer.
 
 use crate::encoding::{Encode, LENGTH, STRING};
-use crate::json::value_from_json_text;
+use crate::json::{v8_parse_error, value_from_json_text};
 use crate::msg::PathSegment;
 use crate::text::{encode_written, Counter};
 use crate::value::ValueRef;
@@ -124,17 +124,27 @@ pub(crate) fn parse_property<const N: usize>(
     path: &[PathSegment<'_>],
 ) -> Option<()> {
     let mut scratch = [0; N];
-    let parsed = match msg.get(path) {
-        Some(ValueRef::Str(text)) => value_from_json_text(text.as_bytes(), &mut scratch),
-        Some(ValueRef::Bytes(text)) => value_from_json_text(text, &mut scratch),
+    let text = match msg.get(path) {
+        Some(ValueRef::Str(text)) => text.as_bytes(),
+        Some(ValueRef::Bytes(text)) => text,
         _ => return Some(()),
     };
-    match parsed {
+    match value_from_json_text(text, &mut scratch) {
         Ok(value) => device.check(msg.set(path, &value), ErrorKind::Oversize),
-        // Node-RED reports JSON.parse's error and drops the message.
+        // Node-RED reports JSON.parse's error, in V8's words, and drops
+        // the message. A text V8 reads that the device cannot hold (an
+        // escaped lone surrogate, too deep, too big) has the kind's words.
         Err(error) => {
-            info.log(device, format_args!("{error}"));
-            device.report(ErrorKind::BadValue);
+            match v8_parse_error(text) {
+                Some(message) => {
+                    info.log(device, format_args!("{}", message.as_str()));
+                    device.report_error_text(ErrorKind::BadValue, message);
+                }
+                None => {
+                    info.log(device, format_args!("{error}"));
+                    device.report(ErrorKind::BadValue);
+                }
+            }
             None
         }
     }

@@ -14,6 +14,7 @@
 //! every rule sees one state of them, as Node-RED reads them all before it
 //! sends; a key that is not set is `undefined`.
 
+use super::catch::error_text;
 use super::change::{Property, Scope};
 use crate::context::{StoreView, Stores};
 use crate::encoding::{decode, Encode};
@@ -192,33 +193,102 @@ impl<'a> Arg<'a> {
     }
 }
 
-/// Why a message could not be routed: Node-RED's rule threw.
+/// Why a message could not be routed: Node-RED's rule threw, or the
+/// device could not decide it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct RuleError {
     kind: ErrorKind,
     text: &'static str,
+    /// Whether `text` is what Node-RED gives catch nodes (the `TypeError`'s
+    /// `toString()`, V8's words), rather than the device's own.
+    node_reds: bool,
 }
 
-const NO_PARTS: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "msg.parts is missing: a sequence rule needs a message of a sequence",
-};
-const TOO_LONG: RuleError = RuleError {
-    kind: ErrorKind::Oversize,
-    text: "the value written as text is longer than a message",
-};
-const TOO_MANY_RULES: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "a switch that reads context decides at most 128 rules",
-};
-const BAD_PATTERN: RuleError = RuleError {
-    kind: ErrorKind::BadValue,
-    text: "the compiled pattern cannot be read on this device",
-};
+const fn type_error(text: &'static str) -> RuleError {
+    RuleError {
+        kind: ErrorKind::BadValue,
+        text,
+        node_reds: true,
+    }
+}
+
+const fn device_error(kind: ErrorKind, text: &'static str) -> RuleError {
+    RuleError {
+        kind,
+        text,
+        node_reds: false,
+    }
+}
+
+/// A sequence rule reads `msg.parts.index` or `msg.parts.count` of a
+/// message without `msg.parts` (or with `null`).
+const NO_PARTS_INDEX: RuleError =
+    type_error("TypeError: Cannot read properties of undefined (reading 'index')");
+const NO_PARTS_COUNT: RuleError =
+    type_error("TypeError: Cannot read properties of undefined (reading 'count')");
+const NULL_PARTS_INDEX: RuleError =
+    type_error("TypeError: Cannot read properties of null (reading 'index')");
+const NULL_PARTS_COUNT: RuleError =
+    type_error("TypeError: Cannot read properties of null (reading 'count')");
+/// JavaScript's `ToPrimitive` of an object whose own `toString` hides
+/// its prototype's (or of an array holding one).
+const NO_PRIMITIVE: RuleError = type_error("TypeError: Cannot convert object to primitive value");
+/// `hask` on an object whose own `hasOwnProperty` hides its prototype's.
+const HAS_OWN_PROPERTY_HIDDEN: RuleError =
+    type_error("TypeError: a.hasOwnProperty is not a function");
+const TOO_LONG: RuleError = device_error(
+    ErrorKind::Oversize,
+    "the value written as text is longer than a message",
+);
+const TOO_MANY_RULES: RuleError = device_error(
+    ErrorKind::BadValue,
+    "a switch that reads context decides at most 128 rules",
+);
+const BAD_PATTERN: RuleError = device_error(
+    ErrorKind::BadValue,
+    "the compiled pattern cannot be read on this device",
+);
+
+/// Whether JavaScript's `ToPrimitive` throws for a value: an object with
+/// its own `toString`, which (not being a function) it cannot call, and
+/// whose inherited `valueOf` gives the object back; an array joins its
+/// items' texts, so one such item anywhere in it throws too.
+fn has_no_primitive(arg: Arg<'_>) -> bool {
+    fn in_message(found: ValueRef<'_>) -> bool {
+        match found {
+            ValueRef::Object(members) => members.iter().any(|(name, _)| name == "toString"),
+            ValueRef::Array(items) => items.iter().any(in_message),
+            _ => false,
+        }
+    }
+    fn in_constant(found: &ConstValue) -> bool {
+        match found {
+            ConstValue::Object(members) => members.iter().any(|(name, _)| *name == "toString"),
+            ConstValue::Array(items) => items.iter().any(in_constant),
+            _ => false,
+        }
+    }
+    match arg {
+        Arg::Value(found) => in_message(found),
+        Arg::Const(found) => in_constant(found),
+        Arg::Undefined | Arg::Number(_) => false,
+    }
+}
+
+/// JavaScript's `Number(value)`, which throws where `ToPrimitive` does.
+fn number_of(arg: Arg<'_>) -> Result<f64, RuleError> {
+    if has_no_primitive(arg) {
+        return Err(NO_PRIMITIVE);
+    }
+    Ok(arg.to_number())
+}
 
 /// Runs `f` on `String(arg)`'s UTF-8: text in place, anything else written
 /// into `N` bytes on the stack.
 fn with_text<const N: usize, R>(arg: Arg<'_>, f: impl FnOnce(&[u8]) -> R) -> Result<R, RuleError> {
+    if has_no_primitive(arg) {
+        return Err(NO_PRIMITIVE);
+    }
     match arg {
         Arg::Value(ValueRef::Str(text)) | Arg::Const(&ConstValue::Str(text)) => {
             Ok(f(text.as_bytes()))
@@ -235,52 +305,56 @@ fn with_text<const N: usize, R>(arg: Arg<'_>, f: impl FnOnce(&[u8]) -> R) -> Res
 /// JavaScript's `ToPrimitive` as `==` and `<` apply it: an array, object
 /// or buffer becomes its text (`[5]` is "5", `[]` is "", an object is
 /// "[object Object]"), written into `N` bytes on the stack; `None` is
-/// `undefined`, or a text longer than a message.
+/// `undefined`, or a text longer than a message. `Err` where
+/// `ToPrimitive` throws.
 fn with_primitive<const N: usize, R>(
     arg: Arg<'_>,
     f: impl FnOnce(Option<Primitive<'_>>) -> R,
-) -> R {
+) -> Result<R, RuleError> {
     if !matches!(arg.primitive(), Some(Primitive::Reference)) {
-        return f(arg.primitive());
+        return Ok(f(arg.primitive()));
+    }
+    if has_no_primitive(arg) {
+        return Err(NO_PRIMITIVE);
     }
     let mut buffer = [0u8; N];
     let mut writer = SliceWriter::new(&mut buffer);
-    match arg.write_text(&mut writer) {
+    Ok(match arg.write_text(&mut writer) {
         Ok(()) => f(core::str::from_utf8(writer.written())
             .ok()
             .map(Primitive::Str)),
         Err(_) => f(None),
-    }
+    })
 }
 
 /// `a == b`.
-fn loose_eq<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+fn loose_eq<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> Result<bool, RuleError> {
     use Primitive::{Null, Reference};
     match (a.primitive(), b.primitive()) {
         // `undefined == null`, and `undefined == undefined`.
-        (None | Some(Null), None | Some(Null)) => true,
+        (None | Some(Null), None | Some(Null)) => Ok(true),
         // Two values of one message are never the same object, and an
         // object is never `null`.
         (Some(Reference), Some(Reference) | Some(Null) | None)
-        | (Some(Null) | None, Some(Reference)) => false,
+        | (Some(Null) | None, Some(Reference)) => Ok(false),
         _ => with_primitive::<N, _>(a, |a| {
             with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_eq(b)))
-        }),
+        })?,
     }
 }
 
 /// `a < b`; `undefined` is NaN, never ordered.
-fn loose_lt<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+fn loose_lt<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> Result<bool, RuleError> {
     with_primitive::<N, _>(a, |a| {
         with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_lt(b)))
-    })
+    })?
 }
 
 /// `a <= b`.
-fn loose_le<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> bool {
+fn loose_le<const N: usize>(a: Arg<'_>, b: Arg<'_>) -> Result<bool, RuleError> {
     with_primitive::<N, _>(a, |a| {
         with_primitive::<N, _>(b, |b| matches!((a, b), (Some(a), Some(b)) if a.loose_le(b)))
-    })
+    })?
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -318,6 +392,17 @@ fn array_index(key: &[u8]) -> Option<usize> {
 
 /// `value.hasOwnProperty(key)` for a value that is neither null nor
 /// undefined.
+/// Whether an object has its own `hasOwnProperty`, which, not being a
+/// function, JavaScript cannot call.
+fn hides_has_own_property(value: Arg<'_>) -> bool {
+    match value {
+        Arg::Value(ValueRef::Object(members)) => {
+            members.iter().any(|(name, _)| name == "hasOwnProperty")
+        }
+        _ => false,
+    }
+}
+
 fn has_own_property(value: Arg<'_>, key: &[u8]) -> bool {
     let index = array_index(key);
     match value {
@@ -343,10 +428,15 @@ fn is_type<const N: usize>(value: Arg<'_>, ty: JsType) -> Result<bool, RuleError
     };
     Ok(match ty {
         JsType::Json => {
-            let parsed = with_text::<N, _>(value, |text| {
+            // `JSON.parse(a)` in a `try`: a value it cannot make text of
+            // is not JSON either.
+            let parsed = match with_text::<N, _>(value, |text| {
                 let mut scratch = [0u8; N];
                 value_from_json_text(text, &mut scratch).map(|_| ())
-            })?;
+            }) {
+                Err(NO_PRIMITIVE) => return Ok(false),
+                parsed => parsed?,
+            };
             match parsed {
                 Ok(()) => true,
                 Err(JsonError::TooBig) => return Err(TOO_LONG),
@@ -373,11 +463,15 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    /// `msg.parts[name]`, or the error Node-RED throws reading a property
-    /// of `undefined` or `null`.
+    /// `msg.parts[name]` (`index` or `count`), or the error Node-RED
+    /// throws reading a property of `undefined` or `null`.
     fn part(self, name: &str) -> Result<Arg<'a>, RuleError> {
+        let counting = name == "count";
         match self.parts {
-            None | Some(ValueRef::Null) => Err(NO_PARTS),
+            None if counting => Err(NO_PARTS_COUNT),
+            None => Err(NO_PARTS_INDEX),
+            Some(ValueRef::Null) if counting => Err(NULL_PARTS_COUNT),
+            Some(ValueRef::Null) => Err(NULL_PARTS_INDEX),
             Some(ValueRef::Object(members)) => Ok(Arg::from_value(members.get(name))),
             Some(_) => Ok(Arg::Undefined),
         }
@@ -394,15 +488,16 @@ fn holds<const N: usize>(
 ) -> Result<bool, RuleError> {
     let number = Arg::Number;
     Ok(match op {
-        SwitchOp::Eq => loose_eq::<N>(a, b),
-        SwitchOp::Neq => !loose_eq::<N>(a, b),
-        SwitchOp::Lt => loose_lt::<N>(a, b),
-        SwitchOp::Lte => loose_le::<N>(a, b),
-        SwitchOp::Gt => loose_lt::<N>(b, a),
-        SwitchOp::Gte => loose_le::<N>(b, a),
+        SwitchOp::Eq => loose_eq::<N>(a, b)?,
+        SwitchOp::Neq => !loose_eq::<N>(a, b)?,
+        SwitchOp::Lt => loose_lt::<N>(a, b)?,
+        SwitchOp::Lte => loose_le::<N>(a, b)?,
+        SwitchOp::Gt => loose_lt::<N>(b, a)?,
+        SwitchOp::Gte => loose_le::<N>(b, a)?,
+        // JavaScript's order, which decides whether `c` is read at all.
         SwitchOp::Btwn => {
-            (loose_le::<N>(b, a) && loose_le::<N>(a, c))
-                || (loose_le::<N>(a, b) && loose_le::<N>(c, a))
+            (loose_le::<N>(b, a)? && loose_le::<N>(a, c)?)
+                || (loose_le::<N>(a, b)? && loose_le::<N>(c, a)?)
         }
         SwitchOp::Cont => with_text::<N, _>(a, |haystack| {
             with_text::<N, _>(b, |needle| contains(haystack, needle))
@@ -417,15 +512,20 @@ fn holds<const N: usize>(
         SwitchOp::Empty => emptiness(a) == Some(true),
         SwitchOp::NotEmpty => emptiness(a) == Some(false),
         SwitchOp::IsType(ty) => is_type::<N>(a, ty)?,
-        SwitchOp::Head => loose_lt::<N>(context.part("index")?, number(b.to_number())),
+        // Node-RED reads the rule's numbers before `msg.parts`.
+        SwitchOp::Head => {
+            let count = number_of(b)?;
+            loose_lt::<N>(context.part("index")?, number(count))?
+        }
         SwitchOp::Tail => {
-            let count = context.part("count")?.to_number();
-            loose_le::<N>(number(count - b.to_number()), context.part("index")?)
+            let count = number_of(b)?;
+            let total = number_of(context.part("count")?)?;
+            loose_le::<N>(number(total - count), context.part("index")?)?
         }
         SwitchOp::Index => {
+            let (min, max) = (number_of(b)?, number_of(c)?);
             let index = context.part("index")?;
-            loose_le::<N>(number(b.to_number()), index)
-                && loose_le::<N>(index, number(c.to_number()))
+            loose_le::<N>(number(min), index)? && loose_le::<N>(index, number(max))?
         }
         // `typeof b !== "object"`: null, arrays and objects name no key.
         SwitchOp::HasKey => {
@@ -436,7 +536,13 @@ fn holds<const N: usize>(
                         &(ConstValue::Null | ConstValue::Array(_) | ConstValue::Object(_))
                     )
             );
-            !a.is_nullish() && names_key && with_text::<N, _>(b, |key| has_own_property(a, key))?
+            if a.is_nullish() || !names_key {
+                false
+            } else if hides_has_own_property(a) {
+                return Err(HAS_OWN_PROPERTY_HIDDEN);
+            } else {
+                with_text::<N, _>(b, |key| has_own_property(a, key))?
+            }
         }
         // Decided by the caller, which knows what matched before.
         SwitchOp::Else => false,
@@ -660,8 +766,16 @@ impl<const P: usize, const C: usize> Switch<P, C> {
     }
 
     fn report(&self, device: &Device, error: RuleError) {
-        self.info.log(device, format_args!("{}", error.text));
-        device.report(error.kind);
+        if error.node_reds {
+            // Node-RED gives catch nodes the error's `toString()` and logs
+            // its message.
+            self.info
+                .log(device, format_args!("{}", error_text(error.text)));
+            device.report_error(error.kind, error.text);
+        } else {
+            self.info.log(device, format_args!("{}", error.text));
+            device.report(error.kind);
+        }
     }
 }
 
