@@ -2138,7 +2138,8 @@ fn a_device_counts_what_its_nodes_share_once() {
             {{"id": "hold", "type": "delay", "device": "share-a", "pauseType": "delay", "timeout": "1", "timeoutUnits": "seconds", "wires": [["hold-2"]]}},
             {{"id": "hold-2", "type": "delay", "device": "share-a", "pauseType": "delay", "timeout": "1", "timeoutUnits": "seconds", "wires": [["show-a"]]}},
             {{"id": "show-a", "type": "debug", "device": "share-a", "wires": []}},
-            {{"id": "tick-b", "type": "inject", "device": "share-b", "repeat": "1", "wires": [["show-b"{across}]]}},
+            {{"id": "tick-b", "type": "inject", "device": "share-b", "repeat": "1", "wires": [["show-b", "parse"{across}]]}},
+            {{"id": "parse", "type": "json", "wires": [["show-b"]]}},
             {{"id": "show-b", "type": "debug", "device": "share-b", "wires": []}}
             ]"#
         ))
@@ -2175,9 +2176,15 @@ fn a_device_counts_what_its_nodes_share_once() {
         a.flash += type_code("delay") + CONTEXT_CODE;
         a.ram += context_store_ram(flow.devices[0].context_capacity);
         assert_eq!(flow.devices[0].load, a, "wire between: {wire_between}");
-        let b = base(&flow, 1)
+        // The free json node lands beside its wires, on b: its code counts
+        // there only, and a session only where a wire between devices ends,
+        // though either device might have held it before placement.
+        let parse = flow.nodes.iter().find(|node| node.id == "parse");
+        assert_eq!(parse.map(|node| node.device), Some(1));
+        let mut b = base(&flow, 1)
             .saturating_add(own(&flow, 1))
             .saturating_add(session(1));
+        b.flash += type_code("json");
         assert_eq!(flow.devices[1].load, b, "wire between: {wire_between}");
     }
 }
