@@ -1,23 +1,48 @@
-//! The RAM psosc counts for each node that holds messages, topics or text,
-//! against the size of the node's static in the firmware: the flow
-//! `node_sizes.json` puts each such node type at three capacities on two
-//! `qemu-lm3s6965` devices (and a rate-limiting delay node that a status
-//! node watches, which keeps when it reports its depth, and a split and a
-//! join that a complete node watches, with the messages they keep), builds
-//! them as a user would (release, thumbv7m) and reads each static's size
-//! with `nm`. Every estimate is at least the measured size and at most 8
-//! bytes more, the alignment of a static.
+//! What psosc counts against what the firmware takes, on `qemu-lm3s6965`
+//! devices built as a user would (release, thumbv7m, opt-level s, LTO):
+//!
+//! - the RAM of each node that holds messages, topics or text: the flow
+//!   `node_sizes.json` puts each such node type at three capacities on two
+//!   devices (and a rate-limiting delay node that a status node watches,
+//!   which keeps when it reports its depth, and a split and a join that a
+//!   complete node watches, with the messages they keep), and `nm` gives
+//!   each static's size. Every estimate is at least
+//!   the measured size and at most 8 bytes more, the alignment of a static.
+//! - each device's flash and static RAM: the flow `device_sizes.json` has
+//!   a device with no nodes, a reference chain, the chain with an MQTT
+//!   session, with one node of each of many types, with context stores,
+//!   and with two nodes of each buffered type; `size -A` gives the image's
+//!   flash (vector table, code, constants, initial data) and static RAM
+//!   (data, bss). Each device's estimate (its load less the stack psosc
+//!   reserves) is at least the image's size and at most 25 % more; each
+//!   type's flash (the device with one node of it less the chain) is at
+//!   least the measured difference and at most 25 % or 1 KiB more; and the
+//!   RAM of every node and context store is its static's size to 8 bytes.
 
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use psosc::ir::Resources;
+use psosc::place::resources;
 use support::{check_flow, repo_root, shared_target_dir};
 
 /// What a static's alignment may add to a layout psosc counts in bytes.
 const TOLERANCE: u64 = 8;
+
+/// How far above the image a device's estimate may be: a quarter.
+fn within_a_quarter(measured: u64, estimate: u64) -> bool {
+    (measured..=measured + measured / 4).contains(&estimate)
+}
+
+/// How far above the measured difference a type's flash may be: a
+/// quarter, or 1 KiB for the small ones, where inlining under LTO moves
+/// a few hundred bytes either way.
+fn within_a_type(measured: u64, estimate: u64) -> bool {
+    (measured..=measured + (measured / 4).max(1024)).contains(&estimate)
+}
 
 /// The sizes of the statics in RAM of a firmware, by name without the
 /// crate's path.
@@ -65,55 +90,100 @@ fn statics_of_nodes(main_rs: &str) -> BTreeMap<String, String> {
     found
 }
 
+/// A device built: its firmware, and its generated `main.rs`.
+struct Built {
+    firmware: PathBuf,
+    main_rs: String,
+}
+
+/// Writes the crates of a flow into `dir` (once) and builds one device.
+/// Every device of these flows is an emulated board, so the flow's
+/// workspace has no member for `build_test_flow`'s clippy: each crate is
+/// built apart.
+fn build(flow: &psosc::ir::Flow, dir: &Path, device: &str) -> Built {
+    if !dir.join("plan.json").exists() {
+        psosc::output::write_crates(flow, dir, &repo_root().join("runtime"))
+            .expect("the crates are written");
+    }
+    let crate_dir = dir.join(device);
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--release"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", shared_target_dir())
+        .status()
+        .expect("cargo starts");
+    assert!(status.success(), "{device} builds");
+    Built {
+        firmware: shared_target_dir()
+            .join("thumbv7m-none-eabi")
+            .join("release")
+            .join(device),
+        main_rs: std::fs::read_to_string(crate_dir.join("src").join("main.rs")).expect("generated"),
+    }
+}
+
+/// The flash (vector table, code, constants, the initial values of data)
+/// and static RAM (data, bss, uninitialised) of a firmware, from `size -A`.
+fn image_size(firmware: &Path) -> Resources {
+    let output = Command::new("size")
+        .arg("-A")
+        .arg(firmware)
+        .output()
+        .expect("size runs");
+    let mut image = Resources::ZERO;
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let mut words = line.split_whitespace();
+        let (Some(section), Some(bytes)) = (
+            words.next(),
+            words.next().and_then(|word| word.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        match section {
+            ".vector_table" | ".text" | ".rodata" => image.flash += bytes,
+            ".data" => {
+                image.flash += bytes;
+                image.ram += bytes;
+            }
+            ".bss" | ".uninit" => image.ram += bytes,
+            _ => {}
+        }
+    }
+    assert!(image.flash > 0, "size read {}", firmware.display());
+    image
+}
+
+/// A flow of `tests/flows`, checked, and a directory for its crates.
+fn test_flow(file: &str) -> (psosc::ir::Flow, tempfile::TempDir) {
+    let flow = check_flow(&repo_root().join("tests").join("flows").join(file));
+    (flow, tempfile::tempdir().expect("a temporary directory"))
+}
+
 #[test]
 fn the_ram_of_buffered_nodes_is_what_psosc_counts() {
-    // Both devices are emulated boards, so the flow's workspace has no
-    // member for `build_test_flow`'s clippy: each crate is built apart.
-    let flow = check_flow(
-        &repo_root()
-            .join("tests")
-            .join("flows")
-            .join("node_sizes.json"),
-    );
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
-        .expect("the crates are written");
+    let (flow, dir) = test_flow("node_sizes.json");
     let mut report = Vec::new();
     let mut checked = 0;
     for (index, device) in flow.devices.iter().enumerate() {
-        let crate_dir = dir.path().join(&device.name);
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "--release"])
-            .current_dir(&crate_dir)
-            .env("CARGO_TARGET_DIR", shared_target_dir())
-            .status()
-            .expect("cargo starts");
-        assert!(status.success(), "{} builds", device.name);
-        let firmware = shared_target_dir()
-            .join("thumbv7m-none-eabi")
-            .join("release")
-            .join(&device.name);
-        let sizes = ram_statics(&firmware);
-        let main_rs =
-            std::fs::read_to_string(crate_dir.join("src").join("main.rs")).expect("generated");
-        let statics = statics_of_nodes(&main_rs);
+        let built = build(&flow, dir.path(), &device.name);
+        let sizes = ram_statics(&built.firmware);
+        let statics = statics_of_nodes(&built.main_rs);
         let on_device = flow.nodes.iter().enumerate();
         for (node_index, node) in on_device.filter(|(_, node)| node.device == index) {
-            let Some(own) =
-                psosc::place::resources::buffered_ram(&node.kind, device.message_capacity)
+            let Some(own) = resources::buffered_ram(&node.kind, device.message_capacity)
             else {
                 continue;
             };
             // A node that status nodes watch may keep more (`delay-rate-6`).
             let status = if flow.status_watched_by.contains_key(&node_index) {
-                psosc::place::resources::watched_status_ram(&node.kind)
+                resources::watched_status_ram(&node.kind)
             } else {
                 0
             };
             // A node complete nodes watch keeps the messages it finishes
             // with later in its static too.
             let kept = if flow.completed_by.contains_key(&node_index) {
-                psosc::place::resources::kept_ram(&node.kind, device.message_capacity)
+                resources::kept_ram(&node.kind, device.message_capacity)
             } else {
                 0
             };
@@ -143,4 +213,125 @@ fn the_ram_of_buffered_nodes_is_what_psosc_counts() {
         println!("{line}");
     }
     assert_eq!(checked, 29, "every buffered node of the flow is measured");
+}
+
+/// The devices of `device_sizes.json` that hold the reference chain and
+/// something more, against which the chain alone is measured: the types
+/// of the nodes they add.
+const ADDED_TO_THE_CHAIN: &[&str] = &[
+    "mqtt", "delay", "trigger", "batch", "sort", "join", "split", "smooth", "csv", "rbe", "catch",
+    "status", "complete", "linkcall", "json", "template", "range", "context",
+];
+
+/// The types of which `device_sizes.json` has a device with one node after
+/// the chain (`est-TYPE`) and one with two (`est-twoTYPE`): what a second
+/// node adds.
+const SECOND_NODE: &[&str] = &[
+    "delay", "trigger", "batch", "sort", "join", "split", "smooth", "csv", "rbe",
+];
+
+#[test]
+fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
+    let (flow, dir) = test_flow("device_sizes.json");
+    let mut images = BTreeMap::new();
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    let mut stores = 0;
+    for (index, device) in flow.devices.iter().enumerate() {
+        let built = build(&flow, dir.path(), &device.name);
+        let image = image_size(&built.firmware);
+        let estimate = Resources {
+            flash: device.load.flash,
+            ram: device
+                .load
+                .ram
+                .saturating_sub(resources::stack_reserve(device.message_capacity)),
+        };
+        report.push(format!(
+            "{:<14} {:>7} {:>7} {:>6} {:>6}",
+            device.name, image.flash, estimate.flash, image.ram, estimate.ram
+        ));
+        if !within_a_quarter(image.flash, estimate.flash)
+            || !within_a_quarter(image.ram, estimate.ram)
+        {
+            failures.push(format!(
+                "{}: image {} B flash, {} B RAM; estimated {} and {}",
+                device.name, image.flash, image.ram, estimate.flash, estimate.ram
+            ));
+        }
+        // Every node's RAM, and every context store's, to its static's.
+        let sizes = ram_statics(&built.firmware);
+        let statics = statics_of_nodes(&built.main_rs);
+        for node in flow.nodes.iter().filter(|node| node.device == index) {
+            let measured = statics
+                .get(&node.id)
+                .and_then(|name| sizes.get(name))
+                .copied()
+                .unwrap_or(0);
+            if !(measured..=measured + TOLERANCE).contains(&node.resources.ram) {
+                failures.push(format!(
+                    "{} ({}): its static takes {measured} B of RAM, {} estimated",
+                    node.id, node.type_name, node.resources.ram
+                ));
+            }
+        }
+        for (name, measured) in &sizes {
+            if name == "GLOBAL_CONTEXT" || name.starts_with("FLOW_CONTEXT_") {
+                let estimate = resources::context_store_ram(device.context_capacity);
+                report.push(format!(
+                    "  {name:<12} {measured:>6} B of RAM, {estimate} estimated"
+                ));
+                if !(*measured..=measured + TOLERANCE).contains(&estimate) {
+                    failures.push(format!(
+                        "{}: {name} takes {measured} B of RAM, {estimate} estimated",
+                        device.name
+                    ));
+                }
+                stores += 1;
+            }
+        }
+        images.insert(device.name.clone(), (image, device.load));
+    }
+    println!("device          image estimate  image estimate (flash, static RAM; bytes, thumbv7m)");
+    for line in &report {
+        println!("{line}");
+    }
+    let chain = images
+        .get("est-chain")
+        .expect("the reference chain is measured");
+    println!("added to the chain: measured estimated (bytes of flash)");
+    for added in ADDED_TO_THE_CHAIN {
+        let (image, load) = images
+            .get(&format!("est-{added}"))
+            .unwrap_or_else(|| panic!("est-{added} is measured"));
+        let measured = image.flash.saturating_sub(chain.0.flash);
+        let estimate = load.flash.saturating_sub(chain.1.flash);
+        println!("{added:<10} {measured:>8} {estimate:>8}");
+        if !within_a_type(measured, estimate) {
+            failures.push(format!(
+                "{added}: adds {measured} B of flash to the chain, {estimate} estimated"
+            ));
+        }
+    }
+    println!("a second node: measured estimated (bytes of flash)");
+    for kind in SECOND_NODE {
+        let measured_pair = |name: String| {
+            images
+                .get(&name)
+                .unwrap_or_else(|| panic!("{name} is measured"))
+        };
+        let (one_image, one_load) = measured_pair(format!("est-{kind}"));
+        let (two_image, two_load) = measured_pair(format!("est-two{kind}"));
+        let measured = two_image.flash.saturating_sub(one_image.flash);
+        let estimate = two_load.flash.saturating_sub(one_load.flash);
+        println!("{kind:<10} {measured:>8} {estimate:>8}");
+        if !within_a_type(measured, estimate) {
+            failures.push(format!(
+                "{kind}: a second node adds {measured} B of flash, {estimate} estimated"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(images.len(), 33, "every device of the flow is measured");
+    assert_eq!(stores, 3, "the context stores of the flow are measured");
 }

@@ -2280,3 +2280,77 @@ fn watched_split_and_join_count_the_messages_they_keep() {
         8 + 3 * (message + 8)
     );
 }
+
+/// A device's load: what its nodes share once (the board, the code its
+/// first node brings, each type's code, each context store and their code,
+/// a session when a wire between devices ends on it, the stack) and each
+/// node's own. The figures themselves are measured by `node_sizes`.
+#[test]
+fn a_device_counts_what_its_nodes_share_once() {
+    use psosc::ir::Resources;
+    use psosc::place::resources::{
+        context_store_ram, session_resources, stack_reserve, type_code, BOARD, CONTEXT_CODE,
+        SHARED_CODE,
+    };
+    let flow = |wire_between: bool| {
+        let across = if wire_between { r#", "show-a""# } else { "" };
+        lower(&format!(
+            r#"[
+            {{"id": "da", "type": "psos-device", "name": "share-a", "board": "qemu-lm3s6965"}},
+            {{"id": "db", "type": "psos-device", "name": "share-b", "board": "qemu-lm3s6965", "contextCapacity": 300}},
+            {{"id": "tick-a", "type": "inject", "device": "share-a", "repeat": "1", "wires": [["count", "hold"]]}},
+            {{"id": "count", "type": "change", "device": "share-a", "rules": [{{"t": "set", "p": "n", "pt": "flow", "to": "payload", "tot": "msg"}}], "wires": [["again"]]}},
+            {{"id": "again", "type": "change", "device": "share-a", "rules": [{{"t": "set", "p": "m", "pt": "flow", "to": "payload", "tot": "msg"}}], "wires": [["show-a"]]}},
+            {{"id": "hold", "type": "delay", "device": "share-a", "pauseType": "delay", "timeout": "1", "timeoutUnits": "seconds", "wires": [["hold-2"]]}},
+            {{"id": "hold-2", "type": "delay", "device": "share-a", "pauseType": "delay", "timeout": "1", "timeoutUnits": "seconds", "wires": [["show-a"]]}},
+            {{"id": "show-a", "type": "debug", "device": "share-a", "wires": []}},
+            {{"id": "tick-b", "type": "inject", "device": "share-b", "repeat": "1", "wires": [["show-b", "parse"{across}]]}},
+            {{"id": "parse", "type": "json", "wires": [["show-b"]]}},
+            {{"id": "show-b", "type": "debug", "device": "share-b", "wires": []}}
+            ]"#
+        ))
+    };
+    let own = |flow: &Flow, device: usize| {
+        flow.nodes
+            .iter()
+            .filter(|node| node.device == device)
+            .fold(Resources::ZERO, |sum, node| {
+                sum.saturating_add(node.resources)
+            })
+    };
+    let base = |flow: &Flow, device: usize| {
+        let capacity = flow.devices[device].message_capacity;
+        let mut base = BOARD.saturating_add(SHARED_CODE);
+        base.ram += stack_reserve(capacity);
+        base
+    };
+    for wire_between in [false, true] {
+        let flow = flow(wire_between);
+        let session = |device: usize| {
+            let device = &flow.devices[device];
+            if wire_between {
+                session_resources(device.message_capacity, device.outbox)
+            } else {
+                Resources::ZERO
+            }
+        };
+        // Two delays, one delay's code; two changes on one flow context,
+        // one store.
+        let mut a = base(&flow, 0)
+            .saturating_add(own(&flow, 0))
+            .saturating_add(session(0));
+        a.flash += type_code("delay") + CONTEXT_CODE;
+        a.ram += context_store_ram(flow.devices[0].context_capacity);
+        assert_eq!(flow.devices[0].load, a, "wire between: {wire_between}");
+        // The free json node lands beside its wires, on b: its code counts
+        // there only, and a session only where a wire between devices ends,
+        // though either device might have held it before placement.
+        let parse = flow.nodes.iter().find(|node| node.id == "parse");
+        assert_eq!(parse.map(|node| node.device), Some(1));
+        let mut b = base(&flow, 1)
+            .saturating_add(own(&flow, 1))
+            .saturating_add(session(1));
+        b.flash += type_code("json");
+        assert_eq!(flow.devices[1].load, b, "wire between: {wire_between}");
+    }
+}

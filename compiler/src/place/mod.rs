@@ -23,6 +23,7 @@ use crate::lower::DEFAULT_MESSAGE_CAPACITY;
 use crate::nodes::Reader;
 use crate::partition::{self, PlaceError, Problem};
 use pins::{Pin, Pins};
+use resources::Shared;
 use traffic::{Overrides, TrafficNode};
 
 /// The most labels one diagnostic shows; the rest are counted.
@@ -183,9 +184,41 @@ pub fn place(
             }
         })
         .collect();
+    // Until nodes are placed, each device counts what it may come to
+    // share: the types of the nodes pinned to it and of every free node,
+    // and an MQTT session if it may need one, so that a placement the
+    // partitioner finds within these budgets fits.
+    let mut may_share: Vec<Shared<'_>> = devices
+        .iter()
+        .map(|device| declared_session(raw, device))
+        .collect();
+    let several = devices.len() > 1;
+    for (node, pin) in nodes.iter().zip(&node_pins) {
+        for (device, shared) in may_share.iter_mut().enumerate() {
+            if pin_allows(pin, device) {
+                shared.add(&node.raw.type_name, node.kind);
+            }
+        }
+    }
+    for wire in wires.iter() {
+        let ends = [wire.from, wire.to].map(|end| node_pins.get(end).unwrap_or(&Pin::Broken));
+        let [from, to] = ends.map(|pin| match pin {
+            Pin::Pinned(device, _) => Some(*device),
+            Pin::Free | Pin::Broken => None,
+        });
+        if !several || (from.is_some() && from == to) {
+            continue;
+        }
+        for (device, shared) in may_share.iter_mut().enumerate() {
+            if from.is_none_or(|from| from == device) || to.is_none_or(|to| to == device) {
+                shared.add_session();
+            }
+        }
+    }
     let runtime: Vec<Resources> = devices
         .iter()
-        .map(|device| resources::runtime_resources(device.message_capacity))
+        .zip(&may_share)
+        .map(|(device, shared)| shared.resources(device))
         .collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
     let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
@@ -268,14 +301,35 @@ pub fn place(
             wire_qos: 1,
         });
     }
-    for (device_index, device) in devices.iter_mut().enumerate() {
+    // Placed, each device counts what its own nodes share, and a session
+    // if a wire between devices ends on it.
+    let mut shares: Vec<Shared<'_>> = devices
+        .iter()
+        .map(|device| declared_session(raw, device))
+        .collect();
+    for (node, ir_node) in nodes.iter().zip(&placed) {
+        if let Some(shared) = shares.get_mut(ir_node.device) {
+            shared.add(&node.raw.type_name, node.kind);
+        }
+    }
+    for wire in wires.iter() {
+        let from = placed.get(wire.from).map(|node| node.device);
+        let to = placed.get(wire.to).map(|node| node.device);
+        if from != to {
+            for device in [from, to].into_iter().flatten() {
+                if let Some(shared) = shares.get_mut(device) {
+                    shared.add_session();
+                }
+            }
+        }
+    }
+    for (device_index, (device, shared)) in devices.iter_mut().zip(&shares).enumerate() {
         device.load = placed
             .iter()
             .filter(|node| node.device == device_index)
-            .fold(
-                runtime.get(device_index).copied().unwrap_or_default(),
-                |load, node| load.saturating_add(node.resources),
-            );
+            .fold(shared.resources(device), |load, node| {
+                load.saturating_add(node.resources)
+            });
     }
     Placed {
         nodes: placed,
@@ -285,6 +339,32 @@ pub fn place(
         cost,
         optimal,
     }
+}
+
+/// Whether a node pinned so may run on device `device`.
+fn pin_allows(pin: &Pin, device: DeviceIndex) -> bool {
+    match pin {
+        Pin::Pinned(pinned, _) => *pinned == device,
+        Pin::Free | Pin::Broken => true,
+    }
+}
+
+/// What a device shares before its nodes: an MQTT session when its
+/// `psos-device` names a broker, which it then connects to whatever it
+/// holds.
+fn declared_session<'a>(raw: &RawFlow, device: &Device) -> Shared<'a> {
+    let mut shared = Shared::default();
+    let names_broker = device
+        .id
+        .as_deref()
+        .and_then(|id| raw.find(id))
+        .and_then(|node| node.get("broker"))
+        .and_then(crate::json::Json::as_str)
+        .is_some_and(|broker| !broker.is_empty());
+    if names_broker {
+        shared.add_session();
+    }
+    shared
 }
 
 /// A node that drives hardware cannot be moved between boards: with

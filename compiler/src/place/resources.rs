@@ -1,8 +1,15 @@
 //! What nodes need and devices have: the one table of per-node-type
 //! estimates (flash, RAM, whether the type touches hardware), what the
-//! runtime itself takes on a device, and a device's `flash` and `ram`.
+//! nodes of a device share once (the board, shared code, each type's code,
+//! context stores, the MQTT session, the stack: [`Shared`]), and a
+//! device's `flash` and `ram`. Every figure is measured on `qemu-lm3s6965`
+//! (thumbv7m, opt-level s, LTO) and held to the built image by
+//! `tests/node_sizes.rs`; a host binary is larger, but a host's budget is
+//! as good as unlimited, so one estimate serves all boards.
 
-use crate::ir::{Board, NodeKind, Resources};
+use std::collections::BTreeSet;
+
+use crate::ir::{Board, Device, NodeKind, Resources, Store};
 use crate::json::JsonValue;
 use crate::nodes::Reader;
 
@@ -18,143 +25,142 @@ pub struct TypeFacts {
     pub hardware: bool,
 }
 
+/// The flash of one node of a type whose static is a constant: its wiring
+/// and its static. Measured on `qemu-lm3s6965` (thumbv7m, opt-level s,
+/// LTO): a second inject → switch → change → debug chain adds 2212 bytes of
+/// flash to the first (`tests/flows/device_sizes.json`).
+const STATELESS_FLASH: u64 = 576;
+
 /// Per node type, what one more node adds to a device: its wiring and its
-/// static in flash, its state in RAM. Measured on `qemu-lm3s6965`
-/// (thumbv7m, opt-level s, LTO): a second inject → switch → change → debug
-/// chain adds 720 bytes of flash and no static RAM to the first, so each
-/// node is counted at about 200 bytes of flash, rounded up, and the few
-/// bytes of state a `NodeCell` or a timer holds. The code of the node types
-/// themselves is shared by all their nodes and counted once per device in
-/// [`runtime_resources`].
+/// static in flash, its static in RAM (none for a static that is a
+/// constant), as `tests/node_sizes.rs` measures with `nm` on
+/// `qemu-lm3s6965`. The code of the node types themselves is shared by all
+/// their nodes and counted once per device ([`type_code`]).
 pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "inject",
         resources: Resources {
-            flash: 256,
-            ram: 32,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // The context stores change and inject nodes use (`contextCapacity`
-    // bytes per tab and per device, shared by the nodes that use them) are
-    // not counted yet: a per-node table cannot share them.
+    // The context stores change and inject nodes use are counted once per
+    // device and scope ([`Shared`]).
     TypeFacts {
         type_name: "change",
         resources: Resources {
-            flash: 256,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
     TypeFacts {
         type_name: "switch",
         resources: Resources {
-            flash: 256,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
     TypeFacts {
         type_name: "debug",
         resources: Resources {
-            flash: 256,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 112,
         },
         hardware: false,
     },
-    // Not measured yet: counted as the other stateless nodes, whose wiring
-    // and static they share in form.
+    // Counted as the other stateless nodes: its code in `type_code`.
     TypeFacts {
         type_name: "range",
         resources: Resources {
-            flash: 256,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // Not measured yet: a catch node only sends on; the nodes it watches
-    // each get a check after they run and a copy of the message to send.
+    // A catch node only sends on; the nodes it watches each get a check
+    // after they run and a copy of the message to send: measured with one
+    // watched node.
     TypeFacts {
         type_name: "catch",
         resources: Resources {
-            flash: 128,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // Not measured yet: a status node only sends on; the nodes it watches
-    // each get a function that makes the status message.
+    // A status node only sends on; the nodes it watches each get a
+    // function that makes the status message: measured with one.
     TypeFacts {
         type_name: "status",
         resources: Resources {
-            flash: 128,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // Not measured yet: a complete node only sends on; the nodes it
-    // watches each send copies and make one more for it.
+    // A complete node only sends on; the nodes it watches each send
+    // copies and make one more for it: measured with one.
     TypeFacts {
         type_name: "complete",
         resources: Resources {
-            flash: 128,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
     TypeFacts {
         type_name: "json",
         resources: Resources {
-            flash: 256,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // Flash not measured yet: its CSV reader and writer. RAM: see
-    // `buffered_ram`.
+    // Flash (here and for the other types that hold messages, topics or
+    // text): what a second node of the type adds, less its static, which
+    // `node_resources` adds as its RAM (`buffered_ram`) and as its image in
+    // flash. Much of each node's handling is inlined into its own wiring.
     TypeFacts {
         type_name: "csv",
         resources: Resources {
-            flash: 4096,
+            flash: 11520,
             ram: 256 + 64,
         },
         hardware: false,
     },
-    // Flash not measured yet: its wiring and timer as an inject's. RAM: see
-    // `buffered_ram`.
     TypeFacts {
         type_name: "delay",
         resources: Resources {
-            flash: 512,
+            flash: 5376,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
     },
-    // Not measured yet: a stateless node whose static also holds its
-    // template's tokens, text and names, so more flash than the others.
+    // A stateless node whose static also holds its template's tokens,
+    // text and names: measured with a short template.
     TypeFacts {
         type_name: "template",
         resources: Resources {
-            flash: 512,
-            ram: 16,
+            flash: STATELESS_FLASH,
+            ram: 0,
         },
         hardware: false,
     },
-    // Flash not measured yet. RAM: see `buffered_ram`.
     TypeFacts {
         type_name: "rbe",
         resources: Resources {
-            flash: 256,
+            flash: 768,
             ram: 1280,
         },
         hardware: false,
     },
-    // Flash not measured yet. RAM (smooth and trigger): see
-    // `buffered_ram`.
     TypeFacts {
         type_name: "smooth",
         resources: Resources {
-            flash: 1024,
+            flash: 1280,
             ram: 8 * (10 * 8 + 64 + 64),
         },
         hardware: false,
@@ -162,28 +168,51 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "trigger",
         resources: Resources {
-            flash: 512,
+            flash: 2560,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
     },
-    // Not measured yet: a path into the message and a small splice.
+    // The session they share is counted once per device
+    // ([`session_resources`]).
+    TypeFacts {
+        type_name: "mqtt in",
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
+        hardware: false,
+    },
+    TypeFacts {
+        type_name: "mqtt out",
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
+        hardware: false,
+    },
+    // A path into the message and a small splice: measured with two calls
+    // of one subroutine.
     TypeFacts {
         type_name: "link call",
-        resources: Resources { flash: 256, ram: 8 },
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
         hardware: false,
     },
     TypeFacts {
         type_name: "link out",
-        resources: Resources { flash: 256, ram: 8 },
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
         hardware: false,
     },
-    // Flash not measured yet. RAM (split, join, batch, sort): see
-    // `buffered_ram`.
     TypeFacts {
         type_name: "split",
         resources: Resources {
-            flash: 512,
+            flash: 5376,
             ram: 2 * 512 + 32,
         },
         hardware: false,
@@ -191,7 +220,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "join",
         resources: Resources {
-            flash: 1024,
+            flash: 4352,
             ram: 2 * (1024 + 512 + 3 * 64 + 32),
         },
         hardware: false,
@@ -199,7 +228,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "batch",
         resources: Resources {
-            flash: 512,
+            flash: 2816,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -207,7 +236,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "sort",
         resources: Resources {
-            flash: 512,
+            flash: 2560,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -230,10 +259,15 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
 /// `message_capacity` bytes: the table's flash, and the RAM of the node's
 /// static, which for nodes that hold messages, topics or text follows the
 /// room the node was given (`buffered_ram`); the table's RAM otherwise.
+/// Such a static starts with non-zero values, so its image is also in
+/// flash, copied to RAM at start-up: its size is added to the flash.
 pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
     let resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
     match buffered_ram(kind, message_capacity) {
-        Some(ram) => Resources { ram, ..resources },
+        Some(ram) => Resources {
+            flash: resources.flash.saturating_add(ram),
+            ram,
+        },
         None => resources,
     }
 }
@@ -260,9 +294,7 @@ pub fn kept_ram(kind: &NodeKind, message_capacity: usize) -> u64 {
 /// capacities, by `tests/node_sizes.rs`, which holds every estimate to at
 /// least the measured size and at most 8 bytes more (the static's
 /// alignment), for a message capacity that is a multiple of 8. A capacity
-/// is counted rounded up to 8, as its buffers are laid out. The statics
-/// have non-zero initial values, so each is also copied from flash at
-/// start-up, which the flash figures do not count yet. `None` for the
+/// is counted rounded up to 8, as its buffers are laid out. `None` for the
 /// other node types: their statics are constants in flash, or a few bytes
 /// of state.
 pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
@@ -320,18 +352,156 @@ pub fn is_hardware(type_name: &str) -> bool {
     type_facts(type_name).is_some_and(|facts| facts.hardware)
 }
 
-/// What a device needs before its nodes. Measured on `qemu-lm3s6965`: the
-/// board's baseline (runtime, executor, drivers) is 8.4 KiB of flash and
-/// 1.3 KiB of static RAM, and the first inject → switch → change → debug
-/// chain adds 29.4 KiB of code that every later node shares (the message
-/// encoding, number formatting, the node types), so 40 KiB of flash. RAM:
-/// the statics, the stacks, and a message in flight plus a copy for
-/// fan-out, each `message_capacity` bytes. A host binary is larger, but a
-/// host's budget is as good as unlimited, so one estimate serves all boards.
-pub fn runtime_resources(message_capacity: usize) -> Resources {
+/// A `qemu-lm3s6965` device with no nodes (`cargo xtask bench sizes`'s
+/// baseline): the runtime's fixed part, the executor, the board's drivers.
+/// Measured: 10952 bytes of flash and 1368 of static RAM.
+pub const BOARD: Resources = Resources {
+    flash: 11 * 1024,
+    ram: 1400,
+};
+
+/// What the first node of a device brings that every later node shares:
+/// the message, its JSON, number formatting, the timers' task, and the
+/// code of inject, switch, change and debug. Measured: the reference
+/// chain inject → switch → change → debug takes 88532 bytes of flash and
+/// 1480 of static RAM; less [`BOARD`] and its four nodes (each as
+/// [`NODE_TYPES`] counts it), 75 KiB of flash and no RAM.
+pub const SHARED_CODE: Resources = Resources {
+    flash: 75 * 1024,
+    ram: 0,
+};
+
+/// The code of a node type, counted once on each device that holds a
+/// node of it, as measured on `qemu-lm3s6965`: a device with the reference
+/// chain and one node of the type, less the chain and the node's own
+/// flash. The types of the reference chain are in [`SHARED_CODE`]; for
+/// status, complete, link call, link out and the mqtt nodes what one node
+/// adds is within its own flash; a type the table does not list counts
+/// its code per node ([`OTHER_NODE_TYPE`]).
+pub fn type_code(type_name: &str) -> u64 {
+    // Each: the difference measured, less the node's flash.
+    let measured = match type_name {
+        "delay" => 3304,
+        "trigger" => 3104,
+        "batch" => 2152,
+        "sort" => 3396,
+        "join" => 8960,
+        "split" => 2292,
+        "smooth" => 4380,
+        "csv" => 20096,
+        "rbe" => 4876,
+        // With one watched node.
+        "catch" => 1188,
+        "json" => 1532,
+        "template" => 5736,
+        "range" => 1360,
+        _ => return 0,
+    };
+    code_from(measured)
+}
+
+/// Code counted for `measured` bytes: rounded up to 256 bytes, and 256
+/// more for the way LTO inlines differently from one build to the next.
+const fn code_from(measured: u64) -> u64 {
+    measured.next_multiple_of(256) + 256
+}
+
+/// The code that reads and writes context stores, counted once on a
+/// device whose nodes use any: measured on `qemu-lm3s6965`, a change node
+/// that sets a flow and a global key adds 2820 bytes of flash to the
+/// reference chain.
+pub const CONTEXT_CODE: u64 = code_from(2820);
+
+/// The RAM of one flow or global context store of `capacity` bytes
+/// (`contextCapacity`), which the nodes of a device that use the same
+/// scope share: a message of that capacity behind a lock. Measured with
+/// `nm` on `qemu-lm3s6965` (1032 bytes for 1024, 308 for 300);
+/// zero-initialised, so no flash.
+pub fn context_store_ram(capacity: usize) -> u64 {
+    8 + capacity.next_multiple_of(8) as u64
+}
+
+/// The MQTT session of a device that has mqtt nodes, wires to other
+/// devices, or names a broker: the client (minimq) and its task with a
+/// 2 KiB receive and a 4 KiB send buffer and two messages, and the outbox
+/// of `outbox` messages of `message_capacity` bytes. Measured on
+/// `qemu-lm3s6965`, the reference chain with an `mqtt in` and an
+/// `mqtt out` against the chain alone: 34320 bytes of flash, and RAM
+/// 7872 + 2 × the message capacity for the task, 32 + `outbox` × (the
+/// message capacity + 16) for the outbox (17392 bytes with the defaults,
+/// 512 and 16; 9520 with 256 and 4).
+pub fn session_resources(message_capacity: usize, outbox: usize) -> Resources {
+    let message = message_capacity.next_multiple_of(8) as u64;
     Resources {
-        flash: 40 * 1024,
-        ram: 4 * 1024 + 2 * message_capacity as u64,
+        flash: 33 * 1024,
+        ram: 8 * 1024 + 2 * message + outbox as u64 * (message + 16),
+    }
+}
+
+/// The RAM a device keeps for its stack beyond its statics: a message in
+/// flight and a copy for fan-out, each `message_capacity` bytes, and 2 KiB
+/// for the calls that handle them. Not measured: the stack lies outside
+/// the image, and its depth depends on the flow.
+pub fn stack_reserve(message_capacity: usize) -> u64 {
+    2048 + 2 * message_capacity as u64
+}
+
+/// What the nodes of one device share, each counted once however many
+/// nodes use it: the code of their types, their context stores, and the
+/// MQTT session.
+#[derive(Clone, Debug, Default)]
+pub struct Shared<'a> {
+    has_nodes: bool,
+    types: BTreeSet<&'a str>,
+    stores: BTreeSet<&'a Store>,
+    session: bool,
+}
+
+impl<'a> Shared<'a> {
+    /// A node of `type_name` on the device.
+    pub fn add(&mut self, type_name: &'a str, kind: &'a NodeKind) {
+        self.has_nodes = true;
+        self.types.insert(type_name);
+        self.stores.extend(
+            kind.context_scopes()
+                .into_iter()
+                .filter(|store| **store != Store::Msg),
+        );
+        if matches!(kind, NodeKind::MqttIn(_) | NodeKind::MqttOut(_)) {
+            self.session = true;
+        }
+    }
+
+    /// The device keeps an MQTT session (it names a broker, or exchanges
+    /// messages with other devices).
+    pub fn add_session(&mut self) {
+        self.session = true;
+    }
+
+    /// What a device with these shares needs besides its nodes' own: the
+    /// board, the shared code, the types' code, the context stores and
+    /// their code, the session, and the stack.
+    pub fn resources(&self, device: &Device) -> Resources {
+        let mut total = BOARD;
+        if self.has_nodes {
+            total = total.saturating_add(SHARED_CODE);
+        }
+        for type_name in &self.types {
+            total.flash = total.flash.saturating_add(type_code(type_name));
+        }
+        if !self.stores.is_empty() {
+            total.flash = total.flash.saturating_add(CONTEXT_CODE);
+        }
+        total.ram = total
+            .ram
+            .saturating_add(self.stores.len() as u64 * context_store_ram(device.context_capacity));
+        if self.session {
+            total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
+        }
+        total.ram = total
+            .ram
+            .saturating_add(stack_reserve(device.message_capacity));
+        total
     }
 }
 
