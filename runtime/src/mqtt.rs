@@ -297,12 +297,19 @@ impl<const N: usize, const CAP: usize> Outbox<N, CAP> {
         let mut queue = self.queue.try_lock()?;
         let entries = &mut queue.entries;
         for entry in entries.iter_mut() {
-            if let Sent::Unacknowledged(op) = entry.sent {
-                if connection.is_complete(&op) {
+            match entry.sent {
+                // Messages go to the session in the order they came (this
+                // returns the first one it has not had): none after the
+                // first unsent one is in flight, and the scan stops there
+                // rather than walk a full outbox for every message sent.
+                Sent::No => break,
+                Sent::Unacknowledged(op) if connection.is_complete(&op) => {
                     entry.sent = Sent::Done;
-                } else if connection.is_invalidated(&op) {
+                }
+                Sent::Unacknowledged(op) if connection.is_invalidated(&op) => {
                     entry.sent = Sent::No;
                 }
+                Sent::Unacknowledged(_) | Sent::Done => {}
             }
         }
         while matches!(
