@@ -280,12 +280,20 @@ fn a_qemu_device_that_publishes_more_often_than_its_keepalive_finds_a_new_broker
     // Longer than the test: the test ends QEMU when it is done.
     let firmware = build_firmware(&crate_dir, "chatty", 120_000);
     let topic = "psos/qemu_liveness/chatty/debug";
-    let before = broker.subscriber(topic, 20);
+    let before = broker.subscriber(topic, 40);
     let device = Running::spawn(qemu_with_uart0_on(&crate_dir, &firmware, broker.port()));
-    // Two seconds of messages: the session is up and steady, past its
-    // first keepalive.
+    // Four seconds of messages, past the keepalive and its grace: the
+    // broker answers the device's pings, and the session stays up. Then a
+    // second more, so that the broker dies between two pings.
     let before = before.wait(Duration::from_secs(30));
-    assert_eq!(before.len(), 20, "the device publishes: {before:?}");
+    assert_eq!(before.len(), 40, "the device publishes: {before:?}");
+    std::thread::sleep(Duration::from_millis(1000));
+    let log = broker.log();
+    assert_eq!(
+        log.matches("as psos-qemu_liveness-chatty ").count(),
+        1,
+        "one session before the restart:\n{log}"
+    );
 
     let restarted = std::time::Instant::now();
     broker.restart();
