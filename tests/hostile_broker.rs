@@ -326,12 +326,9 @@ fn bridge_on_a_raw_socket(run_for_ms: u64) -> (tempfile::TempDir, TcpListener, R
 /// under QEMU with its UART dialling a listener of the test's. The
 /// directory holds its crates and must outlive it.
 ///
-/// Its debug node prints without mirroring to the broker (`tosidebar`
-/// off): a device on a UART that publishes at QoS 0 more often than its
-/// keepalive never sends a PINGREQ, so nothing tells it that the
-/// connection QEMU dialled again leads to a broker that knows no session
-/// of its; it would publish into it for ever. (On TCP the closed socket
-/// tells it.)
+/// Its debug node mirrors what it prints to the broker at QoS 0 every
+/// half second, more often than its keepalive of 2 s: it is the device's
+/// stream, not minimq, that pings a broker it has not heard from.
 fn uart_bridge_on_a_raw_socket() -> (tempfile::TempDir, TcpListener, Running) {
     let (dir, _) = build_test_flow("qemu_hostile");
     let crate_dir = dir.path().join("uart-bridge");

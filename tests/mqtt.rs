@@ -244,8 +244,8 @@ fn a_qemu_device_reaches_its_broker_again_after_the_broker_restarts() {
     let _ = steady.read_until(Duration::from_secs(1), |_| false);
     let restarted = std::time::Instant::now();
     broker.restart();
-    // The device sees the broker gone when its keepalive ping (2 s
-    // keepalive, 5 s for the answer) goes unanswered, then connects again.
+    // The device sees the broker gone when it has heard nothing for one
+    // and a half keepalives (3 s), then connects again.
     let after = rejoin.read_until(Duration::from_secs(30), got("rejoin got"));
     assert!(
         got("rejoin got")(&after),
@@ -262,6 +262,63 @@ fn a_qemu_device_reaches_its_broker_again_after_the_broker_restarts() {
         "messages crossed both ways again {:.1} s after the broker restarted",
         restarted.elapsed().as_secs_f64()
     );
+}
+
+/// A QEMU device that publishes at QoS 0 every 100 ms (its debug node's
+/// sidebar mirror), more often than its keepalive of 2 s, so that minimq
+/// never pings on its own. Its broker dies without a word and another
+/// takes the port; QEMU dials it, and the new broker drops each connection
+/// whose first packet is one of the device's PUBLISHes. The device hears
+/// nothing for a keepalive, pings, gives up half a keepalive later without
+/// an answer, and connects again by itself: its messages reach a
+/// subscriber of the new broker.
+#[test]
+fn a_qemu_device_that_publishes_more_often_than_its_keepalive_finds_a_new_broker() {
+    let mut broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("qemu_liveness");
+    let crate_dir = dir.path().join("chatty");
+    // Longer than the test: the test ends QEMU when it is done.
+    let firmware = build_firmware(&crate_dir, "chatty", 120_000);
+    let topic = "psos/qemu_liveness/chatty/debug";
+    let before = broker.subscriber(topic, 40);
+    let device = Running::spawn(qemu_with_uart0_on(&crate_dir, &firmware, broker.port()));
+    // Four seconds of messages, past the keepalive and its grace: the
+    // broker answers the device's pings, and the session stays up. Then a
+    // second more, so that the broker dies between two pings.
+    let before = before.wait(Duration::from_secs(30));
+    assert_eq!(before.len(), 40, "the device publishes: {before:?}");
+    std::thread::sleep(Duration::from_millis(1000));
+    let log = broker.log();
+    assert_eq!(
+        log.matches("as psos-qemu_liveness-chatty ").count(),
+        1,
+        "one session before the restart:\n{log}"
+    );
+
+    let restarted = std::time::Instant::now();
+    broker.restart();
+    // What may pass before a message crosses the new broker: the keepalive
+    // and its grace (the broker was last heard at most that long before
+    // it died), the first pauses of the backoff (at most 125 ms and
+    // 250 ms), a CONNECT lost while QEMU dials again (QEMU waits 1 s
+    // between attempts; the handshake gives up after 5 s), and a second
+    // for the subscriber and a loaded machine.
+    let bound = Duration::from_millis(2_000 + 1_000 + 125 + 250 + 1_000 + 5_000 + 1_000);
+    let after = broker
+        .subscriber(topic, 1)
+        .wait(bound + Duration::from_secs(10));
+    let took = restarted.elapsed();
+    assert!(
+        !after.is_empty(),
+        "nothing from the QEMU device after the restart; firmware output: {:#?}\nbroker log:\n{}",
+        device.read_until(Duration::from_millis(100), |_| false),
+        broker.log()
+    );
+    println!(
+        "the QEMU device's messages crossed the new broker {:.1} s after the restart",
+        took.as_secs_f64()
+    );
+    assert!(took < bound, "{took:?}, more than {bound:?}");
 }
 
 #[test]

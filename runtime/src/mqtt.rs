@@ -8,7 +8,8 @@
 //! it meanwhile, and the client sends again the QoS 1 messages the broker
 //! had not acknowledged when the connection dropped. Unless `clean_start`
 //! says otherwise, a connection resumes the session, also the first one
-//! after the device (re)started (see `clean_start.rs`). A board that stops
+//! after the device (re)started (see `broker_stream.rs`, which also gives
+//! up on a broker that stays silent for one and a half keepalives). A board that stops
 //! (the host on SIGTERM) asks for [`goodbye`]: the close message, an
 //! `offline` status and a DISCONNECT, so that the broker does not publish
 //! the will.
@@ -31,8 +32,8 @@ use crate::encoding::{Bytes, Str};
 use crate::value::ValueRef;
 use crate::{Device, ErrorKind, Msg, NodeStatus};
 
-mod clean_start;
-use clean_start::CleanStart;
+mod broker_stream;
+use broker_stream::BrokerStream;
 
 /// How the device reaches its broker, and who it is there.
 pub struct Broker {
@@ -517,7 +518,9 @@ pub async fn run<const N: usize, const CAP: usize, T: Transport>(
     loop {
         broker.tell(SessionState::Connecting);
         let mut io = match select(transport.connect(), GOODBYE.wait()).await {
-            Either::First(Some(io)) => CleanStart::new(io, broker.clean_start),
+            Either::First(Some(io)) => {
+                BrokerStream::new(io, broker.clean_start, broker.keepalive_s)
+            }
             Either::First(None) => {
                 if pause(backoff.next()).await.is_break() {
                     break;

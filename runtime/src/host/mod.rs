@@ -4,7 +4,7 @@
 use std::println;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-mod executor;
+pub(crate) mod executor;
 mod net;
 
 pub use net::Link;
