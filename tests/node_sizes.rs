@@ -170,8 +170,7 @@ fn the_ram_of_buffered_nodes_is_what_psosc_counts() {
         let statics = statics_of_nodes(&built.main_rs);
         let on_device = flow.nodes.iter().enumerate();
         for (node_index, node) in on_device.filter(|(_, node)| node.device == index) {
-            let Some(own) = resources::buffered_ram(&node.kind, device.message_capacity)
-            else {
+            let Some(own) = resources::buffered_ram(&node.kind, device.message_capacity) else {
                 continue;
             };
             // A node that status nodes watch may keep more (`delay-rate-6`).
