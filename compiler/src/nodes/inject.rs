@@ -206,11 +206,23 @@ fn value(
             );
             None
         }
+        // A type `evaluateNodeProperty` does not know (older editors wrote
+        // "string" for a topic) leaves the value as written, `""` when
+        // there is none.
+        other if !EVALUATED_TYPES.contains(&other) => Some(InjectValue::Literal(
+            value.map_or(Literal::String(String::new()), super::literal_from_json),
+        )),
         _ => reader
             .literal(key, value, value_type, span)
             .map(InjectValue::Literal),
     }
 }
+
+/// The value types Node-RED's `evaluateNodeProperty` turns into a value;
+/// it passes any other value through as written.
+const EVALUATED_TYPES: &[&str] = &[
+    "str", "num", "json", "re", "date", "bin", "msg", "flow", "global", "bool", "jsonata", "env",
+];
 
 /// A `bin` value: `Buffer.from(JSON.parse(value))` of an array of numbers
 /// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes).
