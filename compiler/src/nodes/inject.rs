@@ -198,10 +198,11 @@ fn value(
             super::change::property(reader, key, value_type, name, span).map(InjectValue::Context)
         }
         "jsonata" => {
+            let expression = value.and_then(Json::as_str).unwrap_or("");
             reader.unsupported(
                 key,
                 span,
-                "a JSONata expression: a device has no JSONata evaluator".to_string(),
+                format!("the JSONata expression {expression:?}: a device has no JSONata evaluator"),
                 "use a constant (str, num, bool, json, bin), a date, or an env value",
             );
             None
