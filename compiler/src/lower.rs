@@ -658,6 +658,23 @@ impl<'a> Lowering<'a> {
             return None;
         };
         let Some(target_index) = self.raw.index_of(id) else {
+            // A link out's link to a node not in the flow (the other end of
+            // a link across tabs, left out of an export) is no link:
+            // Node-RED's editor drops it on import, and its runtime sends
+            // nothing along it.
+            if key == "links" && node.type_name == "link out" {
+                self.diagnostics.push(
+                    Diagnostic::warning(
+                        Code::WireToMissingNode,
+                        format!("a link leads to {id:?}, which is not in the flow: nothing is sent along it"),
+                    )
+                    .node(node.node_ref())
+                    .property(key)
+                    .label(item.span, "no node has this id")
+                    .help("remove the link, or add the link in node it should reach"),
+                );
+                return None;
+            }
             self.diagnostics.push(
                 Diagnostic::error(
                     Code::WireToMissingNode,

@@ -830,7 +830,7 @@ fn refused_where_node_red_runs() {
         (
             "changes the value using jsonata (one of the 6 JSONata cases, skipped)",
             r##""rules":[{"t":"set","p":"payload","to":"$length(payload)","tot":"jsonata"}]"##,
-            "JSONata expressions do not run on a device",
+            "the JSONata expression \"$length(payload)\" does not run on a device",
         ),
     ];
     for (name, node, expect) in refused {

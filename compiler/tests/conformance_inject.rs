@@ -285,6 +285,32 @@ fn jsonata_values_are_refused() {
 }
 
 #[test]
+fn values_of_a_type_node_red_does_not_evaluate_are_sent_as_written() {
+    // `evaluateNodeProperty` passes a value of a type it does not know
+    // through unchanged: the example flow "Output payload value" has a
+    // topic of type "string"; a missing value is `""`.
+    let props = r#"[{"p":"payload","v":"Hello, World!","vt":"str"},{"p":"topic","v":"","vt":"string"},{"p":"n","v":5,"vt":"number"},{"p":"s","vt":"string"}]"#;
+    let flow = format!("[{}]", node(&format!(r#""props": {props}"#)));
+    assert_eq!(
+        fire("unknown value types", &flow),
+        r#"{"payload":"Hello, World!","topic":"","n":5,"s":""}"#
+    );
+    // The types it does evaluate but a device cannot are still refused.
+    for (value_type, value) in [("msg", "payload"), ("re", "a+")] {
+        let props = format!(r#"[{{"p":"payload","v":"{value}","vt":"{value_type}"}}]"#);
+        let (inject, errors) = check_flow(&format!("[{}]", node(&format!(r#""props": {props}"#))));
+        assert!(inject.is_none(), "{value_type}");
+        assert_eq!(
+            errors,
+            [format!(
+                r#"inject node "n1", property `props`: the value type "{value_type}" is not supported"#
+            )],
+            "{value_type}"
+        );
+    }
+}
+
+#[test]
 fn should_inject_multiple_properties_using_legacy_props_if_needed() {
     let flow = format!(
         "[{}]",

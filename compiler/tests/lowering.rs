@@ -69,6 +69,21 @@ fn link_out_reaches_every_named_link_in() {
 }
 
 #[test]
+fn a_link_out_passes_over_a_link_to_a_node_not_in_the_flow() {
+    // Node-RED's example "Link across tabs" names a link in that is not in
+    // its export: the editor drops the link, the runtime sends nothing on it.
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["out"]]}},
+                {{"id": "out", "type": "link out", "links": ["elsewhere", "in1"]}},
+                {{"id": "in1", "type": "link in", "wires": [["x"]]}},
+                {DEBUG_X}]"#
+        ),
+        &["a:0->x"],
+    );
+}
+
+#[test]
 fn link_call_returns_to_its_caller() {
     check_wires(
         &format!(

@@ -439,7 +439,7 @@ fn value(
             reader.unsupported(
                 "rules",
                 span,
-                "JSONata expressions do not run on a device: it has no JSONata interpreter".to_string(),
+                format!("the JSONata expression {to:?} does not run on a device: it has no JSONata interpreter"),
                 "compute the value with change rules (set, change, move from msg, flow or global), a switch, a range or template node, or a custom node in Rust",
             );
             None

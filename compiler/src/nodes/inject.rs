@@ -198,19 +198,32 @@ fn value(
             super::change::property(reader, key, value_type, name, span).map(InjectValue::Context)
         }
         "jsonata" => {
+            let expression = value.and_then(Json::as_str).unwrap_or("");
             reader.unsupported(
                 key,
                 span,
-                "a JSONata expression: a device has no JSONata evaluator".to_string(),
+                format!("the JSONata expression {expression:?}: a device has no JSONata evaluator"),
                 "use a constant (str, num, bool, json, bin), a date, or an env value",
             );
             None
         }
+        // A type `evaluateNodeProperty` does not know (older editors wrote
+        // "string" for a topic) leaves the value as written, `""` when
+        // there is none.
+        other if !EVALUATED_TYPES.contains(&other) => Some(InjectValue::Literal(
+            value.map_or(Literal::String(String::new()), super::literal_from_json),
+        )),
         _ => reader
             .literal(key, value, value_type, span)
             .map(InjectValue::Literal),
     }
 }
+
+/// The value types Node-RED's `evaluateNodeProperty` turns into a value;
+/// it passes any other value through as written.
+const EVALUATED_TYPES: &[&str] = &[
+    "str", "num", "json", "re", "date", "bin", "msg", "flow", "global", "bool", "jsonata", "env",
+];
 
 /// A `bin` value: `Buffer.from(JSON.parse(value))` of an array of numbers
 /// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes).

@@ -500,7 +500,7 @@ impl<'a, 'd> Reader<'a, 'd> {
             self.unsupported(
                 key,
                 span,
-                format!("{kind} properties are not supported, only msg properties"),
+                format!("the {kind} property {expression:?} is not supported, only msg properties"),
                 "use a property of msg, such as payload or topic",
             );
             return None;

@@ -18,10 +18,14 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     };
     if reader.string(key_type) == Some("jsonata") {
         let span = reader.node.value_span(key_type);
+        let key_name = if on_property { "msgKey" } else { "seqKey" };
+        let expression = reader.string(key_name).unwrap_or("").to_string();
         reader.unsupported(
             key_type,
             span,
-            "a sort key from a JSONata expression does not run on a device".to_string(),
+            format!(
+                "a sort key from the JSONata expression {expression:?} does not run on a device"
+            ),
             if on_property {
                 "sort by the elements themselves (`elem`)"
             } else {
