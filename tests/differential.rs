@@ -684,6 +684,22 @@ const CASES: &[Case] = &[
         inputs: &[r#""a\"b,c\n1,2\n""#],
         outputs: 2,
     },
+    // A csv node writing CSV from rows, one of them `null`: Node-RED's
+    // code reads the template's column of it and V8 throws; the catch
+    // node gets the `TypeError`'s `toString()` on both sides.
+    Case {
+        name: "catch-csv-type-error",
+        nodes: r#"[{"id": "k", "type": "csv", "name": "", "spec": "rfc", "sep": ",", "temp": "a", "multi": "one",
+            "strings": true, "hdrin": "", "hdrout": "none", "ret": "\\n", "skip": "0",
+            "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["k"], "uncaught": false, "wires": [["m"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#"[{"a":1}]"#, r#"[{"a":1},null]"#, "null"],
+        outputs: 3,
+    },
     // A range node given no number only logs it, in Node-RED as on a
     // device: its catch node gets nothing.
     Case {
@@ -1417,6 +1433,20 @@ const CASES: &[Case] = &[
             {"id": "k", "type": "complete", "name": "", "scope": ["c"], "uncaught": false, "wires": [["out1"]]}]"#,
         topic: Some("t"),
         inputs: &[r#""1,2\n3,4""#],
+        outputs: 3,
+    },
+    // A legacy csv node gathering all rows of a sequence keeps only what
+    // follows each part's last line break: parts that end in one add
+    // nothing (the first input gathers no row at all), a part without one
+    // adds its row.
+    Case {
+        name: "csv-legacy-gather-line-ends",
+        nodes: r#"[{"id": "s", "type": "split", "splt": ",", "spltType": "str", "arraySplt": 1,
+              "arraySpltType": "len", "stream": false, "addname": "", "property": "payload", "wires": [["c"]]},
+            {"id": "c", "type": "csv", "name": "", "sep": ",", "temp": "a", "multi": "mult", "strings": true, "hdrin": "",
+              "hdrout": "none", "ret": "\\n", "skip": "0", "include_empty_strings": "", "include_null_values": "", "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""1\n,2\n""#, r#""1\n2,3\n,4""#, r#""5,6\n7""#],
         outputs: 3,
     },
     // Two link calls call one subroutine: each gets the message back on

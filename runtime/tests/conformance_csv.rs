@@ -952,6 +952,39 @@ fn legacy_mode() {
             r#"{"payload":[{"a":1,"b":2,"c":3},{"a":4,"b":5,"c":6},{"a":7,"b":8,"c":9}],"columns":"a,b,c"}"#,
         ]),
     );
+    // Not spec cases: sequences split at commas, parts with and without a
+    // line break at their end. The legacy node keeps only what follows a
+    // part's last line break, while a part's own message still carries
+    // its rows.
+    let gathered = [
+        (
+            "legacy: a sequence's parts that end in a line break gather nothing",
+            &["1\\n", "2\\n"][..],
+            "[]",
+        ),
+        (
+            "legacy: a sequence keeps the row after each part's line break",
+            &["1\\n2", "3\\n", "4"][..],
+            r#"[{"a":2},{"a":4}]"#,
+        ),
+    ];
+    for (case, parts, rows) in gathered {
+        let count = parts.len();
+        let messages: Vec<String> = parts
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                format!(r#"{{"payload":"{text}","parts":{{"index":{index},"count":{count}}}}}"#)
+            })
+            .collect();
+        let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
+        let all_rows = CsvSettings {
+            all_rows: true,
+            ..legacy("a")
+        };
+        let sent = format!(r#"{{"payload":{rows},"columns":"a"}}"#);
+        check(case, all_rows, &messages, sent_only(&[sent.as_str()]));
+    }
     legacy_check(
         "legacy: should skip several lines from start then use next line as a template",
         CsvSettings {
@@ -1334,6 +1367,95 @@ fn a_csv_error_reaches_catch_nodes_with_lib_csvs_text() {
         Outcome {
             sent: vec![caught(bad, "csv", &format!("UnquotedQuoteError: {text}"))],
             ..failed(text)
+        }
+    );
+}
+
+/// `null` rows (or a `null` payload, which Node-RED takes as one row) when
+/// writing CSV: where Node-RED's code throws a V8 `TypeError`, a catch
+/// node gets its `toString()`, as Node.js 20 words it; elsewhere the row is
+/// empty, as there. Not spec cases: what Node-RED 4.1's node does with
+/// these messages, in both modes, with and without a template and header.
+#[test]
+fn null_rows_throw_v8_type_errors() {
+    const TO_OBJECT: &str = "TypeError: Cannot convert undefined or null to object";
+    const READING_A: &str = "TypeError: Cannot read properties of null (reading 'a')";
+    const TO_STRING: &str = "TypeError: Cannot read properties of null (reading 'toString')";
+    const HAS_OWN: &str = "TypeError: Cannot read properties of null (reading 'hasOwnProperty')";
+    let payloads = [
+        "null",
+        "[null]",
+        r#"[{"a":1},null]"#,
+        "[]",
+        "[[1,null]]",
+        r#"[null,{"a":1}]"#,
+    ];
+    // For each node, what each payload above gives: text sent (with its
+    // `msg.columns`), or the error a catch node gets.
+    type Expected = [Result<(&'static str, &'static str), &'static str>; 6];
+    #[rustfmt::skip]
+    let cases: [(bool, &str, CsvHeader, Expected); 8] = [
+        (true, "", CsvHeader::Never, [Ok(("\\n", "")), Ok(("\\n", "")), Err(HAS_OWN), Ok(("\\n", "")), Err(TO_STRING), Ok(("\\n\\n", ""))]),
+        (true, "a", CsvHeader::Never, [Err(READING_A), Err(READING_A), Err(READING_A), Ok(("\\n", "a")), Err(TO_STRING), Err(READING_A)]),
+        (true, "", CsvHeader::Always, [Err(TO_OBJECT), Err(TO_OBJECT), Err(READING_A), Err(TO_OBJECT), Err(TO_STRING), Err(TO_OBJECT)]),
+        (true, "a", CsvHeader::Always, [Err(READING_A), Err(READING_A), Err(READING_A), Ok(("a\\n", "a")), Err(TO_STRING), Err(READING_A)]),
+        (false, "", CsvHeader::Never, [Err(TO_OBJECT), Err(TO_OBJECT), Err(READING_A), Ok(("\\n", "")), Ok(("1,null\\n", "")), Err(TO_OBJECT)]),
+        (false, "a", CsvHeader::Never, [Err(READING_A), Err(READING_A), Err(READING_A), Ok(("\\n", "a")), Ok(("1\\n", "a")), Err(READING_A)]),
+        (false, "", CsvHeader::Always, [Err(TO_OBJECT), Err(TO_OBJECT), Err(READING_A), Err(TO_OBJECT), Ok(("0,1\\n1,null\\n", "0,1")), Err(TO_OBJECT)]),
+        (false, "a", CsvHeader::Always, [Err(READING_A), Err(READING_A), Err(READING_A), Ok(("a\\n", "a")), Ok(("a\\n1\\n", "a")), Err(READING_A)]),
+    ];
+    for (legacy_mode, temp, header_out, expected) in cases {
+        let base = if legacy_mode {
+            legacy(temp)
+        } else {
+            node(temp)
+        };
+        let settings = CsvSettings {
+            header_out,
+            line_end: "\n",
+            ..base
+        };
+        for (payload, expected) in payloads.iter().zip(expected) {
+            let case = "csv null rows";
+            let info = NodeInfo::new("1", "", "csv");
+            let mut node = Watched(info, Csv::<256, 256>::new(info, settings));
+            let input = format!(r#"{{"payload":{payload}}}"#);
+            let outcome = run(case, &mut node, &[input.as_str()]);
+            let shown =
+                format!("legacy {legacy_mode}, template {temp:?}, {header_out:?}, {payload}");
+            match expected {
+                Ok((text, columns)) => assert_eq!(
+                    outcome.sent,
+                    vec![(
+                        0,
+                        format!(r#"{{"payload":"{text}","columns":"{columns}"}}"#)
+                    )],
+                    "{shown}"
+                ),
+                Err(error) => {
+                    assert_eq!(outcome.sent, vec![caught(&input, "csv", error)], "{shown}");
+                    assert_eq!(outcome.errors, vec![(ErrorKind::BadValue, 1)], "{shown}");
+                    let message = error.trim_start_matches("TypeError: ");
+                    assert!(
+                        outcome.logged.iter().any(|line| line == message),
+                        "{shown}: {:?}",
+                        outcome.logged
+                    );
+                }
+            }
+        }
+    }
+    // The legacy parser reading text that starts with a separator reads
+    // the character before the first, which is not there.
+    let info = NodeInfo::new("1", "", "csv");
+    let mut node = Watched(info, Csv::<256, 256>::new(info, legacy("a,b")));
+    let input = csv_in(",1\n");
+    let error = "TypeError: Cannot read properties of undefined (reading 'includes')";
+    assert_eq!(
+        run("csv leading separator", &mut node, &[input.as_str()]),
+        Outcome {
+            sent: vec![caught(&input, "csv", error)],
+            ..failed("Cannot read properties of undefined (reading 'includes')")
         }
     );
 }

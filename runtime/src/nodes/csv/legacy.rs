@@ -7,7 +7,7 @@
 
 use core::fmt::{self, Write};
 
-use super::{push, Csv, Failure, Reading, QUOTE};
+use super::{push, Csv, Failure, Reading, TypeError, QUOTE};
 use crate::text::SliceWriter;
 use crate::value::{is_js_white_space, parse_float};
 use crate::ValueRef;
@@ -104,13 +104,16 @@ fn is_number(text: &str) -> bool {
 }
 
 /// What a first reading of a message teaches the node: where its header
-/// line is, how many columns it names by number, and whether a quote was
-/// left open.
+/// line is, how many columns it names by number, whether a quote was
+/// left open, and whether the last row has no line break after it (the
+/// object Node-RED is still building when its loop ends, the only one it
+/// keeps when it gathers a sequence's rows).
 #[derive(Default)]
 pub(super) struct Learned {
     pub header: Option<(usize, usize)>,
     pub generated: usize,
     pub unbalanced: bool,
+    pub trailing_row: bool,
 }
 
 impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GATHER_BYTES> {
@@ -165,11 +168,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 // is null; Node-RED reads the character before the first
                 // one, which is not there.
                 match previous {
-                    None => {
-                        return Err(Failure::Text(
-                            "Cannot read properties of undefined (reading 'includes')",
-                        ))
-                    }
+                    None => return Err(Failure::TypeError(TypeError::UndefinedMethod("includes"))),
                     Some(before) if before == separator || before == '\n' => cell_null = true,
                     Some(_) => {}
                 }
@@ -216,7 +215,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             &mut row_len,
             &mut members,
         )?;
+        let before = count;
         end_row(out, row, &mut row_len, &mut members, &mut count, only)?;
+        learned.trailing_row = count > before;
         Ok((count, learned))
     }
 
@@ -385,7 +386,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                             self.store_indices(text.encode_utf16().count())?
                         }
                         Some(ValueRef::Null) | None => {
-                            return Err(Failure::Text("Cannot convert undefined or null to object"))
+                            return Err(Failure::TypeError(TypeError::NullToObject))
                         }
                         Some(_) => self.store_indices(0)?,
                     },
@@ -427,9 +428,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                             writer.write_char(separator)?;
                         }
                         if cell == ValueRef::Null {
-                            return Err(Failure::Text(
-                                "Cannot read properties of null (reading 'toString')",
-                            ));
+                            return Err(Failure::TypeError(TypeError::NullMethod("toString")));
                         }
                         legacy_quoted(&mut writer, separator, &mut scratch, false, |out| {
                             cell.write_js_text(out)
@@ -487,7 +486,27 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                         )?;
                     }
                 }
-                _ => return Err(Failure::Text("Cannot convert undefined or null to object")),
+                // A `null` row: Node-RED reads its first named column, or
+                // (with no template) calls its `hasOwnProperty` for each key
+                // of the first row, of which a `null` first row has none.
+                ValueRef::Null => {
+                    let named = |name: Option<&str>| name.is_some_and(|name| !name.is_empty());
+                    if let Some(index) = self.columns().names().position(named) {
+                        return Err(Failure::TypeError(TypeError::NullColumn(index)));
+                    }
+                    if let Some(ValueRef::Object(first_members)) = first {
+                        if first_members.iter().next().is_some() {
+                            return Err(Failure::TypeError(TypeError::NullMethod(
+                                "hasOwnProperty",
+                            )));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(Failure::Text(
+                        "a Buffer payload is not turned into CSV on a device",
+                    ))
+                }
             }
         }
         writer.write_str(settings.line_end)?;

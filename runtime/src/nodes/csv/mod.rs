@@ -16,6 +16,7 @@ mod legacy;
 pub use legacy::{clean_names, is_good_template as is_good_legacy_template};
 
 use super::catch::error_text;
+use crate::device::ErrorText;
 use crate::json::value_from_json_text;
 use crate::text::SliceWriter;
 use crate::value::{number_from_str, Members};
@@ -597,8 +598,47 @@ enum Failure {
     Kind(ErrorKind),
     /// An error of Node-RED's own, as its `toString()` shows it.
     NodeRed(&'static str),
-    /// An error with V8's text, or one of the device's own.
+    /// An error of the device's own.
     Text(&'static str),
+    /// A `TypeError` V8 throws inside Node-RED's node.
+    TypeError(TypeError),
+}
+
+/// The `TypeError`s V8 throws inside Node-RED's csv node.
+#[derive(Clone, Copy, Debug)]
+enum TypeError {
+    /// `Object.keys(null)` (or of `undefined`).
+    NullToObject,
+    /// A method read of `null`.
+    NullMethod(&'static str),
+    /// The column numbered so, read of a `null` row.
+    NullColumn(usize),
+    /// A method read of `undefined`.
+    UndefinedMethod(&'static str),
+}
+
+impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GATHER_BYTES> {
+    /// A `TypeError`'s `toString()`, as Node.js 20 words it.
+    fn write_type_error(&self, out: &mut impl Write, error: TypeError) -> fmt::Result {
+        out.write_str("TypeError: ")?;
+        match error {
+            TypeError::NullToObject => out.write_str("Cannot convert undefined or null to object"),
+            TypeError::NullMethod(name) => {
+                write!(out, "Cannot read properties of null (reading '{name}')")
+            }
+            TypeError::NullColumn(index) => {
+                let columns = self.columns();
+                let name = columns.get(index).flatten().unwrap_or_default();
+                write!(out, "Cannot read properties of null (reading '{name}')")
+            }
+            TypeError::UndefinedMethod(name) => {
+                write!(
+                    out,
+                    "Cannot read properties of undefined (reading '{name}')"
+                )
+            }
+        }
+    }
 }
 
 impl From<ErrorKind> for Failure {
@@ -649,11 +689,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                 return true;
             }
             Some(ValueRef::Str(_)) => self.read_csv(device, msg, out),
-            Some(ValueRef::Array(_) | ValueRef::Object(_)) => {
+            // `null` is an object to Node-RED, a row of its own.
+            Some(ValueRef::Array(_) | ValueRef::Object(_) | ValueRef::Null) => {
                 self.write_csv(device, msg, out).map(|()| true)
-            }
-            Some(ValueRef::Null) => {
-                Err(Failure::Text("Cannot convert undefined or null to object"))
             }
             Some(ValueRef::Bytes(_)) => Err(Failure::Text(
                 "a Buffer payload is not turned into CSV on a device",
@@ -683,6 +721,14 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             }
             Failure::NodeRed(text) => self.fail_as(device, ErrorKind::BadValue, text),
             Failure::Text(text) => self.fail(device, ErrorKind::BadValue, text),
+            Failure::TypeError(error) => {
+                let mut text = ErrorText::new();
+                // An `ErrorText` never fails a write; it cuts instead.
+                let _ = self.write_type_error(&mut text, error);
+                self.info
+                    .log(device, format_args!("{}", error_text(text.as_str())));
+                device.report_error_text(ErrorKind::BadValue, text);
+            }
             Failure::Kind(kind) => {
                 let what = match kind {
                     ErrorKind::Oversize => {
@@ -852,13 +898,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             out.send(0, msg);
             return Ok(());
         }
-        let count = self.write_rows(
-            reading,
-            &mut crate::text::Counter(0),
-            &mut scratch,
-            &mut row,
-            Some(usize::MAX),
-        )?;
+        let (count, _) = self.count_rows(reading, &mut scratch, &mut row)?;
         for row_index in 0..count {
             let mut json = [0; N];
             let mut writer = SliceWriter::new(&mut json);
@@ -962,16 +1002,36 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let mut row = [0; N];
         let mut json = [0; N];
         let mut writer = SliceWriter::new(&mut json);
-        let written = self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)?;
+        self.write_rows(reading, &mut writer, &mut scratch, &mut row, None)?;
         let rows = writer.written();
-        if written > 0 {
+        // The legacy parser keeps only the row after the message's last
+        // line break (its `o`), none when the text ends with one; RFC mode
+        // keeps them all.
+        let mut last_row = [0; N];
+        let mut last_writer = SliceWriter::new(&mut last_row);
+        let kept = if self.settings.legacy {
+            let (count, trailing_row) = self.count_rows(reading, &mut scratch, &mut row)?;
+            if trailing_row {
+                self.legacy_rows(
+                    reading,
+                    &mut last_writer,
+                    &mut scratch,
+                    &mut row,
+                    Some(count.saturating_sub(1)),
+                )?;
+            }
+            last_writer.written()
+        } else {
+            rows
+        };
+        if !kept.is_empty() {
             let comma = usize::from(self.gathered_len > 0);
-            let end = self.gathered_len + comma + rows.len();
+            let end = self.gathered_len + comma + kept.len();
             match self.gathered.get_mut(self.gathered_len..end) {
                 Some(slot) => {
                     let (head, tail) = slot.split_at_mut(comma);
                     head.fill(b',');
-                    tail.copy_from_slice(rows);
+                    tail.copy_from_slice(kept);
                     self.gathered_len = end;
                 }
                 None => self.gather_overflow = true,
@@ -1087,6 +1147,24 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             }
         }
         Ok(())
+    }
+
+    /// How many data rows a reading has, and (for the legacy parser)
+    /// whether the last has no line break after it.
+    fn count_rows(
+        &self,
+        reading: &Reading<'_>,
+        scratch: &mut [u8],
+        row: &mut [u8],
+    ) -> Result<(usize, bool), Failure> {
+        let mut nothing = crate::text::Counter(0);
+        if self.settings.legacy {
+            let (count, learned) =
+                self.legacy_rows(reading, &mut nothing, scratch, row, Some(usize::MAX))?;
+            return Ok((count, learned.trailing_row));
+        }
+        let count = self.write_rows(reading, &mut nothing, scratch, row, Some(usize::MAX))?;
+        Ok((count, false))
     }
 
     /// Writes the data rows as JSON objects, separated by commas (all of
@@ -1286,9 +1364,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     None => match first {
                         Some(ValueRef::Object(members)) => self.store_keys(&members)?,
                         Some(ValueRef::Array(items)) => self.store_indices(items.len())?,
-                        _ => {
-                            return Err(Failure::Text("Cannot convert undefined or null to object"))
-                        }
+                        _ => return Err(Failure::TypeError(TypeError::NullToObject)),
                     },
                 }
             }
@@ -1341,7 +1417,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             }
             if !self.columns().any() {
                 let Some(members) = members else {
-                    return Err(Failure::Text("Cannot convert undefined or null to object"));
+                    return Err(Failure::TypeError(TypeError::NullToObject));
                 };
                 if !self.warned {
                     self.warned = true;
@@ -1373,6 +1449,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
                     let Some(name) = name.filter(|name| !name.is_empty()) else {
                         continue;
                     };
+                    if row == ValueRef::Null {
+                        return Err(Failure::TypeError(TypeError::NullColumn(index)));
+                    }
                     let cell = members.and_then(|members| members.get(name));
                     write_cell(&mut writer, separator, &mut scratch, cell)?;
                 }
