@@ -1749,9 +1749,13 @@ fn prefix_references(node: &mut Value, prefix: &dyn Fn(&str) -> String) {
 /// The flow Node-RED runs for one case: a tab, the broker (whose birth
 /// message says the case's subscriptions stand) and the wrapped nodes.
 fn node_red_flow(case: &Case, broker: &Mosquitto) -> String {
+    // A client id of the case's own: the client of the case before, which
+    // Node-RED closes as it deploys this one, can then never take the
+    // session over from this case's client (Mosquitto drops the older of
+    // two connections with one id), which would make it connect twice.
     let broker_node: Value = serde_json::from_str(&support::node_red::broker_node(
         broker.port(),
-        "node-red-differential",
+        &format!("node-red-{}", case.name),
         &ready_topic(case),
     ))
     .expect("the broker node is JSON");
