@@ -126,7 +126,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "csv",
         resources: Resources {
-            flash: 11520,
+            flash: 12288,
             ram: 256 + 64,
         },
         hardware: false,
@@ -389,7 +389,7 @@ pub fn type_code(type_name: &str) -> u64 {
         "join" => 8960,
         "split" => 2684,
         "smooth" => 4380,
-        "csv" => 20096,
+        "csv" => 19996,
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
