@@ -87,6 +87,14 @@ const SPACING: Duration = Duration::from_millis(200);
 /// long after the nodes started on both sides.
 const STARTED: &[&str] = &["status-debug-counter"];
 
+/// The cases in which Node-RED itself repeats a message or not by a race,
+/// compared with each run of equal messages in a row taken as one on both
+/// sides. An mqtt in node's "connected" status comes from the broker
+/// node's `connect` event and, when the connection is made within the
+/// 1 ms after the first node registers, once more from `updateStatus` on
+/// that timer (10-mqtt.js `register`): on loopback, once or twice.
+const REPEATS_COLLAPSED: &[&str] = &["status-mqtt"];
+
 /// How long a [`STARTED`] case waits before its first input.
 const START_WAIT: Duration = Duration::from_millis(300);
 
@@ -1907,7 +1915,12 @@ fn psos_sends_what_node_red_sends() {
     let cases = selected_cases();
     assert!(!cases.is_empty(), "PSOS_DIFFERENTIAL_CASES names no case");
     for (case, device) in cases.iter().zip(&devices) {
-        let (expected, got) = run(case, &node_red, [&node_red_broker, &psos_broker], device);
+        let (mut expected, mut got) =
+            run(case, &node_red, [&node_red_broker, &psos_broker], device);
+        if REPEATS_COLLAPSED.contains(&case.name) {
+            expected.dedup();
+            got.dedup();
+        }
         let sent = expected
             .iter()
             .filter(|(topic, _)| topic.starts_with(&format!("diff/{}/out/", case.name)))
