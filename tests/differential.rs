@@ -133,6 +133,42 @@ fn selected_cases() -> Vec<&'static Case> {
 /// What a broker carried, in order: each message's topic and payload.
 type Record = (String, String);
 
+/// The subroutine of the link call cases, as JSON nodes: link in `sub`,
+/// a switch that drops a message whose `payload.n` is 2, a change that
+/// sets `payload.tag` to "sub", and a return.
+macro_rules! tagging_subroutine {
+    () => {
+        r#"
+            {"id": "sub", "type": "link in", "links": [], "wires": [["keep"]]},
+            {"id": "keep", "type": "switch", "property": "payload.n", "propertyType": "msg", "rules": [
+              {"t": "neq", "v": "2", "vt": "num"}
+            ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["work"]]},
+            {"id": "work", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "sub", "tot": "str"}
+            ], "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []},"#
+    };
+}
+
+/// The last JSON nodes of a case's list: a complete node watching the node
+/// `$id`, whose messages go to port 1 with `payload.source` set to their
+/// `msg.complete.source`.
+macro_rules! completion_of {
+    ($id:literal) => {
+        concat!(
+            r#"
+            {"id": "k", "type": "complete", "name": "", "scope": ["#,
+            "\"",
+            $id,
+            "\"",
+            r#"], "uncaught": false, "wires": [["s"]]},
+            {"id": "s", "type": "change", "name": "", "rules": [
+              {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
+            ], "wires": [["out1"]]}]"#
+        )
+    };
+}
+
 const CASES: &[Case] = &[
     // The harness alone: a payload crosses both wrappers unchanged.
     Case {
@@ -1385,25 +1421,45 @@ const CASES: &[Case] = &[
     // drops is never answered, and the call is never done with it.
     Case {
         name: "complete-link-call",
-        nodes: r#"[{"id": "call", "type": "link call", "name": "caller", "links": ["sub"], "linkType": "static", "timeout": "30",
+        nodes: concat!(
+            r#"[{"id": "call", "type": "link call", "name": "caller", "links": ["sub"], "linkType": "static", "timeout": "30",
               "wires": [["m"]]},
-            {"id": "sub", "type": "link in", "links": [], "wires": [["keep"]]},
-            {"id": "keep", "type": "switch", "property": "payload.n", "propertyType": "msg", "rules": [
-              {"t": "neq", "v": "2", "vt": "num"}
-            ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["work"]]},
-            {"id": "work", "type": "change", "rules": [
-              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "sub", "tot": "str"}
-            ], "wires": [["back"]]},
-            {"id": "back", "type": "link out", "mode": "return", "links": []},
             {"id": "m", "type": "change", "rules": [
               {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m", "tot": "str"}
-            ], "wires": [["out0"]]},
-            {"id": "k", "type": "complete", "name": "", "scope": ["call"], "uncaught": false, "wires": [["s"]]},
-            {"id": "s", "type": "change", "name": "", "rules": [
-              {"t": "set", "p": "payload.source", "pt": "msg", "to": "complete.source", "tot": "msg"}
-            ], "wires": [["out1"]]}]"#,
+            ], "wires": [["out0"]]},"#,
+            tagging_subroutine!(),
+            completion_of!("call"),
+        ),
         topic: Some("t"),
         inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
+        outputs: 4,
+    },
+    // Two link calls share a subroutine, and a complete node watches one:
+    // it hears of that call's messages as their answers come back to it
+    // (after the call sends the answer on, with the message as the
+    // subroutine left it and `msg.complete.source` naming the call), never
+    // of the other call's, and never of a message the subroutine drops.
+    Case {
+        name: "complete-link-call-shared",
+        nodes: concat!(
+            r#"[{"id": "route", "type": "switch", "property": "payload.n", "propertyType": "msg", "rules": [
+              {"t": "lt", "v": "3", "vt": "num"}, {"t": "else"}
+            ], "checkall": "false", "repair": false, "outputs": 2, "wires": [["c1"], ["c2"]]},
+            {"id": "c1", "type": "link call", "name": "first", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["m1"]]},
+            {"id": "c2", "type": "link call", "name": "second", "links": ["sub"], "linkType": "static", "timeout": "30",
+              "wires": [["m2"]]},
+            {"id": "m1", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m1", "tot": "str"}
+            ], "wires": [["out0"]]},
+            {"id": "m2", "type": "change", "rules": [
+              {"t": "set", "p": "payload.tag", "pt": "msg", "to": "m2", "tot": "str"}
+            ], "wires": [["out0"]]},"#,
+            tagging_subroutine!(),
+            completion_of!("c1"),
+        ),
+        topic: Some("t"),
+        inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#, r#"{"n":4}"#],
         outputs: 4,
     },
     // A complete node watching an mqtt out node hears of each message it

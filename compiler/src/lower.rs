@@ -130,6 +130,14 @@ struct Lowering<'a> {
     /// come back through a `LinkAnswer`: the call's own wires lead to its
     /// link in, its subroutine's return to that node.
     answered: HashSet<usize>,
+    /// The `LinkAnswer` of each watched link call whose subroutine answers
+    /// several calls (by its index among the nodes that run), with the
+    /// call's own wires: the call itself records itself and leads to its
+    /// link in.
+    shared_answers: HashMap<ir::NodeIndex, Vec<Vec<usize>>>,
+    /// Wires from a link return's port to the `LinkAnswer` of the watched
+    /// call that port answers.
+    answer_wires: Vec<(ir::NodeIndex, usize, ir::NodeIndex)>,
     /// Where paths in the flow (a `psos-nodes` crate) are relative to.
     base_dir: Option<&'a Path>,
     /// The crates of custom node types the flow names.
@@ -158,6 +166,8 @@ pub fn lower(
         link_targets: vec![Vec::new(); raw.nodes.len()],
         returns: HashMap::new(),
         answered: HashSet::new(),
+        shared_answers: HashMap::new(),
+        answer_wires: Vec::new(),
         base_dir,
         node_crates: Vec::new(),
     };
@@ -832,6 +842,10 @@ impl<'a> Lowering<'a> {
     /// it) before it goes to its link in, and each return sends the message
     /// to the outputs of the call recorded last. Every call of such a flow
     /// records itself, so that no return finds a record left by another.
+    /// A call that complete nodes watch gets a `LinkAnswer` besides, which
+    /// its returns send its answers to, so that it tells the complete nodes
+    /// as it sends an answer on, as Node-RED's call calls `done()` when its
+    /// answer comes back.
     fn record_link_calls(&mut self, returns: &[(usize, Vec<usize>)]) {
         let mut calls: Vec<usize> = returns
             .iter()
@@ -841,27 +855,40 @@ impl<'a> Lowering<'a> {
         calls.dedup();
         let mut numbers: HashMap<usize, u16> = HashMap::new();
         let mut outputs: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut answers: HashMap<usize, ir::NodeIndex> = HashMap::new();
         for (number, call) in calls.iter().enumerate() {
             let Ok(number) = u16::try_from(number) else {
                 break;
             };
             numbers.insert(*call, number);
-            outputs.insert(*call, self.port_targets(*call, 0));
+            let call_outputs = self.port_targets(*call, 0);
             let entry = self.link_targets.get(*call).cloned().unwrap_or_default();
             self.make_runtime(
                 *call,
                 vec![entry],
                 ir::NodeKind::LinkCall(ir::LinkCall { caller: number }),
             );
+            if self.watched_call(*call) {
+                self.kinds.push((*call, ir::NodeKind::LinkAnswer));
+                let answer = self.kinds.len() - 1;
+                self.shared_answers.insert(answer, vec![call_outputs]);
+                answers.insert(*call, answer);
+            } else {
+                outputs.insert(*call, call_outputs);
+            }
         }
         for (link_out, calls) in returns {
-            let callers: Vec<u16> = calls
+            let numbered: Vec<usize> = calls
+                .iter()
+                .copied()
+                .filter(|call| numbers.contains_key(call))
+                .collect();
+            let callers: Vec<u16> = numbered
                 .iter()
                 .filter_map(|call| numbers.get(call).copied())
                 .collect();
-            let ports: Vec<Vec<usize>> = calls
+            let ports: Vec<Vec<usize>> = numbered
                 .iter()
-                .filter(|call| numbers.contains_key(call))
                 .map(|call| outputs.get(call).cloned().unwrap_or_default())
                 .collect();
             self.make_runtime(
@@ -869,6 +896,12 @@ impl<'a> Lowering<'a> {
                 ports,
                 ir::NodeKind::LinkReturn(ir::LinkReturn { callers }),
             );
+            let link_return = self.kinds.len() - 1;
+            for (port, call) in numbered.iter().enumerate() {
+                if let Some(answer) = answers.get(call) {
+                    self.answer_wires.push((link_return, port, *answer));
+                }
+            }
         }
     }
 
@@ -889,7 +922,8 @@ impl<'a> Lowering<'a> {
         let mut wires = Vec::new();
         let mut on_path = vec![false; self.raw.nodes.len()];
         for (from, (raw_index, _)) in self.kinds.iter().enumerate() {
-            let Some(ports) = self.ports.get(*raw_index) else {
+            let ports = self.shared_answers.get(&from);
+            let Some(ports) = ports.or_else(|| self.ports.get(*raw_index)) else {
                 continue;
             };
             for (port, targets) in ports.iter().enumerate() {
@@ -897,6 +931,15 @@ impl<'a> Lowering<'a> {
                 for target in targets {
                     self.expand(*target, &mut reached, &mut on_path);
                 }
+                // A return's port for a watched call leads to its answer.
+                reached.extend(
+                    self.answer_wires
+                        .iter()
+                        .filter(|(link_return, answered_port, _)| {
+                            (*link_return, *answered_port) == (from, port)
+                        })
+                        .map(|(.., answer)| *answer),
+                );
                 wires.extend(reached.into_iter().map(|to| Wire {
                     from,
                     port,

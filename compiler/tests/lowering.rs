@@ -2096,6 +2096,62 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
     assert!(kinds.contains(&("c1", true)) && kinds.contains(&("call", false)));
 }
 
+// `60-link.js`: a call whose subroutine answers several calls is done
+// with a message when the answer recorded for it comes back to it. On a
+// device the watched call records itself as the others do, and the
+// return's port for it leads to its answer, which tells the complete
+// nodes; the call that is not watched is answered straight to its wires.
+#[test]
+fn a_complete_node_watching_a_link_call_of_a_shared_subroutine_hears_its_answers() {
+    let flow = r#"[{"id": "t1", "type": "tab"},
+        {"id": "a", "z": "t1", "type": "inject", "wires": [["c1", "c2"]]},
+        {"id": "c1", "z": "t1", "type": "link call", "links": ["both"], "wires": [["x"]]},
+        {"id": "c2", "z": "t1", "type": "link call", "links": ["both"], "wires": [["y"]]},
+        {"id": "both", "z": "t1", "type": "link in", "wires": [["back"]]},
+        {"id": "back", "z": "t1", "type": "link out", "mode": "return"},
+        {"id": "x", "z": "t1", "type": "debug", "wires": []},
+        {"id": "y", "z": "t1", "type": "debug", "wires": []},
+        {"id": "cn", "z": "t1", "type": "complete", "scope": ["c1"], "wires": [["y"]]}]"#;
+    let lowered = lower(flow);
+    let name = |index: usize| {
+        let node = &lowered.nodes[index];
+        match &node.kind {
+            NodeKind::LinkCall(LinkCall { caller }) => format!("{}(records {caller})", node.id),
+            NodeKind::LinkAnswer => format!("{}(answer)", node.id),
+            NodeKind::LinkReturn(LinkReturn { callers }) => format!("{}{callers:?}", node.id),
+            _ => node.id.clone(),
+        }
+    };
+    let wires: Vec<String> = lowered
+        .wires
+        .iter()
+        .map(|wire| format!("{}:{}->{}", name(wire.from), wire.port, name(wire.to)))
+        .collect();
+    assert_eq!(
+        wires,
+        [
+            "a:0->c1(records 0)",
+            "a:0->c2(records 1)",
+            "cn:0->y",
+            "c1(records 0):0->back[0, 1]",
+            "c1(answer):0->x",
+            "c2(records 1):0->back[0, 1]",
+            "back[0, 1]:0->c1(answer)",
+            "back[0, 1]:1->y",
+        ]
+    );
+    let completed: Vec<(String, String)> = lowered
+        .completed_by
+        .iter()
+        .flat_map(|(source, completes)| {
+            completes
+                .iter()
+                .map(|complete| (name(*source), name(*complete)))
+        })
+        .collect();
+    assert_eq!(completed, [("c1(answer)".to_string(), "cn".to_string())]);
+}
+
 #[test]
 fn a_complete_node_watches_delay_nodes_in_every_mode_and_trigger_nodes() {
     check_completed(

@@ -138,9 +138,12 @@ pub fn finish(kind: &NodeKind) -> Finish {
         // publication to its outbox, which sends it in order and again
         // after a lost session (`MqttOut::input_done`).
         NodeKind::Csv(_) | NodeKind::MqttOut(_) => Finish::Reported,
-        // A call whose subroutine answers only it runs as a `LinkAnswer`.
+        // A watched call runs as a `LinkAnswer` where its answers come
+        // back; the node that records a call in the message (for a
+        // subroutine that answers several calls) is not done when its
+        // input returns.
         NodeKind::LinkCall(_) => Finish::Refused(
-            "a link call node finishes with a message when its subroutine answers it, and on a device a subroutine that answers several link calls sends its answers on without telling complete nodes",
+            "a link call node finishes with a message when its subroutine answers it, and not when the message goes into the subroutine",
         ),
         NodeKind::LinkReturn(_) => Finish::Refused(
             "a link out node that returns to its caller finishes with a message that carries Node-RED's record of the call (`msg._linkSource`, `msg._event`), which a device keeps in another form",
@@ -184,10 +187,19 @@ pub fn completed_by(
                 .label(watched.span(), "the node it watches")
                 .help("leave the node out of the complete node's scope, or keep this part of the flow in Node-RED")
             };
-            let found = nodes
+            // A watched link call runs as two nodes where its subroutine
+            // answers several calls: the one that records the call, and
+            // the `LinkAnswer` that its answers come back to, which tells.
+            let same_id: Vec<(usize, &RuntimeNode<'_>)> = nodes
                 .iter()
                 .enumerate()
-                .find(|(_, node)| node.raw.id == *id && node.raw.z == complete_node.raw.z);
+                .filter(|(_, node)| node.raw.id == *id && node.raw.z == complete_node.raw.z)
+                .collect();
+            let found = same_id
+                .iter()
+                .find(|(_, node)| matches!(node.kind, NodeKind::LinkAnswer))
+                .or(same_id.first())
+                .copied();
             match found {
                 Some((index, node)) => match finish(node.kind) {
                     Finish::Never => {}
@@ -220,8 +232,12 @@ pub fn completed_by(
 }
 
 /// A complete node hears only of nodes on its own device: one error per
-/// complete node whose scope reaches nodes placed elsewhere.
+/// complete node whose scope reaches nodes placed elsewhere. And one per
+/// watched link call of a shared subroutine whose two nodes (the call that
+/// records itself, and its answer) both send to other devices: they share
+/// the call's id, which names the topic of a wire between devices.
 pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    check_answers_across_devices(flow, diagnostics);
     let mut elsewhere: BTreeMap<NodeIndex, Vec<NodeIndex>> = BTreeMap::new();
     for (source, completes) in &flow.completed_by {
         for complete in completes {
@@ -256,6 +272,48 @@ pub fn check_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
         );
         diagnostics.push(diagnostic.help(
             "pin the complete node and the nodes in its scope to one device (`device` on the nodes, or `PSOS_DEVICE` on their tab or group), or narrow its scope to nodes of its device",
+        ));
+    }
+}
+
+/// See [`check_devices`].
+fn check_answers_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnostic>) {
+    let sends_away = |index: NodeIndex| {
+        flow.wires
+            .iter()
+            .any(|wire| wire.from == index && !flow.same_device(wire))
+    };
+    for (answer_index, answer) in flow.nodes.iter().enumerate() {
+        if !matches!(answer.kind, NodeKind::LinkAnswer) || !sends_away(answer_index) {
+            continue;
+        }
+        let recorder =
+            flow.nodes.iter().enumerate().find(|(_, node)| {
+                node.id == answer.id && matches!(node.kind, NodeKind::LinkCall(_))
+            });
+        let Some((call_index, call)) = recorder.filter(|(index, _)| sends_away(*index)) else {
+            continue;
+        };
+        let elsewhere = |from: NodeIndex| {
+            flow.wires
+                .iter()
+                .filter(move |wire| wire.from == from && !flow.same_device(wire))
+                .filter_map(|wire| flow.nodes.get(wire.to))
+        };
+        let diagnostic = Diagnostic::error(
+            Code::CompleteAcrossDevices,
+            "a complete node watches it and its subroutine answers several link calls, so it runs as two parts, one that sends into its subroutine and one that sends its answers on; here both send to other devices, and a wire between devices is a topic named after its node's id and port, which only one of them can have".to_string(),
+        )
+        .node(NodeRef::of(call))
+        .label(call.span, "this link call");
+        let diagnostic = elsewhere(call_index)
+            .map(|node| (node, "its subroutine"))
+            .chain(elsewhere(answer_index).map(|node| (node, "where its answers go")))
+            .fold(diagnostic, |diagnostic, (node, what)| {
+                diagnostic.label(node.span, what)
+            });
+        diagnostics.push(diagnostic.help(
+            "pin the link call to the device of its subroutine's first node, or of the nodes it is wired to (`device`, or `PSOS_DEVICE` on its tab or group)",
         ));
     }
 }

@@ -3,7 +3,9 @@
 //! Node-RED records it in `msg._linkSource`, and the return sends the
 //! message back to the call that recorded itself last. (A subroutine with
 //! one caller needs neither: psosc wires its return to the call's outputs,
-//! through a [`LinkAnswer`] when a complete node watches the call.)
+//! through a [`LinkAnswer`] when a complete node watches the call. A
+//! watched call that records itself has a [`LinkAnswer`] too, which the
+//! return's port for that call leads to.)
 
 use crate::msg::PathSegment;
 use crate::value::ValueRef;
@@ -108,8 +110,10 @@ impl<const N: usize> Node<N> for LinkReturn {
 }
 
 /// A `link call` that a complete node watches, run where its subroutine's
-/// answer comes back (psosc wires the call itself straight to its link in
-/// and the subroutine's return to this node): it sends the answer on, and
+/// answer comes back (psosc wires the call itself straight to its link in,
+/// or through the [`LinkCall`] that records it, and the subroutine's
+/// return, or the return's port for this call, to this node): it sends
+/// the answer on, and
 /// the generated code then tells the complete nodes, as Node-RED's call
 /// calls `done()` right after sending the answer on. A subroutine that
 /// never answers never reaches it, and the call is never done, as in
