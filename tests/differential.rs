@@ -69,12 +69,15 @@ const SETTLE: Duration = Duration::from_millis(800);
 /// Node-RED's switch, trigger and template read context through callbacks,
 /// so messages sent back to back overtake each other there (a switch may
 /// read what the change node wrote for a later message), where a device
-/// takes each message through all its nodes before the next.
+/// takes each message through all its nodes before the next. Likewise a
+/// catch node's message, which Node-RED delivers a turn at a time as any
+/// other, may be overtaken by what later inputs make.
 const SPACED: &[&str] = &[
     "switch-context-values",
     "switch-on-context",
     "trigger-context",
     "template-context",
+    "complete-join-buffer-error",
 ];
 
 /// How long a [`SPACED`] case waits after each input.
@@ -1093,6 +1096,23 @@ const CASES: &[Case] = &[
           {"id": "k", "type": "complete", "name": "", "scope": ["g"], "uncaught": false, "wires": [["out1"]]}]"#,
         topic: Some("t"),
         inputs: &[r#""a""#, r#""b""#, r#""c""#],
+        outputs: 5,
+    },
+    // A join building a buffer given a number: the number is an error for
+    // the catch node, in Node-RED's words, and the complete node hears of
+    // it with the rest of its group once the group is sent.
+    Case {
+        name: "complete-join-buffer-error",
+        nodes: r#"[{"id": "g", "type": "join", "name": "bytes", "mode": "custom", "build": "buffer", "property": "payload", "propertyType": "msg",
+            "key": "topic", "joiner": "", "joinerType": "str", "accumulate": false, "timeout": "", "count": "2", "reduceRight": false,
+            "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["g"], "uncaught": false, "wires": [["e"]]},
+          {"id": "e", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["g"], "uncaught": false, "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""a""#, "5", r#""b""#],
         outputs: 5,
     },
     // A sort node of sequences, watched (after a split): each message

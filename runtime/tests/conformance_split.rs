@@ -9,7 +9,7 @@
 use psos::nodes::{
     CustomJoin, Join, JoinBuild, JoinMode, Joiner, Kept, Split, SplitAt, SplitConfig, Watched,
 };
-use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
+use psos::{ConstValue, Device, ErrorKind, ErrorMessage, Msg, NodeInfo, PathSegment};
 
 const CAPACITY: usize = 512;
 
@@ -1410,4 +1410,64 @@ fn join_finishes_with_accumulated_dropped_and_unjoinable_messages() {
     }
     assert_eq!(done, [r#"{"payload":1}"#]);
     assert_eq!(errors(&device), [(ErrorKind::QueueFull, 1)]);
+}
+
+/// `17-split.js`: a value that cannot go into a buffer is an error for
+/// catch nodes (`done(error)`, in Node-RED's words with the value's
+/// `typeof`), and, since the node has put that `done` among the group's
+/// before it looks at the value, the message is also finished with when
+/// its group is sent (or reset), in the order it came.
+#[test]
+fn join_finishes_with_a_value_it_cannot_put_in_a_buffer_when_its_group_goes() {
+    let buffer = CustomJoin {
+        build: JoinBuild::Buffer,
+        joiner: Joiner::Bytes(&[]),
+        count: 2,
+        ..CUSTOM
+    };
+    for (value, text) in [
+        ("5", "Cannot join number to buffer"),
+        ("true", "Cannot join boolean to buffer"),
+        ("null", "Cannot join object to buffer"),
+        (r#"{"a":1}"#, "Cannot join object to buffer"),
+    ] {
+        let device = Device::new("join buffer error", "conformance");
+        let mut node = Join::<CAPACITY, 4, 512, Kept<CAPACITY, 8>>::new(
+            NodeInfo::new("join buffer error", "", "join"),
+            JoinMode::Custom(buffer),
+        );
+        let mut events = Vec::new();
+        let inputs = [
+            r#"{"payload":"a"}"#.to_string(),
+            format!(r#"{{"payload":{value}}}"#),
+            r#"{"payload":"b"}"#.to_string(),
+        ];
+        for input in &inputs {
+            let mut sent = Vec::new();
+            let mut done = Vec::new();
+            node.input_finishing(
+                0,
+                &device,
+                &mut read("join buffer error", input),
+                &mut |_: usize, msg: &mut Msg<CAPACITY>| sent.push(format!("{msg:?}")),
+                &mut |msg: &Msg<CAPACITY>| done.push(format!("{msg:?}")),
+            );
+            let caught = device.take_error().map(|reported| reported.message);
+            events.push((sent, done, caught));
+        }
+        assert_eq!(
+            events,
+            [
+                (Vec::new(), Vec::new(), None),
+                (Vec::new(), Vec::new(), Some(ErrorMessage::Fixed(text))),
+                (
+                    vec![r#"{"payload":{"type":"Buffer","data":[97,98]}}"#.to_string()],
+                    inputs.to_vec(),
+                    None
+                ),
+            ],
+            "{value}"
+        );
+        assert_eq!(errors(&device), [(ErrorKind::BadValue, 1)], "{value}");
+    }
 }

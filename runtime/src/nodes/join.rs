@@ -366,17 +366,22 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             Some(CustomJoin { path: None, .. }) => Some(ValueRef::Object(msg.properties())),
         };
         if group.kind == Kind::Buffer {
-            if let Some(value) = property {
-                if !matches!(
-                    value,
-                    ValueRef::Bytes(_) | ValueRef::Str(_) | ValueRef::Array(_)
-                ) {
-                    self.info.log(
-                        device,
-                        format_args!("Cannot join {} to buffer", value.type_name()),
-                    );
-                    return Fate::Never;
-                }
+            // Node-RED's `done(error)` with its text, which names the
+            // value's `typeof`: catch nodes get it. Its `done` is already
+            // among the group's, so the message is also finished with when
+            // the group is sent or reset, as Node-RED calls that `done`
+            // again then.
+            let error = match property {
+                Some(ValueRef::Bytes(_) | ValueRef::Str(_) | ValueRef::Array(_)) | None => None,
+                Some(ValueRef::Number(_)) => Some("Cannot join number to buffer"),
+                Some(ValueRef::Bool(_)) => Some("Cannot join boolean to buffer"),
+                Some(ValueRef::Null | ValueRef::Object(_)) => Some("Cannot join object to buffer"),
+            };
+            if let Some(error) = error {
+                self.pending.keep(device, at, msg);
+                self.info.log(device, format_args!("{error}"));
+                device.report_error(ErrorKind::BadValue, error);
+                return Fate::Later;
             }
         }
         let added = match group.kind {
