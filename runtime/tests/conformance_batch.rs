@@ -308,9 +308,71 @@ fn a_full_queue_is_counted() {
         (0, r#"{"payload":1}"#),
         (0, r#"{"payload":2}"#),
     ];
-    let outcome = run::<2>("full", interval(1000.0, false), &inputs, 1000, &[2]);
+    // Past its limit Node-RED drops the waiting messages too: the interval
+    // sends nothing.
+    let outcome = run::<2>("full", interval(1000.0, false), &inputs, 1000, &[]);
     assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
-    assert_eq!(outcome.sent.len(), 2);
+    assert_eq!(outcome.sent, Vec::new());
+}
+
+/// "should call done() regardless of buffer overflow (mode: interval)",
+/// with the device's queue of 2 as the spec's `nodeMessageBufferMaxLength`
+/// of 2: the third message is an error for catch nodes and the two waiting
+/// are done with, all at 500 ms, long before their interval ends, and the
+/// interval then sends nothing. (A device tells the complete node as the
+/// input runs, and the catch node once it has returned; Node-RED hands the
+/// error on first.)
+#[test]
+fn calls_done_regardless_of_buffer_overflow_in_interval_mode() {
+    use psos::nodes::Watched;
+    use psos::ErrorMessage;
+    let case = "should call done() regardless of buffer overflow (mode: interval)";
+    let device = Device::new(case, "conformance");
+    let mut node =
+        Batch::<CAPACITY, 2>::new(NodeInfo::new(case, "", "batch"), interval(2000.0, false));
+    let inputs = [
+        (0, r#"{"payload":0}"#),
+        (100, r#"{"payload":1}"#),
+        (500, r#"{"payload":2}"#),
+    ];
+    let events = core::cell::RefCell::new(Vec::new());
+    let mut pending = inputs.iter().peekable();
+    for now in 0..=2500 {
+        let mut out = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
+            events.borrow_mut().push((now, "sent", format!("{msg:?}")));
+        });
+        let mut finished =
+            |msg: &Msg<CAPACITY>| events.borrow_mut().push((now, "done", format!("{msg:?}")));
+        while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
+            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
+            node.input_finishing(now, &device, &mut msg, &mut out, &mut finished);
+            if let Some(reported) = device.take_error() {
+                let ErrorMessage::Fixed(text) = reported.message else {
+                    panic!("{case}: {reported:?}");
+                };
+                events
+                    .borrow_mut()
+                    .push((now, "caught", format!("{msg:?}: {text}")));
+            }
+        }
+        node.tick_finishing(now, &device, &mut out, &mut finished);
+    }
+    assert_eq!(
+        events.into_inner(),
+        [
+            event(500, "done", r#"{"payload":0}"#),
+            event(500, "done", r#"{"payload":1}"#),
+            event(
+                500,
+                "caught",
+                r#"{"payload":2}: too many pending messages in batch node"#
+            ),
+        ]
+    );
+    assert_eq!(
+        device.errors_seen().collect::<Vec<_>>(),
+        [(ErrorKind::QueueFull, 1)]
+    );
 }
 
 /// `check_concat`'s messages: topic, payload, index and count, each the
@@ -510,12 +572,13 @@ fn event(at: u64, what: &'static str, msg: &str) -> (u64, &'static str, String) 
 /// hold: the complete node hears of the messages of a sequence once it
 /// has left (in `count` and `interval` modes as they left, with their
 /// parts; in `concat` mode, which sends copies, as they came), and of
-/// those a reset drops, then of the resetting message. The 3 "regardless
-/// of buffer overflow" cases rely on Node-RED's
-/// `nodeMessageBufferMaxLength`, past which it drops every waiting message
-/// (finishing with them, the last with an error); a device's limit is its
-/// queue, and the message that finds it full is dropped and counted
-/// (`a_full_queue_is_counted`).
+/// those a reset drops, then of the resetting message. Of the 3
+/// "regardless of buffer overflow" cases, which rely on Node-RED's
+/// `nodeMessageBufferMaxLength`, the `interval` one is
+/// `calls_done_regardless_of_buffer_overflow_in_interval_mode`; in `count`
+/// mode a device's queue holds `count` messages, and in `concat` mode
+/// Node-RED gives every waiting message the error, which a device does not
+/// (see docs/conformance.md).
 #[test]
 fn calls_done_when_message_is_sent_or_reset() {
     let count_of_two = count(2, 0, false);

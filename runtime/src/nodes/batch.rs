@@ -8,7 +8,9 @@
 //! A device keeps the messages of a sequence in a queue of `Q` messages
 //! fixed at build time: `count` for `count` mode, which it never exceeds,
 //! and `psosQueue` for the other modes, where a message that finds it full
-//! is dropped and counted (`ErrorKind::QueueFull`). Node-RED's sequence id
+//! is dropped and counted (`ErrorKind::QueueFull`), in `interval` mode
+//! with the messages waiting, as Node-RED drops them past its
+//! `nodeMessageBufferMaxLength`. Node-RED's sequence id
 //! is the first message's `_msgid`; a device, which has no message ids,
 //! gives the sequence an id as `split` does. As `delay`, the node works
 //! on the clock it is given (`input_at`, `tick_at`).
@@ -101,8 +103,9 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
     /// and in `concat` mode, which send copies, as they came; those an
     /// overlap keeps, when they leave the last sequence they are in); on a
     /// `msg.reset`, the messages it drops (in `concat` mode by topic, then
-    /// by sequence, as Node-RED keeps them) and then the resetting message.
-    /// Not a message of a topic `concat` does not list, one without
+    /// by sequence, as Node-RED keeps them) and then the resetting message;
+    /// in `interval` mode, the messages waiting when one more finds the
+    /// queue full. Not a message of a topic `concat` does not list, one without
     /// `msg.parts`, nor one a device drops (counted). `out` must send
     /// copies (`Watched`).
     pub fn input_finishing<O: Outputs<N>>(
@@ -143,7 +146,13 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
             }
             BatchMode::Interval { .. } => {
                 if self.queue.push(msg.clone()).is_err() {
+                    // Node-RED, past its `nodeMessageBufferMaxLength`,
+                    // which a device's queue is, ends the message that
+                    // overflows with this error, finishes with every
+                    // waiting one and forgets them all.
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
+                    self.finish_queued(finished);
+                    self.queue.clear();
                 }
             }
             BatchMode::Concat { topics } => {
