@@ -346,8 +346,9 @@ mod tests {
         let mut properties = std::vec![0x1f, 0x00, 150];
         properties.resize(3 + 150, b'r');
         properties.extend_from_slice(&[0x13, 0x00, 0x07]);
-        let mut packet = std::vec![CONNACK, 0x80 | (2 + 2 + 156) % 128, (2 + 2 + 156) / 128];
-        packet.extend_from_slice(&[0x00, 0x00, 0x80 | 156 % 128, 156 / 128]);
+        // 160 bytes after the remaining length, 156 of them properties.
+        let mut packet = std::vec![CONNACK, 0xa0, 0x01];
+        packet.extend_from_slice(&[0x00, 0x00, 0x9c, 0x01]);
         packet.extend_from_slice(&properties);
         check(&packet, Some(7));
     }
