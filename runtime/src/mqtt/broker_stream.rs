@@ -136,8 +136,9 @@ struct Packets {
     /// No packet has ended yet.
     in_first: bool,
     /// The keepalive the first CONNECT asks for, once its two bytes have
-    /// passed (the first of them meanwhile), until taken.
+    /// passed, until taken.
     connect_keepalive: Option<u16>,
+    /// The first of those bytes, once passed.
     keepalive_high: u8,
 }
 
