@@ -3,8 +3,9 @@
 //! each of Node-RED's datatypes, each device keeps a retained status with a
 //! last will, a device without its broker keeps its local wires running, and
 //! a restarted device resumes its session and gets what was sent meanwhile,
-//! status nodes hear `mqtt in` and `mqtt out` report the session, and a
-//! device under QEMU reaches its broker again after a broker restart.
+//! status nodes hear `mqtt in` and `mqtt out` report the session, a
+//! device under QEMU reaches its broker again after a broker restart, and
+//! a device pings at the keepalive its broker gives.
 
 mod support;
 
@@ -319,6 +320,67 @@ fn a_qemu_device_that_publishes_more_often_than_its_keepalive_finds_a_new_broker
         took.as_secs_f64()
     );
     assert!(took < bound, "{took:?}, more than {bound:?}");
+}
+
+/// A device whose flow asks for a keepalive of 60 s, on a broker that
+/// allows at most 10 s (the least Mosquitto 2.0 takes) and says so with a
+/// Server Keep Alive in its CONNACK. The device publishes at QoS 0 every
+/// second (its debug node's sidebar mirror) and has nothing to read, so
+/// minimq, whose ping follows the device's own silence, never pings. The
+/// device's check pings after 10 s with nothing read, the broker's
+/// keepalive, not after the flow's 60 s; the broker, which drops a client
+/// silent for one and a half keepalives, keeps the session.
+#[test]
+fn a_device_pings_at_the_keepalive_its_broker_gives_and_keeps_its_session() {
+    let broker = Mosquitto::start_with_max_keepalive(10);
+    let (dir, _) = build_test_flow("server_keepalive");
+    let device = start(dir.path(), "keepalive-follower", &broker);
+    // Three of the broker's keepalives and a half, half of the flow's.
+    std::thread::sleep(Duration::from_secs(35));
+    let log = broker.log();
+    drop(device);
+    let client = "psos-server_keepalive-keepalive-follower";
+    // Each line of Mosquitto's log starts with the time in whole seconds.
+    let at = |line: &str| -> u64 {
+        let seconds = line.split(':').next().unwrap_or_default();
+        seconds
+            .parse()
+            .unwrap_or_else(|_| panic!("a time in {line:?}"))
+    };
+    let connected: Vec<&str> = log
+        .lines()
+        .filter(|line| line.contains(&format!(" as {client} (")))
+        .collect();
+    let [connected] = connected.as_slice() else {
+        panic!("one session:\n{log}");
+    };
+    assert!(
+        connected.ends_with(", k60)."),
+        "the device asks for 60 s: {connected}"
+    );
+    let mut times = vec![at(connected)];
+    times.extend(
+        log.lines()
+            .filter(|line| line.ends_with(&format!("Received PINGREQ from {client}")))
+            .map(at),
+    );
+    let intervals: Vec<u64> = times.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    println!("the device pinged {intervals:?} s after its connection and each ping before");
+    // 10 s after the last PINGRESP (or after the CONNACK, SUBACK and
+    // PUBACK of its connection), in whole seconds.
+    assert!(
+        intervals.len() >= 3 && intervals.iter().all(|interval| (9..=11).contains(interval)),
+        "pings every 10 s: {intervals:?}\n{log}"
+    );
+    assert!(!log.contains("exceeded timeout"), "{log}");
+    let published = log
+        .lines()
+        .filter(|line| line.contains(&format!("Received PUBLISH from {client} (d0, q0")))
+        .count();
+    assert!(
+        published >= 30,
+        "it published all along: {published}\n{log}"
+    );
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! had not acknowledged when the connection dropped. Unless `clean_start`
 //! says otherwise, a connection resumes the session, also the first one
 //! after the device (re)started (see `broker_stream.rs`, which also gives
-//! up on a broker that stays silent for one and a half keepalives). A board that stops
+//! up on a broker that stays silent for one and a half keepalives, the
+//! keepalive being the one the broker may set in its CONNACK). A board that stops
 //! (the host on SIGTERM) asks for [`goodbye`]: the close message, an
 //! `offline` status and a DISCONNECT, so that the broker does not publish
 //! the will.
@@ -33,6 +34,7 @@ use crate::value::ValueRef;
 use crate::{Device, ErrorKind, Msg, NodeStatus};
 
 mod broker_stream;
+mod wire;
 use broker_stream::BrokerStream;
 
 /// How the device reaches its broker, and who it is there.

@@ -42,6 +42,9 @@ enum Flavour {
     Persistent,
     /// Any number of queued messages per client.
     Unbounded,
+    /// A keepalive of at most this many seconds, and a log of every
+    /// packet.
+    KeepaliveAtMost(u16),
 }
 
 /// A message as a subscriber received it.
@@ -144,6 +147,14 @@ impl Mosquitto {
     /// falls behind (Mosquitto drops them past 1000), for bursts.
     pub fn start_unbounded() -> Self {
         Self::start_with(None, Flavour::Unbounded)
+    }
+
+    /// Starts a broker that allows a keepalive of at most `seconds`
+    /// (Mosquitto 2.0 takes no less than 10): to a client that asks for
+    /// more, or for none, its CONNACK names that as the Server Keep Alive.
+    /// Its log has a line for every packet, a PINGREQ's too.
+    pub fn start_with_max_keepalive(seconds: u16) -> Self {
+        Self::start_with(None, Flavour::KeepaliveAtMost(seconds))
     }
 
     fn start_with(credentials: Option<(String, String)>, flavour: Flavour) -> Self {
@@ -389,17 +400,22 @@ impl Mosquitto {
         } else {
             String::new()
         };
-        let queues = if flavour == Flavour::Unbounded {
-            "max_queued_messages 0\n"
-        } else {
-            ""
+        let limits = match flavour {
+            Flavour::Unbounded => "max_queued_messages 0\n".to_string(),
+            // Naming any log type drops the default ones.
+            Flavour::KeepaliveAtMost(seconds) => format!(
+                "max_keepalive {seconds}\n\
+                 log_type error\nlog_type warning\nlog_type notice\n\
+                 log_type information\nlog_type debug\n"
+            ),
+            Flavour::Plain | Flavour::Persistent => String::new(),
         };
         let config = format!(
             "# A private broker for one test.\n\
              listener {port} 127.0.0.1\n\
              {access}\
              {persistence}\
-             {queues}\
+             {limits}\
              log_dest stderr\n"
         );
         std::fs::write(dir.path().join("mosquitto.conf"), config).expect("the config is written");

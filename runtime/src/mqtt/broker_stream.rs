@@ -44,10 +44,25 @@
 //! (MQTT 5, 3.1.2.10): the device is as patient with the broker as the
 //! broker is with it, and even a keepalive of 1 s leaves half a second for
 //! the answer. A keepalive of 0 turns the check off, as MQTT says.
+//!
+//! **Whose keepalive.** The session's: the broker may answer the CONNECT
+//! with a Server Keep Alive in its CONNACK, which then replaces the one the
+//! client asked for on both sides (MQTT 5, 3.2.2.3.14; Mosquitto sends one
+//! to a client that asks for more than its `max_keepalive`, or for none).
+//! minimq pings on it, and asks for it again in every later CONNECT of the
+//! session, where a broker that says nothing takes it. So the stream takes
+//! the keepalive from the CONNECT it carries, then from the CONNACK it
+//! reads (`wire.rs`, which reads it in any pieces and gives nothing for a
+//! malformed packet), and until then from the flow. A 0 from either leaves
+//! the keepalive it had: the check is the device's own way to notice a
+//! lost broker, and a broker that asks for no keepalive still answers a
+//! PINGREQ, so no broker turns the check off.
 
 use embassy_futures::select::{select, Either};
 use embassy_time::{Duration, Instant, Timer};
 use embedded_io_async::{ErrorType, Read, Write};
+
+use super::wire::{ConnAck, VarInt, VarIntStep};
 
 /// The Clean Start bit of a CONNECT's flags.
 const CLEAN_START: u8 = 0x02;
@@ -58,6 +73,10 @@ const CONNECT: u8 = 0x10;
 /// From the end of the remaining length to the flags: the protocol name's
 /// length (2 bytes), `MQTT` (4) and the protocol version (1).
 const FLAGS_AFTER_LENGTH: usize = 2 + 4 + 1;
+
+/// From the end of the remaining length to the keepalive, which follows
+/// the flags in two bytes.
+const KEEPALIVE_AFTER_LENGTH: usize = FLAGS_AFTER_LENGTH + 1;
 
 /// A PINGREQ packet.
 const PINGREQ: [u8; 2] = [0xc0, 0x00];
@@ -100,9 +119,8 @@ impl<E: embedded_io_async::Error> embedded_io_async::Error for Error<E> {
 enum Position {
     /// Between two packets: the next byte is a packet's first.
     Between,
-    /// In the remaining length of a packet whose first byte is `first`:
-    /// the value read so far and how many of its bytes.
-    Length { first: u8, value: usize, bytes: u32 },
+    /// In the remaining length of a packet whose first byte is `first`.
+    Length { first: u8, length: VarInt },
     /// In the body of a packet whose first byte is `first`: the bytes of
     /// the body written and those still to come.
     Body { first: u8, at: usize, left: usize },
@@ -117,6 +135,11 @@ struct Packets {
     position: Position,
     /// No packet has ended yet.
     in_first: bool,
+    /// The keepalive the first CONNECT asks for, once its two bytes have
+    /// passed, until taken.
+    connect_keepalive: Option<u16>,
+    /// The first of those bytes, once passed.
+    keepalive_high: u8,
 }
 
 impl Packets {
@@ -124,6 +147,8 @@ impl Packets {
         Self {
             position: Position::Between,
             in_first: true,
+            connect_keepalive: None,
+            keepalive_high: 0,
         }
     }
 
@@ -158,35 +183,28 @@ impl Packets {
                 Position::Between => {
                     self.position = Position::Length {
                         first: rest.first().copied().unwrap_or(0),
-                        value: 0,
-                        bytes: 0,
+                        length: VarInt::default(),
                     };
                     taken += 1;
                 }
-                Position::Length {
-                    first,
-                    value,
-                    bytes,
-                } => {
+                Position::Length { first, length } => {
                     let byte = rest.first().copied().unwrap_or(0);
-                    let value = value | usize::from(byte & 0x7f) << (7 * bytes);
-                    self.position = if byte & 0x80 == 0 {
-                        self.body(first, 0, value)
-                    } else if bytes + 1 >= 4 {
-                        Position::Lost
-                    } else {
-                        Position::Length {
-                            first,
-                            value,
-                            bytes: bytes + 1,
+                    self.position = match length.push(byte) {
+                        VarIntStep::More(length) => Position::Length { first, length },
+                        VarIntStep::Done(length) => {
+                            self.body(first, 0, usize::try_from(length).unwrap_or(usize::MAX))
                         }
+                        VarIntStep::Malformed => Position::Lost,
                     };
                     taken += 1;
                 }
                 Position::Body { first, at, left } => {
                     let mut step = left.min(rest.len());
-                    if self.in_first && first == CONNECT && at < FLAGS_AFTER_LENGTH {
-                        step = step.min(FLAGS_AFTER_LENGTH - at);
+                    if self.in_first && first == CONNECT {
+                        if at < FLAGS_AFTER_LENGTH {
+                            step = step.min(FLAGS_AFTER_LENGTH - at);
+                        }
+                        self.note_keepalive(at, rest.get(..step).unwrap_or(rest));
                     }
                     self.position = self.body(first, at + step, left - step);
                     taken += step;
@@ -195,6 +213,19 @@ impl Packets {
             }
         }
         taken
+    }
+
+    /// Notes the bytes of the first CONNECT's keepalive among `bytes`,
+    /// which begin at `at` in its body.
+    fn note_keepalive(&mut self, at: usize, bytes: &[u8]) {
+        let high = KEEPALIVE_AFTER_LENGTH.checked_sub(at);
+        if let Some(byte) = high.and_then(|offset| bytes.get(offset)) {
+            self.keepalive_high = *byte;
+        }
+        let low = (KEEPALIVE_AFTER_LENGTH + 1).checked_sub(at);
+        if let Some(byte) = low.and_then(|offset| bytes.get(offset)) {
+            self.connect_keepalive = Some(u16::from_be_bytes([self.keepalive_high, *byte]));
+        }
     }
 
     /// Takes the first CONNECT's flags, at which [`Self::take`] stops.
@@ -225,8 +256,8 @@ pub struct BrokerStream<IO> {
     packets: Packets,
     /// Silence after which a PINGREQ goes out; `None` for no check.
     keepalive: Option<Duration>,
-    /// Silence after the keepalive after which the broker is given up.
-    grace: Duration,
+    /// The broker's first packet, read for a Server Keep Alive.
+    connack: ConnAck,
     /// When a byte was last read (or the stream was made).
     heard: Instant,
     /// A PINGREQ went out since then.
@@ -247,19 +278,42 @@ enum Silence {
 }
 
 impl<IO> BrokerStream<IO> {
-    /// A stream over `io` for a session with the given keepalive, in
-    /// seconds (0 for none).
+    /// A stream over `io` for a session whose flow asks for the given
+    /// keepalive, in seconds (0 for none), until the CONNECT or the
+    /// broker's CONNACK names another.
     pub fn new(io: IO, clean_start: bool, keepalive_s: u16) -> Self {
-        let keepalive = Duration::from_secs(u64::from(keepalive_s));
-        Self {
+        let mut stream = Self {
             io,
             clean_start,
             packets: Packets::new(),
-            keepalive: (keepalive_s > 0).then_some(keepalive),
-            grace: keepalive / 2,
+            keepalive: None,
+            connack: ConnAck::new(),
             heard: Instant::now(),
             pinged: false,
             ping_left: 0,
+        };
+        stream.follow_keepalive(keepalive_s);
+        stream
+    }
+
+    /// Checks the broker's silence against a keepalive of `seconds` from
+    /// now on, unless that is 0: no broker turns the check off.
+    fn follow_keepalive(&mut self, seconds: u16) {
+        if seconds > 0 {
+            self.keepalive = Some(Duration::from_secs(u64::from(seconds)));
+        }
+    }
+
+    /// Notes bytes read from the broker: it was heard, and its CONNACK may
+    /// name the session's keepalive.
+    fn heard_from(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.heard = Instant::now();
+        self.pinged = false;
+        if let Some(seconds) = self.connack.read(bytes) {
+            self.follow_keepalive(seconds);
         }
     }
 
@@ -273,7 +327,8 @@ impl<IO> BrokerStream<IO> {
             return Silence::Fine(Instant::MAX);
         };
         let ping_at = self.heard + keepalive;
-        let dead_at = ping_at + self.grace;
+        // The grace MQTT gives a silent client: half a keepalive more.
+        let dead_at = ping_at + keepalive / 2;
         if now >= dead_at {
             Silence::Dead
         } else if self.pinged || now < ping_at {
@@ -329,6 +384,16 @@ impl<IO: ErrorType> ErrorType for BrokerStream<IO> {
 
 impl<IO: Read + Write> Read for BrokerStream<IO> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        let read = self.read_in_time(buf).await?;
+        self.heard_from(buf.get(..read).unwrap_or(buf));
+        Ok(read)
+    }
+}
+
+impl<IO: Read + Write> BrokerStream<IO> {
+    /// Reads from the transport, pinging the broker and giving it up as
+    /// the silence calls for.
+    async fn read_in_time(&mut self, buf: &mut [u8]) -> Result<usize, Error<IO::Error>> {
         if self.keepalive.is_none() {
             return self.io.read(buf).await.map_err(Error::Transport);
         }
@@ -344,14 +409,7 @@ impl<IO: Read + Write> Read for BrokerStream<IO> {
             // Cancelling a read loses nothing: minimq cancels its own reads
             // at its deadlines too.
             match select(self.io.read(buf), Timer::at(wake)).await {
-                Either::First(read) => {
-                    let read = read.map_err(Error::Transport)?;
-                    if read > 0 {
-                        self.heard = Instant::now();
-                        self.pinged = false;
-                    }
-                    return Ok(read);
-                }
+                Either::First(read) => return read.map_err(Error::Transport),
                 Either::Second(()) => {}
             }
         }
@@ -386,6 +444,9 @@ impl<IO: Write> Write for BrokerStream<IO> {
             self.packets
                 .take(head.get(..written).unwrap_or(head), false);
         }
+        if let Some(seconds) = self.packets.connect_keepalive.take() {
+            self.follow_keepalive(seconds);
+        }
         Ok(written)
     }
 
@@ -397,17 +458,19 @@ impl<IO: Write> Write for BrokerStream<IO> {
 #[cfg(test)]
 mod tests {
     extern crate std;
+    use std::collections::VecDeque;
     use std::vec::Vec;
 
     use super::*;
 
     /// A transport that takes at most `chunk` bytes a write, and whose
-    /// reads answer a PINGREQ with a PINGRESP when `answers`, or else never
-    /// end.
+    /// reads give the pieces in `incoming`, then answer a PINGREQ with a
+    /// PINGRESP when `answers`, or else never end.
     struct Link {
         bytes: Vec<u8>,
         chunk: usize,
         answers: bool,
+        incoming: VecDeque<Vec<u8>>,
     }
 
     impl Link {
@@ -416,6 +479,7 @@ mod tests {
                 bytes: Vec::new(),
                 chunk,
                 answers,
+                incoming: VecDeque::new(),
             }
         }
     }
@@ -438,6 +502,10 @@ mod tests {
 
     impl Read for Link {
         async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+            if let Some(piece) = self.incoming.pop_front() {
+                buf[..piece.len()].copy_from_slice(&piece);
+                return Ok(piece.len());
+            }
             if self.answers && self.bytes.ends_with(&PINGREQ) {
                 buf[..2].copy_from_slice(&[0xd0, 0x00]);
                 return Ok(2);
@@ -473,6 +541,14 @@ mod tests {
         bytes.extend_from_slice(&[0, 4, b'M', b'Q', b'T', b'T', 5, flags, 0, 60]);
         bytes.extend_from_slice(&[0xc0, 0x00, after]);
         bytes
+    }
+
+    /// A CONNECT alone, with Clean Start set, asking for a keepalive of
+    /// `seconds`.
+    fn connect_asking(seconds: u16) -> Vec<u8> {
+        let mut connect = connect(1, 0x02, 0)[..12].to_vec();
+        connect[10..12].copy_from_slice(&seconds.to_be_bytes());
+        connect
     }
 
     #[test]
@@ -518,8 +594,9 @@ mod tests {
     fn session() -> (Vec<u8>, Vec<usize>) {
         let mut publish = std::vec![0x30, 0xc8, 0x01, 0, 3, b'a', b'/', b'b', 0];
         publish.resize(3 + 200, b'x');
+        // The CONNECT asks for no keepalive, which leaves the test's.
         let packets: [Vec<u8>; 4] = [
-            connect(1, 0x02, 0)[..12].to_vec(),
+            connect_asking(0),
             publish,
             PINGREQ.to_vec(),
             std::vec![0x82, 0x07, 0, 1, 0, 0, 1, b'a', 0x01],
@@ -533,15 +610,19 @@ mod tests {
         (bytes, ends)
     }
 
-    /// Makes a PINGREQ due on `stream` (its keepalive has passed, its
-    /// grace has not).
+    /// Makes a PINGREQ due on `stream`: its keepalive of 4 s passed half a
+    /// second ago, and its grace has 1.5 s left. (The clock starts when a
+    /// test first reads it: it is first let run past 4.5 s.)
     fn make_ping_due(stream: &mut BrokerStream<Link>) {
-        stream.keepalive = Some(Duration::from_ticks(1));
-        stream.grace = Duration::from_secs(3600);
-        stream.heard = Instant::from_ticks(0);
-        while Instant::now() <= Instant::from_ticks(1) {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
+        let silence = Duration::from_millis(4_500);
+        let heard = loop {
+            match Instant::now().checked_sub(silence) {
+                Some(heard) => break heard,
+                None => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        };
+        stream.keepalive = Some(Duration::from_secs(4));
+        stream.heard = heard;
     }
 
     #[test]
@@ -581,10 +662,9 @@ mod tests {
     /// link that answers PINGREQs when `answers`.
     #[embassy_executor::task(pool_size = 2)]
     async fn read_after_silence(answers: bool) {
-        let mut stream = BrokerStream::new(Link::new(100, answers), false, 0);
+        let mut stream = BrokerStream::new(Link::new(100, answers), true, 0);
         stream.keepalive = Some(Duration::from_millis(200));
-        stream.grace = Duration::from_millis(100);
-        let outcome = match stream.write_all(&connect(1, 0, 0)[..12]).await {
+        let outcome = match stream.write_all(&connect_asking(0)).await {
             Ok(()) => {
                 let started = Instant::now();
                 let mut buf = [0u8; 8];
@@ -613,7 +693,7 @@ mod tests {
         );
         let mut outcomes = OUTCOMES.lock().unwrap().clone();
         outcomes.sort_by_key(|outcome| outcome.0);
-        let pinged = [&connect(1, 0, 0)[..12], &PINGREQ].concat();
+        let pinged = [connect_asking(0).as_slice(), &PINGREQ].concat();
         let [(false, silent, silent_written, silent_ms), (true, answered, answered_written, answered_ms)] =
             outcomes.as_slice()
         else {
@@ -625,5 +705,124 @@ mod tests {
         // Answered: the PINGRESP read right after the PINGREQ.
         assert_eq!((answered, answered_written), (&Ok(2), &pinged));
         assert!((200..300).contains(answered_ms), "{answered_ms} ms");
+    }
+
+    /// A CONNACK with a Server Keep Alive of `seconds`, or without one;
+    /// either way with the properties Mosquitto sends beside it.
+    fn connack(server_keep_alive: Option<u16>) -> Vec<u8> {
+        let mut properties = std::vec![0x22, 0x00, 0x0a];
+        if let Some(seconds) = server_keep_alive {
+            properties.push(0x13);
+            properties.extend_from_slice(&seconds.to_be_bytes());
+        }
+        properties.extend_from_slice(&[0x21, 0x00, 0x14]);
+        let mut packet = std::vec![0x20, 3 + properties.len() as u8, 0x00, 0x00];
+        packet.push(properties.len() as u8);
+        packet.extend_from_slice(&properties);
+        packet
+    }
+
+    /// A session whose flow asks for `flow_s`, whose CONNECT asks for
+    /// `connect_s` and whose broker answers `connack`, each written and
+    /// read in every way of cutting them: the keepalive the check follows.
+    fn check_keepalive(flow_s: u16, connect_s: u16, connack: &[u8], expect: Option<u64>) {
+        let connect = connect_asking(connect_s);
+        for piece in [1, 2, 5, 100] {
+            for chunk in [1, 3, 100] {
+                for split in 0..=connack.len() {
+                    let mut stream = BrokerStream::new(Link::new(chunk, false), true, flow_s);
+                    write_in_pieces(&mut stream, &connect, piece);
+                    let (first, second) = connack.split_at(split);
+                    stream.io.incoming = [first.to_vec(), second.to_vec()].into();
+                    let mut buf = [0u8; 64];
+                    for _ in 0..2 {
+                        embassy_futures::block_on(stream.read(&mut buf)).unwrap();
+                    }
+                    assert_eq!(
+                        stream.keepalive,
+                        expect.map(Duration::from_secs),
+                        "flow {flow_s} s, CONNECT {connect_s} s, {connack:02x?} cut at {split}, \
+                         pieces of {piece}, chunks of {chunk}"
+                    );
+                    assert_eq!(stream.into_inner().bytes, connect);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_check_follows_the_brokers_server_keep_alive() {
+        check_keepalive(60, 60, &connack(None), Some(60));
+        check_keepalive(60, 60, &connack(Some(10)), Some(10));
+        check_keepalive(2, 2, &connack(Some(10)), Some(10));
+        // A flow without a check gets one when the broker names a keepalive.
+        check_keepalive(0, 0, &connack(Some(10)), Some(10));
+        check_keepalive(0, 0, &connack(None), None);
+    }
+
+    #[test]
+    fn the_check_follows_the_keepalive_the_connect_asks_for() {
+        // minimq asks on every later connection for what a broker gave it
+        // earlier: a broker that says nothing then takes that.
+        check_keepalive(60, 10, &connack(None), Some(10));
+        check_keepalive(0, 10, &connack(None), Some(10));
+        check_keepalive(60, 10, &connack(Some(20)), Some(20));
+    }
+
+    #[test]
+    fn no_broker_turns_the_check_off_or_changes_it_with_a_malformed_connack() {
+        // A Server Keep Alive of 0, and a CONNECT asking for 0 after one.
+        check_keepalive(60, 60, &connack(Some(0)), Some(60));
+        check_keepalive(60, 0, &connack(None), Some(60));
+        let mut past_its_properties = connack(Some(10));
+        past_its_properties[4] = 4;
+        let mut not_a_connack = connack(Some(10));
+        not_a_connack[0] = 0x30;
+        for malformed in [past_its_properties, not_a_connack, std::vec![0x20, 0xff]] {
+            check_keepalive(60, 60, &malformed, Some(60));
+        }
+    }
+
+    /// How long the read after a CONNACK with a Server Keep Alive of 1 s
+    /// took on a session whose flow asks for 60 s, how it ended, and what
+    /// was written.
+    static SHORT_KEEPALIVE: std::sync::Mutex<Option<(u64, bool, Vec<u8>)>> =
+        std::sync::Mutex::new(None);
+
+    #[embassy_executor::task]
+    async fn read_after_a_short_server_keep_alive() {
+        let mut stream = BrokerStream::new(Link::new(100, false), true, 60);
+        let mut outcome = (0, false, Vec::new());
+        if stream.write_all(&connect_asking(60)).await.is_ok() {
+            stream.io.incoming = [connack(Some(1))].into();
+            let mut buf = [0u8; 64];
+            if stream.read(&mut buf).await.is_ok() {
+                let started = Instant::now();
+                let read =
+                    embassy_time::with_timeout(Duration::from_secs(10), stream.read(&mut buf))
+                        .await;
+                let silent = matches!(read, Ok(Err(Error::BrokerSilent)));
+                outcome = (
+                    started.elapsed().as_millis(),
+                    silent,
+                    stream.into_inner().bytes,
+                );
+            }
+        }
+        *SHORT_KEEPALIVE.lock().unwrap() = Some(outcome);
+    }
+
+    #[test]
+    fn a_server_keep_alive_shorter_than_the_flows_times_the_ping_and_the_giving_up() {
+        crate::host::executor::run_until(
+            |spawner| spawner.spawn(read_after_a_short_server_keep_alive().unwrap()),
+            || SHORT_KEEPALIVE.lock().unwrap().is_some(),
+        );
+        let (took, silent, written) = SHORT_KEEPALIVE.lock().unwrap().take().unwrap();
+        // A PINGREQ after 1 s of silence, the broker given up at 1.5 s,
+        // not at the flow's 60 s and 90 s.
+        assert!(silent, "the broker was not given up");
+        assert!((1_500..2_500).contains(&took), "{took} ms");
+        assert_eq!(written, [connect_asking(60).as_slice(), &PINGREQ].concat());
     }
 }
