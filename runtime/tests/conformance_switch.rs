@@ -691,6 +691,34 @@ fn a_full_store_still_sends_the_sequence_the_message_completes() {
     assert_eq!(held.logged_errors, [(ErrorKind::QueueFull, 1)]);
 }
 
+/// Beyond the spec: a message whose rule throws while its sequence is
+/// being repaired is an error, and the sequence never leaves (Node-RED
+/// never counts the message among those received, so it waits forever);
+/// a device forgets it.
+#[test]
+fn a_rule_that_throws_keeps_a_repaired_sequence_from_leaving() {
+    const RULES: &[SwitchRule] = &[rule(Eq, text("x"))];
+    let case = "throws in a sequence";
+    let mut node = holding::<4>(case, RULES, true, true);
+    let outcome = run(
+        case,
+        &mut node,
+        &[
+            r#"{"payload":{"toString":1},"parts":{"index":0,"count":2,"id":"a"}}"#,
+            r#"{"payload":"x","parts":{"index":1,"count":2,"id":"a"}}"#,
+        ],
+    );
+    assert_eq!(
+        outcome,
+        Outcome {
+            logged: vec!["Cannot convert object to primitive value".to_string()],
+            errors: vec![(ErrorKind::BadValue, 1)],
+            ..Outcome::default()
+        }
+    );
+    assert_eq!(node.held(), 0);
+}
+
 #[test]
 fn should_handle_empty_rule() {
     check(

@@ -310,7 +310,7 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
         // where a rule compares with it.
         NodeKind::Switch(switch) if switch.holds_sequences() => {
             let previous = if switch.uses_previous() { message } else { 0 };
-            88 + previous + switch.queue as u64 * (message + 24)
+            96 + previous + switch.queue as u64 * (message + 24)
         }
         // Each group: its joined value, its message, and its id, joiner
         // and property names.

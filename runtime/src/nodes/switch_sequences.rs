@@ -58,7 +58,28 @@ impl<const N: usize, const Q: usize> Members<'_, N, Q> {
         self.positions.len() + usize::from(self.extra.is_some())
     }
 
-    /// The `k`th message of the sequence and its ports.
+    /// The ports the rules chose for the `k`th message.
+    fn ports(&self, held: &heapless::Vec<(Msg<N>, u128), Q>, k: usize) -> u128 {
+        match self.positions.get(k) {
+            Some(at) => held.get(*at).map_or(0, |(_, ports)| *ports),
+            None => self.extra.as_ref().map_or(0, |(_, ports)| *ports),
+        }
+    }
+
+    /// The `k`th message of the sequence.
+    fn msg<'h>(
+        &'h self,
+        held: &'h heapless::Vec<(Msg<N>, u128), Q>,
+        k: usize,
+    ) -> Option<&'h Msg<N>> {
+        match self.positions.get(k) {
+            Some(at) => held.get(*at).map(|(msg, _)| msg),
+            None if k == self.positions.len() => self.extra.as_ref().map(|(msg, _)| &**msg),
+            None => None,
+        }
+    }
+
+    /// The `k`th message of the sequence and its ports, to change.
     fn get<'h>(
         &'h mut self,
         held: &'h mut heapless::Vec<(Msg<N>, u128), Q>,
@@ -129,12 +150,14 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
         }
         // One more than the store holds: Node-RED forgets every waiting
         // message, but the sequence the message completes still leaves.
-        self.switch
-            .report_node_reds(device, ErrorKind::QueueFull, TOO_MANY_PENDING);
+        // The error is reported once it has: the receivers it reaches
+        // first would take it for theirs.
         if complete {
             members.extra = Some((msg, 0));
             self.send_sequence(device, &mut members, total, out);
         }
+        self.switch
+            .report_node_reds(device, ErrorKind::QueueFull, TOO_MANY_PENDING);
         self.held.clear();
     }
 
@@ -199,39 +222,32 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
     fn send_repaired<O: Outputs<N>>(
         &mut self,
         device: &Device,
-        members: &mut Members<'_, N, Q>,
+        members: &Members<'_, N, Q>,
         out: &mut O,
     ) {
         let ports = self.switch.rule_count().min(MAX_REPAIR_RULES);
         let first_id = self.ids;
         self.ids = self.ids.wrapping_add(ports as u32);
-        let mut port_sets = heapless::Vec::<u128, Q>::new();
-        let mut extra_set = 0u128;
-        for k in 0..members.len() {
-            if let Some((_, set)) = members.get(&mut self.held, k) {
-                // Only the message at hand finds no room, and it is last.
-                if port_sets.push(*set).is_err() {
-                    extra_set = *set;
-                }
-            }
-        }
-        let set_of = |k: usize| port_sets.get(k).copied().unwrap_or(extra_set);
+        let held = &self.held;
         let total = members.len();
-        let node_id = self.switch.info.id;
+        let chose = |k: usize, bit: u128| members.ports(held, k) & bit != 0;
         for k in 0..total {
-            let mut chosen = set_of(k);
+            let mut chosen = members.ports(held, k);
             while chosen != 0 {
                 let port = chosen.trailing_zeros() as usize;
                 chosen &= chosen - 1;
                 let bit = 1u128 << port;
-                let index = (0..k).filter(|j| set_of(*j) & bit != 0).count();
-                let port_count = (0..total).filter(|j| set_of(*j) & bit != 0).count();
-                let Some((msg, _)) = members.get(&mut self.held, k) else {
+                let index = (0..k).filter(|j| chose(*j, bit)).count();
+                let port_count = (0..total).filter(|j| chose(*j, bit)).count();
+                let Some(mut copy) = members.msg(held, k).cloned() else {
                     continue;
                 };
-                let mut copy = msg.clone();
                 let mut id = [0u8; 16];
-                group_id(node_id, first_id.wrapping_add(port as u32), &mut id);
+                group_id(
+                    self.switch.info.id,
+                    first_id.wrapping_add(port as u32),
+                    &mut id,
+                );
                 let set = set_parts(&mut copy, &id, index, port_count);
                 if device.check(set, ErrorKind::Oversize).is_some() {
                     out.send(port, &mut copy);
