@@ -315,32 +315,44 @@ const SEQUENCE: &[&str] = &[
     r#"{"payload":4,"xindex":4,"parts":{"index":4,"count":5,"id":222}}"#,
 ];
 
+/// `customFlowSequenceSwitchTest`'s three rules on `SEQUENCE`: the
+/// titles without and with `repair`, the rule, `checkall`, and the
+/// payloads that leave.
+type SequenceCase = (
+    &'static str,
+    &'static str,
+    &'static [SwitchRule],
+    bool,
+    &'static [usize],
+);
+
+const SEQUENCE_CASES: &[SequenceCase] = &[
+    (
+        "should take head of message sequence (no repair)",
+        "should take head of message sequence (repair)",
+        &[rule(SwitchOp::Head, number(3.0))],
+        false,
+        &[0, 1, 2],
+    ),
+    (
+        "should take tail of message sequence (no repair)",
+        "should take tail of message sequence (repair)",
+        &[rule(SwitchOp::Tail, number(3.0))],
+        true,
+        &[2, 3, 4],
+    ),
+    (
+        "should take slice of message sequence (no repair)",
+        "should take slice of message sequence (repair)",
+        &[between(SwitchOp::Index, number(1.0), number(3.0))],
+        true,
+        &[1, 2, 3],
+    ),
+];
+
 #[test]
 fn sequence_rules_without_repair() {
-    const HEAD: &[SwitchRule] = &[rule(SwitchOp::Head, number(3.0))];
-    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(3.0))];
-    const SLICE: &[SwitchRule] = &[between(SwitchOp::Index, number(1.0), number(3.0))];
-    let cases: &[(&'static str, &'static [SwitchRule], bool, &[usize])] = &[
-        (
-            "should take head of message sequence (no repair)",
-            HEAD,
-            false,
-            &[0, 1, 2],
-        ),
-        (
-            "should take tail of message sequence (no repair)",
-            TAIL,
-            true,
-            &[2, 3, 4],
-        ),
-        (
-            "should take slice of message sequence (no repair)",
-            SLICE,
-            true,
-            &[1, 2, 3],
-        ),
-    ];
-    for (case, rules, check_all, out) in cases {
+    for (case, _, rules, check_all, out) in SEQUENCE_CASES {
         let expect: Vec<&str> = out
             .iter()
             .filter_map(|i| SEQUENCE.get(*i).copied())
@@ -349,25 +361,32 @@ fn sequence_rules_without_repair() {
     }
 }
 
-#[test]
-fn should_not_repair_message_sequence_for_each_port() {
-    const RULES: &[SwitchRule] = &[
-        rule(Gt, number(0.0)),
-        rule(Lt, number(0.0)),
-        bare(SwitchOp::Else),
-    ];
-    let data = [1, -2, 2, 0, -1];
-    let messages: Vec<String> = data
+/// The rules of "should (not) repair message sequence for each port".
+const SIGNS: &[SwitchRule] = &[
+    rule(Gt, number(0.0)),
+    rule(Lt, number(0.0)),
+    bare(SwitchOp::Else),
+];
+
+/// The messages `customFlowSequenceMultiSwitchTest` sends: a sequence of
+/// five numbers of either sign.
+fn multi_port_sequence() -> Vec<String> {
+    [1, -2, 2, 0, -1]
         .iter()
         .enumerate()
         .map(|(i, x)| {
             format!(r#"{{"payload":{x},"xindex":{i},"parts":{{"index":{i},"count":5,"id":222}}}}"#)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn should_not_repair_message_sequence_for_each_port() {
+    let messages = multi_port_sequence();
     let texts: Vec<&str> = messages.iter().map(String::as_str).collect();
     let outcome = run(
         "should not repair message sequence for each port",
-        &mut switch("no repair", RULES, true),
+        &mut switch("no repair", SIGNS, true),
         &texts,
     );
     let ports: Vec<usize> = outcome.sent.iter().map(|(port, _)| *port).collect();
@@ -456,30 +475,7 @@ fn repaired(payload: i32, xindex: usize, index: usize, count: usize) -> String {
 /// that leaves has a new index and count, and one id.
 #[test]
 fn sequence_rules_with_repair() {
-    const HEAD: &[SwitchRule] = &[rule(SwitchOp::Head, number(3.0))];
-    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(3.0))];
-    const SLICE: &[SwitchRule] = &[between(SwitchOp::Index, number(1.0), number(3.0))];
-    let cases: &[(&'static str, &'static [SwitchRule], bool, &[i32])] = &[
-        (
-            "should take head of message sequence (repair)",
-            HEAD,
-            false,
-            &[0, 1, 2],
-        ),
-        (
-            "should take tail of message sequence (repair)",
-            TAIL,
-            true,
-            &[2, 3, 4],
-        ),
-        (
-            "should take slice of message sequence (repair)",
-            SLICE,
-            true,
-            &[1, 2, 3],
-        ),
-    ];
-    for (case, rules, check_all, out) in cases {
+    for (_, case, rules, check_all, out) in SEQUENCE_CASES {
         let held = run_holding(
             case,
             &mut holding::<8>(case, rules, *check_all, true),
@@ -488,7 +484,7 @@ fn sequence_rules_with_repair() {
         let expect: Vec<(usize, String)> = out
             .iter()
             .enumerate()
-            .map(|(index, x)| (0, repaired(*x, *x as usize, index, out.len())))
+            .map(|(index, x)| (0, repaired(*x as i32, *x, index, out.len())))
             .collect();
         assert_eq!(held.sent, expect, "{case}");
         assert_one_id_a_port(&held);
@@ -524,29 +520,17 @@ type RepairCase = (
 /// leave as a sequence of their own, in the order they came.
 #[test]
 fn should_repair_message_sequence_for_each_port() {
-    const SPLIT: &[SwitchRule] = &[
-        rule(Gt, number(0.0)),
-        rule(Lt, number(0.0)),
-        bare(SwitchOp::Else),
-    ];
     const OVERLAP: &[SwitchRule] = &[
         rule(Gte, number(0.0)),
         rule(Lte, number(0.0)),
         bare(SwitchOp::Else),
     ];
-    let data = [1, -2, 2, 0, -1];
-    let messages: Vec<String> = data
-        .iter()
-        .enumerate()
-        .map(|(i, x)| {
-            format!(r#"{{"payload":{x},"xindex":{i},"parts":{{"index":{i},"count":5,"id":222}}}}"#)
-        })
-        .collect();
+    let messages = multi_port_sequence();
     let texts: Vec<&str> = messages.iter().map(String::as_str).collect();
     let cases: &[RepairCase] = &[
         (
             "should repair message sequence for each port",
-            SPLIT,
+            SIGNS,
             &[
                 (0, 1, 0, 0, 2),
                 (1, -2, 1, 0, 2),

@@ -86,33 +86,42 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         repair,
         queue: usize::try_from(queue?).ok()?,
     };
-    if switch.repair && switch.rules.len() > psos::nodes::MAX_REPAIR_RULES {
-        let span = reader.node.value_span("rules");
-        reader.unsupported(
-            "rules",
-            span,
+    // A device remembers a message's ports in bits, as many as these
+    // limits, where it holds the message or the context.
+    let limits = [
+        (
+            switch.repair,
+            psos::nodes::MAX_REPAIR_RULES,
+            "repairs sequences",
             format!(
-                "a switch that repairs sequences has {} rules; a device remembers the ports of at most {} for each message it holds",
-                switch.rules.len(),
+                "remembers the ports of at most {} for each message it holds",
                 psos::nodes::MAX_REPAIR_RULES
             ),
-            "split the rules over two switch nodes",
-        );
-        return None;
-    }
-    if !switch.context_read().is_empty() && switch.rules.len() > psos::nodes::MAX_CONTEXT_RULES {
-        let span = reader.node.value_span("rules");
-        reader.unsupported(
-            "rules",
-            span,
+        ),
+        (
+            !switch.context_read().is_empty(),
+            psos::nodes::MAX_CONTEXT_RULES,
+            "reads flow or global context",
             format!(
-                "a switch that reads flow or global context has {} rules; a device decides at most {} while it holds the context",
-                switch.rules.len(),
+                "decides at most {} while it holds the context",
                 psos::nodes::MAX_CONTEXT_RULES
             ),
-            "split the rules over two switch nodes",
-        );
-        return None;
+        ),
+    ];
+    for (applies, limit, what, why) in limits {
+        if applies && switch.rules.len() > limit {
+            let span = reader.node.value_span("rules");
+            reader.unsupported(
+                "rules",
+                span,
+                format!(
+                    "a switch that {what} has {} rules; a device {why}",
+                    switch.rules.len()
+                ),
+                "split the rules over two switch nodes",
+            );
+            return None;
+        }
     }
     Some(NodeKind::Switch(switch))
 }
