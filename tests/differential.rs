@@ -104,6 +104,29 @@ const START_WAIT: Duration = Duration::from_millis(300);
 /// More messages than any case sends: a subscriber that takes all of them.
 const EVERYTHING: usize = 100_000;
 
+/// The nodes of a case of a switch on sequences: a change node that makes
+/// `payload.p` the message's `msg.parts` and sends it to the switch
+/// (`$switch`, id `s`, its port N wired to `showN`), and for each port a
+/// change node that shows the `msg.parts` it sent in `payload.parts`,
+/// without its id (random in Node-RED), and sends it to `outN`.
+macro_rules! switch_on_sequences {
+    ($switch:literal, $($port:literal),+) => {
+        concat!(
+            r#"[{"id": "seq", "type": "change", "rules": [
+                {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"}
+              ], "wires": [["s"]]},"#,
+            $switch,
+            $(
+                r#", {"id": "show"#, $port, r#"", "type": "change", "rules": [
+                    {"t": "set", "p": "payload.parts", "pt": "msg", "to": "parts", "tot": "msg"},
+                    {"t": "delete", "p": "payload.parts.id", "pt": "msg"}
+                  ], "wires": [["out"#, $port, r#""]]}"#,
+            )+
+            "]"
+        )
+    };
+}
+
 /// One differential case.
 struct Case {
     /// Names the case, its device and its topics: `[a-z0-9-]`.
@@ -469,6 +492,56 @@ const CASES: &[Case] = &[
             "9", r#""9""#, r#""10""#, r#""abc""#, "10.5", "[]", "true", "null", r#""""#,
         ],
         outputs: 19,
+    },
+    // A switch that repairs sequences: two sequences held side by side
+    // (the count of "a" known from its first message, not its second), a
+    // message whose `msg.parts` has no index passing at once; once
+    // complete, each port's messages leave as a sequence of their own.
+    Case {
+        name: "switch-repair",
+        nodes: switch_on_sequences!(
+            r#"{"id": "s", "type": "switch", "property": "payload.v", "rules": [
+                {"t": "gt", "v": "0", "vt": "num"},
+                {"t": "lt", "v": "0", "vt": "num"},
+                {"t": "else"}
+              ], "checkall": "true", "repair": true, "outputs": 3, "wires": [["show0"], ["show1"], ["show2"]]}"#,
+            "0",
+            "1",
+            "2"
+        ),
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":1,"p":{"id":"a","index":0,"count":5}}"#,
+            r#"{"v":-2,"p":{"id":"a","index":1}}"#,
+            r#"{"v":7,"p":{"id":"c"}}"#,
+            r#"{"v":2,"p":{"id":"b","index":0,"count":2}}"#,
+            r#"{"v":2,"p":{"id":"a","index":2,"count":5}}"#,
+            r#"{"v":0,"p":{"id":"a","index":3,"count":5}}"#,
+            r#"{"v":-5,"p":{"id":"b","index":1,"count":2}}"#,
+            r#"{"v":-1,"p":{"id":"a","index":4,"count":5}}"#,
+        ],
+        outputs: 8,
+    },
+    // A `tail` rule without repair holds a sequence for its count too,
+    // then sends its messages as they came, each with the count; a
+    // message of no sequence overtakes them.
+    Case {
+        name: "switch-tail",
+        nodes: switch_on_sequences!(
+            r#"{"id": "s", "type": "switch", "property": "payload.v", "rules": [
+                {"t": "tail", "v": "1", "vt": "num"},
+                {"t": "else"}
+              ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["show0"], ["show1"]]}"#,
+            "0",
+            "1"
+        ),
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":1,"p":{"id":"a","index":0}}"#,
+            r#"{"v":2,"p":{"id":"x"}}"#,
+            r#"{"v":3,"p":{"id":"a","index":1,"count":2}}"#,
+        ],
+        outputs: 3,
     },
     // JavaScript's `<=` and `>=` with null, which reads as 0 there.
     Case {

@@ -682,6 +682,12 @@ pub struct Switch {
     pub property: Property,
     pub rules: Vec<SwitchRule>,
     pub check_all: bool,
+    /// Node-RED's `repair`: each port's messages of a sequence leave as a
+    /// sequence of their own.
+    pub repair: bool,
+    /// How many messages of sequences the node holds at most
+    /// (`psosQueue`), when it holds them (`holds_sequences`).
+    pub queue: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -693,6 +699,13 @@ pub struct SwitchRule {
 }
 
 impl Switch {
+    /// Whether the node holds the messages of a sequence until it is
+    /// complete, as Node-RED's does when it repairs sequences or a `tail`
+    /// rule needs their count.
+    pub fn holds_sequences(&self) -> bool {
+        self.repair || self.rules.iter().any(|rule| rule.op == SwitchOp::Tail)
+    }
+
     /// Whether a rule compares with the previous message's value, which
     /// makes the node keep state.
     pub fn uses_previous(&self) -> bool {

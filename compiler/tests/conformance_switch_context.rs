@@ -9,11 +9,9 @@
 //!
 //! Of the spec's 5 context cases, 4 run here as in Node-RED ("should
 //! handle flow context", "... global context" and their "persistable"
-//! forms, whose store name is the device's one store). "should take head
-//! of message sequence (w. context)" sets `repair`, which psosc refuses
-//! (`compiler/tests/diagnostics/switch.json`): it runs here as the same
-//! node without `repair`, which sends the same payloads with their
-//! `msg.parts` as they came, as "(no repair)" does. The 2 cases of
+//! forms, whose store name is the device's one store), and "should take
+//! head of message sequence (w. context)" with its `repair`, run as psosc
+//! runs a switch that holds sequences (`SequenceSwitch`). The 2 cases of
 //! context read by JSONata (`$flowContext`) need JSONata and are skipped.
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
@@ -21,8 +19,8 @@ mod node_support;
 mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
-use psos::nodes::{Switch, SwitchOp, SwitchOperand, SwitchRule};
-use psos::{Device, NodeInfo, Stores};
+use psos::nodes::{SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use psos::{Device, Msg, NodeInfo, PathSegment, Stores};
 use psosc::ir::{self, NodeKind};
 use psosc_to_runtime::{const_value, context_store, leak, path, property};
 
@@ -97,14 +95,37 @@ fn check(
         Some(context_store::<STORE>(&device, flow)),
         Some(context_store::<STORE>(&device, global)),
     );
-    let mut node = Switch::<CAPACITY, STORE>::with_context(
+    let node = Switch::<CAPACITY, STORE>::with_context(
         NodeInfo::new("switchNode1", "", "switch"),
         property(&switch.property),
         rules,
         switch.check_all,
         stores,
     );
-    let outcome = run(name, &mut node, messages);
+    let mut outcome = if switch.holds_sequences() {
+        let mut holding = SequenceSwitch::<CAPACITY, 8, CAPACITY, STORE>::new(node, switch.repair);
+        run(name, &mut holding, messages)
+    } else {
+        run(name, &mut { node }, messages)
+    };
+    if switch.repair {
+        // A repaired sequence's id is the device's own: one for the port,
+        // not the one the messages came with.
+        let id_path = [PathSegment::Key("parts"), PathSegment::Key("id")];
+        let mut ids = Vec::new();
+        for (_, sent) in &mut outcome.sent {
+            let mut msg = Msg::<CAPACITY>::from_json(sent.as_bytes()).expect("reads");
+            ids.push(msg.get(&id_path).map(|id| id.to_string()));
+            msg.remove(&id_path);
+            *sent = format!("{msg:?}");
+        }
+        assert!(
+            ids.iter().all(|id| id
+                .as_ref()
+                .is_some_and(|id| id.len() == 16 && Some(id) == ids[0].as_ref())),
+            "{name}: one new id, {ids:?}"
+        );
+    }
     let expect = Outcome {
         sent: expect
             .iter()
@@ -152,12 +173,15 @@ fn node_red_spec_cases() {
         })
         .collect();
     let sequence: Vec<&str> = sequence.iter().map(String::as_str).collect();
+    let repaired: Vec<String> = (0..3)
+        .map(|i| format!(r#"{{"payload":{i},"xindex":{i},"parts":{{"index":{i},"count":3}}}}"#))
+        .collect();
     check(
-        "should take head of message sequence (w. context), without repair",
-        r##""name":"switchNode","property":"payload","rules":[{"t":"head","v":"count","vt":"global"}],"checkall":false,"repair":false,"outputs":1"##,
+        "should take head of message sequence (w. context)",
+        r##""name":"switchNode","property":"payload","rules":[{"t":"head","v":"count","vt":"global"}],"checkall":false,"repair":true,"outputs":1"##,
         ("{}", r#"{"count":3}"#),
         &sequence,
-        &[(0, sequence[0]), (0, sequence[1]), (0, sequence[2])],
+        &[(0, &repaired[0]), (0, &repaired[1]), (0, &repaired[2])],
     );
 }
 

@@ -543,6 +543,8 @@ fn switch_defaults_are_node_reds() {
             },
             rules: vec![],
             check_all: true,
+            repair: false,
+            queue: 8,
         })
     );
 }
@@ -604,7 +606,43 @@ fn switch_rules_are_read_as_node_red_reads_them() {
                 rule(SwitchOp::Else, Undefined, Undefined),
             ],
             check_all: false,
+            repair: false,
+            queue: 8,
         })
+    );
+}
+
+/// `repair` is on when Node-RED's `n.repair` is truthy (the text "false"
+/// too); a switch that repairs, or has a `tail` rule, holds sequences in
+/// `psosQueue` messages (8 by default); complete nodes never hear of a
+/// switch, whose input handler takes no `done`.
+#[test]
+fn switch_repair_is_read_as_node_red_reads_it() {
+    let read = |extra: &str| {
+        let kind = only_node(&format!(
+            r#"{{"id": "s", "type": "switch", "property": "payload", "rules": [{{"t": "head", "v": 2}}], {extra} "wires": [[]]}}"#
+        ));
+        let NodeKind::Switch(switch) = kind else {
+            panic!("a switch, not {kind:?}");
+        };
+        (switch.repair, switch.holds_sequences(), switch.queue)
+    };
+    assert_eq!(read(""), (false, false, 8));
+    assert_eq!(read(r#""repair": true,"#), (true, true, 8));
+    assert_eq!(
+        read(r#""repair": "false", "psosQueue": 3,"#),
+        (true, true, 3)
+    );
+    assert_eq!(read(r#""repair": 0,"#), (false, false, 8));
+    let tail = only_node(
+        r#"{"id": "s", "type": "switch", "property": "payload", "rules": [{"t": "tail", "v": 2}], "repair": false, "wires": [[]]}"#,
+    );
+    assert!(
+        matches!(&tail, NodeKind::Switch(switch) if switch.holds_sequences() && !switch.repair)
+    );
+    assert_eq!(
+        psosc::nodes::complete::finish(&tail),
+        psosc::nodes::complete::Finish::Never
     );
 }
 

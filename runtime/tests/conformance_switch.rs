@@ -2,18 +2,17 @@
 //! `test/nodes/core/function/10-switch_spec.js` (Node-RED 4.x) as data, and
 //! cases of our own for what `10-switch.js` does beyond them.
 //!
-//! Of the spec's 112 cases, 87 run here, 1 ("should be loaded with some
+//! Of the spec's 112 cases, 93 run here (the 5 `repair` cases and "should
+//! handle too many pending messages" on a `SequenceSwitch`, as psosc runs
+//! a switch that holds sequences), 1 ("should be loaded with some
 //! defaults") with the compiler's lowering tests, and the 5 on flow and
 //! global context in `compiler/tests/conformance_switch_context.rs`, read
-//! by psosc and run on stores ("head ... (w. context)" without its
-//! `repair`). 10 are refused when the flow is checked, and shown so in
-//! `compiler/tests/diagnostics/switch.json` and `unsupported_value.json`:
-//! a property chosen by another (`payload[msg.topic]`, 4), `env` as the
-//! property's type (1), `repair` (5; a device does not hold a sequence
-//! back). 9 are skipped: 8 need JSONata (`jsonata` values,
-//! `jsonata_exp` rules, an invalid expression), and "should handle too many
-//! pending messages" checks the limit on messages `repair` and `tail` hold
-//! back, which a device never holds.
+//! by psosc and run on stores. 5 are refused when the flow is checked, and
+//! shown so in `compiler/tests/diagnostics/switch.json` and
+//! `unsupported_value.json`: a property chosen by another
+//! (`payload[msg.topic]`, 4), `env` as the property's type (1). 8 are
+//! skipped: they need JSONata (`jsonata` values, `jsonata_exp` rules, an
+//! invalid expression).
 //!
 //! The patterns of the `regex` cases are compiled by psosc
 //! (`switch_patterns/*.dfa`, kept current by the compiler's tests).
@@ -23,7 +22,7 @@ mod node_support;
 
 use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome, CAPACITY};
-use psos::nodes::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use psos::nodes::{JsType, SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule};
 use psos::regex::{Aligned, Regex};
 use psos::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, PathSegment};
 
@@ -316,32 +315,44 @@ const SEQUENCE: &[&str] = &[
     r#"{"payload":4,"xindex":4,"parts":{"index":4,"count":5,"id":222}}"#,
 ];
 
+/// `customFlowSequenceSwitchTest`'s three rules on `SEQUENCE`: the
+/// titles without and with `repair`, the rule, `checkall`, and the
+/// payloads that leave.
+type SequenceCase = (
+    &'static str,
+    &'static str,
+    &'static [SwitchRule],
+    bool,
+    &'static [usize],
+);
+
+const SEQUENCE_CASES: &[SequenceCase] = &[
+    (
+        "should take head of message sequence (no repair)",
+        "should take head of message sequence (repair)",
+        &[rule(SwitchOp::Head, number(3.0))],
+        false,
+        &[0, 1, 2],
+    ),
+    (
+        "should take tail of message sequence (no repair)",
+        "should take tail of message sequence (repair)",
+        &[rule(SwitchOp::Tail, number(3.0))],
+        true,
+        &[2, 3, 4],
+    ),
+    (
+        "should take slice of message sequence (no repair)",
+        "should take slice of message sequence (repair)",
+        &[between(SwitchOp::Index, number(1.0), number(3.0))],
+        true,
+        &[1, 2, 3],
+    ),
+];
+
 #[test]
 fn sequence_rules_without_repair() {
-    const HEAD: &[SwitchRule] = &[rule(SwitchOp::Head, number(3.0))];
-    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(3.0))];
-    const SLICE: &[SwitchRule] = &[between(SwitchOp::Index, number(1.0), number(3.0))];
-    let cases: &[(&'static str, &'static [SwitchRule], bool, &[usize])] = &[
-        (
-            "should take head of message sequence (no repair)",
-            HEAD,
-            false,
-            &[0, 1, 2],
-        ),
-        (
-            "should take tail of message sequence (no repair)",
-            TAIL,
-            true,
-            &[2, 3, 4],
-        ),
-        (
-            "should take slice of message sequence (no repair)",
-            SLICE,
-            true,
-            &[1, 2, 3],
-        ),
-    ];
-    for (case, rules, check_all, out) in cases {
+    for (case, _, rules, check_all, out) in SEQUENCE_CASES {
         let expect: Vec<&str> = out
             .iter()
             .filter_map(|i| SEQUENCE.get(*i).copied())
@@ -350,25 +361,32 @@ fn sequence_rules_without_repair() {
     }
 }
 
-#[test]
-fn should_not_repair_message_sequence_for_each_port() {
-    const RULES: &[SwitchRule] = &[
-        rule(Gt, number(0.0)),
-        rule(Lt, number(0.0)),
-        bare(SwitchOp::Else),
-    ];
-    let data = [1, -2, 2, 0, -1];
-    let messages: Vec<String> = data
+/// The rules of "should (not) repair message sequence for each port".
+const SIGNS: &[SwitchRule] = &[
+    rule(Gt, number(0.0)),
+    rule(Lt, number(0.0)),
+    bare(SwitchOp::Else),
+];
+
+/// The messages `customFlowSequenceMultiSwitchTest` sends: a sequence of
+/// five numbers of either sign.
+fn multi_port_sequence() -> Vec<String> {
+    [1, -2, 2, 0, -1]
         .iter()
         .enumerate()
         .map(|(i, x)| {
             format!(r#"{{"payload":{x},"xindex":{i},"parts":{{"index":{i},"count":5,"id":222}}}}"#)
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn should_not_repair_message_sequence_for_each_port() {
+    let messages = multi_port_sequence();
     let texts: Vec<&str> = messages.iter().map(String::as_str).collect();
     let outcome = run(
         "should not repair message sequence for each port",
-        &mut switch("no repair", RULES, true),
+        &mut switch("no repair", SIGNS, true),
         &texts,
     );
     let ports: Vec<usize> = outcome.sent.iter().map(|(port, _)| *port).collect();
@@ -378,6 +396,311 @@ fn should_not_repair_message_sequence_for_each_port() {
         sent, texts,
         "the messages leave as they came, parts untouched"
     );
+}
+
+/// A switch on `payload` that holds sequences in a store of `Q` messages,
+/// repairing them or not.
+fn holding<const Q: usize>(
+    case: &'static str,
+    rules: &'static [SwitchRule],
+    check_all: bool,
+    repair: bool,
+) -> SequenceSwitch<CAPACITY, Q, CAPACITY> {
+    SequenceSwitch::new(switch(case, rules, check_all), repair)
+}
+
+/// What a holding switch sent: each message's port and JSON without
+/// `msg.parts.id`, and each port's ids in the order its messages left.
+#[derive(Debug, Default)]
+struct Held {
+    sent: Vec<(usize, String)>,
+    ids: Vec<(usize, String)>,
+    logged_errors: Vec<(ErrorKind, u32)>,
+}
+
+fn run_holding<const Q: usize>(
+    case: &'static str,
+    node: &mut SequenceSwitch<CAPACITY, Q, CAPACITY>,
+    messages: &[&str],
+) -> Held {
+    let device = Device::new(case, "conformance");
+    let mut held = Held::default();
+    let id_path = [PathSegment::Key("parts"), PathSegment::Key("id")];
+    for text in messages {
+        let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("reads");
+        node.input(
+            &device,
+            &mut msg,
+            &mut |port: usize, msg: &mut Msg<CAPACITY>| {
+                let mut without = msg.clone();
+                let id = msg.get(&id_path).map(|id| id.to_string());
+                held.ids.push((port, id.unwrap_or_default()));
+                without.remove(&id_path);
+                held.sent.push((port, format!("{without:?}")));
+            },
+        );
+    }
+    held.logged_errors = device.errors_seen().collect();
+    held
+}
+
+/// Each port's messages carry one id of their own, none the one they came
+/// with (`222`).
+fn assert_one_id_a_port(held: &Held) {
+    let mut by_port: Vec<(usize, &str)> = Vec::new();
+    for (port, id) in &held.ids {
+        assert_eq!(id.len(), 16, "a repaired message has a new id, not {id}");
+        match by_port.iter().find(|(known, _)| known == port) {
+            Some((_, known_id)) => assert_eq!(known_id, id, "port {port} has one id"),
+            None => {
+                assert!(
+                    by_port.iter().all(|(_, other)| other != id),
+                    "each port's sequence has its own id"
+                );
+                by_port.push((*port, id));
+            }
+        }
+    }
+}
+
+/// A message of the spec's sequence of five as a repairing switch sends
+/// it: the payload and `xindex` it came with, a new index and count.
+fn repaired(payload: i32, xindex: usize, index: usize, count: usize) -> String {
+    format!(
+        r#"{{"payload":{payload},"xindex":{xindex},"parts":{{"index":{index},"count":{count}}}}}"#
+    )
+}
+
+/// The `(repair)` cases of `customFlowSequenceSwitchTest`: each message
+/// that leaves has a new index and count, and one id.
+#[test]
+fn sequence_rules_with_repair() {
+    for (_, case, rules, check_all, out) in SEQUENCE_CASES {
+        let held = run_holding(
+            case,
+            &mut holding::<8>(case, rules, *check_all, true),
+            SEQUENCE,
+        );
+        let expect: Vec<(usize, String)> = out
+            .iter()
+            .enumerate()
+            .map(|(index, x)| (0, repaired(*x as i32, *x, index, out.len())))
+            .collect();
+        assert_eq!(held.sent, expect, "{case}");
+        assert_one_id_a_port(&held);
+        assert!(held.logged_errors.is_empty(), "{case}");
+    }
+}
+
+/// "should take tail of message sequence (no repair)" as a device runs
+/// it: a tail rule holds the sequence for its count, then each message
+/// leaves as it came.
+#[test]
+fn a_tail_rule_holds_the_sequence_without_repair() {
+    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(3.0))];
+    let case = "should take tail of message sequence (no repair)";
+    let held = run_holding(case, &mut holding::<8>(case, TAIL, true, false), SEQUENCE);
+    let expect: Vec<(usize, String)> = SEQUENCE[2..]
+        .iter()
+        .map(|msg| (0, msg.replace(r#","id":222"#, "")))
+        .collect();
+    assert_eq!(held.sent, expect);
+    assert!(held.ids.iter().all(|(_, id)| id == "222"));
+}
+
+/// A repair case: its title, its rules, and each message that leaves as
+/// (port, payload, xindex, index, count).
+type RepairCase = (
+    &'static str,
+    &'static [SwitchRule],
+    &'static [(usize, i32, usize, usize, usize)],
+);
+
+/// `customFlowSequenceMultiSwitchTest` with `repair`: each port's messages
+/// leave as a sequence of their own, in the order they came.
+#[test]
+fn should_repair_message_sequence_for_each_port() {
+    const OVERLAP: &[SwitchRule] = &[
+        rule(Gte, number(0.0)),
+        rule(Lte, number(0.0)),
+        bare(SwitchOp::Else),
+    ];
+    let messages = multi_port_sequence();
+    let texts: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let cases: &[RepairCase] = &[
+        (
+            "should repair message sequence for each port",
+            SIGNS,
+            &[
+                (0, 1, 0, 0, 2),
+                (1, -2, 1, 0, 2),
+                (0, 2, 2, 1, 2),
+                (2, 0, 3, 0, 1),
+                (1, -1, 4, 1, 2),
+            ],
+        ),
+        (
+            "should repair message sequence for each port (overlap)",
+            OVERLAP,
+            &[
+                (0, 1, 0, 0, 3),
+                (1, -2, 1, 0, 3),
+                (0, 2, 2, 1, 3),
+                (0, 0, 3, 2, 3),
+                (1, 0, 3, 1, 3),
+                (1, -1, 4, 2, 3),
+            ],
+        ),
+    ];
+    for (case, rules, out) in cases {
+        let held = run_holding(case, &mut holding::<8>(case, rules, true, true), &texts);
+        let expect: Vec<(usize, String)> = out
+            .iter()
+            .map(|(port, x, xindex, index, count)| (*port, repaired(*x, *xindex, *index, *count)))
+            .collect();
+        assert_eq!(held.sent, expect, "{case}");
+        assert_one_id_a_port(&held);
+    }
+}
+
+/// "should handle too many pending messages": Node-RED's
+/// `nodeMessageBufferMaxLength` of 2 is a store of 2 on a device. The
+/// third message of a sequence of four is one too many: an error with
+/// Node-RED's text, and what was held is forgotten, so the fourth starts
+/// the sequence again and nothing leaves.
+#[test]
+fn should_handle_too_many_pending_messages() {
+    const TAIL: &[SwitchRule] = &[rule(SwitchOp::Tail, number(2.0))];
+    let case = "should handle too many pending messages";
+    let mut node = holding::<2>(case, TAIL, true, false);
+    let outcome = run(
+        case,
+        &mut node,
+        &[
+            r#"{"payload":3,"parts":{"index":2,"count":4,"id":222}}"#,
+            r#"{"payload":2,"parts":{"index":1,"count":4,"id":222}}"#,
+            r#"{"payload":4,"parts":{"index":3,"count":4,"id":222}}"#,
+            r#"{"payload":1,"parts":{"index":0,"count":4,"id":222}}"#,
+        ],
+    );
+    assert_eq!(
+        outcome,
+        Outcome {
+            logged: vec!["too many pending messages in switch node".to_string()],
+            errors: vec![(ErrorKind::QueueFull, 1)],
+            ..Outcome::default()
+        }
+    );
+    assert_eq!(node.held(), 1, "the fourth message waits for the rest");
+}
+
+/// Beyond the spec: sequences held side by side leave each when it is
+/// complete, and a message of no sequence leaves at once; a count known
+/// only from the last message is given to every message, as Node-RED's
+/// `drainMessageGroup` sets it.
+#[test]
+fn sequences_wait_side_by_side_and_other_messages_pass() {
+    // The first rule keeps the message of no sequence from `head`, which
+    // would throw on it.
+    const HEAD: &[SwitchRule] = &[
+        rule(Eq, text("none")),
+        rule(SwitchOp::Head, number(1.0)),
+        bare(SwitchOp::Else),
+    ];
+    let case = "interleaved";
+    let held = run_holding(
+        case,
+        &mut holding::<4>(case, HEAD, false, true),
+        &[
+            r#"{"payload":"a1","parts":{"index":1,"id":"a"}}"#,
+            r#"{"payload":"b0","parts":{"index":0,"count":2,"id":"b"}}"#,
+            r#"{"payload":"none"}"#,
+            r#"{"payload":"a0","parts":{"index":0,"count":2,"id":"a"}}"#,
+            r#"{"payload":"b1","parts":{"index":1,"count":2,"id":"b"}}"#,
+        ],
+    );
+    assert_eq!(
+        held.sent,
+        [
+            (0, r#"{"payload":"none"}"#.to_string()),
+            (
+                2,
+                r#"{"payload":"a1","parts":{"index":0,"count":1}}"#.to_string()
+            ),
+            (
+                1,
+                r#"{"payload":"a0","parts":{"index":0,"count":1}}"#.to_string()
+            ),
+            (
+                1,
+                r#"{"payload":"b0","parts":{"index":0,"count":1}}"#.to_string()
+            ),
+            (
+                2,
+                r#"{"payload":"b1","parts":{"index":0,"count":1}}"#.to_string()
+            ),
+        ]
+    );
+    let (a, b) = (&held.ids[1..3], &held.ids[3..5]);
+    assert!(a.iter().chain(b).all(|(_, id)| id.len() == 16));
+    assert_ne!(a[0].1, a[1].1, "two ports, two sequences");
+    assert!(b.iter().all(|(_, id)| id != &a[0].1 && id != &a[1].1));
+}
+
+/// Beyond the spec: the message that finds the store full is an error and
+/// every waiting message is forgotten, but a sequence it completes still
+/// leaves, as Node-RED drains the group it holds the message in.
+#[test]
+fn a_full_store_still_sends_the_sequence_the_message_completes() {
+    const ALL: &[SwitchRule] = &[bare(SwitchOp::Else)];
+    let case = "full store";
+    let held = run_holding(
+        case,
+        &mut holding::<2>(case, ALL, true, false),
+        &[
+            r#"{"payload":0,"parts":{"index":0,"id":"a"}}"#,
+            r#"{"payload":1,"parts":{"index":1,"id":"a"}}"#,
+            r#"{"payload":2,"parts":{"index":2,"count":3,"id":"a"}}"#,
+        ],
+    );
+    let expect: Vec<(usize, String)> = (0..3)
+        .map(|i| {
+            (
+                0,
+                format!(r#"{{"payload":{i},"parts":{{"index":{i},"count":3}}}}"#),
+            )
+        })
+        .collect();
+    assert_eq!(held.sent, expect);
+    assert_eq!(held.logged_errors, [(ErrorKind::QueueFull, 1)]);
+}
+
+/// Beyond the spec: a message whose rule throws while its sequence is
+/// being repaired is an error, and the sequence never leaves (Node-RED
+/// never counts the message among those received, so it waits forever);
+/// a device forgets it.
+#[test]
+fn a_rule_that_throws_keeps_a_repaired_sequence_from_leaving() {
+    const RULES: &[SwitchRule] = &[rule(Eq, text("x"))];
+    let case = "throws in a sequence";
+    let mut node = holding::<4>(case, RULES, true, true);
+    let outcome = run(
+        case,
+        &mut node,
+        &[
+            r#"{"payload":{"toString":1},"parts":{"index":0,"count":2,"id":"a"}}"#,
+            r#"{"payload":"x","parts":{"index":1,"count":2,"id":"a"}}"#,
+        ],
+    );
+    assert_eq!(
+        outcome,
+        Outcome {
+            logged: vec!["Cannot convert object to primitive value".to_string()],
+            errors: vec![(ErrorKind::BadValue, 1)],
+            ..Outcome::default()
+        }
+    );
+    assert_eq!(node.held(), 0);
 }
 
 #[test]

@@ -537,9 +537,12 @@ impl<'a> DeviceCode<'a> {
                 let rules = switch_rules(switch, imports);
                 let room = switch_room(switch);
                 let check_all = switch.check_all;
-                return (
+                return holding_sequences(
+                    switch,
                     quote!(#switch_type<#room, CONTEXT_CAPACITY>),
+                    quote!(#room, CONTEXT_CAPACITY),
                     quote!(#switch_type::with_context(#info, #subject, &[#(#rules),*], #check_all, psos::Stores::new(#flow, #global))),
+                    imports,
                 );
             }
             NodeKind::Trigger(trigger) => {
@@ -1257,7 +1260,7 @@ fn separate_items(code: &str) -> String {
 /// Whether a node keeps no state between messages.
 fn is_stateless(kind: &NodeKind) -> bool {
     match kind {
-        NodeKind::Switch(switch) => !switch.uses_previous(),
+        NodeKind::Switch(switch) => !switch.uses_previous() && !switch.holds_sequences(),
         NodeKind::Inject(_)
         | NodeKind::Change(_)
         | NodeKind::Debug(_)
@@ -1848,9 +1851,12 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             } else {
                 quote!(#switch_type)
             };
-            (
+            holding_sequences(
+                switch,
                 node_type,
+                switch_room(switch),
                 quote!(#switch_type::new(#info, #property, &[#(#rules),*], #check_all)),
+                imports,
             )
         }
         NodeKind::Debug(debug) => {
@@ -2765,6 +2771,29 @@ fn switch_rules(switch: &crate::ir::Switch, imports: &mut Imports) -> Vec<TokenS
             quote!(#rule_type { op: #op, value: #value, value2: #value2 })
         })
         .collect()
+}
+
+/// A switch's type and constructor, within a `SequenceSwitch` that holds
+/// up to `queue` messages of sequences when the switch holds sequences
+/// back (`repair`, or a `tail` rule).
+/// `parameters` are those of the switch's type (its room, its context's).
+fn holding_sequences(
+    switch: &crate::ir::Switch,
+    switch_type: TokenStream,
+    parameters: TokenStream,
+    constructor: TokenStream,
+    imports: &mut Imports,
+) -> (TokenStream, TokenStream) {
+    if !switch.holds_sequences() {
+        return (switch_type, constructor);
+    }
+    let holding_type = imports.node("SequenceSwitch");
+    let queue = Literal::usize_unsuffixed(switch.queue);
+    let repair = switch.repair;
+    (
+        quote!(#holding_type<{ Msg::CAPACITY }, #queue, #parameters>),
+        quote!(#holding_type::new(#constructor, #repair)),
+    )
 }
 
 /// The room a switch keeps for the previous value: as many bytes as a

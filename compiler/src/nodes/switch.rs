@@ -3,8 +3,11 @@
 //! `v2`) with their types (`vt`, `v2t`, guessed from the value when
 //! missing), the case flag of `regex`, `checkall` and `repair`. The
 //! property and the values may be flow or global context, read on the
-//! device when a message arrives.
+//! device when a message arrives. A switch that repairs sequences, or has
+//! a `tail` rule, holds the messages of a sequence until it is complete,
+//! up to `psosQueue` of them.
 
+use super::delay::DEFAULT_QUEUE;
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
@@ -69,16 +72,10 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         }
     }
     let check_all = check_all(reader);
-    if reader.flag("repair", false) {
-        let span = reader.node.value_span("repair");
-        reader.unsupported(
-            "repair",
-            span,
-            "repairing message sequences is not supported: it holds every message of a sequence until the last arrives".to_string(),
-            "set \"repair\": false; a join node after the switch can rebuild the sequences",
-        );
-        ok = false;
-    }
+    // Node-RED tests `n.repair` as JavaScript does: any truthy value.
+    let repair = reader.get("repair").is_some_and(Json::is_truthy);
+    // The messages of sequences it holds back, as a sort node holds them.
+    let queue = reader.whole_number("psosQueue", DEFAULT_QUEUE as u64, 1..=256);
     if !ok {
         return None;
     }
@@ -86,20 +83,45 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         property: path?,
         rules,
         check_all,
+        repair,
+        queue: usize::try_from(queue?).ok()?,
     };
-    if !switch.context_read().is_empty() && switch.rules.len() > psos::nodes::MAX_CONTEXT_RULES {
-        let span = reader.node.value_span("rules");
-        reader.unsupported(
-            "rules",
-            span,
+    // A device remembers a message's ports in bits, as many as these
+    // limits, where it holds the message or the context.
+    let limits = [
+        (
+            switch.repair,
+            psos::nodes::MAX_REPAIR_RULES,
+            "repairs sequences",
             format!(
-                "a switch that reads flow or global context has {} rules; a device decides at most {} while it holds the context",
-                switch.rules.len(),
+                "remembers the ports of at most {} for each message it holds",
+                psos::nodes::MAX_REPAIR_RULES
+            ),
+        ),
+        (
+            !switch.context_read().is_empty(),
+            psos::nodes::MAX_CONTEXT_RULES,
+            "reads flow or global context",
+            format!(
+                "decides at most {} while it holds the context",
                 psos::nodes::MAX_CONTEXT_RULES
             ),
-            "split the rules over two switch nodes",
-        );
-        return None;
+        ),
+    ];
+    for (applies, limit, what, why) in limits {
+        if applies && switch.rules.len() > limit {
+            let span = reader.node.value_span("rules");
+            reader.unsupported(
+                "rules",
+                span,
+                format!(
+                    "a switch that {what} has {} rules; a device {why}",
+                    switch.rules.len()
+                ),
+                "split the rules over two switch nodes",
+            );
+            return None;
+        }
     }
     Some(NodeKind::Switch(switch))
 }

@@ -305,6 +305,13 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
         // Its queue is aligned to 8 bytes.
         NodeKind::Batch(batch) => (84 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
         NodeKind::Sort(sort) => 56 + sort.queue as u64 * (message + 4),
+        // A switch that holds sequences: each message with the ports its
+        // rules chose (16 bytes, aligned to 8), and the previous value
+        // where a rule compares with it.
+        NodeKind::Switch(switch) if switch.holds_sequences() => {
+            let previous = if switch.uses_previous() { message } else { 0 };
+            96 + previous + switch.queue as u64 * (message + 24)
+        }
         // Each group: its joined value, its message, and its id, joiner
         // and property names.
         NodeKind::Join(join) => 104 + join.groups as u64 * (join.group_size as u64 + message + 256),

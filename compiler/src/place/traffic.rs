@@ -383,6 +383,8 @@ mod tests {
                 n_rules
             ],
             check_all: false,
+            repair: false,
+            queue: 8,
         })
     }
 

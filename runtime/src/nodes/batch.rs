@@ -422,7 +422,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
 }
 
 /// Sets `msg.parts.id`, `index` and `count`, in place where they are.
-fn set_parts<const N: usize>(
+pub(super) fn set_parts<const N: usize>(
     msg: &mut Msg<N>,
     id: &[u8; 16],
     index: usize,

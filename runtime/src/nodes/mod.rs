@@ -19,6 +19,7 @@ mod sort;
 mod split;
 mod status;
 mod switch;
+mod switch_sequences;
 mod template;
 mod trigger;
 
@@ -55,5 +56,6 @@ pub use sort::{Sort, SortConfig, MAX_ITEMS};
 pub use split::{Split, SplitAt, SplitConfig};
 pub use status::Status;
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_CONTEXT_RULES};
+pub use switch_sequences::{SequenceSwitch, MAX_REPAIR_RULES, TOO_MANY_PENDING};
 pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
 pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};

@@ -814,19 +814,25 @@ impl<const C: usize> Switch<0, C> {
     }
 }
 
-impl<const N: usize, const P: usize, const C: usize> Node<N> for Switch<P, C> {
-    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+impl<const P: usize, const C: usize> Switch<P, C> {
+    /// Routes a message as [`Node::input`] does; `Err` when a rule failed
+    /// (logged and counted, nothing sent), as a sequence being repaired
+    /// needs to know.
+    pub(super) fn route<const N: usize, O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) -> Result<(), ()> {
         let mut seen = [0u8; P];
-        let Ok((last, remembered)) = self.send_copies(device, msg, out, &mut seen) else {
-            return;
-        };
+        let (last, remembered) = self.send_copies(device, msg, out, &mut seen)?;
         // Node-RED keeps the property's value once the rules have run; a
         // node without room has no `prev` rules to need it.
         if P == 0 {
             if let Some(last) = last {
                 out.send(last, msg);
             }
-            return;
+            return Ok(());
         }
         self.previous = match self.property.scope {
             Scope::Msg => remember(msg.get(self.property.path), &mut self.buffer, device),
@@ -838,6 +844,30 @@ impl<const N: usize, const P: usize, const C: usize> Node<N> for Switch<P, C> {
         if let Some(last) = last {
             out.send(last, msg);
         }
+        Ok(())
+    }
+
+    /// How many rules the switch has, one a port.
+    pub(super) fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Logs and counts an error Node-RED's switch reports with `text`.
+    pub(super) fn report_node_reds(&self, device: &Device, kind: ErrorKind, text: &'static str) {
+        self.report(
+            device,
+            RuleError {
+                kind,
+                text,
+                node_reds: true,
+            },
+        );
+    }
+}
+
+impl<const N: usize, const P: usize, const C: usize> Node<N> for Switch<P, C> {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        let _ = self.route(device, msg, out);
     }
 }
 
