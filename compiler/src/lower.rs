@@ -327,6 +327,7 @@ impl<'a> Lowering<'a> {
                     outbox: outbox as usize,
                     budget,
                     load: ir::Resources::ZERO,
+                    stack: 0,
                     span: Some(node.value_span("name")),
                     broker: None,
                 });

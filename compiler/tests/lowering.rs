@@ -2304,8 +2304,8 @@ fn watched_split_and_join_count_the_messages_they_keep() {
 fn a_device_counts_what_its_nodes_share_once() {
     use psosc::ir::Resources;
     use psosc::place::resources::{
-        context_store_ram, session_resources, stack_reserve, type_code, BOARD, CONTEXT_CODE,
-        SHARED_CODE,
+        context_store_ram, session_resources, type_code, BOARD, CONTEXT_CODE, SHARED_CODE,
+        STACK_BASE,
     };
     let flow = |wire_between: bool| {
         let across = if wire_between { r#", "show-a""# } else { "" };
@@ -2334,9 +2334,8 @@ fn a_device_counts_what_its_nodes_share_once() {
             })
     };
     let base = |flow: &Flow, device: usize| {
-        let capacity = flow.devices[device].message_capacity;
         let mut base = BOARD.saturating_add(SHARED_CODE);
-        base.ram += stack_reserve(capacity);
+        base.ram += flow.devices[device].stack;
         base
     };
     for wire_between in [false, true] {
@@ -2367,5 +2366,18 @@ fn a_device_counts_what_its_nodes_share_once() {
             .saturating_add(session(1));
         b.flash += type_code("json");
         assert_eq!(flow.devices[1].load, b, "wire between: {wire_between}");
+        // The stacks: on a, the inject's call, a copy for its second
+        // receiver, and the deeper of its two paths, two delays (each
+        // holding two messages more) and a debug; on b, the inject's, a
+        // copy, the json node's (one more) and a debug. 512-byte messages.
+        let call = 160 + 512;
+        assert_eq!(
+            flow.devices[0].stack,
+            STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call
+        );
+        assert_eq!(
+            flow.devices[1].stack,
+            STACK_BASE + call + 512 + (call + 512) + call
+        );
     }
 }
