@@ -534,12 +534,16 @@ pub fn deepest_calls(
     // direct wires, which lowering never leaves, would count alone.
     let mut waiting_for = vec![0usize; kinds.len()];
     let mut senders: Vec<Vec<usize>> = vec![Vec::new(); kinds.len()];
+    let mut outgoing: Vec<Vec<&Wire>> = vec![Vec::new(); kinds.len()];
     for wire in &local {
-        if let (Some(count), Some(list)) =
-            (waiting_for.get_mut(wire.from), senders.get_mut(wire.to))
-        {
+        if let (Some(count), Some(list), Some(out)) = (
+            waiting_for.get_mut(wire.from),
+            senders.get_mut(wire.to),
+            outgoing.get_mut(wire.from),
+        ) {
             *count += 1;
             list.push(wire.from);
+            out.push(wire);
         }
     }
     let mut ready: Vec<usize> = (0..kinds.len())
@@ -553,14 +557,19 @@ pub fn deepest_calls(
         };
         // Per port: the copies its receivers get and the deepest of them.
         let mut ports: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
-        for wire in local.iter().filter(|wire| wire.from == index) {
+        for wire in outgoing.get(index).into_iter().flatten() {
             let entry = ports.entry(wire.port).or_insert((0, 0));
             entry.0 += 1;
             entry.1 = entry.1.max(stack.get(wire.to).copied().unwrap_or(0));
         }
         let after = ports
             .values()
-            .map(|(receivers, deepest)| (receivers - 1) * message + deepest)
+            .map(|(receivers, deepest)| {
+                receivers
+                    .saturating_sub(1)
+                    .saturating_mul(message)
+                    .saturating_add(*deepest)
+            })
             .max()
             .unwrap_or(0);
         let call = call_stack(kind, message_capacity);
