@@ -2381,3 +2381,26 @@ fn a_device_counts_what_its_nodes_share_once() {
         );
     }
 }
+
+/// A loop of local wires goes through the device's queue at the wire that
+/// closes it, so its stack is the chain from where a message enters to
+/// that wire, not a chain without end; a change node with a `change` rule
+/// takes five message-sized buffers before it sends.
+#[test]
+fn a_loop_counts_the_stack_of_one_round() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "dl", "type": "psos-device", "name": "loop-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["first"]]},
+        {"id": "first", "type": "change", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "a", "tot": "str"}], "wires": [["second"]]},
+        {"id": "second", "type": "change", "rules": [{"t": "change", "p": "payload", "pt": "msg", "from": "a", "fromt": "str", "to": "b", "tot": "str"}], "wires": [["first"]]}
+        ]"#,
+    );
+    assert_eq!(flow.wires.iter().filter(|wire| wire.queued).count(), 1);
+    let call = 160 + 512;
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + call + call + 5 * 512
+    );
+}

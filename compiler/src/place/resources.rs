@@ -515,8 +515,9 @@ pub struct CallStack {
 /// first the message and copies to the others, all made before the first
 /// is called, so the copies stay on the stack while its receivers run.
 /// `on_device` says which nodes are on the device (before placement, every
-/// node that may come to be, which bounds what placement leaves); wires
-/// through the loop queue start anew. Without a node, nothing.
+/// node that may come to be, which bounds what placement leaves); a wire
+/// that closes a loop goes through the loop queue, where calls start
+/// anew. Without a node, nothing.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
@@ -524,14 +525,16 @@ pub fn deepest_calls(
     message_capacity: usize,
 ) -> u64 {
     let message = message_capacity.next_multiple_of(8) as u64;
+    let on_device_wire =
+        |wire: &&Wire| on_device(wire.from) && on_device(wire.to) && wire.to < kinds.len();
+    let closing = closing_wires(kinds.len(), wires.iter().filter(on_device_wire));
     let local: Vec<&Wire> = wires
         .iter()
-        .filter(|wire| !wire.queued && on_device(wire.from) && on_device(wire.to))
-        .filter(|wire| wire.from < kinds.len() && wire.to < kinds.len())
+        .filter(on_device_wire)
+        .filter(|wire| !wire.queued && !closing.contains(&(wire.from, wire.to)))
         .collect();
     // Receivers first: a node's stack is known once all its receivers'
-    // are (Kahn's order on the reversed wires). A node in a loop of
-    // direct wires, which lowering never leaves, would count alone.
+    // are (Kahn's order on the reversed wires, which hold no loop).
     let mut waiting_for = vec![0usize; kinds.len()];
     let mut senders: Vec<Vec<usize>> = vec![Vec::new(); kinds.len()];
     let mut outgoing: Vec<Vec<&Wire>> = vec![Vec::new(); kinds.len()];
@@ -590,6 +593,31 @@ pub fn deepest_calls(
         }
     }
     deepest
+}
+
+/// The wires (as `(from, to)`) that close a loop of direct calls: a
+/// depth-first walk in file order finds those leading back to a node on
+/// the walk's path. Lowering sends each through its device's queue once
+/// nodes are placed ([`deepest_calls`] finds them before), so a message's
+/// calls end there.
+pub fn closing_wires<'a>(
+    n_nodes: usize,
+    wires: impl Iterator<Item = &'a Wire>,
+) -> BTreeSet<(usize, usize)> {
+    let mut graph = petgraph::graph::DiGraph::<(), ()>::new();
+    let indices: Vec<_> = (0..n_nodes).map(|_| graph.add_node(())).collect();
+    for wire in wires {
+        if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
+            graph.add_edge(*from, *to, ());
+        }
+    }
+    let mut closing = BTreeSet::new();
+    petgraph::visit::depth_first_search(&graph, indices.iter().copied(), |event| {
+        if let petgraph::visit::DfsEvent::BackEdge(from, to) = event {
+            closing.insert((from.index(), to.index()));
+        }
+    });
+    closing
 }
 
 /// What the nodes of one device share, each counted once however many
