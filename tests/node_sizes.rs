@@ -241,10 +241,7 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
         let image = image_size(&built.firmware);
         let estimate = Resources {
             flash: device.load.flash,
-            ram: device
-                .load
-                .ram
-                .saturating_sub(resources::stack_reserve(device.message_capacity)),
+            ram: device.load.ram.saturating_sub(device.stack),
         };
         report.push(format!(
             "{:<14} {:>7} {:>7} {:>6} {:>6}",
@@ -333,4 +330,87 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(images.len(), 33, "every device of the flow is measured");
     assert_eq!(stores, 3, "the context stores of the flow are measured");
+}
+
+/// The custom node types of `custom_sizes.json`, the repository's examples
+/// (`moving-average`, `hysteresis`): for each, the device with one node of
+/// it after the reference chain (`cst-TYPE`) and with two (`cst-twoTYPE`),
+/// and the Rust type of its nodes' statics.
+const CUSTOM_TYPES: &[(&str, &str)] = &[("average", "MovingAverage"), ("hysteresis", "Hysteresis")];
+
+/// The statics of a generated `main.rs` that hold a node of a custom Rust
+/// type: `static NAME: NodeCell<crate::Type> = ...`.
+fn statics_of_type(main_rs: &str, rust_type: &str) -> Vec<String> {
+    main_rs
+        .lines()
+        .filter_map(|line| {
+            let (name, declared) = line.strip_prefix("static ")?.split_once(':')?;
+            let held = declared.trim().strip_prefix("NodeCell<")?;
+            let (held, _) = held.split_once('>')?;
+            held.ends_with(&format!("::{rust_type}"))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// psosc cannot know a custom type's code or static at build time (it
+/// reads the crate's sources for the type's properties, not what they
+/// compile to), so it counts every custom node as
+/// [`resources::OTHER_NODE_TYPE`]: the examples' images hold it to at
+/// least the flash each of their nodes adds, code, wiring and static, and
+/// their statics to at most its RAM.
+#[test]
+fn custom_node_types_take_at_most_what_psosc_assumes() {
+    let (flow, dir) = test_flow("custom_sizes.json");
+    let assumed = resources::OTHER_NODE_TYPE;
+    let mut images = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut statics = Vec::new();
+    for device in &flow.devices {
+        let built = build(&flow, dir.path(), &device.name);
+        let sizes = ram_statics(&built.firmware);
+        for (_, rust_type) in CUSTOM_TYPES {
+            for name in statics_of_type(&built.main_rs, rust_type) {
+                let measured = *sizes
+                    .get(&name)
+                    .unwrap_or_else(|| panic!("{name} is not in RAM: {sizes:?}"));
+                statics.push(format!("{name:<20} {measured:>5} {:>5}", assumed.ram));
+                if measured > assumed.ram {
+                    failures.push(format!(
+                        "{name} ({rust_type}): its static takes {measured} B of RAM, {} assumed",
+                        assumed.ram
+                    ));
+                }
+            }
+        }
+        images.insert(device.name.clone(), image_size(&built.firmware));
+    }
+    let flash = |name: &str| {
+        images
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is measured"))
+            .flash
+    };
+    println!("custom type: flash of its first node, of a second, assumed (bytes)");
+    for (kind, _) in CUSTOM_TYPES {
+        let first = flash(&format!("cst-{kind}")).saturating_sub(flash("cst-chain"));
+        let second = flash(&format!("cst-two{kind}")).saturating_sub(flash(&format!("cst-{kind}")));
+        println!("{kind:<10} {first:>8} {second:>8} {:>8}", assumed.flash);
+        if first > assumed.flash || second > assumed.flash {
+            failures.push(format!(
+                "{kind}: the first node adds {first} B of flash, a second {second}; {} assumed",
+                assumed.flash
+            ));
+        }
+    }
+    println!("static: measured, assumed (bytes of RAM)");
+    for line in &statics {
+        println!("{line}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(
+        statics.len(),
+        6,
+        "every custom node of the flow is measured"
+    );
 }

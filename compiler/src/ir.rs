@@ -121,6 +121,8 @@ pub struct Device {
     pub budget: Resources,
     /// What psosc estimates the device needs: the runtime and its nodes.
     pub load: Resources,
+    /// The stack psosc reserves for it, part of `load`'s RAM.
+    pub stack: u64,
     pub span: Option<Span>,
     /// The broker the device keeps a session with, when it uses MQTT.
     pub broker: Option<Broker>,

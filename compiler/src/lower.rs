@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use petgraph::graph::DiGraph;
 
 use crate::custom::NodeCrate;
 use crate::diagnostic::{Code, Diagnostic, NodeRef};
@@ -337,6 +336,7 @@ impl<'a> Lowering<'a> {
                     outbox: outbox as usize,
                     budget,
                     load: ir::Resources::ZERO,
+                    stack: 0,
                     span: Some(node.value_span("name")),
                     broker: None,
                 });
@@ -1321,21 +1321,12 @@ impl<'a> Lowering<'a> {
     /// bounded queue instead of a direct call, so the loop runs one message
     /// at a time, after the call that started it returns.
     fn break_cycles(flow: &mut Flow) {
-        let mut graph = DiGraph::<(), ()>::new();
-        let indices: Vec<_> = (0..flow.nodes.len()).map(|_| graph.add_node(())).collect();
         // Only wires on one device are calls; a loop through MQTT waits in
         // the broker between devices anyway.
-        for wire in flow.wires.iter().filter(|wire| flow.same_device(wire)) {
-            if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
-                graph.add_edge(*from, *to, ());
-            }
-        }
-        let mut closing = std::collections::BTreeSet::new();
-        petgraph::visit::depth_first_search(&graph, indices.iter().copied(), |event| {
-            if let petgraph::visit::DfsEvent::BackEdge(from, to) = event {
-                closing.insert((from.index(), to.index()));
-            }
-        });
+        let closing = crate::place::resources::closing_wires(
+            flow.nodes.len(),
+            flow.wires.iter().filter(|wire| flow.same_device(wire)),
+        );
         for wire in &mut flow.wires {
             wire.queued = closing.contains(&(wire.from, wire.to));
         }

@@ -2398,8 +2398,8 @@ fn watched_split_and_join_count_the_messages_they_keep() {
 fn a_device_counts_what_its_nodes_share_once() {
     use psosc::ir::Resources;
     use psosc::place::resources::{
-        context_store_ram, session_resources, stack_reserve, type_code, BOARD, CONTEXT_CODE,
-        SHARED_CODE,
+        context_store_ram, session_resources, type_code, BOARD, CONTEXT_CODE, SHARED_CODE,
+        STACK_BASE,
     };
     let flow = |wire_between: bool| {
         let across = if wire_between { r#", "show-a""# } else { "" };
@@ -2428,9 +2428,8 @@ fn a_device_counts_what_its_nodes_share_once() {
             })
     };
     let base = |flow: &Flow, device: usize| {
-        let capacity = flow.devices[device].message_capacity;
         let mut base = BOARD.saturating_add(SHARED_CODE);
-        base.ram += stack_reserve(capacity);
+        base.ram += flow.devices[device].stack;
         base
     };
     for wire_between in [false, true] {
@@ -2461,5 +2460,41 @@ fn a_device_counts_what_its_nodes_share_once() {
             .saturating_add(session(1));
         b.flash += type_code("json");
         assert_eq!(flow.devices[1].load, b, "wire between: {wire_between}");
+        // The stacks: on a, the inject's call, a copy for its second
+        // receiver, and the deeper of its two paths, two delays (each
+        // holding two messages more) and a debug; on b, the inject's, a
+        // copy, the json node's (one more) and a debug. 512-byte messages.
+        let call = 160 + 512;
+        assert_eq!(
+            flow.devices[0].stack,
+            STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call
+        );
+        assert_eq!(
+            flow.devices[1].stack,
+            STACK_BASE + call + 512 + (call + 512) + call
+        );
     }
+}
+
+/// A loop of local wires goes through the device's queue at the wire that
+/// closes it, so its stack is the chain from where a message enters to
+/// that wire, not a chain without end; a change node with a `change` rule
+/// takes five message-sized buffers before it sends.
+#[test]
+fn a_loop_counts_the_stack_of_one_round() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "dl", "type": "psos-device", "name": "loop-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["first"]]},
+        {"id": "first", "type": "change", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "a", "tot": "str"}], "wires": [["second"]]},
+        {"id": "second", "type": "change", "rules": [{"t": "change", "p": "payload", "pt": "msg", "from": "a", "fromt": "str", "to": "b", "tot": "str"}], "wires": [["first"]]}
+        ]"#,
+    );
+    assert_eq!(flow.wires.iter().filter(|wire| wire.queued).count(), 1);
+    let call = 160 + 512;
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + call + call + 5 * 512
+    );
 }

@@ -12,6 +12,8 @@
 //! - `memory.x` in the linker's search path (see `build.rs`), the panic
 //!   handler, and [`exit`] through semihosting, which ends QEMU with an exit
 //!   status;
+//! - the stack painted at start-up and its high-water mark ([`stack_usage`]),
+//!   printed before a run that stops by itself ends;
 //! - [`entry`], cortex-m-rt's entry attribute, so a device crate needs no
 //!   dependency of its own on cortex-m-rt.
 //!
@@ -55,6 +57,7 @@
 mod console;
 mod executor;
 mod serial;
+mod stack;
 mod time_driver;
 mod uart;
 
@@ -67,6 +70,7 @@ use psos::{Device, Timer};
 use crate::console::CONSOLE;
 
 pub use crate::serial::{uart0, Serial, Uart0};
+pub use crate::stack::{usage as stack_usage, StackUsage};
 pub use crate::time_driver::CORE_CLOCK_HZ;
 pub use embassy_executor::Spawner;
 
@@ -156,10 +160,12 @@ fn start(
 }
 
 /// Ends the firmware after a while, for runs that must stop by themselves,
-/// with the device's error counts, as a host device prints them.
+/// with how deep the stack has been and the device's error counts, as a
+/// host device prints them.
 #[embassy_executor::task]
 async fn stop_after(device: &'static Device, millis: u64) {
     embassy_time::Timer::after_millis(millis).await;
+    CONSOLE.write_plain(format_args!("{}", stack::usage()));
     CONSOLE.write_plain(format_args!("psos: stopping after {millis} ms"));
     CONSOLE.write_plain(format_args!("{}", device.stop_report()));
     exit(true)

@@ -103,6 +103,7 @@ pub fn implicit_device(raw: &RawFlow, diagnostics: &mut Vec<Diagnostic>) -> Opti
         outbox: crate::lower::DEFAULT_OUTBOX,
         budget: board.budget(),
         load: Resources::ZERO,
+        stack: 0,
         span: None,
         broker: None,
     })
@@ -215,6 +216,12 @@ pub fn place(
             }
         }
     }
+    let kinds: Vec<&NodeKind> = nodes.iter().map(|node| node.kind).collect();
+    count_calls(&mut may_share, devices, &kinds, wires, |node, device| {
+        node_pins
+            .get(node)
+            .is_some_and(|pin| pin_allows(pin, device))
+    });
     let runtime: Vec<Resources> = devices
         .iter()
         .zip(&may_share)
@@ -323,7 +330,11 @@ pub fn place(
             }
         }
     }
+    count_calls(&mut shares, devices, &kinds, wires, |node, device| {
+        placed.get(node).is_some_and(|node| node.device == device)
+    });
     for (device_index, (device, shared)) in devices.iter_mut().zip(&shares).enumerate() {
+        device.stack = shared.stack();
         device.load = placed
             .iter()
             .filter(|node| node.device == device_index)
@@ -338,6 +349,25 @@ pub fn place(
         completed_by,
         cost,
         optimal,
+    }
+}
+
+/// Sets each device's deepest calls ([`resources::deepest_calls`]) over
+/// the nodes `on_device(node, device)` says it holds.
+fn count_calls(
+    shares: &mut [Shared<'_>],
+    devices: &[Device],
+    kinds: &[&NodeKind],
+    wires: &[Wire],
+    on_device: impl Fn(usize, DeviceIndex) -> bool,
+) {
+    for (device_index, (device, shared)) in devices.iter().zip(shares).enumerate() {
+        shared.set_calls(resources::deepest_calls(
+            kinds,
+            wires,
+            |node| on_device(node, device_index),
+            device.message_capacity,
+        ));
     }
 }
 
@@ -707,6 +737,7 @@ mod tests {
                 outbox: crate::lower::DEFAULT_OUTBOX,
                 budget: Board::Host.budget(),
                 load: Resources::ZERO,
+                stack: 0,
                 span: None,
                 broker: None,
             })

@@ -4,12 +4,13 @@
 //! context stores, the MQTT session, the stack: [`Shared`]), and a
 //! device's `flash` and `ram`. Every figure is measured on `qemu-lm3s6965`
 //! (thumbv7m, opt-level s, LTO) and held to the built image by
-//! `tests/node_sizes.rs`; a host binary is larger, but a host's budget is
+//! `tests/node_sizes.rs`, and the stack to the depth a painted stack
+//! shows by `tests/stack.rs`; a host binary is larger, but a host's budget is
 //! as good as unlimited, so one estimate serves all boards.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ir::{Board, Device, NodeKind, Resources, Store};
+use crate::ir::{Board, Device, NodeKind, Resources, Store, Wire};
 use crate::json::JsonValue;
 use crate::nodes::Reader;
 
@@ -243,11 +244,19 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     },
 ];
 
-/// A node type the table does not list (a custom node, say): its code is
-/// unknown, so it is counted as a small node type of its own, code and all.
+/// A node type the table does not list (a custom node): psosc reads a
+/// custom type's properties from its crate's sources, but what the type
+/// compiles to, its code and the size of its static, is known only once
+/// the device is built, so each such node is counted as a small node type
+/// of its own, code and all. `tests/node_sizes.rs` holds the figures to
+/// the repository's examples on `qemu-lm3s6965`: a `moving-average` node
+/// adds 1716 bytes of flash (a second 716) and its static takes 288
+/// bytes of RAM (32 numbers of history); a `hysteresis` node 948 bytes
+/// of flash (a second 220), its static 32. A custom type with more code
+/// or state is counted short by as much.
 pub const OTHER_NODE_TYPE: Resources = Resources {
     flash: 2048,
-    ram: 64,
+    ram: 320,
 };
 
 /// The facts of a node type; `None` for a type the table does not list.
@@ -360,18 +369,19 @@ pub fn is_hardware(type_name: &str) -> bool {
 }
 
 /// A `qemu-lm3s6965` device with no nodes (`cargo xtask bench sizes`'s
-/// baseline): the runtime's fixed part, the executor, the board's drivers.
-/// Measured: 11068 bytes of flash and 1496 of static RAM (of which 128
+/// baseline): the runtime's fixed part, the executor, the board's drivers
+/// (with the stack's paint and the scan for its high-water mark).
+/// Measured: 11284 bytes of flash and 1496 of static RAM (of which 128
 /// hold the text of an error for catch nodes).
 pub const BOARD: Resources = Resources {
-    flash: 11 * 1024,
+    flash: 11 * 1024 + 256,
     ram: 1536,
 };
 
 /// What the first node of a device brings that every later node shares:
 /// the message, its JSON, number formatting, the timers' task, and the
 /// code of inject, switch, change and debug. Measured: the reference
-/// chain inject → switch → change → debug takes 90316 bytes of flash and
+/// chain inject → switch → change → debug takes 90540 bytes of flash and
 /// 1608 of static RAM; less [`BOARD`] and its four nodes (each as
 /// [`NODE_TYPES`] counts it), 75 KiB of flash and no RAM.
 pub const SHARED_CODE: Resources = Resources {
@@ -446,12 +456,175 @@ pub fn session_resources(message_capacity: usize, outbox: usize) -> Resources {
     }
 }
 
-/// The RAM a device keeps for its stack beyond its statics: a message in
-/// flight and a copy for fan-out, each `message_capacity` bytes, and 2 KiB
-/// for the calls that handle them. Not measured: the stack lies outside
-/// the image, and its depth depends on the flow.
-pub fn stack_reserve(message_capacity: usize) -> u64 {
-    2048 + 2 * message_capacity as u64
+/// What every device's stack holds beneath its nodes' calls: the
+/// executor, the task that runs (the timers', or the MQTT client's), an
+/// interrupt's frame, and the deepest frames a node's code reaches, such
+/// as number parsing (2404 bytes on thumbv7m). Measured on `qemu-lm3s6965`
+/// with `tests/stack.rs`, as the rest of the stack's figures.
+pub const STACK_BASE: u64 = 3584;
+
+/// A node's call beyond the message buffers it holds: its frame, and the
+/// calls of its output function.
+const CALL_FRAME: u64 = 160;
+
+/// The stack one call of a node takes: what it holds while the nodes
+/// after it run, a frame with a message's buffer, and more for the node
+/// types whose calls hold more messages, as their largest frames on
+/// `qemu-lm3s6965` show (a sort's release 4812 bytes with 512-byte
+/// messages, nine messages; a join's completion three; a split's piece, a
+/// batch's concatenation and a delay's release two; a json or template
+/// node the text it writes; an `mqtt in` the message it reads and the one
+/// it parses into, with the MQTT client's frames beneath, 4 KiB); and what
+/// it takes before it sends, and gives back: a change node with a
+/// `change` rule five message-sized buffers while the rule runs.
+pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    let (messages, frames) = match kind {
+        NodeKind::Sort(_) => (9, 0),
+        NodeKind::Join(_) => (3, 0),
+        NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
+        NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
+        NodeKind::MqttIn(_) => (2, 4096),
+        _ => (0, 0),
+    };
+    let before_sending = match kind {
+        NodeKind::Change(change)
+            if change
+                .rules
+                .iter()
+                .any(|rule| matches!(rule, crate::ir::ChangeRule::Change { .. })) =>
+        {
+            5 * message
+        }
+        _ => 0,
+    };
+    CallStack {
+        held: CALL_FRAME + frames + (1 + messages) * message,
+        before_sending,
+    }
+}
+
+/// A node's call on the stack ([`call_stack`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallStack {
+    /// Held while the nodes it sends to run.
+    pub held: u64,
+    /// Taken on top of that before it sends, and given back.
+    pub before_sending: u64,
+}
+
+/// The deepest stack the calls of a device's nodes take: wires on the
+/// device are direct calls, so a message that enters at a node (an
+/// inject's, a timer's, one from the broker or the loop queue) is handled
+/// by nested calls down to the last node it reaches. Each call holds its
+/// [`call_stack`] under the deeper of what its receivers take and what it
+/// takes before sending; a port with several receivers on the device gives the
+/// first the message and copies to the others, all made before the first
+/// is called, so the copies stay on the stack while its receivers run.
+/// `on_device` says which nodes are on the device (before placement, every
+/// node that may come to be, which bounds what placement leaves); a wire
+/// that closes a loop goes through the loop queue, where calls start
+/// anew. Without a node, nothing.
+pub fn deepest_calls(
+    kinds: &[&NodeKind],
+    wires: &[Wire],
+    on_device: impl Fn(usize) -> bool,
+    message_capacity: usize,
+) -> u64 {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    let on_device_wire =
+        |wire: &&Wire| on_device(wire.from) && on_device(wire.to) && wire.to < kinds.len();
+    let closing = closing_wires(kinds.len(), wires.iter().filter(on_device_wire));
+    let local: Vec<&Wire> = wires
+        .iter()
+        .filter(on_device_wire)
+        .filter(|wire| !wire.queued && !closing.contains(&(wire.from, wire.to)))
+        .collect();
+    // Receivers first: a node's stack is known once all its receivers'
+    // are (Kahn's order on the reversed wires, which hold no loop).
+    let mut waiting_for = vec![0usize; kinds.len()];
+    let mut senders: Vec<Vec<usize>> = vec![Vec::new(); kinds.len()];
+    let mut outgoing: Vec<Vec<&Wire>> = vec![Vec::new(); kinds.len()];
+    for wire in &local {
+        if let (Some(count), Some(list), Some(out)) = (
+            waiting_for.get_mut(wire.from),
+            senders.get_mut(wire.to),
+            outgoing.get_mut(wire.from),
+        ) {
+            *count += 1;
+            list.push(wire.from);
+            out.push(wire);
+        }
+    }
+    let mut ready: Vec<usize> = (0..kinds.len())
+        .filter(|index| waiting_for.get(*index) == Some(&0))
+        .collect();
+    let mut stack = vec![0u64; kinds.len()];
+    let mut deepest = 0;
+    while let Some(index) = ready.pop() {
+        let Some(kind) = kinds.get(index) else {
+            continue;
+        };
+        // Per port: the copies its receivers get and the deepest of them.
+        let mut ports: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+        for wire in outgoing.get(index).into_iter().flatten() {
+            let entry = ports.entry(wire.port).or_insert((0, 0));
+            entry.0 += 1;
+            entry.1 = entry.1.max(stack.get(wire.to).copied().unwrap_or(0));
+        }
+        let after = ports
+            .values()
+            .map(|(receivers, deepest)| {
+                receivers
+                    .saturating_sub(1)
+                    .saturating_mul(message)
+                    .saturating_add(*deepest)
+            })
+            .max()
+            .unwrap_or(0);
+        let call = call_stack(kind, message_capacity);
+        let own = call.held.saturating_add(after.max(call.before_sending));
+        if let Some(slot) = stack.get_mut(index) {
+            *slot = own;
+        }
+        if on_device(index) {
+            deepest = deepest.max(own);
+        }
+        for sender in senders.get(index).into_iter().flatten() {
+            if let Some(count) = waiting_for.get_mut(*sender) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(*sender);
+                }
+            }
+        }
+    }
+    deepest
+}
+
+/// The wires (as `(from, to)`) that close a loop of direct calls: a
+/// depth-first walk in file order finds those leading back to a node on
+/// the walk's path. Lowering sends each through its device's queue once
+/// nodes are placed ([`deepest_calls`] finds them before), so a message's
+/// calls end there.
+pub fn closing_wires<'a>(
+    n_nodes: usize,
+    wires: impl Iterator<Item = &'a Wire>,
+) -> BTreeSet<(usize, usize)> {
+    let mut graph = petgraph::graph::DiGraph::<(), ()>::new();
+    let indices: Vec<_> = (0..n_nodes).map(|_| graph.add_node(())).collect();
+    for wire in wires {
+        if let (Some(from), Some(to)) = (indices.get(wire.from), indices.get(wire.to)) {
+            graph.add_edge(*from, *to, ());
+        }
+    }
+    let mut closing = BTreeSet::new();
+    petgraph::visit::depth_first_search(&graph, indices.iter().copied(), |event| {
+        if let petgraph::visit::DfsEvent::BackEdge(from, to) = event {
+            closing.insert((from.index(), to.index()));
+        }
+    });
+    closing
 }
 
 /// What the nodes of one device share, each counted once however many
@@ -463,6 +636,8 @@ pub struct Shared<'a> {
     types: BTreeSet<&'a str>,
     stores: BTreeSet<&'a Store>,
     session: bool,
+    /// The deepest stack its nodes' calls take ([`deepest_calls`]).
+    calls: u64,
 }
 
 impl<'a> Shared<'a> {
@@ -486,6 +661,16 @@ impl<'a> Shared<'a> {
         self.session = true;
     }
 
+    /// The deepest stack the device's nodes' calls take.
+    pub fn set_calls(&mut self, calls: u64) {
+        self.calls = calls;
+    }
+
+    /// The stack the device reserves: [`STACK_BASE`] and its nodes' calls.
+    pub fn stack(&self) -> u64 {
+        STACK_BASE.saturating_add(self.calls)
+    }
+
     /// What a device with these shares needs besides its nodes' own: the
     /// board, the shared code, the types' code, the context stores and
     /// their code, the session, and the stack.
@@ -506,9 +691,7 @@ impl<'a> Shared<'a> {
         if self.session {
             total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
         }
-        total.ram = total
-            .ram
-            .saturating_add(stack_reserve(device.message_capacity));
+        total.ram = total.ram.saturating_add(self.stack());
         total
     }
 }

@@ -1,0 +1,117 @@
+//! How deep each device's stack goes, against the stack psosc reserves for
+//! it: the devices of `flows/stack_depths.json`, each a deep path (a long
+//! chain, fan-out nested six deep at two message capacities, link calls
+//! inside a link call's subroutine, sequence nodes, json, template and a
+//! change node replacing text, an MQTT session passing messages on), run
+//! under qemu-system-arm on the `qemu-lm3s6965` board, which paints its
+//! stack at start-up and prints its high-water mark before it stops
+//! (`psos: stack used N of M bytes`). Every device's mark is at most
+//! psosc's reservation, and the reservation at most [`slack`] more.
+
+mod support;
+
+use std::time::Duration;
+
+use support::qemu::{build_firmware, qemu, qemu_with_uart0_on};
+use support::{check_flow, repo_root, Mosquitto, Running};
+
+/// How long each device runs: its inject fires at 0.1 s and every half
+/// second after, a few times over, and the MQTT device gets its messages.
+const RUN_FOR_MS: u64 = 6000;
+
+/// How far above the measured mark psosc's reservation may be: half as
+/// much again, and 1 KiB. The paint shows only what was written, and a
+/// message buffer on the stack is written only as far as the message goes
+/// (these flows fill 80 to 95 % of it), so the reservation, which counts
+/// whole buffers, must be allowed above; and psosc counts every call of a
+/// node alike, but a change node's frame differs from a switch node's by
+/// a few hundred bytes, which over a path of a few nodes is the rest.
+fn slack(measured: u64) -> u64 {
+    measured / 2 + 1024
+}
+
+/// The mark a device printed before it stopped: `(used, room)`.
+fn stack_line(lines: &[String]) -> Option<(u64, u64)> {
+    lines.iter().find_map(|line| {
+        let rest = line.strip_prefix("psos: stack used ")?;
+        let (used, rest) = rest.split_once(" of ")?;
+        let room = rest.strip_suffix(" bytes")?;
+        Some((used.parse().ok()?, room.parse().ok()?))
+    })
+}
+
+#[test]
+fn each_device_uses_at_most_the_stack_psosc_reserves() {
+    let flow = check_flow(&repo_root().join("tests/flows/stack_depths.json"));
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    psosc::output::write_crates(&flow, dir.path(), &repo_root().join("runtime"))
+        .expect("the crates are written");
+    let firmwares: Vec<_> = flow
+        .devices
+        .iter()
+        .map(|device| build_firmware(&dir.path().join(&device.name), &device.name, RUN_FOR_MS))
+        .collect();
+    let broker = Mosquitto::start();
+    let mut running = Vec::new();
+    for (device, firmware) in flow.devices.iter().zip(&firmwares) {
+        let crate_dir = dir.path().join(&device.name);
+        let command = if device.broker.is_some() {
+            qemu_with_uart0_on(&crate_dir, firmware, broker.port())
+        } else {
+            qemu(&crate_dir, firmware)
+        };
+        running.push((device, Running::spawn(command)));
+    }
+    // What the MQTT device gets, once it is online: JSON near its message
+    // capacity, each message sent on to the broker and to a debug node.
+    let online = broker.subscribe(
+        "psos/stack_depths/stk-mqtt/status",
+        1,
+        Duration::from_secs(20),
+    );
+    assert_eq!(
+        online.first().map(|(_, payload)| payload.as_slice()),
+        Some(&b"online"[..])
+    );
+    let received = broker.subscriber("stack/out", 3);
+    let nested = format!(
+        "{{\"payload\": {{\"a\": [[[{{\"b\": \"{}\"}}]]], \"n\": 1.5}}}}",
+        "w".repeat(200)
+    );
+    for _ in 0..3 {
+        broker.publish("stack/in", nested.as_bytes(), 1, false);
+    }
+    assert_eq!(received.wait(Duration::from_secs(20)).len(), 3, "stack/out");
+
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for (device, mut run) in running {
+        let (lines, status) = run.read_to_end(Duration::from_secs(60));
+        assert!(
+            status.is_some_and(|status| status.success()),
+            "{} stops by itself: {status:?}\n{lines:#?}",
+            device.name
+        );
+        let debug_lines = lines.iter().filter(|line| line.contains("[debug:")).count();
+        assert!(debug_lines > 0, "{} ran its flow: {lines:#?}", device.name);
+        let (used, room) = stack_line(&lines)
+            .unwrap_or_else(|| panic!("{} prints its stack: {lines:#?}", device.name));
+        let reserved = device.stack;
+        report.push(format!(
+            "{:<16} {:>6} {used:>8} {reserved:>8} {room:>6}",
+            device.name, device.message_capacity
+        ));
+        if !(used..=used + slack(used)).contains(&reserved) {
+            failures.push(format!(
+                "{}: {used} B of stack used, {reserved} reserved",
+                device.name
+            ));
+        }
+    }
+    println!("device           capacity measured reserved room (bytes of stack, thumbv7m)");
+    for line in &report {
+        println!("{line}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(report.len(), 7, "every device of the flow is measured");
+}
