@@ -10,6 +10,25 @@ mod print_number;
 pub use number::{float_from_str, is_js_white_space, number_from_str, parse_float};
 pub(crate) use print_number::write_number;
 
+/// A small deterministic generator for the tests that read and print
+/// numbers against the references, so that failures repeat.
+#[cfg(test)]
+struct Random(u64);
+
+#[cfg(test)]
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound
+    }
+}
+
 /// A value fixed at build time: how the compiler emits a flow's literals as
 /// constants that cost no start-up work.
 #[derive(Clone, Copy, Debug, PartialEq)]

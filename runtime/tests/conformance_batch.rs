@@ -7,7 +7,7 @@
 //!
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
-use psos::nodes::{Batch, BatchMode};
+use psos::nodes::{Batch, BatchMode, Finishing};
 use psos::{Device, ErrorKind, Msg, NodeInfo, PathSegment};
 
 const CAPACITY: usize = 256;

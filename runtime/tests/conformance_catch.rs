@@ -17,8 +17,8 @@ mod node_support;
 use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{
-    Batch, BatchMode, Catch, Change, ChangeRule, ChangeValue, Datatype, Json, JsonAction, MqttIn,
-    MqttOut, Pattern, Property, Scope,
+    Batch, BatchMode, Catch, Change, ChangeRule, ChangeValue, Datatype, Finishing, Json,
+    JsonAction, MqttIn, MqttOut, Pattern, Property, Scope,
 };
 use psos::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
 

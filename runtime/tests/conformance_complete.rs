@@ -14,8 +14,8 @@ mod node_support;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{
-    completed, Complete, Csv, CsvHeader, CsvSettings, Delay, DelayMode, Done, Interval, Json,
-    JsonAction, MqttOut, Range, RangeAction, Watched,
+    completed, Complete, Csv, CsvHeader, CsvSettings, Delay, DelayMode, Done, Finishing, Interval,
+    Json, JsonAction, MqttOut, Range, RangeAction, Watched,
 };
 use psos::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs, PathSegment};
 
@@ -211,7 +211,7 @@ fn run_delay_showing(
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
             node.input_finishing(now, &device, &mut msg, &mut watched, &mut finished);
         }
-        node.tick_finishing(now, &mut watched, &mut finished);
+        node.tick_finishing(now, &device, &mut watched, &mut finished);
     }
     events.into_inner()
 }

@@ -12,7 +12,7 @@
 //! whose complete node psosc refuses, and the 2 "burst mode" cases, which
 //! need the `burst` mode, which psosc refuses.
 
-use psos::nodes::{Delay, DelayMode};
+use psos::nodes::{Delay, DelayMode, Finishing};
 use psos::{Device, ErrorKind, Msg, NodeInfo};
 
 /// Messages in these tests are small.
@@ -80,7 +80,7 @@ fn run<const Q: usize>(
                 .unwrap_or_else(|error| panic!("{case}: {text} does not read: {error}"));
             node.input_at(now, &device, &mut msg, &mut record);
         }
-        node.tick_at(now, &mut record);
+        node.tick_at(now, &device, &mut record);
     }
     let errors = ErrorKind::ALL
         .iter()

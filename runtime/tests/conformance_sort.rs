@@ -11,7 +11,7 @@ mod node_support;
 
 use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome};
-use psos::nodes::{Sort, SortConfig};
+use psos::nodes::{Finishing, Sort, SortConfig};
 use psos::{ErrorKind, NodeInfo, PathSegment};
 
 const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];

@@ -7,9 +7,10 @@
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
 use psos::nodes::{
-    CustomJoin, Join, JoinBuild, JoinMode, Joiner, Kept, Split, SplitAt, SplitConfig, Watched,
+    CustomJoin, Finishing, Join, JoinBuild, JoinMode, Joiner, Kept, Split, SplitAt, SplitConfig,
+    Watched,
 };
-use psos::{ConstValue, Device, ErrorKind, ErrorMessage, Msg, NodeInfo, PathSegment};
+use psos::{ConstValue, Device, ErrorKind, ErrorMessage, Msg, Node, NodeInfo, PathSegment};
 
 const CAPACITY: usize = 512;
 

@@ -198,7 +198,7 @@ static HELD: AtomicUsize = AtomicUsize::new(0);
 
 #[test]
 fn messages_waiting_in_delay_nodes_allocate_nothing() {
-    use psos::nodes::{Delay, DelayMode};
+    use psos::nodes::{Delay, DelayMode, Finishing};
     let modes = [
         DelayMode::Fixed {
             ms: 5.0,
@@ -237,7 +237,7 @@ fn messages_waiting_in_delay_nodes_allocate_nothing() {
                 if now % 100 == 0 {
                     node.input_at(now, &DEVICE, &mut flush.clone(), &mut count);
                 }
-                node.tick_at(now, &mut count);
+                node.tick_at(now, &DEVICE, &mut count);
             }
         });
         assert_eq!(

@@ -7,7 +7,7 @@
 
 use psos::nodes::{
     Csv, CsvHeader, CsvSettings, Debug, DebugCounter, DebugStatus, DebugTarget, Delay, DelayMode,
-    DelayStatus, DepthReport, Now, RandomCounts, Trigger, TriggerConfig, TriggerValue,
+    DelayStatus, DepthReport, Finishing, Now, RandomCounts, Trigger, TriggerConfig, TriggerValue,
 };
 use psos::{
     status_message, ConstValue, CountText, Device, Msg, NodeInfo, NodeStatus, PathSegment,
@@ -398,7 +398,7 @@ fn delay_events_keeping<S: DelayStatus>(
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
             node.input_at(now, &device, &mut msg, &mut out);
         }
-        node.tick_at(now, &mut out);
+        node.tick_at(now, &device, &mut out);
     }
     events.into_inner()
 }

@@ -858,15 +858,18 @@ impl<'a> DeviceCode<'a> {
                 (None, call)
             }
             // The node tells the hook what it has finished with, as it
-            // sends it or later from its timer.
-            Finish::Released => (
-                Some(quote! {
-                    #cell.with(&DEVICE, |node| {
-                        node.input_now(&DEVICE, msg, &mut watched, &mut #completed);
-                    });
-                }),
-                quote!(),
-            ),
+            // sends it or later from its timer (`Finishing::input_now`).
+            Finish::Released => {
+                imports.node("Finishing");
+                (
+                    Some(quote! {
+                        #cell.with(&DEVICE, |node| {
+                            node.input_now(&DEVICE, msg, &mut watched, &mut #completed);
+                        });
+                    }),
+                    quote!(),
+                )
+            }
             Finish::Reported => (
                 Some(if is_stateless(&node.kind) {
                     quote!(let done = #cell.input_done(&DEVICE, msg, &mut watched);)
@@ -1027,17 +1030,15 @@ impl<'a> DeviceCode<'a> {
                 }) if self.completers.get(position).is_some_and(|c| !c.is_empty()) => {
                     // A delay, join or batch node that complete nodes watch
                     // tells them what it finishes with as its timer sends,
-                    // sending copies. A join's and a batch's hooks report
-                    // to the device.
+                    // sending copies (`Finishing::tick_now`).
                     let outputs = self.timer_output(position, &output, imports);
                     let watched = imports.node("Watched");
+                    imports.node("Finishing");
                     let completed = format_ident!("{}_completed", input);
-                    let device =
-                        (!matches!(node.kind, NodeKind::Delay(_))).then(|| quote!(&DEVICE,));
                     let tick = *tick;
                     let call = quote!({
                         let mut watched = #watched::new(#outputs);
-                        #cell.with(&DEVICE, |node| node.tick_now(#device &mut watched, &mut #completed));
+                        #cell.with(&DEVICE, |node| node.tick_now(&DEVICE, &mut watched, &mut #completed));
                     });
                     push(
                         Some(tick),

@@ -21,6 +21,7 @@
 //! drops it. The queue already holds those messages, so a watched batch
 //! keeps nothing more.
 
+use super::complete::Finishing;
 use super::delay::timer_ms;
 use super::split::group_id;
 use crate::encoding::{EmptyContainer, Str, OBJECT};
@@ -84,37 +85,29 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
     pub fn waiting(&self) -> usize {
         self.queue.len()
     }
+}
 
-    /// A message arrives when the clock reads `now` (ms).
-    pub fn input_at<O: Outputs<N>>(
-        &mut self,
-        now: u64,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-    ) {
-        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Batch::input_at`], and `finished` is given each message the
-    /// node has finished with (Node-RED's `done()`): the messages of a
-    /// sequence once all of it has left (in `count` mode without overlap,
-    /// and `interval` mode, as they left, with their parts; with overlap
-    /// and in `concat` mode, which send copies, as they came; those an
-    /// overlap keeps, when they leave the last sequence they are in); on a
+impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
+    /// A message arrives when the clock reads `now` (ms), and `finished`
+    /// is given each message the node has finished with (Node-RED's
+    /// `done()`): the messages of a sequence once all of it has left (in
+    /// `count` mode without overlap, and `interval` mode, as they left,
+    /// with their parts; with overlap and in `concat` mode, which send
+    /// copies, as they came; those an overlap keeps, when they leave the
+    /// last sequence they are in); on a
     /// `msg.reset`, the messages it drops (in `concat` mode by topic, then
     /// by sequence, as Node-RED keeps them) and then the resetting message;
     /// in `interval` mode, the messages waiting when one more finds the
     /// queue full. Not a message of a topic `concat` does not list, one without
     /// `msg.parts`, nor one a device drops (counted). `out` must send
     /// copies (`Watched`).
-    pub fn input_finishing<O: Outputs<N>>(
+    fn input_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         if msg.property("reset").is_some() {
             self.finish_queued(finished);
@@ -178,6 +171,54 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         }
     }
 
+    /// The clock reads `now` (ms): an interval that ended sends its
+    /// sequence, and `finished` is given its messages once it has left.
+    fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        let BatchMode::Interval {
+            interval_ms,
+            allow_empty,
+        } = self.mode
+        else {
+            return;
+        };
+        if interval_ms <= 0.0 {
+            return;
+        }
+        let every = timer_ms(interval_ms);
+        let due = *self.due.get_or_insert(every);
+        if now < due {
+            return;
+        }
+        // As `setInterval`, late ticks are not caught up.
+        let next = due.saturating_add(every);
+        self.due = Some(if next <= now {
+            now.saturating_add(every)
+        } else {
+            next
+        });
+        if !self.queue.is_empty() {
+            self.send_queue(device, 0, out, finished);
+        } else if allow_empty {
+            let mut empty = Msg::<N>::new();
+            let id = self.next_id();
+            let made = empty
+                .set_property("payload", &ValueRef::Null)
+                .and_then(|()| empty.set_property(PARTS, &EmptyContainer(OBJECT)))
+                .and_then(|()| set_parts(&mut empty, &id, 0, 1));
+            if device.check(made, ErrorKind::Oversize).is_some() {
+                out.send(0, &mut empty);
+            }
+        }
+    }
+}
+
+impl<const N: usize, const Q: usize> Batch<N, Q> {
     /// On a reset: each queued message, in the order Node-RED keeps them
     /// (in `concat` mode by topic, then by sequence, each in the order
     /// first seen).
@@ -215,58 +256,6 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                 for msg in sequence.filter(|msg| same_sequence(sequence_msg, msg)) {
                     finished(msg);
                 }
-            }
-        }
-    }
-
-    /// The clock reads `now` (ms): an interval that ended sends its
-    /// sequence.
-    pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
-        self.tick_finishing(now, device, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Batch::tick_at`], and `finished` is given the messages of the
-    /// interval's sequence once it has left.
-    pub fn tick_finishing<O: Outputs<N>>(
-        &mut self,
-        now: u64,
-        device: &Device,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        let BatchMode::Interval {
-            interval_ms,
-            allow_empty,
-        } = self.mode
-        else {
-            return;
-        };
-        if interval_ms <= 0.0 {
-            return;
-        }
-        let every = timer_ms(interval_ms);
-        let due = *self.due.get_or_insert(every);
-        if now < due {
-            return;
-        }
-        // As `setInterval`, late ticks are not caught up.
-        let next = due.saturating_add(every);
-        self.due = Some(if next <= now {
-            now.saturating_add(every)
-        } else {
-            next
-        });
-        if !self.queue.is_empty() {
-            self.send_queue(device, 0, out, finished);
-        } else if allow_empty {
-            let mut empty = Msg::<N>::new();
-            let id = self.next_id();
-            let made = empty
-                .set_property("payload", &ValueRef::Null)
-                .and_then(|()| empty.set_property(PARTS, &EmptyContainer(OBJECT)))
-                .and_then(|()| set_parts(&mut empty, &id, 0, 1));
-            if device.check(made, ErrorKind::Oversize).is_some() {
-                out.send(0, &mut empty);
             }
         }
     }
@@ -390,27 +379,6 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     }
             })
             .map(|(at, _)| at)
-    }
-
-    /// As [`Batch::input_finishing`] on the board's clock.
-    pub fn input_now<O: Outputs<N>>(
-        &mut self,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
-    }
-
-    /// As [`Batch::tick_finishing`] on the board's clock.
-    pub fn tick_now<O: Outputs<N>>(
-        &mut self,
-        device: &Device,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        self.tick_finishing(crate::platform::uptime_ms(), device, out, finished);
     }
 
     fn next_id(&mut self) -> [u8; 16] {

@@ -17,7 +17,8 @@ use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, Reporte
 /// the same node after being caught: it drops the error with a warning.
 pub const CATCH_LIMIT: f64 = 10.0;
 
-/// A catch node: it sends on what it is given.
+/// A catch node: it sends on what it is given (so do a complete node and
+/// a watched link call's answer, which are this node).
 pub struct Catch {
     info: NodeInfo,
 }

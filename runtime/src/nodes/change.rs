@@ -40,6 +40,16 @@ pub struct Property {
     pub path: &'static [PathSegment<'static>],
 }
 
+impl Property {
+    /// The message's property at `path`.
+    pub const fn msg(path: &'static [PathSegment<'static>]) -> Self {
+        Self {
+            scope: Scope::Msg,
+            path,
+        }
+    }
+}
+
 /// The value a rule sets (Node-RED's `to` and `tot`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ChangeValue {

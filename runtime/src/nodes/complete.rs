@@ -96,6 +96,84 @@ pub fn complete_message<const N: usize>(
     Some(message)
 }
 
+/// A node that may finish with a message later than its input returns
+/// (delay, split, join, sort, batch): it gives a hook each message it has
+/// finished with (Node-RED's `done()`), as each node's
+/// `input_finishing` says. The node works on a clock it is given, so
+/// tests drive time step by step; the generated code of a node that
+/// complete nodes watch calls [`Finishing::input_now`].
+pub trait Finishing<const N: usize> {
+    /// A message arrives when the node's clock reads `now` (ms), and
+    /// `finished` is given each message the node has finished with. `out`
+    /// must send copies ([`Watched`]), since each is given as it is once
+    /// sent.
+    fn input_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    );
+
+    /// What the node's clock reads on a device: the board's uptime (ms).
+    /// A node that keeps no time reads no clock.
+    fn clock_ms() -> u64 {
+        crate::platform::uptime_ms()
+    }
+
+    /// A message arrives at `now`, and no one hears what the node has
+    /// finished with.
+    fn input_at<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Finishing::input_finishing`] on the device's clock.
+    fn input_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        self.input_finishing(Self::clock_ms(), device, msg, out, finished);
+    }
+
+    /// The clock reads `now` (ms): what is due leaves, and `finished` is
+    /// given each message the node has finished with. A node with no timer
+    /// has nothing to do.
+    fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        _now: u64,
+        _device: &Device,
+        _out: &mut O,
+        _finished: &mut impl FnMut(&Msg<N>),
+    ) {
+    }
+
+    /// The clock reads `now`, and no one hears what the node has finished
+    /// with.
+    fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
+        self.tick_finishing(now, device, out, &mut |_: &Msg<N>| {});
+    }
+
+    /// As [`Finishing::tick_finishing`] on the device's clock.
+    fn tick_now<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        self.tick_finishing(Self::clock_ms(), device, out, finished);
+    }
+}
+
 /// When a node that may finish with a message later (split, join, sort)
 /// is finished with the message it was given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -17,6 +17,7 @@
 //! reports when due, from what the node keeps in its `S`: nothing in a
 //! node no status node watches.
 
+use super::complete::Finishing;
 use crate::encoding::Str;
 use crate::msg::PathSegment;
 use crate::value::parse_float;
@@ -196,21 +197,12 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
     pub fn waiting(&self) -> usize {
         self.waiting.len()
     }
+}
 
-    /// A message arrives at `now` (milliseconds on the node's clock).
-    pub fn input_at<O: Outputs<N>>(
-        &mut self,
-        now: u64,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-    ) {
-        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Delay::input_at`], and `finished` is given each message the
-    /// node has finished with (Node-RED's `done()`), as often as Node-RED
-    /// calls it. In `delay`, `delayv` and `random` modes: one sent, one
+impl<const N: usize, const Q: usize, S: DelayStatus> Finishing<N> for Delay<N, Q, S> {
+    /// A message arrives at `now` (milliseconds on the node's clock), and
+    /// `finished` is given each message the node has finished with
+    /// (Node-RED's `done()`), as often as Node-RED calls it. In `delay`, `delayv` and `random` modes: one sent, one
     /// dropped by `msg.reset` (that message too), and a message with
     /// `msg.flush` after what it flushes (twice when it holds nothing else:
     /// once as it is dropped, once after the flush). In `rate`: a message
@@ -221,7 +213,7 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
     /// one of its topic, or is dropped by a reset, and a message with
     /// `msg.flush` or `msg.reset` once more for each. Each is given as it is
     /// once sent, so `out` must send copies (`Watched`).
-    pub fn input_finishing<O: Outputs<N>>(
+    fn input_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
         device: &Device,
@@ -252,16 +244,12 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
         }
     }
 
-    /// The clock reads `now`: what is due leaves.
-    pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, out: &mut O) {
-        self.tick_finishing(now, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Delay::tick_at`], and `finished` is given each message that
-    /// leaves, as [`Delay::input_finishing`] gives them.
-    pub fn tick_finishing<O: Outputs<N>>(
+    /// The clock reads `now`: what is due leaves, and `finished` is given
+    /// each message that leaves, as [`Delay::input_finishing`] gives them.
+    fn tick_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
+        _device: &Device,
         out: &mut O,
         finished: &mut impl FnMut(&Msg<N>),
     ) {
@@ -310,7 +298,9 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
             }
         }
     }
+}
 
+impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
     /// Node-RED's `reportDepth`: unless a report is pending, one is due
     /// [`DEPTH_REPORT_MS`] from `now`, of the depth then. Only a node that
     /// keeps a [`DepthReport`] has one.
@@ -817,32 +807,12 @@ pub(super) fn strictly_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     }
 }
 
-impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
-    /// As [`Node::input`], giving `finished` what the node has finished
-    /// with (see [`Delay::input_finishing`]).
-    pub fn input_now<O: Outputs<N>>(
-        &mut self,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-        finished: &mut impl FnMut(&Msg<N>),
-    ) {
-        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
-    }
-
-    /// As [`Node::tick`], giving `finished` what the node has finished
-    /// with (see [`Delay::tick_finishing`]).
-    pub fn tick_now<O: Outputs<N>>(&mut self, out: &mut O, finished: &mut impl FnMut(&Msg<N>)) {
-        self.tick_finishing(crate::platform::uptime_ms(), out, finished);
-    }
-}
-
 impl<const N: usize, const Q: usize, S: DelayStatus> Node<N> for Delay<N, Q, S> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         self.input_at(crate::platform::uptime_ms(), device, msg, out);
     }
 
-    fn tick<O: Outputs<N>>(&mut self, _device: &Device, out: &mut O) {
-        self.tick_at(crate::platform::uptime_ms(), out);
+    fn tick<O: Outputs<N>>(&mut self, device: &Device, out: &mut O) {
+        self.tick_at(crate::platform::uptime_ms(), device, out);
     }
 }

@@ -13,6 +13,7 @@
 
 use core::fmt::{self, Write};
 
+use super::delay::strictly_equal;
 use crate::encoding::{decode, Encode};
 use crate::msg::PathSegment;
 use crate::text::SliceWriter;
@@ -137,7 +138,7 @@ impl<const TOPICS: usize, const BYTES: usize> Filter<TOPICS, BYTES> {
             let empty = ValueRef::Object(Members::new(&[]));
             !compare_objects(value, previous.filter(|p| is_object(*p)).unwrap_or(empty))
         } else {
-            previous.is_none_or(|previous| !strict_equal(value, previous))
+            previous.is_none_or(|previous| !strictly_equal(value, previous))
         };
         self.remember(device, key, &value);
         send && changed
@@ -217,18 +218,6 @@ fn is_object(value: ValueRef<'_>) -> bool {
     )
 }
 
-/// JavaScript's `===` between two values of different messages: primitives
-/// by value; two objects are never the same object.
-fn strict_equal(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
-    match (a, b) {
-        (ValueRef::Null, ValueRef::Null) => true,
-        (ValueRef::Bool(a), ValueRef::Bool(b)) => a == b,
-        (ValueRef::Number(a), ValueRef::Number(b)) => a == b,
-        (ValueRef::Str(a), ValueRef::Str(b)) => a == b,
-        _ => false,
-    }
-}
-
 /// Node-RED's `RED.util.compareObjects`: arrays item by item, buffers byte
 /// by byte, objects by their keys whatever their order, anything else with
 /// `===`. Values are at most `MAX_DEPTH` deep, which bounds the recursion.
@@ -243,7 +232,7 @@ fn compare_objects(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
                 && a.iter()
                     .all(|(key, a)| b.get(key).is_some_and(|b| compare_objects(a, b)))
         }
-        (a, b) => strict_equal(a, b),
+        (a, b) => strictly_equal(a, b),
     }
 }
 

@@ -20,7 +20,7 @@
 
 use core::fmt::Write;
 
-use super::complete::{Fate, Pending, Unwatched};
+use super::complete::{Fate, Finishing, Pending, Unwatched};
 use super::delay::timer_ms;
 use super::split::{member_bytes, set_parts_below};
 use crate::encoding::{decode, encoded_len_at, Encode, ARRAY, BYTES, LENGTH, STRING};
@@ -144,40 +144,58 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
     pub fn groups(&self) -> usize {
         self.groups.len()
     }
+}
 
-    /// A message arrives when the clock reads `now` (ms).
-    pub fn input_at<O: Outputs<N>>(
+impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Finishing<N>
+    for Join<N, G, B, P>
+{
+    /// A message arrives when the clock reads `now` (ms), and `finished`
+    /// is given each message the node has finished with (Node-RED's
+    /// `done()`), as it arrived (with its parts moved up where the node
+    /// moves them): a message that joins a group when the group is sent
+    /// (by its count, `msg.complete` or its time; an `accumulate` group's
+    /// messages so far each time), or dropped by a `msg.reset` of its
+    /// group (before that message); any other message as its input
+    /// returns, but for the groups a blank `msg.reset` drops in `auto`
+    /// mode, whose messages Node-RED never finishes with. `out` must send
+    /// copies (`Watched`).
+    fn input_finishing<O: Outputs<N>>(
         &mut self,
         now: u64,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
-    ) {
-        self.input_finishing(now, device, msg, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Join::input_at`], and `finished` is given each message the
-    /// node has finished with (Node-RED's `done()`), as it arrived (with
-    /// its parts moved up where the node moves them): a message that
-    /// joins a group when the group is sent (by its count, `msg.complete`
-    /// or its time; an `accumulate` group's messages so far each time), or
-    /// dropped by a `msg.reset` of its group (before that message); any
-    /// other message as its input returns, but for the groups a blank
-    /// `msg.reset` drops in `auto` mode, whose messages Node-RED never
-    /// finishes with. `out` must send copies (`Watched`).
-    pub fn input_finishing<O: Outputs<N>>(
-        &mut self,
-        now: u64,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         if self.join_message(now, device, msg, out, finished) == Fate::Now {
             finished(msg);
         }
     }
 
+    /// The clock reads `now` (ms): groups whose time is up are sent, and
+    /// `finished` is given the messages of each (see
+    /// [`Join::input_finishing`]).
+    fn tick_finishing<O: Outputs<N>>(
+        &mut self,
+        now: u64,
+        device: &Device,
+        out: &mut O,
+        finished: &mut impl FnMut(&Msg<N>),
+    ) {
+        while let Some(at) = self
+            .groups
+            .iter()
+            .position(|group| group.due.is_some_and(|due| due <= now))
+        {
+            if let Some(group) = self.groups.get_mut(at) {
+                group.due = None;
+            }
+            self.complete(at, device, out, finished);
+        }
+    }
+}
+
+impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B, P> {
     /// Takes a message in; when the node is finished with it.
     fn join_message<O: Outputs<N>>(
         &mut self,
@@ -429,53 +447,6 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             self.complete(at, device, out, finished);
         }
         Fate::Later
-    }
-
-    /// The clock reads `now` (ms): groups whose time is up are sent.
-    pub fn tick_at<O: Outputs<N>>(&mut self, now: u64, device: &Device, out: &mut O) {
-        self.tick_finishing(now, device, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Join::tick_at`], and `finished` is given the messages of each
-    /// group sent (see [`Join::input_finishing`]).
-    pub fn tick_finishing<O: Outputs<N>>(
-        &mut self,
-        now: u64,
-        device: &Device,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        while let Some(at) = self
-            .groups
-            .iter()
-            .position(|group| group.due.is_some_and(|due| due <= now))
-        {
-            if let Some(group) = self.groups.get_mut(at) {
-                group.due = None;
-            }
-            self.complete(at, device, out, finished);
-        }
-    }
-
-    /// As [`Join::input_finishing`] on the board's clock.
-    pub fn input_now<O: Outputs<N>>(
-        &mut self,
-        device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        self.input_finishing(crate::platform::uptime_ms(), device, msg, out, finished);
-    }
-
-    /// As [`Join::tick_finishing`] on the board's clock.
-    pub fn tick_now<O: Outputs<N>>(
-        &mut self,
-        device: &Device,
-        out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
-    ) {
-        self.tick_finishing(crate::platform::uptime_ms(), device, out, finished);
     }
 
     fn new_group(

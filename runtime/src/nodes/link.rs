@@ -117,28 +117,6 @@ impl<const N: usize> Node<N> for LinkReturn {
 /// the generated code then tells the complete nodes, as Node-RED's call
 /// calls `done()` right after sending the answer on. A subroutine that
 /// never answers never reaches it, and the call is never done, as in
-/// Node-RED (where it times out with an error instead).
-pub struct LinkAnswer {
-    pub info: NodeInfo,
-}
-
-impl LinkAnswer {
-    pub const fn new(info: NodeInfo) -> Self {
-        Self { info }
-    }
-
-    pub fn input<const N: usize, O: Outputs<N>>(
-        &self,
-        _device: &Device,
-        msg: &mut Msg<N>,
-        out: &mut O,
-    ) {
-        out.send(0, msg);
-    }
-}
-
-impl<const N: usize> Node<N> for LinkAnswer {
-    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        LinkAnswer::input(self, device, msg, out);
-    }
-}
+/// Node-RED (where it times out with an error instead). A catch node also
+/// sends on what it is given: it is the same node.
+pub use super::catch::Catch as LinkAnswer;

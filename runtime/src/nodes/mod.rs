@@ -30,7 +30,7 @@ pub use change::{
     Scope, TextKind,
 };
 pub use complete::{
-    complete_message, completed, Complete, Done, Kept, Pending, Unwatched, Watched,
+    complete_message, completed, Complete, Done, Finishing, Kept, Pending, Unwatched, Watched,
 };
 pub use csv::{
     clean_names, is_good_legacy_template, read_columns, Csv, CsvError, CsvHeader, CsvSettings,

@@ -20,7 +20,7 @@
 use core::cmp::Ordering;
 
 use super::batch::{part_of, same_key};
-use super::complete::Fate;
+use super::complete::{Fate, Finishing};
 use super::delay::strictly_equal;
 use crate::encoding::encoded_len_at;
 use crate::msg::PathSegment;
@@ -61,23 +61,22 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
             queue: heapless::Vec::new(),
         }
     }
+}
 
-    pub fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        self.input_now(device, msg, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Sort::input`], and `finished` is given each message the node
-    /// has finished with (Node-RED's `done()`): the messages of a sequence
-    /// each right after it leaves, as it left; any other message (an array
-    /// sorted or not, a message of no sequence) as the input returns, as
-    /// the node left it. Not a message a device drops (counted). `out`
-    /// must send copies (`Watched`).
-    pub fn input_now<O: Outputs<N>>(
+impl<const N: usize, const Q: usize> Finishing<N> for Sort<N, Q> {
+    /// A message arrives (a sort keeps no time), and `finished` is given
+    /// each message the node has finished with (Node-RED's `done()`): the
+    /// messages of a sequence each right after it leaves, as it left; any
+    /// other message (an array sorted or not, a message of no sequence) as
+    /// the input returns, as the node left it. Not a message a device drops
+    /// (counted). `out` must send copies (`Watched`).
+    fn input_finishing<O: Outputs<N>>(
         &mut self,
+        _now: u64,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         let fate = match self.config.target {
             Some(target) => self.sort_property(device, target, msg, out),
@@ -88,6 +87,12 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         }
     }
 
+    fn clock_ms() -> u64 {
+        0
+    }
+}
+
+impl<const N: usize, const Q: usize> Sort<N, Q> {
     /// Sorts the array at `target` and sends the message; anything else is
     /// not sent, as in Node-RED.
     fn sort_property<O: Outputs<N>>(
@@ -242,7 +247,7 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
 
 impl<const N: usize, const Q: usize> Node<N> for Sort<N, Q> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        Sort::input(self, device, msg, out);
+        self.input_at(Self::clock_ms(), device, msg, out);
     }
 }
 

@@ -24,7 +24,7 @@
 //! node's groups differ until the count wraps after 2³² messages; those of
 //! two nodes differ unless their ids' hashes collide.
 
-use super::complete::{Fate, Pending, Unwatched};
+use super::complete::{Fate, Finishing, Pending, Unwatched};
 use crate::encoding::{encoded_len_at, write_u16, Bytes, EmptyContainer, Encode, Str, OBJECT};
 use crate::msg::PathSegment;
 use crate::value::{Items, Members};
@@ -96,24 +96,24 @@ impl<const N: usize, const R: usize, P: Pending<N>> Split<N, R, P> {
             pending: P::EMPTY,
         }
     }
+}
 
-    pub fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        self.input_now(device, msg, out, &mut |_: &Msg<N>| {});
-    }
-
-    /// As [`Split::input`], and `finished` is given each message the node
-    /// has finished with (Node-RED's `done()`), as Node-RED leaves it:
-    /// with its `msg.parts` and, for text, buffers and objects, its last
-    /// piece (an array's message keeps its array, and parts without an
-    /// index). In `stream` mode a message whose last piece waits is given
-    /// once a later message sends a piece, before that message's last
-    /// piece leaves. `out` must send copies (`Watched`).
-    pub fn input_now<O: Outputs<N>>(
+impl<const N: usize, const R: usize, P: Pending<N>> Finishing<N> for Split<N, R, P> {
+    /// A message arrives (a split keeps no time), and `finished` is given
+    /// each message the node has finished with (Node-RED's `done()`), as
+    /// Node-RED leaves it: with its `msg.parts` and, for text, buffers and
+    /// objects, its last piece (an array's message keeps its array, and
+    /// parts without an index). In `stream` mode a message whose last
+    /// piece waits is given once a later message sends a piece, before
+    /// that message's last piece leaves. `out` must send copies
+    /// (`Watched`).
+    fn input_finishing<O: Outputs<N>>(
         &mut self,
+        _now: u64,
         device: &Device,
         msg: &mut Msg<N>,
         out: &mut O,
-        finished: &mut dyn FnMut(&Msg<N>),
+        finished: &mut impl FnMut(&Msg<N>),
     ) {
         let Some(value) = msg.get(self.config.path) else {
             return;
@@ -159,6 +159,12 @@ impl<const N: usize, const R: usize, P: Pending<N>> Split<N, R, P> {
         }
     }
 
+    fn clock_ms() -> u64 {
+        0
+    }
+}
+
+impl<const N: usize, const R: usize, P: Pending<N>> Split<N, R, P> {
     /// A later message sent a piece of the stream: the messages whose
     /// piece waited are finished with.
     fn release(&mut self, send: &mut Sender<'_, N, impl Outputs<N>>) {
@@ -524,7 +530,7 @@ impl<const N: usize, O: Outputs<N>> Sender<'_, N, O> {
 
 impl<const N: usize, const R: usize, P: Pending<N>> Node<N> for Split<N, R, P> {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
-        Split::input(self, device, msg, out);
+        self.input_at(Self::clock_ms(), device, msg, out);
     }
 }
 

@@ -557,16 +557,7 @@ impl<const P: usize> Switch<P> {
         rules: &'static [SwitchRule],
         check_all: bool,
     ) -> Self {
-        Self::with_context(
-            info,
-            Property {
-                scope: Scope::Msg,
-                path,
-            },
-            rules,
-            check_all,
-            Stores::NONE,
-        )
+        Self::with_context(info, Property::msg(path), rules, check_all, Stores::NONE)
     }
 }
 

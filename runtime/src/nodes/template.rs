@@ -93,16 +93,7 @@ impl Template {
         body: TemplateBody,
         empty: bool,
     ) -> Self {
-        Self::with_context(
-            info,
-            Property {
-                scope: Scope::Msg,
-                path,
-            },
-            body,
-            empty,
-            Stores::NONE,
-        )
+        Self::with_context(info, Property::msg(path), body, empty, Stores::NONE)
     }
 }
 

@@ -517,6 +517,7 @@ mod tests {
     use std::vec::Vec;
     use std::{format, vec};
 
+    use super::super::Random;
     use super::{float_from_str, number_from_str};
 
     /// Compares bits, so that -0 differs from 0, and any NaN equals NaN.
@@ -658,22 +659,6 @@ mod tests {
         check_against_core(&above);
         check_against_core(&format!("{tie}{}", "0".repeat(900)));
         check_against_core(&format!("0.{}{tie}", "0".repeat(300)));
-    }
-
-    /// A small deterministic generator, so that failures repeat.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, bound: u64) -> u64 {
-            self.next() % bound
-        }
     }
 
     #[test]

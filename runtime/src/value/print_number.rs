@@ -370,6 +370,7 @@ mod tests {
     extern crate std;
     use std::string::String;
 
+    use super::super::Random;
     use super::write_number;
 
     fn printed(n: f64) -> String {
@@ -410,18 +411,6 @@ mod tests {
         check(9007199254740993.0, "9007199254740992");
         check(1e23, "1e+23");
         check(2.0_f64.powi(100), "1.2676506002282294e+30");
-    }
-
-    /// A small deterministic generator, so that failures repeat.
-    struct Random(u64);
-
-    impl Random {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     /// Ryū as ryu-js adapts it to JavaScript is the reference: random bit

@@ -367,14 +367,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let mut text = [0; N];
         let mut writer = SliceWriter::new(&mut text);
         let mut scratch = [0; N];
-        let mut n_lines = 0;
-        let mut line = |writer: &mut SliceWriter<'_>| -> fmt::Result {
-            if n_lines > 0 {
-                writer.write_str(settings.line_end)?;
-            }
-            n_lines += 1;
-            Ok(())
-        };
+        let mut line = super::line_starts(settings.line_end);
         if settings.header_out != super::CsvHeader::Never && !self.header_sent {
             if !self.columns().any() {
                 match original.property("columns") {

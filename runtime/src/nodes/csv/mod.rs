@@ -246,6 +246,19 @@ pub fn read_columns(
     Ok(true)
 }
 
+/// What a writer of CSV text calls as each line starts: the line end
+/// goes between lines, so before each but the first.
+fn line_starts(line_end: &str) -> impl FnMut(&mut SliceWriter<'_>) -> fmt::Result + '_ {
+    let mut first = true;
+    move |writer| {
+        if !first {
+            writer.write_str(line_end)?;
+        }
+        first = false;
+        Ok(())
+    }
+}
+
 /// Writes a cell as `lib/csv`'s `quoteCell` does: quotes doubled, and the
 /// whole in quotes when it holds a quote, the separator or a line break.
 fn write_quoted<W: Write>(out: &mut W, cell: &str, separator: char) -> fmt::Result {
@@ -773,37 +786,9 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let last = index
             .zip(count)
             .is_some_and(|(index, count)| index + 1.0 >= count);
-        if settings.legacy {
-            let line_breaks = text
-                .chars()
-                .filter(|char| *char == '\r' || *char == '\n')
-                .count();
-            if has_parts && settings.all_rows && line_breaks > 1 {
-                first_line = true;
-            }
-            let mut reading = Reading {
-                text,
-                at: 0,
-                first: first_line,
-                line_count,
-                learning: true,
-            };
-            self.legacy_learn::<N>(device, &reading)?;
-            reading.learning = false;
-            return self
-                .send_rows(
-                    msg,
-                    out,
-                    &original,
-                    &reading,
-                    (index, count),
-                    line_breaks,
-                    last,
-                )
-                .map(|()| true);
-        }
         let mut at = 0;
-        if settings.skip > 0 && line_count < settings.skip as f64 {
+        // The legacy parser skips lines and reads its header as it reads.
+        if !settings.legacy && settings.skip > 0 && line_count < settings.skip as f64 {
             for char in text.chars() {
                 if !(first_line && line_count < settings.skip as f64) {
                     break;
@@ -826,7 +811,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             first_line = true;
         }
         let mut scratch = [0; N];
-        if first_line && settings.header_in {
+        if !settings.legacy && first_line && settings.header_in {
             let mut rows = Rows {
                 text,
                 at,
@@ -849,13 +834,17 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
             result?;
             at = rows.at;
         }
-        let reading = Reading {
+        let mut reading = Reading {
             text,
             at,
-            first: false,
-            line_count: 0.0,
-            learning: false,
+            first: first_line,
+            line_count,
+            learning: settings.legacy,
         };
+        if reading.learning {
+            self.legacy_learn::<N>(device, &reading)?;
+            reading.learning = false;
+        }
         self.send_rows(
             msg,
             out,
@@ -1349,14 +1338,7 @@ impl<const COLUMN_BYTES: usize, const GATHER_BYTES: usize> Csv<COLUMN_BYTES, GAT
         let mut writer = SliceWriter::new(&mut text);
         let mut scratch = [0; N];
         let separator = settings.separator;
-        let mut n_lines = 0;
-        let mut line = |writer: &mut SliceWriter<'_>| -> fmt::Result {
-            if n_lines > 0 {
-                writer.write_str(settings.line_end)?;
-            }
-            n_lines += 1;
-            Ok(())
-        };
+        let mut line = line_starts(settings.line_end);
         if settings.header_out != CsvHeader::Never && !self.header_sent {
             if !self.columns().any() {
                 match original.property("columns") {
