@@ -73,6 +73,15 @@ fn greenhouse_messages_cross_devices_both_ways() {
             b"online".to_vec()
         ))
     );
+    // Each device, connected, its timers running and its messages crossing
+    // the broker, is one thread: the executor's, which also waits on the
+    // socket, keeps the time and hears the signals.
+    for device in [&sensor, &controller, &actuator] {
+        let threads = std::fs::read_dir(format!("/proc/{}/task", device.pid()))
+            .map(Iterator::count)
+            .unwrap_or_default();
+        assert_eq!(threads, 1, "threads of device process {}", device.pid());
+    }
 
     // A device that goes away without a word leaves its last will.
     let will = broker.subscriber("psos/greenhouse/sensor/status", 2);

@@ -1,11 +1,20 @@
 //! The `host` board: runs a device as an ordinary process on the build
-//! machine, on embassy's raw executor (`executor.rs`) and std time driver.
+//! machine, on one thread: embassy's raw executor (`executor.rs`) sleeping
+//! in an epoll reactor (`reactor.rs`) until a socket is ready or the next
+//! deadline of the board's time driver (`time_driver.rs`). Signals reach
+//! it through a socket pair the reactor watches, so the device has no
+//! thread besides its executor's.
 
+use std::os::unix::net::UnixStream;
 use std::println;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use futures_lite::AsyncReadExt;
+
 pub(crate) mod executor;
 mod net;
+mod reactor;
+mod time_driver;
 
 pub use net::Link;
 
@@ -29,28 +38,55 @@ impl Console for Stdout {
 
 static STDOUT: Stdout = Stdout;
 
-/// Set when the device should stop: on SIGINT, SIGTERM or SIGHUP.
-static STOP_ASKED: AtomicBool = AtomicBool::new(false);
-
 /// Set once the device has stopped: the executor returns.
 static STOPPED: AtomicBool = AtomicBool::new(false);
 
 /// How long a stopping device waits for its broker to take its goodbye.
 const GOODBYE_TIMEOUT: embassy_time::Duration = embassy_time::Duration::from_secs(1);
 
+/// The signals that stop a device, as Ctrl-C, `kill` and a closed terminal
+/// send them.
+const STOP_SIGNALS: [core::ffi::c_int; 3] = [
+    signal_hook::consts::SIGINT,
+    signal_hook::consts::SIGTERM,
+    signal_hook::consts::SIGHUP,
+];
+
+/// A socket that becomes readable when a stop signal comes: the signal's
+/// handler writes a byte to its other end, which is all a handler may
+/// safely do. `None` when the handlers cannot be set; a signal then ends
+/// the process at once, which the broker sees as a lost device.
+fn stop_signals() -> Option<reactor::Async<UnixStream>> {
+    let (receiver, sender) = UnixStream::pair().ok()?;
+    receiver.set_nonblocking(true).ok()?;
+    for signal in STOP_SIGNALS {
+        signal_hook::low_level::pipe::register(signal, sender.try_clone().ok()?).ok()?;
+    }
+    reactor::Async::new(receiver).ok()
+}
+
 /// Stops the device when a signal asks, or after `run_for` milliseconds (so
 /// tests and benchmarks end by themselves): the MQTT session says goodbye
 /// first, so the broker does not take the device for lost.
 #[embassy_executor::task]
 async fn stop_when_asked(run_for: Option<u64>) {
-    let deadline = run_for
-        .map(|millis| embassy_time::Instant::now() + embassy_time::Duration::from_millis(millis));
-    // The signal handler runs on a thread of its own and cannot wake the
-    // executor: the flag is looked at every 20 ms.
-    while !STOP_ASKED.load(Ordering::Relaxed)
-        && deadline.is_none_or(|deadline| embassy_time::Instant::now() < deadline)
-    {
-        embassy_time::Timer::after_millis(20).await;
+    let signals = stop_signals();
+    let signalled = async {
+        match signals {
+            Some(mut signals) => {
+                let mut byte = [0u8; 1];
+                let _ = signals.read(&mut byte).await;
+            }
+            None => core::future::pending().await,
+        }
+    };
+    match run_for {
+        Some(millis) => {
+            let _ =
+                embassy_time::with_timeout(embassy_time::Duration::from_millis(millis), signalled)
+                    .await;
+        }
+        None => signalled.await,
     }
     let _ = embassy_time::with_timeout(GOODBYE_TIMEOUT, crate::mqtt::goodbye()).await;
     STOPPED.store(true, Ordering::Relaxed);
@@ -73,9 +109,6 @@ pub fn run_with(
     let run_for = std::env::var("PSOS_RUN_FOR_MS")
         .ok()
         .and_then(|millis| millis.parse::<u64>().ok());
-    // Without a handler the signal ends the process at once, which the
-    // broker sees as a lost device: that is all a failure here costs.
-    let _ = ctrlc::set_handler(|| STOP_ASKED.store(true, Ordering::Relaxed));
     executor::run_until(
         |spawner| {
             crate::timers::spawn(spawner, device, timers);

@@ -6,7 +6,7 @@ use std::string::{String, ToString};
 
 use embedded_io_adapters::futures_03::FromFutures;
 
-type TcpStream = async_io::Async<std::net::TcpStream>;
+type TcpStream = super::reactor::Async<std::net::TcpStream>;
 
 /// What the plain stream reads into at once. minimq asks for a packet a
 /// few bytes at a time (its type, its length, its body); served from here,
@@ -210,7 +210,7 @@ impl crate::mqtt::Transport for Link {
         // Name resolution blocks, but only while the broker is unreachable
         // anyway, and then only briefly.
         let address = self.address.to_socket_addrs().ok()?.next()?;
-        let stream = TcpStream::connect(address).await.ok()?;
+        let stream = super::reactor::connect(address).await.ok()?;
         let _ = stream.get_ref().set_nodelay(true);
         match &self.tls {
             Tls::Off => Some(Stream::Plain(FromFutures::new(

@@ -1,0 +1,608 @@
+//! The `host` board's reactor: one epoll instance that the executor's own
+//! thread sleeps in, until a socket it waits on is ready, the next timer
+//! falls due (`time_driver.rs`) or another thread wakes a task.
+//!
+//! `async-io`, which the board used before, always starts a thread of its
+//! own that competes for the epoll instance: whenever the executor ran its
+//! tasks, that thread took the epoll wait, and each message that arrived
+//! then woke the executor's thread with a futex, across threads. Here no
+//! other thread exists (signals come in through a socket the reactor
+//! watches, `host/mod.rs`).
+//!
+//! What a message costs is the system calls it makes, so the reactor makes
+//! as few as it can:
+//!
+//! - A socket is registered once, edge-triggered: a read or write is tried
+//!   at once, and only when it would block does the task leave its waker,
+//!   which the next edge wakes. A task polled again with no edge since it
+//!   blocked does not try again (a task woken by another task would
+//!   otherwise ask the socket once more for nothing), and neither does a
+//!   read after one that got less than it asked for, which emptied the
+//!   socket.
+//! - Writability is watched only while a write waits for room (or a
+//!   connection for its handshake): otherwise every acknowledgement the
+//!   peer sends would wake the thread for nothing.
+//! - Writes are corked: what a task writes, and flushes, waits in the
+//!   socket's buffer until the executor has polled every task that was
+//!   ready (`send_corked`), and then goes out in one `send`. An MQTT
+//!   session flushes after each packet; with a message in, its PUBACK and
+//!   the message out written in the same round, that is one `send`
+//!   instead of two, and under load one for a whole batch. Nothing waits
+//!   longer than that round: the thread never sleeps with bytes corked
+//!   but the socket's own buffer full, and then epoll wakes it when there
+//!   is room.
+//!
+//! So a message costs its `recv` and one `send` and, when the device is
+//! idle, one `epoll_wait`; no `epoll_ctl` per message. Linux only, as the
+//! `host` board is.
+
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Instant;
+use std::vec::Vec;
+
+use rustix::event::epoll;
+use rustix::event::{eventfd, EventfdFlags, Timespec};
+
+/// The key of the eventfd through which other threads end the sleep.
+const NOTIFY_KEY: u64 = u64::MAX;
+
+/// At most this many events are taken from one `epoll_wait`.
+const EVENTS: usize = 64;
+
+/// What a socket's cork holds at most before a write sends it at once.
+const CORK: usize = 16 * 1024;
+
+const READ: usize = 0;
+const WRITE: usize = 1;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One direction of a source: the task waiting on it, how many edges have
+/// come, and at which count the last attempt blocked.
+#[derive(Default)]
+struct Direction {
+    waker: Option<Waker>,
+    edges: u64,
+    blocked_at: Option<u64>,
+}
+
+/// A registered file descriptor as the reactor sees it, whatever it is.
+trait Registered: Send + Sync {
+    /// An edge came in `direction`.
+    fn edge(&self, direction: usize);
+    /// Sends what waits in the cork, as far as the socket takes it.
+    fn send_corked(&self);
+}
+
+/// What a registered socket shares with the reactor.
+struct Shared<T> {
+    io: T,
+    key: u64,
+    directions: Mutex<[Direction; 2]>,
+    out: Mutex<Cork>,
+}
+
+/// Bytes written and not yet sent, and how the last send went.
+#[derive(Default)]
+struct Cork {
+    bytes: Vec<u8>,
+    /// Waiting in the reactor's list of corks to send.
+    listed: bool,
+    /// Writability is watched (the socket's buffer was full).
+    watching_writes: bool,
+    /// A send failed: the next write or flush says so.
+    failed: Option<io::ErrorKind>,
+}
+
+/// Interest in reading always; in writing only when asked.
+fn interest(writes: bool) -> epoll::EventFlags {
+    let mut flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP | epoll::EventFlags::ET;
+    if writes {
+        flags |= epoll::EventFlags::OUT;
+    }
+    flags
+}
+
+impl<T: AsFd + Send + Sync> Shared<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    /// Tries `attempt` until it does not block; when it does, leaves the
+    /// task's waker for the next edge in `direction`. An attempt that
+    /// `drained` the socket counts as blocked for the next one.
+    fn poll_io<R>(
+        &self,
+        context: &mut Context<'_>,
+        direction: usize,
+        mut attempt: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let edges_before = {
+                let mut directions = lock(&self.directions);
+                let Some(waiting) = directions.get_mut(direction) else {
+                    return Poll::Ready(Err(io::ErrorKind::InvalidInput.into()));
+                };
+                if waiting.blocked_at == Some(waiting.edges) {
+                    // Nothing came since the last attempt blocked.
+                    waiting.waker = Some(context.waker().clone());
+                    return Poll::Pending;
+                }
+                waiting.edges
+            };
+            match attempt() {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                done => {
+                    let blocked = matches!(&done, Ok(result) if drained(result));
+                    if let Some(waiting) = lock(&self.directions).get_mut(direction) {
+                        waiting.blocked_at = blocked.then_some(edges_before);
+                    }
+                    return Poll::Ready(done);
+                }
+            }
+            let mut directions = lock(&self.directions);
+            let Some(waiting) = directions.get_mut(direction) else {
+                return Poll::Ready(Err(io::ErrorKind::InvalidInput.into()));
+            };
+            if waiting.edges != edges_before {
+                // Ready again since the attempt began: try once more.
+                continue;
+            }
+            waiting.blocked_at = Some(edges_before);
+            waiting.waker = Some(context.waker().clone());
+            return Poll::Pending;
+        }
+    }
+
+    /// Watches writability, or stops.
+    fn watch_writes(&self, cork: &mut Cork, watch: bool) {
+        if cork.watching_writes != watch {
+            if let Some(reactor) = reactor() {
+                let _ = epoll::modify(
+                    &reactor.epoll,
+                    self.io.as_fd(),
+                    epoll::EventData::new_u64(self.key),
+                    interest(watch),
+                );
+            }
+            cork.watching_writes = watch;
+        }
+    }
+
+    /// Sends the cork's bytes until they are out or the socket is full.
+    fn send(&self, cork: &mut Cork) -> io::Result<()> {
+        while !cork.bytes.is_empty() {
+            let mut io = &self.io;
+            match io.write(&cork.bytes) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(sent) => {
+                    cork.bytes.drain(..sent.min(cork.bytes.len()));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the cork now, for a write that finds it full: `Pending`,
+    /// with writability watched, while the socket has no room.
+    fn poll_send(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_io(
+            context,
+            WRITE,
+            || {
+                let mut cork = lock(&self.out);
+                if let Some(kind) = cork.failed {
+                    return Err(kind.into());
+                }
+                let sent = self.send(&mut cork);
+                let blocked =
+                    matches!(&sent, Err(error) if error.kind() == io::ErrorKind::WouldBlock);
+                self.watch_writes(&mut cork, blocked);
+                sent
+            },
+            |_| false,
+        )
+    }
+
+    fn poll_write(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            {
+                let mut cork = lock(&self.out);
+                if let Some(kind) = cork.failed {
+                    return Poll::Ready(Err(kind.into()));
+                }
+                let room = CORK.saturating_sub(cork.bytes.len());
+                if room > 0 {
+                    let taken = buf.get(..room.min(buf.len())).unwrap_or(buf);
+                    cork.bytes.extend_from_slice(taken);
+                    if !cork.listed {
+                        cork.listed = true;
+                        if let Some(reactor) = reactor() {
+                            lock(&reactor.corked).push(self.key);
+                        }
+                    }
+                    return Poll::Ready(Ok(taken.len()));
+                }
+            }
+            match self.poll_send(context) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn poll_flush(&self) -> Poll<io::Result<()>> {
+        // The cork goes out at the end of the executor's round.
+        match lock(&self.out).failed {
+            Some(kind) => Poll::Ready(Err(kind.into())),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl<T: AsFd + Send + Sync> Registered for Shared<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn edge(&self, direction: usize) {
+        let waker = lock(&self.directions)
+            .get_mut(direction)
+            .and_then(|waiting| {
+                waiting.edges = waiting.edges.wrapping_add(1);
+                waiting.waker.take()
+            });
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn send_corked(&self) {
+        let mut cork = lock(&self.out);
+        cork.listed = false;
+        if cork.failed.is_some() {
+            cork.bytes.clear();
+            return;
+        }
+        match self.send(&mut cork) {
+            Ok(()) => self.watch_writes(&mut cork, false),
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                // Sent on when there is room: the edge ends the sleep,
+                // and the next round sends the rest.
+                self.watch_writes(&mut cork, true);
+                cork.listed = true;
+                if let Some(reactor) = reactor() {
+                    lock(&reactor.corked).push(self.key);
+                }
+            }
+            Err(error) => {
+                cork.failed = Some(error.kind());
+                cork.bytes.clear();
+                drop(cork);
+                // A writer waiting for room learns of it.
+                self.edge(WRITE);
+            }
+        }
+    }
+}
+
+/// The epoll instance, the eventfd that interrupts its wait, and the
+/// registered sources by key.
+struct Reactor {
+    epoll: OwnedFd,
+    notify: OwnedFd,
+    sources: Mutex<Vec<Option<Arc<dyn Registered>>>>,
+    /// Keys of the sources with bytes corked.
+    corked: Mutex<Vec<u64>>,
+    /// The executor's thread is in `epoll_wait`, or about to be.
+    sleeping: AtomicBool,
+}
+
+impl Reactor {
+    fn new() -> io::Result<Self> {
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        let notify = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        epoll::add(
+            &epoll,
+            &notify,
+            epoll::EventData::new_u64(NOTIFY_KEY),
+            epoll::EventFlags::IN,
+        )?;
+        Ok(Self {
+            epoll,
+            notify,
+            sources: Mutex::new(Vec::new()),
+            corked: Mutex::new(Vec::new()),
+            sleeping: AtomicBool::new(false),
+        })
+    }
+
+    fn source(&self, key: u64) -> Option<Arc<dyn Registered>> {
+        let index = usize::try_from(key).ok()?;
+        lock(&self.sources).get(index).cloned().flatten()
+    }
+
+    /// Sends every socket's corked bytes.
+    fn send_corked(&self) {
+        let keys = core::mem::take(&mut *lock(&self.corked));
+        for key in keys {
+            if let Some(source) = self.source(key) {
+                source.send_corked();
+            }
+        }
+    }
+
+    /// Sleeps until an event, `deadline`, or another thread's `notify`,
+    /// unless `ready` says there is work already, then wakes the tasks
+    /// that waited on what became ready.
+    fn sleep(
+        &self,
+        events: &mut Vec<epoll::Event>,
+        deadline: Option<Instant>,
+        ready: impl Fn() -> bool,
+    ) {
+        self.sleeping.store(true, Ordering::SeqCst);
+        if ready() {
+            self.sleeping.store(false, Ordering::SeqCst);
+            return;
+        }
+        let timeout = deadline.map(|deadline| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            Timespec {
+                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: left.subsec_nanos().into(),
+            }
+        });
+        events.clear();
+        let waited = epoll::wait(
+            &self.epoll,
+            rustix::buffer::spare_capacity(events),
+            timeout.as_ref(),
+        );
+        self.sleeping.store(false, Ordering::SeqCst);
+        if waited.is_err() {
+            // Interrupted by a signal: the caller looks again.
+            return;
+        }
+        for event in events.iter() {
+            let (key, flags) = (event.data.u64(), event.flags);
+            if key == NOTIFY_KEY {
+                let mut count = [0u8; 8];
+                let _ = rustix::io::read(&self.notify, &mut count);
+                continue;
+            }
+            let Some(source) = self.source(key) else {
+                continue;
+            };
+            let failed = epoll::EventFlags::ERR | epoll::EventFlags::HUP;
+            if flags.intersects(epoll::EventFlags::IN | epoll::EventFlags::RDHUP | failed) {
+                source.edge(READ);
+            }
+            if flags.intersects(epoll::EventFlags::OUT | failed) {
+                source.edge(WRITE);
+            }
+        }
+    }
+}
+
+fn reactor() -> Option<&'static Reactor> {
+    static REACTOR: OnceLock<Option<Reactor>> = OnceLock::new();
+    REACTOR.get_or_init(|| Reactor::new().ok()).as_ref()
+}
+
+/// Ends the executor's sleep, when it sleeps: for a task woken or a timer
+/// set from another thread. On the executor's own thread it costs only a
+/// look at a flag.
+pub(crate) fn interrupt_sleep() {
+    if let Some(reactor) = reactor() {
+        if reactor.sleeping.load(Ordering::SeqCst) {
+            let _ = rustix::io::write(&reactor.notify, &1u64.to_ne_bytes());
+        }
+    }
+}
+
+/// The executor's idle: sends what the tasks corked, then sleeps in the
+/// reactor until the next timer, unless a task is ready already.
+pub(crate) struct Idle {
+    events: Vec<epoll::Event>,
+}
+
+impl Idle {
+    pub(crate) fn new() -> io::Result<Self> {
+        reactor().ok_or_else(|| io::Error::other("no epoll instance"))?;
+        Ok(Self {
+            events: Vec::with_capacity(EVENTS),
+        })
+    }
+
+    /// At the end of a round of the executor: sends what its tasks wrote.
+    pub(crate) fn send_corked(&mut self) {
+        if let Some(reactor) = reactor() {
+            reactor.send_corked();
+        }
+    }
+
+    /// Sleeps until an event or `deadline`, unless `ready` says a task is
+    /// ready already.
+    pub(crate) fn sleep(&mut self, deadline: Option<Instant>, ready: impl Fn() -> bool) {
+        if let Some(reactor) = reactor() {
+            reactor.sleep(&mut self.events, deadline, ready);
+        }
+    }
+}
+
+/// A non-blocking socket registered with the reactor, read and written as
+/// a `futures-io` stream, its writes corked until the end of the
+/// executor's round.
+pub struct Async<T: AsFd + Send + Sync + 'static>
+where
+    for<'a> &'a T: Read + Write,
+{
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: AsFd + Send + Sync + 'static> Async<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    /// Registers `io`, which must be in non-blocking mode already;
+    /// writability is watched when `watch_writes` (a connection under way).
+    fn register(io: T, watch_writes: bool) -> io::Result<Self> {
+        let reactor = reactor().ok_or_else(|| io::Error::other("no epoll instance"))?;
+        let mut sources = lock(&reactor.sources);
+        let index = sources
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(sources.len());
+        let shared = Arc::new(Shared {
+            io,
+            key: index as u64,
+            directions: Mutex::new(Default::default()),
+            out: Mutex::new(Cork {
+                watching_writes: watch_writes,
+                ..Cork::default()
+            }),
+        });
+        epoll::add(
+            &reactor.epoll,
+            shared.io.as_fd(),
+            epoll::EventData::new_u64(shared.key),
+            interest(watch_writes),
+        )?;
+        let registered: Arc<dyn Registered> = shared.clone();
+        match sources.get_mut(index) {
+            Some(slot) => *slot = Some(registered),
+            None => sources.push(Some(registered)),
+        }
+        Ok(Self { shared })
+    }
+
+    /// Registers `io`, which must be in non-blocking mode already.
+    pub fn new(io: T) -> io::Result<Self> {
+        Self::register(io, false)
+    }
+
+    pub fn get_ref(&self) -> &T {
+        &self.shared.io
+    }
+}
+
+impl<T: AsFd + Send + Sync + 'static> Drop for Async<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn drop(&mut self) {
+        // What is corked still goes, as far as the socket takes it now: a
+        // DISCONNECT written just before the stream is dropped.
+        let _ = self.shared.send(&mut lock(&self.shared.out));
+        if let Some(reactor) = reactor() {
+            let _ = epoll::delete(&reactor.epoll, self.shared.io.as_fd());
+            let slot = usize::try_from(self.shared.key)
+                .ok()
+                .and_then(|index| lock(&reactor.sources).get_mut(index).map(Option::take));
+            drop(slot);
+        }
+    }
+}
+
+impl<T: AsFd + Send + Sync + 'static> futures_lite::io::AsyncRead for Async<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let shared = &self.shared;
+        let wanted = buf.len();
+        // A stream that gives less than was asked for has nothing more
+        // until its next edge: the read after it need not ask.
+        shared.poll_io(
+            context,
+            READ,
+            || {
+                let mut io = &shared.io;
+                io.read(buf)
+            },
+            |read| (1..wanted).contains(read),
+        )
+    }
+}
+
+impl<T: AsFd + Send + Sync + 'static> futures_lite::io::AsyncWrite for Async<T>
+where
+    for<'a> &'a T: Read + Write,
+{
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.shared.poll_write(context, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.shared.poll_flush()
+    }
+
+    fn poll_close(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Closing sends what is corked first.
+        if lock(&self.shared.out).bytes.is_empty() {
+            return Poll::Ready(Ok(()));
+        }
+        self.shared.poll_send(context)
+    }
+}
+
+/// Connects a TCP stream without blocking: the connection goes on while
+/// other tasks run, and the stream is writable once it stands.
+pub async fn connect(address: std::net::SocketAddr) -> io::Result<Async<std::net::TcpStream>> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(address),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(error)
+            if error.raw_os_error() == Some(rustix::io::Errno::INPROGRESS.raw_os_error()) => {}
+        Err(error) => return Err(error),
+    }
+    let stream = Async::register(std::net::TcpStream::from(socket), true)?;
+    let shared = &stream.shared;
+    core::future::poll_fn(|context| {
+        shared.poll_io(
+            context,
+            WRITE,
+            || {
+                if let Some(error) = shared.io.take_error()? {
+                    return Err(error);
+                }
+                match shared.io.peer_addr() {
+                    Ok(_) => Ok(()),
+                    Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(error) => Err(error),
+                }
+            },
+            |_| false,
+        )
+    })
+    .await?;
+    // Connected: writability is watched again only when a write waits.
+    shared.watch_writes(&mut lock(&shared.out), false);
+    Ok(stream)
+}
