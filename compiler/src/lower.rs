@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-
 use crate::custom::NodeCrate;
 use crate::diagnostic::{Code, Diagnostic, NodeRef};
 use crate::flow::{Environment, RawFlow, RawNode};
