@@ -1,6 +1,12 @@
-//! The `host` board's reactor: one epoll instance that the executor's own
-//! thread sleeps in, until a socket it waits on is ready, the next timer
-//! falls due (`time_driver.rs`) or another thread wakes a task.
+//! The `host` board's reactor: one poller that the executor's own thread
+//! sleeps in, until a socket it waits on is ready, the next timer falls due
+//! (`time_driver.rs`) or another thread wakes a task.
+//!
+//! The operating system's part is `polling`'s: the epoll instance, sockets
+//! registered edge-triggered, interest changed, the wait with a timeout,
+//! and the eventfd through which another thread ends it. `polling` has no
+//! thread of its own. What the reactor adds is what a task sees: wakers
+//! and edge counts per socket and direction, and the corked writes.
 //!
 //! `async-io`, which the board used before, always starts a thread of its
 //! own that competes for the epoll instance: whenever the executor ran its
@@ -39,20 +45,21 @@
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Instant;
 use std::vec::Vec;
 
-use rustix::event::epoll;
-use rustix::event::{eventfd, EventfdFlags, Timespec};
+use core::num::NonZeroUsize;
 
-/// The key of the eventfd through which other threads end the sleep.
-const NOTIFY_KEY: u64 = u64::MAX;
+use polling::{Event, Events, PollMode, Poller};
 
 /// At most this many events are taken from one `epoll_wait`.
-const EVENTS: usize = 64;
+const EVENTS: NonZeroUsize = match NonZeroUsize::new(64) {
+    Some(events) => events,
+    None => NonZeroUsize::MIN,
+};
 
 /// What a socket's cork holds at most before a write sends it at once.
 const CORK: usize = 16 * 1024;
@@ -84,7 +91,7 @@ trait Registered: Send + Sync {
 /// What a registered socket shares with the reactor.
 struct Shared<T> {
     io: T,
-    key: u64,
+    key: usize,
     directions: Mutex<[Direction; 2]>,
     out: Mutex<Cork>,
 }
@@ -102,12 +109,8 @@ struct Cork {
 }
 
 /// Interest in reading always; in writing only when asked.
-fn interest(writes: bool) -> epoll::EventFlags {
-    let mut flags = epoll::EventFlags::IN | epoll::EventFlags::RDHUP | epoll::EventFlags::ET;
-    if writes {
-        flags |= epoll::EventFlags::OUT;
-    }
-    flags
+fn interest(key: usize, writes: bool) -> Event {
+    Event::new(key, true, writes)
 }
 
 impl<T: AsFd + Send + Sync> Shared<T>
@@ -166,11 +169,10 @@ where
     fn watch_writes(&self, cork: &mut Cork, watch: bool) {
         if cork.watching_writes != watch {
             if let Some(reactor) = reactor() {
-                let _ = epoll::modify(
-                    &reactor.epoll,
+                let _ = reactor.poller.modify_with_mode(
                     self.io.as_fd(),
-                    epoll::EventData::new_u64(self.key),
-                    interest(watch),
+                    interest(self.key, watch),
+                    PollMode::Edge,
                 );
             }
             cork.watching_writes = watch;
@@ -296,40 +298,29 @@ where
     }
 }
 
-/// The epoll instance, the eventfd that interrupts its wait, and the
-/// registered sources by key.
+/// The poller (an epoll instance and the eventfd that interrupts its
+/// wait), and the registered sources by key.
 struct Reactor {
-    epoll: OwnedFd,
-    notify: OwnedFd,
+    poller: Poller,
     sources: Mutex<Vec<Option<Arc<dyn Registered>>>>,
     /// Keys of the sources with bytes corked.
-    corked: Mutex<Vec<u64>>,
+    corked: Mutex<Vec<usize>>,
     /// The executor's thread is in `epoll_wait`, or about to be.
     sleeping: AtomicBool,
 }
 
 impl Reactor {
     fn new() -> io::Result<Self> {
-        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC)?;
-        let notify = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
-        epoll::add(
-            &epoll,
-            &notify,
-            epoll::EventData::new_u64(NOTIFY_KEY),
-            epoll::EventFlags::IN,
-        )?;
         Ok(Self {
-            epoll,
-            notify,
+            poller: Poller::new()?,
             sources: Mutex::new(Vec::new()),
             corked: Mutex::new(Vec::new()),
             sleeping: AtomicBool::new(false),
         })
     }
 
-    fn source(&self, key: u64) -> Option<Arc<dyn Registered>> {
-        let index = usize::try_from(key).ok()?;
-        lock(&self.sources).get(index).cloned().flatten()
+    fn source(&self, key: usize) -> Option<Arc<dyn Registered>> {
+        lock(&self.sources).get(key).cloned().flatten()
     }
 
     /// Sends every socket's corked bytes.
@@ -345,50 +336,29 @@ impl Reactor {
     /// Sleeps until an event, `deadline`, or another thread's `notify`,
     /// unless `ready` says there is work already, then wakes the tasks
     /// that waited on what became ready.
-    fn sleep(
-        &self,
-        events: &mut Vec<epoll::Event>,
-        deadline: Option<Instant>,
-        ready: impl Fn() -> bool,
-    ) {
+    fn sleep(&self, events: &mut Events, deadline: Option<Instant>, ready: impl Fn() -> bool) {
         self.sleeping.store(true, Ordering::SeqCst);
         if ready() {
             self.sleeping.store(false, Ordering::SeqCst);
             return;
         }
-        let timeout = deadline.map(|deadline| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            Timespec {
-                tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
-                tv_nsec: left.subsec_nanos().into(),
-            }
-        });
+        let timeout = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
         events.clear();
-        let waited = epoll::wait(
-            &self.epoll,
-            rustix::buffer::spare_capacity(events),
-            timeout.as_ref(),
-        );
+        let waited = self.poller.wait(events, timeout);
         self.sleeping.store(false, Ordering::SeqCst);
         if waited.is_err() {
-            // Interrupted by a signal: the caller looks again.
             return;
         }
+        // The poller counts an error or hang-up as both readable and
+        // writable, and leaves its own notification out.
         for event in events.iter() {
-            let (key, flags) = (event.data.u64(), event.flags);
-            if key == NOTIFY_KEY {
-                let mut count = [0u8; 8];
-                let _ = rustix::io::read(&self.notify, &mut count);
-                continue;
-            }
-            let Some(source) = self.source(key) else {
+            let Some(source) = self.source(event.key) else {
                 continue;
             };
-            let failed = epoll::EventFlags::ERR | epoll::EventFlags::HUP;
-            if flags.intersects(epoll::EventFlags::IN | epoll::EventFlags::RDHUP | failed) {
+            if event.readable {
                 source.edge(READ);
             }
-            if flags.intersects(epoll::EventFlags::OUT | failed) {
+            if event.writable {
                 source.edge(WRITE);
             }
         }
@@ -406,7 +376,7 @@ fn reactor() -> Option<&'static Reactor> {
 pub(crate) fn interrupt_sleep() {
     if let Some(reactor) = reactor() {
         if reactor.sleeping.load(Ordering::SeqCst) {
-            let _ = rustix::io::write(&reactor.notify, &1u64.to_ne_bytes());
+            let _ = reactor.poller.notify();
         }
     }
 }
@@ -414,14 +384,14 @@ pub(crate) fn interrupt_sleep() {
 /// The executor's idle: sends what the tasks corked, then sleeps in the
 /// reactor until the next timer, unless a task is ready already.
 pub(crate) struct Idle {
-    events: Vec<epoll::Event>,
+    events: Events,
 }
 
 impl Idle {
     pub(crate) fn new() -> io::Result<Self> {
         reactor().ok_or_else(|| io::Error::other("no epoll instance"))?;
         Ok(Self {
-            events: Vec::with_capacity(EVENTS),
+            events: Events::with_capacity(EVENTS),
         })
     }
 
@@ -466,19 +436,26 @@ where
             .unwrap_or(sources.len());
         let shared = Arc::new(Shared {
             io,
-            key: index as u64,
+            key: index,
             directions: Mutex::new(Default::default()),
             out: Mutex::new(Cork {
                 watching_writes: watch_writes,
                 ..Cork::default()
             }),
         });
-        epoll::add(
-            &reactor.epoll,
-            shared.io.as_fd(),
-            epoll::EventData::new_u64(shared.key),
-            interest(watch_writes),
-        )?;
+        // SAFETY: the socket is deleted from the poller before it is
+        // closed: `Drop` deletes it, and the socket lives in the `Arc`
+        // that only the `Async` and the reactor's table hold, which `Drop`
+        // empties.
+        #[allow(unsafe_code)]
+        let added = unsafe {
+            reactor.poller.add_with_mode(
+                shared.io.as_fd().as_raw_fd(),
+                interest(shared.key, watch_writes),
+                PollMode::Edge,
+            )
+        };
+        added?;
         let registered: Arc<dyn Registered> = shared.clone();
         match sources.get_mut(index) {
             Some(slot) => *slot = Some(registered),
@@ -506,10 +483,10 @@ where
         // DISCONNECT written just before the stream is dropped.
         let _ = self.shared.send(&mut lock(&self.shared.out));
         if let Some(reactor) = reactor() {
-            let _ = epoll::delete(&reactor.epoll, self.shared.io.as_fd());
-            let slot = usize::try_from(self.shared.key)
-                .ok()
-                .and_then(|index| lock(&reactor.sources).get_mut(index).map(Option::take));
+            let _ = reactor.poller.delete(self.shared.io.as_fd());
+            let slot = lock(&reactor.sources)
+                .get_mut(self.shared.key)
+                .map(Option::take);
             drop(slot);
         }
     }
