@@ -35,6 +35,16 @@
 //! So a message costs its `recv` and one `send` and, when the device is
 //! idle, one `epoll_wait`; no `epoll_ctl` per message. Linux only, as the
 //! `host` board is.
+//!
+//! The epoll instance and eventfd are `rustix`'s, not `polling`'s, though
+//! `polling` (smol-rs) does the same with no thread of its own: its wait
+//! (3.11) arms a timerfd for the timeout, re-arms that timerfd and its
+//! eventfd, both one-shot, with an `epoll_ctl` each, and reads the
+//! eventfd, five system calls a wait where this one makes one. On the
+//! reactor ported to it, the MQTT benchmark's device echoing 1000 messages
+//! one every 1.5 ms made 15 system calls a message instead of 7 and took
+//! 83 µs of CPU a message instead of 62 to 71; the 1000 all at once, 7 to
+//! 9 system calls a message instead of 4 to 5.
 
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
