@@ -653,7 +653,7 @@ pub fn literal_from_json(json: &Json) -> Literal {
 
 /// A value as a diagnostic quotes it: text and numbers as they are, the
 /// kind of anything larger.
-fn shown(value: &Json) -> String {
+pub fn shown(value: &Json) -> String {
     match &value.value {
         JsonValue::String(text) => format!("{text:?}"),
         JsonValue::Number(number) => js_number_text(*number),

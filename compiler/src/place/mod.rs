@@ -532,11 +532,7 @@ fn number_property(
     if (least..=most).contains(&number) {
         return Some(number);
     }
-    let shown = match &value.value {
-        JsonValue::Number(number) => crate::nodes::js_number_text(*number),
-        JsonValue::String(text) => format!("{text:?}"),
-        _ => value.kind_name().to_string(),
-    };
+    let shown = crate::nodes::shown(value);
     reader.malformed(
         key,
         value.span,

@@ -728,11 +728,7 @@ fn budget_property(reader: &mut Reader<'_, '_>, key: &str, default: u64) -> Opti
     match parsed.filter(|bytes| (1..=MAX_BUDGET).contains(bytes)) {
         Some(bytes) => Some(bytes),
         None => {
-            let shown = match &value.value {
-                JsonValue::Number(number) => crate::nodes::js_number_text(*number),
-                JsonValue::String(text) => format!("{text:?}"),
-                _ => value.kind_name().to_string(),
-            };
+            let shown = crate::nodes::shown(value);
             reader.malformed(
                 key,
                 value.span,
