@@ -39,6 +39,12 @@ fn pender(_context: *mut ()) {
 /// Runs the executor until `done` says to stop, after `init` has spawned
 /// the first tasks. Returns at once when the reactor cannot be had.
 pub fn run_until(init: impl FnOnce(Spawner), mut done: impl FnMut() -> bool) {
+    // The pender's flag and the reactor are the process's: one executor
+    // runs at a time (tests may call this from several threads).
+    static RUNNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _running = RUNNING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut idle = match reactor::Idle::new() {
         Ok(idle) => idle,
         Err(error) => {

@@ -31,6 +31,10 @@
 //!   longer than that round: the thread never sleeps with bytes corked
 //!   but the socket's own buffer full, and then epoll wakes it when there
 //!   is room.
+//! - A round that finds a task ready again does not sleep, and so does not
+//!   ask epoll either; every 16th such round in a row asks it without
+//!   waiting, so tasks that keep waking each other cannot starve the
+//!   sockets.
 //!
 //! So a message costs its `recv` and one `send` and, when the device is
 //! idle, one `epoll_wait`; no `epoll_ctl` per message. Linux only, as the
@@ -66,6 +70,14 @@ const EVENTS: usize = 64;
 
 /// What a socket's cork holds at most before a write sends it at once.
 const CORK: usize = 16 * 1024;
+
+/// The longest one `epoll_wait`: a day, well within its `int` of
+/// milliseconds.
+const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// While tasks stay ready, the sockets are looked at every this many
+/// rounds, so that tasks that keep waking each other cannot starve them.
+const BUSY_ROUNDS: u32 = 16;
 
 const READ: usize = 0;
 const WRITE: usize = 1;
@@ -285,7 +297,17 @@ where
             return;
         }
         match self.send(&mut cork) {
-            Ok(()) => self.watch_writes(&mut cork, false),
+            Ok(()) => {
+                let waited = cork.watching_writes;
+                self.watch_writes(&mut cork, false);
+                drop(cork);
+                if waited {
+                    // A writer that found the cork full waits for room:
+                    // this send made it, and no edge will come for it
+                    // once writability is no longer watched.
+                    self.edge(WRITE);
+                }
+            }
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                 // Sent on when there is room: the edge ends the sleep,
                 // and the next round sends the rest.
@@ -353,21 +375,34 @@ impl Reactor {
     }
 
     /// Sleeps until an event, `deadline`, or another thread's `notify`,
-    /// unless `ready` says there is work already, then wakes the tasks
-    /// that waited on what became ready.
+    /// then wakes the tasks that waited on what became ready. When `ready`
+    /// says there is work already it does not sleep, and it looks at the
+    /// sockets only when `look` says so (without waiting). Says whether it
+    /// looked.
     fn sleep(
         &self,
         events: &mut Vec<epoll::Event>,
         deadline: Option<Instant>,
         ready: impl Fn() -> bool,
-    ) {
+        look: bool,
+    ) -> bool {
         self.sleeping.store(true, Ordering::SeqCst);
-        if ready() {
+        let deadline = if ready() {
             self.sleeping.store(false, Ordering::SeqCst);
-            return;
-        }
+            if !look {
+                return false;
+            }
+            Some(Instant::now())
+        } else {
+            deadline
+        };
         let timeout = deadline.map(|deadline| {
-            let left = deadline.saturating_duration_since(Instant::now());
+            // A wait of 2^31 ms or more would take `epoll_pwait2`, which
+            // older kernels lack: no wait is that long, the caller looks
+            // again.
+            let left = deadline
+                .saturating_duration_since(Instant::now())
+                .min(LONGEST_WAIT);
             Timespec {
                 tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
                 tv_nsec: left.subsec_nanos().into(),
@@ -382,7 +417,7 @@ impl Reactor {
         self.sleeping.store(false, Ordering::SeqCst);
         if waited.is_err() {
             // Interrupted by a signal: the caller looks again.
-            return;
+            return true;
         }
         for event in events.iter() {
             let (key, flags) = (event.data.u64(), event.flags);
@@ -402,6 +437,7 @@ impl Reactor {
                 source.edge(WRITE);
             }
         }
+        true
     }
 }
 
@@ -425,6 +461,9 @@ pub(crate) fn interrupt_sleep() {
 /// reactor until the next timer, unless a task is ready already.
 pub(crate) struct Idle {
     events: Vec<epoll::Event>,
+    /// Rounds in a row that found a task ready and did not look at the
+    /// sockets.
+    busy: u32,
 }
 
 impl Idle {
@@ -432,6 +471,7 @@ impl Idle {
         reactor().ok_or_else(|| io::Error::other("no epoll instance"))?;
         Ok(Self {
             events: Vec::with_capacity(EVENTS),
+            busy: 0,
         })
     }
 
@@ -446,7 +486,12 @@ impl Idle {
     /// ready already.
     pub(crate) fn sleep(&mut self, deadline: Option<Instant>, ready: impl Fn() -> bool) {
         if let Some(reactor) = reactor() {
-            reactor.sleep(&mut self.events, deadline, ready);
+            let looked = reactor.sleep(&mut self.events, deadline, ready, self.busy >= BUSY_ROUNDS);
+            self.busy = if looked {
+                0
+            } else {
+                self.busy.saturating_add(1)
+            };
         }
     }
 }
@@ -567,9 +612,16 @@ where
     }
 
     fn poll_close(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // Closing sends what is corked first.
-        if lock(&self.shared.out).bytes.is_empty() {
-            return Poll::Ready(Ok(()));
+        // Closing sends what is corked first, and tells of a send that
+        // failed at the end of a round.
+        {
+            let cork = lock(&self.shared.out);
+            if let Some(kind) = cork.failed {
+                return Poll::Ready(Err(kind.into()));
+            }
+            if cork.bytes.is_empty() {
+                return Poll::Ready(Ok(()));
+            }
         }
         self.shared.poll_send(context)
     }
@@ -615,4 +667,114 @@ pub async fn connect(address: std::net::SocketAddr) -> io::Result<Async<std::net
     // Connected: writability is watched again only when a write waits.
     shared.watch_writes(&mut lock(&shared.out), false);
     Ok(stream)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Duration;
+
+    use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// How long a test lets its tasks run before it gives up on them.
+    const PATIENCE: Duration = Duration::from_secs(5);
+
+    static WRITTEN: AtomicBool = AtomicBool::new(false);
+    static DRAINED: AtomicUsize = AtomicUsize::new(0);
+    const TO_WRITE: usize = 4 * 1024 * 1024;
+
+    #[embassy_executor::task]
+    async fn write_much(stream: Async<UnixStream>) {
+        let chunk = [7u8; 4096];
+        let mut stream = stream;
+        for _ in 0..TO_WRITE / chunk.len() {
+            if stream.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        WRITTEN.store(stream.flush().await.is_ok(), Ordering::SeqCst);
+    }
+
+    /// Reads what the writer sent, on the executor's thread, between the
+    /// writer's attempts: room appears in the socket within a round.
+    #[embassy_executor::task]
+    async fn drain(peer: UnixStream) {
+        let mut buffer = [0u8; 64 * 1024];
+        loop {
+            embassy_time::Timer::after_millis(1).await;
+            let mut peer = &peer;
+            while let Ok(read) = peer.read(&mut buffer) {
+                if read == 0 {
+                    return;
+                }
+                DRAINED.fetch_add(read, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn a_writer_waiting_for_room_is_woken_when_the_rounds_send_makes_it() {
+        let (ours, peer) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        peer.set_nonblocking(true).unwrap();
+        let ours = Async::new(ours).unwrap();
+        let started = Instant::now();
+        crate::host::executor::run_until(
+            |spawner| {
+                spawner.spawn(write_much(ours).unwrap());
+                spawner.spawn(drain(peer).unwrap());
+            },
+            || {
+                (WRITTEN.load(Ordering::SeqCst) && DRAINED.load(Ordering::SeqCst) == TO_WRITE)
+                    || started.elapsed() > PATIENCE
+            },
+        );
+        assert!(WRITTEN.load(Ordering::SeqCst), "the writer was never woken");
+        assert_eq!(DRAINED.load(Ordering::SeqCst), TO_WRITE);
+    }
+
+    static SPINNING: AtomicBool = AtomicBool::new(true);
+    static READ: AtomicBool = AtomicBool::new(false);
+
+    #[embassy_executor::task]
+    async fn read_one(stream: Async<UnixStream>) {
+        let mut stream = stream;
+        let mut byte = [0u8; 1];
+        READ.store(stream.read(&mut byte).await.is_ok(), Ordering::SeqCst);
+        SPINNING.store(false, Ordering::SeqCst);
+    }
+
+    /// A task that is always ready.
+    #[embassy_executor::task]
+    async fn spin() {
+        while SPINNING.load(Ordering::SeqCst) {
+            embassy_futures::yield_now().await;
+        }
+    }
+
+    #[test]
+    fn tasks_that_stay_ready_do_not_starve_the_sockets() {
+        let (ours, peer) = UnixStream::pair().unwrap();
+        ours.set_nonblocking(true).unwrap();
+        let ours = Async::new(ours).unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            (&peer).write_all(b"x").unwrap();
+            // Kept open: the reader is woken by the byte, not by an end.
+            peer
+        });
+        let started = Instant::now();
+        crate::host::executor::run_until(
+            |spawner| {
+                spawner.spawn(read_one(ours).unwrap());
+                spawner.spawn(spin().unwrap());
+            },
+            || READ.load(Ordering::SeqCst) || started.elapsed() > PATIENCE,
+        );
+        SPINNING.store(false, Ordering::SeqCst);
+        drop(writer.join());
+        assert!(READ.load(Ordering::SeqCst), "the reader was never woken");
+    }
 }
