@@ -408,10 +408,64 @@ pub(super) fn part_of<'a, const N: usize>(msg: &'a Msg<N>, key: &str) -> Option<
     msg.get(&[PathSegment::Key(PARTS), PathSegment::Key(key)])
 }
 
-/// Whether two ids name one entry of a JavaScript object: the same text.
+/// Whether two ids name one entry of a JavaScript object: the same text,
+/// of any length.
 pub(super) fn same_key(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
-    let (mut a_text, mut b_text) = (heapless::String::<64>::new(), heapless::String::<64>::new());
-    a.write_js_text(&mut a_text).is_ok() && b.write_js_text(&mut b_text).is_ok() && a_text == b_text
+    if let (ValueRef::Str(a), ValueRef::Str(b)) = (a, b) {
+        return a == b;
+    }
+    // Other values are compared as JavaScript prints them, a window of
+    // their texts at a time.
+    let mut start = 0;
+    loop {
+        let (Some(a_window), Some(b_window)) = (TextWindow::of(a, start), TextWindow::of(b, start))
+        else {
+            return false;
+        };
+        if a_window.bytes != b_window.bytes || a_window.length != b_window.length {
+            return false;
+        }
+        if a_window.length <= start + WINDOW {
+            return true;
+        }
+        start += WINDOW;
+    }
+}
+
+/// How many bytes of a value's text `same_key` compares at a time.
+const WINDOW: usize = 64;
+
+/// The bytes `start..start + WINDOW` of a value's JavaScript text, and the
+/// text's whole length.
+struct TextWindow {
+    start: usize,
+    length: usize,
+    bytes: heapless::Vec<u8, WINDOW>,
+}
+
+impl TextWindow {
+    fn of(value: ValueRef<'_>, start: usize) -> Option<Self> {
+        let mut window = Self {
+            start,
+            length: 0,
+            bytes: heapless::Vec::new(),
+        };
+        value.write_js_text(&mut window).ok()?;
+        Some(window)
+    }
+}
+
+impl core::fmt::Write for TextWindow {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        for &byte in text.as_bytes() {
+            if self.length >= self.start {
+                // Past the window's end the bytes are only counted.
+                let _ = self.bytes.push(byte);
+            }
+            self.length += 1;
+        }
+        Ok(())
+    }
 }
 
 /// `msg.parts.index + 1 === msg.parts.count`.
@@ -429,5 +483,40 @@ impl<const N: usize, const Q: usize> Node<N> for Batch<N, Q> {
 
     fn tick<O: Outputs<N>>(&mut self, device: &Device, out: &mut O) {
         self.tick_at(crate::platform::uptime_ms(), device, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_of(json: &str) -> Msg<1024> {
+        Msg::<1024>::from_json(std::format!(r#"{{"parts":{{"id":{json}}}}}"#).as_bytes()).unwrap()
+    }
+
+    fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (id_of(a), id_of(b));
+        same_key(part_of(&a, "id").unwrap(), part_of(&b, "id").unwrap())
+    }
+
+    #[test]
+    fn ids_are_the_same_key_by_their_whole_text() {
+        let long = "x".repeat(70);
+        let other = std::format!("{}y", "x".repeat(69));
+        assert!(same(&std::format!("{long:?}"), &std::format!("{long:?}")));
+        assert!(!same(&std::format!("{long:?}"), &std::format!("{other:?}")));
+        assert!(!same(
+            &std::format!("{long:?}"),
+            &std::format!("{:?}", "x".repeat(71))
+        ));
+        // As JavaScript names an object's entry: the number 1 and "1" alike.
+        assert!(same("1", r#""1""#));
+        let numbers = std::format!("[{}]", ["12345"; 30].join(","));
+        let texts = std::format!("[{}]", [r#""12345""#; 30].join(","));
+        let shorter = std::format!("[{}]", ["12345"; 29].join(","));
+        assert!(same(&numbers, &texts), "arrays print as their joined items");
+        assert!(!same(&numbers, &shorter));
+        let last_differs = std::format!("[{},12346]", ["12345"; 29].join(","));
+        assert!(!same(&numbers, &last_differs));
     }
 }
