@@ -341,6 +341,32 @@ pub fn place(
             .fold(shared.resources(device), |load, node| {
                 load.saturating_add(node.resources)
             });
+        // The placement kept within the budget less what the device may
+        // come to share; what it holds in the end should be no more, but
+        // the count of calls can differ once loops are broken between
+        // other nodes. What does not fit is said, never built silently.
+        let over = device.load.saturating_sub(device.budget);
+        if device_of.is_ok() && over != Resources::default() {
+            let mut diagnostic = Diagnostic::error(
+                Code::DeviceOverflow,
+                format!(
+                    "device {:?} is over its budget by {} once placed: its nodes and the runtime need {}, it has {}",
+                    device.name,
+                    over_phrase(over),
+                    device.load,
+                    device.budget
+                ),
+            )
+            .property(if over.flash > 0 { "flash" } else { "ram" });
+            if let Some(id) = &device.id {
+                diagnostic = diagnostic.node(NodeRef {
+                    id: id.clone(),
+                    name: device.name.clone(),
+                    type_name: "psos-device".to_string(),
+                });
+            }
+            diagnostics.push(diagnostic);
+        }
     }
     Placed {
         nodes: placed,
