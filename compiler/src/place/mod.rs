@@ -224,7 +224,6 @@ pub fn place(
         devices,
         &kinds,
         wires,
-        &completed_by,
         |node, device| {
             node_pins
                 .get(node)
@@ -348,7 +347,6 @@ pub fn place(
         devices,
         &kinds,
         wires,
-        &completed_by,
         |node, device| placed.get(node).is_some_and(|node| node.device == device),
         |wire, device| {
             placed
@@ -377,14 +375,12 @@ pub fn place(
 
 /// Sets each device's deepest calls ([`resources::deepest_calls`]) over
 /// the nodes `on_device(node, device)` says it holds, with the wires
-/// `from_elsewhere(wire, device)` says may reach it from another device,
-/// and the nodes complete nodes watch (`completed_by`).
+/// `from_elsewhere(wire, device)` says may reach it from another device.
 fn count_calls(
     shares: &mut [Shared<'_>],
     devices: &[Device],
     kinds: &[&NodeKind],
     wires: &[Wire],
-    completed_by: &BTreeMap<ir::NodeIndex, Vec<ir::NodeIndex>>,
     on_device: impl Fn(usize, DeviceIndex) -> bool,
     from_elsewhere: impl Fn(&Wire, DeviceIndex) -> bool,
 ) {
@@ -394,7 +390,6 @@ fn count_calls(
             wires,
             |node| on_device(node, device_index),
             |wire| from_elsewhere(wire, device_index),
-            |node| completed_by.contains_key(&node),
             device.message_capacity,
         ));
     }

@@ -546,15 +546,12 @@ pub struct CallStack {
 /// that closes a loop goes through the loop queue, where calls start
 /// anew under the message the queue is drained into. A node that a wire
 /// from another device may reach (`from_elsewhere`) runs in the MQTT task
-/// under what [`from_broker`] counts. A node that complete nodes watch
-/// (`completed`) sends a copy of each message and keeps it while the
-/// receivers run. Without a node, nothing.
+/// under what [`from_broker`] counts. Without a node, nothing.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
     on_device: impl Fn(usize) -> bool,
     from_elsewhere: impl Fn(&Wire) -> bool,
-    completed: impl Fn(usize) -> bool,
     message_capacity: usize,
 ) -> u64 {
     let message = message_capacity.next_multiple_of(8) as u64;
@@ -625,11 +622,7 @@ pub fn deepest_calls(
             .max()
             .unwrap_or(0);
         let call = call_stack(kind, message_capacity);
-        let copy = if completed(index) { message } else { 0 };
-        let own = call
-            .held
-            .saturating_add(copy)
-            .saturating_add(after.max(call.before_sending));
+        let own = call.held.saturating_add(after.max(call.before_sending));
         if let Some(slot) = stack.get_mut(index) {
             *slot = own;
         }
