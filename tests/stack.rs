@@ -2,7 +2,10 @@
 //! it: the devices of `flows/stack_depths.json`, each a deep path (a long
 //! chain, fan-out nested six deep at two message capacities, link calls
 //! inside a link call's subroutine, sequence nodes, json, template and a
-//! change node replacing text, an MQTT session passing messages on), run
+//! change node replacing text, a chain of switches that check all rules
+//! and one of switches that repair sequences, a chain a complete node
+//! watches, an MQTT session passing
+//! messages on), run
 //! under qemu-system-arm on the `qemu-lm3s6965` board, which paints its
 //! stack at start-up and prints its high-water mark before it stops
 //! (`psos: stack used N of M bytes`). Every device's mark is at most
@@ -113,5 +116,5 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.len(), 7, "every device of the flow is measured");
+    assert_eq!(report.len(), 10, "every device of the flow is measured");
 }

@@ -2398,8 +2398,8 @@ fn watched_split_and_join_count_the_messages_they_keep() {
 fn a_device_counts_what_its_nodes_share_once() {
     use psosc::ir::Resources;
     use psosc::place::resources::{
-        context_store_ram, session_resources, type_code, BOARD, CONTEXT_CODE, SHARED_CODE,
-        STACK_BASE,
+        context_store_ram, from_broker, session_resources, type_code, BOARD, CONTEXT_CODE,
+        SHARED_CODE, STACK_BASE,
     };
     let flow = |wire_between: bool| {
         let across = if wire_between { r#", "show-a""# } else { "" };
@@ -2464,10 +2464,18 @@ fn a_device_counts_what_its_nodes_share_once() {
         // receiver, and the deeper of its two paths, two delays (each
         // holding two messages more) and a debug; on b, the inject's, a
         // copy, the json node's (one more) and a debug. 512-byte messages.
+        // A wire from b makes a's debug run in the MQTT task, under what a
+        // message from the broker holds, which is deeper.
         let call = 160 + 512;
+        let local = STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call;
+        let from_b = STACK_BASE + from_broker(512) + call;
         assert_eq!(
             flow.devices[0].stack,
-            STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call
+            if wire_between {
+                local.max(from_b)
+            } else {
+                local
+            }
         );
         assert_eq!(
             flow.devices[1].stack,

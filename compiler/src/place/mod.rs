@@ -217,18 +217,30 @@ pub fn place(
         }
     }
     let kinds: Vec<&NodeKind> = nodes.iter().map(|node| node.kind).collect();
-    count_calls(&mut may_share, devices, &kinds, wires, |node, device| {
-        node_pins
-            .get(node)
-            .is_some_and(|pin| pin_allows(pin, device))
-    });
+    let caught_by = crate::nodes::catch::caught_by(raw, nodes);
+    let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
+    count_calls(
+        &mut may_share,
+        devices,
+        &kinds,
+        wires,
+        |node, device| {
+            node_pins
+                .get(node)
+                .is_some_and(|pin| pin_allows(pin, device))
+        },
+        // Unless its sender is pinned to the device, a wire may come to
+        // join two devices.
+        |wire, device| {
+            several
+                && !matches!(node_pins.get(wire.from), Some(Pin::Pinned(pinned, _)) if *pinned == device)
+        },
+    );
     let runtime: Vec<Resources> = devices
         .iter()
         .zip(&may_share)
         .map(|(device, shared)| shared.resources(device))
         .collect();
-    let caught_by = crate::nodes::catch::caught_by(raw, nodes);
-    let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
     // A node that complete nodes watch may keep the messages it finishes
     // with later.
     for watched in completed_by.keys() {
@@ -330,9 +342,18 @@ pub fn place(
             }
         }
     }
-    count_calls(&mut shares, devices, &kinds, wires, |node, device| {
-        placed.get(node).is_some_and(|node| node.device == device)
-    });
+    count_calls(
+        &mut shares,
+        devices,
+        &kinds,
+        wires,
+        |node, device| placed.get(node).is_some_and(|node| node.device == device),
+        |wire, device| {
+            placed
+                .get(wire.from)
+                .is_some_and(|node| node.device != device)
+        },
+    );
     for (device_index, (device, shared)) in devices.iter_mut().zip(&shares).enumerate() {
         device.stack = shared.stack();
         device.load = placed
@@ -379,19 +400,22 @@ pub fn place(
 }
 
 /// Sets each device's deepest calls ([`resources::deepest_calls`]) over
-/// the nodes `on_device(node, device)` says it holds.
+/// the nodes `on_device(node, device)` says it holds, with the wires
+/// `from_elsewhere(wire, device)` says may reach it from another device.
 fn count_calls(
     shares: &mut [Shared<'_>],
     devices: &[Device],
     kinds: &[&NodeKind],
     wires: &[Wire],
     on_device: impl Fn(usize, DeviceIndex) -> bool,
+    from_elsewhere: impl Fn(&Wire, DeviceIndex) -> bool,
 ) {
     for (device_index, (device, shared)) in devices.iter().zip(shares).enumerate() {
         shared.set_calls(resources::deepest_calls(
             kinds,
             wires,
             |node| on_device(node, device_index),
+            |wire| from_elsewhere(wire, device_index),
             device.message_capacity,
         ));
     }

@@ -474,7 +474,11 @@ const CALL_FRAME: u64 = 160;
 /// messages, nine messages; a join's completion three; a split's piece, a
 /// batch's concatenation and a delay's release two; a json or template
 /// node the text it writes; an `mqtt in` the message it reads and the one
-/// it parses into, with the MQTT client's frames beneath, 4 KiB); and what
+/// it parses into, with the MQTT client's frames beneath ([`from_broker`]);
+/// a switch with `checkall` the copy a port before the last gets; a switch
+/// that holds sequences four, among them the copy each member leaves as
+/// and the one its rules decide on, and the positions of the members, 8
+/// bytes each at most); and what
 /// it takes before it sends, and gives back: a change node with a
 /// `change` rule five message-sized buffers while the rule runs.
 pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
@@ -484,7 +488,15 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
         NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
-        NodeKind::MqttIn(_) => (2, 4096),
+        NodeKind::MqttIn(_) => (0, from_broker(message_capacity)),
+        NodeKind::Switch(switch) => {
+            let copies = u64::from(switch.check_all);
+            if switch.holds_sequences() {
+                (copies + 4, 8 * switch.queue as u64)
+            } else {
+                (copies, 0)
+            }
+        }
         _ => (0, 0),
     };
     let before_sending = match kind {
@@ -502,6 +514,14 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         held: CALL_FRAME + frames + (1 + messages) * message,
         before_sending,
     }
+}
+
+/// What a message from the broker (an `mqtt in`'s, or one a wire from
+/// another device carries) holds beneath the node it enters at: the
+/// message the MQTT task reads and the one it parses into, and the MQTT
+/// client's frames, 4 KiB.
+pub fn from_broker(message_capacity: usize) -> u64 {
+    2 * message_capacity.next_multiple_of(8) as u64 + 4096
 }
 
 /// A node's call on the stack ([`call_stack`]).
@@ -524,11 +544,14 @@ pub struct CallStack {
 /// `on_device` says which nodes are on the device (before placement, every
 /// node that may come to be, which bounds what placement leaves); a wire
 /// that closes a loop goes through the loop queue, where calls start
-/// anew. Without a node, nothing.
+/// anew under the message the queue is drained into. A node that a wire
+/// from another device may reach (`from_elsewhere`) runs in the MQTT task
+/// under what [`from_broker`] counts. Without a node, nothing.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
     on_device: impl Fn(usize) -> bool,
+    from_elsewhere: impl Fn(&Wire) -> bool,
     message_capacity: usize,
 ) -> u64 {
     let message = message_capacity.next_multiple_of(8) as u64;
@@ -559,6 +582,22 @@ pub fn deepest_calls(
     let mut ready: Vec<usize> = (0..kinds.len())
         .filter(|index| waiting_for.get(*index) == Some(&0))
         .collect();
+    // What a node that messages enter at holds beneath it: from the
+    // broker, or from the loop queue.
+    let mut beneath = vec![0u64; kinds.len()];
+    for wire in wires {
+        let entered = if on_device(wire.to) && from_elsewhere(wire) {
+            from_broker(message_capacity)
+        } else if on_device_wire(&wire) && (wire.queued || closing.contains(&(wire.from, wire.to)))
+        {
+            message
+        } else {
+            0
+        };
+        if let Some(slot) = beneath.get_mut(wire.to) {
+            *slot = (*slot).max(entered);
+        }
+    }
     let mut stack = vec![0u64; kinds.len()];
     let mut deepest = 0;
     while let Some(index) = ready.pop() {
@@ -588,7 +627,8 @@ pub fn deepest_calls(
             *slot = own;
         }
         if on_device(index) {
-            deepest = deepest.max(own);
+            let entered = beneath.get(index).copied().unwrap_or(0);
+            deepest = deepest.max(own.saturating_add(entered));
         }
         for sender in senders.get(index).into_iter().flatten() {
             if let Some(count) = waiting_for.get_mut(*sender) {
