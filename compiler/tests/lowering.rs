@@ -2506,3 +2506,35 @@ fn a_loop_counts_the_stack_of_one_round() {
         STACK_BASE + call + call + call + 5 * 512
     );
 }
+
+/// A complete node wired to an inactive debug node (which has no code on
+/// its device) sends nowhere: the wire is not taken for one to another
+/// device, which would publish on a device without an MQTT session.
+#[test]
+fn a_wire_to_a_node_without_code_on_its_own_device_publishes_nothing() {
+    let flow = lower(
+        r#"[
+        {"id":"tab","type":"tab","label":"t"},
+        {"id":"dev","type":"psos-device","name":"quiet-debug","board":"host"},
+        {"id":"inj","type":"inject","z":"tab","props":[{"p":"payload"}],"payload":"1","payloadType":"num","repeat":"","once":true,"onceDelay":0.1,"wires":[["chg"]]},
+        {"id":"chg","type":"change","z":"tab","rules":[{"t":"set","p":"topic","pt":"msg","to":"x","tot":"str"}],"wires":[[]]},
+        {"id":"cmp","type":"complete","z":"tab","scope":["chg"],"uncaught":false,"wires":[["dbg"]]},
+        {"id":"dbg","type":"debug","z":"tab","active":false,"tosidebar":true,"console":false,"complete":"false","wires":[]}
+    ]"#,
+    );
+    let options = psosc::codegen::Options {
+        runtime_path: "runtime".to_string(),
+        boards_path: "boards".to_string(),
+        node_crate_paths: Vec::new(),
+    };
+    let files = psosc::codegen::generate(&flow, &options);
+    let main = files
+        .iter()
+        .find(|file| file.path.ends_with("src/main.rs"))
+        .expect("a main.rs");
+    assert!(
+        !main.contents.contains("OUTBOX") && !main.contents.contains("psos/"),
+        "{}",
+        main.contents
+    );
+}

@@ -148,8 +148,14 @@ impl<'a> DeviceCode<'a> {
                     }
                 }
                 // A wire to another device publishes the message once per
-                // port, on the port's topic.
-                (Some(Some(from)), _) => {
+                // port, on the port's topic. (A node of this device without
+                // code, such as an inactive debug node, takes nothing.)
+                (Some(Some(from)), _)
+                    if flow
+                        .nodes
+                        .get(wire.to)
+                        .is_some_and(|node| node.device != device_index) =>
+                {
                     let Some(source) = flow.nodes.get(wire.from) else {
                         continue;
                     };
@@ -161,7 +167,12 @@ impl<'a> DeviceCode<'a> {
                     }
                 }
                 // A wire from another device arrives on that port's topic.
-                (_, Some(Some(to))) => {
+                (_, Some(Some(to)))
+                    if flow
+                        .nodes
+                        .get(wire.from)
+                        .is_some_and(|node| node.device != device_index) =>
+                {
                     let Some(source) = flow.nodes.get(wire.from) else {
                         continue;
                     };
