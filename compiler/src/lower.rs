@@ -671,28 +671,29 @@ impl<'a> Lowering<'a> {
             // a link across tabs, left out of an export) is no link:
             // Node-RED's editor drops it on import, and its runtime sends
             // nothing along it.
-            if key == "links" && node.type_name == "link out" {
-                self.diagnostics.push(
+            let (diagnostic, help) = if key == "links" && node.type_name == "link out" {
+                (
                     Diagnostic::warning(
                         Code::WireToMissingNode,
                         format!("a link leads to {id:?}, which is not in the flow: nothing is sent along it"),
-                    )
+                    ),
+                    "remove the link, or add the link in node it should reach",
+                )
+            } else {
+                (
+                    Diagnostic::error(
+                        Code::WireToMissingNode,
+                        format!("a wire leads to {id:?}, which is not in the flow"),
+                    ),
+                    "remove the wire, or add the node it should reach",
+                )
+            };
+            self.diagnostics.push(
+                diagnostic
                     .node(node.node_ref())
                     .property(key)
                     .label(item.span, "no node has this id")
-                    .help("remove the link, or add the link in node it should reach"),
-                );
-                return None;
-            }
-            self.diagnostics.push(
-                Diagnostic::error(
-                    Code::WireToMissingNode,
-                    format!("a wire leads to {id:?}, which is not in the flow"),
-                )
-                .node(node.node_ref())
-                .property(key)
-                .label(item.span, "no node has this id")
-                .help("remove the wire, or add the node it should reach"),
+                    .help(help),
             );
             return None;
         };
