@@ -4,8 +4,12 @@
 //! inside a link call's subroutine, sequence nodes, json, template and a
 //! change node replacing text, a chain of switches that check all rules
 //! and one of switches that repair sequences, a chain a complete node
-//! watches, an MQTT session passing
-//! messages on), run
+//! watches, a chain whose last node fails and the chain of the catch node
+//! that takes its error, a catch node wired back to the node that fails,
+//! a change node replacing with groups (`$1`), an
+//! `mqtt out` calling the `mqtt in` of its device that subscribes to its
+//! topic, an MQTT session passing messages on, and a chain entered by a
+//! wire from that device), run
 //! under qemu-system-arm on the `qemu-lm3s6965` board, which paints its
 //! stack at start-up and prints its high-water mark before it stops
 //! (`psos: stack used N of M bytes`). Every device's mark is at most
@@ -65,17 +69,21 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         };
         running.push((device, Running::spawn(command)));
     }
-    // What the MQTT device gets, once it is online: JSON near its message
-    // capacity, each message sent on to the broker and to a debug node.
-    let online = broker.subscribe(
-        "psos/stack_depths/stk-mqtt/status",
-        1,
-        Duration::from_secs(20),
-    );
-    assert_eq!(
-        online.first().map(|(_, payload)| payload.as_slice()),
-        Some(&b"online"[..])
-    );
+    // What the MQTT device gets, once it and the device it sends to over a
+    // wire are online: JSON near its message capacity, each message sent
+    // on to the broker, to a debug node and to stk-remote's chain.
+    for device in ["stk-mqtt", "stk-remote"] {
+        let online = broker.subscribe(
+            &format!("psos/stack_depths/{device}/status"),
+            1,
+            Duration::from_secs(20),
+        );
+        assert_eq!(
+            online.first().map(|(_, payload)| payload.as_slice()),
+            Some(&b"online"[..]),
+            "{device} is online"
+        );
+    }
     let received = broker.subscriber("stack/out", 3);
     let nested = format!(
         "{{\"payload\": {{\"a\": [[[{{\"b\": \"{}\"}}]]], \"n\": 1.5}}}}",
@@ -116,5 +124,5 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.len(), 10, "every device of the flow is measured");
+    assert_eq!(report.len(), 15, "every device of the flow is measured");
 }

@@ -618,6 +618,26 @@ impl Change {
     pub fn scopes(&self) -> Vec<&Store> {
         distinct_stores(self.rules.iter().flat_map(|rule| rule.properties()))
     }
+
+    /// The words of memory the node's patterns need to find groups, the
+    /// most any of them needs (0 when none replaces with groups): the
+    /// runtime node's `V`, an array on the stack while a rule replaces.
+    pub fn capture_words(&self) -> usize {
+        self.rules
+            .iter()
+            .filter_map(|rule| match rule {
+                ChangeRule::Change {
+                    from: ChangePattern::Regex(finder),
+                    ..
+                } => finder
+                    .captures
+                    .as_ref()
+                    .map(|captures| captures.memory_words),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// The context stores of `properties` (not the message), each once, in

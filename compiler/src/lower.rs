@@ -208,6 +208,45 @@ pub fn lower(
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
 
+/// The wires from each `mqtt out` to the `mqtt in` nodes that subscribe to
+/// its topic, among those `same_device(out, in)` puts on one device: the
+/// ones [`Lowering::wire_local_topics`] adds once nodes are placed, and the
+/// stack's count takes before.
+pub(crate) fn local_topic_wires(
+    kinds: &[&ir::NodeKind],
+    same_device: impl Fn(usize, usize) -> bool,
+) -> Vec<Wire> {
+    let mut added = Vec::new();
+    for (from, kind) in kinds.iter().enumerate() {
+        let ir::NodeKind::MqttOut(out) = kind else {
+            continue;
+        };
+        for (to, receiver) in kinds.iter().enumerate() {
+            let ir::NodeKind::MqttIn(input) = receiver else {
+                continue;
+            };
+            if !same_device(from, to) {
+                continue;
+            }
+            let topic_filter = match &out.topic {
+                Some(topic) if psos::topic::matches(&input.topic, topic) => None,
+                Some(_) => continue,
+                None => Some(input.topic.clone()),
+            };
+            added.push(Wire {
+                from,
+                port: 0,
+                to,
+                queued: false,
+                topic_filter,
+                // On one device: never cut, so its weight does not count.
+                weight: 1,
+            });
+        }
+    }
+    added
+}
+
 fn count_errors(diagnostics: &[Diagnostic]) -> usize {
     diagnostics.iter().filter(|d| d.is_error()).count()
 }
@@ -1049,34 +1088,11 @@ impl<'a> Lowering<'a> {
     /// publications back to it (its subscriptions are "no local"), so each
     /// message arrives once.
     fn wire_local_topics(&mut self, flow: &mut Flow) {
-        let mut added = Vec::new();
-        for (from, node) in flow.nodes.iter().enumerate() {
-            let ir::NodeKind::MqttOut(out) = &node.kind else {
-                continue;
-            };
-            for (to, receiver) in flow.nodes.iter().enumerate() {
-                let ir::NodeKind::MqttIn(input) = &receiver.kind else {
-                    continue;
-                };
-                if receiver.device != node.device {
-                    continue;
-                }
-                let topic_filter = match &out.topic {
-                    Some(topic) if psos::topic::matches(&input.topic, topic) => None,
-                    Some(_) => continue,
-                    None => Some(input.topic.clone()),
-                };
-                added.push(Wire {
-                    from,
-                    port: 0,
-                    to,
-                    queued: false,
-                    topic_filter,
-                    // On one device: never cut, so its weight does not count.
-                    weight: 1,
-                });
-            }
-        }
+        let kinds: Vec<&ir::NodeKind> = flow.nodes.iter().map(|node| &node.kind).collect();
+        let added = local_topic_wires(&kinds, |from, to| {
+            let device = |index: usize| flow.nodes.get(index).map(|node| node.device);
+            device(from) == device(to)
+        });
         flow.wires.extend(added);
     }
 

@@ -2507,6 +2507,116 @@ fn a_loop_counts_the_stack_of_one_round() {
     );
 }
 
+/// A catch node's chain runs nested in the call of the node whose error
+/// it takes, under the message made for it: here under the json node that
+/// fails, deeper than the json node's own receiver.
+#[test]
+fn a_catch_nodes_chain_counts_under_the_node_it_watches() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "dc", "type": "psos-device", "name": "catch-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["parse"]]},
+        {"id": "parse", "type": "json", "property": "payload", "action": "", "wires": [["show"]]},
+        {"id": "show", "type": "debug", "wires": []},
+        {"id": "errors", "type": "catch", "scope": ["parse"], "wires": [["tag"]]},
+        {"id": "tag", "type": "change", "rules": [{"t": "set", "p": "tagged", "pt": "msg", "to": "a", "tot": "str"}], "wires": [["caught"]]},
+        {"id": "caught", "type": "debug", "wires": []}
+        ]"#,
+    );
+    let call = 160 + 512;
+    // The inject's call, the json node's (one message more), and the
+    // caught message, which the catch node sends on to the change and
+    // the debug.
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + (call + 512) + 512 + call + call
+    );
+}
+
+/// A catch node wired back to the node whose errors it takes makes a
+/// loop of calls that no queue breaks: a message that fails each time
+/// nests until the tenth catch is dropped, nine rounds of the json node's
+/// call and the caught message (which the catch node sends on).
+#[test]
+fn a_catch_loop_counts_nine_rounds() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "dc", "type": "psos-device", "name": "catch-loop-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["parse"]]},
+        {"id": "parse", "type": "json", "property": "payload", "action": "", "wires": [[]]},
+        {"id": "errors", "type": "catch", "scope": ["parse"], "wires": [["parse"]]}
+        ]"#,
+    );
+    assert!(flow.wires.iter().all(|wire| !wire.queued));
+    let call = 160 + 512;
+    let round = (call + 512) + 512;
+    assert_eq!(flow.devices[0].stack, STACK_BASE + call + 9 * round);
+}
+
+/// An `mqtt out` calls the `mqtt in` nodes of its device that subscribe
+/// to its topic; one whose topic is known only at run time gives each a
+/// copy. That chain is deeper here than the one from the broker.
+#[test]
+fn an_mqtt_out_counts_the_mqtt_in_of_its_device() {
+    use psosc::place::resources::STACK_BASE;
+    let steps: Vec<String> = (1..=8)
+        .map(|step| {
+            let next = if step < 8 { format!("step{}", step + 1) } else { "out".to_string() };
+            format!(
+                r#"{{"id": "step{step}", "type": "change", "rules": [{{"t": "set", "p": "s", "pt": "msg", "to": "a", "tot": "str"}}], "wires": [["{next}"]]}},"#
+            )
+        })
+        .collect();
+    let flow = lower(&format!(
+        r#"[
+        {{"id": "b", "type": "mqtt-broker", "broker": "localhost", "port": "1883"}},
+        {{"id": "dm", "type": "psos-device", "name": "local-stack", "board": "qemu-lm3s6965", "broker": "b"}},
+        {{"id": "tick", "type": "inject", "repeat": "1", "wires": [["step1"]]}},
+        {}
+        {{"id": "out", "type": "mqtt out", "broker": "b"}},
+        {{"id": "in", "type": "mqtt in", "topic": "a/+", "broker": "b", "wires": [["show"]]}},
+        {{"id": "show", "type": "debug", "wires": []}}
+        ]"#,
+        steps.join("\n")
+    ));
+    let call = 160 + 512;
+    // The inject's call, eight changes, the mqtt out's, the copy the
+    // mqtt in gets, its call and the debug's.
+    assert_eq!(flow.devices[0].stack, STACK_BASE + 12 * call + 512);
+}
+
+/// A change node that replaces with groups (`$1`) finds them in memory on
+/// its stack, 4 bytes a word, besides its five message-sized buffers.
+#[test]
+fn a_change_node_counts_the_memory_for_its_groups() {
+    use psosc::ir::NodeKind;
+    use psosc::place::resources::{GROUPS_FRAMES, STACK_BASE};
+    let flow = lower(
+        r#"[
+        {"id": "dg", "type": "psos-device", "name": "groups-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["swap"]]},
+        {"id": "swap", "type": "change", "rules": [{"t": "change", "p": "payload", "pt": "msg", "from": "(\\w+)-(\\w+)", "fromt": "re", "to": "$2-$1", "tot": "str"}], "wires": [["show"]]},
+        {"id": "show", "type": "debug", "wires": []}
+        ]"#,
+    );
+    let words = flow
+        .nodes
+        .iter()
+        .find_map(|node| match &node.kind {
+            NodeKind::Change(change) => Some(change.capture_words()),
+            _ => None,
+        })
+        .expect("the change node");
+    assert!(words > 0);
+    let call = 160 + 512;
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + call + 5 * 512 + 4 * words as u64 + GROUPS_FRAMES
+    );
+}
+
 /// A complete node wired to an inactive debug node (which has no code on
 /// its device) sends nowhere: the wire is not taken for one to another
 /// device, which would publish on a device without an MQTT session.

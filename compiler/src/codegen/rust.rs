@@ -1730,27 +1730,13 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
     }
 }
 
-/// The words of memory a change node's patterns need to find groups: the
-/// most any of them needs, as the node's `V` (0 for other nodes).
+/// The words of memory a change node's patterns need to find groups, as
+/// the node's `V` (0 for other nodes).
 fn capture_memory(kind: &NodeKind) -> usize {
-    let NodeKind::Change(change) = kind else {
-        return 0;
-    };
-    change
-        .rules
-        .iter()
-        .filter_map(|rule| match rule {
-            ChangeRule::Change {
-                from: ChangePattern::Regex(finder),
-                ..
-            } => finder
-                .captures
-                .as_ref()
-                .map(|captures| captures.memory_words),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0)
+    match kind {
+        NodeKind::Change(change) => change.capture_words(),
+        _ => 0,
+    }
 }
 
 /// What a change rule looks for, as `psos::nodes::Pattern`; a regular

@@ -219,11 +219,37 @@ pub fn place(
     let kinds: Vec<&NodeKind> = nodes.iter().map(|node| node.kind).collect();
     let caught_by = crate::nodes::catch::caught_by(raw, nodes);
     let completed_by = crate::nodes::complete::completed_by(raw, nodes, diagnostics);
+    // The stack counts the wires lowering adds between an `mqtt out` and
+    // the `mqtt in` nodes of its device that subscribe to its topic, and
+    // each node's calls of the catch, status and complete nodes that
+    // watch it.
+    let counted_wires: Vec<Wire> = wires
+        .iter()
+        .cloned()
+        .chain(crate::lower::local_topic_wires(&kinds, |_, _| true))
+        .collect();
+    let watchers: Vec<resources::Watch> = [
+        (&caught_by, true),
+        (&status_watched_by, false),
+        (&completed_by, false),
+    ]
+    .into_iter()
+    .flat_map(|(watched_by, catches)| {
+        watched_by.iter().flat_map(move |(node, watchers)| {
+            watchers.iter().map(move |watcher| resources::Watch {
+                node: *node,
+                watcher: *watcher,
+                catches,
+            })
+        })
+    })
+    .collect();
     count_calls(
         &mut may_share,
         devices,
         &kinds,
-        wires,
+        &counted_wires,
+        &watchers,
         |node, device| {
             node_pins
                 .get(node)
@@ -346,7 +372,8 @@ pub fn place(
         &mut shares,
         devices,
         &kinds,
-        wires,
+        &counted_wires,
+        &watchers,
         |node, device| placed.get(node).is_some_and(|node| node.device == device),
         |wire, device| {
             placed
@@ -401,12 +428,14 @@ pub fn place(
 
 /// Sets each device's deepest calls ([`resources::deepest_calls`]) over
 /// the nodes `on_device(node, device)` says it holds, with the wires
-/// `from_elsewhere(wire, device)` says may reach it from another device.
+/// `from_elsewhere(wire, device)` says may reach it from another device
+/// and the nodes catch, status and complete nodes watch.
 fn count_calls(
     shares: &mut [Shared<'_>],
     devices: &[Device],
     kinds: &[&NodeKind],
     wires: &[Wire],
+    watchers: &[resources::Watch],
     on_device: impl Fn(usize, DeviceIndex) -> bool,
     from_elsewhere: impl Fn(&Wire, DeviceIndex) -> bool,
 ) {
@@ -414,6 +443,7 @@ fn count_calls(
         shared.set_calls(resources::deepest_calls(
             kinds,
             wires,
+            watchers,
             |node| on_device(node, device_index),
             |wire| from_elsewhere(wire, device_index),
             device.message_capacity,

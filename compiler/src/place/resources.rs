@@ -467,28 +467,49 @@ pub const STACK_BASE: u64 = 3584;
 /// calls of its output function.
 const CALL_FRAME: u64 = 160;
 
+/// What a change node's replace with groups takes on the stack besides
+/// their memory: the frames of the search for them and of the replace
+/// that reads them (stk-groups uses 976 bytes more than its five buffers
+/// and the memory).
+pub const GROUPS_FRAMES: u64 = 2048;
+
 /// The stack one call of a node takes: what it holds while the nodes
 /// after it run, a frame with a message's buffer, and more for the node
 /// types whose calls hold more messages, as their largest frames on
 /// `qemu-lm3s6965` show (a sort's release 4812 bytes with 512-byte
 /// messages, nine messages; a join's completion three; a split's piece, a
 /// batch's concatenation and a delay's release two; a json or template
-/// node the text it writes; an `mqtt in` the message it reads and the one
-/// it parses into, with the MQTT client's frames beneath ([`from_broker`]);
+/// node the text it writes;
 /// a switch with `checkall` the copy a port before the last gets; a switch
 /// that holds sequences four, among them the copy each member leaves as
 /// and the one its rules decide on, and the positions of the members, 8
 /// bytes each at most); and what
 /// it takes before it sends, and gives back: a change node with a
-/// `change` rule five message-sized buffers while the rule runs.
+/// `change` rule five message-sized buffers while the rule runs, and the
+/// memory its patterns find groups in (`$1` in a replacement), 4 bytes a
+/// word of [`ir::Change::capture_words`](crate::ir::Change::capture_words).
+/// An `mqtt in` holds no more than a call: what a message from the broker
+/// holds beneath it is the MQTT task's ([`from_broker`]). A catch, status
+/// or complete node holds nothing: it sends on the message made for it,
+/// which [`deepest_calls`] counts under the node it watches, and its call
+/// is a jump (stk-catchloop's nine rounds show no frame for it). A change
+/// node that replaces with groups also takes [`GROUPS_FRAMES`].
 pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
     let message = message_capacity.next_multiple_of(8) as u64;
+    if matches!(
+        kind,
+        NodeKind::Catch(_) | NodeKind::Status(_) | NodeKind::Complete(_)
+    ) {
+        return CallStack {
+            held: 0,
+            before_sending: 0,
+        };
+    }
     let (messages, frames) = match kind {
         NodeKind::Sort(_) => (9, 0),
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
         NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
-        NodeKind::MqttIn(_) => (0, from_broker(message_capacity)),
         NodeKind::Switch(switch) => {
             let copies = u64::from(switch.check_all);
             if switch.holds_sequences() {
@@ -506,7 +527,13 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
                 .iter()
                 .any(|rule| matches!(rule, crate::ir::ChangeRule::Change { .. })) =>
         {
-            5 * message
+            let words = change.capture_words() as u64;
+            let groups = if words > 0 {
+                4 * words + GROUPS_FRAMES
+            } else {
+                0
+            };
+            5 * message + groups
         }
         _ => 0,
     };
@@ -540,51 +567,133 @@ pub struct CallStack {
 /// [`call_stack`] under the deeper of what its receivers take and what it
 /// takes before sending; a port with several receivers on the device gives the
 /// first the message and copies to the others, all made before the first
-/// is called, so the copies stay on the stack while its receivers run.
+/// is called, so the copies stay on the stack while its receivers run; a
+/// receiver behind a topic filter (an `mqtt in` that an `mqtt out` whose
+/// topic is known only at run time reaches) gets a copy of its own.
 /// `on_device` says which nodes are on the device (before placement, every
 /// node that may come to be, which bounds what placement leaves); a wire
 /// that closes a loop goes through the loop queue, where calls start
 /// anew under the message the queue is drained into. A node that a wire
-/// from another device may reach (`from_elsewhere`) runs in the MQTT task
-/// under what [`from_broker`] counts. Without a node, nothing.
+/// from another device may reach (`from_elsewhere`), and an `mqtt in`,
+/// runs in the MQTT task under what [`from_broker`] counts.
+///
+/// `watches` are the catch nodes a node's errors go to, the status nodes
+/// its status goes to, the complete nodes its finished messages go to.
+/// The generated code calls each watcher nested in the node's call (when
+/// it sends or has returned, before its receivers or after), with a
+/// message made for it, so a watcher's chain counts as a port of the
+/// node's with a buffer of its own. A loop that a watcher's chain closes
+/// back to a node it watches is counted once round, as a loop of wires
+/// is, unless a catch node is on it: a message that fails again each time
+/// it is caught nests calls until the tenth catch is dropped, so such a
+/// loop is counted [`CATCH_LIMIT`](psos::nodes::CATCH_LIMIT) − 1 rounds.
+/// A loop through status or complete nodes alone has no such limit: the
+/// runtime nests it for as long as the message comes round, and it is
+/// counted once round. Without a node, nothing.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
+    watches: &[Watch],
     on_device: impl Fn(usize) -> bool,
     from_elsewhere: impl Fn(&Wire) -> bool,
     message_capacity: usize,
 ) -> u64 {
     let message = message_capacity.next_multiple_of(8) as u64;
+    let n_nodes = kinds.len();
     let on_device_wire =
-        |wire: &&Wire| on_device(wire.from) && on_device(wire.to) && wire.to < kinds.len();
-    let closing = closing_wires(kinds.len(), wires.iter().filter(on_device_wire));
-    let local: Vec<&Wire> = wires
+        |wire: &&Wire| on_device(wire.from) && on_device(wire.to) && wire.to < n_nodes;
+    let closing = closing_wires(n_nodes, wires.iter().filter(on_device_wire));
+    let mut edges: Vec<CallEdge> = wires
         .iter()
         .filter(on_device_wire)
         .filter(|wire| !wire.queued && !closing.contains(&(wire.from, wire.to)))
+        .map(|wire| CallEdge {
+            from: wire.from,
+            to: wire.to,
+            way: Way::Port(wire.port, wire.topic_filter.is_some()),
+            again: false,
+        })
         .collect();
+    edges.extend(
+        watches
+            .iter()
+            .filter(|watch| on_device(watch.node) && on_device(watch.watcher))
+            .filter(|watch| watch.watcher < n_nodes)
+            .map(|watch| CallEdge {
+                from: watch.node,
+                to: watch.watcher,
+                way: Way::Watcher(watch.catches),
+                again: false,
+            }),
+    );
+    // The local wires hold no loop; with the watchers they may: the edges
+    // that close one are taken again only in the rounds after the first.
+    let as_wires: Vec<Wire> = edges
+        .iter()
+        .map(|edge| Wire {
+            from: edge.from,
+            port: 0,
+            to: edge.to,
+            queued: false,
+            topic_filter: None,
+            weight: 0,
+        })
+        .collect();
+    let closing_edges = closing_wires(n_nodes, as_wires.iter());
+    for edge in &mut edges {
+        edge.again = closing_edges.contains(&(edge.from, edge.to));
+    }
+    let rounds = if edges
+        .iter()
+        .any(|edge| edge.again && on_a_catch_loop(edge, &edges, n_nodes))
+    {
+        (psos::nodes::CATCH_LIMIT as usize).saturating_sub(1)
+    } else {
+        1
+    };
     // Receivers first: a node's stack is known once all its receivers'
-    // are (Kahn's order on the reversed wires, which hold no loop).
-    let mut waiting_for = vec![0usize; kinds.len()];
-    let mut senders: Vec<Vec<usize>> = vec![Vec::new(); kinds.len()];
-    let mut outgoing: Vec<Vec<&Wire>> = vec![Vec::new(); kinds.len()];
-    for wire in &local {
-        if let (Some(count), Some(list), Some(out)) = (
-            waiting_for.get_mut(wire.from),
-            senders.get_mut(wire.to),
-            outgoing.get_mut(wire.from),
-        ) {
+    // are (Kahn's order on the reversed edges that close no loop).
+    let mut waiting_for = vec![0usize; n_nodes];
+    let mut senders: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
+    let mut outgoing: Vec<Vec<&CallEdge>> = vec![Vec::new(); n_nodes];
+    for edge in &edges {
+        if let Some(out) = outgoing.get_mut(edge.from) {
+            out.push(edge);
+        }
+        if edge.again {
+            continue;
+        }
+        if let (Some(count), Some(list)) =
+            (waiting_for.get_mut(edge.from), senders.get_mut(edge.to))
+        {
             *count += 1;
-            list.push(wire.from);
-            out.push(wire);
+            list.push(edge.from);
         }
     }
-    let mut ready: Vec<usize> = (0..kinds.len())
+    let mut ready: Vec<usize> = (0..n_nodes)
         .filter(|index| waiting_for.get(*index) == Some(&0))
         .collect();
+    let mut order = Vec::with_capacity(n_nodes);
+    while let Some(index) = ready.pop() {
+        order.push(index);
+        for sender in senders.get(index).into_iter().flatten() {
+            if let Some(count) = waiting_for.get_mut(*sender) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(*sender);
+                }
+            }
+        }
+    }
     // What a node that messages enter at holds beneath it: from the
     // broker, or from the loop queue.
-    let mut beneath = vec![0u64; kinds.len()];
+    let mut beneath: Vec<u64> = kinds
+        .iter()
+        .map(|kind| match kind {
+            NodeKind::MqttIn(_) => from_broker(message_capacity),
+            _ => 0,
+        })
+        .collect();
     for wire in wires {
         let entered = if on_device(wire.to) && from_elsewhere(wire) {
             from_broker(message_capacity)
@@ -598,48 +707,139 @@ pub fn deepest_calls(
             *slot = (*slot).max(entered);
         }
     }
-    let mut stack = vec![0u64; kinds.len()];
+    // Each round takes the edges that close loops to the stacks of the
+    // round before.
+    let mut before: Option<Vec<u64>> = None;
     let mut deepest = 0;
-    while let Some(index) = ready.pop() {
-        let Some(kind) = kinds.get(index) else {
-            continue;
-        };
-        // Per port: the copies its receivers get and the deepest of them.
-        let mut ports: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
-        for wire in outgoing.get(index).into_iter().flatten() {
-            let entry = ports.entry(wire.port).or_insert((0, 0));
-            entry.0 += 1;
-            entry.1 = entry.1.max(stack.get(wire.to).copied().unwrap_or(0));
+    for _ in 0..rounds {
+        let mut stack = vec![0u64; n_nodes];
+        for &index in &order {
+            let Some(kind) = kinds.get(index) else {
+                continue;
+            };
+            // Per port: the copies its receivers get before the first is
+            // called, the deepest of them, and the deepest of those that
+            // get a copy each as they are called. A watcher's chain is a
+            // port of its own under the message made for it.
+            let mut ports: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
+            let mut watched = 0u64;
+            for edge in outgoing.get(index).into_iter().flatten() {
+                let below = if edge.again {
+                    match &before {
+                        Some(before) => before.get(edge.to).copied().unwrap_or(0),
+                        None => continue,
+                    }
+                } else {
+                    stack.get(edge.to).copied().unwrap_or(0)
+                };
+                match edge.way {
+                    Way::Port(port, own_copy) => {
+                        let entry = ports.entry(port).or_insert((0, 0, 0));
+                        if own_copy {
+                            entry.2 = entry.2.max(message.saturating_add(below));
+                        } else {
+                            entry.0 += 1;
+                            entry.1 = entry.1.max(below);
+                        }
+                    }
+                    Way::Watcher(_) => watched = watched.max(message.saturating_add(below)),
+                }
+            }
+            let after = ports
+                .values()
+                .map(|(receivers, deepest, own_copies)| {
+                    receivers
+                        .saturating_sub(1)
+                        .saturating_mul(message)
+                        .saturating_add((*deepest).max(*own_copies))
+                })
+                .max()
+                .unwrap_or(0)
+                .max(watched);
+            let call = call_stack(kind, message_capacity);
+            let own = call.held.saturating_add(after.max(call.before_sending));
+            if let Some(slot) = stack.get_mut(index) {
+                *slot = own;
+            }
+            if on_device(index) {
+                let entered = beneath.get(index).copied().unwrap_or(0);
+                deepest = deepest.max(own.saturating_add(entered));
+            }
         }
-        let after = ports
-            .values()
-            .map(|(receivers, deepest)| {
-                receivers
-                    .saturating_sub(1)
-                    .saturating_mul(message)
-                    .saturating_add(*deepest)
-            })
-            .max()
-            .unwrap_or(0);
-        let call = call_stack(kind, message_capacity);
-        let own = call.held.saturating_add(after.max(call.before_sending));
-        if let Some(slot) = stack.get_mut(index) {
-            *slot = own;
+        before = Some(stack);
+    }
+    deepest
+}
+
+/// A node whose errors, status or finished messages a catch, status or
+/// complete node (`watcher`) takes ([`deepest_calls`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub node: usize,
+    pub watcher: usize,
+    /// The watcher is a catch node.
+    pub catches: bool,
+}
+
+/// A call one node's code makes of another's ([`deepest_calls`]).
+struct CallEdge {
+    from: usize,
+    to: usize,
+    way: Way,
+    /// It closes a loop, so it is taken in the rounds after the first.
+    again: bool,
+}
+
+#[derive(Clone, Copy)]
+enum Way {
+    /// A wire from this port; whether its receiver gets a copy of its own.
+    Port(usize, bool),
+    /// A watcher's call; whether the watcher is a catch node.
+    Watcher(bool),
+}
+
+/// Whether the loop that `closing` closes goes through a catch node's
+/// call: `closing` is one, or one lies on a path of the other `edges`
+/// from where `closing` leads to where it starts.
+fn on_a_catch_loop(closing: &CallEdge, edges: &[CallEdge], n_nodes: usize) -> bool {
+    let is_catch = |edge: &CallEdge| matches!(edge.way, Way::Watcher(true));
+    if is_catch(closing) {
+        return true;
+    }
+    let walk = |start: usize, forwards: bool| {
+        let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
+        for edge in edges.iter().filter(|edge| !edge.again) {
+            let (here, there) = if forwards {
+                (edge.from, edge.to)
+            } else {
+                (edge.to, edge.from)
+            };
+            if let Some(list) = neighbours.get_mut(here) {
+                list.push(there);
+            }
         }
-        if on_device(index) {
-            let entered = beneath.get(index).copied().unwrap_or(0);
-            deepest = deepest.max(own.saturating_add(entered));
+        let mut seen = vec![false; n_nodes];
+        let mut next = vec![start];
+        if let Some(slot) = seen.get_mut(start) {
+            *slot = true;
         }
-        for sender in senders.get(index).into_iter().flatten() {
-            if let Some(count) = waiting_for.get_mut(*sender) {
-                *count -= 1;
-                if *count == 0 {
-                    ready.push(*sender);
+        while let Some(node) = next.pop() {
+            for there in neighbours.get(node).into_iter().flatten() {
+                if let Some(slot @ false) = seen.get_mut(*there) {
+                    *slot = true;
+                    next.push(*there);
                 }
             }
         }
-    }
-    deepest
+        seen
+    };
+    let from_target = walk(closing.to, true);
+    let to_source = walk(closing.from, false);
+    edges.iter().filter(|edge| !edge.again).any(|edge| {
+        is_catch(edge)
+            && from_target.get(edge.from) == Some(&true)
+            && to_source.get(edge.to) == Some(&true)
+    })
 }
 
 /// The wires (as `(from, to)`) that close a loop of direct calls: a
