@@ -2534,6 +2534,28 @@ fn a_catch_nodes_chain_counts_under_the_node_it_watches() {
     );
 }
 
+/// A status node's chain runs nested in the call of the node whose status
+/// it receives, under the status message made for it.
+#[test]
+fn a_status_nodes_chain_counts_under_the_node_it_watches() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "ds", "type": "psos-device", "name": "status-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["shown"]]},
+        {"id": "shown", "type": "debug", "active": true, "console": false, "tostatus": true, "statusType": "auto", "complete": "payload", "targetType": "msg", "wires": []},
+        {"id": "watch", "type": "status", "scope": ["shown"], "wires": [["tag"]]},
+        {"id": "tag", "type": "change", "rules": [{"t": "set", "p": "tagged", "pt": "msg", "to": "a", "tot": "str"}], "wires": [["seen"]]},
+        {"id": "seen", "type": "debug", "wires": []}
+        ]"#,
+    );
+    let call = 160 + 512;
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + call + 512 + call + call
+    );
+}
+
 /// A catch node wired back to the node whose errors it takes makes a
 /// loop of calls that no queue breaks: a message that fails each time
 /// nests until the tenth catch is dropped, nine rounds of the json node's
