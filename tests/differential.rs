@@ -1201,6 +1201,32 @@ const CASES: &[Case] = &[
         inputs: &["[3,1,2]"],
         outputs: 6,
     },
+    // An auto join decides how each message joins by its own
+    // `msg.parts.type`: a merged message in an object's group merges, an
+    // object's key that is an index sets that item of an array's group,
+    // and a buffer message of a number in a string's group is an error,
+    // which leaves the group waiting for its next message.
+    Case {
+        name: "join-mixed-types",
+        nodes: r#"[{"id": "seq", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"},
+            {"t": "set", "p": "payload", "pt": "msg", "to": "payload.v", "tot": "msg"}
+          ], "wires": [["j"]]},
+          {"id": "j", "type": "join", "name": "", "mode": "auto", "build": "array", "property": "payload", "propertyType": "msg",
+            "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false, "timeout": "", "count": "",
+            "reduceRight": false, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":1,"p":{"id":"g","type":"object","key":"a","index":0,"count":3}}"#,
+            r#"{"v":{"b":2,"c":3},"p":{"id":"g","type":"merged","index":1,"count":3}}"#,
+            r#"{"v":"x","p":{"id":"q","type":"array","index":0,"count":2}}"#,
+            r#"{"v":"y","p":{"id":"q","type":"object","key":"2","count":2}}"#,
+            r#"{"v":"A","p":{"id":"s","type":"string","ch":",","index":0,"count":2}}"#,
+            r#"{"v":5,"p":{"id":"s","type":"buffer","index":1,"count":2}}"#,
+            r#"{"v":"B","p":{"id":"s","type":"string","ch":",","index":1,"count":2}}"#,
+        ],
+        outputs: 3,
+    },
     // A batch node, watched: the messages of a sequence are heard of once
     // all of it has left, with their parts; the third waits for a fourth.
     Case {
