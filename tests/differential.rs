@@ -543,6 +543,27 @@ const CASES: &[Case] = &[
         ],
         outputs: 3,
     },
+    // A rule that throws while a sequence held for a `tail` rule is
+    // released: catch nodes get the failing message (with its count),
+    // before the next message of the sequence goes through the rules.
+    Case {
+        name: "switch-tail-error",
+        nodes: r#"[{"id": "seq", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"}
+          ], "wires": [["s"]]},
+          {"id": "s", "type": "switch", "property": "payload.v", "rules": [
+            {"t": "eq", "v": "x", "vt": "str"},
+            {"t": "tail", "v": "1", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out1"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["s"], "uncaught": false, "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":"x","n":0,"p":{"id":"a","index":0}}"#,
+            r#"{"v":{"toString":1},"n":1,"p":{"id":"a","index":1}}"#,
+            r#"{"v":"x","n":2,"p":{"id":"a","index":2,"count":3}}"#,
+        ],
+        outputs: 4,
+    },
     // JavaScript's `<=` and `>=` with null, which reads as 0 there.
     Case {
         name: "switch-null-order",
