@@ -543,6 +543,27 @@ const CASES: &[Case] = &[
         ],
         outputs: 3,
     },
+    // A rule that throws while a sequence held for a `tail` rule is
+    // released: catch nodes get the failing message (with its count),
+    // before the next message of the sequence goes through the rules.
+    Case {
+        name: "switch-tail-error",
+        nodes: r#"[{"id": "seq", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"}
+          ], "wires": [["s"]]},
+          {"id": "s", "type": "switch", "property": "payload.v", "rules": [
+            {"t": "eq", "v": "x", "vt": "str"},
+            {"t": "tail", "v": "1", "vt": "num"}
+          ], "checkall": "true", "repair": false, "outputs": 2, "wires": [["out0"], ["out1"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["s"], "uncaught": false, "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":"x","n":0,"p":{"id":"a","index":0}}"#,
+            r#"{"v":{"toString":1},"n":1,"p":{"id":"a","index":1}}"#,
+            r#"{"v":"x","n":2,"p":{"id":"a","index":2,"count":3}}"#,
+        ],
+        outputs: 4,
+    },
     // JavaScript's `<=` and `>=` with null, which reads as 0 there.
     Case {
         name: "switch-null-order",
@@ -1200,6 +1221,32 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &["[3,1,2]"],
         outputs: 6,
+    },
+    // An auto join decides how each message joins by its own
+    // `msg.parts.type`: a merged message in an object's group merges, an
+    // object's key that is an index sets that item of an array's group,
+    // and a buffer message of a number in a string's group is an error,
+    // which leaves the group waiting for its next message.
+    Case {
+        name: "join-mixed-types",
+        nodes: r#"[{"id": "seq", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"},
+            {"t": "set", "p": "payload", "pt": "msg", "to": "payload.v", "tot": "msg"}
+          ], "wires": [["j"]]},
+          {"id": "j", "type": "join", "name": "", "mode": "auto", "build": "array", "property": "payload", "propertyType": "msg",
+            "key": "topic", "joiner": "\\n", "joinerType": "str", "accumulate": false, "timeout": "", "count": "",
+            "reduceRight": false, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":1,"p":{"id":"g","type":"object","key":"a","index":0,"count":3}}"#,
+            r#"{"v":{"b":2,"c":3},"p":{"id":"g","type":"merged","index":1,"count":3}}"#,
+            r#"{"v":"x","p":{"id":"q","type":"array","index":0,"count":2}}"#,
+            r#"{"v":"y","p":{"id":"q","type":"object","key":"2","count":2}}"#,
+            r#"{"v":"A","p":{"id":"s","type":"string","ch":",","index":0,"count":2}}"#,
+            r#"{"v":5,"p":{"id":"s","type":"buffer","index":1,"count":2}}"#,
+            r#"{"v":"B","p":{"id":"s","type":"string","ch":",","index":1,"count":2}}"#,
+        ],
+        outputs: 3,
     },
     // A batch node, watched: the messages of a sequence are heard of once
     // all of it has left, with their parts; the third waits for a fourth.

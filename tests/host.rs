@@ -430,6 +430,30 @@ fn status_nodes_are_given_the_statuses_nodes_report_on_timers() {
     );
 }
 
+/// A batch node past its queue and a switch whose rule throws while it
+/// releases a sequence, each reporting its error with the message it was
+/// handling when it failed, as Node-RED does: the batch's catch node
+/// hears of the message that found the queue full before the complete
+/// node hears of the message it drops, and the switch's catch node gets
+/// the sequence's failing message, before the next one leaves.
+#[test]
+fn errors_of_held_messages_reach_catch_nodes_with_their_message() {
+    let (dir, _) = build_test_flow("sequence_errors");
+    let device = Running::start(&build_device(dir.path(), "seqerrhost"));
+    assert_eq!(
+        debug_lines(&device, 7, Duration::from_secs(10)),
+        [
+            "[seqerrhost] [debug:caught] b2 : too many pending messages in batch node",
+            "[seqerrhost] [debug:done] b1 : 1",
+            "[seqerrhost] [debug:out] s0 : x",
+            "[seqerrhost] [switch:route] Cannot convert object to primitive value",
+            "[seqerrhost] [debug:caught] s1 : TypeError: Cannot convert object to primitive value",
+            "[seqerrhost] [debug:out] s2 : x",
+            "[seqerrhost] [debug:out] s2 : x",
+        ]
+    );
+}
+
 #[test]
 fn a_complete_node_is_given_each_message_its_nodes_have_finished_with() {
     let (dir, _) = build_test_flow("complete");

@@ -278,7 +278,7 @@ fn jsonata_values_are_refused() {
         let (inject, errors) = check_flow(&format!("[{}]", node(&format!(r#""props": {props}"#))));
         assert!(inject.is_none());
         assert!(
-            errors.len() == 1 && errors[0].contains("a device has no JSONata evaluator"),
+            errors.len() == 1 && errors[0].contains("it has no JSONata evaluator"),
             "{errors:#?}"
         );
     }

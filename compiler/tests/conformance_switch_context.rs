@@ -19,7 +19,7 @@ mod node_support;
 mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
-use psos::nodes::{SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use psos::nodes::{SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_REPAIR_RULES};
 use psos::{Device, Msg, NodeInfo, PathSegment, Stores};
 use psosc::ir::{self, NodeKind};
 use psosc_to_runtime::{const_value, context_store, leak, path, property};
@@ -103,7 +103,10 @@ fn check(
         stores,
     );
     let mut outcome = if switch.holds_sequences() {
-        let mut holding = SequenceSwitch::<CAPACITY, 8, CAPACITY, STORE>::new(node, switch.repair);
+        let mut holding = SequenceSwitch::<CAPACITY, 8, MAX_REPAIR_RULES, CAPACITY, STORE>::new(
+            node,
+            switch.repair,
+        );
         run(name, &mut holding, messages)
     } else {
         run(name, &mut { node }, messages)

@@ -105,6 +105,14 @@ pub trait Outputs<const N: usize> {
     fn reports_status(&self) -> bool {
         false
     }
+
+    /// The node reported an error (through the device) while handling
+    /// `msg`, a message other than the one it was given, such as one it
+    /// held: catch nodes get the error now, with `msg`, as Node-RED's
+    /// `node.error(text, msg)` hands it on. Only the outputs of a node
+    /// that catch nodes watch ([`crate::nodes::Catching`]) act on it; for
+    /// every other node the error has been counted, and that is all.
+    fn error_with(&mut self, _msg: &Msg<N>) {}
 }
 
 impl<const N: usize, F: FnMut(usize, &mut Msg<N>)> Outputs<N> for F {

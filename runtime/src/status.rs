@@ -102,6 +102,10 @@ impl<const N: usize, O: Outputs<N>, S: FnMut(&NodeStatus<'_>)> Outputs<N> for Re
     fn reports_status(&self) -> bool {
         true
     }
+
+    fn error_with(&mut self, msg: &Msg<N>) {
+        self.outputs.error_with(msg);
+    }
 }
 
 /// Makes the message status nodes get when `source` reports `status`, as

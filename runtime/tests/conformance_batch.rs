@@ -319,13 +319,13 @@ fn a_full_queue_is_counted() {
 /// with the device's queue of 2 as the spec's `nodeMessageBufferMaxLength`
 /// of 2: the third message is an error for catch nodes and the two waiting
 /// are done with, all at 500 ms, long before their interval ends, and the
-/// interval then sends nothing. (A device tells the complete node as the
-/// input runs, and the catch node once it has returned; Node-RED hands the
-/// error on first.)
+/// interval then sends nothing. Node-RED hands the error on first
+/// (`lastMInfo.done(error)` before the others' `done()`), and so does a
+/// device, through its outputs' `error_with`, as the input runs.
 #[test]
 fn calls_done_regardless_of_buffer_overflow_in_interval_mode() {
     use psos::nodes::Watched;
-    use psos::ErrorMessage;
+    use psos::{ErrorMessage, Outputs};
     let case = "should call done() regardless of buffer overflow (mode: interval)";
     let device = Device::new(case, "conformance");
     let mut node =
@@ -336,37 +336,56 @@ fn calls_done_regardless_of_buffer_overflow_in_interval_mode() {
         (500, r#"{"payload":2}"#),
     ];
     let events = core::cell::RefCell::new(Vec::new());
+    /// Outputs that record what is sent, and each error the node hands
+    /// on with a message, as catch nodes would get it.
+    struct Recording<'a> {
+        now: u64,
+        device: &'a Device,
+        events: &'a core::cell::RefCell<Vec<(u64, &'static str, String)>>,
+    }
+    impl Outputs<CAPACITY> for Recording<'_> {
+        fn send(&mut self, _port: usize, msg: &mut Msg<CAPACITY>) {
+            self.events
+                .borrow_mut()
+                .push((self.now, "sent", format!("{msg:?}")));
+        }
+        fn error_with(&mut self, msg: &Msg<CAPACITY>) {
+            if let Some(reported) = self.device.take_error() {
+                let ErrorMessage::Fixed(text) = reported.message else {
+                    panic!("{reported:?}");
+                };
+                self.events
+                    .borrow_mut()
+                    .push((self.now, "caught", format!("{msg:?}: {text}")));
+            }
+        }
+    }
     let mut pending = inputs.iter().peekable();
     for now in 0..=2500 {
-        let mut out = Watched::new(|_: usize, msg: &mut Msg<CAPACITY>| {
-            events.borrow_mut().push((now, "sent", format!("{msg:?}")));
+        let mut out = Watched::new(Recording {
+            now,
+            device: &device,
+            events: &events,
         });
         let mut finished =
             |msg: &Msg<CAPACITY>| events.borrow_mut().push((now, "done", format!("{msg:?}")));
         while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
             let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
             node.input_finishing(now, &device, &mut msg, &mut out, &mut finished);
-            if let Some(reported) = device.take_error() {
-                let ErrorMessage::Fixed(text) = reported.message else {
-                    panic!("{case}: {reported:?}");
-                };
-                events
-                    .borrow_mut()
-                    .push((now, "caught", format!("{msg:?}: {text}")));
-            }
+            assert!(device.take_error().is_none(), "every error is handed on");
         }
         node.tick_finishing(now, &device, &mut out, &mut finished);
     }
     assert_eq!(
         events.into_inner(),
         [
-            event(500, "done", r#"{"payload":0}"#),
-            event(500, "done", r#"{"payload":1}"#),
             event(
                 500,
                 "caught",
                 r#"{"payload":2}: too many pending messages in batch node"#
             ),
+            event(500, "done", r#"{"payload":0}"#),
+            event(500, "done", r#"{"payload":1}"#),
         ]
     );
     assert_eq!(

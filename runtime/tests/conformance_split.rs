@@ -881,6 +881,80 @@ fn auto_join_reverses_a_split() {
     assert_eq!(errors(&device), Vec::new());
 }
 
+/// Beyond the spec: in `auto` mode Node-RED decides how each message joins
+/// by its own `msg.parts.type`, whatever the type of the message that
+/// made its group (which decides what the group holds, an object or an
+/// array, and what it makes when sent).
+#[test]
+fn auto_join_reads_each_messages_own_type() {
+    // Each case: its name, two messages, what leaves, and the errors.
+    type MixedCase = (
+        &'static str,
+        [&'static str; 2],
+        &'static [&'static str],
+        Vec<(ErrorKind, u32)>,
+    );
+    let cases: &[MixedCase] = &[
+        (
+            "a merged message in an object's group merges",
+            [
+                r#"{"payload":1,"parts":{"id":"g","type":"object","key":"a","index":0,"count":3}}"#,
+                r#"{"payload":{"b":2,"c":3},"parts":{"id":"g","type":"merged","index":1,"count":3}}"#,
+            ],
+            &[r#"{"payload":{"a":1,"b":2,"c":3}}"#],
+            vec![],
+        ),
+        (
+            "a buffer message of a number in a string's group is an error",
+            [
+                r#"{"payload":"A","parts":{"id":"s","type":"string","ch":",","index":0,"count":2}}"#,
+                r#"{"payload":5,"parts":{"id":"s","type":"buffer","index":1,"count":2}}"#,
+            ],
+            &[],
+            vec![(ErrorKind::BadValue, 1)],
+        ),
+        (
+            // JavaScript would put the key "1" first; a device keeps keys
+            // in the order they came (docs/conformance.md).
+            "an array message in an object's group sets the member its index names",
+            [
+                r#"{"payload":1,"parts":{"id":"o","type":"object","key":"a","index":0,"count":2}}"#,
+                r#"{"payload":2,"parts":{"id":"o","type":"array","index":1,"count":2}}"#,
+            ],
+            &[r#"{"payload":{"a":1,"1":2}}"#],
+            vec![],
+        ),
+        (
+            "a message without an index in an object's group throws",
+            [
+                r#"{"payload":1,"parts":{"id":"p","type":"object","key":"a","index":0,"count":2}}"#,
+                r#"{"payload":2,"parts":{"id":"p","type":"array","count":2}}"#,
+            ],
+            &[],
+            vec![(ErrorKind::BadValue, 1)],
+        ),
+        (
+            "an object message in an array's group sets the item its key names",
+            [
+                r#"{"payload":"x","parts":{"id":"q","type":"array","index":0,"count":2}}"#,
+                r#"{"payload":"y","parts":{"id":"q","type":"object","key":"2","count":2}}"#,
+            ],
+            &[r#"{"payload":["x",null,"y"]}"#],
+            vec![],
+        ),
+    ];
+    for (case, inputs, sent, errors) in cases {
+        assert_eq!(
+            join(case, JoinMode::Auto, &at_once(inputs), 0),
+            Outcome {
+                sent: sent.iter().map(|msg| msg.to_string()).collect(),
+                errors: errors.clone(),
+            },
+            "{case}"
+        );
+    }
+}
+
 /// A device's room: a group too large for its bytes, and more groups than
 /// it keeps, are counted errors, never a panic.
 #[test]

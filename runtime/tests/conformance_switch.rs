@@ -22,7 +22,9 @@ mod node_support;
 
 use catch_support::{caught, Watched};
 use node_support::{run, sent_only, Outcome, CAPACITY};
-use psos::nodes::{JsType, SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule};
+use psos::nodes::{
+    JsType, SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_REPAIR_RULES,
+};
 use psos::regex::{Aligned, Regex};
 use psos::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, PathSegment};
 
@@ -405,7 +407,7 @@ fn holding<const Q: usize>(
     rules: &'static [SwitchRule],
     check_all: bool,
     repair: bool,
-) -> SequenceSwitch<CAPACITY, Q, CAPACITY> {
+) -> SequenceSwitch<CAPACITY, Q, MAX_REPAIR_RULES, CAPACITY> {
     SequenceSwitch::new(switch(case, rules, check_all), repair)
 }
 
@@ -420,7 +422,7 @@ struct Held {
 
 fn run_holding<const Q: usize>(
     case: &'static str,
-    node: &mut SequenceSwitch<CAPACITY, Q, CAPACITY>,
+    node: &mut SequenceSwitch<CAPACITY, Q, MAX_REPAIR_RULES, CAPACITY>,
     messages: &[&str],
 ) -> Held {
     let device = Device::new(case, "conformance");
@@ -676,14 +678,18 @@ fn a_full_store_still_sends_the_sequence_the_message_completes() {
 }
 
 /// Beyond the spec: a message whose rule throws while its sequence is
-/// being repaired is an error, and the sequence never leaves (Node-RED
-/// never counts the message among those received, so it waits forever);
-/// a device forgets it.
+/// being repaired is an error, caught with that message (Node-RED's
+/// `node.error(err, msg)` as it drains the sequence), and the sequence
+/// never leaves (Node-RED never counts the message among those received,
+/// so it waits forever); a device forgets it.
 #[test]
 fn a_rule_that_throws_keeps_a_repaired_sequence_from_leaving() {
     const RULES: &[SwitchRule] = &[rule(Eq, text("x"))];
     let case = "throws in a sequence";
-    let mut node = holding::<4>(case, RULES, true, true);
+    let mut node = Watched(
+        NodeInfo::new("1", "", "switch"),
+        holding::<4>(case, RULES, true, true),
+    );
     let outcome = run(
         case,
         &mut node,
@@ -695,12 +701,90 @@ fn a_rule_that_throws_keeps_a_repaired_sequence_from_leaving() {
     assert_eq!(
         outcome,
         Outcome {
+            sent: vec![caught(
+                r#"{"payload":{"toString":1},"parts":{"index":0,"count":2,"id":"a"}}"#,
+                "switch",
+                "TypeError: Cannot convert object to primitive value"
+            )],
             logged: vec!["Cannot convert object to primitive value".to_string()],
             errors: vec![(ErrorKind::BadValue, 1)],
-            ..Outcome::default()
         }
     );
-    assert_eq!(node.held(), 0);
+    assert_eq!(node.1.held(), 0);
+}
+
+/// Beyond the spec: without `repair`, a sequence held for a `tail` rule
+/// goes through the rules a message at a time, and a message whose rule
+/// throws is caught with that message, before the next one is routed, as
+/// Node-RED reports it while it drains the sequence.
+#[test]
+fn a_rule_that_throws_in_a_held_sequence_is_caught_with_its_message() {
+    const RULES: &[SwitchRule] = &[rule(Eq, text("x")), rule(SwitchOp::Tail, number(1.0))];
+    let case = "throws in a held sequence";
+    let mut node = Watched(
+        NodeInfo::new("1", "", "switch"),
+        holding::<4>(case, RULES, true, false),
+    );
+    let outcome = run(
+        case,
+        &mut node,
+        &[
+            r#"{"payload":"x","parts":{"index":0,"id":"a"}}"#,
+            r#"{"payload":{"toString":1},"parts":{"index":1,"id":"a"}}"#,
+            r#"{"payload":"x","parts":{"index":2,"count":3,"id":"a"}}"#,
+        ],
+    );
+    let last = r#"{"payload":"x","parts":{"index":2,"count":3,"id":"a"}}"#;
+    assert_eq!(
+        outcome,
+        Outcome {
+            sent: vec![
+                (
+                    0,
+                    r#"{"payload":"x","parts":{"index":0,"id":"a","count":3}}"#.into()
+                ),
+                caught(
+                    r#"{"payload":{"toString":1},"parts":{"index":1,"id":"a","count":3}}"#,
+                    "switch",
+                    "TypeError: Cannot convert object to primitive value"
+                ),
+                (0, last.into()),
+                (1, last.into()),
+            ],
+            logged: vec!["Cannot convert object to primitive value".to_string()],
+            errors: vec![(ErrorKind::BadValue, 1)],
+        }
+    );
+}
+
+/// Beyond the spec: the message that finds the store full is caught with
+/// Node-RED's text before the sequence it completes leaves, as Node-RED
+/// reports the error as it adds the message, then drains the sequence.
+#[test]
+fn a_full_store_is_caught_before_the_sequence_leaves() {
+    const ALL: &[SwitchRule] = &[bare(SwitchOp::Else)];
+    let case = "full store caught";
+    let mut node = Watched(
+        NodeInfo::new("1", "", "switch"),
+        holding::<1>(case, ALL, true, false),
+    );
+    let last = r#"{"payload":1,"parts":{"index":1,"count":2,"id":"a"}}"#;
+    let outcome = run(
+        case,
+        &mut node,
+        &[r#"{"payload":0,"parts":{"index":0,"id":"a"}}"#, last],
+    );
+    assert_eq!(
+        outcome.sent,
+        [
+            caught(last, "switch", "too many pending messages in switch node"),
+            (
+                0,
+                r#"{"payload":0,"parts":{"index":0,"id":"a","count":2}}"#.into()
+            ),
+            (0, last.into()),
+        ]
+    );
 }
 
 #[test]

@@ -693,6 +693,7 @@ impl<'a> DeviceCode<'a> {
                 }
             }
             let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
+            let outputs = catching(outputs, caught, imports);
             let status_fn = status_fn.map(|(_, function)| function);
             // A node that complete nodes watch sends copies, keeping the
             // message it was given as it left it, and then gives them that.
@@ -2773,7 +2774,8 @@ fn switch_rules(switch: &crate::ir::Switch, imports: &mut Imports) -> Vec<TokenS
 
 /// A switch's type and constructor, within a `SequenceSwitch` that holds
 /// up to `queue` messages of sequences when the switch holds sequences
-/// back (`repair`, or a `tail` rule).
+/// back (`repair`, or a `tail` rule), and counts the messages of each of
+/// its ports when it repairs.
 /// `parameters` are those of the switch's type (its room, its context's).
 fn holding_sequences(
     switch: &crate::ir::Switch,
@@ -2788,8 +2790,10 @@ fn holding_sequences(
     let holding_type = imports.node("SequenceSwitch");
     let queue = Literal::usize_unsuffixed(switch.queue);
     let repair = switch.repair;
+    // A repairing switch counts each port's messages, one port a rule.
+    let ports = Literal::usize_unsuffixed(if repair { switch.rules.len() } else { 0 });
     (
-        quote!(#holding_type<{ Msg::CAPACITY }, #queue, #parameters>),
+        quote!(#holding_type<{ Msg::CAPACITY }, #queue, #ports, #parameters>),
         quote!(#holding_type::new(#constructor, #repair)),
     )
 }
@@ -2875,6 +2879,19 @@ fn reporting(outputs: TokenStream, status: Option<&Ident>, imports: &mut Imports
         Some(status) => {
             let reporting = imports.root("Reporting");
             quote!(#reporting { outputs: #outputs, status: #status })
+        }
+        None => outputs,
+    }
+}
+
+/// The outputs of a node whose errors catch nodes take (`caught`, its
+/// function that looks for one): an error it reports with a message it
+/// held, not the one it was given, reaches them with that message.
+fn catching(outputs: TokenStream, caught: Option<&Ident>, imports: &mut Imports) -> TokenStream {
+    match caught {
+        Some(caught) => {
+            let catching = imports.node("Catching");
+            quote!(#catching { outputs: #outputs, caught: #caught })
         }
         None => outputs,
     }

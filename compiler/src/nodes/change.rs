@@ -436,10 +436,10 @@ fn value(
             property(reader, "rules", to_type, to, span).map(ChangeValue::Property)
         }
         "jsonata" => {
-            reader.unsupported(
+            reader.refuse_jsonata(
                 "rules",
                 span,
-                format!("the JSONata expression {to:?} does not run on a device: it has no JSONata interpreter"),
+                to,
                 "compute the value with change rules (set, change, move from msg, flow or global), a switch, a range or template node, or a custom node in Rust",
             );
             None

@@ -199,10 +199,10 @@ fn value(
         }
         "jsonata" => {
             let expression = value.and_then(Json::as_str).unwrap_or("");
-            reader.unsupported(
+            reader.refuse_jsonata(
                 key,
                 span,
-                format!("the JSONata expression {expression:?}: a device has no JSONata evaluator"),
+                expression,
                 "use a constant (str, num, bool, json, bin), a date, or an env value",
             );
             None

@@ -474,6 +474,27 @@ impl<'a, 'd> Reader<'a, 'd> {
         );
     }
 
+    /// A value Node-RED evaluates as the JSONata `expression`, which a
+    /// device cannot: refused, naming the expression. The one wording of
+    /// every node's JSONata refusal; `help` says what the node can do
+    /// instead.
+    pub fn refuse_jsonata(
+        &mut self,
+        key: &str,
+        span: Span,
+        expression: &str,
+        help: impl Into<String>,
+    ) {
+        self.unsupported(
+            key,
+            span,
+            format!(
+                "the JSONata expression {expression:?} does not run on a device: it has no JSONata evaluator"
+            ),
+            help,
+        );
+    }
+
     /// A warning about a property: the flow builds, but not quite as it
     /// reads.
     pub fn warn(&mut self, code: Code, key: &str, message: &str, label: &str, help: &str) {
@@ -496,14 +517,24 @@ impl<'a, 'd> Reader<'a, 'd> {
         kind: Option<&str>,
         span: Span,
     ) -> Option<Path> {
-        if let Some(kind) = kind.filter(|kind| *kind != "msg") {
-            self.unsupported(
-                key,
-                span,
-                format!("the {kind} property {expression:?} is not supported, only msg properties"),
-                "use a property of msg, such as payload or topic",
-            );
-            return None;
+        let instead = "use a property of msg, such as payload or topic";
+        match kind {
+            Some("jsonata") => {
+                self.refuse_jsonata(key, span, expression, instead);
+                return None;
+            }
+            Some(kind) if kind != "msg" => {
+                self.unsupported(
+                    key,
+                    span,
+                    format!(
+                        "the {kind} property {expression:?} is not supported, only msg properties"
+                    ),
+                    instead,
+                );
+                return None;
+            }
+            _ => {}
         }
         match path::parse(expression) {
             Ok(path) if path.len() <= psos::encoding::MAX_DEPTH => Some(path),

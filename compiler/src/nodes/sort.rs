@@ -20,12 +20,10 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         let span = reader.node.value_span(key_type);
         let key_name = if on_property { "msgKey" } else { "seqKey" };
         let expression = reader.string(key_name).unwrap_or("").to_string();
-        reader.unsupported(
+        reader.refuse_jsonata(
             key_type,
             span,
-            format!(
-                "a sort key from the JSONata expression {expression:?} does not run on a device"
-            ),
+            &expression,
             if on_property {
                 "sort by the elements themselves (`elem`)"
             } else {

@@ -178,23 +178,23 @@ fn property(
     if let Some(scope @ ("flow" | "global")) = kind {
         return super::change::property(reader, "property", scope, name, span);
     }
-    let help = match kind {
+    match kind {
+        Some("jsonata") => {
+            reader.refuse_jsonata("propertyType", span, name, WITHOUT_JSONATA);
+            return None;
+        }
         // Fixed when psosc builds the flow, so every message would go the
         // same way.
         Some("env") => {
-            Some("switch on a msg property; a rule can compare it with an env value".to_string())
+            reader.unsupported(
+                "propertyType",
+                span,
+                "a switch on a property of type \"env\" is not supported".to_string(),
+                "switch on a msg property; a rule can compare it with an env value",
+            );
+            return None;
         }
-        other => other.and_then(unsupported_type),
-    };
-    if let Some(help) = help {
-        let kind = kind.unwrap_or_default();
-        reader.unsupported(
-            "propertyType",
-            span,
-            format!("a switch on a property of type {kind:?} is not supported"),
-            help,
-        );
-        return None;
+        _ => {}
     }
     reader
         .msg_property("property", name, kind, span)
@@ -204,16 +204,10 @@ fn property(
         })
 }
 
-/// What to do instead of a value type a device does not have, or `None`
-/// for the types it has.
-fn unsupported_type(kind: &str) -> Option<String> {
-    match kind {
-        "jsonata" => Some(
-            "a device has no JSONata evaluator: use the switch's operators on msg properties, with str, num, bool or prev values".to_string(),
-        ),
-        _ => None,
-    }
-}
+/// What to do instead of a property or value that is a JSONata
+/// expression.
+const WITHOUT_JSONATA: &str =
+    "use the switch's operators on msg properties, with str, num, bool or prev values";
 
 fn rule(reader: &mut Reader<'_, '_>, item: &Json) -> Option<SwitchRule> {
     let op_span = item.get("t").map_or(item.span, |t| t.span);
@@ -240,10 +234,11 @@ fn rule(reader: &mut Reader<'_, '_>, item: &Json) -> Option<SwitchRule> {
             )?)
         }
         "jsonata_exp" => {
-            reader.unsupported(
+            let expression = item.get("v").and_then(Json::as_str).unwrap_or("");
+            reader.refuse_jsonata(
                 "rules",
                 op_span,
-                "the switch rule \"jsonata_exp\" is not supported: a device has no JSONata evaluator".to_string(),
+                expression,
                 "use the switch's other operators, on msg properties",
             );
             return None;
@@ -369,13 +364,9 @@ fn operand(
         (None, Some(JsonValue::String(text))) if !psos::number_from_str(text).is_nan() => "num",
         (None, Some(_)) => "str",
     };
-    if let Some(help) = unsupported_type(value_type) {
-        reader.unsupported(
-            "rules",
-            type_span,
-            format!("a switch rule value of type {value_type:?} is not supported"),
-            help,
-        );
+    if value_type == "jsonata" {
+        let expression = value.and_then(Json::as_str).unwrap_or("");
+        reader.refuse_jsonata("rules", type_span, expression, WITHOUT_JSONATA);
         return None;
     }
     match value_type {

@@ -403,7 +403,7 @@ pub fn type_code(type_name: &str) -> u64 {
         "trigger" => 3104,
         "batch" => 3144,
         "sort" => 3396,
-        "join" => 8960,
+        "join" => 10640,
         "split" => 2684,
         "smooth" => 4380,
         "csv" => 19996,
@@ -483,7 +483,8 @@ pub const GROUPS_FRAMES: u64 = 2048;
 /// a switch with `checkall` the copy a port before the last gets; a switch
 /// that holds sequences four, among them the copy each member leaves as
 /// and the one its rules decide on, and the positions of the members, 8
-/// bytes each at most); and what
+/// bytes each at most, and, when it repairs, two words a rule counting
+/// each port's messages); and what
 /// it takes before it sends, and gives back: a change node with a
 /// `change` rule five message-sized buffers while the rule runs, and the
 /// memory its patterns find groups in (`$1` in a replacement), 4 bytes a
@@ -513,7 +514,12 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Switch(switch) => {
             let copies = u64::from(switch.check_all);
             if switch.holds_sequences() {
-                (copies + 4, 8 * switch.queue as u64)
+                let counters = if switch.repair {
+                    8 * switch.rules.len() as u64
+                } else {
+                    0
+                };
+                (copies + 4, 8 * switch.queue as u64 + counters)
             } else {
                 (copies, 0)
             }

@@ -98,7 +98,8 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
     /// `msg.reset`, the messages it drops (in `concat` mode by topic, then
     /// by sequence, as Node-RED keeps them) and then the resetting message;
     /// in `interval` mode, the messages waiting when one more finds the
-    /// queue full. Not a message of a topic `concat` does not list, one without
+    /// queue full, after catch nodes have the error with that one
+    /// ([`Outputs::error_with`]). Not a message of a topic `concat` does not list, one without
     /// `msg.parts`, nor one a device drops (counted). `out` must send
     /// copies (`Watched`).
     fn input_finishing<O: Outputs<N>>(
@@ -141,9 +142,11 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
                 if self.queue.push(msg.clone()).is_err() {
                     // Node-RED, past its `nodeMessageBufferMaxLength`,
                     // which a device's queue is, ends the message that
-                    // overflows with this error, finishes with every
-                    // waiting one and forgets them all.
+                    // overflows with this error, which catch nodes get
+                    // first, then finishes with every waiting one and
+                    // forgets them all.
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
+                    out.error_with(msg);
                     self.finish_queued(finished);
                     self.queue.clear();
                 }

@@ -11,7 +11,9 @@
 //! error is the device's own.
 
 use crate::msg::PathSegment;
-use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, Reported, ValueRef};
+use crate::{
+    ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, Reported, ValueRef,
+};
 
 /// The count at which Node-RED gives up on a message that keeps failing in
 /// the same node after being caught: it drops the error with a warning.
@@ -46,6 +48,33 @@ impl Catch {
 impl<const N: usize> Node<N> for Catch {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         Catch::input(self, device, msg, out);
+    }
+}
+
+/// The outputs of a node whose errors catch nodes take: messages go to
+/// `outputs`, and an error the node reports with a message other than
+/// the one it was given ([`Outputs::error_with`]) to `caught`, which the
+/// compiler writes to call [`catch_error`] with that message.
+pub struct Catching<O, C> {
+    pub outputs: O,
+    pub caught: C,
+}
+
+impl<const N: usize, O: Outputs<N>, C: FnMut(&Msg<N>)> Outputs<N> for Catching<O, C> {
+    fn send(&mut self, port: usize, msg: &mut Msg<N>) {
+        self.outputs.send(port, msg);
+    }
+
+    fn status(&mut self, status: &NodeStatus<'_>) {
+        self.outputs.status(status);
+    }
+
+    fn reports_status(&self) -> bool {
+        self.outputs.reports_status()
+    }
+
+    fn error_with(&mut self, msg: &Msg<N>) {
+        (self.caught)(msg);
     }
 }
 

@@ -64,6 +64,10 @@ impl<const N: usize, O: Outputs<N>> Outputs<N> for Watched<O> {
     fn reports_status(&self) -> bool {
         self.out.reports_status()
     }
+
+    fn error_with(&mut self, msg: &Msg<N>) {
+        self.out.error_with(msg);
+    }
 }
 
 /// Gives the complete nodes (`deliver`) a copy of the message `source` has

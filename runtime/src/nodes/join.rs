@@ -383,35 +383,55 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             }) => msg.get(path),
             Some(CustomJoin { path: None, .. }) => Some(ValueRef::Object(msg.properties())),
         };
-        if group.kind == Kind::Buffer {
+        // Node-RED decides how a message joins by its own `msg.parts.type`
+        // (`kind`), whatever the type of the message that made the group,
+        // which decides only what the group holds (an object, or an array)
+        // and what it makes when it is sent.
+        let fails = match (kind, property) {
             // Node-RED's `done(error)` with its text, which names the
-            // value's `typeof`: catch nodes get it. Its `done` is already
-            // among the group's, so the message is also finished with when
-            // the group is sent or reset, as Node-RED calls that `done`
-            // again then.
-            let error = match property {
-                Some(ValueRef::Bytes(_) | ValueRef::Str(_) | ValueRef::Array(_)) | None => None,
-                Some(ValueRef::Number(_)) => Some("Cannot join number to buffer"),
-                Some(ValueRef::Bool(_)) => Some("Cannot join boolean to buffer"),
-                Some(ValueRef::Null | ValueRef::Object(_)) => Some("Cannot join object to buffer"),
-            };
-            if let Some(error) = error {
-                self.pending.keep(device, at, msg);
-                self.info.log(device, format_args!("{error}"));
-                device.report_error(ErrorKind::BadValue, error);
-                return Fate::Later;
+            // value's `typeof`.
+            (Kind::Buffer, Some(ValueRef::Number(_))) => Some("Cannot join number to buffer"),
+            (Kind::Buffer, Some(ValueRef::Bool(_))) => Some("Cannot join boolean to buffer"),
+            (Kind::Buffer, Some(ValueRef::Null | ValueRef::Object(_))) => {
+                Some("Cannot join object to buffer")
             }
+            // A value pushed onto a group that holds an object throws.
+            (Kind::String | Kind::Buffer | Kind::Array { .. }, Some(_))
+                if index.is_none() && group.kind.holds_members() =>
+            {
+                Some(PUSH_ON_OBJECT)
+            }
+            _ => None,
+        };
+        if let Some(error) = fails {
+            // Catch nodes get the error. Its `done` is already among the
+            // group's, so the message is also finished with when the
+            // group is sent or reset, as Node-RED calls that `done` again
+            // then.
+            self.pending.keep(device, at, msg);
+            self.info
+                .log(device, format_args!("{}", super::error_text(error)));
+            device.report_error(ErrorKind::BadValue, error);
+            return Fate::Later;
         }
-        let added = match group.kind {
+        // A key a device cannot keep on an array is counted, and the
+        // message joins without it.
+        let put_keyed = |group: &mut Group<N, B>, name: &str, value| {
+            if !group.put_keyed(name, value)? {
+                device.report_uncaught(ErrorKind::BadValue);
+            }
+            Ok(())
+        };
+        let added = match kind {
             Kind::Object => match property {
-                Some(value) => group.put_member(&key, &value),
+                Some(value) => put_keyed(group, &key, value),
                 None => Ok(()),
             },
             Kind::Merged => match property {
                 Some(ValueRef::Object(members)) => members
                     .iter()
                     .filter(|(name, _)| *name != "_msgid")
-                    .try_for_each(|(name, value)| group.put_member(name, &value)),
+                    .try_for_each(|(name, value)| put_keyed(group, name, value)),
                 _ => {
                     if msg.property("complete").is_none() {
                         self.info
@@ -421,7 +441,7 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
                 }
             },
             _ => match (index, property) {
-                (Some(index), value) => group.put_item(index, value),
+                (Some(index), value) => group.put_indexed(index, value),
                 (None, Some(value)) => group.put_item(group.length, Some(value)),
                 (None, None) => Ok(()),
             },
@@ -577,7 +597,94 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
     }
 }
 
+impl Kind {
+    /// Whether a group of this kind holds an object's members (Node-RED's
+    /// `{}`), rather than an array's items (`[]`).
+    fn holds_members(self) -> bool {
+        matches!(self, Kind::Object | Kind::Merged)
+    }
+}
+
+/// V8's error when a message without `msg.parts.index` pushes its value
+/// onto a group that holds an object (`group.payload.push`).
+const PUSH_ON_OBJECT: &str = "TypeError: group.payload.push is not a function";
+
 impl<const N: usize, const B: usize> Group<N, B> {
+    /// Node-RED's `group.payload[key] = value` of an `object` or `merged`
+    /// message: a member of an object; on an array, the item at `key`
+    /// where `key` is an index, and then the count is the array's keys
+    /// (`Object.keys(group.payload).length`). Any other key on an array is
+    /// a property JavaScript keeps beside the items, which no message
+    /// shows; a device does not keep it: `false`.
+    fn put_keyed(
+        &mut self,
+        key: &str,
+        value: ValueRef<'_>,
+    ) -> core::result::Result<bool, MsgError> {
+        if self.kind.holds_members() {
+            return self.put_member(key, &value).map(|()| true);
+        }
+        let Some(index) = canonical_index(key) else {
+            return Ok(false);
+        };
+        self.put_item(index, Some(value))?;
+        let mut at = 0;
+        let mut keys = 0;
+        while let Some((_, len)) = entry_at(&self.entries, at) {
+            keys += 1;
+            at += len;
+        }
+        self.count = keys;
+        Ok(true)
+    }
+
+    /// Node-RED's `group.payload[index] = value` of a message with
+    /// `msg.parts.index`, counted when the place held nothing
+    /// (`== undefined`): an array's item, or on an object the member
+    /// named by the index.
+    fn put_indexed(
+        &mut self,
+        index: u32,
+        value: Option<ValueRef<'_>>,
+    ) -> core::result::Result<(), MsgError> {
+        if !self.kind.holds_members() {
+            return self.put_item(index, value);
+        }
+        let mut key = heapless::String::<10>::new();
+        write!(key, "{index}").map_err(|_| MsgError::Full)?;
+        let held = self.member(&key).map(|held| held == ValueRef::Null);
+        if let Some(value) = value {
+            self.put_member(&key, &value)?;
+        }
+        // `put_member` counts a new key; a key that held `null`, or a
+        // value left `undefined` where nothing was, counts too.
+        let counted = match held {
+            Some(null) => null,
+            None => value.is_none(),
+        };
+        if counted {
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    /// The value of the object member `key`, if the group holds it.
+    fn member(&self, key: &str) -> Option<ValueRef<'_>> {
+        let mut at = 0;
+        let mut found = None;
+        while let Some((name, value, _, len)) = self
+            .entries
+            .get(at..)
+            .and_then(crate::encoding::decode_member)
+        {
+            if name == key {
+                found = Some(value);
+            }
+            at += len;
+        }
+        found
+    }
+
     /// Sets an object member, in its place if the key is there already.
     fn put_member(
         &mut self,
@@ -716,6 +823,15 @@ fn demote_parts<const N: usize>(msg: &mut Msg<N>) -> core::result::Result<(), Ms
 fn array_index(value: ValueRef<'_>) -> Option<u32> {
     let n = value.to_number();
     (n >= 0.0 && n <= f64::from(u32::MAX - 1) && n == (n as u64) as f64).then_some(n as u32)
+}
+
+/// The array index a property key names, as JavaScript reads it: the
+/// key is the index written as a number (`"2"`, not `"02"` or `"2.0"`).
+fn canonical_index(key: &str) -> Option<u32> {
+    let index: u32 = key.parse().ok()?;
+    let mut written = heapless::String::<10>::new();
+    write!(written, "{index}").ok()?;
+    (written == key && index != u32::MAX).then_some(index)
 }
 
 /// A count as Node-RED compares it: a number, anything else none.

@@ -24,7 +24,7 @@ mod template;
 mod trigger;
 
 pub use batch::{Batch, BatchMode};
-pub use catch::{catch_error, error_message, error_text, Catch, CATCH_LIMIT};
+pub use catch::{catch_error, error_message, error_text, Catch, Catching, CATCH_LIMIT};
 pub use change::{
     substitute, Change, ChangeRule, ChangeValue, Groups, Match, Pattern, Property, ReplaceError,
     Scope, TextKind,

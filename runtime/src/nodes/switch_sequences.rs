@@ -12,14 +12,17 @@
 //! decided, each port's messages as a sequence of their own: a new
 //! `msg.parts.id` per port, `index` counting the messages of that port and
 //! `count` their number, the rest of `msg.parts` as it was. A message whose
-//! rules fail is an error, as in a plain switch, and its sequence never
-//! leaves (Node-RED waits for it forever). Messages outside a sequence are
-//! routed at once.
+//! rules fail is an error, as in a plain switch, which catch nodes get with
+//! that message as soon as its rules have failed ([`Outputs::error_with`]),
+//! before the next message of the sequence goes through them; with
+//! `repair`, its sequence never leaves (Node-RED waits for it forever).
+//! Messages outside a sequence are routed at once.
 //!
 //! A message that finds the store full is what Node-RED's
 //! `nodeMessageBufferMaxLength` makes of one more than it allows: an error
-//! with Node-RED's text, every held message forgotten, and the message
-//! itself kept only if it completes its sequence, which then leaves.
+//! with Node-RED's text, given to catch nodes with that message, every held
+//! message forgotten, and the message itself kept only if it completes its
+//! sequence, which then leaves.
 
 use super::batch::{part_of, same_key, set_parts};
 use super::split::group_id;
@@ -35,8 +38,16 @@ pub const TOO_MANY_PENDING: &str = "too many pending messages in switch node";
 pub const MAX_REPAIR_RULES: usize = 128;
 
 /// A switch (`Switch<P, C>`) that holds sequences in a store of `Q`
-/// messages of `N` bytes; `repair` rewrites each port's `msg.parts`.
-pub struct SequenceSwitch<const N: usize, const Q: usize, const P: usize = 0, const C: usize = 0> {
+/// messages of `N` bytes; `repair` rewrites each port's `msg.parts`,
+/// counting each of its `R` ports' messages (`R` is the number of rules
+/// when it repairs, and may be 0 when it does not).
+pub struct SequenceSwitch<
+    const N: usize,
+    const Q: usize,
+    const R: usize,
+    const P: usize = 0,
+    const C: usize = 0,
+> {
     switch: Switch<P, C>,
     repair: bool,
     /// The held messages in the order they came, each with the ports its
@@ -95,7 +106,9 @@ impl<const N: usize, const Q: usize> Members<'_, N, Q> {
     }
 }
 
-impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwitch<N, Q, P, C> {
+impl<const N: usize, const Q: usize, const R: usize, const P: usize, const C: usize>
+    SequenceSwitch<N, Q, R, P, C>
+{
     pub const fn new(switch: Switch<P, C>, repair: bool) -> Self {
         Self {
             switch,
@@ -148,16 +161,16 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
             }
             return;
         }
-        // One more than the store holds: Node-RED forgets every waiting
-        // message, but the sequence the message completes still leaves.
-        // The error is reported once it has: the receivers it reaches
-        // first would take it for theirs.
+        // One more than the store holds: Node-RED reports the error with
+        // the message and forgets every waiting message, but the sequence
+        // the message completes still leaves, after the error.
+        self.switch
+            .report_node_reds(device, ErrorKind::QueueFull, TOO_MANY_PENDING);
+        out.error_with(msg);
         if complete {
             members.extra = Some((msg, 0));
             self.send_sequence(device, &mut members, total, out);
         }
-        self.switch
-            .report_node_reds(device, ErrorKind::QueueFull, TOO_MANY_PENDING);
         self.held.clear();
     }
 
@@ -187,30 +200,35 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
             let Some((msg, ports)) = members.get(&mut self.held, k) else {
                 continue;
             };
-            if device
+            let counted = device
                 .check(msg.set(&count_path, &(count as f64)), ErrorKind::Oversize)
-                .is_none()
-            {
+                .is_some();
+            if !counted {
                 decided_all = false;
-                continue;
-            }
-            if !self.repair {
+            } else if !self.repair {
                 let _ = self.switch.route(device, msg, out);
-                continue;
+            } else {
+                // The rules decide on a copy, so the message stays as it
+                // came.
+                let mut decided = 0u128;
+                let mut copy = msg.clone();
+                let routed =
+                    self.switch
+                        .route(device, &mut copy, &mut |port: usize, _: &mut Msg<N>| {
+                            decided |= u32::try_from(port)
+                                .ok()
+                                .and_then(|port| 1u128.checked_shl(port))
+                                .unwrap_or(0);
+                        });
+                decided_all &= routed.is_ok();
+                *ports = decided;
             }
-            // The rules decide on a copy, so the message stays as it came.
-            let mut decided = 0u128;
-            let mut copy = msg.clone();
-            let routed =
-                self.switch
-                    .route(device, &mut copy, &mut |port: usize, _: &mut Msg<N>| {
-                        decided |= u32::try_from(port)
-                            .ok()
-                            .and_then(|port| 1u128.checked_shl(port))
-                            .unwrap_or(0);
-                    });
-            decided_all &= routed.is_ok();
-            *ports = decided;
+            // An error this message met (its rules threw, it outgrew its
+            // room) reaches catch nodes with it, before the next message
+            // goes through the rules, as Node-RED's `node.error(err, msg)`
+            // in the middle of draining the sequence. What a send took
+            // with it is gone already.
+            out.error_with(msg);
         }
         if self.repair && decided_all {
             self.send_repaired(device, members, out);
@@ -230,15 +248,23 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
         self.ids = self.ids.wrapping_add(ports as u32);
         let held = &self.held;
         let total = members.len();
-        let chose = |k: usize, bit: u128| members.ports(held, k) & bit != 0;
+        // Each port's messages: how many have left, and how many there
+        // are, counted in one pass before the messages leave in another.
+        let mut counters = [PortCount::default(); R];
         for k in 0..total {
-            let mut chosen = members.ports(held, k);
-            while chosen != 0 {
-                let port = chosen.trailing_zeros() as usize;
-                chosen &= chosen - 1;
-                let bit = 1u128 << port;
-                let index = (0..k).filter(|j| chose(*j, bit)).count();
-                let port_count = (0..total).filter(|j| chose(*j, bit)).count();
+            for port in chosen_ports(members.ports(held, k)) {
+                if let Some(counter) = counters.get_mut(port) {
+                    counter.count += 1;
+                }
+            }
+        }
+        for k in 0..total {
+            for port in chosen_ports(members.ports(held, k)) {
+                let Some(counter) = counters.get_mut(port) else {
+                    continue;
+                };
+                let (index, port_count) = (counter.sent, counter.count);
+                counter.sent += 1;
                 let Some(mut copy) = members.msg(held, k).cloned() else {
                     continue;
                 };
@@ -257,6 +283,26 @@ impl<const N: usize, const Q: usize, const P: usize, const C: usize> SequenceSwi
     }
 }
 
+/// A port's messages in a repaired sequence: how many have left so far,
+/// and how many there are. A sequence has at most one message more than
+/// the store holds.
+#[derive(Clone, Copy, Default)]
+struct PortCount {
+    sent: usize,
+    count: usize,
+}
+
+/// The ports in `chosen`, one bit a port, in ascending order.
+fn chosen_ports(mut chosen: u128) -> impl Iterator<Item = usize> {
+    core::iter::from_fn(move || {
+        (chosen != 0).then(|| {
+            let port = chosen.trailing_zeros() as usize;
+            chosen &= chosen - 1;
+            port
+        })
+    })
+}
+
 /// A count as Node-RED compares it with `===`: a number, or none.
 fn number(value: ValueRef<'_>) -> Option<f64> {
     match value {
@@ -265,8 +311,8 @@ fn number(value: ValueRef<'_>) -> Option<f64> {
     }
 }
 
-impl<const N: usize, const Q: usize, const P: usize, const C: usize> Node<N>
-    for SequenceSwitch<N, Q, P, C>
+impl<const N: usize, const Q: usize, const R: usize, const P: usize, const C: usize> Node<N>
+    for SequenceSwitch<N, Q, R, P, C>
 {
     fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         SequenceSwitch::input(self, device, msg, out);

@@ -21,13 +21,40 @@ impl<T: Node<CAPACITY>> Node<CAPACITY> for Watched<T> {
     ) {
         let source = &self.0;
         device.forget_error();
-        self.1
-            .input(device, msg, &mut |port: usize, sent: &mut Msg<CAPACITY>| {
-                catch_error(device, source, sent, |caught| out.send(1, caught));
-                out.send(port, sent);
-                device.forget_error();
-            });
+        self.1.input(
+            device,
+            msg,
+            &mut Catching {
+                device,
+                source,
+                out,
+            },
+        );
         catch_error(device, source, msg, |caught| out.send(1, caught));
+    }
+}
+
+/// The outputs psosc gives a node that catch nodes watch: an error the
+/// node reported before it sends a message is caught with that message,
+/// errors its receivers leave are not its own, and an error it reports
+/// with another message (`error_with`) is caught with that one.
+struct Catching<'a, O> {
+    device: &'a Device,
+    source: &'a NodeInfo,
+    out: &'a mut O,
+}
+
+impl<O: Outputs<CAPACITY>> Outputs<CAPACITY> for Catching<'_, O> {
+    fn send(&mut self, port: usize, sent: &mut Msg<CAPACITY>) {
+        let out = &mut *self.out;
+        catch_error(self.device, self.source, sent, |caught| out.send(1, caught));
+        out.send(port, sent);
+        self.device.forget_error();
+    }
+
+    fn error_with(&mut self, msg: &Msg<CAPACITY>) {
+        let out = &mut *self.out;
+        catch_error(self.device, self.source, msg, |caught| out.send(1, caught));
     }
 }
 
