@@ -1723,6 +1723,7 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Bytes(#bytes))
         }
         ChangeValue::Timestamp => quote!(#value_type::Timestamp),
+        ChangeValue::IsoDate => quote!(#value_type::IsoDate),
         ChangeValue::Property(from) => {
             let from = property(from, imports);
             quote!(#value_type::Property(#from))
@@ -2566,6 +2567,7 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
+        InjectValue::IsoDate => quote!(#value_type::IsoDate),
         InjectValue::Context(from) => {
             let from = property(from, imports);
             quote!(#value_type::Context(#from))
@@ -2688,6 +2690,10 @@ fn trigger_value(op: &TriggerOp, imports: &mut Imports) -> TokenStream {
         TriggerOp::Payload => quote!(#value_type::Payload),
         TriggerOp::LatestPayload => quote!(#value_type::LatestPayload),
         TriggerOp::Nothing => quote!(#value_type::Nothing),
+        TriggerOp::Template(tokens) => {
+            let tokens = template_tokens(tokens, imports);
+            quote!(#value_type::Template(#tokens))
+        }
     }
 }
 

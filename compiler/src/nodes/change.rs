@@ -3,6 +3,7 @@
 //! with each value that does not depend on the message fixed now: numbers,
 //! JSON, buffers, `env` variables, and `re` patterns compiled to DFAs.
 
+use super::value::Date;
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
@@ -416,16 +417,10 @@ fn value(
             .literal("rules", raw, "json", span)
             .map(ChangeValue::Literal),
         "bin" => bytes(reader, to, span).map(ChangeValue::Bytes),
-        "date" if to.is_empty() => Some(ChangeValue::Timestamp),
-        "date" => {
-            reader.unsupported(
-                "rules",
-                span,
-                format!("a date written as {to:?} does not run on a device"),
-                "leave the format empty for milliseconds since the epoch",
-            );
-            None
-        }
+        "date" => super::value::date(reader, "rules", raw, span).map(|date| match date {
+            Date::Milliseconds => ChangeValue::Timestamp,
+            Date::Iso => ChangeValue::IsoDate,
+        }),
         // Node-RED's `evaluateEnvProperty`, as inject reads it: `NAME`,
         // `${NAME}` or text with `${NAME}` inside; what is not set is
         // empty text.

@@ -473,8 +473,10 @@ const CALL_FRAME: u64 = 160;
 /// `qemu-lm3s6965` show (a sort's release 4812 bytes with 512-byte
 /// messages, nine messages; a join's completion three; a split's piece, a
 /// batch's concatenation and a delay's release two; a json or template
-/// node the text it writes; an `mqtt in` the message it reads and the one
-/// it parses into, with the MQTT client's frames beneath ([`from_broker`]);
+/// node the text it writes, and a trigger node each `{{mustache}}`
+/// payload's (not measured: counted as a template's); an `mqtt in` the
+/// message it reads and the one it parses into, with the MQTT client's
+/// frames beneath ([`from_broker`]);
 /// a switch with `checkall` the copy a port before the last gets; a switch
 /// that holds sequences four, among them the copy each member leaves as
 /// and the one its rules decide on, and the positions of the members, 8
@@ -488,6 +490,14 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
         NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
+        // The text each `{{mustache}}` payload renders, as a template's.
+        NodeKind::Trigger(trigger) => {
+            let templates = [&trigger.first, &trigger.second]
+                .into_iter()
+                .filter(|op| matches!(op, crate::ir::TriggerOp::Template(_)))
+                .count();
+            (templates as u64, 0)
+        }
         NodeKind::MqttIn(_) => (0, from_broker(message_capacity)),
         NodeKind::Switch(switch) => {
             let copies = u64::from(switch.check_all);

@@ -183,26 +183,18 @@ impl<const C: usize> Template<C> {
         tokens: &'static [Token],
         json: bool,
     ) -> Option<()> {
-        let rendered = Rendered {
-            tokens,
-            root: source.properties(),
-            json,
-            stores,
-        };
-        let mut counter = Counter(0);
-        if rendered.write(&mut counter).is_err() {
-            self.info.log(
-                device,
-                format_args!("sections nested deeper than {MAX_SECTION_DEPTH}"),
-            );
-            device.report(ErrorKind::BadValue);
-            return None;
+        match render(tokens, source, stores, json, target, path) {
+            Ok(()) => {}
+            Err(RenderError::TooDeep) => {
+                self.info.log(
+                    device,
+                    format_args!("sections nested deeper than {MAX_SECTION_DEPTH}"),
+                );
+                device.report(ErrorKind::BadValue);
+                return None;
+            }
+            Err(RenderError::Msg(error)) => return put(device, Err(error)),
         }
-        let text = RenderedText {
-            rendered,
-            len: counter.0,
-        };
-        put(device, target.set(path, &text))?;
         if json {
             parse_property(&self.info, device, target, path)
         } else {
@@ -225,6 +217,45 @@ impl<const C: usize> Template<C> {
         put(device, result.set(RESULT, value))?;
         self.put_in_context(device, &result)
     }
+}
+
+/// Why a template was not rendered into a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RenderError {
+    /// Sections nest deeper than [`MAX_SECTION_DEPTH`] (psosc refuses
+    /// such templates).
+    TooDeep,
+    /// The text did not fit, or the path goes through a value that is not
+    /// an object.
+    Msg(MsgError),
+}
+
+/// Renders `tokens` from `source`, looking names up in it and then in
+/// `stores`, straight into `path` of `target`: the one renderer of the
+/// template node and of a trigger node's `{{mustache}}` payloads.
+pub(crate) fn render<'m, const N: usize, const C: usize>(
+    tokens: &'static [Token],
+    source: &'m Msg<N>,
+    stores: Option<StoreView<'m, C>>,
+    json: bool,
+    target: &mut Msg<N>,
+    path: &[PathSegment<'_>],
+) -> Result<(), RenderError> {
+    let rendered = Rendered {
+        tokens,
+        root: source.properties(),
+        json,
+        stores,
+    };
+    let mut counter = Counter(0);
+    if rendered.write(&mut counter).is_err() {
+        return Err(RenderError::TooDeep);
+    }
+    let text = RenderedText {
+        rendered,
+        len: counter.0,
+    };
+    target.set(path, &text).map_err(RenderError::Msg)
 }
 
 /// What setting the node's property came to, counting what stops it: a
