@@ -775,6 +775,38 @@ fn sets_the_current_timestamp() {
     );
 }
 
+/// Beyond the spec: a `date` in the `iso` format sets the time now as
+/// `toISOString` writes it (texts of one length sort as their times do).
+#[test]
+fn sets_the_current_time_as_iso_text() {
+    let (change, errors) = check_flow(
+        r##"[{"id":"changeNode1","type":"change","rules":[{"t":"set","p":"ts","pt":"msg","to":"iso","tot":"date"}]}]"##,
+    );
+    let change = change.unwrap_or_else(|| panic!("does not lower: {errors:#?}"));
+    let rules = leak(change.rules.iter().map(rule).collect());
+    let mut node = Change::new(NodeInfo::new("changeNode1", "", "change"), rules);
+    let now = || {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |time| time.as_millis());
+        psos::IsoDate(ms as u64).to_string()
+    };
+    let before = now();
+    let outcome = run("iso", &mut node, &[r##"{"payload":1}"##]);
+    let after = now();
+    let [(0, sent)] = outcome.sent.as_slice() else {
+        panic!("{outcome:?}");
+    };
+    let msg = Msg::<CAPACITY>::from_json(sent.as_bytes()).expect("reads");
+    let Some(psos::ValueRef::Str(ts)) = msg.property("ts") else {
+        panic!("{sent}");
+    };
+    assert!(
+        before.as_str() <= ts && ts <= after.as_str(),
+        "{before} <= {ts} <= {after}"
+    );
+}
+
 /// "should load node with defaults": a node without rules or an action
 /// passes messages on as they are.
 #[test]
