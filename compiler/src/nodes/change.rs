@@ -416,7 +416,7 @@ fn value(
         "json" => reader
             .literal("rules", raw, "json", span)
             .map(ChangeValue::Literal),
-        "bin" => bytes(reader, to, span).map(ChangeValue::Bytes),
+        "bin" => super::value::bytes(reader, "rules", raw, span).map(ChangeValue::Bytes),
         "date" => super::value::date(reader, "rules", raw, span).map(|date| match date {
             Date::Milliseconds => ChangeValue::Timestamp,
             Date::Iso => ChangeValue::IsoDate,
@@ -449,39 +449,6 @@ fn value(
             None
         }
     }
-}
-
-/// A `bin` value: Node-RED's `Buffer.from(JSON.parse(to))`, of an array of
-/// bytes or of text (its UTF-8).
-fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
-    let parsed = crate::json::parse(to).ok();
-    let bytes = match parsed.as_ref().map(|json| &json.value) {
-        Some(JsonValue::String(text)) => Some(text.as_bytes().to_vec()),
-        Some(JsonValue::Array(items)) => items
-            .iter()
-            .map(|item| match item.value {
-                JsonValue::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => {
-                    Some(n as u8)
-                }
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    };
-    if bytes.is_none() {
-        reader.malformed(
-            "rules",
-            span,
-            format!(
-                "{to:?} is not a buffer: Node-RED reads it as JSON, an array of bytes or a string"
-            ),
-            Some(
-                "write the bytes as a JSON array of whole numbers from 0 to 255, such as [72,105]"
-                    .to_string(),
-            ),
-        );
-    }
-    bytes
 }
 
 /// Warns of a flow or global key written by a change node on one device

@@ -65,7 +65,8 @@ const EVALUATED_TYPES: &[&str] = &[
 ];
 
 /// A `bin` value: `Buffer.from(JSON.parse(value))` of an array of numbers
-/// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes).
+/// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes), as
+/// inject, trigger and change nodes make it.
 pub fn bytes(
     reader: &mut Reader<'_, '_>,
     key: &str,
