@@ -19,8 +19,8 @@
 //! returns the names themselves: here they are text.
 
 use psos::nodes::{
-    completed, Done, InjectValue, Name, Now, Property, Scope, Token, Trigger, TriggerConfig,
-    TriggerValue, Watched,
+    completed, Done, InjectValue, Mustache, Name, Now, Property, Scope, Token, Trigger,
+    TriggerConfig, TriggerValue, Watched,
 };
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
 
@@ -470,8 +470,8 @@ fn applies_mustache_templates_to_payloads() {
     const FIRST: &[Token] = &[tag(&["payload"])];
     const SECOND: &[Token] = &[tag(&["topic"])];
     let config = TriggerConfig {
-        first: TriggerValue::Template(FIRST),
-        second: TriggerValue::Template(SECOND),
+        first: TriggerValue::Template(Mustache::new(FIRST)),
+        second: TriggerValue::Template(Mustache::new(SECOND)),
         duration_ms: 50.0,
         ..DEFAULTS
     };
@@ -500,8 +500,8 @@ fn mustache_payloads_are_rendered_when_triggered() {
     const FIRST: &[Token] = &[tag(&["payload"]), Token::Text("!")];
     const SECOND: &[Token] = &[Token::Text("was "), tag(&["payload"]), tag(&["n"])];
     let config = TriggerConfig {
-        first: TriggerValue::Template(FIRST),
-        second: TriggerValue::Template(SECOND),
+        first: TriggerValue::Template(Mustache::new(FIRST)),
+        second: TriggerValue::Template(Mustache::new(SECOND)),
         duration_ms: 50.0,
         extend: true,
         ..DEFAULTS

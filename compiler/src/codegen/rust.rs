@@ -2691,8 +2691,9 @@ fn trigger_value(op: &TriggerOp, imports: &mut Imports) -> TokenStream {
         TriggerOp::LatestPayload => quote!(#value_type::LatestPayload),
         TriggerOp::Nothing => quote!(#value_type::Nothing),
         TriggerOp::Template(tokens) => {
+            let mustache = imports.node("Mustache");
             let tokens = template_tokens(tokens, imports);
-            quote!(#value_type::Template(#tokens))
+            quote!(#value_type::Template(#mustache::new(#tokens)))
         }
     }
 }

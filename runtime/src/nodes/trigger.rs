@@ -18,9 +18,9 @@ use core::fmt;
 
 use super::change::Scope;
 use super::delay::{number_in, strictly_equal, timer_ms};
-use super::template::{render, RenderError};
-use super::{InjectValue, Token};
-use crate::context::{StoreView, Stores};
+use super::template::RenderError;
+use super::{InjectValue, Mustache};
+use crate::context::Stores;
 use crate::msg::PathSegment;
 use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
 
@@ -42,7 +42,7 @@ pub enum TriggerValue {
     /// the message only): the first payload from that message as it came,
     /// and the second too, when the node is triggered (an extending
     /// message keeps it).
-    Template(&'static [Token]),
+    Template(Mustache),
 }
 
 /// How a trigger node behaves, as the flow configures it.
@@ -247,16 +247,16 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
         let mut triggering = msg.clone();
         // Node-RED renders the second payload first, from the message as
         // it came, and keeps the text.
-        if let TriggerValue::Template(tokens) = config.second {
-            if !rendered(tokens, msg, &mut triggering, device) {
+        if let TriggerValue::Template(second) = config.second {
+            if !rendered(&second, msg, &mut triggering, device) {
                 return;
             }
         }
         let first = match config.first {
-            TriggerValue::Template(tokens) => {
+            TriggerValue::Template(first) => {
                 let done = match config.second {
-                    TriggerValue::Template(_) => rendered(tokens, &msg.clone(), msg, device),
-                    _ => rendered(tokens, &triggering, msg, device),
+                    TriggerValue::Template(_) => rendered(&first, &msg.clone(), msg, device),
+                    _ => rendered(&first, &triggering, msg, device),
                 };
                 if !done {
                     return;
@@ -411,19 +411,12 @@ fn stamped<const N: usize>(
 /// `target`, as `mustache.render(text, msg)` does; what does not fit is
 /// counted, and the message goes no further.
 fn rendered<const N: usize>(
-    tokens: &'static [Token],
+    text: &Mustache,
     source: &Msg<N>,
     target: &mut Msg<N>,
     device: &Device,
 ) -> bool {
-    match render(
-        tokens,
-        source,
-        None::<StoreView<'_, 0>>,
-        false,
-        target,
-        PAYLOAD,
-    ) {
+    match text.render(source, target, PAYLOAD) {
         Ok(()) => true,
         Err(RenderError::Msg(crate::MsgError::Full)) => {
             device.report(ErrorKind::Oversize);
