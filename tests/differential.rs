@@ -451,6 +451,50 @@ const CASES: &[Case] = &[
         inputs: &[r#""a""#, r#""b""#, "3"],
         outputs: 6,
     },
+    // A trigger sends a Buffer first (`bin`: `Buffer.from([104, 105, 300])`,
+    // each item cut to a byte) and an `env` value second, Node-RED's
+    // variables of the node itself inside text; a second input while it
+    // waits is dropped.
+    Case {
+        name: "trigger-bin-env",
+        nodes: r#"[{"id": "bytes", "type": "trigger", "name": "pulse", "op1": "[104, 105, 300]", "op1type": "bin",
+           "op2": "${NR_NODE_NAME} ${NR_NODE_ID}", "op2type": "env",
+           "duration": "50", "units": "ms", "extend": false, "bytopic": "all", "outputs": 1, "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""go""#, r#""again""#],
+        outputs: 2,
+    },
+    // A trigger sends the time as `toISOString` text first and second.
+    // The times differ from side to side, so a switch compares their
+    // shape (`YYYY-MM-DDTHH:mm:ss.sssZ`, and today's year on both sides
+    // being the same is not asked): what matches becomes the same text.
+    Case {
+        name: "trigger-iso",
+        nodes: r#"[{"id": "when", "type": "trigger", "op1": "iso", "op1type": "date", "op2": "iso", "op2type": "date",
+           "duration": "20", "units": "ms", "extend": false, "bytopic": "all", "outputs": 1, "wires": [["shape"]]},
+          {"id": "shape", "type": "switch", "property": "payload", "propertyType": "msg", "rules": [
+            {"t": "regex", "v": "^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d\\d\\dZ$", "vt": "str", "case": false},
+            {"t": "else"}
+          ], "checkall": "false", "outputs": 2, "wires": [["iso"], ["out1"]]},
+          {"id": "iso", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "an ISO date", "tot": "str"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &[r#""go""#],
+        outputs: 2,
+    },
+    // A trigger's `{{mustache}}` payloads, rendered against the message
+    // that triggers it: the first HTML-escaped, the second raw and made
+    // when the node is triggered, which an extending message keeps.
+    Case {
+        name: "trigger-mustache",
+        nodes: r#"[{"id": "say", "type": "trigger", "op1": "{{payload}} on {{topic}}", "op1type": "str",
+           "op2": "{{{payload}}}{{#topic}}!{{/topic}}", "op2type": "val",
+           "duration": "60", "units": "ms", "extend": true, "bytopic": "all", "outputs": 1, "wires": [["out0"]]}]"#,
+        topic: Some("<t>"),
+        inputs: &[r#""a&b""#, r#""later""#],
+        outputs: 2,
+    },
     // A template renders into flow context (`fieldType`), and another
     // reads it and a global value a change node sets: names looked up in
     // context where the message has none, HTML-escaped, in sections.

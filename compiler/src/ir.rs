@@ -532,7 +532,10 @@ pub struct InjectProp {
 #[derive(Clone, Debug, PartialEq)]
 pub enum InjectValue {
     Literal(Literal),
+    /// `date`: milliseconds since 1970 when the value is made.
     Timestamp,
+    /// `date` in the `iso` format: that time as `toISOString` writes it.
+    IsoDate,
     /// `flow`, `global`: a context value, read when the inject fires.
     Context(Property),
     /// `bin`: a Buffer.
@@ -591,6 +594,8 @@ pub enum ChangeValue {
     Bytes(Vec<u8>),
     /// `date`.
     Timestamp,
+    /// `date` in the `iso` format.
+    IsoDate,
     /// `msg`, `flow`, `global`.
     Property(Property),
 }
@@ -1032,6 +1037,9 @@ pub enum TriggerOp {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+    /// `str` text with `{{mustache}}` fields, rendered as mustache.js
+    /// renders it against the message that triggers the node.
+    Template(Vec<TemplateToken>),
 }
 
 /// A `split` node.

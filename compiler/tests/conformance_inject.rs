@@ -67,6 +67,7 @@ fn runtime_value(value: &psosc::ir::InjectValue) -> InjectValue {
     match value {
         psosc::ir::InjectValue::Literal(value) => InjectValue::Const(const_value(value)),
         psosc::ir::InjectValue::Timestamp => InjectValue::Timestamp,
+        psosc::ir::InjectValue::IsoDate => InjectValue::IsoDate,
         psosc::ir::InjectValue::Bytes(bytes) => InjectValue::Bytes(leak(bytes.clone())),
         psosc::ir::InjectValue::Context(property) => {
             InjectValue::Context(psosc_to_runtime::property(property))
@@ -423,6 +424,31 @@ fn timed_cases_send_what_node_red_sends() {
             assert_eq!(sent["payload"], "payload", "{case}");
         }
     }
+}
+
+/// Beyond the spec: a `date` in the `iso` format is the time now as
+/// `toISOString` writes it (texts of one length sort as their times do).
+#[test]
+fn iso_dates_are_the_time_as_text() {
+    let now = || {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        psos::IsoDate(ms as u64).to_string()
+    };
+    let flow = format!(
+        "[{}]",
+        node(r#""props": [{"p": "payload", "v": "iso", "vt": "date"}], "once": true"#)
+    );
+    let before = now();
+    let sent: serde_json::Value = serde_json::from_str(&fire("iso", &flow)).unwrap();
+    let after = now();
+    let payload = sent["payload"].as_str().unwrap_or_else(|| panic!("{sent}"));
+    assert!(
+        before.as_str() <= payload && payload <= after.as_str(),
+        "{before} <= {payload} <= {after}"
+    );
 }
 
 /// Crontabs as Node-RED's editor writes them, beyond the spec: at a time on

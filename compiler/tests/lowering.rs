@@ -781,6 +781,88 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
     );
 }
 
+/// `basicTest`'s `bin`, `env` and `date` `iso` flows of Node-RED's
+/// 89-trigger_spec.js, as first and as second payload: a Buffer, the
+/// variable's text (`NR-TEST`, here set on the tab), and the time as
+/// `toISOString` writes it, made on the device (the runtime's
+/// `conformance_trigger.rs` runs them).
+#[test]
+fn trigger_bin_env_and_iso_values_are_read_as_node_red_reads_them() {
+    use psosc::ir::TriggerOp;
+    let read = |op: &str, op_type: &str| {
+        let flow = lower(&format!(
+            r#"[{{"id": "t", "type": "tab", "env": [{{"name": "NR-TEST", "value": "env-val", "type": "str"}}]}},
+                {{"id": "n1", "type": "trigger", "z": "t", "op1": {op}, "op1type": "{op_type}", "op2": "", "op2type": "nul", "duration": "20", "wires": [[]]}},
+                {{"id": "n2", "type": "trigger", "z": "t", "op1": "foo", "op1type": "str", "op2": {op}, "op2type": "{op_type}", "duration": "20", "wires": [[]]}}]"#
+        ));
+        let ops: Vec<_> = flow
+            .nodes
+            .iter()
+            .map(|node| match &node.kind {
+                NodeKind::Trigger(trigger) if node.id == "n1" => trigger.first.clone(),
+                NodeKind::Trigger(trigger) => trigger.second.clone(),
+                other => panic!("a trigger node, not {other:?}"),
+            })
+            .collect();
+        assert_eq!(ops.len(), 2, "{op_type}");
+        assert_eq!(ops[0], ops[1], "{op_type}: first and second");
+        ops[0].clone()
+    };
+    assert_eq!(
+        read(r#""[1,2,3,4,5]""#, "bin"),
+        TriggerOp::Value(InjectValue::Bytes(vec![1, 2, 3, 4, 5]))
+    );
+    assert_eq!(
+        read(r#""NR-TEST""#, "env"),
+        TriggerOp::Value(InjectValue::Literal(Literal::String("env-val".into())))
+    );
+    assert_eq!(
+        read(r#""iso""#, "date"),
+        TriggerOp::Value(InjectValue::IsoDate)
+    );
+}
+
+/// "should be able to apply mustache templates to payloads" of Node-RED's
+/// 89-trigger_spec.js: `val` text with `{{mustache}}` fields is a template
+/// whose names are the message's only (`mustache.render(op, msg)`, no
+/// `env.`, `flow.` or `global.` as the template node has), and one that
+/// does not parse is refused.
+#[test]
+fn trigger_mustache_payloads_are_parsed_as_mustache_js_parses_them() {
+    use psosc::ir::{TemplateName, TemplateToken, TriggerOp};
+    let NodeKind::Trigger(trigger) = only_node(
+        r#"{"id": "n1", "type": "trigger", "name": "triggerNode", "op1type": "val", "op2type": "val", "op1": "{{payload}}", "op2": "{{{flow.x}}} {{env.HOME}}", "duration": "50", "wires": [[]]}"#,
+    ) else {
+        panic!("a trigger node")
+    };
+    let name = |parts: &[&str]| TemplateName {
+        parts: parts.iter().map(|part| part.to_string()).collect(),
+        fallback: None,
+        context: None,
+    };
+    assert_eq!(
+        trigger.first,
+        TriggerOp::Template(vec![TemplateToken::Value {
+            name: name(&["payload"]),
+            escape: true
+        }])
+    );
+    assert_eq!(
+        trigger.second,
+        TriggerOp::Template(vec![
+            TemplateToken::Value {
+                name: name(&["flow", "x"]),
+                escape: false
+            },
+            TemplateToken::Text(" ".into()),
+            TemplateToken::Value {
+                name: name(&["env", "HOME"]),
+                escape: true
+            },
+        ])
+    );
+}
+
 /// A subflow with one input and two outputs: the input goes through a
 /// change node to the first output, and straight to the second.
 const SUBFLOW_S: &str = r#"{"id": "s", "type": "subflow", "name": "S",

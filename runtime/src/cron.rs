@@ -8,7 +8,7 @@
 /// refuses those it can tell never match) gives none.
 const MAX_STEPS: u32 = 4096;
 
-const SECONDS_PER_DAY: u64 = 86_400;
+use crate::calendar::{civil_from_days, days_from_civil, Date, SECONDS_PER_DAY};
 
 /// When a crontab fires, as cronosjs (which Node-RED's inject node uses)
 /// reads one: bit `n` of a set stands for the value `n`.
@@ -27,14 +27,6 @@ pub struct Schedule {
     pub days_of_week: u8,
     /// Months 1 to 12.
     pub months: u16,
-}
-
-/// A day of the civil (proleptic Gregorian) calendar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Date {
-    year: i64,
-    month: u32,
-    day: u32,
 }
 
 impl Schedule {
@@ -107,37 +99,6 @@ fn next_set(set: u64, from: u32, last: u32) -> Option<u32> {
     (from..=last).find(|value| has(set, *value))
 }
 
-/// The date `days` days after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> Date {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z.rem_euclid(146_097);
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * month_index + 2) / 5 + 1) as u32;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    } as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    Date { year, month, day }
-}
-
-/// The days from 1970-01-01 to a date; `None` before 1970.
-fn days_from_civil(year: i64, month: u32, day: u32) -> Option<u64> {
-    let year = year - i64::from(month <= 2);
-    let era = year.div_euclid(400);
-    let year_of_era = year.rem_euclid(400);
-    let month = i64::from(month);
-    let month_index = if month > 2 { month - 3 } else { month + 9 };
-    let day_of_year = (153 * month_index + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    u64::try_from(era * 146_097 + day_of_era - 719_468).ok()
-}
-
 #[cfg(all(test, feature = "std"))]
 mod tests {
     extern crate std;
@@ -179,23 +140,6 @@ mod tests {
             )
             && (has(u64::from(schedule.days_of_month), u32::from(moment.day()))
                 || has(u64::from(schedule.days_of_week), weekday))
-    }
-
-    #[test]
-    fn dates_are_the_calendars() {
-        for days in (0..200_000).step_by(7) {
-            let date = civil_from_days(days);
-            let expected = time::Date::from_julian_day(2_440_588 + days as i32).unwrap();
-            assert_eq!(
-                (date.year, date.month, date.day),
-                (
-                    i64::from(expected.year()),
-                    u32::from(u8::from(expected.month())),
-                    u32::from(expected.day())
-                )
-            );
-            assert_eq!(days_from_civil(date.year, date.month, date.day), Some(days));
-        }
     }
 
     #[test]

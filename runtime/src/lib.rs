@@ -93,6 +93,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod calendar;
 pub mod console;
 pub mod context;
 pub mod cron;
@@ -114,6 +115,7 @@ pub mod timers;
 pub mod topic;
 mod value;
 
+pub use calendar::IsoDate;
 pub use console::Console;
 pub use context::{Context, Stores};
 pub use cron::Schedule;

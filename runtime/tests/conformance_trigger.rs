@@ -3,25 +3,24 @@
 //! a clock the test steps one millisecond at a time, so each case says
 //! exactly when each message leaves.
 //!
-//! Of the 53 cases there, 39 are here and 4 ("should be loaded with correct
-//! defaults", "... delay in seconds", "... in minutes", "... in hours")
-//! check how the flow is read and live with the compiler's lowering tests.
-//! 2 of the 5 flow and global context cases run here on stores the test
-//! fills (`returns_things_from_flow_and_global_context`); 10 are skipped:
-//! 2 `bin` and 2 `env` values and the 2 `date` cases with `iso`, which
-//! psosc refuses (a device has no buffers as constants, no environment and
-//! no calendar); the 3 "multiple persistable ... context variables" cases,
-//! which read one key of two stores of one scope (`memory1`, `memory2`),
-//! which Node-RED has only when its settings configure them (a device has
-//! one store per scope); and the mustache template case, which psosc
-//! refuses. The 2 "messaging API" cases watch the node with a `complete`
+//! Of the 53 cases there, 46 are here (with the 2 `bin`, 2 `env` and 2
+//! `date` `iso` cases of `basicTest`, and the mustache template case) and
+//! 4 ("should be loaded with correct defaults", "... delay in seconds",
+//! "... in minutes", "... in hours") check how the flow is read and live
+//! with the compiler's lowering tests. 2 of the 5 flow and global context
+//! cases run here on stores the test fills
+//! (`returns_things_from_flow_and_global_context`); 3 are skipped: the 3
+//! "multiple persistable ... context variables" cases, which read one key
+//! of two stores of one scope (`memory1`, `memory2`), which Node-RED has
+//! only when its settings configure them (a device has one store per
+//! scope). The 2 "messaging API" cases watch the node with a `complete`
 //! node, run here as psosc wraps a watched node. "should be able to
 //! extend the delay" reads its payloads from a stubbed context, which
 //! returns the names themselves: here they are text.
 
 use psos::nodes::{
-    completed, Done, InjectValue, Now, Property, Scope, Trigger, TriggerConfig, TriggerValue,
-    Watched,
+    completed, Done, InjectValue, Mustache, Name, Now, Property, Scope, Token, Trigger,
+    TriggerConfig, TriggerValue, Watched,
 };
 use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
 
@@ -162,18 +161,24 @@ fn sends_each_type_of_value_first_and_second() {
         ("y", ConstValue::Str("vy")),
         ("z", ConstValue::Str("vz")),
     ]);
+    // `bin` "[1,2,3,4,5]" is a Buffer; `env` "NR-TEST" is the variable's
+    // text, "env-val", which psosc looks up when it reads the flow
+    // (`lowering.rs`: `trigger_bin_env_and_iso_values_are_read_as_node_red_reads_them`).
     #[rustfmt::skip]
-    let cases: [(&str, ConstValue, &str); 4] = [
-        ("num",  ConstValue::Number(10.0), "10"),
-        ("str",  ConstValue::Str("10"),    r#""10""#),
-        ("bool", ConstValue::Bool(true),   "true"),
-        ("json", json,                     r#"{"x":"vx","y":"vy","z":"vz"}"#),
+    let cases: [(&str, InjectValue, &str); 6] = [
+        ("num",  InjectValue::Const(ConstValue::Number(10.0)), "10"),
+        ("str",  InjectValue::Const(ConstValue::Str("10")),    r#""10""#),
+        ("bool", InjectValue::Const(ConstValue::Bool(true)),   "true"),
+        ("json", InjectValue::Const(json),                     r#"{"x":"vx","y":"vy","z":"vz"}"#),
+        ("bin",  InjectValue::Bytes(&[1, 2, 3, 4, 5]),         r#"{"type":"Buffer","data":[1,2,3,4,5]}"#),
+        ("env",  InjectValue::Const(ConstValue::Str("env-val")), r#""env-val""#),
     ];
     for (case, value, shown) in cases {
-        let outcome = pulse(case, constant(value), TriggerValue::Nothing, 20.0);
+        let value = TriggerValue::Set(value);
+        let outcome = pulse(case, value, TriggerValue::Nothing, 20.0);
         let expected = format!(r#"{{"payload":{shown}}}"#);
         assert_eq!(outcome, sent(&[(0, &expected)]), "first {case}");
-        let outcome = pulse(case, text("foo"), constant(value), 20.0);
+        let outcome = pulse(case, text("foo"), value, 20.0);
         assert_eq!(
             outcome,
             sent(&[(0, r#"{"payload":"foo"}"#), (20, &expected)]),
@@ -192,6 +197,50 @@ fn sends_the_time_first_and_second() {
     let outcome = pulse("date second", text("foo"), date, 20.0);
     let second = format!(r#"{{"payload":{}}}"#, EPOCH_MS + 20);
     assert_eq!(outcome, sent(&[(0, r#"{"payload":"foo"}"#), (20, &second)]));
+}
+
+/// `basicTest("date", "iso")`: the time as `toISOString` writes it, as the
+/// first and second payload. Node-RED's case compares the first 11
+/// characters (the day); here the whole text is known.
+#[test]
+fn sends_the_iso_time_first_and_second() {
+    let date = TriggerValue::Set(InjectValue::IsoDate);
+    let outcome = pulse("iso first", date, TriggerValue::Nothing, 20.0);
+    assert_eq!(
+        outcome,
+        sent(&[(0, r#"{"payload":"2023-11-14T22:13:20.000Z"}"#)])
+    );
+    let outcome = pulse("iso second", text("foo"), date, 20.0);
+    assert_eq!(
+        outcome,
+        sent(&[
+            (0, r#"{"payload":"foo"}"#),
+            (20, r#"{"payload":"2023-11-14T22:13:20.020Z"}"#)
+        ])
+    );
+}
+
+/// A first message that repeats with an `iso` date: Node-RED's interval
+/// sets `Date.now()`, so the repeats carry milliseconds.
+#[test]
+fn repeats_of_an_iso_time_carry_milliseconds() {
+    let config = TriggerConfig {
+        first: TriggerValue::Set(InjectValue::IsoDate),
+        second: TriggerValue::Nothing,
+        duration_ms: 10.0,
+        repeat: true,
+        ..DEFAULTS
+    };
+    let outcome = run::<1>("iso repeat", config, &[(0, r#"{"payload":null}"#)], 25);
+    let at = |ms: u64| format!(r#"{{"payload":{}}}"#, EPOCH_MS + ms);
+    assert_eq!(
+        outcome,
+        sent(&[
+            (0, r#"{"payload":"2023-11-14T22:13:20.000Z"}"#),
+            (10, &at(10)),
+            (20, &at(20))
+        ])
+    );
 }
 
 #[test]
@@ -395,6 +444,82 @@ fn triggers_again_after_a_silent_second() {
         sent(&[
             (0, r#"{"payload":true,"topic":"pass"}"#),
             (200, r#"{"payload":true,"topic":"pass"}"#)
+        ])
+    );
+}
+
+/// A `{{mustache}}` tag naming a message property, HTML-escaped as
+/// mustache.js escapes `{{name}}`.
+const fn tag(parts: &'static [&'static str]) -> Token {
+    Token::Value {
+        name: Name {
+            parts,
+            fallback: None,
+            context: None,
+        },
+        escape: true,
+    }
+}
+
+/// "should be able to apply mustache templates to payloads": `{{payload}}`
+/// first and `{{topic}}` second, rendered from the message that triggers
+/// the node (psosc reads the spec's flow into these tokens:
+/// `lowering.rs`, `trigger_mustache_payloads_are_parsed_as_mustache_js_parses_them`).
+#[test]
+fn applies_mustache_templates_to_payloads() {
+    const FIRST: &[Token] = &[tag(&["payload"])];
+    const SECOND: &[Token] = &[tag(&["topic"])];
+    let config = TriggerConfig {
+        first: TriggerValue::Template(Mustache::new(FIRST)),
+        second: TriggerValue::Template(Mustache::new(SECOND)),
+        duration_ms: 50.0,
+        ..DEFAULTS
+    };
+    let outcome = run::<1>(
+        "mustache",
+        config,
+        &[(0, r#"{"payload":"Hello","topic":"World"}"#)],
+        100,
+    );
+    assert_eq!(
+        outcome,
+        sent(&[
+            (0, r#"{"payload":"Hello","topic":"World"}"#),
+            (50, r#"{"payload":"World","topic":"World"}"#)
+        ])
+    );
+}
+
+/// The second payload is rendered when the node is triggered, from the
+/// message as it came (before the first payload replaced its own): an
+/// extending message keeps that text and gives the rest of the message,
+/// as Node-RED's `m2` does. Values are escaped as mustache.js escapes
+/// them.
+#[test]
+fn mustache_payloads_are_rendered_when_triggered() {
+    const FIRST: &[Token] = &[tag(&["payload"]), Token::Text("!")];
+    const SECOND: &[Token] = &[Token::Text("was "), tag(&["payload"]), tag(&["n"])];
+    let config = TriggerConfig {
+        first: TriggerValue::Template(Mustache::new(FIRST)),
+        second: TriggerValue::Template(Mustache::new(SECOND)),
+        duration_ms: 50.0,
+        extend: true,
+        ..DEFAULTS
+    };
+    let outcome = run::<1>(
+        "mustache extended",
+        config,
+        &[
+            (0, r#"{"payload":"<a&b>","n":1}"#),
+            (30, r#"{"payload":"late","n":2}"#),
+        ],
+        200,
+    );
+    assert_eq!(
+        outcome,
+        sent(&[
+            (0, r#"{"payload":"&lt;a&amp;b&gt;!","n":1}"#),
+            (80, r#"{"payload":"was &lt;a&amp;b&gt;1","n":2}"#)
         ])
     );
 }

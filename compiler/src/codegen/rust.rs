@@ -1724,6 +1724,7 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Bytes(#bytes))
         }
         ChangeValue::Timestamp => quote!(#value_type::Timestamp),
+        ChangeValue::IsoDate => quote!(#value_type::IsoDate),
         ChangeValue::Property(from) => {
             let from = property(from, imports);
             quote!(#value_type::Property(#from))
@@ -2553,6 +2554,7 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
+        InjectValue::IsoDate => quote!(#value_type::IsoDate),
         InjectValue::Context(from) => {
             let from = property(from, imports);
             quote!(#value_type::Context(#from))
@@ -2675,6 +2677,11 @@ fn trigger_value(op: &TriggerOp, imports: &mut Imports) -> TokenStream {
         TriggerOp::Payload => quote!(#value_type::Payload),
         TriggerOp::LatestPayload => quote!(#value_type::LatestPayload),
         TriggerOp::Nothing => quote!(#value_type::Nothing),
+        TriggerOp::Template(tokens) => {
+            let mustache = imports.node("Mustache");
+            let tokens = template_tokens(tokens, imports);
+            quote!(#value_type::Template(#mustache::new(#tokens)))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! with each value that does not depend on the message fixed now: numbers,
 //! JSON, buffers, `env` variables, and `re` patterns compiled to DFAs.
 
+use super::value::Date;
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::ir::{
@@ -415,17 +416,11 @@ fn value(
         "json" => reader
             .literal("rules", raw, "json", span)
             .map(ChangeValue::Literal),
-        "bin" => bytes(reader, to, span).map(ChangeValue::Bytes),
-        "date" if to.is_empty() => Some(ChangeValue::Timestamp),
-        "date" => {
-            reader.unsupported(
-                "rules",
-                span,
-                format!("a date written as {to:?} does not run on a device"),
-                "leave the format empty for milliseconds since the epoch",
-            );
-            None
-        }
+        "bin" => super::value::bytes(reader, "rules", raw, span).map(ChangeValue::Bytes),
+        "date" => super::value::date(reader, "rules", raw, span).map(|date| match date {
+            Date::Milliseconds => ChangeValue::Timestamp,
+            Date::Iso => ChangeValue::IsoDate,
+        }),
         // Node-RED's `evaluateEnvProperty`, as inject reads it: `NAME`,
         // `${NAME}` or text with `${NAME}` inside; what is not set is
         // empty text.
@@ -454,39 +449,6 @@ fn value(
             None
         }
     }
-}
-
-/// A `bin` value: Node-RED's `Buffer.from(JSON.parse(to))`, of an array of
-/// bytes or of text (its UTF-8).
-fn bytes(reader: &mut Reader<'_, '_>, to: &str, span: Span) -> Option<Vec<u8>> {
-    let parsed = crate::json::parse(to).ok();
-    let bytes = match parsed.as_ref().map(|json| &json.value) {
-        Some(JsonValue::String(text)) => Some(text.as_bytes().to_vec()),
-        Some(JsonValue::Array(items)) => items
-            .iter()
-            .map(|item| match item.value {
-                JsonValue::Number(n) if n.fract() == 0.0 && (0.0..=255.0).contains(&n) => {
-                    Some(n as u8)
-                }
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    };
-    if bytes.is_none() {
-        reader.malformed(
-            "rules",
-            span,
-            format!(
-                "{to:?} is not a buffer: Node-RED reads it as JSON, an array of bytes or a string"
-            ),
-            Some(
-                "write the bytes as a JSON array of whole numbers from 0 to 255, such as [72,105]"
-                    .to_string(),
-            ),
-        );
-    }
-    bytes
 }
 
 /// Warns of a flow or global key written by a change node on one device

@@ -3,10 +3,11 @@
 //! `repeat`, or a `crontab` (`crontab.rs`).
 
 use super::crontab::{self, CrontabError};
+use super::value::value;
 use super::Reader;
 use crate::diagnostic::Code;
-use crate::ir::{top_level, Inject, InjectProp, InjectValue, Literal, NodeKind};
-use crate::json::{Json, JsonValue, Span};
+use crate::ir::{top_level, Inject, InjectProp, NodeKind};
+use crate::json::{Json, JsonValue};
 
 pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     let props = props(reader);
@@ -160,136 +161,6 @@ fn prop(reader: &mut Reader<'_, '_>, item: &Json) -> Option<Option<InjectProp>> 
     let path = reader.msg_property("props", name, None, item.span)?;
     let value = value(reader, key, written, value_type.unwrap_or("str"), span)?;
     Some(Some(InjectProp { path, value }))
-}
-
-/// A value of one of Node-RED's types, as `evaluateNodeProperty` makes it
-/// when the node fires; what can be is made now.
-fn value(
-    reader: &mut Reader<'_, '_>,
-    key: &str,
-    value: Option<&Json>,
-    value_type: &str,
-    span: Span,
-) -> Option<InjectValue> {
-    match value_type {
-        // Node-RED's `date` with no value (`!value`) is the time in milliseconds.
-        "date" if value.is_none_or(|value| !value.is_truthy()) => Some(InjectValue::Timestamp),
-        "date" => {
-            reader.unsupported(
-                key,
-                span,
-                "a date in a format (`iso`, `object` or a moment.js format) needs a calendar, which a device does not have".to_string(),
-                "leave the value empty for milliseconds since 1970",
-            );
-            None
-        }
-        "bin" => bytes(reader, key, value, span).map(InjectValue::Bytes),
-        "env" => {
-            let name = match value.map(|value| &value.value) {
-                Some(JsonValue::String(text)) => text.clone(),
-                Some(JsonValue::Number(n)) => n.to_string(),
-                _ => String::new(),
-            };
-            let text = reader.env_text(key, &name, span);
-            Some(InjectValue::Literal(Literal::String(text)))
-        }
-        "flow" | "global" => {
-            let name = value.and_then(Json::as_str).unwrap_or("");
-            super::change::property(reader, key, value_type, name, span).map(InjectValue::Context)
-        }
-        "jsonata" => {
-            let expression = value.and_then(Json::as_str).unwrap_or("");
-            reader.refuse_jsonata(
-                key,
-                span,
-                expression,
-                "use a constant (str, num, bool, json, bin), a date, or an env value",
-            );
-            None
-        }
-        // A type `evaluateNodeProperty` does not know (older editors wrote
-        // "string" for a topic) leaves the value as written, `""` when
-        // there is none.
-        other if !EVALUATED_TYPES.contains(&other) => Some(InjectValue::Literal(
-            value.map_or(Literal::String(String::new()), super::literal_from_json),
-        )),
-        _ => reader
-            .literal(key, value, value_type, span)
-            .map(InjectValue::Literal),
-    }
-}
-
-/// The value types Node-RED's `evaluateNodeProperty` turns into a value;
-/// it passes any other value through as written.
-const EVALUATED_TYPES: &[&str] = &[
-    "str", "num", "json", "re", "date", "bin", "msg", "flow", "global", "bool", "jsonata", "env",
-];
-
-/// A `bin` value: `Buffer.from(JSON.parse(value))` of an array of numbers
-/// (each taken as a byte, modulo 256) or of a string (its UTF-8 bytes).
-fn bytes(
-    reader: &mut Reader<'_, '_>,
-    key: &str,
-    value: Option<&Json>,
-    span: Span,
-) -> Option<Vec<u8>> {
-    let text = match value.map(|value| &value.value) {
-        Some(JsonValue::String(text)) => text.as_str(),
-        _ => "",
-    };
-    let help =
-        Some("write a JSON array of bytes, such as [1, 2, 255], or a JSON string".to_string());
-    let parsed = match crate::json::parse(text) {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            reader.malformed(
-                key,
-                span,
-                format!("{text:?} is not valid JSON: {}", error.message),
-                help,
-            );
-            return None;
-        }
-    };
-    match &parsed.value {
-        JsonValue::String(text) => Some(text.as_bytes().to_vec()),
-        JsonValue::Array(items) => {
-            let bytes: Option<Vec<u8>> = items.iter().map(byte).collect();
-            if bytes.is_none() {
-                reader.malformed(
-                    key,
-                    span,
-                    format!("{text:?} holds an item that is not a number, text, boolean or null"),
-                    help,
-                );
-            }
-            bytes
-        }
-        _ => {
-            reader.malformed(
-                key,
-                span,
-                format!("{text:?} is neither an array nor a string, as a Buffer needs"),
-                help,
-            );
-            None
-        }
-    }
-}
-
-/// An array item as `Buffer.from` takes it: `Number(item)` cut to a byte.
-fn byte(item: &Json) -> Option<u8> {
-    let number = match &item.value {
-        JsonValue::Number(n) => *n,
-        JsonValue::String(text) => psos::number_from_str(text),
-        JsonValue::Bool(b) => f64::from(u8::from(*b)),
-        JsonValue::Null => 0.0,
-        _ => return None,
-    };
-    if !number.is_finite() {
-        return Some(0);
-    }
-    Some(number.trunc().rem_euclid(256.0) as u8)
 }
 
 /// A duration in seconds, written as a number or as text; empty means none.

@@ -25,6 +25,7 @@ pub mod status;
 mod switch;
 mod template;
 mod trigger;
+mod value;
 
 pub use change::check_context_across_devices;
 

@@ -74,7 +74,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
     };
     let body = match syntax? {
         Syntax::Mustache => TemplateBody::Mustache {
-            tokens: tokens(reader, template)?,
+            tokens: tokens(reader, "template", template, Lookup::NodeRed)?,
             json,
         },
         Syntax::Plain if json => TemplateBody::Plain(plain_json(reader, template)?),
@@ -138,16 +138,32 @@ fn plain_json(reader: &mut Reader<'_, '_>, template: &str) -> Option<Literal> {
     }
 }
 
-/// The template parsed as mustache.js parses it, each name read as the
-/// device looks it up.
-fn tokens(reader: &mut Reader<'_, '_>, template: &str) -> Option<Vec<TemplateToken>> {
+/// Where a template's names are looked up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// As the template node's own context does: in the message, then
+    /// `env.NAME`, `flow.KEY` and `global.KEY`.
+    NodeRed,
+    /// In the message only, as `mustache.render(text, msg)` does (the
+    /// trigger node's payloads).
+    Message,
+}
+
+/// The template (the node's property `key`) parsed as mustache.js parses
+/// it, each name read as the device looks it up.
+pub fn tokens(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    template: &str,
+    lookup: Lookup,
+) -> Option<Vec<TemplateToken>> {
     let parsed = match mustache::parse(template, psos::nodes::MAX_SECTION_DEPTH) {
         Ok(parsed) => parsed,
         Err(error) => {
             let (line, column) = line_and_column(template, error.at);
-            let span = reader.node.value_span("template");
+            let span = reader.node.value_span(key);
             reader.malformed(
-                "template",
+                key,
                 span,
                 format!(
                     "the template does not parse: {} (line {line}, column {column} of the template)",
@@ -173,7 +189,7 @@ fn tokens(reader: &mut Reader<'_, '_>, template: &str) -> Option<Vec<TemplateTok
         .map(|piece| match piece {
             Parsed::Text(text) => TemplateToken::Text(text),
             Parsed::Value { name, escape } => TemplateToken::Value {
-                name: template_name(reader, &name).unwrap_or_else(|| {
+                name: template_name(reader, key, &name, lookup).unwrap_or_else(|| {
                     complete = false;
                     empty_name()
                 }),
@@ -184,7 +200,7 @@ fn tokens(reader: &mut Reader<'_, '_>, template: &str) -> Option<Vec<TemplateTok
                 inverted,
                 end,
             } => TemplateToken::Section {
-                name: template_name(reader, &name).unwrap_or_else(|| {
+                name: template_name(reader, key, &name, lookup).unwrap_or_else(|| {
                     complete = false;
                     empty_name()
                 }),
@@ -208,7 +224,12 @@ fn empty_name() -> TemplateName {
 /// with the value of `env.NAME` resolved now, and the context key of
 /// `flow.KEY` and `global.KEY` read as Node-RED reads it (`KEY` a property
 /// path of the store). Names of what objects inherit are refused.
-fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName> {
+fn template_name(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    name: &str,
+    lookup: Lookup,
+) -> Option<TemplateName> {
     let parts: Vec<String> = match name {
         "." => Vec::new(),
         name if name.find('.').is_some_and(|at| at > 0) => {
@@ -216,18 +237,19 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
         }
         name => vec![name.to_string()],
     };
-    let span = reader.node.value_span("template");
-    let context = match context_key(name) {
-        Some((scope, store, key)) => {
+    let span = reader.node.value_span(key);
+    let context_key = context_key(name).filter(|_| lookup == Lookup::NodeRed);
+    let context = match context_key {
+        Some((scope, store, context_key)) => {
             // The store's name goes through `#:(store)::key`, which change
             // nodes read: the device's one store, with the same warning.
             let expression = match store {
-                Some(store) => format!("#:({store})::{key}"),
-                None => key.to_string(),
+                Some(store) => format!("#:({store})::{context_key}"),
+                None => context_key.to_string(),
             };
             Some(super::change::property(
                 reader,
-                "template",
+                key,
                 scope,
                 &expression,
                 span,
@@ -242,7 +264,7 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
                 format!("the template reads {{{{{name}}}}}: `{inherited}` is what every JavaScript object inherits, which a device's values do not have"),
             )
             .node(reader.node.node_ref())
-            .property("template")
+            .property(key)
             .label(span, "not supported on a device")
             .help("name members of the message only"),
         );
@@ -250,6 +272,7 @@ fn template_name(reader: &mut Reader<'_, '_>, name: &str) -> Option<TemplateName
     }
     let fallback = name
         .strip_prefix("env.")
+        .filter(|_| lookup == Lookup::NodeRed)
         .filter(|variable| !variable.is_empty())
         .and_then(|variable| reader.env_var(variable));
     Some(TemplateName {

@@ -2,9 +2,11 @@
 //! its time (`duration` in `units`, negative to repeat), how it resets,
 //! whether it keeps topics apart, and how many topics it keeps on a device
 //! (`psosTopics`). A `flow` or `global` payload is read on the device when
-//! its message leaves.
+//! its message leaves; text with `{{mustache}}` fields is parsed now, as
+//! the template node's is, and rendered against the message on the device.
 
 use super::delay::{tick_for, wait_ms};
+use super::template::Lookup;
 use super::Reader;
 use crate::ir::{InjectValue, Literal, NodeKind, Trigger, TriggerOp};
 
@@ -102,42 +104,35 @@ fn op(reader: &mut Reader<'_, '_>, key: &str, default: &str, second: bool) -> Op
         reader.unsupported(&type_key, type_span, message, help);
         None
     };
+    // The old `val` type is a boolean, `null`, or else text.
+    let op_type = match (op_type, text.unwrap_or(default)) {
+        ("val", "true" | "false") => "bool",
+        ("val", "null") => return Some(TriggerOp::Value(InjectValue::Literal(Literal::Null))),
+        ("val", _) => "str",
+        (op_type, _) => op_type,
+    };
     match op_type {
         "pay" => Some(TriggerOp::Payload),
         "payl" if second => Some(TriggerOp::LatestPayload),
         "nul" => Some(TriggerOp::Nothing),
-        // Node-RED reads the defaults (and an empty value) as the time in
-        // milliseconds; anything else is a format of the calendar date.
-        "date" if text == Some(default) => Some(TriggerOp::Value(InjectValue::Timestamp)),
-        "date" => unsupported(
-            reader,
-            format!(
-                "a date written as {:?} does not run on a device",
-                text.unwrap_or("")
-            ),
-            "leave the value empty for the time in milliseconds since 1970",
-        ),
-        "val" => {
-            let literal = match text.unwrap_or(default) {
-                "true" => Literal::Bool(true),
-                "false" => Literal::Bool(false),
-                "null" => Literal::Null,
-                other => Literal::String(other.to_string()),
-            };
-            Some(TriggerOp::Value(InjectValue::Literal(literal)))
+        // `op1Templated`: rendered with mustache against the message.
+        "str" if text.is_some_and(|text| text.contains("{{")) => {
+            let template = text.unwrap_or_default();
+            super::template::tokens(reader, key, template, Lookup::Message).map(TriggerOp::Template)
         }
-        "str" if text.is_some_and(|text| text.contains("{{")) => unsupported(
-            reader,
-            "a payload with {{mustache}} fields does not run on a device yet".to_string(),
-            "write plain text, or set the payload with a change node after the trigger",
-        ),
-        "str" | "num" | "bool" | "json" => {
+        // Evaluated as inject's values are. Node-RED reads the defaults
+        // (and an empty value) of a `date` as no format: the time in
+        // milliseconds.
+        "str" | "num" | "bool" | "json" | "bin" | "env" | "date" => {
             let given = text.map(|text| crate::json::Json {
                 value: crate::json::JsonValue::String(text.to_string()),
                 span,
             });
-            let literal = reader.literal(key, given.as_ref().or(value), op_type, span)?;
-            Some(TriggerOp::Value(InjectValue::Literal(literal)))
+            let value = match op_type {
+                "date" if text == Some(default) => None,
+                _ => given.as_ref().or(value),
+            };
+            super::value::value(reader, key, value, op_type, span).map(TriggerOp::Value)
         }
         // `n.op1 || "1"`: an empty key is the default's.
         "flow" | "global" => {
@@ -148,19 +143,13 @@ fn op(reader: &mut Reader<'_, '_>, key: &str, default: &str, second: bool) -> Op
             super::change::property(reader, key, op_type, &name, span)
                 .map(|property| TriggerOp::Value(InjectValue::Context(property)))
         }
-        "env" => unsupported(
-            reader,
-            "env values are not supported: a trigger on a device does not read the environment"
-                .to_string(),
-            "write the value itself, as str, num, bool, json or date",
-        ),
         other => unsupported(
             reader,
             format!("the value type {other:?} is not supported here"),
             if second {
-                "use one of: str, num, bool, json, date, flow, global, pay, payl, nul"
+                "use one of: str, num, bool, json, bin, date, env, flow, global, pay, payl, nul"
             } else {
-                "use one of: str, num, bool, json, date, flow, global, pay, nul"
+                "use one of: str, num, bool, json, bin, date, env, flow, global, pay, nul"
             },
         ),
     }

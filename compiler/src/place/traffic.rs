@@ -41,6 +41,9 @@ pub const MAX_WEIGHT: u64 = 1 << 40;
 /// A JavaScript timestamp (`Date.now()`) has 13 digits until the year 2286.
 const TIMESTAMP_DIGITS: u64 = 13;
 
+/// `toISOString`'s text of such a time, with its quotes.
+const ISO_DATE_LENGTH: u64 = 26;
+
 /// What a flow says about one node's traffic beyond its type.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Overrides {
@@ -234,6 +237,7 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                 let length = match &prop.value {
                     InjectValue::Literal(literal) => literal_length(literal),
                     InjectValue::Timestamp => TIMESTAMP_DIGITS,
+                    InjectValue::IsoDate => ISO_DATE_LENGTH,
                     // Not known before the node fires: counted as a short
                     // value, as a timestamp is.
                     InjectValue::Context(_) => TIMESTAMP_DIGITS,
@@ -253,6 +257,7 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
                         let length = match value {
                             ChangeValue::Literal(literal) => Some(literal_length(literal)),
                             ChangeValue::Timestamp => Some(TIMESTAMP_DIGITS),
+                            ChangeValue::IsoDate => Some(ISO_DATE_LENGTH),
                             ChangeValue::Bytes(bytes) => Some(bytes.len() as u64),
                             ChangeValue::Property(_) => None,
                         };

@@ -15,6 +15,9 @@ pub enum InjectValue {
     /// Node-RED's `date`: milliseconds since the Unix epoch where the board
     /// has a wall clock, since start-up otherwise.
     Timestamp,
+    /// Node-RED's `date` in the `iso` format: that time as JavaScript's
+    /// `toISOString` writes it.
+    IsoDate,
     /// Node-RED's `flow` and `global`: a copy of a context value when the
     /// node fires; a missing one leaves the property out.
     Context(Property),
@@ -24,7 +27,7 @@ pub enum InjectValue {
 
 impl InjectValue {
     /// Sets the property at `path` to this value; `date_ms` is the time a
-    /// `date` value gives.
+    /// `date` value gives, in milliseconds or as text.
     pub fn set<const N: usize>(
         &self,
         msg: &mut Msg<N>,
@@ -34,6 +37,7 @@ impl InjectValue {
         match self {
             InjectValue::Const(value) => msg.set(path, value),
             InjectValue::Timestamp => msg.set(path, &(date_ms as f64)),
+            InjectValue::IsoDate => crate::IsoDate(date_ms).set(msg, path),
             InjectValue::Bytes(bytes) => msg.set(path, &Bytes(bytes)),
             // Read from the node's stores by the node that has them (an
             // inject); psosc gives no other node a context value.

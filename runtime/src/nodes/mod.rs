@@ -57,5 +57,5 @@ pub use split::{Split, SplitAt, SplitConfig};
 pub use status::Status;
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_CONTEXT_RULES};
 pub use switch_sequences::{SequenceSwitch, MAX_REPAIR_RULES, TOO_MANY_PENDING};
-pub use template::{Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
+pub use template::{Mustache, Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
 pub use trigger::{Now, Trigger, TriggerConfig, TriggerValue};

@@ -183,26 +183,18 @@ impl<const C: usize> Template<C> {
         tokens: &'static [Token],
         json: bool,
     ) -> Option<()> {
-        let rendered = Rendered {
-            tokens,
-            root: source.properties(),
-            json,
-            stores,
-        };
-        let mut counter = Counter(0);
-        if rendered.write(&mut counter).is_err() {
-            self.info.log(
-                device,
-                format_args!("sections nested deeper than {MAX_SECTION_DEPTH}"),
-            );
-            device.report(ErrorKind::BadValue);
-            return None;
+        match render(tokens, source, stores, json, target, path) {
+            Ok(()) => {}
+            Err(RenderError::TooDeep) => {
+                self.info.log(
+                    device,
+                    format_args!("sections nested deeper than {MAX_SECTION_DEPTH}"),
+                );
+                device.report(ErrorKind::BadValue);
+                return None;
+            }
+            Err(RenderError::Msg(error)) => return put(device, Err(error)),
         }
-        let text = RenderedText {
-            rendered,
-            len: counter.0,
-        };
-        put(device, target.set(path, &text))?;
         if json {
             parse_property(&self.info, device, target, path)
         } else {
@@ -224,6 +216,130 @@ impl<const C: usize> Template<C> {
         let mut result = Msg::<N>::new();
         put(device, result.set(RESULT, value))?;
         self.put_in_context(device, &result)
+    }
+}
+
+/// Why a template was not rendered into a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RenderError {
+    /// Sections nest deeper than [`MAX_SECTION_DEPTH`] (psosc refuses
+    /// such templates).
+    TooDeep,
+    /// The text did not fit, or the path goes through a value that is not
+    /// an object.
+    Msg(MsgError),
+}
+
+/// Renders `tokens` from `source`, looking names up in it and then in
+/// `stores`, straight into `path` of `target`: the one renderer of the
+/// template node and of a trigger node's `{{mustache}}` payloads.
+pub(crate) fn render<'m, const N: usize, const C: usize>(
+    tokens: &'static [Token],
+    source: &'m Msg<N>,
+    stores: Option<StoreView<'m, C>>,
+    json: bool,
+    target: &mut Msg<N>,
+    path: &[PathSegment<'_>],
+) -> Result<(), RenderError> {
+    let rendered = Rendered {
+        tokens,
+        root: source.properties(),
+        json,
+        stores,
+    };
+    let mut counter = Counter(0);
+    if rendered.write(&mut counter).is_err() {
+        return Err(RenderError::TooDeep);
+    }
+    let text = RenderedText {
+        rendered,
+        len: counter.0,
+    };
+    target.set(path, &text).map_err(RenderError::Msg)
+}
+
+/// A `{{mustache}}` text that a node other than a template renders
+/// against the message alone (a trigger node's payloads, as
+/// `mustache.render(text, msg)` renders them): its tokens, and the
+/// renderer, which only the constant psosc emits for such a text names,
+/// so a device without one links none of it.
+#[derive(Clone, Copy, Debug)]
+pub struct Mustache {
+    tokens: &'static [Token],
+    write: WriteTokens,
+}
+
+/// Writes tokens rendered against a message's properties.
+type WriteTokens = fn(&'static [Token], Members<'_>, &mut dyn Write) -> fmt::Result;
+
+impl PartialEq for Mustache {
+    fn eq(&self, other: &Self) -> bool {
+        self.tokens == other.tokens
+    }
+}
+
+impl Mustache {
+    pub const fn new(tokens: &'static [Token]) -> Self {
+        Self {
+            tokens,
+            write: write_against_message,
+        }
+    }
+
+    /// Renders the text from `source` straight into `path` of `target`.
+    pub(crate) fn render<const N: usize>(
+        &self,
+        source: &Msg<N>,
+        target: &mut Msg<N>,
+        path: &[PathSegment<'_>],
+    ) -> Result<(), RenderError> {
+        let root = source.properties();
+        let mut counter = Counter(0);
+        if (self.write)(self.tokens, root, &mut counter).is_err() {
+            return Err(RenderError::TooDeep);
+        }
+        let text = MustacheText {
+            mustache: self,
+            root,
+            len: counter.0,
+        };
+        target.set(path, &text).map_err(RenderError::Msg)
+    }
+}
+
+/// The tokens rendered against a message, names looked up in it alone.
+fn write_against_message(
+    tokens: &'static [Token],
+    root: Members<'_>,
+    out: &mut dyn Write,
+) -> fmt::Result {
+    let rendered = Rendered::<0> {
+        tokens,
+        root,
+        json: false,
+        stores: None,
+    };
+    // `&mut dyn Write` is itself a writer of a known size.
+    let mut out = out;
+    rendered.write(&mut out)
+}
+
+/// A `Mustache` text as a message's string, written in place.
+struct MustacheText<'m> {
+    mustache: &'m Mustache,
+    root: Members<'m>,
+    len: usize,
+}
+
+impl Encode for MustacheText<'_> {
+    fn encoded_len(&self) -> usize {
+        1 + LENGTH + self.len
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Option<usize> {
+        encode_written(STRING, self.len, out, |writer| {
+            (self.mustache.write)(self.mustache.tokens, self.root, writer)
+        })
     }
 }
 

@@ -18,7 +18,8 @@ use core::fmt;
 
 use super::change::Scope;
 use super::delay::{number_in, strictly_equal, timer_ms};
-use super::InjectValue;
+use super::template::RenderError;
+use super::{InjectValue, Mustache};
 use crate::context::Stores;
 use crate::msg::PathSegment;
 use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
@@ -36,6 +37,12 @@ pub enum TriggerValue {
     LatestPayload,
     /// `nul`: nothing is sent.
     Nothing,
+    /// `str` text with `{{mustache}}` fields, rendered as mustache.js
+    /// renders it against the message that triggers the node (names in
+    /// the message only): the first payload from that message as it came,
+    /// and the second too, when the node is triggered (an extending
+    /// message keeps it).
+    Template(Mustache),
 }
 
 /// How a trigger node behaves, as the flow configures it.
@@ -159,7 +166,10 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                 }
                 if config.extend && duration > 0.0 {
                     let mut latest = msg.clone();
-                    if matches!(config.second, TriggerValue::Payload) {
+                    if matches!(
+                        config.second,
+                        TriggerValue::Payload | TriggerValue::Template(_)
+                    ) {
                         // The second message keeps the first one's payload.
                         let kept = match slot.msg.payload() {
                             Some(first) => latest.set_property("payload", &first),
@@ -209,7 +219,10 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                         let set = self.set_payload(&value, clocks, device, &mut slot.msg);
                         device.check(set, ErrorKind::Oversize).is_some()
                     }
-                    TriggerValue::Payload | TriggerValue::LatestPayload => true,
+                    // A template was rendered when the node was triggered.
+                    TriggerValue::Payload
+                    | TriggerValue::LatestPayload
+                    | TriggerValue::Template(_) => true,
                     TriggerValue::Nothing => false,
                 };
                 if sent {
@@ -231,8 +244,25 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
         out: &mut O,
     ) {
         let config = self.config;
-        let triggering = msg.clone();
+        let mut triggering = msg.clone();
+        // Node-RED renders the second payload first, from the message as
+        // it came, and keeps the text.
+        if let TriggerValue::Template(second) = config.second {
+            if !rendered(&second, msg, &mut triggering, device) {
+                return;
+            }
+        }
         let first = match config.first {
+            TriggerValue::Template(first) => {
+                let done = match config.second {
+                    TriggerValue::Template(_) => rendered(&first, &msg.clone(), msg, device),
+                    _ => rendered(&first, &triggering, msg, device),
+                };
+                if !done {
+                    return;
+                }
+                true
+            }
             TriggerValue::Set(value) => {
                 if device
                     .check(
@@ -362,17 +392,40 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
 const PAYLOAD: &[PathSegment<'static>] = &[PathSegment::Key("payload")];
 
 /// A repeated first message: `date` reads the time again, as Node-RED does
-/// each time its interval fires.
+/// each time its interval fires, in milliseconds whatever the format
+/// (Node-RED's interval sets `Date.now()`).
 fn stamped<const N: usize>(
     first: &TriggerValue,
     now: Now,
     msg: &mut Msg<N>,
 ) -> Result<(), crate::MsgError> {
     match first {
-        TriggerValue::Set(InjectValue::Timestamp) => {
+        TriggerValue::Set(InjectValue::Timestamp | InjectValue::IsoDate) => {
             InjectValue::Timestamp.set(msg, PAYLOAD, now.date_ms)
         }
         _ => Ok(()),
+    }
+}
+
+/// Renders a `{{mustache}}` payload from `source` into the payload of
+/// `target`, as `mustache.render(text, msg)` does; what does not fit is
+/// counted, and the message goes no further.
+fn rendered<const N: usize>(
+    text: &Mustache,
+    source: &Msg<N>,
+    target: &mut Msg<N>,
+    device: &Device,
+) -> bool {
+    match text.render(source, target, PAYLOAD) {
+        Ok(()) => true,
+        Err(RenderError::Msg(crate::MsgError::Full)) => {
+            device.report(ErrorKind::Oversize);
+            false
+        }
+        Err(_) => {
+            device.report(ErrorKind::BadValue);
+            false
+        }
     }
 }
 
