@@ -849,3 +849,153 @@ fn an_mqtt_node_reports_its_session_with_node_reds_i18n_keys() {
         assert_eq!(status_json(&source, &state.status()), message, "{state:?}");
     }
 }
+
+/// What a subflow instance's status port (instance `2` of `sf1`, as in
+/// Node-RED's `Subflow_spec.js`) sends the status nodes around the
+/// instance for a message, as JSON (`None`: nothing), and how many bad
+/// values it counted.
+fn subflow_status(info: NodeInfo, message: &str) -> (Option<String>, u32) {
+    let device = Device::new("status", "conformance");
+    let port = psos::nodes::SubflowStatus::new(info);
+    let mut msg = Msg::<CAPACITY>::from_json(message.as_bytes()).unwrap();
+    let mut sent = None;
+    port.input(
+        &device,
+        &mut msg,
+        &mut |port: usize, msg: &mut Msg<CAPACITY>| {
+            assert_eq!(port, 0);
+            assert!(sent.replace(format!("{msg:?}")).is_none(), "one message");
+        },
+    );
+    (sent, device.error_count(psos::ErrorKind::BadValue))
+}
+
+fn instance_status(text_and_keys: &str) -> (Option<String>, u32) {
+    (
+        Some(format!(
+            r#"{{"status":{{{text_and_keys}"source":{{"id":"2","type":"subflow:sf1"}}}}}}"#
+        )),
+        0,
+    )
+}
+
+const INSTANCE: NodeInfo = NodeInfo::new("2", "", "subflow:sf1");
+
+#[test]
+fn emits_a_status_event_when_a_message_is_passed_to_a_subflow_status_node() {
+    // The three cases of `Subflow_spec.js`: `msg.payload` as a string, as
+    // a status object, and `msg.status`.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":"test-payload"}"#),
+        instance_status(r#""text":"test-payload","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"text":"payload-obj"}}"#),
+        instance_status(r#""text":"payload-obj","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":"status-obj"}}"#),
+        instance_status(r#""text":"status-obj","#)
+    );
+}
+
+#[test]
+fn a_status_port_reads_the_message_as_subflow_js_does() {
+    // A status object is the status whole, any other keys too, and its
+    // text becomes a string; `{}` clears the status.
+    assert_eq!(
+        subflow_status(
+            INSTANCE,
+            r#"{"payload":{"fill":"red","shape":"dot","text":7,"extra":[1]}}"#
+        ),
+        instance_status(r#""fill":"red","shape":"dot","text":"7","extra":[1],"#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"shape":"ring"}}"#),
+        instance_status(r#""shape":"ring","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{}}"#),
+        instance_status("")
+    );
+    // A `source` the payload has keeps its place and becomes the instance.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"source":1,"text":"a"}}"#),
+        (
+            Some(r#"{"status":{"source":{"id":"2","type":"subflow:sf1"},"text":"a"}}"#.to_string()),
+            0
+        )
+    );
+    // Other payloads as `util.inspect` shows them.
+    for (payload, text) in [
+        ("5", "5"),
+        ("-0", "-0"),
+        ("1e21", "1e+21"),
+        ("0.1", "0.1"),
+        ("true", "true"),
+        ("null", "null"),
+    ] {
+        assert_eq!(
+            subflow_status(INSTANCE, &format!(r#"{{"payload":{payload}}}"#)),
+            instance_status(&format!(r#""text":"{text}","#)),
+            "{payload}"
+        );
+    }
+    // A payload wins over `msg.status`.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":"p","status":{"text":"s"}}"#),
+        instance_status(r#""text":"p","#)
+    );
+    // `msg.status` whole; a text that starts with `common.` is Node-RED's
+    // catalogue key.
+    assert_eq!(
+        subflow_status(
+            INSTANCE,
+            r#"{"status":{"fill":"green","shape":"dot","text":"common.status.connected","source":{"id":"x","type":"debug"}}}"#
+        ),
+        instance_status(
+            r#""fill":"green","shape":"dot","text":"node-red:common.status.connected","#
+        )
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":["common.","b"]}}"#),
+        instance_status(r#""text":"node-red:common.,b","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":["a",2]}}"#),
+        instance_status(r#""text":"a,2","#)
+    );
+    // Neither: no status.
+    assert_eq!(subflow_status(INSTANCE, r#"{"topic":"t"}"#), (None, 0));
+    // A named instance is its status's source by name.
+    assert_eq!(
+        subflow_status(
+            NodeInfo::new("2", "fred", "subflow:sf1"),
+            r#"{"payload":"x"}"#
+        ),
+        (
+            Some(
+                r#"{"status":{"text":"x","source":{"id":"2","type":"subflow:sf1","name":"fred"}}}"#
+                    .to_string()
+            ),
+            0
+        )
+    );
+}
+
+#[test]
+fn what_node_red_shows_by_util_inspect_or_throws_on_is_counted() {
+    // Node-RED writes these payloads with `util.inspect`, which a device
+    // does not, or throws a `TypeError` (`null.toString()`,
+    // `(5).indexOf`, a property on a string): no status, a bad value.
+    for message in [
+        r#"{"payload":[1,2]}"#,
+        r#"{"payload":{"a":1}}"#,
+        r#"{"payload":{"text":null}}"#,
+        r#"{"status":{"text":5}}"#,
+        r#"{"status":{"text":null}}"#,
+        r#"{"status":"text"}"#,
+    ] {
+        assert_eq!(subflow_status(INSTANCE, message), (None, 1), "{message}");
+    }
+}

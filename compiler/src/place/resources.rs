@@ -102,6 +102,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // A subflow instance's status port: a constant, and its message to
+    // the status nodes that receive the instance's status.
+    TypeFacts {
+        type_name: crate::subflow::STATUS_PORT_TYPE,
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
+        hardware: false,
+    },
     // A complete node only sends on; the nodes it watches each send
     // copies and make one more for it: measured with one.
     TypeFacts {
