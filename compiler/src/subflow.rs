@@ -211,57 +211,30 @@ fn instantiate(
             .and_then(Json::as_array)
             .map(<[Json]>::to_vec)
             .unwrap_or_default();
-        let sources = output.get("wires").and_then(Json::as_array).unwrap_or(&[]);
-        for source in sources {
-            let Some(source_id) = source.get("id").and_then(Json::as_str) else {
-                continue;
-            };
-            if source_id == definition.id {
-                // The subflow's input wired straight to this output.
-                input_targets.extend(targets.iter().cloned());
-                continue;
-            }
-            let source_port = port_of(source);
-            let copy = id_map
-                .get(source_id)
-                .and_then(|id| copies.iter_mut().find(|copy| &copy.id == id));
-            if let Some(copy) = copy {
-                add_targets(copy, source_port, &targets, source.span);
-            }
-        }
+        let port = Port {
+            definition,
+            id_map: &id_map,
+            targets: &targets,
+        };
+        port.wire(output, &mut copies, &mut input_targets);
     }
     // The subflow's status port: a node of the instance that the copies
     // wired to the port send to, and that reports the instance's status
     // from what it receives. The instance itself has no port for it:
     // Node-RED gives it only the subflow's outputs, so wires from a port
     // past them lead nowhere.
-    if has_status(definition) {
-        let port_span = definition.value_span("status");
+    if let Some(status) = status_port_of(definition) {
+        let port_span = status.span;
         let mut id = format!("{}:status", instance.id);
         while flow.find(&id).is_some() || copies.iter().any(|copy| copy.id == id) {
             id.push('~');
         }
-        let target = [Json::string(&id, port_span)];
-        let sources = definition
-            .get("status")
-            .and_then(|port| port.get("wires"))
-            .and_then(Json::as_array)
-            .unwrap_or(&[]);
-        for source in sources {
-            let Some(source_id) = source.get("id").and_then(Json::as_str) else {
-                continue;
-            };
-            if source_id == definition.id {
-                input_targets.extend(target.iter().cloned());
-                continue;
-            }
-            let copy = id_map
-                .get(source_id)
-                .and_then(|id| copies.iter_mut().find(|copy| &copy.id == id));
-            if let Some(copy) = copy {
-                add_targets(copy, port_of(source), &target, source.span);
-            }
-        }
+        let port = Port {
+            definition,
+            id_map: &id_map,
+            targets: &[Json::string(&id, port_span)],
+        };
+        port.wire(status, &mut copies, &mut input_targets);
         copies.push(status_port(instance, instance_enabled, id, port_span));
     }
 
@@ -277,6 +250,39 @@ fn instantiate(
     copies.into_iter().map(|copy| flow.push(copy)).collect()
 }
 
+/// An output or the status port of a subflow, for one instance: the
+/// targets the copies wired to it lead to.
+struct Port<'a> {
+    definition: &'a RawNode,
+    id_map: &'a HashMap<String, String>,
+    targets: &'a [Json],
+}
+
+impl Port<'_> {
+    /// Wires the copies that `port`'s wires name, and the subflow's input
+    /// when one names the subflow itself, to the port's targets.
+    fn wire(&self, port: &Json, copies: &mut [RawNode], input_targets: &mut Vec<Json>) {
+        let sources = port.get("wires").and_then(Json::as_array).unwrap_or(&[]);
+        for source in sources {
+            let Some(source_id) = source.get("id").and_then(Json::as_str) else {
+                continue;
+            };
+            if source_id == self.definition.id {
+                // The subflow's input wired straight to the port.
+                input_targets.extend(self.targets.iter().cloned());
+                continue;
+            }
+            let copy = self
+                .id_map
+                .get(source_id)
+                .and_then(|id| copies.iter_mut().find(|copy| &copy.id == id));
+            if let Some(copy) = copy {
+                add_targets(copy, port_of(source), self.targets, source.span);
+            }
+        }
+    }
+}
+
 /// The output port a wire of a subflow's port leaves its node by.
 fn port_of(wire: &Json) -> usize {
     wire.get("port")
@@ -287,9 +293,10 @@ fn port_of(wire: &Json) -> usize {
         .unwrap_or(0)
 }
 
-/// Whether a subflow has a status port (Node-RED: `if (subflowDef.status)`).
-fn has_status(definition: &RawNode) -> bool {
-    definition.get("status").is_some_and(Json::is_truthy)
+/// A subflow's status port, if it has one (Node-RED: `if
+/// (subflowDef.status)`).
+fn status_port_of(definition: &RawNode) -> Option<&Json> {
+    definition.get("status").filter(|port| port.is_truthy())
 }
 
 /// Whether the subflow a subflow instance is of has a status port: then
@@ -300,7 +307,8 @@ pub fn has_status_port(flow: &RawFlow, instance: &RawNode) -> bool {
         .type_name
         .strip_prefix(INSTANCE_PREFIX)
         .and_then(|subflow_id| flow.find(subflow_id))
-        .is_some_and(has_status)
+        .and_then(status_port_of)
+        .is_some()
 }
 
 /// The node Node-RED makes for an instance of a subflow with a status

@@ -420,6 +420,8 @@ pub fn type_code(type_name: &str) -> u64 {
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
+        // With one status node that receives the instance's status.
+        crate::subflow::STATUS_PORT_TYPE => 2180,
         "json" => 6920,
         "template" => 5736,
         "range" => 1360,
@@ -497,7 +499,8 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Sort(_) => (9, 0),
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
-        NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
+        // A subflow's status port: the status message it sends.
+        NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
         NodeKind::MqttIn(_) => (0, from_broker(message_capacity)),
         NodeKind::Switch(switch) => {
             let copies = u64::from(switch.check_all);
@@ -518,6 +521,8 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         {
             5 * message
         }
+        // The text it makes of a `text` that is not a string.
+        NodeKind::SubflowStatus(_) => message,
         _ => 0,
     };
     CallStack {
