@@ -910,10 +910,11 @@ const CASES: &[Case] = &[
     // A subflow's status port: what its nodes send it sets the status of
     // the instance, which the status node around the instance receives
     // with the instance as its source. `c` sends the message as it is (a
-    // string, a status object, another value), `m` with the payload moved
-    // to `msg.status` (whose `common.` text Node-RED makes its catalogue
-    // key; a `msg.status` that is not an object, or whose text is a
-    // number, makes Node-RED throw, and no status comes of it).
+    // string, a status object, other values Node-RED shows with
+    // `util.inspect`), `m` with the payload moved to `msg.status` (whose
+    // `common.` text Node-RED makes its catalogue key; an array is the
+    // status as it is; a string or number in `msg.status`, or a number
+    // text, makes Node-RED throw, and no status comes of it).
     Case {
         name: "subflow-status",
         nodes: r#"[{"id": "i", "type": "subflow:sfs", "name": "inst", "x": 100, "y": 40, "wires": [["out0"]]},
@@ -936,8 +937,10 @@ const CASES: &[Case] = &[
             r#"{"text":7}"#,
             "5",
             "{}",
+            r#"{"a":1,"b's":"x"}"#,
+            "[1,2]",
         ],
-        outputs: 12,
+        outputs: 18,
     },
     // A trigger inside a subflow without a status port: its status passes
     // out of the instance to the status node that lists the instance,

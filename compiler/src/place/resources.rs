@@ -420,8 +420,9 @@ pub fn type_code(type_name: &str) -> u64 {
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
-        // With one status node that receives the instance's status.
-        crate::subflow::STATUS_PORT_TYPE => 2180,
+        // With one status node that receives the instance's status; most
+        // of it writes payloads as `util.inspect` does.
+        crate::subflow::STATUS_PORT_TYPE => 7096,
         "json" => 6920,
         "template" => 5736,
         "range" => 1360,

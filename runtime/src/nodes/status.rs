@@ -8,7 +8,10 @@
 //! `Subflow.js` makes for each instance of a subflow that has one: what
 //! the subflow's nodes send to the port sets the instance's status.
 
-use core::fmt::Write;
+use core::fmt::{self, Write};
+
+use super::debug::Cut;
+use crate::value::short_escape;
 
 use crate::msg::PathSegment;
 use crate::{Device, ErrorKind, Msg, MsgError, Node, NodeInfo, Outputs, StatusText, ValueRef};
@@ -29,14 +32,15 @@ const CATALOGUE_PREFIX: &str = "node-red:";
 /// As `Subflow.js` reads the message: a string `msg.payload` is the
 /// status's text; an object payload with `text`, `fill` or `shape`, or
 /// none at all, is the status, all its members; any other payload is
-/// shown as `util.inspect` shows it; without a payload, `msg.status` is
-/// the status, a `text` that starts with `common.` getting `node-red:`
-/// before it. A `text` that is not a string becomes one as `toString`
-/// makes it. What Node-RED shows or takes only by throwing a
-/// `TypeError` (an array, object or buffer payload, whose `util.inspect`
-/// a device does not write; a `null` text; a `msg.status` that is not an
-/// object or whose `text` has no `indexOf`) sets no status and is
-/// counted as a bad value.
+/// shown as `util.inspect` shows it, cut at 32 UTF-16 units; without a
+/// payload, `msg.status` is the status (an array as it is), a `text` that
+/// starts with `common.` getting `node-red:` before it. A `text` that is
+/// not a string becomes one as `toString` makes it. What `util.inspect`
+/// writes in ways a device does not (nested arrays and objects, more
+/// than six items, long strings, buffers, keys ordered as numbers) and
+/// what Node-RED only throws a `TypeError` on (a `null` text; a
+/// `msg.status` that is a string, number, boolean or `null`, or whose
+/// `text` has no `indexOf`) set no status and are counted as bad values.
 pub struct SubflowStatus {
     info: NodeInfo,
 }
@@ -61,6 +65,7 @@ impl SubflowStatus {
                     out.send(0, &mut status);
                 }
             }
+            Ok(Made::Array) => out.send(0, &mut status),
             Ok(Made::Nothing) => {}
             Err(Unmade::Oversize) => device.report(ErrorKind::Oversize),
             Err(Unmade::Refused) => device.report_uncaught(ErrorKind::BadValue),
@@ -77,6 +82,10 @@ impl<const N: usize> Node<N> for SubflowStatus {
 /// What a message to the status port makes.
 enum Made {
     Status,
+    /// `msg.status` is an array, which is the status as it is: Node-RED
+    /// sets its `source` as a property of the array, which JSON and a
+    /// device's arrays do not hold.
+    Array,
     /// Neither a payload nor `msg.status`: no status.
     Nothing,
 }
@@ -93,6 +102,20 @@ impl From<MsgError> for Unmade {
         Unmade::Oversize
     }
 }
+
+/// How much of what `util.inspect` writes the status port keeps.
+const INSPECT_CUT: usize = 32;
+
+/// Node.js's `util.inspect` line width (`breakLength`).
+const BREAK_LENGTH: usize = 80;
+
+/// The most items of an array written here: past six, `util.inspect`
+/// groups them into columns.
+const MAX_INSPECTED_ITEMS: usize = 6;
+
+/// The longest string inside an array or object written here: a longer
+/// one `util.inspect` splits over lines.
+const MAX_INSPECTED_STRING: usize = 74;
 
 const STATUS: PathSegment<'static> = PathSegment::Key("status");
 const TEXT: [PathSegment<'static>; 2] = [STATUS, PathSegment::Key("text")];
@@ -114,20 +137,22 @@ fn status_of<const N: usize>(msg: &Msg<N>, status: &mut Msg<N>) -> Result<Made, 
                 status.set(&[STATUS], &payload)?;
                 text_as_string::<N>(status)?;
             }
-            ValueRef::Number(_) | ValueRef::Bool(_) | ValueRef::Null => {
-                // `util.inspect` of a number, boolean or null, never
-                // longer than the 32 characters it would be cut to.
-                let mut text = StatusText::<32>::new();
-                let written = match payload {
-                    ValueRef::Number(n) if n == 0.0 && n.is_sign_negative() => text.write_str("-0"),
-                    other => other.write_js_text(&mut text),
+            other => {
+                // `util.inspect`, cut at 32 UTF-16 units.
+                let mut text = StatusText::<{ INSPECT_CUT * 4 + 3 }>::new();
+                let mut cut = Cut {
+                    out: &mut text,
+                    left: INSPECT_CUT,
+                    more: false,
                 };
-                written.map_err(|_| Unmade::Refused)?;
+                inspect(other, &mut cut)
+                    .ok_or(Unmade::Refused)?
+                    .map_err(|_| Unmade::Refused)?;
+                if cut.more {
+                    text.write_str("...").map_err(|_| Unmade::Refused)?;
+                }
                 status.set(&[STATUS], &crate::ConstValue::Object(&[]))?;
                 status.set(&TEXT, &ValueRef::Str(text.as_str()))?;
-            }
-            ValueRef::Array(_) | ValueRef::Object(_) | ValueRef::Bytes(_) => {
-                return Err(Unmade::Refused)
             }
         }
         return Ok(Made::Status);
@@ -135,8 +160,15 @@ fn status_of<const N: usize>(msg: &Msg<N>, status: &mut Msg<N>) -> Result<Made, 
     let Some(given) = msg.property("status") else {
         return Ok(Made::Nothing);
     };
-    let ValueRef::Object(members) = given else {
-        return Err(Unmade::Refused);
+    let members = match given {
+        ValueRef::Object(members) => members,
+        ValueRef::Array(_) => {
+            status.set(&[STATUS], &given)?;
+            return Ok(Made::Array);
+        }
+        // A property on a string, number or boolean, or `null`'s
+        // `hasOwnProperty`: a `TypeError`.
+        _ => return Err(Unmade::Refused),
     };
     status.set(&[STATUS], &given)?;
     match members.get("text") {
@@ -154,6 +186,153 @@ fn status_of<const N: usize>(msg: &Msg<N>, status: &mut Msg<N>) -> Result<Made, 
     }
     text_as_string::<N>(status)?;
     Ok(Made::Status)
+}
+
+/// Writes `value` as Node.js's `util.inspect` writes it with its
+/// defaults, for the values a device writes so: a number, a boolean,
+/// `null`, and an array of at most six or an object of any number of
+/// those and strings (of at most 74 UTF-16 units), on one line when
+/// `util.inspect` fits them in its width and a line each otherwise.
+/// `None` for the others (nested arrays and objects, longer arrays,
+/// buffers, keys that JavaScript orders as numbers).
+fn inspect(value: ValueRef<'_>, out: &mut impl Write) -> Option<fmt::Result> {
+    let (open, close, entries) = match value {
+        ValueRef::Number(_) | ValueRef::Bool(_) | ValueRef::Null | ValueRef::Str(_) => {
+            return Some(inspect_primitive(value, out));
+        }
+        ValueRef::Array(items) if items.is_empty() => return Some(out.write_str("[]")),
+        ValueRef::Array(items) if items.len() <= MAX_INSPECTED_ITEMS => ('[', ']', items.len()),
+        ValueRef::Object(members) => ('{', '}', members.iter().count()),
+        _ => return None,
+    };
+    // Each entry as `util.inspect` writes it, through `write`.
+    let each = |write: &mut dyn FnMut(Option<&str>, ValueRef<'_>) -> fmt::Result| match value {
+        ValueRef::Array(items) => items.iter().try_for_each(|item| write(None, item)),
+        ValueRef::Object(members) => members
+            .iter()
+            .try_for_each(|(key, item)| write(Some(key), item)),
+        _ => Ok(()),
+    };
+    let mut shown = true;
+    let mut length = Units(0);
+    let measured = each(&mut |key, item| {
+        shown &= is_flat(item) && key.is_none_or(|key| !is_index(key));
+        if let Some(key) = key {
+            inspect_key(key, &mut length)?;
+            length.write_str(": ")?;
+        }
+        inspect_primitive(item, &mut length)
+    });
+    if !shown || measured.is_err() {
+        return None;
+    }
+    // `reduceToSingleString` and `isBelowBreakLength`.
+    let one_line = 3 * entries + 11 <= BREAK_LENGTH && 2 * entries + 11 + length.0 <= BREAK_LENGTH;
+    let (start, between, end) = if one_line {
+        (" ", ", ", " ")
+    } else {
+        ("\n  ", ",\n  ", "\n")
+    };
+    let mut first = true;
+    let mut write = || {
+        out.write_char(open)?;
+        out.write_str(start)?;
+        each(&mut |key, item| {
+            if !first {
+                out.write_str(between)?;
+            }
+            first = false;
+            if let Some(key) = key {
+                inspect_key(key, out)?;
+                out.write_str(": ")?;
+            }
+            inspect_primitive(item, out)
+        })?;
+        out.write_str(end)?;
+        out.write_char(close)
+    };
+    Some(write())
+}
+
+/// Whether `util.inspect` writes a value inside an array or object as
+/// [`inspect_primitive`] does.
+fn is_flat(value: ValueRef<'_>) -> bool {
+    match value {
+        ValueRef::Number(_) | ValueRef::Bool(_) | ValueRef::Null => true,
+        ValueRef::Str(text) => text.encode_utf16().count() <= MAX_INSPECTED_STRING,
+        _ => false,
+    }
+}
+
+/// Whether JavaScript takes a key as an array index, which it orders
+/// before the others whatever their order in the text.
+fn is_index(key: &str) -> bool {
+    !key.is_empty()
+        && key.bytes().all(|b| b.is_ascii_digit())
+        && (key == "0" || !key.starts_with('0'))
+}
+
+/// A number (`-0` as such), boolean, `null` or quoted string as
+/// `util.inspect` writes it.
+fn inspect_primitive(value: ValueRef<'_>, out: &mut impl Write) -> fmt::Result {
+    match value {
+        ValueRef::Number(n) if n == 0.0 && n.is_sign_negative() => out.write_str("-0"),
+        ValueRef::Str(text) => quoted(text, out),
+        other => other.write_js_text(out),
+    }
+}
+
+/// A key as `util.inspect` writes it: as it is when it is an identifier
+/// (`^[a-zA-Z_][a-zA-Z_0-9]*$`), quoted otherwise.
+fn inspect_key(key: &str, out: &mut impl Write) -> fmt::Result {
+    let mut chars = key.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if identifier {
+        out.write_str(key)
+    } else {
+        quoted(key, out)
+    }
+}
+
+/// A string quoted and escaped as `util.inspect`'s `strEscape` does:
+/// in single quotes, or double quotes or backticks when it holds single
+/// quotes and not those; control characters, the quote and backslashes
+/// escaped.
+fn quoted(text: &str, out: &mut impl Write) -> fmt::Result {
+    let quote = if !text.contains('\'') {
+        '\''
+    } else if !text.contains('"') {
+        '"'
+    } else if !text.contains('`') && !text.contains("${") {
+        '`'
+    } else {
+        '\''
+    };
+    out.write_char(quote)?;
+    for c in text.chars() {
+        match (c, short_escape(c)) {
+            (_, Some(escaped)) => out.write_str(escaped)?,
+            ('\'', None) if quote == '\'' => out.write_str("\\'")?,
+            ('\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}', None) => {
+                write!(out, "\\x{:02X}", u32::from(c))?
+            }
+            (c, None) => out.write_char(c)?,
+        }
+    }
+    out.write_char(quote)
+}
+
+/// Counts the UTF-16 units written to it.
+struct Units(usize);
+
+impl Write for Units {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.encode_utf16().count();
+        Ok(())
+    }
 }
 
 /// Whether `Subflow.js`'s `text.indexOf("common.") === 0` holds: a text
