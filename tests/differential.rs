@@ -71,8 +71,10 @@ const SETTLE: Duration = Duration::from_millis(800);
 /// read what the change node wrote for a later message), where a device
 /// takes each message through all its nodes before the next. Likewise a
 /// catch node's message, which Node-RED delivers a turn at a time as any
-/// other, may be overtaken by what later inputs make.
+/// other, may be overtaken by what later inputs make; so may what a
+/// subflow's status port makes, a hop further on in Node-RED.
 const SPACED: &[&str] = &[
+    "subflow-status",
     "switch-context-values",
     "switch-on-context",
     "trigger-context",
@@ -963,6 +965,60 @@ const CASES: &[Case] = &[
             "duration": "200", "extend": false, "overrideDelay": false, "units": "ms", "reset": "", "bytopic": "all",
             "topic": "topic", "outputs": 1, "wires": [[]]},
           {"id": "s", "type": "status", "name": "", "scope": ["t"], "wires": [["c"]]},
+          {"id": "c", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: Some("t"),
+        inputs: &["1"],
+        outputs: 2,
+    },
+    // A subflow's status port: what its nodes send it sets the status of
+    // the instance, which the status node around the instance receives
+    // with the instance as its source. `c` sends the message as it is (a
+    // string, a status object, other values Node-RED shows with
+    // `util.inspect`), `m` with the payload moved to `msg.status` (whose
+    // `common.` text Node-RED makes its catalogue key; an array is the
+    // status as it is; a string or number in `msg.status`, or a number
+    // text, makes Node-RED throw, and no status comes of it).
+    Case {
+        name: "subflow-status",
+        nodes: r#"[{"id": "i", "type": "subflow:sfs", "name": "inst", "x": 100, "y": 40, "wires": [["out0"]]},
+          {"id": "sfs", "type": "subflow", "name": "shows",
+            "in": [{"x": 0, "y": 0, "wires": [{"id": "c"}, {"id": "m"}]}],
+            "out": [{"x": 0, "y": 0, "wires": [{"id": "c", "port": 0}]}],
+            "status": {"x": 0, "y": 0, "wires": [{"id": "c", "port": 0}, {"id": "m", "port": 0}]}},
+          {"id": "c", "type": "change", "z": "sfs", "x": 100, "y": 40, "rules": [], "wires": [[]]},
+          {"id": "m", "type": "change", "z": "sfs", "x": 100, "y": 80, "rules": [
+            {"t": "move", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["i"], "wires": [["t"]]},
+          {"id": "t", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
+          ], "wires": [["out1"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#""busy""#,
+            r#"{"text":"common.status.connected","fill":"green","shape":"dot"}"#,
+            r#"{"text":7}"#,
+            "5",
+            "{}",
+            r#"{"a":1,"b's":"x"}"#,
+            "[1,2]",
+        ],
+        outputs: 18,
+    },
+    // A trigger inside a subflow without a status port: its status passes
+    // out of the instance to the status node that lists the instance,
+    // with the trigger's copy as its source.
+    Case {
+        name: "subflow-status-inner",
+        nodes: r#"[{"id": "j", "type": "subflow:sft", "x": 100, "y": 40, "wires": []},
+          {"id": "sft", "type": "subflow", "name": "waits",
+            "in": [{"x": 0, "y": 0, "wires": [{"id": "w"}]}], "out": []},
+          {"id": "w", "type": "trigger", "z": "sft", "x": 100, "y": 40, "name": "wait", "op1": "1", "op2": "0",
+            "op1type": "num", "op2type": "num", "duration": "200", "extend": false, "overrideDelay": false,
+            "units": "ms", "reset": "", "bytopic": "all", "topic": "topic", "outputs": 1, "wires": [[]]},
+          {"id": "s", "type": "status", "name": "", "scope": ["j"], "wires": [["c"]]},
           {"id": "c", "type": "change", "rules": [
             {"t": "set", "p": "payload", "pt": "msg", "to": "status", "tot": "msg"}
           ], "wires": [["out0"]]}]"#,
@@ -1963,7 +2019,7 @@ fn wrapped(case: &Case, side: Side, extra: &Value) -> Vec<Value> {
 /// Prefixes what names other nodes of a case besides its wires: a node's
 /// subflow (`z`) and a subflow instance's type, link targets, a catch
 /// node's scope, and the
-/// nodes a subflow's input and output ports are wired to.
+/// nodes a subflow's input, output and status ports are wired to.
 fn prefix_references(node: &mut Value, prefix: &dyn Fn(&str) -> String) {
     if let Some(z) = node["z"].as_str() {
         node["z"] = json!(prefix(z));
@@ -1984,8 +2040,17 @@ fn prefix_references(node: &mut Value, prefix: &dyn Fn(&str) -> String) {
             *id = json!(prefix(id.as_str().expect("a scope names nodes")));
         }
     }
-    for ports in ["in", "out"] {
-        for port in node[ports].as_array_mut().into_iter().flatten() {
+    let Some(object) = node.as_object_mut() else {
+        return;
+    };
+    // A subflow's input and output ports are lists, its status port one.
+    for (key, ports) in object.iter_mut() {
+        let ports = match key.as_str() {
+            "in" | "out" => ports.as_array_mut().map(|ports| ports.iter_mut().collect()),
+            "status" => Some(vec![ports]),
+            _ => None,
+        };
+        for port in ports.into_iter().flatten() {
             for wire in port["wires"].as_array_mut().into_iter().flatten() {
                 let id = wire["id"].as_str().expect("a port's wire names a node");
                 wire["id"] = json!(prefix(id));

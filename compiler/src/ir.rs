@@ -336,6 +336,9 @@ pub enum NodeKind {
     Csv(Csv),
     Catch(Catch),
     Status(StatusNode),
+    /// A subflow instance's status port (`subflow-status`), which psosc
+    /// makes when it expands the instance.
+    SubflowStatus(SubflowStatusPort),
     Complete(Complete),
 }
 
@@ -359,7 +362,7 @@ impl NodeKind {
             | NodeKind::Status(_)
             | NodeKind::Complete(_) => 1,
             NodeKind::Switch(switch) => switch.rules.len(),
-            NodeKind::Debug(_) | NodeKind::MqttOut(_) => 0,
+            NodeKind::Debug(_) | NodeKind::MqttOut(_) | NodeKind::SubflowStatus(_) => 0,
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
@@ -375,6 +378,9 @@ impl NodeKind {
     pub fn runtime_outputs(&self) -> usize {
         match self {
             NodeKind::MqttOut(_) => 1,
+            // It sends the instance's status to the status nodes that
+            // receive it.
+            NodeKind::SubflowStatus(_) => 1,
             other => other.outputs(),
         }
     }
@@ -1212,6 +1218,15 @@ pub enum CatchScope {
     Group,
     /// The nodes with these ids.
     Nodes(Vec<String>),
+}
+
+/// A subflow instance's status port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubflowStatusPort {
+    /// The instance whose status the port sets, as its status's source
+    /// names it: its id and type (`subflow:ID`); its name is the node's.
+    pub instance_id: String,
+    pub instance_type: String,
 }
 
 /// A `status` node: whose status it receives.

@@ -1366,9 +1366,11 @@ fn valid_device_name(name: &str) -> bool {
 
 fn unsupported_type(node: &RawNode, custom: &[&str]) -> Diagnostic {
     let type_name = node.type_name.as_str();
+    // psosc makes a subflow's status port itself; a flow does not name one.
     let supported = nodes::NODE_TYPES
         .iter()
         .map(|node_type| node_type.type_name)
+        .filter(|type_name| *type_name != crate::subflow::STATUS_PORT_TYPE)
         .chain(custom.iter().copied());
     let known = supported.clone().chain(ROUTING_TYPES.iter().copied());
     // A known reason beats a guess at a typo.

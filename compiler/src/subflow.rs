@@ -15,6 +15,9 @@ use crate::json::{Json, JsonValue, Member, Span};
 /// The prefix of a subflow instance's type: `subflow:ID`.
 const INSTANCE_PREFIX: &str = "subflow:";
 
+/// The type of the node that stands for a subflow instance's status port.
+pub const STATUS_PORT_TYPE: &str = "subflow-status";
+
 /// At most this many nodes come out of expanding subflows: instances of
 /// instances multiply, and a flow that asks for more is refused rather than
 /// exhausting memory.
@@ -30,8 +33,8 @@ pub fn is_instance(type_name: &str) -> bool {
 }
 
 /// Expands every subflow instance of the flow, innermost ones included,
-/// reporting unknown subflows, subflows that contain themselves, a wired
-/// status port and `env` entries a device cannot evaluate.
+/// reporting unknown subflows, subflows that contain themselves and `env`
+/// entries a device cannot evaluate.
 pub fn expand(flow: &mut RawFlow, diagnostics: &mut Vec<Diagnostic>) {
     let definitions: HashMap<String, usize> = flow
         .nodes
@@ -51,6 +54,23 @@ pub fn expand(flow: &mut RawFlow, diagnostics: &mut Vec<Diagnostic>) {
         .map(|(id, indices)| (id.to_string(), indices))
         .collect();
     let mut found = Vec::new();
+    // Node-RED makes this type for a subflow instance's status port, and
+    // so does psosc; a node of the file is none of those.
+    for node in flow
+        .nodes
+        .iter()
+        .filter(|n| n.type_name == STATUS_PORT_TYPE)
+    {
+        found.push(
+            node.error(
+                Code::UnsupportedNodeType,
+                "type",
+                format!("{STATUS_PORT_TYPE:?} is the type Node-RED gives a subflow's status port as it runs, not a node a flow holds"),
+                "made by Node-RED",
+            )
+            .help("give the subflow a status port (`status` of the subflow) and wire its nodes to it"),
+        );
+    }
     let mut in_file_order: Vec<usize> = definitions.values().copied().collect();
     in_file_order.sort_unstable();
     for index in in_file_order {
@@ -113,14 +133,7 @@ pub fn expand(flow: &mut RawFlow, diagnostics: &mut Vec<Diagnostic>) {
             continue;
         };
         let inside = members.get(subflow_id).map(Vec::as_slice).unwrap_or(&[]);
-        let copies = instantiate(
-            flow,
-            instance_index,
-            &instance,
-            &definition,
-            inside,
-            &mut found,
-        );
+        let copies = instantiate(flow, instance_index, &instance, &definition, inside);
         made += copies.len();
         let mut inner = enclosing.clone();
         inner.push(subflow_id.to_string());
@@ -145,7 +158,6 @@ fn instantiate(
     instance: &RawNode,
     definition: &RawNode,
     inside: &[usize],
-    diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<usize> {
     let mut id_map: HashMap<String, String> = HashMap::new();
     for index in inside {
@@ -199,52 +211,31 @@ fn instantiate(
             .and_then(Json::as_array)
             .map(<[Json]>::to_vec)
             .unwrap_or_default();
-        let sources = output.get("wires").and_then(Json::as_array).unwrap_or(&[]);
-        for source in sources {
-            let Some(source_id) = source.get("id").and_then(Json::as_str) else {
-                continue;
-            };
-            if source_id == definition.id {
-                // The subflow's input wired straight to this output.
-                input_targets.extend(targets.iter().cloned());
-                continue;
-            }
-            let source_port = source
-                .get("port")
-                .and_then(|port| match port.value {
-                    JsonValue::Number(n) if n >= 0.0 && n.fract() == 0.0 => Some(n as usize),
-                    _ => None,
-                })
-                .unwrap_or(0);
-            let copy = id_map
-                .get(source_id)
-                .and_then(|id| copies.iter_mut().find(|copy| &copy.id == id));
-            if let Some(copy) = copy {
-                add_targets(copy, source_port, &targets, source.span);
-            }
-        }
+        let port = Port {
+            definition,
+            id_map: &id_map,
+            targets: &targets,
+        };
+        port.wire(output, &mut copies, &mut input_targets);
     }
-    if definition.get("status").is_some() {
-        let status_port = instance_ports
-            .get(outputs.len())
-            .and_then(Json::as_array)
-            .filter(|targets| !targets.is_empty());
-        if let Some(targets) = status_port {
-            let span = targets
-                .first()
-                .map_or(instance.span(), |target| target.span);
-            diagnostics.push(
-                Diagnostic::error(
-                    Code::UnsupportedValue,
-                    "the status port of this subflow instance is wired, and a device does not pass its nodes' status to a subflow's status port",
-                )
-                .node(instance.node_ref())
-                .property("wires")
-                .label(span, "wired from the status port")
-                .label(definition.value_span("status"), "the subflow's status port")
-                .help("remove the wires from the instance's last port, or the subflow's status port"),
-            );
+    // The subflow's status port: a node of the instance that the copies
+    // wired to the port send to, and that reports the instance's status
+    // from what it receives. The instance itself has no port for it:
+    // Node-RED gives it only the subflow's outputs, so wires from a port
+    // past them lead nowhere.
+    if let Some(status) = status_port_of(definition) {
+        let port_span = status.span;
+        let mut id = format!("{}:status", instance.id);
+        while flow.find(&id).is_some() || copies.iter().any(|copy| copy.id == id) {
+            id.push('~');
         }
+        let port = Port {
+            definition,
+            id_map: &id_map,
+            targets: &[Json::string(&id, port_span)],
+        };
+        port.wire(status, &mut copies, &mut input_targets);
+        copies.push(status_port(instance, instance_enabled, id, port_span));
     }
 
     // The instance passes what it receives to the subflow's input.
@@ -257,6 +248,99 @@ fn instantiate(
         );
     }
     copies.into_iter().map(|copy| flow.push(copy)).collect()
+}
+
+/// An output or the status port of a subflow, for one instance: the
+/// targets the copies wired to it lead to.
+struct Port<'a> {
+    definition: &'a RawNode,
+    id_map: &'a HashMap<String, String>,
+    targets: &'a [Json],
+}
+
+impl Port<'_> {
+    /// Wires the copies that `port`'s wires name, and the subflow's input
+    /// when one names the subflow itself, to the port's targets.
+    fn wire(&self, port: &Json, copies: &mut [RawNode], input_targets: &mut Vec<Json>) {
+        let sources = port.get("wires").and_then(Json::as_array).unwrap_or(&[]);
+        for source in sources {
+            let Some(source_id) = source.get("id").and_then(Json::as_str) else {
+                continue;
+            };
+            if source_id == self.definition.id {
+                // The subflow's input wired straight to the port.
+                input_targets.extend(self.targets.iter().cloned());
+                continue;
+            }
+            let copy = self
+                .id_map
+                .get(source_id)
+                .and_then(|id| copies.iter_mut().find(|copy| &copy.id == id));
+            if let Some(copy) = copy {
+                add_targets(copy, port_of(source), self.targets, source.span);
+            }
+        }
+    }
+}
+
+/// The output port a wire of a subflow's port leaves its node by.
+fn port_of(wire: &Json) -> usize {
+    wire.get("port")
+        .and_then(|port| match port.value {
+            JsonValue::Number(n) if n >= 0.0 && n.fract() == 0.0 => Some(n as usize),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// A subflow's status port, if it has one (Node-RED: `if
+/// (subflowDef.status)`).
+fn status_port_of(definition: &RawNode) -> Option<&Json> {
+    definition.get("status").filter(|port| port.is_truthy())
+}
+
+/// Whether the subflow a subflow instance is of has a status port: then
+/// the statuses of its nodes that no status node inside takes stay there
+/// (`Subflow.handleStatus`), and the port reports the instance's status.
+pub fn has_status_port(flow: &RawFlow, instance: &RawNode) -> bool {
+    instance
+        .type_name
+        .strip_prefix(INSTANCE_PREFIX)
+        .and_then(|subflow_id| flow.find(subflow_id))
+        .and_then(status_port_of)
+        .is_some()
+}
+
+/// The node Node-RED makes for an instance of a subflow with a status
+/// port (`subflow-status`, id `INSTANCE:status`, in the instance): it
+/// reports the status of the instance, whose name and type it carries.
+fn status_port(instance: &RawNode, instance_enabled: bool, id: String, span: Span) -> RawNode {
+    let member = |key: &str, value: Json| Member {
+        key: key.to_string(),
+        key_span: span,
+        value,
+    };
+    let mut members = vec![
+        member("id", Json::string(&id, span)),
+        member("type", Json::string(STATUS_PORT_TYPE, span)),
+        member("z", Json::string(&instance.id, span)),
+        member("instanceType", Json::string(&instance.type_name, span)),
+    ];
+    if let Some(name) = instance.get("name") {
+        members.push(member("name", name.clone()));
+    }
+    RawNode {
+        id,
+        type_name: STATUS_PORT_TYPE.to_string(),
+        json: Json {
+            span,
+            value: JsonValue::Object(members),
+        },
+        z: Some(instance.id.clone()),
+        g: None,
+        disabled: !instance_enabled,
+        alias: None,
+    }
 }
 
 /// A node of a subflow, copied for one instance: its id and every
@@ -375,7 +459,7 @@ fn check_env_types(scope: &RawNode, diagnostics: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Reports a wire of a subflow's input or output port that names no node
+/// Reports a wire of a subflow's input, output or status port that names no node
 /// of the subflow (Node-RED stops with "Unknown node referenced inside
 /// subflow").
 fn check_ports(
@@ -390,8 +474,12 @@ fn check_ports(
                 .iter()
                 .any(|index| flow.nodes.get(*index).is_some_and(|node| node.id == id))
     };
-    for key in ["in", "out"] {
-        let ports = definition.get(key).and_then(Json::as_array).unwrap_or(&[]);
+    for key in ["in", "out", "status"] {
+        // The status port is one port, the others lists of them.
+        let ports = match definition.get(key) {
+            Some(port) if key == "status" => std::slice::from_ref(port),
+            other => other.and_then(Json::as_array).unwrap_or(&[]),
+        };
         let wires = ports
             .iter()
             .filter_map(|port| port.get("wires").and_then(Json::as_array))

@@ -2084,6 +2084,161 @@ fn handle_status_passes_a_status_event_to_the_group_scoped_status_node() {
     );
 }
 
+// Node-RED's `Subflow_spec.js` status cases: its "test" nodes as change
+// nodes without rules (which pass messages on), its "testStatus" node as
+// a trigger node (which reports a status).
+
+/// The flow of `Subflow_spec.js`'s status cases; `status` is the subflow's
+/// status port (`None`: it has none) and `inner` the type of `sf1-1`.
+fn subflow_status_flow(status: Option<&str>, inner: &str, status_node: &str) -> String {
+    let status = status.map_or(String::new(), |port| format!(r#", "status": {port}"#));
+    let inner = match inner {
+        "testStatus" => trigger("sf1-1", None, "[]")
+            .replace(r#""z": "t1""#, r#""z": "sf1", "name": "test-status-node""#),
+        _ => r#"{"id": "sf1-1", "type": "change", "z": "sf1", "name": "test", "rules": [], "wires": [[]]}"#
+            .to_string(),
+    };
+    format!(
+        r#"[{{"id": "t1", "type": "tab"}},
+            {{"id": "1", "z": "t1", "type": "change", "name": "a", "rules": [], "wires": [["2"]]}},
+            {{"id": "2", "z": "t1", "type": "subflow:sf1", "wires": [["3"]]}},
+            {{"id": "3", "z": "t1", "type": "change", "rules": [], "wires": []}},
+            {{"id": "sf1", "type": "subflow", "name": "Subflow 2",
+              "in": [{{"wires": [{{"id": "sf1-1"}}]}}],
+              "out": [{{"wires": [{{"id": "sf1-1", "port": 0}}]}}]{status}}},
+            {inner},
+            {status_node}]"#
+    )
+}
+
+#[test]
+fn handle_status_passes_a_status_event_to_the_subflows_parent_tab_status_node_all_scope() {
+    let json = subflow_status_flow(
+        None,
+        "testStatus",
+        r#"{"id": "sn", "z": "t1", "type": "status", "wires": []}"#,
+    );
+    check_watched(&json, &["2-sf1-1->sn"]);
+    // The status's source is the node that reported it, not the instance.
+    let flow = lower(&json);
+    let source = flow.nodes.iter().find(|node| node.id == "2-sf1-1").unwrap();
+    assert_eq!(
+        (source.type_name.as_str(), source.name.as_str()),
+        ("trigger", "test-status-node")
+    );
+}
+
+#[test]
+fn handle_status_passes_a_status_event_to_the_subflows_parent_tab_status_node_targetted_scope() {
+    check_watched(
+        &subflow_status_flow(
+            None,
+            "testStatus",
+            r#"{"id": "sn", "z": "t1", "type": "status", "scope": ["2"], "wires": []}"#,
+        ),
+        &["2-sf1-1->sn"],
+    );
+}
+
+/// The three "emits a status event when a message is passed to a
+/// subflow-status node" cases share their flow (they differ in the
+/// message, which `runtime/tests/status.rs` sends): what `sf1-1` sends
+/// goes on to the instance's output and to its status port, whose status
+/// the status node of the tab receives.
+#[test]
+fn a_subflows_status_port_reports_the_instances_status_to_the_status_nodes_around_it() {
+    let json = subflow_status_flow(
+        Some(r#"{"wires": [{"id": "sf1-1", "port": 0}]}"#),
+        "test",
+        r#"{"id": "sn", "z": "t1", "type": "status", "wires": []}"#,
+    );
+    check_wires(
+        &json,
+        &["1:0->2-sf1-1", "2-sf1-1:0->3", "2-sf1-1:0->2:status"],
+    );
+    check_watched(&json, &["2:status->sn"]);
+    let flow = lower(&json);
+    let port = flow
+        .nodes
+        .iter()
+        .find(|node| node.id == "2:status")
+        .unwrap();
+    assert_eq!(port.type_name, "subflow-status");
+    assert_eq!(
+        port.kind,
+        NodeKind::SubflowStatus(psosc::ir::SubflowStatusPort {
+            instance_id: "2".to_string(),
+            instance_type: "subflow:sf1".to_string(),
+        })
+    );
+}
+
+#[test]
+fn does_not_emit_a_regular_status_event_if_it_contains_a_subflow_status_node() {
+    // The trigger's status stays inside the instance; the status port is
+    // wired to nothing, so the status node hears nothing.
+    let json = subflow_status_flow(
+        Some(r#"{"wires": []}"#),
+        "testStatus",
+        r#"{"id": "sn", "z": "t1", "type": "status", "wires": []}"#,
+    );
+    check_watched(&json, &["2:status->sn"]);
+    check_wires(&json, &["1:0->2-sf1-1", "2-sf1-1:0->3"]);
+}
+
+#[test]
+fn statuses_pass_out_of_nested_instances_until_a_status_node_or_a_status_port_takes_them() {
+    // `outer` holds an instance `i` of `sf1`, whose trigger `n` reports
+    // a status. Without status ports it passes out of both instances to
+    // the tab's status node; a status node inside `outer` that lists `i`
+    // takes it there; a status port on `outer` keeps it in `outer`.
+    let flow = |outer_status: &str, inside: &str| {
+        format!(
+            r#"[{{"id": "t1", "type": "tab"}},
+                {{"id": "o", "z": "t1", "type": "subflow:outer", "wires": [[]]}},
+                {{"id": "outer", "type": "subflow", "in": [{{"wires": [{{"id": "i"}}]}}], "out": []{outer_status}}},
+                {{"id": "i", "z": "outer", "type": "subflow:sf1", "wires": [[]]}}{inside},
+                {{"id": "sf1", "type": "subflow", "in": [{{"wires": [{{"id": "n"}}]}}], "out": []}},
+                {n},
+                {{"id": "sn", "z": "t1", "type": "status", "scope": ["o"], "wires": []}}]"#,
+            n = trigger("n", None, "[]").replace(r#""z": "t1""#, r#""z": "sf1""#),
+        )
+    };
+    check_watched(&flow("", ""), &["o-i-n->sn"]);
+    check_watched(
+        &flow(
+            "",
+            r#", {"id": "si", "z": "outer", "type": "status", "scope": ["i"], "wires": []}"#,
+        ),
+        &["o-i-n->o-si"],
+    );
+    check_watched(&flow(r#", "status": {"wires": []}"#, ""), &["o:status->sn"]);
+}
+
+#[test]
+fn a_status_port_inside_a_subflow_reports_to_the_status_nodes_around_its_instance() {
+    // `i`'s status port, in `outer`, which has none: its status passes
+    // out of `o` to the tab's status node, with `i`'s own source.
+    let json = r#"[{"id": "t1", "type": "tab"},
+        {"id": "o", "z": "t1", "type": "subflow:outer", "wires": [[]]},
+        {"id": "outer", "type": "subflow", "in": [{"wires": [{"id": "i"}]}], "out": []},
+        {"id": "i", "z": "outer", "type": "subflow:sf1", "name": "inner", "wires": [[]]},
+        {"id": "sf1", "type": "subflow", "in": [{"wires": []}], "out": [],
+         "status": {"wires": [{"id": "sf1", "port": 0}]}},
+        {"id": "a", "z": "t1", "type": "change", "rules": [], "wires": [["o"]]},
+        {"id": "sn", "z": "t1", "type": "status", "wires": []}]"#;
+    check_watched(json, &["o-i:status->sn"]);
+    // The subflow's input wired straight to its status port.
+    check_wires(json, &["a:0->o-i:status"]);
+    let flow = lower(json);
+    let port = flow
+        .nodes
+        .iter()
+        .find(|node| node.id == "o-i:status")
+        .unwrap();
+    assert_eq!(port.name, "inner");
+}
+
 #[test]
 fn a_status_node_is_placed_with_the_nodes_it_watches() {
     // As a catch node: the watched trigger is pinned to the second device,

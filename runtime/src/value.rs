@@ -495,19 +495,28 @@ impl<W: Write> Write for JsonEscaped<'_, W> {
 
 fn write_json_escaped<W: Write>(s: &str, out: &mut W) -> fmt::Result {
     for c in s.chars() {
-        match c {
-            '"' => out.write_str("\\\"")?,
-            '\\' => out.write_str("\\\\")?,
-            '\n' => out.write_str("\\n")?,
-            '\r' => out.write_str("\\r")?,
-            '\t' => out.write_str("\\t")?,
-            '\u{08}' => out.write_str("\\b")?,
-            '\u{0c}' => out.write_str("\\f")?,
-            c if u32::from(c) < 0x20 => write!(out, "\\u{:04x}", u32::from(c))?,
-            c => out.write_char(c)?,
+        match (c, short_escape(c)) {
+            ('"', _) => out.write_str("\\\"")?,
+            (_, Some(escaped)) => out.write_str(escaped)?,
+            (c, None) if u32::from(c) < 0x20 => write!(out, "\\u{:04x}", u32::from(c))?,
+            (c, None) => out.write_char(c)?,
         }
     }
     Ok(())
+}
+
+/// The escapes JSON and JavaScript's string literals share: a backslash,
+/// and the control characters with a letter of their own.
+pub(crate) fn short_escape(c: char) -> Option<&'static str> {
+    match c {
+        '\\' => Some("\\\\"),
+        '\n' => Some("\\n"),
+        '\r' => Some("\\r"),
+        '\t' => Some("\\t"),
+        '\u{08}' => Some("\\b"),
+        '\u{0c}' => Some("\\f"),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -849,3 +849,234 @@ fn an_mqtt_node_reports_its_session_with_node_reds_i18n_keys() {
         assert_eq!(status_json(&source, &state.status()), message, "{state:?}");
     }
 }
+
+/// What a subflow instance's status port (instance `2` of `sf1`, as in
+/// Node-RED's `Subflow_spec.js`) sends the status nodes around the
+/// instance for a message, as JSON (`None`: nothing), and how many bad
+/// values it counted.
+fn subflow_status(info: NodeInfo, message: &str) -> (Option<String>, u32) {
+    let device = Device::new("status", "conformance");
+    let port = psos::nodes::SubflowStatus::new(info);
+    let mut msg = Msg::<CAPACITY>::from_json(message.as_bytes()).unwrap();
+    let mut sent = None;
+    port.input(
+        &device,
+        &mut msg,
+        &mut |port: usize, msg: &mut Msg<CAPACITY>| {
+            assert_eq!(port, 0);
+            assert!(sent.replace(format!("{msg:?}")).is_none(), "one message");
+        },
+    );
+    (sent, device.error_count(psos::ErrorKind::BadValue))
+}
+
+fn instance_status(text_and_keys: &str) -> (Option<String>, u32) {
+    (
+        Some(format!(
+            r#"{{"status":{{{text_and_keys}"source":{{"id":"2","type":"subflow:sf1"}}}}}}"#
+        )),
+        0,
+    )
+}
+
+const INSTANCE: NodeInfo = NodeInfo::new("2", "", "subflow:sf1");
+
+#[test]
+fn emits_a_status_event_when_a_message_is_passed_to_a_subflow_status_node() {
+    // The three cases of `Subflow_spec.js`: `msg.payload` as a string, as
+    // a status object, and `msg.status`.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":"test-payload"}"#),
+        instance_status(r#""text":"test-payload","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"text":"payload-obj"}}"#),
+        instance_status(r#""text":"payload-obj","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":"status-obj"}}"#),
+        instance_status(r#""text":"status-obj","#)
+    );
+}
+
+#[test]
+fn a_status_port_reads_the_message_as_subflow_js_does() {
+    // A status object is the status whole, any other keys too, and its
+    // text becomes a string; `{}` clears the status.
+    assert_eq!(
+        subflow_status(
+            INSTANCE,
+            r#"{"payload":{"fill":"red","shape":"dot","text":7,"extra":[1]}}"#
+        ),
+        instance_status(r#""fill":"red","shape":"dot","text":"7","extra":[1],"#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"shape":"ring"}}"#),
+        instance_status(r#""shape":"ring","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{}}"#),
+        instance_status("")
+    );
+    // A `source` the payload has keeps its place and becomes the instance.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":{"source":1,"text":"a"}}"#),
+        (
+            Some(r#"{"status":{"source":{"id":"2","type":"subflow:sf1"},"text":"a"}}"#.to_string()),
+            0
+        )
+    );
+    // Other payloads as `util.inspect` shows them.
+    for (payload, text) in [
+        ("5", "5"),
+        ("-0", "-0"),
+        ("1e21", "1e+21"),
+        ("0.1", "0.1"),
+        ("true", "true"),
+        ("null", "null"),
+    ] {
+        assert_eq!(
+            subflow_status(INSTANCE, &format!(r#"{{"payload":{payload}}}"#)),
+            instance_status(&format!(r#""text":"{text}","#)),
+            "{payload}"
+        );
+    }
+    // A payload wins over `msg.status`.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"payload":"p","status":{"text":"s"}}"#),
+        instance_status(r#""text":"p","#)
+    );
+    // `msg.status` whole; a text that starts with `common.` is Node-RED's
+    // catalogue key.
+    assert_eq!(
+        subflow_status(
+            INSTANCE,
+            r#"{"status":{"fill":"green","shape":"dot","text":"common.status.connected","source":{"id":"x","type":"debug"}}}"#
+        ),
+        instance_status(
+            r#""fill":"green","shape":"dot","text":"node-red:common.status.connected","#
+        )
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":["common.","b"]}}"#),
+        instance_status(r#""text":"node-red:common.,b","#)
+    );
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":{"text":["a",2]}}"#),
+        instance_status(r#""text":"a,2","#)
+    );
+    // An array in `msg.status` is the status as it is: Node-RED's
+    // `source` is a property of the array, which its JSON leaves out.
+    assert_eq!(
+        subflow_status(INSTANCE, r#"{"status":[1,"a"]}"#),
+        (Some(r#"{"status":[1,"a"]}"#.to_string()), 0)
+    );
+    // Neither: no status.
+    assert_eq!(subflow_status(INSTANCE, r#"{"topic":"t"}"#), (None, 0));
+    // A named instance is its status's source by name.
+    assert_eq!(
+        subflow_status(
+            NodeInfo::new("2", "fred", "subflow:sf1"),
+            r#"{"payload":"x"}"#
+        ),
+        (
+            Some(
+                r#"{"status":{"text":"x","source":{"id":"2","type":"subflow:sf1","name":"fred"}}}"#
+                    .to_string()
+            ),
+            0
+        )
+    );
+}
+
+/// The text `Subflow.js` makes of each payload: `util.inspect`, cut at
+/// 32 UTF-16 units with `...` after, as Node.js writes it.
+fn node_inspect(payloads: &[&str]) -> Vec<String> {
+    use std::io::Write;
+    const SCRIPT: &str = r#"
+        const util = require("util");
+        const lines = require("fs").readFileSync(0, "utf8").split("\n").filter(l => l);
+        for (const line of lines) {
+            let text = util.inspect(JSON.parse(line));
+            if (text.length > 32) { text = text.substr(0, 32) + "..."; }
+            console.log(JSON.stringify(text));
+        }"#;
+    let mut child = std::process::Command::new("node")
+        .args(["-e", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node starts (the test command installs it)");
+    let mut stdin = child.stdin.take().unwrap();
+    for payload in payloads {
+        writeln!(stdin, "{payload}").unwrap();
+    }
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_status_port_shows_other_payloads_as_util_inspect_does() {
+    let payloads = [
+        "5",
+        "-0",
+        "1e21",
+        "-1.5e-7",
+        "true",
+        "null",
+        "[]",
+        "[1]",
+        "[1,2,3,4,5,6]",
+        r#"[null,true,"a"]"#,
+        r#"{"a":1}"#,
+        r#"{"a":1,"b":"two","c":null}"#,
+        r#"{"a-b":1,"_c9":2,"9x":3,"":4}"#,
+        r#"["it's","say \"hi\"","both ' and \"","all ' \" `","tpl ' \" ${"]"#,
+        r#"["tab\tnew\nline\r\b\f","\u0001\u001f\u007f\u0085\u009f","back\\slash"]"#,
+        r#"["é","😀","𝄞𝄞"]"#,
+        r#"{"k":"0123456789012345678901234567890123456789012345678901234567890123456789"}"#,
+        r#"{"a":"0123456789012345678901234567890123456789012345678901234567890123"}"#,
+        r#"{"a":"01234567890123456789012345678901234567890123456789012345678901"}"#,
+        r#"{"one":1,"two":2,"three":3,"four":4,"five":5,"six":6,"seven":7,"eight":8}"#,
+        r#"{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18,"s":19,"t":20,"u":21,"v":22,"w":23}"#,
+        r#"[123456789012,123456789012,123456789012,123456789012,123456789012,123456789012]"#,
+        r#"["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"]"#,
+    ];
+    let expected = node_inspect(&payloads);
+    assert_eq!(expected.len(), payloads.len());
+    for (payload, text) in payloads.iter().zip(expected) {
+        assert_eq!(
+            subflow_status(INSTANCE, &format!(r#"{{"payload":{payload}}}"#)),
+            instance_status(&format!(r#""text":{text},"#)),
+            "{payload}"
+        );
+    }
+}
+
+#[test]
+fn what_node_red_shows_by_util_inspect_or_throws_on_is_counted() {
+    // Node-RED writes these payloads with `util.inspect` in ways a device
+    // does not (nested, more than six items that it sets in columns, a
+    // long string it splits, keys it orders as numbers), or throws a
+    // `TypeError` (`null.toString()`, `(5).indexOf`, a property on a
+    // string): no status, a bad value.
+    for message in [
+        r#"{"payload":[1,2,3,4,5,6,7]}"#,
+        r#"{"payload":[[1]]}"#,
+        r#"{"payload":{"a":{"b":1}}}"#,
+        r#"{"payload":{"2":1,"a":2}}"#,
+        r#"{"payload":["012345678901234567890123456789012345678901234567890123456789012345678901234"]}"#,
+        r#"{"payload":{"text":null}}"#,
+        r#"{"status":{"text":5}}"#,
+        r#"{"status":{"text":null}}"#,
+        r#"{"status":"text"}"#,
+    ] {
+        assert_eq!(subflow_status(INSTANCE, message), (None, 1), "{message}");
+    }
+}

@@ -644,6 +644,11 @@ impl<'a> DeviceCode<'a> {
                         .collect()
                 })
                 .collect();
+            // A subflow's status port sends the instance's status to the
+            // status nodes that receive it.
+            if matches!(node.kind, NodeKind::SubflowStatus(_)) {
+                ports = vec![self.status_receivers(position)];
+            }
             // An `mqtt out` on a device with a broker publishes there too.
             if self.has_broker && matches!(node.kind, NodeKind::MqttOut(_)) {
                 if let Some(port) = ports.first_mut() {
@@ -790,6 +795,17 @@ impl<'a> DeviceCode<'a> {
         ))
     }
 
+    /// The status nodes of this device that receive a node's status.
+    fn status_receivers(&self, position: usize) -> Vec<Receiver> {
+        self.status_watchers
+            .get(position)
+            .into_iter()
+            .flatten()
+            .filter_map(|watcher| self.names(*watcher))
+            .map(|names| Receiver::Direct(names.input))
+            .collect()
+    }
+
     /// For a node whose status status nodes of this device receive: the
     /// name of the function that gives them each status the node reports,
     /// and that function.
@@ -799,15 +815,14 @@ impl<'a> DeviceCode<'a> {
         position: usize,
         imports: &mut Imports,
     ) -> Option<(Ident, TokenStream)> {
-        let watchers = self
-            .status_watchers
-            .get(position)
-            .filter(|w| !w.is_empty())?;
-        let receivers: Vec<Receiver> = watchers
-            .iter()
-            .filter_map(|watcher| self.names(*watcher))
-            .map(|names| Receiver::Direct(names.input))
-            .collect();
+        // A subflow's status port sends its status as messages.
+        if matches!(node.kind, NodeKind::SubflowStatus(_)) {
+            return None;
+        }
+        let receivers = self.status_receivers(position);
+        if receivers.is_empty() {
+            return None;
+        }
         let names = self.names(position)?;
         let reported = status_name(&names);
         let info = node_info(node, imports);
@@ -1287,6 +1302,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::LinkAnswer
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
+        | NodeKind::SubflowStatus(_)
         | NodeKind::Complete(_) => true,
         NodeKind::Custom(_)
         | NodeKind::Delay(_)
@@ -1414,6 +1430,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::Csv(_) => "csv".to_string(),
         NodeKind::Catch(_) => "catch".to_string(),
         NodeKind::Status(_) => "status".to_string(),
+        NodeKind::SubflowStatus(_) => "subflow_status".to_string(),
         NodeKind::Complete(_) => "complete".to_string(),
         NodeKind::Custom(custom) => {
             let mut slug = String::new();
@@ -1812,6 +1829,18 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::Status(_) => {
             let status_type = imports.node("Status");
             (quote!(#status_type), quote!(#status_type::new(#info)))
+        }
+        NodeKind::SubflowStatus(port) => {
+            // The port reports its status as the instance.
+            let port_type = imports.node("SubflowStatus");
+            let node_info = imports.root("NodeInfo");
+            let id = Literal::string(&port.instance_id);
+            let name = Literal::string(&node.name);
+            let type_name = Literal::string(&port.instance_type);
+            (
+                quote!(#port_type),
+                quote!(#port_type::new(#node_info::new(#id, #name, #type_name))),
+            )
         }
         NodeKind::Complete(_) => {
             let complete_type = imports.node("Complete");

@@ -120,6 +120,7 @@ pub fn finish(kind: &NodeKind) -> Finish {
         | NodeKind::Debug(_)
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
+        | NodeKind::SubflowStatus(_)
         | NodeKind::Complete(_)
         | NodeKind::Trigger(_)
         | NodeKind::LinkAnswer

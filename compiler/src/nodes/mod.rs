@@ -125,6 +125,10 @@ pub const NODE_TYPES: &[NodeType] = &[
         lower: status::lower,
     },
     NodeType {
+        type_name: crate::subflow::STATUS_PORT_TYPE,
+        lower: status::lower_port,
+    },
+    NodeType {
         type_name: "complete",
         lower: complete::lower,
     },

@@ -1,7 +1,9 @@
 //! `status`: which nodes' status a status node receives (`scope`), and,
 //! before placement, the status nodes each node's status goes to, in the
-//! order Node-RED's flow (`Flow.handleStatus`) gives it them. A node whose
-//! status a device does not report yet may not be watched.
+//! order Node-RED's flow (`Flow.handleStatus`) gives it them, out of
+//! subflow instances too (`Subflow.handleStatus`); and a subflow
+//! instance's status port, which reports the instance's status. A node
+//! whose status a device does not report yet may not be watched.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +11,9 @@ use super::catch::{check_scope_devices, read_scope, scope_distance};
 use super::Reader;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::flow::RawFlow;
-use crate::ir::{CatchScope, DebugStatus, Flow, NodeIndex, NodeKind, StatusNode};
+use crate::ir::{
+    CatchScope, DebugStatus, Flow, NodeIndex, NodeKind, StatusNode, SubflowStatusPort,
+};
 use crate::json::JsonValue;
 use crate::place::RuntimeNode;
 
@@ -19,6 +23,17 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         scope => scope,
     };
     Some(NodeKind::Status(StatusNode { scope }))
+}
+
+/// A subflow instance's status port, which psosc makes in the instance
+/// (`subflow::expand`), carrying the instance's type.
+pub fn lower_port(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
+    let instance_id = reader.node.z.clone()?;
+    let instance_type = reader.string("instanceType")?.to_string();
+    Some(NodeKind::SubflowStatus(SubflowStatusPort {
+        instance_id,
+        instance_type,
+    }))
 }
 
 /// The ids the status node's own wires lead to.
@@ -69,6 +84,7 @@ fn reports_status(kind: &NodeKind) -> Result<bool, &'static str> {
         },
         NodeKind::Delay(_) => Ok(true),
         NodeKind::MqttIn(_) | NodeKind::MqttOut(_) => Ok(true),
+        NodeKind::SubflowStatus(_) => Ok(true),
         // The legacy parser sets a status only as it starts, which no
         // status node hears.
         NodeKind::Csv(csv) => Ok(!csv.legacy),
@@ -79,9 +95,14 @@ fn reports_status(kind: &NodeKind) -> Result<bool, &'static str> {
 /// For each node of the flow (`nodes`, in the IR's order) that reports a
 /// status some status nodes receive, those status nodes in the order
 /// Node-RED's flow gives them the status: status nodes of the node's tab,
-/// nearest group first, in file order among equals. A watched node whose
-/// status a device does not report is an error on each status node that
-/// watches it.
+/// nearest group first, in file order among equals. A status that no
+/// status node of a subflow instance takes goes to the status nodes
+/// around the instance, chosen by the instance's id and groups as if the
+/// instance had reported it, and so on outwards, unless the instance's
+/// subflow has a status port (`Subflow.handleStatus`). A subflow's status
+/// port reports its status as its instance, to the status nodes around
+/// the instance. A watched node whose status a device does not report is
+/// an error on each status node that watches it.
 pub fn watched_by(
     raw: &RawFlow,
     nodes: &[RuntimeNode<'_>],
@@ -96,15 +117,34 @@ pub fn watched_by(
         })
         .collect();
     let mut watched_by = BTreeMap::new();
+    if watchers.is_empty() {
+        return watched_by;
+    }
     for (index, node) in nodes.iter().enumerate() {
-        let source = node.raw;
-        let mut candidates: Vec<(usize, NodeIndex)> = watchers
-            .iter()
-            .filter(|(_, watcher, _)| watcher.raw.z == source.z)
-            .filter_map(|(watcher_index, watcher, scope)| {
-                scope_distance(raw, source, watcher.raw, scope).map(|d| (d, *watcher_index))
-            })
-            .collect();
+        let mut reporting = match node.kind {
+            NodeKind::SubflowStatus(_) => raw.instance_of(node.raw),
+            _ => Some(node.raw),
+        };
+        let mut candidates: Vec<(usize, NodeIndex)> = Vec::new();
+        // Instances inside instances are bounded by the number of objects.
+        for _ in 0..=raw.nodes.len() {
+            let Some(reporter) = reporting else {
+                break;
+            };
+            candidates = watchers
+                .iter()
+                .filter(|(_, watcher, _)| watcher.raw.z == reporter.z)
+                .filter_map(|(watcher_index, watcher, scope)| {
+                    scope_distance(raw, reporter, watcher.raw, scope).map(|d| (d, *watcher_index))
+                })
+                .collect();
+            if !candidates.is_empty() {
+                break;
+            }
+            reporting = raw
+                .instance_of(reporter)
+                .filter(|instance| !crate::subflow::has_status_port(raw, instance));
+        }
         if candidates.is_empty() {
             continue;
         }

@@ -102,6 +102,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // A subflow instance's status port: a constant, and its message to
+    // the status nodes that receive the instance's status.
+    TypeFacts {
+        type_name: crate::subflow::STATUS_PORT_TYPE,
+        resources: Resources {
+            flash: STATELESS_FLASH,
+            ram: 0,
+        },
+        hardware: false,
+    },
     // A complete node only sends on; the nodes it watches each send
     // copies and make one more for it: measured with one.
     TypeFacts {
@@ -411,6 +421,9 @@ pub fn type_code(type_name: &str) -> u64 {
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
+        // With one status node that receives the instance's status; most
+        // of it writes payloads as `util.inspect` does.
+        crate::subflow::STATUS_PORT_TYPE => 7096,
         "json" => 6920,
         "template" => 5736,
         "range" => 1360,
@@ -512,7 +525,8 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Sort(_) => (9, 0),
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
-        NodeKind::Json(_) | NodeKind::Template(_) => (1, 0),
+        // A subflow's status port: the status message it sends.
+        NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
         // The text each `{{mustache}}` payload renders, as a template's.
         NodeKind::Trigger(trigger) => {
             let templates = [&trigger.first, &trigger.second]
@@ -551,6 +565,8 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
             };
             5 * message + groups
         }
+        // The text it makes of a `text` that is not a string.
+        NodeKind::SubflowStatus(_) => message,
         _ => 0,
     };
     CallStack {

@@ -573,10 +573,10 @@ fn digest(status: &crate::NodeStatus<'_>) -> u64 {
 }
 
 /// Writes text up to `left` UTF-16 units, and notes whether there was more.
-struct Cut<'a, W: Write> {
-    out: &'a mut W,
-    left: usize,
-    more: bool,
+pub(crate) struct Cut<'a, W: Write> {
+    pub(crate) out: &'a mut W,
+    pub(crate) left: usize,
+    pub(crate) more: bool,
 }
 
 impl<W: Write> Write for Cut<'_, W> {

@@ -54,7 +54,7 @@ pub use range::{Interval, Range, RangeAction};
 pub use smooth::{sqrt, Smooth, SmoothAction, SmoothSettings, SMOOTH_TOPIC_BYTES};
 pub use sort::{Sort, SortConfig, MAX_ITEMS};
 pub use split::{Split, SplitAt, SplitConfig};
-pub use status::Status;
+pub use status::{Status, SubflowStatus};
 pub use switch::{JsType, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_CONTEXT_RULES};
 pub use switch_sequences::{SequenceSwitch, MAX_REPAIR_RULES, TOO_MANY_PENDING};
 pub use template::{Mustache, Name, Template, TemplateBody, Token, MAX_SECTION_DEPTH};
