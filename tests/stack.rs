@@ -4,7 +4,8 @@
 //! inside a link call's subroutine, sequence nodes, json, template and a
 //! change node replacing text, a chain of switches that check all rules
 //! and one of switches that repair sequences, a chain a complete node
-//! watches, an MQTT session passing
+//! watches, a json node checking text against a schema nested as deep as
+//! a device checks, its errors to a catch node, an MQTT session passing
 //! messages on), run
 //! under qemu-system-arm on the `qemu-lm3s6965` board, which paints its
 //! stack at start-up and prints its high-water mark before it stops
@@ -116,5 +117,5 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.len(), 10, "every device of the flow is measured");
+    assert_eq!(report.len(), 11, "every device of the flow is measured");
 }

@@ -385,28 +385,52 @@ fn keywords_a_device_does_not_check_are_named() {
     }
 }
 
-/// Hostile schemas: nested as deep as a message holds, limits at the ends
+/// Hostile schemas: nested as deep as a device checks and deeper, limits at the ends
 /// of `f64`, values that are not schemas.
 #[test]
 fn hostile_schemas() {
-    // Fifteen levels of `items` under `msg.schema`, and values as deep.
-    let depth = psos::encoding::MAX_DEPTH - 1;
-    let schema = format!(
-        "{}{{\"type\":\"string\"}}{}",
-        "{\"items\":".repeat(depth - 1),
-        "}".repeat(depth - 1)
-    );
+    // As many schemas nested as a device checks, `items` in `items`, and
+    // values as deep; one more is refused.
+    let depth = psos::nodes::MAX_SCHEMA_DEPTH;
+    let nested = |depth: usize| {
+        format!(
+            "{}{{\"type\":\"string\"}}{}",
+            "{\"items\":".repeat(depth - 1),
+            "}".repeat(depth - 1)
+        )
+    };
     let value = |leaf: &str| format!("{}{leaf}{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
-    let input = format!(r#"{{"payload":{},"schema":{schema}}}"#, value("\"x\""));
-    assert_eq!(caught::<1024>((AlwaysObject, PAYLOAD), &input).0, None);
-    let input = format!(r#"{{"payload":{},"schema":{schema}}}"#, value("1"));
-    let (left, error, _) = caught::<1024>((AlwaysObject, PAYLOAD), &input);
-    assert!(
-        left.is_some_and(|left| left.contains(r#""instancePath":"/0/0/0/0/0/0/0/0/0/0/0/0/0/0""#))
+    let input = format!(
+        r#"{{"payload":{},"schema":{}}}"#,
+        value("\"x\""),
+        nested(depth)
     );
+    assert_eq!(caught::<1024>((AlwaysObject, PAYLOAD), &input).0, None);
+    let input = format!(r#"{{"payload":{},"schema":{}}}"#, value("1"), nested(depth));
+    let (left, error, _) = caught::<1024>((AlwaysObject, PAYLOAD), &input);
+    assert!(left.is_some_and(|left| left.contains(r#""instancePath":"/0/0/0/0/0/0/0""#)));
     assert_eq!(
         error.as_deref(),
-        Some("JSON Schema error: data/0/0/0/0/0/0/0/0/0/0/0/0/0/0 must be string")
+        Some("JSON Schema error: data/0/0/0/0/0/0/0 must be string")
+    );
+    let input = format!(
+        r#"{{"payload":{},"schema":{}}}"#,
+        value("1"),
+        nested(depth + 1)
+    );
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), &input).1.as_deref(),
+        Some("JSON Schema error: failed to compile schema: schemas nested deeper than 8")
+    );
+    let deep_additional = format!(
+        "{}{{}}{}",
+        r#"{"additionalProperties":"#.repeat(depth),
+        "}".repeat(depth)
+    );
+    let input = format!(r#"{{"payload":1,"schema":{deep_additional}}}"#);
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), &input).1.as_deref(),
+        Some("JSON Schema error: failed to compile schema: schemas nested deeper than 8")
     );
     // Limits at the ends of f64, printed as JavaScript prints them.
     let input = r#"{"payload":1.7976931348623157e308,"schema":{"exclusiveMaximum":1.7976931348623157e308,"minimum":5e-324}}"#;

@@ -410,7 +410,8 @@ pub fn type_code(type_name: &str) -> u64 {
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
-        "json" => 6920,
+        // With its check against `msg.schema` (6920 without).
+        "json" => 20848,
         "template" => 5736,
         "range" => 1360,
         _ => return 0,
@@ -480,7 +481,8 @@ const CALL_FRAME: u64 = 160;
 /// and the one its rules decide on, and the positions of the members, 8
 /// bytes each at most); and what
 /// it takes before it sends, and gives back: a change node with a
-/// `change` rule five message-sized buffers while the rule runs.
+/// `change` rule five message-sized buffers while the rule runs, a json
+/// node its check against `msg.schema` ([`schema_check`]).
 pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
     let message = message_capacity.next_multiple_of(8) as u64;
     let (messages, frames) = match kind {
@@ -508,12 +510,39 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         {
             5 * message
         }
+        NodeKind::Json(json) => schema_check(json.action, message),
         _ => 0,
     };
     CallStack {
         held: CALL_FRAME + frames + (1 + messages) * message,
         before_sending,
     }
+}
+
+/// A frame of a json node's check against `msg.schema`, one for each
+/// schema nested in another: stk-schema, whose check goes as deep as a
+/// device allows with action "str", uses 8636 bytes of stack where psosc
+/// reserves 10048 (14 schemas deep, before the limit, it used 11492).
+const SCHEMA_FRAME: u64 = 352;
+
+/// The frames beneath the deepest schema that write an error: its paths,
+/// one small frame a level, and the formatting of its message.
+const SCHEMA_ERROR_WRITE: u64 = 768;
+
+/// What a json node's check against `msg.schema` takes before the node
+/// sends (or instead, when the value does not hold), which every json node
+/// may make, as the schema comes with the message: a buffer of the
+/// message's size for Ajv's errors, one more for the text it parses with
+/// action "str", and a frame for each schema nested in another, no deeper
+/// than a device checks ([`psos::nodes::MAX_SCHEMA_DEPTH`]). Measured with
+/// `tests/stack.rs` (stk-schema).
+fn schema_check(action: crate::ir::JsonAction, message: u64) -> u64 {
+    let buffers = if action == crate::ir::JsonAction::AlwaysString {
+        2
+    } else {
+        1
+    };
+    buffers * message + psos::nodes::MAX_SCHEMA_DEPTH as u64 * SCHEMA_FRAME + SCHEMA_ERROR_WRITE
 }
 
 /// What a message from the broker (an `mqtt in`'s, or one a wire from

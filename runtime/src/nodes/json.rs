@@ -14,6 +14,7 @@ use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 mod schema;
 
+pub use schema::MAX_SCHEMA_DEPTH;
 use schema::{Checked, SchemaProblem};
 
 /// Which way the node converts (Node-RED's `action`).

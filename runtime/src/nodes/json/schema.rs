@@ -21,15 +21,15 @@
 //! group in the order of Ajv's own rules, whatever the schema's order; a
 //! schema of one type whose group it uses checks the type where that group
 //! runs, any other schema first of all. [`validate`] walks the schema the
-//! same way, recursing once for each schema nested in another: no deeper
-//! than the message holds values ([`MAX_DEPTH`]), which bounds its stack.
+//! same way, recursing once for each schema nested in another, no deeper
+//! than [`MAX_SCHEMA_DEPTH`], which bounds its stack.
 //! The errors are written as they are found straight into a buffer, in a
 //! message's encoding, as the array that becomes `msg.schemaError`.
 
 use core::fmt::{self, Write};
 
 use crate::device::ErrorText;
-use crate::encoding::{Encode, LENGTH, MAX_DEPTH, OBJECT, STRING};
+use crate::encoding::{Encode, LENGTH, OBJECT, STRING};
 use crate::nodes::filter::compare_objects;
 use crate::nodes::range::floor;
 use crate::text::SliceWriter;
@@ -80,6 +80,12 @@ const META_SCHEMAS: [&str; 6] = [
     "http://json-schema.org/schema#",
 ];
 
+/// How many schemas a schema may nest in each other (each `properties`
+/// member, `additionalProperties` and `items` one more), so that the check,
+/// which recurses once a level, needs a small stack that psosc reserves;
+/// deeper is refused as [`SchemaProblem::TooDeep`].
+pub const MAX_SCHEMA_DEPTH: usize = 8;
+
 /// Why a schema is not checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SchemaProblem {
@@ -89,7 +95,7 @@ pub enum SchemaProblem {
     NotASchema,
     /// It uses a keyword Ajv checks and a device does not.
     NotChecked(&'static str),
-    /// Schemas nested deeper than a device follows.
+    /// Schemas nested deeper than a device follows ([`MAX_SCHEMA_DEPTH`]).
     TooDeep,
     /// The value holds a buffer, which a device does not check.
     Buffer,
@@ -104,7 +110,7 @@ impl fmt::Display for SchemaProblem {
                 write!(f, ": a device does not check \"{keyword}\"")
             }
             SchemaProblem::TooDeep => {
-                write!(f, ": schemas nested deeper than {MAX_DEPTH}")
+                write!(f, ": schemas nested deeper than {MAX_SCHEMA_DEPTH}")
             }
             SchemaProblem::Buffer => f.write_str(": a device does not check a buffer"),
         }
@@ -138,7 +144,7 @@ fn read_schema(
     depth: usize,
     not_checked: &mut Option<&'static str>,
 ) -> Result<(), SchemaProblem> {
-    if depth > MAX_DEPTH {
+    if depth >= MAX_SCHEMA_DEPTH {
         return Err(SchemaProblem::TooDeep);
     }
     let members = match schema {
@@ -665,7 +671,7 @@ fn check(
     errors: &mut ErrorList<'_>,
     depth: usize,
 ) -> Result<bool, SchemaProblem> {
-    if depth > MAX_DEPTH {
+    if depth >= MAX_SCHEMA_DEPTH {
         return Err(SchemaProblem::TooDeep);
     }
     if let Some(ValueRef::Bytes(_)) = data {
