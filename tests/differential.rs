@@ -781,6 +781,41 @@ const CASES: &[Case] = &[
         ],
         outputs: 13,
     },
+    // A json node checking against `msg.schema`, which a change node sets:
+    // values that hold go on converted; a catch node
+    // is given those that do not, with Ajv's errors in `msg.schemaError`,
+    // Node-RED's text in `msg.error.message`, and the payload as the json
+    // node left it (parsed when it was text). Failing inputs last (see
+    // catch-json); each error's text within the 128 bytes a device's error
+    // text holds.
+    Case {
+        name: "json-schema",
+        nodes: r#"[{"id": "sch", "type": "change", "rules": [
+            {"t": "set", "p": "schema", "pt": "msg", "to": "{\"type\":\"object\",\"required\":[\"n\"],\"properties\":{\"n\":{\"type\":\"integer\",\"minimum\":0,\"exclusiveMaximum\":10},\"s\":{\"type\":\"string\",\"maxLength\":3},\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\"]},\"maxItems\":2}},\"additionalProperties\":false}", "tot": "json"}
+          ], "wires": [["j"]]},
+          {"id": "j", "type": "json", "name": "check", "property": "payload", "action": "", "pretty": false, "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["e", "m", "p"]]},
+          {"id": "e", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "schemaError", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "m", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out2"]]},
+          {"id": "p", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "payload", "tot": "msg"}
+          ], "wires": [["out3"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"n":1,"s":"abc"}"#,
+            r#""{\"n\":0,\"tags\":[\"a\",\"b\"]}""#,
+            r#"{"n":10,"s":"😀😀😀😀","tags":["a","b","a"]}"#,
+            r#""{\"s\":3,\"n\":1.5,\"x\":null}""#,
+            r#"{"n":1,"tags":["c"]}"#,
+            r#"[1,2]"#,
+            r#""\"text\"""#,
+        ],
+        outputs: 17,
+    },
     // A switch node's rules that throw a `TypeError` in Node-RED: `hask`
     // on an object with its own `hasOwnProperty`, and `head` on a message
     // outside a sequence (no `msg.parts`). Catch nodes get the error's
@@ -2084,6 +2119,10 @@ fn ready_topic(case: &Case) -> String {
     format!("diff/{}/node-red/ready", case.name)
 }
 
+/// Cases whose messages need more room than a device gives them by
+/// default, and the `messageCapacity` their devices get.
+const LARGE_MESSAGES: &[(&str, usize)] = &[("json-schema", 2048)];
+
 fn device_name(case: &Case) -> String {
     format!("diff-{}", case.name)
 }
@@ -2095,10 +2134,12 @@ fn psos_flow() -> String {
     ];
     for case in selected_cases() {
         let device = format!("{}.device", case.name);
-        flow.push(
-            json!({"id": device, "type": "psos-device", "name": device_name(case),
-            "board": "host", "broker": "broker"}),
-        );
+        let mut device_node = json!({"id": device, "type": "psos-device",
+            "name": device_name(case), "board": "host", "broker": "broker"});
+        if let Some((_, capacity)) = LARGE_MESSAGES.iter().find(|(name, _)| *name == case.name) {
+            device_node["messageCapacity"] = json!(capacity);
+        }
+        flow.push(device_node);
         flow.extend(wrapped(case, Side::Psos, &json!({"device": device})));
     }
     Value::Array(flow).to_string()

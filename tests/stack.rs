@@ -6,7 +6,8 @@
 //! and one of switches that repair sequences, a chain a complete node
 //! watches, a chain whose last node fails and the chain of the catch node
 //! that takes its error, a catch node wired back to the node that fails,
-//! a debug node's status and the chain of the status node that receives
+//! a json node checking text against a schema nested as deep as
+//! a device checks, its errors to a catch node, a debug node's status and the chain of the status node that receives
 //! it, a change node replacing with groups (`$1`), an
 //! `mqtt out` calling the `mqtt in` of its device that subscribes to its
 //! topic, an MQTT session passing messages on, and a chain entered by a
@@ -125,5 +126,5 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.len(), 16, "every device of the flow is measured");
+    assert_eq!(report.len(), 17, "every device of the flow is measured");
 }

@@ -2,16 +2,15 @@
 //! `test/nodes/core/parsers/70-JSON_spec.js` (Node-RED 4.x) as data, and
 //! cases of our own for what `70-JSON.js` does beyond them.
 //!
-//! Of the 26 cases there, 15 are here. The other 11 validate the value
-//! against a JSON schema in `msg.schema`, which needs a JSON-schema
-//! validator (Node-RED uses Ajv); a device has none, and refuses a message
-//! that carries a schema instead (`a_schema_is_refused` below).
+//! All 26 cases there are here: the 11 that check the value against the
+//! JSON schema in `msg.schema` in `node_red_schema_spec_cases`
+//! (`json_schema_ajv.rs` holds the checks against Ajv itself).
 
 mod node_support;
 
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Json, JsonAction, PRETTY_INDENT};
-use psos::{ErrorKind, NodeInfo, PathSegment};
+use psos::{Device, ErrorKind, Msg, NodeInfo, PathSegment};
 
 use JsonAction::{AlwaysObject, AlwaysString, Convert};
 
@@ -181,29 +180,304 @@ fn node_red_spec_cases() {
     );
 }
 
-/// Node-RED validates against `msg.schema` when it is set (truthy); a
-/// device cannot, so it logs, counts a bad value and sends nothing. A
-/// schema that is not set (null, false, "") changes nothing.
-#[test]
-fn a_schema_is_refused() {
-    let refused = Outcome {
-        logged: vec![
-            "msg.schema: validation against a JSON schema is not supported on a device".to_string(),
-        ],
+/// The spec's schema, and values that hold and do not hold to it.
+const SCHEMA: &str = r#"{"title":"testSchema","type":"object","properties":{"number":{"type":"number"},"string":{"type":"string"}}}"#;
+const VALID: &str = r#"{"number":3,"string":"allo"}"#;
+const INVALID: &str = r#"{"number":"foo","string":3}"#;
+const INVALID_TEXT: &str = r#"{"number":"Hello","string":3}"#;
+
+/// The spec's error for its invalid values: `json.errors.schema-error`
+/// and Ajv's `errorsText`.
+const INVALID_ERROR: &str =
+    "JSON Schema error: data/number must be number, data/string must be string";
+
+/// A schema's error: logged, and a bad value counted, nothing sent.
+fn schema_error(logged: &str) -> Outcome {
+    Outcome {
+        logged: vec![logged.to_string()],
         errors: vec![(ErrorKind::BadValue, 1)],
         ..Outcome::default()
-    };
+    }
+}
+
+/// The 11 cases of the spec that check against `msg.schema`.
+#[test]
+fn node_red_schema_spec_cases() {
+    let spaced = as_string(r#"{"number": 3, "string": "allo"}"#);
+    let valid_text = as_string(VALID);
+    let invalid_text = as_string(INVALID_TEXT);
+    let passes = |payload: &str| sent_only(&[&format!(r#"{{"payload":{payload}}}"#)]);
+    // Each: the case, the node's action, `msg.payload`, what happens.
+    let cases = [
+        ("should pass an object if provided a valid JSON string and schema", Convert, spaced.as_str(), passes(VALID)),
+        ("should pass an object if provided a valid object and schema and action is object", AlwaysObject, VALID, passes(VALID)),
+        ("should pass a string if provided a valid object and schema", Convert, VALID, passes(&valid_text)),
+        ("should pass a string if provided a valid JSON string and schema and action is string", AlwaysString, &valid_text, passes(&valid_text)),
+        ("should log an error if passed an invalid object and valid schema", Convert, INVALID, schema_error(INVALID_ERROR)),
+        ("should log an error if passed an invalid object and valid schema and action is object", AlwaysObject, INVALID, schema_error(INVALID_ERROR)),
+        ("should log an error if passed an invalid JSON string and valid schema", Convert, &invalid_text, schema_error(INVALID_ERROR)),
+        ("should log an error if passed an invalid JSON string and valid schema and action is string", AlwaysString, &invalid_text, schema_error(INVALID_ERROR)),
+        // The next two look only at `msg.schema`; the whole message is here.
+        ("msg.schema property should be deleted before sending to next node (string input)", AlwaysString, &valid_text, passes(&valid_text)),
+        ("msg.schema property should be deleted before sending to next node (object input)", AlwaysString, VALID, passes(&valid_text)),
+    ];
+    for (case, action, payload, expect) in cases {
+        check(
+            case,
+            (action, PAYLOAD, false),
+            &[&format!(r#"{{"payload":{payload},"schema":{SCHEMA}}}"#)],
+            expect,
+        );
+    }
     check(
-        "a schema",
+        "should log an error if passed a valid object and invalid schema",
         (Convert, PAYLOAD, false),
-        &[r#"{"payload":"{\"number\":3}","schema":{"type":"object"}}"#],
-        refused,
+        &[&format!(r#"{{"payload":{INVALID},"schema":"garbage"}}"#)],
+        schema_error("JSON Schema error: failed to compile schema"),
     );
+}
+
+/// What Node-RED's catch node would be given: the message as the node
+/// left it (`None` when it sent it on), and the error's text.
+fn caught<const N: usize>(
+    (action, path): (JsonAction, &'static [PathSegment<'static>]),
+    input: &str,
+) -> (Option<String>, Option<String>, Vec<(ErrorKind, u32)>) {
+    let node = Json::new(NodeInfo::new("caught", "", "json"), path, action, false);
+    let device = Device::new("caught", "conformance");
+    let mut msg = Msg::<N>::from_json(input.as_bytes()).expect("reads");
+    let mut sent = false;
+    node.input(&device, &mut msg, &mut |_: usize, _: &mut Msg<N>| {
+        sent = true
+    });
+    let left = (!sent).then(|| format!("{msg:?}"));
+    let error = device
+        .take_error()
+        .map(|reported| reported.message.as_str().to_string());
+    (left, error, device.errors_seen().collect())
+}
+
+/// A value the schema refuses: the message keeps `msg.schema` and gets
+/// Ajv's errors in `msg.schemaError`, the property as the node had made
+/// it (parsed, or not yet written as text), and catch nodes Node-RED's
+/// text; nothing is sent.
+#[test]
+fn schema_errors_are_ajvs_in_msg_schema_error() {
+    let errors = r##"[{"instancePath":"/number","schemaPath":"#/properties/number/type","keyword":"type","params":{"type":"number"},"message":"must be number"},{"instancePath":"/string","schemaPath":"#/properties/string/type","keyword":"type","params":{"type":"string"},"message":"must be string"}]"##;
+    for (action, payload, left) in [
+        (Convert, as_string(INVALID), INVALID.to_string()),
+        (AlwaysObject, as_string(INVALID), INVALID.to_string()),
+        (AlwaysString, as_string(INVALID), as_string(INVALID)),
+        (Convert, INVALID.to_string(), INVALID.to_string()),
+        (AlwaysObject, INVALID.to_string(), INVALID.to_string()),
+    ] {
+        let input = format!(r#"{{"payload":{payload},"schema":{SCHEMA}}}"#);
+        assert_eq!(
+            caught::<1024>((action, PAYLOAD), &input),
+            (
+                Some(format!(
+                    r#"{{"payload":{left},"schema":{SCHEMA},"schemaError":{errors}}}"#
+                )),
+                Some(INVALID_ERROR.to_string()),
+                vec![(ErrorKind::BadValue, 1)],
+            ),
+            "{action:?} {payload}"
+        );
+    }
+}
+
+/// A schema that is not set (null, false, "", 0) checks nothing and stays;
+/// one that is set is compiled first, even for a message without the
+/// property, which then passes on with its schema.
+#[test]
+fn a_schema_is_checked_only_when_set() {
     check(
         "no schema",
         (Convert, PAYLOAD, false),
-        &[r#"{"payload":"3","schema":""}"#],
-        sent_only(&[r#"{"payload":3,"schema":""}"#]),
+        &[
+            r#"{"payload":"3","schema":""}"#,
+            r#"{"payload":"3","schema":null}"#,
+            r#"{"payload":"3","schema":false}"#,
+            r#"{"payload":"3","schema":0}"#,
+        ],
+        sent_only(&[
+            r#"{"payload":3,"schema":""}"#,
+            r#"{"payload":3,"schema":null}"#,
+            r#"{"payload":3,"schema":false}"#,
+            r#"{"payload":3,"schema":0}"#,
+        ]),
+    );
+    check(
+        "no property",
+        (Convert, PAYLOAD, false),
+        &[
+            r#"{"topic":"t","schema":{"type":"string"}}"#,
+            r#"{"topic":"t","schema":{"foo":1}}"#,
+        ],
+        Outcome {
+            sent: vec![(0, r#"{"topic":"t","schema":{"type":"string"}}"#.to_string())],
+            logged: vec!["JSON Schema error: failed to compile schema".to_string()],
+            errors: vec![(ErrorKind::BadValue, 1)],
+        },
+    );
+    check(
+        "schema true",
+        (Convert, PAYLOAD, false),
+        &[r#"{"payload":"[1]","schema":true}"#],
+        sent_only(&[r#"{"payload":[1]}"#]),
+    );
+}
+
+/// Node-RED checks `msg[property]` after parsing, and parses
+/// `msg[property]` with action "str": for a property below the top of the
+/// message that is `undefined`, which no type holds, and which
+/// `JSON.parse` throws on (as it throws on text that is not JSON),
+/// reported as the error's `toString()`.
+#[test]
+fn what_node_red_checks_for_a_property_below_the_top() {
+    let schema = r#"{"type":"object","required":["a"]}"#;
+    let input = format!(r#"{{"one":{{"two":"{{\"a\":1}}"}},"schema":{schema}}}"#);
+    let undefined = r##"[{"instancePath":"","schemaPath":"#/type","keyword":"type","params":{"type":"object"},"message":"must be object"}]"##;
+    assert_eq!(
+        caught::<512>((Convert, ONE_TWO), &input),
+        (
+            Some(format!(
+                r#"{{"one":{{"two":{{"a":1}}}},"schema":{schema},"schemaError":{undefined}}}"#
+            )),
+            Some("JSON Schema error: data must be object".to_string()),
+            vec![(ErrorKind::BadValue, 1)],
+        )
+    );
+    assert_eq!(
+        caught::<512>((AlwaysString, ONE_TWO), &input).1.as_deref(),
+        Some(r#"SyntaxError: "undefined" is not valid JSON"#)
+    );
+    let not_json = format!(r#"{{"payload":"foo","schema":{schema}}}"#);
+    assert_eq!(
+        caught::<512>((AlwaysString, PAYLOAD), &not_json)
+            .1
+            .as_deref(),
+        Some(r#"SyntaxError: Unexpected token 'o', "foo" is not valid JSON"#)
+    );
+}
+
+/// What a device does not check is refused with Node-RED's compile error
+/// and the keyword: never passed unchecked.
+#[test]
+fn keywords_a_device_does_not_check_are_named() {
+    for (schema, keyword) in [
+        (r#"{"pattern":"^a"}"#, "pattern"),
+        (r##"{"$ref":"#"}"##, "$ref"),
+        (r#"{"properties":{"a":{"oneOf":[{}]}}}"#, "oneOf"),
+        (r#"{"items":[{}]}"#, "items"),
+    ] {
+        let input = format!(r#"{{"payload":"\"a\"","schema":{schema}}}"#);
+        assert_eq!(
+            caught::<512>((Convert, PAYLOAD), &input),
+            (
+                Some(input.clone()),
+                Some(format!(
+                    r#"JSON Schema error: failed to compile schema: a device does not check "{keyword}""#
+                )),
+                vec![(ErrorKind::BadValue, 1)],
+            ),
+        );
+    }
+}
+
+/// Hostile schemas: nested as deep as a device checks and deeper, limits at the ends
+/// of `f64`, values that are not schemas.
+#[test]
+fn hostile_schemas() {
+    // As many schemas nested as a device checks, `items` in `items`, and
+    // values as deep; one more is refused.
+    let depth = psos::nodes::MAX_SCHEMA_DEPTH;
+    let nested = |depth: usize| {
+        format!(
+            "{}{{\"type\":\"string\"}}{}",
+            "{\"items\":".repeat(depth - 1),
+            "}".repeat(depth - 1)
+        )
+    };
+    let value = |leaf: &str| format!("{}{leaf}{}", "[".repeat(depth - 1), "]".repeat(depth - 1));
+    let input = format!(
+        r#"{{"payload":{},"schema":{}}}"#,
+        value("\"x\""),
+        nested(depth)
+    );
+    assert_eq!(caught::<1024>((AlwaysObject, PAYLOAD), &input).0, None);
+    let input = format!(r#"{{"payload":{},"schema":{}}}"#, value("1"), nested(depth));
+    let (left, error, _) = caught::<1024>((AlwaysObject, PAYLOAD), &input);
+    assert!(left.is_some_and(|left| left.contains(r#""instancePath":"/0/0/0/0/0/0/0""#)));
+    assert_eq!(
+        error.as_deref(),
+        Some("JSON Schema error: data/0/0/0/0/0/0/0 must be string")
+    );
+    let input = format!(
+        r#"{{"payload":{},"schema":{}}}"#,
+        value("1"),
+        nested(depth + 1)
+    );
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), &input).1.as_deref(),
+        Some("JSON Schema error: failed to compile schema: schemas nested deeper than 8")
+    );
+    let deep_additional = format!(
+        "{}{{}}{}",
+        r#"{"additionalProperties":"#.repeat(depth),
+        "}".repeat(depth)
+    );
+    let input = format!(r#"{{"payload":1,"schema":{deep_additional}}}"#);
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), &input).1.as_deref(),
+        Some("JSON Schema error: failed to compile schema: schemas nested deeper than 8")
+    );
+    // Limits at the ends of f64, printed as JavaScript prints them.
+    let input = r#"{"payload":1.7976931348623157e308,"schema":{"exclusiveMaximum":1.7976931348623157e308,"minimum":5e-324}}"#;
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), input).1.as_deref(),
+        Some("JSON Schema error: data must be < 1.7976931348623157e+308")
+    );
+    let input = r#"{"payload":0,"schema":{"minimum":5e-324,"maxLength":1e300}}"#;
+    assert_eq!(
+        caught::<1024>((AlwaysObject, PAYLOAD), input).1.as_deref(),
+        Some("JSON Schema error: data must be >= 5e-324")
+    );
+    // Not schemas.
+    for schema in [
+        r#""garbage""#,
+        "5",
+        "[1]",
+        "[]",
+        r#"{"type":"foo"}"#,
+        r#"{"minLength":-1}"#,
+    ] {
+        let input = format!(r#"{{"payload":1,"schema":{schema}}}"#);
+        assert_eq!(
+            caught::<512>((AlwaysObject, PAYLOAD), &input).1.as_deref(),
+            Some("JSON Schema error: failed to compile schema"),
+            "{schema}"
+        );
+    }
+}
+
+/// Errors that do not fit the message leave `msg.schemaError` unset, and
+/// the error says so; an oversize is counted besides.
+#[test]
+fn errors_that_do_not_fit_are_said_not_to() {
+    let input = r#"{"payload":[1,2,3,4,5,6,7,8,9,10],"schema":{"items":{"type":"string"}}}"#;
+    let (left, error, errors) = caught::<256>((AlwaysObject, PAYLOAD), input);
+    assert_eq!(left.as_deref(), Some(input));
+    let error = error.expect("an error");
+    assert!(
+        error.starts_with(
+            "JSON Schema error (msg.schemaError does not fit the message): data/0 must be string, "
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        errors,
+        vec![(ErrorKind::BadValue, 1), (ErrorKind::Oversize, 1)]
     );
 }
 

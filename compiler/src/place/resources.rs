@@ -424,7 +424,8 @@ pub fn type_code(type_name: &str) -> u64 {
         // With one status node that receives the instance's status; most
         // of it writes payloads as `util.inspect` does.
         crate::subflow::STATUS_PORT_TYPE => 7096,
-        "json" => 6920,
+        // With its check against `msg.schema` (6920 without).
+        "json" => 20848,
         "template" => 5736,
         "range" => 1360,
         _ => return 0,
@@ -509,7 +510,8 @@ pub const GROUPS_FRAMES: u64 = 2048;
 /// or complete node holds nothing: it sends on the message made for it,
 /// which [`deepest_calls`] counts under the node it watches, and its call
 /// is a jump (stk-catchloop's nine rounds show no frame for it). A change
-/// node that replaces with groups also takes [`GROUPS_FRAMES`].
+/// node that replaces with groups also takes [`GROUPS_FRAMES`]; a json
+/// node its check against `msg.schema` ([`schema_check`]).
 pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
     let message = message_capacity.next_multiple_of(8) as u64;
     if matches!(
@@ -567,12 +569,39 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         }
         // The text it makes of a `text` that is not a string.
         NodeKind::SubflowStatus(_) => message,
+        NodeKind::Json(json) => schema_check(json.action, message),
         _ => 0,
     };
     CallStack {
         held: CALL_FRAME + frames + (1 + messages) * message,
         before_sending,
     }
+}
+
+/// A frame of a json node's check against `msg.schema`, one for each
+/// schema nested in another: stk-schema, whose check goes as deep as a
+/// device allows with action "str", uses 8636 bytes of stack where psosc
+/// reserves 10048 (14 schemas deep, before the limit, it used 11492).
+const SCHEMA_FRAME: u64 = 352;
+
+/// The frames beneath the deepest schema that write an error: its paths,
+/// one small frame a level, and the formatting of its message.
+const SCHEMA_ERROR_WRITE: u64 = 768;
+
+/// What a json node's check against `msg.schema` takes before the node
+/// sends (or instead, when the value does not hold), which every json node
+/// may make, as the schema comes with the message: a buffer of the
+/// message's size for Ajv's errors, one more for the text it parses with
+/// action "str", and a frame for each schema nested in another, no deeper
+/// than a device checks ([`psos::nodes::MAX_SCHEMA_DEPTH`]). Measured with
+/// `tests/stack.rs` (stk-schema).
+fn schema_check(action: crate::ir::JsonAction, message: u64) -> u64 {
+    let buffers = if action == crate::ir::JsonAction::AlwaysString {
+        2
+    } else {
+        1
+    };
+    buffers * message + psos::nodes::MAX_SCHEMA_DEPTH as u64 * SCHEMA_FRAME + SCHEMA_ERROR_WRITE
 }
 
 /// What a message from the broker (an `mqtt in`'s, or one a wire from

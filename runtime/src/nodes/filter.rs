@@ -221,7 +221,7 @@ fn is_object(value: ValueRef<'_>) -> bool {
 /// Node-RED's `RED.util.compareObjects`: arrays item by item, buffers byte
 /// by byte, objects by their keys whatever their order, anything else with
 /// `===`. Values are at most `MAX_DEPTH` deep, which bounds the recursion.
-fn compare_objects(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
+pub(crate) fn compare_objects(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     match (a, b) {
         (ValueRef::Array(a), ValueRef::Array(b)) => {
             a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| compare_objects(a, b))

@@ -1,12 +1,21 @@
 //! `json`: turns a property between JSON text and the value it holds, as
-//! Node-RED's node does, with the message's own JSON reader and writer.
+//! Node-RED's node does, with the message's own JSON reader and writer,
+//! and checks it against the JSON schema in `msg.schema` (`schema.rs`).
 
-use crate::encoding::{Encode, LENGTH, STRING};
+use core::fmt::Write;
+
+use crate::device::ErrorText;
+use crate::encoding::{decode, Encode, LENGTH, STRING};
 use crate::json::{v8_parse_error, value_from_json_text};
 use crate::msg::PathSegment;
 use crate::text::{encode_written, Counter};
 use crate::value::ValueRef;
 use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
+
+mod schema;
+
+pub use schema::MAX_SCHEMA_DEPTH;
+use schema::{Checked, SchemaProblem};
 
 /// Which way the node converts (Node-RED's `action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,22 +78,19 @@ impl Json {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
-        // Node-RED checks the value against a JSON schema in `msg.schema`.
-        // A device has no schema validator: rather than pass unchecked what
-        // the flow expects checked, it refuses such a message.
-        if msg
-            .property("schema")
-            .is_some_and(|schema| schema.is_truthy())
-        {
-            self.info.log(
-                device,
-                format_args!(
-                    "msg.schema: validation against a JSON schema is not supported on a device"
-                ),
-            );
-            device.report(ErrorKind::BadValue);
-            return;
-        }
+        // Node-RED checks the value against the JSON schema in
+        // `msg.schema` when it is set (truthy), compiling the schema first,
+        // whether or not the message has the property.
+        let validate = match msg.property("schema") {
+            Some(schema) if schema.is_truthy() => match schema::check_schema(schema) {
+                Ok(()) => true,
+                Err(problem) => {
+                    refuse_schema(&self.info, device, problem);
+                    return;
+                }
+            },
+            _ => false,
+        };
         // A message without the property passes on untouched.
         let Some(value) = msg.get(self.path) else {
             out.send(0, msg);
@@ -93,16 +99,164 @@ impl Json {
         let is_text = matches!(value, ValueRef::Str(_) | ValueRef::Bytes(_));
         let done = match (is_text, self.action) {
             (true, JsonAction::Convert | JsonAction::AlwaysObject) => {
-                parse_property(&self.info, device, msg, self.path)
+                let parsed = parse_property(&self.info, device, msg, self.path);
+                if parsed.is_some() && validate {
+                    // Node-RED checks `msg[property]`, which is the value
+                    // parsed only for a property at the top of the message.
+                    let checked = self.top_level_key().map(|key| [PathSegment::Key(key)]);
+                    self.check_property(device, msg, checked.as_ref().map(|path| &path[..]))
+                } else {
+                    parsed
+                }
             }
-            (false, JsonAction::Convert | JsonAction::AlwaysString) => self.stringify(device, msg),
-            // Already what the node makes.
-            (true, JsonAction::AlwaysString) | (false, JsonAction::AlwaysObject) => Some(()),
+            (false, JsonAction::Convert | JsonAction::AlwaysString) => {
+                if validate && self.check_property(device, msg, Some(self.path)).is_none() {
+                    None
+                } else {
+                    self.stringify(device, msg)
+                }
+            }
+            (true, JsonAction::AlwaysString) => {
+                if validate {
+                    self.check_text(device, msg)
+                } else {
+                    Some(())
+                }
+            }
+            (false, JsonAction::AlwaysObject) => {
+                if validate {
+                    self.check_property(device, msg, Some(self.path))
+                } else {
+                    Some(())
+                }
+            }
         };
         if done.is_some() {
+            if validate {
+                msg.remove(&[PathSegment::Key("schema")]);
+            }
             out.send(0, msg);
         }
     }
+
+    /// The property's name when it is one at the top of the message, which
+    /// is what Node-RED's `msg[node.property]` finds.
+    fn top_level_key(&self) -> Option<&'static str> {
+        match self.path {
+            [PathSegment::Key(key)] => Some(key),
+            _ => None,
+        }
+    }
+
+    /// Checks the value at `path` (`None`: JavaScript's `undefined`)
+    /// against `msg.schema`; `None` when it does not hold, which is
+    /// reported. Its own frame, so that its buffer is given back before
+    /// the message is sent.
+    #[inline(never)]
+    fn check_property<const N: usize>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        path: Option<&[PathSegment<'_>]>,
+    ) -> Option<()> {
+        let mut errors = [0; N];
+        let checked = {
+            let schema = msg.property("schema").unwrap_or(ValueRef::Null);
+            let data = path.and_then(|path| msg.get(path));
+            schema::validate(schema, data, &mut errors)
+        };
+        conclude(&self.info, device, msg, checked, &errors)
+    }
+
+    /// With `action` "str", Node-RED checks `JSON.parse(msg[property])`
+    /// and leaves the text as it is. What does not parse throws out of its
+    /// handler, which Node-RED reports as the error's `toString()`.
+    #[inline(never)]
+    fn check_text<const N: usize>(&self, device: &Device, msg: &mut Msg<N>) -> Option<()> {
+        let mut parsed = [0; N];
+        let mut errors = [0; N];
+        let checked = {
+            let text = match self.top_level_key().and_then(|key| msg.property(key)) {
+                Some(ValueRef::Str(text)) => text.as_bytes(),
+                Some(ValueRef::Bytes(text)) => text,
+                // `JSON.parse(undefined)`.
+                _ => b"undefined",
+            };
+            match value_from_json_text(text, &mut parsed) {
+                Ok(value) => {
+                    let schema = msg.property("schema").unwrap_or(ValueRef::Null);
+                    schema::validate(schema, Some(value), &mut errors)
+                }
+                Err(error) => {
+                    match v8_parse_error(text) {
+                        Some(message) => {
+                            let mut thrown = ErrorText::new();
+                            // An `ErrorText` never fails a write; it cuts.
+                            let _ = write!(thrown, "SyntaxError: {}", message.as_str());
+                            self.info.log(device, format_args!("{}", thrown.as_str()));
+                            device.report_error_text(ErrorKind::BadValue, thrown);
+                        }
+                        None => {
+                            self.info.log(device, format_args!("{error}"));
+                            device.report(ErrorKind::BadValue);
+                        }
+                    }
+                    return None;
+                }
+            }
+        };
+        conclude(&self.info, device, msg, checked, &errors)
+    }
+}
+
+/// Reports a schema that is not checked against: Node-RED's text when Ajv
+/// would not compile it, with the reason a device adds when Ajv would.
+fn refuse_schema(info: &NodeInfo, device: &Device, problem: SchemaProblem) {
+    info.log(device, format_args!("{problem}"));
+    if problem == SchemaProblem::NotASchema {
+        device.report_error(ErrorKind::BadValue, schema::COMPILE_ERROR);
+    } else {
+        let mut text = ErrorText::new();
+        // An `ErrorText` never fails a write; it cuts instead.
+        let _ = write!(text, "{problem}");
+        device.report_error_text(ErrorKind::BadValue, text);
+    }
+}
+
+/// What follows a check against `msg.schema`: nothing when the value
+/// holds; otherwise Ajv's errors in `msg.schemaError` and Node-RED's
+/// error, or, when they do not fit the message, the error saying so (an
+/// oversize counted too) and no `msg.schemaError`.
+fn conclude<const N: usize>(
+    info: &NodeInfo,
+    device: &Device,
+    msg: &mut Msg<N>,
+    checked: Result<Checked, SchemaProblem>,
+    errors: &[u8],
+) -> Option<()> {
+    let (len, mut cut) = match checked {
+        Ok(Checked::Valid) => return Some(()),
+        Ok(Checked::Invalid { len }) => (len, false),
+        Ok(Checked::InvalidCut { len }) => (len, true),
+        Err(problem) => {
+            refuse_schema(info, device, problem);
+            return None;
+        }
+    };
+    let list = errors
+        .get(..len)
+        .and_then(decode)
+        .map_or(ValueRef::Null, |(list, _)| list);
+    if !cut && msg.set_property("schemaError", &list).is_err() {
+        cut = true;
+    }
+    if cut {
+        device.report_uncaught(ErrorKind::Oversize);
+    }
+    let text = schema::error_text(list, cut);
+    info.log(device, format_args!("{}", text.as_str()));
+    device.report_error_text(ErrorKind::BadValue, text);
+    None
 }
 
 impl<const N: usize> Node<N> for Json {
