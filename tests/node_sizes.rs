@@ -333,7 +333,9 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
 }
 
 /// The custom node types of `custom_sizes.json`, the repository's examples
-/// (`moving-average`, `hysteresis`): for each, the device with one node of
+/// (`moving-average`, `hysteresis`) (its `cst-json`, the chain and a json
+/// node, which checks `msg.schema` in a flow with custom nodes, measures
+/// that check): for each, the device with one node of
 /// it after the reference chain (`cst-TYPE`) and with two (`cst-twoTYPE`),
 /// and the Rust type of its nodes' statics.
 const CUSTOM_TYPES: &[(&str, &str)] = &[("average", "MovingAverage"), ("hysteresis", "Hysteresis")];
@@ -364,6 +366,7 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
     let (flow, dir) = test_flow("custom_sizes.json");
     let assumed = resources::OTHER_NODE_TYPE;
     let mut images = BTreeMap::new();
+    let mut loads = BTreeMap::new();
     let mut failures = Vec::new();
     let mut statics = Vec::new();
     for device in &flow.devices {
@@ -384,6 +387,7 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
             }
         }
         images.insert(device.name.clone(), image_size(&built.firmware));
+        loads.insert(device.name.clone(), device.load.flash);
     }
     let flash = |name: &str| {
         images
@@ -402,6 +406,17 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
                 assumed.flash
             ));
         }
+    }
+    // A flow with custom nodes may set `msg.schema`, so its json nodes
+    // check messages against it: what that adds to the chain.
+    let load = |name: &str| loads.get(name).copied().unwrap_or(0);
+    let measured = flash("cst-json").saturating_sub(flash("cst-chain"));
+    let estimate = load("cst-json").saturating_sub(load("cst-chain"));
+    println!("json with the check against msg.schema: {measured} B of flash, {estimate} estimated");
+    if !within_a_type(measured, estimate) {
+        failures.push(format!(
+            "json checking msg.schema: adds {measured} B of flash to the chain, {estimate} estimated"
+        ));
     }
     println!("static: measured, assumed (bytes of RAM)");
     for line in &statics {

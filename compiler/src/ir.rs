@@ -872,6 +872,9 @@ pub struct JsonNode {
     pub action: JsonAction,
     /// Text is written with four spaces a level (`pretty`).
     pub pretty: bool,
+    /// Messages are checked against `msg.schema`: some node of the flow
+    /// may set it ([`crate::nodes::json::may_set_schema`]).
+    pub checks_schema: bool,
 }
 
 /// A `delay` node: how it holds messages back, its times already in

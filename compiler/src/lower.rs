@@ -173,6 +173,7 @@ pub fn lower(
     lowering.check_config_references();
     lowering.load_node_crates();
     lowering.classify();
+    lowering.mark_schema_checks();
     lowering.read_wires();
     lowering.resolve_link_returns();
     let mut wires = lowering.resolve_wires();
@@ -536,6 +537,16 @@ impl<'a> Lowering<'a> {
                 *slot = role;
             }
         }
+    }
+
+    /// Leaves the check against `msg.schema` out of json nodes when no
+    /// node of the flow can set it.
+    fn mark_schema_checks(&mut self) {
+        let checks = nodes::json::may_set_schema(
+            self.enabled().into_iter().map(|(_, node)| node),
+            self.kinds.iter().map(|(_, kind)| kind),
+        );
+        nodes::json::mark_schema_checks(self.kinds.iter_mut().map(|(_, kind)| kind), checks);
     }
 
     fn check_link_call(&mut self, node: &RawNode) {

@@ -356,6 +356,7 @@ fn json_properties_are_read_as_node_red_reads_them() {
                 path: vec![key("payload")],
                 action: JsonAction::Convert,
                 pretty: false,
+                checks_schema: false,
             },
         ),
         (
@@ -364,6 +365,7 @@ fn json_properties_are_read_as_node_red_reads_them() {
                 path: vec![key("payload")],
                 action: JsonAction::Convert,
                 pretty: false,
+                checks_schema: false,
             },
         ),
         (
@@ -372,6 +374,7 @@ fn json_properties_are_read_as_node_red_reads_them() {
                 path: vec![key("one"), key("two")],
                 action: JsonAction::AlwaysString,
                 pretty: true,
+                checks_schema: false,
             },
         ),
         (
@@ -380,6 +383,7 @@ fn json_properties_are_read_as_node_red_reads_them() {
                 path: vec![key("payload")],
                 action: JsonAction::AlwaysObject,
                 pretty: false,
+                checks_schema: false,
             },
         ),
     ] {
@@ -387,6 +391,49 @@ fn json_properties_are_read_as_node_red_reads_them() {
             r#"{{"id": "j", "type": "json", {properties} "wires": []}}"#
         ));
         assert_eq!(kind, NodeKind::Json(expect), "{properties}");
+    }
+}
+
+/// A json node checks messages against `msg.schema` only in a flow where
+/// some node may set it: one that names `schema` in its configuration (a
+/// change rule, an inject property, a subflow instance's value that a
+/// node inside takes as its property).
+#[test]
+fn json_nodes_check_msg_schema_only_where_the_flow_may_set_it() {
+    let json = r#"{"id": "j", "type": "json", "wires": []}"#;
+    for (others, expect) in [
+        ("", false),
+        (
+            r#"{"id": "c", "type": "change", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "x", "tot": "str"}], "wires": [["j"]]},
+               {"id": "n", "type": "comment", "name": "about the schema"},"#,
+            false,
+        ),
+        (
+            r#"{"id": "c", "type": "change", "rules": [{"t": "set", "p": "schema", "pt": "msg", "to": "{}", "tot": "json"}], "wires": [["j"]]},"#,
+            true,
+        ),
+        (
+            r#"{"id": "i", "type": "inject", "props": [{"p": "schema", "v": "{}", "vt": "json"}], "wires": [["j"]]},"#,
+            true,
+        ),
+        (
+            r#"{"id": "s", "type": "subflow", "name": "S", "in": [], "out": [{"x": 0, "y": 0, "wires": [{"id": "sc"}]}],
+                "env": [{"name": "TO", "type": "str", "value": "payload"}]},
+               {"id": "sc", "type": "change", "z": "s", "rules": [{"t": "set", "p": "${TO}", "pt": "msg", "to": "{}", "tot": "json"}], "wires": [[]]},
+               {"id": "si", "type": "subflow:s", "env": [{"name": "TO", "type": "str", "value": "schema"}], "wires": [["j"]]},"#,
+            true,
+        ),
+    ] {
+        let flow = lower(&format!("[{others} {json}]"));
+        let checks: Vec<bool> = flow
+            .nodes
+            .iter()
+            .filter_map(|node| match &node.kind {
+                NodeKind::Json(json) => Some(json.checks_schema),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(checks, [expect], "{others}");
     }
 }
 

@@ -587,3 +587,37 @@ fn what_does_not_fit_is_an_error() {
         }
     );
 }
+
+/// A node built without the check (psosc found nothing in its flow that
+/// sets `msg.schema`) converts as the checking node does, and refuses a
+/// message that comes with a schema anyway rather than pass it unchecked.
+#[test]
+fn a_node_without_the_check_refuses_a_schema_it_is_given() {
+    let node = Json::without_schema_check(
+        NodeInfo::new("unchecked", "", "json"),
+        PAYLOAD,
+        Convert,
+        false,
+    );
+    for (input, expect_sent, expect_error) in [
+        (r#"{"payload":"{\"a\":1}"}"#, Some(r#"{"payload":{"a":1}}"#), None),
+        (r#"{"payload":"3","schema":false}"#, Some(r#"{"payload":3,"schema":false}"#), None),
+        (
+            &*format!(r#"{{"payload":{},"schema":{SCHEMA}}}"#, as_string(INVALID)),
+            None,
+            Some("JSON Schema error: this json node was built without the check against msg.schema, as no node of its flow sets msg.schema"),
+        ),
+    ] {
+        let device = Device::new("unchecked", "conformance");
+        let mut msg = Msg::<1024>::from_json(input.as_bytes()).expect("reads");
+        let mut sent = None;
+        node.input(&device, &mut msg, &mut |_: usize, msg: &mut Msg<1024>| {
+            sent = Some(format!("{msg:?}"))
+        });
+        let error = device
+            .take_error()
+            .map(|reported| reported.message.as_str().to_string());
+        assert_eq!(sent.as_deref(), expect_sent, "{input}");
+        assert_eq!(error.as_deref(), expect_error, "{input}");
+    }
+}

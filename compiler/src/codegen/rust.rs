@@ -1989,10 +1989,22 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 }
             );
             let pretty = json.pretty;
-            (
-                quote!(#json_type),
-                quote!(#json_type::new(#info, #property, #action_type::#action, #pretty)),
-            )
+            if json.checks_schema {
+                (
+                    quote!(#json_type),
+                    quote!(#json_type::new(#info, #property, #action_type::#action, #pretty)),
+                )
+            } else {
+                (
+                    quote!(#json_type<false>),
+                    quote!(#json_type::without_schema_check(
+                        #info,
+                        #property,
+                        #action_type::#action,
+                        #pretty
+                    )),
+                )
+            }
         }
         NodeKind::Delay(delay) => {
             let delay_type = imports.node("Delay");

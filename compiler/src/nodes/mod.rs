@@ -12,7 +12,7 @@ mod debug;
 mod delay;
 mod filter;
 mod inject;
-mod json;
+pub(crate) mod json;
 pub mod mqtt;
 mod mustache;
 pub mod path;

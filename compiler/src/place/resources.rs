@@ -424,8 +424,10 @@ pub fn type_code(type_name: &str) -> u64 {
         // With one status node that receives the instance's status; most
         // of it writes payloads as `util.inspect` does.
         crate::subflow::STATUS_PORT_TYPE => 7096,
-        // With its check against `msg.schema` (6920 without).
-        "json" => 20848,
+        "json" => 6920,
+        // What a json node's check against `msg.schema` adds (20848
+        // measured with it), in a flow that may set it.
+        SCHEMA_CHECK => 13928,
         "template" => 5736,
         "range" => 1360,
         _ => return 0,
@@ -569,7 +571,7 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         }
         // The text it makes of a `text` that is not a string.
         NodeKind::SubflowStatus(_) => message,
-        NodeKind::Json(json) => schema_check(json.action, message),
+        NodeKind::Json(json) if json.checks_schema => schema_check(json.action, message),
         _ => 0,
     };
     CallStack {
@@ -970,6 +972,11 @@ pub fn closing_wires<'a>(
     closing
 }
 
+/// The code of a json node's check against `msg.schema`, counted as a
+/// type of its own, once on a device whose json nodes check
+/// ([`crate::ir::JsonNode::checks_schema`]).
+pub const SCHEMA_CHECK: &str = "json: msg.schema";
+
 /// What the nodes of one device share, each counted once however many
 /// nodes use it: the code of their types, their context stores, and the
 /// MQTT session.
@@ -988,6 +995,11 @@ impl<'a> Shared<'a> {
     pub fn add(&mut self, type_name: &'a str, kind: &'a NodeKind) {
         self.has_nodes = true;
         self.types.insert(type_name);
+        if let NodeKind::Json(json) = kind {
+            if json.checks_schema {
+                self.types.insert(SCHEMA_CHECK);
+            }
+        }
         self.stores.extend(
             kind.context_scopes()
                 .into_iter()

@@ -33,7 +33,11 @@ pub enum JsonAction {
 /// `JSON.stringify(value, null, 4)`.
 pub const PRETTY_INDENT: usize = 4;
 
-pub struct Json {
+/// `SCHEMA`: whether the node checks messages against `msg.schema`. psosc
+/// builds it without the check (`Json::<false>`, about 14 KiB of flash
+/// less) when nothing in the flow can set `msg.schema`; a schema that
+/// comes anyway is then refused, never passed unchecked.
+pub struct Json<const SCHEMA: bool = true> {
     pub info: NodeInfo,
     path: &'static [PathSegment<'static>],
     action: JsonAction,
@@ -41,7 +45,7 @@ pub struct Json {
     pretty: bool,
 }
 
-impl Json {
+impl Json<true> {
     pub const fn new(
         info: NodeInfo,
         path: &'static [PathSegment<'static>],
@@ -55,6 +59,27 @@ impl Json {
             pretty,
         }
     }
+}
+
+impl Json<false> {
+    /// A node without the check against `msg.schema`, for a flow in which
+    /// no node can set it.
+    pub const fn without_schema_check(
+        info: NodeInfo,
+        path: &'static [PathSegment<'static>],
+        action: JsonAction,
+        pretty: bool,
+    ) -> Self {
+        Self {
+            info,
+            path,
+            action,
+            pretty,
+        }
+    }
+}
+
+impl<const SCHEMA: bool> Json<SCHEMA> {
 
     /// Writes the value at the node's property as JSON text in its place.
     /// The text is written from a copy of the message, which the value is
@@ -71,7 +96,7 @@ impl Json {
 /// Built-in nodes keep no state: their configuration is a constant the
 /// compiler emits, so a device holds them in immutable statics and the
 /// optimiser sees through them.
-impl Json {
+impl<const SCHEMA: bool> Json<SCHEMA> {
     pub fn input<const N: usize, O: Outputs<N>>(
         &self,
         device: &Device,
@@ -82,6 +107,10 @@ impl Json {
         // `msg.schema` when it is set (truthy), compiling the schema first,
         // whether or not the message has the property.
         let validate = match msg.property("schema") {
+            Some(schema) if !SCHEMA && schema.is_truthy() => {
+                refuse_unchecked(&self.info, device);
+                return;
+            }
             Some(schema) if schema.is_truthy() => match schema::check_schema(schema) {
                 Ok(()) => true,
                 Err(problem) => {
@@ -208,6 +237,16 @@ impl Json {
         conclude(&self.info, device, msg, checked, &errors)
     }
 }
+
+/// Reports a `msg.schema` that a node built without the check was given:
+/// psosc found nothing in the flow that sets it.
+fn refuse_unchecked(info: &NodeInfo, device: &Device) {
+    info.log(device, format_args!("{UNCHECKED}"));
+    device.report_error(ErrorKind::BadValue, UNCHECKED);
+}
+
+/// The error of a node built without the check that is given a schema.
+const UNCHECKED: &str = "JSON Schema error: this json node was built without the check against msg.schema, as no node of its flow sets msg.schema";
 
 /// Reports a schema that is not checked against: Node-RED's text when Ajv
 /// would not compile it, with the reason a device adds when Ajv would.
