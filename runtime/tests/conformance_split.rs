@@ -942,6 +942,26 @@ fn auto_join_reads_each_messages_own_type() {
             &[r#"{"payload":["x",null,"y"]}"#],
             vec![],
         ),
+        (
+            // `!isNaN(propertyIndex)`: an index that is a number, though
+            // no array index, names a member by its JavaScript text.
+            "an array message with a fractional index in an object's group sets that member",
+            [
+                r#"{"payload":1,"parts":{"id":"r","type":"object","key":"a","index":0,"count":2}}"#,
+                r#"{"payload":2,"parts":{"id":"r","type":"array","index":1.5,"count":2}}"#,
+            ],
+            &[r#"{"payload":{"a":1,"1.5":2}}"#],
+            vec![],
+        ),
+        (
+            "an array message with a negative index in an object's group sets that member",
+            [
+                r#"{"payload":1,"parts":{"id":"n","type":"object","key":"a","index":0,"count":2}}"#,
+                r#"{"payload":2,"parts":{"id":"n","type":"array","index":-1,"count":2}}"#,
+            ],
+            &[r#"{"payload":{"a":1,"-1":2}}"#],
+            vec![],
+        ),
     ];
     for (case, inputs, sent, errors) in cases {
         assert_eq!(

@@ -260,6 +260,15 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             None => part("index").and_then(array_index),
             Some(_) => None,
         };
+        // An index that is a number but no array index (`1.5`, `-1`):
+        // Node-RED's `!isNaN(index)` still takes it, as the key its
+        // JavaScript text names.
+        let mut loose_key = heapless::String::<SHORT>::new();
+        let loose = custom.is_none()
+            && index.is_none()
+            && part("index").is_some_and(|value| {
+                !value.to_number().is_nan() && value.write_js_text(&mut loose_key).is_ok()
+            });
         let target = match custom {
             None => part("count").map_or(0, count_of),
             Some(custom) if custom.count_from_parts && parts.is_some() => {
@@ -397,7 +406,7 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             }
             // A value pushed onto a group that holds an object throws.
             (Kind::String | Kind::Buffer | Kind::Array { .. }, Some(_))
-                if index.is_none() && group.kind.holds_members() =>
+                if index.is_none() && !loose && group.kind.holds_members() =>
             {
                 Some(PUSH_ON_OBJECT)
             }
@@ -442,6 +451,16 @@ impl<const N: usize, const G: usize, const B: usize, P: Pending<N>> Join<N, G, B
             },
             _ => match (index, property) {
                 (Some(index), value) => group.put_indexed(index, value),
+                (None, value) if loose => {
+                    if group.kind.holds_members() {
+                        group.put_named(&loose_key, value)
+                    } else {
+                        // A property beside an array's items, which a
+                        // device cannot keep: counted.
+                        device.report_uncaught(ErrorKind::BadValue);
+                        Ok(())
+                    }
+                }
                 (None, Some(value)) => group.put_item(group.length, Some(value)),
                 (None, None) => Ok(()),
             },
@@ -652,9 +671,19 @@ impl<const N: usize, const B: usize> Group<N, B> {
         }
         let mut key = heapless::String::<10>::new();
         write!(key, "{index}").map_err(|_| MsgError::Full)?;
-        let held = self.member(&key).map(|held| held == ValueRef::Null);
+        self.put_named(&key, value)
+    }
+
+    /// `group.payload[key] = value` on a group that holds an object,
+    /// counted when the member held nothing (`== undefined`).
+    fn put_named(
+        &mut self,
+        key: &str,
+        value: Option<ValueRef<'_>>,
+    ) -> core::result::Result<(), MsgError> {
+        let held = self.member(key).map(|held| held == ValueRef::Null);
         if let Some(value) = value {
-            self.put_member(&key, &value)?;
+            self.put_member(key, &value)?;
         }
         // `put_member` counts a new key; a key that held `null`, or a
         // value left `undefined` where nothing was, counts too.
