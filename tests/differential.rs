@@ -884,7 +884,9 @@ const CASES: &[Case] = &[
     },
     // A status node whose chain makes the debug node it watches show a
     // status again, a change node putting an `x` before the text each
-    // round, until a switch ends the loop at five.
+    // round, until a switch ends the loop at five. The change node
+    // removes `msg.status`, or the debug node would take the message for
+    // its own status and show nothing (`21-debug.js`).
     Case {
         name: "status-loop",
         nodes: r#"[{"id": "d", "type": "debug", "name": "shown", "active": true, "tosidebar": false, "console": false,
@@ -892,6 +894,7 @@ const CASES: &[Case] = &[
           {"id": "s", "type": "status", "name": "", "scope": ["d"], "wires": [["grow"]]},
           {"id": "grow", "type": "change", "rules": [
             {"t": "move", "p": "status.text", "pt": "msg", "to": "payload", "tot": "msg"},
+            {"t": "delete", "p": "status", "pt": "msg"},
             {"t": "change", "p": "payload", "pt": "msg", "from": "s", "fromt": "str", "to": "xs", "tot": "str"}
           ], "wires": [["out0", "enough"]]},
           {"id": "enough", "type": "switch", "property": "payload", "rules": [{"t": "regex", "v": "^x{5}", "vt": "str", "case": false}, {"t": "else"}],

@@ -2589,10 +2589,13 @@ fn a_catch_loop_goes_through_the_loop_queue() {
     assert!(flow.wires.iter().all(|wire| !wire.queued));
     assert_eq!(queued_watches(&flow), [("parse", "errors")]);
     let call = 160 + 512;
-    // The inject's call and the json node's (one message more); a round
-    // from the queue is the drained message, the json node's call, and
-    // no more.
-    assert_eq!(flow.devices[0].stack, STACK_BASE + call + (call + 512));
+    // A round from the queue: the three messages of the drain, the json
+    // node's call (one message more), and the three of the caught
+    // message made and queued.
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + 1536 + (call + 512) + 1536
+    );
 }
 
 /// Two nodes that fail in turn on what their catch nodes send each to the
@@ -2642,13 +2645,15 @@ fn a_status_loop_goes_through_the_loop_queue_with_the_watchers_after_it() {
         [("shown", "watch"), ("shown", "after")]
     );
     let call = 160 + 512;
-    // A round from the queue: the drained message, the change node's
-    // call, the debug node's, the status message made for the status node
-    // called at once (which holds nothing) and the call of its debug
-    // node. The inject's chain is the same less the drained message.
+    // A round from the queue: the three messages of the drain, the
+    // change node's call, the debug node's, and the three messages of the
+    // status message made and queued (deeper than the status message made
+    // for the status node called at once, which holds nothing, and the
+    // call of its debug node). The inject's chain is the same less the
+    // drain's messages.
     assert_eq!(
         flow.devices[0].stack,
-        STACK_BASE + 512 + call + call + 512 + call
+        STACK_BASE + 1536 + call + call + 1536
     );
 }
 
