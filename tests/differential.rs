@@ -938,11 +938,11 @@ const CASES: &[Case] = &[
     },
     // A catch node wired back to the node that failed: the message is
     // caught nine times, its `msg.error.source.count` going up, and the
-    // tenth error is dropped. The change node is wired first: a device
-    // calls a port's receivers one after another, each to the end of what
-    // it sets off, so with the json node first the counts would leave in
-    // reverse order, where Node-RED queues each delivery. No topic: nine
-    // messages at once fit the device's outbox, eighteen would not.
+    // tenth error is dropped. The catch node's call closes a loop, so it
+    // goes through the loop queue a round at a time, and the counts leave
+    // in order whichever receiver is wired first (`catch-loop-json-first`).
+    // No topic: nine messages at once fit the device's outbox, eighteen
+    // would not.
     Case {
         name: "catch-loop",
         nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [[]]},
@@ -953,6 +953,57 @@ const CASES: &[Case] = &[
         topic: None,
         inputs: &[r#""{bad""#],
         outputs: 9,
+    },
+    Case {
+        name: "catch-loop-json-first",
+        nodes: r#"[{"id": "j", "type": "json", "name": "parse", "property": "payload", "action": "", "pretty": false, "wires": [[]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["j"], "uncaught": false, "wires": [["j", "s"]]},
+          {"id": "s", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.source.count", "tot": "msg"}
+          ], "wires": [["out0"]]}]"#,
+        topic: None,
+        inputs: &[r#""{bad""#],
+        outputs: 9,
+    },
+    // Two json nodes failing in turn on what each one's catch node sends
+    // to the other: the count of catches starts again at each, so only
+    // the switch ends the loop, once a change node has put five `x`s
+    // before the text. Each round's text leaves as it goes round.
+    Case {
+        name: "catch-loop-in-turns",
+        nodes: r#"[{"id": "a", "type": "json", "name": "first", "property": "payload", "action": "", "pretty": false, "wires": [[]]},
+          {"id": "b", "type": "json", "name": "second", "property": "payload", "action": "", "pretty": false, "wires": [[]]},
+          {"id": "ca", "type": "catch", "name": "", "scope": ["a"], "uncaught": false, "wires": [["grow"]]},
+          {"id": "grow", "type": "change", "rules": [
+            {"t": "change", "p": "payload", "pt": "msg", "from": "s", "fromt": "str", "to": "xs", "tot": "str"}
+          ], "wires": [["out0", "enough"]]},
+          {"id": "enough", "type": "switch", "property": "payload", "rules": [{"t": "regex", "v": "^x{5}", "vt": "str", "case": false}, {"t": "else"}],
+            "checkall": "false", "outputs": 2, "wires": [["out1"], ["b"]]},
+          {"id": "cb", "type": "catch", "name": "", "scope": ["b"], "uncaught": false, "wires": [["a"]]}]"#,
+        topic: None,
+        inputs: &[r#""s{bad""#],
+        outputs: 6,
+    },
+    // A status node whose chain makes the debug node it watches show a
+    // status again, a change node putting an `x` before the text each
+    // round, until a switch ends the loop at five. The change node
+    // removes `msg.status`, or the debug node would take the message for
+    // its own status and show nothing (`21-debug.js`).
+    Case {
+        name: "status-loop",
+        nodes: r#"[{"id": "d", "type": "debug", "name": "shown", "active": true, "tosidebar": false, "console": false,
+            "tostatus": true, "complete": "payload", "targetType": "msg", "statusVal": "", "statusType": "auto", "wires": []},
+          {"id": "s", "type": "status", "name": "", "scope": ["d"], "wires": [["grow"]]},
+          {"id": "grow", "type": "change", "rules": [
+            {"t": "move", "p": "status.text", "pt": "msg", "to": "payload", "tot": "msg"},
+            {"t": "delete", "p": "status", "pt": "msg"},
+            {"t": "change", "p": "payload", "pt": "msg", "from": "s", "fromt": "str", "to": "xs", "tot": "str"}
+          ], "wires": [["out0", "enough"]]},
+          {"id": "enough", "type": "switch", "property": "payload", "rules": [{"t": "regex", "v": "^x{5}", "vt": "str", "case": false}, {"t": "else"}],
+            "checkall": "false", "outputs": 2, "wires": [[], ["d"]]}]"#,
+        topic: None,
+        inputs: &[r#""s""#],
+        outputs: 5,
     },
     // A debug node showing its status, watched by a status node whose
     // message's `msg.status` a change node makes the payload: the same

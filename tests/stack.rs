@@ -8,7 +8,10 @@
 //! that takes its error, a catch node wired back to the node that fails,
 //! a json node checking text against a schema nested as deep as
 //! a device checks, its errors to a catch node, a debug node's status and the chain of the status node that receives
-//! it, a change node replacing with groups (`$1`), an
+//! it, a status node whose chain makes the debug node it watches show a
+//! status again, thirty rounds, two json nodes failing in turn on what
+//! each one's catch node sends to the other, thirty rounds (both loops
+//! through the loop queue, a round at a time), a change node replacing with groups (`$1`), an
 //! `mqtt out` calling the `mqtt in` of its device that subscribes to its
 //! topic, an MQTT session passing messages on, and a chain entered by a
 //! wire from that device), run
@@ -126,5 +129,5 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         println!("{line}");
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(report.len(), 17, "every device of the flow is measured");
+    assert_eq!(report.len(), 19, "every device of the flow is measured");
 }

@@ -2,7 +2,7 @@
 //! configuration, and resolved wires. Every stage after the front end works
 //! on this and never looks at raw JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -49,6 +49,11 @@ pub struct Flow {
     /// For each node that complete nodes watch, those complete nodes in
     /// the order Node-RED gives them the message the node finished with.
     pub completed_by: BTreeMap<NodeIndex, Vec<NodeIndex>>,
+    /// The watchers (as `(node, watcher)`, from `caught_by`,
+    /// `status_watched_by` and `completed_by`) whose messages go through
+    /// the device's loop queue, as a wire's that closes a loop does:
+    /// `place::resources::queued_watches`.
+    pub queued_watches: BTreeSet<(NodeIndex, NodeIndex)>,
 }
 
 /// A crate of custom node types, as a device crate depends on it.

@@ -1,7 +1,7 @@
 //! From the flow file's objects to the IR: devices, typed nodes, and wires
 //! with junctions and links resolved into direct connections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use crate::custom::NodeCrate;
@@ -198,6 +198,7 @@ pub fn lower(
         caught_by: placed.caught_by,
         status_watched_by: placed.status_watched_by,
         completed_by: placed.completed_by,
+        queued_watches: BTreeSet::new(),
     };
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     crate::nodes::status::check_devices(&flow, lowering.diagnostics);
@@ -1357,6 +1358,25 @@ impl<'a> Lowering<'a> {
         for wire in &mut flow.wires {
             wire.queued = closing.contains(&(wire.from, wire.to));
         }
+        // The wires left may still make a loop with the calls of catch,
+        // status and complete nodes: those watchers get their messages
+        // through the queue too.
+        let device = |node: usize| flow.nodes.get(node).map(|node| node.device);
+        let watches: Vec<_> = crate::place::resources::watches(
+            &flow.caught_by,
+            &flow.status_watched_by,
+            &flow.completed_by,
+        )
+        .into_iter()
+        .filter(|watch| device(watch.node) == device(watch.watcher))
+        .collect();
+        flow.queued_watches = crate::place::resources::queued_watches(
+            flow.nodes.len(),
+            flow.wires
+                .iter()
+                .filter(|wire| flow.same_device(wire) && !wire.queued),
+            &watches,
+        );
     }
 }
 

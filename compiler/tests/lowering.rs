@@ -2845,12 +2845,27 @@ fn a_status_nodes_chain_counts_under_the_node_it_watches() {
     );
 }
 
-/// A catch node wired back to the node whose errors it takes makes a
-/// loop of calls that no queue breaks: a message that fails each time
-/// nests until the tenth catch is dropped, nine rounds of the json node's
-/// call and the caught message (which the catch node sends on).
+/// The `(node, watcher)` pairs of ids whose messages go through the loop
+/// queue.
+fn queued_watches(flow: &psosc::ir::Flow) -> Vec<(&str, &str)> {
+    flow.queued_watches
+        .iter()
+        .map(|(node, watcher)| {
+            (
+                flow.nodes[*node].id.as_str(),
+                flow.nodes[*watcher].id.as_str(),
+            )
+        })
+        .collect()
+}
+
+/// A catch node wired back to the node whose errors it takes closes a
+/// loop with its call, which no wire closes: its messages go through the
+/// loop queue, so a message that fails each time runs a round at a time,
+/// each from the queue, and the stack is the deeper of the inject's chain
+/// and one round.
 #[test]
-fn a_catch_loop_counts_nine_rounds() {
+fn a_catch_loop_goes_through_the_loop_queue() {
     use psosc::place::resources::STACK_BASE;
     let flow = lower(
         r#"[
@@ -2861,9 +2876,74 @@ fn a_catch_loop_counts_nine_rounds() {
         ]"#,
     );
     assert!(flow.wires.iter().all(|wire| !wire.queued));
+    assert_eq!(queued_watches(&flow), [("parse", "errors")]);
     let call = 160 + 512;
-    let round = (call + 512) + 512;
-    assert_eq!(flow.devices[0].stack, STACK_BASE + call + 9 * round);
+    // A round from the queue: the three messages of the drain, the json
+    // node's call (one message more), and the three of the caught
+    // message made and queued.
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + 1536 + (call + 512) + 1536
+    );
+}
+
+/// Two nodes that fail in turn on what their catch nodes send each to the
+/// other: the count of catches starts again at each, so nothing stops the
+/// loop; one catch node's call closes it and goes through the queue.
+#[test]
+fn an_alternating_catch_loop_goes_through_the_loop_queue() {
+    let flow = lower(
+        r#"[
+        {"id": "da", "type": "psos-device", "name": "alternating-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["first"]]},
+        {"id": "first", "type": "json", "property": "payload", "action": "", "wires": [[]]},
+        {"id": "second", "type": "json", "property": "payload", "action": "", "wires": [[]]},
+        {"id": "first-errors", "type": "catch", "scope": ["first"], "wires": [["second"]]},
+        {"id": "second-errors", "type": "catch", "scope": ["second"], "wires": [["first"]]}
+        ]"#,
+    );
+    assert_eq!(
+        queued_watches(&flow),
+        [("first", "first-errors"), ("second", "second-errors")]
+    );
+}
+
+/// A status node whose chain leads back to the debug node it watches,
+/// which shows a status again: the status node's messages go through the
+/// queue, and a watcher told after it too (so that its chain still runs
+/// after the first's, as in Node-RED), while one told before it, which
+/// leads nowhere back, is still called at once.
+#[test]
+fn a_status_loop_goes_through_the_loop_queue_with_the_watchers_after_it() {
+    use psosc::place::resources::STACK_BASE;
+    let flow = lower(
+        r#"[
+        {"id": "ds", "type": "psos-device", "name": "status-loop-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["shown"]]},
+        {"id": "shown", "type": "debug", "active": true, "console": false, "tostatus": true, "statusType": "auto", "complete": "payload", "targetType": "msg", "wires": []},
+        {"id": "before", "type": "status", "scope": ["shown"], "wires": [["seen"]]},
+        {"id": "watch", "type": "status", "scope": ["shown"], "wires": [["tag"]]},
+        {"id": "after", "type": "status", "scope": ["shown"], "wires": [["seen"]]},
+        {"id": "tag", "type": "change", "rules": [{"t": "move", "p": "status.text", "pt": "msg", "to": "payload", "tot": "msg"}], "wires": [["shown"]]},
+        {"id": "seen", "type": "debug", "wires": []}
+        ]"#,
+    );
+    assert!(flow.wires.iter().all(|wire| !wire.queued));
+    assert_eq!(
+        queued_watches(&flow),
+        [("shown", "watch"), ("shown", "after")]
+    );
+    let call = 160 + 512;
+    // A round from the queue: the three messages of the drain, the
+    // change node's call, the debug node's, and the three messages of the
+    // status message made and queued (deeper than the status message made
+    // for the status node called at once, which holds nothing, and the
+    // call of its debug node). The inject's chain is the same less the
+    // drain's messages.
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + 1536 + call + call + 1536
+    );
 }
 
 /// An `mqtt out` calls the `mqtt in` nodes of its device that subscribe

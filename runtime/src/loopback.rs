@@ -4,7 +4,10 @@
 //! with the message that started the loop. The compiler breaks each loop at
 //! the wires that close it: a message sent on such a wire is copied into
 //! this queue, and the device delivers it once the call that sent it has
-//! returned. A full queue drops the message and counts
+//! returned. So is the message made for a catch, status or complete node
+//! whose chain leads back to a node it watches: a flow that keeps
+//! reporting runs a round at a time, never nested, as Node-RED queues
+//! what such a node sends. A full queue drops the message and counts
 //! [`ErrorKind::QueueFull`](crate::ErrorKind::QueueFull).
 
 use crate::{Device, ErrorKind, Msg};

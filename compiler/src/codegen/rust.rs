@@ -112,6 +112,9 @@ struct DeviceCode<'a> {
     /// Per node (by position), the positions of the complete nodes that
     /// take the messages it finishes with, in the order they get them.
     completers: Vec<Vec<usize>>,
+    /// The watchers (as positions `(node, watcher)`) that get their
+    /// messages through the loop queue (`Flow::queued_watches`).
+    queued_watches: BTreeSet<(usize, usize)>,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -218,6 +221,19 @@ impl<'a> DeviceCode<'a> {
                     .collect()
             })
             .collect();
+        let queued_watches: BTreeSet<(usize, usize)> = flow
+            .queued_watches
+            .iter()
+            .filter_map(|(node, watcher)| {
+                let position = |index: &usize| position_of.get(*index).copied().flatten();
+                Some((position(node)?, position(watcher)?))
+            })
+            .collect();
+        for (_, watcher) in &queued_watches {
+            if !loop_targets.contains(watcher) {
+                loop_targets.push(*watcher);
+            }
+        }
         let mut contexts: Vec<&Store> = Vec::new();
         for (_, node) in &on_device {
             for scope in node.kind.context_scopes() {
@@ -245,7 +261,21 @@ impl<'a> DeviceCode<'a> {
             catchers,
             status_watchers,
             completers,
+            queued_watches,
         }
+    }
+
+    /// How the node at `position` reaches its `watchers`: each watcher's
+    /// input function, or the loop queue for those whose messages go
+    /// through it.
+    fn watcher_receivers(&self, position: usize, watchers: &[usize]) -> Vec<Receiver> {
+        watchers
+            .iter()
+            .filter_map(|watcher| {
+                let queued = self.queued_watches.contains(&(position, *watcher));
+                self.receiver((*watcher, queued, None))
+            })
+            .collect()
     }
 
     /// How a message reaches a receiver: its input function (when
@@ -292,8 +322,8 @@ impl<'a> DeviceCode<'a> {
             .collect();
         let dispatch = dispatch(quote!(target), arms);
         quote! {
-            /// Messages on the wires that close a loop wait here until the
-            /// call that sent them returns.
+            /// Messages that close a loop, on a wire or to a catch, status or
+            /// complete node, wait here until the call that sent them returns.
             static LOOPBACK: #loopback<#capacity, LOOPBACK_CAPACITY> = #loopback::new();
 
             /// How many messages the loop queue holds.
@@ -478,6 +508,8 @@ impl<'a> DeviceCode<'a> {
         if reported.is_empty() {
             return (quote!(None), quote!());
         }
+        // What a status node's chain put in the loop queue runs after.
+        let drain = (!self.loop_targets.is_empty()).then(|| quote!(drain_loopback();));
         (
             quote!(Some(mqtt_session)),
             quote! {
@@ -486,6 +518,7 @@ impl<'a> DeviceCode<'a> {
                 fn mqtt_session(state: psos::mqtt::SessionState) {
                     let status = state.status();
                     #(#reported(&status);)*
+                    #drain
                 }
             },
         )
@@ -770,11 +803,7 @@ impl<'a> DeviceCode<'a> {
         imports: &mut Imports,
     ) -> Option<(Ident, TokenStream)> {
         let catchers = self.catchers.get(position).filter(|c| !c.is_empty())?;
-        let receivers: Vec<Receiver> = catchers
-            .iter()
-            .filter_map(|catch| self.names(*catch))
-            .map(|names| Receiver::Direct(names.input))
-            .collect();
+        let receivers = self.watcher_receivers(position, catchers);
         let names = self.names(position)?;
         let caught = format_ident!("{}_caught", names.input);
         let info = node_info(node, imports);
@@ -797,13 +826,8 @@ impl<'a> DeviceCode<'a> {
 
     /// The status nodes of this device that receive a node's status.
     fn status_receivers(&self, position: usize) -> Vec<Receiver> {
-        self.status_watchers
-            .get(position)
-            .into_iter()
-            .flatten()
-            .filter_map(|watcher| self.names(*watcher))
-            .map(|names| Receiver::Direct(names.input))
-            .collect()
+        let watchers = self.status_watchers.get(position).map_or(&[][..], Vec::as_slice);
+        self.watcher_receivers(position, watchers)
     }
 
     /// For a node whose status status nodes of this device receive: the
@@ -859,11 +883,7 @@ impl<'a> DeviceCode<'a> {
     ) -> Option<Completion> {
         let completers = self.completers.get(position).filter(|c| !c.is_empty())?;
         let finish = crate::nodes::complete::finish(&node.kind);
-        let receivers: Vec<Receiver> = completers
-            .iter()
-            .filter_map(|complete| self.names(*complete))
-            .map(|names| Receiver::Direct(names.input))
-            .collect();
+        let receivers = self.watcher_receivers(position, completers);
         let names = self.names(position)?;
         let completed = format_ident!("{}_completed", names.input);
         let info = node_info(node, imports);

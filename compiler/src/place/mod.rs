@@ -228,22 +228,7 @@ pub fn place(
         .cloned()
         .chain(crate::lower::local_topic_wires(&kinds, |_, _| true))
         .collect();
-    let watchers: Vec<resources::Watch> = [
-        (&caught_by, true),
-        (&status_watched_by, false),
-        (&completed_by, false),
-    ]
-    .into_iter()
-    .flat_map(|(watched_by, catches)| {
-        watched_by.iter().flat_map(move |(node, watchers)| {
-            watchers.iter().map(move |watcher| resources::Watch {
-                node: *node,
-                watcher: *watcher,
-                catches,
-            })
-        })
-    })
-    .collect();
+    let watchers = resources::watches(&caught_by, &status_watched_by, &completed_by);
     count_calls(
         &mut may_share,
         devices,

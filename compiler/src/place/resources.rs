@@ -645,14 +645,12 @@ pub struct CallStack {
 /// The generated code calls each watcher nested in the node's call (when
 /// it sends or has returned, before its receivers or after), with a
 /// message made for it, so a watcher's chain counts as a port of the
-/// node's with a buffer of its own. A loop that a watcher's chain closes
-/// back to a node it watches is counted once round, as a loop of wires
-/// is, unless a catch node is on it: a message that fails again each time
-/// it is caught nests calls until the tenth catch is dropped, so such a
-/// loop is counted [`CATCH_LIMIT`](psos::nodes::CATCH_LIMIT) − 1 rounds.
-/// A loop through status or complete nodes alone has no such limit: the
-/// runtime nests it for as long as the message comes round, and it is
-/// counted once round. Without a node, nothing.
+/// node's with a buffer of its own; but a watcher whose chain leads back
+/// to the node, and the watchers after it ([`queued_watches`]), get their
+/// message through the loop queue, so their chains start anew under the
+/// message the queue is drained into, as a wire's that closes a loop
+/// (with the copies [`QUEUED_REPORT_MESSAGES`] counts on both sides).
+/// Without a node, nothing.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
@@ -666,56 +664,37 @@ pub fn deepest_calls(
     let on_device_wire =
         |wire: &&Wire| on_device(wire.from) && on_device(wire.to) && wire.to < n_nodes;
     let closing = closing_wires(n_nodes, wires.iter().filter(on_device_wire));
-    let mut edges: Vec<CallEdge> = wires
+    let direct: Vec<&Wire> = wires
         .iter()
         .filter(on_device_wire)
         .filter(|wire| !wire.queued && !closing.contains(&(wire.from, wire.to)))
+        .collect();
+    let watches: Vec<Watch> = watches
+        .iter()
+        .filter(|watch| on_device(watch.node) && on_device(watch.watcher))
+        .filter(|watch| watch.watcher < n_nodes)
+        .copied()
+        .collect();
+    let queued = queued_watches(n_nodes, direct.iter().copied(), &watches);
+    let mut edges: Vec<CallEdge> = direct
+        .iter()
         .map(|wire| CallEdge {
             from: wire.from,
             to: wire.to,
             way: Way::Port(wire.port, wire.topic_filter.is_some()),
-            again: false,
         })
         .collect();
-    edges.extend(
-        watches
-            .iter()
-            .filter(|watch| on_device(watch.node) && on_device(watch.watcher))
-            .filter(|watch| watch.watcher < n_nodes)
-            .map(|watch| CallEdge {
-                from: watch.node,
-                to: watch.watcher,
-                way: Way::Watcher(watch.catches),
-                again: false,
-            }),
-    );
-    // The local wires hold no loop; with the watchers they may: the edges
-    // that close one are taken again only in the rounds after the first.
-    let as_wires: Vec<Wire> = edges
-        .iter()
-        .map(|edge| Wire {
-            from: edge.from,
-            port: 0,
-            to: edge.to,
-            queued: false,
-            topic_filter: None,
-            weight: 0,
-        })
-        .collect();
-    let closing_edges = closing_wires(n_nodes, as_wires.iter());
-    for edge in &mut edges {
-        edge.again = closing_edges.contains(&(edge.from, edge.to));
-    }
-    let rounds = if edges
-        .iter()
-        .any(|edge| edge.again && on_a_catch_loop(edge, &edges, n_nodes))
-    {
-        (psos::nodes::CATCH_LIMIT as usize).saturating_sub(1)
-    } else {
-        1
-    };
+    edges.extend(watches.iter().map(|watch| CallEdge {
+        from: watch.node,
+        to: watch.watcher,
+        way: if queued.contains(&(watch.node, watch.watcher)) {
+            Way::Queued
+        } else {
+            Way::Watcher
+        },
+    }));
     // Receivers first: a node's stack is known once all its receivers'
-    // are (Kahn's order on the reversed edges that close no loop).
+    // are (Kahn's order on the reversed edges, which hold no loop).
     let mut waiting_for = vec![0usize; n_nodes];
     let mut senders: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
     let mut outgoing: Vec<Vec<&CallEdge>> = vec![Vec::new(); n_nodes];
@@ -723,7 +702,7 @@ pub fn deepest_calls(
         if let Some(out) = outgoing.get_mut(edge.from) {
             out.push(edge);
         }
-        if edge.again {
+        if matches!(edge.way, Way::Queued) {
             continue;
         }
         if let (Some(count), Some(list)) =
@@ -736,18 +715,6 @@ pub fn deepest_calls(
     let mut ready: Vec<usize> = (0..n_nodes)
         .filter(|index| waiting_for.get(*index) == Some(&0))
         .collect();
-    let mut order = Vec::with_capacity(n_nodes);
-    while let Some(index) = ready.pop() {
-        order.push(index);
-        for sender in senders.get(index).into_iter().flatten() {
-            if let Some(count) = waiting_for.get_mut(*sender) {
-                *count -= 1;
-                if *count == 0 {
-                    ready.push(*sender);
-                }
-            }
-        }
-    }
     // What a node that messages enter at holds beneath it: from the
     // broker, or from the loop queue.
     let mut beneath: Vec<u64> = kinds
@@ -770,66 +737,69 @@ pub fn deepest_calls(
             *slot = (*slot).max(entered);
         }
     }
-    // Each round takes the edges that close loops to the stacks of the
-    // round before.
-    let mut before: Option<Vec<u64>> = None;
+    for (_, watcher) in &queued {
+        if let Some(slot) = beneath.get_mut(*watcher) {
+            *slot = (*slot).max(QUEUED_REPORT_MESSAGES.saturating_mul(message));
+        }
+    }
+    let mut stack = vec![0u64; n_nodes];
     let mut deepest = 0;
-    for _ in 0..rounds {
-        let mut stack = vec![0u64; n_nodes];
-        for &index in &order {
-            let Some(kind) = kinds.get(index) else {
-                continue;
-            };
-            // Per port: the copies its receivers get before the first is
-            // called, the deepest of them, and the deepest of those that
-            // get a copy each as they are called. A watcher's chain is a
-            // port of its own under the message made for it.
-            let mut ports: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
-            let mut watched = 0u64;
-            for edge in outgoing.get(index).into_iter().flatten() {
-                let below = if edge.again {
-                    match &before {
-                        Some(before) => before.get(edge.to).copied().unwrap_or(0),
-                        None => continue,
-                    }
-                } else {
-                    stack.get(edge.to).copied().unwrap_or(0)
-                };
-                match edge.way {
-                    Way::Port(port, own_copy) => {
-                        let entry = ports.entry(port).or_insert((0, 0, 0));
-                        if own_copy {
-                            entry.2 = entry.2.max(message.saturating_add(below));
-                        } else {
-                            entry.0 += 1;
-                            entry.1 = entry.1.max(below);
-                        }
-                    }
-                    Way::Watcher(_) => watched = watched.max(message.saturating_add(below)),
+    while let Some(index) = ready.pop() {
+        let Some(kind) = kinds.get(index) else {
+            continue;
+        };
+        // Per port: the copies its receivers get before the first is
+        // called, the deepest of them, and the deepest of those that get
+        // a copy each as they are called. A watcher's chain is a port of
+        // its own under the message made for it.
+        let mut ports: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
+        let mut watched = 0u64;
+        for edge in outgoing.get(index).into_iter().flatten() {
+            let below = stack.get(edge.to).copied().unwrap_or(0);
+            match edge.way {
+                Way::Queued => {
+                    watched = watched.max(QUEUED_REPORT_MESSAGES.saturating_mul(message));
                 }
-            }
-            let after = ports
-                .values()
-                .map(|(receivers, deepest, own_copies)| {
-                    receivers
-                        .saturating_sub(1)
-                        .saturating_mul(message)
-                        .saturating_add((*deepest).max(*own_copies))
-                })
-                .max()
-                .unwrap_or(0)
-                .max(watched);
-            let call = call_stack(kind, message_capacity);
-            let own = call.held.saturating_add(after.max(call.before_sending));
-            if let Some(slot) = stack.get_mut(index) {
-                *slot = own;
-            }
-            if on_device(index) {
-                let entered = beneath.get(index).copied().unwrap_or(0);
-                deepest = deepest.max(own.saturating_add(entered));
+                Way::Port(port, own_copy) => {
+                    let entry = ports.entry(port).or_insert((0, 0, 0));
+                    if own_copy {
+                        entry.2 = entry.2.max(message.saturating_add(below));
+                    } else {
+                        entry.0 += 1;
+                        entry.1 = entry.1.max(below);
+                    }
+                }
+                Way::Watcher => watched = watched.max(message.saturating_add(below)),
             }
         }
-        before = Some(stack);
+        let after = ports
+            .values()
+            .map(|(receivers, deepest, own_copies)| {
+                receivers
+                    .saturating_sub(1)
+                    .saturating_mul(message)
+                    .saturating_add((*deepest).max(*own_copies))
+            })
+            .max()
+            .unwrap_or(0)
+            .max(watched);
+        let call = call_stack(kind, message_capacity);
+        let own = call.held.saturating_add(after.max(call.before_sending));
+        if let Some(slot) = stack.get_mut(index) {
+            *slot = own;
+        }
+        if on_device(index) {
+            let entered = beneath.get(index).copied().unwrap_or(0);
+            deepest = deepest.max(own.saturating_add(entered));
+        }
+        for sender in senders.get(index).into_iter().flatten() {
+            if let Some(count) = waiting_for.get_mut(*sender) {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(*sender);
+                }
+            }
+        }
     }
     deepest
 }
@@ -840,8 +810,103 @@ pub fn deepest_calls(
 pub struct Watch {
     pub node: usize,
     pub watcher: usize,
-    /// The watcher is a catch node.
-    pub catches: bool,
+    /// What the node tells the watcher.
+    pub report: Report,
+}
+
+/// What a node tells the nodes that watch it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// An error, to catch nodes.
+    Error,
+    /// Its status, to status nodes.
+    Status,
+    /// A message it has finished with, to complete nodes.
+    Finished,
+}
+
+/// Each node's watchers as [`Watch`]es: the catch nodes that take its
+/// errors, the status nodes that receive its status and the complete nodes
+/// that take its finished messages, each in the order they are told.
+pub fn watches(
+    caught_by: &BTreeMap<usize, Vec<usize>>,
+    status_watched_by: &BTreeMap<usize, Vec<usize>>,
+    completed_by: &BTreeMap<usize, Vec<usize>>,
+) -> Vec<Watch> {
+    [
+        (caught_by, Report::Error),
+        (status_watched_by, Report::Status),
+        (completed_by, Report::Finished),
+    ]
+    .into_iter()
+    .flat_map(|(watched_by, report)| {
+        watched_by.iter().flat_map(move |(node, watchers)| {
+            watchers.iter().map(move |watcher| Watch {
+                node: *node,
+                watcher: *watcher,
+                report,
+            })
+        })
+    })
+    .collect()
+}
+
+/// The watches (as `(node, watcher)`) whose messages go through the loop
+/// queue: those whose watcher, by the `direct` wires (which hold no loop)
+/// and the other watches, leads back to the node it watches, so that a
+/// flow that keeps reporting (a status node's chain that makes the node
+/// show a status again, two nodes that fail in turn on what a catch node
+/// sends back) runs a round at a time, never nested, as Node-RED queues
+/// what a watcher sends. Without them no loop is left. The watchers told
+/// of the same report after a queued one are queued too, so that their
+/// chains run in the order Node-RED's do (it calls the watchers in order
+/// and queues what each sends). `watches` lists a node's watchers of one
+/// report in the order they are told, as [`watches`] does.
+pub fn queued_watches<'a>(
+    n_nodes: usize,
+    direct: impl Iterator<Item = &'a Wire>,
+    watches: &[Watch],
+) -> BTreeSet<(usize, usize)> {
+    let mut graph = petgraph::graph::DiGraph::<(), ()>::with_capacity(n_nodes, watches.len());
+    let indices: Vec<_> = (0..n_nodes).map(|_| graph.add_node(())).collect();
+    let mut add = |from: usize, to: usize| {
+        if let (Some(from), Some(to)) = (indices.get(from), indices.get(to)) {
+            graph.add_edge(*from, *to, ());
+        }
+    };
+    for wire in direct {
+        add(wire.from, wire.to);
+    }
+    for watch in watches {
+        add(watch.node, watch.watcher);
+    }
+    // A watch is on a loop when its two ends are in one strongly connected
+    // component (Kosaraju's walks keep their own stacks).
+    let mut component = vec![usize::MAX; n_nodes];
+    for (number, nodes) in petgraph::algo::kosaraju_scc(&graph).iter().enumerate() {
+        for node in nodes {
+            if let Some(slot) = component.get_mut(node.index()) {
+                *slot = number;
+            }
+        }
+    }
+    let on_a_loop = |watch: &Watch| {
+        let ends = (component.get(watch.node), component.get(watch.watcher));
+        matches!(ends, (Some(a), Some(b)) if a == b && *a != usize::MAX)
+    };
+    let mut queued = BTreeSet::new();
+    let mut queuing: Option<(usize, Report)> = None;
+    for watch in watches {
+        let report = (watch.node, watch.report);
+        if queuing != Some(report) {
+            queuing = None;
+        }
+        if queuing.is_some() || on_a_loop(watch) {
+            queuing = Some(report);
+            queued.insert((watch.node, watch.watcher));
+        }
+    }
+    queued
 }
 
 /// A call one node's code makes of another's ([`deepest_calls`]).
@@ -849,61 +914,25 @@ struct CallEdge {
     from: usize,
     to: usize,
     way: Way,
-    /// It closes a loop, so it is taken in the rounds after the first.
-    again: bool,
 }
 
 #[derive(Clone, Copy)]
 enum Way {
     /// A wire from this port; whether its receiver gets a copy of its own.
     Port(usize, bool),
-    /// A watcher's call; whether the watcher is a catch node.
-    Watcher(bool),
+    /// A watcher's call.
+    Watcher,
+    /// A watcher's message put in the loop queue.
+    Queued,
 }
 
-/// Whether the loop that `closing` closes goes through a catch node's
-/// call: `closing` is one, or one lies on a path of the other `edges`
-/// from where `closing` leads to where it starts.
-fn on_a_catch_loop(closing: &CallEdge, edges: &[CallEdge], n_nodes: usize) -> bool {
-    let is_catch = |edge: &CallEdge| matches!(edge.way, Way::Watcher(true));
-    if is_catch(closing) {
-        return true;
-    }
-    let walk = |start: usize, forwards: bool| {
-        let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); n_nodes];
-        for edge in edges.iter().filter(|edge| !edge.again) {
-            let (here, there) = if forwards {
-                (edge.from, edge.to)
-            } else {
-                (edge.to, edge.from)
-            };
-            if let Some(list) = neighbours.get_mut(here) {
-                list.push(there);
-            }
-        }
-        let mut seen = vec![false; n_nodes];
-        let mut next = vec![start];
-        if let Some(slot) = seen.get_mut(start) {
-            *slot = true;
-        }
-        while let Some(node) = next.pop() {
-            for there in neighbours.get(node).into_iter().flatten() {
-                if let Some(slot @ false) = seen.get_mut(*there) {
-                    *slot = true;
-                    next.push(*there);
-                }
-            }
-        }
-        seen
-    };
-    let from_target = walk(closing.to, true);
-    let to_source = walk(closing.from, false);
-    edges.iter().filter(|edge| !edge.again).any(|edge| {
-        is_catch(edge)
-            && from_target.get(edge.from) == Some(&true)
-            && to_source.get(edge.to) == Some(&true)
-    })
-}
+/// The messages a report to a watcher through the loop queue holds on the
+/// stack, where it is made and queued (the message made for the watcher,
+/// the copy the queue takes and the entry it moves in) and where it is
+/// drained (the entry taken out, the message the watcher is called with):
+/// stk-statusloop and stk-catchturns use 656 and 1168 bytes more than one
+/// message each side, and 72 and 336 more than two.
+const QUEUED_REPORT_MESSAGES: u64 = 3;
 
 /// The wires (as `(from, to)`) that close a loop of direct calls: a
 /// depth-first walk in file order finds those leading back to a node on
