@@ -737,6 +737,13 @@ pub struct SwitchRule {
 }
 
 impl Switch {
+    /// Whether a rule matches a regular expression.
+    pub fn has_regex(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| matches!(rule.op, SwitchOp::Regex(_)))
+    }
+
     /// Whether the node holds the messages of a sequence until it is
     /// complete, as Node-RED's does when it repairs sequences or a `tail`
     /// rule needs their count.

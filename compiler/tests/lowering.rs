@@ -2747,7 +2747,7 @@ fn a_device_counts_what_its_nodes_share_once() {
         // The stacks: on a, the inject's call, a copy for its second
         // receiver, and the deeper of its two paths, two delays (each
         // holding two messages more) and a debug; on b, the inject's, a
-        // copy, the json node's (one more) and its check against a schema.
+        // copy, the json node's (one more) and the debug after it.
         // 512-byte messages.
         // A wire from b makes a's debug run in the MQTT task, under what a
         // message from the broker holds, which is deeper.
@@ -2762,13 +2762,11 @@ fn a_device_counts_what_its_nodes_share_once() {
                 local
             }
         );
-        // The json node's check against a `msg.schema` before it sends
-        // (a buffer for the errors, eight nested schemas' frames of 352
-        // bytes, 768 for writing an error) is deeper than the debug after it.
-        let schema_check = 512 + 8 * 352 + 768;
+        // No node of the flow sets `msg.schema`, so the json node is built
+        // without the check against it, and the debug after it is deepest.
         assert_eq!(
             flow.devices[1].stack,
-            STACK_BASE + call + 512 + (call + 512) + schema_check.max(call)
+            STACK_BASE + call + 512 + (call + 512) + call
         );
     }
 }
@@ -2906,6 +2904,33 @@ fn an_alternating_catch_loop_goes_through_the_loop_queue() {
         queued_watches(&flow),
         [("first", "first-errors"), ("second", "second-errors")]
     );
+}
+
+/// Two catch nodes told of one node's error: the second gets a copy of
+/// the caught message before the first's chain runs, one message more on
+/// the stack than with one catch node.
+#[test]
+fn every_catch_node_after_the_first_holds_a_copy() {
+    let stack = |catches: &str| {
+        lower(&format!(
+            r#"[
+            {{"id": "d", "type": "psos-device", "name": "two-catches-stack", "board": "qemu-lm3s6965"}},
+            {{"id": "tick", "type": "inject", "repeat": "1", "wires": [["parse"]]}},
+            {{"id": "parse", "type": "json", "property": "payload", "action": "", "wires": [[]]}},
+            {catches}
+            {{"id": "shown", "type": "debug", "wires": []}}
+            ]"#
+        ))
+        .devices[0]
+            .stack
+    };
+    let one =
+        stack(r#"{"id": "scoped", "type": "catch", "scope": ["parse"], "wires": [["shown"]]},"#);
+    let two = stack(
+        r#"{"id": "scoped", "type": "catch", "scope": ["parse"], "wires": [["shown"]]},
+           {"id": "also", "type": "catch", "scope": ["parse"], "wires": [["shown"]]},"#,
+    );
+    assert_eq!(two, one + 512);
 }
 
 /// A status node whose chain leads back to the debug node it watches,

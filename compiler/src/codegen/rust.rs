@@ -826,7 +826,10 @@ impl<'a> DeviceCode<'a> {
 
     /// The status nodes of this device that receive a node's status.
     fn status_receivers(&self, position: usize) -> Vec<Receiver> {
-        let watchers = self.status_watchers.get(position).map_or(&[][..], Vec::as_slice);
+        let watchers = self
+            .status_watchers
+            .get(position)
+            .map_or(&[][..], Vec::as_slice);
         self.watcher_receivers(position, watchers)
     }
 

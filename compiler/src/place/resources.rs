@@ -540,7 +540,10 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
             (templates as u64, 0)
         }
         NodeKind::Switch(switch) => {
-            let copies = u64::from(switch.check_all);
+            // A `regex` rule's text buffer, which its search inlined into
+            // the node's call keeps on the stack while it sends
+            // (stk-regex).
+            let copies = u64::from(switch.check_all) + u64::from(switch.has_regex());
             if switch.holds_sequences() {
                 let counters = if switch.repair {
                     8 * switch.rules.len() as u64
@@ -555,6 +558,9 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         _ => (0, 0),
     };
     let before_sending = match kind {
+        // Its rules decide before it sends: a `regex` rule reads its DFA
+        // and searches ([`REGEX_FRAMES`]).
+        NodeKind::Switch(switch) if switch.has_regex() => REGEX_FRAMES,
         NodeKind::Change(change)
             if change
                 .rules
@@ -579,6 +585,11 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         before_sending,
     }
 }
+
+/// The frames of a switch's `regex` rule: `regex-automata` reading the
+/// pattern's DFA in place and searching the text (stk-regex, a chain of
+/// switches each matching a pattern, shows them at the chain's end).
+pub const REGEX_FRAMES: u64 = 3584;
 
 /// A frame of a json node's check against `msg.schema`, one for each
 /// schema nested in another: stk-schema, whose check goes as deep as a
@@ -688,9 +699,9 @@ pub fn deepest_calls(
         from: watch.node,
         to: watch.watcher,
         way: if queued.contains(&(watch.node, watch.watcher)) {
-            Way::Queued
+            Way::Queued(watch.report)
         } else {
-            Way::Watcher
+            Way::Watcher(watch.report)
         },
     }));
     // Receivers first: a node's stack is known once all its receivers'
@@ -702,7 +713,7 @@ pub fn deepest_calls(
         if let Some(out) = outgoing.get_mut(edge.from) {
             out.push(edge);
         }
-        if matches!(edge.way, Way::Queued) {
+        if matches!(edge.way, Way::Queued(_)) {
             continue;
         }
         if let (Some(count), Some(list)) =
@@ -753,12 +764,17 @@ pub fn deepest_calls(
         // a copy each as they are called. A watcher's chain is a port of
         // its own under the message made for it.
         let mut ports: BTreeMap<usize, (u64, u64, u64)> = BTreeMap::new();
-        let mut watched = 0u64;
+        // Per report, as a port: the watchers called at once (each after
+        // the first gets a copy before the first is called; a queued one
+        // is given the message itself) and the deepest of their chains
+        // under the message made for them, or of what queuing takes.
+        let mut reports: BTreeMap<Report, (u64, u64)> = BTreeMap::new();
         for edge in outgoing.get(index).into_iter().flatten() {
             let below = stack.get(edge.to).copied().unwrap_or(0);
             match edge.way {
-                Way::Queued => {
-                    watched = watched.max(QUEUED_REPORT_MESSAGES.saturating_mul(message));
+                Way::Queued(report) => {
+                    let entry = reports.entry(report).or_insert((0, 0));
+                    entry.1 = entry.1.max(QUEUED_REPORT_MESSAGES.saturating_mul(message));
                 }
                 Way::Port(port, own_copy) => {
                     let entry = ports.entry(port).or_insert((0, 0, 0));
@@ -769,9 +785,23 @@ pub fn deepest_calls(
                         entry.1 = entry.1.max(below);
                     }
                 }
-                Way::Watcher => watched = watched.max(message.saturating_add(below)),
+                Way::Watcher(report) => {
+                    let entry = reports.entry(report).or_insert((0, 0));
+                    entry.0 += 1;
+                    entry.1 = entry.1.max(message.saturating_add(below));
+                }
             }
         }
+        let watched = reports
+            .values()
+            .map(|(watchers, deepest)| {
+                watchers
+                    .saturating_sub(1)
+                    .saturating_mul(message)
+                    .saturating_add(*deepest)
+            })
+            .max()
+            .unwrap_or(0);
         let after = ports
             .values()
             .map(|(receivers, deepest, own_copies)| {
@@ -815,7 +845,7 @@ pub struct Watch {
 }
 
 /// What a node tells the nodes that watch it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Report {
     /// An error, to catch nodes.
     Error,
@@ -920,10 +950,10 @@ struct CallEdge {
 enum Way {
     /// A wire from this port; whether its receiver gets a copy of its own.
     Port(usize, bool),
-    /// A watcher's call.
-    Watcher,
-    /// A watcher's message put in the loop queue.
-    Queued,
+    /// A watcher's call, with what it is told.
+    Watcher(Report),
+    /// A watcher's message put in the loop queue, with what it is told.
+    Queued(Report),
 }
 
 /// The messages a report to a watcher through the loop queue holds on the

@@ -80,7 +80,6 @@ impl Json<false> {
 }
 
 impl<const SCHEMA: bool> Json<SCHEMA> {
-
     /// Writes the value at the node's property as JSON text in its place.
     /// The text is written from a copy of the message, which the value is
     /// read from while the message changes.
