@@ -52,12 +52,7 @@ impl Json<true> {
         action: JsonAction,
         pretty: bool,
     ) -> Self {
-        Self {
-            info,
-            path,
-            action,
-            pretty,
-        }
+        Self::with(info, path, action, pretty)
     }
 }
 
@@ -70,6 +65,17 @@ impl Json<false> {
         action: JsonAction,
         pretty: bool,
     ) -> Self {
+        Self::with(info, path, action, pretty)
+    }
+}
+
+impl<const SCHEMA: bool> Json<SCHEMA> {
+    const fn with(
+        info: NodeInfo,
+        path: &'static [PathSegment<'static>],
+        action: JsonAction,
+        pretty: bool,
+    ) -> Self {
         Self {
             info,
             path,
@@ -77,9 +83,7 @@ impl Json<false> {
             pretty,
         }
     }
-}
 
-impl<const SCHEMA: bool> Json<SCHEMA> {
     /// Writes the value at the node's property as JSON text in its place.
     /// The text is written from a copy of the message, which the value is
     /// read from while the message changes.
