@@ -2857,6 +2857,24 @@ fn queued_watches(flow: &psosc::ir::Flow) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// A complete node whose chain leads back to the node it watches: the
+/// messages it is given go through the loop queue, as a catch node's in a
+/// loop do, and no wire is queued for it.
+#[test]
+fn a_complete_loop_goes_through_the_loop_queue() {
+    let flow = lower(
+        r#"[
+        {"id": "d", "type": "psos-device", "name": "complete-loop-queue", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["step"]]},
+        {"id": "step", "type": "change", "rules": [{"t": "set", "p": "seen", "pt": "msg", "to": "1", "tot": "num"}], "wires": [[]]},
+        {"id": "done", "type": "complete", "scope": ["step"], "wires": [["again"]]},
+        {"id": "again", "type": "switch", "property": "payload", "rules": [{"t": "lt", "v": "3", "vt": "num"}], "checkall": "false", "wires": [["step"]]}
+        ]"#,
+    );
+    assert!(flow.wires.iter().all(|wire| !wire.queued));
+    assert_eq!(queued_watches(&flow), [("step", "done")]);
+}
+
 /// A catch node wired back to the node whose errors it takes closes a
 /// loop with its call, which no wire closes: its messages go through the
 /// loop queue, so a message that fails each time runs a round at a time,
