@@ -52,7 +52,7 @@ fn value(value: &ir::ChangeValue) -> ChangeValue {
         ir::ChangeValue::Literal(literal) => ChangeValue::Const(const_value(literal)),
         ir::ChangeValue::Bytes(bytes) => ChangeValue::Bytes(leak(bytes.clone())),
         ir::ChangeValue::Timestamp => ChangeValue::Timestamp,
-        ir::ChangeValue::IsoDate => ChangeValue::IsoDate,
+        ir::ChangeValue::IsoDate => ChangeValue::IsoDate(psos::IsoText::UTC),
         ir::ChangeValue::Property(from) => ChangeValue::Property(property(from)),
     }
 }

@@ -67,7 +67,7 @@ fn runtime_value(value: &psosc::ir::InjectValue) -> InjectValue {
     match value {
         psosc::ir::InjectValue::Literal(value) => InjectValue::Const(const_value(value)),
         psosc::ir::InjectValue::Timestamp => InjectValue::Timestamp,
-        psosc::ir::InjectValue::IsoDate => InjectValue::IsoDate,
+        psosc::ir::InjectValue::IsoDate => InjectValue::IsoDate(psos::IsoText::UTC),
         psosc::ir::InjectValue::Bytes(bytes) => InjectValue::Bytes(leak(bytes.clone())),
         psosc::ir::InjectValue::Context(property) => {
             InjectValue::Context(psosc_to_runtime::property(property))

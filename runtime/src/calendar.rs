@@ -84,9 +84,52 @@ impl fmt::Display for IsoDate {
 /// past any time a `u64` of milliseconds reaches within 300 million years).
 const ISO_LEN: usize = 32;
 
+/// The buffer an `IsoDate`'s text is written into.
+pub type IsoBuffer = [u8; ISO_LEN];
+
+/// A value that is the time as `toISOString` writes it, holding the
+/// formatter it is written with: a device links the formatter only where
+/// a value of its flow names it ([`IsoText::UTC`]), not in every node that
+/// could give such a value.
+#[derive(Clone, Copy)]
+pub struct IsoText(pub for<'a> fn(u64, &'a mut IsoBuffer) -> &'a str);
+
+impl IsoText {
+    /// The one formatter: UTC, as `toISOString`.
+    pub const UTC: IsoText = IsoText(utc_text);
+
+    /// Sets the property at `path` to the text of the time `ms`.
+    pub(crate) fn set<const N: usize>(
+        self,
+        ms: u64,
+        msg: &mut Msg<N>,
+        path: &[PathSegment<'_>],
+    ) -> Result<(), MsgError> {
+        let mut buffer = IsoDate::buffer();
+        msg.set(path, &Str((self.0)(ms, &mut buffer)))
+    }
+}
+
+fn utc_text(ms: u64, buffer: &mut IsoBuffer) -> &str {
+    IsoDate(ms).write_into(buffer)
+}
+
+/// There is one formatter: every `IsoText` is the same value.
+impl PartialEq for IsoText {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl fmt::Debug for IsoText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IsoText::UTC")
+    }
+}
+
 impl IsoDate {
     /// Writes the text into `buffer`, and gives it.
-    pub fn write_into(self, buffer: &mut [u8; ISO_LEN]) -> &str {
+    pub fn write_into(self, buffer: &mut IsoBuffer) -> &str {
         let mut writer = SliceWriter::new(buffer);
         // Every time fits; a write that does not gives the empty text.
         if write!(writer, "{self}").is_err() {
@@ -96,17 +139,8 @@ impl IsoDate {
     }
 
     /// An empty buffer for `write_into`.
-    pub const fn buffer() -> [u8; ISO_LEN] {
+    pub const fn buffer() -> IsoBuffer {
         [0; ISO_LEN]
-    }
-
-    /// Sets the property at `path` to the text.
-    pub(crate) fn set<const N: usize>(
-        self,
-        msg: &mut Msg<N>,
-        path: &[PathSegment<'_>],
-    ) -> Result<(), MsgError> {
-        msg.set(path, &Str(self.write_into(&mut Self::buffer())))
     }
 }
 

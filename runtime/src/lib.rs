@@ -115,7 +115,7 @@ pub mod timers;
 pub mod topic;
 mod value;
 
-pub use calendar::IsoDate;
+pub use calendar::{IsoBuffer, IsoDate, IsoText};
 pub use console::Console;
 pub use context::{Context, Stores};
 pub use cron::Schedule;

@@ -204,7 +204,7 @@ fn sends_the_time_first_and_second() {
 /// characters (the day); here the whole text is known.
 #[test]
 fn sends_the_iso_time_first_and_second() {
-    let date = TriggerValue::Set(InjectValue::IsoDate);
+    let date = TriggerValue::Set(InjectValue::IsoDate(psos::IsoText::UTC));
     let outcome = pulse("iso first", date, TriggerValue::Nothing, 20.0);
     assert_eq!(
         outcome,
@@ -225,7 +225,7 @@ fn sends_the_iso_time_first_and_second() {
 #[test]
 fn repeats_of_an_iso_time_carry_milliseconds() {
     let config = TriggerConfig {
-        first: TriggerValue::Set(InjectValue::IsoDate),
+        first: TriggerValue::Set(InjectValue::IsoDate(psos::IsoText::UTC)),
         second: TriggerValue::Nothing,
         duration_ms: 10.0,
         repeat: true,

@@ -1764,7 +1764,10 @@ fn change_value(value: &ChangeValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Bytes(#bytes))
         }
         ChangeValue::Timestamp => quote!(#value_type::Timestamp),
-        ChangeValue::IsoDate => quote!(#value_type::IsoDate),
+        ChangeValue::IsoDate => {
+            let iso_text = imports.root("IsoText");
+            quote!(#value_type::IsoDate(#iso_text::UTC))
+        }
         ChangeValue::Property(from) => {
             let from = property(from, imports);
             quote!(#value_type::Property(#from))
@@ -2618,7 +2621,10 @@ fn inject_value(value: &InjectValue, imports: &mut Imports) -> TokenStream {
             quote!(#value_type::Const(#value))
         }
         InjectValue::Timestamp => quote!(#value_type::Timestamp),
-        InjectValue::IsoDate => quote!(#value_type::IsoDate),
+        InjectValue::IsoDate => {
+            let iso_text = imports.root("IsoText");
+            quote!(#value_type::IsoDate(#iso_text::UTC))
+        }
         InjectValue::Context(from) => {
             let from = property(from, imports);
             quote!(#value_type::Context(#from))

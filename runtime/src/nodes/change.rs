@@ -61,7 +61,7 @@ pub enum ChangeValue {
     /// clock, since start-up otherwise.
     Timestamp,
     /// `date` in the `iso` format: that time as `toISOString` writes it.
-    IsoDate,
+    IsoDate(crate::IsoText),
     /// `msg`, `flow`, `global`: a copy of another property's value.
     Property(Property),
 }
@@ -590,7 +590,7 @@ impl<const C: usize, const V: usize> Change<C, V> {
             ChangeValue::Const(value) => scratch.set(SCRATCH, value)?,
             ChangeValue::Bytes(bytes) => scratch.set(SCRATCH, &Bytes(bytes))?,
             ChangeValue::Timestamp => scratch.set(SCRATCH, &(now_ms as f64))?,
-            ChangeValue::IsoDate => crate::IsoDate(now_ms).set(scratch, SCRATCH)?,
+            ChangeValue::IsoDate(text) => text.set(now_ms, scratch, SCRATCH)?,
             ChangeValue::Property(property) => self.fetch(device, msg, property, scratch)?,
         }
         Ok(())

@@ -17,7 +17,7 @@ pub enum InjectValue {
     Timestamp,
     /// Node-RED's `date` in the `iso` format: that time as JavaScript's
     /// `toISOString` writes it.
-    IsoDate,
+    IsoDate(crate::IsoText),
     /// Node-RED's `flow` and `global`: a copy of a context value when the
     /// node fires; a missing one leaves the property out.
     Context(Property),
@@ -37,7 +37,7 @@ impl InjectValue {
         match self {
             InjectValue::Const(value) => msg.set(path, value),
             InjectValue::Timestamp => msg.set(path, &(date_ms as f64)),
-            InjectValue::IsoDate => crate::IsoDate(date_ms).set(msg, path),
+            InjectValue::IsoDate(text) => text.set(date_ms, msg, path),
             InjectValue::Bytes(bytes) => msg.set(path, &Bytes(bytes)),
             // Read from the node's stores by the node that has them (an
             // inject); psosc gives no other node a context value.

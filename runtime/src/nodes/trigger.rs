@@ -400,7 +400,7 @@ fn stamped<const N: usize>(
     msg: &mut Msg<N>,
 ) -> Result<(), crate::MsgError> {
     match first {
-        TriggerValue::Set(InjectValue::Timestamp | InjectValue::IsoDate) => {
+        TriggerValue::Set(InjectValue::Timestamp | InjectValue::IsoDate(_)) => {
             InjectValue::Timestamp.set(msg, PAYLOAD, now.date_ms)
         }
         _ => Ok(()),
