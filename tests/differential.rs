@@ -80,6 +80,7 @@ const SPACED: &[&str] = &[
     "trigger-context",
     "template-context",
     "complete-join-buffer-error",
+    "link-call-dynamic",
 ];
 
 /// How long a [`SPACED`] case waits after each input.
@@ -1855,6 +1856,43 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#"{"n":1}"#],
         outputs: 2,
+    },
+    // A dynamic link call: its target by name and by id (the case's ids
+    // are prefixed with its name), its return, and the errors of a name
+    // two link in nodes share, of a target no link in has (a number
+    // looked up as its text) and of none at all (`msg.target` missing),
+    // with Node-RED's texts.
+    Case {
+        name: "link-call-dynamic",
+        nodes: r#"[{"id": "t", "type": "change", "rules": [
+              {"t": "set", "p": "target", "pt": "msg", "to": "payload.target", "tot": "msg"}
+            ], "wires": [["call"]]},
+            {"id": "call", "type": "link call", "linkType": "dynamic", "links": [], "timeout": "30",
+              "wires": [["out0"]]},
+            {"id": "c", "type": "catch", "name": "", "scope": ["call"], "uncaught": false, "wires": [["m"]]},
+            {"id": "m", "type": "change", "rules": [
+              {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+            ], "wires": [["out1"]]},
+            {"id": "a", "type": "link in", "name": "dynamic-double", "links": [], "wires": [["wa"]]},
+            {"id": "wa", "type": "change", "rules": [
+              {"t": "set", "p": "payload.via", "pt": "msg", "to": "a", "tot": "str"}
+            ], "wires": [["ra"]]},
+            {"id": "ra", "type": "link out", "mode": "return", "links": []},
+            {"id": "b", "type": "link in", "name": "dynamic-twin", "links": [], "wires": [["wb"]]},
+            {"id": "b2", "type": "link in", "name": "dynamic-twin", "links": [], "wires": [["wb"]]},
+            {"id": "wb", "type": "change", "rules": [
+              {"t": "set", "p": "payload.via", "pt": "msg", "to": "b", "tot": "str"}
+            ], "wires": [["rb"]]},
+            {"id": "rb", "type": "link out", "mode": "return", "links": []}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"target":"dynamic-double"}"#,
+            r#"{"target":"link-call-dynamic.b2","n":2}"#,
+            r#"{"target":"dynamic-twin"}"#,
+            r#"{"target":12}"#,
+            r#"{"n":3}"#,
+        ],
+        outputs: 5,
     },
     // split and join
     Case {

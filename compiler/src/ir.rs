@@ -371,7 +371,8 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
-            NodeKind::LinkCall(_) | NodeKind::LinkAnswer => 1,
+            NodeKind::LinkCall(call) => call.dynamic.as_ref().map_or(1, Vec::len),
+            NodeKind::LinkAnswer => 1,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
             NodeKind::Smooth(_) => 1,
         }
@@ -405,12 +406,31 @@ impl NodeKind {
 }
 
 /// A `link call` that records itself in the message (`msg._linkSource`),
-/// because a subroutine it calls returns to several calls. Its one port
-/// leads to the `link in` it calls.
+/// because a subroutine it calls returns to several calls, or because it
+/// is dynamic. A static call's one port leads to the `link in` it calls.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkCall {
     /// The call's number among the flow's link calls.
     pub caller: u16,
+    /// For a dynamic call (`linkType` `dynamic`), the link in nodes
+    /// `msg.target` may name, port `k` leading to the `k`th; `None` for a
+    /// static call.
+    pub dynamic: Option<Vec<LinkTarget>>,
+}
+
+/// A link in a dynamic link call may reach, as Node-RED registers it
+/// (`psos::nodes::LinkTarget`, which says how `msg.target` names it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkTarget {
+    /// Its id, where a message may name it by id: not for a copy made for
+    /// a subflow instance, whose id Node-RED makes at random.
+    pub id: Option<String>,
+    /// Its name, or its id when it has none.
+    pub name: String,
+    /// On the call's tab or in the call's subflow instance.
+    pub near: bool,
+    /// On a tab, not in a subflow instance.
+    pub on_tab: bool,
 }
 
 /// A `link out` in return mode whose subroutine several link calls call:

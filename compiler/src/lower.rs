@@ -136,6 +136,9 @@ struct Lowering<'a> {
     /// Wires from a link return's port to the `LinkAnswer` of the watched
     /// call that port answers.
     answer_wires: Vec<(ir::NodeIndex, usize, ir::NodeIndex)>,
+    /// Per dynamic `link call`, the link in nodes `msg.target` may name,
+    /// in file order (their raw indices are its `link_targets`).
+    dynamic_calls: HashMap<usize, Vec<ir::LinkTarget>>,
     /// Where paths in the flow (a `psos-nodes` crate) are relative to.
     base_dir: Option<&'a Path>,
     /// The crates of custom node types the flow names.
@@ -166,6 +169,7 @@ pub fn lower(
         answered: HashSet::new(),
         shared_answers: HashMap::new(),
         answer_wires: Vec::new(),
+        dynamic_calls: HashMap::new(),
         base_dir,
         node_crates: Vec::new(),
     };
@@ -175,6 +179,7 @@ pub fn lower(
     lowering.classify();
     lowering.mark_schema_checks();
     lowering.read_wires();
+    lowering.read_dynamic_calls();
     lowering.resolve_link_returns();
     let mut wires = lowering.resolve_wires();
     let mut placed = lowering.place(&mut devices, &mut wires, previous);
@@ -551,20 +556,62 @@ impl<'a> Lowering<'a> {
     }
 
     fn check_link_call(&mut self, node: &RawNode) {
-        if node.type_name == "link call"
-            && node.get("linkType").and_then(Json::as_str) == Some("dynamic")
-        {
-            let span = node.value_span("linkType");
-            Reader::new(node, self.diagnostics).unsupported(
-                "linkType",
-                span,
-                "a dynamic link call (target chosen by msg.target) cannot be wired at build time"
-                    .to_string(),
-                "choose the target link in node in the link call's settings",
-            );
-        }
         if node.type_name == "link call" {
             check_link_call_timeout(node, self.diagnostics);
+        }
+    }
+
+    /// Gives each dynamic link call (`linkType` `dynamic`) the table of
+    /// link in nodes its `msg.target` may name, as `60-link.js` registers
+    /// them: every link in on a tab (by id, and by name across tabs), and
+    /// those near the call (its tab, or its subflow instance, by name).
+    /// A link in in another subflow instance is never found: Node-RED
+    /// gives it an id made at random and leaves it out of the names
+    /// looked up across tabs. Its `links` are not read, as Node-RED reads
+    /// only the first when the call is static.
+    fn read_dynamic_calls(&mut self) {
+        let raw = self.raw;
+        let link_ins: Vec<(usize, &RawNode)> = self
+            .enabled()
+            .into_iter()
+            .filter(|(index, node)| {
+                node.type_name == "link in" && self.role(*index) == Role::Routing
+            })
+            .collect();
+        for (call, node) in self.enabled() {
+            let dynamic = node.type_name == "link call"
+                && self.role(call) == Role::Routing
+                && node.get("linkType").and_then(Json::as_str) == Some("dynamic");
+            if !dynamic {
+                continue;
+            }
+            let (indices, targets): (Vec<usize>, Vec<ir::LinkTarget>) = link_ins
+                .iter()
+                .filter_map(|(index, link_in)| {
+                    let on_tab = raw.instance_of(link_in).is_none();
+                    let near = link_in.z == node.z;
+                    (on_tab || near).then(|| {
+                        let name = match link_in.name() {
+                            "" => link_in.id.clone(),
+                            name => name.to_string(),
+                        };
+                        let id = on_tab.then(|| link_in.id.clone());
+                        (
+                            *index,
+                            ir::LinkTarget {
+                                id,
+                                name,
+                                near,
+                                on_tab,
+                            },
+                        )
+                    })
+                })
+                .unzip();
+            if let Some(slot) = self.link_targets.get_mut(call) {
+                *slot = indices;
+            }
+            self.dynamic_calls.insert(call, targets);
         }
     }
 
@@ -841,7 +888,10 @@ impl<'a> Lowering<'a> {
             .collect();
         let (direct, rest): (Vec<_>, Vec<_>) = sorted.into_iter().partition(|(_, calls)| {
             calls.first().is_some_and(|call| {
-                calls.len() == 1 && !shared.contains(call) && self.watched_call(*call)
+                calls.len() == 1
+                    && !shared.contains(call)
+                    && !self.dynamic_calls.contains_key(call)
+                    && self.watched_call(*call)
             })
         });
         for (link_out, calls) in direct {
@@ -850,7 +900,9 @@ impl<'a> Lowering<'a> {
                 self.answer_call(*call);
             }
         }
-        if rest.iter().all(|(_, calls)| calls.len() == 1) {
+        // A dynamic call always records itself, as its return is known
+        // only once the message has named its link in.
+        if self.dynamic_calls.is_empty() && rest.iter().all(|(_, calls)| calls.len() == 1) {
             for (link_out, calls) in rest {
                 if let Some(call) = calls.first() {
                     self.returns.insert(link_out, *call);
@@ -896,11 +948,13 @@ impl<'a> Lowering<'a> {
     /// A call that complete nodes watch gets a `LinkAnswer` besides, which
     /// its returns send its answers to, so that it tells the complete nodes
     /// as it sends an answer on, as Node-RED's call calls `done()` when its
-    /// answer comes back.
+    /// answer comes back. A dynamic call records itself whatever its
+    /// link in nodes reach, and has a port for each of them.
     fn record_link_calls(&mut self, returns: &[(usize, Vec<usize>)]) {
         let mut calls: Vec<usize> = returns
             .iter()
             .flat_map(|(_, calls)| calls.iter().copied())
+            .chain(self.dynamic_calls.keys().copied())
             .collect();
         calls.sort_unstable();
         calls.dedup();
@@ -914,10 +968,19 @@ impl<'a> Lowering<'a> {
             numbers.insert(*call, number);
             let call_outputs = self.port_targets(*call, 0);
             let entry = self.link_targets.get(*call).cloned().unwrap_or_default();
+            let dynamic = self.dynamic_calls.get(call).cloned();
+            let ports = if dynamic.is_some() {
+                entry.into_iter().map(|link_in| vec![link_in]).collect()
+            } else {
+                vec![entry]
+            };
             self.make_runtime(
                 *call,
-                vec![entry],
-                ir::NodeKind::LinkCall(ir::LinkCall { caller: number }),
+                ports,
+                ir::NodeKind::LinkCall(ir::LinkCall {
+                    caller: number,
+                    dynamic,
+                }),
             );
             if self.watched_call(*call) {
                 self.kinds.push((*call, ir::NodeKind::LinkAnswer));

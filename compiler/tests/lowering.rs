@@ -1247,8 +1247,20 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
     assert_eq!(
         kinds,
         [
-            ("call1", &NodeKind::LinkCall(LinkCall { caller: 0 })),
-            ("call2", &NodeKind::LinkCall(LinkCall { caller: 1 })),
+            (
+                "call1",
+                &NodeKind::LinkCall(LinkCall {
+                    caller: 0,
+                    dynamic: None
+                })
+            ),
+            (
+                "call2",
+                &NodeKind::LinkCall(LinkCall {
+                    caller: 1,
+                    dynamic: None
+                })
+            ),
             (
                 "back",
                 &NodeKind::LinkReturn(LinkReturn {
@@ -2438,7 +2450,7 @@ fn a_complete_node_watching_a_link_call_of_a_shared_subroutine_hears_its_answers
     let name = |index: usize| {
         let node = &lowered.nodes[index];
         match &node.kind {
-            NodeKind::LinkCall(LinkCall { caller }) => format!("{}(records {caller})", node.id),
+            NodeKind::LinkCall(LinkCall { caller, .. }) => format!("{}(records {caller})", node.id),
             NodeKind::LinkAnswer => format!("{}(answer)", node.id),
             NodeKind::LinkReturn(LinkReturn { callers }) => format!("{}{callers:?}", node.id),
             _ => node.id.clone(),
@@ -3080,5 +3092,45 @@ fn a_wire_to_a_node_without_code_on_its_own_device_publishes_nothing() {
         !main.contents.contains("OUTBOX") && !main.contents.contains("psos/"),
         "{}",
         main.contents
+    );
+}
+
+/// A dynamic link call has a port for each link in its `msg.target` may
+/// name, each a direct call of that link in's chain, so the device's
+/// stack is counted down the deepest of them: here the one through a json
+/// node (one message more) and a change, deeper than the other's debug.
+#[test]
+fn a_dynamic_link_call_counts_its_deepest_target() {
+    use psosc::place::resources::STACK_BASE;
+    let json = r#"[
+        {"id": "dd", "type": "psos-device", "name": "dynamic-link-stack", "board": "qemu-lm3s6965"},
+        {"id": "tick", "type": "inject", "repeat": "1", "wires": [["call"]]},
+        {"id": "call", "type": "link call", "linkType": "dynamic", "links": [], "wires": [["after"]]},
+        {"id": "short", "type": "link in", "name": "short", "wires": [["shown"]]},
+        {"id": "shown", "type": "debug", "wires": []},
+        {"id": "deep", "type": "link in", "name": "deep", "wires": [["parse"]]},
+        {"id": "parse", "type": "json", "property": "payload", "action": "", "wires": [["tag"]]},
+        {"id": "tag", "type": "change", "rules": [{"t": "set", "p": "tagged", "pt": "msg", "to": "a", "tot": "str"}], "wires": [["back"]]},
+        {"id": "back", "type": "link out", "mode": "return"},
+        {"id": "after", "type": "debug", "wires": []}
+        ]"#;
+    check_wires(
+        json,
+        &[
+            "tick:0->call",
+            "parse:0->tag",
+            "tag:0->back",
+            "call:0->shown",
+            "call:1->parse",
+            "back:0->after",
+        ],
+    );
+    let flow = lower(json);
+    let call = 160 + 512;
+    // The inject's call, the link call's, the json node's, the change's,
+    // the return's and the debug it answers to.
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + call + call + (call + 512) + call + call + call
     );
 }

@@ -2147,9 +2147,33 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
             )
         }
         NodeKind::LinkCall(call) => {
-            let call_type = imports.node("LinkCall");
             let caller = Literal::u16_unsuffixed(call.caller);
-            (quote!(#call_type), quote!(#call_type::new(#info, #caller)))
+            match &call.dynamic {
+                None => {
+                    let call_type = imports.node("LinkCall");
+                    (quote!(#call_type), quote!(#call_type::new(#info, #caller)))
+                }
+                Some(targets) => {
+                    let call_type = imports.node("DynamicLinkCall");
+                    let target_type = imports.node("LinkTarget");
+                    let targets = targets.iter().map(|target| {
+                        let id = match &target.id {
+                            Some(id) => {
+                                let id = Literal::string(id);
+                                quote!(Some(#id))
+                            }
+                            None => quote!(None),
+                        };
+                        let name = Literal::string(&target.name);
+                        let (near, on_tab) = (target.near, target.on_tab);
+                        quote!(#target_type { id: #id, name: #name, near: #near, on_tab: #on_tab })
+                    });
+                    (
+                        quote!(#call_type),
+                        quote!(#call_type::new(#info, #caller, &[#(#targets),*])),
+                    )
+                }
+            }
         }
         NodeKind::LinkAnswer => {
             let answer_type = imports.node("LinkAnswer");

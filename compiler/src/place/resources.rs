@@ -281,7 +281,8 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
 /// Such a static starts with non-zero values, so its image is also in
 /// flash, copied to RAM at start-up: its size is added to the flash.
 pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
-    let resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
+    let mut resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
+    resources.flash = resources.flash.saturating_add(link_table_flash(kind));
     match buffered_ram(kind, message_capacity) {
         Some(ram) => Resources {
             flash: resources.flash.saturating_add(ram),
@@ -290,6 +291,32 @@ pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize)
         None => resources,
     }
 }
+
+/// The flash a dynamic link call adds to a call's for its table of link
+/// in nodes (`psos::nodes::LinkTarget`, 20 bytes each on a 32-bit target,
+/// and the texts of their ids and names), the direct call of each port,
+/// and its lookup of `msg.target`, which writes the target's text and
+/// the errors' ([`DYNAMIC_LINK_CALL_CODE`]).
+pub fn link_table_flash(kind: &NodeKind) -> u64 {
+    let NodeKind::LinkCall(crate::ir::LinkCall {
+        dynamic: Some(targets),
+        ..
+    }) = kind
+    else {
+        return 0;
+    };
+    let table: u64 = targets
+        .iter()
+        .map(|target| {
+            let texts = target.id.as_ref().map_or(0, String::len) + target.name.len();
+            20 + 32 + texts as u64
+        })
+        .sum();
+    DYNAMIC_LINK_CALL_CODE + table
+}
+
+/// The lookup of a dynamic link call, counted with each such call.
+pub const DYNAMIC_LINK_CALL_CODE: u64 = 1024;
 
 /// The RAM a node that complete nodes watch adds to its static for the
 /// messages it finishes with later (`psos::nodes::Kept`): a split that

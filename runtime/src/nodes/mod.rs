@@ -48,7 +48,10 @@ pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue};
 pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};
 pub use json::{Json, JsonAction, MAX_SCHEMA_DEPTH, PRETTY_INDENT};
-pub use link::{LinkAnswer, LinkCall, LinkReturn, LINK_SOURCE};
+pub use link::{
+    find_target, DynamicLinkCall, LinkAnswer, LinkCall, LinkReturn, LinkTarget, LookupError,
+    LINK_SOURCE,
+};
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
 pub use smooth::{sqrt, Smooth, SmoothAction, SmoothSettings, SMOOTH_TOPIC_BYTES};
