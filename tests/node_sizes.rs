@@ -429,3 +429,51 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
         "every custom node of the flow is measured"
     );
 }
+
+/// `dynamic_link_sizes.json`: the reference chain alone (`dls-chain`), and
+/// with a dynamic link call after it (`dls-dynamic`) whose table holds two
+/// link in nodes, each a change node and a return. What the device with
+/// the call adds (the call's table and lookup, the returns, the change
+/// nodes) is held to psosc's estimate as a type's is, and the device to
+/// its image. A flow of its own: every link call of a flow with a dynamic
+/// call records itself, and the call's table holds every link in on a
+/// tab of the flow, so in `device_sizes.json` it would change what the
+/// other devices hold.
+#[test]
+fn a_dynamic_link_call_takes_what_psosc_counts() {
+    let (flow, dir) = test_flow("dynamic_link_sizes.json");
+    let mut sizes = Vec::new();
+    for name in ["dls-chain", "dls-dynamic"] {
+        let device = flow
+            .devices
+            .iter()
+            .find(|device| device.name == name)
+            .unwrap_or_else(|| panic!("{name} is declared"));
+        let built = build(&flow, dir.path(), name);
+        let image = image_size(&built.firmware);
+        let estimate = Resources {
+            flash: device.load.flash,
+            ram: device.load.ram.saturating_sub(device.stack),
+        };
+        println!(
+            "{name:<14} {:>7} {:>7} {:>6} {:>6}",
+            image.flash, estimate.flash, image.ram, estimate.ram
+        );
+        assert!(
+            within_a_quarter(image.flash, estimate.flash)
+                && within_a_quarter(image.ram, estimate.ram),
+            "{name}: image {image:?}, estimated {estimate:?}"
+        );
+        sizes.push((image, estimate));
+    }
+    let [(chain_image, chain_estimate), (dynamic_image, dynamic_estimate)] = sizes[..] else {
+        unreachable!("two devices are measured");
+    };
+    let measured = dynamic_image.flash.saturating_sub(chain_image.flash);
+    let estimate = dynamic_estimate.flash.saturating_sub(chain_estimate.flash);
+    println!("a dynamic link call and its two subroutines: {measured} B of flash measured, {estimate} estimated");
+    assert!(
+        within_a_type(measured, estimate),
+        "adds {measured} B of flash to the chain, {estimate} estimated"
+    );
+}
