@@ -1,7 +1,9 @@
 //! `link call` and `link out` in return mode for a subroutine with several
 //! callers: the call records itself in `msg._linkSource`, the return takes
 //! the last record off and sends on the port of that call, as Node-RED's
-//! `60-link.js` does with its records.
+//! `60-link.js` does with its records; and the error text of a dynamic
+//! call (`compiler/tests/conformance_link.rs` holds where its messages
+//! go).
 
 mod node_support;
 
@@ -154,5 +156,61 @@ fn a_watched_call_of_a_shared_subroutine_is_done_when_its_answer_comes_back() {
             r#"wires: {"payload":{"n":3,"tag":"sub"},"_linkSource":[1]}"#,
             r#"complete: {"payload":{"n":3,"tag":"sub"},"_linkSource":[1],"complete":{"source":{"id":"call","type":"link call"}}}"#,
         ]
+    );
+}
+
+/// A dynamic call's error names the target as `String(target)` writes
+/// it, in a device's error text of 128 bytes: a longer one is cut there.
+#[test]
+fn a_dynamic_calls_error_text_is_cut_at_the_error_texts_capacity() {
+    use psos::nodes::{DynamicLinkCall, LinkTarget};
+    use psos::ERROR_TEXT_CAPACITY;
+    const TARGETS: &[LinkTarget] = &[LinkTarget {
+        id: Some("sub"),
+        name: "subroutine",
+        near: true,
+        on_tab: true,
+    }];
+    let call = DynamicLinkCall::new(CALL_INFO, 3, TARGETS);
+    let device = Device::new("dynamic", "link");
+    let long = "x".repeat(200);
+    let mut sent = Vec::new();
+    for target in [
+        format!("\"{long}\""),
+        "{\"a\":1}".to_string(),
+        "\"subroutine\"".to_string(),
+    ] {
+        let text = format!("{{\"target\":{target}}}");
+        let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("the input reads");
+        call.input(
+            &device,
+            &mut msg,
+            &mut |port: usize, msg: &mut Msg<CAPACITY>| sent.push((port, format!("{msg:?}"))),
+        );
+        let error = device
+            .take_error()
+            .map(|error| error.message.as_str().to_string());
+        match target.as_str() {
+            "{\"a\":1}" => assert_eq!(
+                error.as_deref(),
+                Some("Error: target link-in node '[object Object]' not found")
+            ),
+            "\"subroutine\"" => assert_eq!(error, None),
+            _ => {
+                let error = error.expect("an error");
+                assert_eq!(error.len(), ERROR_TEXT_CAPACITY);
+                assert!(
+                    error.starts_with("Error: target link-in node 'xxx"),
+                    "{error}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        sent,
+        [(
+            0,
+            r#"{"target":"subroutine","_linkSource":[3]}"#.to_string()
+        )]
     );
 }

@@ -9,7 +9,8 @@
 //!   (a single message at start-up costs nothing worth counting), and its
 //!   message holds its properties;
 //! - a `change` passes its input on, with the properties it sets or deletes;
-//! - a `switch` splits its input evenly over its outputs;
+//! - a `switch` splits its input evenly over its outputs, and so does a
+//!   dynamic `link call` over the link in nodes it may call;
 //! - a node fed by several wires sends what they bring together; fan-out
 //!   sends the port's whole rate down each wire;
 //! - a node type psosc has no model for passes its input on, and a source
@@ -279,6 +280,13 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
             let n_outputs = switch.rules.len().max(1);
             (vec![input_rate / n_outputs as f64; n_outputs], message)
         }
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            dynamic: Some(targets),
+            ..
+        }) => {
+            let n_outputs = targets.len().max(1);
+            (vec![input_rate / n_outputs as f64; targets.len()], message)
+        }
         other if has_inputs => (vec![input_rate; other.outputs()], message),
         other => (vec![UNKNOWN_RATE; other.outputs()], Message::unknown()),
     };
@@ -452,6 +460,30 @@ mod tests {
             ],
             &[wire(0, 0, 1), wire(1, 0, 2), wire(1, 1, 2), wire(1, 1, 3)],
             &[19 * 120, 19 * 60, 19 * 60, 19 * 60],
+        );
+    }
+
+    #[test]
+    fn a_dynamic_link_call_splits_its_rate_over_its_link_in_nodes() {
+        let target = |name: &str| crate::ir::LinkTarget {
+            id: Some(name.to_string()),
+            name: name.to_string(),
+            near: true,
+            on_tab: true,
+        };
+        let call = NodeKind::LinkCall(crate::ir::LinkCall {
+            caller: 0,
+            dynamic: Some(vec![target("a"), target("b")]),
+        });
+        check(
+            &[
+                (inject(Some(500), "hello"), Overrides::default()),
+                (call, Overrides::default()),
+                (debug(), Overrides::default()),
+                (debug(), Overrides::default()),
+            ],
+            &[wire(0, 0, 1), wire(1, 0, 2), wire(1, 1, 3)],
+            &[19 * 120, 19 * 60, 19 * 60],
         );
     }
 
