@@ -661,7 +661,8 @@ pub struct CallStack {
 /// message through the loop queue, so their chains start anew under the
 /// message the queue is drained into, as a wire's that closes a loop
 /// (with the copies [`QUEUED_REPORT_MESSAGES`] counts on both sides).
-/// Without a node, nothing.
+/// Without a node, nothing. Also whether the device has a loop queue: a
+/// wire or a watcher's message goes through it.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
@@ -669,7 +670,7 @@ pub fn deepest_calls(
     on_device: impl Fn(usize) -> bool,
     from_elsewhere: impl Fn(&Wire) -> bool,
     message_capacity: usize,
-) -> u64 {
+) -> Calls {
     let message = message_capacity.next_multiple_of(8) as u64;
     let n_nodes = kinds.len();
     let on_device_wire =
@@ -687,6 +688,11 @@ pub fn deepest_calls(
         .copied()
         .collect();
     let queued = queued_watches(n_nodes, direct.iter().copied(), &watches);
+    let loop_queue = !queued.is_empty()
+        || wires
+            .iter()
+            .filter(on_device_wire)
+            .any(|wire| wire.queued || closing.contains(&(wire.from, wire.to)));
     let mut edges: Vec<CallEdge> = direct
         .iter()
         .map(|wire| CallEdge {
@@ -831,7 +837,31 @@ pub fn deepest_calls(
             }
         }
     }
-    deepest
+    Calls {
+        stack: deepest,
+        loop_queue,
+    }
+}
+
+/// What [`deepest_calls`] finds of a device's calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calls {
+    /// The deepest stack they take.
+    pub stack: u64,
+    /// A message goes through the loop queue.
+    pub loop_queue: bool,
+}
+
+/// How many messages a device's loop queue holds (the capacity of the
+/// `psos::Loopback` the generated code declares).
+pub const LOOP_QUEUE_CAPACITY: usize = 4;
+
+/// The RAM of a device's loop queue: each place a message and the index
+/// of the node it goes to, and the queue's own words (a firmware's
+/// `LOOPBACK` static: 2096 bytes with 512-byte messages).
+pub fn loop_queue_ram(message_capacity: usize) -> u64 {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    LOOP_QUEUE_CAPACITY as u64 * (message + 8) + 16
 }
 
 /// A node whose errors, status or finished messages a catch, status or
@@ -1045,8 +1075,8 @@ pub struct Shared<'a> {
     types: BTreeSet<&'a str>,
     stores: BTreeSet<&'a Store>,
     session: bool,
-    /// The deepest stack its nodes' calls take ([`deepest_calls`]).
-    calls: u64,
+    /// Its nodes' calls ([`deepest_calls`]).
+    calls: Calls,
 }
 
 impl<'a> Shared<'a> {
@@ -1075,19 +1105,20 @@ impl<'a> Shared<'a> {
         self.session = true;
     }
 
-    /// The deepest stack the device's nodes' calls take.
-    pub fn set_calls(&mut self, calls: u64) {
+    /// The device's nodes' calls: the deepest stack they take, and
+    /// whether a loop queue carries some.
+    pub fn set_calls(&mut self, calls: Calls) {
         self.calls = calls;
     }
 
     /// The stack the device reserves: [`STACK_BASE`] and its nodes' calls.
     pub fn stack(&self) -> u64 {
-        STACK_BASE.saturating_add(self.calls)
+        STACK_BASE.saturating_add(self.calls.stack)
     }
 
     /// What a device with these shares needs besides its nodes' own: the
     /// board, the shared code, the types' code, the context stores and
-    /// their code, the session, and the stack.
+    /// their code, the session, the loop queue, and the stack.
     pub fn resources(&self, device: &Device) -> Resources {
         let mut total = BOARD;
         if self.has_nodes {
@@ -1104,6 +1135,11 @@ impl<'a> Shared<'a> {
             .saturating_add(self.stores.len() as u64 * context_store_ram(device.context_capacity));
         if self.session {
             total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
+        }
+        if self.calls.loop_queue {
+            total.ram = total
+                .ram
+                .saturating_add(loop_queue_ram(device.message_capacity));
         }
         total.ram = total.ram.saturating_add(self.stack());
         total
