@@ -495,7 +495,8 @@ pub const GROUPS_FRAMES: u64 = 2048;
 /// types whose calls hold more messages, as their largest frames on
 /// `qemu-lm3s6965` show (a sort's release 4812 bytes with 512-byte
 /// messages, nine messages; a join's completion three; a split's piece, a
-/// batch's concatenation and a delay's release two; a json or template
+/// batch's concatenation, a delay's release and a trigger's first message
+/// (the copy it keeps and the slot that holds it) two; a json or template
 /// node the text it writes, and a trigger node each `{{mustache}}`
 /// payload's (not measured: counted as a template's);
 /// a switch with `checkall` the copy a port before the last gets; a switch
@@ -531,13 +532,16 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
         // A subflow's status port: the status message it sends.
         NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
-        // The text each `{{mustache}}` payload renders, as a template's.
+        // The copy of the message it keeps for its topic and the slot it
+        // is moved into, both on the stack while the first message goes
+        // (stk-trigger), and the text each `{{mustache}}` payload
+        // renders, as a template's.
         NodeKind::Trigger(trigger) => {
             let templates = [&trigger.first, &trigger.second]
                 .into_iter()
                 .filter(|op| matches!(op, crate::ir::TriggerOp::Template(_)))
                 .count();
-            (templates as u64, 0)
+            (2 + templates as u64, 0)
         }
         NodeKind::Switch(switch) => {
             // A `regex` rule's text buffer, which its search inlined into
