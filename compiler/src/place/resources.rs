@@ -179,7 +179,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "trigger",
         resources: Resources {
-            flash: 2560,
+            flash: 2624,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
