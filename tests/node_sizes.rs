@@ -11,13 +11,15 @@
 //! - each device's flash and static RAM: the flow `device_sizes.json` has
 //!   a device with no nodes, a reference chain, the chain with an MQTT
 //!   session, with one node of each of many types, with context stores,
-//!   and with two nodes of each buffered type; `size -A` gives the image's
+//!   with a loop of wires, and with two nodes of each buffered type;
+//!   `size -A` gives the image's
 //!   flash (vector table, code, constants, initial data) and static RAM
 //!   (data, bss). Each device's estimate (its load less the stack psosc
 //!   reserves) is at least the image's size and at most 25 % more; each
 //!   type's flash (the device with one node of it less the chain) is at
 //!   least the measured difference and at most 25 % or 1 KiB more; and the
-//!   RAM of every node and context store is its static's size to 8 bytes.
+//!   RAM of every node, context store and loop queue is its static's size
+//!   to 8 bytes.
 
 mod support;
 
@@ -236,6 +238,7 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
     let mut report = Vec::new();
     let mut failures = Vec::new();
     let mut stores = 0;
+    let mut loop_queues = 0;
     for (index, device) in flow.devices.iter().enumerate() {
         let built = build(&flow, dir.path(), &device.name);
         let image = image_size(&built.firmware);
@@ -271,19 +274,26 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
                 ));
             }
         }
+        // The context stores and the loop queue, which psosc counts in
+        // the device's RAM.
         for (name, measured) in &sizes {
-            if name == "GLOBAL_CONTEXT" || name.starts_with("FLOW_CONTEXT_") {
-                let estimate = resources::context_store_ram(device.context_capacity);
-                report.push(format!(
-                    "  {name:<12} {measured:>6} B of RAM, {estimate} estimated"
-                ));
-                if !(*measured..=measured + TOLERANCE).contains(&estimate) {
-                    failures.push(format!(
-                        "{}: {name} takes {measured} B of RAM, {estimate} estimated",
-                        device.name
-                    ));
-                }
+            let estimate = if name == "GLOBAL_CONTEXT" || name.starts_with("FLOW_CONTEXT_") {
                 stores += 1;
+                resources::context_store_ram(device.context_capacity)
+            } else if name == "LOOPBACK" {
+                loop_queues += 1;
+                resources::loop_queue_ram(device.message_capacity)
+            } else {
+                continue;
+            };
+            report.push(format!(
+                "  {name:<12} {measured:>6} B of RAM, {estimate} estimated"
+            ));
+            if !(*measured..=measured + TOLERANCE).contains(&estimate) {
+                failures.push(format!(
+                    "{}: {name} takes {measured} B of RAM, {estimate} estimated",
+                    device.name
+                ));
             }
         }
         images.insert(device.name.clone(), (image, device.load));
@@ -328,8 +338,9 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(images.len(), 34, "every device of the flow is measured");
+    assert_eq!(images.len(), 35, "every device of the flow is measured");
     assert_eq!(stores, 3, "the context stores of the flow are measured");
+    assert_eq!(loop_queues, 1, "est-loop's loop queue is measured");
 }
 
 /// The custom node types of `custom_sizes.json`, the repository's examples

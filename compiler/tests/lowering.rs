@@ -2887,6 +2887,43 @@ fn a_complete_loop_goes_through_the_loop_queue() {
     assert_eq!(queued_watches(&flow), [("step", "done")]);
 }
 
+/// A device whose messages go through the loop queue holds it in RAM: a
+/// wire that closes a loop, or a watcher's call that does, adds the
+/// queue's static to the device's load beside its stack.
+#[test]
+fn a_loop_queue_counts_in_the_ram_of_its_device() {
+    use psosc::place::resources::loop_queue_ram;
+    // The same nodes and watches; `step` and `done` send to `tail` or
+    // back to `gate`.
+    let flow = |step_to: &str, done_to: &str| {
+        lower(&format!(
+            r#"[
+            {{"id": "d", "type": "psos-device", "name": "loop-queue-ram", "board": "qemu-lm3s6965"}},
+            {{"id": "tick", "type": "inject", "repeat": "1", "wires": [["gate"]]}},
+            {{"id": "gate", "type": "switch", "property": "payload", "rules": [{{"t": "lt", "v": "3", "vt": "num"}}], "checkall": "false", "wires": [["step"]]}},
+            {{"id": "step", "type": "change", "rules": [{{"t": "set", "p": "payload", "pt": "msg", "to": "5", "tot": "num"}}], "wires": [["{step_to}"]]}},
+            {{"id": "done", "type": "complete", "scope": ["step"], "wires": [["{done_to}"]]}},
+            {{"id": "tail", "type": "change", "rules": [{{"t": "set", "p": "seen", "pt": "msg", "to": "1", "tot": "num"}}], "wires": [[]]}}
+            ]"#
+        ))
+    };
+    let statics = |flow: &Flow| flow.devices[0].load.ram - flow.devices[0].stack;
+    let without = flow("tail", "tail");
+    assert!(without.wires.iter().all(|wire| !wire.queued));
+    assert!(queued_watches(&without).is_empty());
+    let wire_loop = flow("gate", "tail");
+    assert!(wire_loop.wires.iter().any(|wire| wire.queued));
+    let watcher_loop = flow("tail", "gate");
+    assert_eq!(queued_watches(&watcher_loop), [("step", "done")]);
+    for (case, with) in [("wire", wire_loop), ("watcher", watcher_loop)] {
+        assert_eq!(
+            statics(&with),
+            statics(&without) + loop_queue_ram(with.devices[0].message_capacity),
+            "a {case} through the loop queue"
+        );
+    }
+}
+
 /// A catch node wired back to the node whose errors it takes closes a
 /// loop with its call, which no wire closes: its messages go through the
 /// loop queue, so a message that fails each time runs a round at a time,

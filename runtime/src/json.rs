@@ -933,7 +933,7 @@ impl<'b> Parser<'b> {
 
 /// The index a key stands for when JavaScript treats it as an array index:
 /// the canonical decimal form of 0 to 2³² − 2.
-fn array_index(key: &[u8]) -> Option<u32> {
+pub(crate) fn array_index(key: &[u8]) -> Option<u32> {
     if key.is_empty() || key.len() > 10 || (key.len() > 1 && key.first() == Some(&b'0')) {
         return None;
     }

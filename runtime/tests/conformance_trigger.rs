@@ -524,6 +524,36 @@ fn mustache_payloads_are_rendered_when_triggered() {
     );
 }
 
+/// A `date` second payload is read when the node is triggered (Node-RED's
+/// `m2`) and again when its time ends, but an extended time ends with the
+/// one read when the node was triggered: Node-RED's extending timeout reads
+/// only `flow` and `global` payloads again.
+#[test]
+fn an_extended_date_is_the_time_the_node_was_triggered() {
+    let iso = TriggerValue::Set(InjectValue::IsoDate(psos::IsoText::UTC));
+    let milliseconds = TriggerValue::Set(InjectValue::Timestamp);
+    let config = |second, extend| TriggerConfig {
+        first: TriggerValue::Nothing,
+        second,
+        duration_ms: 50.0,
+        extend,
+        ..DEFAULTS
+    };
+    let inputs = [(10, r#"{"payload":1}"#), (30, r#"{"payload":2,"n":2}"#)];
+    let first_time = format!(r#"{{"payload":{},"n":2}}"#, EPOCH_MS + 10);
+    #[rustfmt::skip]
+    let cases = [
+        ("extended iso", config(iso, true), vec![(80, r#"{"payload":"2023-11-14T22:13:20.010Z","n":2}"#)]),
+        ("extended date", config(milliseconds, true), vec![(80, first_time.as_str())]),
+        // Not extended, the time is read as it ends.
+        ("iso", config(iso, false), vec![(60, r#"{"payload":"2023-11-14T22:13:20.060Z"}"#)]),
+    ];
+    for (case, config, expected) in cases {
+        let outcome = run::<1>(case, config, &inputs, 200);
+        assert_eq!(outcome, sent(&expected), "{case}");
+    }
+}
+
 /// `extend`: a message while triggered starts the time again; the second
 /// message is made of it (or, with `payl`, is it).
 #[test]

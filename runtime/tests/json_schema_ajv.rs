@@ -296,6 +296,55 @@ fn chosen_schemas_check_as_ajv_checks() {
     assert!(tally.valid > 0 && tally.invalid > 0 && tally.compile > 0);
 }
 
+/// Ajv looks a property up as JavaScript does (`data.name !== undefined`),
+/// so the members every object inherits from `Object.prototype` are there
+/// for `required`, and `properties` checks them (as functions) where the
+/// value does not have them; `properties` leaves `__proto__` out.
+#[test]
+fn inherited_members_check_as_ajv_checks() {
+    let cases = [
+        case(r#"{"required":["toString","a","valueOf"]}"#, "{}"),
+        case(r#"{"required":["__proto__","constructor"]}"#, r#"{"a":1}"#),
+        case(r#"{"properties":{"constructor":{"type":"string"}}}"#, "{}"),
+        case(
+            r#"{"properties":{"hasOwnProperty":{"type":"object","required":["x"]},"isPrototypeOf":{"const":1},"toLocaleString":{"enum":[1]},"a":{"type":"string"}}}"#,
+            r#"{"a":2}"#,
+        ),
+        case(
+            r#"{"properties":{"__lookupGetter__":{"minimum":1,"maxLength":1,"items":false,"required":["y"]},"__defineSetter__":false,"propertyIsEnumerable":true}}"#,
+            "{}",
+        ),
+        case(
+            r#"{"properties":{"valueOf":{"properties":{"a":{"type":"string"}}}}}"#,
+            "{}",
+        ),
+        case(
+            r#"{"properties":{"toString":{"type":"number"}}}"#,
+            r#"{"toString":1}"#,
+        ),
+        case(r#"{"properties":{"__proto__":{"type":"string"}}}"#, "{}"),
+        case(
+            r#"{"properties":{"__proto__":{"type":"string"}}}"#,
+            r#"{"__proto__":5}"#,
+        ),
+        case(
+            r#"{"properties":{"__proto__":{}},"additionalProperties":false}"#,
+            r#"{"__proto__":5,"a":1}"#,
+        ),
+        case(
+            r#"{"properties":{"__proto__":{},"a":{},"b":{},"c":{},"d":{},"e":{},"f":{},"g":{},"h":{}},"additionalProperties":false}"#,
+            r#"{"__proto__":5,"i":1}"#,
+        ),
+        case(
+            r#"{"properties":{"__proto__":{},"a":{},"b":{},"c":{},"d":{},"e":{},"f":{},"g":{},"h":{},"i":{}},"additionalProperties":false}"#,
+            r#"{"__proto__":5,"j":1}"#,
+        ),
+        case(r#"{"properties":{"Constructor":{"type":"string"}}}"#, "{}"),
+    ];
+    let tally = check_all(&cases);
+    assert_eq!(tally.not_checked, 0);
+}
+
 /// Keywords Ajv checks and a device does not are refused, never passed
 /// unchecked, wherever in the schema they are.
 #[test]

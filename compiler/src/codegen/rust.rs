@@ -310,6 +310,7 @@ impl<'a> DeviceCode<'a> {
         }
         let loopback = imports.root("Loopback");
         let budget = imports.root("LOOPBACK_BUDGET");
+        let loop_capacity = Literal::usize_unsuffixed(crate::place::resources::LOOP_QUEUE_CAPACITY);
         let arms: Vec<(Literal, TokenStream)> = self
             .loop_targets
             .iter()
@@ -327,7 +328,7 @@ impl<'a> DeviceCode<'a> {
             static LOOPBACK: #loopback<#capacity, LOOPBACK_CAPACITY> = #loopback::new();
 
             /// How many messages the loop queue holds.
-            const LOOPBACK_CAPACITY: usize = 4;
+            const LOOPBACK_CAPACITY: usize = #loop_capacity;
 
             /// Delivers what waits in the loop queue, a bounded number at a time.
             fn drain_loopback() {

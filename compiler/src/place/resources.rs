@@ -179,7 +179,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "trigger",
         resources: Resources {
-            flash: 2560,
+            flash: 2624,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -527,7 +527,8 @@ pub const GROUPS_FRAMES: u64 = 2048;
 /// types whose calls hold more messages, as their largest frames on
 /// `qemu-lm3s6965` show (a sort's release 4812 bytes with 512-byte
 /// messages, nine messages; a join's completion three; a split's piece, a
-/// batch's concatenation and a delay's release two; a json or template
+/// batch's concatenation, a delay's release and a trigger's first message
+/// (the copy it keeps and the slot that holds it) two; a json or template
 /// node the text it writes, and a trigger node each `{{mustache}}`
 /// payload's (not measured: counted as a template's);
 /// a switch with `checkall` the copy a port before the last gets; a switch
@@ -563,13 +564,16 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
         // A subflow's status port: the status message it sends.
         NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
-        // The text each `{{mustache}}` payload renders, as a template's.
+        // The copy of the message it keeps for its topic and the slot it
+        // is moved into, both on the stack while the first message goes
+        // (stk-trigger), and the text each `{{mustache}}` payload
+        // renders, as a template's.
         NodeKind::Trigger(trigger) => {
             let templates = [&trigger.first, &trigger.second]
                 .into_iter()
                 .filter(|op| matches!(op, crate::ir::TriggerOp::Template(_)))
                 .count();
-            (templates as u64, 0)
+            (2 + templates as u64, 0)
         }
         NodeKind::Switch(switch) => {
             // A `regex` rule's text buffer, which its search inlined into
@@ -693,7 +697,8 @@ pub struct CallStack {
 /// message through the loop queue, so their chains start anew under the
 /// message the queue is drained into, as a wire's that closes a loop
 /// (with the copies [`QUEUED_REPORT_MESSAGES`] counts on both sides).
-/// Without a node, nothing.
+/// Without a node, nothing. Also whether the device has a loop queue: a
+/// wire or a watcher's message goes through it.
 pub fn deepest_calls(
     kinds: &[&NodeKind],
     wires: &[Wire],
@@ -701,7 +706,7 @@ pub fn deepest_calls(
     on_device: impl Fn(usize) -> bool,
     from_elsewhere: impl Fn(&Wire) -> bool,
     message_capacity: usize,
-) -> u64 {
+) -> Calls {
     let message = message_capacity.next_multiple_of(8) as u64;
     let n_nodes = kinds.len();
     let on_device_wire =
@@ -719,6 +724,11 @@ pub fn deepest_calls(
         .copied()
         .collect();
     let queued = queued_watches(n_nodes, direct.iter().copied(), &watches);
+    let loop_queue = !queued.is_empty()
+        || wires
+            .iter()
+            .filter(on_device_wire)
+            .any(|wire| wire.queued || closing.contains(&(wire.from, wire.to)));
     let mut edges: Vec<CallEdge> = direct
         .iter()
         .map(|wire| CallEdge {
@@ -863,7 +873,31 @@ pub fn deepest_calls(
             }
         }
     }
-    deepest
+    Calls {
+        stack: deepest,
+        loop_queue,
+    }
+}
+
+/// What [`deepest_calls`] finds of a device's calls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Calls {
+    /// The deepest stack they take.
+    pub stack: u64,
+    /// A message goes through the loop queue.
+    pub loop_queue: bool,
+}
+
+/// How many messages a device's loop queue holds (the capacity of the
+/// `psos::Loopback` the generated code declares).
+pub const LOOP_QUEUE_CAPACITY: usize = 4;
+
+/// The RAM of a device's loop queue: each place a message and the index
+/// of the node it goes to, and the queue's own words (a firmware's
+/// `LOOPBACK` static: 2096 bytes with 512-byte messages).
+pub fn loop_queue_ram(message_capacity: usize) -> u64 {
+    let message = message_capacity.next_multiple_of(8) as u64;
+    LOOP_QUEUE_CAPACITY as u64 * (message + 8) + 16
 }
 
 /// A node whose errors, status or finished messages a catch, status or
@@ -1077,8 +1111,8 @@ pub struct Shared<'a> {
     types: BTreeSet<&'a str>,
     stores: BTreeSet<&'a Store>,
     session: bool,
-    /// The deepest stack its nodes' calls take ([`deepest_calls`]).
-    calls: u64,
+    /// Its nodes' calls ([`deepest_calls`]).
+    calls: Calls,
 }
 
 impl<'a> Shared<'a> {
@@ -1107,19 +1141,20 @@ impl<'a> Shared<'a> {
         self.session = true;
     }
 
-    /// The deepest stack the device's nodes' calls take.
-    pub fn set_calls(&mut self, calls: u64) {
+    /// The device's nodes' calls: the deepest stack they take, and
+    /// whether a loop queue carries some.
+    pub fn set_calls(&mut self, calls: Calls) {
         self.calls = calls;
     }
 
     /// The stack the device reserves: [`STACK_BASE`] and its nodes' calls.
     pub fn stack(&self) -> u64 {
-        STACK_BASE.saturating_add(self.calls)
+        STACK_BASE.saturating_add(self.calls.stack)
     }
 
     /// What a device with these shares needs besides its nodes' own: the
     /// board, the shared code, the types' code, the context stores and
-    /// their code, the session, and the stack.
+    /// their code, the session, the loop queue, and the stack.
     pub fn resources(&self, device: &Device) -> Resources {
         let mut total = BOARD;
         if self.has_nodes {
@@ -1136,6 +1171,11 @@ impl<'a> Shared<'a> {
             .saturating_add(self.stores.len() as u64 * context_store_ram(device.context_capacity));
         if self.session {
             total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
+        }
+        if self.calls.loop_queue {
+            total.ram = total
+                .ram
+                .saturating_add(loop_queue_ram(device.message_capacity));
         }
         total.ram = total.ram.saturating_add(self.stack());
         total

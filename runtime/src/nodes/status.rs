@@ -11,6 +11,9 @@
 use core::fmt::{self, Write};
 
 use super::debug::Cut;
+// A key JavaScript takes as an array index, which it orders before the
+// others whatever their order in the text.
+use crate::json::array_index;
 use crate::value::short_escape;
 
 use crate::msg::PathSegment;
@@ -216,7 +219,7 @@ fn inspect(value: ValueRef<'_>, out: &mut impl Write) -> Option<fmt::Result> {
     let mut shown = true;
     let mut length = Units(0);
     let measured = each(&mut |key, item| {
-        shown &= is_flat(item) && key.is_none_or(|key| !is_index(key));
+        shown &= is_flat(item) && key.is_none_or(|key| array_index(key.as_bytes()).is_none());
         if let Some(key) = key {
             inspect_key(key, &mut length)?;
             length.write_str(": ")?;
@@ -262,14 +265,6 @@ fn is_flat(value: ValueRef<'_>) -> bool {
         ValueRef::Str(text) => text.encode_utf16().count() <= MAX_INSPECTED_STRING,
         _ => false,
     }
-}
-
-/// Whether JavaScript takes a key as an array index, which it orders
-/// before the others whatever their order in the text.
-fn is_index(key: &str) -> bool {
-    !key.is_empty()
-        && key.bytes().all(|b| b.is_ascii_digit())
-        && (key == "0" || !key.starts_with('0'))
 }
 
 /// A number (`-0` as such), boolean, `null` or quoted string as

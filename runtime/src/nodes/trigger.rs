@@ -102,6 +102,9 @@ struct Slot<const N: usize> {
     due: Option<u64>,
     /// How often the first message repeats.
     every: u64,
+    /// A message extended the time: the second payload is the one read
+    /// when the node was triggered, which `msg` holds.
+    extended: bool,
 }
 
 /// A `trigger` node with room for `T` topics of messages of `N` bytes,
@@ -169,7 +172,8 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                     if matches!(
                         config.second,
                         TriggerValue::Payload | TriggerValue::Template(_)
-                    ) {
+                    ) || is_time(&config.second)
+                    {
                         // The second message keeps the first one's payload.
                         let kept = match slot.msg.payload() {
                             Some(first) => latest.set_property("payload", &first),
@@ -183,6 +187,7 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                         }
                     }
                     slot.msg = latest;
+                    slot.extended = true;
                     slot.due = Some(now.uptime_ms.saturating_add(timer_ms(duration)));
                 }
             }
@@ -215,6 +220,8 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
                 self.report_status(out);
                 let port = usize::from(self.config.second_output);
                 let sent = match self.config.second {
+                    // Node-RED's extending timeout reads no time again.
+                    TriggerValue::Set(_) if slot.extended && is_time(&self.config.second) => true,
                     TriggerValue::Set(value) => {
                         let set = self.set_payload(&value, clocks, device, &mut slot.msg);
                         device.check(set, ErrorKind::Oversize).is_some()
@@ -278,6 +285,20 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
             TriggerValue::Payload | TriggerValue::LatestPayload => true,
             TriggerValue::Nothing => false,
         };
+        // Node-RED reads a time as the second payload now too (`m2`), which
+        // a message that extends the time sends.
+        if let TriggerValue::Set(value) = config.second {
+            if is_time(&config.second)
+                && device
+                    .check(
+                        value.set(&mut triggering, PAYLOAD, now.date_ms),
+                        ErrorKind::Oversize,
+                    )
+                    .is_none()
+            {
+                return;
+            }
+        }
         let every = timer_ms(duration);
         let due = if duration == 0.0 || (config.repeat && !first) {
             None
@@ -293,6 +314,7 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
             msg: kept,
             due,
             every,
+            extended: false,
         };
         match slot.and_then(|index| self.slots.get_mut(index)) {
             Some(slot) => *slot = new,
@@ -405,6 +427,14 @@ fn stamped<const N: usize>(
         }
         _ => Ok(()),
     }
+}
+
+/// Whether a payload is the time (`date`, in milliseconds or as text).
+fn is_time(value: &TriggerValue) -> bool {
+    matches!(
+        value,
+        TriggerValue::Set(InjectValue::Timestamp | InjectValue::IsoDate(_))
+    )
 }
 
 /// Renders a `{{mustache}}` payload from `source` into the payload of

@@ -615,6 +615,43 @@ const STRING_KEYWORDS: [&str; 2] = ["maxLength", "minLength"];
 const ARRAY_KEYWORDS: [&str; 3] = ["maxItems", "minItems", "items"];
 const OBJECT_KEYWORDS: [&str; 3] = ["required", "additionalProperties", "properties"];
 
+/// The members every object inherits from JavaScript's `Object.prototype`:
+/// Ajv finds a property by `data[name] !== undefined`, so `required` finds
+/// these in any object, and `properties` checks those an object lacks.
+const INHERITED: [&str; 12] = [
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+    PROTO,
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+];
+
+/// The one property name Ajv's `properties` leaves out
+/// (`allSchemaProperties`).
+const PROTO: &str = "__proto__";
+
+/// How many properties `additionalProperties` compares a key with one by
+/// one; past that Ajv asks the `properties` object whether it has the key.
+const PROPERTIES_COMPARED: usize = 8;
+
+/// Whether `additionalProperties` takes `key` as one of `properties`, as
+/// Ajv does: by the names other than `__proto__`, which counts only when
+/// Ajv asks the object itself, past [`PROPERTIES_COMPARED`] of them.
+fn declares(properties: Members<'_>, key: &str) -> bool {
+    if key != PROTO {
+        return properties.get(key).is_some();
+    }
+    let others = properties.iter().filter(|(name, _)| *name != PROTO).count();
+    others > PROPERTIES_COMPARED && properties.get(key).is_some()
+}
+
 /// Whether `data` is of the JSON Schema type `name`, as Ajv tells.
 fn is_type(data: Option<ValueRef<'_>>, name: &str) -> bool {
     match (name, data) {
@@ -802,7 +839,7 @@ fn check(
                 if let Some(ValueRef::Array(required)) = members.get("required") {
                     for name in required.iter() {
                         if let ValueRef::Str(name) = name {
-                            if object.get(name).is_none() {
+                            if object.get(name).is_none() && !INHERITED.contains(&name) {
                                 fail!(Failure::Required(name));
                             }
                         }
@@ -810,7 +847,7 @@ fn check(
                 }
                 if let Some(additional) = members.get("additionalProperties") {
                     for (key, value) in object.iter() {
-                        if properties.is_some_and(|properties| properties.get(key).is_some()) {
+                        if properties.is_some_and(|properties| declares(properties, key)) {
                             continue;
                         }
                         if additional == ValueRef::Bool(false) {
@@ -829,8 +866,13 @@ fn check(
                     }
                 }
                 for (name, property_schema) in properties.iter().flat_map(|p| p.iter()) {
-                    let Some(value) = object.get(name) else {
-                        continue;
+                    // A member the object inherits is a function, which
+                    // every keyword takes as it takes no value at all.
+                    let value = match object.get(name) {
+                        _ if name == PROTO => continue,
+                        Some(value) => Some(value),
+                        None if INHERITED.contains(&name) => None,
+                        None => continue,
                     };
                     let inner = Place {
                         parent: Some(place),
@@ -838,7 +880,7 @@ fn check(
                         keyword: "properties",
                         property: Some(name),
                     };
-                    if !check(property_schema, Some(value), &inner, errors, depth + 1)? {
+                    if !check(property_schema, value, &inner, errors, depth + 1)? {
                         valid = false;
                     }
                 }
