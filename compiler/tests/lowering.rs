@@ -2892,7 +2892,7 @@ fn a_complete_loop_goes_through_the_loop_queue() {
 /// queue's static to the device's load beside its stack.
 #[test]
 fn a_loop_queue_counts_in_the_ram_of_its_device() {
-    use psosc::place::resources::loop_queue_ram;
+    use psosc::place::resources::{loop_queue_ram, LOOP_QUEUE_MIN};
     // The same nodes and watches; `step` and `done` send to `tail` or
     // back to `gate`.
     let flow = |step_to: &str, done_to: &str| {
@@ -2918,7 +2918,7 @@ fn a_loop_queue_counts_in_the_ram_of_its_device() {
     for (case, with) in [("wire", wire_loop), ("watcher", watcher_loop)] {
         assert_eq!(
             statics(&with),
-            statics(&without) + loop_queue_ram(with.devices[0].message_capacity),
+            statics(&without) + loop_queue_ram(with.devices[0].message_capacity, LOOP_QUEUE_MIN),
             "a {case} through the loop queue"
         );
     }
@@ -3169,5 +3169,66 @@ fn a_dynamic_link_call_counts_its_deepest_target() {
     assert_eq!(
         flow.devices[0].stack,
         STACK_BASE + call + call + (call + 512) + call + call + call
+    );
+}
+
+/// A report to several watchers through the loop queue queues a message
+/// for each at once: the queue has room for them all beside the few
+/// waiting from before, in the generated code and in the device's RAM,
+/// where a queue of four dropped the fifth and later.
+#[test]
+fn the_loop_queue_has_room_for_every_watcher_queued_for_one_report() {
+    use psosc::place::resources::{loop_queue_ram, LOOP_QUEUE_MIN};
+    let flow = |watchers: usize| {
+        let ids: Vec<String> = (0..watchers).map(|n| format!("w{n}")).collect();
+        let nodes: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"{{"id": "{id}", "type": "status", "scope": ["shown"], "wires": [["tag"]]}},"#
+                )
+            })
+            .collect();
+        lower(&format!(
+            r#"[
+            {{"id": "dq", "type": "psos-device", "name": "queue-room", "board": "qemu-lm3s6965"}},
+            {{"id": "tick", "type": "inject", "repeat": "1", "wires": [["shown"]]}},
+            {{"id": "shown", "type": "debug", "active": true, "console": false, "tostatus": true, "statusType": "auto", "complete": "payload", "targetType": "msg", "wires": []}},
+            {}
+            {{"id": "tag", "type": "change", "rules": [{{"t": "move", "p": "status.text", "pt": "msg", "to": "payload", "tot": "msg"}}], "wires": [["shown"]]}}
+            ]"#,
+            nodes.concat()
+        ))
+    };
+    let options = psosc::codegen::Options {
+        runtime_path: "runtime".to_string(),
+        boards_path: "boards".to_string(),
+        node_crate_paths: Vec::new(),
+    };
+    let statics = |flow: &Flow| flow.devices[0].load.ram - flow.devices[0].stack;
+    let one = flow(1);
+    let six = flow(6);
+    assert_eq!(queued_watches(&six).len(), 6);
+    let main = |flow: &Flow| {
+        psosc::codegen::generate(flow, &options)
+            .into_iter()
+            .find(|file| file.path.ends_with("src/main.rs"))
+            .map(|file| file.contents)
+            .unwrap_or_default()
+    };
+    assert!(main(&one).contains(&format!(
+        "const LOOPBACK_CAPACITY: usize = {LOOP_QUEUE_MIN};"
+    )));
+    assert!(
+        main(&six).contains("const LOOPBACK_CAPACITY: usize = 9;"),
+        "{}",
+        main(&six)
+    );
+    // A status node holds no static: five more of them add only the
+    // queue's five places.
+    let capacity = six.devices[0].message_capacity;
+    assert_eq!(
+        statics(&six) - statics(&one),
+        loop_queue_ram(capacity, 9) - loop_queue_ram(capacity, LOOP_QUEUE_MIN),
     );
 }

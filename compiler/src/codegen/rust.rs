@@ -115,6 +115,9 @@ struct DeviceCode<'a> {
     /// The watchers (as positions `(node, watcher)`) that get their
     /// messages through the loop queue (`Flow::queued_watches`).
     queued_watches: BTreeSet<(usize, usize)>,
+    /// How many messages the loop queue holds
+    /// (`place::resources::loop_queue_capacity`).
+    loop_capacity: usize,
 }
 
 impl<'a> DeviceCode<'a> {
@@ -242,11 +245,25 @@ impl<'a> DeviceCode<'a> {
                 }
             }
         }
+        let loop_capacity = crate::place::resources::loop_queue_capacity(
+            receivers
+                .iter()
+                .enumerate()
+                .flat_map(|(position, ports)| {
+                    ports
+                        .iter()
+                        .flatten()
+                        .filter(|(_, queued, _)| *queued)
+                        .map(move |_| position)
+                })
+                .chain(queued_watches.iter().map(|(node, _)| *node)),
+        );
         Self {
             nodes: on_device.into_iter().map(|(_, node)| node).collect(),
             contexts,
             receivers,
             loop_targets,
+            loop_capacity,
             has_broker: flow
                 .devices
                 .get(device_index)
@@ -310,7 +327,7 @@ impl<'a> DeviceCode<'a> {
         }
         let loopback = imports.root("Loopback");
         let budget = imports.root("LOOPBACK_BUDGET");
-        let loop_capacity = Literal::usize_unsuffixed(crate::place::resources::LOOP_QUEUE_CAPACITY);
+        let loop_capacity = Literal::usize_unsuffixed(self.loop_capacity);
         let arms: Vec<(Literal, TokenStream)> = self
             .loop_targets
             .iter()

@@ -724,11 +724,14 @@ pub fn deepest_calls(
         .copied()
         .collect();
     let queued = queued_watches(n_nodes, direct.iter().copied(), &watches);
-    let loop_queue = !queued.is_empty()
-        || wires
+    let loop_queue = loop_queue_capacity(
+        wires
             .iter()
             .filter(on_device_wire)
-            .any(|wire| wire.queued || closing.contains(&(wire.from, wire.to)));
+            .filter(|wire| wire.queued || closing.contains(&(wire.from, wire.to)))
+            .map(|wire| wire.from)
+            .chain(queued.iter().map(|(node, _)| *node)),
+    );
     let mut edges: Vec<CallEdge> = direct
         .iter()
         .map(|wire| CallEdge {
@@ -884,20 +887,40 @@ pub fn deepest_calls(
 pub struct Calls {
     /// The deepest stack they take.
     pub stack: u64,
-    /// A message goes through the loop queue.
-    pub loop_queue: bool,
+    /// How many messages the device's loop queue holds
+    /// ([`loop_queue_capacity`]); 0 when no message goes through it.
+    pub loop_queue: usize,
 }
 
-/// How many messages a device's loop queue holds (the capacity of the
-/// `psos::Loopback` the generated code declares).
-pub const LOOP_QUEUE_CAPACITY: usize = 4;
+/// The fewest messages a device's loop queue holds, when it has one.
+pub const LOOP_QUEUE_MIN: usize = 4;
 
-/// The RAM of a device's loop queue: each place a message and the index
-/// of the node it goes to, and the queue's own words (a firmware's
-/// `LOOPBACK` static: 2096 bytes with 512-byte messages).
-pub fn loop_queue_ram(message_capacity: usize) -> u64 {
+/// How many messages a device's loop queue holds (the capacity of the
+/// `psos::Loopback` the generated code declares), from the sender of each
+/// message that may go through it: one for each loop-closing wire out of a
+/// node and one for each watcher queued for a node's report. One event of a
+/// node queues at most its count of them at once, all of which must find
+/// room beside the few still waiting from before (`LOOP_QUEUE_MIN - 1`): a
+/// report to six queued watchers needs nine places, where four would drop
+/// the last two. 0 when nothing goes through the queue.
+pub fn loop_queue_capacity(senders: impl IntoIterator<Item = usize>) -> usize {
+    let mut counts = BTreeMap::<usize, usize>::new();
+    for sender in senders {
+        *counts.entry(sender).or_default() += 1;
+    }
+    counts
+        .values()
+        .max()
+        .map_or(0, |most| (most + LOOP_QUEUE_MIN - 1).max(LOOP_QUEUE_MIN))
+}
+
+/// The RAM of a device's loop queue of `capacity` messages: each place a
+/// message and the index of the node it goes to, and the queue's own words
+/// (a firmware's `LOOPBACK` static: 2096 bytes for 4 messages of 512
+/// bytes).
+pub fn loop_queue_ram(message_capacity: usize, capacity: usize) -> u64 {
     let message = message_capacity.next_multiple_of(8) as u64;
-    LOOP_QUEUE_CAPACITY as u64 * (message + 8) + 16
+    capacity as u64 * (message + 8) + 16
 }
 
 /// A node whose errors, status or finished messages a catch, status or
@@ -1172,10 +1195,11 @@ impl<'a> Shared<'a> {
         if self.session {
             total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
         }
-        if self.calls.loop_queue {
-            total.ram = total
-                .ram
-                .saturating_add(loop_queue_ram(device.message_capacity));
+        if self.calls.loop_queue > 0 {
+            total.ram = total.ram.saturating_add(loop_queue_ram(
+                device.message_capacity,
+                self.calls.loop_queue,
+            ));
         }
         total.ram = total.ram.saturating_add(self.stack());
         total
