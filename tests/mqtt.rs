@@ -4,8 +4,9 @@
 //! last will, a device without its broker keeps its local wires running, and
 //! a restarted device resumes its session and gets what was sent meanwhile,
 //! status nodes hear `mqtt in` and `mqtt out` report the session, a
-//! device under QEMU reaches its broker again after a broker restart, and
-//! a device pings at the keepalive its broker gives.
+//! device under QEMU reaches its broker again after a broker restart,
+//! a device pings at the keepalive its broker gives, and its inject nodes
+//! are pressed and its debug nodes switched on its control topics.
 
 mod support;
 
