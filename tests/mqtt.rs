@@ -4,8 +4,9 @@
 //! last will, a device without its broker keeps its local wires running, and
 //! a restarted device resumes its session and gets what was sent meanwhile,
 //! status nodes hear `mqtt in` and `mqtt out` report the session, a
-//! device under QEMU reaches its broker again after a broker restart, and
-//! a device pings at the keepalive its broker gives.
+//! device under QEMU reaches its broker again after a broker restart,
+//! a device pings at the keepalive its broker gives, and its inject nodes
+//! are pressed and its debug nodes switched on its control topics.
 
 mod support;
 
@@ -929,4 +930,102 @@ fn mqtt_nodes_report_their_session_connecting_connected_and_dropped() {
             "{lines:#?}"
         );
     }
+}
+
+/// The editor's inject button and debug switch over MQTT
+/// (`controls.json`): `mosquitto_rr` presses the device's inject node and
+/// switches its debug nodes on the device's control topics, each request
+/// answered, with its correlation data, by the code Node-RED's admin API
+/// answers, and the device's debug lines show what each did. Bytes that are
+/// no request are answered `400` and leave the device serving.
+#[test]
+fn inject_nodes_are_pressed_and_debug_nodes_switched_over_mqtt() {
+    let broker = Mosquitto::start();
+    let (dir, _) = build_test_flow("controls");
+    let online = broker.subscriber("psos/controls/controls-host/status", 1);
+    let device = start(dir.path(), "controls-host", &broker);
+    online.wait(Duration::from_secs(10));
+    let control = "psos/controls/controls-host";
+    let request = |topic: &str, body: &str, correlation: &str| {
+        broker.request(
+            &format!("{control}/{topic}"),
+            body.as_bytes(),
+            correlation,
+            "%p",
+            10,
+        )
+    };
+    let wait = Duration::from_secs(10);
+    let shown = "[controls-host] [debug:shown] b : pressed";
+    let off = "[controls-host] [debug:off] b : pressed";
+
+    // The answer carries the request's correlation data back.
+    assert_eq!(
+        broker
+            .request(
+                &format!("{control}/inject/button"),
+                b"",
+                "first",
+                "%D %p",
+                10
+            )
+            .as_deref(),
+        Some("first 200")
+    );
+    // The node `off` is inactive, as its flow says.
+    assert_eq!(debug_lines(&device, 1, wait), [shown]);
+
+    assert_eq!(request("debug/off/enable", "", "2").as_deref(), Some("200"));
+    assert_eq!(request("inject/button", "", "3").as_deref(), Some("200"));
+    assert_eq!(debug_lines(&device, 2, wait), [shown, off]);
+
+    // The bulk form turns both off; a press then shows nothing, until
+    // one is on again.
+    let both = r#"{"nodes":["shown","off"]}"#;
+    assert_eq!(request("debug/disable", both, "4").as_deref(), Some("201"));
+    assert_eq!(request("inject/button", "", "5").as_deref(), Some("200"));
+    assert_eq!(
+        request("debug/shown/enable", "", "6").as_deref(),
+        Some("200")
+    );
+    // `__user_inject_props__` in place of the node's properties.
+    let props = r#"{"__user_inject_props__":[{"p":"topic","v":"u","vt":"str"},{"p":"payload","v":"41.5","vt":"num"}]}"#;
+    assert_eq!(request("inject/button", props, "7").as_deref(), Some("200"));
+    assert_eq!(
+        debug_lines(&device, 1, wait),
+        ["[controls-host] [debug:shown] u : 41.5"]
+    );
+
+    // What Node-RED answers 404 and 400; hostile bytes besides.
+    assert_eq!(request("inject/nothing", "", "8").as_deref(), Some("404"));
+    assert_eq!(
+        request("debug/shown/foobar", "", "9").as_deref(),
+        Some("404")
+    );
+    assert_eq!(request("debug/disable", "{}", "10").as_deref(), Some("400"));
+    for (index, garbage) in [
+        &b"\xff\xfe{"[..],
+        b"{\"__user_inject_props__\":[{\"p\":",
+        b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let answer = broker.request(
+            &format!("{control}/inject/button"),
+            garbage,
+            &format!("g{index}"),
+            "%p",
+            10,
+        );
+        assert_eq!(answer.as_deref(), Some("400"));
+    }
+    assert_eq!(request("inject/button", "", "11").as_deref(), Some("200"));
+    assert_eq!(debug_lines(&device, 1, wait), [shown]);
+    // Each refused request is counted: two 404s and four 400s.
+    let mut device = device;
+    device.terminate();
+    let (lines, _) = device.read_to_end(wait);
+    let report = lines.join("\n");
+    assert!(report.contains(", bad value 6,"), "{report}");
 }

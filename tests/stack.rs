@@ -13,7 +13,8 @@
 //! each one's catch node sends to the other, thirty rounds (both loops
 //! through the loop queue, a round at a time), a change node replacing with groups (`$1`), an
 //! `mqtt out` calling the `mqtt in` of its device that subscribes to its
-//! topic, an MQTT session passing messages on, a chain entered by a
+//! topic, whose inject node is also pressed over MQTT with
+//! `__user_inject_props__`, an MQTT session passing messages on, a chain entered by a
 //! wire from that device, a chain of switches matching a regex, and a
 //! chain of trigger nodes), run
 //! under qemu-system-arm on the `qemu-lm3s6965` board, which paints its
@@ -78,7 +79,7 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
     // What the MQTT device gets, once it and the device it sends to over a
     // wire are online: JSON near its message capacity, each message sent
     // on to the broker, to a debug node and to stk-remote's chain.
-    for device in ["stk-mqtt", "stk-remote"] {
+    for device in ["stk-mqtt", "stk-remote", "stk-local"] {
         let online = broker.subscribe(
             &format!("psos/stack_depths/{device}/status"),
             1,
@@ -99,6 +100,22 @@ fn each_device_uses_at_most_the_stack_psosc_reserves() {
         broker.publish("stack/in", nested.as_bytes(), 1, false);
     }
     assert_eq!(received.wait(Duration::from_secs(20)).len(), 3, "stack/out");
+    // stk-local's inject node pressed over MQTT (`psos::control`), with
+    // the properties its timer sets given as `__user_inject_props__`: its
+    // chain then runs in the MQTT task, under the request it reads.
+    let local_tick = r#"{"t": 21.5, "tag": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+    let press = format!(
+        r#"{{"__user_inject_props__": [{{"p": "payload", "v": {}, "vt": "json"}}, {{"p": "topic", "v": "stack", "vt": "str"}}]}}"#,
+        serde_json::to_string(local_tick).expect("a JSON string")
+    );
+    for _ in 0..3 {
+        broker.publish(
+            "psos/stack_depths/stk-local/inject/local-tick",
+            press.as_bytes(),
+            1,
+            false,
+        );
+    }
 
     let mut report = Vec::new();
     let mut failures = Vec::new();

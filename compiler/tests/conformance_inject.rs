@@ -8,13 +8,15 @@
 //! types, the fifteen `env` values and `${...}` substitutions, the seven
 //! `once`/`repeat`/`crontab` timings, the older payload and topic fields);
 //! 5 read flow or global context from the device's stores
-//! (`context_values_are_read_from_the_devices_stores`); 9 are skipped: 3
-//! read two stores of one scope, which Node-RED has only when its
-//! settings configure them (a device has one store per scope), 2 need JSONata ("should inject multiple properties" computes
-//! `x+2`, "should report invalid JSONata expression"; psosc refuses JSONata
-//! values, shown by `jsonata_values_are_refused`), and 4 press the editor's
-//! button through the admin API (`POST /inject/:id`, with or without
-//! `__user_inject_props__`), which a device does not serve.
+//! (`context_values_are_read_from_the_devices_stores`); 4 press the
+//! editor's button through the admin API (`POST /inject/:id`, with or
+//! without `__user_inject_props__`), and run in
+//! `runtime/tests/conformance_control.rs` as requests on a device's
+//! control topic; 7 are skipped: 3 read two stores of one scope, which
+//! Node-RED has only when its settings configure them (a device has one
+//! store per scope), 2 need JSONata ("should inject multiple properties"
+//! computes `x+2`, "should report invalid JSONata expression"; psosc
+//! refuses JSONata values, shown by `jsonata_values_are_refused`).
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;

@@ -2732,8 +2732,12 @@ fn a_device_counts_what_its_nodes_share_once() {
         let flow = flow(wire_between);
         let session = |device: usize| {
             let device = &flow.devices[device];
+            // With a session, a device's inject and debug nodes have
+            // controls (`psos::control`).
             if wire_between {
-                session_resources(device.message_capacity, device.outbox)
+                let mut session = session_resources(device.message_capacity, device.outbox);
+                session.flash += psosc::place::resources::CONTROL_CODE;
+                session
             } else {
                 Resources::ZERO
             }
@@ -2763,8 +2767,15 @@ fn a_device_counts_what_its_nodes_share_once() {
         // 512-byte messages.
         // A wire from b makes a's debug run in the MQTT task, under what a
         // message from the broker holds, which is deeper.
+        // With a session, each inject node can be pressed over MQTT, and
+        // its chain then runs in the MQTT task under the request.
         let call = 160 + 512;
-        let local = STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call;
+        let pressed = if wire_between {
+            from_broker(512) + psosc::place::resources::pressed(512)
+        } else {
+            0
+        };
+        let local = STACK_BASE + call + 512 + 2 * (call + 2 * 512) + call + pressed;
         let from_b = STACK_BASE + from_broker(512) + call;
         assert_eq!(
             flow.devices[0].stack,
@@ -2778,7 +2789,7 @@ fn a_device_counts_what_its_nodes_share_once() {
         // without the check against it, and the debug after it is deepest.
         assert_eq!(
             flow.devices[1].stack,
-            STACK_BASE + call + 512 + (call + 512) + call
+            STACK_BASE + call + 512 + (call + 512) + call + pressed
         );
     }
 }
@@ -3043,7 +3054,7 @@ fn a_status_loop_goes_through_the_loop_queue_with_the_watchers_after_it() {
 /// copy. That chain is deeper here than the one from the broker.
 #[test]
 fn an_mqtt_out_counts_the_mqtt_in_of_its_device() {
-    use psosc::place::resources::STACK_BASE;
+    use psosc::place::resources::{from_broker, STACK_BASE};
     let steps: Vec<String> = (1..=8)
         .map(|step| {
             let next = if step < 8 { format!("step{}", step + 1) } else { "out".to_string() };
@@ -3066,8 +3077,14 @@ fn an_mqtt_out_counts_the_mqtt_in_of_its_device() {
     ));
     let call = 160 + 512;
     // The inject's call, eight changes, the mqtt out's, the copy the
-    // mqtt in gets, its call and the debug's.
-    assert_eq!(flow.devices[0].stack, STACK_BASE + 12 * call + 512);
+    // mqtt in gets, its call and the debug's; under them, as the inject
+    // node can be pressed over MQTT, what the MQTT task holds and the
+    // request the press reads.
+    let pressed = from_broker(512) + psosc::place::resources::pressed(512);
+    assert_eq!(
+        flow.devices[0].stack,
+        STACK_BASE + 12 * call + 512 + pressed
+    );
 }
 
 /// A change node that replaces with groups (`$1`) finds them in memory on

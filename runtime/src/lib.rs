@@ -96,6 +96,7 @@ extern crate std;
 mod calendar;
 pub mod console;
 pub mod context;
+pub mod control;
 pub mod cron;
 mod device;
 pub mod encoding;

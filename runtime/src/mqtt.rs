@@ -398,6 +398,23 @@ pub fn carried<const N: usize>(
     Ok(msg)
 }
 
+/// Adds where a request asks to be answered (MQTT 5's response topic, as
+/// `msg.responseTopic`, and its correlation data, as the Buffer
+/// `msg.correlationData`, which Node-RED's `mqtt in` sets too), when it
+/// asks: what a device's controls answer (`control.rs`).
+fn with_response_target<const N: usize>(
+    mut message: Msg<N>,
+    inbound: &minimq::InboundPublish<'_>,
+) -> Result<Msg<N>, crate::MsgError> {
+    if let Some(topic) = inbound.response_topic() {
+        message.set_property("responseTopic", &Str(topic))?;
+        if let Some(data) = inbound.correlation_data() {
+            message.set_property("correlationData", &Bytes(data))?;
+        }
+    }
+    Ok(message)
+}
+
 /// The waits between attempts to reach the broker: doubling from 100 ms to
 /// 10 s, each with up to a quarter more at random, so that devices that
 /// lost the broker together do not all come back at the same instant.
@@ -664,7 +681,9 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
                     QoS::AtLeastOnce => 1,
                     QoS::ExactlyOnce => 2,
                 };
-                match carried::<N>(inbound.topic(), inbound.payload(), level, retain) {
+                let message = carried::<N>(inbound.topic(), inbound.payload(), level, retain)
+                    .and_then(|message| with_response_target(message, &inbound));
+                match message {
                     Ok(message) => deliver(subscriptions, message),
                     Err(_) => device.report(ErrorKind::Oversize),
                 }
@@ -708,6 +727,9 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
         let mut publication = minimq::Publication::new(topic, payload).qos(qos(level));
         if matches!(message.property("retain"), Some(ValueRef::Bool(true))) {
             publication = publication.retain();
+        }
+        if let Some(ValueRef::Bytes(data)) = message.property("correlationData") {
+            publication = publication.correlate(data);
         }
         match connection.publish(publication).await {
             Ok(Some(op)) => outbox.mark(place, Sent::Unacknowledged(op)),

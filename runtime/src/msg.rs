@@ -500,6 +500,61 @@ impl<const N: usize> fmt::Debug for Msg<N> {
     }
 }
 
+/// A property path written as text at run time (`a.b[0]["c d"]`), read as
+/// `RED.util.normalisePropertyExpression` reads it: keys between dots,
+/// indices and quoted keys in brackets. `None` for what it refuses (an
+/// empty key, an unclosed bracket, a dot before a bracket) and for what a
+/// device does not read at run time: a key chosen by another property
+/// (`a[msg.b]`), an escape inside quotes, a path deeper than
+/// [`encoding::MAX_DEPTH`].
+pub fn parse_path(text: &str) -> Option<heapless::Vec<PathSegment<'_>, { encoding::MAX_DEPTH }>> {
+    let mut path = heapless::Vec::new();
+    let mut rest = text;
+    loop {
+        if let Some(inside) = rest.strip_prefix('[') {
+            let (segment, after) = match inside.chars().next()? {
+                quote @ ('"' | '\'') => {
+                    let body = inside.get(1..)?;
+                    let end = body.find(quote)?;
+                    let key = body.get(..end)?;
+                    if key.contains('\\') {
+                        return None;
+                    }
+                    let after = body.get(end + 1..)?.strip_prefix(']')?;
+                    (PathSegment::Key(key), after)
+                }
+                digit if digit.is_ascii_digit() => {
+                    let end = inside.find(']')?;
+                    let index = inside.get(..end)?.parse().ok()?;
+                    (PathSegment::Index(index), inside.get(end + 1..)?)
+                }
+                _ => return None,
+            };
+            path.push(segment).ok()?;
+            rest = after;
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let key = rest.get(..end)?;
+            if key.is_empty() {
+                return None;
+            }
+            path.push(PathSegment::Key(key)).ok()?;
+            rest = rest.get(end..)?;
+        }
+        if rest.is_empty() {
+            return Some(path);
+        }
+        if let Some(after) = rest.strip_prefix('.') {
+            if after.is_empty() || after.starts_with('[') {
+                return None;
+            }
+            rest = after;
+        } else if !rest.starts_with('[') {
+            return None;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -599,5 +654,36 @@ mod tests {
             Err(MsgError::NotAContainer)
         );
         assert_eq!(msg.set(&[], &1.0), Err(MsgError::BadPath));
+    }
+
+    #[test]
+    fn paths_are_read_as_node_red_reads_them() {
+        let check = |text: &str, expect: Option<&[PathSegment<'_>]>| {
+            assert_eq!(parse_path(text).as_deref(), expect, "{text}");
+        };
+        check("payload", Some(&[Key("payload")]));
+        check("a.b[0]", Some(&[Key("a"), Key("b"), Index(0)]));
+        check(
+            "a[\"c d\"]['e'].f",
+            Some(&[Key("a"), Key("c d"), Key("e"), Key("f")]),
+        );
+        check("[2]", Some(&[Index(2)]));
+        for refused in [
+            "",
+            "a.",
+            ".a",
+            "a..b",
+            "a.[0]",
+            "a[0",
+            "a[b]",
+            "a[\"b]",
+            "a[-1]",
+            "a[0]b",
+            "a[\"\\\"\"]",
+        ] {
+            check(refused, None);
+        }
+        let deep = std::format!("{}b", "a.".repeat(16));
+        check(&deep, None);
     }
 }

@@ -6,12 +6,14 @@
 //! device writes the members (Node-RED's tests compare them in any order).
 //!
 //! Of the 35 cases there: 23 run here; "should be loaded" is in
-//! `compiler/tests/lowering.rs` (`debug_defaults_are_node_reds`); 11 are
-//! skipped: 3 give values a message on a device cannot hold (an `Error`,
-//! `NaN`, an object with circular references), 1 needs JSONata ("should
-//! publish complete message with edit"), and 7 drive the editor's admin
-//! API (`/debug/:id/enable`, `/debug/:id/disable`, bulk disable, the
-//! sidebar's `view.html`), which a device does not serve.
+//! `compiler/tests/lowering.rs` (`debug_defaults_are_node_reds`); the 6
+//! that drive the editor's admin API (`/debug/:id/enable`,
+//! `/debug/:id/disable`, bulk disable, their answers) run in
+//! `conformance_control.rs`, as requests on a device's control topics; 5
+//! are skipped: 3 give values a message on a device cannot hold (an
+//! `Error`, `NaN`, an object with circular references), 1 needs JSONata
+//! ("should publish complete message with edit"), and "should return the
+//! view.html" serves the editor's sidebar page, which a device has none of.
 
 use psos::nodes::{Debug, DebugTarget, Sidebar};
 use psos::{Device, Msg, NodeInfo, PathSegment, ValueRef};

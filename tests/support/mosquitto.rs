@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -275,6 +276,53 @@ impl Mosquitto {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// Sends a request with `mosquitto_rr` (MQTT 5's request/response: a
+    /// response topic, and `correlation` as correlation data) and returns
+    /// the answer as `mosquitto_rr` prints it (`-F` `format`), or `None`
+    /// when no answer comes within `timeout_s` seconds.
+    pub fn request(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        correlation: &str,
+        format: &str,
+        timeout_s: u32,
+    ) -> Option<String> {
+        let mut command = self.client("mosquitto_rr");
+        let response_topic = format!("answers/{correlation}");
+        command.args([
+            "-t",
+            topic,
+            "-e",
+            &response_topic,
+            "-q",
+            "1",
+            "-W",
+            &timeout_s.to_string(),
+            "-D",
+            "publish",
+            "correlation-data",
+            correlation,
+            "-F",
+            format,
+        ]);
+        // `-s` (standard input) sends nothing in this version: the payload
+        // goes as an argument, which holds any bytes but NUL.
+        if payload.is_empty() {
+            command.arg("-n");
+        } else {
+            command.arg("-m").arg(std::ffi::OsStr::from_bytes(payload));
+        }
+        let output = command
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|error| panic!("mosquitto_rr runs: {error}"));
+        let answer = String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_string();
+        (output.status.success() && !answer.is_empty()).then_some(answer)
     }
 
     /// Subscribes with `mosquitto_sub` and collects up to `count` messages

@@ -94,6 +94,9 @@ struct DeviceCode<'a> {
     /// Where its debug nodes mirror their sidebar messages: the broker's
     /// debug topic, on a device with a broker.
     debug_topic: Option<String>,
+    /// Where its inject nodes are pressed and its debug nodes switched
+    /// (`place::topic::control_prefixes`), on a device with a broker.
+    control_prefixes: Option<(String, String)>,
     /// Per node (by position), the ports wired to other devices, each with
     /// the topic that carries them and its QoS.
     publishes: Vec<Vec<(usize, String, u8)>>,
@@ -123,9 +126,15 @@ struct DeviceCode<'a> {
 impl<'a> DeviceCode<'a> {
     fn new(flow: &'a Flow, device_index: usize) -> Self {
         let reachable = reachable(flow, device_index);
+        let device = flow.devices.get(device_index);
+        let has_broker = device.is_some_and(|device| device.broker.is_some());
+        // On a device with a broker, an inactive debug node can be
+        // switched on, so it has code too.
         let on_device: Vec<(NodeIndex, &Node)> = flow
             .nodes_on(device_index)
-            .filter(|(index, node)| has_code(node) && reachable.get(*index) == Some(&true))
+            .filter(|(index, node)| {
+                (has_code(node) || has_broker) && reachable.get(*index) == Some(&true)
+            })
             .collect();
         let mut position_of: Vec<Option<usize>> = vec![None; flow.nodes.len()];
         for (position, (node_index, _)) in on_device.iter().enumerate() {
@@ -273,6 +282,9 @@ impl<'a> DeviceCode<'a> {
                 .get(device_index)
                 .and_then(|device| device.broker.as_ref())
                 .map(|broker| broker.debug_topic.clone()),
+            control_prefixes: device
+                .filter(|_| has_broker)
+                .map(|device| crate::place::topic::control_prefixes(flow.name(), &device.name)),
             publishes,
             remote,
             catchers,
@@ -426,6 +438,7 @@ impl<'a> DeviceCode<'a> {
                 quote!(psos::mqtt::Subscription { filter: #filter, qos: #qos, deliver: #deliver }),
             );
         }
+        subscriptions.extend(self.controls(capacity, drain, &mut deliveries));
         let n_subscriptions = Literal::usize_unsuffixed(subscriptions.len());
         let (on_session, session_fn) = self.session_status();
         let transport = match device.board.support_crate() {
@@ -645,6 +658,105 @@ impl<'a> DeviceCode<'a> {
         )
     }
 
+    /// The method a node's input function calls, and the arguments it
+    /// takes before the device's: on a device with controls, an inject
+    /// node's `press` (which reads what a press of its button brings; its
+    /// timers give it an empty message) and a debug node's
+    /// `input_switched`, with its switch, which this adds to `items`;
+    /// `input` otherwise.
+    fn input_method(
+        &self,
+        node: &Node,
+        cell: &Ident,
+        items: &mut Vec<TokenStream>,
+    ) -> (TokenStream, TokenStream) {
+        if self.control_prefixes.is_none() {
+            return (quote!(input), quote!());
+        }
+        match &node.kind {
+            NodeKind::Inject(_) => (quote!(press), quote!()),
+            NodeKind::Debug(debug) => {
+                let switch = switch_name(cell);
+                let active = debug.active;
+                items.push(quote! {
+                    static #switch: psos::control::Switch = psos::control::Switch::new(#active);
+                });
+                (quote!(input_switched), quote!(&#switch,))
+            }
+            _ => (quote!(input), quote!()),
+        }
+    }
+
+    /// On a device with a broker and inject or debug nodes: the table of
+    /// its controls, the function that serves them, and its
+    /// subscriptions to their topics.
+    fn controls(
+        &self,
+        capacity: &Literal,
+        drain: bool,
+        deliveries: &mut Vec<TokenStream>,
+    ) -> Vec<TokenStream> {
+        let Some((inject_prefix, debug_prefix)) = &self.control_prefixes else {
+            return Vec::new();
+        };
+        let mut buttons = Vec::new();
+        let mut debugs = Vec::new();
+        for (position, node) in self.nodes.iter().enumerate() {
+            let Some(names) = self.names(position) else {
+                continue;
+            };
+            let level = Literal::string(&crate::place::topic::node_level(&node.id));
+            match &node.kind {
+                NodeKind::Inject(_) => {
+                    let press = names.input;
+                    buttons.push(quote!(psos::control::Button { level: #level, press: #press }));
+                }
+                NodeKind::Debug(_) => {
+                    let id = Literal::string(&node.id);
+                    let switch = switch_name(&names.cell);
+                    debugs.push(quote!(psos::control::DebugControl { id: #id, level: #level, switch: &#switch }));
+                }
+                _ => {}
+            }
+        }
+        let mut filters = Vec::new();
+        if !buttons.is_empty() {
+            filters.push(format!("{inject_prefix}+"));
+        }
+        if !debugs.is_empty() {
+            filters.push(format!("{debug_prefix}+"));
+            filters.push(format!("{debug_prefix}+/+"));
+        }
+        if filters.is_empty() {
+            return Vec::new();
+        }
+        let inject_prefix = Literal::string(inject_prefix);
+        let debug_prefix = Literal::string(debug_prefix);
+        let drain_after = drain.then(|| quote!(drain_loopback();));
+        deliveries.push(quote! {
+            /// The inject nodes that can be pressed, and the debug nodes
+            /// that can be switched, over MQTT.
+            static CONTROLS: psos::control::Controls<#capacity> = psos::control::Controls {
+                inject_prefix: #inject_prefix,
+                debug_prefix: #debug_prefix,
+                buttons: &[#(#buttons),*],
+                debugs: &[#(#debugs),*],
+            };
+
+            fn control_from_broker(carried: &mut Msg) {
+                CONTROLS.handle(&DEVICE, &OUTBOX, carried);
+                #drain_after
+            }
+        });
+        filters
+            .iter()
+            .map(|filter| {
+                let filter = Literal::string(filter);
+                quote!(psos::mqtt::Subscription { filter: #filter, qos: 1, deliver: control_from_broker })
+            })
+            .collect()
+    }
+
     fn names(&self, position: usize) -> Option<Names> {
         self.nodes
             .get(position)
@@ -751,21 +863,22 @@ impl<'a> DeviceCode<'a> {
             let outputs = reporting(outputs, status_fn.as_ref().map(|(name, _)| name), imports);
             let outputs = catching(outputs, caught, imports);
             let status_fn = status_fn.map(|(_, function)| function);
+            let (method, lead) = self.input_method(node, cell, &mut items);
             // A node that complete nodes watch sends copies, keeping the
             // message it was given as it left it, and then gives them that.
             let (watch, run, complete_call, complete_fn) =
                 match self.completion(node, position, &outputs, imports) {
                     Some(completion) => (
                         completion.watch,
-                        completion
-                            .input
-                            .unwrap_or_else(|| quote!(#cell.input(&DEVICE, msg, &mut watched);)),
+                        completion.input.unwrap_or_else(
+                            || quote!(#cell.#method(#lead &DEVICE, msg, &mut watched);),
+                        ),
                         completion.call,
                         completion.function,
                     ),
                     None => (
                         quote!(),
-                        quote!(#cell.input(&DEVICE, msg, &mut #outputs);),
+                        quote!(#cell.#method(#lead &DEVICE, msg, &mut #outputs);),
                         quote!(),
                         quote!(),
                     ),
@@ -1364,6 +1477,10 @@ fn is_stateless(kind: &NodeKind) -> bool {
 /// inject only Node-RED's button fires, and what only it feeds) get no
 /// code: it could never run.
 fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
+    let has_broker = flow
+        .devices
+        .get(device_index)
+        .is_some_and(|device| device.broker.is_some());
     let mut reached: Vec<bool> = flow
         .nodes
         .iter()
@@ -1371,7 +1488,9 @@ fn reachable(flow: &Flow, device_index: usize) -> Vec<bool> {
         .map(|(index, node)| {
             node.device == device_index
                 && match &node.kind {
-                    NodeKind::Inject(inject) => inject.fires(),
+                    // On a device with a broker, any inject node can be
+                    // pressed (`psos::control`).
+                    NodeKind::Inject(inject) => inject.fires() || has_broker,
                     NodeKind::Custom(custom) => custom.has_start || custom.tick_ms.is_some(),
                     NodeKind::MqttIn(_) => true,
                     // Its connection status reaches status nodes even when
@@ -2973,6 +3092,11 @@ fn option_u64(value: Option<u64>) -> TokenStream {
         }
         None => quote!(None),
     }
+}
+
+/// The static that holds a debug node's switch.
+fn switch_name(cell: &Ident) -> Ident {
+    format_ident!("{}_SWITCH", cell)
 }
 
 /// The static in which a counting debug node that status nodes watch

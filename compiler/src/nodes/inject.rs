@@ -36,9 +36,9 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
         reader.warn(
             Code::NeverFires,
             "repeat",
-            "this inject never fires on a device: it has no `repeat` and no `once`, so only Node-RED's button would fire it",
+            "this inject fires only when its button is pressed: it has no `repeat` and no `once`, and a device serves Node-RED's button only when it has a broker (on `psos/<flow>/<device>/inject/<node id>`)",
             "no schedule",
-            "set `once` (with `onceDelay`) or `repeat`; the nodes only it feeds get no code",
+            "set `once` (with `onceDelay`) or `repeat`, or give its device a broker; on a device without one, the nodes only it feeds get no code",
         );
     }
     Some(NodeKind::Inject(inject))

@@ -425,12 +425,16 @@ fn count_calls(
     from_elsewhere: impl Fn(&Wire, DeviceIndex) -> bool,
 ) {
     for (device_index, (device, shared)) in devices.iter().zip(shares).enumerate() {
+        let session = shared.has_session();
         shared.set_calls(resources::deepest_calls(
             kinds,
             wires,
             watchers,
             |node| on_device(node, device_index),
             |wire| from_elsewhere(wire, device_index),
+            // A device with a session has its inject nodes pressed from
+            // the MQTT task (`psos::control`).
+            |_| session,
             device.message_capacity,
         ));
     }

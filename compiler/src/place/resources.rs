@@ -661,6 +661,24 @@ pub fn from_broker(message_capacity: usize) -> u64 {
     2 * message_capacity.next_multiple_of(8) as u64 + 4096
 }
 
+/// The code of a device's controls (`psos::control`), which a device with
+/// a session (and so a broker) and inject or debug nodes has: the table's
+/// search, reading a request's body, answering it, and the
+/// `__user_inject_props__` an inject node evaluates. Measured on
+/// `qemu-lm3s6965` by `tests/node_sizes.rs`: the session and mqtt nodes
+/// of `est-mqtt`, whose chain's inject and debug nodes then have
+/// controls, add 44664 bytes of flash to the chain (35676 before devices
+/// had controls).
+pub const CONTROL_CODE: u64 = 8 * 1024;
+
+/// What a press of an inject node's button over MQTT (`psos::control`)
+/// holds beneath the node, on top of [`from_broker`]: the request's body
+/// read into a message, and, while `__user_inject_props__` are set, a
+/// copy of it and a value's scratch buffer.
+pub fn pressed(message_capacity: usize) -> u64 {
+    3 * message_capacity.next_multiple_of(8) as u64
+}
+
 /// A node's call on the stack ([`call_stack`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CallStack {
@@ -685,7 +703,9 @@ pub struct CallStack {
 /// that closes a loop goes through the loop queue, where calls start
 /// anew under the message the queue is drained into. A node that a wire
 /// from another device may reach (`from_elsewhere`), and an `mqtt in`,
-/// runs in the MQTT task under what [`from_broker`] counts.
+/// runs in the MQTT task under what [`from_broker`] counts; so does an
+/// inject node that can be pressed over MQTT (`pressable`), under what
+/// [`pressed`] adds.
 ///
 /// `watches` are the catch nodes a node's errors go to, the status nodes
 /// its status goes to, the complete nodes its finished messages go to.
@@ -705,6 +725,7 @@ pub fn deepest_calls(
     watches: &[Watch],
     on_device: impl Fn(usize) -> bool,
     from_elsewhere: impl Fn(&Wire) -> bool,
+    pressable: impl Fn(usize) -> bool,
     message_capacity: usize,
 ) -> Calls {
     let message = message_capacity.next_multiple_of(8) as u64;
@@ -775,8 +796,12 @@ pub fn deepest_calls(
     // broker, or from the loop queue.
     let mut beneath: Vec<u64> = kinds
         .iter()
-        .map(|kind| match kind {
+        .enumerate()
+        .map(|(index, kind)| match kind {
             NodeKind::MqttIn(_) => from_broker(message_capacity),
+            NodeKind::Inject(_) if pressable(index) => {
+                from_broker(message_capacity).saturating_add(pressed(message_capacity))
+            }
             _ => 0,
         })
         .collect();
@@ -1164,6 +1189,11 @@ impl<'a> Shared<'a> {
         self.session = true;
     }
 
+    /// Whether the device keeps an MQTT session, and so has a broker.
+    pub fn has_session(&self) -> bool {
+        self.session
+    }
+
     /// The device's nodes' calls: the deepest stack they take, and
     /// whether a loop queue carries some.
     pub fn set_calls(&mut self, calls: Calls) {
@@ -1194,6 +1224,9 @@ impl<'a> Shared<'a> {
             .saturating_add(self.stores.len() as u64 * context_store_ram(device.context_capacity));
         if self.session {
             total = total.saturating_add(session_resources(device.message_capacity, device.outbox));
+            if self.types.contains("inject") || self.types.contains("debug") {
+                total.flash = total.flash.saturating_add(CONTROL_CODE);
+            }
         }
         if self.calls.loop_queue > 0 {
             total.ram = total.ram.saturating_add(loop_queue_ram(

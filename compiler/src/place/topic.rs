@@ -10,6 +10,9 @@
 //! readable as they are; any byte outside `A-Z a-z 0-9 - _ .` is written
 //! `%XX` (as in URLs), which keeps `/`, `+`, `#` and `%` itself from
 //! changing the topic's levels or reading as wildcards.
+//!
+//! It also holds the topics psosc adds under a device's own: its status,
+//! its debug nodes' mirror, and its controls.
 
 /// The first level of every topic psosc chooses.
 pub const ROOT: &str = "psos";
@@ -42,6 +45,25 @@ pub fn debug_topic(flow_name: &str, device: &str) -> String {
         topic_level(flow_name),
         topic_level(device)
     )
+}
+
+/// The topics of a device's controls, as Node-RED's admin API has them
+/// for its editor: `psos/<flow>/<device>/inject/<node id>` presses an
+/// inject node, `psos/<flow>/<device>/debug/<node id>/<state>` switches a
+/// debug node, and `psos/<flow>/<device>/debug/<state>` several
+/// (`psos::control`). These are the prefixes, each ending in `/`; the
+/// device subscribes to them with `+` for each level after.
+pub fn control_prefixes(flow_name: &str, device: &str) -> (String, String) {
+    let device_topic = format!("{ROOT}/{}/{}", topic_level(flow_name), topic_level(device));
+    (
+        format!("{device_topic}/inject/"),
+        format!("{device_topic}/debug/"),
+    )
+}
+
+/// A node's id as one level of a control topic.
+pub fn node_level(id: &str) -> String {
+    topic_level(id)
 }
 
 /// One level of a topic, escaped so that it stays one level.
@@ -81,5 +103,17 @@ mod tests {
         check("f", "50%", 1, "psos/f/50%25/1");
         check("f", "é", 0, "psos/f/%C3%A9/0");
         check("", "a", 0, "psos/%00/a/0");
+    }
+
+    #[test]
+    fn control_topics_sit_under_the_device() {
+        assert_eq!(
+            control_prefixes("my flow", "sensor"),
+            (
+                "psos/my%20flow/sensor/inject/".to_string(),
+                "psos/my%20flow/sensor/debug/".to_string()
+            )
+        );
+        assert_eq!(node_level("a/b+#"), "a%2Fb%2B%23");
     }
 }

@@ -4,6 +4,7 @@
 
 use core::fmt::{self, Write};
 
+use crate::control::Switch;
 use crate::encoding::{Encode, Str, BYTES, LENGTH};
 use crate::msg::PathSegment;
 use crate::text::Counter;
@@ -408,11 +409,53 @@ impl Debug {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
+        self.receive(true, device, msg, out);
+    }
+
+    /// The input of a node the editor's switch turns on and off
+    /// (`control.rs`): while it is off, the node neither prints nor
+    /// mirrors, as Node-RED's inactive node sends its sidebar nothing,
+    /// and still reports its status.
+    pub fn input_switched<const N: usize, O: Outputs<N>>(
+        &self,
+        switch: &Switch,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        self.receive(switch.is_on(), device, msg, out);
+    }
+
+    #[inline(always)]
+    fn receive<const N: usize, O: Outputs<N>>(
+        &self,
+        active: bool,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
         // A status node wired back to this node: Node-RED's debug node
         // ignores its own status, so that it does not loop.
         if self.status.is_some() && is_own_status(msg, self.info.id) {
             return;
         }
+        if active {
+            self.show(device, msg, out);
+        }
+        match (self.status, out.reports_status()) {
+            (Some(DebugStatus::Counter(counter)), true) => {
+                if let Some(count) = counter.count() {
+                    report_count(count, |status| out.status(status));
+                }
+            }
+            (Some(status), true) => self.report_status(status, msg, out),
+            _ => {}
+        }
+    }
+
+    /// Prints the node's line and mirrors its sidebar message.
+    #[inline(always)]
+    fn show<const N: usize, O: Outputs<N>>(&self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
         let shown = Shown {
             msg,
             target: self.target,
@@ -447,15 +490,6 @@ impl Debug {
                 Ok(()) => out.send(0, &mut carried),
                 Err(_) => device.report_uncaught(ErrorKind::Oversize),
             }
-        }
-        match (self.status, out.reports_status()) {
-            (Some(DebugStatus::Counter(counter)), true) => {
-                if let Some(count) = counter.count() {
-                    report_count(count, |status| out.status(status));
-                }
-            }
-            (Some(status), true) => self.report_status(status, msg, out),
-            _ => {}
         }
     }
 

@@ -3,10 +3,11 @@
 
 use super::change::{Property, Scope};
 use crate::context::Context;
+use crate::control::USER_INJECT_PROPS;
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
 use crate::MsgError;
-use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
+use crate::{ConstValue, Device, ErrorKind, Msg, Node, NodeInfo, Outputs, ValueRef};
 
 /// The value an inject node gives one property.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,6 +104,38 @@ impl<const C: usize> Inject<C> {
         out: &mut O,
     ) {
         let mut msg = Msg::new();
+        if self.set_props(device, &mut msg) {
+            out.send(0, &mut msg);
+        }
+    }
+
+    /// Node-RED's input handler for a message that may be a press of the
+    /// editor's button (`control.rs`): the properties `__user_inject_props__`
+    /// lists, when it is a list, else the node's own, set on the message
+    /// given, which loses that key. psosc has a device whose inject nodes
+    /// can be pressed call this for its timers too, which give an empty
+    /// message, as Node-RED's timers do.
+    pub fn press<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        msg: &mut Msg<N>,
+        out: &mut O,
+    ) {
+        let key = [PathSegment::Key(USER_INJECT_PROPS)];
+        let done = if matches!(msg.get(&key), Some(ValueRef::Array(_))) {
+            set_user_props(device, msg)
+        } else {
+            msg.remove(&key);
+            self.set_props(device, msg)
+        };
+        if done {
+            out.send(0, msg);
+        }
+    }
+
+    /// Sets the node's properties on `msg`; false (the failure counted)
+    /// when one does not fit.
+    fn set_props<const N: usize>(&self, device: &Device, msg: &mut Msg<N>) -> bool {
         let now_ms = crate::platform::now_ms();
         for prop in self.props {
             let result = match &prop.value {
@@ -123,14 +156,126 @@ impl<const C: usize> Inject<C> {
                         })
                         .unwrap_or(Ok(()))
                 }
-                value => value.set(&mut msg, prop.path, now_ms),
+                value => value.set(msg, prop.path, now_ms),
             };
             if device.check(result, ErrorKind::Oversize).is_none() {
-                return;
+                return false;
             }
         }
-        out.send(0, &mut msg);
+        true
     }
+}
+
+/// Sets the properties a press lists in `__user_inject_props__` (entries
+/// `{p, v, vt}`, as the editor sends them) on the message, which loses
+/// that key; false when one fails, as Node-RED's node then sends nothing
+/// and reports the error. Kept out of line: the copy of the request it
+/// reads from takes room on the stack only while a press runs.
+#[inline(never)]
+fn set_user_props<const N: usize>(device: &Device, msg: &mut Msg<N>) -> bool {
+    let request = msg.clone();
+    let key = [PathSegment::Key(USER_INJECT_PROPS)];
+    msg.remove(&key);
+    let Some(ValueRef::Array(entries)) = request.get(&key) else {
+        return true;
+    };
+    let now_ms = crate::platform::now_ms();
+    for entry in entries.iter() {
+        match set_user_prop(msg, entry, now_ms) {
+            Ok(()) => {}
+            Err(UserPropError::Full) => {
+                device.report(ErrorKind::Oversize);
+                return false;
+            }
+            Err(UserPropError::Unsupported) => {
+                device.report_error(ErrorKind::BadValue, UNSUPPORTED_PROP);
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// What a device says of a pressed property it cannot evaluate: a
+/// property path or value type it does not read at run time (`jsonata`,
+/// `env`, `flow`, `global`, `bin`, `msg`, `re`, a `date` format), or a
+/// `json` or `num` value that is not one.
+pub const UNSUPPORTED_PROP: &str = "inject: a pressed property a device cannot evaluate";
+
+/// The value types `RED.util.evaluateNodeProperty` evaluates.
+const EVALUATED_TYPES: [&str; 12] = [
+    "str", "num", "json", "re", "date", "bin", "msg", "flow", "global", "bool", "jsonata", "env",
+];
+
+enum UserPropError {
+    Full,
+    Unsupported,
+}
+
+impl From<MsgError> for UserPropError {
+    fn from(error: MsgError) -> Self {
+        match error {
+            MsgError::Full => Self::Full,
+            MsgError::NotAContainer | MsgError::BadPath => Self::Unsupported,
+        }
+    }
+}
+
+/// One entry of `__user_inject_props__`, evaluated as
+/// `RED.util.evaluateNodeProperty` evaluates the types a device can
+/// evaluate at run time; an entry without `p` is passed over, a missing
+/// `v` is empty text and a missing `vt` is `str`.
+fn set_user_prop<const N: usize>(
+    msg: &mut Msg<N>,
+    entry: ValueRef<'_>,
+    now_ms: u64,
+) -> Result<(), UserPropError> {
+    let ValueRef::Object(entry) = entry else {
+        return Ok(());
+    };
+    let property = match entry.get("p") {
+        Some(ValueRef::Str(property)) if !property.is_empty() => property,
+        Some(property) if property.is_truthy() => return Err(UserPropError::Unsupported),
+        _ => return Ok(()),
+    };
+    let path = crate::msg::parse_path(property).ok_or(UserPropError::Unsupported)?;
+    let value = entry.get("v").unwrap_or(ValueRef::Str(""));
+    let kind = match entry.get("vt") {
+        Some(ValueRef::Str(kind)) => kind,
+        _ => "str",
+    };
+    match (kind, value) {
+        ("str", ValueRef::Str(_)) => msg.set(&path, &value)?,
+        ("str", ValueRef::Number(_) | ValueRef::Bool(_)) => {
+            let mut text = heapless::String::<32>::new();
+            core::fmt::Write::write_fmt(&mut text, format_args!("{value}"))
+                .map_err(|_| UserPropError::Unsupported)?;
+            msg.set(&path, &crate::encoding::Str(&text))?
+        }
+        ("num", ValueRef::Str(text)) => msg.set(&path, &crate::number_from_str(text))?,
+        ("num", ValueRef::Number(_)) => msg.set(&path, &value)?,
+        ("bool", ValueRef::Str(text)) => msg.set(&path, &text.eq_ignore_ascii_case("true"))?,
+        ("bool", ValueRef::Bool(_)) => msg.set(&path, &value)?,
+        ("bool", _) => msg.set(&path, &false)?,
+        ("json", ValueRef::Str(text)) => {
+            let mut scratch = [0u8; N];
+            let parsed = crate::value_from_json(text.as_bytes(), &mut scratch).map_err(
+                |error| match error {
+                    crate::JsonError::TooBig => UserPropError::Full,
+                    _ => UserPropError::Unsupported,
+                },
+            )?;
+            msg.set(&path, &parsed)?
+        }
+        ("json", ValueRef::Number(_) | ValueRef::Bool(_) | ValueRef::Null) => {
+            msg.set(&path, &value)?
+        }
+        ("date", ValueRef::Str("")) => msg.set(&path, &(now_ms as f64))?,
+        // `evaluateNodeProperty` passes a type it does not know through.
+        (kind, _) if !EVALUATED_TYPES.contains(&kind) => msg.set(&path, &value)?,
+        _ => return Err(UserPropError::Unsupported),
+    }
+    Ok(())
 }
 
 impl<const N: usize, const C: usize> Node<N> for Inject<C> {

@@ -45,7 +45,7 @@ pub use delay::{
     TIMEOUT_MAX_MS,
 };
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
-pub use inject::{Inject, InjectProp, InjectValue};
+pub use inject::{Inject, InjectProp, InjectValue, UNSUPPORTED_PROP};
 pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};
 pub use json::{Json, JsonAction, MAX_SCHEMA_DEPTH, PRETTY_INDENT};
 pub use link::{

@@ -35,7 +35,7 @@ static INJECT_1: Inject = Inject::new(
 );
 
 fn inject_1(msg: &mut Msg) {
-    INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
+    INJECT_1.press(&DEVICE, msg, &mut inject_1_out);
 }
 
 fn inject_1_out(port: usize, msg: &mut Msg) {
@@ -43,6 +43,8 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
         debug_2(msg);
     }
 }
+
+static DEBUG_2_SWITCH: psos::control::Switch = psos::control::Switch::new(true);
 
 static DEBUG_2: Debug = Debug::new(
         NodeInfo::new("9e0a0000000000c2", "actuators", "debug"),
@@ -57,7 +59,7 @@ static DEBUG_2: Debug = Debug::new(
     });
 
 fn debug_2(msg: &mut Msg) {
-    DEBUG_2.input(&DEVICE, msg, &mut debug_2_out);
+    DEBUG_2.input_switched(&DEBUG_2_SWITCH, &DEVICE, msg, &mut debug_2_out);
 }
 
 fn debug_2_out(port: usize, msg: &mut Msg) {
@@ -86,7 +88,7 @@ static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::ne
 const OUTBOX_CAPACITY: usize = 16;
 
 /// What the device subscribes to, and where each message goes.
-static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 3] = [
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 6] = [
     psos::mqtt::Subscription {
         filter: "psos/greenhouse/9e0a0000000000b3/0",
         qos: 1,
@@ -101,6 +103,21 @@ static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 3] = [
         filter: "psos/greenhouse/9e0a0000000000b5/0",
         qos: 1,
         deliver: wire_3_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/actuator/inject/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/actuator/debug/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/actuator/debug/+/+",
+        qos: 1,
+        deliver: control_from_broker,
     },
 ];
 
@@ -132,6 +149,30 @@ fn wire_3_from_broker(carried: &mut Msg) {
             debug_2(msg);
         },
     );
+}
+
+/// The inject nodes that can be pressed, and the debug nodes
+/// that can be switched, over MQTT.
+static CONTROLS: psos::control::Controls<512> = psos::control::Controls {
+    inject_prefix: "psos/greenhouse/actuator/inject/",
+    debug_prefix: "psos/greenhouse/actuator/debug/",
+    buttons: &[
+        psos::control::Button {
+            level: "9e0a0000000000c1",
+            press: inject_1,
+        },
+    ],
+    debugs: &[
+        psos::control::DebugControl {
+            id: "9e0a0000000000c2",
+            level: "9e0a0000000000c2",
+            switch: &DEBUG_2_SWITCH,
+        },
+    ],
+};
+
+fn control_from_broker(carried: &mut Msg) {
+    CONTROLS.handle(&DEVICE, &OUTBOX, carried);
 }
 
 #[embassy_executor::task]

@@ -139,6 +139,8 @@ fn change_4_out(port: usize, msg: &mut Msg) {
     }
 }
 
+static DEBUG_5_SWITCH: psos::control::Switch = psos::control::Switch::new(true);
+
 static DEBUG_5: Debug = Debug::new(
         NodeInfo::new("9e0a0000000000b6", "command", "debug"),
         DebugTarget::Property(&[PathSegment::Key("payload")]),
@@ -152,7 +154,7 @@ static DEBUG_5: Debug = Debug::new(
     });
 
 fn debug_5(msg: &mut Msg) {
-    DEBUG_5.input(&DEVICE, msg, &mut debug_5_out);
+    DEBUG_5.input_switched(&DEBUG_5_SWITCH, &DEVICE, msg, &mut debug_5_out);
 }
 
 fn debug_5_out(port: usize, msg: &mut Msg) {
@@ -181,11 +183,21 @@ static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::ne
 const OUTBOX_CAPACITY: usize = 16;
 
 /// What the device subscribes to, and where each message goes.
-static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 1] = [
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 3] = [
     psos::mqtt::Subscription {
         filter: "psos/greenhouse/9e0a0000000000a1/0",
         qos: 1,
         deliver: wire_1_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/controller/debug/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/controller/debug/+/+",
+        qos: 1,
+        deliver: control_from_broker,
     },
 ];
 
@@ -197,6 +209,25 @@ fn wire_1_from_broker(carried: &mut Msg) {
             switch_1(msg);
         },
     );
+}
+
+/// The inject nodes that can be pressed, and the debug nodes
+/// that can be switched, over MQTT.
+static CONTROLS: psos::control::Controls<512> = psos::control::Controls {
+    inject_prefix: "psos/greenhouse/controller/inject/",
+    debug_prefix: "psos/greenhouse/controller/debug/",
+    buttons: &[],
+    debugs: &[
+        psos::control::DebugControl {
+            id: "9e0a0000000000b6",
+            level: "9e0a0000000000b6",
+            switch: &DEBUG_5_SWITCH,
+        },
+    ],
+};
+
+fn control_from_broker(carried: &mut Msg) {
+    CONTROLS.handle(&DEVICE, &OUTBOX, carried);
 }
 
 #[embassy_executor::task]

@@ -28,7 +28,7 @@ static INJECT_1: Inject = Inject::new(
 );
 
 fn inject_1(msg: &mut Msg) {
-    INJECT_1.input(&DEVICE, msg, &mut inject_1_out);
+    INJECT_1.press(&DEVICE, msg, &mut inject_1_out);
 }
 
 fn inject_1_out(port: usize, msg: &mut Msg) {
@@ -37,6 +37,8 @@ fn inject_1_out(port: usize, msg: &mut Msg) {
         debug_2(msg);
     }
 }
+
+static DEBUG_2_SWITCH: psos::control::Switch = psos::control::Switch::new(true);
 
 static DEBUG_2: Debug = Debug::new(
         NodeInfo::new("9e0a0000000000a2", "temperature", "debug"),
@@ -51,7 +53,7 @@ static DEBUG_2: Debug = Debug::new(
     });
 
 fn debug_2(msg: &mut Msg) {
-    DEBUG_2.input(&DEVICE, msg, &mut debug_2_out);
+    DEBUG_2.input_switched(&DEBUG_2_SWITCH, &DEVICE, msg, &mut debug_2_out);
 }
 
 fn debug_2_out(port: usize, msg: &mut Msg) {
@@ -80,7 +82,47 @@ static OUTBOX: psos::mqtt::Outbox<512, OUTBOX_CAPACITY> = psos::mqtt::Outbox::ne
 const OUTBOX_CAPACITY: usize = 16;
 
 /// What the device subscribes to, and where each message goes.
-static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 0] = [];
+static SUBSCRIPTIONS: [psos::mqtt::Subscription<512>; 3] = [
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/sensor/inject/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/sensor/debug/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+    psos::mqtt::Subscription {
+        filter: "psos/greenhouse/sensor/debug/+/+",
+        qos: 1,
+        deliver: control_from_broker,
+    },
+];
+
+/// The inject nodes that can be pressed, and the debug nodes
+/// that can be switched, over MQTT.
+static CONTROLS: psos::control::Controls<512> = psos::control::Controls {
+    inject_prefix: "psos/greenhouse/sensor/inject/",
+    debug_prefix: "psos/greenhouse/sensor/debug/",
+    buttons: &[
+        psos::control::Button {
+            level: "9e0a0000000000a1",
+            press: inject_1,
+        },
+    ],
+    debugs: &[
+        psos::control::DebugControl {
+            id: "9e0a0000000000a2",
+            level: "9e0a0000000000a2",
+            switch: &DEBUG_2_SWITCH,
+        },
+    ],
+};
+
+fn control_from_broker(carried: &mut Msg) {
+    CONTROLS.handle(&DEVICE, &OUTBOX, carried);
+}
 
 #[embassy_executor::task]
 async fn mqtt() {
