@@ -588,6 +588,27 @@ pub enum Store {
     /// The flow context of the tab with this id (`""` for a node on no tab).
     Flow(String),
     Global,
+    /// A flow context store the flow names (`#:(name)::key`) other than
+    /// the default one: the tab's id (as for `Flow`) and the name.
+    FlowStore(String, String),
+    /// A global context store the flow names, other than the default one.
+    GlobalStore(String),
+}
+
+impl Store {
+    /// Whether the store is global context (the default store or a named one).
+    pub fn is_global(&self) -> bool {
+        matches!(self, Store::Global | Store::GlobalStore(_))
+    }
+
+    /// The name of a store the flow names, `None` for the default stores
+    /// and the message.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Store::FlowStore(_, name) | Store::GlobalStore(name) => Some(name),
+            _ => None,
+        }
+    }
 }
 
 /// A property of the message or of a context store.

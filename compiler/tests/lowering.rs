@@ -813,7 +813,7 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         )]))
     );
     // A flow or global key, read on the device; an empty one is the
-    // default's (`n.op1 || "1"`), a store name the device's one store.
+    // default's (`n.op1 || "1"`), a store name a store of its own.
     let trigger =
         read(r##""op1type": "flow", "op1": "", "op2type": "global", "op2": "#:(file)::a.b""##);
     let context = |scope: Store, path: Vec<PathSegment>| {
@@ -823,7 +823,7 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         (trigger.first, trigger.second),
         (
             context(Store::Flow(String::new()), vec![key("1")]),
-            context(Store::Global, vec![key("a"), key("b")])
+            context(Store::GlobalStore("file".into()), vec![key("a"), key("b")])
         )
     );
 }
@@ -1304,14 +1304,19 @@ fn context_capacity_is_read_from_the_device() {
 }
 
 /// An inject's `flow` and `global` values name a context key, read when
-/// it fires; a store name is the one store.
+/// it fires; a store name is a store of its own, the default store's
+/// names (`default`, `_`, `memory`) the default store.
 #[test]
 fn inject_context_values_are_read_as_node_red_reads_them() {
     let NodeKind::Inject(inject) = only_node(
         r##"{"id": "i", "type": "inject", "z": "tab", "repeat": "1",
             "payload": "count", "payloadType": "flow", "props": [
             {"p": "payload"},
-            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"}]}"##,
+            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"},
+            {"p": "a", "v": "#:(default)::a", "vt": "flow"},
+            {"p": "b", "v": "#:(_)::b", "vt": "global"},
+            {"p": "c", "v": "#:(memory)::c", "vt": "flow"},
+            {"p": "d", "v": "#:(a b)::d", "vt": "flow"}]}"##,
     ) else {
         panic!("not an inject");
     };
@@ -1324,8 +1329,26 @@ fn inject_context_values_are_read_as_node_red_reads_them() {
                 path: vec![key("count")],
             }),
             InjectValue::Context(Property {
-                scope: Store::Global,
+                scope: Store::GlobalStore("memory1".to_string()),
                 path: vec![key("rooms"), key("kitchen")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("a")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Global,
+                path: vec![key("b")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("c")],
+            }),
+            // A name with a space is no store name to `parseContextStore`:
+            // the whole text is the key.
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("#:(a b)::d")],
             }),
         ]
     );

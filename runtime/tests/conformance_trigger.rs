@@ -3,17 +3,16 @@
 //! a clock the test steps one millisecond at a time, so each case says
 //! exactly when each message leaves.
 //!
-//! Of the 53 cases there, 46 are here (with the 2 `bin`, 2 `env` and 2
+//! Of the 53 cases there, 49 are here (with the 2 `bin`, 2 `env` and 2
 //! `date` `iso` cases of `basicTest`, and the mustache template case) and
 //! 4 ("should be loaded with correct defaults", "... delay in seconds",
 //! "... in minutes", "... in hours") check how the flow is read and live
-//! with the compiler's lowering tests. 2 of the 5 flow and global context
+//! with the compiler's lowering tests. The 5 flow and global context
 //! cases run here on stores the test fills
-//! (`returns_things_from_flow_and_global_context`); 3 are skipped: the 3
-//! "multiple persistable ... context variables" cases, which read one key
-//! of two stores of one scope (`memory1`, `memory2`), which Node-RED has
-//! only when its settings configure them (a device has one store per
-//! scope). The 2 "messaging API" cases watch the node with a `complete`
+//! (`returns_things_from_flow_and_global_context`, and the 4 that name
+//! stores, `memory1` and `memory2`, each a store of its own beside the
+//! default one as in Node-RED with them in its settings, in
+//! `returns_things_from_persistable_context`). The 2 "messaging API" cases watch the node with a `complete`
 //! node, run here as psosc wraps a watched node. "should be able to
 //! extend the delay" reads its payloads from a stubbed context, which
 //! returns the names themselves: here they are text.
@@ -22,7 +21,9 @@ use psos::nodes::{
     completed, Done, InjectValue, Mustache, Name, Now, Property, Scope, Token, Trigger,
     TriggerConfig, TriggerValue, Watched,
 };
-use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
+use psos::{
+    ConstValue, Context, Device, ErrorKind, Msg, NamedStore, NodeInfo, PathSegment, Stores,
+};
 
 /// The wall clock when the test's clock starts (14 November 2023), which
 /// `date` payloads carry.
@@ -752,10 +753,8 @@ const BAR: &[PathSegment<'static>] = &[PathSegment::Key("bar")];
 
 /// "should be able to return things from flow and global context
 /// variables" (its stub gives each key's name as its value: here the
-/// stores hold them) and "... from persistable flow and global context
-/// variables" (`#:(memory1)::foo`, which psosc reads as the key `foo` of
-/// the device's one store): the first payload from flow context, the
-/// second, 20 ms later, from global context.
+/// stores hold them): the first payload from flow context, the second,
+/// 20 ms later, from global context.
 #[test]
 fn returns_things_from_flow_and_global_context() {
     static FLOW: Context<64> = Context::new();
@@ -791,6 +790,87 @@ fn returns_things_from_flow_and_global_context() {
         sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
         "{case}"
     );
+}
+
+const VAL: &[PathSegment<'static>] = &[PathSegment::Key("val")];
+
+/// The spec's four cases of stores its settings configure (`memory1`,
+/// `memory2`), as psosc reads `#:(memory1)::foo` of type `flow`: the key
+/// `foo` of the flow store `memory1`, a store of its own beside the
+/// default one. The first payload from the store of `op1`, the second,
+/// 20 ms later, from that of `op2`; the default stores hold other values,
+/// which must not be read.
+#[test]
+fn returns_things_from_persistable_context() {
+    type Case = (
+        &'static str,
+        (Scope, &'static [PathSegment<'static>]),
+        (Scope, &'static [PathSegment<'static>]),
+    );
+    #[rustfmt::skip]
+    let cases: [Case; 4] = [
+        ("should be able to return things from persistable flow and global context variables",
+            (Scope::FlowStore("memory1"), FOO), (Scope::GlobalStore("memory1"), BAR)),
+        ("should be able to return things from multiple persistable global context variables",
+            (Scope::GlobalStore("memory1"), VAL), (Scope::GlobalStore("memory2"), VAL)),
+        ("should be able to return things from multiple persistable flow context variables",
+            (Scope::FlowStore("memory1"), VAL), (Scope::FlowStore("memory2"), VAL)),
+        ("should be able to return things from multiple persistable flow & global context variables",
+            (Scope::FlowStore("memory1"), VAL), (Scope::GlobalStore("memory2"), VAL)),
+    ];
+    let setup = Device::new("trigger stores setup", "conformance");
+    let filled = |key: &str, value: &str| -> &'static Context<64> {
+        let store: &'static Context<64> = Box::leak(Box::new(Context::new()));
+        store.with(&setup, |store| {
+            store.set_property(key, &psos::encoding::Str(value))
+        });
+        store
+    };
+    for (case, (first_scope, first_key), (second_scope, second_key)) in cases {
+        let key = |path: &[PathSegment<'_>]| match path {
+            [PathSegment::Key(key)] => key.to_string(),
+            _ => unreachable!("one key"),
+        };
+        // The spec's values: "foo" in the first store, "bar" in the second.
+        let named: &'static [NamedStore<64>] = Box::leak(Box::new([
+            NamedStore {
+                scope: first_scope,
+                context: filled(&key(first_key), "foo"),
+            },
+            NamedStore {
+                scope: second_scope,
+                context: filled(&key(second_key), "bar"),
+            },
+        ]));
+        let stores = Stores::new(
+            Some(filled(&key(first_key), "default flow")),
+            Some(filled(&key(second_key), "default global")),
+        )
+        .with_named(named);
+        let config = TriggerConfig {
+            first: context(first_scope, first_key),
+            second: context(second_scope, second_key),
+            duration_ms: 20.0,
+            ..DEFAULTS
+        };
+        let node = Trigger::<CAPACITY, 1, 64>::with_context(
+            NodeInfo::new(case, "", "trigger"),
+            config,
+            stores,
+        );
+        let outcome = run_node(
+            case,
+            node,
+            &[(0, r#"{"payload":null}"#)],
+            100,
+            &mut |_, _| {},
+        );
+        assert_eq!(
+            outcome,
+            sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
+            "{case}"
+        );
+    }
 }
 
 /// As Node-RED reads them, the first payload is the value when the node is
