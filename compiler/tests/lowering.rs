@@ -2794,6 +2794,43 @@ fn a_device_counts_what_its_nodes_share_once() {
     }
 }
 
+/// Each store a flow names is a store of its own, counted once per device
+/// like the default ones: here the tab's default flow store (also named
+/// `default` and `memory`), its `memory1` store (used by both change
+/// nodes) and the global store `file`, three stores of `contextCapacity`.
+#[test]
+fn each_named_store_is_counted_once() {
+    use psosc::place::resources::{context_store_ram, BOARD, CONTEXT_CODE, SHARED_CODE};
+    let flow = lower(
+        r##"[
+        {"id": "tab", "type": "tab"},
+        {"id": "d", "type": "psos-device", "name": "named-stores", "board": "qemu-lm3s6965", "contextCapacity": 300},
+        {"id": "tick", "type": "inject", "z": "tab", "device": "named-stores", "repeat": "1", "wires": [["one"]]},
+        {"id": "one", "type": "change", "z": "tab", "device": "named-stores", "rules": [
+            {"t": "set", "p": "k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(default)::k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(memory)::k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(memory1)::k", "pt": "flow", "to": "payload", "tot": "msg"}
+          ], "wires": [["two"]]},
+        {"id": "two", "type": "change", "z": "tab", "device": "named-stores", "rules": [
+            {"t": "set", "p": "#:(memory1)::j", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(file)::j", "pt": "global", "to": "payload", "tot": "msg"}
+          ], "wires": [["show"]]},
+        {"id": "show", "type": "debug", "z": "tab", "device": "named-stores", "wires": []}
+        ]"##,
+    );
+    let device = &flow.devices[0];
+    let mut expect = flow
+        .nodes
+        .iter()
+        .fold(BOARD.saturating_add(SHARED_CODE), |sum, node| {
+            sum.saturating_add(node.resources)
+        });
+    expect.ram += device.stack + 3 * context_store_ram(300);
+    expect.flash += CONTEXT_CODE;
+    assert_eq!(device.load, expect);
+}
+
 /// A loop of local wires goes through the device's queue at the wire that
 /// closes it, so its stack is the chain from where a message enters to
 /// that wire, not a chain without end; a change node with a `change` rule
