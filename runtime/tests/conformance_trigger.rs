@@ -9,10 +9,9 @@
 //! "... in minutes", "... in hours") check how the flow is read and live
 //! with the compiler's lowering tests. The 5 flow and global context
 //! cases run here on stores the test fills
-//! (`returns_things_from_flow_and_global_context`, and the 4 that name
-//! stores, `memory1` and `memory2`, each a store of its own beside the
-//! default one as in Node-RED with them in its settings, in
-//! `returns_things_from_persistable_context`). The 2 "messaging API" cases watch the node with a `complete`
+//! (`returns_things_from_flow_and_global_context`; the 4 that name stores,
+//! `memory1` and `memory2`, on stores of their own beside the default
+//! ones, as Node-RED has them with those stores in its settings). The 2 "messaging API" cases watch the node with a `complete`
 //! node, run here as psosc wraps a watched node. "should be able to
 //! extend the delay" reads its payloads from a stubbed context, which
 //! returns the names themselves: here they are text.
@@ -751,64 +750,25 @@ const fn context(scope: Scope, key: &'static [PathSegment<'static>]) -> TriggerV
 
 const BAR: &[PathSegment<'static>] = &[PathSegment::Key("bar")];
 
-/// "should be able to return things from flow and global context
-/// variables" (its stub gives each key's name as its value: here the
-/// stores hold them): the first payload from flow context, the second,
-/// 20 ms later, from global context.
-#[test]
-fn returns_things_from_flow_and_global_context() {
-    static FLOW: Context<64> = Context::new();
-    static GLOBAL: Context<64> = Context::new();
-    let setup = Device::new("trigger context setup", "conformance");
-    FLOW.with(&setup, |store| {
-        store.set_property("foo", &psos::encoding::Str("foo"))
-    });
-    GLOBAL.with(&setup, |store| {
-        store.set_property("bar", &psos::encoding::Str("bar"))
-    });
-    let config = TriggerConfig {
-        first: context(Scope::Flow, FOO),
-        second: context(Scope::Global, BAR),
-        duration_ms: 20.0,
-        ..DEFAULTS
-    };
-    let case = "should be able to return things from flow and global context variables";
-    let node = Trigger::<CAPACITY, 1, 64>::with_context(
-        NodeInfo::new(case, "", "trigger"),
-        config,
-        Stores::new(Some(&FLOW), Some(&GLOBAL)),
-    );
-    let outcome = run_node(
-        case,
-        node,
-        &[(0, r#"{"payload":null}"#)],
-        100,
-        &mut |_, _| {},
-    );
-    assert_eq!(
-        outcome,
-        sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
-        "{case}"
-    );
-}
-
 const VAL: &[PathSegment<'static>] = &[PathSegment::Key("val")];
 
-/// The spec's four cases of stores its settings configure (`memory1`,
-/// `memory2`), as psosc reads `#:(memory1)::foo` of type `flow`: the key
-/// `foo` of the flow store `memory1`, a store of its own beside the
-/// default one. The first payload from the store of `op1`, the second,
-/// 20 ms later, from that of `op2`; the default stores hold other values,
-/// which must not be read.
+/// The spec's five cases of flow and global context: the first payload
+/// from the store of `op1`, the second, 20 ms later, from that of `op2`.
+/// "should be able to return things from flow and global context
+/// variables" reads the default stores (its stub gives each key's name as
+/// its value: here the stores hold them); the other four read stores its
+/// settings configure (`memory1`, `memory2`), as psosc reads
+/// `#:(memory1)::foo` of type `flow`: the key `foo` of the flow store
+/// `memory1`, a store of its own beside the default one. Every store the
+/// node has holds the key, the others with other values, which must not
+/// be read.
 #[test]
-fn returns_things_from_persistable_context() {
-    type Case = (
-        &'static str,
-        (Scope, &'static [PathSegment<'static>]),
-        (Scope, &'static [PathSegment<'static>]),
-    );
+fn returns_things_from_flow_and_global_context() {
+    type Op = (Scope, &'static [PathSegment<'static>]);
     #[rustfmt::skip]
-    let cases: [Case; 4] = [
+    let cases: [(&str, Op, Op); 5] = [
+        ("should be able to return things from flow and global context variables",
+            (Scope::Flow, FOO), (Scope::Global, BAR)),
         ("should be able to return things from persistable flow and global context variables",
             (Scope::FlowStore("memory1"), FOO), (Scope::GlobalStore("memory1"), BAR)),
         ("should be able to return things from multiple persistable global context variables",
@@ -818,38 +778,44 @@ fn returns_things_from_persistable_context() {
         ("should be able to return things from multiple persistable flow & global context variables",
             (Scope::FlowStore("memory1"), VAL), (Scope::GlobalStore("memory2"), VAL)),
     ];
-    let setup = Device::new("trigger stores setup", "conformance");
-    let filled = |key: &str, value: &str| -> &'static Context<64> {
-        let store: &'static Context<64> = Box::leak(Box::new(Context::new()));
-        store.with(&setup, |store| {
-            store.set_property(key, &psos::encoding::Str(value))
+    let setup = Device::new("trigger context setup", "conformance");
+    let store = |scope: Scope, (first_scope, first_key): Op, (second_scope, second_key): Op| {
+        let context: &'static Context<64> = Box::leak(Box::new(Context::new()));
+        let filled = context.with(&setup, |store| {
+            let ops = [
+                (first_key, "foo", first_scope),
+                (second_key, "bar", second_scope),
+            ];
+            for (key, _, _) in ops {
+                store.set(key, &psos::encoding::Str("other"))?;
+            }
+            for (key, value, wanted) in ops {
+                if scope == wanted {
+                    store.set(key, &psos::encoding::Str(value))?;
+                }
+            }
+            Ok::<(), psos::MsgError>(())
         });
-        store
+        assert!(matches!(filled, Some(Ok(()))));
+        context
     };
-    for (case, (first_scope, first_key), (second_scope, second_key)) in cases {
-        let key = |path: &[PathSegment<'_>]| match path {
-            [PathSegment::Key(key)] => key.to_string(),
-            _ => unreachable!("one key"),
-        };
-        // The spec's values: "foo" in the first store, "bar" in the second.
-        let named: &'static [NamedStore<64>] = Box::leak(Box::new([
-            NamedStore {
-                scope: first_scope,
-                context: filled(&key(first_key), "foo"),
-            },
-            NamedStore {
-                scope: second_scope,
-                context: filled(&key(second_key), "bar"),
-            },
-        ]));
+    for (case, first, second) in cases {
+        let named: Vec<NamedStore<64>> = [first.0, second.0]
+            .into_iter()
+            .filter(|scope| matches!(scope, Scope::FlowStore(_) | Scope::GlobalStore(_)))
+            .map(|scope| NamedStore {
+                scope,
+                context: store(scope, first, second),
+            })
+            .collect();
         let stores = Stores::new(
-            Some(filled(&key(first_key), "default flow")),
-            Some(filled(&key(second_key), "default global")),
+            Some(store(Scope::Flow, first, second)),
+            Some(store(Scope::Global, first, second)),
         )
-        .with_named(named);
+        .with_named(Box::leak(named.into_boxed_slice()));
         let config = TriggerConfig {
-            first: context(first_scope, first_key),
-            second: context(second_scope, second_key),
+            first: context(first.0, first.1),
+            second: context(second.0, second.1),
             duration_ms: 20.0,
             ..DEFAULTS
         };
