@@ -41,6 +41,11 @@
 //! time-dependent node (the inject case) must send the same messages in
 //! the same order within that window.
 //!
+//! Node-RED runs with the context stores the cases name (`#:(name)::key`,
+//! `flow[name]` in a template) configured in its settings, each a memory
+//! store, after a `default` one that stays the default store
+//! ([`context_stores`]): a case that names no store runs as without them.
+//!
 //! `PSOS_DIFFERENTIAL_CASES=name,name` runs only the cases named (all of
 //! them otherwise), building only their devices.
 //!

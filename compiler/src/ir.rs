@@ -590,9 +590,18 @@ pub enum Store {
     Global,
     /// A flow context store the flow names (`#:(name)::key`) other than
     /// the default one: the tab's id (as for `Flow`) and the name.
-    FlowStore(String, String),
+    FlowStore(String, StoreName),
     /// A global context store the flow names, other than the default one.
-    GlobalStore(String),
+    GlobalStore(StoreName),
+}
+
+/// The name of a context store a flow names, and its number: the flow's
+/// store names numbered from 0 in the order they first come, which a
+/// device's properties carry instead of the name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StoreName {
+    pub name: String,
+    pub number: u16,
 }
 
 impl Store {
@@ -605,7 +614,7 @@ impl Store {
     /// and the message.
     pub fn name(&self) -> Option<&str> {
         match self {
-            Store::FlowStore(_, name) | Store::GlobalStore(name) => Some(name),
+            Store::FlowStore(_, store) | Store::GlobalStore(store) => Some(&store.name),
             _ => None,
         }
     }

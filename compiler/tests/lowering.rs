@@ -4,7 +4,7 @@
 use psosc::ir::{
     Csv, CsvHeader, Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode,
     LinkCall, LinkReturn, Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store,
-    Switch, SwitchOp, SwitchOperand, SwitchRule,
+    StoreName, Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -823,7 +823,13 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         (trigger.first, trigger.second),
         (
             context(Store::Flow(String::new()), vec![key("1")]),
-            context(Store::GlobalStore("file".into()), vec![key("a"), key("b")])
+            context(
+                Store::GlobalStore(StoreName {
+                    name: "file".into(),
+                    number: 0
+                }),
+                vec![key("a"), key("b")]
+            )
         )
     );
 }
@@ -1329,7 +1335,10 @@ fn inject_context_values_are_read_as_node_red_reads_them() {
                 path: vec![key("count")],
             }),
             InjectValue::Context(Property {
-                scope: Store::GlobalStore("memory1".to_string()),
+                scope: Store::GlobalStore(StoreName {
+                    name: "memory1".to_string(),
+                    number: 0,
+                }),
                 path: vec![key("rooms"), key("kitchen")],
             }),
             InjectValue::Context(Property {

@@ -54,8 +54,8 @@ impl<const C: usize> Context<C> {
 }
 
 /// A store the flow names (`#:(name)::key`) that a node uses: its scope
-/// ([`Scope::FlowStore`] or [`Scope::GlobalStore`], with the name) and the
-/// static that holds it.
+/// ([`Scope::FlowStore`] or [`Scope::GlobalStore`], with the name's
+/// number) and the static that holds it.
 #[derive(Clone, Copy)]
 pub struct NamedStore<const C: usize> {
     pub scope: Scope,

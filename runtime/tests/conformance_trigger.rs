@@ -752,6 +752,11 @@ const BAR: &[PathSegment<'static>] = &[PathSegment::Key("bar")];
 
 const VAL: &[PathSegment<'static>] = &[PathSegment::Key("val")];
 
+/// The numbers psosc gives the store names `memory1` and `memory2` of a
+/// flow that names them in that order.
+const MEMORY1: u16 = 0;
+const MEMORY2: u16 = 1;
+
 /// The spec's five cases of flow and global context: the first payload
 /// from the store of `op1`, the second, 20 ms later, from that of `op2`.
 /// "should be able to return things from flow and global context
@@ -770,13 +775,13 @@ fn returns_things_from_flow_and_global_context() {
         ("should be able to return things from flow and global context variables",
             (Scope::Flow, FOO), (Scope::Global, BAR)),
         ("should be able to return things from persistable flow and global context variables",
-            (Scope::FlowStore("memory1"), FOO), (Scope::GlobalStore("memory1"), BAR)),
+            (Scope::FlowStore(MEMORY1), FOO), (Scope::GlobalStore(MEMORY1), BAR)),
         ("should be able to return things from multiple persistable global context variables",
-            (Scope::GlobalStore("memory1"), VAL), (Scope::GlobalStore("memory2"), VAL)),
+            (Scope::GlobalStore(MEMORY1), VAL), (Scope::GlobalStore(MEMORY2), VAL)),
         ("should be able to return things from multiple persistable flow context variables",
-            (Scope::FlowStore("memory1"), VAL), (Scope::FlowStore("memory2"), VAL)),
+            (Scope::FlowStore(MEMORY1), VAL), (Scope::FlowStore(MEMORY2), VAL)),
         ("should be able to return things from multiple persistable flow & global context variables",
-            (Scope::FlowStore("memory1"), VAL), (Scope::GlobalStore("memory2"), VAL)),
+            (Scope::FlowStore(MEMORY1), VAL), (Scope::GlobalStore(MEMORY2), VAL)),
     ];
     let setup = Device::new("trigger context setup", "conformance");
     let store = |scope: Scope, (first_scope, first_key): Op, (second_scope, second_key): Op| {

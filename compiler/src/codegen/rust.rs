@@ -546,10 +546,14 @@ impl<'a> DeviceCode<'a> {
             let name = self.context_static(scope);
             let doc = match scope {
                 Store::Global => " The device's global context.".to_string(),
-                Store::GlobalStore(name) => format!(" The device's global context store {name:?}."),
-                Store::FlowStore(_, name) => {
-                    format!(" The flow context store {name:?} of one tab.")
-                }
+                Store::GlobalStore(store) => format!(
+                    " The device's global context store {:?} (number {}).",
+                    store.name, store.number
+                ),
+                Store::FlowStore(_, store) => format!(
+                    " The flow context store {:?} (number {}) of one tab.",
+                    store.name, store.number
+                ),
                 _ => " The flow context of one tab.".to_string(),
             };
             quote! {
@@ -1780,8 +1784,14 @@ fn store_scope(store: &Store, imports: &mut Imports) -> TokenStream {
         Store::Msg => quote!(#scope_type::Msg),
         Store::Flow(_) => quote!(#scope_type::Flow),
         Store::Global => quote!(#scope_type::Global),
-        Store::FlowStore(_, name) => quote!(#scope_type::FlowStore(#name)),
-        Store::GlobalStore(name) => quote!(#scope_type::GlobalStore(#name)),
+        Store::FlowStore(_, store) => {
+            let number = Literal::u16_unsuffixed(store.number);
+            quote!(#scope_type::FlowStore(#number))
+        }
+        Store::GlobalStore(store) => {
+            let number = Literal::u16_unsuffixed(store.number);
+            quote!(#scope_type::GlobalStore(#number))
+        }
     }
 }
 

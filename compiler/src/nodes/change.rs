@@ -421,9 +421,25 @@ fn named_store(
         );
         return scope;
     }
+    let Some(number) = reader.store_number(name) else {
+        reader.unsupported(
+            key,
+            span,
+            format!(
+                "the store {name:?} is one name too many: a flow names at most {} stores",
+                u16::MAX
+            ),
+            "name fewer context stores",
+        );
+        return scope;
+    };
+    let store = crate::ir::StoreName {
+        name: name.to_string(),
+        number,
+    };
     match scope {
-        Store::Flow(tab) => Store::FlowStore(tab, name.to_string()),
-        Store::Global => Store::GlobalStore(name.to_string()),
+        Store::Flow(tab) => Store::FlowStore(tab, store),
+        Store::Global => Store::GlobalStore(store),
         other => other,
     }
 }
@@ -499,7 +515,8 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
         };
         {
             for property in written {
-                if let (true, Some(first)) = (property.scope != Store::Msg, property.path.first()) {
+                let first = property.path.first();
+                if let Some(first) = first.filter(|_| property.scope != Store::Msg) {
                     writers.push((&property.scope, first, node.device, &node.id));
                 }
             }

@@ -69,8 +69,8 @@ pub fn scope(store: &psosc::ir::Store) -> Scope {
         psosc::ir::Store::Msg => Scope::Msg,
         psosc::ir::Store::Flow(_) => Scope::Flow,
         psosc::ir::Store::Global => Scope::Global,
-        psosc::ir::Store::FlowStore(_, name) => Scope::FlowStore(leak_str(name)),
-        psosc::ir::Store::GlobalStore(name) => Scope::GlobalStore(leak_str(name)),
+        psosc::ir::Store::FlowStore(_, store) => Scope::FlowStore(store.number),
+        psosc::ir::Store::GlobalStore(store) => Scope::GlobalStore(store.number),
     }
 }
 

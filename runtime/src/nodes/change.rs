@@ -31,10 +31,12 @@ pub enum Scope {
     /// The device's global context.
     Global,
     /// A flow context store the flow names (`#:(name)::key`) other than
-    /// the default one.
-    FlowStore(&'static str),
+    /// the default one, by the number psosc gives its name (the names of
+    /// a flow numbered in the order they first come), which keeps a
+    /// property as small as without names.
+    FlowStore(u16),
     /// A global context store the flow names, other than the default one.
-    GlobalStore(&'static str),
+    GlobalStore(u16),
 }
 
 /// A property of the message or of a context store (Node-RED's `pt`,
