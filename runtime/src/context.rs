@@ -101,12 +101,17 @@ impl<const C: usize> Stores<C> {
     }
 
     /// Whether the node has any store.
+    #[inline(always)]
     pub fn any(&self) -> bool {
         self.flow.is_some() || self.global.is_some() || !self.named.is_empty()
     }
 
     /// The store a property of `scope` lives in; `None` for the message or
-    /// a store the node does not have.
+    /// a store the node does not have. Always inlined, so that where a
+    /// node's stores are a constant (a node that names no store) the
+    /// optimiser sees that there is none and leaves out the code that
+    /// would use it.
+    #[inline(always)]
     pub fn store(&self, scope: Scope) -> Option<&'static Context<C>> {
         match scope {
             Scope::Msg => None,
