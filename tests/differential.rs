@@ -41,6 +41,11 @@
 //! time-dependent node (the inject case) must send the same messages in
 //! the same order within that window.
 //!
+//! Node-RED runs with the context stores the cases name (`#:(name)::key`,
+//! `flow[name]` in a template) configured in its settings, each a memory
+//! store, after a `default` one that stays the default store
+//! ([`context_stores`]): a case that names no store runs as without them.
+//!
 //! `PSOS_DIFFERENTIAL_CASES=name,name` runs only the cases named (all of
 //! them otherwise), building only their devices.
 //!
@@ -79,6 +84,7 @@ const SPACED: &[&str] = &[
     "switch-on-context",
     "trigger-context",
     "template-context",
+    "context-named-stores",
     "complete-join-buffer-error",
     "link-call-dynamic",
 ];
@@ -453,6 +459,37 @@ const CASES: &[Case] = &[
         topic: Some("t"),
         inputs: &[r#""a""#, r#""b""#, "3"],
         outputs: 6,
+    },
+    // A change node writes one key to two named flow stores, a named
+    // global store and the default flow store, each its own value; a change
+    // node and a template read each back (the template through `flow[name]`
+    // and the default through `#:(default)::` and `#:(memory)::`, which the
+    // Node-RED here, with `default` configured first, falls back to).
+    Case {
+        name: "context-named-stores",
+        nodes: r##"[{"id": "put", "type": "change", "rules": [
+            {"t": "set", "p": "#:(memory1)::k", "pt": "flow", "to": "payload.a", "tot": "msg"},
+            {"t": "set", "p": "#:(memory2)::k", "pt": "flow", "to": "payload.b", "tot": "msg"},
+            {"t": "set", "p": "#:(memory1)::k", "pt": "global", "to": "payload.c", "tot": "msg"},
+            {"t": "set", "p": "k", "pt": "flow", "to": "payload.d", "tot": "msg"}
+          ], "wires": [["get"]]},
+          {"id": "get", "type": "change", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "{}", "tot": "json"},
+            {"t": "set", "p": "payload.one", "pt": "msg", "to": "#:(memory1)::k", "tot": "flow"},
+            {"t": "set", "p": "payload.two", "pt": "msg", "to": "#:(memory2)::k", "tot": "flow"},
+            {"t": "set", "p": "payload.global", "pt": "msg", "to": "#:(memory1)::k", "tot": "global"},
+            {"t": "set", "p": "payload.plain", "pt": "msg", "to": "k", "tot": "flow"},
+            {"t": "set", "p": "payload.named_default", "pt": "msg", "to": "#:(default)::k", "tot": "flow"},
+            {"t": "set", "p": "payload.memory", "pt": "msg", "to": "#:(memory)::k", "tot": "flow"}
+          ], "wires": [["out0", "text"]]},
+          {"id": "text", "type": "template", "field": "payload", "fieldType": "msg", "syntax": "mustache", "output": "str",
+           "template": "{{flow[memory1].k}}/{{flow[memory2].k}}/{{global[memory1].k}}/{{flow.k}}", "wires": [["out1"]]}]"##,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"a": 1, "b": "x", "c": true, "d": "p"}"#,
+            r#"{"a": 2, "b": "y", "c": false, "d": "q"}"#,
+        ],
+        outputs: 4,
     },
     // A trigger sends a Buffer first (`bin`: `Buffer.from([104, 105, 300])`,
     // each item cut to a byte) and an `env` value second, Node-RED's
@@ -2330,6 +2367,29 @@ fn run(
     (from_node_red, from_psos)
 }
 
+/// The context stores the cases name (`#:(name)::key`, `flow[name]` in a
+/// template), other than the names Node-RED and a device give the default
+/// store: the Node-RED the cases run on has each configured in its
+/// settings, as a flow that names them expects.
+fn context_stores() -> Vec<String> {
+    let mut stores = std::collections::BTreeSet::new();
+    for case in CASES {
+        for opening in ["#:(", "flow[", "global["] {
+            for (at, _) in case.nodes.match_indices(opening) {
+                let rest = &case.nodes[at + opening.len()..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() && !["default", "_", "memory"].contains(&name.as_str()) {
+                    stores.insert(name);
+                }
+            }
+        }
+    }
+    stores.into_iter().collect()
+}
+
 fn shown(records: &[Record]) -> String {
     records
         .iter()
@@ -2345,7 +2405,7 @@ fn psos_sends_what_node_red_sends() {
     let devices = build_psos(dir.path());
     let node_red_broker = Mosquitto::start();
     let psos_broker = Mosquitto::start();
-    let node_red = NodeRed::serve();
+    let node_red = NodeRed::serve(&context_stores());
     let mut differences = Vec::new();
     let cases = selected_cases();
     assert!(!cases.is_empty(), "PSOS_DIFFERENTIAL_CASES names no case");

@@ -86,7 +86,7 @@ impl Code {
             Code::NeverFires => "psosc::inject::never_fires",
             Code::UnknownSubflow => "psosc::subflow::unknown",
             Code::RecursiveSubflow => "psosc::subflow::recursive",
-            Code::ContextStore => "psosc::context::one_store",
+            Code::ContextStore => "psosc::context::store_name",
             Code::ContextAcrossDevices => "psosc::context::across_devices",
             Code::CatchAcrossDevices => "psosc::catch::across_devices",
             Code::StatusAcrossDevices => "psosc::status::across_devices",

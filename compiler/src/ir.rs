@@ -608,6 +608,36 @@ pub enum Store {
     /// The flow context of the tab with this id (`""` for a node on no tab).
     Flow(String),
     Global,
+    /// A flow context store the flow names (`#:(name)::key`) other than
+    /// the default one: the tab's id (as for `Flow`) and the name.
+    FlowStore(String, StoreName),
+    /// A global context store the flow names, other than the default one.
+    GlobalStore(StoreName),
+}
+
+/// The name of a context store a flow names, and its number: the flow's
+/// store names numbered from 0 in the order they first come, which a
+/// device's properties carry instead of the name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StoreName {
+    pub name: String,
+    pub number: u16,
+}
+
+impl Store {
+    /// Whether the store is global context (the default store or a named one).
+    pub fn is_global(&self) -> bool {
+        matches!(self, Store::Global | Store::GlobalStore(_))
+    }
+
+    /// The name of a store the flow names, `None` for the default stores
+    /// and the message.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Store::FlowStore(_, store) | Store::GlobalStore(store) => Some(&store.name),
+            _ => None,
+        }
+    }
 }
 
 /// A property of the message or of a context store.

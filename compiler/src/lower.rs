@@ -114,6 +114,9 @@ struct Lowering<'a> {
     raw: &'a RawFlow,
     environment: Environment<'a>,
     diagnostics: &'a mut Vec<Diagnostic>,
+    /// The names of the context stores the flow names, numbered in the
+    /// order they first come (`Reader::store_number`).
+    store_names: Vec<String>,
     roles: Vec<Role>,
     /// The configuration of each node that runs, with its raw index.
     kinds: Vec<(usize, ir::NodeKind)>,
@@ -161,6 +164,7 @@ pub fn lower(
         raw,
         environment,
         diagnostics,
+        store_names: Vec::new(),
         roles: vec![Role::Absent; raw.nodes.len()],
         kinds: Vec::new(),
         ports: vec![Vec::new(); raw.nodes.len()],
@@ -506,8 +510,9 @@ impl<'a> Lowering<'a> {
                 self.check_link_call(node);
                 Role::Routing
             } else {
-                let mut reader =
-                    Reader::new(node, self.diagnostics).with_env(self.raw, self.environment);
+                let mut reader = Reader::new(node, self.diagnostics)
+                    .with_env(self.raw, self.environment)
+                    .with_store_names(&mut self.store_names);
                 reader.text_name();
                 let lowered = if let Some(node_type) = nodes::find(type_name) {
                     Some((node_type.lower)(&mut reader))

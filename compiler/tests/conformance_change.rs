@@ -4,20 +4,20 @@
 //! the runtime on a message, with the flow and global context the spec
 //! sets before and checks after.
 //!
-//! Of the 93 cases there: 76 run here as in Node-RED (75 in
+//! Of the 93 cases there: 78 run here as in Node-RED (77 in
 //! `node_red_spec_cases`, the two "supports regex groups" among them, the
 //! timestamp in its own test; "deep copies the property if selected" as a
 //! copy that leaves its source as it was, every copy on a device being
-//! deep); 1 ("should load node with defaults") is a lowering check; 2
-//! ("should load defaults if set to replace/change") have no property,
-//! which psosc refuses where Node-RED's rule does nothing; 1 ("reports
-//! invalid regex") is refused when the flow is checked, as Node-RED
-//! refuses to start the node; 5 read or write a property whose key another property chooses
-//! (`lookup[msg.topic]`), which psosc refuses. Skipped: the 6 JSONata
-//! cases (psosc refuses JSONata, shown here once), and "can access two
-//! persistable flow/global context property", which need two context
-//! stores configured in Node-RED's settings, which a flow cannot declare
-//! (a device has one store, as Node-RED has without such settings).
+//! deep; the "persistable" cases on the stores `memory0` and `memory1`,
+//! each a store of its own beside the default one, as Node-RED has them
+//! when its settings configure them); 1 ("should load node with defaults")
+//! is a lowering check; 2 ("should load defaults if set to
+//! replace/change") have no property, which psosc refuses where Node-RED's
+//! rule does nothing; 1 ("reports invalid regex") is refused when the flow
+//! is checked, as Node-RED refuses to start the node; 5 read or write a
+//! property whose key another property chooses (`lookup[msg.topic]`),
+//! which psosc refuses. Skipped: the 6 JSONata cases (psosc refuses
+//! JSONata, shown here once).
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
@@ -26,9 +26,9 @@ mod psosc_to_runtime;
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{Change, ChangeRule, ChangeValue, Pattern, Property, Scope, TextKind};
 use psos::regex::{Captures, Finder};
-use psos::{ConstValue, Device, ErrorKind, Msg, NodeInfo, PathSegment};
+use psos::{ConstValue, ErrorKind, Msg, NodeInfo, PathSegment};
 use psosc::ir::{self, NodeKind};
-use psosc_to_runtime::{const_value, context_contents, context_store, leak, leak_str, property};
+use psosc_to_runtime::{const_value, leak, leak_str, property, CaseStores};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
@@ -149,6 +149,8 @@ struct Case {
     sent: Vec<&'static str>,
     flow_context: (&'static str, &'static str),
     global_context: (&'static str, &'static str),
+    /// The named stores (`flow memory1`, `global memory0`) before and after.
+    named: Vec<(&'static str, &'static str, &'static str)>,
     logged: Vec<&'static str>,
     errors: Vec<(ErrorKind, u32)>,
 }
@@ -165,6 +167,7 @@ fn case(name: &'static str, node: &str, input: &'static str, sent: &[&'static st
         sent: sent.to_vec(),
         flow_context: ("{}", "{}"),
         global_context: ("{}", "{}"),
+        named: Vec::new(),
         logged: Vec::new(),
         errors: Vec::new(),
     }
@@ -183,6 +186,13 @@ impl Case {
             global_context: (before, after),
             ..self
         }
+    }
+
+    /// A store the flow names (labelled as `CaseStores` labels it), with
+    /// what it holds before and after.
+    fn store(mut self, label: &'static str, before: &'static str, after: &'static str) -> Self {
+        self.named.push((label, before, after));
+        self
     }
 
     fn whole_flow(self, flow: &str) -> Self {
@@ -207,16 +217,30 @@ fn check(case: Case) {
     let Some(change) = change else {
         panic!("{name}: the node does not lower: {errors:#?}");
     };
-    let device = Device::new("setup", "conformance");
-    let flow = context_store::<STORE>(&device, case.flow_context.0);
-    let global = context_store::<STORE>(&device, case.global_context.0);
+    let labelled = |pick: fn((&'static str, &'static str)) -> &'static str| {
+        [
+            ("flow", pick(case.flow_context)),
+            ("global", pick(case.global_context)),
+        ]
+        .into_iter()
+        .chain(
+            case.named
+                .iter()
+                .map(|(label, before, after)| (*label, pick((before, after)))),
+        )
+        .collect::<Vec<_>>()
+    };
+    let (before, after) = (labelled(|(before, _)| before), labelled(|(_, after)| after));
+    let mut stores = CaseStores::<STORE>::new(&before);
+    let given = stores.for_node(&change.scopes());
     let rules = leak(change.rules.iter().map(rule).collect());
     let mut node = Change::with_context(
         NodeInfo::new("changeNode1", "", "change"),
         rules,
-        Some(flow),
-        Some(global),
+        given.flow,
+        given.global,
     )
+    .with_named(given.named)
     .with_captures::<MEMORY>();
     let outcome = run(name, &mut node, &[case.input]);
     let expect = Outcome {
@@ -225,16 +249,7 @@ fn check(case: Case) {
         ..sent_only(&case.sent)
     };
     assert_eq!(outcome, expect, "{name}");
-    assert_eq!(
-        context_contents(&device, flow),
-        case.flow_context.1,
-        "{name}: flow"
-    );
-    assert_eq!(
-        context_contents(&device, global),
-        case.global_context.1,
-        "{name}: global"
-    );
+    stores.check(name, &after);
 }
 
 #[test]
@@ -266,7 +281,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .global_context(r##"{"globalValue":"changeMe"}"##, r##"{"globalValue":"changed"}"##),
+        .store("global memory1", r##"{"globalValue":"changeMe"}"##, r##"{"globalValue":"changed"}"##),
         case(
             "sets the value and type of the message property",
             r##""rules":[{"t":"set","p":"payload","pt":"msg","to":"12345","tot":"num"}],"reg":false"##,
@@ -340,7 +355,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":"Hello World!"}"##],
         )
-        .flow_context(r##"{"flowValue":"Hello World!"}"##, r##"{"flowValue":"Hello World!"}"##),
+        .store("flow memory1", r##"{"flowValue":"Hello World!"}"##, r##"{"flowValue":"Hello World!"}"##),
         case(
             "changes the value to global context property",
             r##""rules":[{"t":"set","p":"payload","to":"globalValue","tot":"global"}]"##,
@@ -354,7 +369,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":"Hello World!"}"##],
         )
-        .global_context(r##"{"globalValue":"Hello World!"}"##, r##"{"globalValue":"Hello World!"}"##),
+        .store("global memory1", r##"{"globalValue":"Hello World!"}"##, r##"{"globalValue":"Hello World!"}"##),
         case(
             "changes the value to a number",
             r##""rules":[{"t":"set","p":"payload","to":"123","tot":"num"}]"##,
@@ -508,7 +523,7 @@ fn node_red_spec_cases() {
             r##"{"payload":"abcABCabc"}"##,
             &[r##"{"payload":"abc123abc"}"##],
         )
-        .flow_context(r##"{"topic":"ABC"}"##, r##"{"topic":"ABC"}"##),
+        .store("flow memory1", r##"{"topic":"ABC"}"##, r##"{"topic":"ABC"}"##),
         case(
             "changes the value using global context property",
             r##""rules":[{"t":"change","p":"payload","from":"topic","to":"123","fromt":"global","tot":"str"}]"##,
@@ -522,7 +537,7 @@ fn node_red_spec_cases() {
             r##"{"payload":"abcABCabc"}"##,
             &[r##"{"payload":"abc123abc"}"##],
         )
-        .global_context(r##"{"topic":"ABC"}"##, r##"{"topic":"ABC"}"##),
+        .store("global memory1", r##"{"topic":"ABC"}"##, r##"{"topic":"ABC"}"##),
         case(
             "changes the number using global context property",
             r##""rules":[{"t":"change","p":"payload","from":"topic","to":"ABC","fromt":"global","tot":"str"}]"##,
@@ -536,7 +551,7 @@ fn node_red_spec_cases() {
             r##"{"payload":123}"##,
             &[r##"{"payload":"ABC"}"##],
         )
-        .global_context(r##"{"topic":123}"##, r##"{"topic":123}"##),
+        .store("global memory1", r##"{"topic":123}"##, r##"{"topic":123}"##),
         case(
             "changes the value using number - string payload",
             r##""rules":[{"t":"change","p":"payload","from":"123","to":"456","fromt":"num","tot":"str"}]"##,
@@ -574,7 +589,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .global_context(r##"{"payload":"Hello World!"}"##, r##"{"payload":"Goodbye World!"}"##),
+        .store("global memory1", r##"{"payload":"Hello World!"}"##, r##"{"payload":"Goodbye World!"}"##),
         case(
             "changes the value and doesnt change type of the flow context for partial match",
             r##""rules":[{"t":"change","p":"payload","pt":"flow","from":"123","fromt":"str","to":"456","tot":"num"}],"reg":false"##,
@@ -588,7 +603,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .flow_context(r##"{"payload":"Change123Me"}"##, r##"{"payload":"Change456Me"}"##),
+        .store("flow memory1", r##"{"payload":"Change123Me"}"##, r##"{"payload":"Change456Me"}"##),
         case(
             "changes the value and type of the flow context if a complete match",
             r##""rules":[{"t":"change","p":"payload","pt":"flow","from":"123","fromt":"str","to":"456","tot":"num"}],"reg":false"##,
@@ -602,7 +617,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .flow_context(r##"{"payload":"123"}"##, r##"{"payload":456}"##),
+        .store("flow memory1", r##"{"payload":"123"}"##, r##"{"payload":456}"##),
         case(
             "changes the value using number - number flow context",
             r##""rules":[{"t":"change","p":"payload","pt":"flow","from":"123","fromt":"num","to":"abc","tot":"str"}],"reg":false"##,
@@ -616,7 +631,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .flow_context(r##"{"payload":123}"##, r##"{"payload":"abc"}"##),
+        .store("flow memory1", r##"{"payload":123}"##, r##"{"payload":"abc"}"##),
         case(
             "changes the value using boolean - boolean flow context",
             r##""rules":[{"t":"change","p":"payload","pt":"flow","from":"true","fromt":"bool","to":"abc","tot":"str"}],"reg":false"##,
@@ -630,7 +645,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .flow_context(r##"{"payload":true}"##, r##"{"payload":"abc"}"##),
+        .store("flow memory1", r##"{"payload":true}"##, r##"{"payload":"abc"}"##),
         // Node-RED logs an error and, its callback called twice, still
         // sends the message on.
         case(
@@ -666,7 +681,7 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":""}"##],
         )
-        .global_context(r##"{"globalValue":"Hello World!"}"##, "{}"),
+        .store("global memory1", r##"{"globalValue":"Hello World!"}"##, "{}"),
         case(
             "deletes the value of a multi-level message property",
             r##""action":"delete","property":"foo.bar","from":"","to":"","reg":false"##,
@@ -735,10 +750,26 @@ fn node_red_spec_cases() {
             r##"{"payload":""}"##,
             &[r##"{"payload":"","val0":"foo","val1":"bar"}"##],
         )
-        .flow_context(r##"{"val":"foo"}"##, r##"{"val":"foo"}"##)
-        .global_context(r##"{"val":"bar"}"##, r##"{"val":"bar"}"##),
+        .store("flow memory0", r##"{"val":"foo"}"##, r##"{"val":"foo"}"##)
+        .store("global memory1", r##"{"val":"bar"}"##, r##"{"val":"bar"}"##),
+        case(
+            "can access two persistable flow context property",
+            r##""rules":[{"t":"set","p":"val0","to":"#:(memory0)::val","tot":"flow"},{"t":"set","p":"val1","to":"#:(memory1)::val","tot":"flow"}]"##,
+            r##"{"payload":""}"##,
+            &[r##"{"payload":"","val0":"foo","val1":"bar"}"##],
+        )
+        .store("flow memory0", r##"{"val":"foo"}"##, r##"{"val":"foo"}"##)
+        .store("flow memory1", r##"{"val":"bar"}"##, r##"{"val":"bar"}"##),
+        case(
+            "can access two persistable global context property",
+            r##""rules":[{"t":"set","p":"val0","to":"#:(memory0)::val","tot":"global"},{"t":"set","p":"val1","to":"#:(memory1)::val","tot":"global"}]"##,
+            r##"{"payload":""}"##,
+            &[r##"{"payload":"","val0":"foo","val1":"bar"}"##],
+        )
+        .store("global memory0", r##"{"val":"foo"}"##, r##"{"val":"foo"}"##)
+        .store("global memory1", r##"{"val":"bar"}"##, r##"{"val":"bar"}"##),
     ];
-    assert_eq!(cases.len(), 75);
+    assert_eq!(cases.len(), 77);
     for case in cases {
         check(case);
     }

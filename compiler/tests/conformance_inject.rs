@@ -7,16 +7,18 @@
 //! Of the 42 cases there: 28 run here as in Node-RED (the five value
 //! types, the fifteen `env` values and `${...}` substitutions, the seven
 //! `once`/`repeat`/`crontab` timings, the older payload and topic fields);
-//! 5 read flow or global context from the device's stores
-//! (`context_values_are_read_from_the_devices_stores`); 4 press the
+//! 8 read flow or global context from the device's stores
+//! (`context_values_are_read_from_the_devices_stores`, where the spec's
+//! two alike cases are one; a store name,
+//! `memory0` or `memory1`, is a store of its own beside the default one,
+//! as in Node-RED with those stores in its settings); 4 press the
 //! editor's button through the admin API (`POST /inject/:id`, with or
 //! without `__user_inject_props__`), and run in
 //! `runtime/tests/conformance_control.rs` as requests on a device's
-//! control topic; 7 are skipped: 3 read two stores of one scope, which
-//! Node-RED has only when its settings configure them (a device has one
-//! store per scope), 2 need JSONata ("should inject multiple properties"
-//! computes `x+2`, "should report invalid JSONata expression"; psosc
-//! refuses JSONata values, shown by `jsonata_values_are_refused`).
+//! control topic; 2 are skipped: they need JSONata ("should inject
+//! multiple properties" computes `x+2`, "should report invalid JSONata
+//! expression"; psosc refuses JSONata values, shown by
+//! `jsonata_values_are_refused`).
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
@@ -24,9 +26,9 @@ mod psosc_to_runtime;
 
 use node_support::{run, sent_only};
 use psos::nodes::{Inject, InjectProp, InjectValue};
-use psos::{Clocks, Context, Device, Msg, NodeInfo, Timer};
+use psos::{Clocks, NodeInfo, Timer};
 use psosc::ir::NodeKind;
-use psosc_to_runtime::{const_value, leak};
+use psosc_to_runtime::{const_value, leak, CaseStores};
 
 /// The environment psosc runs in for these cases: `NR_TEST`, as the spec
 /// sets it in `process.env`.
@@ -217,57 +219,115 @@ fn bin_values_are_buffers_as_node_makes_them() {
     }
 }
 
-/// The spec's cases of flow and global context that one store per scope
-/// holds: the node's properties, the flow and global stores as the spec
-/// fills them, and what the node sends. The spec's three other cases
-/// read two stores of one scope (`memory0` and `memory1`), which Node-RED
-/// has only when its settings configure them; a device has one store per
-/// scope, and psosc reads every store name as it (with a warning).
-#[rustfmt::skip]
-const CONTEXT: &[(&str, &str, &str, &str, &str)] = &[
-    ("sets the value of flow context property", r##""topic": "t1", "payload": "flowValue", "payloadType": "flow""##,
-        r#"{"flowValue":"changeMe"}"#, "{}", r#"{"payload":"changeMe","topic":"t1"}"#),
-    ("sets the value of persistable flow context property", r##""topic": "t1", "payload": "#:(memory0)::flowValue", "payloadType": "flow""##,
-        r#"{"flowValue":"changeMe"}"#, "{}", r#"{"payload":"changeMe","topic":"t1"}"#),
-    ("sets the value of global context property", r##""topic": "t1", "payload": "globalValue", "payloadType": "global""##,
-        "{}", r#"{"globalValue":"changeMe"}"#, r#"{"payload":"changeMe","topic":"t1"}"#),
-    ("sets the value of persistable global context property", r##""topic": "t1", "payload": "#:(memory1)::val", "payloadType": "global""##,
-        "{}", r#"{"val":"foo"}"#, r#"{"payload":"foo","topic":"t1"}"#),
-    ("sets the value of persistable flow & global context property", r##""props": [{"p": "payload", "v": "#:(memory0)::val", "vt": "flow"}, {"p": "result", "v": "#:(memory1)::val", "vt": "global"}]"##,
-        r#"{"val":"foo"}"#, r#"{"val":"bar"}"#, r#"{"payload":"foo","result":"bar"}"#),
-];
+/// One of the spec's cases of flow and global context: the properties of
+/// its inject nodes (`n0`, `n1`, ... on the tab `flow`), the stores as the
+/// spec fills them (by the label `CaseStores` gives each: `flow`,
+/// `global memory1`, ...), and what each node sends when it fires.
+type ContextCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
 
-/// A context store of the size these cases use, holding `json`.
-fn store(json: &str) -> &'static Context<512> {
-    let context: &'static Context<512> = Box::leak(Box::new(Context::new()));
-    let values = Msg::<512>::from_json(json.as_bytes()).expect("context reads");
-    let device = Device::new("t", "t");
-    context.with(&device, |store| *store = values);
-    context
-}
+/// The spec's cases of flow and global context. A store name (`memory0`,
+/// `memory1`) is a store of its own beside the default one, as in
+/// Node-RED with those stores in its settings. The spec has "sets the
+/// value of two persistable global context property" twice, the same
+/// case under one title: it is here once and counts for both.
+#[rustfmt::skip]
+const CONTEXT: &[ContextCase] = &[
+    ("sets the value of flow context property",
+        &[r##""topic": "t1", "payload": "flowValue", "payloadType": "flow""##],
+        &[("flow", r#"{"flowValue":"changeMe"}"#)],
+        &[r#"{"payload":"changeMe","topic":"t1"}"#]),
+    ("sets the value of persistable flow context property",
+        &[r##""topic": "t1", "payload": "#:(memory0)::flowValue", "payloadType": "flow""##],
+        &[("flow memory0", r#"{"flowValue":"changeMe"}"#)],
+        &[r#"{"payload":"changeMe","topic":"t1"}"#]),
+    ("sets the value of two persistable flow context property",
+        &[r##""topic": "t0", "payload": "#:(memory0)::val", "payloadType": "flow""##,
+          r##""topic": "t1", "payload": "#:(memory1)::val", "payloadType": "flow""##],
+        &[("flow memory0", r#"{"val":"foo"}"#), ("flow memory1", r#"{"val":"bar"}"#)],
+        &[r#"{"payload":"foo","topic":"t0"}"#, r#"{"payload":"bar","topic":"t1"}"#]),
+    ("sets the value of global context property",
+        &[r##""topic": "t1", "payload": "globalValue", "payloadType": "global""##],
+        &[("global", r#"{"globalValue":"changeMe"}"#)],
+        &[r#"{"payload":"changeMe","topic":"t1"}"#]),
+    ("sets the value of persistable global context property",
+        &[r##""topic": "t1", "payload": "#:(memory1)::val", "payloadType": "global""##],
+        &[("global memory1", r#"{"val":"foo"}"#)],
+        &[r#"{"payload":"foo","topic":"t1"}"#]),
+    ("sets the value of two persistable global context property",
+        &[r##""topic": "t0", "payload": "#:(memory0)::val", "payloadType": "global""##,
+          r##""topic": "t1", "payload": "#:(memory1)::val", "payloadType": "global""##],
+        &[("global memory0", r#"{"val":"foo"}"#), ("global memory1", r#"{"val":"bar"}"#)],
+        &[r#"{"payload":"foo","topic":"t0"}"#, r#"{"payload":"bar","topic":"t1"}"#]),
+    ("sets the value of persistable flow & global context property",
+        &[r##""topic": "t0", "payload": "#:(memory0)::val", "payloadType": "flow""##,
+          r##""topic": "t1", "payload": "#:(memory1)::val", "payloadType": "global""##],
+        &[("flow memory0", r#"{"val":"foo"}"#), ("global memory1", r#"{"val":"bar"}"#)],
+        &[r#"{"payload":"foo","topic":"t0"}"#, r#"{"payload":"bar","topic":"t1"}"#]),
+];
 
 #[test]
 fn context_values_are_read_from_the_devices_stores() {
-    for (case, properties, flow_store, global_store, expect) in CONTEXT {
-        let lowered = lowered(case, &format!("[{}]", node(properties)));
-        let props: Vec<InjectProp> = lowered
-            .props
+    for (case, nodes, before, expect) in CONTEXT {
+        let flow = nodes
             .iter()
-            .map(|prop| InjectProp {
-                path: psosc_to_runtime::path(&prop.path),
-                value: runtime_value(&prop.value),
+            .enumerate()
+            .map(|(index, properties)| {
+                format!(r#"{{"id": "n{index}", "type": "inject", {properties}, "wires": [[]], "z": "flow"}}"#)
             })
-            .collect();
-        let mut inject = Inject::with_context(
-            NodeInfo::new(case, "", "inject"),
-            leak(props),
-            Some(store(flow_store)),
-            Some(store(global_store)),
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (flow, errors) = psosc_to_runtime::check(
+            "inject.json",
+            format!(r#"[{{"id": "flow", "type": "tab"}}, {flow}]"#),
+            &environment,
         );
-        let outcome = run(case, &mut inject, &["{}"]);
-        assert_eq!(outcome.errors, [], "{case}");
-        assert_eq!(outcome.sent, [(0, expect.to_string())], "{case}");
+        let Some(flow) = flow else {
+            panic!("{case}: the flow does not lower: {errors:#?}");
+        };
+        let mut stores = CaseStores::<512>::new(before);
+        let mut sent = Vec::new();
+        for index in 0..nodes.len() {
+            let id = format!("n{index}");
+            let Some(NodeKind::Inject(lowered)) = flow
+                .nodes
+                .iter()
+                .find(|node| node.id == id)
+                .map(|node| &node.kind)
+            else {
+                panic!("{case}: no inject {id}");
+            };
+            let props: Vec<InjectProp> = lowered
+                .props
+                .iter()
+                .map(|prop| InjectProp {
+                    path: psosc_to_runtime::path(&prop.path),
+                    value: runtime_value(&prop.value),
+                })
+                .collect();
+            let given = stores.for_node(&lowered.scopes());
+            let mut inject = Inject::with_context(
+                NodeInfo::new(case, "", "inject"),
+                leak(props),
+                given.flow,
+                given.global,
+            )
+            .with_named(given.named);
+            let outcome = run(case, &mut inject, &["{}"]);
+            assert_eq!(outcome.errors, [], "{case}");
+            sent.extend(outcome.sent.into_iter().map(|(port, message)| {
+                assert_eq!(port, 0, "{case}");
+                message
+            }));
+        }
+        assert_eq!(sent, *expect, "{case}");
+        stores.check(case, before);
     }
+    assert_eq!(CONTEXT.len(), 7);
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //!
 //! Of the spec's 5 context cases, 4 run here as in Node-RED ("should
 //! handle flow context", "... global context" and their "persistable"
-//! forms, whose store name is the device's one store), and "should take
+//! forms, whose store `memory1` is a store of its own beside the default
+//! one, as in Node-RED with it in its settings), and "should take
 //! head of message sequence (w. context)" with its `repair`, run as psosc
 //! runs a switch that holds sequences (`SequenceSwitch`). The 2 cases of
 //! context read by JSONata (`$flowContext`) need JSONata and are skipped.
@@ -20,9 +21,9 @@ mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome, CAPACITY};
 use psos::nodes::{SequenceSwitch, Switch, SwitchOp, SwitchOperand, SwitchRule, MAX_REPAIR_RULES};
-use psos::{Device, Msg, NodeInfo, PathSegment, Stores};
+use psos::{Msg, NodeInfo, PathSegment};
 use psosc::ir::{self, NodeKind};
-use psosc_to_runtime::{const_value, context_store, leak, path, property};
+use psosc_to_runtime::{const_value, leak, path, property, CaseStores};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
@@ -78,8 +79,27 @@ fn check(
     messages: &[&str],
     expect: &[(usize, &str)],
 ) {
+    check_stores(
+        name,
+        node,
+        &[("flow", flow), ("global", global)],
+        messages,
+        expect,
+    );
+}
+
+/// Runs the node `node` with its stores holding `before` (JSON, by the
+/// label `CaseStores` gives each store: `flow`, `global memory1`, ...) on
+/// `messages`; what it sends on which port. The stores hold the same after.
+fn check_stores(
+    name: &'static str,
+    node: &str,
+    before: &[(&str, &str)],
+    messages: &[&str],
+    expect: &[(usize, &str)],
+) {
     let switch = lower(node);
-    let device = Device::new("setup", "conformance");
+    let mut case_stores = CaseStores::<STORE>::new(before);
     let rules: &'static [SwitchRule] = leak(
         switch
             .rules
@@ -91,10 +111,7 @@ fn check(
             })
             .collect(),
     );
-    let stores = Stores::new(
-        Some(context_store::<STORE>(&device, flow)),
-        Some(context_store::<STORE>(&device, global)),
-    );
+    let stores = case_stores.for_node(&switch.scopes());
     let node = Switch::<CAPACITY, STORE>::with_context(
         NodeInfo::new("switchNode1", "", "switch"),
         property(&switch.property),
@@ -138,6 +155,7 @@ fn check(
         ..sent_only(&[])
     };
     assert_eq!(outcome, expect, "{name}");
+    case_stores.check(name, before);
 }
 
 #[test]
@@ -149,10 +167,10 @@ fn node_red_spec_cases() {
         &[r#"{"payload":"value"}"#],
         &[(0, r#"{"payload":"value"}"#)],
     );
-    check(
+    check_stores(
         "should handle persistable flow context",
         r##""property":"#:(memory1)::foo","propertyType":"flow","rules":[{"t":"eq","v":"#:(memory1)::bar","vt":"flow"}],"checkall":"true","outputs":"1""##,
-        (r#"{"foo":"flowValue","bar":"flowValue"}"#, "{}"),
+        &[("flow memory1", r#"{"foo":"flowValue","bar":"flowValue"}"#)],
         &[r#"{"payload":"value"}"#],
         &[(0, r#"{"payload":"value"}"#)],
     );
@@ -163,10 +181,13 @@ fn node_red_spec_cases() {
         &[r#"{"payload":"value"}"#],
         &[(0, r#"{"payload":"value"}"#)],
     );
-    check(
+    check_stores(
         "should handle persistable global context",
         r##""property":"#:(memory1)::foo","propertyType":"global","rules":[{"t":"eq","v":"#:(memory1)::bar","vt":"global"}],"checkall":"true","outputs":"1""##,
-        ("{}", r#"{"foo":"globalValue","bar":"globalValue"}"#),
+        &[(
+            "global memory1",
+            r#"{"foo":"globalValue","bar":"globalValue"}"#,
+        )],
         &[r#"{"payload":"foo"}"#],
         &[(0, r#"{"payload":"foo"}"#)],
     );

@@ -5,15 +5,14 @@
 //! it, read by psosc and run by the runtime on messages.
 //!
 //! Of the 25 cases there: 8 run here as in Node-RED (a bad template is
-//! refused when the flow is checked, with mustache.js's words); 12 read or
+//! refused when the flow is checked, with mustache.js's words); 14 read or
 //! write flow or global context and run here on stores the test fills,
-//! with the stores compared after (`node_red_context_cases`); 3 render
+//! with the stores compared after (`node_red_context_cases`; a store name,
+//! `memory1` or `memory2`, is a store of its own beside the default one,
+//! as in Node-RED with those stores in its settings); 3 render
 //! `msg.template`, which a device refuses at run time
-//! (`a_template_from_the_message_is_refused`). 2 are skipped: "should
-//! modify payload from two persistable flow context" and "... global
-//! context" read one key of two stores of one scope (`memory1`,
-//! `memory2`), which Node-RED has only when its settings configure them (a
-//! device has one store per scope). None needs JSONata or JavaScript.
+//! (`a_template_from_the_message_is_refused`). None is skipped; none needs
+//! JSONata or JavaScript.
 
 #[path = "../../runtime/tests/node_support/mod.rs"]
 mod node_support;
@@ -21,9 +20,9 @@ mod psosc_to_runtime;
 
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Name, Template, TemplateBody, Token};
-use psos::{Context, Device, ErrorKind, NodeInfo, Stores};
+use psos::{ErrorKind, NodeInfo};
 use psosc::ir::{NodeKind, TemplateName, TemplateToken};
-use psosc_to_runtime::{const_value, context_contents, context_store, leak, leak_str, property};
+use psosc_to_runtime::{const_value, leak, leak_str, property, CaseStores};
 
 /// The bytes each context store has in these cases.
 const STORE: usize = 512;
@@ -53,20 +52,15 @@ fn check_node(node: &str) -> (Option<NodeKind>, Vec<String>) {
 /// The runtime's node for a template node as the flow writes it, with
 /// empty stores.
 fn template(case: &'static str, node: &str) -> Template<STORE> {
-    let device = Device::new("setup", "conformance");
-    let stores = (
-        context_store::<STORE>(&device, "{}"),
-        context_store::<STORE>(&device, "{}"),
-    );
-    template_with_stores(case, node, stores)
+    template_with_stores(case, node, &mut CaseStores::new(&[]))
 }
 
-/// The runtime's node for a template node as the flow writes it, with
-/// the flow and global stores given.
+/// The runtime's node for a template node as the flow writes it, given
+/// its stores from `stores`.
 fn template_with_stores(
     case: &'static str,
     node: &str,
-    (flow, global): (&'static Context<STORE>, &'static Context<STORE>),
+    stores: &mut CaseStores<STORE>,
 ) -> Template<STORE> {
     let (kind, errors) = check_node(node);
     let Some(NodeKind::Template(template)) = kind else {
@@ -104,7 +98,7 @@ fn template_with_stores(
         property(&template.field),
         body,
         template.empty,
-        Stores::new(Some(flow), Some(global)),
+        stores.for_node(&template.scopes()),
     )
 }
 
@@ -177,82 +171,94 @@ fn a_bad_template_is_refused_with_mustache_js_words() {
 }
 
 /// One of the spec's cases of flow and global context: the node's
-/// properties, flow and global context before, the message in, the
-/// message out, and flow and global context after.
+/// properties, the stores before (each by the label `CaseStores` gives
+/// it: `flow`, `global`, `flow memory1`, ...; a store not named is empty),
+/// the message in, the message out, and the stores after.
 type ContextCase = (
     &'static str,
     &'static str,
-    [&'static str; 2],
+    &'static [(&'static str, &'static str)],
     &'static str,
     &'static str,
-    [&'static str; 2],
+    &'static [(&'static str, &'static str)],
 );
 
 /// The spec's cases of flow and global context, as the template reads it
 /// or as the node's result goes to it (`fieldType`), on the tab `t1`. A
-/// store name (`flow[memory1]`, `#:(memory1)::`) is the device's one store.
+/// store name (`flow[memory1]`, `#:(memory1)::`) is a store of its own
+/// beside the default one, as in Node-RED with `memory1` in its settings.
 #[rustfmt::skip]
 const CONTEXT: &[ContextCase] = &[
     ("should modify payload from flow context",
         r#""field": "payload", "template": "payload={{flow.value}}""#,
-        [r#"{"value":"foo"}"#, "{}"],
+        &[("flow", r#"{"value":"foo"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
-        [r#"{"value":"foo"}"#, "{}"]),
+        &[("flow", r#"{"value":"foo"}"#)]),
     ("should modify payload from persistable flow context",
         r#""field": "payload", "template": "payload={{flow[memory1].value}}""#,
-        [r#"{"value":"foo"}"#, "{}"],
+        &[("flow memory1", r#"{"value":"foo"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
-        [r#"{"value":"foo"}"#, "{}"]),
+        &[("flow memory1", r#"{"value":"foo"}"#)]),
     ("should handle nested context tags - property not set",
         r#""field": "payload", "template": "{{#flow.time}}time={{flow.time}}{{/flow.time}}{{^flow.time}}!time{{/flow.time}}{{#flow.random}}random={{flow.random}}randomtime={{flow.randomtime}}{{/flow.random}}{{^flow.random}}!random{{/flow.random}}""#,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"!time!random","topic":"bar"}"#,
-        ["{}", "{}"]),
+        &[]),
     ("should handle nested context tags - property set",
         r#""field": "payload", "template": "{{#flow.time}}time={{flow.time}}{{/flow.time}}{{^flow.time}}!time{{/flow.time}}{{#flow.random}}random={{flow.random}}randomtime={{flow.randomtime}}{{/flow.random}}{{^flow.random}}!random{{/flow.random}}""#,
-        [r#"{"time":"123","random":"456","randomtime":"789"}"#, "{}"],
+        &[("flow", r#"{"time":"123","random":"456","randomtime":"789"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"time=123random=456randomtime=789","topic":"bar"}"#,
-        [r#"{"time":"123","random":"456","randomtime":"789"}"#, "{}"]),
+        &[("flow", r#"{"time":"123","random":"456","randomtime":"789"}"#)]),
+    ("should modify payload from two persistable flow context",
+        r#""field": "payload", "template": "payload={{flow[memory1].value}}/{{flow[memory2].value}}""#,
+        &[("flow memory1", r#"{"value":"foo"}"#), ("flow memory2", r#"{"value":"bar"}"#)],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo/bar","topic":"bar"}"#,
+        &[("flow memory1", r#"{"value":"foo"}"#), ("flow memory2", r#"{"value":"bar"}"#)]),
     ("should modify payload from global context",
         r#""field": "payload", "template": "payload={{global.value}}""#,
-        ["{}", r#"{"value":"foo"}"#],
+        &[("global", r#"{"value":"foo"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
-        ["{}", r#"{"value":"foo"}"#]),
+        &[("global", r#"{"value":"foo"}"#)]),
     ("should modify payload from persistable global context",
         r#""field": "payload", "template": "payload={{global[memory1].value}}""#,
-        ["{}", r#"{"value":"foo"}"#],
+        &[("global memory1", r#"{"value":"foo"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo","topic":"bar"}"#,
-        ["{}", r#"{"value":"foo"}"#]),
+        &[("global memory1", r#"{"value":"foo"}"#)]),
+    ("should modify payload from two persistable global context",
+        r#""field": "payload", "template": "payload={{global[memory1].value}}/{{global[memory2].value}}""#,
+        &[("global memory1", r#"{"value":"foo"}"#), ("global memory2", r#"{"value":"bar"}"#)],
+        r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo/bar","topic":"bar"}"#,
+        &[("global memory1", r#"{"value":"foo"}"#), ("global memory2", r#"{"value":"bar"}"#)]),
     ("should modify payload from persistable flow & global context",
         r#""field": "payload", "template": "payload={{flow[memory1].value}}/{{global[memory1].value}}""#,
-        [r#"{"value":"foo"}"#, r#"{"value":"bar"}"#],
+        &[("flow memory1", r#"{"value":"foo"}"#), ("global memory1", r#"{"value":"bar"}"#)],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=foo/bar","topic":"bar"}"#,
-        [r#"{"value":"foo"}"#, r#"{"value":"bar"}"#]),
+        &[("flow memory1", r#"{"value":"foo"}"#), ("global memory1", r#"{"value":"bar"}"#)]),
     ("should handle missing node context",
         r#""field": "payload", "template": "payload={{flow.value}},{{global.value}}""#,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"payload=,","topic":"bar"}"#,
-        ["{}", "{}"]),
+        &[]),
     ("should modify flow context",
         r#""field": "payload", "fieldType": "flow", "template": "payload={{payload}}""#,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
-        [r#"{"payload":"payload=foo"}"#, "{}"]),
+        &[("flow", r#"{"payload":"payload=foo"}"#)]),
     ("should modify persistable flow context",
         r##""field": "#:(memory1)::payload", "fieldType": "flow", "template": "payload={{payload}}""##,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
-        [r#"{"payload":"payload=foo"}"#, "{}"]),
+        &[("flow memory1", r#"{"payload":"payload=foo"}"#)]),
     ("should modify global context",
         r#""field": "payload", "fieldType": "global", "template": "payload={{payload}}""#,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
-        ["{}", r#"{"payload":"payload=foo"}"#]),
+        &[("global", r#"{"payload":"payload=foo"}"#)]),
     ("should modify persistable global context",
         r##""field": "#:(memory1)::payload", "fieldType": "global", "template": "payload={{payload}}""##,
-        ["{}", "{}"],
+        &[],
         r#"{"payload":"foo","topic":"bar"}"#, r#"{"payload":"foo","topic":"bar"}"#,
-        ["{}", r#"{"payload":"payload=foo"}"#]),
+        &[("global memory1", r#"{"payload":"payload=foo"}"#)]),
 ];
 
 /// Runs a template node on the tab `t1` with flow and global context
@@ -266,35 +272,49 @@ fn check_with_context(
     expect: Outcome,
     after: [&str; 2],
 ) {
-    let device = Device::new("setup", "conformance");
-    let flow = context_store::<STORE>(&device, before[0]);
-    let global = context_store::<STORE>(&device, before[1]);
+    check_with_stores(
+        case,
+        properties,
+        &[("flow", before[0]), ("global", before[1])],
+        messages,
+        expect,
+        &[("flow", after[0]), ("global", after[1])],
+    );
+}
+
+/// Runs a template node on the tab `t1` with its stores holding `before`
+/// (by label), and compares what leaves and what the stores hold after.
+fn check_with_stores(
+    case: &'static str,
+    properties: &str,
+    before: &[(&str, &str)],
+    messages: &[&str],
+    expect: Outcome,
+    after: &[(&str, &str)],
+) {
+    let mut stores = CaseStores::new(before);
     let node = format!(
         r#"{{"id": "t1", "type": "tab"}}, {{"id": "n1", "z": "t1", "type": "template", {properties}, "wires": [[]]}}"#
     );
-    let mut template = template_with_stores(case, &node, (flow, global));
+    let mut template = template_with_stores(case, &node, &mut stores);
     let outcome = run(case, &mut template, messages);
     assert_eq!(outcome, expect, "{case}");
-    assert_eq!(context_contents(&device, flow), after[0], "{case}: flow");
-    assert_eq!(
-        context_contents(&device, global),
-        after[1],
-        "{case}: global"
-    );
+    stores.check(case, after);
 }
 
 #[test]
 fn node_red_context_cases() {
     for (case, properties, before, input, output, after) in CONTEXT {
-        check_with_context(
+        check_with_stores(
             case,
             properties,
-            *before,
+            before,
             &[*input],
             sent_only(&[*output]),
-            *after,
+            after,
         );
     }
+    assert_eq!(CONTEXT.len(), 14);
 }
 
 /// As Node-RED looks names up: the message first (a message with a

@@ -4,7 +4,7 @@
 use psosc::ir::{
     Csv, CsvHeader, Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode,
     LinkCall, LinkReturn, Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store,
-    Switch, SwitchOp, SwitchOperand, SwitchRule,
+    StoreName, Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -813,7 +813,7 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         )]))
     );
     // A flow or global key, read on the device; an empty one is the
-    // default's (`n.op1 || "1"`), a store name the device's one store.
+    // default's (`n.op1 || "1"`), a store name a store of its own.
     let trigger =
         read(r##""op1type": "flow", "op1": "", "op2type": "global", "op2": "#:(file)::a.b""##);
     let context = |scope: Store, path: Vec<PathSegment>| {
@@ -823,7 +823,13 @@ fn trigger_properties_are_read_as_node_red_reads_them() {
         (trigger.first, trigger.second),
         (
             context(Store::Flow(String::new()), vec![key("1")]),
-            context(Store::Global, vec![key("a"), key("b")])
+            context(
+                Store::GlobalStore(StoreName {
+                    name: "file".into(),
+                    number: 0
+                }),
+                vec![key("a"), key("b")]
+            )
         )
     );
 }
@@ -1316,14 +1322,19 @@ fn context_capacity_is_read_from_the_device() {
 }
 
 /// An inject's `flow` and `global` values name a context key, read when
-/// it fires; a store name is the one store.
+/// it fires; a store name is a store of its own, the default store's
+/// names (`default`, `_`, `memory`) the default store.
 #[test]
 fn inject_context_values_are_read_as_node_red_reads_them() {
     let NodeKind::Inject(inject) = only_node(
         r##"{"id": "i", "type": "inject", "z": "tab", "repeat": "1",
             "payload": "count", "payloadType": "flow", "props": [
             {"p": "payload"},
-            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"}]}"##,
+            {"p": "room", "v": "#:(memory1)::rooms.kitchen", "vt": "global"},
+            {"p": "a", "v": "#:(default)::a", "vt": "flow"},
+            {"p": "b", "v": "#:(_)::b", "vt": "global"},
+            {"p": "c", "v": "#:(memory)::c", "vt": "flow"},
+            {"p": "d", "v": "#:(a b)::d", "vt": "flow"}]}"##,
     ) else {
         panic!("not an inject");
     };
@@ -1336,8 +1347,29 @@ fn inject_context_values_are_read_as_node_red_reads_them() {
                 path: vec![key("count")],
             }),
             InjectValue::Context(Property {
-                scope: Store::Global,
+                scope: Store::GlobalStore(StoreName {
+                    name: "memory1".to_string(),
+                    number: 0,
+                }),
                 path: vec![key("rooms"), key("kitchen")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("a")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Global,
+                path: vec![key("b")],
+            }),
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("c")],
+            }),
+            // A name with a space is no store name to `parseContextStore`:
+            // the whole text is the key.
+            InjectValue::Context(Property {
+                scope: Store::Flow("tab".to_string()),
+                path: vec![key("#:(a b)::d")],
             }),
         ]
     );
@@ -2792,6 +2824,43 @@ fn a_device_counts_what_its_nodes_share_once() {
             STACK_BASE + call + 512 + (call + 512) + call + pressed
         );
     }
+}
+
+/// Each store a flow names is a store of its own, counted once per device
+/// like the default ones: here the tab's default flow store (also named
+/// `default` and `memory`), its `memory1` store (used by both change
+/// nodes) and the global store `file`, three stores of `contextCapacity`.
+#[test]
+fn each_named_store_is_counted_once() {
+    use psosc::place::resources::{context_store_ram, BOARD, CONTEXT_CODE, SHARED_CODE};
+    let flow = lower(
+        r##"[
+        {"id": "tab", "type": "tab"},
+        {"id": "d", "type": "psos-device", "name": "named-stores", "board": "qemu-lm3s6965", "contextCapacity": 300},
+        {"id": "tick", "type": "inject", "z": "tab", "device": "named-stores", "repeat": "1", "wires": [["one"]]},
+        {"id": "one", "type": "change", "z": "tab", "device": "named-stores", "rules": [
+            {"t": "set", "p": "k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(default)::k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(memory)::k", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(memory1)::k", "pt": "flow", "to": "payload", "tot": "msg"}
+          ], "wires": [["two"]]},
+        {"id": "two", "type": "change", "z": "tab", "device": "named-stores", "rules": [
+            {"t": "set", "p": "#:(memory1)::j", "pt": "flow", "to": "payload", "tot": "msg"},
+            {"t": "set", "p": "#:(file)::j", "pt": "global", "to": "payload", "tot": "msg"}
+          ], "wires": [["show"]]},
+        {"id": "show", "type": "debug", "z": "tab", "device": "named-stores", "wires": []}
+        ]"##,
+    );
+    let device = &flow.devices[0];
+    let mut expect = flow
+        .nodes
+        .iter()
+        .fold(BOARD.saturating_add(SHARED_CODE), |sum, node| {
+            sum.saturating_add(node.resources)
+        });
+    expect.ram += device.stack + 3 * context_store_ram(300);
+    expect.flash += CONTEXT_CODE;
+    assert_eq!(device.load, expect);
 }
 
 /// A loop of local wires goes through the device's queue at the wire that

@@ -118,7 +118,7 @@ mod value;
 
 pub use calendar::{IsoBuffer, IsoDate, IsoText};
 pub use console::Console;
-pub use context::{Context, Stores};
+pub use context::{Context, NamedStore, Stores};
 pub use cron::Schedule;
 pub use device::{
     Clocks, Device, ErrorKind, ErrorMessage, ErrorText, Reported, StopReport, Timer,

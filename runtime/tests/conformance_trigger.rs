@@ -3,17 +3,15 @@
 //! a clock the test steps one millisecond at a time, so each case says
 //! exactly when each message leaves.
 //!
-//! Of the 53 cases there, 46 are here (with the 2 `bin`, 2 `env` and 2
+//! Of the 53 cases there, 49 are here (with the 2 `bin`, 2 `env` and 2
 //! `date` `iso` cases of `basicTest`, and the mustache template case) and
 //! 4 ("should be loaded with correct defaults", "... delay in seconds",
 //! "... in minutes", "... in hours") check how the flow is read and live
-//! with the compiler's lowering tests. 2 of the 5 flow and global context
+//! with the compiler's lowering tests. The 5 flow and global context
 //! cases run here on stores the test fills
-//! (`returns_things_from_flow_and_global_context`); 3 are skipped: the 3
-//! "multiple persistable ... context variables" cases, which read one key
-//! of two stores of one scope (`memory1`, `memory2`), which Node-RED has
-//! only when its settings configure them (a device has one store per
-//! scope). The 2 "messaging API" cases watch the node with a `complete`
+//! (`returns_things_from_flow_and_global_context`; the 4 that name stores,
+//! `memory1` and `memory2`, on stores of their own beside the default
+//! ones, as Node-RED has them with those stores in its settings). The 2 "messaging API" cases watch the node with a `complete`
 //! node, run here as psosc wraps a watched node. "should be able to
 //! extend the delay" reads its payloads from a stubbed context, which
 //! returns the names themselves: here they are text.
@@ -22,7 +20,9 @@ use psos::nodes::{
     completed, Done, InjectValue, Mustache, Name, Now, Property, Scope, Token, Trigger,
     TriggerConfig, TriggerValue, Watched,
 };
-use psos::{ConstValue, Context, Device, ErrorKind, Msg, NodeInfo, PathSegment, Stores};
+use psos::{
+    ConstValue, Context, Device, ErrorKind, Msg, NamedStore, NodeInfo, PathSegment, Stores,
+};
 
 /// The wall clock when the test's clock starts (14 November 2023), which
 /// `date` payloads carry.
@@ -780,47 +780,98 @@ const fn context(scope: Scope, key: &'static [PathSegment<'static>]) -> TriggerV
 
 const BAR: &[PathSegment<'static>] = &[PathSegment::Key("bar")];
 
+const VAL: &[PathSegment<'static>] = &[PathSegment::Key("val")];
+
+/// The numbers psosc gives the store names `memory1` and `memory2` of a
+/// flow that names them in that order.
+const MEMORY1: u16 = 0;
+const MEMORY2: u16 = 1;
+
+/// The spec's five cases of flow and global context: the first payload
+/// from the store of `op1`, the second, 20 ms later, from that of `op2`.
 /// "should be able to return things from flow and global context
-/// variables" (its stub gives each key's name as its value: here the
-/// stores hold them) and "... from persistable flow and global context
-/// variables" (`#:(memory1)::foo`, which psosc reads as the key `foo` of
-/// the device's one store): the first payload from flow context, the
-/// second, 20 ms later, from global context.
+/// variables" reads the default stores (its stub gives each key's name as
+/// its value: here the stores hold them); the other four read stores its
+/// settings configure (`memory1`, `memory2`), as psosc reads
+/// `#:(memory1)::foo` of type `flow`: the key `foo` of the flow store
+/// `memory1`, a store of its own beside the default one. Every store the
+/// node has holds the key, the others with other values, which must not
+/// be read.
 #[test]
 fn returns_things_from_flow_and_global_context() {
-    static FLOW: Context<64> = Context::new();
-    static GLOBAL: Context<64> = Context::new();
+    type Op = (Scope, &'static [PathSegment<'static>]);
+    #[rustfmt::skip]
+    let cases: [(&str, Op, Op); 5] = [
+        ("should be able to return things from flow and global context variables",
+            (Scope::Flow, FOO), (Scope::Global, BAR)),
+        ("should be able to return things from persistable flow and global context variables",
+            (Scope::FlowStore(MEMORY1), FOO), (Scope::GlobalStore(MEMORY1), BAR)),
+        ("should be able to return things from multiple persistable global context variables",
+            (Scope::GlobalStore(MEMORY1), VAL), (Scope::GlobalStore(MEMORY2), VAL)),
+        ("should be able to return things from multiple persistable flow context variables",
+            (Scope::FlowStore(MEMORY1), VAL), (Scope::FlowStore(MEMORY2), VAL)),
+        ("should be able to return things from multiple persistable flow & global context variables",
+            (Scope::FlowStore(MEMORY1), VAL), (Scope::GlobalStore(MEMORY2), VAL)),
+    ];
     let setup = Device::new("trigger context setup", "conformance");
-    FLOW.with(&setup, |store| {
-        store.set_property("foo", &psos::encoding::Str("foo"))
-    });
-    GLOBAL.with(&setup, |store| {
-        store.set_property("bar", &psos::encoding::Str("bar"))
-    });
-    let config = TriggerConfig {
-        first: context(Scope::Flow, FOO),
-        second: context(Scope::Global, BAR),
-        duration_ms: 20.0,
-        ..DEFAULTS
+    let store = |scope: Scope, (first_scope, first_key): Op, (second_scope, second_key): Op| {
+        let context: &'static Context<64> = Box::leak(Box::new(Context::new()));
+        let filled = context.with(&setup, |store| {
+            let ops = [
+                (first_key, "foo", first_scope),
+                (second_key, "bar", second_scope),
+            ];
+            for (key, _, _) in ops {
+                store.set(key, &psos::encoding::Str("other"))?;
+            }
+            for (key, value, wanted) in ops {
+                if scope == wanted {
+                    store.set(key, &psos::encoding::Str(value))?;
+                }
+            }
+            Ok::<(), psos::MsgError>(())
+        });
+        assert!(matches!(filled, Some(Ok(()))));
+        context
     };
-    let case = "should be able to return things from flow and global context variables";
-    let node = Trigger::<CAPACITY, 1, 64>::with_context(
-        NodeInfo::new(case, "", "trigger"),
-        config,
-        Stores::new(Some(&FLOW), Some(&GLOBAL)),
-    );
-    let outcome = run_node(
-        case,
-        node,
-        &[(0, r#"{"payload":null}"#)],
-        100,
-        &mut |_, _| {},
-    );
-    assert_eq!(
-        outcome,
-        sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
-        "{case}"
-    );
+    for (case, first, second) in cases {
+        let named: Vec<NamedStore<64>> = [first.0, second.0]
+            .into_iter()
+            .filter(|scope| matches!(scope, Scope::FlowStore(_) | Scope::GlobalStore(_)))
+            .map(|scope| NamedStore {
+                scope,
+                context: store(scope, first, second),
+            })
+            .collect();
+        let stores = Stores::new(
+            Some(store(Scope::Flow, first, second)),
+            Some(store(Scope::Global, first, second)),
+        )
+        .with_named(Box::leak(named.into_boxed_slice()));
+        let config = TriggerConfig {
+            first: context(first.0, first.1),
+            second: context(second.0, second.1),
+            duration_ms: 20.0,
+            ..DEFAULTS
+        };
+        let node = Trigger::<CAPACITY, 1, 64>::with_context(
+            NodeInfo::new(case, "", "trigger"),
+            config,
+            stores,
+        );
+        let outcome = run_node(
+            case,
+            node,
+            &[(0, r#"{"payload":null}"#)],
+            100,
+            &mut |_, _| {},
+        );
+        assert_eq!(
+            outcome,
+            sent(&[(0, r#"{"payload":"foo"}"#), (20, r#"{"payload":"bar"}"#)]),
+            "{case}"
+        );
+    }
 }
 
 /// As Node-RED reads them, the first payload is the value when the node is

@@ -558,9 +558,11 @@ impl<'a> DeviceCode<'a> {
     /// The static that holds a context store.
     fn context_static(&self, scope: &Store) -> Ident {
         let position = self.contexts.iter().position(|used| *used == scope);
-        match (scope, position) {
-            (Store::Global, _) => format_ident!("GLOBAL_CONTEXT"),
-            (_, position) => format_ident!("FLOW_CONTEXT_{}", position.map_or(0, |p| p + 1)),
+        let number = position.map_or(0, |p| p + 1);
+        match scope {
+            Store::Global => format_ident!("GLOBAL_CONTEXT"),
+            Store::GlobalStore(_) => format_ident!("GLOBAL_CONTEXT_{}", number),
+            _ => format_ident!("FLOW_CONTEXT_{}", number),
         }
     }
 
@@ -575,6 +577,14 @@ impl<'a> DeviceCode<'a> {
             let name = self.context_static(scope);
             let doc = match scope {
                 Store::Global => " The device's global context.".to_string(),
+                Store::GlobalStore(store) => format!(
+                    " The device's global context store {:?} (number {}).",
+                    store.name, store.number
+                ),
+                Store::FlowStore(_, store) => format!(
+                    " The flow context store {:?} (number {}) of one tab.",
+                    store.name, store.number
+                ),
                 _ => " The flow context of one tab.".to_string(),
             };
             quote! {
@@ -605,6 +615,8 @@ impl<'a> DeviceCode<'a> {
             };
         let flow = store(&|scope| matches!(scope, Store::Flow(_)));
         let global = store(&|scope| *scope == Store::Global);
+        let named = self.named_stores(&scopes, imports);
+        let stores = quote!(psos::Stores::new(#flow, #global) #named);
         let (node_type, items) = match &node.kind {
             NodeKind::Switch(switch) => {
                 let switch_type = imports.node("Switch");
@@ -616,7 +628,7 @@ impl<'a> DeviceCode<'a> {
                     switch,
                     quote!(#switch_type<#room, CONTEXT_CAPACITY>),
                     quote!(#room, CONTEXT_CAPACITY),
-                    quote!(#switch_type::with_context(#info, #subject, &[#(#rules),*], #check_all, psos::Stores::new(#flow, #global))),
+                    quote!(#switch_type::with_context(#info, #subject, &[#(#rules),*], #check_all, #stores)),
                     imports,
                 );
             }
@@ -626,7 +638,7 @@ impl<'a> DeviceCode<'a> {
                 let topics = Literal::usize_unsuffixed(trigger.topics);
                 return (
                     quote!(#trigger_type<{ Msg::CAPACITY }, #topics, CONTEXT_CAPACITY>),
-                    quote!(#trigger_type::with_context(#info, #config, psos::Stores::new(#flow, #global))),
+                    quote!(#trigger_type::with_context(#info, #config, #stores)),
                 );
             }
             NodeKind::Template(template) => {
@@ -636,7 +648,7 @@ impl<'a> DeviceCode<'a> {
                 let empty = template.empty;
                 return (
                     quote!(#template_type<CONTEXT_CAPACITY>),
-                    quote!(#template_type::with_context(#info, #field, #body, #empty, psos::Stores::new(#flow, #global))),
+                    quote!(#template_type::with_context(#info, #field, #body, #empty, #stores)),
                 );
             }
             NodeKind::Inject(inject) => (imports.node("Inject"), inject_props(inject, imports)),
@@ -649,12 +661,12 @@ impl<'a> DeviceCode<'a> {
             return (
                 quote!(#node_type<CONTEXT_CAPACITY, #memory>),
                 quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)
-                    .with_captures::<#memory>()),
+                    #named .with_captures::<#memory>()),
             );
         }
         (
             quote!(#node_type<CONTEXT_CAPACITY>),
-            quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global)),
+            quote!(#node_type::with_context(#info, &[#(#items),*], #flow, #global) #named),
         )
     }
 
@@ -755,6 +767,25 @@ impl<'a> DeviceCode<'a> {
                 quote!(psos::mqtt::Subscription { filter: #filter, qos: 1, deliver: control_from_broker })
             })
             .collect()
+    }
+
+    /// The stores the flow names that a node uses (of its `scopes`), as a
+    /// call that gives them to its stores (`.with_named(&[...])`); nothing
+    /// for a node that uses none.
+    fn named_stores(&self, scopes: &[&Store], imports: &mut Imports) -> TokenStream {
+        let named: Vec<TokenStream> = scopes
+            .iter()
+            .filter(|scope| scope.name().is_some())
+            .map(|scope| {
+                let context = self.context_static(scope);
+                let scope = store_scope(scope, imports);
+                quote!(psos::NamedStore { scope: #scope, context: &#context })
+            })
+            .collect();
+        if named.is_empty() {
+            return quote!();
+        }
+        quote!(.with_named(&[#(#named),*]))
     }
 
     fn names(&self, position: usize) -> Option<Names> {
@@ -1878,14 +1909,27 @@ fn change_rules(change: &crate::ir::Change, imports: &mut Imports) -> Vec<TokenS
 /// A property of the message or a context store, as `psos::nodes::Property`.
 fn property(property: &Property, imports: &mut Imports) -> TokenStream {
     let property_type = imports.node("Property");
+    let scope = store_scope(&property.scope, imports);
+    let target = path(&property.path, imports);
+    quote!(#property_type { scope: #scope, path: #target })
+}
+
+/// Where a property lives, as `psos::nodes::Scope`.
+fn store_scope(store: &Store, imports: &mut Imports) -> TokenStream {
     let scope_type = imports.node("Scope");
-    let scope = match property.scope {
+    match store {
         Store::Msg => quote!(#scope_type::Msg),
         Store::Flow(_) => quote!(#scope_type::Flow),
         Store::Global => quote!(#scope_type::Global),
-    };
-    let target = path(&property.path, imports);
-    quote!(#property_type { scope: #scope, path: #target })
+        Store::FlowStore(_, store) => {
+            let number = Literal::u16_unsuffixed(store.number);
+            quote!(#scope_type::FlowStore(#number))
+        }
+        Store::GlobalStore(store) => {
+            let number = Literal::u16_unsuffixed(store.number);
+            quote!(#scope_type::GlobalStore(#number))
+        }
+    }
 }
 
 /// The value a change rule sets, as `psos::nodes::ChangeValue`.

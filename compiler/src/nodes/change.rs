@@ -342,23 +342,10 @@ pub(super) fn property(
             return None;
         }
     };
-    // `#:(store)::key` names a context store. A device has one store, as
-    // Node-RED without `contextStorage` settings has: each name is it.
-    let name = match context_store(expression) {
-        Some((store, key_name)) => {
-            reader.diagnostics.push(
-                Diagnostic::warning(
-                    Code::ContextStore,
-                    format!("a device has one context store; {store:?} is that store"),
-                )
-                .node(reader.node.node_ref())
-                .property(key)
-                .label(span, "this store")
-                .help("Node-RED falls back to its default store when this name is not in its settings; drop the store name to say what the device does"),
-            );
-            key_name
-        }
-        None => expression,
+    // `#:(store)::key` names a context store.
+    let (scope, name) = match context_store(expression) {
+        Some((store, key_name)) => (named_store(reader, key, span, scope, store), key_name),
+        None => (scope, expression),
     };
     match super::path::parse(name) {
         Ok(path) if !path.is_empty() && path.len() <= psos::encoding::MAX_DEPTH => {
@@ -388,11 +375,73 @@ pub(super) fn property(
     }
 }
 
-/// Node-RED's `parseContextStore`: `#:(store)::key`.
+/// Node-RED's `parseContextStore`: `#:(store)::key`, as its
+/// `/^#:\((\S+?)\)::(.*)$/` matches it (a name without spaces, up to the
+/// first `)::`, and a key of one line).
 fn context_store(expression: &str) -> Option<(&str, &str)> {
     let rest = expression.strip_prefix("#:(")?;
     let (store, key) = rest.split_once(")::")?;
-    Some((store, key))
+    let one_word = !store.is_empty() && !store.chars().any(char::is_whitespace);
+    let one_line = !key.contains(['\n', '\r', '\u{2028}', '\u{2029}']);
+    (one_word && one_line).then_some((store, key))
+}
+
+/// The names of a device's default store of each scope: Node-RED's
+/// `default` and `_`, and `memory`, the name Node-RED gives its store when
+/// its settings configure none and the usual name of the first store they
+/// configure, which it then makes the default.
+const DEFAULT_STORE_NAMES: [&str; 3] = ["default", "_", "memory"];
+
+/// The store of `scope` that `#:(name)::key` picks, as Node-RED resolves the
+/// name when its `contextStorage` settings configure each name the flow
+/// uses (a device makes each an in-memory store of its own, one per tab for
+/// flow context and one for the device's global context). A name Node-RED's
+/// settings cannot configure (not letters, digits and `_`) is the default
+/// store, as Node-RED falls back to it, with a warning.
+fn named_store(
+    reader: &mut Reader<'_, '_>,
+    key: &str,
+    span: Span,
+    scope: Store,
+    name: &str,
+) -> Store {
+    if DEFAULT_STORE_NAMES.contains(&name) {
+        return scope;
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        reader.diagnostics.push(
+            Diagnostic::warning(
+                Code::ContextStore,
+                format!("{name:?} is not a name Node-RED's settings can give a context store; the device uses its default store, as Node-RED falls back to it"),
+            )
+            .node(reader.node.node_ref())
+            .property(key)
+            .label(span, "this store")
+            .help("name a store with letters, digits and _ only (such as memory1), or drop the store name for the default store"),
+        );
+        return scope;
+    }
+    let Some(number) = reader.store_number(name) else {
+        reader.unsupported(
+            key,
+            span,
+            format!(
+                "the store {name:?} is one name too many: a flow names at most {} stores",
+                u16::MAX
+            ),
+            "name fewer context stores",
+        );
+        return scope;
+    };
+    let store = crate::ir::StoreName {
+        name: name.to_string(),
+        number,
+    };
+    match scope {
+        Store::Flow(tab) => Store::FlowStore(tab, store),
+        Store::Global => Store::GlobalStore(store),
+        other => other,
+    }
 }
 
 /// The value a rule sets (`to`, `tot`).
@@ -466,9 +515,8 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
         };
         {
             for property in written {
-                if let (Store::Flow(_) | Store::Global, Some(first)) =
-                    (&property.scope, property.path.first())
-                {
+                let first = property.path.first();
+                if let Some(first) = first.filter(|_| property.scope != Store::Msg) {
                     writers.push((&property.scope, first, node.device, &node.id));
                 }
             }
@@ -519,9 +567,10 @@ pub fn check_context_across_devices(flow: &Flow, diagnostics: &mut Vec<Diagnosti
                     crate::ir::PathSegment::Key(key) => key.clone(),
                     crate::ir::PathSegment::Index(index) => index.to_string(),
                 };
-                let scope = match property.scope {
-                    Store::Global => "global",
-                    _ => "flow",
+                let scope = if property.scope.is_global() {
+                    "global"
+                } else {
+                    "flow"
                 };
                 diagnostics.push(
                     Diagnostic::warning(

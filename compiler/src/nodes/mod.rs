@@ -147,6 +147,9 @@ pub struct Reader<'a, 'd> {
     pub diagnostics: &'d mut Vec<Diagnostic>,
     /// The flow and the environment, for nodes that look up `env` names.
     env: Option<(&'a RawFlow, Environment<'a>)>,
+    /// The names of the context stores the flow names, in the order they
+    /// first come: each name's number (`ir::StoreName`).
+    store_names: Option<&'d mut Vec<String>>,
 }
 
 impl<'a, 'd> Reader<'a, 'd> {
@@ -155,7 +158,31 @@ impl<'a, 'd> Reader<'a, 'd> {
             node,
             diagnostics,
             env: None,
+            store_names: None,
         }
+    }
+
+    /// Lets the node number the context stores it names among the flow's.
+    pub fn with_store_names(self, store_names: &'d mut Vec<String>) -> Self {
+        Self {
+            store_names: Some(store_names),
+            ..self
+        }
+    }
+
+    /// The number of the context store `name` among those the flow names,
+    /// numbered in the order they first come; `None` past `u16::MAX`
+    /// names, or for a node read without the flow's names.
+    pub fn store_number(&mut self, name: &str) -> Option<u16> {
+        let names = self.store_names.as_mut()?;
+        let position = match names.iter().position(|known| known == name) {
+            Some(position) => position,
+            None => {
+                names.push(name.to_string());
+                names.len() - 1
+            }
+        };
+        u16::try_from(position).ok()
     }
 
     /// Lets the node look up environment variables as Node-RED would for it.

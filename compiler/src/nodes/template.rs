@@ -89,7 +89,7 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
 
 /// The property the result goes to: `field` of `msg` (`payload` when
 /// empty), or a key of flow or global context (`#:(store)::key` naming
-/// the device's one store).
+/// a store).
 fn field(reader: &mut Reader<'_, '_>) -> Option<Property> {
     let kind = reader
         .string("fieldType")
@@ -242,7 +242,7 @@ fn template_name(
     let context = match context_key {
         Some((scope, store, context_key)) => {
             // The store's name goes through `#:(store)::key`, which change
-            // nodes read: the device's one store, with the same warning.
+            // nodes read: the same store for the same name.
             let expression = match store {
                 Some(store) => format!("#:({store})::{context_key}"),
                 None => context_key.to_string(),

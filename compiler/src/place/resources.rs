@@ -352,7 +352,7 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
     let message = message_capacity.next_multiple_of(8) as u64;
     let bytes = match kind {
         NodeKind::Delay(delay) => 120 + delay.queue as u64 * (message + 16),
-        NodeKind::Trigger(trigger) => 120 + trigger.topics as u64 * (message + 32),
+        NodeKind::Trigger(trigger) => 128 + trigger.topics as u64 * (message + 32),
         // Its queue is aligned to 8 bytes.
         NodeKind::Batch(batch) => (84 + batch.queue as u64 * (message + 4)).next_multiple_of(8),
         NodeKind::Sort(sort) => 56 + sort.queue as u64 * (message + 4),
@@ -361,7 +361,7 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
         // where a rule compares with it.
         NodeKind::Switch(switch) if switch.holds_sequences() => {
             let previous = if switch.uses_previous() { message } else { 0 };
-            96 + previous + switch.queue as u64 * (message + 24)
+            104 + previous + switch.queue as u64 * (message + 24)
         }
         // Each group: its joined value, its message, and its id, joiner
         // and property names.

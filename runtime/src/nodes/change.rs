@@ -13,7 +13,7 @@
 use core::fmt::{self, Write};
 
 use super::catch::error_text;
-use crate::context::Context;
+use crate::context::{Context, NamedStore, Stores};
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
 use crate::regex::{Captures, Finder};
@@ -30,6 +30,13 @@ pub enum Scope {
     Flow,
     /// The device's global context.
     Global,
+    /// A flow context store the flow names (`#:(name)::key`) other than
+    /// the default one, by the number psosc gives its name (the names of
+    /// a flow numbered in the order they first come), which keeps a
+    /// property as small as without names.
+    FlowStore(u16),
+    /// A global context store the flow names, other than the default one.
+    GlobalStore(u16),
 }
 
 /// A property of the message or of a context store (Node-RED's `pt`,
@@ -141,8 +148,7 @@ pub enum ChangeRule {
 pub struct Change<const C: usize = 0, const V: usize = 0> {
     pub info: NodeInfo,
     rules: &'static [ChangeRule],
-    flow: Option<&'static Context<C>>,
-    global: Option<&'static Context<C>>,
+    stores: Stores<C>,
 }
 
 impl Change<0> {
@@ -151,8 +157,7 @@ impl Change<0> {
         Self {
             info,
             rules,
-            flow: None,
-            global: None,
+            stores: Stores::NONE,
         }
     }
 }
@@ -169,8 +174,16 @@ impl<const C: usize> Change<C> {
         Self {
             info,
             rules,
-            flow,
-            global,
+            stores: Stores::new(flow, global),
+        }
+    }
+
+    /// The node with the stores the flow names that its rules use.
+    pub const fn with_named(self, named: &'static [NamedStore<C>]) -> Self {
+        Self {
+            info: self.info,
+            rules: self.rules,
+            stores: self.stores.with_named(named),
         }
     }
 
@@ -180,8 +193,7 @@ impl<const C: usize> Change<C> {
         Change {
             info: self.info,
             rules: self.rules,
-            flow: self.flow,
-            global: self.global,
+            stores: self.stores,
         }
     }
 }
@@ -502,12 +514,9 @@ impl<const C: usize, const V: usize> Change<C, V> {
     }
 
     fn store(&self, scope: Scope) -> Result<&'static Context<C>, Fault> {
-        match scope {
-            Scope::Flow => self.flow,
-            Scope::Global => self.global,
-            Scope::Msg => None,
-        }
-        .ok_or(Fault::of(ErrorKind::BadValue))
+        self.stores
+            .store(scope)
+            .ok_or(Fault::of(ErrorKind::BadValue))
     }
 
     /// Copies a property's value into `scratch`, which stays empty when the

@@ -1,8 +1,8 @@
 //! `inject`: starts a message, with the properties the flow configures, each
 //! time its timer fires.
 
-use super::change::{Property, Scope};
-use crate::context::Context;
+use super::change::Property;
+use crate::context::{Context, NamedStore, Stores};
 use crate::control::USER_INJECT_PROPS;
 use crate::encoding::Bytes;
 use crate::msg::PathSegment;
@@ -58,8 +58,7 @@ pub struct InjectProp {
 pub struct Inject<const C: usize = 0> {
     pub info: NodeInfo,
     props: &'static [InjectProp],
-    flow: Option<&'static Context<C>>,
-    global: Option<&'static Context<C>>,
+    stores: Stores<C>,
 }
 
 impl Inject<0> {
@@ -67,8 +66,7 @@ impl Inject<0> {
         Self {
             info,
             props,
-            flow: None,
-            global: None,
+            stores: Stores::NONE,
         }
     }
 }
@@ -85,8 +83,16 @@ impl<const C: usize> Inject<C> {
         Self {
             info,
             props,
-            flow,
-            global,
+            stores: Stores::new(flow, global),
+        }
+    }
+
+    /// The node with the stores the flow names that its properties read.
+    pub const fn with_named(self, named: &'static [NamedStore<C>]) -> Self {
+        Self {
+            info: self.info,
+            props: self.props,
+            stores: self.stores.with_named(named),
         }
     }
 }
@@ -140,14 +146,10 @@ impl<const C: usize> Inject<C> {
         for prop in self.props {
             let result = match &prop.value {
                 InjectValue::Context(property) => {
-                    let store = match property.scope {
-                        Scope::Flow => self.flow,
-                        Scope::Global => self.global,
-                        Scope::Msg => None,
-                    };
                     // A busy store is counted by `with`; the property is
                     // left out then, as a missing value is.
-                    store
+                    self.stores
+                        .store(property.scope)
                         .and_then(|store| {
                             store.with(device, |store| match store.get(property.path) {
                                 Some(value) => msg.set(prop.path, &value),
@@ -293,6 +295,7 @@ mod tests {
 
     use super::*;
     use crate::msg::PathSegment::Key;
+    use crate::nodes::Scope;
 
     static FLOW: Context<64> = Context::new();
 

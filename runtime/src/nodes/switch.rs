@@ -583,7 +583,7 @@ impl<const P: usize, const C: usize> Switch<P, C> {
     }
 
     fn reads_context(&self) -> bool {
-        self.stores.flow.is_some() || self.stores.global.is_some()
+        self.stores.any()
     }
 
     fn previous(&self) -> Arg<'_> {
@@ -611,7 +611,7 @@ impl<const P: usize, const C: usize> Switch<P, C> {
     ) -> impl Iterator<Item = Result<usize, RuleError>> + 'a {
         let value_of = move |property: &Property| match property.scope {
             Scope::Msg => msg.get(property.path),
-            scope => stores.and_then(|stores| stores.get(scope == Scope::Global, property.path)),
+            scope => stores.and_then(|stores| stores.get(scope, property.path)),
         };
         let subject = Arg::from_value(value_of(&self.property));
         let context = Parts {
@@ -724,11 +724,7 @@ impl<const P: usize, const C: usize> Switch<P, C> {
             let remembered = match self.property.scope {
                 Scope::Msg => Previous::Undefined,
                 _ if P == 0 => Previous::Undefined,
-                scope => remember(
-                    stores.get(scope == Scope::Global, self.property.path),
-                    seen,
-                    device,
-                ),
+                scope => remember(stores.get(scope, self.property.path), seen, device),
             };
             Ok((ports, remembered))
         });

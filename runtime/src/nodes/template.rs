@@ -146,7 +146,7 @@ impl<const C: usize> Template<C> {
         tokens: &'static [Token],
         json: bool,
     ) -> Option<()> {
-        if self.stores.flow.is_none() && self.stores.global.is_none() {
+        if !self.stores.any() {
             return self.render_into(device, source, None, target, path, tokens, json);
         }
         self.stores
@@ -161,11 +161,7 @@ impl<const C: usize> Template<C> {
     /// on unchanged.
     fn put_in_context<const N: usize>(&self, device: &Device, result: &Msg<N>) -> Option<()> {
         let value = result.get(RESULT)?;
-        let store = match self.field.scope {
-            Scope::Flow => self.stores.flow,
-            Scope::Global => self.stores.global,
-            Scope::Msg => None,
-        }?;
+        let store = self.stores.store(self.field.scope)?;
         let set = store.with(device, |store| store.set(self.field.path, &value))?;
         put(device, set)
     }
@@ -583,7 +579,7 @@ fn lookup<'m, const C: usize>(
         .or_else(|| name.fallback.map(Found::Env))
         .or_else(|| {
             let property = name.context?;
-            let value = stores?.get(property.scope == Scope::Global, property.path)?;
+            let value = stores?.get(property.scope, property.path)?;
             Some(Found::Context(value))
         })
 }

@@ -16,7 +16,6 @@
 
 use core::fmt;
 
-use super::change::Scope;
 use super::delay::{number_in, strictly_equal, timer_ms};
 use super::template::RenderError;
 use super::{InjectValue, Mustache};
@@ -385,10 +384,9 @@ impl<const N: usize, const T: usize, const C: usize> Trigger<N, T, C> {
         let InjectValue::Context(property) = value else {
             return value.set(msg, PAYLOAD, now.date_ms);
         };
-        let global = property.scope == Scope::Global;
         let read = self.stores.read(device, |stores| {
             stores
-                .get(global, property.path)
+                .get(property.scope, property.path)
                 .map(|found| msg.set(PAYLOAD, &found))
         });
         match read.flatten() {
