@@ -282,7 +282,19 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
                 resources::context_store_ram(device.context_capacity)
             } else if name == "LOOPBACK" {
                 loop_queues += 1;
-                resources::loop_queue_ram(device.message_capacity)
+                // As many places as psosc gives the device's queue.
+                let on_device = |node: &usize| {
+                    flow.nodes.get(*node).is_some_and(|node| node.device == index)
+                };
+                let capacity = resources::loop_queue_capacity(
+                    flow.wires
+                        .iter()
+                        .filter(|wire| wire.queued)
+                        .map(|wire| wire.from)
+                        .chain(flow.queued_watches.iter().map(|(node, _)| *node))
+                        .filter(on_device),
+                );
+                resources::loop_queue_ram(device.message_capacity, capacity)
             } else {
                 continue;
             };
