@@ -48,8 +48,11 @@ impl<F> core::fmt::Debug for Engine<F> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Regex {
     dfa: &'static [u8],
-    engine: Engine<fn(&'static [u8], &[u8]) -> Result<bool, RegexError>>,
+    engine: Engine<IsMatch>,
 }
+
+/// [`Regex::is_match`]'s engine.
+type IsMatch = fn(&'static [u8], &[u8]) -> Result<bool, RegexError>;
 
 /// Why a pattern could not be run: its bytes are not a DFA this runtime
 /// reads (a big-endian device, or bytes not made by a matching psosc), or
