@@ -415,7 +415,7 @@ pub fn type_code(type_name: &str) -> u64 {
     let measured = match type_name {
         "delay" => 3304,
         "trigger" => 3104,
-        "batch" => 3496,
+        "batch" => 3600,
         "sort" => 3396,
         "join" => 10640,
         "split" => 2684,
