@@ -704,6 +704,19 @@ impl Change {
             .max()
             .unwrap_or(0)
     }
+
+    /// Whether a rule replaces what a regular expression matches.
+    pub fn has_regex(&self) -> bool {
+        self.rules.iter().any(|rule| {
+            matches!(
+                rule,
+                ChangeRule::Change {
+                    from: ChangePattern::Regex(_),
+                    ..
+                }
+            )
+        })
+    }
 }
 
 /// The context stores of `properties` (not the message), each once, in
@@ -792,6 +805,13 @@ impl Switch {
         self.rules
             .iter()
             .any(|rule| matches!(rule.op, SwitchOp::Regex(_)))
+    }
+
+    /// Whether a rule tests whether the property is JSON text.
+    pub fn tests_json(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|rule| matches!(rule.op, SwitchOp::IsType(JsType::Json)))
     }
 
     /// Whether the node holds the messages of a sequence until it is

@@ -20,12 +20,39 @@ use regex_automata::{Anchored, Input};
 #[repr(C, align(4))]
 pub struct Aligned<const L: usize>(pub [u8; L]);
 
+/// The code a pattern is run with, held beside its bytes: the constructor
+/// names it, so a device links a search engine only where its flow builds a
+/// pattern that needs it, not in every node that could run one (a node
+/// matches on its rule's kind at run time, which the linker cannot see
+/// through). There is one engine for each kind of pattern, so any two are
+/// equal.
+#[derive(Clone, Copy)]
+struct Engine<F>(F);
+
+impl<F> PartialEq for Engine<F> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<F> Eq for Engine<F> {}
+
+impl<F> core::fmt::Debug for Engine<F> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Engine")
+    }
+}
+
 /// A compiled pattern: the bytes of an unanchored dense DFA, serialized
 /// little-endian, as psosc writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Regex {
     dfa: &'static [u8],
+    engine: Engine<IsMatch>,
 }
+
+/// [`Regex::is_match`]'s engine.
+type IsMatch = fn(&'static [u8], &[u8]) -> Result<bool, RegexError>;
 
 /// Why a pattern could not be run: its bytes are not a DFA this runtime
 /// reads (a big-endian device, or bytes not made by a matching psosc), or
@@ -36,19 +63,16 @@ pub struct RegexError;
 impl Regex {
     /// `dfa` is 4-byte aligned: take it from an [`Aligned`].
     pub const fn new(dfa: &'static [u8]) -> Self {
-        Self { dfa }
+        Self {
+            dfa,
+            engine: Engine(dfa_is_match),
+        }
     }
 
     /// Whether the pattern matches anywhere in `haystack`, as JavaScript's
-    /// `text.match(pattern)` is truthy. Each call checks the bytes again
-    /// (`from_bytes` validates in time linear in their size), since no
-    /// checked form can be kept in a static without unsafe code.
+    /// `text.match(pattern)` is truthy.
     pub fn is_match(&self, haystack: &[u8]) -> Result<bool, RegexError> {
-        let (dfa, _) = DFA::from_bytes(self.dfa).map_err(|_| RegexError)?;
-        let input = Input::new(haystack).earliest(true);
-        dfa.try_search_fwd(&input)
-            .map(|found| found.is_some())
-            .map_err(|_| RegexError)
+        (self.engine.0)(self.dfa, haystack)
     }
 
     /// The serialized DFA, for checking its size.
@@ -61,6 +85,17 @@ impl Regex {
     }
 }
 
+/// [`Regex::is_match`]. Each call checks the bytes again (`from_bytes`
+/// validates in time linear in their size), since no checked form can be
+/// kept in a static without unsafe code.
+fn dfa_is_match(dfa: &'static [u8], haystack: &[u8]) -> Result<bool, RegexError> {
+    let (dfa, _) = DFA::from_bytes(dfa).map_err(|_| RegexError)?;
+    let input = Input::new(haystack).earliest(true);
+    dfa.try_search_fwd(&input)
+        .map(|found| found.is_some())
+        .map_err(|_| RegexError)
+}
+
 /// A compiled pattern that finds where its matches are: the forward DFA
 /// gives where the leftmost-first match ends (what JavaScript's
 /// backtracking finds), a reverse DFA run back from there, anchored, where
@@ -69,18 +104,34 @@ impl Regex {
 pub struct Finder {
     forward: &'static [u8],
     reverse: &'static [u8],
+    engine: Engine<FindAt>,
 }
+
+/// [`Finder::find_at`]'s engine.
+type FindAt = fn(&Finder, &[u8], usize) -> Result<Option<(usize, usize)>, RegexError>;
 
 impl Finder {
     /// Both are 4-byte aligned: take them from [`Aligned`]s.
     pub const fn new(forward: &'static [u8], reverse: &'static [u8]) -> Self {
-        Self { forward, reverse }
+        Self {
+            forward,
+            reverse,
+            engine: Engine(Self::dfa_find_at),
+        }
     }
 
     /// The first match in `haystack` that starts at or after `from` (a
     /// character boundary), as `(start, end)`; look-behind such as `\b` and
     /// `^` sees the text before `from`, as JavaScript's `lastIndex` does.
     pub fn find_at(
+        &self,
+        haystack: &[u8],
+        from: usize,
+    ) -> Result<Option<(usize, usize)>, RegexError> {
+        (self.engine.0)(self, haystack, from)
+    }
+
+    fn dfa_find_at(
         &self,
         haystack: &[u8],
         from: usize,
@@ -133,7 +184,11 @@ impl Finder {
 pub struct Captures {
     program: &'static [u32],
     names: &'static [&'static str],
+    engine: Engine<Find>,
 }
+
+/// [`Captures::find`]'s engine.
+type Find = fn(&Captures, &str, usize, usize, &mut [u32]) -> Result<Option<usize>, RegexError>;
 
 /// The instructions of a [`Captures`] program, each three words: the
 /// operation and two operands. Every instruction but [`op::SPLIT`] and
@@ -197,7 +252,11 @@ impl Captures {
     /// `program` as psosc writes it; `names` gives each group's name, or
     /// `""`, from group 1 on.
     pub const fn new(program: &'static [u32], names: &'static [&'static str]) -> Self {
-        Self { program, names }
+        Self {
+            program,
+            names,
+            engine: Engine(Self::run),
+        }
     }
 
     /// The words of memory [`Captures::find`] needs for a program of
@@ -263,6 +322,17 @@ impl Captures {
     /// by `^`, `$`, `\b` and `\B`. A `memory` shorter than
     /// [`Captures::memory_words`] is an error.
     pub fn find(
+        &self,
+        text: &str,
+        start: usize,
+        limit: usize,
+        memory: &mut [u32],
+    ) -> Result<Option<usize>, RegexError> {
+        (self.engine.0)(self, text, start, limit, memory)
+    }
+
+    /// [`Captures::find`]: the Pike VM.
+    fn run(
         &self,
         text: &str,
         start: usize,

@@ -213,7 +213,7 @@ impl Primitive<'_> {
     /// Writes JavaScript's `String(value)` of a primitive; a reference
     /// writes as an object does (`[object Object]`), which is right for
     /// objects only: [`ValueRef::write_js_text`] writes arrays and buffers.
-    pub fn write_js_text<W: Write>(self, out: &mut W) -> fmt::Result {
+    pub fn write_js_text<W: Write + ?Sized>(self, out: &mut W) -> fmt::Result {
         match self {
             Primitive::Null => out.write_str("null"),
             Primitive::Bool(b) => out.write_str(if b { "true" } else { "false" }),
@@ -318,7 +318,7 @@ impl ValueRef<'_> {
     /// value: an array as its items joined by commas (`null` items empty,
     /// nested arrays flattened), an object as `[object Object]`, a buffer
     /// as its UTF-8 text with U+FFFD for what is not UTF-8.
-    pub fn write_js_text<W: Write>(&self, out: &mut W) -> fmt::Result {
+    pub fn write_js_text<W: Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
         match self {
             ValueRef::Array(items) => {
                 for (index, item) in items.iter().enumerate() {
@@ -345,7 +345,7 @@ impl ValueRef<'_> {
     }
 
     /// Writes the value as `JSON.stringify` would, compactly.
-    pub fn write_json<W: Write>(&self, out: &mut W) -> fmt::Result {
+    pub fn write_json(&self, out: &mut dyn Write) -> fmt::Result {
         self.write_json_indented(out, 0)
     }
 
@@ -353,13 +353,18 @@ impl ValueRef<'_> {
     /// with `indent` above 0, each item and member on a line of its own,
     /// indented by that many spaces a level, and a space after each colon;
     /// empty arrays and objects stay `[]` and `{}`.
-    pub fn write_json_indented<W: Write>(&self, out: &mut W, indent: usize) -> fmt::Result {
+    pub fn write_json_indented(&self, out: &mut dyn Write, indent: usize) -> fmt::Result {
         Layout { indent, depth: 0 }.value(self, out)
     }
 }
 
 /// Where `JSON.stringify` stands while it writes: how far a level indents,
 /// and how deep in the value it is.
+///
+/// JSON is written to a `&mut dyn Write`, not a generic writer: a device
+/// writes it to the console, to slices, to counters and through escapers,
+/// and a generic writer made one copy of this code for each of them (7 KiB
+/// of the reference device's flash, against an indirect call a write).
 #[derive(Clone, Copy)]
 struct Layout {
     indent: usize,
@@ -367,7 +372,7 @@ struct Layout {
 }
 
 impl Layout {
-    fn value<W: Write>(self, value: &ValueRef<'_>, out: &mut W) -> fmt::Result {
+    fn value(self, value: &ValueRef<'_>, out: &mut dyn Write) -> fmt::Result {
         match value {
             ValueRef::Null => out.write_str("null"),
             ValueRef::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
@@ -397,7 +402,7 @@ impl Layout {
         }
     }
 
-    fn members<W: Write>(self, members: &Members<'_>, out: &mut W) -> fmt::Result {
+    fn members(self, members: &Members<'_>, out: &mut dyn Write) -> fmt::Result {
         self.list(
             out,
             ['{', '}'],
@@ -410,19 +415,19 @@ impl Layout {
     }
 
     /// A member's key and the colon after it.
-    fn key<W: Write>(self, key: &str, out: &mut W) -> fmt::Result {
+    fn key(self, key: &str, out: &mut dyn Write) -> fmt::Result {
         write_json_string(key, out)?;
         out.write_str(if self.indent > 0 { ": " } else { ":" })
     }
 
     /// An array or object: its brackets around its entries, each written by
     /// `entry` one level deeper, separated by commas (and line breaks).
-    fn list<W: Write, T>(
+    fn list<T>(
         self,
-        out: &mut W,
+        out: &mut dyn Write,
         [open, close]: [char; 2],
         entries: impl IntoIterator<Item = T>,
-        mut entry: impl FnMut(Layout, T, &mut W) -> fmt::Result,
+        mut entry: impl FnMut(Layout, T, &mut dyn Write) -> fmt::Result,
     ) -> fmt::Result {
         let inner = Layout {
             depth: self.depth + 1,
@@ -445,7 +450,7 @@ impl Layout {
     }
 
     /// A new line indented to this level, when indenting at all.
-    fn line_break<W: Write>(self, out: &mut W) -> fmt::Result {
+    fn line_break(self, out: &mut dyn Write) -> fmt::Result {
         if self.indent == 0 {
             return Ok(());
         }
@@ -477,7 +482,7 @@ impl fmt::Display for ValueRef<'_> {
     }
 }
 
-fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
+fn write_json_string(s: &str, out: &mut dyn Write) -> fmt::Result {
     out.write_char('"')?;
     write_json_escaped(s, out)?;
     out.write_char('"')
@@ -485,15 +490,15 @@ fn write_json_string<W: Write>(s: &str, out: &mut W) -> fmt::Result {
 
 /// Text written into a JSON string: what is written through it is escaped
 /// as `JSON.stringify` escapes a string's characters.
-pub(crate) struct JsonEscaped<'a, W: Write>(pub(crate) &'a mut W);
+pub(crate) struct JsonEscaped<'a>(pub(crate) &'a mut dyn Write);
 
-impl<W: Write> Write for JsonEscaped<'_, W> {
+impl Write for JsonEscaped<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         write_json_escaped(s, self.0)
     }
 }
 
-fn write_json_escaped<W: Write>(s: &str, out: &mut W) -> fmt::Result {
+fn write_json_escaped(s: &str, out: &mut dyn Write) -> fmt::Result {
     for c in s.chars() {
         match (c, short_escape(c)) {
             ('"', _) => out.write_str("\\\"")?,

@@ -145,7 +145,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "delay",
         resources: Resources {
-            flash: 5376,
+            flash: 5632,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -179,7 +179,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "trigger",
         resources: Resources {
-            flash: 2624,
+            flash: 2880,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -223,7 +223,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "split",
         resources: Resources {
-            flash: 5376,
+            flash: 5632,
             ram: 2 * 512 + 32,
         },
         hardware: false,
@@ -231,7 +231,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "join",
         resources: Resources {
-            flash: 4352,
+            flash: 4864,
             ram: 2 * (1024 + 512 + 3 * 64 + 32),
         },
         hardware: false,
@@ -413,22 +413,24 @@ pub fn is_hardware(type_name: &str) -> bool {
 /// A `qemu-lm3s6965` device with no nodes (`cargo xtask bench sizes`'s
 /// baseline): the runtime's fixed part, the executor, the board's drivers
 /// (with the stack's paint and the scan for its high-water mark).
-/// Measured: 11284 bytes of flash and 1496 of static RAM (of which 128
+/// Measured: 10476 bytes of flash and 1496 of static RAM (of which 128
 /// hold the text of an error for catch nodes).
 pub const BOARD: Resources = Resources {
-    flash: 11 * 1024 + 256,
+    flash: 10 * 1024 + 256,
     ram: 1536,
 };
 
 /// What the first node of a device brings that every later node shares:
 /// the message, its JSON, number formatting, the timers' task, and the
 /// code of inject, switch, change and debug. Measured: the reference
-/// chain inject → switch → change → debug takes 90280 bytes of flash and
+/// chain inject → switch → change → debug takes 53940 bytes of flash and
 /// 1608 of static RAM; less [`BOARD`] and its four nodes (each as
-/// [`NODE_TYPES`] counts it), 75 KiB of flash, counted as 77 KiB (it took
-/// 91688 while inject and change linked the `iso` formatter), and no RAM.
+/// [`NODE_TYPES`] counts it), 40.2 KiB of flash, counted as 42 KiB, and
+/// no RAM. (It took 90280 while every switch and change linked the regex
+/// engines and the JSON parser, panics linked their messages' formatting
+/// and JSON was written by a copy of its code for each kind of writer.)
 pub const SHARED_CODE: Resources = Resources {
-    flash: 77 * 1024,
+    flash: 42 * 1024,
     ram: 0,
 };
 
@@ -436,32 +438,41 @@ pub const SHARED_CODE: Resources = Resources {
 /// node of it, as measured on `qemu-lm3s6965`: a device with the reference
 /// chain and one node of the type, less the chain and the node's own
 /// flash. The types of the reference chain are in [`SHARED_CODE`]; for
-/// status, complete, link call, link out and the mqtt nodes what one node
-/// adds is within its own flash; a type the table does not list counts
+/// status, complete, link out and the mqtt nodes what one node adds is
+/// within its own flash (a link call's, with its subroutine, 88 bytes
+/// beyond); a type the table does not list counts
 /// its code per node ([`OTHER_NODE_TYPE`]).
 pub fn type_code(type_name: &str) -> u64 {
     // Each: the difference measured, less the node's flash.
     let measured = match type_name {
         "delay" => 3304,
         "trigger" => 3104,
-        "batch" => 3144,
+        "batch" => 3600,
         "sort" => 3396,
         "join" => 10640,
         "split" => 2684,
         "smooth" => 4380,
-        "csv" => 19996,
+        "csv" => 25520,
         "rbe" => 4876,
         // With one watched node.
         "catch" => 1188,
         // With one status node that receives the instance's status; most
         // of it writes payloads as `util.inspect` does.
         crate::subflow::STATUS_PORT_TYPE => 7096,
-        "json" => 6920,
+        "json" => 12468,
         // What a json node's check against `msg.schema` adds (20848
         // measured with it), in a flow that may set it.
         SCHEMA_CHECK => 13928,
+        // The three engines together, which every switch and change node
+        // linked before a pattern named its own: the reference chain took
+        // 17740 bytes more.
+        REGEX_SEARCH => 17740,
+        // The parser, which every switch linked before: the reference
+        // chain took 5544 bytes more.
+        SWITCH_JSON_TEST => 5544,
         "template" => 5736,
         "range" => 1360,
+        "link call" => 88,
         _ => return 0,
     };
     code_from(measured)
@@ -493,14 +504,15 @@ pub fn context_store_ram(capacity: usize) -> u64 {
 /// 2 KiB receive and a 4 KiB send buffer and two messages, and the outbox
 /// of `outbox` messages of `message_capacity` bytes. Measured on
 /// `qemu-lm3s6965`, the reference chain with an `mqtt in` and an
-/// `mqtt out` against the chain alone: 35676 bytes of flash, and RAM
+/// `mqtt out` against the chain alone: 43468 bytes of flash (the JSON
+/// parser the session reads messages with among them), and RAM
 /// 7872 + 2 × the message capacity for the task, 32 + `outbox` × (the
 /// message capacity + 16) for the outbox (17392 bytes with the defaults,
 /// 512 and 16; 9520 with 256 and 4).
 pub fn session_resources(message_capacity: usize, outbox: usize) -> Resources {
     let message = message_capacity.next_multiple_of(8) as u64;
     Resources {
-        flash: 35 * 1024,
+        flash: 43 * 1024,
         ram: 8 * 1024 + 2 * message + outbox as u64 * (message + 16),
     }
 }
@@ -1150,6 +1162,17 @@ pub fn closing_wires<'a>(
 /// ([`crate::ir::JsonNode::checks_schema`]).
 pub const SCHEMA_CHECK: &str = "json: msg.schema";
 
+/// The code that runs regular expressions (the DFA reader and search, and
+/// the groups' Pike VM), counted as a type of its own, once on a device
+/// whose switch or change nodes hold a pattern: a pattern names its engine,
+/// so a device without one does not link it.
+pub const REGEX_SEARCH: &str = "regex";
+
+/// The JSON parser a switch's `istype` json rule runs, counted as a type
+/// of its own, once on a device whose switches have such a rule (a json
+/// node, csv or an MQTT session may link it as well: counted twice then).
+pub const SWITCH_JSON_TEST: &str = "switch: istype json";
+
 /// What the nodes of one device share, each counted once however many
 /// nodes use it: the code of their types, their context stores, and the
 /// MQTT session.
@@ -1168,10 +1191,22 @@ impl<'a> Shared<'a> {
     pub fn add(&mut self, type_name: &'a str, kind: &'a NodeKind) {
         self.has_nodes = true;
         self.types.insert(type_name);
-        if let NodeKind::Json(json) = kind {
-            if json.checks_schema {
+        match kind {
+            NodeKind::Json(json) if json.checks_schema => {
                 self.types.insert(SCHEMA_CHECK);
             }
+            NodeKind::Switch(switch) => {
+                if switch.has_regex() {
+                    self.types.insert(REGEX_SEARCH);
+                }
+                if switch.tests_json() {
+                    self.types.insert(SWITCH_JSON_TEST);
+                }
+            }
+            NodeKind::Change(change) if change.has_regex() => {
+                self.types.insert(REGEX_SEARCH);
+            }
+            _ => {}
         }
         self.stores.extend(
             kind.context_scopes()

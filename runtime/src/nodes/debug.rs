@@ -257,7 +257,7 @@ enum Format {
 }
 
 /// The text the sidebar shows of a value, and its format.
-fn write_shown<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> Result<Format, fmt::Error> {
+fn write_shown(value: Option<ValueRef<'_>>, out: &mut dyn Write) -> Result<Format, fmt::Error> {
     Ok(match value {
         None => {
             out.write_str("(undefined)")?;
@@ -298,7 +298,7 @@ fn write_shown<W: Write>(value: Option<ValueRef<'_>>, out: &mut W) -> Result<For
 
 /// Text as the sidebar gets it: at most `MAX_LENGTH` UTF-16 units, and
 /// `...` after text that was cut.
-fn write_cut<W: Write>(text: &str, out: &mut W) -> fmt::Result {
+fn write_cut(text: &str, out: &mut dyn Write) -> fmt::Result {
     let mut units = 0;
     for c in text.chars() {
         if units + c.len_utf16() > MAX_LENGTH {
@@ -315,7 +315,7 @@ fn write_cut<W: Write>(text: &str, out: &mut W) -> fmt::Result {
 /// `{"__enc__":true,"type":"array","data":[...],"length":n}`, Buffers as
 /// `{"type":"Buffer","data":[...],"__enc__":true,"length":n}` with at most
 /// `MAX_LENGTH` bytes. Nesting is bounded by what a message holds.
-fn write_json<W: Write>(value: ValueRef<'_>, out: &mut W) -> fmt::Result {
+fn write_json(value: ValueRef<'_>, out: &mut dyn Write) -> fmt::Result {
     match value {
         ValueRef::Str(text) => {
             out.write_char('"')?;
@@ -355,7 +355,7 @@ fn write_json<W: Write>(value: ValueRef<'_>, out: &mut W) -> fmt::Result {
     }
 }
 
-fn write_members<W: Write>(members: &crate::Members<'_>, out: &mut W) -> fmt::Result {
+fn write_members(members: &crate::Members<'_>, out: &mut dyn Write) -> fmt::Result {
     out.write_char('{')?;
     for (index, (key, value)) in members.iter().enumerate() {
         if index > 0 {

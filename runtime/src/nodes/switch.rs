@@ -138,8 +138,36 @@ pub struct Switch<const P: usize = 0, const C: usize = 0> {
     rules: &'static [SwitchRule],
     /// Node-RED's `checkall`: every matching rule sends, not just the first.
     check_all: bool,
+    /// Whether text is JSON, for `istype` json: [`Switch::with_context`]
+    /// names the parser only when a rule needs it, so a device links the
+    /// JSON reader only where a switch of its flow tests for JSON.
+    json: JsonTest,
     previous: Previous,
     buffer: [u8; P],
+}
+
+/// Reads text as JSON into the scratch space given, as `JSON.parse` would.
+type JsonTest = fn(&[u8], &mut [u8]) -> Result<(), JsonError>;
+
+fn parses_as_json(text: &[u8], scratch: &mut [u8]) -> Result<(), JsonError> {
+    value_from_json_text(text, scratch).map(|_| ())
+}
+
+/// The test of a switch none of whose rules is `istype` json: never called.
+fn no_json_rule(_: &[u8], _: &mut [u8]) -> Result<(), JsonError> {
+    Err(JsonError::Truncated)
+}
+
+/// The JSON test `rules` need.
+const fn json_test(rules: &[SwitchRule]) -> JsonTest {
+    let mut rest = rules;
+    while let Some((rule, after)) = rest.split_first() {
+        if matches!(rule.op, SwitchOp::IsType(JsType::Json)) {
+            return parses_as_json;
+        }
+        rest = after;
+    }
+    no_json_rule
 }
 
 /// A value a rule looks at, with JavaScript's `undefined`.
@@ -421,7 +449,7 @@ fn has_own_property(value: Arg<'_>, key: &[u8]) -> bool {
     }
 }
 
-fn is_type<const N: usize>(value: Arg<'_>, ty: JsType) -> Result<bool, RuleError> {
+fn is_type<const N: usize>(value: Arg<'_>, ty: JsType, json: JsonTest) -> Result<bool, RuleError> {
     let value_ref = match value {
         Arg::Value(value) => Some(value),
         _ => None,
@@ -432,7 +460,7 @@ fn is_type<const N: usize>(value: Arg<'_>, ty: JsType) -> Result<bool, RuleError
             // is not JSON either.
             let parsed = match with_text::<N, _>(value, |text| {
                 let mut scratch = [0u8; N];
-                value_from_json_text(text, &mut scratch).map(|_| ())
+                json(text, &mut scratch)
             }) {
                 Err(NO_PRIMITIVE) => return Ok(false),
                 parsed => parsed?,
@@ -485,6 +513,7 @@ fn holds<const N: usize>(
     b: Arg<'_>,
     c: Arg<'_>,
     context: Parts<'_>,
+    json: JsonTest,
 ) -> Result<bool, RuleError> {
     let number = Arg::Number;
     Ok(match op {
@@ -511,7 +540,7 @@ fn holds<const N: usize>(
         SwitchOp::NotNull => !a.is_nullish(),
         SwitchOp::Empty => emptiness(a) == Some(true),
         SwitchOp::NotEmpty => emptiness(a) == Some(false),
-        SwitchOp::IsType(ty) => is_type::<N>(a, ty)?,
+        SwitchOp::IsType(ty) => is_type::<N>(a, ty, json)?,
         // Node-RED reads the rule's numbers before `msg.parts`.
         SwitchOp::Head => {
             let count = number_of(b)?;
@@ -577,6 +606,7 @@ impl<const P: usize, const C: usize> Switch<P, C> {
             stores,
             rules,
             check_all,
+            json: json_test(rules),
             previous: Previous::Null,
             buffer: [0; P],
         }
@@ -637,7 +667,7 @@ impl<const P: usize, const C: usize> Switch<P, C> {
                     core::mem::replace(&mut nothing_matched, true)
                 } else {
                     let (b, c) = (operand(&rule.value), operand(&rule.value2));
-                    match holds::<N>(rule.op, subject, b, c, context) {
+                    match holds::<N>(rule.op, subject, b, c, context, self.json) {
                         Ok(matched) => matched,
                         Err(error) => {
                             stopped = true;

@@ -14,7 +14,7 @@ use core::cmp::Ordering;
 use core::fmt::{self, Write};
 
 /// Writes a number as JavaScript's `String(n)` does.
-pub(crate) fn write_number<W: Write>(n: f64, out: &mut W) -> fmt::Result {
+pub(crate) fn write_number<W: Write + ?Sized>(n: f64, out: &mut W) -> fmt::Result {
     if n.is_nan() {
         return out.write_str("NaN");
     }
