@@ -284,7 +284,9 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
                 loop_queues += 1;
                 // As many places as psosc gives the device's queue.
                 let on_device = |node: &usize| {
-                    flow.nodes.get(*node).is_some_and(|node| node.device == index)
+                    flow.nodes
+                        .get(*node)
+                        .is_some_and(|node| node.device == index)
                 };
                 let capacity = resources::loop_queue_capacity(
                     flow.wires
@@ -356,9 +358,9 @@ fn the_flash_and_ram_of_devices_are_what_psosc_counts() {
 }
 
 /// The custom node types of `custom_sizes.json`, the repository's examples
-/// (`moving-average`, `hysteresis`) (its `cst-json`, the chain and a json
-/// node, which checks `msg.schema` in a flow with custom nodes, measures
-/// that check): for each, the device with one node of
+/// (`moving-average`, `hysteresis`) (its `cst-json`, the chain with an
+/// inject that sets `msg.schema` and a json node, which then checks it,
+/// measures that check): for each, the device with one node of
 /// it after the reference chain (`cst-TYPE`) and with two (`cst-twoTYPE`),
 /// and the Rust type of its nodes' statics.
 const CUSTOM_TYPES: &[(&str, &str)] = &[("average", "MovingAverage"), ("hysteresis", "Hysteresis")];
@@ -430,8 +432,8 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
             ));
         }
     }
-    // A flow with custom nodes may set `msg.schema`, so its json nodes
-    // check messages against it: what that adds to the chain.
+    // cst-json's inject gives its messages a `msg.schema`, so its json
+    // node checks them against it: what that adds to the chain.
     let load = |name: &str| loads.get(name).copied().unwrap_or(0);
     let measured = flash("cst-json").saturating_sub(flash("cst-chain"));
     let estimate = load("cst-json").saturating_sub(load("cst-chain"));

@@ -181,11 +181,11 @@ pub fn lower(
     lowering.check_config_references();
     lowering.load_node_crates();
     lowering.classify();
-    lowering.mark_schema_checks();
     lowering.read_wires();
     lowering.read_dynamic_calls();
     lowering.resolve_link_returns();
     let mut wires = lowering.resolve_wires();
+    lowering.mark_schema_checks(&wires);
     let mut placed = lowering.place(&mut devices, &mut wires, previous);
     lowering.read_wire_qos(&mut placed.nodes);
     lowering.check_wall_clocks(&placed.nodes, &devices);
@@ -550,14 +550,39 @@ impl<'a> Lowering<'a> {
         }
     }
 
-    /// Leaves the check against `msg.schema` out of json nodes when no
-    /// node of the flow can set it.
-    fn mark_schema_checks(&mut self) {
-        let checks = nodes::json::may_set_schema(
-            self.enabled().into_iter().map(|(_, node)| node),
-            self.kinds.iter().map(|(_, kind)| kind),
+    /// Leaves the check against `msg.schema` out of json nodes that no
+    /// message carrying one can reach: none of the nodes before them on
+    /// their wires, or whose messages their catch and complete nodes get,
+    /// may set it.
+    fn mark_schema_checks(&mut self, wires: &[Wire]) {
+        let raw = self.raw;
+        let nodes: Vec<RuntimeNode<'_>> = self
+            .kinds
+            .iter()
+            .filter_map(|(raw_index, kind)| {
+                Some(RuntimeNode {
+                    raw: raw.nodes.get(*raw_index)?,
+                    kind,
+                })
+            })
+            .collect();
+        let setters: Vec<bool> = nodes
+            .iter()
+            .map(|node| nodes::json::may_set_schema(node.raw, node.kind))
+            .collect();
+        // The watchers' own diagnostics come when the flow is placed.
+        let caught_by = nodes::catch::caught_by(raw, &nodes);
+        let completed_by = nodes::complete::completed_by(raw, &nodes, &mut Vec::new());
+        let watched = caught_by
+            .iter()
+            .chain(&completed_by)
+            .flat_map(|(node, watchers)| watchers.iter().map(move |watcher| (*node, *watcher)));
+        let reached = nodes::json::schema_reaches(
+            &setters,
+            wires.iter().map(|wire| (wire.from, wire.to)).chain(watched),
         );
-        nodes::json::mark_schema_checks(self.kinds.iter_mut().map(|(_, kind)| kind), checks);
+        drop(nodes);
+        nodes::json::mark_schema_checks(self.kinds.iter_mut().map(|(_, kind)| kind), &reached);
     }
 
     fn check_link_call(&mut self, node: &RawNode) {

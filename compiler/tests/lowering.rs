@@ -394,12 +394,14 @@ fn json_properties_are_read_as_node_red_reads_them() {
     }
 }
 
-/// A json node checks messages against `msg.schema` only in a flow where
-/// some node may set it: one that names `schema` in its configuration (a
-/// change rule, an inject property, a subflow instance's value that a
-/// node inside takes as its property).
+/// A json node checks messages against `msg.schema` only where a message
+/// from a node that may set it can reach it: one that names `schema` in
+/// its configuration (a change rule, an inject property, a subflow
+/// instance's value that a node inside takes as its property), on the
+/// wires before it (through link nodes and across devices) or before a
+/// catch node wired to it.
 #[test]
-fn json_nodes_check_msg_schema_only_where_the_flow_may_set_it() {
+fn json_nodes_check_msg_schema_only_where_a_message_may_bring_it() {
     let json = r#"{"id": "j", "type": "json", "wires": []}"#;
     for (others, expect) in [
         ("", false),
@@ -421,6 +423,31 @@ fn json_nodes_check_msg_schema_only_where_the_flow_may_set_it() {
                 "env": [{"name": "TO", "type": "str", "value": "payload"}]},
                {"id": "sc", "type": "change", "z": "s", "rules": [{"t": "set", "p": "${TO}", "pt": "msg", "to": "{}", "tot": "json"}], "wires": [[]]},
                {"id": "si", "type": "subflow:s", "env": [{"name": "TO", "type": "str", "value": "schema"}], "wires": [["j"]]},"#,
+            true,
+        ),
+        // A setter whose messages do not reach the json node.
+        (
+            r#"{"id": "i", "type": "inject", "props": [{"p": "schema", "v": "{}", "vt": "json"}], "wires": [["d"]]},
+               {"id": "d", "type": "debug", "wires": []},"#,
+            false,
+        ),
+        // Through a node between, a link out and its link in, and a
+        // wire across devices.
+        (
+            r#"{"id": "d1", "type": "psos-device", "name": "schema-path-a", "board": "host"},
+               {"id": "d2", "type": "psos-device", "name": "schema-path-b", "board": "host"},
+               {"id": "i", "type": "inject", "device": "schema-path-a", "props": [{"p": "schema", "v": "{}", "vt": "json"}], "wires": [["lo"]]},
+               {"id": "lo", "type": "link out", "mode": "link", "links": ["li"], "wires": []},
+               {"id": "li", "type": "link in", "links": ["lo"], "wires": [["c"]]},
+               {"id": "c", "type": "change", "device": "schema-path-b", "rules": [{"t": "set", "p": "payload", "pt": "msg", "to": "x", "tot": "str"}], "wires": [["j"]]},"#,
+            true,
+        ),
+        // A catch node gets the message of the node that failed, schema
+        // and all.
+        (
+            r#"{"id": "i", "type": "inject", "props": [{"p": "schema", "v": "{}", "vt": "json"}], "wires": [["r"]]},
+               {"id": "r", "type": "range", "minin": "0", "maxin": "1", "minout": "0", "maxout": "1", "action": "scale", "round": false, "property": "payload", "wires": [[]]},
+               {"id": "k", "type": "catch", "scope": ["r"], "uncaught": false, "wires": [["j"]]},"#,
             true,
         ),
     ] {

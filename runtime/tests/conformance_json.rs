@@ -605,7 +605,7 @@ fn a_node_without_the_check_refuses_a_schema_it_is_given() {
         (
             &*format!(r#"{{"payload":{},"schema":{SCHEMA}}}"#, as_string(INVALID)),
             None,
-            Some("JSON Schema error: this json node was built without the check against msg.schema, as no node of its flow sets msg.schema"),
+            Some("JSON Schema error: this json node was built without the check against msg.schema, as no node whose messages reach it sets msg.schema"),
         ),
     ] {
         let device = Device::new("unchecked", "conformance");

@@ -249,7 +249,7 @@ fn refuse_unchecked(info: &NodeInfo, device: &Device) {
 }
 
 /// The error of a node built without the check that is given a schema.
-const UNCHECKED: &str = "JSON Schema error: this json node was built without the check against msg.schema, as no node of its flow sets msg.schema";
+const UNCHECKED: &str = "JSON Schema error: this json node was built without the check against msg.schema, as no node whose messages reach it sets msg.schema";
 
 /// Reports a schema that is not checked against: Node-RED's text when Ajv
 /// would not compile it, with the reason a device adds when Ajv would.
