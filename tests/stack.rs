@@ -34,14 +34,18 @@ use support::{check_flow, repo_root, Mosquitto, Running};
 const RUN_FOR_MS: u64 = 6000;
 
 /// How far above the measured mark psosc's reservation may be: half as
-/// much again, and 1 KiB. The paint shows only what was written, and a
+/// much again, and 2 KiB. The paint shows only what was written, and a
 /// message buffer on the stack is written only as far as the message goes
 /// (these flows fill 80 to 95 % of it), so the reservation, which counts
-/// whole buffers, must be allowed above; and psosc counts every call of a
+/// whole buffers, must be allowed above; psosc counts every call of a
 /// node alike, but a change node's frame differs from a switch node's by
-/// a few hundred bytes, which over a path of a few nodes is the rest.
+/// a few hundred bytes, which over a path of a few nodes adds up; and it
+/// counts one base of leaf frames for every device (`STACK_BASE`, as deep
+/// as number parsing goes), where a path that only writes text through
+/// the shared JSON writer reaches about 1.8 KiB less (stk-text: 6060
+/// bytes used, 7856 while each writer had its own copy of the code).
 fn slack(measured: u64) -> u64 {
-    measured / 2 + 1024
+    measured / 2 + 2048
 }
 
 /// The mark a device printed before it stopped: `(used, room)`.

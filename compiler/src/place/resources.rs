@@ -163,7 +163,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "rbe",
         resources: Resources {
-            flash: 768,
+            flash: 928,
             ram: 1280,
         },
         hardware: false,
@@ -171,7 +171,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "smooth",
         resources: Resources {
-            flash: 1280,
+            flash: 1600,
             ram: 8 * (10 * 8 + 64 + 64),
         },
         hardware: false,
@@ -459,7 +459,7 @@ pub fn type_code(type_name: &str) -> u64 {
         // With one status node that receives the instance's status; most
         // of it writes payloads as `util.inspect` does.
         crate::subflow::STATUS_PORT_TYPE => 7096,
-        "json" => 12468,
+        "json" => 12600,
         // What a json node's check against `msg.schema` adds (20848
         // measured with it), in a flow that may set it.
         SCHEMA_CHECK => 13928,
