@@ -219,6 +219,20 @@ pub fn lower(
     (count_errors(lowering.diagnostics) == errors_before).then_some(flow)
 }
 
+/// Each runtime node (`kinds`, by the index of its configuration in `raw`)
+/// with its configuration, in the order of `kinds`.
+fn runtime_nodes<'n>(raw: &'n RawFlow, kinds: &'n [(usize, ir::NodeKind)]) -> Vec<RuntimeNode<'n>> {
+    kinds
+        .iter()
+        .filter_map(|(raw_index, kind)| {
+            Some(RuntimeNode {
+                raw: raw.nodes.get(*raw_index)?,
+                kind,
+            })
+        })
+        .collect()
+}
+
 /// The wires from each `mqtt out` to the `mqtt in` nodes that subscribe to
 /// its topic, among those `same_device(out, in)` puts on one device: the
 /// ones [`Lowering::wire_local_topics`] adds once nodes are placed, and the
@@ -556,16 +570,7 @@ impl<'a> Lowering<'a> {
     /// may set it.
     fn mark_schema_checks(&mut self, wires: &[Wire]) {
         let raw = self.raw;
-        let nodes: Vec<RuntimeNode<'_>> = self
-            .kinds
-            .iter()
-            .filter_map(|(raw_index, kind)| {
-                Some(RuntimeNode {
-                    raw: raw.nodes.get(*raw_index)?,
-                    kind,
-                })
-            })
-            .collect();
+        let nodes = runtime_nodes(raw, &self.kinds);
         let setters: Vec<bool> = nodes
             .iter()
             .map(|node| nodes::json::may_set_schema(node.raw, node.kind))
@@ -1165,16 +1170,7 @@ impl<'a> Lowering<'a> {
             devices.extend(crate::place::implicit_device(self.raw, self.diagnostics));
         }
         let raw = self.raw;
-        let nodes: Vec<RuntimeNode<'_>> = self
-            .kinds
-            .iter()
-            .filter_map(|(raw_index, kind)| {
-                Some(RuntimeNode {
-                    raw: raw.nodes.get(*raw_index)?,
-                    kind,
-                })
-            })
-            .collect();
+        let nodes = runtime_nodes(raw, &self.kinds);
         crate::place::place(
             raw,
             self.environment,

@@ -10,24 +10,6 @@ use crate::ir::{
     Literal, NodeKind, Property, Store, Template, TemplateBody, TemplateName, TemplateToken,
 };
 
-/// What every JavaScript object inherits. mustache.js finds these in any
-/// object (`{{payload.toString}}`), where a device's messages have only
-/// their own members, so names that use them are refused.
-const INHERITED: &[&str] = &[
-    "constructor",
-    "hasOwnProperty",
-    "isPrototypeOf",
-    "propertyIsEnumerable",
-    "toLocaleString",
-    "toString",
-    "valueOf",
-    "__proto__",
-    "__defineGetter__",
-    "__defineSetter__",
-    "__lookupGetter__",
-    "__lookupSetter__",
-];
-
 #[derive(Clone, Copy)]
 enum Syntax {
     Mustache,
@@ -257,7 +239,10 @@ fn template_name(
         }
         None => None,
     };
-    if let Some(inherited) = parts.iter().find(|part| INHERITED.contains(&part.as_str())) {
+    if let Some(inherited) = parts
+        .iter()
+        .find(|part| psos::nodes::OBJECT_PROTOTYPE_MEMBERS.contains(&part.as_str()))
+    {
         reader.diagnostics.push(
             Diagnostic::error(
                 Code::UnsupportedValue,

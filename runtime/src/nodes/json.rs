@@ -14,8 +14,8 @@ use crate::{Device, ErrorKind, Msg, Node, NodeInfo, Outputs};
 
 mod schema;
 
-pub use schema::MAX_SCHEMA_DEPTH;
 use schema::{Checked, SchemaProblem};
+pub use schema::{MAX_SCHEMA_DEPTH, OBJECT_PROTOTYPE_MEMBERS};
 
 /// Which way the node converts (Node-RED's `action`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -47,7 +47,7 @@ pub use delay::{
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue, UNSUPPORTED_PROP};
 pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};
-pub use json::{Json, JsonAction, MAX_SCHEMA_DEPTH, PRETTY_INDENT};
+pub use json::{Json, JsonAction, MAX_SCHEMA_DEPTH, OBJECT_PROTOTYPE_MEMBERS, PRETTY_INDENT};
 pub use link::{
     find_target, DynamicLinkCall, LinkAnswer, LinkCall, LinkReturn, LinkTarget, LookupError,
     LINK_SOURCE,

@@ -617,8 +617,9 @@ const OBJECT_KEYWORDS: [&str; 3] = ["required", "additionalProperties", "propert
 
 /// The members every object inherits from JavaScript's `Object.prototype`:
 /// Ajv finds a property by `data[name] !== undefined`, so `required` finds
-/// these in any object, and `properties` checks those an object lacks.
-const INHERITED: [&str; 12] = [
+/// these in any object, and `properties` checks those an object lacks
+/// (and psosc refuses mustache names that use them).
+pub const OBJECT_PROTOTYPE_MEMBERS: [&str; 12] = [
     "constructor",
     "hasOwnProperty",
     "isPrototypeOf",
@@ -839,7 +840,9 @@ fn check(
                 if let Some(ValueRef::Array(required)) = members.get("required") {
                     for name in required.iter() {
                         if let ValueRef::Str(name) = name {
-                            if object.get(name).is_none() && !INHERITED.contains(&name) {
+                            if object.get(name).is_none()
+                                && !OBJECT_PROTOTYPE_MEMBERS.contains(&name)
+                            {
                                 fail!(Failure::Required(name));
                             }
                         }
@@ -871,7 +874,7 @@ fn check(
                     let value = match object.get(name) {
                         _ if name == PROTO => continue,
                         Some(value) => Some(value),
-                        None if INHERITED.contains(&name) => None,
+                        None if OBJECT_PROTOTYPE_MEMBERS.contains(&name) => None,
                         None => continue,
                     };
                     let inner = Place {
