@@ -624,6 +624,9 @@ async fn pause(wait: Duration) -> core::ops::ControlFlow<()> {
     }
 }
 
+/// How many topic filters one SUBSCRIBE carries at most.
+const FILTERS_PER_SUBSCRIBE: usize = 8;
+
 /// One connected session: subscribe, announce, then deliver what arrives
 /// and publish what waits, until the connection fails (`Err`) or the
 /// device says goodbye (`Ok`).
@@ -634,14 +637,22 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
     outbox: &Outbox<N, CAP>,
     connection: &mut minimq::Connection<'_, '_, IO>,
 ) -> Result<(), ()> {
-    for subscription in subscriptions {
-        // "No local": what the device publishes reaches its own subscribers
-        // by direct wires, so the broker must not bring it back a second time.
-        let options = minimq::SubscriptionOptions::default()
-            .maximum_qos(qos(subscription.qos))
-            .ignore_local_messages();
-        let filter = TopicFilter::new(subscription.filter).options(options);
-        connection.subscribe(&[filter], &[]).await.map_err(|_| ())?;
+    // Several filters a SUBSCRIBE: each SUBSCRIBE holds one of minimq's
+    // eight places for packets awaiting an answer until its SUBACK is
+    // read, which happens only once the session is served, so a device
+    // with more than eight filters could not subscribe one by one.
+    for chunk in subscriptions.chunks(FILTERS_PER_SUBSCRIBE) {
+        let mut filters = heapless::Vec::<TopicFilter<'_>, FILTERS_PER_SUBSCRIBE>::new();
+        for subscription in chunk {
+            // "No local": what the device publishes reaches its own subscribers
+            // by direct wires, so the broker must not bring it back a second time.
+            let options = minimq::SubscriptionOptions::default()
+                .maximum_qos(qos(subscription.qos))
+                .ignore_local_messages();
+            let filter = TopicFilter::new(subscription.filter).options(options);
+            filters.push(filter).map_err(|_| ())?;
+        }
+        connection.subscribe(&filters, &[]).await.map_err(|_| ())?;
     }
     let online = minimq::Publication::new(broker.status_topic, &b"online"[..])
         .qos(QoS::AtLeastOnce)
