@@ -180,6 +180,11 @@ impl Running {
         self.child.id()
     }
 
+    /// Whether the process has not ended yet.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Asks the device to stop, as `psosc run` does, with SIGTERM: it says
     /// goodbye to its broker and prints its error counts.
     pub fn terminate(&self) {

@@ -1,7 +1,8 @@
 //! Sends back every byte that arrives on UART0: the serial link the MQTT
 //! client will use, shown on its own. In QEMU, connect UART0 to a socket,
 //! for example `-serial tcp:127.0.0.1:PORT` instead of the runner's
-//! `-serial null`, and what the socket sends comes back.
+//! `-serial null`, and what the socket sends comes back until QEMU is
+//! stopped.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -30,5 +31,5 @@ fn start_echo(spawner: Spawner) {
 
 #[psos_board_qemu_lm3s6965::entry]
 fn main() -> ! {
-    psos_board_qemu_lm3s6965::run_with(&DEVICE, &[], start_echo)
+    psos_board_qemu_lm3s6965::serve_with(&DEVICE, &[], start_echo)
 }

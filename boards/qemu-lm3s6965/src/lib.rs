@@ -127,6 +127,18 @@ pub fn run_with(
     start(device, timers, RUN_FOR_MS, init)
 }
 
+/// Runs the device like [`run_with`] until QEMU is stopped, whatever
+/// `PSOS_RUN_FOR_MS` says: for firmware that serves a peer for as long as
+/// the peer needs it (the `echo` example), as a fixed time would end it
+/// early on a busy machine.
+pub fn serve_with(
+    device: &'static Device,
+    timers: &'static [Timer],
+    init: impl FnOnce(Spawner),
+) -> ! {
+    start(device, timers, None, init)
+}
+
 fn start(
     device: &'static Device,
     timers: &'static [Timer],
