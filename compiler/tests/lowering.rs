@@ -3345,3 +3345,45 @@ fn the_loop_queue_has_room_for_every_watcher_queued_for_one_report() {
         loop_queue_ram(capacity, 9) - loop_queue_ram(capacity, LOOP_QUEUE_MIN),
     );
 }
+
+/// Each node a message reaches through the loop queue has a number there,
+/// and a device may have more of them than a byte counts: here 300 status
+/// nodes, each queued, each reached by its own number.
+#[test]
+fn every_node_behind_the_loop_queue_is_reached_past_the_256th() {
+    let watchers: Vec<String> = (0..300)
+        .map(|n| {
+            format!(
+                r#"{{"id": "w{n}", "type": "status", "scope": ["shown"], "wires": [["tag"]]}},"#
+            )
+        })
+        .collect();
+    let flow = lower(&format!(
+        r#"[
+        {{"id": "dw", "type": "psos-device", "name": "many-queued", "board": "host"}},
+        {{"id": "tick", "type": "inject", "repeat": "1", "wires": [["shown"]]}},
+        {{"id": "shown", "type": "debug", "active": true, "console": false, "tostatus": true, "statusType": "auto", "complete": "payload", "targetType": "msg", "wires": []}},
+        {}
+        {{"id": "tag", "type": "change", "rules": [{{"t": "move", "p": "status.text", "pt": "msg", "to": "payload", "tot": "msg"}}], "wires": [["shown"]]}}
+        ]"#,
+        watchers.concat()
+    ));
+    assert_eq!(queued_watches(&flow).len(), 300);
+    let options = psosc::codegen::Options {
+        runtime_path: "runtime".to_string(),
+        boards_path: "boards".to_string(),
+        node_crate_paths: Vec::new(),
+    };
+    let main = psosc::codegen::generate(&flow, &options)
+        .into_iter()
+        .find(|file| file.path.ends_with("src/main.rs"))
+        .map(|file| file.contents)
+        .unwrap_or_default();
+    let pushes = (0..300)
+        .filter(|index| main.contains(&format!("LOOPBACK.push(&DEVICE, {index}, msg)")))
+        .count();
+    let arms = (0..300)
+        .filter(|index| main.contains(&format!("{index} => ")))
+        .count();
+    assert_eq!((pushes, arms), (300, 300), "{main}");
+}

@@ -20,7 +20,7 @@ pub const LOOPBACK_BUDGET: usize = 1024;
 /// Room for `CAP` messages of `N` bytes, each with the index of the node it
 /// goes to (numbered by the compiler).
 pub struct Loopback<const N: usize, const CAP: usize> {
-    queue: spin::Mutex<heapless::Deque<(u8, Msg<N>), CAP>>,
+    queue: spin::Mutex<heapless::Deque<(u16, Msg<N>), CAP>>,
 }
 
 impl<const N: usize, const CAP: usize> Default for Loopback<N, CAP> {
@@ -37,7 +37,7 @@ impl<const N: usize, const CAP: usize> Loopback<N, CAP> {
     }
 
     /// Queues a copy of the message for a node.
-    pub fn push(&self, device: &Device, target: u8, msg: &Msg<N>) {
+    pub fn push(&self, device: &Device, target: u16, msg: &Msg<N>) {
         let pushed = self
             .queue
             .try_lock()
@@ -48,7 +48,7 @@ impl<const N: usize, const CAP: usize> Loopback<N, CAP> {
     }
 
     /// The oldest queued message and the node it goes to.
-    pub fn pop(&self) -> Option<(u8, Msg<N>)> {
+    pub fn pop(&self) -> Option<(u16, Msg<N>)> {
         self.queue.try_lock()?.pop_front()
     }
 }

@@ -320,7 +320,7 @@ impl<'a> DeviceCode<'a> {
                 .iter()
                 .position(|target| *target == position)?;
             return Some(Receiver::Queued(
-                u8::try_from(index).ok()?,
+                u16::try_from(index).ok()?,
                 filter.map(str::to_string),
             ));
         }
@@ -346,7 +346,7 @@ impl<'a> DeviceCode<'a> {
             .enumerate()
             .filter_map(|(index, position)| {
                 let input = self.names(*position)?.input;
-                let index = Literal::u8_unsuffixed(u8::try_from(index).ok()?);
+                let index = Literal::u16_unsuffixed(u16::try_from(index).ok()?);
                 Some((index, quote!(#input(&mut msg);)))
             })
             .collect();
@@ -1672,7 +1672,7 @@ enum Receiver {
     Direct(Ident),
     /// Through the loop queue, to the receiver with this index there (when
     /// `msg.topic` matches the filter, if there is one).
-    Queued(u8, Option<String>),
+    Queued(u16, Option<String>),
     /// A copy, by a direct call, when `msg.topic` matches the filter.
     IfTopic(String, Ident),
     /// A copy into the MQTT outbox, for the broker.
@@ -1750,7 +1750,7 @@ fn announcement(announcement: Option<&crate::ir::Announcement>) -> TokenStream {
 fn fan_out(receivers: &[Receiver]) -> TokenStream {
     let queued = receivers.iter().filter_map(|receiver| match receiver {
         Receiver::Queued(index, filter) => {
-            let index = Literal::u8_unsuffixed(*index);
+            let index = Literal::u16_unsuffixed(*index);
             let push = quote!(LOOPBACK.push(&DEVICE, #index, msg););
             Some(match filter {
                 Some(filter) => {
