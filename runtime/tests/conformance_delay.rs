@@ -673,19 +673,27 @@ fn burst(case: &'static str, rate: f64, period_ms: f64, second: bool) -> Burst<C
     Burst::new(NodeInfo::new(case, "", "delay"), rate, period_ms, second)
 }
 
+/// The spec's burst: five messages at once (`setImmediate` apart).
+fn five_at_once() -> Timeline {
+    [
+        r#"{"payload":1}"#,
+        r#"{"payload":2}"#,
+        r#"{"payload":3}"#,
+        r#"{"payload":4}"#,
+        r#"{"payload":5}"#,
+    ]
+    .into_iter()
+    .map(|msg| (0, msg))
+    .collect()
+}
+
 /// "can handle a burst in burst mode": of five messages at once, the
 /// first three pass (3 a second) and the others are dropped; the spec
 /// waits 700 ms. Each place is free again a second after it was taken.
 #[test]
 fn can_handle_a_burst_in_burst_mode() {
     let case = "can handle a burst in burst mode";
-    let mut inputs: Timeline = vec![
-        (0, r#"{"payload":1}"#),
-        (0, r#"{"payload":2}"#),
-        (0, r#"{"payload":3}"#),
-        (0, r#"{"payload":4}"#),
-        (0, r#"{"payload":5}"#),
-    ];
+    let mut inputs = five_at_once();
     let outcome = run(case, &mut burst(case, 3.0, 1000.0, false), &inputs, 700);
     assert_eq!(outcome.payloads(), ["1", "2", "3"]);
     assert!(outcome.sent.iter().all(|(at, ..)| *at == 0));
@@ -700,15 +708,9 @@ fn can_handle_a_burst_in_burst_mode() {
 #[test]
 fn can_reset_a_burst_in_burst_mode() {
     let case = "can reset a burst in burst mode";
-    let inputs: Timeline = vec![
-        (0, r#"{"payload":1}"#),
-        (0, r#"{"payload":2}"#),
-        (0, r#"{"payload":3}"#),
-        (0, r#"{"payload":4}"#),
-        (0, r#"{"payload":5}"#),
-        (0, r#"{"reset":true}"#),
-        (0, r#"{"payload":6}"#),
-    ];
+    let mut inputs = five_at_once();
+    inputs.push((0, r#"{"reset":true}"#));
+    inputs.push((0, r#"{"payload":6}"#));
     let outcome = run(case, &mut burst(case, 3.0, 1000.0, false), &inputs, 700);
     // The reset itself is not sent on.
     assert_eq!(outcome.payloads(), ["1", "2", "3", "6"]);
@@ -869,6 +871,33 @@ fn a_burst_node_is_done_with_every_message_at_once() {
             r#"1 {"payload":2}"#,
             r#"done {"payload":2}"#,
             r#"done {"reset":true}"#,
+        ]
+    );
+}
+
+/// psosc builds a `Burst` for the `burst` mode; a `Delay` given the mode
+/// has room for no place, so every message finds them all taken, as a
+/// `Burst` whose places are all taken would treat it.
+#[test]
+fn a_delay_given_the_burst_mode_has_no_places() {
+    let case = "a delay in burst mode";
+    let mode = DelayMode::Burst {
+        rate: 2.0,
+        period_ms: 1000.0,
+    };
+    let inputs: Timeline = vec![
+        (0, r#"{"payload":1}"#),
+        (10, r#"{"reset":true}"#),
+        (20, r#"{"payload":2}"#),
+    ];
+    let mut node: Delay<CAPACITY, 0> = Delay::new(NodeInfo::new(case, "", "delay"), mode, true);
+    let outcome = run(case, &mut node, &inputs, 100);
+    assert_eq!(outcome.on_port(0), 0);
+    assert_eq!(
+        outcome.sent,
+        [
+            (0, 1, r#"{"payload":1}"#.to_string()),
+            (20, 1, r#"{"payload":2}"#.to_string())
         ]
     );
 }

@@ -390,8 +390,18 @@ fn delay_events_keeping<S: DelayStatus>(
     inputs: &[(u64, &str)],
     until: u64,
 ) -> Vec<Event> {
-    let device = Device::new("status", "conformance");
     let mut node = Delay::<CAPACITY, 8, S>::new(NodeInfo::new("h", "", "delay"), mode, false);
+    step_events(&mut node, inputs, until)
+}
+
+/// A delay node (of any mode) stepped a millisecond at a time to `until`;
+/// each input arrives at its time.
+fn step_events(
+    node: &mut impl Finishing<CAPACITY>,
+    inputs: &[(u64, &str)],
+    until: u64,
+) -> Vec<Event> {
+    let device = Device::new("status", "conformance");
     let events = std::cell::RefCell::new(Vec::new());
     for now in 0..=until {
         let mut out = recorder(&events, now);
@@ -1085,18 +1095,8 @@ fn what_node_red_shows_by_util_inspect_or_throws_on_is_counted() {
 /// A delay node in `burst` mode of `rate` places held a second each,
 /// stepped a millisecond at a time to `until`.
 fn burst_events(rate: f64, inputs: &[(u64, &str)], until: u64) -> Vec<Event> {
-    let device = Device::new("status", "conformance");
     let mut node = Burst::<CAPACITY, 8>::new(NodeInfo::new("b", "", "delay"), rate, 1000.0, false);
-    let events = std::cell::RefCell::new(Vec::new());
-    for now in 0..=until {
-        let mut out = recorder(&events, now);
-        for (_, text) in inputs.iter().filter(|(at, _)| *at == now) {
-            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).unwrap();
-            node.input_at(now, &device, &mut msg, &mut out);
-        }
-        node.tick_at(now, &device, &mut out);
-    }
-    events.into_inner()
+    step_events(&mut node, inputs, until)
 }
 
 fn burst_status(at: u64, fill: &str, shape: &str) -> Event {

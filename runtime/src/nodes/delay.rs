@@ -254,12 +254,8 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Finishing<N> for Delay<N, Q
                 self.topic_queue(now, device, msg, out, finished);
             }
             DelayMode::Burst { .. } => {
-                if msg.get(RESET).is_some() {
-                    burst::report(BURST_OPEN, out);
-                } else {
-                    burst::turn_away(self.second_output, msg, out);
-                }
-                finished(msg);
+                let reset = msg.get(RESET).is_some();
+                burst::without_place(reset, self.second_output, msg, out, finished);
             }
         }
     }

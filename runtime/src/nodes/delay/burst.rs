@@ -24,9 +24,8 @@
 //! stays taken until the next reset) and counts `ErrorKind::QueueFull`.
 
 use super::{timer_ms, RESET};
+use crate::nodes::Finishing;
 use crate::{Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs};
-
-use super::super::complete::Finishing;
 
 /// The timers a burst node of `places` places keeps: twice as many, as a
 /// reset can leave up to `places` running that Node-RED no longer clears.
@@ -175,16 +174,16 @@ impl<const N: usize, const T: usize> Finishing<N> for Burst<N, T> {
         finished: &mut impl FnMut(&Msg<N>),
     ) {
         self.run_timers(now, out);
-        if msg.get(RESET).is_some() {
+        let reset = msg.get(RESET).is_some();
+        if reset {
             self.reset();
-            report(BURST_OPEN, out);
         } else if (self.inflight as f64) < self.rate {
             self.take_place(now, device);
             out.send(0, msg);
-        } else {
-            turn_away(self.second_output, msg, out);
+            finished(msg);
+            return;
         }
-        finished(msg);
+        without_place(reset, self.second_output, msg, out, finished);
     }
 
     /// The clock reads `now`: timers due by then free their places.
@@ -209,20 +208,29 @@ impl<const N: usize, const T: usize> Node<N> for Burst<N, T> {
     }
 }
 
-/// A message that finds no place: on the second output when the node has
-/// one, and the red dot.
-pub(super) fn turn_away<const N: usize, O: Outputs<N>>(
+/// A message that takes no place: a reset (after it freed the places)
+/// shows the green ring; any other message found none, and leaves on the
+/// second output when the node has one, with the red dot. Node-RED is
+/// done with either at once.
+pub(super) fn without_place<const N: usize, O: Outputs<N>>(
+    reset: bool,
     second_output: bool,
     msg: &mut Msg<N>,
     out: &mut O,
+    finished: &mut impl FnMut(&Msg<N>),
 ) {
-    if second_output {
-        out.send(1, msg);
+    if reset {
+        report(BURST_OPEN, out);
+    } else {
+        if second_output {
+            out.send(1, msg);
+        }
+        report(BURST_FULL, out);
     }
-    report(BURST_FULL, out);
+    finished(msg);
 }
 
-pub(super) fn report<const N: usize, O: Outputs<N>>(status: NodeStatus<'_>, out: &mut O) {
+fn report<const N: usize, O: Outputs<N>>(status: NodeStatus<'_>, out: &mut O) {
     if out.reports_status() {
         out.status(&status);
     }
