@@ -2615,8 +2615,9 @@ fn a_complete_node_watches_delay_nodes_in_every_mode_and_trigger_nodes() {
             {"id": "q", "z": "t1", "type": "delay", "pauseType": "queue", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
             {"id": "m", "z": "t1", "type": "delay", "pauseType": "timed", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
             {"id": "g", "z": "t1", "type": "trigger", "op1": "1", "op2": "0", "op1type": "str", "op2type": "str", "duration": "1", "units": "s", "wires": [[]]},
-            {"id": "cn", "z": "t1", "type": "complete", "scope": ["r", "q", "m", "g"], "wires": []}]"#,
-        &["r->cn", "q->cn", "m->cn", "g->cn"],
+            {"id": "b", "z": "t1", "type": "delay", "pauseType": "burst", "rate": "2", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
+            {"id": "cn", "z": "t1", "type": "complete", "scope": ["r", "q", "m", "g", "b"], "wires": []}]"#,
+        &["r->cn", "q->cn", "m->cn", "g->cn", "b->cn"],
     );
 }
 
