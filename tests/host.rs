@@ -231,6 +231,32 @@ fn delay_nodes_hold_messages_and_release_them_on_time_or_on_flush() {
 }
 
 #[test]
+fn a_burst_lets_its_places_through_and_the_rest_out_of_its_second_output() {
+    let (dir, _) = build_test_flow("bursts");
+    let device = Running::start(&build_device(dir.path(), "bursthost"));
+    // Two places an hour: "a" and "b" pass, "c" finds none and leaves on
+    // the second output as the node shows a red dot; the reset ("r")
+    // frees both places (a green ring), so "e" passes. The node is done
+    // with each message as its input returns.
+    assert_eq!(
+        debug_lines(&device, 11, Duration::from_secs(10)),
+        [
+            "[bursthost] [debug:passed] a",
+            "[bursthost] [debug:finished] a",
+            "[bursthost] [debug:passed] b",
+            "[bursthost] [debug:finished] b",
+            "[bursthost] [debug:dropped] c",
+            r#"[bursthost] [debug:seen] {"fill":"red","shape":"dot","text":"","source":{"id":"limit","type":"delay","name":"limit"}}"#,
+            "[bursthost] [debug:finished] c",
+            r#"[bursthost] [debug:seen] {"fill":"green","shape":"ring","text":"","source":{"id":"limit","type":"delay","name":"limit"}}"#,
+            "[bursthost] [debug:finished] r",
+            "[bursthost] [debug:passed] e",
+            "[bursthost] [debug:finished] e",
+        ]
+    );
+}
+
+#[test]
 fn templates_render_as_node_red_does() {
     let (dir, _) = build_test_flow("template");
     let device = Running::start(&build_device(dir.path(), "tmpl"));

@@ -602,6 +602,66 @@ fn delay_modes_are_read_as_node_red_reads_them() {
     );
 }
 
+/// Node-RED 5.0's `burst` mode: `rate` places, each held `nbRateUnits`
+/// `rateUnits` as they are (`node.timer`; 0 is Node.js's 1 ms, where the
+/// other modes take it as 1), the second output, no queue, and a timer
+/// that ticks at a hundredth of the period. `drop`, `allowrate` and
+/// `psosQueue` mean nothing in this mode.
+#[test]
+fn burst_is_read_as_node_red_reads_it() {
+    use psosc::ir::{Delay, DelayMode};
+    let read = |props: &str| {
+        let NodeKind::Delay(delay) = only_node(&format!(
+            r#"{{"id": "d", "type": "delay", "pauseType": "burst", {props}, "wires": [[], []]}}"#
+        )) else {
+            panic!("a delay node")
+        };
+        delay
+    };
+    assert_eq!(
+        read(
+            r#""rate": "3", "nbRateUnits": "2", "rateUnits": "minute", "drop": true, "allowrate": true, "psosQueue": 4, "outputs": 2"#
+        ),
+        Delay {
+            mode: DelayMode::Burst {
+                rate: 3.0,
+                period_ms: 120_000.0
+            },
+            second_output: true,
+            queue: 0,
+            tick_ms: Some(10),
+            random_counts: false,
+        }
+    );
+    let rates = [
+        (r#""rate": 1, "nbRateUnits": 1"#, 1.0, 1000.0),
+        (
+            r#""rate": 2.5, "nbRateUnits": 0.5, "rateUnits": "second""#,
+            2.5,
+            500.0,
+        ),
+        (
+            r#""rate": 1, "nbRateUnits": 1, "rateUnits": "hour""#,
+            1.0,
+            3_600_000.0,
+        ),
+        (
+            r#""rate": 1, "nbRateUnits": 2, "rateUnits": "day""#,
+            1.0,
+            172_800_000.0,
+        ),
+        (r#""rate": 1, "nbRateUnits": 0"#, 1.0, 0.0),
+    ];
+    for (props, rate, period_ms) in rates {
+        assert_eq!(
+            read(props).mode,
+            DelayMode::Burst { rate, period_ms },
+            "{props}"
+        );
+    }
+    assert_eq!(read(r#""rate": 1, "nbRateUnits": 0.05"#).tick_ms, Some(1));
+}
+
 /// Node-RED's "should be loaded with some defaults" (`10-switch_spec.js`):
 /// `checkall` true and no rules when the flow gives neither.
 #[test]
@@ -2115,6 +2175,7 @@ fn a_status_node_watches_delay_nodes_in_every_mode_and_csv_nodes_in_rfc_mode() {
             {"id": "queue", "type": "delay", "z": "t1", "pauseType": "queue", "rate": "1", "wires": [[]]},
             {"id": "timed", "type": "delay", "z": "t1", "pauseType": "timed", "rate": "1", "wires": [[]]},
             {"id": "random", "type": "delay", "z": "t1", "pauseType": "random", "randomFirst": "1", "randomLast": "5", "wires": [[]]},
+            {"id": "burst", "type": "delay", "z": "t1", "pauseType": "burst", "rate": "2", "nbRateUnits": "1", "wires": [[]]},
             {"id": "rfc", "type": "csv", "z": "t1", "spec": "rfc", "wires": [[]]},
             {"id": "legacy", "type": "csv", "z": "t1", "wires": [[]]},
             {"id": "s", "type": "status", "z": "t1", "scope": null, "wires": [[]]}]"#,
@@ -2124,6 +2185,7 @@ fn a_status_node_watches_delay_nodes_in_every_mode_and_csv_nodes_in_rfc_mode() {
             "queue->s",
             "timed->s",
             "random->s",
+            "burst->s",
             "rfc->s",
         ],
     );
@@ -2553,8 +2615,9 @@ fn a_complete_node_watches_delay_nodes_in_every_mode_and_trigger_nodes() {
             {"id": "q", "z": "t1", "type": "delay", "pauseType": "queue", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
             {"id": "m", "z": "t1", "type": "delay", "pauseType": "timed", "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
             {"id": "g", "z": "t1", "type": "trigger", "op1": "1", "op2": "0", "op1type": "str", "op2type": "str", "duration": "1", "units": "s", "wires": [[]]},
-            {"id": "cn", "z": "t1", "type": "complete", "scope": ["r", "q", "m", "g"], "wires": []}]"#,
-        &["r->cn", "q->cn", "m->cn", "g->cn"],
+            {"id": "b", "z": "t1", "type": "delay", "pauseType": "burst", "rate": "2", "nbRateUnits": "1", "rateUnits": "second", "wires": [[]]},
+            {"id": "cn", "z": "t1", "type": "complete", "scope": ["r", "q", "m", "g", "b"], "wires": []}]"#,
+        &["r->cn", "q->cn", "m->cn", "g->cn", "b->cn"],
     );
 }
 

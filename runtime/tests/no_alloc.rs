@@ -248,6 +248,31 @@ fn messages_waiting_in_delay_nodes_allocate_nothing() {
     assert!(HELD.load(Ordering::Relaxed) > 10_000);
 }
 
+#[test]
+fn a_burst_node_allocates_nothing() {
+    use psos::nodes::{Burst, Finishing};
+    let reading = Msg::from_json(br#"{"payload":{"temp":21.5},"topic":"t"}"#).unwrap();
+    let reset = Msg::from_json(br#"{"reset":true}"#).unwrap();
+    let mut sent = 0usize;
+    let mut count = |_port: usize, _msg: &mut Msg| sent += 1;
+    let mut node: Burst<256, 6> = Burst::new(NodeInfo::new("b1", "", "delay"), 3.0, 7.0, true);
+    let allocations = counting::allocations_in(|| {
+        for now in 0..10_000 {
+            node.input_at(now, &DEVICE, &mut reading.clone(), &mut count);
+            if now % 97 == 0 {
+                node.input_at(now, &DEVICE, &mut reset.clone(), &mut count);
+            }
+            node.tick_at(now, &DEVICE, &mut count);
+        }
+    });
+    assert_eq!(
+        allocations, 0,
+        "burst allocated {allocations} times for 10,000 messages"
+    );
+    // Every message left on one output or the other.
+    assert_eq!(sent, 10_000);
+}
+
 /// `{{{#payload}}"{{name}}": {{{value}}}, {{/payload}}"end": true}` with
 /// JSON output, as psosc parses it: a section over an array, names looked
 /// up in each item, and the text parsed as JSON.

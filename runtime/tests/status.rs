@@ -1,13 +1,14 @@
 //! Node status: the message a status node gets (`Flow.handleStatus`), and
 //! the status trigger, delay, debug and csv nodes report, as
-//! `89-trigger.js`, `89-delay.js`, `21-debug.js` and `70-CSV.js` call
+//! `89-trigger.js`, `89-delay.js` (Node-RED 5.0's, for `burst`), `21-debug.js` and `70-CSV.js` call
 //! `node.status`, and the session status of mqtt nodes (`10-mqtt.js`).
 //! Node-RED's own specs check no status of these nodes but csv's (one
 //! case, here too); the cases here follow each call in their sources.
 
 use psos::nodes::{
-    Csv, CsvHeader, CsvSettings, Debug, DebugCounter, DebugStatus, DebugTarget, Delay, DelayMode,
-    DelayStatus, DepthReport, Finishing, Now, RandomCounts, Trigger, TriggerConfig, TriggerValue,
+    Burst, Csv, CsvHeader, CsvSettings, Debug, DebugCounter, DebugStatus, DebugTarget, Delay,
+    DelayMode, DelayStatus, DepthReport, Finishing, Now, RandomCounts, Trigger, TriggerConfig,
+    TriggerValue,
 };
 use psos::{
     status_message, ConstValue, CountText, Device, Msg, NodeInfo, NodeStatus, PathSegment,
@@ -389,8 +390,18 @@ fn delay_events_keeping<S: DelayStatus>(
     inputs: &[(u64, &str)],
     until: u64,
 ) -> Vec<Event> {
-    let device = Device::new("status", "conformance");
     let mut node = Delay::<CAPACITY, 8, S>::new(NodeInfo::new("h", "", "delay"), mode, false);
+    step_events(&mut node, inputs, until)
+}
+
+/// A delay node (of any mode) stepped a millisecond at a time to `until`;
+/// each input arrives at its time.
+fn step_events(
+    node: &mut impl Finishing<CAPACITY>,
+    inputs: &[(u64, &str)],
+    until: u64,
+) -> Vec<Event> {
+    let device = Device::new("status", "conformance");
     let events = std::cell::RefCell::new(Vec::new());
     for now in 0..=until {
         let mut out = recorder(&events, now);
@@ -1079,4 +1090,64 @@ fn what_node_red_shows_by_util_inspect_or_throws_on_is_counted() {
     ] {
         assert_eq!(subflow_status(INSTANCE, message), (None, 1), "{message}");
     }
+}
+
+/// A delay node in `burst` mode of `rate` places held a second each,
+/// stepped a millisecond at a time to `until`.
+fn burst_events(rate: f64, inputs: &[(u64, &str)], until: u64) -> Vec<Event> {
+    let mut node = Burst::<CAPACITY, 8>::new(NodeInfo::new("b", "", "delay"), rate, 1000.0, false);
+    step_events(&mut node, inputs, until)
+}
+
+fn burst_status(at: u64, fill: &str, shape: &str) -> Event {
+    Event::Status(
+        at,
+        Some(fill.into()),
+        Some(shape.into()),
+        Some(String::new()),
+    )
+}
+
+/// What `burst` reports: a red dot for each message it drops, a green ring
+/// when a place's time is up while every place was taken (Node-RED
+/// compares its count with `rate` before it counts the place free), and
+/// a green ring after a reset. The green ring it sets as it starts is set
+/// while the node is built, which no status node hears.
+#[test]
+fn a_burst_reports_a_red_dot_when_full_and_a_green_ring_when_a_place_frees() {
+    let inputs = [
+        (0, r#"{"payload":1}"#),
+        (10, r#"{"payload":2}"#),
+        (20, r#"{"payload":3}"#),
+        (30, r#"{"payload":4}"#),
+        (1100, r#"{"payload":5}"#),
+        (1200, r#"{"reset":true}"#),
+    ];
+    assert_eq!(
+        burst_events(2.0, &inputs, 2500),
+        [
+            sent(0, r#"{"payload":1}"#),
+            sent(10, r#"{"payload":2}"#),
+            burst_status(20, "red", "dot"),
+            burst_status(30, "red", "dot"),
+            // The first place frees while both were taken; the second
+            // finds one free already.
+            burst_status(1000, "green", "ring"),
+            sent(1100, r#"{"payload":5}"#),
+            burst_status(1200, "green", "ring"),
+        ]
+    );
+    // With a rate of 2.5 the count (whole) never equals it: no green ring
+    // as places free, only after a reset.
+    let events = burst_events(2.5, &inputs, 2500);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|event| matches!(event, Event::Status(..)))
+            .collect::<Vec<_>>(),
+        [
+            &burst_status(30, "red", "dot"),
+            &burst_status(1200, "green", "ring")
+        ]
+    );
 }

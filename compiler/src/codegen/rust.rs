@@ -2213,6 +2213,21 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 )
             }
         }
+        NodeKind::Delay(crate::ir::Delay {
+            mode: DelayMode::Burst { rate, period_ms },
+            second_output,
+            ..
+        }) => {
+            // Its places are timers, room for as many as Node-RED may run.
+            let burst_type = imports.node("Burst");
+            let places = crate::nodes::delay::burst_places(*rate);
+            let timers = Literal::usize_unsuffixed(psos::nodes::burst_timers(places));
+            let (rate, period_ms) = (float(*rate), float(*period_ms));
+            (
+                quote!(#burst_type<{ Msg::CAPACITY }, #timers>),
+                quote!(#burst_type::new(#info, #rate, #period_ms, #second_output)),
+            )
+        }
         NodeKind::Delay(delay) => {
             let delay_type = imports.node("Delay");
             let mode_type = imports.node("DelayMode");
@@ -2246,6 +2261,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                 } => {
                     let interval_ms = float(interval_ms);
                     quote!(#mode_type::Timed { interval_ms: #interval_ms, allow_rate: #allow_rate })
+                }
+                DelayMode::Burst { rate, period_ms } => {
+                    let (rate, period_ms) = (float(rate), float(period_ms));
+                    quote!(#mode_type::Burst { rate: #rate, period_ms: #period_ms })
                 }
             };
             let queue = Literal::usize_unsuffixed(delay.queue);

@@ -88,7 +88,8 @@ pub enum Finish {
     Done(psos::nodes::Done),
     /// A delay node: when a message leaves it (from its timer, its queue or
     /// a flush), is dropped or replaced, or resets or flushes it, which the
-    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`). A
+    /// node tells a hook (`Delay::input_finishing`, `tick_finishing`; in
+    /// `burst` mode every message as its input returns, `Burst`). A
     /// split node tells it as its input returns, or in a stream when a
     /// later message sends a piece (`Split::input_now`); a join node when
     /// the group a message joined is sent or reset, or as its input returns

@@ -1,6 +1,7 @@
 //! `delay`: its mode (`pauseType`) and the times that mode reads, each
 //! turned into milliseconds as `89-delay.js` turns them, the second output,
-//! and the size of its queue on a device (`psosQueue`).
+//! the size of its queue on a device (`psosQueue`), and in `burst` mode
+//! its places.
 
 use super::Reader;
 use crate::ir::{Delay, DelayMode, NodeKind};
@@ -105,19 +106,23 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
             }
         }
         Pause::Burst => {
-            let span = reader.node.value_span("pauseType");
-            reader.unsupported(
-                "pauseType",
-                span,
-                "the \"burst\" mode does not run on a device yet".to_string(),
-                "use \"rate\" with \"drop\": true, which lets one message through an interval",
-            );
-            return None;
+            let unit = reader.choice("rateUnits", RATE_UNITS);
+            let rate = reader.required_number("rate", "1");
+            let units = reader.required_number("nbRateUnits", "1");
+            let rate = rate.and_then(|rate| burst_rate(reader, rate));
+            // Node-RED's place lasts `nbRateUnits` units as they are, not
+            // taken as 1 when not above 0 as the other modes take them: 0
+            // is Node.js's 1 ms, a negative number is refused.
+            let period_ms = units.and_then(|units| wait_ms(reader, "nbRateUnits", units, unit));
+            DelayMode::Burst {
+                rate: rate?,
+                period_ms: period_ms?,
+            }
         }
     };
-    // What `rate` drops is never kept.
+    // What `rate` drops, and what `burst` drops, is never kept.
     let queue = match mode {
-        DelayMode::Rate { drop: true, .. } => 0,
+        DelayMode::Rate { drop: true, .. } | DelayMode::Burst { .. } => 0,
         _ => usize::try_from(queue?).ok()?,
     };
     let random_counts = matches!(mode, DelayMode::Random { .. }) && random_counts(reader);
@@ -213,6 +218,49 @@ fn interval_ms(reader: &mut Reader<'_, '_>) -> Option<f64> {
     wait_ms(reader, "rate", units? / rate, unit)
 }
 
+/// The most places a `burst` node keeps: each is two timers of RAM
+/// ([`crate::place::resources::BURST_PLACE_RAM`] bytes).
+pub const MAX_BURST_PLACES: usize = 1024;
+
+/// The places of a `burst` node whose `rate` is `rate`: Node-RED lets a
+/// message through while fewer places than `rate` are taken, so 2.5 is 3.
+pub fn burst_places(rate: f64) -> usize {
+    // A rate psosc accepts is above 0 and at most `MAX_BURST_PLACES`, so
+    // the cast is exact.
+    rate.ceil().clamp(0.0, MAX_BURST_PLACES as f64) as usize
+}
+
+/// A `burst` node's `rate`, which must let a message through and give no
+/// more places than a device keeps.
+fn burst_rate(reader: &mut Reader<'_, '_>, rate: f64) -> Option<f64> {
+    let span = reader.node.value_span("rate");
+    if rate <= 0.0 {
+        reader.malformed(
+            "rate",
+            span,
+            format!("a burst of {rate} messages lets none through"),
+            Some("write a number of messages above 0, such as \"rate\": \"1\"".to_string()),
+        );
+        return None;
+    }
+    if rate.ceil() > MAX_BURST_PLACES as f64 {
+        let place_ram = crate::place::resources::BURST_PLACE_RAM;
+        reader.malformed(
+            "rate",
+            span,
+            format!(
+                "a burst of {rate} messages needs {} places, more than a device keeps",
+                rate.ceil()
+            ),
+            Some(format!(
+                "write a rate of at most {MAX_BURST_PLACES}: each place is {place_ram} bytes of RAM, held for as long as the node runs"
+            )),
+        );
+        return None;
+    }
+    Some(rate)
+}
+
 /// How often a node's timer ticks: a hundredth of its shortest configured
 /// time, from 1 to [`MAX_TICK_MS`] ms; none for `rate` with `drop`.
 fn tick_ms(mode: &DelayMode) -> Option<u64> {
@@ -223,6 +271,7 @@ fn tick_ms(mode: &DelayMode) -> Option<u64> {
         DelayMode::Rate { interval_ms, .. }
         | DelayMode::Queue { interval_ms, .. }
         | DelayMode::Timed { interval_ms, .. } => interval_ms,
+        DelayMode::Burst { period_ms, .. } => period_ms,
     };
     Some(tick_for(shortest))
 }

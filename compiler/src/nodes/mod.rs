@@ -9,7 +9,7 @@ pub mod crontab;
 mod csv;
 pub mod custom;
 mod debug;
-mod delay;
+pub(crate) mod delay;
 mod filter;
 mod inject;
 pub(crate) mod json;

@@ -150,6 +150,16 @@ pub const NODE_TYPES: &[TypeFacts] = &[
         },
         hardware: false,
     },
+    // A delay node in `burst` mode is another runtime node (`Burst`),
+    // counted apart ([`BURST`]).
+    TypeFacts {
+        type_name: BURST,
+        resources: Resources {
+            flash: 1024,
+            ram: 0,
+        },
+        hardware: false,
+    },
     // A stateless node whose static also holds its template's tokens,
     // text and names: measured with a short template.
     TypeFacts {
@@ -281,7 +291,8 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
 /// Such a static starts with non-zero values, so its image is also in
 /// flash, copied to RAM at start-up: its size is added to the flash.
 pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
-    let mut resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
+    let counted_as = code_type(type_name, kind);
+    let mut resources = type_facts(counted_as).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
     resources.flash = resources.flash.saturating_add(link_table_flash(kind));
     match buffered_ram(kind, message_capacity) {
         Some(ram) => Resources {
@@ -351,6 +362,15 @@ pub fn kept_ram(kind: &NodeKind, message_capacity: usize) -> u64 {
 pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
     let message = message_capacity.next_multiple_of(8) as u64;
     let bytes = match kind {
+        // Its timers ([`BURST_TIMER_RAM`] each), twice its places: 112
+        // bytes for 1 place, 2128 for 64.
+        NodeKind::Delay(crate::ir::Delay {
+            mode: crate::ir::DelayMode::Burst { rate, .. },
+            ..
+        }) => {
+            let timers = psos::nodes::burst_timers(crate::nodes::delay::burst_places(*rate));
+            80 + timers as u64 * BURST_TIMER_RAM
+        }
         NodeKind::Delay(delay) => 120 + delay.queue as u64 * (message + 16),
         NodeKind::Trigger(trigger) => 128 + trigger.topics as u64 * (message + 32),
         // Its queue is aligned to 8 bytes.
@@ -470,6 +490,8 @@ pub fn type_code(type_name: &str) -> u64 {
         // The parser, which every switch linked before: the reference
         // chain took 5544 bytes more.
         SWITCH_JSON_TEST => 5544,
+        // A burst node adds 2112 bytes to the reference chain.
+        BURST => 968,
         "template" => 5736,
         "range" => 1360,
         "link call" => 88,
@@ -1173,6 +1195,31 @@ pub const REGEX_SEARCH: &str = "regex";
 /// node, csv or an MQTT session may link it as well: counted twice then).
 pub const SWITCH_JSON_TEST: &str = "switch: istype json";
 
+/// The code of a delay node in `burst` mode, a runtime node of its own
+/// (`psos::nodes::Burst`), counted as a type of its own: a device whose
+/// delay nodes all run in `burst` mode does not link the other modes'.
+pub const BURST: &str = "delay: burst";
+
+/// The RAM of one of a `burst` node's timers: when it runs out, and the
+/// index Node-RED keeps it at (`PlaceTimer`, 16 bytes on thumbv7m).
+pub const BURST_TIMER_RAM: u64 = 16;
+
+/// The RAM of one of a `burst` node's places: two timers, as
+/// `psos::nodes::burst_timers` gives a node twice its places.
+pub const BURST_PLACE_RAM: u64 = 2 * BURST_TIMER_RAM;
+
+/// The type a node's code is counted as: its own, or [`BURST`] for a
+/// delay node in `burst` mode.
+pub fn code_type<'a>(type_name: &'a str, kind: &NodeKind) -> &'a str {
+    match kind {
+        NodeKind::Delay(crate::ir::Delay {
+            mode: crate::ir::DelayMode::Burst { .. },
+            ..
+        }) => BURST,
+        _ => type_name,
+    }
+}
+
 /// What the nodes of one device share, each counted once however many
 /// nodes use it: the code of their types, their context stores, and the
 /// MQTT session.
@@ -1190,7 +1237,7 @@ impl<'a> Shared<'a> {
     /// A node of `type_name` on the device.
     pub fn add(&mut self, type_name: &'a str, kind: &'a NodeKind) {
         self.has_nodes = true;
-        self.types.insert(type_name);
+        self.types.insert(code_type(type_name, kind));
         match kind {
             NodeKind::Json(json) if json.checks_schema => {
                 self.types.insert(SCHEMA_CHECK);

@@ -1,6 +1,8 @@
 //! `delay`: holds messages back, as Node-RED's `89-delay.js` does: each for
 //! a fixed, per-message or random time, or at a rate (queued or dropped),
-//! or per topic once an interval, or all of them once an interval.
+//! or per topic once an interval, or all of them once an interval; in
+//! `burst` mode (`burst.rs`, [`Burst`]), up to a number at once an
+//! interval, each holding a place.
 //!
 //! A device does not allocate, so waiting messages sit in a queue of `Q`
 //! messages inside the node, whose size psosc fixes at build time; a message
@@ -22,6 +24,10 @@ use crate::encoding::Str;
 use crate::msg::PathSegment;
 use crate::value::parse_float;
 use crate::{CountText, Device, ErrorKind, Msg, Node, NodeInfo, NodeStatus, Outputs, ValueRef};
+
+mod burst;
+
+pub use burst::{burst_timers, Burst, BURST_FULL, BURST_OPEN};
 
 /// The longest wait Node.js's timers take, in milliseconds (2³¹ − 1); a
 /// longer one fires after 1 ms.
@@ -62,6 +68,12 @@ pub enum DelayMode {
     /// `timed`: one message a topic is kept, and all leave every
     /// `interval_ms`.
     Timed { interval_ms: f64, allow_rate: bool },
+    /// `burst` (Node-RED 5.0): while fewer than `rate` places are taken a
+    /// message goes and takes one for `period_ms`; the others are dropped
+    /// (or sent on the second output). Its places are timers, not
+    /// messages: psosc builds a [`Burst`] for it. A [`Delay`] has room for
+    /// none, so every place is taken for it.
+    Burst { rate: f64, period_ms: f64 },
 }
 
 impl DelayMode {
@@ -81,7 +93,7 @@ impl DelayMode {
                 interval_ms,
                 allow_rate,
             } => Some((interval_ms, allow_rate)),
-            DelayMode::Fixed { .. } | DelayMode::Random { .. } => None,
+            DelayMode::Fixed { .. } | DelayMode::Random { .. } | DelayMode::Burst { .. } => None,
         }
     }
 }
@@ -178,7 +190,7 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Delay<N, Q, S> {
             DelayMode::Rate { interval_ms, .. }
             | DelayMode::Queue { interval_ms, .. }
             | DelayMode::Timed { interval_ms, .. } => interval_ms,
-            DelayMode::Fixed { .. } | DelayMode::Random { .. } => 0.0,
+            DelayMode::Fixed { .. } | DelayMode::Random { .. } | DelayMode::Burst { .. } => 0.0,
         };
         Self {
             info,
@@ -241,6 +253,10 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Finishing<N> for Delay<N, Q
             DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
                 self.topic_queue(now, device, msg, out, finished);
             }
+            DelayMode::Burst { .. } => {
+                let reset = msg.get(RESET).is_some();
+                burst::without_place(reset, self.second_output, msg, out, finished);
+            }
         }
     }
 
@@ -279,7 +295,7 @@ impl<const N: usize, const Q: usize, S: DelayStatus> Finishing<N> for Delay<N, Q
                 }
                 self.report_depth_due(now, out);
             }
-            DelayMode::Rate { drop: true, .. } => {}
+            DelayMode::Rate { drop: true, .. } | DelayMode::Burst { .. } => {}
             DelayMode::Queue { .. } | DelayMode::Timed { .. } => {
                 let release = self.next_release.filter(|at| *at <= now);
                 self.report_depth_due(release.unwrap_or(now), out);

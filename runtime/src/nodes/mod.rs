@@ -41,8 +41,8 @@ pub use debug::{
     STATUS_LENGTH,
 };
 pub use delay::{
-    timer_ms, Delay, DelayMode, DelayStatus, DepthReport, RandomCounts, DEPTH_REPORT_MS,
-    TIMEOUT_MAX_MS,
+    burst_timers, timer_ms, Burst, Delay, DelayMode, DelayStatus, DepthReport, RandomCounts,
+    BURST_FULL, BURST_OPEN, DEPTH_REPORT_MS, TIMEOUT_MAX_MS,
 };
 pub use filter::{Filter, FilterMode, FilterSettings, Gap};
 pub use inject::{Inject, InjectProp, InjectValue, UNSUPPORTED_PROP};
