@@ -407,6 +407,50 @@ fn calls_done_regardless_of_buffer_overflow_in_count_and_interval_modes() {
     );
 }
 
+/// Not in the spec: Node-RED's limit in `count` mode counts the messages
+/// since the last sequence left, not those an overlap keeps, which it is
+/// done with only when the limit is passed. A count of 3 overlapping by 1
+/// with a limit of 1, its first sequence ended early by a last part, goes
+/// on as without a limit; a count of 4 passes the limit at the second
+/// message after the first sequence, and the message it kept is done with.
+#[test]
+fn a_count_limit_leaves_out_what_an_overlap_keeps() {
+    let last = r#"{"payload":0,"parts":{"index":0,"count":1}}"#;
+    let inputs = [(0, last), (1, r#"{"payload":1}"#), (2, r#"{"payload":2}"#)];
+    let sent = |at, payload: &str, index, count| {
+        event(
+            at,
+            "sent",
+            &format!(r#"{{"payload":{payload},"parts":{{"index":{index},"count":{count}}}}}"#),
+        )
+    };
+    assert_eq!(
+        watched_and_caught::<3>("limit after an overlap", limited(3, 1, true, 1), &inputs, 2),
+        [
+            sent(0, "0", 0, 1),
+            sent(2, "0", 0, 3),
+            sent(2, "1", 1, 3),
+            sent(2, "2", 2, 3),
+            event(2, "done", last),
+            event(2, "done", r#"{"payload":1}"#),
+        ]
+    );
+    assert_eq!(
+        watched_and_caught::<3>(
+            "limit passed after an overlap",
+            limited(4, 1, true, 1),
+            &inputs,
+            2
+        ),
+        [
+            sent(0, "0", 0, 1),
+            too_many(2, r#"{"payload":2}"#),
+            event(2, "done", last),
+            event(2, "done", r#"{"payload":1}"#),
+        ]
+    );
+}
+
 /// "should call done() regardless of buffer overflow (mode: concat)", with
 /// the device's queue of 2 as the spec's `nodeMessageBufferMaxLength` of
 /// 2: the third part of TA passes the limit at 1000 ms. Node-RED then
