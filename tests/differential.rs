@@ -87,6 +87,20 @@ const SPACED: &[&str] = &[
     "context-named-stores",
     "complete-join-buffer-error",
     "link-call-dynamic",
+    "batch-limit-count",
+    "batch-limit-concat",
+    "sort-limit",
+];
+
+/// The cases run on a Node-RED of their own whose settings set
+/// `nodeMessageBufferMaxLength` to the number given (Node-RED's sequence
+/// nodes read it once, for the whole process, so the other cases run on a
+/// Node-RED without it): their batch and sort nodes have a `psosQueue` of
+/// that number, which is what stands for it on a device.
+const BUFFER_LIMITED: &[(&str, u64)] = &[
+    ("batch-limit-count", 2),
+    ("batch-limit-concat", 2),
+    ("sort-limit", 2),
 ];
 
 /// How long a [`SPACED`] case waits after each input.
@@ -2057,6 +2071,98 @@ const CASES: &[Case] = &[
         inputs: &["1", r#""two""#, r#"{"n":3}"#, "[4]", "5", "6"],
         outputs: 6,
     },
+    // Past Node-RED's `nodeMessageBufferMaxLength` of 2 (a `psosQueue` of
+    // 2 on a device), a batch of ten ends the third message since its
+    // last sequence with the error for the catch node and is done with
+    // the two waiting, twice. Each path has a change node, so that
+    // Node-RED's messages come out in the order of a device's calls.
+    Case {
+        name: "batch-limit-count",
+        nodes: r#"[{"id": "b", "type": "batch", "mode": "count", "count": 10, "overlap": 0, "psosQueue": 2,
+            "interval": 10, "allowEmptySequence": false, "topics": [], "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["b"], "uncaught": false, "wires": [["e"]]},
+          {"id": "e", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["b"], "uncaught": false, "wires": [["f"]]},
+          {"id": "f", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "heard", "pt": "msg", "to": "true", "tot": "bool"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &["0", "1", "2", "3", "4", "5"],
+        outputs: 6,
+    },
+    // The same in `concat` mode, the parts made from `payload.p`: at the
+    // third part of a sequence of three, every message held gets the
+    // error (none has a `msg.id`), and the sequence still leaves, each of
+    // its messages heard of then. Nine messages at once, without a topic:
+    // eighteen publications would not fit the device's outbox.
+    Case {
+        name: "batch-limit-concat",
+        nodes: r#"[{"id": "m", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"}
+          ], "wires": [["b"]]},
+          {"id": "b", "type": "batch", "mode": "concat", "count": 10, "overlap": 0, "psosQueue": 2,
+            "interval": 10, "allowEmptySequence": false, "topics": [{"topic": "t"}], "wires": [["n"]]},
+          {"id": "n", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.sent", "pt": "msg", "to": "true", "tot": "bool"},
+            {"t": "delete", "p": "topic", "pt": "msg"}
+          ], "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["b"], "uncaught": false, "wires": [["e"]]},
+          {"id": "e", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.error", "pt": "msg", "to": "error.message", "tot": "msg"},
+            {"t": "delete", "p": "topic", "pt": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["b"], "uncaught": false, "wires": [["f"]]},
+          {"id": "f", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.heard", "pt": "msg", "to": "true", "tot": "bool"},
+            {"t": "delete", "p": "topic", "pt": "msg"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":0,"p":{"id":"a","index":0,"count":3}}"#,
+            r#"{"v":1,"p":{"id":"a","index":1,"count":3}}"#,
+            r#"{"v":2,"p":{"id":"a","index":2,"count":3}}"#,
+        ],
+        outputs: 9,
+    },
+    // A sort of sequences past Node-RED's `nodeMessageBufferMaxLength` of
+    // 2 (a `psosQueue` of 2): the third sequence's first message drops
+    // the oldest (a), its last message an error for the catch node; b and
+    // c leave sorted once complete; d leaves whole though its third
+    // message finds two waiting.
+    Case {
+        name: "sort-limit",
+        nodes: r#"[{"id": "m", "type": "change", "rules": [
+            {"t": "move", "p": "payload.p", "pt": "msg", "to": "parts", "tot": "msg"}
+          ], "wires": [["o"]]},
+          {"id": "o", "type": "sort", "order": "ascending", "as_num": false, "target": "", "targetType": "seq",
+            "msgKey": "payload", "msgKeyType": "elem", "seqKey": "payload.v", "seqKeyType": "msg", "psosQueue": 2,
+            "wires": [["n"]]},
+          {"id": "n", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.sent", "pt": "msg", "to": "true", "tot": "bool"}
+          ], "wires": [["out0"]]},
+          {"id": "c", "type": "catch", "name": "", "scope": ["o"], "uncaught": false, "wires": [["e"]]},
+          {"id": "e", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.error", "pt": "msg", "to": "error.message", "tot": "msg"}
+          ], "wires": [["out1"]]},
+          {"id": "k", "type": "complete", "name": "", "scope": ["o"], "uncaught": false, "wires": [["f"]]},
+          {"id": "f", "type": "change", "name": "", "rules": [
+            {"t": "set", "p": "payload.heard", "pt": "msg", "to": "true", "tot": "bool"}
+          ], "wires": [["out2"]]}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"v":1,"p":{"id":"a","index":0,"count":2}}"#,
+            r#"{"v":3,"p":{"id":"b","index":0,"count":2}}"#,
+            r#"{"v":5,"p":{"id":"c","index":0,"count":2}}"#,
+            r#"{"v":2,"p":{"id":"b","index":1,"count":2}}"#,
+            r#"{"v":4,"p":{"id":"c","index":1,"count":2}}"#,
+            r#"{"v":9,"p":{"id":"d","index":0,"count":3}}"#,
+            r#"{"v":7,"p":{"id":"d","index":1,"count":3}}"#,
+            r#"{"v":8,"p":{"id":"d","index":2,"count":3}}"#,
+        ],
+        outputs: 15,
+    },
 ];
 
 /// Which side of the comparison a flow is for.
@@ -2405,13 +2511,27 @@ fn psos_sends_what_node_red_sends() {
     let devices = build_psos(dir.path());
     let node_red_broker = Mosquitto::start();
     let psos_broker = Mosquitto::start();
-    let node_red = NodeRed::serve(&context_stores());
+    let node_red = NodeRed::serve(&context_stores(), &serde_json::Map::new());
+    // A Node-RED for each buffer limit the selected cases need, started
+    // when the first needs it.
+    let mut limited: std::collections::BTreeMap<u64, NodeRed> = std::collections::BTreeMap::new();
     let mut differences = Vec::new();
     let cases = selected_cases();
     assert!(!cases.is_empty(), "PSOS_DIFFERENTIAL_CASES names no case");
     for (case, device) in cases.iter().zip(&devices) {
-        let (mut expected, mut got) =
-            run(case, &node_red, [&node_red_broker, &psos_broker], device);
+        let limit = BUFFER_LIMITED
+            .iter()
+            .find(|(name, _)| *name == case.name)
+            .map(|(_, limit)| *limit);
+        let runs_on = match limit {
+            Some(limit) => &*limited.entry(limit).or_insert_with(|| {
+                let mut settings = serde_json::Map::new();
+                settings.insert("nodeMessageBufferMaxLength".to_string(), json!(limit));
+                NodeRed::serve(&context_stores(), &settings)
+            }),
+            None => &node_red,
+        };
+        let (mut expected, mut got) = run(case, runs_on, [&node_red_broker, &psos_broker], device);
         if REPEATS_COLLAPSED.contains(&case.name) {
             expected.dedup();
             got.dedup();

@@ -1212,7 +1212,8 @@ pub enum Joiner {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Batch {
     pub mode: BatchMode,
-    /// Messages held at once: `count`, or `psosQueue` for an interval.
+    /// Messages held at once: `count` (fewer when a limit leaves a
+    /// sequence no room to grow to it), or `psosQueue` for the other modes.
     pub queue: usize,
     /// How often the timer task lets an interval end; `None` for `count`.
     pub tick_ms: Option<u64>,
@@ -1225,6 +1226,9 @@ pub enum BatchMode {
         count: usize,
         overlap: usize,
         honour_parts: bool,
+        /// `psosQueue`, as Node-RED's `nodeMessageBufferMaxLength`: the
+        /// messages since the last sequence left; 0 is none.
+        limit: usize,
     },
     Interval {
         interval_ms: f64,

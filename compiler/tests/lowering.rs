@@ -1577,7 +1577,7 @@ fn split_and_join_properties_are_read_as_node_red_reads_them() {
 
 /// Node-RED's "should be loaded with defaults" of `19-batch_spec.js`, and
 /// what else a batch reads: a count of 0 as 1, an overlap, honoured parts,
-/// an interval in seconds with its queue (`psosQueue`) and tick, the
+/// a limit in `count` mode, an interval in seconds with its queue (`psosQueue`) and tick, the
 /// topics of `concat`.
 #[test]
 fn batch_properties_are_read_as_node_red_reads_them() {
@@ -1597,6 +1597,7 @@ fn batch_properties_are_read_as_node_red_reads_them() {
             count,
             overlap,
             honour_parts,
+            limit: 0,
         },
         queue: count,
         tick_ms: None,
@@ -1606,6 +1607,32 @@ fn batch_properties_are_read_as_node_red_reads_them() {
     assert_eq!(
         read(r#""mode": "count", "count": "3", "overlap": 2, "honourParts": true,"#),
         count(3, 2, true)
+    );
+    // A `psosQueue` in `count` mode is Node-RED's
+    // `nodeMessageBufferMaxLength`: the messages since the last sequence
+    // left. The queue holds what an overlap keeps, those and the one that
+    // ends the sequence, at most `count`.
+    let limited = |count, overlap, limit, queue| Batch {
+        mode: BatchMode::Count {
+            count,
+            overlap,
+            honour_parts: false,
+            limit,
+        },
+        queue,
+        tick_ms: None,
+    };
+    assert_eq!(
+        read(r#""count": 10, "psosQueue": 2,"#),
+        limited(10, 0, 2, 3)
+    );
+    assert_eq!(
+        read(r#""count": 10, "overlap": 4, "psosQueue": 2,"#),
+        limited(10, 4, 2, 7)
+    );
+    assert_eq!(
+        read(r#""count": 3, "overlap": 1, "psosQueue": 8,"#),
+        limited(3, 1, 8, 3)
     );
     assert_eq!(
         read(r#""mode": "interval", "interval": 0.5, "allowEmptySequence": true, "psosQueue": 4,"#),
@@ -2207,6 +2234,27 @@ fn a_status_node_leaves_out_of_its_list_the_nodes_it_is_wired_to_as_node_red_doe
         ),
         &["y->s", "w->s"],
     );
+}
+
+/// `25-status_spec.js` "should output a message when called": its status
+/// node, named, with an empty scope, receives no node's status (a trigger
+/// beside it reports one); what it sends is in `runtime/tests/status.rs`.
+#[test]
+fn the_status_spec_node_with_an_empty_scope_watches_nothing() {
+    let flow = format!(
+        r#"[{{"id": "t1", "type": "tab"}}, {t},
+            {{"id": "n1", "type": "status", "z": "t1", "name": "status", "wires": [["n2"]], "scope": []}},
+            {{"id": "n2", "type": "debug", "z": "t1", "wires": []}}]"#,
+        t = trigger("t", None, "[]"),
+    );
+    check_watched(&flow, &[]);
+    let lowered = lower(&flow);
+    let status = lowered
+        .nodes
+        .iter()
+        .find(|node| node.id == "n1")
+        .expect("the status node");
+    assert_eq!(status.name, "status");
 }
 
 // Node-RED's `Flow_spec.js` "#handleStatus" cases, its "test" nodes as

@@ -7,6 +7,9 @@
 //!
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
+mod finishing_support;
+
+use finishing_support::{caught, event, Events};
 use psos::nodes::{Batch, BatchMode, Finishing};
 use psos::{Device, ErrorKind, Msg, NodeInfo, PathSegment};
 
@@ -93,10 +96,16 @@ const SIX: [(u64, &str); 6] = [
 ];
 
 const fn count(count: usize, overlap: usize, honour_parts: bool) -> BatchMode {
+    limited(count, overlap, honour_parts, 0)
+}
+
+/// `count` mode with a `psosQueue`, Node-RED's `nodeMessageBufferMaxLength`.
+const fn limited(count: usize, overlap: usize, honour_parts: bool, limit: usize) -> BatchMode {
     BatchMode::Count {
         count,
         overlap,
         honour_parts,
+        limit,
     }
 }
 
@@ -298,9 +307,11 @@ fn should_handle_reset_in_interval_mode() {
     );
 }
 
-/// "should handle too many pending messages" (both modes) limits what
-/// Node-RED holds with its `nodeMessageBufferMaxLength`; a device's limit
-/// is the queue fixed at build time, and a message beyond it is counted.
+/// "should handle too many pending messages" (in each mode) limits what
+/// Node-RED holds with its `nodeMessageBufferMaxLength` of 2; a device's
+/// limit is its `psosQueue` of 2 (in `count` mode a limit of 2, with a
+/// queue of 3, psosc's for a count of 5), and past it the message at hand
+/// is counted, the messages waiting dropped.
 #[test]
 fn a_full_queue_is_counted() {
     let inputs = [
@@ -313,84 +324,222 @@ fn a_full_queue_is_counted() {
     let outcome = run::<2>("full", interval(1000.0, false), &inputs, 1000, &[]);
     assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
     assert_eq!(outcome.sent, Vec::new());
+    let outcome = run::<3>("full count", limited(5, 0, false, 2), &inputs, 1000, &[]);
+    assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
+    assert_eq!(outcome.sent, Vec::new());
+    // Three parts each of TA and TB, in turn: the third and the sixth
+    // message pass the limit, and the three messages held then are each
+    // an error (none has a `msg.id`, which Node-RED compares).
+    let mut parts = Vec::new();
+    for index in 0..3 {
+        for topic in ["TA", "TB"] {
+            parts.push((topic, index, index as usize, 3));
+        }
+    }
+    let outcome = run::<2>(
+        "full concat",
+        BatchMode::Concat {
+            topics: &["TA", "TB"],
+        },
+        &borrowed(&parts_of(&parts)),
+        0,
+        &[],
+    );
+    assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 6)]);
+    assert_eq!(outcome.sent, Vec::new());
 }
 
-/// "should call done() regardless of buffer overflow (mode: interval)",
-/// with the device's queue of 2 as the spec's `nodeMessageBufferMaxLength`
-/// of 2: the third message is an error for catch nodes and the two waiting
-/// are done with, all at 500 ms, long before their interval ends, and the
-/// interval then sends nothing. Node-RED hands the error on first
-/// (`lastMInfo.done(error)` before the others' `done()`), and so does a
-/// device, through its outputs' `error_with`, as the input runs.
+/// Steps a batch node with a queue of `Q` from 0 to `until` ms, run as
+/// psosc runs one that a catch node and a complete node watch.
+fn watched_and_caught<const Q: usize>(
+    case: &'static str,
+    mode: BatchMode,
+    inputs: &[(u64, &str)],
+    until: u64,
+) -> Events {
+    let mut node = Batch::<CAPACITY, Q>::new(NodeInfo::new(case, "", "batch"), mode);
+    finishing_support::watch(case, &mut node, inputs, until)
+}
+
+/// The error Node-RED's batch hands catch nodes past its limit, with the
+/// message it ends with it.
+fn too_many(at: u64, msg: &str) -> (u64, &'static str, String) {
+    caught(at, msg, "too many pending messages in batch node")
+}
+
+/// "should call done() regardless of buffer overflow" in `count` and
+/// `interval` modes, with the device's limit of 2 (`psosQueue`) as the
+/// spec's `nodeMessageBufferMaxLength` of 2: the third message is an error
+/// for catch nodes and the two waiting are done with, all at 500 ms (in
+/// `count` mode long before a sequence of 10, in `interval` mode before
+/// the interval ends, which then sends nothing). Node-RED hands the error
+/// on first (`lastMInfo.done(error)` before the others' `done()`), and so
+/// does a device, through its outputs' `error_with`, as the input runs.
 #[test]
-fn calls_done_regardless_of_buffer_overflow_in_interval_mode() {
-    use psos::nodes::Watched;
-    use psos::{ErrorMessage, Outputs};
-    let case = "should call done() regardless of buffer overflow (mode: interval)";
-    let device = Device::new(case, "conformance");
-    let mut node =
-        Batch::<CAPACITY, 2>::new(NodeInfo::new(case, "", "batch"), interval(2000.0, false));
+fn calls_done_regardless_of_buffer_overflow_in_count_and_interval_modes() {
     let inputs = [
         (0, r#"{"payload":0}"#),
         (100, r#"{"payload":1}"#),
         (500, r#"{"payload":2}"#),
     ];
-    let events = core::cell::RefCell::new(Vec::new());
-    /// Outputs that record what is sent, and each error the node hands
-    /// on with a message, as catch nodes would get it.
-    struct Recording<'a> {
-        now: u64,
-        device: &'a Device,
-        events: &'a core::cell::RefCell<Vec<(u64, &'static str, String)>>,
-    }
-    impl Outputs<CAPACITY> for Recording<'_> {
-        fn send(&mut self, _port: usize, msg: &mut Msg<CAPACITY>) {
-            self.events
-                .borrow_mut()
-                .push((self.now, "sent", format!("{msg:?}")));
-        }
-        fn error_with(&mut self, msg: &Msg<CAPACITY>) {
-            if let Some(reported) = self.device.take_error() {
-                let ErrorMessage::Fixed(text) = reported.message else {
-                    panic!("{reported:?}");
-                };
-                self.events
-                    .borrow_mut()
-                    .push((self.now, "caught", format!("{msg:?}: {text}")));
-            }
-        }
-    }
-    let mut pending = inputs.iter().peekable();
-    for now in 0..=2500 {
-        let mut out = Watched::new(Recording {
-            now,
-            device: &device,
-            events: &events,
-        });
-        let mut finished =
-            |msg: &Msg<CAPACITY>| events.borrow_mut().push((now, "done", format!("{msg:?}")));
-        while let Some((_, text)) = pending.next_if(|(at, _)| *at == now) {
-            let mut msg = Msg::<CAPACITY>::from_json(text.as_bytes()).expect("a message");
-            node.input_finishing(now, &device, &mut msg, &mut out, &mut finished);
-            assert!(device.take_error().is_none(), "every error is handed on");
-        }
-        node.tick_finishing(now, &device, &mut out, &mut finished);
-    }
+    let expected = [
+        too_many(500, r#"{"payload":2}"#),
+        event(500, "done", r#"{"payload":0}"#),
+        event(500, "done", r#"{"payload":1}"#),
+    ];
     assert_eq!(
-        events.into_inner(),
+        watched_and_caught::<3>(
+            "should call done() regardless of buffer overflow (mode: count)",
+            limited(10, 0, false, 2),
+            &inputs,
+            2500
+        ),
+        expected
+    );
+    assert_eq!(
+        watched_and_caught::<2>(
+            "should call done() regardless of buffer overflow (mode: interval)",
+            interval(2000.0, false),
+            &inputs,
+            2500
+        ),
+        expected
+    );
+}
+
+/// Not in the spec: Node-RED's limit in `count` mode counts the messages
+/// since the last sequence left, not those an overlap keeps, which it is
+/// done with only when the limit is passed. A count of 3 overlapping by 1
+/// with a limit of 1, its first sequence ended early by a last part, goes
+/// on as without a limit; a count of 4 passes the limit at the second
+/// message after the first sequence, and the message it kept is done with.
+#[test]
+fn a_count_limit_leaves_out_what_an_overlap_keeps() {
+    let last = r#"{"payload":0,"parts":{"index":0,"count":1}}"#;
+    let inputs = [(0, last), (1, r#"{"payload":1}"#), (2, r#"{"payload":2}"#)];
+    let sent = |at, payload: &str, index, count| {
+        event(
+            at,
+            "sent",
+            &format!(r#"{{"payload":{payload},"parts":{{"index":{index},"count":{count}}}}}"#),
+        )
+    };
+    assert_eq!(
+        watched_and_caught::<3>("limit after an overlap", limited(3, 1, true, 1), &inputs, 2),
         [
-            event(
-                500,
-                "caught",
-                r#"{"payload":2}: too many pending messages in batch node"#
-            ),
-            event(500, "done", r#"{"payload":0}"#),
-            event(500, "done", r#"{"payload":1}"#),
+            sent(0, "0", 0, 1),
+            sent(2, "0", 0, 3),
+            sent(2, "1", 1, 3),
+            sent(2, "2", 2, 3),
+            event(2, "done", last),
+            event(2, "done", r#"{"payload":1}"#),
         ]
     );
     assert_eq!(
-        device.errors_seen().collect::<Vec<_>>(),
-        [(ErrorKind::QueueFull, 1)]
+        watched_and_caught::<3>(
+            "limit passed after an overlap",
+            limited(4, 1, true, 1),
+            &inputs,
+            2
+        ),
+        [
+            sent(0, "0", 0, 1),
+            too_many(2, r#"{"payload":2}"#),
+            event(2, "done", last),
+            event(2, "done", r#"{"payload":1}"#),
+        ]
+    );
+}
+
+/// "should call done() regardless of buffer overflow (mode: concat)", with
+/// the device's queue of 2 as the spec's `nodeMessageBufferMaxLength` of
+/// 2: the third part of TA passes the limit at 1000 ms. Node-RED then
+/// ends every message it holds whose `msg.id` is the one at hand's with
+/// the error (none has one, so all three, the one at hand last), forgets
+/// them, and yet sends the sequence the third part completes and is done
+/// with each of its messages again: the spec's complete and catch nodes
+/// hear of each message twice, all at 1000 ms, and so do a device's.
+#[test]
+fn calls_done_regardless_of_buffer_overflow_in_concat_mode() {
+    let part = |index| {
+        format!(r#"{{"topic":"TA","payload":0,"parts":{{"id":"TA","index":{index},"count":3}}}}"#)
+    };
+    let (first, second, third) = (part(0), part(1), part(2));
+    let sent =
+        |index| format!(r#"{{"topic":"TA","payload":0,"parts":{{"index":{index},"count":3}}}}"#);
+    assert_eq!(
+        watched_and_caught::<2>(
+            "should call done() regardless of buffer overflow (mode: concat)",
+            BatchMode::Concat { topics: &["TA"] },
+            &[(0, &first), (500, &second), (1000, &third)],
+            1100
+        ),
+        [
+            too_many(1000, &first),
+            too_many(1000, &second),
+            too_many(1000, &third),
+            event(1000, "sent", &sent(0)),
+            event(1000, "sent", &sent(1)),
+            event(1000, "sent", &sent(2)),
+            event(1000, "done", &first),
+            event(1000, "done", &second),
+            event(1000, "done", &third),
+        ]
+    );
+}
+
+/// Past the limit in `concat` mode, Node-RED gives the error to the held
+/// messages whose `msg.id` is `===` the one at hand's and is done with
+/// the others, in its order (by topic, then by sequence); the message at
+/// hand, which it holds by then, is always one of the first. Here the
+/// limit is passed by a message that completes no concatenation: nothing
+/// is sent, and the node starts again empty.
+#[test]
+fn concat_past_its_limit_gives_the_error_to_messages_of_the_same_msg_id() {
+    let msg = |topic: &str, id: &str, index: usize| {
+        format!(
+            r#"{{"topic":"{topic}","id":{id},"parts":{{"id":"{topic}","index":{index},"count":3}}}}"#
+        )
+    };
+    let inputs = [
+        msg("TA", "1", 0),
+        msg("TB", r#""1""#, 0),
+        msg("TA", "2", 1),
+        msg("TB", "1", 1),
+    ];
+    let timed: Vec<(u64, &str)> = inputs.iter().map(|msg| (0, msg.as_str())).collect();
+    assert_eq!(
+        watched_and_caught::<3>(
+            "concat past its limit",
+            BatchMode::Concat {
+                topics: &["TA", "TB"]
+            },
+            &timed,
+            0
+        ),
+        [
+            too_many(0, &inputs[0]),
+            event(0, "done", &inputs[2]),
+            event(0, "done", &inputs[1]),
+            too_many(0, &inputs[3]),
+        ]
+    );
+    // Objects are `===` only to themselves: of two messages with equal
+    // `{}` ids, only the one at hand gets the error.
+    let object_id = |topic: &str, index: usize| {
+        format!(
+            r#"{{"topic":"{topic}","id":{{}},"parts":{{"id":"{topic}","index":{index},"count":3}}}}"#
+        )
+    };
+    let (held, at_hand) = (object_id("TA", 0), object_id("TA", 1));
+    assert_eq!(
+        watched_and_caught::<1>(
+            "concat past its limit, object ids",
+            BatchMode::Concat { topics: &["TA"] },
+            &[(0, &held), (0, &at_hand)],
+            0
+        ),
+        [event(0, "done", &held), too_many(0, &at_hand)]
     );
 }
 
@@ -550,12 +699,7 @@ fn concat_needs_parts_of_listed_topics() {
 /// psosc runs it (`Watched` outputs, `input_finishing`,
 /// `tick_finishing`), from 0 to `until` ms: what it sends and what it
 /// finishes with, each with the millisecond, without `msg.parts.id`.
-fn watched(
-    case: &'static str,
-    mode: BatchMode,
-    inputs: &[(u64, &str)],
-    until: u64,
-) -> Vec<(u64, &'static str, String)> {
+fn watched(case: &'static str, mode: BatchMode, inputs: &[(u64, &str)], until: u64) -> Events {
     use psos::nodes::Watched;
     let device = Device::new(case, "conformance");
     let mut node = Batch::<CAPACITY, 4>::new(NodeInfo::new(case, "", "batch"), mode);
@@ -583,21 +727,15 @@ fn watched(
     events.into_inner()
 }
 
-fn event(at: u64, what: &'static str, msg: &str) -> (u64, &'static str, String) {
-    (at, what, msg.to_string())
-}
-
 /// The 6 "messaging API" cases of the spec that a device's queue can
 /// hold: the complete node hears of the messages of a sequence once it
 /// has left (in `count` and `interval` modes as they left, with their
 /// parts; in `concat` mode, which sends copies, as they came), and of
-/// those a reset drops, then of the resetting message. Of the 3
-/// "regardless of buffer overflow" cases, which rely on Node-RED's
-/// `nodeMessageBufferMaxLength`, the `interval` one is
-/// `calls_done_regardless_of_buffer_overflow_in_interval_mode`; in `count`
-/// mode a device's queue holds `count` messages, and in `concat` mode
-/// Node-RED gives every waiting message the error, which a device does not
-/// (see docs/conformance.md).
+/// those a reset drops, then of the resetting message. The 3
+/// "regardless of buffer overflow" cases, which set Node-RED's
+/// `nodeMessageBufferMaxLength`, are
+/// `calls_done_regardless_of_buffer_overflow_in_count_and_interval_modes`
+/// and `calls_done_regardless_of_buffer_overflow_in_concat_mode`.
 #[test]
 fn calls_done_when_message_is_sent_or_reset() {
     let count_of_two = count(2, 0, false);
@@ -723,7 +861,7 @@ fn calls_done_when_message_is_sent_or_reset() {
 /// never.
 #[test]
 fn finishes_with_overlapped_and_concatenated_messages_as_node_red_keeps_them() {
-    let done = |events: Vec<(u64, &'static str, String)>| -> Vec<String> {
+    let done = |events: Events| -> Vec<String> {
         events
             .into_iter()
             .filter(|(_, what, _)| *what == "done")

@@ -274,7 +274,9 @@ fn an_mqtt_in_node_gives_the_catch_node_what_mqtt_carried_when_json_does_not_par
 #[test]
 fn a_batch_node_gives_node_reds_texts() {
     // A `concat` batch given a message of its topics without `msg.parts`,
-    // then a full queue (Node-RED's `nodeMessageBufferMaxLength`).
+    // then a full queue (Node-RED's `nodeMessageBufferMaxLength`), past
+    // which the message held and the one at hand, neither with a `msg.id`,
+    // each get the error, as Node-RED compares their `msg.id`.
     let node: Batch<CAPACITY, 1> = Batch::new(
         NodeInfo::new("1", "", "batch"),
         BatchMode::Concat { topics: &["a"] },
@@ -290,10 +292,11 @@ fn a_batch_node_gives_node_reds_texts() {
         Outcome {
             sent: vec![
                 caught(no_parts, "batch", "no parts property in message"),
+                caught(first, "batch", "too many pending messages in batch node"),
                 caught(second, "batch", "too many pending messages in batch node"),
             ],
             logged: vec!["no parts property in message".to_string()],
-            errors: vec![(ErrorKind::BadValue, 1), (ErrorKind::QueueFull, 1)],
+            errors: vec![(ErrorKind::BadValue, 1), (ErrorKind::QueueFull, 2)],
         },
     );
 }

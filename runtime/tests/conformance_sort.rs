@@ -7,9 +7,11 @@
 //! The spec's count, and which cases are here, is in docs/conformance.md.
 
 mod catch_support;
+mod finishing_support;
 mod node_support;
 
 use catch_support::{caught, Watched};
+use finishing_support::event;
 use node_support::{run, sent_only, Outcome};
 use psos::nodes::{Finishing, Sort, SortConfig};
 use psos::{ErrorKind, NodeInfo, PathSegment};
@@ -141,10 +143,11 @@ fn sequences_apart_equal_keys_in_order() {
     );
 }
 
-/// "should handle too many pending messages" limits what Node-RED holds
-/// with its `nodeMessageBufferMaxLength`; a device's limit is its queue,
-/// and a message beyond it is dropped and counted, and given to catch
-/// nodes with Node-RED's text.
+/// "should handle too many pending messages": Node-RED's
+/// `nodeMessageBufferMaxLength` of 2 is a device's queue of 2. The third
+/// of four messages of one sequence passes it: the oldest sequence, its
+/// own, is dropped, the message at hand (its last) given to catch nodes
+/// with Node-RED's text; the fourth then waits alone.
 #[test]
 fn a_full_queue_is_counted() {
     let config = SortConfig {
@@ -158,25 +161,106 @@ fn a_full_queue_is_counted() {
         info,
         Sort::<{ node_support::CAPACITY }, 2>::new(info, config),
     );
-    let third = r#"{"payload":2,"parts":{"id":"A","index":2,"count":3}}"#;
+    let part = |index| {
+        format!(r#"{{"payload":"V{index}","parts":{{"id":"X","index":{index},"count":4}}}}"#)
+    };
+    let parts = [part(0), part(1), part(2), part(3)];
     let outcome = run(
         "full",
         &mut node,
-        &[
-            r#"{"payload":0,"parts":{"id":"A","index":0,"count":3}}"#,
-            r#"{"payload":1,"parts":{"id":"A","index":1,"count":3}}"#,
-            third,
-        ],
+        &parts.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     assert_eq!(
         outcome.sent,
         vec![caught(
-            third,
+            &parts[2],
             "sort",
             "Too many pending messages in sort node"
         )]
     );
     assert_eq!(outcome.errors, vec![(ErrorKind::QueueFull, 1)]);
+}
+
+/// The 2 "messaging API" cases "should call done() regardless of buffer
+/// overflow", with the device's queue of 2 as the spec's
+/// `nodeMessageBufferMaxLength` of 2. Same group: the third message
+/// completes its sequence, which still leaves sorted, each message
+/// finished with as it leaves, at 1000 ms. Different group: the third
+/// message, of a third sequence, drops the oldest (A) at 1000 ms, its
+/// last message an error for catch nodes; B and C then leave when
+/// complete, at 1200 and 1500 ms.
+#[test]
+fn calls_done_regardless_of_buffer_overflow() {
+    let config = SortConfig {
+        target: None,
+        key: PAYLOAD,
+        descending: false,
+        as_number: false,
+    };
+    let watch = |case, inputs: &[(u64, &str)]| {
+        let mut node =
+            Sort::<{ node_support::CAPACITY }, 2>::new(NodeInfo::new(case, "", "sort"), config);
+        finishing_support::watch(case, &mut node, inputs, 2000)
+    };
+    // A message of the spec (`seq`, payload, sequence, index, count), and
+    // the events of its leaving with a new index.
+    let msg = |seq, payload, id, index, count| {
+        format!(
+            r#"{{"seq":{seq},"payload":{payload},"parts":{{"id":"{id}","index":{index},"count":{count}}}}}"#
+        )
+    };
+    let leaves = |at, seq, payload, id, index, count| {
+        let done = msg(seq, payload, id, index, count);
+        let sent = done.replace(&format!(r#""id":"{id}","#), "");
+        [event(at, "sent", &sent), event(at, "done", &done)]
+    };
+    let same_group = [
+        (0, msg(0, 1, "A", 0, 3)),
+        (500, msg(1, 3, "A", 1, 3)),
+        (1000, msg(2, 2, "A", 2, 3)),
+    ];
+    assert_eq!(
+        watch(
+            "should call done() regardless of buffer overflow (same group)",
+            &timed(&same_group)
+        ),
+        [
+            leaves(1000, 0, 1, "A", 0, 3),
+            leaves(1000, 2, 2, "A", 1, 3),
+            leaves(1000, 1, 3, "A", 2, 3),
+        ]
+        .concat()
+    );
+    let different_groups = [
+        (0, msg(0, 1, "A", 0, 2)),
+        (500, msg(1, 3, "B", 0, 2)),
+        (1000, msg(2, 5, "C", 0, 2)),
+        (1200, msg(3, 2, "B", 1, 2)),
+        (1500, msg(4, 4, "C", 1, 2)),
+    ];
+    assert_eq!(
+        watch(
+            "should call done() regardless of buffer overflow (different group)",
+            &timed(&different_groups)
+        ),
+        [
+            vec![finishing_support::caught(
+                1000,
+                &different_groups[0].1,
+                "Too many pending messages in sort node"
+            )],
+            leaves(1200, 3, 2, "B", 0, 2).to_vec(),
+            leaves(1200, 1, 3, "B", 1, 2).to_vec(),
+            leaves(1500, 4, 4, "C", 0, 2).to_vec(),
+            leaves(1500, 2, 5, "C", 1, 2).to_vec(),
+        ]
+        .concat()
+    );
+}
+
+/// Inputs with their times, borrowed.
+fn timed(inputs: &[(u64, String)]) -> Vec<(u64, &str)> {
+    inputs.iter().map(|(at, msg)| (*at, msg.as_str())).collect()
 }
 
 /// What a sort node that a complete node watches did, in order: each
@@ -209,15 +293,11 @@ fn watched_sort(case: &'static str, config: SortConfig, inputs: &[(u64, &str)]) 
     events.into_inner()
 }
 
-/// The 2 "messaging API" cases of the spec that a device's queue can
-/// hold: the complete node hears of a message with its array sorted as
+/// The 2 "messaging API" cases "should call done() when message is
+/// sent": the complete node hears of a message with its array sorted as
 /// the input returns, and of each message of a sequence right after it
-/// leaves sorted, with its new index (both at 500 ms). The other two
-/// ("regardless of buffer overflow") rely on Node-RED's
-/// `nodeMessageBufferMaxLength`, past which it still completes the
-/// sequence at hand or drops the oldest one; a device's limit is its
-/// queue, and a message that finds it full is dropped and counted
-/// (`a_full_queue_is_counted`).
+/// leaves sorted, with its new index (both at 500 ms). The other two are
+/// `calls_done_regardless_of_buffer_overflow`.
 #[test]
 fn calls_done_when_message_is_sent() {
     let seq_key = |target| SortConfig {

@@ -83,6 +83,29 @@ fn a_status_message_that_does_not_fit_is_counted_and_not_sent() {
     assert_eq!(device.error_count(psos::ErrorKind::Oversize), 1);
 }
 
+/// `25-status_spec.js` "should output a message when called": a status
+/// node sends on what it is given, unchanged (its flow, an empty scope
+/// that watches no node, is read by psosc in `compiler/tests/lowering.rs`,
+/// `the_status_spec_node_with_an_empty_scope_watches_nothing`).
+#[test]
+fn should_output_a_message_when_called() {
+    use psos::nodes::Status;
+    let device = Device::new("status_sends_on", "conformance");
+    let node = Status::new(NodeInfo::new("n1", "status", "status"));
+    assert_eq!(node.info().label(), "status");
+    let given = r#"{"text":"Oh dear","source":{"id":"12345","type":"testnode","name":"fred"}}"#;
+    let mut msg = Msg::<CAPACITY>::from_json(given.as_bytes()).expect("a message");
+    let mut sent = Vec::new();
+    node.input(
+        &device,
+        &mut msg,
+        &mut |port: usize, msg: &mut Msg<CAPACITY>| {
+            sent.push((port, format!("{msg:?}")));
+        },
+    );
+    assert_eq!(sent, [(0, given.to_string())]);
+}
+
 #[test]
 fn counts_are_written_as_javascript_writes_them() {
     assert_eq!(CountText::new(0).as_str(), "0");

@@ -27,27 +27,37 @@ impl NodeRed {
     /// Starts Node-RED with `flow` (a flow file's JSON text). It connects to
     /// its brokers by itself; a test waits for what the flow publishes.
     pub fn start(flow: &str) -> Self {
-        Self::start_with_stores(flow, &[])
+        Self::start_with_settings(flow, &[], &serde_json::Map::new())
     }
 
     /// Starts Node-RED with `flow`, its settings configuring a context store
     /// of the memory module named `default` and one of each of `stores`
-    /// (none configured when `stores` is empty, as by [`Self::start`]).
-    fn start_with_stores(flow: &str, stores: &[String]) -> Self {
+    /// (none configured when `stores` is empty, as by [`Self::start`]), and
+    /// holding each member of `more`.
+    fn start_with_settings(
+        flow: &str,
+        stores: &[String],
+        more: &serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         std::fs::write(dir.path().join("flows.json"), flow).expect("the flow is written");
-        let mut settings = Vec::new();
+        let mut defined = more.clone();
         if !stores.is_empty() {
-            // `-D @file` sets each member of the file's object in the
-            // settings; `default` comes first, so it is the default store.
+            // `default` comes first, so it is the default store.
             let memory = serde_json::json!({"module": "memory"});
             let mut configured = serde_json::Map::new();
             for name in std::iter::once("default").chain(stores.iter().map(String::as_str)) {
                 configured.insert(name.to_string(), memory.clone());
             }
-            let file = dir.path().join("context-stores.json");
-            let json = serde_json::json!({ "contextStorage": configured });
-            std::fs::write(&file, json.to_string()).expect("the settings are written");
+            defined.insert("contextStorage".to_string(), configured.into());
+        }
+        let mut settings = Vec::new();
+        if !defined.is_empty() {
+            // `-D @file` sets each member of the file's object in the
+            // settings.
+            let file = dir.path().join("settings.json");
+            std::fs::write(&file, serde_json::Value::Object(defined).to_string())
+                .expect("the settings are written");
             settings = vec!["-D".to_string(), format!("@{}", file.display())];
         }
         let red = repo_root().join("tests/node-red/node_modules/node-red/red.js");
@@ -97,9 +107,10 @@ impl NodeRed {
     /// Starts Node-RED with no flow and returns once its admin API answers,
     /// ready for [`Self::deploy`].
     /// Its settings configure the context stores `stores` beside a default
-    /// one (see [`Self::start_with_stores`]), none when it is empty.
-    pub fn serve(stores: &[String]) -> Self {
-        let mut node_red = Self::start_with_stores("[]", stores);
+    /// one, none when it is empty, and hold each member of `more` (see
+    /// [`Self::start_with_settings`]).
+    pub fn serve(stores: &[String], more: &serde_json::Map<String, serde_json::Value>) -> Self {
+        let mut node_red = Self::start_with_settings("[]", stores, more);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(Some(status)) = node_red.child.try_wait() {

@@ -2312,10 +2312,12 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                     count,
                     overlap,
                     honour_parts,
+                    limit,
                 } => {
                     let count = Literal::usize_unsuffixed(*count);
                     let overlap = Literal::usize_unsuffixed(*overlap);
-                    quote!(#mode_type::Count { count: #count, overlap: #overlap, honour_parts: #honour_parts })
+                    let limit = Literal::usize_unsuffixed(*limit);
+                    quote!(#mode_type::Count { count: #count, overlap: #overlap, honour_parts: #honour_parts, limit: #limit })
                 }
                 crate::ir::BatchMode::Interval {
                     interval_ms,

@@ -1,7 +1,9 @@
 //! `batch` (Node-RED's `19-batch.js`): its mode, `count` and `overlap`,
 //! `honourParts`, `interval` and `allowEmptySequence`, the `topics` of
 //! `concat`, and the queue a device gives the messages of an interval or
-//! of the sequences to concatenate (`psosQueue`).
+//! of the sequences to concatenate (`psosQueue`), which in `count` mode
+//! limits the messages since the last sequence left; each stands for
+//! Node-RED's `nodeMessageBufferMaxLength`.
 
 use super::delay::{tick_for, DEFAULT_QUEUE};
 use super::{shown, Reader};
@@ -22,7 +24,10 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
                 .map(|count| count.max(1));
             let overlap = reader.whole_number("overlap", 0, 0..=MOST);
             let honour_parts = reader.flag("honourParts", false);
-            let (count, overlap) = (count?, overlap?);
+            // Node-RED's `nodeMessageBufferMaxLength`, for this node: none
+            // unless asked, as Node-RED's setting is 0 unless set.
+            let limit = reader.whole_number("psosQueue", 0, 1..=MOST);
+            let (count, overlap, limit) = (count?, overlap?, limit?);
             if count <= overlap {
                 let span = reader.node.value_span("overlap");
                 reader.malformed(
@@ -33,14 +38,25 @@ pub fn lower(reader: &mut Reader<'_, '_>) -> Option<NodeKind> {
                 );
                 return None;
             }
-            let count = usize::try_from(count).ok()?;
+            let (count, overlap, limit) = (
+                usize::try_from(count).ok()?,
+                usize::try_from(overlap).ok()?,
+                usize::try_from(limit).ok()?,
+            );
+            // The most a sequence holds: what an overlap keeps, the
+            // messages up to the limit and the one that ends it.
+            let queue = match limit {
+                0 => count,
+                limit => count.min(overlap + limit + 1),
+            };
             Some(NodeKind::Batch(Batch {
                 mode: BatchMode::Count {
                     count,
-                    overlap: usize::try_from(overlap).ok()?,
+                    overlap,
                     honour_parts,
+                    limit,
                 },
-                queue: count,
+                queue,
                 tick_ms: None,
             }))
         }

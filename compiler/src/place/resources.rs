@@ -249,7 +249,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "batch",
         resources: Resources {
-            flash: 2816,
+            flash: 4224,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -257,7 +257,7 @@ pub const NODE_TYPES: &[TypeFacts] = &[
     TypeFacts {
         type_name: "sort",
         resources: Resources {
-            flash: 2560,
+            flash: 3200,
             ram: 4 * 1024 + 64,
         },
         hardware: false,
@@ -467,8 +467,8 @@ pub fn type_code(type_name: &str) -> u64 {
     let measured = match type_name {
         "delay" => 3304,
         "trigger" => 3104,
-        "batch" => 3600,
-        "sort" => 3396,
+        "batch" => 4864,
+        "sort" => 3648,
         "join" => 10640,
         "split" => 2684,
         "smooth" => 4380,

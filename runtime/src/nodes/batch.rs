@@ -6,11 +6,14 @@
 //! its own `msg.parts`, if it has one).
 //!
 //! A device keeps the messages of a sequence in a queue of `Q` messages
-//! fixed at build time: `count` for `count` mode, which it never exceeds,
-//! and `psosQueue` for the other modes, where a message that finds it full
-//! is dropped and counted (`ErrorKind::QueueFull`), in `interval` mode
-//! with the messages waiting, as Node-RED drops them past its
-//! `nodeMessageBufferMaxLength`. Node-RED's sequence id
+//! fixed at build time, which stands for Node-RED's
+//! `nodeMessageBufferMaxLength`: in `count` mode the node's `limit`
+//! (none: the queue holds `count`), in the other modes the queue itself.
+//! Past it the node does what Node-RED does past that setting: the
+//! message at hand is an error (`ErrorKind::QueueFull`, with Node-RED's
+//! text) and the messages waiting are dropped (in `concat` mode every
+//! message whose `msg.id` is the one at hand's is an error too, and a
+//! concatenation the message completes still leaves). Node-RED's sequence id
 //! is the first message's `_msgid`; a device, which has no message ids,
 //! gives the sequence an id as `split` does. As `delay`, the node works
 //! on the clock it is given (`input_at`, `tick_at`).
@@ -22,7 +25,7 @@
 //! keeps nothing more.
 
 use super::complete::Finishing;
-use super::delay::timer_ms;
+use super::delay::{strictly_equal, timer_ms};
 use super::split::group_id;
 use crate::encoding::{EmptyContainer, Str, OBJECT};
 use crate::msg::PathSegment;
@@ -34,10 +37,14 @@ pub enum BatchMode {
     /// `count`: a sequence every `count` messages; the last `overlap` of
     /// each start the next; with `honour_parts`, a message that is the
     /// last part of its own sequence ends this one.
+    /// `limit` is Node-RED's `nodeMessageBufferMaxLength` for the node:
+    /// one message more since the last sequence left, unless it ends one,
+    /// is an error and drops those waiting; 0 is none, as in Node-RED.
     Count {
         count: usize,
         overlap: usize,
         honour_parts: bool,
+        limit: usize,
     },
     /// `interval`: the messages of each interval; with `allow_empty`, an
     /// interval without messages sends one with a `null` payload.
@@ -54,6 +61,10 @@ pub struct Batch<const N: usize, const Q: usize> {
     queue: heapless::Vec<Msg<N>, Q>,
     /// The last part of a sequence came (`honour_parts`).
     ended: bool,
+    /// `count` mode: how many messages came since the last sequence left
+    /// (Node-RED's `pending_count`, which leaves out those an overlap
+    /// keeps).
+    since_sent: usize,
     /// How many sequences the node has made: part of their ids.
     sequences: u32,
     /// When the interval ends next (ms); `None` before the first tick,
@@ -76,6 +87,7 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
             mode,
             queue: heapless::Vec::new(),
             ended: false,
+            since_sent: 0,
             sequences: 0,
             due: None,
         }
@@ -97,9 +109,13 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
     /// last sequence they are in); on a
     /// `msg.reset`, the messages it drops (in `concat` mode by topic, then
     /// by sequence, as Node-RED keeps them) and then the resetting message;
-    /// in `interval` mode, the messages waiting when one more finds the
-    /// queue full, after catch nodes have the error with that one
-    /// ([`Outputs::error_with`]). Not a message of a topic `concat` does not list, one without
+    /// in `count` and `interval` modes, the messages waiting when one more
+    /// passes the limit, after catch nodes have the error with that one
+    /// ([`Outputs::error_with`]); in `concat` mode then, each message held
+    /// and the one at hand in Node-RED's order, an error for catch nodes
+    /// where its `msg.id` is the one at hand's, else finished with, and
+    /// once more each message of a concatenation the message at hand
+    /// completes, as it leaves. Not a message of a topic `concat` does not list, one without
     /// `msg.parts`, nor one a device drops (counted). `out` must send
     /// copies (`Watched`).
     fn input_finishing<O: Outputs<N>>(
@@ -111,9 +127,10 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
         finished: &mut impl FnMut(&Msg<N>),
     ) {
         if msg.property("reset").is_some() {
-            self.finish_queued(finished);
+            self.finish_queued(None, finished);
             finished(msg);
             self.queue.clear();
+            self.since_sent = 0;
             if let BatchMode::Interval { interval_ms, .. } = self.mode {
                 // The interval starts again.
                 self.due = (interval_ms > 0.0).then(|| now.saturating_add(timer_ms(interval_ms)));
@@ -125,30 +142,32 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
                 count,
                 overlap,
                 honour_parts,
+                limit,
             } => {
                 if honour_parts && is_last_part(msg) {
                     self.ended = true;
+                }
+                let ends = self.queue.len() + 1 == count || self.ended;
+                if !ends && limit > 0 && self.since_sent >= limit {
+                    self.overflow(device, msg, out, finished);
+                    return;
                 }
                 if self.queue.push(msg.clone()).is_err() {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
-                if self.queue.len() == count || self.ended {
+                self.since_sent += 1;
+                if ends {
                     self.send_queue(device, overlap, out, finished);
                     self.ended = false;
+                    self.since_sent = 0;
                 }
             }
             BatchMode::Interval { .. } => {
-                if self.queue.push(msg.clone()).is_err() {
-                    // Node-RED, past its `nodeMessageBufferMaxLength`,
-                    // which a device's queue is, ends the message that
-                    // overflows with this error, which catch nodes get
-                    // first, then finishes with every waiting one and
-                    // forgets them all.
+                if self.queue.is_full() {
+                    self.overflow(device, msg, out, finished);
+                } else if self.queue.push(msg.clone()).is_err() {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
-                    out.error_with(msg);
-                    self.finish_queued(finished);
-                    self.queue.clear();
                 }
             }
             BatchMode::Concat { topics } => {
@@ -165,11 +184,15 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
                     device.report_error(ErrorKind::BadValue, NO_PARTS);
                     return;
                 }
+                if self.queue.is_full() {
+                    self.concat_overflow(device, topics, msg, out, finished);
+                    return;
+                }
                 if self.queue.push(msg.clone()).is_err() {
                     device.report_error(ErrorKind::QueueFull, TOO_MANY);
                     return;
                 }
-                self.concatenate(device, topics, out, finished);
+                self.concatenate(device, topics, None, out, finished);
             }
         }
     }
@@ -222,13 +245,66 @@ impl<const N: usize, const Q: usize> Finishing<N> for Batch<N, Q> {
 }
 
 impl<const N: usize, const Q: usize> Batch<N, Q> {
-    /// On a reset: each queued message, in the order Node-RED keeps them
-    /// (in `concat` mode by topic, then by sequence, each in the order
-    /// first seen).
-    fn finish_queued(&self, finished: &mut dyn FnMut(&Msg<N>)) {
+    /// Past the limit (`count` and `interval` modes), as Node-RED past its
+    /// `nodeMessageBufferMaxLength`: the message at hand ends with the
+    /// error, which catch nodes get first, then the node finishes with
+    /// every waiting message and forgets them all.
+    fn overflow<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        device.report_error(ErrorKind::QueueFull, TOO_MANY);
+        out.error_with(msg);
+        self.finish_queued(None, finished);
+        self.queue.clear();
+        self.since_sent = 0;
+    }
+
+    /// Past the limit in `concat` mode, as Node-RED's `concat_msg`: it
+    /// ends each message it holds, the one at hand among them, with the
+    /// error where that message's `msg.id` is `===` the one at hand's (it
+    /// compares `msg.id`, not the messages, so where no message has an
+    /// `id` every one gets the error), else finishes with it; it forgets
+    /// them all, yet still sends the concatenation the message at hand
+    /// completes, finishing with each of its messages once more.
+    fn concat_overflow<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        topics: &'static [&'static str],
+        msg: &Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
+        let id = msg.property("id");
+        self.finish_queued(Some(msg), &mut |held: &Msg<N>| {
+            let same_id = core::ptr::eq(held, msg)
+                || match (held.property("id"), id) {
+                    (None, None) => true,
+                    (Some(a), Some(b)) => strictly_equal(a, b),
+                    _ => false,
+                };
+            if same_id {
+                device.report_error(ErrorKind::QueueFull, TOO_MANY);
+                out.error_with(held);
+            } else {
+                finished(held);
+            }
+        });
+        self.concatenate(device, topics, Some(msg), out, finished);
+        self.queue.clear();
+    }
+
+    /// Each message held, and `extra` after them, in the order Node-RED
+    /// keeps them (in `concat` mode by topic, then by sequence, each in
+    /// the order first seen): what a reset finishes with.
+    fn finish_queued(&self, extra: Option<&Msg<N>>, each: &mut dyn FnMut(&Msg<N>)) {
+        let all = || self.queue.iter().chain(extra);
         let BatchMode::Concat { .. } = self.mode else {
-            for msg in &self.queue {
-                finished(msg);
+            for msg in all() {
+                each(msg);
             }
             return;
         };
@@ -240,24 +316,22 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
                     _ => false,
                 }
         };
-        let queue = &self.queue;
-        let first_of = |at: usize, alike: &dyn Fn(&Msg<N>, &Msg<N>) -> bool| {
-            let (Some(earlier), Some(msg)) = (queue.get(..at), queue.get(at)) else {
-                return false;
-            };
-            !earlier.iter().any(|other| alike(other, msg))
+        let first_of = |at: usize, msg: &Msg<N>, alike: &dyn Fn(&Msg<N>, &Msg<N>) -> bool| {
+            !all().take(at).any(|other| alike(other, msg))
         };
-        for (topic_at, topic_msg) in queue.iter().enumerate() {
-            if !first_of(topic_at, &same_topic) {
+        for (topic_at, topic_msg) in all().enumerate() {
+            if !first_of(topic_at, topic_msg, &same_topic) {
                 continue;
             }
-            for (sequence_at, sequence_msg) in queue.iter().enumerate().skip(topic_at) {
-                if !same_topic(topic_msg, sequence_msg) || !first_of(sequence_at, &same_sequence) {
+            for (sequence_at, sequence_msg) in all().enumerate().skip(topic_at) {
+                if !same_topic(topic_msg, sequence_msg)
+                    || !first_of(sequence_at, sequence_msg, &same_sequence)
+                {
                     continue;
                 }
-                let sequence = queue.iter().skip(sequence_at);
+                let sequence = all().skip(sequence_at);
                 for msg in sequence.filter(|msg| same_sequence(sequence_msg, msg)) {
-                    finished(msg);
+                    each(msg);
                 }
             }
         }
@@ -308,26 +382,27 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         }
     }
 
-    /// `concat`: when the first sequence of every topic is complete, sends
-    /// them one after the other (a topic listed twice, twice), copies of the
-    /// messages in the order they came, and forgets the first sequence of
-    /// each topic listed (of a topic listed twice, the first two).
+    /// `concat`: when the first sequence of every topic is complete among
+    /// the messages held and `extra` after them, sends them one after the
+    /// other (a topic listed twice, twice), copies of the messages in the
+    /// order they came, and forgets the first sequence of each topic
+    /// listed (of a topic listed twice, the first two) from the queue.
     fn concatenate<O: Outputs<N>>(
         &mut self,
         device: &Device,
         topics: &'static [&'static str],
+        extra: Option<&Msg<N>>,
         out: &mut O,
         finished: &mut dyn FnMut(&Msg<N>),
     ) {
         let mut count = 0;
         for topic in topics {
-            let members = self.first_sequence(topic);
+            let mut members = self.first_sequence(extra, topic);
             let expected = members
                 .clone()
                 .next()
-                .and_then(|at| self.queue.get(at))
-                .and_then(|msg| part_of(msg, "count"));
-            let size = members.count();
+                .and_then(|(_, msg)| part_of(msg, "count"));
+            let size = members.by_ref().count();
             match expected {
                 Some(ValueRef::Number(expected)) if expected == size as f64 => count += size,
                 _ => return,
@@ -336,11 +411,8 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         let id = self.next_id();
         let mut index = 0;
         for topic in topics {
-            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
-            for at in members {
-                let Some(mut msg) = self.queue.get(at).cloned() else {
-                    return;
-                };
+            for (_, member) in self.first_sequence(extra, topic) {
+                let mut msg = member.clone();
                 let set = set_parts(&mut msg, &id, index, count);
                 if device.check(set, ErrorKind::Oversize).is_some() {
                     out.send(0, &mut msg);
@@ -350,38 +422,44 @@ impl<const N: usize, const Q: usize> Batch<N, Q> {
         }
         // Then is finished with each, as it came, in the same order.
         for topic in topics {
-            for at in self.first_sequence(topic) {
-                if let Some(msg) = self.queue.get(at) {
-                    finished(msg);
-                }
+            for (_, member) in self.first_sequence(extra, topic) {
+                finished(member);
             }
         }
         for topic in topics {
-            let members: heapless::Vec<usize, Q> = self.first_sequence(topic).collect();
-            for at in members.into_iter().rev() {
+            let mut held = heapless::Vec::<usize, Q>::new();
+            for (at, _) in self.first_sequence(None, topic) {
+                if held.push(at).is_err() {
+                    break;
+                }
+            }
+            for at in held.into_iter().rev() {
                 self.queue.remove(at);
             }
         }
     }
 
-    /// Where the messages of a topic's first sequence wait: those of the
-    /// topic with the `msg.parts.id` of its first message, in order.
-    fn first_sequence<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = usize> + Clone + 'a {
+    /// The messages of a topic's first sequence among those held and
+    /// `extra` after them, each with its place (`extra`'s is the queue's
+    /// length): those of the topic with the `msg.parts.id` of its first
+    /// message, in order.
+    fn first_sequence<'a>(
+        &'a self,
+        extra: Option<&'a Msg<N>>,
+        topic: &'a str,
+    ) -> impl Iterator<Item = (usize, &'a Msg<N>)> + Clone + 'a {
         let of_topic =
             move |msg: &Msg<N>| matches!(msg.topic(), Some(ValueRef::Str(t)) if t == topic);
-        let first = self.queue.iter().find(|msg| of_topic(msg));
+        let all = self.queue.iter().chain(extra);
+        let first = all.clone().find(|msg| of_topic(msg));
         let id = first.and_then(|msg| part_of(msg, "id"));
-        self.queue
-            .iter()
-            .enumerate()
-            .filter(move |(_, msg)| {
-                of_topic(msg)
-                    && match (id, part_of(msg, "id")) {
-                        (Some(a), Some(b)) => same_key(a, b),
-                        _ => false,
-                    }
-            })
-            .map(|(at, _)| at)
+        all.enumerate().filter(move |(_, msg)| {
+            of_topic(msg)
+                && match (id, part_of(msg, "id")) {
+                    (Some(a), Some(b)) => same_key(a, b),
+                    _ => false,
+                }
+        })
     }
 
     fn next_id(&mut self) -> [u8; 16] {

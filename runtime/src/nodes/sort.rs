@@ -7,8 +7,11 @@
 //! A device sorts arrays of at most [`MAX_ITEMS`] items (a longer one is
 //! dropped and counted, `ErrorKind::Oversize`), and keeps the messages of
 //! sequences being collected in a queue of `Q` messages fixed at build time
-//! (`psosQueue`); a message that finds it full is dropped and counted
-//! (`ErrorKind::QueueFull`). Arrays, objects and buffers compare as
+//! (`psosQueue`), which stands for Node-RED's `nodeMessageBufferMaxLength`:
+//! when it is full, a message that completes its sequence still leaves
+//! sorted with it, and any other drops the oldest sequence, whose last
+//! message is an error (`ErrorKind::QueueFull`, with Node-RED's text) and
+//! the others finished with, as in Node-RED. Arrays, objects and buffers compare as
 //! JavaScript compares them with numbers: never greater, never equal.
 //!
 //! A complete node hears of a message when Node-RED's sort calls `done()`
@@ -53,6 +56,9 @@ pub struct Sort<const N: usize, const Q: usize> {
 
 const PARTS: &str = "parts";
 
+/// Node-RED's text when its `nodeMessageBufferMaxLength` is passed.
+const TOO_MANY: &str = "Too many pending messages in sort node";
+
 impl<const N: usize, const Q: usize> Sort<N, Q> {
     pub const fn new(info: NodeInfo, config: SortConfig) -> Self {
         Self {
@@ -68,8 +74,10 @@ impl<const N: usize, const Q: usize> Finishing<N> for Sort<N, Q> {
     /// each message the node has finished with (Node-RED's `done()`): the
     /// messages of a sequence each right after it leaves, as it left; any
     /// other message (an array sorted or not, a message of no sequence) as
-    /// the input returns, as the node left it. Not a message a device drops
-    /// (counted). `out` must send copies (`Watched`).
+    /// the input returns, as the node left it; the messages of the oldest
+    /// sequence but its last, which is an error for catch nodes first
+    /// ([`Outputs::error_with`]), when the queue is full. Not a message a
+    /// device drops (counted). `out` must send copies (`Watched`).
     fn input_finishing<O: Outputs<N>>(
         &mut self,
         _now: u64,
@@ -145,7 +153,11 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
     }
 
     /// Collects the messages of sequences; once one is complete, sends its
-    /// messages sorted, with their new indexes.
+    /// messages sorted, with their new indexes. A message that completes
+    /// its sequence leaves with it even when the queue is full, as
+    /// Node-RED, past its `nodeMessageBufferMaxLength`, still sorts the
+    /// sequence at hand; any other that finds the queue full drops the
+    /// oldest sequence first ([`Sort::drop_oldest`]).
     fn sort_sequence<O: Outputs<N>>(
         &mut self,
         device: &Device,
@@ -156,15 +168,8 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
         let (Some(id), Some(_)) = (part_of(msg, "id"), part_of(msg, "index")) else {
             return Fate::Now;
         };
-        if self.queue.push(msg.clone()).is_err() {
-            // Node-RED's text when its `nodeMessageBufferMaxLength` is hit.
-            device.report_error(
-                ErrorKind::QueueFull,
-                "Too many pending messages in sort node",
-            );
-            return Fate::Never;
-        }
-        // Node-RED keeps the count of the latest message that has one.
+        // Node-RED keeps the count of the latest message that has one, the
+        // one at hand last.
         let mut members = heapless::Vec::<usize, Q>::new();
         let mut count = None;
         for (at, queued) in self.queue.iter().enumerate() {
@@ -177,19 +182,56 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
                 }
             }
         }
-        let complete =
-            matches!(count, Some(ValueRef::Number(count)) if count == members.len() as f64);
-        if !complete {
+        if let Some(own_count) = part_of(msg, "count") {
+            count = Some(own_count);
+        }
+        let size = members.len() + 1;
+        if matches!(count, Some(ValueRef::Number(count)) if count == size as f64) {
+            self.send_sorted(device, &mut members, msg, out, finished);
             return Fate::Later;
         }
+        if self.queue.is_full() && self.drop_oldest(device, msg, out, finished) {
+            return Fate::Never;
+        }
+        if self.queue.push(msg.clone()).is_err() {
+            device.report_error(ErrorKind::QueueFull, TOO_MANY);
+            return Fate::Never;
+        }
+        Fate::Later
+    }
+
+    /// Sends the messages held at `members` and `msg`, which completes
+    /// their sequence, sorted (`msg` sorted in last, as a stable sort
+    /// takes it), each with its new index and finished with right after;
+    /// then forgets those held.
+    fn send_sorted<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        members: &mut heapless::Vec<usize, Q>,
+        msg: &Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) {
         let key = self.config.key;
         let queue = &self.queue;
-        stable_sort(&mut members, |a, b| {
-            let key_of = |at: &usize| queue.get(*at).and_then(|msg| msg.get(key));
-            self.compare(key_of(a), key_of(b))
-        });
-        for (index, at) in members.iter().enumerate() {
-            let Some(mut sorted) = self.queue.get(*at).cloned() else {
+        let key_of = |at: &usize| queue.get(*at).and_then(|held| held.get(key));
+        stable_sort(members, |a, b| self.compare(key_of(a), key_of(b)));
+        let own_key = msg.get(key);
+        let mut place = members.len();
+        while place > 0
+            && members
+                .get(place - 1)
+                .is_some_and(|before| self.compare(key_of(before), own_key) == Ordering::Greater)
+        {
+            place -= 1;
+        }
+        for index in 0..=members.len() {
+            let member = match index.cmp(&place) {
+                Ordering::Less => members.get(index).and_then(|at| self.queue.get(*at)),
+                Ordering::Equal => Some(msg),
+                Ordering::Greater => members.get(index - 1).and_then(|at| self.queue.get(*at)),
+            };
+            let Some(mut sorted) = member.cloned() else {
                 continue;
             };
             let set = sorted.set(
@@ -207,7 +249,49 @@ impl<const N: usize, const Q: usize> Sort<N, Q> {
                 self.queue.remove(*at);
             }
         }
-        Fate::Later
+    }
+
+    /// The queue is full and `msg` does not complete its sequence: as
+    /// Node-RED past its `nodeMessageBufferMaxLength`, the node drops the
+    /// oldest sequence (the one whose first message came first), ending
+    /// its last message with the error, which catch nodes get first, and
+    /// finishing with the others. When that is `msg`'s own sequence, `msg`
+    /// is its last message, and true is returned.
+    fn drop_oldest<O: Outputs<N>>(
+        &mut self,
+        device: &Device,
+        msg: &Msg<N>,
+        out: &mut O,
+        finished: &mut dyn FnMut(&Msg<N>),
+    ) -> bool {
+        let Some(oldest) = self.queue.first().and_then(|first| part_of(first, "id")) else {
+            return false;
+        };
+        let of_oldest = |held: &Msg<N>| part_of(held, "id").is_some_and(|id| same_key(id, oldest));
+        let own = of_oldest(msg);
+        let last = if own {
+            Some(msg)
+        } else {
+            self.queue.iter().rev().find(|held| of_oldest(held))
+        };
+        device.report_error(ErrorKind::QueueFull, TOO_MANY);
+        if let Some(last) = last {
+            out.error_with(last);
+        }
+        let mut held = heapless::Vec::<usize, Q>::new();
+        for (at, queued) in self.queue.iter().enumerate() {
+            if !of_oldest(queued) || held.push(at).is_err() {
+                continue;
+            }
+            let ended_with_error = last.is_some_and(|last| core::ptr::eq(last, queued));
+            if !ended_with_error {
+                finished(queued);
+            }
+        }
+        for at in held.into_iter().rev() {
+            self.queue.remove(at);
+        }
+        own
     }
 
     /// Node-RED's comparison: equal when `===`, else the order's direction
