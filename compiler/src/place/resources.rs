@@ -282,7 +282,10 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
 /// flash, copied to RAM at start-up: its size is added to the flash.
 pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
     let mut resources = type_facts(type_name).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
-    resources.flash = resources.flash.saturating_add(link_table_flash(kind));
+    resources.flash = resources
+        .flash
+        .saturating_add(link_table_flash(kind))
+        .saturating_add(timed_link_call_flash(kind));
     match buffered_ram(kind, message_capacity) {
         Some(ram) => Resources {
             flash: resources.flash.saturating_add(ram),
@@ -314,6 +317,22 @@ pub fn link_table_flash(kind: &NodeKind) -> u64 {
         .sum();
     DYNAMIC_LINK_CALL_CODE + table
 }
+
+/// The code a link call that may time out adds to a call's
+/// ([`TIMED_LINK_CALL_CODE`]); nothing for any other node.
+pub fn timed_link_call_flash(kind: &NodeKind) -> u64 {
+    match kind {
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(_), ..
+        }) => TIMED_LINK_CALL_CODE,
+        _ => 0,
+    }
+}
+
+/// A link call that may time out: its table of waiting calls, the
+/// answers it takes back, its timer, and the copy and hand-over of the
+/// message of a call that times out, counted with each such call.
+pub const TIMED_LINK_CALL_CODE: u64 = 2048;
 
 /// The lookup of a dynamic link call, counted with each such call:
 /// measured on `qemu-lm3s6965` (`tests/node_sizes.rs`,
@@ -373,6 +392,21 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
         // The columns it learns, and the rows a node that sends them all
         // at once gathers.
         NodeKind::Csv(csv) => 80 + csv.column_bytes as u64 + if csv.all_rows { message } else { 0 },
+        // A link call that may time out: each waiting call's ticket and
+        // deadline (24 bytes with its tag), and its message where catch
+        // nodes watch the call; its lock, ticket count, node and table
+        // of link in nodes beside.
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(timeout),
+            ..
+        }) => {
+            let kept = if timeout.keeps_messages {
+                message + 8
+            } else {
+                0
+            };
+            64 + timeout.waiting as u64 * (24 + kept)
+        }
         // Each topic: its name and value, and a stamp.
         NodeKind::Filter(filter) => 104 + filter.topics as u64 * (filter.topic_size as u64 + 16),
         _ => return None,
@@ -574,6 +608,11 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Sort(_) => (9, 0),
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
+        // The message of a call that timed out, on its timer's stack while
+        // its catch nodes run, and the copy it keeps of what it sends.
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(_), ..
+        }) => (1, 0),
         // A subflow's status port: the status message it sends.
         NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
         // The copy of the message it keeps for its topic and the slot it
