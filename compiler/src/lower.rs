@@ -218,6 +218,7 @@ pub fn lower(
         completed_by: placed.completed_by,
         queued_watches: BTreeSet::new(),
     };
+    lowering.check_answers_on_one_device(&flow);
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     crate::nodes::status::check_devices(&flow, lowering.diagnostics);
     crate::nodes::complete::check_devices(&flow, lowering.diagnostics);
@@ -689,8 +690,61 @@ impl<'a> Lowering<'a> {
     /// How many messages the nodes a call's subroutine reaches may hold
     /// at once, each counted once.
     fn held_by_subroutine(&self, call: usize) -> usize {
+        self.subroutine_nodes(call)
+            .into_iter()
+            .filter_map(|node| self.kinds.get(node))
+            .map(|(_, kind)| nodes::link::held_messages(kind))
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Warns of each call whose subroutine answers within the call (so it
+    /// keeps no deadline) that placement split over devices: there its
+    /// answer travels over MQTT, and a lost one is never reported as
+    /// Node-RED's `timeout`.
+    fn check_answers_on_one_device(&mut self, flow: &Flow) {
+        let mut calls: Vec<usize> = self
+            .link_timeouts
+            .keys()
+            .copied()
+            .filter(|call| !self.timed_calls.contains_key(call))
+            .collect();
+        calls.sort_unstable();
+        for call in calls {
+            let mut devices: Vec<usize> = self
+                .subroutine_nodes(call)
+                .into_iter()
+                .filter_map(|node| flow.nodes.get(node).map(|node| node.device))
+                .collect();
+            devices.sort_unstable();
+            devices.dedup();
+            let (Some(node), [_, _, ..]) = (self.node(call), devices.as_slice()) else {
+                continue;
+            };
+            let names: Vec<&str> = devices
+                .iter()
+                .filter_map(|device| flow.devices.get(*device))
+                .map(|device| device.name.as_str())
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::LinkAnswerAcrossDevices,
+                    format!(
+                        "its subroutine answers within the call, so the call keeps no deadline, but placement puts its nodes on devices {}: its answer travels over MQTT, and one that is lost is never reported as Node-RED's \"timeout\"",
+                        names.join(", ")
+                    ),
+                )
+                .node(node.node_ref())
+                .label(node.span(), "this call")
+                .help("pin the subroutine's nodes to one device (`device`, or `PSOS_DEVICE` on their tab or group)"),
+            );
+        }
+    }
+
+    /// The nodes that run (by index among them) in the subroutine a call
+    /// calls, up to its returns.
+    fn subroutine_nodes(&self, call: usize) -> Vec<usize> {
         let mut seen = vec![false; self.raw.nodes.len()];
-        let mut held = 0usize;
+        let mut found = Vec::new();
         let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
         while let Some(index) = stack.pop() {
             if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
@@ -700,18 +754,19 @@ impl<'a> Lowering<'a> {
                 continue;
             };
             if let Role::Runtime(kind) = self.role(index) {
-                if let Some((_, kind)) = self.kinds.get(kind) {
-                    held = held.saturating_add(nodes::link::held_messages(kind));
-                }
+                found.push(kind);
             }
-            if node.type_name == "link out" {
-                if node.get("mode").and_then(Json::as_str) != Some("return") {
+            let returns = node.get("mode").and_then(Json::as_str) == Some("return");
+            match node.type_name.as_str() {
+                "link out" if returns => continue,
+                "link out" => {
+                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
+                    continue;
+                }
+                "link call" => {
                     stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
                 }
-                continue;
-            }
-            if node.type_name == "link call" {
-                stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
+                _ => {}
             }
             stack.extend(
                 self.ports
@@ -722,7 +777,7 @@ impl<'a> Lowering<'a> {
                     .copied(),
             );
         }
-        held
+        found
     }
 
     /// Gives each call that may time out and that catch nodes watch room
