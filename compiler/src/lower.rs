@@ -741,10 +741,23 @@ impl<'a> Lowering<'a> {
     }
 
     /// The nodes that run (by index among them) in the subroutine a call
-    /// calls, up to its returns.
+    /// calls, up to its returns, nested calls' subroutines included.
     fn subroutine_nodes(&self, call: usize) -> Vec<usize> {
-        let mut seen = vec![false; self.raw.nodes.len()];
         let mut found = Vec::new();
+        self.walk_subroutine(call, true, |index| {
+            if let Role::Runtime(kind) = self.role(index) {
+                found.push(kind);
+            }
+        });
+        found
+    }
+
+    /// Calls `visit` once with each node (by raw index) a message a call
+    /// sends to its link in reaches, along wires and links, up to the
+    /// returns (which it visits); into the subroutines of nested calls
+    /// when `into_calls`, else on to their outputs only.
+    fn walk_subroutine(&self, call: usize, into_calls: bool, mut visit: impl FnMut(usize)) {
+        let mut seen = vec![false; self.raw.nodes.len()];
         let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
         while let Some(index) = stack.pop() {
             if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
@@ -753,20 +766,17 @@ impl<'a> Lowering<'a> {
             let Some(node) = self.node(index) else {
                 continue;
             };
-            if let Role::Runtime(kind) = self.role(index) {
-                found.push(kind);
-            }
-            let returns = node.get("mode").and_then(Json::as_str) == Some("return");
-            match node.type_name.as_str() {
-                "link out" if returns => continue,
-                "link out" => {
-                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
+            visit(index);
+            let links = match node.type_name.as_str() {
+                "link out" if node.get("mode").and_then(Json::as_str) == Some("return") => {
                     continue;
                 }
-                "link call" => {
-                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
-                }
-                _ => {}
+                "link out" => true,
+                "link call" => into_calls,
+                _ => false,
+            };
+            if links {
+                stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
             }
             stack.extend(
                 self.ports
@@ -777,7 +787,6 @@ impl<'a> Lowering<'a> {
                     .copied(),
             );
         }
-        found
     }
 
     /// Gives each call that may time out and that catch nodes watch room
@@ -1085,33 +1094,15 @@ impl<'a> Lowering<'a> {
             {
                 continue;
             }
-            let mut seen = vec![false; self.raw.nodes.len()];
-            let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
-            while let Some(index) = stack.pop() {
-                if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
-                    continue;
-                }
-                let Some(node) = self.node(index) else {
-                    continue;
-                };
-                let is_return = node.type_name == "link out"
-                    && node.get("mode").and_then(Json::as_str) == Some("return");
+            self.walk_subroutine(call, false, |index| {
+                let is_return = self.node(index).is_some_and(|node| {
+                    node.type_name == "link out"
+                        && node.get("mode").and_then(Json::as_str) == Some("return")
+                });
                 if is_return {
                     callers.entry(index).or_default().push(call);
-                    continue;
                 }
-                stack.extend(
-                    self.ports
-                        .get(index)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .copied(),
-                );
-                if node.type_name == "link out" {
-                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
-                }
-            }
+            });
         }
         let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
         sorted.sort();
