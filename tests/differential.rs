@@ -1945,6 +1945,42 @@ const CASES: &[Case] = &[
         ],
         outputs: 5,
     },
+    // A link call that waits 0.3 s for its subroutine, which holds each
+    // message for its `payload.wait` ms (a delay by `msg.delay`) or drops
+    // it (a negative wait): an answer after 50 ms is sent on; at 300 ms
+    // the catch node gets `timeout` with the message as it was sent, for
+    // the call answered after 600 ms and the dropped one, in the order
+    // they were made; the late answer is sent on all the same, as
+    // Node-RED's `returnLinkMessage` does. Each time is 250 ms or more
+    // from the deadline, and the last answer comes 200 ms before the
+    // case's messages are collected: the tolerance of both sides' timers.
+    Case {
+        name: "link-call-timeout",
+        nodes: r#"[{"id": "w", "type": "change", "rules": [
+              {"t": "set", "p": "delay", "pt": "msg", "to": "payload.wait", "tot": "msg"}
+            ], "wires": [["call"]]},
+            {"id": "call", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "0.3",
+              "wires": [["out0"]]},
+            {"id": "c", "type": "catch", "name": "", "scope": ["call"], "uncaught": false, "wires": [["m"]]},
+            {"id": "m", "type": "change", "rules": [
+              {"t": "set", "p": "payload.error", "pt": "msg", "to": "error.message", "tot": "msg"}
+            ], "wires": [["out1"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["keep"]]},
+            {"id": "keep", "type": "switch", "property": "payload.wait", "propertyType": "msg", "rules": [
+              {"t": "gte", "v": "0", "vt": "num"}
+            ], "checkall": "true", "repair": false, "outputs": 1, "wires": [["hold"]]},
+            {"id": "hold", "type": "delay", "pauseType": "delayv", "timeout": "5", "timeoutUnits": "seconds",
+              "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "1", "randomLast": "5",
+              "randomUnits": "seconds", "drop": false, "allowrate": false, "outputs": 1, "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []}]"#,
+        topic: Some("t"),
+        inputs: &[
+            r#"{"n":1,"wait":50}"#,
+            r#"{"n":2,"wait":600}"#,
+            r#"{"n":3,"wait":-1}"#,
+        ],
+        outputs: 4,
+    },
     // split and join
     Case {
         name: "split-string",

@@ -467,9 +467,37 @@ fn custom_node_types_take_at_most_what_psosc_assumes() {
 /// other devices hold.
 #[test]
 fn a_dynamic_link_call_takes_what_psosc_counts() {
-    let (flow, dir) = test_flow("dynamic_link_sizes.json");
+    check_added(
+        "dynamic_link_sizes.json",
+        ["dls-chain", "dls-dynamic"],
+        "a dynamic link call and its two subroutines",
+    );
+}
+
+/// `timed_link_sizes.json`: the reference chain alone (`tls-chain`), and
+/// with a link call after it (`tls-timed`) whose subroutine may drop the
+/// message (a switch), so that it waits for its answers, with a catch
+/// node watching it, so that it keeps the message of each waiting call.
+/// What the call adds (its table and code, the loop queue its answers
+/// come back through, the switch and the catch node) is held to psosc's
+/// estimate as a type's is, and each device to its image. A flow of its
+/// own, as a call that waits makes every call of its flow a node.
+#[test]
+fn a_link_call_that_waits_takes_what_psosc_counts() {
+    check_added(
+        "timed_link_sizes.json",
+        ["tls-chain", "tls-timed"],
+        "a link call that waits, its subroutine and catch node",
+    );
+}
+
+/// Builds the two devices `names` of the test flow `file`, the second the
+/// first with `what` added, holds each to its image and what the second
+/// adds to psosc's estimate, as a type's code is held.
+fn check_added(file: &str, names: [&str; 2], what: &str) {
+    let (flow, dir) = test_flow(file);
     let mut sizes = Vec::new();
-    for name in ["dls-chain", "dls-dynamic"] {
+    for name in names {
         let device = flow
             .devices
             .iter()
@@ -492,14 +520,14 @@ fn a_dynamic_link_call_takes_what_psosc_counts() {
         );
         sizes.push((image, estimate));
     }
-    let [(chain_image, chain_estimate), (dynamic_image, dynamic_estimate)] = sizes[..] else {
+    let [(chain_image, chain_estimate), (added_image, added_estimate)] = sizes[..] else {
         unreachable!("two devices are measured");
     };
-    let measured = dynamic_image.flash.saturating_sub(chain_image.flash);
-    let estimate = dynamic_estimate.flash.saturating_sub(chain_estimate.flash);
-    println!("a dynamic link call and its two subroutines: {measured} B of flash measured, {estimate} estimated");
+    let measured = added_image.flash.saturating_sub(chain_image.flash);
+    let estimate = added_estimate.flash.saturating_sub(chain_estimate.flash);
+    println!("{what}: {measured} B of flash measured, {estimate} estimated");
     assert!(
         within_a_type(measured, estimate),
-        "adds {measured} B of flash to the chain, {estimate} estimated"
+        "{what} adds {measured} B of flash to the chain, {estimate} estimated"
     );
 }

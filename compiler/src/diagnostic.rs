@@ -51,6 +51,7 @@ pub enum Code {
     StatusUnreported,
     CompleteAcrossDevices,
     CompleteUnwatchable,
+    LinkAnswerAcrossDevices,
 }
 
 impl Code {
@@ -93,6 +94,7 @@ impl Code {
             Code::StatusUnreported => "psosc::status::unreported",
             Code::CompleteAcrossDevices => "psosc::complete::across_devices",
             Code::CompleteUnwatchable => "psosc::complete::unwatchable_node",
+            Code::LinkAnswerAcrossDevices => "psosc::link::answer_across_devices",
         }
     }
 }

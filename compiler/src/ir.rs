@@ -371,7 +371,7 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
-            NodeKind::LinkCall(call) => call.dynamic.as_ref().map_or(1, Vec::len),
+            NodeKind::LinkCall(call) => call.link_ports() + usize::from(call.timeout.is_some()),
             NodeKind::LinkAnswer => 1,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
             NodeKind::Smooth(_) => 1,
@@ -416,6 +416,35 @@ pub struct LinkCall {
     /// `msg.target` may name, port `k` leading to the `k`th; `None` for a
     /// static call.
     pub dynamic: Option<Vec<LinkTarget>>,
+    /// For a call whose subroutine may answer after the call has
+    /// returned, how long it waits; its answers come back to it and
+    /// leave by one more port, after its link in nodes'. `None` for a
+    /// call whose subroutine always answers within the call, which
+    /// cannot time out and keeps nothing.
+    pub timeout: Option<LinkTimeout>,
+}
+
+impl LinkCall {
+    /// The ports that lead to link in nodes: one for a static call, one
+    /// per link in for a dynamic one.
+    pub fn link_ports(&self) -> usize {
+        self.dynamic.as_ref().map_or(1, Vec::len)
+    }
+}
+
+/// How a link call that may time out waits (`psos::nodes::TimedLinkCall`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkTimeout {
+    /// The wait, as Node.js's `setTimeout` takes `timeout` seconds: whole
+    /// milliseconds, 1 for anything below 1 or beyond 2³¹ − 1.
+    pub ms: u64,
+    /// How many calls may wait at once (see `nodes::link::waiting_capacity`).
+    pub waiting: usize,
+    /// Whether it keeps a copy of each message it sends, for the catch
+    /// nodes that watch it, which Node-RED gives the message as sent.
+    pub keeps_messages: bool,
+    /// How often its timer looks for calls past their deadline.
+    pub tick_ms: u64,
 }
 
 /// A link in a dynamic link call may reach, as Node-RED registers it

@@ -142,6 +142,11 @@ struct Lowering<'a> {
     /// Per dynamic `link call`, the link in nodes `msg.target` may name,
     /// in file order (their raw indices are its `link_targets`).
     dynamic_calls: HashMap<usize, Vec<ir::LinkTarget>>,
+    /// Per `link call`, its `timeout` in milliseconds (`nodes::link`).
+    link_timeouts: HashMap<usize, u64>,
+    /// The link calls whose subroutine may answer after the call has
+    /// returned, and how each waits.
+    timed_calls: HashMap<usize, ir::LinkTimeout>,
     /// Where paths in the flow (a `psos-nodes` crate) are relative to.
     base_dir: Option<&'a Path>,
     /// The crates of custom node types the flow names.
@@ -174,6 +179,8 @@ pub fn lower(
         shared_answers: HashMap::new(),
         answer_wires: Vec::new(),
         dynamic_calls: HashMap::new(),
+        link_timeouts: HashMap::new(),
+        timed_calls: HashMap::new(),
         base_dir,
         node_crates: Vec::new(),
     };
@@ -183,7 +190,9 @@ pub fn lower(
     lowering.classify();
     lowering.read_wires();
     lowering.read_dynamic_calls();
+    lowering.find_timed_calls();
     lowering.resolve_link_returns();
+    lowering.keep_caught_calls_messages();
     let mut wires = lowering.resolve_wires();
     lowering.mark_schema_checks(&wires);
     let mut placed = lowering.place(&mut devices, &mut wires, previous);
@@ -209,6 +218,7 @@ pub fn lower(
         completed_by: placed.completed_by,
         queued_watches: BTreeSet::new(),
     };
+    lowering.check_answers_on_one_device(&flow);
     crate::nodes::catch::check_devices(&flow, lowering.diagnostics);
     crate::nodes::status::check_devices(&flow, lowering.diagnostics);
     crate::nodes::complete::check_devices(&flow, lowering.diagnostics);
@@ -521,7 +531,7 @@ impl<'a> Lowering<'a> {
             } else if CONFIG_TYPES.contains(&type_name) {
                 Role::Config
             } else if ROUTING_TYPES.contains(&type_name) || crate::subflow::is_instance(type_name) {
-                self.check_link_call(node);
+                self.read_link_call(index, node);
                 Role::Routing
             } else {
                 let mut reader = Reader::new(node, self.diagnostics)
@@ -590,9 +600,211 @@ impl<'a> Lowering<'a> {
         nodes::json::mark_schema_checks(self.kinds.iter_mut().map(|(_, kind)| kind), &reached);
     }
 
-    fn check_link_call(&mut self, node: &RawNode) {
+    fn read_link_call(&mut self, index: usize, node: &RawNode) {
         if node.type_name == "link call" {
-            check_link_call_timeout(node, self.diagnostics);
+            if let Some(ms) = nodes::link::timeout_ms(node, self.diagnostics) {
+                self.link_timeouts.insert(index, ms);
+            }
+        }
+    }
+
+    /// Finds the link calls whose subroutine may answer after the call
+    /// has returned (it holds the message, drops it, fails on it, or
+    /// never reaches a return): these wait for their answers with a
+    /// deadline, as every call does in Node-RED. A call whose subroutine
+    /// answers within the call cannot time out, and keeps nothing.
+    fn find_timed_calls(&mut self) {
+        let mut on_path = vec![false; self.raw.nodes.len()];
+        for (call, ms) in &self.link_timeouts {
+            if self.role(*call) != Role::Routing || self.answers_within_call(*call, &mut on_path) {
+                continue;
+            }
+            let held = self.held_by_subroutine(*call);
+            self.timed_calls
+                .insert(*call, nodes::link::timeout(*ms, held));
+        }
+    }
+
+    /// Whether every message a call sends reaches a return before the
+    /// call returns: its link in (each link in a dynamic call may name)
+    /// leads, through nodes that always send at once, to a return.
+    fn answers_within_call(&self, call: usize, on_path: &mut Vec<bool>) -> bool {
+        let targets = self.link_targets.get(call).map_or(&[][..], Vec::as_slice);
+        if self.dynamic_calls.contains_key(&call) {
+            // A dynamic call may also find no link in, which it reports;
+            // then there is no call to wait for.
+            return targets
+                .iter()
+                .all(|link_in| self.answers_from(*link_in, on_path));
+        }
+        targets
+            .first()
+            .is_some_and(|link_in| self.answers_from(*link_in, on_path))
+    }
+
+    /// Whether a message that reaches `index` surely reaches a return
+    /// before the call that sent it there returns.
+    fn answers_from(&self, index: usize, on_path: &mut Vec<bool>) -> bool {
+        match on_path.get(index) {
+            Some(false) => {}
+            // A loop answers nothing it has not answered already.
+            _ => return false,
+        }
+        if let Some(flag) = on_path.get_mut(index) {
+            *flag = true;
+        }
+        let any_target = |port_targets: Vec<usize>, on_path: &mut Vec<bool>| {
+            port_targets
+                .into_iter()
+                .any(|next| self.answers_from(next, on_path))
+        };
+        let answers = match (self.role(index), self.node(index)) {
+            (Role::Runtime(kind), _) => {
+                self.kinds
+                    .get(kind)
+                    .is_some_and(|(_, kind)| nodes::link::always_sends_at_once(kind))
+                    && any_target(self.port_targets(index, 0), on_path)
+            }
+            (Role::Routing, Some(node)) => match node.type_name.as_str() {
+                "link out" if node.get("mode").and_then(Json::as_str) == Some("return") => true,
+                "link out" => any_target(
+                    self.link_targets.get(index).cloned().unwrap_or_default(),
+                    on_path,
+                ),
+                "link call" => {
+                    !self.dynamic_calls.contains_key(&index)
+                        && self.answers_within_call(index, on_path)
+                        && any_target(self.port_targets(index, 0), on_path)
+                }
+                "link in" | "junction" => any_target(self.port_targets(index, 0), on_path),
+                _ => false,
+            },
+            _ => false,
+        };
+        if let Some(flag) = on_path.get_mut(index) {
+            *flag = false;
+        }
+        answers
+    }
+
+    /// How many messages the nodes a call's subroutine reaches may hold
+    /// at once, each counted once.
+    fn held_by_subroutine(&self, call: usize) -> usize {
+        self.subroutine_nodes(call)
+            .into_iter()
+            .filter_map(|node| self.kinds.get(node))
+            .map(|(_, kind)| nodes::link::held_messages(kind))
+            .fold(0, usize::saturating_add)
+    }
+
+    /// Warns of each call whose subroutine answers within the call (so it
+    /// keeps no deadline) that placement split over devices: there its
+    /// answer travels over MQTT, and a lost one is never reported as
+    /// Node-RED's `timeout`.
+    fn check_answers_on_one_device(&mut self, flow: &Flow) {
+        let mut calls: Vec<usize> = self
+            .link_timeouts
+            .keys()
+            .copied()
+            .filter(|call| !self.timed_calls.contains_key(call))
+            .collect();
+        calls.sort_unstable();
+        for call in calls {
+            let mut devices: Vec<usize> = self
+                .subroutine_nodes(call)
+                .into_iter()
+                .filter_map(|node| flow.nodes.get(node).map(|node| node.device))
+                .collect();
+            devices.sort_unstable();
+            devices.dedup();
+            let (Some(node), [_, _, ..]) = (self.node(call), devices.as_slice()) else {
+                continue;
+            };
+            let names: Vec<&str> = devices
+                .iter()
+                .filter_map(|device| flow.devices.get(*device))
+                .map(|device| device.name.as_str())
+                .collect();
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::LinkAnswerAcrossDevices,
+                    format!(
+                        "its subroutine answers within the call, so the call keeps no deadline, but placement puts its nodes on devices {}: its answer travels over MQTT, and one that is lost is never reported as Node-RED's \"timeout\"",
+                        names.join(", ")
+                    ),
+                )
+                .node(node.node_ref())
+                .label(node.span(), "this call")
+                .help("pin the subroutine's nodes to one device (`device`, or `PSOS_DEVICE` on their tab or group)"),
+            );
+        }
+    }
+
+    /// The nodes that run (by index among them) in the subroutine a call
+    /// calls, up to its returns, nested calls' subroutines included.
+    fn subroutine_nodes(&self, call: usize) -> Vec<usize> {
+        let mut found = Vec::new();
+        self.walk_subroutine(call, true, |index| {
+            if let Role::Runtime(kind) = self.role(index) {
+                found.push(kind);
+            }
+        });
+        found
+    }
+
+    /// Calls `visit` once with each node (by raw index) a message a call
+    /// sends to its link in reaches, along wires and links, up to the
+    /// returns (which it visits); into the subroutines of nested calls
+    /// when `into_calls`, else on to their outputs only.
+    fn walk_subroutine(&self, call: usize, into_calls: bool, mut visit: impl FnMut(usize)) {
+        let mut seen = vec![false; self.raw.nodes.len()];
+        let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
+        while let Some(index) = stack.pop() {
+            if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
+                continue;
+            }
+            let Some(node) = self.node(index) else {
+                continue;
+            };
+            visit(index);
+            let links = match node.type_name.as_str() {
+                "link out" if node.get("mode").and_then(Json::as_str) == Some("return") => {
+                    continue;
+                }
+                "link out" => true,
+                "link call" => into_calls,
+                _ => false,
+            };
+            if links {
+                stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
+            }
+            stack.extend(
+                self.ports
+                    .get(index)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .copied(),
+            );
+        }
+    }
+
+    /// Gives each call that may time out and that catch nodes watch room
+    /// for the messages it sends, which Node-RED hands its catch nodes
+    /// with the `timeout` error.
+    fn keep_caught_calls_messages(&mut self) {
+        let raw = self.raw;
+        let nodes = runtime_nodes(raw, &self.kinds);
+        let caught_by = nodes::catch::caught_by(raw, &nodes);
+        drop(nodes);
+        for (index, (_, kind)) in self.kinds.iter_mut().enumerate() {
+            if let ir::NodeKind::LinkCall(ir::LinkCall {
+                timeout: Some(timeout),
+                ..
+            }) = kind
+            {
+                timeout.keeps_messages = caught_by.get(&index).is_some_and(|c| !c.is_empty());
+            }
         }
     }
 
@@ -882,33 +1094,15 @@ impl<'a> Lowering<'a> {
             {
                 continue;
             }
-            let mut seen = vec![false; self.raw.nodes.len()];
-            let mut stack: Vec<usize> = self.link_targets.get(call).cloned().unwrap_or_default();
-            while let Some(index) = stack.pop() {
-                if std::mem::replace(seen.get_mut(index).unwrap_or(&mut true), true) {
-                    continue;
-                }
-                let Some(node) = self.node(index) else {
-                    continue;
-                };
-                let is_return = node.type_name == "link out"
-                    && node.get("mode").and_then(Json::as_str) == Some("return");
+            self.walk_subroutine(call, false, |index| {
+                let is_return = self.node(index).is_some_and(|node| {
+                    node.type_name == "link out"
+                        && node.get("mode").and_then(Json::as_str) == Some("return")
+                });
                 if is_return {
                     callers.entry(index).or_default().push(call);
-                    continue;
                 }
-                stack.extend(
-                    self.ports
-                        .get(index)
-                        .into_iter()
-                        .flatten()
-                        .flatten()
-                        .copied(),
-                );
-                if node.type_name == "link out" {
-                    stack.extend(self.link_targets.get(index).into_iter().flatten().copied());
-                }
-            }
+            });
         }
         let mut sorted: Vec<(usize, Vec<usize>)> = callers.into_iter().collect();
         sorted.sort();
@@ -926,6 +1120,7 @@ impl<'a> Lowering<'a> {
                 calls.len() == 1
                     && !shared.contains(call)
                     && !self.dynamic_calls.contains_key(call)
+                    && !self.timed_calls.contains_key(call)
                     && self.watched_call(*call)
             })
         });
@@ -938,10 +1133,20 @@ impl<'a> Lowering<'a> {
         // A dynamic call always records itself, as its return is known
         // only once the message has named its link in.
         if self.dynamic_calls.is_empty() && rest.iter().all(|(_, calls)| calls.len() == 1) {
-            for (link_out, calls) in rest {
+            // A call that may time out records itself, and its returns
+            // send its answers back through it; the others are wires.
+            let (recorded, wired): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(_, calls)| {
+                calls
+                    .first()
+                    .is_some_and(|call| self.timed_calls.contains_key(call))
+            });
+            for (link_out, calls) in wired {
                 if let Some(call) = calls.first() {
                     self.returns.insert(link_out, *call);
                 }
+            }
+            if !self.timed_calls.is_empty() {
+                self.record_link_calls(&recorded);
             }
             return;
         }
@@ -990,6 +1195,7 @@ impl<'a> Lowering<'a> {
             .iter()
             .flat_map(|(_, calls)| calls.iter().copied())
             .chain(self.dynamic_calls.keys().copied())
+            .chain(self.timed_calls.keys().copied())
             .collect();
         calls.sort_unstable();
         calls.dedup();
@@ -1004,25 +1210,49 @@ impl<'a> Lowering<'a> {
             let call_outputs = self.port_targets(*call, 0);
             let entry = self.link_targets.get(*call).cloned().unwrap_or_default();
             let dynamic = self.dynamic_calls.get(call).cloned();
-            let ports = if dynamic.is_some() {
+            let mut ports: Vec<Vec<usize>> = if dynamic.is_some() {
                 entry.into_iter().map(|link_in| vec![link_in]).collect()
             } else {
                 vec![entry]
             };
+            let timeout = self.timed_calls.get(call).cloned();
+            let answer_port = ports.len();
+            let watched = self.watched_call(*call);
+            if timeout.is_some() {
+                // Its answers come back to it, and leave by a port of
+                // their own: to its outputs, or to its `LinkAnswer`.
+                ports.push(if watched {
+                    Vec::new()
+                } else {
+                    call_outputs.clone()
+                });
+            }
+            let timed = timeout.is_some();
             self.make_runtime(
                 *call,
                 ports,
                 ir::NodeKind::LinkCall(ir::LinkCall {
                     caller: number,
                     dynamic,
+                    timeout,
                 }),
             );
-            if self.watched_call(*call) {
+            let call_node = self.kinds.len() - 1;
+            if watched {
                 self.kinds.push((*call, ir::NodeKind::LinkAnswer));
                 let answer = self.kinds.len() - 1;
-                self.shared_answers.insert(answer, vec![call_outputs]);
-                answers.insert(*call, answer);
-            } else {
+                self.shared_answers
+                    .insert(answer, vec![call_outputs.clone()]);
+                if timed {
+                    self.answer_wires.push((call_node, answer_port, answer));
+                } else {
+                    answers.insert(*call, answer);
+                }
+            }
+            if timed {
+                // A return sends the call's answers back to it.
+                outputs.insert(*call, vec![*call]);
+            } else if !watched {
                 outputs.insert(*call, call_outputs);
             }
         }
@@ -1547,40 +1777,4 @@ fn devices_per_broker(flow: &Flow, raw: &RawFlow) -> std::collections::BTreeMap<
         }
     }
     counts
-}
-
-/// A link call's `timeout`, read as `60-link.js` reads it:
-/// `parseFloat(timeout || "30")` seconds, 30 when that is not a number.
-/// On a device a subroutine of direct calls answers within the call, and
-/// nothing keeps a call waiting: a subroutine that drops the message, holds
-/// it (a delay) or sends it to another device never reports Node-RED's
-/// "timeout" error. The default is accepted as the device's behaviour
-/// (documented); any other value says the flow relies on the timeout, so
-/// it is refused.
-fn check_link_call_timeout(node: &RawNode, diagnostics: &mut Vec<Diagnostic>) {
-    const DEFAULT_SECONDS: f64 = 30.0;
-    let Some(value) = node.get("timeout") else {
-        return;
-    };
-    let seconds = match &value.value {
-        JsonValue::String(text) if text.is_empty() => DEFAULT_SECONDS,
-        JsonValue::String(text) => psos::parse_float(text),
-        JsonValue::Number(n) if *n == 0.0 => DEFAULT_SECONDS,
-        JsonValue::Number(n) => *n,
-        JsonValue::Null | JsonValue::Bool(false) => DEFAULT_SECONDS,
-        _ => f64::NAN,
-    };
-    if seconds.is_nan() || seconds == DEFAULT_SECONDS {
-        return;
-    }
-    let span = node.value_span("timeout");
-    Reader::new(node, diagnostics).unsupported(
-        "timeout",
-        span,
-        format!(
-            "a link call with a timeout of {} s does not run on a device: a device keeps no call waiting, so a subroutine that drops or holds the message, or sends it to another device, never reports Node-RED's \"timeout\" error",
-            crate::nodes::js_number_text(seconds)
-        ),
-        "leave the timeout at its default (30 seconds), which a device reads as waiting as long as the subroutine takes",
-    );
 }

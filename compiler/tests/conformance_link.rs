@@ -1,14 +1,16 @@
-//! Node-RED's dynamic link call (`linkType` `dynamic`), held to the four
-//! cases of `test/nodes/core/common/60-link_spec.js` (Node-RED 4.x) that
-//! name their link in by `msg.target`, and to cases of our own for what
-//! `60-link.js` does beyond them. Each case is a flow read by psosc; a
-//! message is then walked through the nodes it lowered: link calls and
-//! returns run by the runtime (`DynamicLinkCall`, `LinkCall`,
-//! `LinkReturn`) on the tables psosc made, along the wires psosc made,
-//! and an error goes to the catch nodes psosc chose for the call. The
-//! other nodes of these flows (change and debug nodes, which stand for
-//! the spec's `helper` nodes) only pass the message on: what is held
-//! here is where a message goes, and what comes back.
+//! Node-RED's link call, held to the five cases of
+//! `test/nodes/core/common/60-link_spec.js` (Node-RED 4.x) that name
+//! their link in by `msg.target` or wait for an answer that never comes,
+//! and to cases of our own for what `60-link.js` does beyond them. Each
+//! case is a flow read by psosc; a message is then walked through the
+//! nodes it lowered: link calls and returns run by the runtime
+//! (`DynamicLinkCall`, `LinkCall`, `TimedLinkCall`, `LinkReturn`) on the
+//! tables psosc made, along the wires psosc made, on a clock the walk
+//! sets for the calls that may time out, and an error goes to the catch
+//! nodes psosc chose for the call. The other nodes of these flows (change
+//! and debug nodes, which stand for the spec's `helper` nodes) only pass
+//! the message on: what is held here is where a message goes, and what
+//! comes back.
 //!
 //! "should not raise error after deploying a name change to a duplicate
 //! link-in node" is the flow as it is after the change (a device is
@@ -16,7 +18,9 @@
 
 mod psosc_to_runtime;
 
-use psos::nodes::{DynamicLinkCall, LinkCall, LinkReturn, LinkTarget};
+use std::collections::HashMap;
+
+use psos::nodes::{catch_error, DynamicLinkCall, LinkCall, LinkReturn, LinkTarget, TimedLinkCall};
 use psos::{Device, Msg, NodeInfo, Outputs};
 use psosc::ir::{Flow, NodeKind};
 use psosc_to_runtime::{check, leak, leak_str};
@@ -38,11 +42,30 @@ fn targets(targets: &[psosc::ir::LinkTarget]) -> &'static [LinkTarget] {
     )
 }
 
+/// The most calls that may wait at once in a call psosc gives a table.
+const MOST_WAITING: usize = psosc::nodes::link::MAX_WAITING;
+
+/// A call that may time out, as generated code holds it, with room for
+/// the most waiting calls psosc gives one and their messages.
+type Timed = TimedLinkCall<CAPACITY, MOST_WAITING, MOST_WAITING>;
+
+/// What happens to a message after `input` is given to `entry`.
+enum Then {
+    /// Nothing more.
+    Nothing,
+    /// The calls' timers run at this time (in ms from the input).
+    TickAt(u64),
+}
+
 /// Lowers `flow`, gives `input` to the node `entry`, and writes what
 /// happens, one line a step: each node the message reaches (`id`), each
 /// error (`id failed: TEXT, to [catch ids]`), and what a debug node
 /// receives (`id <- MSG`).
 fn check_walk(flow: &str, entry: &str, input: &str, expect: &[&str]) {
+    check_walk_then(flow, entry, input, Then::Nothing, expect);
+}
+
+fn check_walk_then(flow: &str, entry: &str, input: &str, then: Then, expect: &[&str]) {
     let (lowered, errors) = check("link.json", flow.to_string(), &|_| None);
     assert!(errors.is_empty(), "{errors:#?}");
     let flow = lowered.expect("a flow without errors lowers");
@@ -52,65 +75,187 @@ fn check_walk(flow: &str, entry: &str, input: &str, expect: &[&str]) {
         .iter()
         .position(|node| node.id == entry)
         .expect("the entry node runs");
+    let timed: HashMap<usize, Timed> = flow
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, node)| match &node.kind {
+            NodeKind::LinkCall(call) => {
+                let timeout = call.timeout.as_ref()?;
+                assert!(timeout.waiting <= MOST_WAITING);
+                let targets = call.dynamic.as_deref().map(targets);
+                let call = Timed::new(info(node), call.caller, targets, timeout.ms);
+                Some((index, call))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut walk = Walk {
+        flow: &flow,
+        device: &device,
+        timed: &timed,
+        now_ms: 0,
+        trace: Vec::new(),
+    };
     let mut msg = Msg::<CAPACITY>::from_json(input.as_bytes()).expect("the input reads");
-    let mut trace = Vec::new();
-    walk(&flow, &device, entry, &mut msg, &mut trace, 0);
-    assert_eq!(trace, expect);
+    walk.node(entry, &mut msg, 0);
+    if let Then::TickAt(at) = then {
+        walk.now_ms = at;
+        walk.tick();
+    }
+    assert_eq!(walk.trace, expect);
 }
 
-fn walk(
-    flow: &Flow,
-    device: &Device,
-    index: usize,
-    msg: &mut Msg<CAPACITY>,
-    trace: &mut Vec<String>,
-    depth: usize,
-) {
-    assert!(depth < 32, "the walk loops: {trace:#?}");
-    let node = &flow.nodes[index];
-    let info = NodeInfo::new(leak_str(&node.id), "", leak_str(&node.type_name));
-    let mut sent: Vec<(usize, Msg<CAPACITY>)> = Vec::new();
-    let mut out = |port: usize, msg: &mut Msg<CAPACITY>| sent.push((port, msg.clone()));
-    match &node.kind {
-        NodeKind::Debug(_) => {
-            trace.push(format!("{} <- {msg:?}", node.id));
-            return;
-        }
-        NodeKind::LinkCall(call) => match &call.dynamic {
-            Some(table) => {
-                DynamicLinkCall::new(info, call.caller, targets(table)).input(device, msg, &mut out)
+fn info(node: &psosc::ir::Node) -> NodeInfo {
+    NodeInfo::new(leak_str(&node.id), "", leak_str(&node.type_name))
+}
+
+/// A message walked through a lowered flow, on one device.
+struct Walk<'a> {
+    flow: &'a Flow,
+    device: &'a Device,
+    timed: &'a HashMap<usize, Timed>,
+    now_ms: u64,
+    trace: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn node(&mut self, index: usize, msg: &mut Msg<CAPACITY>, depth: usize) {
+        assert!(depth < 32, "the walk loops: {:#?}", self.trace);
+        let flow = self.flow;
+        let node = &flow.nodes[index];
+        let info = info(node);
+        let mut sent: Vec<(usize, Msg<CAPACITY>)> = Vec::new();
+        let mut out = |port: usize, msg: &mut Msg<CAPACITY>| sent.push((port, msg.clone()));
+        match &node.kind {
+            NodeKind::Debug(_) => {
+                self.trace.push(format!("{} <- {msg:?}", node.id));
+                return;
             }
-            None => LinkCall::new(info, call.caller).input(device, msg, &mut out),
-        },
-        NodeKind::LinkReturn(link_return) => {
-            LinkReturn::new(info, leak(link_return.callers.clone())).input(device, msg, &mut out)
+            NodeKind::LinkCall(call) => match (self.timed.get(&index), &call.dynamic) {
+                (Some(timed), _) => timed.input_at(self.now_ms, self.device, msg, &mut out),
+                (None, Some(table)) => DynamicLinkCall::new(info, call.caller, targets(table))
+                    .input(self.device, msg, &mut out),
+                (None, None) => LinkCall::new(info, call.caller).input(self.device, msg, &mut out),
+            },
+            NodeKind::LinkReturn(link_return) => LinkReturn::new(
+                info,
+                leak(link_return.callers.clone()),
+            )
+            .input(self.device, msg, &mut out),
+            _ => out.send(0, msg),
         }
-        _ => out.send(0, msg),
+        self.trace.push(node.id.clone());
+        self.failed(index);
+        self.send(index, sent, depth);
     }
-    trace.push(node.id.clone());
-    if let Some(error) = device.take_error() {
-        let catches: Vec<&str> = flow
-            .caught_by
-            .get(&index)
-            .into_iter()
-            .flatten()
-            .map(|catch| flow.nodes[*catch].id.as_str())
-            .collect();
-        trace.push(format!(
-            "{} failed: {}, to {catches:?}",
-            node.id,
-            error.message.as_str()
-        ));
-    }
-    for (port, msg) in sent {
-        for wire in flow
-            .wires
-            .iter()
-            .filter(|wire| wire.from == index && wire.port == port)
-        {
-            walk(flow, device, wire.to, &mut msg.clone(), trace, depth + 1);
+
+    /// Writes the error `index` reported, if any, with the catch nodes
+    /// that take it.
+    fn failed(&mut self, index: usize) {
+        let flow = self.flow;
+        if let Some(error) = self.device.take_error() {
+            let catches: Vec<&str> = flow
+                .caught_by
+                .get(&index)
+                .into_iter()
+                .flatten()
+                .map(|catch| flow.nodes[*catch].id.as_str())
+                .collect();
+            self.trace.push(format!(
+                "{} failed: {}, to {catches:?}",
+                flow.nodes[index].id,
+                error.message.as_str()
+            ));
         }
     }
+
+    fn send(&mut self, index: usize, sent: Vec<(usize, Msg<CAPACITY>)>, depth: usize) {
+        for (port, msg) in sent {
+            for wire in self
+                .flow
+                .wires
+                .iter()
+                .filter(|wire| wire.from == index && wire.port == port)
+            {
+                self.node(wire.to, &mut msg.clone(), depth + 1);
+            }
+        }
+    }
+
+    /// Runs the timer of each call that may time out, and walks on what
+    /// its catch nodes get.
+    fn tick(&mut self) {
+        let mut indices: Vec<usize> = self.timed.keys().copied().collect();
+        indices.sort_unstable();
+        for index in indices {
+            let Some(call) = self.timed.get(&index) else {
+                continue;
+            };
+            // As generated code does, the catch nodes are told of each
+            // call that times out as the timer hands it over.
+            let node = &self.flow.nodes[index];
+            let mut out = TimedOut {
+                device: self.device,
+                source: info(node),
+                caught: Vec::new(),
+            };
+            call.tick_at(self.now_ms, self.device, &mut out);
+            let catches: Vec<usize> = self.flow.caught_by.get(&index).cloned().unwrap_or_default();
+            for msg in out.caught {
+                self.trace.push(format!("{} timed out", node.id));
+                for catch in &catches {
+                    self.node(*catch, &mut msg.clone(), 1);
+                }
+            }
+        }
+    }
+}
+
+/// The outputs of a call's timer, as generated code makes them for a call
+/// catch nodes watch: the message catch nodes get for each error it
+/// reports with a message.
+struct TimedOut<'a> {
+    device: &'a Device,
+    source: NodeInfo,
+    caught: Vec<Msg<CAPACITY>>,
+}
+
+impl Outputs<CAPACITY> for TimedOut<'_> {
+    fn send(&mut self, _port: usize, _msg: &mut Msg<CAPACITY>) {}
+
+    fn error_with(&mut self, msg: &Msg<CAPACITY>) {
+        catch_error(self.device, &self.source, msg, |msg| {
+            self.caught.push(msg.clone())
+        });
+    }
+}
+
+// "should timeout waiting for link return": the subroutine's link out is
+// not in return mode, so no answer comes; half a second after the call,
+// its catch node gets the message as it was sent with
+// `msg.error.message` "timeout" and the call as its source.
+#[test]
+fn a_call_whose_subroutine_never_returns_times_out_to_its_catch_node() {
+    check_walk_then(
+        r#"[{"id": "tab-flow-1", "type": "tab", "label": "Flow 1"},
+            {"id": "link-in-1", "z": "tab-flow-1", "type": "link in", "name": "double payload", "wires": [["func"]]},
+            {"id": "func", "z": "tab-flow-1", "type": "change", "rules": [], "wires": [["link-out-1"]]},
+            {"id": "link-out-1", "z": "tab-flow-1", "type": "link out", "mode": ""},
+            {"id": "link-call", "z": "tab-flow-1", "type": "link call", "linkType": "static", "timeout": "0.5", "links": ["link-in-1"], "wires": [["n4"]]},
+            {"id": "catch-all", "z": "tab-flow-1", "type": "catch", "scope": ["link-call"], "uncaught": true, "wires": [["n4"]]},
+            {"id": "n4", "z": "tab-flow-1", "type": "debug"}]"#,
+        "link-call",
+        r#"{"payload":"hello","target":"double payload"}"#,
+        Then::TickAt(500),
+        &[
+            "link-call",
+            "func",
+            "link-call timed out",
+            "catch-all",
+            r#"n4 <- {"payload":"hello","target":"double payload","_linkSource":[],"error":{"message":"timeout","source":{"id":"link-call","type":"link call","count":1}}}"#,
+        ],
+    );
 }
 
 // "should call link-in node by name and get response": the link in of
@@ -246,7 +391,9 @@ fn a_target_is_an_id_before_it_is_a_name() {
     ];
     for (target, reached) in cases {
         let input = format!(r#"{{"target":"{target}"}}"#);
-        let received = format!(r#"{reached} <- {{"target":"{target}","_linkSource":[0]}}"#);
+        // The call may time out (its link in nodes lead to debug nodes,
+        // which never answer): its record carries its first ticket.
+        let received = format!(r#"{reached} <- {{"target":"{target}","_linkSource":[65536]}}"#);
         check_walk(OWN, "call", &input, &["call", &received]);
     }
 }
@@ -259,7 +406,7 @@ fn a_target_that_is_not_text_is_looked_up_as_its_text() {
         OWN,
         "call",
         r#"{"target":12}"#,
-        &["call", r#"to-12 <- {"target":12,"_linkSource":[0]}"#],
+        &["call", r#"to-12 <- {"target":12,"_linkSource":[65536]}"#],
     );
     check_walk(
         OWN,
@@ -307,9 +454,10 @@ fn an_unknown_target_is_an_error_and_the_message_goes_nowhere() {
 
 #[test]
 fn a_call_in_a_subflow_instance_finds_the_instances_link_in_by_name_only() {
-    // Its own link in by name, and its answer comes out of the instance;
-    // the link in of the subflow is not found by its id in the subflow
-    // (Node-RED gives copies ids made at random), nor from a tab.
+    // Its own link in by name, and its answer comes back through the call
+    // (which may time out, as it may call a tab's link in) and out of the
+    // instance; the link in of the subflow is not found by its id in the
+    // subflow (Node-RED gives copies ids made at random), nor from a tab.
     check_walk(
         OWN,
         "enter",
@@ -319,6 +467,7 @@ fn a_call_in_a_subflow_instance_finds_the_instances_link_in_by_name_only() {
             "inst-sf-call",
             "inst-sf-to",
             "inst-sf-back",
+            "inst-sf-call",
             r#"from-inst <- {"target":"inner"}"#,
         ],
     );
@@ -349,7 +498,7 @@ fn a_call_in_a_subflow_instance_finds_the_instances_link_in_by_name_only() {
         &[
             "enter",
             "inst-sf-call",
-            r#"to-far <- {"target":"beta","_linkSource":[1]}"#,
+            r#"to-far <- {"target":"beta","_linkSource":[65537]}"#,
         ],
     );
 }

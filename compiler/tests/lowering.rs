@@ -3,8 +3,8 @@
 
 use psosc::ir::{
     Csv, CsvHeader, Filter, FilterMode, Flow, Gap, InjectValue, JsType, JsonAction, JsonNode,
-    LinkCall, LinkReturn, Literal, NodeKind, PathSegment, Property, Range, RangeAction, Store,
-    StoreName, Switch, SwitchOp, SwitchOperand, SwitchRule,
+    LinkCall, LinkReturn, LinkTimeout, Literal, NodeKind, PathSegment, Property, Range,
+    RangeAction, Store, StoreName, Switch, SwitchOp, SwitchOperand, SwitchRule,
 };
 use psosc::SourceFile;
 
@@ -96,6 +96,130 @@ fn link_call_returns_to_its_caller() {
         ),
         &["a:0->work", "work:0->y"],
     );
+}
+
+// A subroutine of nodes that always send at once answers within the
+// call, which cannot time out: the call and its return stay wires, with
+// no table and no timer, whatever the call's `timeout`.
+#[test]
+fn a_call_whose_subroutine_answers_at_once_keeps_nothing() {
+    check_wires(
+        &format!(
+            r#"[{{"id": "a", "type": "inject", "wires": [["call"]]}},
+                {{"id": "call", "type": "link call", "timeout": "0.5", "links": ["sub"], "wires": [["y"]]}},
+                {{"id": "sub", "type": "link in", "wires": [["j"]]}},
+                {{"id": "j", "type": "junction", "wires": [["work", "y"]]}},
+                {{"id": "work", "type": "change", "rules": [], "wires": [["inner"]]}},
+                {{"id": "inner", "type": "link call", "links": ["sub2"], "wires": [["ret"]]}},
+                {{"id": "sub2", "type": "link in", "wires": [["ret2"]]}},
+                {{"id": "ret2", "type": "link out", "mode": "return"}},
+                {{"id": "ret", "type": "link out", "mode": "return"}},
+                {DEBUG_Y}]"#
+        ),
+        &["a:0->work", "a:0->y", "work:0->y"],
+    );
+}
+
+/// The `LinkTimeout` of each link call of `json` that may time out, by id.
+fn timeouts(json: &str) -> Vec<(String, LinkTimeout)> {
+    lower(json)
+        .nodes
+        .into_iter()
+        .filter_map(|node| match node.kind {
+            NodeKind::LinkCall(LinkCall {
+                timeout: Some(timeout),
+                ..
+            }) => Some((node.id, timeout)),
+            _ => None,
+        })
+        .collect()
+}
+
+// `60-link.js` reads `timeout` as `parseFloat(timeout || "30")` seconds
+// (30 when not a number) and `setTimeout` takes what is below 1 ms as 1:
+// a call whose subroutine holds the message waits that long, with room
+// for what the subroutine holds and one more (at least 8, at most 32),
+// and keeps the messages it sends only where a catch node watches it.
+#[test]
+fn a_call_whose_subroutine_may_answer_later_waits_as_node_red_reads_its_timeout() {
+    let call = |id: &str, timeout: &str| {
+        format!(
+            r#"{{"id": "{id}", "type": "link call", "timeout": {timeout}, "links": ["sub"], "wires": [["y"]]}}"#
+        )
+    };
+    let calls = [
+        call("half", r#""0.5""#),
+        call("empty", r#""""#),
+        call("zero", r#""0""#),
+        call("number-zero", "0"),
+        call("negative", r#""-1""#),
+        call("words", r#""soon""#),
+        call("minute", "60"),
+        call("huge", r#""3e6""#),
+    ]
+    .join(",");
+    let json = format!(
+        r#"[{{"id": "a", "type": "inject", "wires": [["half"]]}},
+            {calls},
+            {{"id": "sub", "type": "link in", "wires": [["hold"]]}},
+            {{"id": "hold", "type": "delay", "pauseType": "delay", "timeout": "1", "timeoutUnits": "seconds", "psosQueue": 20, "wires": [["ret"]]}},
+            {{"id": "ret", "type": "link out", "mode": "return"}},
+            {{"id": "c", "type": "catch", "scope": ["minute"], "wires": [["y"]]}},
+            {DEBUG_Y}]"#
+    );
+    let expect = |id: &str, ms: u64, tick_ms: u64, keeps_messages: bool| {
+        (
+            id.to_string(),
+            LinkTimeout {
+                ms,
+                waiting: 21,
+                keeps_messages,
+                tick_ms,
+            },
+        )
+    };
+    let mut found = timeouts(&json);
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut expected = vec![
+        expect("half", 500, 5, false),
+        expect("empty", 30_000, 10, false),
+        expect("zero", 1, 1, false),
+        expect("number-zero", 30_000, 10, false),
+        expect("negative", 1, 1, false),
+        expect("words", 30_000, 10, false),
+        expect("minute", 60_000, 10, true),
+        // Beyond 2³¹ − 1 ms, Node.js's timer fires after 1 ms.
+        expect("huge", 1, 1, false),
+    ];
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(found, expected);
+}
+
+// A subroutine that may drop the message (a switch), or never reaches a
+// return, holds nothing: its call waits with the fewest places; a
+// dynamic call waits when any of its link in nodes may answer later.
+#[test]
+fn a_call_whose_subroutine_may_drop_the_message_waits_with_the_fewest_places() {
+    let json = r#"[{"id": "a", "type": "inject", "wires": [["drops", "dynamic"]]},
+        {"id": "drops", "type": "link call", "links": ["sub"], "wires": [["y"]]},
+        {"id": "dynamic", "type": "link call", "linkType": "dynamic", "links": [], "wires": [["y"]]},
+        {"id": "sub", "type": "link in", "name": "sub", "wires": [["pick"]]},
+        {"id": "pick", "type": "switch", "property": "payload", "rules": [{"t": "eq", "v": "1", "vt": "num"}], "wires": [["ret"]]},
+        {"id": "ret", "type": "link out", "mode": "return"},
+        {"id": "quick", "type": "link in", "name": "quick", "wires": [["ret"]]},
+        {"id": "y", "type": "debug", "wires": []}]"#;
+    let places = |id: &str| {
+        (
+            id.to_string(),
+            LinkTimeout {
+                ms: 30_000,
+                waiting: psosc::nodes::link::MIN_WAITING,
+                keeps_messages: false,
+                tick_ms: 10,
+            },
+        )
+    };
+    assert_eq!(timeouts(json), [places("drops"), places("dynamic")]);
 }
 
 #[test]
@@ -1168,7 +1292,8 @@ fn link_call_calls_its_first_link_only() {
                 {{"id": "two", "type": "link in", "wires": [["y"]]}},
                 {DEBUG_X}, {DEBUG_Y}]"#
         ),
-        &["a:0->x"],
+        // Its subroutine never answers, so the call waits, and times out.
+        &["a:0->call", "call:0->x"],
     );
 }
 
@@ -1344,14 +1469,16 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
                 "call1",
                 &NodeKind::LinkCall(LinkCall {
                     caller: 0,
-                    dynamic: None
+                    dynamic: None,
+                    timeout: None
                 })
             ),
             (
                 "call2",
                 &NodeKind::LinkCall(LinkCall {
                     caller: 1,
-                    dynamic: None
+                    dynamic: None,
+                    timeout: None
                 })
             ),
             (
@@ -2551,16 +2678,27 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
         {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
     check_wires(flow, &["a:0->work", "work:0->call", "cn:0->y", "call:0->y"]);
     check_completed(flow, &["call->cn"]);
-    // A call whose subroutine never answers is never done, as in Node-RED
-    // (which reports its timeout instead): it stays a wire.
+    // A call whose subroutine never answers times out and is never done,
+    // as in Node-RED: it waits (its port 0 leads to its link in's chain),
+    // and its answer port leads to its `LinkAnswer`, which tells the
+    // complete node of the answers that come, and none comes.
     let silent = r#"[{"id": "t1", "type": "tab"},
         {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
         {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
         {"id": "sub", "z": "t1", "type": "link in", "wires": [["y"]]},
         {"id": "y", "z": "t1", "type": "debug", "wires": []},
         {"id": "cn", "z": "t1", "type": "complete", "scope": ["call"], "wires": [["y"]]}]"#;
-    check_wires(silent, &["a:0->y", "cn:0->y"]);
-    check_completed(silent, &[]);
+    check_wires(
+        silent,
+        &[
+            "a:0->call",
+            "cn:0->y",
+            "call:0->y",
+            "call:1->call",
+            "call:0->y",
+        ],
+    );
+    check_completed(silent, &["call->cn"]);
     // Where another subroutine answers two calls, those record themselves
     // and answer through the message; the watched call, whose subroutine
     // answers it alone, is still answered directly.
@@ -3383,16 +3521,20 @@ fn a_dynamic_link_call_counts_its_deepest_target() {
             "tag:0->back",
             "call:0->shown",
             "call:1->parse",
-            "back:0->after",
+            "call:2->after",
+            "back:0->call",
         ],
     );
     let flow = lower(json);
     let call = 160 + 512;
-    // The inject's call, the link call's, the json node's, the change's,
-    // the return's and the debug it answers to.
+    // The inject's call, the link call's (which may time out, as a json
+    // node may fail: with the copy of the message it keeps), the json
+    // node's, the change's and the return's: the answer goes back to the
+    // call through the loop queue, as the wire closes a loop, and the call
+    // sends it on to the debug node once the inject's event is over.
     assert_eq!(
         flow.devices[0].stack,
-        STACK_BASE + call + call + (call + 512) + call + call + call
+        STACK_BASE + call + (call + 512) + (call + 512) + call + call
     );
 }
 

@@ -25,9 +25,12 @@ pub enum ErrorKind {
     /// A node's bounded memory (a filter's topics) was full: it forgot what
     /// it had used least recently to make room.
     StateFull,
+    /// A link call's subroutine did not answer within the call's
+    /// `timeout`.
+    Timeout,
 }
 
-const N_ERROR_KINDS: usize = 7;
+const N_ERROR_KINDS: usize = 8;
 
 impl ErrorKind {
     /// Every kind, in the order a device reports them.
@@ -39,6 +42,7 @@ impl ErrorKind {
         ErrorKind::OutboxFull,
         ErrorKind::Mqtt,
         ErrorKind::StateFull,
+        ErrorKind::Timeout,
     ];
 
     /// A short name for reports.
@@ -51,6 +55,7 @@ impl ErrorKind {
             ErrorKind::OutboxFull => "outbox full",
             ErrorKind::Mqtt => "mqtt",
             ErrorKind::StateFull => "state full",
+            ErrorKind::Timeout => "timeout",
         }
     }
 }
@@ -166,6 +171,7 @@ impl Device {
             name,
             flow,
             errors: [
+                AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),
                 AtomicU32::new(0),

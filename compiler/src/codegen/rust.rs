@@ -1283,6 +1283,27 @@ impl<'a> DeviceCode<'a> {
                         quote!(#counter.tick(#status)),
                     );
                 }
+                NodeKind::LinkCall(crate::ir::LinkCall {
+                    timeout: Some(timeout),
+                    ..
+                }) => {
+                    // It hands the catch nodes that watch it the message
+                    // of each call that times out.
+                    let outputs = self.timer_output(position, &output, imports);
+                    let caught = self
+                        .catchers
+                        .get(position)
+                        .is_some_and(|c| !c.is_empty())
+                        .then(|| format_ident!("{}_caught", input));
+                    let outputs = catching(outputs, caught.as_ref(), imports);
+                    let tick = timeout.tick_ms;
+                    push(
+                        Some(tick),
+                        Some(tick),
+                        None,
+                        self.timer_hook(position, quote!(#cell.tick(&DEVICE, &mut #outputs))),
+                    );
+                }
                 NodeKind::Delay(Delay { tick_ms, .. })
                 | NodeKind::Trigger(Trigger { tick_ms, .. })
                 | NodeKind::Join(crate::ir::Join { tick_ms, .. })
@@ -2350,29 +2371,50 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         }
         NodeKind::LinkCall(call) => {
             let caller = Literal::u16_unsuffixed(call.caller);
-            match &call.dynamic {
-                None => {
+            let targets = call.dynamic.as_ref().map(|targets| {
+                let target_type = imports.node("LinkTarget");
+                let targets = targets.iter().map(|target| {
+                    let id = match &target.id {
+                        Some(id) => {
+                            let id = Literal::string(id);
+                            quote!(Some(#id))
+                        }
+                        None => quote!(None),
+                    };
+                    let name = Literal::string(&target.name);
+                    let (near, on_tab) = (target.near, target.on_tab);
+                    quote!(#target_type { id: #id, name: #name, near: #near, on_tab: #on_tab })
+                });
+                quote!(&[#(#targets),*])
+            });
+            match (&call.timeout, targets) {
+                (Some(timeout), targets) => {
+                    let call_type = imports.node("TimedLinkCall");
+                    let waiting = Literal::usize_unsuffixed(timeout.waiting);
+                    let held = Literal::usize_unsuffixed(if timeout.keeps_messages {
+                        timeout.waiting
+                    } else {
+                        0
+                    });
+                    let targets = match targets {
+                        Some(targets) => quote!(Some(#targets)),
+                        None => quote!(None),
+                    };
+                    let ms = Literal::u64_unsuffixed(timeout.ms);
+                    (
+                        quote!(#call_type<{ Msg::CAPACITY }, #waiting, #held>),
+                        quote!(#call_type::new(#info, #caller, #targets, #ms)),
+                    )
+                }
+                (None, None) => {
                     let call_type = imports.node("LinkCall");
                     (quote!(#call_type), quote!(#call_type::new(#info, #caller)))
                 }
-                Some(targets) => {
+                (None, Some(targets)) => {
                     let call_type = imports.node("DynamicLinkCall");
-                    let target_type = imports.node("LinkTarget");
-                    let targets = targets.iter().map(|target| {
-                        let id = match &target.id {
-                            Some(id) => {
-                                let id = Literal::string(id);
-                                quote!(Some(#id))
-                            }
-                            None => quote!(None),
-                        };
-                        let name = Literal::string(&target.name);
-                        let (near, on_tab) = (target.near, target.on_tab);
-                        quote!(#target_type { id: #id, name: #name, near: #near, on_tab: #on_tab })
-                    });
                     (
                         quote!(#call_type),
-                        quote!(#call_type::new(#info, #caller, &[#(#targets),*])),
+                        quote!(#call_type::new(#info, #caller, #targets)),
                     )
                 }
             }

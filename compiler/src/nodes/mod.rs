@@ -13,6 +13,7 @@ pub(crate) mod delay;
 mod filter;
 mod inject;
 pub(crate) mod json;
+pub mod link;
 pub mod mqtt;
 mod mustache;
 pub mod path;

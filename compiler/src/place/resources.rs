@@ -293,7 +293,10 @@ pub fn type_facts(type_name: &str) -> Option<&'static TypeFacts> {
 pub fn node_resources(type_name: &str, kind: &NodeKind, message_capacity: usize) -> Resources {
     let counted_as = code_type(type_name, kind);
     let mut resources = type_facts(counted_as).map_or(OTHER_NODE_TYPE, |facts| facts.resources);
-    resources.flash = resources.flash.saturating_add(link_table_flash(kind));
+    resources.flash = resources
+        .flash
+        .saturating_add(link_table_flash(kind))
+        .saturating_add(timed_link_call_flash(kind));
     match buffered_ram(kind, message_capacity) {
         Some(ram) => Resources {
             flash: resources.flash.saturating_add(ram),
@@ -326,12 +329,32 @@ pub fn link_table_flash(kind: &NodeKind) -> u64 {
     DYNAMIC_LINK_CALL_CODE + table
 }
 
+/// The code a link call that may time out adds to a call's
+/// ([`TIMED_LINK_CALL_CODE`]); nothing for any other node.
+pub fn timed_link_call_flash(kind: &NodeKind) -> u64 {
+    match kind {
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(_), ..
+        }) => TIMED_LINK_CALL_CODE,
+        _ => 0,
+    }
+}
+
+/// A link call that may time out: its table of waiting calls, the
+/// answers it takes back, its timer, and the copy and hand-over of the
+/// message of a call that times out, counted with each such call
+/// (`tests/node_sizes.rs`, `timed_link_sizes.json`: such a call with its
+/// subroutine, catch node and loop queue adds 12592 bytes of flash to
+/// the reference chain, 12736 counted).
+pub const TIMED_LINK_CALL_CODE: u64 = 3200;
+
 /// The lookup of a dynamic link call, counted with each such call:
 /// measured on `qemu-lm3s6965` (`tests/node_sizes.rs`,
 /// `dynamic_link_sizes.json`), a dynamic call of two link in nodes, each
-/// a change node and a return, adds 4524 bytes of flash to the reference
-/// chain, of which the call's own flash, the returns' and the change
-/// nodes' are 2880 and the table 140.
+/// a change node and a return, adds 5732 bytes of flash to the reference
+/// chain (5836 counted), of which the call's own flash, the returns' and
+/// the change nodes' are 2880, the code records share (the type code of
+/// `link call`) 1280 and the table 140.
 pub const DYNAMIC_LINK_CALL_CODE: u64 = 1536;
 
 /// The RAM a node that complete nodes watch adds to its static for the
@@ -393,6 +416,21 @@ pub fn buffered_ram(kind: &NodeKind, message_capacity: usize) -> Option<u64> {
         // The columns it learns, and the rows a node that sends them all
         // at once gathers.
         NodeKind::Csv(csv) => 80 + csv.column_bytes as u64 + if csv.all_rows { message } else { 0 },
+        // A link call that may time out: each waiting call's ticket and
+        // deadline (24 bytes with its tag), and its message where catch
+        // nodes watch the call; its lock, ticket count, node and table
+        // of link in nodes beside.
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(timeout),
+            ..
+        }) => {
+            let kept = if timeout.keeps_messages {
+                message + 8
+            } else {
+                0
+            };
+            64 + timeout.waiting as u64 * (24 + kept)
+        }
         // Each topic: its name and value, and a stamp.
         NodeKind::Filter(filter) => 104 + filter.topics as u64 * (filter.topic_size as u64 + 16),
         _ => return None,
@@ -433,10 +471,10 @@ pub fn is_hardware(type_name: &str) -> bool {
 /// A `qemu-lm3s6965` device with no nodes (`cargo xtask bench sizes`'s
 /// baseline): the runtime's fixed part, the executor, the board's drivers
 /// (with the stack's paint and the scan for its high-water mark).
-/// Measured: 10476 bytes of flash and 1496 of static RAM (of which 128
+/// Measured: 10508 bytes of flash and 1496 of static RAM (of which 128
 /// hold the text of an error for catch nodes).
 pub const BOARD: Resources = Resources {
-    flash: 10 * 1024 + 256,
+    flash: 10 * 1024 + 512,
     ram: 1536,
 };
 
@@ -494,7 +532,11 @@ pub fn type_code(type_name: &str) -> u64 {
         BURST => 968,
         "template" => 5736,
         "range" => 1360,
-        "link call" => 88,
+        // What calls that record themselves and their returns share:
+        // writing, reading and marking the records, which carry the
+        // tickets of calls that wait (dls-dynamic measured 664 bytes more
+        // once they did).
+        "link call" => 800,
         _ => return 0,
     };
     code_from(measured)
@@ -596,6 +638,11 @@ pub fn call_stack(kind: &NodeKind, message_capacity: usize) -> CallStack {
         NodeKind::Sort(_) => (9, 0),
         NodeKind::Join(_) => (3, 0),
         NodeKind::Split(_) | NodeKind::Batch(_) | NodeKind::Delay(_) => (2, 0),
+        // The message of a call that timed out, on its timer's stack while
+        // its catch nodes run, and the copy it keeps of what it sends.
+        NodeKind::LinkCall(crate::ir::LinkCall {
+            timeout: Some(_), ..
+        }) => (1, 0),
         // A subflow's status port: the status message it sends.
         NodeKind::Json(_) | NodeKind::Template(_) | NodeKind::SubflowStatus(_) => (1, 0),
         // The copy of the message it keeps for its topic and the slot it

@@ -280,12 +280,15 @@ fn node_output(node: &TrafficNode<'_>, inputs: &[(f64, &Output)], has_inputs: bo
             let n_outputs = switch.rules.len().max(1);
             (vec![input_rate / n_outputs as f64; n_outputs], message)
         }
-        NodeKind::LinkCall(crate::ir::LinkCall {
-            dynamic: Some(targets),
-            ..
-        }) => {
-            let n_outputs = targets.len().max(1);
-            (vec![input_rate / n_outputs as f64; targets.len()], message)
+        NodeKind::LinkCall(call) if call.dynamic.is_some() || call.timeout.is_some() => {
+            // A dynamic call splits its messages over its link in nodes;
+            // a call that may time out sends its answers on as it gets them.
+            let n_outputs = call.link_ports();
+            let mut rates = vec![input_rate / n_outputs.max(1) as f64; n_outputs];
+            if call.timeout.is_some() {
+                rates.push(input_rate);
+            }
+            (rates, message)
         }
         other if has_inputs => (vec![input_rate; other.outputs()], message),
         other => (vec![UNKNOWN_RATE; other.outputs()], Message::unknown()),
@@ -474,6 +477,7 @@ mod tests {
         let call = NodeKind::LinkCall(crate::ir::LinkCall {
             caller: 0,
             dynamic: Some(vec![target("a"), target("b")]),
+            timeout: None,
         });
         check(
             &[
