@@ -620,34 +620,55 @@ impl Mosquitto {
         Self::start_with(&access, Some(config))
     }
 
+    /// A port found free can be taken by another process before the broker
+    /// binds it; the broker then exits, and another port is tried.
     fn start_with(access: &str, config: Option<tempfile::TempDir>) -> Self {
         let config = config.unwrap_or_else(|| tempfile::tempdir().expect("a temporary directory"));
-        let port = free_port();
-        let path = config.path().join("mosquitto.conf");
-        std::fs::write(
-            &path,
-            format!("listener {port} 127.0.0.1\n{access}log_dest stderr\n"),
-        )
-        .expect("the configuration is written");
-        let mut child = program("mosquitto")
-            .arg("-c")
-            .arg(&path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!("mosquitto starts ({error}); install mosquitto (cargo xtask test does)")
-            });
-        let log = read_lines(child.stderr.take().expect("stderr is piped"));
-        let broker = Mosquitto {
-            child,
-            port,
-            log,
-            _config: config,
-        };
-        broker.wait_for_log(|line| line.contains("running"));
-        broker
+        for _ in 0..5 {
+            let port = free_port();
+            let path = config.path().join("mosquitto.conf");
+            std::fs::write(
+                &path,
+                format!("listener {port} 127.0.0.1\n{access}log_dest stderr\n"),
+            )
+            .expect("the configuration is written");
+            let mut child = program("mosquitto")
+                .arg("-c")
+                .arg(&path)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|error| {
+                    panic!("mosquitto starts ({error}); install mosquitto (cargo xtask test does)")
+                });
+            let log = read_lines(child.stderr.take().expect("stderr is piped"));
+            // It says it runs once its listener is open; its log ends
+            // when it exits.
+            let deadline = Instant::now() + WAIT;
+            let running = loop {
+                match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                    Ok(line) if line.contains("running") => break true,
+                    Ok(_) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break false,
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        panic!("mosquitto did not start within {WAIT:?}");
+                    }
+                }
+            };
+            if running {
+                return Mosquitto {
+                    child,
+                    port,
+                    log,
+                    _config: config,
+                };
+            }
+            let _ = child.wait();
+        }
+        panic!("mosquitto exited while starting, five times");
     }
 
     fn wait_for_log(&self, find: impl Fn(&str) -> bool) {
