@@ -137,6 +137,18 @@ impl Run {
         }
     }
 
+    /// Stops the run as Ctrl-C does, once the test has seen what it
+    /// needs, and checks that psosc ended well, saying so, and left none of
+    /// its devices behind; returns psosc's standard error and output.
+    fn stop(self) -> (Vec<String>, Vec<String>) {
+        let devices = self.started_devices();
+        self.interrupt();
+        let (status, stderr, stdout) = self.finish(STOP_MARGIN);
+        assert_ended_saying(status, &stderr, "psosc: interrupted; stopping the devices");
+        assert_all_gone(&devices);
+        (stderr, stdout)
+    }
+
     /// Stops the run as Ctrl-C in its terminal would: SIGINT to psosc
     /// alone, which stops its devices.
     fn interrupt(&self) {
@@ -265,6 +277,20 @@ fn environment_of(pid: u32) -> Vec<String> {
 
 fn command_line_of(pid: u32) -> String {
     proc_entries(pid, "cmdline").join(" ")
+}
+
+/// Checks that psosc ended well, having said `said` on its standard error.
+fn assert_ended_saying(status: ExitStatus, stderr: &[String], said: &str) {
+    assert!(
+        status.success(),
+        "psosc: {status}; standard error:\n{}",
+        stderr.join("\n")
+    );
+    assert!(
+        stderr.iter().any(|line| line == said),
+        "no {said:?} in its standard error:\n{}",
+        stderr.join("\n")
+    );
 }
 
 fn assert_all_gone(devices: &[(String, u32)]) {
@@ -435,14 +461,7 @@ fn greenhouse_runs_its_three_devices_on_the_embedded_broker_and_leaves_none_behi
             })
         })
     });
-    run.interrupt();
-    let (status, stderr, stdout) = run.finish(STOP_MARGIN);
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert_all_gone(&devices);
+    let (_, stdout) = run.stop();
 
     let printed = lines_by_device(&stdout, "controller".len());
     for (device, debug) in expect {
@@ -482,18 +501,7 @@ fn a_run_for_a_while_ends_by_itself_and_leaves_no_device_behind() {
     assert_eq!(devices.len(), 3, "{devices:?}");
     let (status, stderr, _) = run.finish(WAIT);
     let took = running_since.elapsed();
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert!(
-        stderr
-            .iter()
-            .any(|line| line == "psosc: time is up; stopping the devices"),
-        "standard error:\n{}",
-        stderr.join("\n")
-    );
+    assert_ended_saying(status, &stderr, "psosc: time is up; stopping the devices");
     assert!(
         took < Duration::from_secs(2) + STOP_MARGIN,
         "the run took {took:?} after the devices started"
@@ -547,24 +555,10 @@ fn ctrl_c_stops_every_device() {
         line.starts_with("psosc: running 3 devices until Ctrl-C")
             .then_some(())
     });
-    let devices = run.started_devices();
+    assert_eq!(run.started_devices().len(), 3);
     // The terminal sends Ctrl-C's SIGINT to its foreground process group,
     // which holds psosc but not the devices, each in a group of its own.
-    run.interrupt();
-    let (status, stderr, _) = run.finish(STOP_MARGIN);
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert!(
-        stderr
-            .iter()
-            .any(|line| line == "psosc: interrupted; stopping the devices"),
-        "standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert_all_gone(&devices);
+    run.stop();
 }
 
 /// flows/greenhouse.json with its actuator on the `qemu-lm3s6965` board.
@@ -738,19 +732,12 @@ fn a_qemu_device_runs_beside_host_devices_with_uart0_bridged_to_the_broker() {
             .iter()
             .all(|expect| printed_by_actuator(lines, expect))
     });
-    run.interrupt();
-    let (status, stderr, stdout) = run.finish(STOP_MARGIN);
+    let (stderr, stdout) = run.stop();
     assert!(
         command_line.starts_with("qemu-system-arm ") && command_line.contains(&bridge),
         "QEMU's command line {command_line:?} lacks {bridge:?}; psosc's standard error:\n{}",
         stderr.join("\n")
     );
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert_all_gone(&devices);
     // Every line carries its device's name, padded alike.
     lines_by_device(&stdout, "controller".len());
     for expect in expected {
@@ -778,17 +765,10 @@ fn a_qemu_device_runs_beside_host_devices_with_uart0_bridged_to_the_broker() {
             "device {device} runs without {broker}"
         );
     }
-    run.interrupt();
-    let (status, stderr, _) = run.finish(STOP_MARGIN);
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
+    let (stderr, _) = run.stop();
     assert!(stderr
         .iter()
         .any(|line| line == &format!("psosc: using the broker at {url}")));
-    assert_all_gone(&devices);
 
     // With no broker where --broker points, psosc warns, and the devices
     // run all the same, waiting for it: QEMU keeps dialling instead of
@@ -801,13 +781,7 @@ fn a_qemu_device_runs_beside_host_devices_with_uart0_bridged_to_the_broker() {
     });
     let devices = run.started_devices();
     run.wait_for_output(WAIT, |lines| printed_by_actuator(lines, expected[0]));
-    run.interrupt();
-    let (status, stderr, stdout) = run.finish(STOP_MARGIN);
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
+    let (stderr, stdout) = run.stop();
     assert!(
         stderr
             .iter()
@@ -822,7 +796,6 @@ fn a_qemu_device_runs_beside_host_devices_with_uart0_bridged_to_the_broker() {
     );
     // Every line carries its device's name, padded alike.
     lines_by_device(&stdout, "controller".len());
-    assert_all_gone(&devices);
 }
 
 #[test]
@@ -918,7 +891,6 @@ fn credentials_from_a_secrets_file_reach_the_devices_and_nothing_else() {
     mosquitto.wait_for_log(|line| {
         line.contains("as psos-greenhouse-sensor") && line.contains("u'fleet'")
     });
-    let devices = run.started_devices();
     // The commands the devices printed reached the actuator through the
     // password-protected broker; then Ctrl-C stops the run.
     run.wait_for_output(WAIT, |lines| {
@@ -926,14 +898,7 @@ fn credentials_from_a_secrets_file_reach_the_devices_and_nothing_else() {
             .iter()
             .any(|line| line.contains("[debug:actuators] greenhouse/command"))
     });
-    run.interrupt();
-    let (status, stderr, stdout) = run.finish(STOP_MARGIN);
-    assert!(
-        status.success(),
-        "psosc: {status}; standard error:\n{}",
-        stderr.join("\n")
-    );
-    assert_all_gone(&devices);
+    let (stderr, stdout) = run.stop();
     for line in stdout.iter().chain(&stderr) {
         assert!(!line.contains(password), "printed: {line}");
     }
