@@ -37,9 +37,11 @@
 //! device per case, written and built once, and each case's device runs
 //! only during its case. Cases run one after another, and a case's
 //! messages are what each broker carries after both sides are connected
-//! and until [`SETTLE`] after its last input. Times are not compared: a
-//! time-dependent node (the inject case) must send the same messages in
-//! the same order within that window.
+//! and until [`SETTLE`] after its last input, or later on a machine too
+//! busy to carry them by then: until Node-RED's broker has carried the
+//! messages the case counts, and the device's as many as Node-RED's.
+//! Times are not compared: a time-dependent node (the inject case) must
+//! send the same messages in the same order within that window.
 //!
 //! Node-RED runs with the context stores the cases name (`#:(name)::key`,
 //! `flow[name]` in a template) configured in its settings, each a memory
@@ -60,13 +62,14 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use support::node_red::NodeRed;
-use support::{Mosquitto, Running};
+use support::{Mosquitto, Running, WAIT};
 
 /// How long each side may take to connect to its broker.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long, after a case's last input, its messages are collected. Both
-/// sides answer in milliseconds; inject cases fire within this time too.
+/// How long, after a case's last input, its messages are collected (at
+/// least). Both sides answer in milliseconds; inject cases fire within this
+/// time too.
 const SETTLE: Duration = Duration::from_millis(800);
 
 /// The cases whose inputs go one at a time, [`SPACING`] apart. In them a
@@ -2443,10 +2446,10 @@ fn build_psos(dir: &Path) -> Vec<(std::path::PathBuf, String)> {
 
 /// What one broker carried for a case, without the harness's own topics
 /// (inputs, readiness, device status) and retained messages.
-fn records(case: &Case, received: Vec<support::mosquitto::Received>) -> Vec<Record> {
+fn records(case: &Case, received: &[support::mosquitto::Received]) -> Vec<Record> {
     let own = format!("diff/{}/", case.name);
     received
-        .into_iter()
+        .iter()
         .filter(|message| !message.retain)
         .filter(|message| {
             let harness = message
@@ -2457,14 +2460,33 @@ fn records(case: &Case, received: Vec<support::mosquitto::Received>) -> Vec<Reco
         })
         .map(|message| {
             (
-                message.topic,
+                message.topic.clone(),
                 String::from_utf8_lossy(&message.payload).into_owned(),
             )
         })
         .collect()
 }
 
-/// Runs one case on both sides; the records of Node-RED and of PSOS.
+/// A case's records as they are compared: each run of equal messages in
+/// a row taken as one in a [`REPEATS_COLLAPSED`] case.
+fn as_compared(case: &Case, mut records: Vec<Record>) -> Vec<Record> {
+    if REPEATS_COLLAPSED.contains(&case.name) {
+        records.dedup();
+    }
+    records
+}
+
+/// How many of a case's records its observed ports sent.
+fn sent_on_ports(case: &Case, records: &[Record]) -> usize {
+    let ports = format!("diff/{}/out/", case.name);
+    records
+        .iter()
+        .filter(|(topic, _)| topic.starts_with(&ports))
+        .count()
+}
+
+/// Runs one case on both sides; the records of Node-RED and of PSOS, as
+/// they are compared.
 fn run(
     case: &Case,
     node_red: &NodeRed,
@@ -2472,8 +2494,8 @@ fn run(
     device: &(std::path::PathBuf, String),
 ) -> (Vec<Record>, Vec<Record>) {
     let [node_red_broker, psos_broker] = brokers;
-    let all_node_red = node_red_broker.subscriber("#", EVERYTHING);
-    let all_psos = psos_broker.subscriber("#", EVERYTHING);
+    let mut all_node_red = node_red_broker.subscriber("#", EVERYTHING);
+    let mut all_psos = psos_broker.subscriber("#", EVERYTHING);
     let node_red_ready = node_red_broker.subscriber(&ready_topic(case), 1);
     let psos_ready = psos_broker.subscriber(&device.1, 1);
     node_red.deploy(&node_red_flow(case, node_red_broker));
@@ -2503,8 +2525,19 @@ fn run(
             std::thread::sleep(SPACING);
         }
     }
-    let from_node_red = records(case, all_node_red.wait(SETTLE));
-    let from_psos = records(case, all_psos.wait(Duration::ZERO));
+    // The window: SETTLE, then as long as Node-RED's messages are not all
+    // there, and the device's not as many (on a quiet machine, both are
+    // there by then, and the window is SETTLE); a side that sends fewer
+    // than it should holds the case up for WAIT, and then differs.
+    all_node_red.wait_until(SETTLE, |_| false);
+    all_node_red.wait_until(WAIT, |received| {
+        sent_on_ports(case, &records(case, received)) >= case.outputs
+    });
+    let from_node_red = as_compared(case, records(case, &all_node_red.wait(Duration::ZERO)));
+    all_psos.wait_until(WAIT, |received| {
+        as_compared(case, records(case, received)).len() >= from_node_red.len()
+    });
+    let from_psos = as_compared(case, records(case, &all_psos.wait(Duration::ZERO)));
     drop(running);
     (from_node_red, from_psos)
 }
@@ -2567,15 +2600,8 @@ fn psos_sends_what_node_red_sends() {
             }),
             None => &node_red,
         };
-        let (mut expected, mut got) = run(case, runs_on, [&node_red_broker, &psos_broker], device);
-        if REPEATS_COLLAPSED.contains(&case.name) {
-            expected.dedup();
-            got.dedup();
-        }
-        let sent = expected
-            .iter()
-            .filter(|(topic, _)| topic.starts_with(&format!("diff/{}/out/", case.name)))
-            .count();
+        let (expected, got) = run(case, runs_on, [&node_red_broker, &psos_broker], device);
+        let sent = sent_on_ports(case, &expected);
         if sent != case.outputs {
             differences.push(format!(
                 "case {}: Node-RED sent {sent} messages, the case says {}; it carried:\n{}",

@@ -3,17 +3,16 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::{
-    build_device, build_test_flow, cargo, check_flow, debug_lines, repo_root, without_time, Running,
+    build_device, build_test_flow, cargo, check_flow, debug_lines, repo_root, without_time,
+    Running, WAIT,
 };
 
 #[test]
 fn blink_prints_a_debug_line_every_second() {
     let workspace = repo_root().join("generated").join("blink");
     let device = Running::start(&build_device(&workspace, "host"));
-    let lines = device.read_until(Duration::from_secs(10), |lines| {
+    let lines = device.read_until(WAIT, |lines| {
         lines
             .iter()
             .filter(|line| without_time(line).is_some())
@@ -31,7 +30,7 @@ fn blink_prints_a_debug_line_every_second() {
 fn custom_nodes_smooth_readings_and_switch_the_heater() {
     let workspace = repo_root().join("generated").join("thermostat");
     let device = Running::start(&build_device(&workspace, "thermostat"));
-    let lines = device.read_until(Duration::from_secs(10), |lines| {
+    let lines = device.read_until(WAIT, |lines| {
         lines
             .iter()
             .filter(|line| without_time(line).is_some())
@@ -63,7 +62,7 @@ fn a_loop_of_local_wires_runs_through_the_loop_queue() {
     // the switch through the queue; 2 goes to "three", whose 3 comes back
     // through the queue and leaves by the switch's last port.
     assert_eq!(
-        debug_lines(&device, 2, Duration::from_secs(10)),
+        debug_lines(&device, 2, WAIT),
         [
             "[looper] [debug:seen] count : 2",
             "[looper] [debug:seen] count : 3"
@@ -84,10 +83,7 @@ fn local_topics_are_wired_on_the_device() {
             r#"[local] [debug:got] home/kitchen/temp : {{"topic":"home/kitchen/temp","payload":"{{\"t\":21.5}}","qos":{qos},"retain":false}}"#
         )
     };
-    assert_eq!(
-        debug_lines(&device, 2, Duration::from_secs(10)),
-        [seen(1), seen(0)]
-    );
+    assert_eq!(debug_lines(&device, 2, WAIT), [seen(1), seen(0)]);
 }
 
 #[test]
@@ -129,7 +125,7 @@ fn strings_from_the_flow_reach_the_device_unchanged() {
         r#"[escaping] [debug:json] {"quote\"key":"va\\lue\n","nested":[1.5,0,1e+21,1e-7,true,null,"🌱"]}"#.to_string(),
     );
 
-    let lines = device.read_until(Duration::from_secs(15), |lines| {
+    let lines = device.read_until(WAIT, |lines| {
         let output = lines.join("\n");
         expected.iter().all(|line| output.contains(line.as_str()))
     });
@@ -147,7 +143,7 @@ fn a_device_without_nodes_is_warning_free_too() {
     let (dir, flow) = build_test_flow("empty_device");
     assert!(flow.nodes.is_empty());
     let device = Running::start(&build_device(dir.path(), "empty"));
-    let lines = device.read_until(Duration::from_secs(10), |lines| !lines.is_empty());
+    let lines = device.read_until(WAIT, |lines| !lines.is_empty());
     assert_eq!(
         lines.first().map(String::as_str),
         Some("psos: device empty of empty_device.json started")
@@ -172,7 +168,7 @@ fn a_filter_passes_what_moved_as_node_red_does() {
     // "20.5 C" (read as 20.5) is too near, "warm" is no number and is
     // logged, 25 is far enough.
     assert_eq!(
-        debug_lines(&device, 3, Duration::from_secs(10)),
+        debug_lines(&device, 3, WAIT),
         [
             "[flt] [debug:out] 20",
             "[flt] [rbe:band] no number found in payload",
@@ -190,7 +186,7 @@ fn range_and_json_convert_as_node_red_does() {
     // text, which only a string equals. Text that is no number is logged
     // and dropped, as Node-RED's range node does.
     assert_eq!(
-        debug_lines(&device, 2, Duration::from_secs(10)),
+        debug_lines(&device, 2, WAIT),
         [
             r#"[conv] [debug:out] greenhouse : {"temp":71}"#,
             "[conv] [range:°F] Not a number: abc",
@@ -209,7 +205,7 @@ fn an_inject_only_a_button_fires_gets_no_code_and_the_rest_runs() {
     assert!(main.contains("started"), "{main}");
     let device = Running::start(&build_device(dir.path(), "panel"));
     assert_eq!(
-        debug_lines(&device, 1, Duration::from_secs(10)),
+        debug_lines(&device, 1, WAIT),
         ["[panel] [debug:at start] started"]
     );
 }
@@ -221,7 +217,7 @@ fn delay_nodes_hold_messages_and_release_them_on_time_or_on_flush() {
     // Sent at 0.1 s and held 300 ms, the first leaves after the direct one
     // of 0.2 s; the one held for an hour leaves when `msg.flush` arrives.
     assert_eq!(
-        debug_lines(&device, 3, Duration::from_secs(10)),
+        debug_lines(&device, 3, WAIT),
         [
             "[pause] [debug:out] direct",
             "[pause] [debug:out] held 300 ms",
@@ -239,7 +235,7 @@ fn a_burst_lets_its_places_through_and_the_rest_out_of_its_second_output() {
     // frees both places (a green ring), so "e" passes. The node is done
     // with each message as its input returns.
     assert_eq!(
-        debug_lines(&device, 11, Duration::from_secs(10)),
+        debug_lines(&device, 11, WAIT),
         [
             "[bursthost] [debug:passed] a",
             "[bursthost] [debug:finished] a",
@@ -264,7 +260,7 @@ fn templates_render_as_node_red_does() {
     // which is parsed into an object; the second writes text from it,
     // escaping the topic's slash for HTML where asked to.
     assert_eq!(
-        debug_lines(&device, 1, Duration::from_secs(10)),
+        debug_lines(&device, 1, WAIT),
         ["[tmpl] [debug:out] in/out : 1+2 of 2 from in&#x2F;out (in/out), no c"]
     );
 }
@@ -277,7 +273,7 @@ fn switch_routes_by_pattern_previous_value_and_key() {
     // 10 before it; text and 10 are not ordered against what came before
     // (NaN), so 10 goes to "otherwise".
     assert_eq!(
-        debug_lines(&device, 4, Duration::from_secs(10)),
+        debug_lines(&device, 4, WAIT),
         [
             "[switching] [debug:pattern] Temperature 21",
             "[switching] [debug:other] 10",
@@ -296,7 +292,7 @@ fn trigger_nodes_send_a_first_and_a_second_message() {
     // on the second output of a node that sends nothing first (debug shows
     // its topic).
     assert_eq!(
-        debug_lines(&device, 3, Duration::from_secs(10)),
+        debug_lines(&device, 3, WAIT),
         [
             "[gate] [debug:out] on",
             "[gate] [debug:out] off",
@@ -309,7 +305,7 @@ fn trigger_nodes_send_a_first_and_a_second_message() {
 fn a_crontab_fires_on_the_seconds_of_the_wall_clock() {
     let (dir, _) = build_test_flow("crontab");
     let device = Running::start(&build_device(dir.path(), "cron-clock"));
-    let lines = debug_lines(&device, 4, Duration::from_secs(10));
+    let lines = debug_lines(&device, 4, WAIT);
     let (whole, ticks): (Vec<&String>, Vec<&String>) = lines
         .iter()
         .partition(|line| line.starts_with("[cron-clock] [debug:whole] "));
@@ -345,7 +341,7 @@ fn a_smooth_node_averages_the_last_numbers() {
     let device = Running::start(&build_device(dir.path(), "smooth-host"));
     // The mean of the last three of 1, 2, "3" and 10, to one place.
     assert_eq!(
-        debug_lines(&device, 4, Duration::from_secs(10)),
+        debug_lines(&device, 4, WAIT),
         [
             "[smooth-host] [debug:avg] 1",
             "[smooth-host] [debug:avg] 1.5",
@@ -380,7 +376,7 @@ fn a_catch_node_is_given_each_error_with_the_node_that_reported_it() {
     // The delay node, holding "later", is not blamed for the error of a
     // json node no catch node watches, reported before it sends it on.
     assert_eq!(
-        debug_lines(&device, 7, Duration::from_secs(10)),
+        debug_lines(&device, 7, WAIT),
         [
             "[catchhost] [debug:out] a : 1",
             r#"[catchhost] [debug:caught] b : {"id":"band","type":"rbe","name":"band","count":1}"#,
@@ -410,7 +406,7 @@ fn a_status_node_is_given_the_status_of_the_nodes_it_watches() {
     // same status twice; the trigger that waits for nothing clears its
     // status with `{}`. The trigger no status node watches reports nothing.
     assert_eq!(
-        debug_lines(&device, 9, Duration::from_secs(10)),
+        debug_lines(&device, 9, WAIT),
         [
             r#"[statushost] [debug:seen] {"fill":"blue","shape":"dot","source":{"id":"wait","type":"trigger","name":"wait"}}"#,
             "[statushost] [debug:shown] a : first",
@@ -445,7 +441,7 @@ fn status_nodes_are_given_the_statuses_nodes_report_on_timers() {
     // once and is counted at once (it comes more than 100 ms after the
     // start); half a second later the delay node reports its empty queue.
     assert_eq!(
-        debug_lines(&device, 5, Duration::from_secs(10)),
+        debug_lines(&device, 5, WAIT),
         [
             "[statustimershost] [debug:passed] a : first",
             "[statustimershost] [debug:counted] a : first",
@@ -467,7 +463,7 @@ fn errors_of_held_messages_reach_catch_nodes_with_their_message() {
     let (dir, _) = build_test_flow("sequence_errors");
     let device = Running::start(&build_device(dir.path(), "seqerrhost"));
     assert_eq!(
-        debug_lines(&device, 7, Duration::from_secs(10)),
+        debug_lines(&device, 7, WAIT),
         [
             "[seqerrhost] [debug:caught] b2 : too many pending messages in batch node",
             "[seqerrhost] [debug:done] b1 : 1",
@@ -499,7 +495,7 @@ fn a_complete_node_is_given_each_message_its_nodes_have_finished_with() {
     // it leaves, 300 ms after it came; the csv node's with its rows and
     // columns set, as Node-RED's sends it on.
     assert_eq!(
-        debug_lines(&device, 7, Duration::from_secs(10)),
+        debug_lines(&device, 7, WAIT),
         [
             "[completehost] [debug:out] a : changed",
             r#"[completehost] [debug:done] a : {"payload":1,"topic":"a","tagged":true,"complete":{"source":{"id":"tag","type":"change","name":"tag"}}}"#,

@@ -13,7 +13,7 @@ use support::Mosquitto;
 
 /// Long enough for a loaded machine; the waits end as soon as the
 /// messages are in.
-const TIMEOUT: Duration = Duration::from_secs(10);
+const TIMEOUT: Duration = support::WAIT;
 
 fn accepts_connections(port: u16) -> bool {
     TcpStream::connect(("127.0.0.1", port)).is_ok()

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use support::mosquitto::Mosquitto;
 use support::qemu::{build_firmware, qemu_with_uart0_on, without_uptime};
-use support::{build_device, build_test_flow, debug_lines, repo_root, without_time, Running};
+use support::{build_device, build_test_flow, debug_lines, repo_root, without_time, Running, WAIT};
 
 /// Starts a device of a built workspace against a broker.
 fn start(workspace: &std::path::Path, device: &str, broker: &Mosquitto) -> Running {
@@ -39,7 +39,7 @@ fn greenhouse_messages_cross_devices_both_ways() {
 
     // The sensor's reading reaches the controller, whose command reaches
     // the actuator: two hops over the broker.
-    let wait = Duration::from_secs(20);
+    let wait = WAIT;
     let command = r#"greenhouse/command : {"fan":true,"heater":false}"#;
     // The actuator's own inject and the command from the controller race:
     // which comes first is not the point, that both arrive is.
@@ -63,7 +63,7 @@ fn greenhouse_messages_cross_devices_both_ways() {
         Some("[sensor] [debug:temperature] greenhouse/temperature : 31.5")
     );
 
-    let statuses = statuses.wait(Duration::from_secs(10));
+    let statuses = statuses.wait(WAIT);
     let mut online: Vec<(String, Vec<u8>)> =
         statuses.into_iter().map(|m| (m.topic, m.payload)).collect();
     online.sort();
@@ -87,11 +87,7 @@ fn greenhouse_messages_cross_devices_both_ways() {
     // A device that goes away without a word leaves its last will.
     let will = broker.subscriber("psos/greenhouse/sensor/status", 2);
     drop(sensor);
-    let seen: Vec<Vec<u8>> = will
-        .wait(Duration::from_secs(10))
-        .into_iter()
-        .map(|m| m.payload)
-        .collect();
+    let seen: Vec<Vec<u8>> = will.wait(WAIT).into_iter().map(|m| m.payload).collect();
     assert_eq!(
         seen,
         [b"online".to_vec(), b"offline".to_vec()],
@@ -105,11 +101,7 @@ fn mqtt_nodes_meet_other_clients_with_each_datatype() {
     let (dir, _) = build_test_flow("mqtt_datatypes");
     let device = start(dir.path(), "bridge", &broker);
     // The device is subscribed once it announces itself.
-    let online = broker.subscribe(
-        "psos/mqtt_datatypes/bridge/status",
-        1,
-        Duration::from_secs(20),
-    );
+    let online = broker.subscribe("psos/mqtt_datatypes/bridge/status", 1, WAIT);
     assert_eq!(
         online.first().map(|(_, payload)| payload.as_slice()),
         Some(&b"online"[..])
@@ -127,13 +119,14 @@ fn mqtt_nodes_meet_other_clients_with_each_datatype() {
         ("base64", b"hi!", b"aGkh"),
         ("auto", b"\xff\xfe", b"\xff\xfe"),
     ];
-    let results = broker.subscriber("out/#", cases.len());
+    let mut results = broker.subscriber("out/#", cases.len());
     for (index, (datatype, payload, _)) in cases.iter().enumerate() {
         broker.publish(&format!("in/{datatype}/{index}"), payload, 1, false);
-        // One at a time: the order on the wire is then the order here.
-        std::thread::sleep(Duration::from_millis(50));
+        // One at a time, each once the one before has come out: the
+        // order on the wire is then the order here.
+        results.wait_for(index + 1, WAIT);
     }
-    let received = results.wait(Duration::from_secs(20));
+    let received = results.wait(WAIT);
     let got: Vec<(String, Vec<u8>)> = received.into_iter().map(|m| (m.topic, m.payload)).collect();
     let expected: Vec<(String, Vec<u8>)> = cases
         .iter()
@@ -150,7 +143,7 @@ fn local_wires_keep_running_while_the_broker_is_away() {
     broker.stop();
     let device = start(dir.path(), "bridge", &broker);
     // The heartbeat is local: five beats a second with no broker at all.
-    let lines = device.read_until(Duration::from_secs(10), |lines| {
+    let lines = device.read_until(WAIT, |lines| {
         lines
             .iter()
             .filter(|line| line.contains("[debug:beat]"))
@@ -171,7 +164,7 @@ fn local_wires_keep_running_while_the_broker_is_away() {
     broker.restart();
     let online = broker
         .subscriber("psos/mqtt_datatypes/bridge/status", 1)
-        .wait(Duration::from_secs(30));
+        .wait(WAIT);
     assert_eq!(
         online.first().map(|m| m.payload.as_slice()),
         Some(&b"online"[..]),
@@ -200,15 +193,15 @@ fn a_qemu_device_speaks_mqtt_over_its_uart() {
         "{firmware_source}"
     );
     let ping = start(dir.path(), "ping", &broker);
-    // The firmware stops itself (and QEMU) after 10 s of its own time.
+    // The test ends QEMU when it is done.
     let pong_dir = dir.path().join("pong");
-    let firmware = build_firmware(&pong_dir, "pong", 10_000);
+    let firmware = build_firmware(&pong_dir, "pong", support::qemu::PONG_RUN_MS);
     let pong = Running::spawn(qemu_with_uart0_on(&pong_dir, &firmware, broker.port()));
 
     // Both ways over the broker: the host's JSON message reaches the
     // emulated Cortex-M3 whole, and the firmware's number reaches the host.
     let got = |lines: &[String]| lines.iter().any(|line| line.contains("[debug:pong got]"));
-    let pong_lines = pong.read_until(Duration::from_secs(30), got);
+    let pong_lines = pong.read_until(WAIT, got);
     let line = pong_lines
         .iter()
         .find_map(|line| without_uptime(line).filter(|l| l.contains("[debug:pong got]")));
@@ -219,7 +212,7 @@ fn a_qemu_device_speaks_mqtt_over_its_uart() {
         ),
         "firmware output: {pong_lines:#?}"
     );
-    let ping_lines = debug_lines(&ping, 1, Duration::from_secs(30));
+    let ping_lines = debug_lines(&ping, 1, WAIT);
     assert_eq!(
         ping_lines.first().map(String::as_str),
         Some("[ping] [debug:ping got] from-pong : 42")
@@ -240,9 +233,9 @@ fn a_qemu_device_reaches_its_broker_again_after_the_broker_restarts() {
         move |lines: &[String]| lines.iter().any(|line| line.contains(&marker))
     };
     // Each way at QoS 1 (the wires' default), before the restart.
-    let before = rejoin.read_until(Duration::from_secs(30), got("rejoin got"));
+    let before = rejoin.read_until(WAIT, got("rejoin got"));
     assert!(got("rejoin got")(&before), "firmware output: {before:#?}");
-    let before = steady.read_until(Duration::from_secs(30), got("steady got"));
+    let before = steady.read_until(WAIT, got("steady got"));
     assert!(got("steady got")(&before), "host output: {before:#?}");
 
     // The broker dies without a word to anyone. What the devices print
@@ -257,13 +250,13 @@ fn a_qemu_device_reaches_its_broker_again_after_the_broker_restarts() {
     broker.restart();
     // The device sees the broker gone when it has heard nothing for one
     // and a half keepalives (3 s), then connects again.
-    let after = rejoin.read_until(Duration::from_secs(30), got("rejoin got"));
+    let after = rejoin.read_until(WAIT, got("rejoin got"));
     assert!(
         got("rejoin got")(&after),
         "the QEMU device got nothing after the restart; firmware output: {after:#?}\nbroker log:\n{}",
         broker.log()
     );
-    let after = steady.read_until(Duration::from_secs(30), got("steady got"));
+    let after = steady.read_until(WAIT, got("steady got"));
     assert!(
         got("steady got")(&after),
         "nothing from the QEMU device after the restart; host output: {after:#?}\nbroker log:\n{}",
@@ -296,7 +289,7 @@ fn a_qemu_device_that_publishes_more_often_than_its_keepalive_finds_a_new_broker
     // Four seconds of messages, past the keepalive and its grace: the
     // broker answers the device's pings, and the session stays up. Then a
     // second more, so that the broker dies between two pings.
-    let before = before.wait(Duration::from_secs(30));
+    let before = before.wait(WAIT);
     assert_eq!(before.len(), 40, "the device publishes: {before:?}");
     std::thread::sleep(Duration::from_millis(1000));
     let log = broker.log();
@@ -345,11 +338,21 @@ fn a_device_pings_at_the_keepalive_its_broker_gives_and_keeps_its_session() {
     let broker = Mosquitto::start_with_max_keepalive(10);
     let (dir, _) = build_test_flow("server_keepalive");
     let device = start(dir.path(), "keepalive-follower", &broker);
-    // Three of the broker's keepalives and a half, half of the flow's.
-    std::thread::sleep(Duration::from_secs(35));
-    let log = broker.log();
-    drop(device);
     let client = "psos-server_keepalive-keepalive-follower";
+    // Three of the broker's keepalives, half of the flow's, from the
+    // connection on, however late it came: until the log shows three
+    // pings and thirty messages.
+    let pinged = format!("Received PINGREQ from {client}");
+    let published_line = format!("Received PUBLISH from {client} (d0, q0");
+    let deadline = std::time::Instant::now() + Duration::from_secs(35) + WAIT;
+    let mut log = broker.log();
+    while (log.matches(&pinged).count() < 3 || log.matches(&published_line).count() < 30)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(200));
+        log = broker.log();
+    }
+    drop(device);
     // Each line of Mosquitto's log starts with the time in whole seconds.
     let at = |line: &str| -> u64 {
         let seconds = line.split(':').next().unwrap_or_default();
@@ -385,7 +388,7 @@ fn a_device_pings_at_the_keepalive_its_broker_gives_and_keeps_its_session() {
     assert!(!log.contains("exceeded timeout"), "{log}");
     let published = log
         .lines()
-        .filter(|line| line.contains(&format!("Received PUBLISH from {client} (d0, q0")))
+        .filter(|line| line.contains(&published_line))
         .count();
     assert!(
         published >= 30,
@@ -412,7 +415,7 @@ fn node_red_reads_a_wire_between_devices_and_a_device_reads_node_red() {
     );
     let node_red_online = broker.subscriber("node-red/status", 1);
     let _node_red = support::node_red::NodeRed::start(&node_red_flow);
-    let online = node_red_online.wait(Duration::from_secs(30));
+    let online = node_red_online.wait(WAIT);
     assert_eq!(
         online.first().map(|m| m.payload.as_slice()),
         Some(&b"online"[..]),
@@ -421,7 +424,7 @@ fn node_red_reads_a_wire_between_devices_and_a_device_reads_node_red() {
 
     let b = start(dir.path(), "b", &broker);
     let _a = start(dir.path(), "a", &broker);
-    let lines = b.read_until(Duration::from_secs(30), |lines| {
+    let lines = b.read_until(WAIT, |lines| {
         lines
             .iter()
             .any(|line| line.contains("[debug:from node-red]"))
@@ -471,13 +474,15 @@ fn credentials_come_from_the_environment_and_appear_nowhere_else() {
         .env("PSOS_MQTT_USERNAME", "psos-device")
         .env("PSOS_MQTT_PASSWORD", password);
     let device = Running::spawn(command);
-    let online = accepted.wait(Duration::from_secs(20));
+    let online = accepted.wait(WAIT);
     assert_eq!(
         online.first().map(|m| m.payload.as_slice()),
         Some(&b"online"[..])
     );
-    // All it printed, up to its end.
-    let mut output = device.read_until(Duration::from_secs(1), |_| false);
+    // All it printed, up to its end, once its heartbeat shows it ran.
+    let mut output = device.read_until(WAIT, |lines| {
+        lines.iter().any(|line| line.contains("[debug:beat]"))
+    });
     output.extend(device.kill());
     let output = output.join("\n");
 
@@ -539,7 +544,7 @@ fn a_thousand_qos1_messages_cross_three_broker_restarts_without_loss() {
     let consumer = run_on(&consumer_binary, &broker);
     assert_eq!(
         consumer_online
-            .wait(Duration::from_secs(20))
+            .wait(WAIT)
             .first()
             .map(|m| m.payload.clone()),
         Some(b"online".to_vec())
@@ -608,10 +613,7 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
     let statuses = broker.subscriber("psos/broker_restarts/consumer/status", 1);
     let mut consumer = run_on(&consumer_binary, &broker);
     assert_eq!(
-        statuses
-            .wait(Duration::from_secs(20))
-            .first()
-            .map(|m| m.payload.clone()),
+        statuses.wait(WAIT).first().map(|m| m.payload.clone()),
         Some(b"online".to_vec())
     );
     let producer = run_on(&producer_binary, &broker);
@@ -636,7 +638,7 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
             got.extend(numbers(&consumer.kill(), "got"));
         } else {
             consumer.terminate();
-            let (lines, status) = consumer.read_to_end(Duration::from_secs(10));
+            let (lines, status) = consumer.read_to_end(WAIT);
             assert!(status.is_some_and(|status| status.success()), "{lines:#?}");
             got.extend(numbers(&lines, "got"));
         }
@@ -660,6 +662,16 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
         "the producer sent {} messages while the consumer was away",
         while_off.len()
     );
+    // The last consumer prints what it was sent while it was away, and
+    // since, as it comes: until it has printed them all.
+    let last = while_off.last().copied().unwrap_or(0);
+    let deadline = std::time::Instant::now() + WAIT;
+    while (1..=last).any(|n| !got.contains(&n)) && std::time::Instant::now() < deadline {
+        got.extend(numbers(
+            &consumer.read_until(Duration::from_millis(500), |_| false),
+            "got",
+        ));
+    }
     let missing: Vec<u64> = while_off
         .iter()
         .copied()
@@ -672,7 +684,6 @@ fn a_restarted_device_resumes_its_session_and_gets_what_was_sent_while_it_was_of
         while_off.len(),
     );
     // And nothing else was lost either.
-    let last = while_off.last().copied().unwrap_or(0);
     let lost: Vec<u64> = (1..=last).filter(|n| !got.contains(n)).collect();
     assert!(lost.is_empty(), "lost: {lost:?}");
     println!(
@@ -687,20 +698,25 @@ fn birth_close_and_will_messages_as_the_broker_node_gives_them() {
     let (dir, flow) = build_test_flow("announcements");
     let binary = build_device(dir.path(), "announcer");
 
-    // A device that stops on purpose says hello, then goodbye, and leaves
-    // its status `offline`; the broker keeps its will to itself.
-    // Three at most: a will after the close would be one too many.
-    let announced = broker.subscriber("announce/+", 3);
+    // A device that stops on purpose (as `psosc run` stops it, once it has
+    // said hello) says goodbye, and leaves its status `offline`; the
+    // broker keeps its will to itself. Three at most: a will after the
+    // close would be one too many.
+    let mut announced = broker.subscriber("announce/+", 3);
+    let hello = broker.subscriber("announce/birth", 1);
     let mut command = std::process::Command::new(&binary);
-    command
-        .env("PSOS_BROKER", broker.url())
-        .env("PSOS_RUN_FOR_MS", "1500");
+    command.env("PSOS_BROKER", broker.url());
     let mut device = Running::spawn(command);
-    let (lines, status) = device.read_to_end(Duration::from_secs(20));
+    assert_eq!(hello.wait(WAIT).len(), 1, "connected");
+    device.terminate();
+    let (lines, status) = device.read_to_end(WAIT);
     assert!(
         status.is_some_and(|status| status.success()),
-        "the device stopped by itself: {lines:#?}"
+        "the device stopped: {lines:#?}"
     );
+    // The two, then two seconds for a will, which the broker would send
+    // as soon as it saw the connection end.
+    announced.wait_for(2, WAIT);
     let topics: Vec<(String, Vec<u8>)> = announced
         .wait(Duration::from_secs(2))
         .into_iter()
@@ -715,14 +731,14 @@ fn birth_close_and_will_messages_as_the_broker_node_gives_them() {
         "birth then close, no will"
     );
     let status_topic = "psos/announcements/announcer/status";
-    let retained = broker.subscribe(status_topic, 1, Duration::from_secs(5));
+    let retained = broker.subscribe(status_topic, 1, WAIT);
     assert_eq!(
         retained,
         [(status_topic.to_string(), b"offline".to_vec())],
         "the status says the device has gone"
     );
     assert_eq!(
-        broker.subscribe("announce/close", 1, Duration::from_secs(5)),
+        broker.subscribe("announce/close", 1, WAIT),
         [("announce/close".to_string(), b"goodbye".to_vec())],
         "the close message is retained, as the node says"
     );
@@ -733,10 +749,10 @@ fn birth_close_and_will_messages_as_the_broker_node_gives_them() {
     let mut command = std::process::Command::new(&binary);
     command.env("PSOS_BROKER", broker.url());
     let device = Running::spawn(command);
-    assert_eq!(birth.wait(Duration::from_secs(10)).len(), 1, "connected");
+    assert_eq!(birth.wait(WAIT).len(), 1, "connected");
     drop(device);
     assert_eq!(
-        will.wait(Duration::from_secs(20))
+        will.wait(WAIT)
             .into_iter()
             .map(|m| m.payload)
             .collect::<Vec<_>>(),
@@ -788,19 +804,13 @@ fn tls_verifies_the_broker_and_keeps_the_password_out_of_sight() {
     let online = broker.subscriber(status_topic, 1);
     let device = run(&broker.ca_file());
     assert_eq!(
-        online
-            .wait(Duration::from_secs(20))
-            .first()
-            .map(|m| m.payload.clone()),
+        online.wait(WAIT).first().map(|m| m.payload.clone()),
         Some(b"online".to_vec())
     );
     let echoed = broker.subscriber("tls/out", 1);
     broker.publish("tls/in", b"over TLS", 1, false);
     assert_eq!(
-        echoed
-            .wait(Duration::from_secs(10))
-            .first()
-            .map(|m| m.payload.clone()),
+        echoed.wait(WAIT).first().map(|m| m.payload.clone()),
         Some(b"over TLS".to_vec())
     );
     let mut output = device.read_until(Duration::from_millis(500), |_| false);
@@ -826,9 +836,12 @@ fn debug_nodes_mirror_node_reds_sidebar_messages_to_the_debug_topic() {
     let topic = "psos/debug_sidebar/sidebar-mirror/debug";
     // Four sidebar messages: the greeting once (its second debug node does
     // not go to the sidebar), the reading three times.
-    let mirrored = broker.subscriber("psos/debug_sidebar/+/debug", 5);
+    let mut mirrored = broker.subscriber("psos/debug_sidebar/+/debug", 5);
     let device = start(dir.path(), "sidebar-mirror", &broker);
-    let received = mirrored.wait(Duration::from_secs(10));
+    // The four, and a fifth if it came with them: the greeting's second
+    // debug node would send it right after the first.
+    mirrored.wait_for(4, WAIT);
+    let received = mirrored.wait(Duration::ZERO);
     drop(device);
     let payloads: Vec<String> = received
         .iter()
@@ -882,7 +895,7 @@ fn mqtt_nodes_report_their_session_connecting_connected_and_dropped() {
         "{main_rs}"
     );
     let device = start(dir.path(), "mqttstatushost", &broker);
-    let wait = Duration::from_secs(20);
+    let wait = WAIT;
     // Each node in the flow's order: connecting, then connected once the
     // broker accepts the session.
     assert_eq!(
@@ -932,6 +945,9 @@ fn mqtt_nodes_report_their_session_connecting_connected_and_dropped() {
     }
 }
 
+/// How long `mosquitto_rr` waits for a device's answer, in seconds.
+const ANSWER_WITHIN_S: u32 = WAIT.as_secs() as u32;
+
 /// The editor's inject button and debug switch over MQTT
 /// (`controls.json`): `mosquitto_rr` presses the device's inject node and
 /// switches its debug nodes on the device's control topics, each request
@@ -944,7 +960,7 @@ fn inject_nodes_are_pressed_and_debug_nodes_switched_over_mqtt() {
     let (dir, _) = build_test_flow("controls");
     let online = broker.subscriber("psos/controls/controls-host/status", 1);
     let device = start(dir.path(), "controls-host", &broker);
-    online.wait(Duration::from_secs(10));
+    assert_eq!(online.wait(WAIT).len(), 1, "the device is online");
     let control = "psos/controls/controls-host";
     let request = |topic: &str, body: &str, correlation: &str| {
         broker.request(
@@ -952,10 +968,10 @@ fn inject_nodes_are_pressed_and_debug_nodes_switched_over_mqtt() {
             body.as_bytes(),
             correlation,
             "%p",
-            10,
+            ANSWER_WITHIN_S,
         )
     };
-    let wait = Duration::from_secs(10);
+    let wait = WAIT;
     let shown = "[controls-host] [debug:shown] b : pressed";
     let off = "[controls-host] [debug:off] b : pressed";
 
@@ -967,7 +983,7 @@ fn inject_nodes_are_pressed_and_debug_nodes_switched_over_mqtt() {
                 b"",
                 "first",
                 "%D %p",
-                10
+                ANSWER_WITHIN_S
             )
             .as_deref(),
         Some("first 200")
@@ -1016,7 +1032,7 @@ fn inject_nodes_are_pressed_and_debug_nodes_switched_over_mqtt() {
             garbage,
             &format!("g{index}"),
             "%p",
-            10,
+            ANSWER_WITHIN_S,
         );
         assert_eq!(answer.as_deref(), Some("400"));
     }

@@ -11,11 +11,10 @@ use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{mpsc, OnceLock};
 
 use support::qemu::{qemu, qemu_with_uart0_on, without_uptime};
-use support::{build_device, cargo, repo_root, shared_target_dir, without_time, Running};
+use support::{build_device, cargo, repo_root, shared_target_dir, without_time, Running, WAIT};
 
 const TARGET: &str = "thumbv7m-none-eabi";
 
@@ -43,6 +42,14 @@ fn build_example(name: &str, run_for_ms: &str) -> PathBuf {
         .join("release")
         .join("examples")
         .join(name)
+}
+
+/// The twin of [`build_blink_twin`], built once for all the tests here: two
+/// tests writing its crate at once could each build the other's half-written
+/// files.
+fn blink_twin() -> &'static (PathBuf, PathBuf) {
+    static TWIN: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    TWIN.get_or_init(build_blink_twin)
 }
 
 /// Generates the `qemu-lm3s6965` twin of flows/blink.json (its device moved
@@ -81,21 +88,21 @@ fn build_blink_twin() -> (PathBuf, PathBuf) {
 
 #[test]
 fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
-    let (device, firmware) = build_blink_twin();
+    let (device, firmware) = blink_twin();
     let host_binary = build_device(&repo_root().join("generated").join("blink"), "host");
 
     // Both run at once: the same three seconds serve both.
-    let mut board = Running::spawn(qemu(&device, &firmware));
+    let mut board = Running::spawn(qemu(device, firmware));
     let host = Running::start(&host_binary);
 
-    let host_lines = host.read_until(Duration::from_secs(10), |lines| {
+    let host_lines = host.read_until(WAIT, |lines| {
         lines
             .iter()
             .filter(|line| without_time(line).is_some())
             .count()
             >= 3
     });
-    let (board_lines, status) = board.read_to_end(Duration::from_secs(20));
+    let (board_lines, status) = board.read_to_end(WAIT);
 
     let host_debug: Vec<&str> = host_lines.iter().filter_map(|l| without_time(l)).collect();
     let board_debug: Vec<&str> = board_lines
@@ -147,12 +154,10 @@ fn echo_on_qemu_sends_back_what_uart0_receives() {
     });
     let mut board = Running::spawn(qemu_with_uart0_on(&board_dir(), &firmware, port));
     let mut stream = connection
-        .recv_timeout(Duration::from_secs(20))
+        .recv_timeout(WAIT)
         .expect("QEMU connects UART0")
         .expect("the connection is accepted");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("a read timeout");
+    stream.set_read_timeout(Some(WAIT)).expect("a read timeout");
 
     // More than the UART's FIFO holds, every byte value, in an order that
     // shows a lost or repeated byte.
@@ -206,10 +211,10 @@ fn blink_twin_links_with_no_allocator() {
             );
         }
     }
-    let (_, firmware) = build_blink_twin();
+    let (_, firmware) = blink_twin();
     let symbols = Command::new("nm")
         .arg("--demangle")
-        .arg(&firmware)
+        .arg(firmware)
         .output()
         .expect("nm starts");
     assert!(symbols.status.success(), "nm reads the firmware");

@@ -16,6 +16,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// How long a test waits for what takes a second or less on a quiet
+/// machine (a device's lines, a broker's answer, a device finding its
+/// broker again): on a busy one, beside builds, QEMU and Node-RED, a
+/// process may get no time for seconds. Each wait ends as soon as what it
+/// waits for has happened, so only a failing test waits this long.
+pub const WAIT: Duration = Duration::from_secs(60);
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

@@ -16,7 +16,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a broker or a subscriber may take to be ready.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
+const READY_TIMEOUT: Duration = super::WAIT;
 
 /// How many of the broker's last log lines are kept for failure messages.
 const LOG_LINES: usize = 200;
@@ -555,15 +555,31 @@ pub struct Subscriber {
 impl Subscriber {
     /// Collects messages until `count` have arrived or `timeout` passes.
     pub fn wait(mut self, timeout: Duration) -> Vec<Received> {
+        self.wait_for(self.count, timeout);
+        std::mem::take(&mut self.received)
+    }
+
+    /// Collects messages until `count` of them (at most the count it
+    /// stops after) have arrived in all, or `timeout` passes; how many
+    /// have.
+    pub fn wait_for(&mut self, count: usize, timeout: Duration) -> usize {
+        let count = count.min(self.count);
+        self.wait_until(timeout, |received| received.len() >= count);
+        self.received.len()
+    }
+
+    /// Collects messages until `done` holds for all that have arrived, or
+    /// `timeout` passes; whether it holds.
+    pub fn wait_until(&mut self, timeout: Duration, done: impl Fn(&[Received]) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
-        while self.received.len() < self.count {
+        while !done(&self.received) {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
                 Ok(line) => self.take(&line),
-                Err(_) => break,
+                Err(_) => return false,
             }
         }
-        std::mem::take(&mut self.received)
+        true
     }
 
     /// Keeps a message line; debug lines are ignored.

@@ -24,17 +24,50 @@ pub struct NodeRed {
 }
 
 impl NodeRed {
-    /// Starts Node-RED with `flow` (a flow file's JSON text). It connects to
-    /// its brokers by itself; a test waits for what the flow publishes.
+    /// Starts Node-RED with `flow` (a flow file's JSON text) and returns
+    /// once its admin API answers. It connects to its brokers by itself; a
+    /// test waits for what the flow publishes.
     pub fn start(flow: &str) -> Self {
         Self::start_with_settings(flow, &[], &serde_json::Map::new())
     }
 
     /// Starts Node-RED with `flow`, its settings configuring a context store
     /// of the memory module named `default` and one of each of `stores`
-    /// (none configured when `stores` is empty, as by [`Self::start`]), and
-    /// holding each member of `more`.
+    /// (none configured when `stores` is empty, as by [`Self::start`]),
+    /// holding each member of `more`, and returns once its admin API
+    /// answers. A port found free can be taken by another process before
+    /// Node-RED listens on it; Node-RED then exits, and another port is
+    /// tried.
     fn start_with_settings(
+        flow: &str,
+        stores: &[String],
+        more: &serde_json::Map<String, serde_json::Value>,
+    ) -> Self {
+        for _ in 0..5 {
+            let mut node_red = Self::spawn(flow, stores, more);
+            let deadline = Instant::now() + START_TIMEOUT;
+            loop {
+                if let Ok(Some(_)) = node_red.child.try_wait() {
+                    break;
+                }
+                if node_red
+                    .request("GET", "/flows", &[], "")
+                    .is_ok_and(|(status, _)| status == 200)
+                {
+                    return node_red;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "Node-RED's admin API did not answer within {START_TIMEOUT:?}"
+                );
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        panic!("Node-RED exited while starting, five times");
+    }
+
+    /// Starts the Node-RED process on a free port.
+    fn spawn(
         flow: &str,
         stores: &[String],
         more: &serde_json::Map<String, serde_json::Value>,
@@ -110,24 +143,7 @@ impl NodeRed {
     /// one, none when it is empty, and hold each member of `more` (see
     /// [`Self::start_with_settings`]).
     pub fn serve(stores: &[String], more: &serde_json::Map<String, serde_json::Value>) -> Self {
-        let mut node_red = Self::start_with_settings("[]", stores, more);
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if let Ok(Some(status)) = node_red.child.try_wait() {
-                panic!("Node-RED exited while starting ({status})");
-            }
-            if node_red
-                .request("GET", "/flows", &[], "")
-                .is_ok_and(|(status, _)| status == 200)
-            {
-                return node_red;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Node-RED's admin API did not answer within {START_TIMEOUT:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        Self::start_with_settings("[]", stores, more)
     }
 
     /// Replaces every flow Node-RED runs with `flow` (a flow file's JSON

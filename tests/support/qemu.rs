@@ -6,6 +6,14 @@ use std::process::Command;
 
 use super::shared_target_dir;
 
+/// How long the `pong` firmware of the `ping_pong` flow runs, in its own
+/// time, which keeps pace with the clock: `mqtt.rs` stops QEMU once the
+/// messages have crossed, `hostile_broker.rs` waits for the counts the
+/// firmware prints at the end, so the run must hold all that test does on a
+/// busy machine. Both build it with this time, so neither rebuilds the
+/// other's.
+pub const PONG_RUN_MS: u64 = 40_000;
+
 /// Builds a generated firmware crate (release, in the shared target
 /// directory) that stops itself, and QEMU, after `run_for_ms` of its own
 /// time, and returns the firmware file. Tests that build the same crate
