@@ -18,10 +18,12 @@ use support::{build_device, cargo, repo_root, shared_target_dir, without_time, R
 
 const TARGET: &str = "thumbv7m-none-eabi";
 
-/// How long the firmware runs before it ends QEMU: long enough for the
-/// inject's first three messages (at 0.1 s, 1.1 s and 2.1 s). Every example
-/// is built with the same value, so builds do not undo each other.
-const RUN_FOR_MS: &str = "2600";
+/// How long the firmware runs before it ends QEMU: the inject's first three
+/// messages (at 0.1 s, 1.1 s and 2.1 s) with 1.5 s to spare, as a machine
+/// that stalls QEMU past the stop would have it stop first; the fourth (at
+/// 3.1 s) may come too. Every example is built with the same value, so
+/// builds do not undo each other.
+const RUN_FOR_MS: &str = "3600";
 
 fn board_dir() -> PathBuf {
     repo_root().join("boards").join("qemu-lm3s6965")
@@ -91,7 +93,7 @@ fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
     let (device, firmware) = blink_twin();
     let host_binary = build_device(&repo_root().join("generated").join("blink"), "host");
 
-    // Both run at once: the same three seconds serve both.
+    // Both run at once: the same seconds serve both.
     let mut board = Running::spawn(qemu(device, firmware));
     let host = Running::start(&host_binary);
 
@@ -113,9 +115,11 @@ fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
         host_debug, ["[host] [debug:led] blink : on"; 3],
         "host output: {host_lines:#?}"
     );
-    assert_eq!(
-        board_debug, host_debug,
-        "board output: {board_lines:#?}\nhost output: {host_lines:#?}"
+    assert!(
+        matches!(board_debug.len(), 3 | 4)
+            && board_debug.iter().all(|line| host_debug.contains(line)),
+        "the host's three lines, and the fourth inject's if it came in time; \
+         board output: {board_lines:#?}\nhost output: {host_lines:#?}"
     );
     assert_eq!(
         board_lines.first(),
@@ -127,7 +131,11 @@ fn blink_on_qemu_prints_the_host_twins_debug_lines_and_stops() {
         [.., stopping, report] => (stopping.as_str(), report.as_str()),
         _ => panic!("board output: {board_lines:#?}"),
     };
-    assert_eq!(stopping, "psos: stopping after 2600 ms", "{board_lines:#?}");
+    assert_eq!(
+        stopping,
+        format!("psos: stopping after {RUN_FOR_MS} ms"),
+        "{board_lines:#?}"
+    );
     let counts = report
         .strip_prefix("psos: device host stopped; errors: ")
         .unwrap_or_else(|| panic!("a report of errors: {board_lines:#?}"));
