@@ -637,9 +637,11 @@ impl<'a> Lowering<'a> {
                 .iter()
                 .all(|link_in| self.answers_from(*link_in, on_path));
         }
+        // A static call that names no link in (none, or a disabled one)
+        // sends nothing, so nothing can answer it late.
         targets
             .first()
-            .is_some_and(|link_in| self.answers_from(*link_in, on_path))
+            .is_none_or(|link_in| self.answers_from(*link_in, on_path))
     }
 
     /// Whether a message that reaches `index` surely reaches a return
@@ -672,7 +674,9 @@ impl<'a> Lowering<'a> {
                     on_path,
                 ),
                 "link call" => {
+                    // One that names no link in sends nothing on.
                     !self.dynamic_calls.contains_key(&index)
+                        && self.link_targets.get(index).is_some_and(|t| !t.is_empty())
                         && self.answers_within_call(index, on_path)
                         && any_target(self.port_targets(index, 0), on_path)
                 }

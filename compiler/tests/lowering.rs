@@ -140,6 +140,22 @@ fn timeouts(json: &str) -> Vec<(String, LinkTimeout)> {
 // a call whose subroutine holds the message waits that long, with room
 // for what the subroutine holds and one more (at least 8, at most 32),
 // and keeps the messages it sends only where a catch node watches it.
+// A static call whose link in is missing or disabled sends its messages
+// nowhere: no answer can come late, so it keeps no table and no timer.
+#[test]
+fn a_static_call_that_names_no_link_in_waits_for_nothing() {
+    for links in [r#""links": [],"#, "", r#""links": ["off"],"#] {
+        let flow = format!(
+            r#"[{{"id": "tick", "type": "inject", "repeat": "1", "wires": [["call"]]}},
+            {{"id": "call", "type": "link call", "linkType": "static", "timeout": "1", {links} "wires": [["shown"]]}},
+            {{"id": "off", "type": "link in", "d": true, "wires": [["back"]]}},
+            {{"id": "back", "type": "link out", "mode": "return"}},
+            {{"id": "shown", "type": "debug", "wires": []}}]"#
+        );
+        assert_eq!(timeouts(&flow), [], "{links}");
+    }
+}
+
 #[test]
 fn a_call_whose_subroutine_may_answer_later_waits_as_node_red_reads_its_timeout() {
     let call = |id: &str, timeout: &str| {

@@ -255,6 +255,32 @@ fn a_call_that_finds_the_table_full_goes_on_without_a_deadline() {
     );
 }
 
+// A message with room for its record list but not for the record is
+// dropped as oversize: it never reaches the subroutine, so no timeout is
+// reported for it later, and its place is free for the next call.
+#[test]
+fn a_call_dropped_for_want_of_room_for_its_record_owes_no_timeout() {
+    // `{"payload":"x..x","_linkSource":[]}` fills the message exactly.
+    let filler = "x".repeat(CAPACITY - r#"{"payload":"","_linkSource":[]}"#.len());
+    let full = format!(r#"{{"payload":"{filler}"}}"#);
+    let full: &'static str = Box::leak(full.into_boxed_str());
+    check(
+        &static_call::<1, 1>(100),
+        &[
+            Event::Call(0, full),
+            Event::Call(10, r#"{"payload":2}"#),
+            Event::Tick(100),
+            Event::Tick(200),
+        ],
+        &[
+            r#"link in 0 {"payload":2,"_linkSource":[131074]}"#,
+            r#"error "timeout" with {"payload":2,"_linkSource":[]}"#,
+            "counted oversize 1",
+            "counted timeout 1",
+        ],
+    );
+}
+
 // Nested calls: a message already inside another call's subroutine keeps
 // the outer record; the inner call's answer takes its own off only, and
 // the outer call's copy for its error holds the outer record.

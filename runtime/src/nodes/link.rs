@@ -446,15 +446,7 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
     ) {
         if let Some((last, ticket)) = self.answered(msg) {
             pop_record(msg, last);
-            let mut waits = self.waits.lock();
-            if let Some(place) = waits
-                .calls
-                .iter_mut()
-                .find(|place| place.is_some_and(|call| call.ticket == ticket))
-            {
-                *place = None;
-            }
-            drop(waits);
+            self.settle(ticket);
             out.send(self.answer_port(), msg);
             return;
         }
@@ -478,6 +470,22 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
         }
         if push_record(device, msg, depth, record_of(self.caller, ticket)) {
             out.send(port, msg);
+        } else {
+            // Dropped (and counted) for want of room for its record: no
+            // answer will come, and no timeout is owed for it.
+            self.settle(ticket);
+        }
+    }
+
+    /// Takes the call with `ticket` out of the table, if it waits there.
+    fn settle(&self, ticket: u32) {
+        let mut waits = self.waits.lock();
+        if let Some(place) = waits
+            .calls
+            .iter_mut()
+            .find(|place| place.is_some_and(|call| call.ticket == ticket))
+        {
+            *place = None;
         }
     }
 
