@@ -375,8 +375,7 @@ impl<const N: usize> crate::encoding::Encode for MsgJson<'_, N> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        let len = self.encoded_len() - 1 - crate::encoding::LENGTH;
-        crate::text::encode_written(crate::encoding::BYTES, len, out, |writer| {
+        crate::text::encode_written(crate::encoding::BYTES, out, |writer| {
             self.0.write_json(writer)
         })
     }
@@ -706,14 +705,72 @@ async fn serve<const N: usize, const CAP: usize, IO: minimq::Io>(
 }
 
 /// Hands a carried message to every subscription whose filter matches it.
-fn deliver<const N: usize>(subscriptions: &[Subscription<N>], message: Msg<N>) {
+fn deliver<const N: usize>(subscriptions: &[Subscription<N>], mut message: Msg<N>) {
     let Some(ValueRef::Str(topic)) = message.topic() else {
         return;
     };
-    for subscription in subscriptions {
+    // Each filter is matched once: from the end to the last that matches,
+    // which gets the message itself, then from the start, whose matches
+    // get copies.
+    let Some(last) = subscriptions
+        .iter()
+        .rposition(|subscription| crate::topic::matches(subscription.filter, topic))
+    else {
+        return;
+    };
+    let (earlier, rest) = subscriptions.split_at(last);
+    for subscription in earlier {
         if crate::topic::matches(subscription.filter, topic) {
             (subscription.deliver)(&mut message.clone());
         }
+    }
+    if let Some(subscription) = rest.first() {
+        (subscription.deliver)(&mut message);
+    }
+}
+
+/// What a carried message says of its publication, read in one pass over
+/// its properties (the last of a repeated name wins, as in [`Msg::get`]).
+struct Carried<'a> {
+    topic: &'a str,
+    payload: &'a [u8],
+    qos: u8,
+    retain: bool,
+    correlation_data: Option<&'a [u8]>,
+}
+
+impl<'a> Carried<'a> {
+    /// `None` for a message with no text topic or no bytes payload.
+    fn read<const N: usize>(message: &'a Msg<N>) -> Option<Self> {
+        let (mut topic, mut payload) = (None, None);
+        let mut carried = Carried {
+            topic: "",
+            payload: &[],
+            qos: 0,
+            retain: false,
+            correlation_data: None,
+        };
+        for (name, value) in message.properties().iter() {
+            match name {
+                "topic" => topic = Some(value),
+                "payload" => payload = Some(value),
+                "qos" => carried.qos = u8::from(matches!(value, ValueRef::Number(n) if n >= 1.0)),
+                "retain" => carried.retain = matches!(value, ValueRef::Bool(true)),
+                "correlationData" => {
+                    carried.correlation_data = match value {
+                        ValueRef::Bytes(data) => Some(data),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (Some(ValueRef::Str(topic)), Some(ValueRef::Bytes(payload))) = (topic, payload) else {
+            return None;
+        };
+        carried.topic = topic;
+        carried.payload = payload;
+        Some(carried)
     }
 }
 
@@ -724,22 +781,17 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
     connection: &mut minimq::Connection<'_, '_, IO>,
 ) -> Result<(), ()> {
     while let Some((place, message)) = outbox.next(connection) {
-        let (Some(ValueRef::Str(topic)), Some(ValueRef::Bytes(payload))) =
-            (message.topic(), message.payload())
-        else {
+        let Some(carried) = Carried::read(&message) else {
             device.report(ErrorKind::BadValue);
             outbox.mark(place, Sent::Done);
             continue;
         };
-        let level = match message.property("qos") {
-            Some(ValueRef::Number(n)) if n >= 1.0 => 1,
-            _ => 0,
-        };
-        let mut publication = minimq::Publication::new(topic, payload).qos(qos(level));
-        if matches!(message.property("retain"), Some(ValueRef::Bool(true))) {
+        let mut publication =
+            minimq::Publication::new(carried.topic, carried.payload).qos(qos(carried.qos));
+        if carried.retain {
             publication = publication.retain();
         }
-        if let Some(ValueRef::Bytes(data)) = message.property("correlationData") {
+        if let Some(data) = carried.correlation_data {
             publication = publication.correlate(data);
         }
         match connection.publish(publication).await {
@@ -765,4 +817,76 @@ async fn flush<const N: usize, const CAP: usize, IO: minimq::Io>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::sync::Mutex;
+    use std::vec::Vec;
+
+    use super::*;
+
+    #[test]
+    fn a_carried_message_is_read_in_one_pass_the_last_of_a_name_winning() {
+        let json = br#"{"topic":"a","payload":"x","qos":1,"retain":true,"topic":"b"}"#;
+        let mut message = Msg::<256>::from_json(json).unwrap();
+        message.set_property("payload", &Bytes(b"body")).unwrap();
+        message
+            .set_property("correlationData", &Bytes(b"id"))
+            .unwrap();
+        let read = Carried::read(&message).expect("a topic and a payload");
+        assert_eq!(read.topic, "b");
+        assert_eq!(read.payload, b"body");
+        assert_eq!((read.qos, read.retain), (1, true));
+        assert_eq!(read.correlation_data, Some(&b"id"[..]));
+
+        let plain = carried::<256>("t", b"p", 0, false).unwrap();
+        let read = Carried::read(&plain).expect("a topic and a payload");
+        assert_eq!((read.qos, read.retain), (0, false));
+        assert_eq!(read.correlation_data, None);
+        // A payload that is text, not bytes, is not a carried message.
+        let text = Msg::<256>::from_json(br#"{"topic":"t","payload":"p"}"#).unwrap();
+        assert!(Carried::read(&text).is_none());
+    }
+
+    static DELIVERED: Mutex<Vec<(usize, std::string::String)>> = Mutex::new(Vec::new());
+
+    fn record(which: usize, msg: &mut Msg<256>) {
+        DELIVERED.lock().unwrap().push((which, format!("{msg:?}")));
+        // What one subscriber does to its message, the next does not see.
+        msg.set_property("seen", &true).unwrap();
+    }
+
+    #[test]
+    fn each_matching_subscription_gets_the_message_as_it_came() {
+        let subscriptions = [
+            Subscription::<256> {
+                filter: "a/+",
+                qos: 1,
+                deliver: |msg| record(0, msg),
+            },
+            Subscription {
+                filter: "b/#",
+                qos: 1,
+                deliver: |msg| record(1, msg),
+            },
+            Subscription {
+                filter: "a/#",
+                qos: 1,
+                deliver: |msg| record(2, msg),
+            },
+            Subscription {
+                filter: "c",
+                qos: 1,
+                deliver: |msg| record(3, msg),
+            },
+        ];
+        deliver(&subscriptions, carried("a/x", b"1", 1, false).unwrap());
+        deliver(&subscriptions, carried("d", b"2", 1, false).unwrap());
+        let delivered = core::mem::take(&mut *DELIVERED.lock().unwrap());
+        let came = format!("{:?}", carried::<256>("a/x", b"1", 1, false).unwrap());
+        assert_eq!(delivered, [(0, came.clone()), (2, came)]);
+    }
 }

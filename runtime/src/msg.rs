@@ -194,7 +194,7 @@ impl<const N: usize> Msg<N> {
             if let Some((_, start, end)) = find_member(&self.bytes, key.as_bytes()) {
                 if end - start == value.encoded_len() {
                     let slot = self.bytes.get_mut(start..end).ok_or(MsgError::Full)?;
-                    value.encode(slot).ok_or(MsgError::Full)?;
+                    encode_exactly(value, slot)?;
                     return Ok(());
                 }
             }
@@ -384,7 +384,7 @@ impl<const N: usize> Msg<N> {
                 .ok_or(MsgError::Full)?;
             let (nulls, slot) = region.split_at_mut(holes);
             nulls.fill(NULL);
-            value.encode(slot).ok_or(MsgError::Full)?;
+            encode_exactly(value, slot)?;
             return Ok(());
         }
         let mut digits = heapless::String::<20>::new();
@@ -408,7 +408,7 @@ impl<const N: usize> Msg<N> {
             .ok_or(MsgError::Full)?
             .split_at_mut(key.len());
         key_slot.copy_from_slice(key.as_bytes());
-        value.encode(value_slot).ok_or(MsgError::Full)?;
+        encode_exactly(value, value_slot)?;
         Ok(())
     }
 
@@ -426,7 +426,7 @@ impl<const N: usize> Msg<N> {
             .bytes
             .get_mut(start..start + new_len)
             .ok_or(MsgError::Full)?;
-        value.encode(slot).ok_or(MsgError::Full)?;
+        encode_exactly(value, slot)?;
         Ok(())
     }
 
@@ -481,6 +481,16 @@ impl<const N: usize> Msg<N> {
             write_u16(&mut self.bytes, field, updated).ok_or(MsgError::Full)?;
         }
         Ok(())
+    }
+}
+
+/// Encodes a value into the slot made for it, which its `encoded_len`
+/// measured: an encoding of another length would break the message's
+/// layout, so it fails as one that does not fit.
+fn encode_exactly(value: &dyn Encode, slot: &mut [u8]) -> Result<(), MsgError> {
+    match value.encode(slot) {
+        Some(len) if len == slot.len() => Ok(()),
+        _ => Err(MsgError::Full),
     }
 }
 

@@ -44,19 +44,18 @@ impl Write for SliceWriter<'_> {
     }
 }
 
-/// Encodes a tag, a length and then text written by `write`.
+/// Encodes a tag, a length and then text written by `write`: the length is
+/// that of what it wrote, so the text is written once, not first measured.
 pub(crate) fn encode_written(
     tag: u8,
-    len: usize,
     out: &mut [u8],
     write: impl FnOnce(&mut SliceWriter<'_>) -> fmt::Result,
 ) -> Option<usize> {
-    *out.first_mut()? = tag;
-    crate::encoding::write_u16(out, 1, len)?;
-    let mut writer = SliceWriter {
-        out: out.get_mut(1 + LENGTH..1 + LENGTH + len)?,
-        at: 0,
-    };
+    let (head, body) = out.split_at_mut_checked(1 + LENGTH)?;
+    let mut writer = SliceWriter { out: body, at: 0 };
     write(&mut writer).ok()?;
-    (writer.at == len).then_some(1 + LENGTH + len)
+    let len = writer.at;
+    *head.first_mut()? = tag;
+    crate::encoding::write_u16(head, 1, len)?;
+    Some(1 + LENGTH + len)
 }

@@ -499,15 +499,24 @@ impl Write for JsonEscaped<'_> {
 }
 
 fn write_json_escaped(s: &str, out: &mut dyn Write) -> fmt::Result {
-    for c in s.chars() {
+    // Every character JSON escapes is ASCII, so the text between two of
+    // them is whole characters, written in one piece rather than one
+    // character at a time.
+    let mut plain_from = 0;
+    for (at, byte) in s.bytes().enumerate() {
+        if byte >= 0x20 && byte != b'"' && byte != b'\\' {
+            continue;
+        }
+        out.write_str(s.get(plain_from..at).unwrap_or_default())?;
+        plain_from = at + 1;
+        let c = char::from(byte);
         match (c, short_escape(c)) {
             ('"', _) => out.write_str("\\\"")?,
             (_, Some(escaped)) => out.write_str(escaped)?,
-            (c, None) if u32::from(c) < 0x20 => write!(out, "\\u{:04x}", u32::from(c))?,
-            (c, None) => out.write_char(c)?,
+            (c, None) => write!(out, "\\u{:04x}", u32::from(c))?,
         }
     }
-    Ok(())
+    out.write_str(s.get(plain_from..).unwrap_or_default())
 }
 
 /// The escapes JSON and JavaScript's string literals share: a backslash,
@@ -570,6 +579,21 @@ mod tests {
             .write_json(&mut out)
             .expect("writes");
         assert_eq!(out, r#"{"type":"Buffer","data":[1,2]}"#);
+    }
+
+    #[test]
+    fn json_strings_escape_what_json_stringify_escapes_between_runs_of_text() {
+        let mut out = String::new();
+        ValueRef::Str("\u{0}é\"\\\n\r\t\u{8}\u{c}\u{1f}ü😀 \u{7f}end\"")
+            .write_json(&mut out)
+            .expect("writes");
+        assert_eq!(
+            out,
+            "\"\\u0000é\\\"\\\\\\n\\r\\t\\b\\f\\u001fü😀 \u{7f}end\\\"\""
+        );
+        out.clear();
+        ValueRef::Str("plain").write_json(&mut out).expect("writes");
+        assert_eq!(out, r#""plain""#);
     }
 
     #[test]

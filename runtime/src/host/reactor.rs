@@ -403,11 +403,13 @@ impl Reactor {
         lock(&self.sources).get(index).cloned().flatten()
     }
 
-    /// Sends every socket's corked bytes. Whether there were any.
-    fn send_corked(&self) -> bool {
-        let keys = core::mem::take(&mut *lock(&self.corked));
+    /// Sends every socket's corked bytes; says whether there were any.
+    /// `keys` is the executor's list, empty, which trades places with the
+    /// reactor's, so that neither list is made anew each round.
+    fn send_corked(&self, keys: &mut Vec<u64>) -> bool {
+        core::mem::swap(keys, &mut *lock(&self.corked));
         let wrote = !keys.is_empty();
-        for key in keys {
+        for key in keys.drain(..) {
             if let Some(source) = self.source(key) {
                 source.send_corked();
             }
@@ -574,6 +576,8 @@ pub(crate) struct Idle {
     busy: u32,
     /// Whether input gathers before the next wait.
     moderation: Moderation,
+    /// The keys of the sources being sent, between rounds empty.
+    sending: Vec<u64>,
 }
 
 impl Idle {
@@ -583,13 +587,14 @@ impl Idle {
             events: Vec::with_capacity(EVENTS),
             busy: 0,
             moderation: Moderation::default(),
+            sending: Vec::new(),
         })
     }
 
     /// At the end of a round of the executor: sends what its tasks wrote.
     pub(crate) fn send_corked(&mut self) {
         if let Some(reactor) = reactor() {
-            let wrote = reactor.send_corked();
+            let wrote = reactor.send_corked(&mut self.sending);
             self.moderation.round_done(wrote);
         }
     }

@@ -433,6 +433,18 @@ fn find_text(text: &str, needle: &str, from: usize) -> Option<(usize, usize)> {
     Some((from + offset, from + offset + needle.len()))
 }
 
+impl ChangeRule {
+    /// Whether the rule sets a `date` value, which needs the time.
+    fn reads_clock(&self) -> bool {
+        match self {
+            Self::SetValue { value, .. } | Self::Change { value, .. } => {
+                matches!(value, ChangeValue::Timestamp | ChangeValue::IsoDate(_))
+            }
+            _ => false,
+        }
+    }
+}
+
 impl<const C: usize, const V: usize> Change<C, V> {
     pub fn input<const N: usize, O: Outputs<N>>(
         &self,
@@ -440,7 +452,14 @@ impl<const C: usize, const V: usize> Change<C, V> {
         msg: &mut Msg<N>,
         out: &mut O,
     ) {
-        self.input_at(device, msg, out, crate::platform::now_ms());
+        // The wall clock is read only for rules that set the time: on the
+        // host board it is a system call's worth, for every message.
+        let now_ms = if self.rules.iter().any(ChangeRule::reads_clock) {
+            crate::platform::now_ms()
+        } else {
+            0
+        };
+        self.input_at(device, msg, out, now_ms);
     }
 
     /// As [`Change::input`], with the time a `date` value takes.
@@ -802,6 +821,31 @@ mod tests {
             sent.push(format!("{msg:?}"))
         });
         (sent, device.error_count(ErrorKind::BadValue))
+    }
+
+    /// Only a rule that sets a `date` reads the clock, and `input` gives it
+    /// the wall clock's time.
+    #[test]
+    fn a_date_rule_gets_the_time_and_others_read_no_clock() {
+        const DATE: &[ChangeRule] = &[ChangeRule::SetValue {
+            target: Property::msg(&[Key("payload")]),
+            value: ChangeValue::Timestamp,
+        }];
+        const CONSTANT: &[ChangeRule] = &[ChangeRule::Set {
+            path: &[Key("topic")],
+            value: ConstValue::Str("t"),
+        }];
+        assert!(DATE.iter().any(ChangeRule::reads_clock));
+        assert!(!CONSTANT.iter().any(ChangeRule::reads_clock));
+        let before = crate::platform::now_ms();
+        let (sent, _) = check(DATE, r#"{"payload":0}"#);
+        let after = crate::platform::now_ms();
+        let time: u64 = sent[0]
+            .trim_start_matches(r#"{"payload":"#)
+            .trim_end_matches('}')
+            .parse()
+            .expect("a number of milliseconds");
+        assert!((before..=after).contains(&time), "{before} {time} {after}");
     }
 
     /// Node-RED's `setObjectProperty` cannot set a property beneath a

@@ -376,8 +376,7 @@ impl<const N: usize> Encode for SidebarJson<'_, N> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        let len = self.encoded_len() - 1 - LENGTH;
-        crate::text::encode_written(BYTES, len, out, |writer| self.write(writer))
+        crate::text::encode_written(BYTES, out, |writer| self.write(writer))
     }
 }
 

@@ -366,7 +366,7 @@ impl Encode for JsonText<'_> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        encode_written(STRING, self.text_len(), out, |writer| {
+        encode_written(STRING, out, |writer| {
             self.value.write_json_indented(writer, self.indent)
         })
     }

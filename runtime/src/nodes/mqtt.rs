@@ -284,7 +284,7 @@ impl Encode for WirePayload<'_> {
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
         match self.0 {
             ValueRef::Bytes(bytes) => Bytes(bytes).encode(out),
-            _ => encode_written(BYTES, self.text_len(), out, |writer| self.write(writer)),
+            _ => encode_written(BYTES, out, |writer| self.write(writer)),
         }
     }
 }
@@ -317,7 +317,7 @@ impl Encode for LossyUtf8<'_> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        encode_written(STRING, self.text_len(), out, |writer| self.write(writer))
+        encode_written(STRING, out, |writer| self.write(writer))
     }
 }
 

@@ -333,7 +333,7 @@ impl Encode for MustacheText<'_> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        encode_written(STRING, self.len, out, |writer| {
+        encode_written(STRING, out, |writer| {
             (self.mustache.write)(self.mustache.tokens, self.root, writer)
         })
     }
@@ -724,6 +724,6 @@ impl<const C: usize> Encode for RenderedText<'_, C> {
     }
 
     fn encode(&self, out: &mut [u8]) -> Option<usize> {
-        encode_written(STRING, self.len, out, |writer| self.rendered.write(writer))
+        encode_written(STRING, out, |writer| self.rendered.write(writer))
     }
 }
