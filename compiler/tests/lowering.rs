@@ -238,6 +238,47 @@ fn a_call_whose_subroutine_may_drop_the_message_waits_with_the_fewest_places() {
     assert_eq!(timeouts(json), [places("drops"), places("dynamic")]);
 }
 
+// Whether a subroutine answers within its call, and where its messages
+// go, is found once per node, not once per path: 40 junction diamonds
+// that lead nowhere, 2⁴⁰ paths, lower at once (the call waits, as its
+// subroutine never answers).
+#[test]
+fn a_subroutine_of_many_diamonds_lowers_at_once() {
+    let mut nodes = vec![
+        r#"{"id": "a", "type": "inject", "wires": [["call"]]}"#.to_string(),
+        r#"{"id": "call", "type": "link call", "timeout": "1", "links": ["sub"], "wires": [["y"]]}"#
+            .to_string(),
+        r#"{"id": "sub", "type": "link in", "wires": [["j0"]]}"#.to_string(),
+        DEBUG_Y.to_string(),
+    ];
+    const DIAMONDS: usize = 40;
+    for i in 0..DIAMONDS {
+        let next = i + 1;
+        nodes.push(format!(
+            r#"{{"id": "j{i}", "type": "junction", "wires": [["l{i}", "r{i}"]]}}"#
+        ));
+        for side in ["l", "r"] {
+            nodes.push(format!(
+                r#"{{"id": "{side}{i}", "type": "junction", "wires": [["j{next}"]]}}"#
+            ));
+        }
+    }
+    nodes.push(format!(
+        r#"{{"id": "j{DIAMONDS}", "type": "junction", "wires": []}}"#
+    ));
+    let json = format!("[{}]", nodes.join(","));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let waiting: Vec<String> = timeouts(&json).into_iter().map(|(id, _)| id).collect();
+        // The receiver is gone only if the test already failed.
+        let _ = done.send(waiting);
+    });
+    let waiting = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("lowers within a minute");
+    assert_eq!(waiting, ["call"]);
+}
+
 #[test]
 fn disabled_nodes_and_tabs_drop_out_with_their_wires() {
     let flow = r#"[{"id": "off", "type": "tab", "disabled": true},
