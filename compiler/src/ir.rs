@@ -333,6 +333,10 @@ pub enum NodeKind {
     /// A link call that a complete node watches, run where the answer of
     /// its subroutine comes back (see `LinkAnswer` in the runtime).
     LinkAnswer,
+    /// A static link call that names no enabled link in: the id its
+    /// `links` name first, empty for none. It reports Node-RED's error
+    /// for each message and sends nothing (`UnlinkedCall` in the runtime).
+    UnlinkedCall(String),
     Split(Split),
     Join(Join),
     Batch(Batch),
@@ -373,6 +377,7 @@ impl NodeKind {
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
             NodeKind::LinkCall(call) => call.link_ports() + usize::from(call.timeout.is_some()),
             NodeKind::LinkAnswer => 1,
+            NodeKind::UnlinkedCall(_) => 0,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
             NodeKind::Smooth(_) => 1,
         }

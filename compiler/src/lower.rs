@@ -190,6 +190,7 @@ pub fn lower(
     lowering.classify();
     lowering.read_wires();
     lowering.read_dynamic_calls();
+    lowering.read_unlinked_calls();
     lowering.find_timed_calls();
     lowering.resolve_link_returns();
     lowering.keep_caught_calls_messages();
@@ -871,6 +872,67 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    /// Makes each static link call that names no enabled link in (its
+    /// `links` are empty, or name a disabled one first) a node that
+    /// reports Node-RED's `target link-in node '…' not found` for each
+    /// message and sends nothing, and warns of it.
+    fn read_unlinked_calls(&mut self) {
+        let unlinked: Vec<(usize, &RawNode)> = self
+            .enabled()
+            .into_iter()
+            .filter(|(call, node)| {
+                node.type_name == "link call"
+                    && self.role(*call) == Role::Routing
+                    && !self.dynamic_calls.contains_key(call)
+                    && self.link_targets.get(*call).is_some_and(Vec::is_empty)
+            })
+            .collect();
+        for (call, node) in unlinked {
+            let first = node
+                .get("links")
+                .and_then(Json::as_array)
+                .and_then(|links| links.first());
+            // A first link that is no link in, or names no node, is
+            // already an error.
+            let target = match first {
+                None => "",
+                Some(first) => match first.as_str() {
+                    Some(id)
+                        if self.raw.index_of(id).is_some_and(|index| {
+                            self.role(index) == Role::Absent
+                                && self.node(index).is_some_and(|n| n.type_name == "link in")
+                        }) =>
+                    {
+                        id
+                    }
+                    _ => continue,
+                },
+            };
+            let names = if target.is_empty() {
+                "names no link in node".to_string()
+            } else {
+                format!("calls {target:?}, a link in node that does not run")
+            };
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::LinkCallWithoutLinkIn,
+                    format!(
+                        "this static link call {names}: as in Node-RED, each message it gets goes no further and is an error for catch nodes, \"Error: target link-in node '{target}' not found\""
+                    ),
+                )
+                .node(node.node_ref())
+                .property("links")
+                .label(node.value_span("links"), "no enabled link in here")
+                .help("name the link in node the call should call first in `links`, or enable it"),
+            );
+            self.make_runtime(
+                call,
+                Vec::new(),
+                ir::NodeKind::UnlinkedCall(target.to_string()),
+            );
+        }
+    }
+
     /// How many output ports a node has; `None` for nodes without wires.
     fn outputs(&self, index: usize) -> Option<usize> {
         match self.role(index) {
@@ -988,16 +1050,16 @@ impl<'a> Lowering<'a> {
             );
             return Vec::new();
         };
-        let mut targets: Vec<usize> = items
+        let targets: Vec<Option<usize>> = items
             .iter()
-            .filter_map(|item| self.target(node, "links", item, true))
+            .map(|item| self.target(node, "links", item, true))
             .collect();
         // A static link call calls the first of its links only, as
-        // Node-RED's does.
+        // Node-RED's does: none when that one is disabled.
         if node.type_name == "link call" {
-            targets.truncate(1);
+            return targets.into_iter().take(1).flatten().collect();
         }
-        targets
+        targets.into_iter().flatten().collect()
     }
 
     /// Checks one wire target; `None` when it is bad or silently dropped.

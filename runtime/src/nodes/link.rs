@@ -12,7 +12,8 @@
 //! drops the message, or sends it to another device): it keeps each call
 //! waiting in a table of fixed size until its answer comes back through
 //! it, and reports Node-RED's `timeout` error for the calls its
-//! subroutine does not answer in time.
+//! subroutine does not answer in time. An [`UnlinkedCall`] is a static
+//! call that names no link in, which only reports that.
 
 use core::fmt::Write;
 
@@ -279,7 +280,7 @@ fn dynamic_port<const N: usize>(
             // writes it, empty when falsy (`target || ""`).
             let mut text = ErrorText::new();
             let (before, after) = match error {
-                LookupError::NotFound => ("Error: target link-in node '", "' not found"),
+                LookupError::NotFound => NOT_FOUND,
                 LookupError::Ambiguous => ("Error: Multiple link-in nodes named '", "' found"),
             };
             let _ = text.write_str(before);
@@ -290,6 +291,47 @@ fn dynamic_port<const N: usize>(
             device.report_error_text(ErrorKind::BadValue, text);
             None
         }
+    }
+}
+
+/// Node-RED's error for a call that finds no link in, as catch nodes get
+/// it (`Error.toString()`): the words before and after the target.
+const NOT_FOUND: (&str, &str) = ("Error: target link-in node '", "' not found");
+
+/// A static `link call` that names no enabled link in (its `links` are
+/// empty, or name a disabled one): as Node-RED's, it reports the error
+/// `target link-in node 'TARGET' not found` for each message, to catch
+/// nodes with the message as it came, counted as a bad value, and sends
+/// nothing (nor tells complete nodes). `target` is the id its `links`
+/// name first, empty for none. It has no ports.
+pub struct UnlinkedCall {
+    pub info: NodeInfo,
+    target: &'static str,
+}
+
+impl UnlinkedCall {
+    pub const fn new(info: NodeInfo, target: &'static str) -> Self {
+        Self { info, target }
+    }
+
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        _msg: &mut Msg<N>,
+        _out: &mut O,
+    ) {
+        let mut text = ErrorText::new();
+        let (before, after) = NOT_FOUND;
+        let _ = text.write_str(before);
+        let _ = text.write_str(self.target);
+        let _ = text.write_str(after);
+        device.report_error_text(ErrorKind::BadValue, text);
+    }
+}
+
+impl<const N: usize> Node<N> for UnlinkedCall {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        UnlinkedCall::input(self, device, msg, out);
     }
 }
 
