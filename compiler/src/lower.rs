@@ -1289,7 +1289,8 @@ impl<'a> Lowering<'a> {
             let timeout = self.timed_calls.get(call).cloned();
             let answer_port = ports.len();
             let watched = self.watched_call(*call);
-            if timeout.is_some() {
+            let timed = timeout.is_some();
+            if timed {
                 // Its answers come back to it, and leave by a port of
                 // their own: to its outputs, or to its `LinkAnswer`.
                 ports.push(if watched {
@@ -1298,7 +1299,12 @@ impl<'a> Lowering<'a> {
                     call_outputs.clone()
                 });
             }
-            let timed = timeout.is_some();
+            // A watched call's answers that find no wait go straight to
+            // its outputs: Node-RED calls no `done()` for them.
+            let late_port = timed && watched;
+            if late_port {
+                ports.push(call_outputs.clone());
+            }
             self.make_runtime(
                 *call,
                 ports,
@@ -1306,6 +1312,7 @@ impl<'a> Lowering<'a> {
                     caller: number,
                     dynamic,
                     timeout,
+                    late_port,
                 }),
             );
             let call_node = self.kinds.len() - 1;

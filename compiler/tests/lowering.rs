@@ -1527,7 +1527,8 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
                 &NodeKind::LinkCall(LinkCall {
                     caller: 0,
                     dynamic: None,
-                    timeout: None
+                    timeout: None,
+                    late_port: false
                 })
             ),
             (
@@ -1535,7 +1536,8 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
                 &NodeKind::LinkCall(LinkCall {
                     caller: 1,
                     dynamic: None,
-                    timeout: None
+                    timeout: None,
+                    late_port: false
                 })
             ),
             (
@@ -2738,7 +2740,10 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
     // A call whose subroutine never answers times out and is never done,
     // as in Node-RED: it waits (its port 0 leads to its link in's chain),
     // and its answer port leads to its `LinkAnswer`, which tells the
-    // complete node of the answers that come, and none comes.
+    // complete node of the answers that come, and none comes. Its port
+    // after that, for answers that find no wait (late, or a second
+    // answer), leads straight to its wires: Node-RED sends those on
+    // without calling `done()`.
     let silent = r#"[{"id": "t1", "type": "tab"},
         {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
         {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
@@ -2752,6 +2757,7 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
             "cn:0->y",
             "call:0->y",
             "call:1->call",
+            "call:2->y",
             "call:0->y",
         ],
     );

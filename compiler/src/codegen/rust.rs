@@ -2403,9 +2403,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                         None => quote!(None),
                     };
                     let ms = Literal::u64_unsuffixed(timeout.ms);
+                    let late_port = call.late_port.then(|| quote!(.with_late_port()));
                     (
                         quote!(#call_type<{ Msg::CAPACITY }, #waiting, #held>),
-                        quote!(#call_type::new(#info, #caller, #targets, #ms)),
+                        quote!(#call_type::new(#info, #caller, #targets, #ms)#late_port),
                     )
                 }
                 (None, None) => {
