@@ -1815,6 +1815,29 @@ const CASES: &[Case] = &[
         inputs: &[r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#],
         outputs: 4,
     },
+    // A complete node watching a link call that may time out hears of an
+    // answer that comes in time, and not of one that comes after the call
+    // timed out: Node-RED's `returnLinkMessage` sends that on without
+    // calling `done()`.
+    Case {
+        name: "complete-link-call-late",
+        nodes: concat!(
+            r#"[{"id": "w", "type": "change", "rules": [
+              {"t": "set", "p": "delay", "pt": "msg", "to": "payload.wait", "tot": "msg"}
+            ], "wires": [["call"]]},
+            {"id": "call", "type": "link call", "links": ["sub"], "linkType": "static", "timeout": "0.3",
+              "wires": [["out0"]]},
+            {"id": "sub", "type": "link in", "links": [], "wires": [["hold"]]},
+            {"id": "hold", "type": "delay", "pauseType": "delayv", "timeout": "5", "timeoutUnits": "seconds",
+              "rate": "1", "nbRateUnits": "1", "rateUnits": "second", "randomFirst": "1", "randomLast": "5",
+              "randomUnits": "seconds", "drop": false, "allowrate": false, "outputs": 1, "wires": [["back"]]},
+            {"id": "back", "type": "link out", "mode": "return", "links": []},"#,
+            completion_of!("call"),
+        ),
+        topic: Some("t"),
+        inputs: &[r#"{"n":1,"wait":50}"#, r#"{"n":2,"wait":600}"#],
+        outputs: 3,
+    },
     // Two link calls share a subroutine, and a complete node watches one:
     // it hears of that call's messages as their answers come back to it
     // (after the call sends the answer on, with the message as the

@@ -52,6 +52,7 @@ pub enum Code {
     CompleteAcrossDevices,
     CompleteUnwatchable,
     LinkAnswerAcrossDevices,
+    LinkCallWithoutLinkIn,
 }
 
 impl Code {
@@ -95,6 +96,7 @@ impl Code {
             Code::CompleteAcrossDevices => "psosc::complete::across_devices",
             Code::CompleteUnwatchable => "psosc::complete::unwatchable_node",
             Code::LinkAnswerAcrossDevices => "psosc::link::answer_across_devices",
+            Code::LinkCallWithoutLinkIn => "psosc::link::no_link_in",
         }
     }
 }

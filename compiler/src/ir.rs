@@ -333,6 +333,10 @@ pub enum NodeKind {
     /// A link call that a complete node watches, run where the answer of
     /// its subroutine comes back (see `LinkAnswer` in the runtime).
     LinkAnswer,
+    /// A static link call that names no enabled link in: the id its
+    /// `links` name first, empty for none. It reports Node-RED's error
+    /// for each message and sends nothing (`UnlinkedCall` in the runtime).
+    UnlinkedCall(String),
     Split(Split),
     Join(Join),
     Batch(Batch),
@@ -371,8 +375,13 @@ impl NodeKind {
             NodeKind::Custom(custom) => custom.outputs,
             NodeKind::Delay(delay) => 1 + usize::from(delay.second_output),
             NodeKind::Trigger(trigger) => 1 + usize::from(trigger.second_output),
-            NodeKind::LinkCall(call) => call.link_ports() + usize::from(call.timeout.is_some()),
+            NodeKind::LinkCall(call) => {
+                call.link_ports()
+                    + usize::from(call.timeout.is_some())
+                    + usize::from(call.late_port)
+            }
             NodeKind::LinkAnswer => 1,
+            NodeKind::UnlinkedCall(_) => 0,
             NodeKind::LinkReturn(link_return) => link_return.callers.len(),
             NodeKind::Smooth(_) => 1,
         }
@@ -422,6 +431,12 @@ pub struct LinkCall {
     /// call whose subroutine always answers within the call, which
     /// cannot time out and keeps nothing.
     pub timeout: Option<LinkTimeout>,
+    /// For a call that may time out that complete nodes watch: one more
+    /// port, after the answer port (which leads to its `LinkAnswer`), for
+    /// the answers that find no wait (late, or a second answer), which
+    /// lead straight to what the call is wired to, as Node-RED sends them
+    /// on without calling `done()`.
+    pub late_port: bool,
 }
 
 impl LinkCall {

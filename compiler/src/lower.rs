@@ -190,6 +190,7 @@ pub fn lower(
     lowering.classify();
     lowering.read_wires();
     lowering.read_dynamic_calls();
+    lowering.read_unlinked_calls();
     lowering.find_timed_calls();
     lowering.resolve_link_returns();
     lowering.keep_caught_calls_messages();
@@ -614,9 +615,9 @@ impl<'a> Lowering<'a> {
     /// deadline, as every call does in Node-RED. A call whose subroutine
     /// answers within the call cannot time out, and keeps nothing.
     fn find_timed_calls(&mut self) {
-        let mut on_path = vec![false; self.raw.nodes.len()];
+        let answering = self.answering_nodes();
         for (call, ms) in &self.link_timeouts {
-            if self.role(*call) != Role::Routing || self.answers_within_call(*call, &mut on_path) {
+            if self.role(*call) != Role::Routing || self.answers_within_call(*call, &answering) {
                 continue;
             }
             let held = self.held_by_subroutine(*call);
@@ -628,67 +629,72 @@ impl<'a> Lowering<'a> {
     /// Whether every message a call sends reaches a return before the
     /// call returns: its link in (each link in a dynamic call may name)
     /// leads, through nodes that always send at once, to a return.
-    fn answers_within_call(&self, call: usize, on_path: &mut Vec<bool>) -> bool {
+    /// `answering` is what [`Self::answering_nodes`] found.
+    fn answers_within_call(&self, call: usize, answering: &[bool]) -> bool {
+        let answers = |link_in: &usize| answering.get(*link_in).copied().unwrap_or(false);
         let targets = self.link_targets.get(call).map_or(&[][..], Vec::as_slice);
         if self.dynamic_calls.contains_key(&call) {
             // A dynamic call may also find no link in, which it reports;
             // then there is no call to wait for.
-            return targets
-                .iter()
-                .all(|link_in| self.answers_from(*link_in, on_path));
+            return targets.iter().all(answers);
         }
         // A static call that names no link in (none, or a disabled one)
         // sends nothing, so nothing can answer it late.
-        targets
-            .first()
-            .is_none_or(|link_in| self.answers_from(*link_in, on_path))
+        targets.first().is_none_or(answers)
     }
 
-    /// Whether a message that reaches `index` surely reaches a return
-    /// before the call that sent it there returns.
-    fn answers_from(&self, index: usize, on_path: &mut Vec<bool>) -> bool {
-        match on_path.get(index) {
-            Some(false) => {}
-            // A loop answers nothing it has not answered already.
-            _ => return false,
-        }
-        if let Some(flag) = on_path.get_mut(index) {
-            *flag = true;
-        }
-        let any_target = |port_targets: Vec<usize>, on_path: &mut Vec<bool>| {
-            port_targets
-                .into_iter()
-                .any(|next| self.answers_from(next, on_path))
-        };
-        let answers = match (self.role(index), self.node(index)) {
+    /// For each node, whether a message that reaches it surely reaches a
+    /// return before the call that sent it there returns: the least
+    /// solution of [`Self::answer_rule`] over the whole graph, so a loop
+    /// answers nothing it does not answer without going round. Found per
+    /// node, not per path (a walk of every path is exponential in a row of
+    /// junction diamonds).
+    fn answering_nodes(&self) -> Vec<bool> {
+        let rules: Vec<AnswerRule> = (0..self.raw.nodes.len())
+            .map(|index| self.answer_rule(index))
+            .collect();
+        least_solution(
+            rules.iter().map(|rule| rule.inputs().collect()),
+            |index, answering| rules.get(index).is_some_and(|rule| rule.holds(answering)),
+        )
+    }
+
+    /// When a message that reaches `index` surely reaches a return, in
+    /// terms of the nodes it goes on to.
+    fn answer_rule(&self, index: usize) -> AnswerRule {
+        match (self.role(index), self.node(index)) {
             (Role::Runtime(kind), _) => {
-                self.kinds
+                if self
+                    .kinds
                     .get(kind)
                     .is_some_and(|(_, kind)| nodes::link::always_sends_at_once(kind))
-                    && any_target(self.port_targets(index, 0), on_path)
+                {
+                    AnswerRule::AnyOf(self.port_targets(index, 0))
+                } else {
+                    AnswerRule::Never
+                }
             }
             (Role::Routing, Some(node)) => match node.type_name.as_str() {
-                "link out" if node.get("mode").and_then(Json::as_str) == Some("return") => true,
-                "link out" => any_target(
-                    self.link_targets.get(index).cloned().unwrap_or_default(),
-                    on_path,
-                ),
-                "link call" => {
-                    // One that names no link in sends nothing on.
-                    !self.dynamic_calls.contains_key(&index)
-                        && self.link_targets.get(index).is_some_and(|t| !t.is_empty())
-                        && self.answers_within_call(index, on_path)
-                        && any_target(self.port_targets(index, 0), on_path)
+                "link out" if node.get("mode").and_then(Json::as_str) == Some("return") => {
+                    AnswerRule::Always
                 }
-                "link in" | "junction" => any_target(self.port_targets(index, 0), on_path),
-                _ => false,
+                "link out" => {
+                    AnswerRule::AnyOf(self.link_targets.get(index).cloned().unwrap_or_default())
+                }
+                // One that names no link in sends nothing on; a dynamic
+                // one may find none.
+                "link call" if self.dynamic_calls.contains_key(&index) => AnswerRule::Never,
+                "link call" => match self.link_targets.get(index).and_then(|t| t.first()) {
+                    Some(link_in) => {
+                        AnswerRule::CallThenAnyOf(*link_in, self.port_targets(index, 0))
+                    }
+                    None => AnswerRule::Never,
+                },
+                "link in" | "junction" => AnswerRule::AnyOf(self.port_targets(index, 0)),
+                _ => AnswerRule::Never,
             },
-            _ => false,
-        };
-        if let Some(flag) = on_path.get_mut(index) {
-            *flag = false;
+            _ => AnswerRule::Never,
         }
-        answers
     }
 
     /// How many messages the nodes a call's subroutine reaches may hold
@@ -866,6 +872,67 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    /// Makes each static link call that names no enabled link in (its
+    /// `links` are empty, or name a disabled one first) a node that
+    /// reports Node-RED's `target link-in node '…' not found` for each
+    /// message and sends nothing, and warns of it.
+    fn read_unlinked_calls(&mut self) {
+        let unlinked: Vec<(usize, &RawNode)> = self
+            .enabled()
+            .into_iter()
+            .filter(|(call, node)| {
+                node.type_name == "link call"
+                    && self.role(*call) == Role::Routing
+                    && !self.dynamic_calls.contains_key(call)
+                    && self.link_targets.get(*call).is_some_and(Vec::is_empty)
+            })
+            .collect();
+        for (call, node) in unlinked {
+            let first = node
+                .get("links")
+                .and_then(Json::as_array)
+                .and_then(|links| links.first());
+            // A first link that is no link in, or names no node, is
+            // already an error.
+            let target = match first {
+                None => "",
+                Some(first) => match first.as_str() {
+                    Some(id)
+                        if self.raw.index_of(id).is_some_and(|index| {
+                            self.role(index) == Role::Absent
+                                && self.node(index).is_some_and(|n| n.type_name == "link in")
+                        }) =>
+                    {
+                        id
+                    }
+                    _ => continue,
+                },
+            };
+            let names = if target.is_empty() {
+                "names no link in node".to_string()
+            } else {
+                format!("calls {target:?}, a link in node that does not run")
+            };
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    Code::LinkCallWithoutLinkIn,
+                    format!(
+                        "this static link call {names}: as in Node-RED, each message it gets goes no further and is an error for catch nodes, \"Error: target link-in node '{target}' not found\""
+                    ),
+                )
+                .node(node.node_ref())
+                .property("links")
+                .label(node.value_span("links"), "no enabled link in here")
+                .help("name the link in node the call should call first in `links`, or enable it"),
+            );
+            self.make_runtime(
+                call,
+                Vec::new(),
+                ir::NodeKind::UnlinkedCall(target.to_string()),
+            );
+        }
+    }
+
     /// How many output ports a node has; `None` for nodes without wires.
     fn outputs(&self, index: usize) -> Option<usize> {
         match self.role(index) {
@@ -983,16 +1050,16 @@ impl<'a> Lowering<'a> {
             );
             return Vec::new();
         };
-        let mut targets: Vec<usize> = items
+        let targets: Vec<Option<usize>> = items
             .iter()
-            .filter_map(|item| self.target(node, "links", item, true))
+            .map(|item| self.target(node, "links", item, true))
             .collect();
         // A static link call calls the first of its links only, as
-        // Node-RED's does.
+        // Node-RED's does: none when that one is disabled.
         if node.type_name == "link call" {
-            targets.truncate(1);
+            return targets.into_iter().take(1).flatten().collect();
         }
-        targets
+        targets.into_iter().flatten().collect()
     }
 
     /// Checks one wire target; `None` when it is bad or silently dropped.
@@ -1222,7 +1289,8 @@ impl<'a> Lowering<'a> {
             let timeout = self.timed_calls.get(call).cloned();
             let answer_port = ports.len();
             let watched = self.watched_call(*call);
-            if timeout.is_some() {
+            let timed = timeout.is_some();
+            if timed {
                 // Its answers come back to it, and leave by a port of
                 // their own: to its outputs, or to its `LinkAnswer`.
                 ports.push(if watched {
@@ -1231,7 +1299,12 @@ impl<'a> Lowering<'a> {
                     call_outputs.clone()
                 });
             }
-            let timed = timeout.is_some();
+            // A watched call's answers that find no wait go straight to
+            // its outputs: Node-RED calls no `done()` for them.
+            let late_port = timed && watched;
+            if late_port {
+                ports.push(call_outputs.clone());
+            }
             self.make_runtime(
                 *call,
                 ports,
@@ -1239,6 +1312,7 @@ impl<'a> Lowering<'a> {
                     caller: number,
                     dynamic,
                     timeout,
+                    late_port,
                 }),
             );
             let call_node = self.kinds.len() - 1;
@@ -1304,6 +1378,7 @@ impl<'a> Lowering<'a> {
     fn resolve_wires(&self) -> Vec<Wire> {
         let mut wires = Vec::new();
         let mut on_path = vec![false; self.raw.nodes.len()];
+        let live = self.live_routes();
         for (from, (raw_index, _)) in self.kinds.iter().enumerate() {
             let ports = self.shared_answers.get(&from);
             let Some(ports) = ports.or_else(|| self.ports.get(*raw_index)) else {
@@ -1312,7 +1387,7 @@ impl<'a> Lowering<'a> {
             for (port, targets) in ports.iter().enumerate() {
                 let mut reached = Vec::new();
                 for target in targets {
-                    self.expand(*target, &mut reached, &mut on_path);
+                    self.expand(*target, &live, &mut reached, &mut on_path);
                 }
                 // A return's port for a watched call leads to its answer.
                 reached.extend(
@@ -1337,8 +1412,43 @@ impl<'a> Lowering<'a> {
         wires
     }
 
-    /// The runtime nodes a message sent to `target` reaches.
-    fn expand(&self, target: usize, reached: &mut Vec<ir::NodeIndex>, on_path: &mut Vec<bool>) {
+    /// The runtime nodes a message sent to `target` reaches, in delivery
+    /// order, once per path (as Node-RED delivers it once per path). Only
+    /// routing nodes that are `live` (see [`Self::live_routes`]) are
+    /// followed: the others reach nothing whatever the path.
+    fn expand(
+        &self,
+        target: usize,
+        live: &[bool],
+        reached: &mut Vec<ir::NodeIndex>,
+        on_path: &mut Vec<bool>,
+    ) {
+        // A loop made only of junctions and links carries nothing.
+        if on_path.get(target).copied().unwrap_or(true) {
+            return;
+        }
+        match self.route(target) {
+            Route::Runtime(node) => reached.push(node),
+            Route::Through(next) => {
+                if let Some(flag) = on_path.get_mut(target) {
+                    *flag = true;
+                }
+                for next in next {
+                    if live.get(next).copied().unwrap_or(false) {
+                        self.expand(next, live, reached, on_path);
+                    }
+                }
+                if let Some(flag) = on_path.get_mut(target) {
+                    *flag = false;
+                }
+            }
+            Route::Nothing => {}
+        }
+    }
+
+    /// Where a message sent to `target` goes: the runtime node it is, or
+    /// the nodes a routing node passes it on to.
+    fn route(&self, target: usize) -> Route {
         // A message sent to an answered call goes to its link in; only its
         // subroutine's answer reaches the node it runs as.
         let role = if self.answered.contains(&target) {
@@ -1347,25 +1457,18 @@ impl<'a> Lowering<'a> {
             self.role(target)
         };
         match role {
-            Role::Runtime(node) => reached.push(node),
+            Role::Runtime(node) => Route::Runtime(node),
             Role::Routing => {
-                // A loop made only of junctions and links carries nothing.
-                if on_path.get(target).copied().unwrap_or(true) {
-                    return;
-                }
-                if let Some(flag) = on_path.get_mut(target) {
-                    *flag = true;
-                }
                 let Some(node) = self.node(target) else {
-                    return;
+                    return Route::Nothing;
                 };
                 let next: Vec<usize> = match node.type_name.as_str() {
                     "link out" => match self.returns.get(&target) {
                         Some(call) if self.answered.contains(call) => {
-                            if let Role::Runtime(answer) = self.role(*call) {
-                                reached.push(answer);
-                            }
-                            Vec::new()
+                            return match self.role(*call) {
+                                Role::Runtime(answer) => Route::Runtime(answer),
+                                _ => Route::Nothing,
+                            };
                         }
                         Some(call) => self.port_targets(*call, 0),
                         None => self.link_targets.get(target).cloned().unwrap_or_default(),
@@ -1373,15 +1476,34 @@ impl<'a> Lowering<'a> {
                     "link call" => self.link_targets.get(target).cloned().unwrap_or_default(),
                     _ => self.port_targets(target, 0),
                 };
-                for next in next {
-                    self.expand(next, reached, on_path);
-                }
-                if let Some(flag) = on_path.get_mut(target) {
-                    *flag = false;
-                }
+                Route::Through(next)
             }
-            Role::Absent | Role::Config | Role::Refused => {}
+            Role::Absent | Role::Config | Role::Refused => Route::Nothing,
         }
+    }
+
+    /// For each node, whether a message sent to it may reach a runtime
+    /// node along some path. `expand` walks every path, as delivery takes
+    /// each; leaving out what reaches nothing keeps routes that lead
+    /// nowhere (a row of junction diamonds, say) from costing a walk of
+    /// each of their paths.
+    fn live_routes(&self) -> Vec<bool> {
+        let routes: Vec<Route> = (0..self.raw.nodes.len())
+            .map(|index| self.route(index))
+            .collect();
+        least_solution(
+            routes.iter().map(|route| match route {
+                Route::Through(next) => next.clone(),
+                Route::Runtime(_) | Route::Nothing => Vec::new(),
+            }),
+            |index, live| match routes.get(index) {
+                Some(Route::Runtime(_)) => true,
+                Some(Route::Through(next)) => {
+                    next.iter().any(|next| live.get(*next) == Some(&true))
+                }
+                Some(Route::Nothing) | None => false,
+            },
+        )
     }
 
     fn port_targets(&self, index: usize, port: usize) -> Vec<usize> {
@@ -1781,4 +1903,81 @@ fn devices_per_broker(flow: &Flow, raw: &RawFlow) -> std::collections::BTreeMap<
         }
     }
     counts
+}
+
+/// When a message that reaches a node surely reaches a return before the
+/// call that sent it there returns (see `Lowering::answer_rule`).
+enum AnswerRule {
+    Never,
+    Always,
+    /// When one of these nodes answers: the node sends to all of them.
+    AnyOf(Vec<usize>),
+    /// A static link call: when its link in answers, and one of the
+    /// nodes its answer goes on to does.
+    CallThenAnyOf(usize, Vec<usize>),
+}
+
+impl AnswerRule {
+    /// The nodes whose answer this rule reads.
+    fn inputs(&self) -> impl Iterator<Item = usize> + '_ {
+        let (first, rest) = match self {
+            AnswerRule::Never | AnswerRule::Always => (None, &[][..]),
+            AnswerRule::AnyOf(next) => (None, next.as_slice()),
+            AnswerRule::CallThenAnyOf(link_in, next) => (Some(*link_in), next.as_slice()),
+        };
+        first.into_iter().chain(rest.iter().copied())
+    }
+
+    fn holds(&self, answering: &[bool]) -> bool {
+        let answers = |index: &usize| answering.get(*index).copied().unwrap_or(false);
+        match self {
+            AnswerRule::Never => false,
+            AnswerRule::Always => true,
+            AnswerRule::AnyOf(next) => next.iter().any(answers),
+            AnswerRule::CallThenAnyOf(link_in, next) => {
+                answers(link_in) && next.iter().any(answers)
+            }
+        }
+    }
+}
+
+/// Where a message sent to a node goes (see `Lowering::route`).
+enum Route {
+    /// It is delivered to this runtime node.
+    Runtime(ir::NodeIndex),
+    /// A routing node passes it on to these nodes, in order.
+    Through(Vec<usize>),
+    Nothing,
+}
+
+/// The least solution of a monotone system over nodes `0..n`: node `i`
+/// holds when `holds(i, solution)` says so, which may read only the nodes
+/// `inputs` gives for `i`. Each node turns true at most once, and then the
+/// nodes that read it are looked at again, so this costs about the sum
+/// over nodes of their inputs times their readers, not one walk per path;
+/// a loop holds only where something outside it makes it hold.
+fn least_solution(
+    inputs: impl ExactSizeIterator<Item = Vec<usize>>,
+    holds: impl Fn(usize, &[bool]) -> bool,
+) -> Vec<bool> {
+    let count = inputs.len();
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for (index, node_inputs) in inputs.enumerate() {
+        for input in node_inputs {
+            if let Some(slot) = readers.get_mut(input) {
+                slot.push(index);
+            }
+        }
+    }
+    let mut solution = vec![false; count];
+    let mut pending: Vec<usize> = (0..count).collect();
+    while let Some(index) = pending.pop() {
+        if solution.get(index) == Some(&false) && holds(index, &solution) {
+            if let Some(slot) = solution.get_mut(index) {
+                *slot = true;
+            }
+            pending.extend(readers.get(index).into_iter().flatten().copied());
+        }
+    }
+    solution
 }

@@ -20,7 +20,9 @@ mod psosc_to_runtime;
 
 use std::collections::HashMap;
 
-use psos::nodes::{catch_error, DynamicLinkCall, LinkCall, LinkReturn, LinkTarget, TimedLinkCall};
+use psos::nodes::{
+    catch_error, DynamicLinkCall, LinkCall, LinkReturn, LinkTarget, TimedLinkCall, UnlinkedCall,
+};
 use psos::{Device, Msg, NodeInfo, Outputs};
 use psosc::ir::{Flow, NodeKind};
 use psosc_to_runtime::{check, leak, leak_str};
@@ -138,6 +140,9 @@ impl Walk<'_> {
                     .input(self.device, msg, &mut out),
                 (None, None) => LinkCall::new(info, call.caller).input(self.device, msg, &mut out),
             },
+            NodeKind::UnlinkedCall(target) => {
+                UnlinkedCall::new(info, leak_str(target)).input(self.device, msg, &mut out);
+            }
             NodeKind::LinkReturn(link_return) => LinkReturn::new(
                 info,
                 leak(link_return.callers.clone()),
@@ -450,6 +455,34 @@ fn an_unknown_target_is_an_error_and_the_message_goes_nowhere() {
             r#"call failed: Error: target link-in node 'nowhere' not found, to ["c"]"#,
         ],
     );
+}
+
+// A static call whose `links` are empty, or name a disabled link in
+// first (Node-RED calls the first only), finds no link in: `60-link.js`
+// throws `target link-in node '${target || ""}' not found` for each
+// message, which `node.error(error, msg)` gives its catch nodes, and
+// sends nothing on.
+#[test]
+fn a_static_call_that_names_no_link_in_is_an_error_and_the_message_goes_nowhere() {
+    for (links, target) in [("[]", ""), (r#"["off", "on"]"#, "off")] {
+        let flow = format!(
+            r#"[{{"id": "enter", "type": "change", "rules": [], "wires": [["call"]]}},
+            {{"id": "call", "type": "link call", "links": {links}, "wires": [["shown"]]}},
+            {{"id": "c", "type": "catch", "scope": ["call"], "wires": []}},
+            {{"id": "off", "type": "link in", "d": true, "wires": [["back"]]}},
+            {{"id": "on", "type": "link in", "wires": [["back"]]}},
+            {{"id": "back", "type": "link out", "mode": "return"}},
+            {{"id": "shown", "type": "debug"}}]"#
+        );
+        let error =
+            format!(r#"call failed: Error: target link-in node '{target}' not found, to ["c"]"#);
+        check_walk(
+            &flow,
+            "enter",
+            r#"{"payload":1}"#,
+            &["enter", "call", &error],
+        );
+    }
 }
 
 #[test]

@@ -238,6 +238,47 @@ fn a_call_whose_subroutine_may_drop_the_message_waits_with_the_fewest_places() {
     assert_eq!(timeouts(json), [places("drops"), places("dynamic")]);
 }
 
+// Whether a subroutine answers within its call, and where its messages
+// go, is found once per node, not once per path: 40 junction diamonds
+// that lead nowhere, 2⁴⁰ paths, lower at once (the call waits, as its
+// subroutine never answers).
+#[test]
+fn a_subroutine_of_many_diamonds_lowers_at_once() {
+    let mut nodes = vec![
+        r#"{"id": "a", "type": "inject", "wires": [["call"]]}"#.to_string(),
+        r#"{"id": "call", "type": "link call", "timeout": "1", "links": ["sub"], "wires": [["y"]]}"#
+            .to_string(),
+        r#"{"id": "sub", "type": "link in", "wires": [["j0"]]}"#.to_string(),
+        DEBUG_Y.to_string(),
+    ];
+    const DIAMONDS: usize = 40;
+    for i in 0..DIAMONDS {
+        let next = i + 1;
+        nodes.push(format!(
+            r#"{{"id": "j{i}", "type": "junction", "wires": [["l{i}", "r{i}"]]}}"#
+        ));
+        for side in ["l", "r"] {
+            nodes.push(format!(
+                r#"{{"id": "{side}{i}", "type": "junction", "wires": [["j{next}"]]}}"#
+            ));
+        }
+    }
+    nodes.push(format!(
+        r#"{{"id": "j{DIAMONDS}", "type": "junction", "wires": []}}"#
+    ));
+    let json = format!("[{}]", nodes.join(","));
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let waiting: Vec<String> = timeouts(&json).into_iter().map(|(id, _)| id).collect();
+        // The receiver is gone only if the test already failed.
+        let _ = done.send(waiting);
+    });
+    let waiting = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("lowers within a minute");
+    assert_eq!(waiting, ["call"]);
+}
+
 #[test]
 fn disabled_nodes_and_tabs_drop_out_with_their_wires() {
     let flow = r#"[{"id": "off", "type": "tab", "disabled": true},
@@ -1486,7 +1527,8 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
                 &NodeKind::LinkCall(LinkCall {
                     caller: 0,
                     dynamic: None,
-                    timeout: None
+                    timeout: None,
+                    late_port: false
                 })
             ),
             (
@@ -1494,7 +1536,8 @@ fn a_subroutine_with_several_callers_returns_through_the_message() {
                 &NodeKind::LinkCall(LinkCall {
                     caller: 1,
                     dynamic: None,
-                    timeout: None
+                    timeout: None,
+                    late_port: false
                 })
             ),
             (
@@ -2697,7 +2740,10 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
     // A call whose subroutine never answers times out and is never done,
     // as in Node-RED: it waits (its port 0 leads to its link in's chain),
     // and its answer port leads to its `LinkAnswer`, which tells the
-    // complete node of the answers that come, and none comes.
+    // complete node of the answers that come, and none comes. Its port
+    // after that, for answers that find no wait (late, or a second
+    // answer), leads straight to its wires: Node-RED sends those on
+    // without calling `done()`.
     let silent = r#"[{"id": "t1", "type": "tab"},
         {"id": "a", "z": "t1", "type": "inject", "wires": [["call"]]},
         {"id": "call", "z": "t1", "type": "link call", "links": ["sub"], "wires": [["y"]]},
@@ -2711,6 +2757,7 @@ fn a_complete_node_watching_a_link_call_hears_when_its_subroutine_answers() {
             "cn:0->y",
             "call:0->y",
             "call:1->call",
+            "call:2->y",
             "call:0->y",
         ],
     );

@@ -26,10 +26,12 @@ enum Event {
 }
 
 /// Where the call's messages go: to its link in (kept for the
-/// subroutine), to its outputs (the answer port), and the messages of
-/// the errors it reports to catch nodes.
+/// subroutine), to its outputs (the answer port), by its port for answers
+/// that find no wait when it has one, and the messages of the errors it
+/// reports to catch nodes.
 struct Trace<'a> {
     answer_port: usize,
+    late_port: usize,
     subroutine: &'a mut Vec<Msg<CAPACITY>>,
     lines: &'a mut Vec<String>,
     device: &'a Device,
@@ -39,6 +41,8 @@ impl Outputs<CAPACITY> for Trace<'_> {
     fn send(&mut self, port: usize, msg: &mut Msg<CAPACITY>) {
         if port == self.answer_port {
             self.lines.push(format!("answer {msg:?}"));
+        } else if port == self.late_port {
+            self.lines.push(format!("late answer {msg:?}"));
         } else {
             self.lines.push(format!("link in {port} {msg:?}"));
             self.subroutine.push(msg.clone());
@@ -70,6 +74,7 @@ fn check<const K: usize, const H: usize>(
     for event in events {
         let mut trace = Trace {
             answer_port: call.answer_port(),
+            late_port: call.late_port(),
             subroutine: &mut subroutine,
             lines: &mut lines,
             device: &device,
@@ -226,7 +231,9 @@ fn a_call_that_finds_the_table_full_goes_on_without_a_deadline() {
         &[
             r#"link in 0 {"payload":1,"_linkSource":[65538]}"#,
             r#"link in 0 {"payload":2,"_linkSource":[131074]}"#,
-            r#"link in 0 {"payload":3,"_linkSource":[196610]}"#,
+            // Its ticket, 3, carries the bit of a call that waits for
+            // nothing (2³¹).
+            r#"link in 0 {"payload":3,"_linkSource":[140737488551938]}"#,
             r#"answer {"payload":3}"#,
             r#"error "timeout" with {"payload":1,"_linkSource":[]}"#,
             r#"error "timeout" with {"payload":2,"_linkSource":[]}"#,
@@ -249,9 +256,45 @@ fn a_call_that_finds_the_table_full_goes_on_without_a_deadline() {
             errors: vec![(ErrorKind::QueueFull, 1)],
             ..sent_only(&[
                 r#"{"payload":1,"_linkSource":[65538]}"#,
-                r#"{"payload":2,"_linkSource":[131074]}"#,
+                r#"{"payload":2,"_linkSource":[140737488486402]}"#,
             ])
         }
+    );
+}
+
+// Node-RED's `returnLinkMessage` calls `done()` after sending on an answer
+// it finds a wait for, and sends on one it finds none for (late, or a
+// second answer) without it. A call complete nodes watch sends the first
+// by its answer port (to its `LinkAnswer`, which tells them) and the
+// others by the port after it (straight to its outputs). A call that found
+// the table full waits for nothing, but in Node-RED it would have: its
+// answer goes by the answer port.
+#[test]
+fn a_watched_calls_answers_that_find_no_wait_leave_by_a_port_of_their_own() {
+    check(
+        &static_call::<1, 1>(500).with_late_port(),
+        &[
+            Event::Call(0, r#"{"payload":1}"#),
+            Event::Call(0, r#"{"payload":2}"#),
+            Event::Answer(100, 0),
+            Event::Answer(100, 0),
+            Event::Answer(200, 1),
+            Event::Call(300, r#"{"payload":3}"#),
+            Event::Tick(800),
+            Event::Answer(900, 2),
+        ],
+        &[
+            r#"link in 0 {"payload":1,"_linkSource":[65538]}"#,
+            r#"link in 0 {"payload":2,"_linkSource":[140737488486402]}"#,
+            r#"answer {"payload":1}"#,
+            r#"late answer {"payload":1}"#,
+            r#"answer {"payload":2}"#,
+            r#"link in 0 {"payload":3,"_linkSource":[196610]}"#,
+            r#"error "timeout" with {"payload":3,"_linkSource":[]}"#,
+            r#"late answer {"payload":3}"#,
+            "counted queue full 1",
+            "counted timeout 1",
+        ],
     );
 }
 

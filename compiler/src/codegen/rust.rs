@@ -1506,6 +1506,7 @@ fn is_stateless(kind: &NodeKind) -> bool {
         | NodeKind::LinkCall(_)
         | NodeKind::LinkReturn(_)
         | NodeKind::LinkAnswer
+        | NodeKind::UnlinkedCall(_)
         | NodeKind::Catch(_)
         | NodeKind::Status(_)
         | NodeKind::SubflowStatus(_)
@@ -1634,6 +1635,7 @@ fn type_slug(kind: &NodeKind) -> String {
         NodeKind::LinkCall(_) => "link_call".to_string(),
         NodeKind::LinkReturn(_) => "link_return".to_string(),
         NodeKind::LinkAnswer => "link_answer".to_string(),
+        NodeKind::UnlinkedCall(_) => "link_call".to_string(),
         NodeKind::Split(_) => "split".to_string(),
         NodeKind::Join(_) => "join".to_string(),
         NodeKind::Batch(_) => "batch".to_string(),
@@ -2401,9 +2403,10 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
                         None => quote!(None),
                     };
                     let ms = Literal::u64_unsuffixed(timeout.ms);
+                    let late_port = call.late_port.then(|| quote!(.with_late_port()));
                     (
                         quote!(#call_type<{ Msg::CAPACITY }, #waiting, #held>),
-                        quote!(#call_type::new(#info, #caller, #targets, #ms)),
+                        quote!(#call_type::new(#info, #caller, #targets, #ms)#late_port),
                     )
                 }
                 (None, None) => {
@@ -2422,6 +2425,11 @@ fn constructor(node: &Node, imports: &mut Imports) -> (TokenStream, TokenStream)
         NodeKind::LinkAnswer => {
             let answer_type = imports.node("LinkAnswer");
             (quote!(#answer_type), quote!(#answer_type::new(#info)))
+        }
+        NodeKind::UnlinkedCall(target) => {
+            let call_type = imports.node("UnlinkedCall");
+            let target = Literal::string(target);
+            (quote!(#call_type), quote!(#call_type::new(#info, #target)))
         }
         NodeKind::LinkReturn(link_return) => {
             let return_type = imports.node("LinkReturn");

@@ -114,9 +114,13 @@ pub enum Finish {
 pub fn finish(kind: &NodeKind) -> Finish {
     use psos::nodes::Done;
     match kind {
-        NodeKind::Switch(_) | NodeKind::Filter(_) | NodeKind::Smooth(_) | NodeKind::MqttIn(_) => {
-            Finish::Never
-        }
+        // A call that names no link in reports an error instead of
+        // calling `done()`.
+        NodeKind::Switch(_)
+        | NodeKind::Filter(_)
+        | NodeKind::Smooth(_)
+        | NodeKind::MqttIn(_)
+        | NodeKind::UnlinkedCall(_) => Finish::Never,
         NodeKind::Range(_)
         | NodeKind::Debug(_)
         | NodeKind::Catch(_)

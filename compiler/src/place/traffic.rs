@@ -478,6 +478,7 @@ mod tests {
             caller: 0,
             dynamic: Some(vec![target("a"), target("b")]),
             timeout: None,
+            late_port: false,
         });
         check(
             &[

@@ -12,7 +12,8 @@
 //! drops the message, or sends it to another device): it keeps each call
 //! waiting in a table of fixed size until its answer comes back through
 //! it, and reports Node-RED's `timeout` error for the calls its
-//! subroutine does not answer in time.
+//! subroutine does not answer in time. An [`UnlinkedCall`] is a static
+//! call that names no link in, which only reports that.
 
 use core::fmt::Write;
 
@@ -279,7 +280,7 @@ fn dynamic_port<const N: usize>(
             // writes it, empty when falsy (`target || ""`).
             let mut text = ErrorText::new();
             let (before, after) = match error {
-                LookupError::NotFound => ("Error: target link-in node '", "' not found"),
+                LookupError::NotFound => NOT_FOUND,
                 LookupError::Ambiguous => ("Error: Multiple link-in nodes named '", "' found"),
             };
             let _ = text.write_str(before);
@@ -290,6 +291,47 @@ fn dynamic_port<const N: usize>(
             device.report_error_text(ErrorKind::BadValue, text);
             None
         }
+    }
+}
+
+/// Node-RED's error for a call that finds no link in, as catch nodes get
+/// it (`Error.toString()`): the words before and after the target.
+const NOT_FOUND: (&str, &str) = ("Error: target link-in node '", "' not found");
+
+/// A static `link call` that names no enabled link in (its `links` are
+/// empty, or name a disabled one): as Node-RED's, it reports the error
+/// `target link-in node 'TARGET' not found` for each message, to catch
+/// nodes with the message as it came, counted as a bad value, and sends
+/// nothing (nor tells complete nodes). `target` is the id its `links`
+/// name first, empty for none. It has no ports.
+pub struct UnlinkedCall {
+    pub info: NodeInfo,
+    target: &'static str,
+}
+
+impl UnlinkedCall {
+    pub const fn new(info: NodeInfo, target: &'static str) -> Self {
+        Self { info, target }
+    }
+
+    pub fn input<const N: usize, O: Outputs<N>>(
+        &self,
+        device: &Device,
+        _msg: &mut Msg<N>,
+        _out: &mut O,
+    ) {
+        let mut text = ErrorText::new();
+        let (before, after) = NOT_FOUND;
+        let _ = text.write_str(before);
+        let _ = text.write_str(self.target);
+        let _ = text.write_str(after);
+        device.report_error_text(ErrorKind::BadValue, text);
+    }
+}
+
+impl<const N: usize> Node<N> for UnlinkedCall {
+    fn input<O: Outputs<N>>(&mut self, device: &Device, msg: &mut Msg<N>, out: &mut O) {
+        UnlinkedCall::input(self, device, msg, out);
     }
 }
 
@@ -372,8 +414,13 @@ impl<const N: usize> Node<N> for LinkReturn {
 /// itself with a ticket (`caller + 65536 * ticket`); the return leaves
 /// that record marked answered and sends the message back here, which
 /// takes the record off, settles the wait and sends the answer on. An
-/// answer that comes after its call timed out is sent on all the same,
-/// as Node-RED's `returnLinkMessage` sends what it finds no wait for.
+/// answer that finds no wait (its call timed out, or it is a second
+/// answer) is sent on all the same, as Node-RED's `returnLinkMessage`
+/// sends what it finds no wait for, but without calling `done()`: a call
+/// complete nodes watch has a port for these after the answer port
+/// ([`Self::with_late_port`]), which leads to what the call is wired to
+/// while the answer port leads to its `LinkAnswer`. A call that found the
+/// table full waits for nothing, and its answers go by the answer port.
 ///
 /// The table is locked only while a call is put in or taken out, never
 /// while a message travels: an answer that comes back within the call,
@@ -383,8 +430,13 @@ pub struct TimedLinkCall<const N: usize, const K: usize, const H: usize> {
     caller: u16,
     targets: Option<&'static [LinkTarget]>,
     timeout_ms: u64,
+    late_port: bool,
     waits: spin::Mutex<Waits<N, K, H>>,
 }
+
+/// The bit of a ticket that marks a call that found no place to wait:
+/// its answers are never late.
+const UNKEPT: u32 = 1 << 31;
 
 /// The calls a [`TimedLinkCall`] waits on, and the messages they sent
 /// when it keeps them (place `k` of `held` belongs to place `k` of
@@ -413,6 +465,7 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
             caller,
             targets,
             timeout_ms,
+            late_port: false,
             waits: spin::Mutex::new(Waits {
                 last_ticket: 0,
                 calls: [None; K],
@@ -421,9 +474,23 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
         }
     }
 
+    /// The call with a port after its answer port for the answers that
+    /// find no wait, for a call complete nodes watch.
+    #[must_use]
+    pub const fn with_late_port(mut self) -> Self {
+        self.late_port = true;
+        self
+    }
+
     /// The port answers leave by: after the link in nodes'.
     pub fn answer_port(&self) -> usize {
         self.targets.map_or(1, <[LinkTarget]>::len)
+    }
+
+    /// The port the answers that find no wait leave by: the answer port's
+    /// next when the call has one for them.
+    pub fn late_port(&self) -> usize {
+        self.answer_port() + usize::from(self.late_port)
     }
 
     /// How many calls wait for their answers.
@@ -446,8 +513,12 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
     ) {
         if let Some((last, ticket)) = self.answered(msg) {
             pop_record(msg, last);
-            self.settle(ticket);
-            out.send(self.answer_port(), msg);
+            let port = if self.settle(ticket) || ticket & UNKEPT != 0 {
+                self.answer_port()
+            } else {
+                self.late_port()
+            };
+            out.send(port, msg);
             return;
         }
         let port = match self.targets {
@@ -477,16 +548,15 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
         }
     }
 
-    /// Takes the call with `ticket` out of the table, if it waits there.
-    fn settle(&self, ticket: u32) {
+    /// Takes the call with `ticket` out of the table, if it waits there;
+    /// whether it did.
+    fn settle(&self, ticket: u32) -> bool {
         let mut waits = self.waits.lock();
-        if let Some(place) = waits
+        let place = waits
             .calls
             .iter_mut()
-            .find(|place| place.is_some_and(|call| call.ticket == ticket))
-        {
-            *place = None;
-        }
+            .find(|place| place.is_some_and(|call| call.ticket == ticket));
+        place.map(|place| *place = None).is_some()
     }
 
     /// Puts a call in the table with a new ticket, and a copy of the
@@ -494,12 +564,16 @@ impl<const N: usize, const K: usize, const H: usize> TimedLinkCall<N, K, H> {
     /// whether the table had room.
     fn wait(&self, now_ms: u64, msg: &Msg<N>) -> (u32, bool) {
         let mut waits = self.waits.lock();
-        // Tickets start again at 1 after 2³² − 1 calls: 0 is a call that
-        // waits for none.
-        let ticket = waits.last_ticket.checked_add(1).unwrap_or(1);
+        // Tickets start again at 1 after 2³¹ − 1 calls: 0 is a call that
+        // waits for none, and the top bit one that found no place.
+        let ticket = waits
+            .last_ticket
+            .checked_add(1)
+            .filter(|ticket| ticket & UNKEPT == 0)
+            .unwrap_or(1);
         waits.last_ticket = ticket;
         let Some(place) = waits.calls.iter().position(Option::is_none) else {
-            return (ticket, false);
+            return (ticket | UNKEPT, false);
         };
         let deadline_ms = now_ms.saturating_add(self.timeout_ms);
         if let Some(slot) = waits.calls.get_mut(place) {

@@ -50,7 +50,7 @@ pub use join::{CustomJoin, Join, JoinBuild, JoinMode, Joiner};
 pub use json::{Json, JsonAction, MAX_SCHEMA_DEPTH, OBJECT_PROTOTYPE_MEMBERS, PRETTY_INDENT};
 pub use link::{
     find_target, DynamicLinkCall, LinkAnswer, LinkCall, LinkReturn, LinkTarget, LookupError,
-    TimedLinkCall, LINK_SOURCE,
+    TimedLinkCall, UnlinkedCall, LINK_SOURCE,
 };
 pub use mqtt::{topic_matches, Datatype, MqttIn, MqttOut};
 pub use range::{Interval, Range, RangeAction};
