@@ -730,7 +730,8 @@ fn deliver<const N: usize>(subscriptions: &[Subscription<N>], mut message: Msg<N
 }
 
 /// What a carried message says of its publication, read in one pass over
-/// its properties (the last of a repeated name wins, as in [`Msg::get`]).
+/// its properties (a message holds each name once: its JSON reader keeps
+/// the last of a repeated key, and setting a property replaces it).
 struct Carried<'a> {
     topic: &'a str,
     payload: &'a [u8],
@@ -829,7 +830,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_carried_message_is_read_in_one_pass_the_last_of_a_name_winning() {
+    fn a_carried_message_is_read_in_one_pass() {
         let json = br#"{"topic":"a","payload":"x","qos":1,"retain":true,"topic":"b"}"#;
         let mut message = Msg::<256>::from_json(json).unwrap();
         message.set_property("payload", &Bytes(b"body")).unwrap();
