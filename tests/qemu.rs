@@ -172,7 +172,17 @@ fn echo_on_qemu_sends_back_what_uart0_receives() {
     let sent: Vec<u8> = (0..1024u32).map(|index| (index * 7 % 251) as u8).collect();
     let mut writer = stream.try_clone().expect("a second handle");
     let to_send = sent.clone();
-    std::thread::spawn(move || writer.write_all(&to_send));
+    // A few bytes a millisecond, as a serial line brings them: QEMU's
+    // UART takes what its FIFO holds and drops an overrun, and on a loaded
+    // machine the firmware may not empty the FIFO before a burst of 1024
+    // bytes fills it.
+    std::thread::spawn(move || {
+        for chunk in to_send.chunks(8) {
+            writer.write_all(chunk)?;
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        Ok::<(), std::io::Error>(())
+    });
     let mut received = vec![0; sent.len()];
     let read = stream.read_exact(&mut received);
     // The example serves until QEMU is stopped, so a slow machine only
